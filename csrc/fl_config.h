@@ -1,0 +1,58 @@
+/* Portability and speed macros shared by every kernel family.
+ *
+ * Plain C99 + GNU attributes; no Python headers. Nothing here allocates.
+ */
+#ifndef FASTLOSS_FL_CONFIG_H
+#define FASTLOSS_FL_CONFIG_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef ptrdiff_t fl_index;
+
+enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
+
+/* Upper bound on threads a kernel splits into; partial sums live on the stack. */
+#define FL_MAX_THREADS 64
+
+#if defined(__GNUC__)
+#define FL_INLINE static inline __attribute__((always_inline))
+#define FL_RESTRICT __restrict__
+#else
+#define FL_INLINE static inline
+#define FL_RESTRICT
+#endif
+
+/* Runtime ISA dispatch: one clone of each hot loop per x86-64 level, picked by
+ * the loader (ifunc). Never -march=native: the wheel must run on any x86-64.
+ * FL_USE_TARGET_CLONES is set by CMake only where gcc and glibc support it. */
+#if defined(FL_USE_TARGET_CLONES)
+#define FL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FL_HOT
+#endif
+
+#define FL_STR_(x) #x
+#define FL_PRAGMA(x) _Pragma(FL_STR_(x))
+/* `omp simd` needs only -fopenmp-simd (no libgomp); compilers without it ignore the pragma. */
+#define FL_SIMD_REDUCE_SUM(var) FL_PRAGMA(omp simd reduction(+ : var))
+#define FL_SIMD_REDUCE_MAX(var) FL_PRAGMA(omp simd reduction(max : var))
+#define FL_SIMD FL_PRAGMA(omp simd)
+
+/* glibc's vector math library (libmvec) provides SIMD exp/log, but math.h only
+ * declares them SIMD-capable under -ffast-math, which must never ship (it links
+ * crtfastmath and flips the whole process to flush-to-zero). Declaring them here
+ * lets `omp simd` loops call _ZGV*_exp/_log with IEEE semantics intact. */
+#if defined(FL_USE_LIBMVEC)
+#pragma omp declare simd notinbranch
+extern double exp(double);
+#pragma omp declare simd notinbranch
+extern double log(double);
+#pragma omp declare simd notinbranch
+extern float expf(float);
+#pragma omp declare simd notinbranch
+extern float logf(float);
+#endif
+
+#endif

@@ -1,0 +1,76 @@
+/* Loss kernels: value, gradient, or both from one pass over memory.
+ *
+ * These trust their inputs: C-contiguous arrays of the stated dtype, sizes as
+ * given, labels already checked. Validation lives in src/fastloss/losses.py.
+ * `dtype` is FL_FLOAT32 or FL_FLOAT64 and applies to every `void *` array.
+ */
+#ifndef FASTLOSS_LOSSES_H
+#define FASTLOSS_LOSSES_H
+
+#include "fl_config.h"
+
+/* Elementwise losses l(x, y) of prediction x and target y. */
+enum fl_elementwise_loss {
+    FL_MSE = 0,          /* (x - y)^2                                            */
+    FL_L1 = 1,           /* |x - y|                                              */
+    FL_HUBER = 2,        /* param = delta                                        */
+    FL_SMOOTH_L1 = 3,    /* param = beta (> 0; beta == 0 is FL_L1)               */
+    FL_BCE = 4,          /* x = probability, logs clamped at -100 (PyTorch)      */
+    FL_BCE_LOGITS = 5,   /* x = logit; aux = pos_weight (may be NULL)            */
+    FL_KL_DIV = 6,       /* x = log-probability, y = probability                 */
+    FL_KL_DIV_LOG = 7    /* x = log-probability, y = log-probability             */
+};
+
+/* What a call computes; any combination of these bits. */
+enum fl_want {
+    FL_WANT_SUM = 1,      /* return sum_i w_i * l_i                    */
+    FL_WANT_GRAD = 2,     /* grad[i]  = grad_scale * w_i * dl_i/dx_i   */
+    FL_WANT_ELEMENTS = 4  /* elems[i] = w_i * l_i   (reduction="none") */
+};
+
+/* Returns the (weighted) sum of the losses, accumulated in double, when
+ * FL_WANT_SUM is set; 0 otherwise. w and aux may be NULL; when present they
+ * have n elements like x and y. Results do not depend on n_threads except in
+ * the rounding of the sum, and are deterministic for a given n_threads. */
+double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
+                           const void *w, const void *aux, double param, double grad_scale,
+                           void *grad, void *elems, int want, int n_threads);
+
+/* Softmax cross-entropy over rows of logits (n, c) with integer class labels.
+ * Row i's loss, with q = label_smoothing and W = sum_k cw_k:
+ *   (1 - q) cw[y_i] (lse_i - x_iy) + (q / c) sum_k cw_k (lse_i - x_ik)
+ * Rows whose label equals ignore_index contribute 0 loss and 0 gradient.
+ * class_weight may be NULL (all ones). Labels must be in [0, c) or ignore_index. */
+double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
+                              const int64_t *labels, const void *class_weight,
+                              int64_t ignore_index, double label_smoothing, double grad_scale,
+                              void *grad, void *elems, int want, int n_threads);
+
+/* Softmax cross-entropy with class-probability targets (n, c):
+ *   row loss = sum_k cw_k t'_ik (lse_i - x_ik),  t' = (1 - q) t + q / c */
+double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
+                             const void *target, const void *class_weight,
+                             double label_smoothing, double grad_scale, void *grad,
+                             void *elems, int want, int n_threads);
+
+/* Negative log-likelihood of log-probabilities (n, c): row loss -cw[y_i] x_iy. */
+double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
+                   const int64_t *labels, const void *class_weight, int64_t ignore_index,
+                   double grad_scale, void *grad, void *elems, int want);
+
+/* Checks labels and returns sum over non-ignored rows of cw[y_i] (count if cw
+ * is NULL). On a label outside [0, c) that is not ignore_index, returns -1 and
+ * stores its position in *bad. */
+double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
+                             const void *class_weight, int64_t ignore_index, fl_index *bad);
+
+/* Number of x[i] outside [lo, hi]; NaN is not counted (NaN in, NaN out). */
+fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi);
+
+/* Build facts for show_config(). */
+const char *fl_simd_paths(void);
+const char *fl_active_isa(void);
+int fl_openmp_enabled(void);
+int fl_openmp_max_threads(void);
+
+#endif

@@ -1,0 +1,437 @@
+/* Loss kernels for one floating type. Included twice by losses.c, with
+ *   REAL  = double | float,   SFX = f64 | f32,   R_EXP / R_LOG = exp/log | expf/logf.
+ * Every kernel is written once here; the two dtypes are instantiations.
+ *
+ * Shape of an elementwise kernel: OP_elem() computes loss and derivative of one
+ * element; OP_loop() applies it over [lo, hi) with the flags (weights present,
+ * what to compute) as compile-time constants, so each combination is its own
+ * branch-free, vectorized loop; OP_run() picks the instantiation once per call.
+ */
+#define FL_CAT_(a, b) a##_##b
+#define FL_CAT(a, b) FL_CAT_(a, b)
+#define FL_NAME(name) FL_CAT(name, SFX)
+
+/* log1p(v) for v in [-1, inf] from a vector log: u = 1 + v rounds, and the
+ * first-order correction (v - (u - 1)) / u restores what the rounding lost.
+ * libmvec's own log1p would need glibc 2.35. v = -1 gives -inf, NaN stays NaN. */
+FL_INLINE REAL FL_NAME(log1p_fast)(REAL v) {
+    REAL u = (REAL)1 + v;
+    REAL r = R_LOG(u);
+    REAL corr = (v - (u - (REAL)1)) / u;
+    return (u == (REAL)1) ? v : ((u == (REAL)0) ? r : r + corr);
+}
+
+/* ---- elementwise losses: l and dl/dx of one element ---------------------- */
+
+FL_INLINE void FL_NAME(mse_elem)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g) {
+    (void)a; (void)p;
+    REAL d = x - y;
+    *l = d * d;
+    *g = (REAL)2 * d;
+}
+
+FL_INLINE void FL_NAME(l1_elem)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g) {
+    (void)a; (void)p;
+    REAL d = x - y;
+    *l = d < 0 ? -d : d;
+    /* sign(d); +-0 and NaN pass through as themselves, like torch.sign */
+    *g = d > 0 ? (REAL)1 : (d < 0 ? (REAL)-1 : d);
+}
+
+FL_INLINE void FL_NAME(huber_elem)(REAL x, REAL y, REAL a, REAL delta, REAL *l, REAL *g) {
+    (void)a;
+    REAL d = x - y;
+    REAL z = d < 0 ? -d : d;
+    *l = z < delta ? (REAL)0.5 * d * d : delta * (z - (REAL)0.5 * delta);
+    *g = d < -delta ? -delta : (d > delta ? delta : d);
+}
+
+FL_INLINE void FL_NAME(smooth_l1_elem)(REAL x, REAL y, REAL a, REAL beta, REAL *l, REAL *g) {
+    (void)a;
+    REAL d = x - y;
+    REAL z = d < 0 ? -d : d;
+    *l = z < beta ? (REAL)0.5 * d * d / beta : z - (REAL)0.5 * beta;
+    *g = d < -beta ? (REAL)-1 : (d > beta ? (REAL)1 : d / beta);
+}
+
+/* PyTorch: (y - 1) max(log1p(-p), -100) - y max(log p, -100);
+ * dl/dp = (p - y) / max((1 - p) p, 1e-12). `v < c ? c : v` keeps NaN. */
+FL_INLINE void FL_NAME(bce_elem)(REAL p, REAL y, REAL a, REAL unused, REAL *l, REAL *g) {
+    (void)a; (void)unused;
+    REAL lp = R_LOG(p);
+    REAL lq = FL_NAME(log1p_fast)(-p);
+    lp = lp < (REAL)-100 ? (REAL)-100 : lp;
+    lq = lq < (REAL)-100 ? (REAL)-100 : lq;
+    *l = (y - (REAL)1) * lq - y * lp;
+    REAL den = ((REAL)1 - p) * p;
+    den = den < (REAL)1e-12 ? (REAL)1e-12 : den;
+    *g = (p - y) / den;
+}
+
+/* With lw = 1 + (pos_weight - 1) y:
+ *   l = (1 - y) x + lw softplus(-x),  softplus(-x) = log1p(exp(-|x|)) + max(-x, 0)
+ *   dl/dx = lw sigmoid(x) - pos_weight y
+ * One exp per element; stable for every finite x. */
+FL_INLINE void FL_NAME(bce_logits_elem)(REAL x, REAL y, REAL pw, REAL unused, REAL *l, REAL *g) {
+    (void)unused;
+    REAL ax = x < 0 ? -x : x;
+    REAL e = R_EXP(-ax);
+    REAL sp = FL_NAME(log1p_fast)(e) + (x < 0 ? -x : (REAL)0);
+    REAL lw = (REAL)1 + (pw - (REAL)1) * y;
+    *l = ((REAL)1 - y) * x + lw * sp;
+    REAL inv = (REAL)1 / ((REAL)1 + e);
+    REAL sig = x >= 0 ? inv : e * inv;
+    *g = lw * sig - pw * y;
+}
+
+/* PyTorch: xlogy(y, y) - y x, with 0 log 0 = 0; dl/dx = -y. */
+FL_INLINE void FL_NAME(kl_div_elem)(REAL x, REAL y, REAL a, REAL unused, REAL *l, REAL *g) {
+    (void)a; (void)unused;
+    REAL ylogy = y * R_LOG(y);
+    *l = (y == 0 ? (REAL)0 : ylogy) - y * x;
+    *g = -y;
+}
+
+/* log_target: exp(y) (y - x); dl/dx = -exp(y). */
+FL_INLINE void FL_NAME(kl_div_log_elem)(REAL x, REAL y, REAL a, REAL unused, REAL *l, REAL *g) {
+    (void)a; (void)unused;
+    REAL ey = R_EXP(y);
+    *l = ey * (y - x);
+    *g = -ey;
+}
+
+/* One loop per (op, weights?, aux?, want): the constants fold, dead outputs
+ * (and the exp/log feeding only them) vanish, and the loop vectorizes. */
+#define FL_DEFINE_ELEMENTWISE(OP)                                                           \
+    FL_INLINE double FL_NAME(OP##_loop)(                                                    \
+        fl_index n, const REAL *FL_RESTRICT x, const REAL *FL_RESTRICT y,                   \
+        const REAL *FL_RESTRICT w, const REAL *FL_RESTRICT a, REAL p, REAL gs,              \
+        REAL *FL_RESTRICT g, REAL *FL_RESTRICT e, const int has_w, const int has_a,         \
+        const int want) {                                                                   \
+        double s = 0;                                                                       \
+        FL_SIMD_REDUCE_SUM(s)                                                               \
+        for (fl_index i = 0; i < n; i++) {                                                  \
+            REAL l, d;                                                                      \
+            FL_NAME(OP##_elem)(x[i], y[i], has_a ? a[i] : (REAL)1, p, &l, &d);              \
+            REAL wi = has_w ? w[i] : (REAL)1;                                               \
+            if (want & FL_WANT_SUM) s += (double)(wi * l);                                  \
+            if (want & FL_WANT_ELEMENTS) e[i] = wi * l;                                     \
+            if (want & FL_WANT_GRAD) g[i] = gs * wi * d;                                    \
+        }                                                                                   \
+        return s;                                                                           \
+    }                                                                                       \
+    static FL_HOT double FL_NAME(OP##_run)(                                                 \
+        fl_index n, const REAL *x, const REAL *y, const REAL *w, const REAL *a, REAL p,     \
+        REAL gs, REAL *g, REAL *e, int want) {                                              \
+        const int W = w != NULL, A = a != NULL;                                             \
+        switch (want + 8 * W + 16 * A) {                                                    \
+        FL_ELEMENTWISE_CASES(OP, 0, 0, 0)                                                   \
+        FL_ELEMENTWISE_CASES(OP, 1, 0, 8)                                                   \
+        FL_ELEMENTWISE_CASES_AUX(OP)                                                        \
+        default: return 0;                                                                  \
+        }                                                                                   \
+    }
+
+#ifndef FL_ELEMENTWISE_CASES
+#define FL_ELEMENTWISE_CASE(OP, W, A, WANT)                                                 \
+    case (WANT) + 8 * (W) + 16 * (A):                                                       \
+        return FL_NAME(OP##_loop)(n, x, y, w, a, p, gs, g, e, W, A, WANT);
+#define FL_ELEMENTWISE_CASES(OP, W, A, unused)                                              \
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM)                                              \
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_GRAD)                                             \
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM | FL_WANT_GRAD)                               \
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS)                                         \
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS | FL_WANT_GRAD)
+#endif
+
+/* Only BCE-with-logits reads aux (pos_weight). */
+#define FL_ELEMENTWISE_CASES_AUX(OP)
+FL_DEFINE_ELEMENTWISE(mse)
+FL_DEFINE_ELEMENTWISE(l1)
+FL_DEFINE_ELEMENTWISE(huber)
+FL_DEFINE_ELEMENTWISE(smooth_l1)
+FL_DEFINE_ELEMENTWISE(bce)
+FL_DEFINE_ELEMENTWISE(kl_div)
+FL_DEFINE_ELEMENTWISE(kl_div_log)
+#undef FL_ELEMENTWISE_CASES_AUX
+#define FL_ELEMENTWISE_CASES_AUX(OP) \
+    FL_ELEMENTWISE_CASES(OP, 0, 1, 0) FL_ELEMENTWISE_CASES(OP, 1, 1, 0)
+FL_DEFINE_ELEMENTWISE(bce_logits)
+#undef FL_ELEMENTWISE_CASES_AUX
+
+static double FL_NAME(elementwise_run)(int loss, fl_index n, const REAL *x, const REAL *y,
+                                       const REAL *w, const REAL *a, REAL p, REAL gs,
+                                       REAL *g, REAL *e, int want) {
+    switch (loss) {
+    case FL_MSE: return FL_NAME(mse_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    case FL_L1: return FL_NAME(l1_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    case FL_HUBER: return FL_NAME(huber_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    case FL_SMOOTH_L1: return FL_NAME(smooth_l1_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    case FL_BCE: return FL_NAME(bce_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    case FL_BCE_LOGITS: return FL_NAME(bce_logits_run)(n, x, y, w, a, p, gs, g, e, want);
+    case FL_KL_DIV: return FL_NAME(kl_div_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    case FL_KL_DIV_LOG: return FL_NAME(kl_div_log_run)(n, x, y, w, NULL, p, gs, g, e, want);
+    default: return 0;
+    }
+}
+
+static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const REAL *y,
+                                   const REAL *w, const REAL *a, double param, double gscale,
+                                   REAL *g, REAL *e, int want, int n_threads) {
+    const REAL p = (REAL)param, gs = (REAL)gscale;
+    double s;
+    FL_PARALLEL_SUM(s, n, n, n_threads,
+                    FL_NAME(elementwise_run)(loss, hi - lo, x + lo, y + lo, w ? w + lo : NULL,
+                                             a ? a + lo : NULL, p, gs, g ? g + lo : NULL,
+                                             e ? e + lo : NULL, want));
+    return s;
+}
+
+/* ---- softmax cross-entropy over rows ------------------------------------- */
+
+/* Rows are processed in blocks of about FL_BLOCK elements so that exp() runs as
+ * one flat, fully vectorized loop over the whole block even when a row is
+ * short (c = 10 would otherwise leave most of each vector idle). */
+#define FL_BLOCK 2048
+
+/* For rows [0, nr) of x (nr * c <= FL_BLOCK, or nr == 1): buf = exp(x - rowmax),
+ * sum[r] = sum of row r of buf, lse[r] = log-sum-exp of row r. */
+FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
+                                      REAL *FL_RESTRICT buf, REAL *FL_RESTRICT sum,
+                                      REAL *FL_RESTRICT lse) {
+    for (fl_index r = 0; r < nr; r++) {
+        const REAL *xr = x + r * c;
+        REAL *br = buf + r * c;
+        REAL m = -INFINITY;
+        FL_SIMD_REDUCE_MAX(m)
+        for (fl_index k = 0; k < c; k++) m = xr[k] > m ? xr[k] : m;
+        /* an all -inf row has no finite max; x - m would be NaN, as in PyTorch */
+        lse[r] = m;
+        FL_SIMD
+        for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
+    }
+    const fl_index nb = nr * c;
+    FL_SIMD
+    for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
+    for (fl_index r = 0; r < nr; r++) {
+        const REAL *br = buf + r * c;
+        REAL s = 0;
+        FL_SIMD_REDUCE_SUM(s)
+        for (fl_index k = 0; k < c; k++) s += br[k];
+        sum[r] = s;
+    }
+    FL_SIMD
+    for (fl_index r = 0; r < nr; r++) lse[r] += R_LOG(sum[r]);
+}
+
+/* log-sum-exp of one long row without a buffer (value-only calls, c > FL_BLOCK). */
+FL_INLINE REAL FL_NAME(row_lse)(fl_index c, const REAL *FL_RESTRICT x) {
+    REAL m = -INFINITY, s = 0;
+    FL_SIMD_REDUCE_MAX(m)
+    for (fl_index k = 0; k < c; k++) m = x[k] > m ? x[k] : m;
+    FL_SIMD_REDUCE_SUM(s)
+    for (fl_index k = 0; k < c; k++) s += R_EXP(x[k] - m);
+    return m + R_LOG(s);
+}
+
+/* sum_k w_k (lse - x_k), the label-smoothing term of one row. */
+FL_INLINE REAL FL_NAME(row_smooth)(fl_index c, const REAL *FL_RESTRICT x,
+                                   const REAL *FL_RESTRICT cw, REAL lse) {
+    REAL s = 0;
+    if (cw) {
+        FL_SIMD_REDUCE_SUM(s)
+        for (fl_index k = 0; k < c; k++) s += cw[k] * (lse - x[k]);
+    } else {
+        FL_SIMD_REDUCE_SUM(s)
+        for (fl_index k = 0; k < c; k++) s += lse - x[k];
+    }
+    return s;
+}
+
+static FL_HOT double FL_NAME(ce_index_range)(fl_index n, fl_index c, const REAL *X,
+                                              const int64_t *Y, const REAL *cw, int64_t ignore,
+                                              REAL q, REAL gs, REAL *G, REAL *E, int want) {
+    REAL scratch[FL_BLOCK], sum[FL_BLOCK], lse[FL_BLOCK];
+    const fl_index rows = c >= FL_BLOCK ? 1 : FL_BLOCK / c;
+    const int grad = (want & FL_WANT_GRAD) != 0;
+    const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
+    REAL wsum = (REAL)c;
+    if (cw) {
+        wsum = 0;
+        for (fl_index k = 0; k < c; k++) wsum += cw[k];
+    }
+    double total = 0;
+    for (fl_index r0 = 0; r0 < n; r0 += rows) {
+        const fl_index nr = r0 + rows < n ? rows : n - r0;
+        const REAL *x = X + r0 * c;
+        REAL *buf = grad ? G + r0 * c : scratch;
+        if (grad || c <= FL_BLOCK) {
+            FL_NAME(block_softmax)(nr, c, x, buf, sum, lse);
+        } else {
+            lse[0] = FL_NAME(row_lse)(c, x);
+        }
+        for (fl_index r = 0; r < nr; r++) {
+            const int64_t y = Y[r0 + r];
+            const REAL *xr = x + r * c;
+            REAL loss = 0;
+            if (y == ignore) {
+                if (grad) {
+                    REAL *gr = buf + r * c;
+                    for (fl_index k = 0; k < c; k++) gr[k] = 0;
+                }
+            } else {
+                const REAL wy = cw ? cw[y] : (REAL)1;
+                loss = keep * wy * (lse[r] - xr[y]);
+                if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, lse[r]);
+                if (grad) {
+                    /* d/dx_k = (keep wy + q W / c) p_k - keep wy [k == y] - (q / c) w_k */
+                    REAL *gr = buf + r * c;
+                    const REAL a = gs * (keep * wy + qc * wsum) / sum[r];
+                    const REAL b = gs * qc;
+                    if (q == 0) {
+                        FL_SIMD
+                        for (fl_index k = 0; k < c; k++) gr[k] *= a;
+                    } else if (cw) {
+                        FL_SIMD
+                        for (fl_index k = 0; k < c; k++) gr[k] = a * gr[k] - b * cw[k];
+                    } else {
+                        FL_SIMD
+                        for (fl_index k = 0; k < c; k++) gr[k] = a * gr[k] - b;
+                    }
+                    gr[y] -= gs * keep * wy;
+                }
+            }
+            if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
+            total += (double)loss;
+        }
+    }
+    return total;
+}
+
+static FL_HOT double FL_NAME(ce_prob_range)(fl_index n, fl_index c, const REAL *X,
+                                             const REAL *T, const REAL *cw, REAL q, REAL gs,
+                                             REAL *G, REAL *E, int want) {
+    REAL scratch[FL_BLOCK], sum[FL_BLOCK], lse[FL_BLOCK];
+    const fl_index rows = c >= FL_BLOCK ? 1 : FL_BLOCK / c;
+    const int grad = (want & FL_WANT_GRAD) != 0;
+    const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
+    double total = 0;
+    for (fl_index r0 = 0; r0 < n; r0 += rows) {
+        const fl_index nr = r0 + rows < n ? rows : n - r0;
+        const REAL *x = X + r0 * c;
+        REAL *buf = grad ? G + r0 * c : scratch;
+        if (grad || c <= FL_BLOCK) {
+            FL_NAME(block_softmax)(nr, c, x, buf, sum, lse);
+        } else {
+            lse[0] = FL_NAME(row_lse)(c, x);
+        }
+        for (fl_index r = 0; r < nr; r++) {
+            const REAL *xr = x + r * c, *tr = T + (r0 + r) * c;
+            const REAL L = lse[r];
+            REAL loss = 0, tw = 0;
+            /* t'_k = keep t_k + q/c;  loss = sum_k w_k t'_k (L - x_k);  tw = sum_k w_k t'_k */
+            if (cw) {
+                FL_PRAGMA(omp simd reduction(+ : loss, tw))
+                for (fl_index k = 0; k < c; k++) {
+                    REAL wt = cw[k] * (keep * tr[k] + qc);
+                    loss += wt * (L - xr[k]);
+                    tw += wt;
+                }
+            } else {
+                FL_PRAGMA(omp simd reduction(+ : loss, tw))
+                for (fl_index k = 0; k < c; k++) {
+                    REAL wt = keep * tr[k] + qc;
+                    loss += wt * (L - xr[k]);
+                    tw += wt;
+                }
+            }
+            if (grad) {
+                REAL *gr = buf + r * c;
+                const REAL a = gs * tw / sum[r];
+                if (cw) {
+                    FL_SIMD
+                    for (fl_index k = 0; k < c; k++)
+                        gr[k] = a * gr[k] - gs * cw[k] * (keep * tr[k] + qc);
+                } else {
+                    FL_SIMD
+                    for (fl_index k = 0; k < c; k++) gr[k] = a * gr[k] - gs * (keep * tr[k] + qc);
+                }
+            }
+            if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
+            total += (double)loss;
+        }
+    }
+    return total;
+}
+
+static double FL_NAME(ce_index)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
+                                const REAL *cw, int64_t ignore, double q, double gscale,
+                                REAL *G, REAL *E, int want, int n_threads) {
+    double s;
+    FL_PARALLEL_SUM(s, n, n * c, n_threads,
+                    FL_NAME(ce_index_range)(hi - lo, c, X + lo * c, Y + lo, cw, ignore,
+                                            (REAL)q, (REAL)gscale, G ? G + lo * c : NULL,
+                                            E ? E + lo : NULL, want));
+    return s;
+}
+
+static double FL_NAME(ce_prob)(fl_index n, fl_index c, const REAL *X, const REAL *T,
+                               const REAL *cw, double q, double gscale, REAL *G, REAL *E,
+                               int want, int n_threads) {
+    double s;
+    FL_PARALLEL_SUM(s, n, n * c, n_threads,
+                    FL_NAME(ce_prob_range)(hi - lo, c, X + lo * c, T + lo * c, cw, (REAL)q,
+                                           (REAL)gscale, G ? G + lo * c : NULL,
+                                           E ? E + lo : NULL, want));
+    return s;
+}
+
+/* ---- negative log-likelihood and label checks ---------------------------- */
+
+static double FL_NAME(nll)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
+                           const REAL *cw, int64_t ignore, double gscale, REAL *G, REAL *E,
+                           int want) {
+    const REAL gs = (REAL)gscale;
+    double total = 0;
+    if (want & FL_WANT_GRAD) {
+        for (fl_index j = 0; j < n * c; j++) G[j] = 0;
+    }
+    for (fl_index i = 0; i < n; i++) {
+        const int64_t y = Y[i];
+        REAL loss = 0;
+        if (y != ignore) {
+            const REAL wy = cw ? cw[y] : (REAL)1;
+            loss = -wy * X[i * c + y];
+            if (want & FL_WANT_GRAD) G[i * c + y] = -gs * wy;
+        }
+        if (want & FL_WANT_ELEMENTS) E[i] = loss;
+        total += (double)loss;
+    }
+    return total;
+}
+
+static double FL_NAME(label_weight_total)(fl_index n, fl_index c, const int64_t *Y,
+                                          const REAL *cw, int64_t ignore, fl_index *bad) {
+    double total = 0;
+    for (fl_index i = 0; i < n; i++) {
+        const int64_t y = Y[i];
+        if (y == ignore) continue;
+        if (y < 0 || y >= c) {
+            *bad = i;
+            return -1;
+        }
+        total += cw ? (double)cw[y] : 1.0;
+    }
+    return total;
+}
+
+static FL_HOT fl_index FL_NAME(count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi) {
+    fl_index count = 0;
+    FL_SIMD_REDUCE_SUM(count)
+    for (fl_index i = 0; i < n; i++) count += (x[i] < lo) | (x[i] > hi);
+    return count;
+}
+
+#undef FL_CAT_
+#undef FL_CAT
+#undef FL_NAME

@@ -1,0 +1,125 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
+"""Typed bindings of the loss kernels in csrc/losses.c.
+
+No validation here: callers (fastloss.losses) pass C-contiguous arrays of one
+float dtype (float32 or float64), labels as int64, and matching sizes. Every call
+releases the GIL while the kernel runs.
+"""
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+
+from fastloss._kernels cimport *
+
+cnp.import_array()
+
+WANT_SUM = FL_WANT_SUM
+WANT_GRAD = FL_WANT_GRAD
+WANT_ELEMENTS = FL_WANT_ELEMENTS
+
+
+cdef inline void *data_or_null(object a):
+    return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef inline int dtype_code(cnp.ndarray a):
+    return FL_FLOAT64 if cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE else FL_FLOAT32
+
+
+def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, double param,
+                double grad_scale, object grad, object elems, int want, int n_threads):
+    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/elems."""
+    cdef int dt = dtype_code(x)
+    cdef fl_index n = cnp.PyArray_SIZE(x)
+    cdef const void *px = cnp.PyArray_DATA(x)
+    cdef const void *py = cnp.PyArray_DATA(y)
+    cdef const void *pw = data_or_null(w)
+    cdef const void *pa = data_or_null(aux)
+    cdef void *pg = data_or_null(grad)
+    cdef void *pe = data_or_null(elems)
+    cdef double s
+    with nogil:
+        s = fl_elementwise_loss(loss, dt, n, px, py, pw, pa, param, grad_scale, pg, pe, want,
+                                n_threads)
+    return s
+
+
+def cross_entropy_index(cnp.ndarray logits, cnp.ndarray labels, object class_weight,
+                        int64_t ignore_index, double label_smoothing, double grad_scale,
+                        object grad, object elems, int want, int n_threads):
+    cdef int dt = dtype_code(logits)
+    cdef fl_index n = cnp.PyArray_DIM(logits, 0), c = cnp.PyArray_DIM(logits, 1)
+    cdef const void *px = cnp.PyArray_DATA(logits)
+    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
+    cdef const void *pw = data_or_null(class_weight)
+    cdef void *pg = data_or_null(grad)
+    cdef void *pe = data_or_null(elems)
+    cdef double s
+    with nogil:
+        s = fl_cross_entropy_index(dt, n, c, px, py, pw, ignore_index, label_smoothing,
+                                   grad_scale, pg, pe, want, n_threads)
+    return s
+
+
+def cross_entropy_prob(cnp.ndarray logits, cnp.ndarray target, object class_weight,
+                       double label_smoothing, double grad_scale, object grad, object elems,
+                       int want, int n_threads):
+    cdef int dt = dtype_code(logits)
+    cdef fl_index n = cnp.PyArray_DIM(logits, 0), c = cnp.PyArray_DIM(logits, 1)
+    cdef const void *px = cnp.PyArray_DATA(logits)
+    cdef const void *pt = cnp.PyArray_DATA(target)
+    cdef const void *pw = data_or_null(class_weight)
+    cdef void *pg = data_or_null(grad)
+    cdef void *pe = data_or_null(elems)
+    cdef double s
+    with nogil:
+        s = fl_cross_entropy_prob(dt, n, c, px, pt, pw, label_smoothing, grad_scale, pg, pe,
+                                  want, n_threads)
+    return s
+
+
+def nll(cnp.ndarray log_probs, cnp.ndarray labels, object class_weight, int64_t ignore_index,
+        double grad_scale, object grad, object elems, int want):
+    cdef int dt = dtype_code(log_probs)
+    cdef fl_index n = cnp.PyArray_DIM(log_probs, 0), c = cnp.PyArray_DIM(log_probs, 1)
+    cdef const void *px = cnp.PyArray_DATA(log_probs)
+    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
+    cdef const void *pw = data_or_null(class_weight)
+    cdef void *pg = data_or_null(grad)
+    cdef void *pe = data_or_null(elems)
+    cdef double s
+    with nogil:
+        s = fl_nll_loss(dt, n, c, px, py, pw, ignore_index, grad_scale, pg, pe, want)
+    return s
+
+
+def label_weight_total(cnp.ndarray labels, Py_ssize_t n_classes, object class_weight,
+                       int64_t ignore_index, int dtype_is_f64):
+    """(total, bad): sum of class weights of non-ignored labels, or (-1, index of a bad label)."""
+    cdef fl_index n = cnp.PyArray_SIZE(labels), bad = -1
+    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
+    cdef const void *pw = data_or_null(class_weight)
+    cdef double total
+    with nogil:
+        total = fl_label_weight_total(FL_FLOAT64 if dtype_is_f64 else FL_FLOAT32, n, n_classes,
+                                      py, pw, ignore_index, &bad)
+    return total, bad
+
+
+def count_outside(cnp.ndarray x, double lo, double hi):
+    """Number of elements of x outside [lo, hi] (NaN not counted)."""
+    cdef int dt = dtype_code(x)
+    cdef fl_index n = cnp.PyArray_SIZE(x), count
+    cdef const void *px = cnp.PyArray_DATA(x)
+    with nogil:
+        count = fl_count_outside(dt, n, px, lo, hi)
+    return count
+
+
+def build_facts():
+    """Facts the compiled kernels know about themselves."""
+    return {
+        "simd_paths": fl_simd_paths().decode(),
+        "active_isa": fl_active_isa().decode(),
+        "openmp": bool(fl_openmp_enabled()),
+        "openmp_max_threads": fl_openmp_max_threads(),
+    }

@@ -1,0 +1,679 @@
+"""Loss functions, their gradients, and both at once, for NumPy arrays.
+
+Names, argument order (prediction first, then target) and semantics follow
+``torch.nn.functional``, so the numbers match PyTorch to rounding. Every loss ``L`` comes
+in three forms::
+
+    L(input, target, ...)                  -> value
+    L_grad(input, target, ..., out=None)   -> dvalue/dinput, same shape as input
+    L_value_and_grad(input, target, ..., out=None) -> (value, grad), from one pass
+
+Conventions shared by every function here:
+
+* ``reduction`` is ``"mean"`` (default), ``"sum"`` or ``"none"``. Reduced values are NumPy
+  scalars of the input's dtype; ``"none"`` returns the per-element (or per-row) losses. For
+  ``"none"`` the gradient is that of the *sum* of the unreduced losses, i.e. each element's
+  own derivative.
+* dtypes: ``input`` must be float32 or float64 (Python lists and scalars are converted to
+  float64); the result, the gradient and all arithmetic use the input's dtype; the target
+  and weights are cast to it. Sums are accumulated in float64 whatever the dtype.
+* Shapes: the target has the input's shape (no implicit broadcasting, unlike PyTorch which
+  only warns); elementwise weights broadcast to the input's shape.
+* Non-contiguous inputs are copied to a contiguous buffer first; read-only inputs are fine.
+  ``out`` must be a C-contiguous, writeable array of the input's shape and dtype that does
+  not overlap any input; it is returned.
+* NaN in, NaN out: a NaN input or target gives a NaN loss and NaN gradient where it
+  enters, never an exception.
+* The mean of an empty input is NaN, as in PyTorch; its sum is 0.
+* ``n_threads``: ``None`` uses :func:`fastloss.get_num_threads` for inputs of at least
+  ``fastloss.THREADING_THRESHOLD`` elements and one thread below that. Results are
+  deterministic for a given thread count.
+* The active backend (:func:`fastloss.set_backend`) decides whether the compiled kernels or
+  the NumPy reference (:mod:`fastloss.reference`) run; both get the same validation.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from fastloss import _backend, _config, _losses, reference
+
+__all__ = [
+    "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
+    "l1_loss", "l1_loss_grad", "l1_loss_value_and_grad",
+    "huber_loss", "huber_loss_grad", "huber_loss_value_and_grad",
+    "smooth_l1_loss", "smooth_l1_loss_grad", "smooth_l1_loss_value_and_grad",
+    "binary_cross_entropy", "binary_cross_entropy_grad",
+    "binary_cross_entropy_value_and_grad",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
+    "binary_cross_entropy_with_logits_value_and_grad",
+    "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
+    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
+    "kl_div", "kl_div_grad", "kl_div_value_and_grad",
+]
+
+FloatArray = NDArray[np.floating[Any]]
+#: A reduced loss is a NumPy scalar of the input's dtype; reduction="none" gives an array.
+LossValue = Union[np.floating[Any], FloatArray]
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_REDUCTIONS = ("mean", "sum", "none")
+
+# what a call computes
+_VALUE, _GRAD, _BOTH = 1, 2, 3
+_SUFFIX = {_VALUE: "", _GRAD: "_grad", _BOTH: "_value_and_grad"}
+
+# kernel codes of csrc/losses.h (enum fl_elementwise_loss)
+_MSE, _L1, _HUBER, _SMOOTH_L1, _BCE, _BCE_LOGITS, _KL_DIV, _KL_DIV_LOG = range(8)
+
+
+# ---- validation -------------------------------------------------------------------------
+
+def _as_float(a: Any, name: str) -> FloatArray:
+    """``a`` as a C-contiguous float32/float64 ndarray (a no-op when it already is one)."""
+    if type(a) is np.ndarray:
+        dt = a.dtype
+        if dt is _F64 or dt is _F32:
+            return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        if dt.kind == "f" and dt.itemsize in (4, 8):  # non-native byte order
+            return np.ascontiguousarray(a, dtype=dt.newbyteorder("="))
+        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {dt}")
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{name} must not be a masked array; fill it first (a.filled())")
+    arr = np.asarray(a)
+    if type(arr) is not np.ndarray:
+        arr = arr.view(np.ndarray)
+    if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
+        arr = arr.astype(np.float64)  # Python lists and scalars of ints
+    if arr.dtype.kind not in "biuf" and arr.dtype != object:
+        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be a numeric array, got an object array")
+    return _as_float(arr, name)
+
+
+def _as_dtype(a: Any, dtype: np.dtype[Any], name: str) -> FloatArray:
+    """``a`` cast to ``dtype``, C-contiguous; only real numbers are accepted."""
+    if type(a) is np.ndarray and a.dtype is dtype:
+        return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def _check_reduction(reduction: str, allowed: Tuple[str, ...] = _REDUCTIONS) -> None:
+    if reduction not in allowed:
+        raise ValueError(f"reduction must be one of {allowed}, got {reduction!r}")
+
+
+def _broadcast_weight(weight: Any, x: FloatArray, name: str) -> FloatArray:
+    w = _as_dtype(weight, x.dtype, name)
+    if w.shape != x.shape:
+        try:
+            w = np.ascontiguousarray(np.broadcast_to(w, x.shape))
+        except ValueError:
+            raise ValueError(f"{name} of shape {w.shape} does not broadcast to the input's "
+                             f"shape {x.shape}") from None
+    return w
+
+
+def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
+                 *inputs: Optional[np.ndarray]) -> FloatArray:
+    if out is None:
+        return np.empty(shape, dtype)
+    if type(out) is not np.ndarray:
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"out must have dtype {dtype} (the input's), got {out.dtype}")
+    if out.shape != shape:
+        raise ValueError(f"out must have shape {shape} (the input's), got {out.shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    for a in inputs:
+        if a is not None and np.may_share_memory(out, a):
+            raise ValueError("out must not overlap an input array")
+    return out
+
+
+def _check_param(value: Any, name: str, minimum: float = 0.0, strict: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not np.isfinite(v) or v < minimum or (strict and v == minimum):
+        op = ">" if strict else ">="
+        raise ValueError(f"{name} must be finite and {op} {minimum}, got {value!r}")
+    return v
+
+
+def _scalar(dtype: np.dtype[Any], value: float) -> np.floating[Any]:
+    return dtype.type(value)  # type: ignore[no-any-return]
+
+
+def _mean(total: float, denominator: float) -> float:
+    return total / denominator if denominator != 0 else (np.nan if total == 0 else total * np.inf)
+
+
+# ---- elementwise losses -----------------------------------------------------------------
+
+class _Elementwise(NamedTuple):
+    code: int
+    ref: str  # stem of the reference function
+    mean_by_weight_sum: bool  # weighted mean = sum(w l) / sum(w); else mean(w l)
+
+
+def _elementwise(spec: _Elementwise, mode: int, input: Any, target: Any, reduction: str,
+                 weight: Any, out: Any, n_threads: Optional[int], param: float = 0.0,
+                 pos_weight: Any = None, batchmean: bool = False,
+                 ref_kwargs: Optional[Dict[str, Any]] = None) -> Any:
+    x = _as_float(input, "input")
+    y = _as_dtype(target, x.dtype, "target")
+    if y.shape != x.shape:
+        raise ValueError(f"target shape {y.shape} must equal input shape {x.shape}")
+    if reduction not in _REDUCTIONS and not (batchmean and reduction == "batchmean"):
+        _check_reduction(reduction, _REDUCTIONS + (("batchmean",) if batchmean else ()))
+    w = None if weight is None else _broadcast_weight(weight, x, "weight")
+    a = None if pos_weight is None else _broadcast_weight(pos_weight, x, "pos_weight")
+    if spec.code == _BCE and x.size and _losses.count_outside(x, 0.0, 1.0):
+        bad = x[(x < 0) | (x > 1)].flat[0]
+        raise ValueError(f"input must hold probabilities in [0, 1], found {bad!r}")
+    grad = _prepare_out(out, x.shape, x.dtype, x, y, w, a) if mode & _GRAD else None
+    nt = _config.resolve_threads(n_threads, x.size)  # validates n_threads on both backends
+
+    if _backend.get_backend() == "numpy":
+        kwargs: Dict[str, Any] = {"reduction": reduction}
+        if weight is not None:
+            kwargs["weight"] = w
+        if pos_weight is not None:
+            kwargs["pos_weight"] = a
+        if ref_kwargs:
+            kwargs.update(ref_kwargs)
+        result = getattr(reference, spec.ref + _SUFFIX[mode])(x, y, **kwargs)
+        return _finish_reference(mode, result, grad)
+
+    if reduction == "batchmean":
+        denominator = float(x.shape[0]) if x.ndim else 1.0
+    elif w is not None and spec.mean_by_weight_sum:
+        denominator = float(w.sum(dtype=np.float64))
+    else:
+        denominator = float(x.size)
+    mean = reduction in ("mean", "batchmean")
+    scale = (1.0 / denominator if denominator else np.inf) if mean else 1.0
+    elems = np.empty(x.shape, x.dtype) if reduction == "none" and mode & _VALUE else None
+    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
+        if mode & _VALUE else 0)
+    total = _losses.elementwise(spec.code, x, y, w, a, param, scale, grad, elems, want, nt)
+    if mode == _GRAD:
+        return grad
+    if elems is not None:
+        value: Any = elems
+    else:
+        value = _scalar(x.dtype, _mean(total, denominator) if mean else total)
+    return value if mode == _VALUE else (value, grad)
+
+
+def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray]) -> Any:
+    """Put a reference gradient into ``out``, so both backends return the same objects."""
+    if mode == _VALUE:
+        return result
+    grad = result if mode == _GRAD else result[1]
+    assert out is not None
+    np.copyto(out, grad)
+    return out if mode == _GRAD else (result[0], out)
+
+
+_MSE_SPEC = _Elementwise(_MSE, "mse_loss", True)
+_L1_SPEC = _Elementwise(_L1, "l1_loss", True)
+_HUBER_SPEC = _Elementwise(_HUBER, "huber_loss", False)
+_SMOOTH_L1_SPEC = _Elementwise(_SMOOTH_L1, "smooth_l1_loss", True)
+_BCE_SPEC = _Elementwise(_BCE, "binary_cross_entropy", False)
+_BCE_LOGITS_SPEC = _Elementwise(_BCE_LOGITS, "binary_cross_entropy_with_logits", False)
+_KL_DIV_SPEC = _Elementwise(_KL_DIV, "kl_div", False)
+_KL_DIV_LOG_SPEC = _Elementwise(_KL_DIV_LOG, "kl_div", False)
+
+
+def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+             weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None) -> LossValue:
+    r"""Mean squared error, ``l_i = w_i (x_i - y_i)^2``.
+
+    Args:
+        input: predictions ``x``, any shape, float32 or float64.
+        target: targets ``y``, the same shape.
+        reduction: ``"mean"`` (``sum(l) / sum(w)``; ``sum(l) / N`` without weights),
+            ``"sum"`` or ``"none"``.
+        weight: optional per-element weights ``w``, broadcast to the input's shape. As in
+            PyTorch 2.13's ``F.mse_loss(weight=)``, the weighted mean divides by ``sum(w)``.
+        n_threads: threads for this call (see the module docstring).
+
+    Gradient: ``2 w_i (x_i - y_i) / D`` with ``D`` the mean's denominator (1 for "sum").
+    """
+    return _elementwise(_MSE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
+
+
+def mse_loss_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                  weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+                  n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`mse_loss` with respect to ``input``; written into ``out`` if given."""
+    return _elementwise(_MSE_SPEC, _GRAD, input, target, reduction, weight, out, n_threads)
+
+
+def mse_loss_value_and_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                            weight: Optional[ArrayLike] = None,
+                            out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                            ) -> Tuple[LossValue, FloatArray]:
+    """``(mse_loss(...), mse_loss_grad(...))`` from one pass over memory."""
+    return _elementwise(_MSE_SPEC, _BOTH, input, target, reduction, weight, out, n_threads)
+
+
+def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+            weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None) -> LossValue:
+    r"""Mean absolute error, ``l_i = w_i |x_i - y_i|``.
+
+    ``reduction`` and ``weight`` as in :func:`mse_loss` (weighted mean divides by
+    ``sum(w)``, as PyTorch 2.13's ``F.l1_loss(weight=)``). Gradient: ``w_i sign(x_i - y_i) / D``
+    (0 where ``x_i == y_i``, like ``torch.sign``).
+    """
+    return _elementwise(_L1_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
+
+
+def l1_loss_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                 weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+                 n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`l1_loss` with respect to ``input``."""
+    return _elementwise(_L1_SPEC, _GRAD, input, target, reduction, weight, out, n_threads)
+
+
+def l1_loss_value_and_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                           weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+                           n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+    """``(l1_loss(...), l1_loss_grad(...))`` from one pass over memory."""
+    return _elementwise(_L1_SPEC, _BOTH, input, target, reduction, weight, out, n_threads)
+
+
+def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+               delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+               n_threads: Optional[int] = None) -> LossValue:
+    r"""Huber loss with threshold ``delta > 0``; with ``d = x - y``::
+
+        l_i = w_i * (0.5 d^2                    if |d| < delta
+                     delta (|d| - 0.5 delta)    otherwise)
+
+    Gradient: ``w_i clip(d, -delta, delta) / D``. As in PyTorch 2.13's
+    ``F.huber_loss(weight=)``, the weighted ``"mean"`` is ``mean(w l)`` (divides by N, not
+    by ``sum(w)`` as mse/l1 do).
+    """
+    d = _check_param(delta, "delta", strict=True)
+    return _elementwise(_HUBER_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
+                        d, ref_kwargs={"delta": d})
+
+
+def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                    delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+                    out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                    ) -> FloatArray:
+    """Gradient of :func:`huber_loss` with respect to ``input``."""
+    d = _check_param(delta, "delta", strict=True)
+    return _elementwise(_HUBER_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
+                        d, ref_kwargs={"delta": d})
+
+
+def huber_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                              delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+                              out: Optional[FloatArray] = None,
+                              n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+    """``(huber_loss(...), huber_loss_grad(...))`` from one pass over memory."""
+    d = _check_param(delta, "delta", strict=True)
+    return _elementwise(_HUBER_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
+                        d, ref_kwargs={"delta": d})
+
+
+def _smooth_l1(mode: int, input: Any, target: Any, reduction: str, beta: Any, weight: Any,
+               out: Any, n_threads: Optional[int]) -> Any:
+    b = _check_param(beta, "beta")
+    # PyTorch: beta == 0 is exactly l1_loss
+    spec = _SMOOTH_L1_SPEC if b > 0 else _SMOOTH_L1_SPEC._replace(code=_L1)
+    return _elementwise(spec, mode, input, target, reduction, weight, out, n_threads, b,
+                        ref_kwargs={"beta": b})
+
+
+def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                   beta: float = 1.0, weight: Optional[ArrayLike] = None,
+                   n_threads: Optional[int] = None) -> LossValue:
+    r"""Smooth L1 loss with threshold ``beta >= 0``; with ``d = x - y``::
+
+        l_i = w_i * (0.5 d^2 / beta      if |d| < beta
+                     |d| - 0.5 beta      otherwise)
+
+    ``beta = 0`` is :func:`l1_loss`. Gradient: ``w_i clip(d / beta, -1, 1) / D``.
+    ``weight`` is a fastloss addition (PyTorch's ``smooth_l1_loss`` has none), with the
+    weighted-mean semantics of mse/l1: ``"mean"`` is ``sum(w l) / sum(w)``.
+    """
+    return _smooth_l1(_VALUE, input, target, reduction, beta, weight, None, n_threads)
+
+
+def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                        beta: float = 1.0, weight: Optional[ArrayLike] = None,
+                        out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                        ) -> FloatArray:
+    """Gradient of :func:`smooth_l1_loss` with respect to ``input``."""
+    return _smooth_l1(_GRAD, input, target, reduction, beta, weight, out, n_threads)
+
+
+def smooth_l1_loss_value_and_grad(input: ArrayLike, target: ArrayLike, *,
+                                  reduction: str = "mean", beta: float = 1.0,
+                                  weight: Optional[ArrayLike] = None,
+                                  out: Optional[FloatArray] = None,
+                                  n_threads: Optional[int] = None
+                                  ) -> Tuple[LossValue, FloatArray]:
+    """``(smooth_l1_loss(...), smooth_l1_loss_grad(...))`` from one pass over memory."""
+    return _smooth_l1(_BOTH, input, target, reduction, beta, weight, out, n_threads)
+
+
+def binary_cross_entropy(input: ArrayLike, target: ArrayLike,
+                         weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                         n_threads: Optional[int] = None) -> LossValue:
+    r"""Binary cross-entropy of probabilities ``p`` (``input``, in [0, 1]) and targets ``y``::
+
+        l_i = -w_i (y_i max(log p_i, -100) + (1 - y_i) max(log(1 - p_i), -100))
+
+    The logs are clamped at -100 as in PyTorch, so ``p`` exactly 0 or 1 gives a finite
+    loss. Gradient (PyTorch's): ``w_i (p_i - y_i) / max((1 - p_i) p_i, 1e-12) / D``.
+    ``"mean"`` is ``mean(w l)`` (divides by N), as in PyTorch. ``input`` outside [0, 1]
+    raises ValueError (NaN passes through). Prefer
+    :func:`binary_cross_entropy_with_logits`, which is stable for any logit.
+    """
+    return _elementwise(_BCE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
+
+
+def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike,
+                              weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                              out: Optional[FloatArray] = None,
+                              n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`binary_cross_entropy` with respect to ``input``."""
+    return _elementwise(_BCE_SPEC, _GRAD, input, target, reduction, weight, out, n_threads)
+
+
+def binary_cross_entropy_value_and_grad(input: ArrayLike, target: ArrayLike,
+                                        weight: Optional[ArrayLike] = None,
+                                        reduction: str = "mean", *,
+                                        out: Optional[FloatArray] = None,
+                                        n_threads: Optional[int] = None
+                                        ) -> Tuple[LossValue, FloatArray]:
+    """``(binary_cross_entropy(...), binary_cross_entropy_grad(...))`` from one pass."""
+    return _elementwise(_BCE_SPEC, _BOTH, input, target, reduction, weight, out, n_threads)
+
+
+def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
+                                     weight: Optional[ArrayLike] = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Optional[ArrayLike] = None, *,
+                                     n_threads: Optional[int] = None) -> LossValue:
+    r"""Binary cross-entropy of logits ``x`` (sigmoid applied inside), stable for any finite
+    logit. With ``lw_i = 1 + (pos_weight_i - 1) y_i``::
+
+        l_i = w_i ((1 - y_i) x_i + lw_i log(1 + exp(-x_i)))
+        dl_i/dx_i = w_i (lw_i sigmoid(x_i) - pos_weight_i y_i)
+
+    ``weight`` and ``pos_weight`` broadcast to the input's shape (``pos_weight`` of shape
+    ``(C,)`` weights the positives of each of C classes in the last axis). ``"mean"`` is
+    ``mean(w l)``, as in PyTorch.
+    """
+    return _elementwise(_BCE_LOGITS_SPEC, _VALUE, input, target, reduction, weight, None,
+                        n_threads, pos_weight=pos_weight)
+
+
+def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
+                                          weight: Optional[ArrayLike] = None,
+                                          reduction: str = "mean",
+                                          pos_weight: Optional[ArrayLike] = None, *,
+                                          out: Optional[FloatArray] = None,
+                                          n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``input``."""
+    return _elementwise(_BCE_LOGITS_SPEC, _GRAD, input, target, reduction, weight, out,
+                        n_threads, pos_weight=pos_weight)
+
+
+def binary_cross_entropy_with_logits_value_and_grad(
+        input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+        reduction: str = "mean", pos_weight: Optional[ArrayLike] = None, *,
+        out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+) -> Tuple[LossValue, FloatArray]:
+    """``(binary_cross_entropy_with_logits(...), ..._grad(...))`` from one pass."""
+    return _elementwise(_BCE_LOGITS_SPEC, _BOTH, input, target, reduction, weight, out,
+                        n_threads, pos_weight=pos_weight)
+
+
+def _kl_div(mode: int, input: Any, target: Any, reduction: str, log_target: bool, out: Any,
+            n_threads: Optional[int]) -> Any:
+    spec = _KL_DIV_LOG_SPEC if log_target else _KL_DIV_SPEC
+    return _elementwise(spec, mode, input, target, reduction, None, out, n_threads,
+                        batchmean=True, ref_kwargs={"log_target": bool(log_target)})
+
+
+def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+           log_target: bool = False, n_threads: Optional[int] = None) -> LossValue:
+    r"""Kullback-Leibler divergence, PyTorch's ``F.kl_div``: ``input`` holds log-probabilities
+    ``x``, ``target`` probabilities ``y`` (log-probabilities if ``log_target``)::
+
+        l_i = y_i log y_i - y_i x_i        (0 where y_i = 0)     dl/dx = -y_i
+        l_i = exp(y_i) (y_i - x_i)         (log_target)          dl/dx = -exp(y_i)
+
+    ``reduction``: ``"batchmean"`` (sum / input.shape[0], the true KL divergence per
+    sample), ``"mean"`` (PyTorch's default: sum / number of elements), ``"sum"``, ``"none"``.
+    """
+    return _kl_div(_VALUE, input, target, reduction, log_target, None, n_threads)
+
+
+def kl_div_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                log_target: bool = False, out: Optional[FloatArray] = None,
+                n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`kl_div` with respect to ``input``."""
+    return _kl_div(_GRAD, input, target, reduction, log_target, out, n_threads)
+
+
+def kl_div_value_and_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                          log_target: bool = False, out: Optional[FloatArray] = None,
+                          n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+    """``(kl_div(...), kl_div_grad(...))`` from one pass over memory."""
+    return _kl_div(_BOTH, input, target, reduction, log_target, out, n_threads)
+
+
+# ---- losses over (N, C) rows ------------------------------------------------------------
+
+def _logits(input: Any) -> FloatArray:
+    x = _as_float(input, "input")
+    if x.ndim != 2:
+        raise ValueError(f"input must have shape (N, C), got shape {x.shape}")
+    if x.shape[1] == 0:
+        raise ValueError("input must have at least one class (C >= 1), got shape "
+                         f"{x.shape}")
+    return x
+
+
+def _class_weight(weight: Any, x: FloatArray) -> Optional[FloatArray]:
+    if weight is None:
+        return None
+    w = _as_dtype(weight, x.dtype, "weight")
+    if w.shape != (x.shape[1],):
+        raise ValueError(f"weight must have shape (C,) = ({x.shape[1]},), got {w.shape}")
+    return w
+
+
+def _labels(target: Any, x: FloatArray, w: Optional[FloatArray], ignore_index: int
+            ) -> Tuple[np.ndarray, float]:
+    """Labels as int64 (N,) and PyTorch's mean denominator: sum of w[y] over kept rows."""
+    t = target if type(target) is np.ndarray else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class labels, got dtype {t.dtype}")
+    n, c = x.shape
+    if t.shape != (n,):
+        raise ValueError(f"target must have shape (N,) = ({n},), got {t.shape}")
+    labels = np.ascontiguousarray(t, dtype=np.int64)
+    total, bad = _losses.label_weight_total(labels, c, w, ignore_index, x.dtype is _F64)
+    if bad >= 0:
+        raise ValueError(f"target[{bad}] = {t[bad]} is not a class index in [0, {c}) "
+                         f"nor ignore_index ({ignore_index})")
+    return labels, total
+
+
+def _check_ignore_index(ignore_index: Any) -> int:
+    try:
+        i = operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an int, got {ignore_index!r}") from None
+    if not -(2**63) <= i < 2**63:
+        raise ValueError(f"ignore_index must fit in int64, got {i}")
+    return i
+
+
+def _rows_result(mode: int, x: FloatArray, reduction: str, total: float, denominator: float,
+                 grad: Optional[np.ndarray], elems: Optional[np.ndarray]) -> Any:
+    if mode == _GRAD:
+        return grad
+    if elems is not None:
+        value: Any = elems
+    elif reduction == "mean":
+        value = _scalar(x.dtype, _mean(total, denominator))
+    else:
+        value = _scalar(x.dtype, total)
+    return value if mode == _VALUE else (value, grad)
+
+
+def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any,
+                   reduction: str, label_smoothing: Any, out: Any,
+                   n_threads: Optional[int]) -> Any:
+    x = _logits(input)
+    n, c = x.shape
+    w = _class_weight(weight, x)
+    ignore = _check_ignore_index(ignore_index)
+    _check_reduction(reduction)
+    q = _check_param(label_smoothing, "label_smoothing")
+    if q > 1:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    t = target if type(target) is np.ndarray else np.asarray(target)
+    if t.dtype.kind == "f":  # class probabilities, PyTorch's mean divides by N
+        probs = _as_dtype(t, x.dtype, "target")
+        if probs.shape != x.shape:
+            raise ValueError(f"probability target must have the input's shape {x.shape}, "
+                             f"got {probs.shape}")
+        labels, denominator = None, float(n)
+    else:
+        labels, denominator = _labels(t, x, w, ignore)
+    grad = _prepare_out(out, x.shape, x.dtype, x, w, t) if mode & _GRAD else None
+    nt = _config.resolve_threads(n_threads, x.size)
+
+    if _backend.get_backend() == "numpy":
+        result = getattr(reference, "cross_entropy" + _SUFFIX[mode])(
+            x, probs if labels is None else labels, w, ignore, reduction, q)
+        return _finish_reference(mode, result, grad)
+
+    scale = (1.0 / denominator if denominator else 0.0) if reduction == "mean" else 1.0
+    elems = np.empty(n, x.dtype) if reduction == "none" and mode & _VALUE else None
+    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
+        if mode & _VALUE else 0)
+    if labels is None:
+        total = _losses.cross_entropy_prob(x, probs, w, q, scale, grad, elems, want, nt)
+    else:
+        total = _losses.cross_entropy_index(x, labels, w, ignore, q, scale, grad, elems, want,
+                                            nt)
+    return _rows_result(mode, x, reduction, total, denominator, grad, elems)
+
+
+def cross_entropy(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0, *, n_threads: Optional[int] = None
+                  ) -> LossValue:
+    r"""Softmax cross-entropy of logits ``x`` of shape ``(N, C)``, PyTorch's ``F.cross_entropy``.
+
+    ``target`` is either integer class labels of shape ``(N,)`` or class probabilities of
+    shape ``(N, C)`` (a float array). With ``lse_i = log sum_k exp(x_ik)`` (computed
+    stably), class weights ``w`` (default 1) and label smoothing ``q``:
+
+    * labels: ``l_i = (1 - q) w_{y_i} (lse_i - x_{i,y_i}) + (q / C) sum_k w_k (lse_i - x_ik)``;
+      rows with ``y_i == ignore_index`` contribute 0 (loss and gradient). ``"mean"`` divides
+      by ``sum_i w_{y_i}`` over the kept rows (NaN if every row is ignored, with a zero
+      gradient, as in PyTorch).
+    * probabilities: ``l_i = sum_k w_k t_ik (lse_i - x_ik)`` with ``t = (1 - q) y + q / C``;
+      ``"mean"`` divides by N.
+
+    The gradient is ``softmax(x) * sum_k w_k t_ik - w t`` (labels: ``t`` one-hot, smoothed),
+    divided by the mean's denominator. ``reduction="none"`` gives the ``(N,)`` row losses.
+    """
+    return _cross_entropy(_VALUE, input, target, weight, ignore_index, reduction,
+                          label_smoothing, None, n_threads)
+
+
+def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+                       ignore_index: int = -100, reduction: str = "mean",
+                       label_smoothing: float = 0.0, *, out: Optional[FloatArray] = None,
+                       n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`cross_entropy` with respect to the logits, shape ``(N, C)``."""
+    return _cross_entropy(_GRAD, input, target, weight, ignore_index, reduction,
+                          label_smoothing, out, n_threads)
+
+
+def cross_entropy_value_and_grad(input: ArrayLike, target: ArrayLike,
+                                 weight: Optional[ArrayLike] = None, ignore_index: int = -100,
+                                 reduction: str = "mean", label_smoothing: float = 0.0, *,
+                                 out: Optional[FloatArray] = None,
+                                 n_threads: Optional[int] = None
+                                 ) -> Tuple[LossValue, FloatArray]:
+    """``(cross_entropy(...), cross_entropy_grad(...))`` from one pass over the logits."""
+    return _cross_entropy(_BOTH, input, target, weight, ignore_index, reduction,
+                          label_smoothing, out, n_threads)
+
+
+def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, reduction: str,
+         out: Any) -> Any:
+    x = _logits(input)
+    w = _class_weight(weight, x)
+    ignore = _check_ignore_index(ignore_index)
+    _check_reduction(reduction)
+    labels, denominator = _labels(target, x, w, ignore)
+    grad = _prepare_out(out, x.shape, x.dtype, x, w) if mode & _GRAD else None
+    if _backend.get_backend() == "numpy":
+        result = getattr(reference, "nll_loss" + _SUFFIX[mode])(x, labels, w, ignore,
+                                                                reduction)
+        return _finish_reference(mode, result, grad)
+    scale = (1.0 / denominator if denominator else 0.0) if reduction == "mean" else 1.0
+    elems = np.empty(x.shape[0], x.dtype) if reduction == "none" and mode & _VALUE else None
+    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
+        if mode & _VALUE else 0)
+    total = _losses.nll(x, labels, w, ignore, scale, grad, elems, want)
+    return _rows_result(mode, x, reduction, total, denominator, grad, elems)
+
+
+def nll_loss(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+             ignore_index: int = -100, reduction: str = "mean") -> LossValue:
+    r"""Negative log-likelihood of log-probabilities ``x`` ``(N, C)`` and labels ``y`` ``(N,)``:
+    ``l_i = -w_{y_i} x_{i,y_i}``, 0 for rows with ``y_i == ignore_index``. ``"mean"``
+    divides by ``sum_i w_{y_i}`` over kept rows, as in PyTorch. The gradient is
+    ``-w_{y_i} / D`` at ``(i, y_i)`` and 0 elsewhere.
+    """
+    return _nll(_VALUE, input, target, weight, ignore_index, reduction, None)
+
+
+def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+                  ignore_index: int = -100, reduction: str = "mean", *,
+                  out: Optional[FloatArray] = None) -> FloatArray:
+    """Gradient of :func:`nll_loss` with respect to ``input``, shape ``(N, C)``."""
+    return _nll(_GRAD, input, target, weight, ignore_index, reduction, out)
+
+
+def nll_loss_value_and_grad(input: ArrayLike, target: ArrayLike,
+                            weight: Optional[ArrayLike] = None, ignore_index: int = -100,
+                            reduction: str = "mean", *, out: Optional[FloatArray] = None
+                            ) -> Tuple[LossValue, FloatArray]:
+    """``(nll_loss(...), nll_loss_grad(...))``."""
+    return _nll(_BOTH, input, target, weight, ignore_index, reduction, out)

@@ -1,0 +1,331 @@
+"""The NumPy reference: every loss written the obvious way. This is the specification.
+
+Each function here has the same name and meaning as its counterpart in
+:mod:`fastloss.losses` (PyTorch's semantics), is written the way a user would write it in
+NumPy, and is what the compiled kernels are tested against. It is also the ``"numpy"``
+backend: under ``fastloss.use_backend("numpy")`` the public functions validate their
+arguments and then call these.
+
+The functions trust their inputs (validation lives in :mod:`fastloss.losses`): arrays of one
+float dtype and matching shapes, integer labels in range, weights already broadcast to the
+shape they weight. ``*_value_and_grad`` returns ``(value, grad)``; ``*_grad`` returns the
+gradient with respect to the first argument (for ``reduction="none"``, the elementwise
+derivative, i.e. the gradient of the sum of the unreduced losses).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+Array = np.ndarray
+Value = Any  # a NumPy scalar of the input's dtype, or an array for reduction="none"
+
+__all__ = [
+    "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
+    "l1_loss", "l1_loss_grad", "l1_loss_value_and_grad",
+    "huber_loss", "huber_loss_grad", "huber_loss_value_and_grad",
+    "smooth_l1_loss", "smooth_l1_loss_grad", "smooth_l1_loss_value_and_grad",
+    "binary_cross_entropy", "binary_cross_entropy_grad",
+    "binary_cross_entropy_value_and_grad",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
+    "binary_cross_entropy_with_logits_value_and_grad",
+    "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
+    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
+    "kl_div", "kl_div_grad", "kl_div_value_and_grad",
+]
+
+
+def _reduce(loss: Array, reduction: str, denominator: Optional[Any] = None) -> Value:
+    """'none' -> loss; 'sum' -> sum; 'mean' -> sum / denominator (default: the mean)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty input: NaN, like PyTorch
+        if denominator is None:
+            return loss.sum() / loss.dtype.type(loss.size)
+        return loss.sum() / denominator
+
+
+def _scale(reduction: str, count: Any) -> Any:
+    """Factor d(reduced)/d(loss_i): 1/count for 'mean', 1 otherwise."""
+    if reduction != "mean":
+        return 1
+    with np.errstate(divide="ignore"):
+        return np.divide(1.0, count)
+
+
+# ---- regression losses: weighted mean = sum(w * l) / sum(w) --------------------------
+
+def mse_loss(input: Array, target: Array, *, reduction: str = "mean",
+             weight: Optional[Array] = None) -> Value:
+    loss = (input - target) ** 2
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _reduce(weight * loss, reduction, weight.sum())
+
+
+def mse_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
+                            weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    diff = input - target
+    if weight is None:
+        return _reduce(diff**2, reduction), 2 * diff * input.dtype.type(_scale(reduction, diff.size))
+    scale = input.dtype.type(_scale(reduction, weight.sum()))
+    return _reduce(weight * diff**2, reduction, weight.sum()), 2 * weight * diff * scale
+
+
+def l1_loss(input: Array, target: Array, *, reduction: str = "mean",
+            weight: Optional[Array] = None) -> Value:
+    loss = np.abs(input - target)
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _reduce(weight * loss, reduction, weight.sum())
+
+
+def l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
+                           weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    diff = input - target
+    if weight is None:
+        scale = input.dtype.type(_scale(reduction, diff.size))
+        return _reduce(np.abs(diff), reduction), np.sign(diff) * scale
+    scale = input.dtype.type(_scale(reduction, weight.sum()))
+    return _reduce(weight * np.abs(diff), reduction, weight.sum()), weight * np.sign(diff) * scale
+
+
+def _huber(diff: Array, delta: float) -> Tuple[Array, Array]:
+    delta = diff.dtype.type(delta)
+    absdiff = np.abs(diff)
+    loss = np.where(absdiff < delta, 0.5 * diff**2, delta * (absdiff - 0.5 * delta))
+    grad = np.clip(diff, -delta, delta)
+    return loss, grad
+
+
+def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: float = 1.0,
+               weight: Optional[Array] = None) -> Value:
+    loss, _ = _huber(input - target, delta)
+    # PyTorch's weighted Huber mean is mean(w * l), not sum(w * l) / sum(w)
+    return _reduce(loss if weight is None else weight * loss, reduction)
+
+
+def huber_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean",
+                              delta: float = 1.0, weight: Optional[Array] = None
+                              ) -> Tuple[Value, Array]:
+    loss, grad = _huber(input - target, delta)
+    if weight is not None:
+        loss, grad = weight * loss, weight * grad
+    return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+
+
+def _smooth_l1(diff: Array, beta: float) -> Tuple[Array, Array]:
+    if beta == 0:  # PyTorch: beta == 0 is exactly l1_loss
+        return np.abs(diff), np.sign(diff)
+    beta = diff.dtype.type(beta)
+    absdiff = np.abs(diff)
+    loss = np.where(absdiff < beta, 0.5 * diff**2 / beta, absdiff - 0.5 * beta)
+    grad = np.clip(diff / beta, -1, 1)
+    return loss, grad
+
+
+def smooth_l1_loss(input: Array, target: Array, *, reduction: str = "mean", beta: float = 1.0,
+                   weight: Optional[Array] = None) -> Value:
+    loss, _ = _smooth_l1(input - target, beta)
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _reduce(weight * loss, reduction, weight.sum())
+
+
+def smooth_l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
+                                  beta: float = 1.0, weight: Optional[Array] = None
+                                  ) -> Tuple[Value, Array]:
+    loss, grad = _smooth_l1(input - target, beta)
+    if weight is None:
+        return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+    scale = input.dtype.type(_scale(reduction, weight.sum()))
+    return _reduce(weight * loss, reduction, weight.sum()), weight * grad * scale
+
+
+# ---- binary cross-entropy: mean = mean(w * l), as in PyTorch ---------------------------
+
+def binary_cross_entropy(input: Array, target: Array, weight: Optional[Array] = None,
+                         reduction: str = "mean") -> Value:
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(input), -100)  # PyTorch clamps the logs at -100
+        log_1mp = np.maximum(np.log1p(-input), -100)
+    loss = (target - 1) * log_1mp - target * log_p
+    return _reduce(loss if weight is None else weight * loss, reduction)
+
+
+def binary_cross_entropy_value_and_grad(input: Array, target: Array,
+                                        weight: Optional[Array] = None, reduction: str = "mean"
+                                        ) -> Tuple[Value, Array]:
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(input), -100)
+        log_1mp = np.maximum(np.log1p(-input), -100)
+    loss = (target - 1) * log_1mp - target * log_p
+    grad = (input - target) / np.maximum((1 - input) * input, input.dtype.type(1e-12))
+    if weight is not None:
+        loss, grad = weight * loss, weight * grad
+    return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+
+
+def binary_cross_entropy_with_logits(input: Array, target: Array,
+                                     weight: Optional[Array] = None, reduction: str = "mean",
+                                     pos_weight: Optional[Array] = None) -> Value:
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * input + log_weight * np.logaddexp(0, -input)  # softplus(-x)
+    return _reduce(loss if weight is None else weight * loss, reduction)
+
+
+def binary_cross_entropy_with_logits_value_and_grad(
+        input: Array, target: Array, weight: Optional[Array] = None, reduction: str = "mean",
+        pos_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    softplus_neg = np.logaddexp(0, -input)
+    sigmoid = np.exp(-softplus_neg)
+    if pos_weight is None:
+        loss = (1 - target) * input + softplus_neg
+        grad = sigmoid - target
+    else:
+        log_weight = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + log_weight * softplus_neg
+        grad = log_weight * sigmoid - pos_weight * target
+    if weight is not None:
+        loss, grad = weight * loss, weight * grad
+    return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+
+
+# ---- softmax cross-entropy and NLL over (N, C) ----------------------------------------
+
+def _log_softmax(x: Array) -> Array:
+    shifted = x - x.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _class_weight(weight: Optional[Array], x: Array) -> Array:
+    return np.ones(x.shape[1], dtype=x.dtype) if weight is None else weight
+
+
+def cross_entropy(input: Array, target: Array, weight: Optional[Array] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Value:
+    return cross_entropy_value_and_grad(input, target, weight, ignore_index, reduction,
+                                        label_smoothing)[0]
+
+
+def cross_entropy_value_and_grad(input: Array, target: Array, weight: Optional[Array] = None,
+                                 ignore_index: int = -100, reduction: str = "mean",
+                                 label_smoothing: float = 0.0) -> Tuple[Value, Array]:
+    n, c = input.shape
+    w = _class_weight(weight, input)
+    q = input.dtype.type(label_smoothing)
+    log_p = _log_softmax(input)
+    p = np.exp(log_p)
+    if target.ndim == 2:  # class probabilities; PyTorch's mean divides by N
+        t = target * (1 - q) + q / c
+        loss = -(w * t * log_p).sum(axis=1)
+        grad = (w * t).sum(axis=1, keepdims=True) * p - w * t
+        return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, n))
+    keep = target != ignore_index
+    y = np.where(keep, target, 0)
+    rows = np.arange(n)
+    w_y = w[y] * keep
+    loss = -(1 - q) * w_y * log_p[rows, y] - q / c * (w * log_p).sum(axis=1) * keep
+    grad = ((1 - q) * w_y + q / c * w.sum() * keep)[:, None] * p - q / c * w * keep[:, None]
+    grad[rows, y] -= (1 - q) * w_y
+    total_weight = w_y.sum()  # PyTorch's mean: sum over kept rows of w[y]
+    return (_reduce(loss, reduction, total_weight),
+            grad * input.dtype.type(_scale(reduction, total_weight)))
+
+
+def nll_loss(input: Array, target: Array, weight: Optional[Array] = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Value:
+    n = input.shape[0]
+    keep = target != ignore_index
+    y = np.where(keep, target, 0)
+    w_y = _class_weight(weight, input)[y] * keep
+    return _reduce(-w_y * input[np.arange(n), y], reduction, w_y.sum())
+
+
+def nll_loss_value_and_grad(input: Array, target: Array, weight: Optional[Array] = None,
+                            ignore_index: int = -100, reduction: str = "mean"
+                            ) -> Tuple[Value, Array]:
+    n = input.shape[0]
+    keep = target != ignore_index
+    y = np.where(keep, target, 0)
+    w_y = _class_weight(weight, input)[y] * keep
+    grad = np.zeros_like(input)
+    grad[np.arange(n), y] = -w_y * input.dtype.type(_scale(reduction, w_y.sum()))
+    return _reduce(-w_y * input[np.arange(n), y], reduction, w_y.sum()), grad
+
+
+# ---- KL divergence ---------------------------------------------------------------------
+
+def _kl_div_reduce(loss: Array, reduction: str) -> Value:
+    if reduction == "batchmean":  # PyTorch: sum / batch size (the true KL per sample)
+        return loss.sum() / loss.dtype.type(loss.shape[0]) if loss.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def _kl_div_scale(input: Array, reduction: str) -> Any:
+    if reduction == "batchmean":
+        return input.dtype.type(1 / input.shape[0] if input.ndim else 1)
+    return input.dtype.type(_scale(reduction, input.size))
+
+
+def kl_div(input: Array, target: Array, *, reduction: str = "mean",
+           log_target: bool = False) -> Value:
+    return kl_div_value_and_grad(input, target, reduction=reduction, log_target=log_target)[0]
+
+
+def kl_div_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
+                          log_target: bool = False) -> Tuple[Value, Array]:
+    if log_target:
+        p = np.exp(target)
+        loss = p * (target - input)
+        grad = -p
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            target_log_target = np.where(target == 0, 0, target * np.log(target))  # 0 log 0 = 0
+        loss = target_log_target - target * input
+        grad = -target
+    return _kl_div_reduce(loss, reduction), grad * _kl_div_scale(input, reduction)
+
+
+# ---- gradients alone: the same formulas ------------------------------------------------
+
+def mse_loss_grad(input: Array, target: Array, **kw: Any) -> Array:
+    return mse_loss_value_and_grad(input, target, **kw)[1]
+
+
+def l1_loss_grad(input: Array, target: Array, **kw: Any) -> Array:
+    return l1_loss_value_and_grad(input, target, **kw)[1]
+
+
+def huber_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return huber_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def smooth_l1_loss_grad(input: Array, target: Array, **kw: Any) -> Array:
+    return smooth_l1_loss_value_and_grad(input, target, **kw)[1]
+
+
+def binary_cross_entropy_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return binary_cross_entropy_value_and_grad(input, target, *args, **kw)[1]
+
+
+def binary_cross_entropy_with_logits_grad(input: Array, target: Array, *args: Any,
+                                          **kw: Any) -> Array:
+    return binary_cross_entropy_with_logits_value_and_grad(input, target, *args, **kw)[1]
+
+
+def cross_entropy_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return cross_entropy_value_and_grad(input, target, *args, **kw)[1]
+
+
+def nll_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return nll_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def kl_div_grad(input: Array, target: Array, **kw: Any) -> Array:
+    return kl_div_value_and_grad(input, target, **kw)[1]
