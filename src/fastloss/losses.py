@@ -155,7 +155,7 @@ def _check_param(value: Any, name: str, minimum: float = 0.0, strict: bool = Fal
 
 
 def _scalar(dtype: np.dtype[Any], value: float) -> np.floating[Any]:
-    return dtype.type(value)  # type: ignore[no-any-return]
+    return dtype.type(value)
 
 
 def _mean(total: float, denominator: float) -> float:
