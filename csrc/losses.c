@@ -46,10 +46,26 @@ static fl_index fl_chunk_size(fl_index n, int nt) {
         }                                                                                   \
     } while (0)
 
+/* exp/log: glibc's libmvec where the build found it (the compiler then vectorizes calls to
+ * exp/log), else mathvec.h's table-free polynomials, which vectorize everywhere; scalar libm
+ * calls would make the transcendental losses slower than NumPy. */
+#if defined(FL_USE_LIBMVEC)
+#define FL_EXP64 exp
+#define FL_LOG64 log
+#define FL_EXP32 expf
+#define FL_LOG32 logf
+#else
+#include "mathvec.h"
+#define FL_EXP64 fl_exp_f64
+#define FL_LOG64 fl_log_f64
+#define FL_EXP32 fl_exp_f32
+#define FL_LOG32 fl_log_f32
+#endif
+
 #define REAL double
 #define SFX f64
-#define R_EXP exp
-#define R_LOG log
+#define R_EXP FL_EXP64
+#define R_LOG FL_LOG64
 #include "losses_impl.h"
 #undef REAL
 #undef SFX
@@ -58,8 +74,8 @@ static fl_index fl_chunk_size(fl_index n, int nt) {
 
 #define REAL float
 #define SFX f32
-#define R_EXP expf
-#define R_LOG logf
+#define R_EXP FL_EXP32
+#define R_LOG FL_LOG32
 #include "losses_impl.h"
 #undef REAL
 #undef SFX
@@ -126,11 +142,11 @@ const char *fl_simd_paths(void) {
 #if defined(FL_USE_TARGET_CLONES) && defined(FL_USE_LIBMVEC)
     return "target_clones(x86-64-v4, x86-64-v3, default) + libmvec exp/log";
 #elif defined(FL_USE_TARGET_CLONES)
-    return "target_clones(x86-64-v4, x86-64-v3, default), scalar libm exp/log";
+    return "target_clones(x86-64-v4, x86-64-v3, default) + mathvec.h exp/log";
 #elif defined(FL_USE_LIBMVEC)
     return "baseline ISA + libmvec exp/log";
 #else
-    return "baseline ISA, compiler auto-vectorization, scalar libm exp/log";
+    return "baseline ISA + mathvec.h exp/log";
 #endif
 }
 

@@ -74,14 +74,19 @@ _MSE, _L1, _HUBER, _SMOOTH_L1, _BCE, _BCE_LOGITS, _KL_DIV, _KL_DIV_LOG = range(8
 
 # ---- validation -------------------------------------------------------------------------
 
+def _contiguous(a: Any, dtype: Optional[np.dtype[Any]] = None) -> Any:
+    """A C-contiguous copy (or view) of ``a``; unlike ``np.ascontiguousarray`` keeps 0-d."""
+    return np.asarray(a, dtype=dtype, order="C")
+
+
 def _as_float(a: Any, name: str) -> FloatArray:
     """``a`` as a C-contiguous float32/float64 ndarray (a no-op when it already is one)."""
     if type(a) is np.ndarray:
         dt = a.dtype
         if dt is _F64 or dt is _F32:
-            return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+            return a if a.flags.c_contiguous else _contiguous(a)
         if dt.kind == "f" and dt.itemsize in (4, 8):  # non-native byte order
-            return np.ascontiguousarray(a, dtype=dt.newbyteorder("="))
+            return _contiguous(a, _F64 if dt.itemsize == 8 else _F32)
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {dt}")
     if isinstance(a, np.ma.MaskedArray):
         raise TypeError(f"{name} must not be a masked array; fill it first (a.filled())")
@@ -100,11 +105,11 @@ def _as_float(a: Any, name: str) -> FloatArray:
 def _as_dtype(a: Any, dtype: np.dtype[Any], name: str) -> FloatArray:
     """``a`` cast to ``dtype``, C-contiguous; only real numbers are accepted."""
     if type(a) is np.ndarray and a.dtype is dtype:
-        return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        return a if a.flags.c_contiguous else _contiguous(a)
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return _contiguous(arr, dtype)
 
 
 def _check_reduction(reduction: str, allowed: Tuple[str, ...] = _REDUCTIONS) -> None:
@@ -116,7 +121,7 @@ def _broadcast_weight(weight: Any, x: FloatArray, name: str) -> FloatArray:
     w = _as_dtype(weight, x.dtype, name)
     if w.shape != x.shape:
         try:
-            w = np.ascontiguousarray(np.broadcast_to(w, x.shape))
+            w = _contiguous(np.broadcast_to(w, x.shape))
         except ValueError:
             raise ValueError(f"{name} of shape {w.shape} does not broadcast to the input's "
                              f"shape {x.shape}") from None
@@ -145,6 +150,8 @@ def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
 
 def _check_param(value: Any, name: str, minimum: float = 0.0, strict: bool = False) -> float:
     try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError
         v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
@@ -517,8 +524,11 @@ def _labels(target: Any, x: FloatArray, w: Optional[FloatArray], ignore_index: i
     n, c = x.shape
     if t.shape != (n,):
         raise ValueError(f"target must have shape (N,) = ({n},), got {t.shape}")
-    labels = np.ascontiguousarray(t, dtype=np.int64)
-    total, bad = _losses.label_weight_total(labels, c, w, ignore_index, x.dtype is _F64)
+    if t.dtype.kind == "u" and t.dtype.itemsize == 8 and t.size and t.max() > 2**63 - 1:
+        bad = int(np.argmax(t > 2**63 - 1))
+        raise ValueError(f"target[{bad}] = {t[bad]} is not a class index in [0, {c})")
+    labels = _contiguous(t, np.dtype(np.int64))
+    total, bad = _losses.label_weight_total(labels, c, w, ignore_index, x.dtype == _F64)
     if bad >= 0:
         raise ValueError(f"target[{bad}] = {t[bad]} is not a class index in [0, {c}) "
                          f"nor ignore_index ({ignore_index})")
@@ -560,6 +570,9 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     if q > 1:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     t = target if type(target) is np.ndarray else np.asarray(target)
+    if t.dtype.kind == "f" and t.ndim < 2:
+        raise TypeError(f"target must hold integer class labels of shape (N,) or float class "
+                        f"probabilities of shape (N, C), got dtype {t.dtype} and shape {t.shape}")
     if t.dtype.kind == "f":  # class probabilities, PyTorch's mean divides by N
         probs = _as_dtype(t, x.dtype, "target")
         if probs.shape != x.shape:
@@ -576,7 +589,7 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
             x, probs if labels is None else labels, w, ignore, reduction, q)
         return _finish_reference(mode, result, grad)
 
-    scale = (1.0 / denominator if denominator else 0.0) if reduction == "mean" else 1.0
+    scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
     elems = np.empty(n, x.dtype) if reduction == "none" and mode & _VALUE else None
     want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
         (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
@@ -640,12 +653,13 @@ def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, red
     ignore = _check_ignore_index(ignore_index)
     _check_reduction(reduction)
     labels, denominator = _labels(target, x, w, ignore)
-    grad = _prepare_out(out, x.shape, x.dtype, x, w) if mode & _GRAD else None
+    grad = _prepare_out(out, x.shape, x.dtype, x, w, labels, target if type(target) is np.ndarray
+                        else None) if mode & _GRAD else None
     if _backend.get_backend() == "numpy":
         result = getattr(reference, "nll_loss" + _SUFFIX[mode])(x, labels, w, ignore,
                                                                 reduction)
         return _finish_reference(mode, result, grad)
-    scale = (1.0 / denominator if denominator else 0.0) if reduction == "mean" else 1.0
+    scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
     elems = np.empty(x.shape[0], x.dtype) if reduction == "none" and mode & _VALUE else None
     want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
         (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)

@@ -1,4 +1,4 @@
-"""The NumPy reference: every loss written the obvious way. This is the specification.
+"""The NumPy reference for the losses: each written the obvious way. This is the specification.
 
 Each function here has the same name and meaning as its counterpart in
 :mod:`fastloss.losses` (PyTorch's semantics), is written the way a user would write it in
@@ -40,7 +40,7 @@ __all__ = [
 def _reduce(loss: Array, reduction: str, denominator: Optional[Any] = None) -> Value:
     """'none' -> loss; 'sum' -> sum; 'mean' -> sum / denominator (default: the mean)."""
     if reduction == "none":
-        return loss
+        return np.asarray(loss)  # a 0-d array, not a NumPy scalar, for 0-d input
     if reduction == "sum":
         return loss.sum()
     with np.errstate(invalid="ignore", divide="ignore"):  # empty input: NaN, like PyTorch
@@ -230,12 +230,16 @@ def cross_entropy_value_and_grad(input: Array, target: Array, weight: Optional[A
     y = np.where(keep, target, 0)
     rows = np.arange(n)
     w_y = w[y] * keep
-    loss = -(1 - q) * w_y * log_p[rows, y] - q / c * (w * log_p).sum(axis=1) * keep
+    loss = -(1 - q) * w_y * log_p[rows, y]
+    if q != 0:  # skipped at q = 0, where a -inf (masked) logit would give 0 * -inf = NaN
+        loss = loss - q / c * (w * log_p).sum(axis=1) * keep
     grad = ((1 - q) * w_y + q / c * w.sum() * keep)[:, None] * p - q / c * w * keep[:, None]
     grad[rows, y] -= (1 - q) * w_y
     total_weight = w_y.sum()  # PyTorch's mean: sum over kept rows of w[y]
-    return (_reduce(loss, reduction, total_weight),
-            grad * input.dtype.type(_scale(reduction, total_weight)))
+    scale = input.dtype.type(_scale(reduction, total_weight))
+    with np.errstate(invalid="ignore"):  # kept rows of total weight 0: 0/0 = NaN, as PyTorch
+        grad = np.where(keep[:, None], grad * scale, 0)  # ignored rows: exactly 0
+    return _reduce(loss, reduction, total_weight), grad.astype(input.dtype, copy=False)
 
 
 def nll_loss(input: Array, target: Array, weight: Optional[Array] = None,
@@ -255,7 +259,9 @@ def nll_loss_value_and_grad(input: Array, target: Array, weight: Optional[Array]
     y = np.where(keep, target, 0)
     w_y = _class_weight(weight, input)[y] * keep
     grad = np.zeros_like(input)
-    grad[np.arange(n), y] = -w_y * input.dtype.type(_scale(reduction, w_y.sum()))
+    with np.errstate(invalid="ignore"):  # kept rows of total weight 0: 0/0 = NaN, as PyTorch
+        grad[np.arange(n), y] = np.where(keep, -w_y * input.dtype.type(_scale(reduction,
+                                                                          w_y.sum())), 0)
     return _reduce(-w_y * input[np.arange(n), y], reduction, w_y.sum()), grad
 
 
@@ -263,13 +269,16 @@ def nll_loss_value_and_grad(input: Array, target: Array, weight: Optional[Array]
 
 def _kl_div_reduce(loss: Array, reduction: str) -> Value:
     if reduction == "batchmean":  # PyTorch: sum / batch size (the true KL per sample)
-        return loss.sum() / loss.dtype.type(loss.shape[0]) if loss.ndim else loss.sum()
+        if loss.ndim == 0:
+            return loss.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):  # empty batch: NaN, as PyTorch
+            return loss.sum() / loss.dtype.type(loss.shape[0])
     return _reduce(loss, reduction)
 
 
 def _kl_div_scale(input: Array, reduction: str) -> Any:
     if reduction == "batchmean":
-        return input.dtype.type(1 / input.shape[0] if input.ndim else 1)
+        return input.dtype.type(1 / input.shape[0] if input.ndim and input.shape[0] else 1)
     return input.dtype.type(_scale(reduction, input.size))
 
 
