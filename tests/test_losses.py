@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import fastloss
 from fastloss import reference
-from conftest import (
+from _support import (
     assert_close,
     assert_grad_type,
     assert_value_type,

@@ -18,7 +18,7 @@ import pytest
 
 import fastloss
 from fastloss import reference
-from conftest import assert_close
+from _support import assert_close
 
 REDUCTIONS = ("mean", "sum", "none")
 LOG2, LOG3, LOG4 = np.log(2.0), np.log(3.0), np.log(4.0)

@@ -1,0 +1,74 @@
+"""Shared helpers for the fastloss test suite (tolerances, type checks).
+
+Imported as `_support` (not from conftest: tests/ and benchmarks/ each have a conftest.py,
+and pytest may bind the name `conftest` to either)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Optional
+
+import numpy as np
+import pytest
+
+import fastloss
+
+DTYPES = (np.float32, np.float64)
+
+#: (rtol, atol relative to the magnitude of the expected values) per dtype
+TOLERANCES = {
+    np.dtype(np.float32): (1e-5, 1e-6),
+    np.dtype(np.float64): (1e-10, 1e-12),
+}
+
+
+def tolerances(dtype: Any) -> tuple:
+    return TOLERANCES[np.dtype(dtype)]
+
+
+def _magnitude(expected: np.ndarray) -> float:
+    finite = np.abs(expected[np.isfinite(expected)])
+    return float(finite.max()) if finite.size else 0.0
+
+
+def assert_close(actual: Any, expected: Any, dtype: Any, *, scale: Optional[float] = None,
+                 floor: float = 0.0, factor: float = 1.0) -> None:
+    """``actual`` equals ``expected`` to the rounding of ``dtype``.
+
+    NaN and inf must sit at the same places. ``atol`` is the dtype's atol times ``scale``
+    (default: the largest finite ``|expected|``, at least ``floor``), so sums of many terms,
+    or results that cancel, get an absolute tolerance proportional to the terms that went
+    into them; ``factor`` widens both tolerances.
+    """
+    rtol, atol = tolerances(dtype)
+    expected_arr = np.asarray(expected, dtype=np.float64)
+    actual_arr = np.asarray(actual, dtype=np.float64)
+    if scale is None:
+        scale = max(_magnitude(expected_arr), floor)
+    # results in the subnormal range carry no relative precision
+    atol = max(atol * factor * scale, 4 * float(np.finfo(dtype).tiny))
+    np.testing.assert_allclose(actual_arr, expected_arr, rtol=rtol * factor, atol=atol,
+                               equal_nan=True)
+
+
+def assert_value_type(value: Any, dtype: Any, reduction: str, shape: tuple) -> None:
+    """Reduced values are NumPy scalars of the input dtype; 'none' gives an array."""
+    if reduction == "none":
+        assert isinstance(value, np.ndarray), type(value)
+        assert value.shape == shape
+    else:
+        assert isinstance(value, np.generic) and not isinstance(value, np.ndarray), type(value)
+    assert value.dtype == np.dtype(dtype)
+
+
+def assert_grad_type(grad: Any, dtype: Any, shape: tuple) -> None:
+    assert type(grad) is np.ndarray
+    assert grad.shape == shape
+    assert grad.dtype == np.dtype(dtype)
+    assert grad.flags.c_contiguous
+
+
+@contextlib.contextmanager
+def numpy_backend() -> Iterator[None]:
+    with fastloss.use_backend("numpy"):
+        yield
