@@ -8,5 +8,7 @@ validation lives in the public modules, shared by both backends.
 
 from fastloss.reference.losses import *  # noqa: F401,F403
 from fastloss.reference.losses import __all__ as _losses_all
+from fastloss.reference.optim import *  # noqa: F401,F403
+from fastloss.reference.optim import __all__ as _optim_all
 
-__all__ = [*_losses_all]
+__all__ = [*_losses_all, *_optim_all]

@@ -1,0 +1,429 @@
+"""One optimizer step on one parameter array, in place: the functional core of fastloss.optim.
+
+Each ``*_update`` function applies one step of a ``torch.optim`` algorithm to ``param`` and
+its state arrays, in place, in one fused pass (compiled backend) or in NumPy (the
+``"numpy"`` backend, :mod:`fastloss.reference.optim`). The formulas are PyTorch's
+``_single_tensor_*`` functions (torch 2.13, ``differentiable=False, capturable=False``),
+operation for operation, so trajectories agree with PyTorch to rounding.
+
+Conventions shared by every function here:
+
+* ``param`` and the state arrays are updated in place: each must be a writeable,
+  C-contiguous ``numpy.ndarray`` of dtype float32 or float64 (native byte order); the state
+  arrays have ``param``'s shape and dtype and share no memory with it or with each other.
+* ``grad`` is a ``numpy.ndarray`` of ``param``'s shape and dtype; it is only read, and may
+  be non-contiguous (it is then copied).
+* State arrays every call needs are positional; those only an option needs are keywords,
+  required exactly when the option is on (``momentum_buffer`` when ``momentum != 0``,
+  ``grad_avg`` when ``centered``, ``max_exp_avg_sq`` when ``amsgrad``).
+* ``step`` is the 1-based step count *after* increment (the caller counts: 1 on the first
+  call). Hyper-parameters are real numbers: non-negative and finite, betas in ``[0, 1)``.
+* Arithmetic is in the arrays' dtype with hyper-parameters rounded to it, as in PyTorch;
+  per-call scalars (bias corrections, step sizes) are computed once in float64.
+* Every argument is checked before any array is touched: after a ``TypeError`` or
+  ``ValueError`` all arrays are byte-identical to what they were.
+* ``n_threads``: ``None`` uses :func:`fastloss.get_num_threads` for arrays of at least
+  ``fastloss.THREADING_THRESHOLD`` elements and one thread below. Results do not depend on
+  the thread count.
+
+Below, ``g`` is the gradient after the sign flip (``-grad`` if ``maximize``) and, where
+noted, the L2 term; ``p`` is ``param``; all operations are elementwise.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any, Callable, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fastloss import _backend, _config, _optim
+from fastloss.reference import optim as _ref
+
+__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+#: a prepared update: everything checked, calling it runs the kernel
+Update = Callable[[], None]
+
+
+# ---- validation -------------------------------------------------------------------------
+
+def _check_array(a: Any, name: str) -> np.ndarray:
+    """``a`` as an array the kernels may update in place, or a clear error."""
+    if not isinstance(a, np.ndarray) or isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
+    dt = a.dtype
+    if dt is not _F64 and dt is not _F32 and dt != _F64 and dt != _F32:
+        if dt.kind == "f" and dt.itemsize in (4, 8):
+            raise TypeError(f"{name} must be float32 or float64 in native byte order, "
+                            f"got dtype {dt.str}")
+        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {dt}")
+    flags = a.flags
+    if not flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous: it is updated in place")
+    if not flags.writeable:
+        raise ValueError(f"{name} is read-only: it is updated in place")
+    return a
+
+
+def _check_state(a: Any, name: str, param: np.ndarray, others: Sequence[np.ndarray]) -> None:
+    _check_array(a, name)
+    if a.shape != param.shape:
+        raise ValueError(f"{name} has shape {a.shape}, expected param's shape {param.shape}")
+    if a.dtype != param.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
+    for other in others:
+        if np.may_share_memory(a, other):
+            raise ValueError(f"{name} shares memory with param or another state array")
+
+
+def _check_grad(grad: Any, param: np.ndarray, written: Sequence[np.ndarray]) -> np.ndarray:
+    """``grad`` as a C-contiguous array the kernel may read while it writes ``written``."""
+    if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
+        raise TypeError(f"grad must be a numpy.ndarray, got {type(grad).__name__}")
+    if grad.shape != param.shape:
+        raise ValueError(f"grad has shape {grad.shape}, expected param's shape {param.shape}")
+    if grad.dtype != param.dtype:
+        raise TypeError(f"grad has dtype {grad.dtype}, expected param's dtype {param.dtype}")
+    if not grad.flags.c_contiguous:
+        return np.ascontiguousarray(grad)
+    for a in written:
+        if np.may_share_memory(grad, a):
+            return grad.copy()  # the kernels read grad while writing the others
+    return grad
+
+
+def _check_hyper(value: Any, name: str, upper: Optional[float] = None) -> float:
+    """A finite real ``>= 0`` (and ``< upper`` when given), as a Python float."""
+    if isinstance(value, (str, bytes)) or isinstance(value, (np.ndarray, list, tuple)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(v) or v < 0 or (upper is not None and v >= upper):
+        expected = f"in [0, {upper:g})" if upper is not None else "finite and >= 0"
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return v
+
+
+def _check_betas(betas: Any) -> Tuple[float, float]:
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise TypeError(f"betas must be a pair of numbers (beta1, beta2), got {betas!r}") \
+            from None
+    return _check_hyper(b1, "betas[0]", 1.0), _check_hyper(b2, "betas[1]", 1.0)
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _check_step(step: Any) -> int:
+    if isinstance(step, (bool, np.bool_)):
+        raise TypeError(f"step must be an int >= 1, got {step!r}")
+    try:
+        s = operator.index(step)
+    except TypeError:
+        if isinstance(step, (float, np.floating)) and float(step).is_integer():
+            s = int(step)  # PyTorch keeps the step count in a float tensor
+        else:
+            raise TypeError(f"step must be an int >= 1, got {step!r}") from None
+    if s < 1:
+        raise ValueError(f"step must be >= 1 (the count after increment), got {step!r}")
+    return s
+
+
+def _required(value: Any, name: str, why: str) -> Any:
+    if value is None:
+        raise ValueError(f"{name} is required when {why}")
+    return value
+
+
+def _use_c() -> bool:
+    return _backend.get_backend() == "c"
+
+
+# ---- prepared updates (checked, not yet run); Optimizer.step checks all, then runs all ---
+
+def prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr: Any,
+                momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any, maximize: Any,
+                n_threads: Optional[int]) -> Update:
+    p = _check_array(param, "param")
+    lr = _check_hyper(lr, "lr")
+    momentum = _check_hyper(momentum, "momentum")
+    dampening = _check_hyper(dampening, "dampening")
+    weight_decay = _check_hyper(weight_decay, "weight_decay")
+    nesterov = _check_flag(nesterov, "nesterov")
+    maximize = _check_flag(maximize, "maximize")
+    first_step = _check_flag(first_step, "first_step")
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError("nesterov momentum requires momentum > 0 and dampening == 0")
+    buf = None
+    if momentum != 0:
+        buf = _required(momentum_buffer, "momentum_buffer", "momentum != 0")
+        _check_state(buf, "momentum_buffer", p, (p,))
+    written = (p,) if buf is None else (p, buf)
+    g = _check_grad(grad, p, written)
+    nt = _config.resolve_threads(n_threads, p.size)
+    if _use_c():
+        return lambda: _optim.sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov,
+                                  maximize, first_step, nt)
+    return lambda: _ref.sgd_update(p, g, momentum_buffer=buf, first_step=first_step, lr=lr,
+                                   momentum=momentum, dampening=dampening,
+                                   weight_decay=weight_decay, nesterov=nesterov,
+                                   maximize=maximize)
+
+
+def prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any, lr_decay: Any,
+                    weight_decay: Any, eps: Any, maximize: Any,
+                    n_threads: Optional[int]) -> Update:
+    p = _check_array(param, "param")
+    _check_state(state_sum, "state_sum", p, (p,))
+    s = _check_step(step)
+    lr = _check_hyper(lr, "lr")
+    lr_decay = _check_hyper(lr_decay, "lr_decay")
+    weight_decay = _check_hyper(weight_decay, "weight_decay")
+    eps = _check_hyper(eps, "eps")
+    maximize = _check_flag(maximize, "maximize")
+    g = _check_grad(grad, p, (p, state_sum))
+    nt = _config.resolve_threads(n_threads, p.size)
+    if _use_c():
+        return lambda: _optim.adagrad(p, g, state_sum, s, lr, lr_decay, weight_decay, eps,
+                                      maximize, nt)
+    return lambda: _ref.adagrad_update(p, g, state_sum, s, lr=lr, lr_decay=lr_decay,
+                                       weight_decay=weight_decay, eps=eps, maximize=maximize)
+
+
+def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+                    momentum_buffer: Any, lr: Any, alpha: Any, eps: Any, weight_decay: Any,
+                    momentum: Any, centered: Any, maximize: Any,
+                    n_threads: Optional[int]) -> Update:
+    p = _check_array(param, "param")
+    _check_state(square_avg, "square_avg", p, (p,))
+    lr = _check_hyper(lr, "lr")
+    alpha = _check_hyper(alpha, "alpha")
+    eps = _check_hyper(eps, "eps")
+    weight_decay = _check_hyper(weight_decay, "weight_decay")
+    momentum = _check_hyper(momentum, "momentum")
+    centered = _check_flag(centered, "centered")
+    maximize = _check_flag(maximize, "maximize")
+    written = [p, square_avg]
+    ga = buf = None
+    if centered:
+        ga = _required(grad_avg, "grad_avg", "centered=True")
+        _check_state(ga, "grad_avg", p, written)
+        written.append(ga)
+    if momentum > 0:
+        buf = _required(momentum_buffer, "momentum_buffer", "momentum > 0")
+        _check_state(buf, "momentum_buffer", p, written)
+        written.append(buf)
+    g = _check_grad(grad, p, written)
+    nt = _config.resolve_threads(n_threads, p.size)
+    if _use_c():
+        return lambda: _optim.rmsprop(p, g, square_avg, ga, buf, lr, alpha, eps, weight_decay,
+                                      momentum, maximize, nt)
+    return lambda: _ref.rmsprop_update(p, g, square_avg, grad_avg=ga, momentum_buffer=buf,
+                                       lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                       momentum=momentum, centered=centered,
+                                       maximize=maximize)
+
+
+def prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any, lr: Any,
+                 betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, max_exp_avg_sq: Any,
+                 maximize: Any, decoupled: bool, n_threads: Optional[int]) -> Update:
+    p = _check_array(param, "param")
+    _check_state(exp_avg, "exp_avg", p, (p,))
+    _check_state(exp_avg_sq, "exp_avg_sq", p, (p, exp_avg))
+    s = _check_step(step)
+    lr = _check_hyper(lr, "lr")
+    b1, b2 = _check_betas(betas)
+    eps = _check_hyper(eps, "eps")
+    weight_decay = _check_hyper(weight_decay, "weight_decay")
+    amsgrad = _check_flag(amsgrad, "amsgrad")
+    maximize = _check_flag(maximize, "maximize")
+    vmax = None
+    if amsgrad:
+        vmax = _required(max_exp_avg_sq, "max_exp_avg_sq", "amsgrad=True")
+        _check_state(vmax, "max_exp_avg_sq", p, (p, exp_avg, exp_avg_sq))
+    written = (p, exp_avg, exp_avg_sq) if vmax is None else (p, exp_avg, exp_avg_sq, vmax)
+    g = _check_grad(grad, p, written)
+    nt = _config.resolve_threads(n_threads, p.size)
+    if _use_c():
+        return lambda: _optim.adam(p, g, exp_avg, exp_avg_sq, vmax, s, lr, b1, b2, eps,
+                                   weight_decay, decoupled, maximize, nt)
+    ref = _ref.adamw_update if decoupled else _ref.adam_update
+    return lambda: ref(p, g, exp_avg, exp_avg_sq, s, lr=lr, betas=(b1, b2), eps=eps,
+                       weight_decay=weight_decay, amsgrad=amsgrad, max_exp_avg_sq=vmax,
+                       maximize=maximize)
+
+
+# ---- public functions -------------------------------------------------------------------
+
+def sgd_update(param: np.ndarray, grad: np.ndarray, *,
+               momentum_buffer: Optional[np.ndarray] = None, first_step: bool = False,
+               lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+               weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False,
+               n_threads: Optional[int] = None) -> None:
+    r"""One step of stochastic gradient descent (``torch.optim.SGD``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0)
+        if momentum != 0:
+            buf = g                                  (first_step: PyTorch's clone)
+            buf = momentum * buf + (1 - dampening) * g   (later steps)
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        momentum_buffer: ``buf``, required when ``momentum != 0``; updated in place.
+        first_step: the buffer holds nothing yet (PyTorch's ``momentum_buffer is None``): it
+            is set to ``g`` rather than averaged.
+        lr, momentum, dampening, weight_decay: as in PyTorch (defaults 1e-3, 0, 0, 0).
+        nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+        maximize: ascend instead of descend.
+        n_threads: see the module docstring.
+    """
+    prepare_sgd(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
+                weight_decay, nesterov, maximize, n_threads)()
+
+
+def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: int, *,
+                   lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                   eps: float = 1e-10, maximize: bool = False,
+                   n_threads: Optional[int] = None) -> None:
+    r"""One Adagrad step (``torch.optim.Adagrad``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        state_sum = state_sum + g * g
+        p = p - clr * g / (sqrt(state_sum) + eps)
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        state_sum: the running sum of squared gradients (PyTorch's ``state["sum"]``, which
+            starts at ``initial_accumulator_value``); updated in place.
+        step: the 1-based step count after increment.
+        lr, lr_decay, weight_decay, eps: as in PyTorch (defaults 1e-2, 0, 0, 1e-10).
+        maximize: ascend instead of descend.
+        n_threads: see the module docstring.
+    """
+    prepare_adagrad(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
+                    n_threads)()
+
+
+def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *,
+                   grad_avg: Optional[np.ndarray] = None,
+                   momentum_buffer: Optional[np.ndarray] = None, lr: float = 1e-2,
+                   alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                   momentum: float = 0.0, centered: bool = False, maximize: bool = False,
+                   n_threads: Optional[int] = None) -> None:
+    r"""One RMSprop step (``torch.optim.RMSprop``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0)
+        square_avg = alpha * square_avg + (1 - alpha) * g * g
+        if centered:
+            grad_avg = lerp(grad_avg, g, 1 - alpha)  (grad_avg + (1 - alpha)(g - grad_avg))
+            avg = sqrt(square_avg - grad_avg * grad_avg) + eps
+        else:
+            avg = sqrt(square_avg) + eps
+        if momentum > 0:
+            buf = momentum * buf + g / avg
+            p = p - lr * buf
+        else:
+            p = p - lr * g / avg
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        square_avg: the running average of squared gradients; updated in place.
+        grad_avg: the running average of gradients, required when ``centered``.
+        momentum_buffer: ``buf``, required when ``momentum > 0``.
+        lr, alpha, eps, weight_decay, momentum: as in PyTorch (defaults 1e-2, 0.99, 1e-8,
+            0, 0).
+        centered: normalize by the estimated variance instead of the second moment.
+        maximize: ascend instead of descend.
+        n_threads: see the module docstring.
+    """
+    prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                    weight_decay, momentum, centered, maximize, n_threads)()
+
+
+_ADAM_FORMULA = """
+        g = -grad if maximize else grad
+        {decay}
+        exp_avg = lerp(exp_avg, g, 1 - beta1)     (exp_avg + (1 - beta1)(g - exp_avg))
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        v = max(max_exp_avg_sq, exp_avg_sq) if amsgrad else exp_avg_sq
+                                                  (NaN propagates; stored back when amsgrad)
+        step_size = lr / (1 - beta1**step)
+        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
+        p = p - step_size * exp_avg / denom
+"""
+
+
+def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
+                betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                weight_decay: float = 0.0, amsgrad: bool = False,
+                max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
+                n_threads: Optional[int] = None) -> None:
+    prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
+                 amsgrad, max_exp_avg_sq, maximize, False, n_threads)()
+
+
+def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                 exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
+                 n_threads: Optional[int] = None) -> None:
+    prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
+                 amsgrad, max_exp_avg_sq, maximize, True, n_threads)()
+
+
+_ADAM_ARGS = """
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
+        step: the 1-based step count after increment (bias corrections use it).
+        lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
+        weight_decay: {wd}
+        amsgrad: use the running maximum of ``exp_avg_sq`` (``max_exp_avg_sq``, required
+            then, updated in place).
+        max_exp_avg_sq: see ``amsgrad``.
+        maximize: ascend instead of descend.
+        n_threads: see the module docstring.
+"""
+
+adam_update.__doc__ = (
+    "One Adam step (``torch.optim.Adam``), in place.\n\n    ::\n"
+    + _ADAM_FORMULA.format(decay="g = g + weight_decay * p                  "
+                                 "(if weight_decay != 0: L2 penalty)")
+    + _ADAM_ARGS.format(wd="L2 penalty added to the gradient (default 0).")
+)
+adamw_update.__doc__ = (
+    "One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.\n\n    ::\n"
+    + "\n        p = p * (1 - lr * weight_decay)            (before anything else)"
+    + _ADAM_FORMULA.format(decay="(no L2 term in g)")
+    + _ADAM_ARGS.format(wd="decoupled decay rate (default 1e-2, as in PyTorch).")
+)

@@ -1,0 +1,447 @@
+"""Optimizer classes with torch.optim's names, defaults, param_groups and state.
+
+An optimizer holds a list of NumPy arrays (the parameters, updated in place) in
+``param_groups`` -- a list of dicts, each with the key ``"params"`` (its arrays) and that
+group's hyper-parameters (``"lr"`` and the rest), exactly the shape PyTorch uses, so code that
+reads and writes ``group["lr"]`` for each group (learning-rate schedulers) works unchanged.
+``opt.step(grads)`` takes the gradients as a list matching the parameters in group order
+(``None`` skips a parameter, as a missing ``.grad`` does in PyTorch).
+
+Differences from PyTorch, forced by NumPy: arrays are unhashable, so ``opt.state`` is keyed by
+the parameter's position (0, 1, ... over all groups in order, the numbering PyTorch's
+``state_dict`` uses) rather than by the array; ``state["step"]`` is a Python int, not a
+tensor. Every argument of ``step`` (each gradient's shape and dtype, each group's
+hyper-parameters, the state arrays) is checked before any array changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from fastloss.optim import functional as F
+from fastloss.optim.functional import (
+    Update,
+    _check_array,
+    _check_betas,
+    _check_flag,
+    _check_hyper,
+)
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
+
+Params = Union[Iterable[np.ndarray], Iterable[Dict[str, Any]]]
+State = Dict[str, Any]
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, ``step``, ``state_dict``.
+
+    Subclasses define ``_hyper(group)`` (check a group's hyper-parameters, return them
+    normalized) and ``_prepare(param, grad, state, hyper)`` (check one update and return it
+    unrun, with the parameter's state as it will be after the step).
+    """
+
+    #: names of the state entries that are arrays of the parameter's shape and dtype
+    _state_arrays: Tuple[str, ...] = ()
+
+    def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
+        self.defaults: Dict[str, Any] = dict(defaults)
+        self.param_groups: List[Dict[str, Any]] = []
+        self.state: Dict[int, State] = {}
+        if isinstance(params, np.ndarray):
+            raise TypeError("params must be a list of arrays or of dicts (param groups), "
+                            "got one ndarray; pass [param]")
+        items = list(params)
+        if not items:
+            raise ValueError("optimizer got an empty parameter list")
+        if all(isinstance(p, dict) for p in items):
+            groups = items
+        elif any(isinstance(p, dict) for p in items):
+            raise TypeError("params must be all arrays or all dicts (param groups), not a mix")
+        else:
+            groups = [{"params": items}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ---- groups and parameters ----------------------------------------------------------
+
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
+        """Add a group: a dict with ``"params"`` and hyper-parameters overriding the defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("param_group must have a 'params' entry")
+        params = param_group["params"]
+        params = [params] if isinstance(params, np.ndarray) else list(params)
+        if not params:
+            raise ValueError("param_group has an empty 'params' list")
+        for i, p in enumerate(params):
+            _check_array(p, f"params[{i}]")
+        known = {id(p) for group in self.param_groups for p in group["params"]}
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids) or known.intersection(ids):
+            raise ValueError("some parameters appear more than once (in one or several groups)")
+        group = {k: v for k, v in param_group.items() if k != "params"}
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._hyper(group)
+        start = sum(len(g["params"]) for g in self.param_groups)
+        group["params"] = params
+        self.param_groups.append(group)
+        for i, p in enumerate(params):
+            self._init_state(start + i, p, group)
+
+    def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
+        """State created with the parameter (PyTorch creates most state lazily, at step 1)."""
+
+    def _params(self) -> List[np.ndarray]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of every group (an error if the groups differ); settable."""
+        lrs = {float(group["lr"]) for group in self.param_groups}
+        if len(lrs) != 1:
+            raise ValueError(f"the parameter groups have different learning rates {sorted(lrs)};"
+                             " read them from param_groups")
+        return lrs.pop()
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        lr = _check_hyper(value, "lr")
+        for group in self.param_groups:
+            group["lr"] = lr
+
+    # ---- the step -------------------------------------------------------------------------
+
+    def step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
+        """Update every parameter in place from its gradient (``None`` skips one).
+
+        ``grads`` matches the parameters over all groups in order. Everything is checked
+        first; on an error no array and no state has changed.
+        """
+        params = self._params()
+        if isinstance(grads, np.ndarray) or isinstance(grads, (str, bytes)):
+            raise TypeError("grads must be a list of arrays, one per parameter")
+        grads = list(grads)
+        if len(grads) != len(params):
+            raise ValueError(f"grads has {len(grads)} entries, expected {len(params)} "
+                             "(one per parameter, None to skip one)")
+        plans: List[Tuple[int, Update, State]] = []
+        index = 0
+        for group in self.param_groups:
+            hyper = self._hyper(group)
+            for p in group["params"]:
+                g = grads[index]
+                if g is not None:
+                    try:
+                        run, new_state = self._prepare(p, g, self.state.get(index), hyper)
+                    except (TypeError, ValueError) as exc:
+                        raise type(exc)(f"parameter {index}: {exc}") from None
+                    plans.append((index, run, new_state))
+                index += 1
+        for _, run, _ in plans:
+            run()
+        for index, _, new_state in plans:
+            self.state[index] = new_state
+
+    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        raise NotImplementedError
+
+    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
+                 hyper: Dict[str, Any]) -> Tuple[Update, State]:
+        raise NotImplementedError
+
+    # ---- checkpoints ------------------------------------------------------------------------
+
+    def state_dict(self) -> Dict[str, Any]:
+        """``{"state": {index: {name: array or number}}, "param_groups": [...]}``, deep copies.
+
+        Groups hold their hyper-parameters and ``"params"`` as parameter indices (not the
+        arrays), as in PyTorch; the result is picklable and unaffected by later steps.
+        """
+        groups = []
+        start = 0
+        for group in self.param_groups:
+            saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            saved["params"] = list(range(start, start + len(group["params"])))
+            start += len(group["params"])
+            groups.append(saved)
+        state = {index: {k: copy.deepcopy(v) for k, v in s.items()}
+                 for index, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restore hyper-parameters and state saved by ``state_dict`` (copied, then checked).
+
+        The optimizer must hold the same number of groups and parameters per group, with the
+        saved state's shapes and dtypes; the parameters' values are not part of the state.
+        On an error nothing changes.
+        """
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(
+                self.param_groups):
+            raise ValueError(f"state_dict has {len(saved_groups)} parameter groups, "
+                             f"expected {len(self.param_groups)}")
+        params = self._params()
+        position: Dict[Any, int] = {}
+        new_groups = []
+        start = 0
+        for i, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"param_groups[{i}] must be a dict with a 'params' entry")
+            ids = list(saved["params"])
+            if len(ids) != len(ours["params"]):
+                raise ValueError(f"param_groups[{i}] has {len(ids)} parameters, "
+                                 f"expected {len(ours['params'])}")
+            for j, saved_id in enumerate(ids):
+                position[saved_id] = start + j
+            start += len(ids)
+            group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            for key, value in self.defaults.items():
+                group.setdefault(key, value)
+            try:
+                self._hyper(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"param_groups[{i}]: {exc}") from None
+            new_groups.append(group)
+        saved_state = state_dict["state"]
+        if not isinstance(saved_state, dict):
+            raise TypeError("state_dict['state'] must be a dict")
+        new_state: Dict[int, State] = {}
+        for key, entry in saved_state.items():
+            if key not in position:
+                raise ValueError(f"state_dict['state'] has an entry {key!r} for no parameter")
+            index = position[key]
+            new_state[index] = self._load_entry(index, params[index], entry)
+        for ours, group in zip(self.param_groups, new_groups):
+            group["params"] = ours["params"]
+            ours.clear()  # in place: schedulers may hold the group dicts
+            ours.update(group)
+        self.state.clear()
+        self.state.update(new_state)
+
+    def _load_entry(self, index: int, param: np.ndarray, entry: Any) -> State:
+        where = f"state_dict['state'][{index}]"
+        if not isinstance(entry, dict):
+            raise TypeError(f"{where} must be a dict")
+        out: State = {}
+        for name, value in entry.items():
+            if name == "step":
+                try:
+                    step = operator.index(value)
+                except TypeError:
+                    raise TypeError(f"{where}['step'] must be an int, got {value!r}") from None
+                if step < 0:
+                    raise ValueError(f"{where}['step'] must be >= 0, got {step}")
+                out[name] = step
+            elif name in self._state_arrays:
+                if not isinstance(value, np.ndarray):
+                    raise TypeError(f"{where}[{name!r}] must be a numpy.ndarray")
+                if value.shape != param.shape or value.dtype != param.dtype:
+                    raise ValueError(f"{where}[{name!r}] has shape {value.shape} and dtype "
+                                     f"{value.dtype}; the parameter has {param.shape}, "
+                                     f"{param.dtype}")
+                out[name] = np.array(value, order="C", copy=True)
+            else:
+                raise ValueError(f"{where} has an unknown entry {name!r}")
+        return out
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _zeros(param: np.ndarray) -> np.ndarray:
+    return np.zeros(param.shape, param.dtype)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum (``torch.optim.SGD``).
+
+    The update is :func:`fastloss.optim.functional.sgd_update`; the state of a parameter
+    is ``{"momentum_buffer": array}`` once it has stepped with ``momentum != 0``.
+    """
+
+    _state_arrays = ("momentum_buffer",)
+
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        h = dict(lr=_check_hyper(group["lr"], "lr"),
+                 momentum=_check_hyper(group["momentum"], "momentum"),
+                 dampening=_check_hyper(group["dampening"], "dampening"),
+                 weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
+                 nesterov=_check_flag(group["nesterov"], "nesterov"),
+                 maximize=_check_flag(group["maximize"], "maximize"))
+        if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+            raise ValueError("nesterov momentum requires momentum > 0 and dampening == 0")
+        return h
+
+    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
+                 h: Dict[str, Any]) -> Tuple[Update, State]:
+        new = dict(state or {})
+        buf = new.get("momentum_buffer")
+        first = buf is None
+        if h["momentum"] != 0:
+            if first:
+                buf = np.empty(param.shape, param.dtype)
+            new["momentum_buffer"] = buf
+        run = F.prepare_sgd(param, grad, buf, first, h["lr"], h["momentum"], h["dampening"],
+                            h["weight_decay"], h["nesterov"], h["maximize"], None)
+        return run, new
+
+
+class Adagrad(Optimizer):
+    """Adagrad (``torch.optim.Adagrad``).
+
+    The update is :func:`fastloss.optim.functional.adagrad_update`; the state of a
+    parameter, created with it, is ``{"step": int, "sum": array}`` with ``sum`` filled with
+    ``initial_accumulator_value``.
+    """
+
+    _state_arrays = ("sum",)
+
+    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        return dict(lr=_check_hyper(group["lr"], "lr"),
+                    lr_decay=_check_hyper(group["lr_decay"], "lr_decay"),
+                    weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
+                    initial_accumulator_value=_check_hyper(
+                        group["initial_accumulator_value"], "initial_accumulator_value"),
+                    eps=_check_hyper(group["eps"], "eps"),
+                    maximize=_check_flag(group["maximize"], "maximize"))
+
+    def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
+        init = float(group["initial_accumulator_value"])
+        self.state[index] = {"step": 0, "sum": np.full(param.shape, init, param.dtype)}
+
+    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
+                 h: Dict[str, Any]) -> Tuple[Update, State]:
+        new = dict(state or {})
+        if "sum" not in new:
+            new["sum"] = np.full(param.shape, h["initial_accumulator_value"], param.dtype)
+        new["step"] = new.get("step", 0) + 1
+        run = F.prepare_adagrad(param, grad, new["sum"], new["step"], h["lr"], h["lr_decay"],
+                                h["weight_decay"], h["eps"], h["maximize"], None)
+        return run, new
+
+
+class RMSprop(Optimizer):
+    """RMSprop (``torch.optim.RMSprop``).
+
+    The update is :func:`fastloss.optim.functional.rmsprop_update`; the state of a
+    parameter is ``{"step", "square_avg"}`` plus ``"momentum_buffer"`` when
+    ``momentum > 0`` and ``"grad_avg"`` when ``centered``, all starting at zero.
+    """
+
+    _state_arrays = ("square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered,
+                                      maximize=maximize))
+
+    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        return dict(lr=_check_hyper(group["lr"], "lr"),
+                    alpha=_check_hyper(group["alpha"], "alpha"),
+                    eps=_check_hyper(group["eps"], "eps"),
+                    weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
+                    momentum=_check_hyper(group["momentum"], "momentum"),
+                    centered=_check_flag(group["centered"], "centered"),
+                    maximize=_check_flag(group["maximize"], "maximize"))
+
+    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
+                 h: Dict[str, Any]) -> Tuple[Update, State]:
+        new = dict(state or {})
+        new["step"] = new.get("step", 0) + 1
+        if "square_avg" not in new:
+            new["square_avg"] = _zeros(param)
+        if h["momentum"] > 0 and "momentum_buffer" not in new:
+            new["momentum_buffer"] = _zeros(param)
+        if h["centered"] and "grad_avg" not in new:
+            new["grad_avg"] = _zeros(param)
+        run = F.prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
+                                new.get("momentum_buffer"), h["lr"], h["alpha"], h["eps"],
+                                h["weight_decay"], h["momentum"], h["centered"],
+                                h["maximize"], None)
+        return run, new
+
+
+class Adam(Optimizer):
+    """Adam (``torch.optim.Adam``); ``decoupled_weight_decay=True`` makes it AdamW.
+
+    The update is :func:`fastloss.optim.functional.adam_update` (``adamw_update`` when
+    decoupled); the state of a parameter is ``{"step", "exp_avg", "exp_avg_sq"}`` plus
+    ``"max_exp_avg_sq"`` when ``amsgrad``, all starting at zero.
+    """
+
+    _state_arrays = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        return dict(lr=_check_hyper(group["lr"], "lr"),
+                    betas=_check_betas(group["betas"]),
+                    eps=_check_hyper(group["eps"], "eps"),
+                    weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
+                    amsgrad=_check_flag(group["amsgrad"], "amsgrad"),
+                    maximize=_check_flag(group["maximize"], "maximize"),
+                    decoupled=_check_flag(group["decoupled_weight_decay"],
+                                          "decoupled_weight_decay"))
+
+    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
+                 h: Dict[str, Any]) -> Tuple[Update, State]:
+        new = dict(state or {})
+        new["step"] = new.get("step", 0) + 1
+        for name in ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if h["amsgrad"] else ()):
+            if name not in new:
+                new[name] = _zeros(param)
+        run = F.prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
+                             h["lr"], h["betas"], h["eps"], h["weight_decay"], h["amsgrad"],
+                             new.get("max_exp_avg_sq"), h["maximize"], h["decoupled"], None)
+        return run, new
+
+
+class AdamW(Adam):
+    """AdamW (``torch.optim.AdamW``): Adam with decoupled weight decay, default 1e-2.
+
+    The update is :func:`fastloss.optim.functional.adamw_update`; the state is Adam's.
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

@@ -1,0 +1,117 @@
+"""The NumPy reference for the optimizer updates: torch.optim's algorithms written plainly.
+
+Each function updates ``param`` and its state arrays in place, exactly as the function of the
+same name in :mod:`fastloss.optim.functional` (whose docstrings give the formulas), following
+the ``_single_tensor_*`` functions of ``torch.optim`` term by term. It is what the compiled
+kernels are tested against, and the ``"numpy"`` backend.
+
+The functions trust their inputs (validation lives in :mod:`fastloss.optim.functional`):
+arrays of one float dtype and one shape, state arrays present when their option needs them,
+hyper-parameters as Python floats (so float32 arrays stay float32), ``step`` the 1-based step
+count after increment.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+Array = np.ndarray
+
+__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
+
+
+def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
+               first_step: bool = False, lr: float = 1e-3, momentum: float = 0.0,
+               dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+               maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    if momentum != 0:
+        assert momentum_buffer is not None
+        if first_step:
+            momentum_buffer[...] = g
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += (1 - dampening) * g
+        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * g
+
+
+def adagrad_update(param: Array, grad: Array, state_sum: Array, step: int, *,
+                   lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                   eps: float = 1e-10, maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum += g * g
+    param -= clr * g / (np.sqrt(state_sum) + eps)
+
+
+def rmsprop_update(param: Array, grad: Array, square_avg: Array, *,
+                   grad_avg: Optional[Array] = None, momentum_buffer: Optional[Array] = None,
+                   lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                   weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                   maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    square_avg *= alpha
+    square_avg += (1 - alpha) * g * g
+    if centered:
+        assert grad_avg is not None
+        grad_avg += (1 - alpha) * (g - grad_avg)
+        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        avg = np.sqrt(square_avg) + eps
+    if momentum > 0:
+        assert momentum_buffer is not None
+        momentum_buffer *= momentum
+        momentum_buffer += g / avg
+        param -= lr * momentum_buffer
+    else:
+        param -= lr * g / avg
+
+
+def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, lr: float,
+          betas: Tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
+          max_exp_avg_sq: Optional[Array], maximize: bool, decoupled: bool) -> None:
+    beta1, beta2 = betas
+    if decoupled:
+        param *= 1 - lr * weight_decay
+    g = -grad if maximize else grad
+    if weight_decay != 0 and not decoupled:
+        g = g + weight_decay * param
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    step_size = lr / bias_correction1
+    if amsgrad:
+        assert max_exp_avg_sq is not None
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+    else:
+        second = exp_avg_sq
+    denom = np.sqrt(second) / bias_correction2 ** 0.5 + eps
+    param -= step_size * exp_avg / denom
+
+
+def adam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, *,
+                lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                weight_decay: float = 0.0, amsgrad: bool = False,
+                max_exp_avg_sq: Optional[Array] = None, maximize: bool = False) -> None:
+    _adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay, amsgrad,
+          max_exp_avg_sq, maximize, decoupled=False)
+
+
+def adamw_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, *,
+                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 max_exp_avg_sq: Optional[Array] = None, maximize: bool = False) -> None:
+    _adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay, amsgrad,
+          max_exp_avg_sq, maximize, decoupled=True)
