@@ -22,6 +22,7 @@ from fastloss._config import (
 from fastloss.losses import *  # noqa: F401,F403
 from fastloss.losses import __all__ as _losses_all
 from fastloss import losses, reference
+from fastloss import optim  # after the kernels it builds on
 
 __all__ = [
     "__version__",
