@@ -1,5 +1,5 @@
 # Type stubs for the compiled module fastloss._optim (see _optim.pyx).
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -17,3 +17,4 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
          max_exp_avg_sq: Optional[np.ndarray], step: float, lr: float, beta1: float,
          beta2: float, eps: float, weight_decay: float, decoupled: bool, maximize: bool,
          n_threads: int) -> None: ...
+def first_overlap(arrays: Tuple[np.ndarray, ...]) -> Optional[Tuple[int, int]]: ...

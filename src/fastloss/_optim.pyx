@@ -96,3 +96,25 @@ def adam(cnp.ndarray param, cnp.ndarray grad, cnp.ndarray exp_avg, cnp.ndarray e
     with nogil:
         fl_adam_update(dt, n, pp, pg, pm, pv, pvm, step, lr, beta1, beta2, eps, weight_decay,
                        decoupled, maximize, n_threads)
+
+
+def first_overlap(tuple arrays):
+    """``(i, j)``, i < j, for the first two arrays whose memory intersects, else None.
+
+    For C-contiguous arrays only (each spans exactly its ``nbytes`` from its data pointer):
+    one call replaces a ``numpy.may_share_memory`` per pair on the small-call path.
+    """
+    cdef Py_ssize_t n = len(arrays), i, j, na, nb
+    cdef char *pa
+    cdef char *pb
+    for j in range(n):
+        pb = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[j])
+        nb = cnp.PyArray_NBYTES(<cnp.ndarray>arrays[j])
+        if nb == 0:
+            continue
+        for i in range(j):
+            pa = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[i])
+            na = cnp.PyArray_NBYTES(<cnp.ndarray>arrays[i])
+            if na != 0 and pa < pb + nb and pb < pa + na:
+                return (i, j)
+    return None

@@ -45,6 +45,7 @@ __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "ada
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_INF = float("inf")
 
 #: a prepared update: everything checked, calling it runs the kernel
 Update = Callable[[], None]
@@ -70,18 +71,23 @@ def _check_array(a: Any, name: str) -> np.ndarray:
     return a
 
 
-def _check_state(a: Any, name: str, param: np.ndarray, others: Sequence[np.ndarray]) -> None:
+def _check_state(a: Any, name: str, param: np.ndarray) -> None:
     _check_array(a, name)
     if a.shape != param.shape:
         raise ValueError(f"{name} has shape {a.shape}, expected param's shape {param.shape}")
     if a.dtype != param.dtype:
         raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
-    for other in others:
-        if np.may_share_memory(a, other):
-            raise ValueError(f"{name} shares memory with param or another state array")
 
 
-def _check_grad(grad: Any, param: np.ndarray, written: Sequence[np.ndarray]) -> np.ndarray:
+def _check_disjoint(arrays: Tuple[np.ndarray, ...], names: Tuple[str, ...]) -> None:
+    """The arrays a kernel writes (C-contiguous, checked) must not share memory."""
+    hit = _optim.first_overlap(arrays)
+    if hit is not None:
+        raise ValueError(f"{names[hit[1]]} shares memory with {names[hit[0]]}: "
+                         "each is updated in place")
+
+
+def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -> np.ndarray:
     """``grad`` as a C-contiguous array the kernel may read while it writes ``written``."""
     if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
         raise TypeError(f"grad must be a numpy.ndarray, got {type(grad).__name__}")
@@ -91,27 +97,34 @@ def _check_grad(grad: Any, param: np.ndarray, written: Sequence[np.ndarray]) -> 
         raise TypeError(f"grad has dtype {grad.dtype}, expected param's dtype {param.dtype}")
     if not grad.flags.c_contiguous:
         return np.ascontiguousarray(grad)
-    for a in written:
-        if np.may_share_memory(grad, a):
-            return grad.copy()  # the kernels read grad while writing the others
+    if _optim.first_overlap((grad,) + written) is not None:  # `written` are disjoint
+        return grad.copy()  # the kernels read grad while writing the others
     return grad
 
 
-def _check_hyper(value: Any, name: str, upper: Optional[float] = None) -> float:
-    """A finite real ``>= 0`` (and ``< upper`` when given), as a Python float."""
-    if isinstance(value, (str, bytes)) or isinstance(value, (np.ndarray, list, tuple)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    try:
+def _check_hyper(value: Any, name: str, upper: float = _INF) -> float:
+    """A finite real ``>= 0`` (and ``< upper``), as a Python float."""
+    t = type(value)
+    if t is float or t is int:  # the common case, kept cheap for small calls
         v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(v) or v < 0 or (upper is not None and v >= upper):
-        expected = f"in [0, {upper:g})" if upper is not None else "finite and >= 0"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return v
+        if 0.0 <= v < upper:
+            return v
+    elif isinstance(value, (str, bytes, np.ndarray, list, tuple)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    else:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a real number, got {value!r}") from None
+        if 0.0 <= v < upper:
+            return v
+    expected = f"in [0, {upper:g})" if upper != _INF else "finite and >= 0"
+    raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
 def _check_betas(betas: Any) -> Tuple[float, float]:
+    if type(betas) is tuple and len(betas) == 2:
+        return _check_hyper(betas[0], "betas[0]", 1.0), _check_hyper(betas[1], "betas[1]", 1.0)
     try:
         b1, b2 = betas
     except (TypeError, ValueError):
@@ -169,7 +182,8 @@ def prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr
     buf = None
     if momentum != 0:
         buf = _required(momentum_buffer, "momentum_buffer", "momentum != 0")
-        _check_state(buf, "momentum_buffer", p, (p,))
+        _check_state(buf, "momentum_buffer", p)
+        _check_disjoint((p, buf), ("param", "momentum_buffer"))
     written = (p,) if buf is None else (p, buf)
     g = _check_grad(grad, p, written)
     nt = _config.resolve_threads(n_threads, p.size)
@@ -186,7 +200,8 @@ def prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any, l
                     weight_decay: Any, eps: Any, maximize: Any,
                     n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
-    _check_state(state_sum, "state_sum", p, (p,))
+    _check_state(state_sum, "state_sum", p)
+    _check_disjoint((p, state_sum), ("param", "state_sum"))
     s = _check_step(step)
     lr = _check_hyper(lr, "lr")
     lr_decay = _check_hyper(lr_decay, "lr_decay")
@@ -207,7 +222,7 @@ def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
                     momentum: Any, centered: Any, maximize: Any,
                     n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
-    _check_state(square_avg, "square_avg", p, (p,))
+    _check_state(square_avg, "square_avg", p)
     lr = _check_hyper(lr, "lr")
     alpha = _check_hyper(alpha, "alpha")
     eps = _check_hyper(eps, "eps")
@@ -215,16 +230,18 @@ def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
     momentum = _check_hyper(momentum, "momentum")
     centered = _check_flag(centered, "centered")
     maximize = _check_flag(maximize, "maximize")
-    written = [p, square_avg]
+    written: Tuple[np.ndarray, ...] = (p, square_avg)
+    names: Tuple[str, ...] = ("param", "square_avg")
     ga = buf = None
     if centered:
         ga = _required(grad_avg, "grad_avg", "centered=True")
-        _check_state(ga, "grad_avg", p, written)
-        written.append(ga)
+        _check_state(ga, "grad_avg", p)
+        written, names = written + (ga,), names + ("grad_avg",)
     if momentum > 0:
         buf = _required(momentum_buffer, "momentum_buffer", "momentum > 0")
-        _check_state(buf, "momentum_buffer", p, written)
-        written.append(buf)
+        _check_state(buf, "momentum_buffer", p)
+        written, names = written + (buf,), names + ("momentum_buffer",)
+    _check_disjoint(written, names)
     g = _check_grad(grad, p, written)
     nt = _config.resolve_threads(n_threads, p.size)
     if _use_c():
@@ -236,12 +253,15 @@ def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
                                        maximize=maximize)
 
 
+_ADAM_NAMES = ("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+
 def prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any, lr: Any,
                  betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, max_exp_avg_sq: Any,
                  maximize: Any, decoupled: bool, n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
-    _check_state(exp_avg, "exp_avg", p, (p,))
-    _check_state(exp_avg_sq, "exp_avg_sq", p, (p, exp_avg))
+    _check_state(exp_avg, "exp_avg", p)
+    _check_state(exp_avg_sq, "exp_avg_sq", p)
     s = _check_step(step)
     lr = _check_hyper(lr, "lr")
     b1, b2 = _check_betas(betas)
@@ -252,8 +272,9 @@ def prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any
     vmax = None
     if amsgrad:
         vmax = _required(max_exp_avg_sq, "max_exp_avg_sq", "amsgrad=True")
-        _check_state(vmax, "max_exp_avg_sq", p, (p, exp_avg, exp_avg_sq))
+        _check_state(vmax, "max_exp_avg_sq", p)
     written = (p, exp_avg, exp_avg_sq) if vmax is None else (p, exp_avg, exp_avg_sq, vmax)
+    _check_disjoint(written, _ADAM_NAMES)
     g = _check_grad(grad, p, written)
     nt = _config.resolve_threads(n_threads, p.size)
     if _use_c():
