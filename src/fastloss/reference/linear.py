@@ -38,9 +38,8 @@ def _loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]
     if loss == "absolute":
         return abs(r), (1.0 if r > 0 else -1.0 if r < 0 else r)
     if loss == "huber":
-        if abs(r) <= epsilon:
-            return 0.5 * r * r, r
-        return epsilon * (abs(r) - 0.5 * epsilon), (epsilon if r > 0 else -epsilon)
+        value = 0.5 * r * r if abs(r) <= epsilon else epsilon * (abs(r) - 0.5 * epsilon)
+        return value, (-epsilon if r < -epsilon else epsilon if r > epsilon else r)
     # logistic: log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), which never overflows
     if math.isnan(z):
         return math.nan, math.nan
