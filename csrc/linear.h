@@ -61,7 +61,7 @@ typedef struct {
      * s1 = momentum buffer (momentum), sum of squares (adagrad), square average
      * (rmsprop), first moment (adam); s2 = second moment (adam only). */
     void *s1_coef, *s1_intercept, *s2_coef, *s2_intercept;
-    void *work;              /* scratch of d + 2 c elements                           */
+    void *work;              /* scratch of 2 d + 2 c elements                         */
     int64_t t;               /* updates done before the call; advanced by n           */
 } fl_sgd_data;
 

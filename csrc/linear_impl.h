@@ -202,6 +202,81 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     return total;
 }
 
+FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *FL_RESTRICT b) {
+    REAL s = 0;
+    FL_SIMD_REDUCE_SUM(s)
+    for (fl_index j = 0; j < d; j++) s += a[j] * b[j];
+    return s;
+}
+
+/* Plain SGD, single output, small d: the same updates as epoch1(), scheduled to take
+ * the vector work off the sample-to-sample dependency chain. In epoch1() each sample
+ * waits for dot -> loss -> update -> next dot; with few features that latency, not
+ * arithmetic, sets the speed. Here the update is rank one,
+ *   coef_k = decay_k coef_{k-1} - eta_k g_k x_k      (decay_k = 1 - eta_k alpha),
+ * so the next prediction follows from two dot products that do not need g_k:
+ *   x_{k+1} . coef_k = decay_k (x_{k+1} . coef_{k-1}) - eta_k g_k (x_{k+1} . x_k).
+ * Only a few scalar operations per sample remain on the chain; the dots and the
+ * update overlap with them. Equal to epoch1() up to rounding (the prediction is
+ * summed in a different order). */
+FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *cfg,
+                                           fl_sgd_data *D) {
+    const fl_index n = D->n, d = D->d, rs = D->row_stride, cs = D->col_stride;
+    const REAL *X = (const REAL *)D->X;
+    const REAL *y = (const REAL *)D->y;
+    const REAL *sw = (const REAL *)D->sample_weight;
+    const int64_t *order = D->order;
+    REAL *FL_RESTRICT w = (REAL *)D->coef;
+    REAL *b = (REAL *)D->intercept;
+    REAL *buf[2] = {(REAL *)D->work, (REAL *)D->work + d};
+    const int decay = cfg->alpha != 0;
+    const double huber_eps = cfg->epsilon;
+    int64_t t = D->t;
+    double total = 0;
+    if (n == 0) return 0;
+
+    REAL eta = (REAL)cfg->lr;
+    REAL bias = b ? b[0] : (REAL)0;
+    const REAL *x = FL_NAME(row)(X, order ? (fl_index)order[0] : 0, rs, cs, d, buf[0]);
+    REAL z = FL_NAME(dot)(d, x, w) + bias;
+    for (fl_index k = 0; k < n; k++) {
+        const fl_index i = order ? (fl_index)order[k] : k;
+        /* next sample's dots against the parameters before this update */
+        const REAL *xn = x;
+        REAL p = 0, q = 0;
+        if (k + 1 < n) {
+            xn = FL_NAME(row)(X, order ? (fl_index)order[k + 1] : k + 1, rs, cs, d,
+                              buf[(k + 1) & 1]);
+            p = FL_NAME(dot)(d, xn, w);
+            q = FL_NAME(dot)(d, xn, x);
+        }
+        double dz;
+        const double l = FL_NAME(loss1)(loss, (double)z, (double)y[i], huber_eps, &dz);
+        const double wi = sw ? (double)sw[i] : 1.0;
+        total += wi * l;
+        t += 1;
+        if (cfg->schedule == FL_LR_INVSCALING)
+            eta = (REAL)(cfg->lr / pow((double)t, cfg->power_t));
+        const REAL g = (REAL)(wi * dz);
+        const REAL eg = eta * g;
+        if (decay) {
+            const REAL dk = (REAL)1 - eta * (REAL)cfg->alpha;
+            FL_SIMD
+            for (fl_index j = 0; j < d; j++) w[j] = dk * w[j] - eg * x[j];
+            p *= dk;
+        } else {
+            FL_SIMD
+            for (fl_index j = 0; j < d; j++) w[j] -= eg * x[j];
+        }
+        if (b) bias -= eg;
+        z = p - eg * q + bias;
+        x = xn;
+    }
+    if (b) b[0] = bias;
+    D->t = t;
+    return total;
+}
+
 /* Softmax over c outputs: coef (d, c) row-major, intercept (c,) or NULL. */
 FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
                                         fl_sgd_data *D) {
@@ -261,7 +336,9 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
 }
 
 #define FL_EPOCH1_CASES(L)                                                                    \
-    case 8 * (L) + FL_OPT_SGD: return FL_NAME(epoch1)(L, FL_OPT_SGD, cfg, D);               \
+    case 8 * (L) + FL_OPT_SGD:                                                              \
+        if (D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES) return FL_NAME(epoch1_sgd_small)(L, cfg, D);             \
+        return FL_NAME(epoch1)(L, FL_OPT_SGD, cfg, D);                                       \
     case 8 * (L) + FL_OPT_MOMENTUM: return FL_NAME(epoch1)(L, FL_OPT_MOMENTUM, cfg, D);     \
     case 8 * (L) + FL_OPT_ADAGRAD: return FL_NAME(epoch1)(L, FL_OPT_ADAGRAD, cfg, D);       \
     case 8 * (L) + FL_OPT_RMSPROP: return FL_NAME(epoch1)(L, FL_OPT_RMSPROP, cfg, D);       \

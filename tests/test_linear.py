@@ -119,6 +119,23 @@ def test_epoch_variants_match_reference(loss: str, dtype: Any) -> None:
         assert_same_run(out, dtype, str(case))
 
 
+@pytest.mark.parametrize("d", [1, 16, 64, 65, 150])
+def test_sgd_paths_match_reference(d: int, dtype: Any) -> None:
+    """Plain SGD has two kernels, a latency-hiding one for short rows and the direct loop
+    (switch at 512 bytes of coefficients): both equal the reference loop."""
+    rng = np.random.default_rng(d)
+    for order, shuffle, weighted, alpha, schedule in VARIANTS[::3]:
+        for loss in ("squared_error", "huber", "logistic"):
+            X, y, shape = make_problem(rng, loss, 15, d, dtype, order)
+            X /= np.sqrt(d)
+            coef, intercept = fresh_params(rng, shape, dtype, intercept=not weighted)
+            sw = rng.uniform(0, 2, size=len(y)) if weighted else None
+            out = run_both(X, y, coef, intercept, loss=loss, lr=0.1, learning_rate=schedule,
+                           alpha=alpha, sample_weight=sw, shuffle=shuffle, seed=1, n_epochs=2)
+            assert_same_run(out, dtype, f"{loss} {order} shuffle={shuffle} w={weighted} "
+                                        f"alpha={alpha} {schedule}")
+
+
 def test_memory_orders_agree(dtype: Any) -> None:
     """C-ordered, F-ordered and sliced X give the same epoch (the same arithmetic)."""
     rng = np.random.default_rng(5)

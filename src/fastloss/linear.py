@@ -354,7 +354,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
     use_c = _backend.get_backend() == "c"
-    work = np.empty(d + 2 * c, Xa.dtype) if use_c else None
+    work = np.empty(2 * d + 2 * c, Xa.dtype) if use_c else None
     mean = float("nan")
     for _ in range(epochs_):
         order = (np.random.default_rng([st.seed, st.epochs]).permutation(n).astype(np.int64)
