@@ -21,13 +21,16 @@ from fastloss._config import (
 )
 from fastloss.losses import *  # noqa: F401,F403
 from fastloss.losses import __all__ as _losses_all
-from fastloss import losses, reference
+from fastloss.linear import *  # noqa: F401,F403
+from fastloss.linear import __all__ as _linear_all
+from fastloss import linear, losses, reference
 from fastloss import optim  # after the kernels it builds on
 
 __all__ = [
     "__version__",
     "get_backend", "set_backend", "use_backend",
     "THREADING_THRESHOLD", "config", "get_num_threads", "set_num_threads", "show_config",
-    "losses", "reference",
+    "linear", "losses", "optim", "reference",
     *_losses_all,
+    *_linear_all,
 ]

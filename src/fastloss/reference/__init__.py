@@ -2,13 +2,16 @@
 
 This package is the specification the compiled kernels are tested against, and the
 ``"numpy"`` backend (:func:`fastloss.use_backend`). One module per family, mirroring the
-public API: :mod:`.losses` (:mod:`fastloss.losses`). The functions trust their inputs;
-validation lives in the public modules, shared by both backends.
+public API: :mod:`.losses` (:mod:`fastloss.losses`), :mod:`.linear` (:mod:`fastloss.linear`).
+The functions trust their inputs; validation lives in the public modules, shared by both
+backends.
 """
 
 from fastloss.reference.losses import *  # noqa: F401,F403
 from fastloss.reference.losses import __all__ as _losses_all
 from fastloss.reference.optim import *  # noqa: F401,F403
 from fastloss.reference.optim import __all__ as _optim_all
+from fastloss.reference.linear import *  # noqa: F401,F403
+from fastloss.reference.linear import __all__ as _linear_all
 
-__all__ = [*_losses_all, *_optim_all]
+__all__ = [*_losses_all, *_optim_all, *_linear_all]

@@ -1,0 +1,72 @@
+/* Per-sample SGD for linear models: one call runs a whole epoch over X (n, d).
+ *
+ * For each sample i (in the given order) the kernel computes the prediction
+ * z = x_i . coef + intercept, the loss l(z, y_i) and its derivative, then
+ * updates coef and intercept with the chosen rule before moving to the next
+ * sample, so the loss of a sample is the loss *before* its own update.
+ *
+ * These trust their inputs (validation lives in src/fastloss/linear.py):
+ * arrays of the stated dtype, sizes as given, labels in [0, c), no overlap
+ * between written arrays (coef, intercept, state, work) and read ones.
+ * `dtype` is FL_FLOAT32 or FL_FLOAT64 and applies to every `void *` array.
+ */
+#ifndef FASTLOSS_LINEAR_H
+#define FASTLOSS_LINEAR_H
+
+#include "fl_config.h"
+
+/* Per-sample losses of the prediction z and the target y (r = z - y). */
+enum fl_linear_loss {
+    FL_LIN_SQUARED = 0,  /* 0.5 r^2                          dl/dz = r              */
+    FL_LIN_ABSOLUTE = 1, /* |r|                              dl/dz = sign(r), 0 at 0 */
+    FL_LIN_HUBER = 2,    /* 0.5 r^2 if |r| <= eps, else eps (|r| - eps/2); clip(r)  */
+    FL_LIN_LOGISTIC = 3, /* softplus(z) - y z, y in {0, 1}   dl/dz = sigmoid(z) - y */
+    FL_LIN_SOFTMAX = 4   /* lse(z) - z_y over c outputs      dl/dz = softmax(z) - e_y */
+};
+
+/* Update rules, as in torch.optim (weight decay = alpha folded into the gradient). */
+enum fl_linear_optimizer {
+    FL_OPT_SGD = 0,      /* p -= eta g                                                   */
+    FL_OPT_MOMENTUM = 1, /* b = mu b + g;  p -= eta b  (nesterov: p -= eta (g + mu b))   */
+    FL_OPT_ADAGRAD = 2,  /* s += g^2;  p -= eta g / (sqrt(s) + eps)                      */
+    FL_OPT_RMSPROP = 3,  /* s = rho s + (1 - rho) g^2;  p -= eta g / (sqrt(s) + eps)     */
+    FL_OPT_ADAM = 4      /* m, v moments; bias-corrected with the step counter t         */
+};
+
+enum fl_linear_schedule {
+    FL_LR_CONSTANT = 0,  /* eta = lr                  */
+    FL_LR_INVSCALING = 1 /* eta = lr / t^power_t      */
+};
+
+typedef struct {
+    int loss, optimizer, schedule;
+    int nesterov;  /* momentum only */
+    double lr, power_t;
+    double alpha;   /* L2 penalty on coef (not the intercept): g += alpha * coef */
+    double epsilon; /* huber threshold */
+    double momentum, beta1, beta2, eps, rho;
+} fl_sgd_config;
+
+typedef struct {
+    fl_index n, d, c;        /* samples, features, outputs (c = 1 unless softmax)     */
+    const void *X;           /* sample i, feature j at X[i * row_stride + j * col_stride] */
+    fl_index row_stride, col_stride; /* in elements; any sign                           */
+    const void *y;           /* (n) float targets; NULL for softmax                   */
+    const int64_t *labels;   /* (n) class labels in [0, c) for softmax; else NULL     */
+    const void *sample_weight; /* (n) or NULL (all ones)                              */
+    const int64_t *order;    /* (n) sample indices to visit, or NULL (0, 1, ..., n-1) */
+    void *coef;              /* (d, c) C-contiguous                                   */
+    void *intercept;         /* (c), or NULL: no intercept                            */
+    /* Optimizer state, shaped like coef / intercept; NULL where the rule needs none:
+     * s1 = momentum buffer (momentum), sum of squares (adagrad), square average
+     * (rmsprop), first moment (adam); s2 = second moment (adam only). */
+    void *s1_coef, *s1_intercept, *s2_coef, *s2_intercept;
+    void *work;              /* scratch of 2 d + 2 c elements                         */
+    int64_t t;               /* updates done before the call; advanced by n           */
+} fl_sgd_data;
+
+/* Runs one epoch; returns sum_i w_i l_i (accumulated in double), the loss of
+ * each sample taken before its update. Updates coef, intercept, state and t. */
+double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data);
+
+#endif

@@ -1,0 +1,18 @@
+# Type stubs for the compiled module fastloss._linear (see _linear.pyx).
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+LOSSES: Dict[str, int]
+OPTIMIZERS: Dict[str, int]
+SCHEDULES: Dict[str, int]
+
+def sgd_epoch(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarray],
+              coef: np.ndarray, intercept: Optional[np.ndarray],
+              s1_coef: Optional[np.ndarray], s1_intercept: Optional[np.ndarray],
+              s2_coef: Optional[np.ndarray], s2_intercept: Optional[np.ndarray],
+              order: Optional[np.ndarray], sample_weight: Optional[np.ndarray],
+              work: np.ndarray, t: int, loss: str, optimizer: str, learning_rate: str,
+              lr: float, power_t: float, alpha: float, epsilon: float, momentum: float,
+              nesterov: bool, beta1: float, beta2: float, eps: float,
+              rho: float) -> Tuple[float, int]: ...

@@ -1,0 +1,114 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
+"""Typed binding of the per-sample SGD epoch in csrc/linear.c.
+
+No validation here: fastloss.linear passes X of float32/float64 with strides that are
+multiples of its itemsize, and C-contiguous coef/intercept/state/work/y/sample_weight
+of X's dtype, int64 labels and order, matching sizes and no overlap between written and
+read arrays. The kernel runs with the GIL released.
+"""
+cimport numpy as cnp
+from libc.stdint cimport int64_t
+
+cnp.import_array()
+
+cdef extern from "fl_config.h" nogil:
+    ctypedef Py_ssize_t fl_index
+    enum:
+        FL_FLOAT32
+        FL_FLOAT64
+
+cdef extern from "linear.h" nogil:
+    enum:
+        FL_LIN_SQUARED
+        FL_LIN_ABSOLUTE
+        FL_LIN_HUBER
+        FL_LIN_LOGISTIC
+        FL_LIN_SOFTMAX
+        FL_OPT_SGD
+        FL_OPT_MOMENTUM
+        FL_OPT_ADAGRAD
+        FL_OPT_RMSPROP
+        FL_OPT_ADAM
+        FL_LR_CONSTANT
+        FL_LR_INVSCALING
+
+    ctypedef struct fl_sgd_config:
+        int loss, optimizer, schedule, nesterov
+        double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
+
+    ctypedef struct fl_sgd_data:
+        fl_index n, d, c
+        const void *X
+        fl_index row_stride, col_stride
+        const void *y
+        const int64_t *labels
+        const void *sample_weight
+        const int64_t *order
+        void *coef
+        void *intercept
+        void *s1_coef
+        void *s1_intercept
+        void *s2_coef
+        void *s2_intercept
+        void *work
+        int64_t t
+
+    double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)
+
+LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
+          "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX}
+OPTIMIZERS = {"sgd": FL_OPT_SGD, "momentum": FL_OPT_MOMENTUM, "adagrad": FL_OPT_ADAGRAD,
+              "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM}
+SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING}
+
+
+cdef inline void *data_or_null(object a):
+    return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object intercept,
+              object s1_coef, object s1_intercept, object s2_coef, object s2_intercept,
+              object order, object sample_weight, cnp.ndarray work, int64_t t, str loss,
+              str optimizer, str learning_rate, double lr, double power_t, double alpha,
+              double epsilon, double momentum, bint nesterov, double beta1, double beta2,
+              double eps, double rho):
+    """Runs one epoch; returns (sum_i w_i l_i, t after the epoch)."""
+    cdef fl_sgd_config cfg
+    cdef fl_sgd_data D
+    cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
+    cdef double total
+    cfg.loss = LOSSES[loss]
+    cfg.optimizer = OPTIMIZERS[optimizer]
+    cfg.schedule = SCHEDULES[learning_rate]
+    cfg.nesterov = nesterov
+    cfg.lr = lr
+    cfg.power_t = power_t
+    cfg.alpha = alpha
+    cfg.epsilon = epsilon
+    cfg.momentum = momentum
+    cfg.beta1 = beta1
+    cfg.beta2 = beta2
+    cfg.eps = eps
+    cfg.rho = rho
+    D.n = cnp.PyArray_DIM(X, 0)
+    D.d = cnp.PyArray_DIM(X, 1)
+    D.c = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
+    D.X = cnp.PyArray_DATA(X)
+    D.row_stride = cnp.PyArray_STRIDE(X, 0) // item
+    D.col_stride = cnp.PyArray_STRIDE(X, 1) // item
+    D.y = data_or_null(y)
+    D.labels = <const int64_t *>data_or_null(labels)
+    D.sample_weight = data_or_null(sample_weight)
+    D.order = <const int64_t *>data_or_null(order)
+    D.coef = cnp.PyArray_DATA(coef)
+    D.intercept = data_or_null(intercept)
+    D.s1_coef = data_or_null(s1_coef)
+    D.s1_intercept = data_or_null(s1_intercept)
+    D.s2_coef = data_or_null(s2_coef)
+    D.s2_intercept = data_or_null(s2_intercept)
+    D.work = cnp.PyArray_DATA(work)
+    D.t = t
+    with nogil:
+        total = fl_sgd_epoch(dt, &cfg, &D)
+    return total, D.t

@@ -1,0 +1,452 @@
+"""Linear models trained by stochastic gradient descent.
+
+:func:`sgd_epoch` runs whole epochs of per-sample SGD in one C call: for every sample it
+computes the prediction ``z = x_i . coef + intercept``, the loss of that prediction, and
+updates ``coef`` and ``intercept`` in place before the next sample; no Python runs per
+sample. :func:`linear_value_and_grad` and :func:`minibatch_step` are the mini-batch
+counterparts, built on the fastloss loss kernels and NumPy's BLAS.
+
+Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
+
+* ``"squared_error"``: ``0.5 r^2``, ``r`` (half the squared error, as scikit-learn's
+  ``SGDRegressor``, so the same ``lr`` gives the same trajectory).
+* ``"absolute"``: ``|r|``, ``sign(r)`` (the subgradient 0 at ``r = 0``).
+* ``"huber"``: ``0.5 r^2`` if ``|r| <= epsilon`` else ``epsilon (|r| - epsilon / 2)``;
+  ``clip(r, -epsilon, epsilon)``.
+* ``"logistic"``: ``log(1 + exp(z)) - y z`` for ``y in {0, 1}`` (computed stably);
+  ``sigmoid(z) - y``.
+* ``"softmax"``: ``logsumexp(z) - z_y`` with ``z = x_i @ coef + intercept`` over ``C``
+  classes, integer labels ``y in [0, C)``; ``softmax(z) - onehot(y)``.
+
+Shapes: ``X (n, d)``; single-output losses take ``y (n,)`` floats, ``coef (d,)`` and
+``intercept`` of shape ``(1,)``; softmax takes integer labels ``y (n,)``, ``coef (d, C)``
+and ``intercept (C,)``. The intercept is always a 1-D array (never 0-d) so it can be
+updated in place; ``intercept=None`` fits no intercept. ``coef``, ``intercept`` and every
+other float array share ``X``'s dtype, float32 or float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from fastloss import _backend, _linear, losses, reference
+
+__all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "minibatch_step"]
+
+FloatArray = NDArray[np.floating[Any]]
+
+LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+SCHEDULES = ("constant", "invscaling")
+#: PyTorch's default ``eps`` of each adaptive rule (``eps=None``)
+DEFAULT_EPS = {"sgd": 0.0, "momentum": 0.0, "adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8}
+#: state arrays per coefficient, in the order the kernel takes them
+_N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+
+@dataclasses.dataclass
+class EpochState:
+    """What :func:`sgd_epoch` needs to resume where it stopped; picklable.
+
+    Attributes:
+        optimizer: the update rule the buffers belong to.
+        t: updates done so far (the global sample counter of ``"invscaling"`` and of
+            Adam's bias correction; the first update has ``t = 1``).
+        epochs: epochs completed (epoch ``e`` of a shuffled run visits
+            ``np.random.default_rng([seed, e]).permutation(n)``).
+        seed: the shuffling seed (drawn once from fresh entropy if none was given).
+        coef_state: the rule's buffers shaped like ``coef``: ``()`` for sgd,
+            ``(momentum_buffer,)``, ``(sum_of_squares,)`` for adagrad, ``(square_avg,)`` for
+            rmsprop, ``(exp_avg, exp_avg_sq)`` for adam.
+        intercept_state: the same, shaped like the intercept (empty without intercept).
+        losses: the mean loss of every epoch run with this state.
+    """
+
+    optimizer: str
+    t: int = 0
+    epochs: int = 0
+    seed: Optional[int] = None
+    coef_state: Tuple[FloatArray, ...] = ()
+    intercept_state: Tuple[FloatArray, ...] = ()
+    losses: List[float] = dataclasses.field(default_factory=list)
+
+
+# ---- validation -------------------------------------------------------------------------
+
+def _choice(value: Any, name: str, allowed: Tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def _real(value: Any, name: str, lo: float = 0.0, hi: float = np.inf, *,
+          lo_open: bool = False, hi_open: bool = False) -> float:
+    """``value`` as a finite float in the interval given; the error names ``name``."""
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if (not np.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi
+            or (hi_open and v == hi)):
+        left, right = "(" if lo_open else "[", ")" if hi_open or hi == np.inf else "]"
+        raise ValueError(f"{name} must be finite and in {left}{lo}, {hi}{right}, got {value!r}")
+    return v
+
+
+def _float_matrix(X: Any) -> FloatArray:
+    """``X`` as a 2-D float32/float64 array with element-aligned strides (no copy if so)."""
+    if isinstance(X, np.ma.MaskedArray):
+        raise TypeError("X must not be a masked array; fill it first (X.filled())")
+    a = np.asarray(X)
+    if a.dtype.kind in "biu" and not isinstance(X, np.ndarray):
+        a = a.astype(np.float64)  # nested lists of ints
+    if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
+        raise TypeError(f"X must be a float32 or float64 array, got dtype {a.dtype}")
+    if a.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {a.shape}")
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    if any(s % a.itemsize for s in a.strides):
+        a = np.ascontiguousarray(a)
+    return a
+
+
+def _param_array(a: Any, name: str, dtype: np.dtype[Any], shape: Tuple[int, ...],
+                 writeable: bool) -> FloatArray:
+    """A parameter array updated in place: exactly ``dtype``, ``shape``, C-contiguous."""
+    if type(a) is not np.ndarray:
+        raise TypeError(f"{name} must be a numpy.ndarray (updated in place), "
+                        f"got {type(a).__name__}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype} (X's dtype), got {a.dtype}")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    if writeable:
+        if not a.flags.c_contiguous or not a.dtype.isnative:
+            raise ValueError(f"{name} must be C-contiguous (it is updated in place)")
+        if not a.flags.writeable:
+            raise ValueError(f"{name} is read-only (it is updated in place)")
+    return a
+
+
+def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: Any,
+           writeable: bool) -> Tuple[FloatArray, Any, FloatArray, Optional[FloatArray],
+                                     Optional[FloatArray]]:
+    """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry)."""
+    Xa = _float_matrix(X)
+    n, d = Xa.shape
+    if type(coef) is np.ndarray and loss == "softmax" and coef.ndim == 2:
+        c = coef.shape[1]
+    elif loss == "softmax":
+        raise ValueError("coef must be 2-D (n_features, n_classes) for loss='softmax', got "
+                         f"{'shape ' + str(coef.shape) if type(coef) is np.ndarray else type(coef).__name__}")
+    else:
+        c = 1
+    coef_shape = (d, c) if loss == "softmax" else (d,)
+    W = _param_array(coef, "coef", Xa.dtype, coef_shape, writeable)
+    b = None if intercept is None else _param_array(intercept, "intercept", Xa.dtype, (c,),
+                                                    writeable)
+    if loss == "softmax" and c < 1:
+        raise ValueError("coef must have at least one class column for loss='softmax'")
+
+    ya = np.asarray(y)
+    if ya.ndim != 1 or ya.shape[0] != n:
+        raise ValueError(f"y must be 1-D with {n} entries (one per row of X), got shape "
+                         f"{ya.shape}")
+    if loss == "softmax":
+        if ya.dtype.kind not in "iu":
+            raise TypeError(f"y must hold integer class labels for loss='softmax', got dtype "
+                            f"{ya.dtype}")
+        if n and (ya.min() < 0 or ya.max() >= c):
+            bad = ya[(ya < 0) | (ya >= c)][0]
+            raise ValueError(f"y holds class label {int(bad)} outside [0, {c}) (coef has "
+                             f"{c} class columns)")
+        ya = np.ascontiguousarray(ya, dtype=np.int64)
+    else:
+        if ya.dtype.kind not in "biuf":
+            raise TypeError(f"y must be a real numeric array, got dtype {ya.dtype}")
+        ya = np.ascontiguousarray(ya, dtype=Xa.dtype)
+        if loss == "logistic" and n and not np.all((ya == 0) | (ya == 1)):
+            bad = ya[(ya != 0) & (ya != 1)][0]
+            raise ValueError(f"y must hold 0 or 1 for loss='logistic', found {bad!r}")
+
+    sw = None
+    if sample_weight is not None:
+        swa = np.asarray(sample_weight)
+        if swa.dtype.kind not in "biuf":
+            raise TypeError(f"sample_weight must be a real numeric array, got dtype {swa.dtype}")
+        if swa.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {swa.shape}")
+        sw = np.ascontiguousarray(swa, dtype=Xa.dtype)
+        if not np.all(np.isfinite(sw)) or (n and sw.min() < 0):
+            raise ValueError("sample_weight must be finite and >= 0")
+
+    if writeable:
+        written = [("coef", W)] + ([("intercept", b)] if b is not None else [])
+        read = [("X", Xa), ("y", ya)] + ([("sample_weight", sw)] if sw is not None else [])
+        for wname, wa in written:
+            for rname, ra in read + ([("coef", W)] if wname == "intercept" else []):
+                if np.may_share_memory(wa, ra):
+                    raise ValueError(f"{wname} must not share memory with {rname}")
+    return Xa, ya, W, b, sw
+
+
+def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArray],
+                 read: Sequence[np.ndarray]) -> EpochState:
+    nbuf = _N_BUFFERS[optimizer]
+    if state is None:
+        return EpochState(optimizer=optimizer,
+                          coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
+                          intercept_state=tuple(np.zeros_like(b) for _ in range(nbuf))
+                          if b is not None else ())
+    if not isinstance(state, EpochState):
+        raise TypeError(f"state must be an EpochState (from a previous sgd_epoch call) or "
+                        f"None, got {type(state).__name__}")
+    if state.optimizer != optimizer:
+        raise ValueError(f"state holds {state.optimizer!r} buffers, but optimizer="
+                         f"{optimizer!r}")
+    if (isinstance(state.t, bool) or not isinstance(state.t, (int, np.integer)) or state.t < 0
+            or not isinstance(state.epochs, (int, np.integer)) or state.epochs < 0):
+        raise ValueError("state.t and state.epochs must be integers >= 0")
+    groups = [("coef_state", state.coef_state, W)]
+    groups.append(("intercept_state", state.intercept_state, b))
+    for name, bufs, like in groups:
+        want = nbuf if like is not None else 0
+        if not isinstance(bufs, tuple) or len(bufs) != want:
+            raise ValueError(f"state.{name} must be a tuple of {want} arrays for "
+                             f"optimizer={optimizer!r}")
+        for k, a in enumerate(bufs):
+            assert like is not None
+            _param_array(a, f"state.{name}[{k}]", like.dtype, like.shape, True)
+            for other in [W] + ([b] if b is not None else []) + list(read):
+                if np.may_share_memory(a, other):
+                    raise ValueError(f"state.{name}[{k}] must not share memory with the "
+                                     "model or data arrays")
+    return state
+
+
+# ---- the per-sample epoch ---------------------------------------------------------------
+
+def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
+              state: Optional[EpochState] = None, *, loss: str = "squared_error",
+              optimizer: str = "sgd", lr: float = 0.01, learning_rate: str = "constant",
+              power_t: float = 0.25, alpha: float = 0.0, epsilon: float = 1.0,
+              momentum: float = 0.9, nesterov: bool = False,
+              betas: Tuple[float, float] = (0.9, 0.999), eps: Optional[float] = None,
+              rho: float = 0.99, sample_weight: Optional[ArrayLike] = None,
+              shuffle: bool = False, seed: Optional[int] = None, n_epochs: int = 1
+              ) -> Tuple[float, EpochState]:
+    r"""Per-sample SGD over ``X`` for ``n_epochs`` epochs; ``coef``/``intercept`` in place.
+
+    For each sample ``i`` in turn (rows in order, or a fresh permutation per epoch when
+    ``shuffle``): ``z = x_i . coef + intercept``; the loss ``l_i`` and ``dl/dz`` at the
+    current parameters (see the module docstring); ``t += 1``; then one update of
+    ``coef`` with gradient ``w_i dl/dz x_i + alpha coef`` and of the intercept with
+    ``w_i dl/dz`` (the L2 penalty ``alpha`` spares the intercept, as in scikit-learn).
+
+    Learning rate: ``eta = lr`` (``"constant"``) or ``lr / t**power_t`` (``"invscaling"``,
+    ``t`` the global update counter kept in ``state``, so resumed runs continue the decay).
+    Update rules, as ``torch.optim`` with ``weight_decay=alpha``:
+
+    * ``"sgd"``: ``p -= eta g``. The decay is applied as this dense gradient term in the
+      same pass as the update (X is dense, so every weight is touched anyway; the
+      "scaled weight" trick of sparse solvers would save nothing and add a rescale).
+    * ``"momentum"``: ``b = momentum b + g``; ``p -= eta b`` (``nesterov``:
+      ``p -= eta (g + momentum b)``) -- ``torch.optim.SGD`` with ``dampening=0``.
+    * ``"adagrad"``: ``s += g^2``; ``p -= eta g / (sqrt(s) + eps)`` (``eps`` default 1e-10).
+    * ``"rmsprop"``: ``s = rho s + (1 - rho) g^2``; ``p -= eta g / (sqrt(s) + eps)``
+      (torch's ``alpha`` is ``rho`` here; default 0.99, ``eps`` 1e-8).
+    * ``"adam"``: ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``;
+      ``p -= eta / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`` with
+      ``betas = (b1, b2)`` (bias correction with the update counter ``t``, ``eps`` 1e-8).
+
+    Args:
+        X: ``(n, d)`` float32 or float64, any memory order: C- and F-ordered or sliced
+            arrays are read in place through their strides (F-order: each row is gathered
+            into a scratch vector, one strided read per value; no copy of X).
+        y: ``(n,)`` targets (cast to X's dtype), 0/1 for ``"logistic"``, integer labels in
+            ``[0, C)`` for ``"softmax"``.
+        coef: ``(d,)``, or ``(d, C)`` for softmax: X's dtype, C-contiguous, writeable.
+        intercept: ``(1,)`` (``(C,)`` for softmax) like coef, or ``None`` for no intercept.
+        state: an :class:`EpochState` from a previous call to resume (buffers, ``t``,
+            epoch count), or ``None`` to start from zero buffers. Updated in place and
+            returned; ``k`` calls of one epoch equal one call of ``k`` epochs.
+        sample_weight: ``(n,)`` finite weights ``>= 0``; each sample's gradient and loss
+            are multiplied by its weight (the L2 term is not).
+        shuffle, seed: visit epoch ``e`` (counted in ``state.epochs``) in the order
+            ``np.random.default_rng([seed, e]).permutation(n)``: reproducible, and the
+            same for both backends. ``seed=None`` draws one and keeps it in the state.
+        n_epochs: epochs to run (``>= 1``).
+
+    Returns:
+        ``(mean_loss, state)``: ``mean_loss`` is the weighted mean ``sum w_i l_i / sum w_i``
+        of the last epoch's per-sample losses, each taken *before* that sample's update
+        (penalty not included; NaN for an empty X or zero total weight).
+        ``state.losses`` lists the mean of every epoch.
+
+    NaN in X or y propagates: the first NaN sample makes ``coef`` (and the loss) NaN;
+    no exception is raised. Bad arguments raise ``TypeError``/``ValueError`` before any
+    array is modified.
+    """
+    loss = _choice(loss, "loss", LOSSES)
+    optimizer = _choice(optimizer, "optimizer", OPTIMIZERS)
+    learning_rate = _choice(learning_rate, "learning_rate", SCHEDULES)
+    lr_ = _real(lr, "lr", lo_open=True)
+    power_t_ = _real(power_t, "power_t")
+    alpha_ = _real(alpha, "alpha")
+    epsilon_ = _real(epsilon, "epsilon", lo_open=True)
+    momentum_ = _real(momentum, "momentum")
+    if not isinstance(nesterov, (bool, np.bool_)):
+        raise TypeError(f"nesterov must be a bool, got {nesterov!r}")
+    if nesterov and (optimizer != "momentum" or momentum_ == 0):
+        raise ValueError("nesterov=True needs optimizer='momentum' and momentum > 0")
+    try:
+        beta1, beta2 = betas
+    except (TypeError, ValueError):
+        raise TypeError(f"betas must be a pair of floats, got {betas!r}") from None
+    beta1_ = _real(beta1, "betas[0]", 0.0, 1.0, hi_open=True)
+    beta2_ = _real(beta2, "betas[1]", 0.0, 1.0, hi_open=True)
+    eps_ = DEFAULT_EPS[optimizer] if eps is None else _real(eps, "eps")
+    rho_ = _real(rho, "rho", 0.0, 1.0)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"shuffle must be a bool, got {shuffle!r}")
+    if seed is not None:
+        try:
+            seed_ = operator.index(seed)
+        except TypeError:
+            raise TypeError(f"seed must be an int or None, got {seed!r}") from None
+        if seed_ < 0:
+            raise ValueError(f"seed must be >= 0, got {seed!r}")
+    try:
+        epochs_ = operator.index(n_epochs)
+    except TypeError:
+        raise TypeError(f"n_epochs must be an int, got {n_epochs!r}") from None
+    if epochs_ < 1:
+        raise ValueError(f"n_epochs must be >= 1, got {n_epochs!r}")
+
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True)
+    read = [Xa, ya] + ([sw] if sw is not None else [])
+    st = _check_state(state, optimizer, W, b, read)
+    # everything is valid: from here on arrays change
+    if shuffle and seed is not None:
+        st.seed = int(seed)
+    elif shuffle and st.seed is None:
+        st.seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    n, d = Xa.shape
+    c = W.shape[1] if W.ndim == 2 else 1
+    wsum = float(n) if sw is None else float(sw.sum(dtype=np.float64))
+    s1c = st.coef_state[0] if len(st.coef_state) > 0 else None
+    s2c = st.coef_state[1] if len(st.coef_state) > 1 else None
+    s1b = st.intercept_state[0] if len(st.intercept_state) > 0 else None
+    s2b = st.intercept_state[1] if len(st.intercept_state) > 1 else None
+    hyper: Dict[str, Any] = dict(
+        loss=loss, optimizer=optimizer, learning_rate=learning_rate, lr=lr_, power_t=power_t_,
+        alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
+        beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
+    use_c = _backend.get_backend() == "c"
+    work = np.empty(2 * d + 2 * c, Xa.dtype) if use_c else None
+    mean = float("nan")
+    for _ in range(epochs_):
+        order = (np.random.default_rng([st.seed, st.epochs]).permutation(n).astype(np.int64)
+                 if shuffle else None)
+        if use_c:
+            is_softmax = loss == "softmax"
+            total, t = _linear.sgd_epoch(
+                Xa, None if is_softmax else ya, ya if is_softmax else None, W, b, s1c, s1b,
+                s2c, s2b, order, sw, work, int(st.t), **hyper)
+        else:
+            total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
+                                           int(st.t), **hyper)
+        st.t = int(t)
+        st.epochs += 1
+        mean = total / wsum if wsum != 0 else float("nan")
+        st.losses.append(mean)
+    return mean, st
+
+
+# ---- mini-batch gradient ----------------------------------------------------------------
+
+def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
+                          intercept: Optional[FloatArray], *, loss: str = "squared_error",
+                          alpha: float = 0.0, epsilon: float = 1.0,
+                          sample_weight: Optional[ArrayLike] = None
+                          ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
+    r"""Mini-batch objective of a linear model and its gradient.
+
+    ``value = sum_i w_i l_i / sum_i w_i + alpha / 2 ||coef||^2`` with the per-sample losses
+    of :func:`sgd_epoch` (module docstring) at ``z = X @ coef + intercept``; ``w_i = 1``
+    without ``sample_weight``. The losses and ``dl/dz`` come from the fastloss loss kernels
+    (``mse_loss``, ``l1_loss``, ``huber_loss``, ``binary_cross_entropy_with_logits``,
+    ``cross_entropy``; half of ``mse_loss`` for ``"squared_error"``), the products from
+    NumPy's BLAS: ``grad_coef = X.T @ dz + alpha coef``, ``grad_intercept = dz.sum(0)``
+    with ``dz = w * dl/dz / sum(w)``.
+
+    Shapes and dtypes as :func:`sgd_epoch` (coef need not be writeable here). Returns
+    ``(value, grad_coef, grad_intercept)``: a NumPy scalar of X's dtype, an array shaped
+    like ``coef``, and one shaped like ``intercept`` (``None`` when it is ``None``). An
+    empty batch gives a NaN value and the penalty's gradient.
+    """
+    loss = _choice(loss, "loss", LOSSES)
+    alpha_ = _real(alpha, "alpha")
+    epsilon_ = _real(epsilon, "epsilon", lo_open=True)
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    dtype = Xa.dtype
+    z = Xa @ W
+    if b is not None:
+        z = z + (b if loss == "softmax" else b[0])
+    if loss == "squared_error":
+        l, g = losses.mse_loss_value_and_grad(z, ya, reduction="none")
+        l, g = 0.5 * l, 0.5 * g
+    elif loss == "absolute":
+        l, g = losses.l1_loss_value_and_grad(z, ya, reduction="none")
+    elif loss == "huber":
+        l, g = losses.huber_loss_value_and_grad(z, ya, reduction="none", delta=epsilon_)
+    elif loss == "logistic":
+        l, g = losses.binary_cross_entropy_with_logits_value_and_grad(z, ya, reduction="none")
+    else:
+        l, g = losses.cross_entropy_value_and_grad(z, ya, reduction="none")
+    n = Xa.shape[0]
+    wts = np.ones(n, dtype) if sw is None else sw
+    wsum = float(wts.sum(dtype=np.float64))
+    total = float(np.dot(wts.astype(np.float64), np.asarray(l, np.float64)))
+    mean = total / wsum if wsum != 0 else float("nan")
+    scale = (wts / dtype.type(wsum)) if wsum != 0 else np.zeros(n, dtype)
+    dz = g * (scale[:, None] if loss == "softmax" else scale)
+    grad_coef = Xa.T @ dz
+    value = mean
+    if alpha_ != 0:
+        grad_coef = grad_coef + dtype.type(alpha_) * W
+        value += 0.5 * alpha_ * float(np.dot(W.ravel().astype(np.float64),
+                                             W.ravel().astype(np.float64)))
+    grad_int = None
+    if b is not None:
+        grad_int = np.atleast_1d(dz.sum(axis=0)).astype(dtype, copy=False)
+    return dtype.type(value), np.ascontiguousarray(grad_coef, dtype=dtype), grad_int
+
+
+def minibatch_step(optimizer: Any, X: ArrayLike, y: ArrayLike, coef: FloatArray,
+                   intercept: Optional[FloatArray], **kwargs: Any) -> np.floating[Any]:
+    """One optimizer step on a mini-batch; returns the objective before the step.
+
+    Computes ``linear_value_and_grad(X, y, coef, intercept, **kwargs)`` and calls
+    ``optimizer.step([grad_coef, grad_intercept])`` (``[grad_coef]`` without intercept):
+    any object whose ``step(grads)`` takes gradients in the order of its parameter list,
+    such as the fastloss.optim classes built on ``[coef, intercept]``.
+    """
+    step = getattr(optimizer, "step", None)
+    if not callable(step):
+        raise TypeError(f"optimizer must have a step(grads) method, got "
+                        f"{type(optimizer).__name__}")
+    value, grad_coef, grad_int = linear_value_and_grad(X, y, coef, intercept, **kwargs)
+    step([grad_coef] if grad_int is None else [grad_coef, grad_int])
+    return value

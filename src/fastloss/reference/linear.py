@@ -1,0 +1,154 @@
+"""Per-sample SGD for linear models, as the plain Python loop (the specification).
+
+:func:`sgd_epoch` visits the samples one at a time, computes the loss of the current
+prediction, then updates the weights and the intercept before the next sample: exactly
+what the C kernel (csrc/linear.c) does, written so that it can be checked by eye.
+:func:`linear_loss` is the mini-batch objective whose gradient
+:func:`fastloss.linear_value_and_grad` computes.
+
+Losses of the prediction ``z`` and the target ``y`` (``r = z - y``):
+
+=================  ===========================================  ==========================
+``squared_error``  ``0.5 r^2`` (scikit-learn's convention)      ``r``
+``absolute``       ``|r|``                                      ``sign(r)``, 0 at ``r = 0``
+``huber``          ``0.5 r^2`` if ``|r| <= eps``,               ``clip(r, -eps, eps)``
+                   else ``eps (|r| - eps / 2)``
+``logistic``       ``log(1 + exp(z)) - y z``, ``y in {0, 1}``   ``sigmoid(z) - y``
+``softmax``        ``logsumexp(z) - z_y``, ``z = x W + b``      ``softmax(z) - onehot(y)``
+=================  ===========================================  ==========================
+
+These functions trust their inputs; validation lives in :mod:`fastloss.linear`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ["sgd_epoch", "linear_loss"]
+
+
+def _loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
+    """(loss, dloss/dz) of one single-output sample, in Python floats."""
+    r = z - y
+    if loss == "squared_error":
+        return 0.5 * r * r, r
+    if loss == "absolute":
+        return abs(r), (1.0 if r > 0 else -1.0 if r < 0 else r)
+    if loss == "huber":
+        value = 0.5 * r * r if abs(r) <= epsilon else epsilon * (abs(r) - 0.5 * epsilon)
+        return value, (-epsilon if r < -epsilon else epsilon if r > epsilon else r)
+    # logistic: log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), which never overflows
+    if math.isnan(z):
+        return math.nan, math.nan
+    e = math.exp(-abs(z))
+    sigmoid = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    return max(z, 0.0) + math.log1p(e) - y * z, sigmoid - y
+
+
+def _softmax_loss(z: np.ndarray, label: int) -> Tuple[float, np.ndarray]:
+    """(logsumexp(z) - z[label], softmax(z) - onehot(label)), computed in float64."""
+    z = z.astype(np.float64)
+    lse = z.max() + np.log(np.exp(z - z.max()).sum())
+    dz = np.exp(z - lse)
+    dz[label] -= 1.0
+    return float(lse - z[label]), dz
+
+
+def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Optional[np.ndarray],
+            s2: Optional[np.ndarray], eta: float, t: int, momentum: float, nesterov: bool,
+            beta1: float, beta2: float, eps: float, rho: float) -> None:
+    """One step of ``optimizer`` on ``p`` in place (torch.optim's formulas)."""
+    if optimizer == "sgd":
+        p -= eta * g
+    elif optimizer == "momentum":
+        s1[...] = momentum * s1 + g
+        p -= eta * (g + momentum * s1 if nesterov else s1)
+    elif optimizer == "adagrad":
+        s1 += g * g
+        p -= eta * (g / (np.sqrt(s1) + eps))
+    elif optimizer == "rmsprop":
+        s1[...] = rho * s1 + (1 - rho) * g * g
+        p -= eta * (g / (np.sqrt(s1) + eps))
+    else:  # adam, bias-corrected with the global step t (1 at the first update)
+        s1[...] = beta1 * s1 + (1 - beta1) * g
+        s2[...] = beta2 * s2 + (1 - beta2) * g * g
+        step_size = eta / (1 - beta1 ** t)
+        p -= step_size * (s1 / (np.sqrt(s2) / math.sqrt(1 - beta2 ** t) + eps))
+
+
+def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optional[np.ndarray],
+              state: Sequence[Optional[np.ndarray]], order: Optional[np.ndarray],
+              sample_weight: Optional[np.ndarray], t: int, *, loss: str, optimizer: str,
+              learning_rate: str, lr: float, power_t: float, alpha: float, epsilon: float,
+              momentum: float, nesterov: bool, beta1: float, beta2: float, eps: float,
+              rho: float) -> Tuple[float, int]:
+    """One epoch of per-sample updates of ``coef`` and ``intercept``, in place.
+
+    Visits ``order`` (default ``0..n-1``). For each sample: loss ``l`` and ``dl/dz`` at the
+    current parameters; ``t += 1``; ``eta = lr`` or ``lr / t**power_t``; gradient
+    ``w_i dl/dz x_i + alpha coef`` for ``coef`` (the L2 penalty does not touch the
+    intercept) and ``w_i dl/dz`` for the intercept; one update by ``optimizer``.
+    ``state = (s1_coef, s1_intercept, s2_coef, s2_intercept)``.
+    Returns ``(sum_i w_i l_i, t)``.
+    """
+    s1c, s1b, s2c, s2b = state
+    hyper = dict(momentum=momentum, nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps,
+                 rho=rho)
+    total = 0.0
+    for k in range(X.shape[0]):
+        i = k if order is None else int(order[k])
+        x = X[i]
+        w = 1.0 if sample_weight is None else float(sample_weight[i])
+        if loss == "softmax":
+            z = x @ coef
+            if intercept is not None:
+                z = z + intercept
+            l, dz = _softmax_loss(z, int(y[i]))
+            g = (w * dz).astype(coef.dtype)
+            grad_coef = np.outer(x, g)
+        else:
+            z = x @ coef
+            if intercept is not None:
+                z = z + intercept[0]
+            l, dz1 = _loss1(loss, float(z), float(y[i]), epsilon)
+            g = np.array([w * dz1], dtype=coef.dtype)
+            grad_coef = g[0] * x
+        if alpha != 0:
+            grad_coef = grad_coef + alpha * coef
+        total += w * l
+        t += 1
+        eta = lr if learning_rate == "constant" else lr / t ** power_t
+        _update(optimizer, coef, grad_coef, s1c, s2c, eta, t, **hyper)
+        if intercept is not None:
+            _update(optimizer, intercept, g, s1b, s2b, eta, t, **hyper)
+    return total, t
+
+
+def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
+                intercept: Optional[np.ndarray], *, loss: str, alpha: float = 0.0,
+                epsilon: float = 1.0, sample_weight: Optional[np.ndarray] = None) -> Any:
+    """Mini-batch objective ``sum_i w_i l_i / sum_i w_i + alpha / 2 ||coef||^2``.
+
+    ``l_i`` is the per-sample loss of :func:`sgd_epoch` (the table in the module
+    docstring). Computed in float64 with a loop over samples, as a check on the vectorized
+    :func:`fastloss.linear_value_and_grad`. The mean of an empty batch is NaN.
+    """
+    n = X.shape[0]
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    X64 = X.astype(np.float64)
+    W64 = coef.astype(np.float64)
+    total = 0.0
+    for i in range(n):
+        z = X64[i] @ W64
+        if intercept is not None:
+            z = z + intercept.astype(np.float64) if loss == "softmax" else z + float(intercept[0])
+        if loss == "softmax":
+            l, _ = _softmax_loss(np.asarray(z), int(y[i]))
+        else:
+            l, _ = _loss1(loss, float(z), float(y[i]), epsilon)
+        total += w[i] * l
+    mean = total / w.sum() if w.sum() != 0 else math.nan
+    return mean + 0.5 * alpha * float((W64 * W64).sum())

@@ -1,0 +1,581 @@
+"""fastloss.linear: the per-sample SGD epoch (C kernel vs the reference loop), resuming,
+convergence, bad input, and the mini-batch helpers (vs finite differences)."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import warnings
+from typing import Any, Dict, Tuple
+
+import numpy as np
+import pytest
+
+import fastloss
+from fastloss import reference
+from fastloss.linear import LOSSES, OPTIMIZERS, EpochState
+from _support import assert_close, numpy_backend
+
+N_CLASSES = 3
+
+
+def make_problem(rng: np.random.Generator, loss: str, n: int, d: int, dtype: Any,
+                 order: str = "C") -> Tuple[np.ndarray, np.ndarray, Tuple[int, ...]]:
+    """X, y and the coef shape for ``loss``; y has a known linear structure plus noise."""
+    X = np.asarray(rng.normal(size=(n, d)), dtype=dtype, order=order)
+    w = rng.normal(size=d)
+    z = X.astype(np.float64) @ w + 0.3 * rng.normal(size=n)
+    if loss == "softmax":
+        y: np.ndarray = rng.integers(0, N_CLASSES, size=n)
+        return X, y, (d, N_CLASSES)
+    if loss == "logistic":
+        return X, (z > 0).astype(dtype), (d,)
+    return X, z.astype(dtype), (d,)
+
+
+def fresh_params(rng: np.random.Generator, coef_shape: Tuple[int, ...], dtype: Any,
+                 intercept: bool = True) -> Tuple[np.ndarray, Any]:
+    coef = (0.1 * rng.normal(size=coef_shape)).astype(dtype)
+    c = coef_shape[1] if len(coef_shape) == 2 else 1
+    return coef, ((0.1 * rng.normal(size=c)).astype(dtype) if intercept else None)
+
+
+def run_both(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Any,
+             **kwargs: Any) -> Dict[str, Any]:
+    """sgd_epoch on the C backend and on the reference, from copies of the same start."""
+    out: Dict[str, Any] = {}
+    for backend in ("c", "numpy"):
+        W = coef.copy()
+        b = None if intercept is None else intercept.copy()
+        with fastloss.use_backend(backend):
+            mean, state = fastloss.sgd_epoch(X, y, W, b, **kwargs)
+        out[backend] = (mean, W, b, state)
+    return out
+
+
+def assert_same_run(out: Dict[str, Any], dtype: Any, msg: str = "") -> None:
+    (mc, Wc, bc, sc), (mr, Wr, br, sr) = out["c"], out["numpy"]
+    # a trajectory of updates compounds rounding: allow a few dozen ulps
+    factor = 30.0 if np.dtype(dtype) == np.float32 else 1e3
+    try:
+        assert_close(Wc, Wr, dtype, factor=factor, floor=1.0)
+        if bc is not None:
+            assert_close(bc, br, dtype, factor=factor, floor=1.0)
+        assert_close(mc, mr, np.float64 if np.isnan(mr) else dtype, factor=factor, floor=1.0)
+        assert sc.t == sr.t and sc.epochs == sr.epochs
+        for a, r in zip(sc.coef_state + sc.intercept_state, sr.coef_state + sr.intercept_state):
+            assert_close(a, r, dtype, factor=factor, floor=1.0)
+        assert sc.losses == pytest.approx(sr.losses, rel=1e-4, nan_ok=True)
+    except AssertionError as e:
+        raise AssertionError(f"{msg}: {e}") from None
+
+
+# ---- kernel vs reference -------------------------------------------------------------------
+
+VARIANTS = list(itertools.product(("C", "F"), (False, True), (False, True), (0.0, 0.01),
+                                  ("constant", "invscaling")))
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_epoch_matches_reference(loss: str, optimizer: str, dtype: Any) -> None:
+    """Every loss x optimizer x dtype, over memory order x shuffle x sample_weight x alpha
+    x learning rate schedule: the C epoch equals the reference loop to rounding."""
+    rng = np.random.default_rng(hash((loss, optimizer)) % 2**32)
+    for order, shuffle, weighted, alpha, schedule in VARIANTS:
+        X, y, shape = make_problem(rng, loss, 23, 4, dtype, order)
+        coef, intercept = fresh_params(rng, shape, dtype)
+        sw = rng.uniform(0, 2, size=len(y)) if weighted else None
+        out = run_both(X, y, coef, intercept, loss=loss, optimizer=optimizer, lr=0.05,
+                       learning_rate=schedule, alpha=alpha, epsilon=0.7, sample_weight=sw,
+                       shuffle=shuffle, seed=7, n_epochs=2)
+        assert_same_run(out, dtype, f"{order} shuffle={shuffle} weighted={weighted} "
+                                    f"alpha={alpha} {schedule}")
+        assert out["c"][3].t == 2 * len(y)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_epoch_variants_match_reference(loss: str, dtype: Any) -> None:
+    """Nesterov, no intercept, non-default hyper-parameters, sliced X."""
+    rng = np.random.default_rng(3)
+    X, y, shape = make_problem(rng, loss, 40, 6, dtype)
+    cases = [
+        dict(optimizer="momentum", momentum=0.5, nesterov=True),
+        dict(optimizer="adam", betas=(0.5, 0.9), eps=1e-3, intercept=False),
+        dict(optimizer="rmsprop", rho=0.5, eps=1e-4, learning_rate="invscaling", power_t=0.7),
+        dict(optimizer="adagrad", eps=0.0, alpha=0.1, intercept=False),
+        dict(optimizer="sgd", lr=0.2, Xslice=True),
+    ]
+    for case in cases:
+        case = dict(case)
+        has_b = case.pop("intercept", True)
+        Xc = X
+        if case.pop("Xslice", False):  # every other column of a wider array: strided rows
+            wide = np.zeros((X.shape[0], 2 * X.shape[1]), dtype)
+            wide[:, ::2] = X
+            Xc = wide[:, ::2]
+        coef, intercept = fresh_params(rng, shape, dtype, has_b)
+        out = run_both(Xc, y, coef, intercept, loss=loss, **case)
+        assert_same_run(out, dtype, str(case))
+
+
+@pytest.mark.parametrize("d", [1, 16, 64, 65, 150])
+def test_sgd_paths_match_reference(d: int, dtype: Any) -> None:
+    """Plain SGD has two kernels, a latency-hiding one for short rows and the direct loop
+    (switch at 512 bytes of coefficients): both equal the reference loop."""
+    rng = np.random.default_rng(d)
+    for order, shuffle, weighted, alpha, schedule in VARIANTS[::3]:
+        for loss in ("squared_error", "huber", "logistic"):
+            X, y, shape = make_problem(rng, loss, 15, d, dtype, order)
+            X /= np.sqrt(d)
+            coef, intercept = fresh_params(rng, shape, dtype, intercept=not weighted)
+            sw = rng.uniform(0, 2, size=len(y)) if weighted else None
+            out = run_both(X, y, coef, intercept, loss=loss, lr=0.1, learning_rate=schedule,
+                           alpha=alpha, sample_weight=sw, shuffle=shuffle, seed=1, n_epochs=2)
+            assert_same_run(out, dtype, f"{loss} {order} shuffle={shuffle} w={weighted} "
+                                        f"alpha={alpha} {schedule}")
+
+
+def test_memory_orders_agree(dtype: Any) -> None:
+    """C-ordered, F-ordered and sliced X give the same epoch (the same arithmetic)."""
+    rng = np.random.default_rng(5)
+    X, y, shape = make_problem(rng, "squared_error", 50, 7, dtype)
+    results = []
+    for Xv in (X, np.asfortranarray(X), np.concatenate([X, X], axis=1)[:, :7],
+               np.ascontiguousarray(X[::-1])[::-1]):
+        coef = np.zeros(shape, dtype)
+        b = np.zeros(1, dtype)
+        fastloss.sgd_epoch(Xv, y, coef, b, optimizer="adam", lr=0.01)
+        results.append(coef.tobytes() + b.tobytes())
+    assert all(r == results[0] for r in results)
+
+
+def test_shuffle_order_is_the_documented_permutation() -> None:
+    rng = np.random.default_rng(0)
+    X, y, shape = make_problem(rng, "squared_error", 30, 3, np.float64)
+    coef_a, coef_b = np.zeros(3), np.zeros(3)
+    _, st = fastloss.sgd_epoch(X, y, coef_a, None, shuffle=True, seed=11, n_epochs=2)
+    for e in range(2):
+        perm = np.random.default_rng([11, e]).permutation(30)
+        fastloss.sgd_epoch(X[perm], y[perm], coef_b, None)
+    np.testing.assert_array_equal(coef_a, coef_b)
+    assert st.seed == 11 and st.epochs == 2
+
+
+def test_shuffle_without_seed_keeps_its_seed() -> None:
+    rng = np.random.default_rng(0)
+    X, y, _ = make_problem(rng, "squared_error", 30, 3, np.float64)
+    coef = np.zeros(3)
+    _, st = fastloss.sgd_epoch(X, y, coef, None, shuffle=True)
+    assert isinstance(st.seed, int)
+    seed = st.seed
+    fastloss.sgd_epoch(X, y, coef, None, st, shuffle=True)
+    assert st.seed == seed
+
+
+# ---- resuming ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("loss", ["squared_error", "softmax"])
+def test_resumed_epochs_equal_one_long_run(loss: str, optimizer: str, dtype: Any) -> None:
+    rng = np.random.default_rng(1)
+    X, y, shape = make_problem(rng, loss, 31, 5, dtype)
+    coef, intercept = fresh_params(rng, shape, dtype)
+    kw = dict(loss=loss, optimizer=optimizer, lr=0.03, learning_rate="invscaling",
+              alpha=0.01, shuffle=True, seed=3)
+    W1, b1 = coef.copy(), intercept.copy()
+    mean1, st1 = fastloss.sgd_epoch(X, y, W1, b1, n_epochs=3, **kw)
+    W2, b2 = coef.copy(), intercept.copy()
+    _, st2 = fastloss.sgd_epoch(X, y, W2, b2, **kw)
+    st2 = pickle.loads(pickle.dumps(st2))  # the state survives pickling
+    fastloss.sgd_epoch(X, y, W2, b2, st2, **kw)
+    mean2, st2 = fastloss.sgd_epoch(X, y, W2, b2, st2, **kw)
+    assert W1.tobytes() == W2.tobytes() and b1.tobytes() == b2.tobytes()
+    assert mean1 == mean2 and st1.losses == st2.losses
+    assert (st1.t, st1.epochs) == (st2.t, st2.epochs) == (93, 3)
+    for a, b in zip(st1.coef_state + st1.intercept_state, st2.coef_state + st2.intercept_state):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_state_layout() -> None:
+    coef, b = np.zeros((4, 3)), np.zeros(3)
+    X, y = np.ones((2, 4)), np.array([0, 2])
+    _, st = fastloss.sgd_epoch(X, y, coef, b, loss="softmax", optimizer="adam")
+    assert isinstance(st, EpochState) and st.optimizer == "adam" and st.t == 2
+    assert [a.shape for a in st.coef_state] == [(4, 3), (4, 3)]
+    assert [a.shape for a in st.intercept_state] == [(3,), (3,)]
+    _, st = fastloss.sgd_epoch(X, np.array([1.0, 2.0]), np.zeros(4), None)
+    assert st.coef_state == () and st.intercept_state == ()
+
+
+# ---- against scikit-learn and known solutions ----------------------------------------------
+
+@pytest.mark.parametrize("schedule,alpha", [("constant", 0.0), ("invscaling", 0.001)])
+def test_squared_error_matches_sklearn_sgdregressor(schedule: str, alpha: float) -> None:
+    """squared_error + sgd is scikit-learn's SGDRegressor epoch (0.5 r^2, same updates)."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(2)
+    X, y, _ = make_problem(rng, "squared_error", 200, 6, np.float64)
+    model = linear_model.SGDRegressor(
+        learning_rate=schedule, eta0=0.01, power_t=0.25, alpha=alpha,
+        penalty="l2" if alpha else None, shuffle=False, max_iter=1, tol=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    coef, b = np.zeros(6), np.zeros(1)
+    fastloss.sgd_epoch(X, y, coef, b, lr=0.01, learning_rate=schedule, alpha=alpha)
+    np.testing.assert_allclose(coef, model.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, model.intercept_, rtol=1e-9, atol=1e-12)
+
+
+def test_converges_to_known_solution(dtype: Any) -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 5)).astype(dtype)
+    w_true, b_true = np.array([1.0, -2.0, 0.5, 0.0, 3.0]), 0.7
+    y = (X.astype(np.float64) @ w_true + b_true).astype(dtype)
+    for optimizer, lr in [("sgd", 0.02), ("momentum", 0.005), ("adam", 0.01)]:
+        coef, b = np.zeros(5, dtype), np.zeros(1, dtype)
+        mean, st = fastloss.sgd_epoch(X, y, coef, b, optimizer=optimizer, lr=lr, n_epochs=30,
+                                      shuffle=True, seed=0)
+        tol = 1e-3 if np.dtype(dtype) == np.float32 else 1e-5
+        if optimizer == "adam":  # a constant Adam step keeps jittering at the scale of lr
+            tol = 2e-2
+        np.testing.assert_allclose(coef, w_true, atol=tol, err_msg=optimizer)
+        np.testing.assert_allclose(b, [b_true], atol=tol, err_msg=optimizer)
+        assert st.losses[-1] < st.losses[0] / 100
+
+
+def test_classifiers_learn(dtype: Any) -> None:
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(600, 4)).astype(dtype)
+    w = np.array([[2.0, -1.0, 0.0], [0.0, 2.0, -2.0], [1.0, 0.0, 1.0], [-1.0, 1.0, 0.0]])
+    labels = np.argmax(X.astype(np.float64) @ w, axis=1)
+    coef, b = np.zeros((4, 3), dtype), np.zeros(3, dtype)
+    _, st = fastloss.sgd_epoch(X, labels, coef, b, loss="softmax", optimizer="adam", lr=0.05,
+                               n_epochs=10, shuffle=True, seed=1)
+    assert np.mean(np.argmax(X @ coef + b, axis=1) == labels) > 0.95
+    assert st.losses[-1] < st.losses[0]
+    yb = (X[:, 0] - X[:, 1] > 0).astype(dtype)
+    coef1, b1 = np.zeros(4, dtype), np.zeros(1, dtype)
+    fastloss.sgd_epoch(X, yb, coef1, b1, loss="logistic", lr=0.1, n_epochs=10)
+    assert np.mean(((X @ coef1 + b1) > 0) == (yb == 1)) > 0.97
+
+
+def test_robust_losses_fit_the_median_line() -> None:
+    """absolute and huber resist a few huge outliers that drag squared_error away."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(400, 1))
+    y = 2.0 * X[:, 0]
+    y[:20] += 1e3
+    for loss in ("absolute", "huber"):
+        coef = np.zeros(1)
+        fastloss.sgd_epoch(X, y, coef, None, loss=loss, lr=0.01, n_epochs=20, shuffle=True,
+                           seed=0, learning_rate="invscaling")
+        assert abs(coef[0] - 2.0) < 0.1, loss
+
+
+# ---- edge cases ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_sizes_zero_and_one(loss: str, dtype: Any) -> None:
+    rng = np.random.default_rng(9)
+    for n, d in [(0, 3), (1, 3), (5, 1), (1, 1), (4, 0)]:
+        X, y, shape = make_problem(rng, loss, n, d, dtype)
+        coef, intercept = fresh_params(rng, shape, dtype)
+        out = run_both(X, y, coef, intercept, loss=loss, optimizer="adam", lr=0.1)
+        if n == 0:
+            assert np.isnan(out["c"][0]) and out["c"][3].t == 0
+            assert out["c"][1].tobytes() == coef.tobytes()
+        else:
+            assert np.isfinite(out["c"][0])
+            assert_same_run(out, dtype, f"n={n} d={d}")
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_nan_in_X_gives_nan_coef(loss: str, dtype: Any) -> None:
+    rng = np.random.default_rng(10)
+    X, y, shape = make_problem(rng, loss, 10, 3, dtype)
+    X[4, 1] = np.nan
+    for backend in ("c", "numpy"):
+        coef, b = fresh_params(rng, shape, dtype)
+        with fastloss.use_backend(backend):
+            mean, _ = fastloss.sgd_epoch(X, y, coef, b, loss=loss)
+        assert np.isnan(mean), backend
+        assert np.isnan(coef).any() and np.isnan(b).all(), backend
+
+
+def test_zero_total_weight_gives_nan_mean() -> None:
+    X, y = np.ones((3, 2)), np.ones(3)
+    coef = np.zeros(2)
+    mean, _ = fastloss.sgd_epoch(X, y, coef, None, sample_weight=np.zeros(3))
+    assert np.isnan(mean) and not coef.any()
+
+
+def test_readonly_and_list_inputs_are_fine() -> None:
+    X = np.ones((3, 2))
+    X.flags.writeable = False
+    y = [1, 2, 3]
+    coef = np.zeros(2)
+    mean, _ = fastloss.sgd_epoch(X, y, coef, None)
+    assert mean > 0 and coef.any()
+    coef2 = np.zeros(2)
+    fastloss.sgd_epoch([[1, 1], [1, 1], [1, 1]], y, coef2, None)
+    assert coef.tobytes() == coef2.tobytes()
+
+
+def test_mean_loss_is_before_each_update() -> None:
+    X, y = np.array([[1.0]]), np.array([3.0])
+    coef, b = np.zeros(1), np.zeros(1)
+    mean, _ = fastloss.sgd_epoch(X, y, coef, b, lr=0.1, sample_weight=[2.0])
+    assert mean == 0.5 * 9.0  # the weighted mean of one sample is its loss
+    assert coef[0] == pytest.approx(0.1 * 2.0 * 3.0) and b[0] == pytest.approx(0.6)
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+def _good() -> Dict[str, Any]:
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(6, 3))
+    return dict(X=X, y=rng.normal(size=6), coef=np.zeros(3), intercept=np.zeros(1))
+
+
+def _softmax_good() -> Dict[str, Any]:
+    rng = np.random.default_rng(13)
+    return dict(X=rng.normal(size=(6, 3)), y=np.array([0, 1, 2, 0, 1, 2]),
+                coef=np.zeros((3, 3)), intercept=np.zeros(3), loss="softmax")
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+BAD_INPUTS = [
+    (dict(loss="hinge"), ValueError, "loss"),
+    (dict(optimizer="lbfgs"), ValueError, "optimizer"),
+    (dict(learning_rate="optimal"), ValueError, "learning_rate"),
+    (dict(lr=0.0), ValueError, "lr"),
+    (dict(lr=float("nan")), ValueError, "lr"),
+    (dict(lr="fast"), TypeError, "lr"),
+    (dict(power_t=-1.0), ValueError, "power_t"),
+    (dict(alpha=-0.1), ValueError, "alpha"),
+    (dict(alpha=float("inf")), ValueError, "alpha"),
+    (dict(epsilon=0.0), ValueError, "epsilon"),
+    (dict(momentum=-0.5), ValueError, "momentum"),
+    (dict(betas=(1.0, 0.9), optimizer="adam"), ValueError, r"betas\[0\]"),
+    (dict(betas=(0.9, -0.1)), ValueError, r"betas\[1\]"),
+    (dict(betas=0.9), TypeError, "betas"),
+    (dict(eps=-1e-8), ValueError, "eps"),
+    (dict(rho=1.5), ValueError, "rho"),
+    (dict(nesterov=True), ValueError, "nesterov"),
+    (dict(nesterov=1, optimizer="momentum"), TypeError, "nesterov"),
+    (dict(shuffle="yes"), TypeError, "shuffle"),
+    (dict(seed=-1, shuffle=True), ValueError, "seed"),
+    (dict(seed=1.5, shuffle=True), TypeError, "seed"),
+    (dict(n_epochs=0), ValueError, "n_epochs"),
+    (dict(n_epochs=2.0), TypeError, "n_epochs"),
+    (dict(X=np.ones(6)), ValueError, "X must be 2-D"),
+    (dict(X=np.ones((6, 3), dtype=np.int64)), TypeError, "X must be a float32"),
+    (dict(X=np.ones((6, 3), dtype=np.complex128)), TypeError, "X must be a float32"),
+    (dict(X=np.ma.masked_array(np.ones((6, 3)))), TypeError, "masked"),
+    (dict(coef=np.zeros(3, np.float32)), TypeError, "coef must have dtype float64"),
+    (dict(coef=np.zeros(4)), ValueError, "coef must have shape"),
+    (dict(coef=np.zeros(6)[::2]), ValueError, "coef must be C-contiguous"),
+    (dict(coef=_readonly(np.zeros(3))), ValueError, "coef is read-only"),
+    (dict(coef=[0.0, 0.0, 0.0]), TypeError, "coef must be a numpy.ndarray"),
+    (dict(intercept=np.zeros(())), ValueError, "intercept must have shape"),
+    (dict(intercept=np.zeros(2)), ValueError, "intercept must have shape"),
+    (dict(intercept=0.0), TypeError, "intercept must be a numpy.ndarray"),
+    (dict(intercept=np.zeros(1, np.float32)), TypeError, "intercept must have dtype"),
+    (dict(y=np.ones(5)), ValueError, "y must be 1-D with 6"),
+    (dict(y=np.ones((6, 1))), ValueError, "y must be 1-D"),
+    (dict(y=np.array(["a"] * 6)), TypeError, "y must be a real"),
+    (dict(y=np.array([0, 1, 2, 0, 1, 0.0]), loss="logistic"), ValueError, "0 or 1"),
+    (dict(sample_weight=-np.ones(6)), ValueError, "sample_weight"),
+    (dict(sample_weight=np.full(6, np.nan)), ValueError, "sample_weight"),
+    (dict(sample_weight=np.ones(5)), ValueError, "sample_weight"),
+    (dict(state="adam"), TypeError, "state"),
+    (dict(state=EpochState("adam")), ValueError, "state holds 'adam'"),
+    (dict(state=EpochState("momentum"), optimizer="momentum"), ValueError, "state.coef_state"),
+    (dict(state=EpochState("momentum", coef_state=(np.zeros(4),),
+                           intercept_state=(np.zeros(1),)), optimizer="momentum"),
+     ValueError, r"state.coef_state\[0\] must have shape"),
+    (dict(state=EpochState("sgd", t=-1)), ValueError, "state.t"),
+]
+
+SOFTMAX_BAD_INPUTS = [
+    (dict(y=np.array([0, 1, 3, 0, 1, 2])), ValueError, "class label 3 outside"),
+    (dict(y=np.array([0, 1, -1, 0, 1, 2])), ValueError, "class label -1 outside"),
+    (dict(y=np.array([0, 1, 2, 0, 1, 2.0])), TypeError, "integer class labels"),
+    (dict(coef=np.zeros(3)), ValueError, "coef must be 2-D"),
+    (dict(intercept=np.zeros(1)), ValueError, r"intercept must have shape \(3,\)"),
+]
+
+
+def _check_rejected(args: Dict[str, Any], exc: type, match: str) -> None:
+    X, y, coef, intercept = args.pop("X"), args.pop("y"), args.pop("coef"), args.pop("intercept")
+    state = args.pop("state", None)
+    arrays = [a for a in (X, y, coef, intercept) if isinstance(a, np.ndarray)]
+    if isinstance(state, EpochState):
+        arrays += list(state.coef_state + state.intercept_state)
+    before = [a.tobytes() for a in arrays]
+    for backend in ("c", "numpy"):
+        with fastloss.use_backend(backend):
+            with pytest.raises(exc, match=match):
+                fastloss.sgd_epoch(X, y, coef, intercept, state, **args)
+    assert [a.tobytes() for a in arrays] == before  # nothing was modified
+
+
+@pytest.mark.parametrize("change,exc,match", BAD_INPUTS)
+def test_bad_input_is_rejected_before_any_change(change: Dict[str, Any], exc: type,
+                                                 match: str) -> None:
+    args = _good()
+    args.update(change)
+    _check_rejected(args, exc, match)
+
+
+@pytest.mark.parametrize("change,exc,match", SOFTMAX_BAD_INPUTS)
+def test_bad_softmax_input_is_rejected(change: Dict[str, Any], exc: type, match: str) -> None:
+    args = _softmax_good()
+    args.update(change)
+    _check_rejected(args, exc, match)
+
+
+def test_overlapping_arrays_are_rejected() -> None:
+    buf = np.zeros((7, 3))
+    X = buf[:6]
+    coef = buf[6]  # a view into the same buffer, but disjoint from X
+    fastloss.sgd_epoch(X, np.ones(6), coef, None)  # disjoint views are fine
+    buf = np.zeros((6, 3))
+    args = dict(X=buf, y=np.ones(6), coef=buf[2], intercept=None)
+    _check_rejected(args, ValueError, "coef must not share memory with X")
+    w = np.zeros(4)
+    args = dict(X=np.ones((6, 3)), y=np.ones(6), coef=w[:3], intercept=w[2:3])
+    _check_rejected(args, ValueError, "intercept must not share memory with coef")
+
+
+def test_state_with_other_dtype_is_rejected() -> None:
+    args = _good()
+    _, st = fastloss.sgd_epoch(args["X"], args["y"], args["coef"], args["intercept"],
+                               optimizer="adam")
+    args = _good()
+    args["X"] = args["X"].astype(np.float32)
+    args["coef"] = args["coef"].astype(np.float32)
+    args["intercept"] = args["intercept"].astype(np.float32)
+    args.update(state=st, optimizer="adam")
+    _check_rejected(args, TypeError, r"state.coef_state\[0\] must have dtype float32")
+
+
+# ---- mini-batch helpers --------------------------------------------------------------------
+
+def _numeric_grad(f: Any, a: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    g = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        old = a[idx]
+        a[idx] = old + h
+        up = f()
+        a[idx] = old - h
+        down = f()
+        a[idx] = old
+        g[idx] = (up - down) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_value_and_grad_vs_finite_differences(loss: str, weighted: bool) -> None:
+    rng = np.random.default_rng(14)
+    X, y, shape = make_problem(rng, loss, 25, 4, np.float64)
+    coef, b = fresh_params(rng, shape, np.float64)
+    if loss in ("absolute", "huber"):  # keep residuals off the kinks
+        y = y + 0.05 * np.sign(y - (X @ coef + b[0]))
+    sw = rng.uniform(0.5, 2, size=25) if weighted else None
+    kw = dict(loss=loss, alpha=0.3, epsilon=0.8, sample_weight=sw)
+    value, g_coef, g_b = fastloss.linear_value_and_grad(X, y, coef, b, **kw)
+
+    def objective() -> float:
+        return reference.linear_loss(X, y, coef, b, **kw)
+
+    assert value.dtype == np.float64
+    assert float(value) == pytest.approx(objective(), rel=1e-12)
+    np.testing.assert_allclose(g_coef, _numeric_grad(objective, coef), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g_b, _numeric_grad(objective, b), rtol=1e-6, atol=1e-8)
+    assert g_coef.shape == coef.shape and g_b.shape == b.shape
+    with numpy_backend():
+        value_ref, g_coef_ref, g_b_ref = fastloss.linear_value_and_grad(X, y, coef, b, **kw)
+    assert_close(value, value_ref, np.float64)
+    assert_close(g_coef, g_coef_ref, np.float64)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_value_and_grad_float32_and_no_intercept(loss: str) -> None:
+    rng = np.random.default_rng(15)
+    X, y, shape = make_problem(rng, loss, 30, 3, np.float32)
+    coef, _ = fresh_params(rng, shape, np.float32)
+    value, g_coef, g_b = fastloss.linear_value_and_grad(X, y, coef, None, loss=loss)
+    assert g_b is None and g_coef.dtype == np.float32 and value.dtype == np.float32
+    v64, g64, _ = fastloss.linear_value_and_grad(X.astype(np.float64), y if loss == "softmax"
+                                                 else y.astype(np.float64),
+                                                 coef.astype(np.float64), None, loss=loss)
+    np.testing.assert_allclose(value, v64, rtol=1e-5)
+    np.testing.assert_allclose(g_coef, g64, rtol=1e-4, atol=1e-6)
+
+
+def test_value_and_grad_empty_batch() -> None:
+    value, g, gb = fastloss.linear_value_and_grad(np.zeros((0, 2)), np.zeros(0), np.ones(2),
+                                                  np.zeros(1), alpha=1.0)
+    assert np.isnan(value)
+    np.testing.assert_array_equal(g, np.ones(2))
+    np.testing.assert_array_equal(gb, np.zeros(1))
+
+
+def test_value_and_grad_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="loss"):
+        fastloss.linear_value_and_grad(np.ones((2, 2)), np.ones(2), np.ones(2), None, loss="x")
+    with pytest.raises(ValueError, match="class label"):
+        fastloss.linear_value_and_grad(np.ones((2, 2)), np.array([0, 5]), np.ones((2, 3)),
+                                       None, loss="softmax")
+    coef = np.ones(2)
+    coef.flags.writeable = False  # read-only parameters are fine for a gradient
+    fastloss.linear_value_and_grad(np.ones((2, 2)), np.ones(2), coef, None)
+
+
+class PlainSGD:
+    """A stand-in for the fastloss.optim classes: step(grads) in the order of params."""
+
+    def __init__(self, params: list, lr: float) -> None:
+        self.params, self.lr, self.calls = params, lr, 0
+
+    def step(self, grads: list) -> None:
+        assert len(grads) == len(self.params)
+        for p, g in zip(self.params, grads):
+            assert p.shape == g.shape and p.dtype == g.dtype
+            p -= self.lr * g
+        self.calls += 1
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "softmax"])
+def test_minibatch_step_descends(loss: str, dtype: Any) -> None:
+    rng = np.random.default_rng(16)
+    X, y, shape = make_problem(rng, loss, 64, 4, dtype)
+    coef, b = fresh_params(rng, shape, dtype)
+    opt = PlainSGD([coef, b], lr=0.1)
+    values = [float(fastloss.minibatch_step(opt, X, y, coef, b, loss=loss, alpha=1e-3))
+              for _ in range(30)]
+    assert opt.calls == 30 and values[-1] < values[0]
+    # one step equals the hand-written step with linear_value_and_grad
+    c2, b2 = coef.copy(), b.copy()
+    _, gc, gb = fastloss.linear_value_and_grad(X, y, c2, b2, loss=loss, alpha=1e-3)
+    fastloss.minibatch_step(opt, X, y, coef, b, loss=loss, alpha=1e-3)
+    np.testing.assert_array_equal(coef, c2 - dtype.type(0.1) * gc)
+    np.testing.assert_array_equal(b, b2 - dtype.type(0.1) * gb)
+
+
+def test_minibatch_step_without_intercept_and_bad_optimizer() -> None:
+    X, y = np.ones((4, 2)), np.ones(4)
+    coef = np.zeros(2)
+    opt = PlainSGD([coef], lr=0.1)
+    fastloss.minibatch_step(opt, X, y, coef, None)
+    assert coef.any()
+    with pytest.raises(TypeError, match="step"):
+        fastloss.minibatch_step(object(), X, y, coef, None)
