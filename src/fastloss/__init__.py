@@ -22,11 +22,12 @@ from fastloss._config import (
 from fastloss.losses import *  # noqa: F401,F403
 from fastloss.losses import __all__ as _losses_all
 from fastloss import losses, reference
+from fastloss import optim
 
 __all__ = [
     "__version__",
     "get_backend", "set_backend", "use_backend",
     "THREADING_THRESHOLD", "config", "get_num_threads", "set_num_threads", "show_config",
-    "losses", "reference",
+    "losses", "reference", "optim",
     *_losses_all,
 ]
