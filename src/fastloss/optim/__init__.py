@@ -7,7 +7,9 @@ Two layers, as in PyTorch:
   ``adamw_update``), the caller holding the state arrays;
 * optimizer classes with ``torch.optim``'s names, defaults and ``param_groups``
   (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``) that own the state and update a
-  list of arrays from a matching list of gradients: ``opt.step(grads)``.
+  list of arrays from a matching list of gradients: ``opt.step(grads)``;
+* :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
+* :func:`minimize_cg` -- nonlinear conjugate gradient for a ``fun`` returning (value, grad).
 
 >>> import numpy as np
 >>> from fastloss.optim import Adam
@@ -27,24 +29,12 @@ from fastloss.optim.functional import (
     sgd_update,
 )
 from fastloss.optim.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from fastloss.optim.cg import CGResult, minimize_cg
+from fastloss.optim import lr_scheduler
 
 __all__ = [
     "functional",
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
     "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
+    "CGResult", "minimize_cg", "lr_scheduler",
 ]
-
-# optim/cg.py (minimize_cg) and optim/lr_scheduler.py are written by another part of issue 3;
-# they join the package as soon as their files exist (an error inside them still surfaces).
-try:
-    from fastloss.optim.cg import minimize_cg  # noqa: F401
-    __all__.append("minimize_cg")
-except ModuleNotFoundError as exc:
-    if exc.name != "fastloss.optim.cg":
-        raise
-try:
-    import fastloss.optim.lr_scheduler as lr_scheduler  # noqa: F401
-    __all__.append("lr_scheduler")
-except ModuleNotFoundError as exc:
-    if exc.name != "fastloss.optim.lr_scheduler":
-        raise
