@@ -18,14 +18,19 @@ Adding a family (the optimizer steps, the per-sample SGD epoch) is one list::
         # one state per implementation: the steps update it in place
         p, g = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
         fl, ref = AdamState(p.copy()), AdamState(p.copy())
-        return {"fastloss": lambda: fastloss.adam_step(fl, g, lr=1e-3),
-                "numpy": lambda: fastloss.reference.adam_step(ref, g, lr=1e-3),
-                **_optional("torch", _torch_adam, p, g)}
+        impls = {"fastloss": lambda: fastloss.adam_step(fl, g, lr=1e-3),
+                 "numpy": lambda: fastloss.reference.adam_step(ref, g, lr=1e-3)}
+        torch = _torch()  # None when not installed or not wanted (--peers)
+        if torch is not None:
+            impls["torch"] = _torch_adam(torch, p.copy(), g)
+        return impls
 
     FAMILIES["optim"] = [Case("adam", _adam_setup), Case("sgd_momentum", _sgd_setup)]
 
 after the losses below (``"linear"`` likewise, with ``n`` = samples x features and a
-``min_size``). ``fastloss bench --only optim`` then runs it, and the reports pick it up.
+``min_size``). Get peers through :func:`_torch` and :func:`_sklearn_loss` (or a helper like
+them), so ``--peers`` can leave them out without importing them. ``fastloss bench --only
+optim`` then runs the family, and the table, JSON, Markdown and plot pick it up.
 
 Timing
 ------
@@ -84,7 +89,16 @@ class Case:
 
 # ---- optional peers ------------------------------------------------------------------
 
+#: the peers a run may use (``run(peers=...)``); setups ask through _torch()/_sklearn_loss()
+_allowed_peers = frozenset(PEERS)
+#: what to install for each peer
+PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn"}
+
+
 def _torch() -> Any:
+    """The torch module, or None when it is not installed or not wanted in this run."""
+    if "torch" not in _allowed_peers:
+        return None
     try:
         import torch
     except ImportError:
@@ -93,6 +107,9 @@ def _torch() -> Any:
 
 
 def _sklearn_loss() -> Any:
+    """``sklearn._loss.loss``, or None when not installed or not wanted in this run."""
+    if "sklearn" not in _allowed_peers:
+        return None
     try:
         from sklearn._loss import loss
     except ImportError:
@@ -100,8 +117,19 @@ def _sklearn_loss() -> Any:
     return loss
 
 
+def missing_peers(peers: Iterable[str]) -> List[str]:
+    """The peers among ``peers`` that cannot be imported."""
+    global _allowed_peers
+    saved, _allowed_peers = _allowed_peers, frozenset(PEERS)
+    try:
+        found = {"torch": _torch, "sklearn": _sklearn_loss}
+        return [p for p in peers if found[p]() is None]
+    finally:
+        _allowed_peers = saved
+
+
 def peer_versions() -> Dict[str, str]:
-    """Versions of the importable peers."""
+    """Versions of the peers this run may use that are installed."""
     versions = {}
     torch = _torch()
     if torch is not None:
@@ -384,8 +412,11 @@ def machine_info() -> Dict[str, Any]:
 
 def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
         budget: float = DEFAULT_BUDGET, only: Optional[Sequence[str]] = None,
-        progress: Optional[TextIO] = None) -> Dict[str, Any]:
+        peers: Optional[Sequence[str]] = None, progress: Optional[TextIO] = None
+        ) -> Dict[str, Any]:
     """Run the selected cases; returns the report (the schema of ``bench.json``).
+
+    ``peers``: the peers to compare with when installed (default: all of :data:`PEERS`).
 
     ``threads`` is set for fastloss (:func:`fastloss.set_num_threads`, which applies from
     ``fastloss.THREADING_THRESHOLD`` elements up), torch, and the BLAS/OpenMP pools NumPy
@@ -399,6 +430,9 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
     if not todo:
         raise ValueError("nothing to run: " + "; ".join(skipped))
 
+    global _allowed_peers
+    saved_peers = _allowed_peers
+    _allowed_peers = frozenset(PEERS if peers is None else peers)
     build = fastloss.config()
     torch = _torch()
     torch_threads = torch.get_num_threads() if torch is not None else None
@@ -421,6 +455,7 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
             label = f"{family}.{case.name} n={format_size(n)} {dtype}"
             bar.step(label)
             impls = case.setup(n, np.dtype(dtype), np.random.default_rng(SEED))
+            impls = {k: f for k, f in impls.items() if k not in PEERS or k in _allowed_peers}
             for problem in check_agreement(impls, np.dtype(dtype)):
                 warnings.append(f"{label}: {problem}")
             timings = time_interleaved(impls, budget)
@@ -436,14 +471,15 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
             del impls
     finally:
         bar.close()
+        versions = {"python": platform.python_version(), "numpy": np.__version__,
+                    "fastloss": fastloss.__version__, **peer_versions()}
+        _allowed_peers = saved_peers
         fastloss.set_num_threads(None)
         if torch is not None:
             torch.set_num_threads(torch_threads)
         if limiter is not None:
             limiter.restore_original_limits()
 
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "fastloss": fastloss.__version__, **peer_versions()}
     env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                        "MKL_NUM_THREADS") if k in os.environ}
     return {
@@ -453,7 +489,8 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
         "build": build,
         "settings": {
             "sizes": list(sizes), "dtypes": list(dtypes), "threads": threads,
-            "budget_s": budget, "only": list(only) if only else None, "seed": SEED,
+            "budget_s": budget, "only": list(only) if only else None,
+            "peers": sorted({r["impl"] for r in results} & set(PEERS)), "seed": SEED,
             "min_rounds": MIN_ROUNDS, "timing": "interleaved rounds, rotating order; "
             "median and min seconds per call",
             "blas_threads_limited": limiter is not None, "thread_env": env,

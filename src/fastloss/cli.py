@@ -1,8 +1,8 @@
 """The ``fastloss`` command (also ``python -m fastloss``).
 
     fastloss bench [--quick] [--sizes 1e3,1e5] [--dtype float32|float64|both] [--threads N]
-                   [--only SUBSTR[,SUBSTR]] [--budget SECONDS] [--out DIR] [--no-plot]
-                   [--quiet]
+                   [--only SUBSTR[,SUBSTR]] [--budget SECONDS] [--peers torch,sklearn|none]
+                   [--out DIR] [--no-plot] [--quiet] [--list]
     fastloss info
 
 ``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
@@ -87,6 +87,20 @@ def _substrings(text: str) -> List[str]:
     return parts
 
 
+def _peers(text: str) -> List[str]:
+    from fastloss._bench import PEERS
+
+    if text.strip() == "none":
+        return []
+    parts = _substrings(text)
+    unknown = [p for p in parts if p not in PEERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown peer {unknown[0]!r}: expected a comma list of {', '.join(PEERS)}, "
+            "or none")
+    return parts
+
+
 # ---- bench ---------------------------------------------------------------------------
 
 def _add_bench(subparsers: Any) -> None:
@@ -115,6 +129,10 @@ def _add_bench(subparsers: Any) -> None:
     p.add_argument("--budget", type=_positive_float, metavar="SECONDS",
                    help="timing budget per case (kernel, size, dtype); default %g, %g with "
                    "--quick" % (_bench.DEFAULT_BUDGET, _bench.QUICK_BUDGET))
+    p.add_argument("--peers", type=_peers, metavar="LIST",
+                   help="peers to compare with: a comma list of %s, or 'none'; naming one "
+                   "that is not installed is an error (default: all installed)"
+                   % ", ".join(_bench.PEERS))
     p.add_argument("--out", default=".", metavar="DIR",
                    help="directory for bench.json, bench.md, bench.png (default .)")
     p.add_argument("--no-plot", action="store_true", help="do not write bench.png")
@@ -152,11 +170,18 @@ def _bench_command(args: argparse.Namespace) -> int:
         _bench.select(args.only)  # unknown names fail before any work
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    if args.peers:
+        missing = _bench.missing_peers(args.peers)
+        if missing:
+            raise CommandError(
+                f"--peers {missing[0]}: {missing[0]} is not installed "
+                f"(pip install {_bench.PEER_PACKAGES[missing[0]]})")
     out = _writable_dir(args.out)
 
     try:
         report = _bench.run(sizes=sizes, dtypes=dtypes, threads=args.threads, budget=budget,
-                            only=args.only, progress=None if args.quiet else sys.stderr)
+                            only=args.only, peers=args.peers,
+                            progress=None if args.quiet else sys.stderr)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
 
