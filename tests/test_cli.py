@@ -158,6 +158,7 @@ def test_bench_without_matplotlib(tmp_path):
     (["bench", "--sizes", "1e3,abc"], "bad size 'abc'"),
     (["bench", "--sizes", "0"], "bad size '0'"),
     (["bench", "--sizes", "1.5"], "bad size '1.5'"),
+    (["bench", "--sizes", "1e9"], "bad size '1e9'"),
     (["bench", "--sizes", ""], "bad size"),
     (["bench", "--dtype", "float16"], "invalid choice"),
     (["bench", "--threads", "0"], "--threads"),

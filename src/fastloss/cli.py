@@ -52,9 +52,10 @@ def _sizes(text: str) -> List[int]:
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"bad size {item!r} in {text!r}: expected numbers like 1e3,1e5 or 1000")
-        if not (1 <= value <= 1e9) or value != int(value):
+        # 1e8 float64 elements are 800 MB per array, and a case holds several
+        if not (1 <= value <= 1e8) or value != int(value):
             raise argparse.ArgumentTypeError(
-                f"bad size {item!r}: expected a whole number of elements from 1 to 1e9")
+                f"bad size {item!r}: expected a whole number of elements from 1 to 1e8")
         if int(value) not in sizes:
             sizes.append(int(value))
     return sizes
@@ -122,7 +123,8 @@ def _add_bench(subparsers: Any) -> None:
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both",
                    help="dtype(s) to time (default both)")
     p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                   help="threads for fastloss, torch and BLAS (default 1)")
+                   help="threads for torch, BLAS, and fastloss calls on at least "
+                   "fastloss.THREADING_THRESHOLD elements (default 1)")
     p.add_argument("--only", type=_substrings, metavar="SUBSTR[,SUBSTR]",
                    help="run only the kernels whose 'family.kernel' contains one of these "
                    "(e.g. mse, cross_entropy, losses)")
