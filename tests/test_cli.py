@@ -170,9 +170,27 @@ def test_bench_without_matplotlib(tmp_path):
     (["bench", "--nosuchoption"], "unrecognized arguments"),
     (["bench", "--only", "cross_entropy_c1000", "--sizes", "1e3"], "nothing to run"),
 ])
-def test_usage_errors(args, message):
-    line = assert_one_line_error(run(*args))
+def test_usage_errors(args, message, capsys):
+    # in process (fast); test_errors_in_a_subprocess checks the real command's exit
+    try:
+        code = cli.main(args)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    line = assert_one_line_error(subprocess.CompletedProcess(args, code, out, err))
     assert message in line
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["bench", "--sizes", "1e3,abc"],
+    ["bench", "--only", "nosuchkernel"],
+    ["bench", "--only", "cross_entropy_c1000", "--sizes", "1e3"],
+])
+def test_errors_in_a_subprocess(args):
+    proc = run(*args)
+    assert_one_line_error(proc)
+    assert proc.returncode == (1 if "--only" in args else 2)
 
 
 @pytest.mark.parametrize("peer, package", [("torch", "torch==2.13.0"),
