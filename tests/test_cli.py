@@ -298,3 +298,16 @@ def test_select():
                                      (2500, "2500"), (100, "100"), (1, "1")])
 def test_format_size(n, text):
     assert _bench.format_size(n) == text
+
+
+def test_run_restores_thread_settings():
+    fastloss.set_num_threads(2)
+    try:
+        report = _bench.run(sizes=[1000], dtypes=["float64"], threads=1, budget=0.001,
+                            only=["mse"], peers=[])
+        assert fastloss.get_num_threads() == (2 if fastloss.config()["openmp"] else 1)
+    finally:
+        fastloss.set_num_threads(None)
+    assert _bench._allowed_peers == frozenset(_bench.PEERS)
+    assert {r["impl"] for r in report["results"]} == {"fastloss", "numpy"}
+    assert report["settings"]["threads"] == 1

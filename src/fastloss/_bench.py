@@ -56,7 +56,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Text
 import numpy as np
 
 import fastloss
-from fastloss import reference
+from fastloss import _config, reference
 
 Impls = Dict[str, Callable[[], Any]]
 Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
@@ -420,7 +420,7 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
 
     ``threads`` is set for fastloss (:func:`fastloss.set_num_threads`, which applies from
     ``fastloss.THREADING_THRESHOLD`` elements up), torch, and the BLAS/OpenMP pools NumPy
-    uses when threadpoolctl is installed; fastloss's default is restored afterwards.
+    uses when threadpoolctl is installed, and restored afterwards.
     """
     selected = select(only)
     todo = [(family, case, n, dtype) for family, case in selected for n in sizes
@@ -431,26 +431,28 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
         raise ValueError("nothing to run: " + "; ".join(skipped))
 
     global _allowed_peers
-    saved_peers = _allowed_peers
-    _allowed_peers = frozenset(PEERS if peers is None else peers)
+    saved_peers, saved_threads = _allowed_peers, _config._num_threads
     build = fastloss.config()
-    torch = _torch()
-    torch_threads = torch.get_num_threads() if torch is not None else None
-    limiter: Any = None
-    try:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(limits=threads)
-    except ImportError:
-        pass
-    fastloss.set_num_threads(threads)
-    if torch is not None:
-        torch.set_num_threads(threads)
     results: List[Dict[str, Any]] = []
     warnings: List[str] = []
     bar = Progress(len(todo), progress)
     started = time.perf_counter()
+    torch: Any = None
+    torch_threads = 1
+    limiter: Any = None
     try:
+        _allowed_peers = frozenset(PEERS if peers is None else peers)
+        try:
+            from threadpoolctl import threadpool_limits
+
+            limiter = threadpool_limits(limits=threads)
+        except ImportError:
+            pass
+        fastloss.set_num_threads(threads)
+        torch = _torch()
+        if torch is not None:
+            torch_threads = torch.get_num_threads()
+            torch.set_num_threads(threads)
         for family, case, n, dtype in todo:
             label = f"{family}.{case.name} n={format_size(n)} {dtype}"
             bar.step(label)
@@ -474,7 +476,7 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
         versions = {"python": platform.python_version(), "numpy": np.__version__,
                     "fastloss": fastloss.__version__, **peer_versions()}
         _allowed_peers = saved_peers
-        fastloss.set_num_threads(None)
+        fastloss.set_num_threads(saved_threads)
         if torch is not None:
             torch.set_num_threads(torch_threads)
         if limiter is not None:
