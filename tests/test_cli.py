@@ -187,10 +187,12 @@ def test_usage_errors(args, message, capsys):
     ["bench", "--only", "nosuchkernel"],
     ["bench", "--only", "cross_entropy_c1000", "--sizes", "1e3"],
 ])
-def test_errors_in_a_subprocess(args):
-    proc = run(*args)
+def test_errors_in_a_subprocess(args, tmp_path):
+    out = tmp_path / "out"
+    proc = run(*args, "--out", str(out)) if args else run()
     assert_one_line_error(proc)
     assert proc.returncode == (1 if "--only" in args else 2)
+    assert not out.exists()  # nothing created
 
 
 @pytest.mark.parametrize("peer, package", [("torch", "torch==2.13.0"),

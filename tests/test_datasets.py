@@ -160,6 +160,18 @@ def test_housing_missing_file_from_env_names_the_variable(monkeypatch, tmp_path)
         load_housing()
 
 
+def test_housing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="is a directory"):
+        load_housing(tmp_path)
+
+
+def test_housing_not_utf8(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes((HEADER + "\n").encode() + b"\xff\xfe,1\n")
+    with pytest.raises(ValueError, match="latin.csv: not UTF-8 text"):
+        load_housing(path)
+
+
 @pytest.mark.parametrize("header", [
     HEADER.replace("total_bedrooms", "bedrooms"),
     ",".join(HOUSING_COLUMNS[:-1]),

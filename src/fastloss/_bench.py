@@ -410,6 +410,22 @@ def machine_info() -> Dict[str, Any]:
             "cores": os.cpu_count(), "available_cores": available}
 
 
+def plan(only: Optional[Sequence[str]], sizes: Sequence[int], dtypes: Sequence[str]
+         ) -> Tuple[List[Tuple[str, Case, int, str]], List[str]]:
+    """The (family, case, n, dtype) to run, and the skipped (case, n) as text.
+
+    Raises ValueError for an unknown ``only`` substring, or when nothing is left to run.
+    """
+    selected = select(only)
+    todo = [(family, case, n, dtype) for family, case in selected for n in sizes
+            for dtype in dtypes if n >= case.min_size]
+    skipped = [f"{family}.{case.name} n={format_size(n)} (needs n >= {case.min_size})"
+               for family, case in selected for n in sizes if n < case.min_size]
+    if not todo:
+        raise ValueError("nothing to run: " + "; ".join(skipped))
+    return todo, skipped
+
+
 def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
         budget: float = DEFAULT_BUDGET, only: Optional[Sequence[str]] = None,
         peers: Optional[Sequence[str]] = None, progress: Optional[TextIO] = None
@@ -422,13 +438,7 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
     ``fastloss.THREADING_THRESHOLD`` elements up), torch, and the BLAS/OpenMP pools NumPy
     uses when threadpoolctl is installed, and restored afterwards.
     """
-    selected = select(only)
-    todo = [(family, case, n, dtype) for family, case in selected for n in sizes
-            for dtype in dtypes if n >= case.min_size]
-    skipped = [f"{family}.{case.name} n={format_size(n)} (needs n >= {case.min_size})"
-               for family, case in selected for n in sizes if n < case.min_size]
-    if not todo:
-        raise ValueError("nothing to run: " + "; ".join(skipped))
+    todo, skipped = plan(only, sizes, dtypes)
 
     global _allowed_peers
     saved_peers, saved_threads = _allowed_peers, _config._num_threads

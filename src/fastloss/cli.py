@@ -169,7 +169,7 @@ def _bench_command(args: argparse.Namespace) -> int:
     budget = args.budget or (_bench.QUICK_BUDGET if args.quick else _bench.DEFAULT_BUDGET)
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     try:
-        _bench.select(args.only)  # unknown names fail before any work
+        _bench.plan(args.only, sizes, dtypes)  # fail before any work or any file
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     if args.peers:

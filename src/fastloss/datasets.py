@@ -14,7 +14,7 @@ import csv
 import math
 import os
 from pathlib import Path
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,7 +131,8 @@ def _read_housing_csv(path: Path, source: str
                       ) -> Tuple[NDArray[np.float64], NDArray[np.float64], List[str]]:
     where = str(path) if source == "path" else f"{path} (from ${source})"
     if not path.is_file():
-        raise FileNotFoundError(f"California housing CSV not found: {where}")
+        what = "is a directory, not a file" if path.is_dir() else "not found"
+        raise FileNotFoundError(f"California housing CSV {what}: {where}")
     numeric_index = [HOUSING_COLUMNS.index(c) for c in _NUMERIC_FEATURES]
     target_index = HOUSING_COLUMNS.index(_TARGET)
     imputed_index = HOUSING_COLUMNS.index(_IMPUTED)
@@ -142,28 +143,13 @@ def _read_housing_csv(path: Path, source: str
     categories: List[int] = []
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != HOUSING_COLUMNS:
-            raise ValueError(
-                f"{where}: line 1: expected the header {','.join(HOUSING_COLUMNS)}, "
-                f"got {','.join(header) if header else 'an empty file'}")
-        for row in reader:
-            line = reader.line_num
-            if not row:  # a blank line, e.g. at the end of the file
-                continue
-            if len(row) != len(HOUSING_COLUMNS):
-                raise ValueError(f"{where}: line {line}: expected {len(HOUSING_COLUMNS)} "
-                                 f"fields, got {len(row)}")
-            values = [_number(row[i], HOUSING_COLUMNS[i], i == imputed_index, where, line)
-                      for i in range(len(HOUSING_COLUMNS) - 1)]
-            category = row[-1].strip()
-            if category not in category_index:
-                raise ValueError(
-                    f"{where}: line {line}: column 'ocean_proximity': unknown category "
-                    f"{category!r} (expected one of {', '.join(OCEAN_PROXIMITY)})")
-            features.append([values[i] for i in numeric_index])
-            targets.append(values[target_index])
-            categories.append(category_index[category])
+        try:
+            _parse_rows(reader, where, numeric_index, target_index, imputed_index,
+                        category_index, features, targets, categories)
+        except csv.Error as exc:  # e.g. a NUL byte
+            raise ValueError(f"{where}: line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError as exc:  # decoding runs ahead of the rows: no line number
+            raise ValueError(f"{where}: not UTF-8 text ({exc})") from None
 
     numeric = np.array(features, dtype=np.float64).reshape(len(features), len(numeric_index))
     column = numeric[:, _NUMERIC_FEATURES.index(_IMPUTED)]
@@ -178,6 +164,34 @@ def _read_housing_csv(path: Path, source: str
     y = np.array(targets, dtype=np.float64)
     names = [*_NUMERIC_FEATURES, *(f"ocean_proximity={c}" for c in OCEAN_PROXIMITY)]
     return X, y, names
+
+
+def _parse_rows(reader: Any, where: str, numeric_index: List[int], target_index: int,
+                imputed_index: int, category_index: Dict[str, int],
+                features: List[List[float]], targets: List[float],
+                categories: List[int]) -> None:
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != HOUSING_COLUMNS:
+        raise ValueError(
+            f"{where}: line 1: expected the header {','.join(HOUSING_COLUMNS)}, "
+            f"got {','.join(header) if header else 'an empty file'}")
+    for row in reader:
+        line = reader.line_num
+        if not row:  # a blank line, e.g. at the end of the file
+            continue
+        if len(row) != len(HOUSING_COLUMNS):
+            raise ValueError(f"{where}: line {line}: expected {len(HOUSING_COLUMNS)} "
+                             f"fields, got {len(row)}")
+        values = [_number(row[i], HOUSING_COLUMNS[i], i == imputed_index, where, line)
+                  for i in range(len(HOUSING_COLUMNS) - 1)]
+        category = row[-1].strip()
+        if category not in category_index:
+            raise ValueError(
+                f"{where}: line {line}: column 'ocean_proximity': unknown category "
+                f"{category!r} (expected one of {', '.join(OCEAN_PROXIMITY)})")
+        features.append([values[i] for i in numeric_index])
+        targets.append(values[target_index])
+        categories.append(category_index[category])
 
 
 def _number(text: str, column: str, may_be_missing: bool, where: str, line: int) -> float:
