@@ -1,0 +1,637 @@
+"""The benchmark behind ``fastloss bench``: a registry of cases, an interleaved timer, reports.
+
+Registry
+--------
+:data:`FAMILIES` maps a family name (``"losses"``) to a list of :class:`Case`. A case is a
+kernel name and ``setup(n, dtype, rng) -> {implementation: callable}``: it builds inputs of
+``n`` elements of ``dtype`` (untimed) and returns zero-argument callables that each do one
+unit of work. ``"fastloss"`` (the public API) and ``"numpy"`` (the same function from
+:mod:`fastloss.reference`) are required; peers (``"torch"``: one thread, forward plus
+backward; ``"sklearn"``: the private ``sklearn._loss`` Cython losses) are added only when
+importable and when they compute the same thing. The first call of each implementation is
+checked against ``"numpy"`` (the first element of a returned tuple, or the returned value),
+so a table never compares different computations; return ``None`` to opt out.
+
+Adding a family (the optimizer steps, the per-sample SGD epoch) is one list::
+
+    def _adam_setup(n, dtype, rng):
+        # one state per implementation: the steps update it in place
+        p, g = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
+        fl, ref = AdamState(p.copy()), AdamState(p.copy())
+        impls = {"fastloss": lambda: fastloss.adam_step(fl, g, lr=1e-3),
+                 "numpy": lambda: fastloss.reference.adam_step(ref, g, lr=1e-3)}
+        torch = _torch()  # None when not installed or not wanted (--peers)
+        if torch is not None:
+            impls["torch"] = _torch_adam(torch, p.copy(), g)
+        return impls
+
+    FAMILIES["optim"] = [Case("adam", _adam_setup), Case("sgd_momentum", _sgd_setup)]
+
+after the losses below (``"linear"`` likewise, with ``n`` = samples x features and a
+``min_size``). Get peers through :func:`_torch` and :func:`_sklearn_loss` (or a helper like
+them), so ``--peers`` can leave them out without importing them. ``fastloss bench --only
+optim`` then runs the family, and the table, JSON, Markdown and plot pick it up.
+
+Timing
+------
+Implementations are timed in interleaved rounds: every round times each implementation
+once, in an order that rotates from round to round, so a burst of load from another process
+hits all of them alike. One sample is ``loops`` back-to-back calls (``loops`` calibrated so
+a sample lasts long enough for the clock); rounds repeat until the case's time budget is
+spent (at least :data:`MIN_ROUNDS`). Reported: the median and the minimum seconds per call,
+and ``speedup_vs_numpy = median(numpy) / median(impl)``.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
+
+import numpy as np
+
+import fastloss
+from fastloss import _config, reference
+
+Impls = Dict[str, Callable[[], Any]]
+Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
+
+#: Implementations, in table order. "fastloss" and "numpy" are always present.
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn")
+PEERS = ("torch", "sklearn")
+DEFAULT_SIZES = (10**3, 10**4, 10**5, 10**6)
+QUICK_SIZES = (10**3, 10**5, 10**6)
+DEFAULT_BUDGET = 1.0
+QUICK_BUDGET = 0.25
+MIN_ROUNDS = 3
+MAX_ROUNDS = 2000
+#: the shortest sample worth timing: below it the clock and loop overhead show
+MIN_SAMPLE_S = 2e-4
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark kernel: ``setup(n, dtype, rng)`` returns the callables to time."""
+
+    name: str
+    setup: Setup
+    #: smaller n are skipped (e.g. cross-entropy needs at least 10 rows of C classes)
+    min_size: int = 1
+    #: what one call computes, for the reports
+    what: str = ""
+
+
+# ---- optional peers ------------------------------------------------------------------
+
+#: the peers a run may use (``run(peers=...)``); setups ask through _torch()/_sklearn_loss()
+_allowed_peers = frozenset(PEERS)
+#: what to install for each peer
+PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn"}
+
+
+def _torch() -> Any:
+    """The torch module, or None when it is not installed or not wanted in this run."""
+    if "torch" not in _allowed_peers:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _sklearn_loss() -> Any:
+    """``sklearn._loss.loss``, or None when not installed or not wanted in this run."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn._loss import loss
+    except ImportError:
+        return None
+    return loss
+
+
+def missing_peers(peers: Iterable[str]) -> List[str]:
+    """The peers among ``peers`` that cannot be imported."""
+    global _allowed_peers
+    saved, _allowed_peers = _allowed_peers, frozenset(PEERS)
+    try:
+        found = {"torch": _torch, "sklearn": _sklearn_loss}
+        return [p for p in peers if found[p]() is None]
+    finally:
+        _allowed_peers = saved
+
+
+def peer_versions() -> Dict[str, str]:
+    """Versions of the peers this run may use that are installed."""
+    versions = {}
+    torch = _torch()
+    if torch is not None:
+        versions["torch"] = str(torch.__version__)
+    if _sklearn_loss() is not None:
+        import sklearn
+
+        versions["sklearn"] = str(sklearn.__version__)
+    return versions
+
+
+def _torch_value_and_grad(fn: Callable[..., Any], x: np.ndarray, y: np.ndarray,
+                          **kwargs: Any) -> Callable[[], Any]:
+    torch = _torch()
+    xt = torch.from_numpy(x).requires_grad_(True)
+    yt = torch.from_numpy(y)
+
+    def run() -> Tuple[float, Any]:
+        xt.grad = None  # what optimizer.zero_grad() does: a fresh gradient per step
+        loss = fn(xt, yt, **kwargs)
+        loss.backward()
+        return loss.item(), xt.grad
+
+    return run
+
+
+def _sklearn_value_and_grad(cls_name: str, factor: float, x: np.ndarray, y: np.ndarray,
+                            rows: int, **kwargs: Any) -> Callable[[], Any]:
+    """scikit-learn's half-losses, scaled to ours, with their mean and its gradient."""
+    sk = getattr(_sklearn_loss(), cls_name)(**kwargs)
+    loss_out = np.empty(rows, x.dtype)
+    grad_out = np.empty_like(x)
+    scale = factor / rows
+
+    def run() -> Tuple[float, Any]:
+        loss, grad = sk.loss_gradient(y, x, loss_out=loss_out, gradient_out=grad_out,
+                                      n_threads=1)
+        return factor * loss.mean(), grad * scale
+
+    return run
+
+
+# ---- the loss family -----------------------------------------------------------------
+
+def _regression(rng: np.random.Generator, n: int, dtype: np.dtype) -> Tuple[Any, Any]:
+    return rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
+
+
+def _probabilities(rng: np.random.Generator, n: int, dtype: np.dtype) -> Tuple[Any, Any]:
+    return (rng.uniform(0.01, 0.99, size=n).astype(dtype),
+            (rng.uniform(size=n) < 0.5).astype(dtype))
+
+
+def _logits(rng: np.random.Generator, n: int, dtype: np.dtype) -> Tuple[Any, Any]:
+    return (3 * rng.normal(size=n)).astype(dtype), (rng.uniform(size=n) < 0.5).astype(dtype)
+
+
+def _log_probs(rng: np.random.Generator, n: int, dtype: np.dtype) -> Tuple[Any, Any]:
+    return (np.log(rng.uniform(0.01, 1, size=n)).astype(dtype),
+            rng.uniform(size=n).astype(dtype))
+
+
+def _elementwise_case(name: str, api: str, data: Callable[..., Tuple[Any, Any]],
+                      sklearn: Optional[Tuple[str, float]] = None,
+                      **kwargs: Any) -> Case:
+    """value_and_grad of the loss ``api`` on n elements (1-d input and target)."""
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        x, y = data(rng, n, dtype)
+        fast = getattr(fastloss, api + "_value_and_grad")
+        ref = getattr(reference, api + "_value_and_grad")
+        impls: Impls = {"fastloss": lambda: fast(x, y, **kwargs),
+                        "numpy": lambda: ref(x, y, **kwargs)}
+        torch = _torch()
+        if torch is not None:
+            import torch.nn.functional as F
+
+            impls["torch"] = _torch_value_and_grad(getattr(F, api), x, y, **kwargs)
+        if sklearn is not None and _sklearn_loss() is not None:
+            impls["sklearn"] = _sklearn_value_and_grad(sklearn[0], sklearn[1], x, y, n)
+        return impls
+
+    return Case(name, setup, what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
+
+
+def _kw(kwargs: Dict[str, Any]) -> List[str]:
+    return [f"{k}={v!r}" for k, v in kwargs.items()] or ["defaults"]
+
+
+def _cross_entropy_case(classes: int) -> Case:
+    """value_and_grad of cross_entropy on (n / C, C) logits and integer labels."""
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        rows = n // classes
+        logits = (3 * rng.normal(size=(rows, classes))).astype(dtype)
+        labels = rng.integers(0, classes, rows)
+        impls: Impls = {
+            "fastloss": lambda: fastloss.cross_entropy_value_and_grad(logits, labels),
+            "numpy": lambda: reference.cross_entropy_value_and_grad(logits, labels),
+        }
+        torch = _torch()
+        if torch is not None:
+            import torch.nn.functional as F
+
+            impls["torch"] = _torch_value_and_grad(F.cross_entropy, logits, labels)
+        if _sklearn_loss() is not None:
+            impls["sklearn"] = _sklearn_value_and_grad(
+                "HalfMultinomialLoss", 1.0, logits, labels.astype(dtype), rows,
+                n_classes=classes)
+        return impls
+
+    return Case(f"cross_entropy_c{classes}", setup, min_size=10 * classes,
+                what=f"cross_entropy_value_and_grad, (n/{classes}, {classes}) logits, labels")
+
+
+LOSS_CASES = [
+    _elementwise_case("mse", "mse_loss", _regression, ("HalfSquaredError", 2.0)),
+    _elementwise_case("l1", "l1_loss", _regression, ("AbsoluteError", 1.0)),
+    _elementwise_case("huber", "huber_loss", _regression),
+    _elementwise_case("smooth_l1", "smooth_l1_loss", _regression),
+    _elementwise_case("bce", "binary_cross_entropy", _probabilities),
+    _elementwise_case("bce_with_logits", "binary_cross_entropy_with_logits", _logits,
+                      ("HalfBinomialLoss", 1.0)),
+    _cross_entropy_case(10),
+    _cross_entropy_case(1000),
+    _elementwise_case("kl_div", "kl_div", _log_probs, reduction="batchmean"),
+]
+
+#: family -> cases; append new families here (see the module docstring)
+FAMILIES: Dict[str, List[Case]] = {
+    "losses": LOSS_CASES,
+}
+
+
+def all_case_names() -> List[str]:
+    return [f"{family}.{case.name}" for family, cases in FAMILIES.items() for case in cases]
+
+
+def select(only: Optional[Sequence[str]]) -> List[Tuple[str, Case]]:
+    """The (family, case) pairs whose ``family.kernel`` contains one of the substrings.
+
+    Raises ValueError naming any substring that matches nothing.
+    """
+    pairs = [(family, case) for family, cases in FAMILIES.items() for case in cases]
+    if not only:
+        return pairs
+    unknown = [s for s in only if not any(s in f"{f}.{c.name}" for f, c in pairs)]
+    if unknown:
+        raise ValueError(f"--only: {', '.join(map(repr, unknown))} matches no benchmark "
+                         f"(available: {', '.join(all_case_names())})")
+    return [(f, c) for f, c in pairs if any(s in f"{f}.{c.name}" for s in only)]
+
+
+# ---- timing --------------------------------------------------------------------------
+
+def _calibrate(fn: Callable[[], Any], min_sample: float) -> int:
+    """Calls per sample so that one sample lasts at least ``min_sample`` seconds."""
+    loops = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_sample or loops >= 1 << 20:
+            return loops
+        # aim a little past the target from the measured rate, at most 10x per step
+        loops = min(loops * 10, max(loops + 1, math.ceil(loops * 1.2 * min_sample / max(
+            elapsed, 1e-9))))
+
+
+def time_interleaved(impls: Impls, budget: float, min_rounds: int = MIN_ROUNDS
+                     ) -> Dict[str, Dict[str, float]]:
+    """Median and minimum seconds per call of each callable, from interleaved rounds."""
+    names = list(impls)
+    min_sample = max(MIN_SAMPLE_S, budget / (20 * len(names)))
+    loops = {name: _calibrate(impls[name], min_sample) for name in names}
+    samples: Dict[str, List[float]] = {name: [] for name in names}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a collection inside one sample would be charged to one implementation
+    try:
+        start = time.perf_counter()
+        rounds = 0
+        while rounds < min_rounds or (time.perf_counter() - start < budget
+                                      and rounds < MAX_ROUNDS):
+            shift = rounds % len(names)
+            for name in names[shift:] + names[:shift]:
+                fn, k = impls[name], loops[name]
+                t0 = time.perf_counter()
+                for _ in range(k):
+                    fn()
+                samples[name].append((time.perf_counter() - t0) / k)
+            rounds += 1
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {name: {"median_s": float(np.median(samples[name])),
+                   "min_s": float(np.min(samples[name])),
+                   "rounds": rounds, "loops": loops[name]} for name in names}
+
+
+def _leading_value(result: Any) -> Optional[float]:
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        result = result[0]
+    try:
+        return float(result)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_agreement(impls: Impls, dtype: np.dtype) -> List[str]:
+    """Call each implementation once; name those whose value differs from numpy's."""
+    expected = _leading_value(impls["numpy"]())
+    rtol = 1e-3 if dtype == np.float32 else 1e-7
+    bad = []
+    for name, fn in impls.items():
+        value = _leading_value(fn())
+        if name == "numpy" or value is None or expected is None:
+            continue
+        if not math.isclose(value, expected, rel_tol=rtol, abs_tol=rtol * 1e-3):
+            bad.append(f"{name} gives {value!r}, numpy {expected!r}")
+    return bad
+
+
+# ---- a run ---------------------------------------------------------------------------
+
+class Progress:
+    """A one-line text progress bar on a terminal; one line per step otherwise."""
+
+    def __init__(self, total: int, stream: Optional[TextIO]) -> None:
+        self.total, self.stream, self.done = total, stream, 0
+        self.tty = bool(stream is not None and stream.isatty())
+        self.width = 0
+
+    def step(self, label: str) -> None:
+        if self.stream is None:
+            return
+        self.done += 1
+        if self.tty:
+            filled = 30 * self.done // max(self.total, 1)
+            line = f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} {label}"
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {label}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def format_size(n: int) -> str:
+    """1000 -> '1e3', 2500 -> '2500'."""
+    exponent = int(math.log10(n)) if n > 0 else 0
+    mantissa, rest = divmod(n, 10**exponent)
+    return f"{mantissa}e{exponent}" if rest == 0 and exponent >= 3 else str(n)
+
+
+def machine_info() -> Dict[str, Any]:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:
+        available = os.cpu_count() or 1
+    return {"platform": platform.platform(), "machine": platform.machine(),
+            "python_implementation": platform.python_implementation(), "cpu": cpu,
+            "cores": os.cpu_count(), "available_cores": available}
+
+
+def plan(only: Optional[Sequence[str]], sizes: Sequence[int], dtypes: Sequence[str]
+         ) -> Tuple[List[Tuple[str, Case, int, str]], List[str]]:
+    """The (family, case, n, dtype) to run, and the skipped (case, n) as text.
+
+    Raises ValueError for an unknown ``only`` substring, or when nothing is left to run.
+    """
+    selected = select(only)
+    todo = [(family, case, n, dtype) for family, case in selected for n in sizes
+            for dtype in dtypes if n >= case.min_size]
+    skipped = [f"{family}.{case.name} n={format_size(n)} (needs n >= {case.min_size})"
+               for family, case in selected for n in sizes if n < case.min_size]
+    if not todo:
+        raise ValueError("nothing to run: " + "; ".join(skipped))
+    return todo, skipped
+
+
+def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
+        budget: float = DEFAULT_BUDGET, only: Optional[Sequence[str]] = None,
+        peers: Optional[Sequence[str]] = None, progress: Optional[TextIO] = None
+        ) -> Dict[str, Any]:
+    """Run the selected cases; returns the report (the schema of ``bench.json``).
+
+    ``peers``: the peers to compare with when installed (default: all of :data:`PEERS`).
+
+    ``threads`` is set for fastloss (:func:`fastloss.set_num_threads`, which applies from
+    ``fastloss.THREADING_THRESHOLD`` elements up), torch, and the BLAS/OpenMP pools NumPy
+    uses when threadpoolctl is installed, and restored afterwards.
+    """
+    todo, skipped = plan(only, sizes, dtypes)
+
+    global _allowed_peers
+    saved_peers, saved_threads = _allowed_peers, _config._num_threads
+    build = fastloss.config()
+    results: List[Dict[str, Any]] = []
+    warnings: List[str] = []
+    bar = Progress(len(todo), progress)
+    started = time.perf_counter()
+    torch: Any = None
+    torch_threads = 1
+    limiter: Any = None
+    try:
+        _allowed_peers = frozenset(PEERS if peers is None else peers)
+        try:
+            from threadpoolctl import threadpool_limits
+
+            limiter = threadpool_limits(limits=threads)
+        except ImportError:
+            pass
+        fastloss.set_num_threads(threads)
+        torch = _torch()
+        if torch is not None:
+            torch_threads = torch.get_num_threads()
+            torch.set_num_threads(threads)
+        for family, case, n, dtype in todo:
+            label = f"{family}.{case.name} n={format_size(n)} {dtype}"
+            bar.step(label)
+            impls = case.setup(n, np.dtype(dtype), np.random.default_rng(SEED))
+            impls = {k: f for k, f in impls.items() if k not in PEERS or k in _allowed_peers}
+            for problem in check_agreement(impls, np.dtype(dtype)):
+                warnings.append(f"{label}: {problem}")
+            timings = time_interleaved(impls, budget)
+            numpy_median = timings["numpy"]["median_s"]
+            for impl in sorted(timings, key=_impl_order):
+                t = timings[impl]
+                results.append({
+                    "family": family, "kernel": case.name, "n": n, "dtype": dtype,
+                    "impl": impl, "median_s": t["median_s"], "min_s": t["min_s"],
+                    "rounds": t["rounds"], "loops": t["loops"],
+                    "speedup_vs_numpy": numpy_median / t["median_s"],
+                })
+            del impls
+    finally:
+        bar.close()
+        versions = {"python": platform.python_version(), "numpy": np.__version__,
+                    "fastloss": fastloss.__version__, **peer_versions()}
+        _allowed_peers = saved_peers
+        fastloss.set_num_threads(saved_threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+    env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                       "MKL_NUM_THREADS") if k in os.environ}
+    return {
+        "schema": 1,
+        "machine": machine_info(),
+        "versions": versions,
+        "build": build,
+        "settings": {
+            "sizes": list(sizes), "dtypes": list(dtypes), "threads": threads,
+            "budget_s": budget, "only": list(only) if only else None,
+            "peers": sorted({r["impl"] for r in results} & set(PEERS)), "seed": SEED,
+            "min_rounds": MIN_ROUNDS, "timing": "interleaved rounds, rotating order; "
+            "median and min seconds per call",
+            "blas_threads_limited": limiter is not None, "thread_env": env,
+            "skipped": skipped, "wall_s": round(time.perf_counter() - started, 3),
+        },
+        "warnings": warnings,
+        "results": results,
+    }
+
+
+def _impl_order(impl: str) -> Tuple[int, str]:
+    order = IMPLEMENTATIONS.index(impl) if impl in IMPLEMENTATIONS else len(IMPLEMENTATIONS)
+    return order, impl
+
+
+# ---- reports -------------------------------------------------------------------------
+
+def format_seconds(s: float) -> str:
+    if s < 1e-6:
+        return f"{s * 1e9:.0f} ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def _rows(report: Dict[str, Any]) -> Tuple[List[str], List[str], List[List[str]]]:
+    """(implementations present, peers compared, one row of cells per case)."""
+    cases: Dict[Tuple[str, str, int, str], Dict[str, float]] = {}
+    for r in report["results"]:
+        key = (r["family"], r["kernel"], r["n"], r["dtype"])
+        cases.setdefault(key, {})[r["impl"]] = r["median_s"]
+    present = sorted({r["impl"] for r in report["results"]}, key=_impl_order)
+    others = [i for i in present if i != "fastloss"]
+    rows = []
+    for (family, kernel, n, dtype), times in cases.items():
+        cells = [kernel, format_size(n), dtype]
+        cells += [format_seconds(times[i]) if i in times else "-" for i in present]
+        cells += [f"{times[i] / times['fastloss']:.2f}x" if i in times and "fastloss" in times
+                  else "-" for i in others]
+        rows.append(cells)
+    return present, others, rows
+
+
+def _header(report: Dict[str, Any]) -> List[str]:
+    present, others, _ = _rows(report)
+    return ["kernel", "n", "dtype", *present, *(f"vs {i}" for i in others)]
+
+
+def _footnote(report: Dict[str, Any]) -> str:
+    s, m, v = report["settings"], report["machine"], report["versions"]
+    threads = "one thread" if s["threads"] == 1 else f"{s['threads']} threads"
+    peers = ", ".join(f"{k} {v[k]}" for k in PEERS if k in v)
+    return (f"Median seconds per call (value and gradient), {threads}, {m['cpu']}; "
+            f"Python {v['python']}, NumPy {v['numpy']}, fastloss {v['fastloss']}"
+            f"{', ' + peers if peers else ''}. `vs X` = X's median / fastloss's median, "
+            f"measured in interleaved rounds in one run (`fastloss bench`).")
+
+
+def text_table(report: Dict[str, Any]) -> str:
+    header = _header(report)
+    rows = _rows(report)[2]
+    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+    left = 3  # kernel, n, dtype left-aligned; times and ratios right-aligned
+
+    def fmt(cells: List[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths)))
+
+    lines = [fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)]
+    return "\n".join(lines)
+
+
+def markdown_table(report: Dict[str, Any]) -> str:
+    header = _header(report)
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(report)[2]]
+    return "\n".join(lines) + "\n\n" + _footnote(report) + "\n"
+
+
+def plot(report: Dict[str, Any], path: str) -> None:
+    """Speedup over NumPy against size, one line per kernel, one panel per dtype.
+
+    Raises ImportError without matplotlib.
+    """
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    fast = [r for r in report["results"] if r["impl"] == "fastloss"]
+    dtypes = [d for d in report["settings"]["dtypes"] if any(r["dtype"] == d for r in fast)]
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False,
+                             sharey=True)
+    for ax, dtype in zip(axes[0], dtypes):
+        kernels: Dict[str, List[Tuple[int, float]]] = {}
+        for r in fast:
+            if r["dtype"] == dtype:
+                kernels.setdefault(f"{r['family']}.{r['kernel']}", []).append(
+                    (r["n"], r["speedup_vs_numpy"]))
+        for name, points in kernels.items():
+            points.sort()
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+        ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("elements (n)")
+        ax.set_title(f"{dtype}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+        ax.yaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
+    axes[0][0].set_ylabel("speedup over NumPy (median / median)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    rows = math.ceil(len(labels) / 4)
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="small", frameon=False)
+    threads = report["settings"]["threads"]
+    fig.suptitle(f"fastloss vs NumPy reference, {threads} thread{'s' * (threads > 1)}")
+    fig.tight_layout(rect=(0, 0.04 * rows + 0.01, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def iter_warnings(report: Dict[str, Any]) -> Iterable[str]:
+    yield from report.get("warnings", [])
+    if sys.platform != "win32" and "OPENBLAS_NUM_THREADS" not in os.environ and not report[
+            "settings"]["blas_threads_limited"]:
+        yield ("OPENBLAS_NUM_THREADS is not set and threadpoolctl is not installed: NumPy's "
+               "BLAS may use several threads (set OPENBLAS_NUM_THREADS=1 before running)")

@@ -1,0 +1,280 @@
+"""The ``fastloss`` command (also ``python -m fastloss``).
+
+    fastloss bench [--quick] [--sizes 1e3,1e5] [--dtype float32|float64|both] [--threads N]
+                   [--only SUBSTR[,SUBSTR]] [--budget SECONDS] [--peers torch,sklearn|none]
+                   [--out DIR] [--no-plot] [--quiet] [--list]
+    fastloss info
+
+``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
+installed), prints a speedup table and writes ``bench.json``, ``bench.md`` and ``bench.png``
+(see :mod:`fastloss._bench`). ``info`` prints :func:`fastloss.show_config`.
+
+Every failure is one line on stderr and a non-zero exit status (2 for usage errors), never
+a traceback; set ``FASTLOSS_DEBUG=1`` to get the traceback of an unexpected error.
+
+Adding a command (``demo`` comes once the models exist): write ``_add_demo(subparsers)``
+that registers its arguments and sets ``func=_demo``, a ``_demo(args) -> int``, and add
+``_add_demo`` to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, List, NoReturn, Optional, Sequence
+
+PROG = "fastloss"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (exit status 2), not usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class CommandError(Exception):
+    """A failure the user can fix; reported as one line on stderr, exit status 1."""
+
+
+# ---- argument types ------------------------------------------------------------------
+
+def _sizes(text: str) -> List[int]:
+    sizes: List[int] = []
+    for item in text.split(","):
+        item = item.strip()
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"bad size {item!r} in {text!r}: expected numbers like 1e3,1e5 or 1000")
+        # 1e8 float64 elements are 800 MB per array, and a case holds several
+        if not (1 <= value <= 1e8) or value != int(value):
+            raise argparse.ArgumentTypeError(
+                f"bad size {item!r}: expected a whole number of elements from 1 to 1e8")
+        if int(value) not in sizes:
+            sizes.append(int(value))
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _substrings(text: str) -> List[str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"expected kernel or family names, got {text!r}")
+    return parts
+
+
+def _peers(text: str) -> List[str]:
+    from fastloss._bench import PEERS
+
+    if text.strip() == "none":
+        return []
+    parts = _substrings(text)
+    unknown = [p for p in parts if p not in PEERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown peer {unknown[0]!r}: expected a comma list of {', '.join(PEERS)}, "
+            "or none")
+    return parts
+
+
+# ---- bench ---------------------------------------------------------------------------
+
+def _add_bench(subparsers: Any) -> None:
+    from fastloss import _bench
+
+    p = subparsers.add_parser(
+        "bench", help="time fastloss against NumPy (and torch / scikit-learn if installed)",
+        description="Time each kernel (value and gradient) of fastloss against its NumPy "
+        "reference and the installed peers, in interleaved rounds, one thread by default; "
+        "print a speedup table and write bench.json, bench.md and bench.png. For steady "
+        "figures run on an idle machine with OPENBLAS_NUM_THREADS=1.")
+    p.add_argument("--quick", action="store_true",
+                   help="sizes %s and a %.2g s budget per case (under a minute)"
+                   % (",".join(map(_bench.format_size, _bench.QUICK_SIZES)),
+                      _bench.QUICK_BUDGET))
+    p.add_argument("--sizes", type=_sizes, metavar="N[,N...]",
+                   help="element counts, e.g. 1e3,1e5 (default %s)"
+                   % ",".join(map(_bench.format_size, _bench.DEFAULT_SIZES)))
+    p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both",
+                   help="dtype(s) to time (default both)")
+    p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                   help="threads for torch, BLAS, and fastloss calls on at least "
+                   "fastloss.THREADING_THRESHOLD elements (default 1)")
+    p.add_argument("--only", type=_substrings, metavar="SUBSTR[,SUBSTR]",
+                   help="run only the kernels whose 'family.kernel' contains one of these "
+                   "(e.g. mse, cross_entropy, losses)")
+    p.add_argument("--budget", type=_positive_float, metavar="SECONDS",
+                   help="timing budget per case (kernel, size, dtype); default %g, %g with "
+                   "--quick" % (_bench.DEFAULT_BUDGET, _bench.QUICK_BUDGET))
+    p.add_argument("--peers", type=_peers, metavar="LIST",
+                   help="peers to compare with: a comma list of %s, or 'none'; naming one "
+                   "that is not installed is an error (default: all installed)"
+                   % ", ".join(_bench.PEERS))
+    p.add_argument("--out", default=".", metavar="DIR",
+                   help="directory for bench.json, bench.md, bench.png (default .)")
+    p.add_argument("--no-plot", action="store_true", help="do not write bench.png")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--list", action="store_true", help="list the kernels and exit")
+    p.set_defaults(func=_bench_command)
+
+
+def _writable_dir(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except FileExistsError:
+        raise CommandError(f"--out {path}: exists and is not a directory") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CommandError(f"--out {path}: cannot write there ({reason})") from None
+    return out
+
+
+def _bench_command(args: argparse.Namespace) -> int:
+    from fastloss import _bench
+
+    if args.list:
+        for family, cases in _bench.FAMILIES.items():
+            for case in cases:
+                print(f"{family}.{case.name:<24} {case.what}")
+        return 0
+    sizes = args.sizes or list(_bench.QUICK_SIZES if args.quick else _bench.DEFAULT_SIZES)
+    budget = args.budget or (_bench.QUICK_BUDGET if args.quick else _bench.DEFAULT_BUDGET)
+    dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
+    try:
+        _bench.plan(args.only, sizes, dtypes)  # fail before any work or any file
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.peers:
+        missing = _bench.missing_peers(args.peers)
+        if missing:
+            raise CommandError(
+                f"--peers {missing[0]}: {missing[0]} is not installed "
+                f"(pip install {_bench.PEER_PACKAGES[missing[0]]})")
+    out = _writable_dir(args.out)
+
+    try:
+        report = _bench.run(sizes=sizes, dtypes=dtypes, threads=args.threads, budget=budget,
+                            only=args.only, peers=args.peers,
+                            progress=None if args.quiet else sys.stderr)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+    print(_bench.text_table(report))
+    print()
+    for warning in _bench.iter_warnings(report):
+        print(f"warning: {warning}")
+    written = []
+    (out / "bench.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    written.append(out / "bench.json")
+    (out / "bench.md").write_text(_bench.markdown_table(report), encoding="utf-8")
+    written.append(out / "bench.md")
+    note = ""
+    if args.no_plot:
+        note = "bench.png not written (--no-plot)"
+    else:
+        try:
+            _bench.plot(report, str(out / "bench.png"))
+            written.append(out / "bench.png")
+        except ImportError:
+            note = "bench.png skipped: matplotlib is not installed (pip install matplotlib)"
+    print("wrote " + ", ".join(map(str, written)))
+    if note:
+        print(note)
+    return 0
+
+
+# ---- info ----------------------------------------------------------------------------
+
+def _add_info(subparsers: Any) -> None:
+    p = subparsers.add_parser("info", help="print the version, build and threading setup",
+                              description="Print what fastloss.show_config() prints.")
+    p.set_defaults(func=_info_command)
+
+
+def _info_command(args: argparse.Namespace) -> int:
+    import fastloss
+
+    fastloss.show_config()
+    return 0
+
+
+# ---- demo: added once fastloss.models exists (see the module docstring) --------------
+
+#: subcommand registrars, in help order
+COMMANDS: List[Callable[[Any], None]] = [_add_bench, _add_info]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fastloss import __version__
+
+    parser = _Parser(prog=PROG, description="fastloss: fast loss functions and gradients "
+                     "for NumPy arrays. Run '%(prog)s COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in COMMANDS:
+        add(subparsers)
+    parser.set_defaults(commands=list(subparsers.choices))
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.error(f"a command is required: {', '.join(args.commands)}")
+    where = f"{PROG} {args.command}"
+    try:
+        return int(args.func(args))
+    except CommandError as exc:
+        print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
+    except ImportError as exc:  # an optional dependency a command needs
+        print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `fastloss info | head -1`
+        return 0
+    except Exception as exc:
+        if os.environ.get("FASTLOSS_DEBUG"):
+            raise
+        print(f"{where}: error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set FASTLOSS_DEBUG=1 for the traceback)", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

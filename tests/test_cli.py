@@ -1,0 +1,315 @@
+"""The fastloss command: info, bench (tiny sizes and budgets), and its one-line errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastloss
+from fastloss import _bench, cli
+
+# a tiny bench: one kernel, one size, 10 ms per case
+TINY = ["--only", "mse", "--sizes", "1e3", "--budget", "0.01"]
+
+
+def run(*args, env=None):
+    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "fastloss", *args], capture_output=True,
+                          text=True, timeout=120, env=full_env)
+
+
+def assert_one_line_error(proc):
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "error" in lines[0]
+    assert proc.stdout == ""
+    return lines[0]
+
+
+# ---- info, version -------------------------------------------------------------------
+
+def test_info_prints_show_config():
+    proc = run("info")
+    assert proc.returncode == 0, proc.stderr
+    keys = [line.split(":", 1)[0].strip() for line in proc.stdout.splitlines()]
+    assert keys == list(fastloss.config())
+    assert f"fastloss            : {fastloss.__version__}" in proc.stdout
+
+
+def test_version():
+    proc = run("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"fastloss {fastloss.__version__}"
+
+
+def test_console_script():
+    script = shutil.which("fastloss", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the fastloss console script is not installed next to this Python")
+    proc = subprocess.run([script, "info"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "fastloss" in proc.stdout
+
+
+def test_bench_list():
+    proc = run("bench", "--list")
+    assert proc.returncode == 0
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == _bench.all_case_names()
+    assert "losses.cross_entropy_c1000" in names
+
+
+# ---- bench ---------------------------------------------------------------------------
+
+RESULT_KEYS = {"family", "kernel", "n", "dtype", "impl", "median_s", "min_s", "rounds",
+               "speedup_vs_numpy"}
+
+
+def test_bench_writes_json_md_and_plot(tmp_path):
+    out = tmp_path / "new" / "dir"  # created on demand
+    proc = run("bench", *TINY, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    # progress goes to stderr, one line per case when stderr is not a terminal
+    assert "[1/2] losses.mse n=1e3 float64" in proc.stderr
+    assert "[2/2] losses.mse n=1e3 float32" in proc.stderr
+
+    report = json.loads((out / "bench.json").read_text())
+    assert report["schema"] == 1
+    assert {"platform", "cpu", "cores"} <= set(report["machine"])
+    assert report["versions"]["fastloss"] == fastloss.__version__
+    assert report["versions"]["numpy"] == np.__version__
+    assert set(report["build"]) == set(fastloss.config())
+    assert report["build"]["fastloss"] == fastloss.__version__
+    settings = report["settings"]
+    assert settings["sizes"] == [1000] and settings["dtypes"] == ["float64", "float32"]
+    assert settings["threads"] == 1 and settings["budget_s"] == 0.01
+    assert settings["only"] == ["mse"]
+    assert report["warnings"] == []  # every implementation computed the same value
+
+    results = report["results"]
+    assert all(set(r) >= RESULT_KEYS for r in results)
+    assert {(r["kernel"], r["n"]) for r in results} == {("mse", 1000)}
+    for dtype in ("float64", "float32"):
+        impls = {r["impl"]: r for r in results if r["dtype"] == dtype}
+        assert {"fastloss", "numpy"} <= set(impls)
+        assert impls["numpy"]["speedup_vs_numpy"] == 1.0
+        fast = impls["fastloss"]
+        assert fast["speedup_vs_numpy"] == pytest.approx(
+            impls["numpy"]["median_s"] / fast["median_s"])
+        for r in impls.values():
+            assert 0 < r["min_s"] <= r["median_s"]
+            assert r["rounds"] >= _bench.MIN_ROUNDS
+
+    md = (out / "bench.md").read_text()
+    assert md.startswith("| kernel | n | dtype | fastloss | numpy |")
+    assert "| mse | 1e3 | float64 |" in md and "| mse | 1e3 | float32 |" in md
+    assert "vs numpy" in md and "one thread" in md
+
+    # the table on stdout
+    assert "vs numpy" in proc.stdout and "mse" in proc.stdout
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib is not installed" in proc.stdout
+        assert not (out / "bench.png").exists()
+    else:
+        assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_quiet_no_plot_one_dtype(tmp_path):
+    proc = run("bench", "--only", "mse,kl", "--sizes", "1e3,2000", "--budget", "0.01",
+               "--dtype", "float32", "--quiet", "--no-plot", "--peers", "none",
+               "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "--no-plot" in proc.stdout
+    assert not (tmp_path / "bench.png").exists()
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert {(r["kernel"], r["n"], r["dtype"], r["impl"]) for r in report["results"]} == {
+        (k, n, "float32", impl) for k in ("mse", "kl_div") for n in (1000, 2000)
+        for impl in ("fastloss", "numpy")}
+    assert report["settings"]["peers"] == []
+    assert set(report["versions"]) == {"python", "numpy", "fastloss"}
+
+
+def test_bench_without_matplotlib(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None; from fastloss.cli import main; "
+            f"sys.exit(main({['bench', *TINY, '--dtype', 'float64', '--quiet', '--peers', 'none', '--out', str(tmp_path)]!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "bench.png skipped: matplotlib is not installed" in proc.stdout
+    assert (tmp_path / "bench.json").exists() and not (tmp_path / "bench.png").exists()
+
+
+# ---- errors: one line on stderr, non-zero exit, no traceback --------------------------
+
+@pytest.mark.parametrize("args, message", [
+    ([], "a command is required"),
+    (["bogus"], "invalid choice"),
+    (["bench", "--sizes", "1e3,abc"], "bad size 'abc'"),
+    (["bench", "--sizes", "0"], "bad size '0'"),
+    (["bench", "--sizes", "1.5"], "bad size '1.5'"),
+    (["bench", "--sizes", "1e9"], "bad size '1e9'"),
+    (["bench", "--sizes", ""], "bad size"),
+    (["bench", "--dtype", "float16"], "invalid choice"),
+    (["bench", "--threads", "0"], "--threads"),
+    (["bench", "--budget", "-1"], "--budget"),
+    (["bench", "--budget", "nan"], "--budget"),
+    (["bench", "--only", "nosuchkernel"], "'nosuchkernel' matches no benchmark"),
+    (["bench", "--only", ","], "--only"),
+    (["bench", "--peers", "jax"], "unknown peer 'jax'"),
+    (["bench", "--nosuchoption"], "unrecognized arguments"),
+    (["bench", "--only", "cross_entropy_c1000", "--sizes", "1e3"], "nothing to run"),
+])
+def test_usage_errors(args, message, capsys):
+    # in process (fast); test_errors_in_a_subprocess checks the real command's exit
+    try:
+        code = cli.main(args)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    line = assert_one_line_error(subprocess.CompletedProcess(args, code, out, err))
+    assert message in line
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["bench", "--sizes", "1e3,abc"],
+    ["bench", "--only", "nosuchkernel"],
+    ["bench", "--only", "cross_entropy_c1000", "--sizes", "1e3"],
+])
+def test_errors_in_a_subprocess(args, tmp_path):
+    out = tmp_path / "out"
+    proc = run(*args, "--out", str(out)) if args else run()
+    assert_one_line_error(proc)
+    assert proc.returncode == (1 if "--only" in args else 2)
+    assert not out.exists()  # nothing created
+
+
+@pytest.mark.parametrize("peer, package", [("torch", "torch==2.13.0"),
+                                           ("sklearn", "scikit-learn")])
+def test_missing_peer_is_one_line(peer, package, tmp_path):
+    # hide the peer whether or not it is installed here
+    module = "torch" if peer == "torch" else "sklearn"
+    code = (f"import sys; sys.modules[{module!r}] = None; from fastloss.cli import main; "
+            f"sys.exit(main({['bench', *TINY, '--peers', peer, '--out', str(tmp_path)]!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    line = assert_one_line_error(proc)
+    assert f"{peer} is not installed (pip install {package})" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_is_a_file(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    line = assert_one_line_error(run("bench", *TINY, "--out", str(target)))
+    assert "--out" in line and "not a directory" in line
+    assert target.read_text() == "x"
+
+
+def test_out_below_a_file(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    line = assert_one_line_error(run("bench", *TINY, "--out", str(target / "sub")))
+    assert "--out" in line and "cannot write" in line
+
+
+def test_missing_optional_dependency_is_one_line(monkeypatch, capsys):
+    def needs_sklearn(args):
+        raise ImportError("this needs scikit-learn, which is not installed:\n"
+                          "pip install scikit-learn")
+
+    monkeypatch.setattr(cli, "_info_command", needs_sklearn)
+    assert cli.main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("fastloss info: error: this needs scikit-learn, which is not installed: "
+                   "pip install scikit-learn\n")
+
+
+def test_unexpected_error_is_one_line(monkeypatch, capsys):
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_info_command", broken)
+    monkeypatch.delenv("FASTLOSS_DEBUG", raising=False)
+    assert cli.main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: boom" in err and "FASTLOSS_DEBUG" in err
+    monkeypatch.setenv("FASTLOSS_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(["info"])
+
+
+# ---- the timer and the registry, in process ------------------------------------------
+
+def test_interleaved_rounds_rotate_order():
+    calls = []
+
+    def impl(name):
+        def call():
+            calls.append(name)
+            time.sleep(1e-3)  # longer than a sample needs: one call per sample
+        return call
+
+    timings = _bench.time_interleaved({n: impl(n) for n in "abc"}, budget=0.0, min_rounds=3)
+    assert all(t["rounds"] == 3 and t["loops"] == 1 for t in timings.values())
+    # one calibration call each, then rounds starting one implementation later each time
+    assert "".join(calls) == "abc" + "abc" + "bca" + "cab"
+    assert all(1e-3 <= t["min_s"] <= t["median_s"] for t in timings.values())
+
+
+def test_check_agreement_names_the_odd_one_out():
+    impls = {"fastloss": lambda: (1.0, None), "numpy": lambda: (1.0, None),
+             "torch": lambda: (1.5, None), "sklearn": lambda: None}
+    problems = _bench.check_agreement(impls, np.dtype("float64"))
+    assert len(problems) == 1 and problems[0].startswith("torch gives 1.5")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("family, case", [(f, c) for f, cs in _bench.FAMILIES.items()
+                                          for c in cs], ids=lambda x: getattr(x, "name", x))
+def test_every_case_agrees_with_numpy(family, case, dtype):
+    n = max(case.min_size, 1000)
+    impls = case.setup(n, np.dtype(dtype), np.random.default_rng(0))
+    assert {"fastloss", "numpy"} <= set(impls)
+    assert set(impls) <= set(_bench.IMPLEMENTATIONS)
+    assert _bench.check_agreement(impls, np.dtype(dtype)) == []
+
+
+def test_select():
+    assert [c.name for _, c in _bench.select(["mse"])] == ["mse"]
+    assert [c.name for _, c in _bench.select(["l1"])] == ["l1", "smooth_l1"]
+    assert [c.name for _, c in _bench.select(["losses.l1"])] == ["l1"]
+    assert len(_bench.select(["losses"])) == len(_bench.FAMILIES["losses"])
+    assert len(_bench.select(None)) == len(_bench.all_case_names())
+    with pytest.raises(ValueError, match="'zzz' matches no benchmark"):
+        _bench.select(["mse", "zzz"])
+
+
+@pytest.mark.parametrize("n, text", [(1000, "1e3"), (10**6, "1e6"), (2 * 10**5, "2e5"),
+                                     (2500, "2500"), (100, "100"), (1, "1")])
+def test_format_size(n, text):
+    assert _bench.format_size(n) == text
+
+
+def test_run_restores_thread_settings():
+    fastloss.set_num_threads(2)
+    try:
+        report = _bench.run(sizes=[1000], dtypes=["float64"], threads=1, budget=0.001,
+                            only=["mse"], peers=[])
+        assert fastloss.get_num_threads() == (2 if fastloss.config()["openmp"] else 1)
+    finally:
+        fastloss.set_num_threads(None)
+    assert _bench._allowed_peers == frozenset(_bench.PEERS)
+    assert {r["impl"] for r in report["results"]} == {"fastloss", "numpy"}
+    assert report["settings"]["threads"] == 1
