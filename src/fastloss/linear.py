@@ -23,6 +23,15 @@ Shapes: ``X (n, d)``; single-output losses take ``y (n,)`` floats, ``coef (d,)``
 and ``intercept (C,)``. The intercept is always a 1-D array (never 0-d) so it can be
 updated in place; ``intercept=None`` fits no intercept. ``coef``, ``intercept`` and every
 other float array share ``X``'s dtype, float32 or float64.
+
+>>> import numpy as np, fastloss
+>>> X = np.random.default_rng(0).normal(size=(1000, 3))
+>>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.25
+>>> coef, intercept = np.zeros(3), np.zeros(1)
+>>> mean_loss, state = fastloss.sgd_epoch(X, y, coef, intercept, lr=0.05, n_epochs=5,
+...                                       shuffle=True, seed=0)
+>>> np.round(coef, 3).tolist(), np.round(intercept, 3).tolist(), state.t
+([1.0, -2.0, 0.5], [0.25], 5000)
 """
 
 from __future__ import annotations
