@@ -314,13 +314,17 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         double mx = zb[0];
         for (fl_index q = 1; q < c; q++) mx = zb[q] > mx ? zb[q] : mx;
         double se = 0;
-        for (fl_index q = 0; q < c; q++) se += exp((double)zb[q] - mx);
-        const double lse = mx + log(se);
+        for (fl_index q = 0; q < c; q++) {
+            const double e = exp((double)zb[q] - mx);
+            gb[q] = (REAL)e; /* reused for softmax = e / se: one exp per class */
+            se += e;
+        }
+        const double lse = mx + log(se), inv_se = 1.0 / se;
         const int64_t yi = labels[i];
         const double wi = sw ? (double)sw[i] : 1.0;
         total += wi * (lse - (double)zb[yi]);
         for (fl_index q = 0; q < c; q++)
-            gb[q] = (REAL)(wi * (exp((double)zb[q] - lse) - (q == yi ? 1.0 : 0.0)));
+            gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
         for (fl_index j = 0; j < d; j++) {
             REAL *r1 = s1w ? s1w + j * c : NULL, *r2 = s2w ? s2w + j * c : NULL;
