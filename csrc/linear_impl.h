@@ -229,13 +229,14 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
     REAL *FL_RESTRICT w = (REAL *)D->coef;
     REAL *b = (REAL *)D->intercept;
     REAL *buf[2] = {(REAL *)D->work, (REAL *)D->work + d};
-    const int decay = cfg->alpha != 0;
-    const double huber_eps = cfg->epsilon;
+    const int decay = cfg->alpha != 0, invscaling = cfg->schedule == FL_LR_INVSCALING;
+    const double huber_eps = cfg->epsilon, lr = cfg->lr, power_t = cfg->power_t;
+    const REAL alpha = (REAL)cfg->alpha;
     int64_t t = D->t;
     double total = 0;
     if (n == 0) return 0;
 
-    REAL eta = (REAL)cfg->lr;
+    REAL eta = (REAL)lr;
     REAL bias = b ? b[0] : (REAL)0;
     const REAL *x = FL_NAME(row)(X, order ? (fl_index)order[0] : 0, rs, cs, d, buf[0]);
     REAL z = FL_NAME(dot)(d, x, w) + bias;
@@ -255,12 +256,11 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
         const double wi = sw ? (double)sw[i] : 1.0;
         total += wi * l;
         t += 1;
-        if (cfg->schedule == FL_LR_INVSCALING)
-            eta = (REAL)(cfg->lr / pow((double)t, cfg->power_t));
+        if (invscaling) eta = (REAL)(lr / pow((double)t, power_t));
         const REAL g = (REAL)(wi * dz);
         const REAL eg = eta * g;
         if (decay) {
-            const REAL dk = (REAL)1 - eta * (REAL)cfg->alpha;
+            const REAL dk = (REAL)1 - eta * alpha;
             FL_SIMD
             for (fl_index j = 0; j < d; j++) w[j] = dk * w[j] - eg * x[j];
             p *= dk;
@@ -314,13 +314,17 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         double mx = zb[0];
         for (fl_index q = 1; q < c; q++) mx = zb[q] > mx ? zb[q] : mx;
         double se = 0;
-        for (fl_index q = 0; q < c; q++) se += exp((double)zb[q] - mx);
-        const double lse = mx + log(se);
+        for (fl_index q = 0; q < c; q++) {
+            const double e = exp((double)zb[q] - mx);
+            gb[q] = (REAL)e; /* reused for softmax = e / se: one exp per class */
+            se += e;
+        }
+        const double lse = mx + log(se), inv_se = 1.0 / se;
         const int64_t yi = labels[i];
         const double wi = sw ? (double)sw[i] : 1.0;
         total += wi * (lse - (double)zb[yi]);
         for (fl_index q = 0; q < c; q++)
-            gb[q] = (REAL)(wi * (exp((double)zb[q] - lse) - (q == yi ? 1.0 : 0.0)));
+            gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
         for (fl_index j = 0; j < d; j++) {
             REAL *r1 = s1w ? s1w + j * c : NULL, *r2 = s2w ? s2w + j * c : NULL;
@@ -337,14 +341,15 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
 
 #define FL_EPOCH1_CASES(L)                                                                    \
     case 8 * (L) + FL_OPT_SGD:                                                              \
-        if (D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES) return FL_NAME(epoch1_sgd_small)(L, cfg, D);             \
-        return FL_NAME(epoch1)(L, FL_OPT_SGD, cfg, D);                                       \
+        if (short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);                        \
+        return FL_NAME(epoch1)(L, FL_OPT_SGD, cfg, D);                                      \
     case 8 * (L) + FL_OPT_MOMENTUM: return FL_NAME(epoch1)(L, FL_OPT_MOMENTUM, cfg, D);     \
     case 8 * (L) + FL_OPT_ADAGRAD: return FL_NAME(epoch1)(L, FL_OPT_ADAGRAD, cfg, D);       \
     case 8 * (L) + FL_OPT_RMSPROP: return FL_NAME(epoch1)(L, FL_OPT_RMSPROP, cfg, D);       \
     case 8 * (L) + FL_OPT_ADAM: return FL_NAME(epoch1)(L, FL_OPT_ADAM, cfg, D);
 
 static FL_HOT double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
+    const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
     FL_EPOCH1_CASES(FL_LIN_SQUARED)
     FL_EPOCH1_CASES(FL_LIN_ABSOLUTE)

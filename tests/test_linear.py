@@ -10,6 +10,8 @@ from typing import Any, Dict, Tuple
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 import fastloss
 from fastloss import reference
@@ -579,3 +581,35 @@ def test_minibatch_step_without_intercept_and_bad_optimizer() -> None:
     assert coef.any()
     with pytest.raises(TypeError, match="step"):
         fastloss.minibatch_step(object(), X, y, coef, None)
+
+
+# ---- input forms ---------------------------------------------------------------------------
+
+def test_label_dtypes_and_byte_order(dtype: Any) -> None:
+    """Any integer label dtype works for softmax; big-endian X and y are read correctly."""
+    rng = np.random.default_rng(17)
+    X, y, shape = make_problem(rng, "softmax", 20, 3, dtype)
+    results = []
+    for labels in (y, y.astype(np.int32), y.astype(np.uint8)):
+        coef = np.zeros(shape, dtype)
+        fastloss.sgd_epoch(X, labels, coef, None, loss="softmax")
+        results.append(coef.tobytes())
+    coef = np.zeros(shape, dtype)
+    fastloss.sgd_epoch(X.astype(X.dtype.newbyteorder(">")), y, coef, None, loss="softmax")
+    results.append(coef.tobytes())
+    assert all(r == results[0] for r in results)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=hst.integers(0, 12), d=hst.integers(0, 9), loss=hst.sampled_from(LOSSES),
+       optimizer=hst.sampled_from(OPTIMIZERS), f32=hst.booleans(),
+       seed=hst.integers(0, 2**16))
+def test_random_shapes_match_reference(n: int, d: int, loss: str, optimizer: str, f32: bool,
+                                       seed: int) -> None:
+    dtype = np.dtype(np.float32 if f32 else np.float64)
+    rng = np.random.default_rng(seed)
+    X, y, shape = make_problem(rng, loss, n, d, dtype, "F" if seed % 2 else "C")
+    coef, intercept = fresh_params(rng, shape, dtype, intercept=seed % 3 != 0)
+    out = run_both(X, y, coef, intercept, loss=loss, optimizer=optimizer, lr=0.05,
+                   alpha=0.01 * (seed % 2), shuffle=seed % 5 == 0, seed=seed)
+    assert_same_run(out, dtype, f"n={n} d={d} {loss} {optimizer}")

@@ -23,6 +23,15 @@ Shapes: ``X (n, d)``; single-output losses take ``y (n,)`` floats, ``coef (d,)``
 and ``intercept (C,)``. The intercept is always a 1-D array (never 0-d) so it can be
 updated in place; ``intercept=None`` fits no intercept. ``coef``, ``intercept`` and every
 other float array share ``X``'s dtype, float32 or float64.
+
+>>> import numpy as np, fastloss
+>>> X = np.random.default_rng(0).normal(size=(1000, 3))
+>>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.25
+>>> coef, intercept = np.zeros(3), np.zeros(1)
+>>> mean_loss, state = fastloss.sgd_epoch(X, y, coef, intercept, lr=0.05, n_epochs=5,
+...                                       shuffle=True, seed=0)
+>>> np.round(coef, 3).tolist(), np.round(intercept, 3).tolist(), state.t
+([1.0, -2.0, 0.5], [0.25], 5000)
 """
 
 from __future__ import annotations
@@ -145,13 +154,13 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
     """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry)."""
     Xa = _float_matrix(X)
     n, d = Xa.shape
-    if type(coef) is np.ndarray and loss == "softmax" and coef.ndim == 2:
+    c = 1
+    if loss == "softmax":
+        if type(coef) is not np.ndarray or coef.ndim != 2:
+            got = f"shape {coef.shape}" if type(coef) is np.ndarray else type(coef).__name__
+            raise ValueError(f"coef must be 2-D (n_features, n_classes) for loss='softmax', "
+                             f"got {got}")
         c = coef.shape[1]
-    elif loss == "softmax":
-        raise ValueError("coef must be 2-D (n_features, n_classes) for loss='softmax', got "
-                         f"{'shape ' + str(coef.shape) if type(coef) is np.ndarray else type(coef).__name__}")
-    else:
-        c = 1
     coef_shape = (d, c) if loss == "softmax" else (d,)
     W = _param_array(coef, "coef", Xa.dtype, coef_shape, writeable)
     b = None if intercept is None else _param_array(intercept, "intercept", Xa.dtype, (c,),
@@ -218,15 +227,15 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
     if (isinstance(state.t, bool) or not isinstance(state.t, (int, np.integer)) or state.t < 0
             or not isinstance(state.epochs, (int, np.integer)) or state.epochs < 0):
         raise ValueError("state.t and state.epochs must be integers >= 0")
-    groups = [("coef_state", state.coef_state, W)]
-    groups.append(("intercept_state", state.intercept_state, b))
+    groups: List[Tuple[str, Any, Optional[FloatArray]]] = [
+        ("coef_state", state.coef_state, W), ("intercept_state", state.intercept_state, b)]
     for name, bufs, like in groups:
         want = nbuf if like is not None else 0
         if not isinstance(bufs, tuple) or len(bufs) != want:
             raise ValueError(f"state.{name} must be a tuple of {want} arrays for "
                              f"optimizer={optimizer!r}")
         for k, a in enumerate(bufs):
-            assert like is not None
+            assert like is not None  # want == 0 otherwise
             _param_array(a, f"state.{name}[{k}]", like.dtype, like.shape, True)
             for other in [W] + ([b] if b is not None else []) + list(read):
                 if np.may_share_memory(a, other):
@@ -342,6 +351,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         st.seed = int(seed)
     elif shuffle and st.seed is None:
         st.seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    run_seed = st.seed if st.seed is not None else 0
     n, d = Xa.shape
     c = W.shape[1] if W.ndim == 2 else 1
     wsum = float(n) if sw is None else float(sw.sum(dtype=np.float64))
@@ -354,10 +364,10 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
     use_c = _backend.get_backend() == "c"
-    work = np.empty(2 * d + 2 * c, Xa.dtype) if use_c else None
+    work: Any = np.empty(2 * d + 2 * c, Xa.dtype) if use_c else None
     mean = float("nan")
     for _ in range(epochs_):
-        order = (np.random.default_rng([st.seed, st.epochs]).permutation(n).astype(np.int64)
+        order = (np.random.default_rng([run_seed, st.epochs]).permutation(n).astype(np.int64)
                  if shuffle else None)
         if use_c:
             is_softmax = loss == "softmax"

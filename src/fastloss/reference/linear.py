@@ -23,7 +23,7 @@ These functions trust their inputs; validation lives in :mod:`fastloss.linear`.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -57,9 +57,9 @@ def _softmax_loss(z: np.ndarray, label: int) -> Tuple[float, np.ndarray]:
     return float(lse - z[label]), dz
 
 
-def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Optional[np.ndarray],
-            s2: Optional[np.ndarray], eta: float, t: int, momentum: float, nesterov: bool,
-            beta1: float, beta2: float, eps: float, rho: float) -> None:
+def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Any, s2: Any, eta: float, t: int,
+            momentum: float, nesterov: bool, beta1: float, beta2: float, eps: float,
+            rho: float) -> None:
     """One step of ``optimizer`` on ``p`` in place (torch.optim's formulas)."""
     if optimizer == "sgd":
         p -= eta * g
@@ -95,8 +95,8 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
     Returns ``(sum_i w_i l_i, t)``.
     """
     s1c, s1b, s2c, s2b = state
-    hyper = dict(momentum=momentum, nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps,
-                 rho=rho)
+    hyper: Dict[str, Any] = dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
+                                 beta2=beta2, eps=eps, rho=rho)
     total = 0.0
     for k in range(X.shape[0]):
         i = k if order is None else int(order[k])
