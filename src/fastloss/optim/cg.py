@@ -322,7 +322,9 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
         |g(x_k + alpha p_k).p_k| <= c2 |g_k.p_k|
 
     found by bracketing and zoom with cubic / quadratic interpolation (Nocedal & Wright
-    algorithms 3.5 and 3.6). The first trial step is ``min(1, 1/||g_0||_2)``, later ones
+    algorithms 3.5 and 3.6). The decrease test allows ``1e-12 |f(x_k)|`` of rounding: near
+    a minimizer f changes by less than its own rounding error while the slope is still
+    accurate, and the slope then decides (this is what lets small ``gtol`` be reached). The first trial step is ``min(1, 1/||g_0||_2)``, later ones
     ``alpha_{k-1} g_{k-1}.p_{k-1} / g_k.p_k`` (N&W eq. 3.60). If a line search fails on a
     conjugate direction the method retries once with steepest descent before giving up
     (status 2). Trial points where ``fun`` is NaN or inf count as "too large" and the search
@@ -429,6 +431,13 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
             status = 1
             break
         slope = float(g @ p)
+        if not slope < 0.0:
+            # g.p underflowed to 0 (tiny gradients) or went non-finite: no usable slope
+            if steepest:
+                status = 2
+                break
+            p, steepest = -g, True
+            continue
         if math.isnan(prev_alpha):
             alpha1 = min(1.0, 1.0 / float(np.linalg.norm(g)))
         else:
