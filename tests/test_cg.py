@@ -427,3 +427,49 @@ def test_iris_matches_scipy() -> None:
     assert res.success
     # strongly convex (l2 = 1e-2): the minimizer is unique; ||x - x*|| <= ||g|| / l2
     np.testing.assert_allclose(res.x.ravel(), ref.x, atol=2e-6)
+
+
+# --- the line search itself ------------------------------------------------------------
+
+def _line_search_problems() -> List[Tuple[str, Callable[[np.ndarray], Any], np.ndarray]]:
+    rng = np.random.default_rng(7)
+    a = _spd(rng, 6, 1e4)
+    return [
+        ("quadratic", _quadratic(a, rng.normal(size=6)), rng.normal(size=6)),
+        ("rosenbrock", _rosenbrock, np.array([-1.2, 1.0, 0.3, -0.5])),
+        ("logsumexp", _logsumexp_ridge, rng.normal(size=5) * 3),
+    ]
+
+
+def _logsumexp_ridge(x: np.ndarray) -> Tuple[float, np.ndarray]:
+    e = np.exp(x - x.max())
+    return float(x.max() + np.log(e.sum())) + 0.5 * float(x @ x), e / e.sum() + x
+
+
+@pytest.mark.parametrize("c1, c2", [(1e-4, 0.4), (1e-4, 0.1), (0.3, 0.35), (1e-4, 0.9)])
+@pytest.mark.parametrize("alpha1", [1e-6, 1.0, 1e4])
+@pytest.mark.parametrize("jac_callable", [False, True])
+def test_line_search_strong_wolfe(c1: float, c2: float, alpha1: float,
+                                  jac_callable: bool) -> None:
+    from fastloss.optim import cg
+
+    for name, fun, x in _line_search_problems():
+        jac: Any = True
+        f_only: Callable[..., Any] = fun
+        if jac_callable:
+            f_only, jac = (lambda x, fun=fun: fun(x)[0]), (lambda x, fun=fun: fun(x)[1])
+        obj = cg._Objective(f_only, jac, (), x.shape)
+        f0, g0 = fun(x)
+        rng = np.random.default_rng(len(name))
+        for p in (-g0, -g0 + 0.5 * np.linalg.norm(g0) * rng.normal(size=x.size)):
+            slope = float(g0 @ p)
+            if slope >= 0:
+                continue
+            pt = cg._line_search(obj, x, p, f0, slope, alpha1, c1, c2)
+            assert pt is not None, (name, alpha1)
+            f, g = fun(x + pt.a * p)
+            assert f <= f0 + c1 * pt.a * slope + cg._F_ROUNDING * abs(f0), name
+            assert abs(float(g @ p)) <= c2 * abs(slope), name
+            np.testing.assert_array_equal(pt.x, x + pt.a * p)
+            assert pt.f == f and pt.g is not None
+            np.testing.assert_array_equal(pt.g, g)
