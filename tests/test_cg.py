@@ -304,6 +304,9 @@ def _good(x: np.ndarray) -> Tuple[float, np.ndarray]:
     ({"fun": lambda x: (x, 2 * x)}, TypeError, "scalar value"),
     ({"fun": lambda x: ("a", 2 * x)}, TypeError, "real scalar value"),
     ({"fun": lambda x: float(x @ x), "jac": lambda x: "g"}, TypeError, "real gradient"),
+    ({"fun": _good, "jac": lambda x: 2 * x}, TypeError, "jac callable, fun returns the value"),
+    ({"fun": lambda x: float(x @ x), "jac": lambda x: np.ones(3)}, ValueError,
+     "jac returned a gradient with 3 elements"),
 ])
 def test_bad_input(kwargs: dict, exc: type, match: str) -> None:
     call = {"fun": _good, "x0": np.array([1.0, 2.0]), **kwargs}

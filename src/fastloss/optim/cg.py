@@ -104,8 +104,11 @@ class _Objective:
         self.njev = 0
 
     def _value(self, v: Any) -> float:
-        if np.ndim(v) != 0:
-            raise TypeError(f"fun must return a scalar value, got shape {np.shape(v)}")
+        if isinstance(v, (tuple, list)) or np.ndim(v) != 0:
+            hint = " (a pair? with jac callable, fun returns the value only)" \
+                if isinstance(v, (tuple, list)) else ""
+            raise TypeError(f"fun must return a scalar value, got a {type(v).__name__}"
+                            f"{hint}")
         try:
             return float(v)
         except (TypeError, ValueError):
@@ -314,8 +317,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     ||g_{k+1}||^2`` (Powell's test, N&W eq. 5.52), which is how conjugacy loss shows. There
     is no fixed restart every ``n`` iterations: on ill-conditioned problems that need more
     than ``n`` iterations it threw away the conjugate direction when it was most useful
-    (California housing least squares, n=13: 4x more iterations than SciPy instead of 2x
-    fewer). The step ``x_{k+1} = x_k + alpha_k p_k`` satisfies the strong Wolfe
+    (measured on California housing least squares, n=13, c2=0.1, gtol=1e-7: 597
+    iterations with a restart every n, 17 with Powell's test only, 282 for SciPy). The step ``x_{k+1} = x_k + alpha_k p_k`` satisfies the strong Wolfe
     conditions::
 
         f(x_k + alpha p_k) <= f(x_k) + c1 alpha g_k.p_k
@@ -324,7 +327,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     found by bracketing and zoom with cubic / quadratic interpolation (Nocedal & Wright
     algorithms 3.5 and 3.6). The decrease test allows ``1e-12 |f(x_k)|`` of rounding: near
     a minimizer f changes by less than its own rounding error while the slope is still
-    accurate, and the slope then decides (this is what lets small ``gtol`` be reached). The first trial step is ``min(1, 1/||g_0||_2)``, later ones
+    accurate, and the slope then decides (this is what lets small ``gtol`` be reached).
+    The first trial step is ``min(1, 1/||g_0||_2)``, later ones
     ``alpha_{k-1} g_{k-1}.p_{k-1} / g_k.p_k`` (N&W eq. 3.60). If a line search fails on a
     conjugate direction the method retries once with steepest descent before giving up
     (status 2). Trial points where ``fun`` is NaN or inf count as "too large" and the search
