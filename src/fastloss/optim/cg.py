@@ -378,6 +378,20 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     ValueError
         ``x0`` empty or not finite, ``gtol <= 0``, ``maxiter < 0``, not ``0 < c1 < c2 < 1``,
         bad ``norm``, a gradient of the wrong size, or ``fun``/gradient not finite at ``x0``.
+
+    Examples
+    --------
+    Least squares through a fastloss kernel (``mse_loss`` is ``mean(r**2)``):
+
+    >>> import numpy as np, fastloss
+    >>> from fastloss.optim import minimize_cg
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]); y = np.array([1.0, 3.0, 5.0])
+    >>> def fun(w):
+    ...     value, dpred = fastloss.mse_loss_value_and_grad(X @ w, y)
+    ...     return float(value), X.T @ dpred
+    >>> res = minimize_cg(fun, np.zeros(2), gtol=1e-10)
+    >>> res.success, np.round(res.x, 8).tolist()
+    (True, [1.0, 2.0])
     """
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")

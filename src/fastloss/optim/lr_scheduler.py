@@ -17,6 +17,16 @@ schedulers on one optimizer is not supported. Typical use::
     for epoch in range(100):
         train_one_epoch(optimizer)   # reads group["lr"]
         scheduler.step()
+
+>>> from types import SimpleNamespace
+>>> optimizer = SimpleNamespace(param_groups=[{"lr": 0.1}])
+>>> scheduler = StepLR(optimizer, step_size=2, gamma=0.5)
+>>> lrs = []
+>>> for _ in range(5):
+...     lrs.append(optimizer.param_groups[0]["lr"])
+...     scheduler.step()
+>>> lrs
+[0.1, 0.1, 0.05, 0.05, 0.025]
 """
 
 from __future__ import annotations
