@@ -149,7 +149,8 @@ def test_resume_with_last_epoch() -> None:
     lrs = [g["lr"] for g in opt.param_groups]
     resumed = StepLR(opt, step_size=3, gamma=0.5, last_epoch=sched.last_epoch)
     assert resumed.last_epoch == 5 and resumed.base_lrs == LRS
-    assert [g["lr"] for g in opt.param_groups] == lrs  # construction leaves lr alone
+    # epoch 5 of StepLR(3, 0.5) has the rate of epoch 4
+    assert [g["lr"] for g in opt.param_groups] == lrs == [b * 0.5 for b in LRS]
     resumed.step()
     assert [g["lr"] for g in opt.param_groups] == pytest.approx([b * 0.25 for b in LRS])
 
@@ -234,3 +235,26 @@ def test_load_state_dict_checks_type() -> None:
     with pytest.raises(ValueError, match="must not contain 'optimizer'"):
         sched.load_state_dict({"optimizer": None})
     assert sched.last_epoch == 0
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_resume_continues_the_schedule(name: str) -> None:
+    """A scheduler rebuilt with last_epoch=k continues like one that never stopped."""
+    make, _, closed = CASES[name]
+    cls = type(make(_optimizer()))
+    straight = _run(make, 12)
+    opt = _optimizer()
+    sched = make(opt)
+    for _ in range(4):
+        sched.step()
+    kwargs = {k: v for k, v in vars(sched).items()
+              if k in ("step_size", "gamma", "T_max", "eta_min")}
+    opt.param_groups[0]["lr"] = 123.0  # whatever the checkpoint held: the schedule rules
+    resumed = cls(opt, last_epoch=4, **kwargs)
+    assert resumed.last_epoch == 5
+    history = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(7):
+        resumed.step()
+        history.append([g["lr"] for g in opt.param_groups])
+    assert history == straight[5:]
+    assert history[-1] == pytest.approx([closed(b, 12) for b in LRS], rel=1e-15)

@@ -70,9 +70,12 @@ class LRScheduler:
         ``-1`` starts a new schedule. A value ``>= 0`` resumes one: every group must then
         hold ``"initial_lr"`` already (as torch requires).
 
-    Construction does torch's initial step: ``last_epoch`` becomes ``last_epoch + 1``
-    (0 for a new schedule) and the groups' ``lr`` are left as they are (for a new schedule
-    they are the base rates, which every closed form below gives at epoch 0).
+    Construction does torch's initial step: ``last_epoch`` becomes ``last_epoch + 1``.
+    For a new schedule the groups' ``lr`` are left as they are, as in torch (they are the
+    base rates, which every closed form gives at epoch 0). When resuming, ``lr`` is set to
+    the closed form at the new ``last_epoch``, so a resumed schedule continues exactly as
+    an uninterrupted one. (torch 2.x leaves ``lr`` unchanged there too and its recursive
+    updates then run one epoch behind its own closed form.)
 
     Attributes
     ----------
@@ -103,6 +106,9 @@ class LRScheduler:
         self.base_lrs: List[float] = base_lrs
         self.last_epoch = last_epoch + 1
         self._step_count = 1
+        if last_epoch >= 0:
+            for group, lr in zip(groups, self.get_lr()):
+                group["lr"] = lr
         self._last_lr: List[float] = [group["lr"] for group in groups]
 
     def get_lr(self) -> List[float]:
