@@ -18,6 +18,8 @@ Two layers, as in PyTorch:
 [-0.1, 0.1, 0.0]
 """
 
+from importlib.util import find_spec as _find_spec
+
 from fastloss.optim import functional
 from fastloss.optim.functional import (
     adagrad_update,
@@ -35,16 +37,10 @@ __all__ = [
 ]
 
 # optim/cg.py (minimize_cg) and optim/lr_scheduler.py are written by another part of issue 3;
-# they join the package as soon as their files exist (an error inside them still surfaces).
-try:
-    from fastloss.optim.cg import minimize_cg  # noqa: F401
+# they join the package as soon as their files exist.
+if _find_spec("fastloss.optim.cg") is not None:
+    from fastloss.optim.cg import minimize_cg  # type: ignore[import-untyped,unused-ignore]
     __all__.append("minimize_cg")
-except ModuleNotFoundError as exc:
-    if exc.name != "fastloss.optim.cg":
-        raise
-try:
-    import fastloss.optim.lr_scheduler as lr_scheduler  # noqa: F401
+if _find_spec("fastloss.optim.lr_scheduler") is not None:
+    from fastloss.optim import lr_scheduler  # type: ignore[attr-defined,unused-ignore]
     __all__.append("lr_scheduler")
-except ModuleNotFoundError as exc:
-    if exc.name != "fastloss.optim.lr_scheduler":
-        raise

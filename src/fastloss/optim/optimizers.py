@@ -55,7 +55,7 @@ class Optimizer:
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays or of dicts (param groups), "
                             "got one ndarray; pass [param]")
-        items = list(params)
+        items: List[Any] = list(params)
         if not items:
             raise ValueError("optimizer got an empty parameter list")
         if all(isinstance(p, dict) for p in items):
