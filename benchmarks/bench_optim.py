@@ -82,12 +82,14 @@ def _step(impl: str, name: str, p: np.ndarray, g: np.ndarray) -> Callable[[], An
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def bench_step(benchmark, name, size, dtype, impl):
     rng = np.random.default_rng(0)
-    p0 = rng.normal(size=size).astype(dtype)
-    g = rng.normal(size=size).astype(dtype)
-    # the first step agrees with the reference's (every implementation computes the same)
-    p, expected = p0.copy(), p0.copy()
-    _step(impl, name, p, g)()
-    _functional_step(reference, name, expected, g)()
+    p0 = rng.standard_normal(size, dtype=dtype)
+    g = rng.standard_normal(size, dtype=dtype)
+    # every implementation computes the same first step (checked on a prefix: cheap at 10^7;
+    # tests/test_optim.py holds the real checks)
+    head = min(size, 4096)
+    p, expected = p0[:head].copy(), p0[:head].copy()
+    _step(impl, name, p, g[:head].copy())()
+    _functional_step(reference, name, expected, g[:head])()
     rtol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(p, expected, rtol=rtol, atol=rtol * float(np.abs(p0).max()))
     benchmark.group = f"{name} n={size:.0e} {dtype}"
@@ -97,7 +99,7 @@ def bench_step(benchmark, name, size, dtype, impl):
 @pytest.mark.slow
 def bench_copy_bandwidth(benchmark):
     """np.copyto at 10^7 float64: what streaming 2 arrays costs on this machine."""
-    src = np.random.default_rng(0).normal(size=10**7)
+    src = np.random.default_rng(0).standard_normal(10**7)
     dst = np.empty_like(src)
     benchmark.group = "memory bandwidth n=1e+07 float64"
     benchmark(np.copyto, dst, src)

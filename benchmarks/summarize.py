@@ -20,7 +20,8 @@ def table(path):
         impl = b["params"].get("impl")
         if impl is not None:
             groups[b["group"]][impl] = b["stats"]["median"]
-    impls = ["fastloss", "numpy", "torch", "sklearn"]
+    impls = ["fastloss", "fastloss_class", "numpy", "torch", "torch_foreach", "torch_fused",
+             "sklearn"]
     present = [i for i in impls if any(i in g for g in groups.values())]
     peers = [i for i in present if i != "fastloss"]
     lines = ["| kernel, size, dtype | " + " | ".join(f"{i} (us)" for i in present)

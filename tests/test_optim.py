@@ -182,6 +182,12 @@ def test_non_contiguous_and_aliased_grads(name: str, dtype: Any, rng: Any) -> No
         opt1.step([base[:, 0]])  # strided view
         opt2.step([base[:, 0].copy()])
     np.testing.assert_array_equal(p1, p2)
+    # read-only grads are fine (only read)
+    ro = base[:, 1].copy()
+    ro.flags.writeable = False
+    opt1.step([ro])
+    opt2.step([ro.copy()])
+    np.testing.assert_array_equal(p1, p2)
     # grad is param itself: read before written, like an explicit copy
     q1 = rng.normal(size=40).astype(dtype)
     q2 = q1.copy()
@@ -545,3 +551,9 @@ def test_load_state_dict_rejects_mismatch_and_changes_nothing(rng: Any) -> None:
         opt.load_state_dict(bad)
     with pytest.raises(ValueError, match="keys 'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+
+
+def test_docstring_example() -> None:
+    import doctest
+
+    assert doctest.testmod(optim, raise_on_error=True).attempted > 0
