@@ -8,6 +8,8 @@ from typing import Any, Callable, Dict, List
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fastloss
 from fastloss import optim
@@ -557,3 +559,37 @@ def test_docstring_example() -> None:
     import doctest
 
     assert doctest.testmod(optim, raise_on_error=True).attempted > 0
+
+
+_unit = st.floats(0.0, 1.0, exclude_max=True)
+_rate = st.floats(0.0, 0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]),
+       dtype=st.sampled_from(DTYPES), size=st.integers(0, 300), lr=_rate,
+       decay=st.sampled_from([0.0, 1e-3, 0.3]), momentum=_unit, slow=st.floats(0.501, 0.9999),
+       flags=st.tuples(st.booleans(), st.booleans(), st.booleans()), seed=st.integers(0, 99))
+def test_random_hyper_parameters_round_like_the_reference(
+        name: str, dtype: Any, size: int, lr: float, decay: float, momentum: float,
+        slow: float, flags: Any, seed: int) -> None:
+    """Random options and sizes: C and reference agree bit for bit (same operation order, no
+    FMA contraction), except that at::lerp's second branch (weight >= 0.5) is kept out."""
+    flag_a, flag_b, maximize = flags
+    options: Dict[str, Any] = dict(lr=lr, weight_decay=decay, maximize=maximize)
+    if name == "SGD":
+        options.update(momentum=momentum, nesterov=flag_a and momentum > 0,
+                       dampening=0.0 if flag_a else decay)
+    elif name == "Adagrad":
+        options.update(lr_decay=decay, initial_accumulator_value=momentum)
+    elif name == "RMSprop":
+        options.update(alpha=slow, momentum=momentum, centered=flag_a)
+    else:
+        options.update(betas=(slow, max(slow, momentum)), amsgrad=flag_b)
+    rng = np.random.default_rng(seed)
+    params, grads = _problem(rng, dtype, steps=8, shapes=((size,),))
+    c_params, ref_params = [params[0].copy()], [params[0].copy()]
+    with np.errstate(all="ignore"):
+        _trajectory(name, options, c_params, grads, "c")
+        _trajectory(name, options, ref_params, grads, "numpy")
+    np.testing.assert_array_equal(c_params[0], ref_params[0])
