@@ -166,9 +166,9 @@ def _use_c() -> bool:
 
 # ---- prepared updates (checked, not yet run); Optimizer.step checks all, then runs all ---
 
-def prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr: Any,
-                momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any, maximize: Any,
-                n_threads: Optional[int]) -> Update:
+def _prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr: Any,
+                 momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any,
+                 maximize: Any, n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
     lr = _check_hyper(lr, "lr")
     momentum = _check_hyper(momentum, "momentum")
@@ -196,9 +196,9 @@ def prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr
                                    maximize=maximize)
 
 
-def prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any, lr_decay: Any,
-                    weight_decay: Any, eps: Any, maximize: Any,
-                    n_threads: Optional[int]) -> Update:
+def _prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any,
+                     lr_decay: Any, weight_decay: Any, eps: Any, maximize: Any,
+                     n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
     _check_state(state_sum, "state_sum", p)
     _check_disjoint((p, state_sum), ("param", "state_sum"))
@@ -217,10 +217,10 @@ def prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any, l
                                        weight_decay=weight_decay, eps=eps, maximize=maximize)
 
 
-def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
-                    momentum_buffer: Any, lr: Any, alpha: Any, eps: Any, weight_decay: Any,
-                    momentum: Any, centered: Any, maximize: Any,
-                    n_threads: Optional[int]) -> Update:
+def _prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+                     momentum_buffer: Any, lr: Any, alpha: Any, eps: Any, weight_decay: Any,
+                     momentum: Any, centered: Any, maximize: Any,
+                     n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
     _check_state(square_avg, "square_avg", p)
     lr = _check_hyper(lr, "lr")
@@ -256,7 +256,7 @@ def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
 _ADAM_NAMES = ("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
 
-def prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any, lr: Any,
+def _prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any, lr: Any,
                  betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, max_exp_avg_sq: Any,
                  maximize: Any, decoupled: bool, n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
@@ -316,7 +316,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, *,
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
-    prepare_sgd(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
+    _prepare_sgd(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
                 weight_decay, nesterov, maximize, n_threads)()
 
 
@@ -344,7 +344,7 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, s
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
-    prepare_adagrad(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
+    _prepare_adagrad(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
                     n_threads)()
 
 
@@ -384,7 +384,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
-    prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+    _prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
                     weight_decay, momentum, centered, maximize, n_threads)()
 
 
@@ -407,7 +407,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                 weight_decay: float = 0.0, amsgrad: bool = False,
                 max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
                 n_threads: Optional[int] = None) -> None:
-    prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
+    _prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
                  amsgrad, max_exp_avg_sq, maximize, False, n_threads)()
 
 
@@ -417,7 +417,7 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                  weight_decay: float = 1e-2, amsgrad: bool = False,
                  max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
                  n_threads: Optional[int] = None) -> None:
-    prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
+    _prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
                  amsgrad, max_exp_avg_sq, maximize, True, n_threads)()
 
 

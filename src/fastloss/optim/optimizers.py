@@ -303,8 +303,9 @@ class SGD(Optimizer):
             if first:
                 buf = np.empty(param.shape, param.dtype)
             new["momentum_buffer"] = buf
-        run = F.prepare_sgd(param, grad, buf, first, h["lr"], h["momentum"], h["dampening"],
-                            h["weight_decay"], h["nesterov"], h["maximize"], None)
+        run = F._prepare_sgd(param, grad, buf, first, h["lr"], h["momentum"],
+                             h["dampening"], h["weight_decay"], h["nesterov"], h["maximize"],
+                             None)
         return run, new
 
 
@@ -344,8 +345,9 @@ class Adagrad(Optimizer):
         if "sum" not in new:
             new["sum"] = np.full(param.shape, h["initial_accumulator_value"], param.dtype)
         new["step"] = new.get("step", 0) + 1
-        run = F.prepare_adagrad(param, grad, new["sum"], new["step"], h["lr"], h["lr_decay"],
-                                h["weight_decay"], h["eps"], h["maximize"], None)
+        run = F._prepare_adagrad(param, grad, new["sum"], new["step"], h["lr"],
+                                 h["lr_decay"], h["weight_decay"], h["eps"], h["maximize"],
+                                 None)
         return run, new
 
 
@@ -385,10 +387,10 @@ class RMSprop(Optimizer):
             new["momentum_buffer"] = _zeros(param)
         if h["centered"] and "grad_avg" not in new:
             new["grad_avg"] = _zeros(param)
-        run = F.prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
-                                new.get("momentum_buffer"), h["lr"], h["alpha"], h["eps"],
-                                h["weight_decay"], h["momentum"], h["centered"],
-                                h["maximize"], None)
+        run = F._prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
+                                 new.get("momentum_buffer"), h["lr"], h["alpha"], h["eps"],
+                                 h["weight_decay"], h["momentum"], h["centered"],
+                                 h["maximize"], None)
         return run, new
 
 
@@ -427,9 +429,9 @@ class Adam(Optimizer):
         for name in ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if h["amsgrad"] else ()):
             if name not in new:
                 new[name] = _zeros(param)
-        run = F.prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
-                             h["lr"], h["betas"], h["eps"], h["weight_decay"], h["amsgrad"],
-                             new.get("max_exp_avg_sq"), h["maximize"], h["decoupled"], None)
+        run = F._prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
+                              h["lr"], h["betas"], h["eps"], h["weight_decay"], h["amsgrad"],
+                              new.get("max_exp_avg_sq"), h["maximize"], h["decoupled"], None)
         return run, new
 
 
