@@ -17,7 +17,7 @@ def table(path):
         data = json.load(f)
     groups = defaultdict(dict)
     for b in data["benchmarks"]:
-        impl = b["params"].get("impl")
+        impl = (b.get("params") or {}).get("impl")  # unparametrized baselines: none
         if impl is not None:
             groups[b["group"]][impl] = b["stats"]["median"]
     impls = ["fastloss", "fastloss_class", "numpy", "torch", "torch_foreach", "torch_fused",

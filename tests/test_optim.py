@@ -198,6 +198,28 @@ def test_non_contiguous_and_aliased_grads(name: str, dtype: Any, rng: Any) -> No
     np.testing.assert_array_equal(q1, q2)
 
 
+def test_partial_overlaps_are_caught_or_copied(rng: Any) -> None:
+    base = rng.normal(size=12)
+    p, m, v = base[:6], base[3:9], np.zeros(6)
+    _assert_rejected(ValueError, "exp_avg shares memory with param",
+                     lambda: F.adam_update(p, np.ones(6), m, v, 1), [base, v])
+    # a grad overlapping what is written is read from a copy
+    q = rng.normal(size=12)
+    q2 = q.copy()
+    F.sgd_update(q[:6], q[3:9], lr=0.5)
+    F.sgd_update(q2[:6], q2[3:9].copy(), lr=0.5)
+    np.testing.assert_array_equal(q, q2)
+
+
+def test_adam_decoupled_is_adamw(rng: Any) -> None:
+    params, grads = _problem(rng, np.float64, steps=20)
+    a, b = [p.copy() for p in params], [p.copy() for p in params]
+    _trajectory("Adam", dict(weight_decay=0.1, decoupled_weight_decay=True), a, grads, "c")
+    _trajectory("AdamW", dict(weight_decay=0.1), b, grads, "c")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_threads_give_identical_results(rng: Any) -> None:
     n = 100_003
     p1 = rng.normal(size=n)
