@@ -96,6 +96,34 @@ def bench_step(benchmark, name, size, dtype, impl):
     benchmark(_step(impl, name, p0, g))
 
 
+@pytest.mark.parametrize("impl", ["fastloss_class", "numpy", "torch", "torch_foreach",
+                                  "torch_fused"])
+def bench_adam_many_params(benchmark, impl):
+    """Adam over 100 arrays of 1000 float32 (a small network): per-array overhead."""
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal(1000, dtype=np.float32) for _ in range(100)]
+    grads = [rng.standard_normal(1000, dtype=np.float32) for _ in range(100)]
+    benchmark.group = "adam 100 arrays x 1e+03 float32"
+    if impl == "fastloss_class":
+        opt = optim.Adam(params)
+        run = lambda: opt.step(grads)  # noqa: E731
+    elif impl == "numpy":
+        steps = [_functional_step(reference, "adam", p, g) for p, g in zip(params, grads)]
+
+        def run():
+            for s in steps:
+                s()
+    else:
+        skip_unless(TORCH, "torch")
+        mode = {"torch": dict(foreach=False), "torch_foreach": dict(foreach=True),
+                "torch_fused": dict(fused=True)}[impl]
+        tparams = [TORCH.from_numpy(p) for p in params]
+        for tp, g in zip(tparams, grads):
+            tp.grad = TORCH.from_numpy(g)
+        run = TORCH.optim.Adam(tparams, **mode).step
+    benchmark(run)
+
+
 @pytest.mark.slow
 def bench_copy_bandwidth(benchmark):
     """np.copyto at 10^7 float64: what streaming 2 arrays costs on this machine."""
