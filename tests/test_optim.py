@@ -116,17 +116,17 @@ def test_functional_matches_reference_bitwise_where_lerp_is_textbook(name: str, 
     ref = getattr(fastloss.reference, name + "_update")
     for step in range(1, 51):
         g = rng.normal(size=1001).astype(dtype)
-        for q, st, f in ((p, states, fn), (ref_p, ref_states, ref)):
+        for q, arr, f in ((p, states, fn), (ref_p, ref_states, ref)):
             if name == "sgd":
-                f(q, g, momentum_buffer=st[0], first_step=step == 1, lr=0.1, momentum=0.9,
+                f(q, g, momentum_buffer=arr[0], first_step=step == 1, lr=0.1, momentum=0.9,
                   weight_decay=0.01)
             elif name == "adagrad":
-                f(q, g, st[0], step, lr=0.1, lr_decay=0.01, weight_decay=0.01)
+                f(q, g, arr[0], step, lr=0.1, lr_decay=0.01, weight_decay=0.01)
             elif name == "rmsprop":
-                f(q, g, st[0], grad_avg=st[1], momentum_buffer=st[2], momentum=0.5,
+                f(q, g, arr[0], grad_avg=arr[1], momentum_buffer=arr[2], momentum=0.5,
                   centered=True, weight_decay=0.01)
             else:  # exp_avg anything, exp_avg_sq >= 0
-                f(q, g, st[2], st[0], step, amsgrad=True, max_exp_avg_sq=st[1],
+                f(q, g, arr[2], arr[0], step, amsgrad=True, max_exp_avg_sq=arr[1],
                   weight_decay=0.01, maximize=True)
     assert np.isfinite(p).all()
     np.testing.assert_array_equal(p, ref_p)

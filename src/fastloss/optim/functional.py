@@ -32,7 +32,6 @@ noted, the L2 term; ``p`` is ``param``; all operations are elementwise.
 
 from __future__ import annotations
 
-import math
 import operator
 from typing import Any, Callable, NamedTuple, Optional, Tuple
 
@@ -430,25 +429,40 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
     _prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, h, n_threads)()
 
 
-_ADAM_FORMULA = """
-        g = -grad if maximize else grad
-        {decay}
-        exp_avg = lerp(exp_avg, g, 1 - beta1)     (exp_avg + (1 - beta1)(g - exp_avg))
-        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-        v = max(max_exp_avg_sq, exp_avg_sq) if amsgrad else exp_avg_sq
-                                                  (NaN propagates; stored back when amsgrad)
-        step_size = lr / (1 - beta1**step)
-        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
-        p = p - step_size * exp_avg / denom
-"""
-
-
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                 exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                 weight_decay: float = 0.0, amsgrad: bool = False,
                 max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
                 n_threads: Optional[int] = None) -> None:
+    r"""One Adam step (``torch.optim.Adam``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0: L2 penalty)
+        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        if amsgrad:
+            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
+        v = max_exp_avg_sq if amsgrad else exp_avg_sq
+        step_size = lr / (1 - beta1**step)
+        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
+        p = p - step_size * exp_avg / denom
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
+        step: the 1-based step count after increment (the bias corrections use it).
+        lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
+        weight_decay: L2 penalty added to the gradient (default 0); see ``adamw_update``
+            for decoupled decay.
+        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
+        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
+        maximize: ascend instead of descend.
+        n_threads: see the module docstring.
+    """
     h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, False)
     _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
                   n_threads)()
@@ -460,35 +474,33 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                  weight_decay: float = 1e-2, amsgrad: bool = False,
                  max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
                  n_threads: Optional[int] = None) -> None:
-    h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, True)
-    _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
-                  n_threads)()
+    r"""One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.
 
+    ::
 
-_ADAM_ARGS = """
+        p = p * (1 - lr * weight_decay)              (first; no L2 term in g)
+        g = -grad if maximize else grad
+        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        if amsgrad:
+            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
+        v = max_exp_avg_sq if amsgrad else exp_avg_sq
+        step_size = lr / (1 - beta1**step)
+        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
+        p = p - step_size * exp_avg / denom
+
     Args:
         param: the parameters ``p``, any shape; updated in place.
         grad: the gradient, ``param``'s shape and dtype.
         exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
-        step: the 1-based step count after increment (bias corrections use it).
+        step: the 1-based step count after increment (the bias corrections use it).
         lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
-        weight_decay: {wd}
-        amsgrad: use the running maximum of ``exp_avg_sq`` (``max_exp_avg_sq``, required
-            then, updated in place).
-        max_exp_avg_sq: see ``amsgrad``.
+        weight_decay: decoupled decay rate (default 1e-2, as in PyTorch).
+        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
+        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
-"""
-
-adam_update.__doc__ = (
-    "One Adam step (``torch.optim.Adam``), in place.\n\n    ::\n"
-    + _ADAM_FORMULA.format(decay="g = g + weight_decay * p                  "
-                                 "(if weight_decay != 0: L2 penalty)")
-    + _ADAM_ARGS.format(wd="L2 penalty added to the gradient (default 0).")
-)
-adamw_update.__doc__ = (
-    "One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.\n\n    ::\n"
-    + "\n        p = p * (1 - lr * weight_decay)            (before anything else)"
-    + _ADAM_FORMULA.format(decay="(no L2 term in g)")
-    + _ADAM_ARGS.format(wd="decoupled decay rate (default 1e-2, as in PyTorch).")
-)
+    """
+    h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, True)
+    _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
+                  n_threads)()
