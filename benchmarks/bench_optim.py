@@ -7,20 +7,22 @@ speedup table. torch runs on one thread (``_peers``) on the same memory
 Every update is memory-bound; ``bench_copy_bandwidth`` (``np.copyto`` at 10^7) is the
 yardstick: Adam moves 7 arrays per element (reads p, g, m, v; writes p, m, v), a copy 2.
 
-    OPENBLAS_NUM_THREADS=1 python -m pytest benchmarks/bench_optim.py \
-        --benchmark-max-time=0.1 --benchmark-columns=median,ops -m "not slow"
+    OPENBLAS_NUM_THREADS=1 FASTLOSS_BENCH_LARGE=1 python -m pytest benchmarks/bench_optim.py \
+        --benchmark-max-time=0.1 --benchmark-json=optim.json
+    python benchmarks/summarize.py optim.json
 """
 
 from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 import pytest
-from _peers import DTYPES, TORCH, skip_unless
+from _peers import DTYPES, SIZES as _SIZES, TORCH, skip_unless
 
 from fastloss import optim, reference
 from fastloss.optim import functional
 
-SIZES = [10**3, 10**5, 10**6, pytest.param(10**7, marks=pytest.mark.slow)]
+# 10^3, 10^5, 10^6; 10^7 (marked slow) with FASTLOSS_BENCH_LARGE=1, as in bench_losses
+SIZES = [pytest.param(n, marks=pytest.mark.slow) if n >= 10**7 else n for n in _SIZES]
 
 # name -> (torch / fastloss class, hyper-parameters); SGD with momentum, the common case
 OPTIMIZERS: Dict[str, Tuple[str, Dict[str, Any]]] = {
