@@ -541,7 +541,7 @@ def test_step_rejects_bad_grads_and_changes_nothing(name: str, rng: Any) -> None
         opt.step(np.zeros(3))
     unchanged()
     opt.param_groups[0]["lr"] = -1.0  # e.g. a broken scheduler
-    with pytest.raises(ValueError, match="lr must be"):
+    with pytest.raises(ValueError, match=r"param_groups\[0\]: lr must be"):
         opt.step(good)
     opt.param_groups[0]["lr"] = options["lr"]
     unchanged()

@@ -127,8 +127,11 @@ class Optimizer:
                              "(one per parameter, None to skip one)")
         plans: List[Tuple[int, Update, State]] = []
         index = 0
-        for group in self.param_groups:
-            hyper = self._hyper(group)
+        for number, group in enumerate(self.param_groups):
+            try:
+                hyper = self._hyper(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"param_groups[{number}]: {exc}") from None
             for p in group["params"]:
                 g = grads[index]
                 if g is not None:
