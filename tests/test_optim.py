@@ -366,6 +366,30 @@ def test_matches_torch_optim(case: Any, dtype: Any, rng: Any) -> None:
                 assert_close(value, expected.numpy(), dtype, factor=factor)
 
 
+def test_matches_torch_with_groups_and_a_changing_lr(rng: Any) -> None:
+    """Two groups with their own options, lr rewritten every 10 steps like a scheduler."""
+    torch = pytest.importorskip("torch")
+    params, grads = _problem(rng, np.float64, steps=60)
+    ours = [p.copy() for p in params]
+    opt = optim.Adam([{"params": [ours[0]]}, {"params": [ours[1]], "amsgrad": True,
+                                                "weight_decay": 0.1}], lr=0.01)
+    tparams = [torch.from_numpy(p.copy()) for p in params]
+    topt = torch.optim.Adam([{"params": [tparams[0]]}, {"params": [tparams[1]], "amsgrad": True,
+                                                         "weight_decay": 0.1}], lr=0.01,
+                            foreach=False)
+    for step, g in enumerate(grads):
+        if step % 10 == 0:
+            for o in (opt, topt):
+                for k, group in enumerate(o.param_groups):
+                    group["lr"] = 0.01 * 0.5 ** (step // 10) * (k + 1)
+        opt.step(g)
+        for tp, gi in zip(tparams, g):
+            tp.grad = torch.from_numpy(gi.copy())
+        topt.step()
+    for p, tp in zip(ours, tparams):
+        assert_close(p, tp.numpy(), np.float64, factor=10)
+
+
 @pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "Adagrad"])
 def test_close_to_torch_fused(name: str, rng: Any) -> None:
     torch = pytest.importorskip("torch")
