@@ -17,10 +17,11 @@ def table(path):
         data = json.load(f)
     groups = defaultdict(dict)
     for b in data["benchmarks"]:
-        impl = b["params"].get("impl")
+        impl = (b.get("params") or {}).get("impl")  # unparametrized baselines: none
         if impl is not None:
             groups[b["group"]][impl] = b["stats"]["median"]
-    impls = ["fastloss", "numpy", "torch", "sklearn"]
+    impls = ["fastloss", "fastloss_class", "numpy", "torch", "torch_foreach", "torch_fused",
+             "sklearn"]
     present = [i for i in impls if any(i in g for g in groups.values())]
     peers = [i for i in present if i != "fastloss"]
     lines = ["| kernel, size, dtype | " + " | ".join(f"{i} (us)" for i in present)

@@ -10,9 +10,9 @@
  *
  * Per-call scalars (bias corrections, step sizes, 1 - beta) are computed once in
  * double at the top of each kernel, then rounded to the array's dtype, as
- * PyTorch does with Python-float hyper-parameters. Results depend neither on
- * n_threads nor on the ISA clone the loader picks (the file is compiled without
- * floating-point contraction).
+ * PyTorch does with Python-float hyper-parameters. Results do not depend on
+ * n_threads, nor (where CMake can pass -ffp-contract=off, i.e. gcc and clang) on the
+ * ISA clone the loader picks.
  */
 #ifndef FASTLOSS_OPTIM_H
 #define FASTLOSS_OPTIM_H

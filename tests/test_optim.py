@@ -8,6 +8,8 @@ from typing import Any, Callable, Dict, List
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fastloss
 from fastloss import optim
@@ -114,17 +116,17 @@ def test_functional_matches_reference_bitwise_where_lerp_is_textbook(name: str, 
     ref = getattr(fastloss.reference, name + "_update")
     for step in range(1, 51):
         g = rng.normal(size=1001).astype(dtype)
-        for q, st, f in ((p, states, fn), (ref_p, ref_states, ref)):
+        for q, arr, f in ((p, states, fn), (ref_p, ref_states, ref)):
             if name == "sgd":
-                f(q, g, momentum_buffer=st[0], first_step=step == 1, lr=0.1, momentum=0.9,
+                f(q, g, momentum_buffer=arr[0], first_step=step == 1, lr=0.1, momentum=0.9,
                   weight_decay=0.01)
             elif name == "adagrad":
-                f(q, g, st[0], step, lr=0.1, lr_decay=0.01, weight_decay=0.01)
+                f(q, g, arr[0], step, lr=0.1, lr_decay=0.01, weight_decay=0.01)
             elif name == "rmsprop":
-                f(q, g, st[0], grad_avg=st[1], momentum_buffer=st[2], momentum=0.5,
+                f(q, g, arr[0], grad_avg=arr[1], momentum_buffer=arr[2], momentum=0.5,
                   centered=True, weight_decay=0.01)
             else:  # exp_avg anything, exp_avg_sq >= 0
-                f(q, g, st[2], st[0], step, amsgrad=True, max_exp_avg_sq=st[1],
+                f(q, g, arr[2], arr[0], step, amsgrad=True, max_exp_avg_sq=arr[1],
                   weight_decay=0.01, maximize=True)
     assert np.isfinite(p).all()
     np.testing.assert_array_equal(p, ref_p)
@@ -182,12 +184,40 @@ def test_non_contiguous_and_aliased_grads(name: str, dtype: Any, rng: Any) -> No
         opt1.step([base[:, 0]])  # strided view
         opt2.step([base[:, 0].copy()])
     np.testing.assert_array_equal(p1, p2)
+    # read-only grads are fine (only read)
+    ro = base[:, 1].copy()
+    ro.flags.writeable = False
+    opt1.step([ro])
+    opt2.step([ro.copy()])
+    np.testing.assert_array_equal(p1, p2)
     # grad is param itself: read before written, like an explicit copy
     q1 = rng.normal(size=40).astype(dtype)
     q2 = q1.copy()
     F.sgd_update(q1, q1, lr=0.1, weight_decay=0.1)
     F.sgd_update(q2, q2.copy(), lr=0.1, weight_decay=0.1)
     np.testing.assert_array_equal(q1, q2)
+
+
+def test_partial_overlaps_are_caught_or_copied(rng: Any) -> None:
+    base = rng.normal(size=12)
+    p, m, v = base[:6], base[3:9], np.zeros(6)
+    _assert_rejected(ValueError, "exp_avg shares memory with param",
+                     lambda: F.adam_update(p, np.ones(6), m, v, 1), [base, v])
+    # a grad overlapping what is written is read from a copy
+    q = rng.normal(size=12)
+    q2 = q.copy()
+    F.sgd_update(q[:6], q[3:9], lr=0.5)
+    F.sgd_update(q2[:6], q2[3:9].copy(), lr=0.5)
+    np.testing.assert_array_equal(q, q2)
+
+
+def test_adam_decoupled_is_adamw(rng: Any) -> None:
+    params, grads = _problem(rng, np.float64, steps=20)
+    a, b = [p.copy() for p in params], [p.copy() for p in params]
+    _trajectory("Adam", dict(weight_decay=0.1, decoupled_weight_decay=True), a, grads, "c")
+    _trajectory("AdamW", dict(weight_decay=0.1), b, grads, "c")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_threads_give_identical_results(rng: Any) -> None:
@@ -334,6 +364,30 @@ def test_matches_torch_optim(case: Any, dtype: Any, rng: Any) -> None:
                 assert value == int(expected)
             else:
                 assert_close(value, expected.numpy(), dtype, factor=factor)
+
+
+def test_matches_torch_with_groups_and_a_changing_lr(rng: Any) -> None:
+    """Two groups with their own options, lr rewritten every 10 steps like a scheduler."""
+    torch = pytest.importorskip("torch")
+    params, grads = _problem(rng, np.float64, steps=60)
+    ours = [p.copy() for p in params]
+    opt = optim.Adam([{"params": [ours[0]]}, {"params": [ours[1]], "amsgrad": True,
+                                                "weight_decay": 0.1}], lr=0.01)
+    tparams = [torch.from_numpy(p.copy()) for p in params]
+    topt = torch.optim.Adam([{"params": [tparams[0]]}, {"params": [tparams[1]], "amsgrad": True,
+                                                         "weight_decay": 0.1}], lr=0.01,
+                            foreach=False)
+    for step, g in enumerate(grads):
+        if step % 10 == 0:
+            for o in (opt, topt):
+                for k, group in enumerate(o.param_groups):
+                    group["lr"] = 0.01 * 0.5 ** (step // 10) * (k + 1)
+        opt.step(g)
+        for tp, gi in zip(tparams, g):
+            tp.grad = torch.from_numpy(gi.copy())
+        topt.step()
+    for p, tp in zip(ours, tparams):
+        assert_close(p, tp.numpy(), np.float64, factor=10)
 
 
 @pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "Adagrad"])
@@ -511,7 +565,7 @@ def test_step_rejects_bad_grads_and_changes_nothing(name: str, rng: Any) -> None
         opt.step(np.zeros(3))
     unchanged()
     opt.param_groups[0]["lr"] = -1.0  # e.g. a broken scheduler
-    with pytest.raises(ValueError, match="lr must be"):
+    with pytest.raises(ValueError, match=r"param_groups\[0\]: lr must be"):
         opt.step(good)
     opt.param_groups[0]["lr"] = options["lr"]
     unchanged()
@@ -545,3 +599,43 @@ def test_load_state_dict_rejects_mismatch_and_changes_nothing(rng: Any) -> None:
         opt.load_state_dict(bad)
     with pytest.raises(ValueError, match="keys 'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+
+
+def test_docstring_example() -> None:
+    import doctest
+
+    assert doctest.testmod(optim, raise_on_error=True).attempted > 0
+
+
+_unit = st.floats(0.0, 1.0, exclude_max=True)
+_rate = st.floats(0.0, 0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]),
+       dtype=st.sampled_from(DTYPES), size=st.integers(0, 300), lr=_rate,
+       decay=st.sampled_from([0.0, 1e-3, 0.3]), momentum=_unit, slow=st.floats(0.501, 0.9999),
+       flags=st.tuples(st.booleans(), st.booleans(), st.booleans()), seed=st.integers(0, 99))
+def test_random_hyper_parameters_round_like_the_reference(
+        name: str, dtype: Any, size: int, lr: float, decay: float, momentum: float,
+        slow: float, flags: Any, seed: int) -> None:
+    """Random options and sizes: C and reference agree bit for bit (same operation order, no
+    FMA contraction), except that at::lerp's second branch (weight >= 0.5) is kept out."""
+    flag_a, flag_b, maximize = flags
+    options: Dict[str, Any] = dict(lr=lr, weight_decay=decay, maximize=maximize)
+    if name == "SGD":
+        options.update(momentum=momentum, nesterov=flag_a and momentum > 0,
+                       dampening=0.0 if flag_a else decay)
+    elif name == "Adagrad":
+        options.update(lr_decay=decay, initial_accumulator_value=momentum)
+    elif name == "RMSprop":
+        options.update(alpha=slow, momentum=momentum, centered=flag_a)
+    else:
+        options.update(betas=(slow, max(slow, momentum)), amsgrad=flag_b)
+    rng = np.random.default_rng(seed)
+    params, grads = _problem(rng, dtype, steps=8, shapes=((size,),))
+    c_params, ref_params = [params[0].copy()], [params[0].copy()]
+    with np.errstate(all="ignore"):
+        _trajectory(name, options, c_params, grads, "c")
+        _trajectory(name, options, ref_params, grads, "numpy")
+    np.testing.assert_array_equal(c_params[0], ref_params[0])

@@ -20,6 +20,7 @@ Two layers, as in PyTorch:
 [-0.1, 0.1, 0.0]
 """
 
+
 from fastloss.optim import functional
 from fastloss.optim.functional import (
     adagrad_update,

@@ -32,9 +32,8 @@ noted, the L2 term; ``p`` is ``param``; all operations are elementwise.
 
 from __future__ import annotations
 
-import math
 import operator
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import Any, Callable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -164,80 +163,129 @@ def _use_c() -> bool:
     return _backend.get_backend() == "c"
 
 
-# ---- prepared updates (checked, not yet run); Optimizer.step checks all, then runs all ---
+# ---- checked hyper-parameters ---------------------------------------------------------------
+# Checked once per call (Optimizer.step: once per group, not once per array).
 
-def prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr: Any,
-                momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any, maximize: Any,
-                n_threads: Optional[int]) -> Update:
-    p = _check_array(param, "param")
-    lr = _check_hyper(lr, "lr")
-    momentum = _check_hyper(momentum, "momentum")
-    dampening = _check_hyper(dampening, "dampening")
-    weight_decay = _check_hyper(weight_decay, "weight_decay")
-    nesterov = _check_flag(nesterov, "nesterov")
-    maximize = _check_flag(maximize, "maximize")
-    first_step = _check_flag(first_step, "first_step")
-    if nesterov and (momentum <= 0 or dampening != 0):
+class SGDHyper(NamedTuple):
+    lr: float
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
+    maximize: bool
+
+
+class AdagradHyper(NamedTuple):
+    lr: float
+    lr_decay: float
+    weight_decay: float
+    eps: float
+    maximize: bool
+
+
+class RMSpropHyper(NamedTuple):
+    lr: float
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
+    maximize: bool
+
+
+class AdamHyper(NamedTuple):
+    lr: float
+    beta1: float
+    beta2: float
+    eps: float
+    weight_decay: float
+    amsgrad: bool
+    maximize: bool
+    decoupled: bool
+
+
+def _sgd_hyper(lr: Any, momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any,
+               maximize: Any) -> SGDHyper:
+    h = SGDHyper(_check_hyper(lr, "lr"), _check_hyper(momentum, "momentum"),
+                 _check_hyper(dampening, "dampening"), _check_hyper(weight_decay, "weight_decay"),
+                 _check_flag(nesterov, "nesterov"), _check_flag(maximize, "maximize"))
+    if h.nesterov and (h.momentum <= 0 or h.dampening != 0):
         raise ValueError("nesterov momentum requires momentum > 0 and dampening == 0")
+    return h
+
+
+def _adagrad_hyper(lr: Any, lr_decay: Any, weight_decay: Any, eps: Any,
+                   maximize: Any) -> AdagradHyper:
+    return AdagradHyper(_check_hyper(lr, "lr"), _check_hyper(lr_decay, "lr_decay"),
+                        _check_hyper(weight_decay, "weight_decay"), _check_hyper(eps, "eps"),
+                        _check_flag(maximize, "maximize"))
+
+
+def _rmsprop_hyper(lr: Any, alpha: Any, eps: Any, weight_decay: Any, momentum: Any,
+                   centered: Any, maximize: Any) -> RMSpropHyper:
+    return RMSpropHyper(_check_hyper(lr, "lr"), _check_hyper(alpha, "alpha"),
+                        _check_hyper(eps, "eps"), _check_hyper(weight_decay, "weight_decay"),
+                        _check_hyper(momentum, "momentum"), _check_flag(centered, "centered"),
+                        _check_flag(maximize, "maximize"))
+
+
+def _adam_hyper(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
+                decoupled: bool) -> AdamHyper:
+    b1, b2 = _check_betas(betas)
+    return AdamHyper(_check_hyper(lr, "lr"), b1, b2, _check_hyper(eps, "eps"),
+                     _check_hyper(weight_decay, "weight_decay"), _check_flag(amsgrad, "amsgrad"),
+                     _check_flag(maximize, "maximize"), decoupled)
+
+
+# ---- prepared updates: arrays checked, kernel not yet run --------------------------------------
+# Optimizer.step prepares every array first and runs them all only if nothing failed.
+
+def _prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: bool, h: SGDHyper,
+                 n_threads: Optional[int]) -> Update:
+    p = _check_array(param, "param")
     buf = None
-    if momentum != 0:
+    if h.momentum != 0:
         buf = _required(momentum_buffer, "momentum_buffer", "momentum != 0")
         _check_state(buf, "momentum_buffer", p)
         _check_disjoint((p, buf), ("param", "momentum_buffer"))
-    written = (p,) if buf is None else (p, buf)
-    g = _check_grad(grad, p, written)
+    g = _check_grad(grad, p, (p,) if buf is None else (p, buf))
     nt = _config.resolve_threads(n_threads, p.size)
     if _use_c():
-        return lambda: _optim.sgd(p, g, buf, lr, momentum, dampening, weight_decay, nesterov,
-                                  maximize, first_step, nt)
-    return lambda: _ref.sgd_update(p, g, momentum_buffer=buf, first_step=first_step, lr=lr,
-                                   momentum=momentum, dampening=dampening,
-                                   weight_decay=weight_decay, nesterov=nesterov,
-                                   maximize=maximize)
+        return lambda: _optim.sgd(p, g, buf, h.lr, h.momentum, h.dampening, h.weight_decay,
+                                  h.nesterov, h.maximize, first_step, nt)
+    return lambda: _ref.sgd_update(p, g, momentum_buffer=buf, first_step=first_step, lr=h.lr,
+                                   momentum=h.momentum, dampening=h.dampening,
+                                   weight_decay=h.weight_decay, nesterov=h.nesterov,
+                                   maximize=h.maximize)
 
 
-def prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any, lr_decay: Any,
-                    weight_decay: Any, eps: Any, maximize: Any,
-                    n_threads: Optional[int]) -> Update:
+def _prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: int, h: AdagradHyper,
+                     n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
     _check_state(state_sum, "state_sum", p)
     _check_disjoint((p, state_sum), ("param", "state_sum"))
-    s = _check_step(step)
-    lr = _check_hyper(lr, "lr")
-    lr_decay = _check_hyper(lr_decay, "lr_decay")
-    weight_decay = _check_hyper(weight_decay, "weight_decay")
-    eps = _check_hyper(eps, "eps")
-    maximize = _check_flag(maximize, "maximize")
     g = _check_grad(grad, p, (p, state_sum))
     nt = _config.resolve_threads(n_threads, p.size)
     if _use_c():
-        return lambda: _optim.adagrad(p, g, state_sum, s, lr, lr_decay, weight_decay, eps,
-                                      maximize, nt)
-    return lambda: _ref.adagrad_update(p, g, state_sum, s, lr=lr, lr_decay=lr_decay,
-                                       weight_decay=weight_decay, eps=eps, maximize=maximize)
+        return lambda: _optim.adagrad(p, g, state_sum, step, h.lr, h.lr_decay, h.weight_decay,
+                                      h.eps, h.maximize, nt)
+    return lambda: _ref.adagrad_update(p, g, state_sum, step, lr=h.lr, lr_decay=h.lr_decay,
+                                       weight_decay=h.weight_decay, eps=h.eps,
+                                       maximize=h.maximize)
 
 
-def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
-                    momentum_buffer: Any, lr: Any, alpha: Any, eps: Any, weight_decay: Any,
-                    momentum: Any, centered: Any, maximize: Any,
-                    n_threads: Optional[int]) -> Update:
+def _prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
+                     momentum_buffer: Any, h: RMSpropHyper, n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
     _check_state(square_avg, "square_avg", p)
-    lr = _check_hyper(lr, "lr")
-    alpha = _check_hyper(alpha, "alpha")
-    eps = _check_hyper(eps, "eps")
-    weight_decay = _check_hyper(weight_decay, "weight_decay")
-    momentum = _check_hyper(momentum, "momentum")
-    centered = _check_flag(centered, "centered")
-    maximize = _check_flag(maximize, "maximize")
     written: Tuple[np.ndarray, ...] = (p, square_avg)
     names: Tuple[str, ...] = ("param", "square_avg")
     ga = buf = None
-    if centered:
+    if h.centered:
         ga = _required(grad_avg, "grad_avg", "centered=True")
         _check_state(ga, "grad_avg", p)
         written, names = written + (ga,), names + ("grad_avg",)
-    if momentum > 0:
+    if h.momentum > 0:
         buf = _required(momentum_buffer, "momentum_buffer", "momentum > 0")
         _check_state(buf, "momentum_buffer", p)
         written, names = written + (buf,), names + ("momentum_buffer",)
@@ -245,32 +293,24 @@ def prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
     g = _check_grad(grad, p, written)
     nt = _config.resolve_threads(n_threads, p.size)
     if _use_c():
-        return lambda: _optim.rmsprop(p, g, square_avg, ga, buf, lr, alpha, eps, weight_decay,
-                                      momentum, maximize, nt)
+        return lambda: _optim.rmsprop(p, g, square_avg, ga, buf, h.lr, h.alpha, h.eps,
+                                      h.weight_decay, h.momentum, h.maximize, nt)
     return lambda: _ref.rmsprop_update(p, g, square_avg, grad_avg=ga, momentum_buffer=buf,
-                                       lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                       momentum=momentum, centered=centered,
-                                       maximize=maximize)
+                                       lr=h.lr, alpha=h.alpha, eps=h.eps,
+                                       weight_decay=h.weight_decay, momentum=h.momentum,
+                                       centered=h.centered, maximize=h.maximize)
 
 
 _ADAM_NAMES = ("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
 
-def prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any, lr: Any,
-                 betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, max_exp_avg_sq: Any,
-                 maximize: Any, decoupled: bool, n_threads: Optional[int]) -> Update:
+def _prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: int,
+                  max_exp_avg_sq: Any, h: AdamHyper, n_threads: Optional[int]) -> Update:
     p = _check_array(param, "param")
     _check_state(exp_avg, "exp_avg", p)
     _check_state(exp_avg_sq, "exp_avg_sq", p)
-    s = _check_step(step)
-    lr = _check_hyper(lr, "lr")
-    b1, b2 = _check_betas(betas)
-    eps = _check_hyper(eps, "eps")
-    weight_decay = _check_hyper(weight_decay, "weight_decay")
-    amsgrad = _check_flag(amsgrad, "amsgrad")
-    maximize = _check_flag(maximize, "maximize")
     vmax = None
-    if amsgrad:
+    if h.amsgrad:
         vmax = _required(max_exp_avg_sq, "max_exp_avg_sq", "amsgrad=True")
         _check_state(vmax, "max_exp_avg_sq", p)
     written = (p, exp_avg, exp_avg_sq) if vmax is None else (p, exp_avg, exp_avg_sq, vmax)
@@ -278,12 +318,12 @@ def prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any
     g = _check_grad(grad, p, written)
     nt = _config.resolve_threads(n_threads, p.size)
     if _use_c():
-        return lambda: _optim.adam(p, g, exp_avg, exp_avg_sq, vmax, s, lr, b1, b2, eps,
-                                   weight_decay, decoupled, maximize, nt)
-    ref = _ref.adamw_update if decoupled else _ref.adam_update
-    return lambda: ref(p, g, exp_avg, exp_avg_sq, s, lr=lr, betas=(b1, b2), eps=eps,
-                       weight_decay=weight_decay, amsgrad=amsgrad, max_exp_avg_sq=vmax,
-                       maximize=maximize)
+        return lambda: _optim.adam(p, g, exp_avg, exp_avg_sq, vmax, step, h.lr, h.beta1,
+                                   h.beta2, h.eps, h.weight_decay, h.decoupled, h.maximize, nt)
+    ref = _ref.adamw_update if h.decoupled else _ref.adam_update
+    return lambda: ref(p, g, exp_avg, exp_avg_sq, step, lr=h.lr, betas=(h.beta1, h.beta2),
+                       eps=h.eps, weight_decay=h.weight_decay, amsgrad=h.amsgrad,
+                       max_exp_avg_sq=vmax, maximize=h.maximize)
 
 
 # ---- public functions -------------------------------------------------------------------
@@ -316,8 +356,9 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, *,
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
-    prepare_sgd(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
-                weight_decay, nesterov, maximize, n_threads)()
+    h = _sgd_hyper(lr, momentum, dampening, weight_decay, nesterov, maximize)
+    _prepare_sgd(param, grad, momentum_buffer, _check_flag(first_step, "first_step"), h,
+                 n_threads)()
 
 
 def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: int, *,
@@ -344,8 +385,8 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, s
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
-    prepare_adagrad(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-                    n_threads)()
+    h = _adagrad_hyper(lr, lr_decay, weight_decay, eps, maximize)
+    _prepare_adagrad(param, grad, state_sum, _check_step(step), h, n_threads)()
 
 
 def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *,
@@ -384,21 +425,8 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
-    prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-                    weight_decay, momentum, centered, maximize, n_threads)()
-
-
-_ADAM_FORMULA = """
-        g = -grad if maximize else grad
-        {decay}
-        exp_avg = lerp(exp_avg, g, 1 - beta1)     (exp_avg + (1 - beta1)(g - exp_avg))
-        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-        v = max(max_exp_avg_sq, exp_avg_sq) if amsgrad else exp_avg_sq
-                                                  (NaN propagates; stored back when amsgrad)
-        step_size = lr / (1 - beta1**step)
-        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
-        p = p - step_size * exp_avg / denom
-"""
+    h = _rmsprop_hyper(lr, alpha, eps, weight_decay, momentum, centered, maximize)
+    _prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, h, n_threads)()
 
 
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
@@ -407,8 +435,37 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                 weight_decay: float = 0.0, amsgrad: bool = False,
                 max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
                 n_threads: Optional[int] = None) -> None:
-    prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
-                 amsgrad, max_exp_avg_sq, maximize, False, n_threads)()
+    r"""One Adam step (``torch.optim.Adam``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0: L2 penalty)
+        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        if amsgrad:
+            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
+        v = max_exp_avg_sq if amsgrad else exp_avg_sq
+        step_size = lr / (1 - beta1**step)
+        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
+        p = p - step_size * exp_avg / denom
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
+        step: the 1-based step count after increment (the bias corrections use it).
+        lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
+        weight_decay: L2 penalty added to the gradient (default 0); see ``adamw_update``
+            for decoupled decay.
+        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
+        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
+        maximize: ascend instead of descend.
+        n_threads: see the module docstring.
+    """
+    h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, False)
+    _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
+                  n_threads)()
 
 
 def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
@@ -417,34 +474,33 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                  weight_decay: float = 1e-2, amsgrad: bool = False,
                  max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
                  n_threads: Optional[int] = None) -> None:
-    prepare_adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
-                 amsgrad, max_exp_avg_sq, maximize, True, n_threads)()
+    r"""One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.
 
+    ::
 
-_ADAM_ARGS = """
+        p = p * (1 - lr * weight_decay)              (first; no L2 term in g)
+        g = -grad if maximize else grad
+        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        if amsgrad:
+            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
+        v = max_exp_avg_sq if amsgrad else exp_avg_sq
+        step_size = lr / (1 - beta1**step)
+        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
+        p = p - step_size * exp_avg / denom
+
     Args:
         param: the parameters ``p``, any shape; updated in place.
         grad: the gradient, ``param``'s shape and dtype.
         exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
-        step: the 1-based step count after increment (bias corrections use it).
+        step: the 1-based step count after increment (the bias corrections use it).
         lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
-        weight_decay: {wd}
-        amsgrad: use the running maximum of ``exp_avg_sq`` (``max_exp_avg_sq``, required
-            then, updated in place).
-        max_exp_avg_sq: see ``amsgrad``.
+        weight_decay: decoupled decay rate (default 1e-2, as in PyTorch).
+        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
+        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
-"""
-
-adam_update.__doc__ = (
-    "One Adam step (``torch.optim.Adam``), in place.\n\n    ::\n"
-    + _ADAM_FORMULA.format(decay="g = g + weight_decay * p                  "
-                                 "(if weight_decay != 0: L2 penalty)")
-    + _ADAM_ARGS.format(wd="L2 penalty added to the gradient (default 0).")
-)
-adamw_update.__doc__ = (
-    "One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.\n\n    ::\n"
-    + "\n        p = p * (1 - lr * weight_decay)            (before anything else)"
-    + _ADAM_FORMULA.format(decay="(no L2 term in g)")
-    + _ADAM_ARGS.format(wd="decoupled decay rate (default 1e-2, as in PyTorch).")
-)
+    """
+    h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, True)
+    _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
+                  n_threads)()

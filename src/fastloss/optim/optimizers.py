@@ -23,13 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fastloss.optim import functional as F
-from fastloss.optim.functional import (
-    Update,
-    _check_array,
-    _check_betas,
-    _check_flag,
-    _check_hyper,
-)
+from fastloss.optim.functional import Update, _check_array, _check_flag, _check_hyper
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
@@ -55,7 +49,7 @@ class Optimizer:
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays or of dicts (param groups), "
                             "got one ndarray; pass [param]")
-        items = list(params)
+        items: List[Any] = list(params)
         if not items:
             raise ValueError("optimizer got an empty parameter list")
         if all(isinstance(p, dict) for p in items):
@@ -133,8 +127,11 @@ class Optimizer:
                              "(one per parameter, None to skip one)")
         plans: List[Tuple[int, Update, State]] = []
         index = 0
-        for group in self.param_groups:
-            hyper = self._hyper(group)
+        for number, group in enumerate(self.param_groups):
+            try:
+                hyper = self._hyper(group)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"param_groups[{number}]: {exc}") from None
             for p in group["params"]:
                 g = grads[index]
                 if g is not None:
@@ -149,11 +146,11 @@ class Optimizer:
         for index, _, new_state in plans:
             self.state[index] = new_state
 
-    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
+    def _hyper(self, group: Dict[str, Any]) -> Any:
         raise NotImplementedError
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 hyper: Dict[str, Any]) -> Tuple[Update, State]:
+                 hyper: Any) -> Tuple[Update, State]:
         raise NotImplementedError
 
     # ---- checkpoints ------------------------------------------------------------------------
@@ -283,29 +280,20 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
-        h = dict(lr=_check_hyper(group["lr"], "lr"),
-                 momentum=_check_hyper(group["momentum"], "momentum"),
-                 dampening=_check_hyper(group["dampening"], "dampening"),
-                 weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
-                 nesterov=_check_flag(group["nesterov"], "nesterov"),
-                 maximize=_check_flag(group["maximize"], "maximize"))
-        if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
-            raise ValueError("nesterov momentum requires momentum > 0 and dampening == 0")
-        return h
+    def _hyper(self, group: Dict[str, Any]) -> F.SGDHyper:
+        return F._sgd_hyper(group["lr"], group["momentum"], group["dampening"],
+                            group["weight_decay"], group["nesterov"], group["maximize"])
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Dict[str, Any]) -> Tuple[Update, State]:
-        new = dict(state or {})
+                 h: Any) -> Tuple[Update, State]:
+        new = dict(state) if state else {}
         buf = new.get("momentum_buffer")
         first = buf is None
-        if h["momentum"] != 0:
+        if h.momentum != 0:
             if first:
                 buf = np.empty(param.shape, param.dtype)
             new["momentum_buffer"] = buf
-        run = F.prepare_sgd(param, grad, buf, first, h["lr"], h["momentum"], h["dampening"],
-                            h["weight_decay"], h["nesterov"], h["maximize"], None)
-        return run, new
+        return F._prepare_sgd(param, grad, buf, first, h, None), new
 
 
 class Adagrad(Optimizer):
@@ -325,28 +313,23 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
 
-    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
-        return dict(lr=_check_hyper(group["lr"], "lr"),
-                    lr_decay=_check_hyper(group["lr_decay"], "lr_decay"),
-                    weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
-                    initial_accumulator_value=_check_hyper(
-                        group["initial_accumulator_value"], "initial_accumulator_value"),
-                    eps=_check_hyper(group["eps"], "eps"),
-                    maximize=_check_flag(group["maximize"], "maximize"))
+    def _hyper(self, group: Dict[str, Any]) -> Tuple[F.AdagradHyper, float]:
+        init = _check_hyper(group["initial_accumulator_value"], "initial_accumulator_value")
+        return F._adagrad_hyper(group["lr"], group["lr_decay"], group["weight_decay"],
+                                group["eps"], group["maximize"]), init
 
     def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
         init = float(group["initial_accumulator_value"])
         self.state[index] = {"step": 0, "sum": np.full(param.shape, init, param.dtype)}
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Dict[str, Any]) -> Tuple[Update, State]:
-        new = dict(state or {})
+                 hyper: Any) -> Tuple[Update, State]:
+        h, init = hyper
+        new = dict(state) if state else {}
         if "sum" not in new:
-            new["sum"] = np.full(param.shape, h["initial_accumulator_value"], param.dtype)
+            new["sum"] = np.full(param.shape, init, param.dtype)
         new["step"] = new.get("step", 0) + 1
-        run = F.prepare_adagrad(param, grad, new["sum"], new["step"], h["lr"], h["lr_decay"],
-                                h["weight_decay"], h["eps"], h["maximize"], None)
-        return run, new
+        return F._prepare_adagrad(param, grad, new["sum"], new["step"], h, None), new
 
 
 class RMSprop(Optimizer):
@@ -366,30 +349,23 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered,
                                       maximize=maximize))
 
-    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
-        return dict(lr=_check_hyper(group["lr"], "lr"),
-                    alpha=_check_hyper(group["alpha"], "alpha"),
-                    eps=_check_hyper(group["eps"], "eps"),
-                    weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
-                    momentum=_check_hyper(group["momentum"], "momentum"),
-                    centered=_check_flag(group["centered"], "centered"),
-                    maximize=_check_flag(group["maximize"], "maximize"))
+    def _hyper(self, group: Dict[str, Any]) -> F.RMSpropHyper:
+        return F._rmsprop_hyper(group["lr"], group["alpha"], group["eps"],
+                                group["weight_decay"], group["momentum"], group["centered"],
+                                group["maximize"])
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Dict[str, Any]) -> Tuple[Update, State]:
-        new = dict(state or {})
+                 h: Any) -> Tuple[Update, State]:
+        new = dict(state) if state else {}
         new["step"] = new.get("step", 0) + 1
         if "square_avg" not in new:
             new["square_avg"] = _zeros(param)
-        if h["momentum"] > 0 and "momentum_buffer" not in new:
+        if h.momentum > 0 and "momentum_buffer" not in new:
             new["momentum_buffer"] = _zeros(param)
-        if h["centered"] and "grad_avg" not in new:
+        if h.centered and "grad_avg" not in new:
             new["grad_avg"] = _zeros(param)
-        run = F.prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
-                                new.get("momentum_buffer"), h["lr"], h["alpha"], h["eps"],
-                                h["weight_decay"], h["momentum"], h["centered"],
-                                h["maximize"], None)
-        return run, new
+        return F._prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
+                                  new.get("momentum_buffer"), h, None), new
 
 
 class Adam(Optimizer):
@@ -410,27 +386,20 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _hyper(self, group: Dict[str, Any]) -> Dict[str, Any]:
-        return dict(lr=_check_hyper(group["lr"], "lr"),
-                    betas=_check_betas(group["betas"]),
-                    eps=_check_hyper(group["eps"], "eps"),
-                    weight_decay=_check_hyper(group["weight_decay"], "weight_decay"),
-                    amsgrad=_check_flag(group["amsgrad"], "amsgrad"),
-                    maximize=_check_flag(group["maximize"], "maximize"),
-                    decoupled=_check_flag(group["decoupled_weight_decay"],
-                                          "decoupled_weight_decay"))
+    def _hyper(self, group: Dict[str, Any]) -> F.AdamHyper:
+        decoupled = _check_flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
+        return F._adam_hyper(group["lr"], group["betas"], group["eps"], group["weight_decay"],
+                             group["amsgrad"], group["maximize"], decoupled)
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Dict[str, Any]) -> Tuple[Update, State]:
-        new = dict(state or {})
+                 h: Any) -> Tuple[Update, State]:
+        new = dict(state) if state else {}
         new["step"] = new.get("step", 0) + 1
-        for name in ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if h["amsgrad"] else ()):
-            if name not in new:
+        for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            if name not in new and (h.amsgrad or name != "max_exp_avg_sq"):
                 new[name] = _zeros(param)
-        run = F.prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
-                             h["lr"], h["betas"], h["eps"], h["weight_decay"], h["amsgrad"],
-                             new.get("max_exp_avg_sq"), h["maximize"], h["decoupled"], None)
-        return run, new
+        return F._prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
+                               new.get("max_exp_avg_sq"), h, None), new
 
 
 class AdamW(Adam):
