@@ -2,35 +2,53 @@
 
 Registry
 --------
-:data:`FAMILIES` maps a family name (``"losses"``) to a list of :class:`Case`. A case is a
-kernel name and ``setup(n, dtype, rng) -> {implementation: callable}``: it builds inputs of
-``n`` elements of ``dtype`` (untimed) and returns zero-argument callables that each do one
-unit of work. ``"fastloss"`` (the public API) and ``"numpy"`` (the same function from
-:mod:`fastloss.reference`) are required; peers (``"torch"``: one thread, forward plus
-backward; ``"sklearn"``: the private ``sklearn._loss`` Cython losses) are added only when
-importable and when they compute the same thing. The first call of each implementation is
-checked against ``"numpy"`` (the first element of a returned tuple, or the returned value),
-so a table never compares different computations; return ``None`` to opt out.
+:data:`FAMILIES` maps a family name to a list of :class:`Case`. A case is a kernel name and
+``setup(n, dtype, rng) -> {implementation: callable}``: it builds inputs of ``n`` elements
+of ``dtype`` (untimed) and returns zero-argument callables that each do one unit of work.
+``"fastloss"`` (the public API) and ``"numpy"`` (the same computation from
+:mod:`fastloss.reference`) are required; peers are added only when importable and when they
+compute the same thing. The families:
 
-Adding a family (the optimizer steps, the per-sample SGD epoch) is one list::
+* ``"losses"``: ``*_value_and_grad`` on n elements; peers torch (one thread, forward plus
+  backward) and the private ``sklearn._loss`` Cython losses.
+* ``"optim"``: one step of ``fastloss.optim.SGD`` (momentum 0.9), ``Adagrad``, ``RMSprop``,
+  ``Adam``, ``AdamW`` (the classes, so fastloss pays its per-step checks) on n parameters,
+  vs the ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``
+  (Adam/AdamW ``fused=True``, the others default). Each implementation owns its
+  parameters and state, which every timed step updates in place.
+* ``"linear"``: one epoch of ``fastloss.sgd_epoch`` (squared error, constant lr) over
+  n / d samples of d features (so n still counts elements), vs the reference Python loop,
+  vs ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop
+  costs ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples
+  only, and every time of this family is reported **per sample** (``"unit": "per
+  sample"`` in the JSON, a ``per`` column in the tables).
 
-    def _adam_setup(n, dtype, rng):
-        # one state per implementation: the steps update it in place
-        p, g = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
-        fl, ref = AdamState(p.copy()), AdamState(p.copy())
-        impls = {"fastloss": lambda: fastloss.adam_step(fl, g, lr=1e-3),
-                 "numpy": lambda: fastloss.reference.adam_step(ref, g, lr=1e-3)}
+Agreement: before timing, each implementation is called once and compared with
+``"numpy"``: the first element of a returned tuple, or the returned value (a number; an
+array elementwise, relative to its largest entry); return ``None`` to opt out. A
+:class:`Work` wraps a callable that needs more: ``units`` (the samples one call
+processes: times are divided by it, so a speedup compares like with like) and ``check``
+(what the comparison calls instead: for the optimizers, the change one step makes to the
+parameters; for the epochs, the weights after one epoch over the same first samples from
+zero, since the timed calls run on different slices).
+
+Adding a family is one list of cases::
+
+    def _my_setup(n, dtype, rng):
+        x = rng.normal(size=n).astype(dtype)
+        impls = {"fastloss": lambda: fastloss.my_kernel(x),
+                 "numpy": lambda: reference.my_kernel(x)}
         torch = _torch()  # None when not installed or not wanted (--peers)
         if torch is not None:
-            impls["torch"] = _torch_adam(torch, p.copy(), g)
+            impls["torch"] = ...
         return impls
 
-    FAMILIES["optim"] = [Case("adam", _adam_setup), Case("sgd_momentum", _sgd_setup)]
+    FAMILIES["mine"] = [Case("my_kernel", _my_setup, what="my_kernel on n elements")]
 
-after the losses below (``"linear"`` likewise, with ``n`` = samples x features and a
-``min_size``). Get peers through :func:`_torch` and :func:`_sklearn_loss` (or a helper like
+plus a line in :data:`FAMILY_NOTES` (what one timed unit is). Get peers through
+:func:`_torch`, :func:`_sklearn_loss`, :func:`_sklearn_sgd_regressor` (or a helper like
 them), so ``--peers`` can leave them out without importing them. ``fastloss bench --only
-optim`` then runs the family, and the table, JSON, Markdown and plot pick it up.
+mine`` then runs the family, and the table, JSON, Markdown and plot pick it up.
 
 Timing
 ------
@@ -38,8 +56,8 @@ Implementations are timed in interleaved rounds: every round times each implemen
 once, in an order that rotates from round to round, so a burst of load from another process
 hits all of them alike. One sample is ``loops`` back-to-back calls (``loops`` calibrated so
 a sample lasts long enough for the clock); rounds repeat until the case's time budget is
-spent (at least :data:`MIN_ROUNDS`). Reported: the median and the minimum seconds per call,
-and ``speedup_vs_numpy = median(numpy) / median(impl)``.
+spent (at least :data:`MIN_ROUNDS`). Reported: the median and the minimum seconds per call
+(per sample for the epochs), and ``speedup_vs_numpy = median(numpy) / median(impl)``.
 """
 
 from __future__ import annotations
