@@ -421,7 +421,7 @@ def _linear_case(d: int, optimizer: str = "sgd") -> Case:
         def fast_epoch(Xs: np.ndarray, ys: np.ndarray) -> Tuple[Callable[[], Any], Weights]:
             """Epochs over (Xs, ys) from zero weights, and the weights they update."""
             coef, b = np.zeros(d, dtype), np.zeros(1, dtype)
-            state = [None]  # the Adam buffers and step count carry over between epochs
+            state: List[Any] = [None]  # the Adam buffers and step count carry over between epochs
 
             def epoch() -> None:
                 state[0] = fastloss.linear.sgd_epoch(
