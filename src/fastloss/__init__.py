@@ -25,12 +25,13 @@ from fastloss.linear import *  # noqa: F401,F403
 from fastloss.linear import __all__ as _linear_all
 from fastloss import linear, losses, reference
 from fastloss import optim  # after the kernels it builds on
+from fastloss import datasets, models  # built on the public API above
 
 __all__ = [
     "__version__",
     "get_backend", "set_backend", "use_backend",
     "THREADING_THRESHOLD", "config", "get_num_threads", "set_num_threads", "show_config",
-    "linear", "losses", "optim", "reference",
+    "datasets", "linear", "losses", "models", "optim", "reference",
     *_losses_all,
     *_linear_all,
 ]

@@ -3,19 +3,20 @@
     fastloss bench [--quick] [--sizes 1e3,1e5] [--dtype float32|float64|both] [--threads N]
                    [--only SUBSTR[,SUBSTR]] [--budget SECONDS] [--peers torch,sklearn|none]
                    [--out DIR] [--no-plot] [--quiet] [--list]
+    fastloss demo housing|iris [--data CSV] [--optimizers NAME[,NAME]] [--plot FILE]
     fastloss info
 
 ``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
 installed) -- the losses, one optimizer step, one per-sample SGD epoch (timed per sample) --
 prints a speedup table and writes ``bench.json``, ``bench.md`` and ``bench.png`` (see
-:mod:`fastloss._bench`). ``info`` prints :func:`fastloss.show_config`.
+:mod:`fastloss._bench`). ``demo`` trains the tutorial's two models with every optimizer on
+both backends (see :mod:`fastloss._demo`). ``info`` prints :func:`fastloss.show_config`.
 
 Every failure is one line on stderr and a non-zero exit status (2 for usage errors), never
 a traceback; set ``FASTLOSS_DEBUG=1`` to get the traceback of an unexpected error.
 
-Adding a command (``demo`` comes once the models exist): write ``_add_demo(subparsers)``
-that registers its arguments and sets ``func=_demo``, a ``_demo(args) -> int``, and add
-``_add_demo`` to :data:`COMMANDS`.
+Adding a command: write ``_add_NAME(subparsers)`` that registers its arguments and sets
+``func``, a ``_NAME_command(args) -> int``, and add ``_add_NAME`` to :data:`COMMANDS`.
 """
 
 from __future__ import annotations
@@ -231,10 +232,66 @@ def _info_command(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---- demo: added once fastloss.models exists (see the module docstring) --------------
+# ---- demo ----------------------------------------------------------------------------
+
+def _add_demo(subparsers: Any) -> None:
+    from fastloss import _demo
+    from fastloss.models import OPTIMIZERS
+
+    p = subparsers.add_parser(
+        "demo", help="train the tutorial's models (housing regression, iris softmax) with "
+        "every optimizer",
+        description="Train LinearRegression on California housing (squared loss) or "
+        "SoftmaxRegression on iris (cross-entropy) with each optimizer, on the compiled "
+        "kernels and on the NumPy reference backend, and print the final loss, the test "
+        "R^2 / accuracy, the epochs and both wall times.")
+    p.add_argument("name", choices=_demo.DEMOS, help="which application")
+    p.add_argument("--data", metavar="CSV", default=None,
+                   help="housing: path of california_housing.csv (default: "
+                   "$FASTLOSS_HOUSING_CSV, else scikit-learn's downloader)")
+    p.add_argument("--optimizers", type=_substrings, default=None,
+                   metavar="NAME[,NAME]", help=f"subset of {','.join(OPTIMIZERS)}")
+    p.add_argument("--plot", metavar="FILE", default=None,
+                   help="save the loss curves to FILE (needs matplotlib)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=_demo_command)
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from fastloss import _demo
+    from fastloss.models import OPTIMIZERS
+
+    optimizers = tuple(args.optimizers or OPTIMIZERS)
+    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    if unknown:
+        raise CommandError(f"--optimizers {unknown[0]}: unknown optimizer "
+                           f"(choose from {','.join(OPTIMIZERS)})")
+    if args.data is not None and args.name != "housing":
+        raise CommandError("--data is only used by 'fastloss demo housing'")
+    if args.plot is not None:
+        import matplotlib  # noqa: F401 - fail before training, as one line, if absent
+        plot_dir = Path(args.plot).resolve().parent
+        if not plot_dir.is_dir():
+            raise CommandError(f"--plot {args.plot}: directory {plot_dir} does not exist")
+
+    def progress(optimizer: str) -> None:
+        if not args.quiet:
+            print(f"demo {args.name}: training with {optimizer} ...", file=sys.stderr)
+
+    try:
+        result = _demo.run(args.name, data_path=args.data, optimizers=optimizers,
+                           progress=progress)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    print(_demo.format_table(result))
+    if args.plot is not None:
+        _demo.plot(result, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
 
 #: subcommand registrars, in help order
-COMMANDS: List[Callable[[Any], None]] = [_add_bench, _add_info]
+COMMANDS: List[Callable[[Any], None]] = [_add_bench, _add_demo, _add_info]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -104,8 +104,11 @@ class _Objective:
         self.njev = 0
 
     def _value(self, v: Any) -> float:
-        if np.ndim(v) != 0:
-            raise TypeError(f"fun must return a scalar value, got shape {np.shape(v)}")
+        if isinstance(v, (tuple, list)) or np.ndim(v) != 0:
+            hint = " (a pair? with jac callable, fun returns the value only)" \
+                if isinstance(v, (tuple, list)) else ""
+            raise TypeError(f"fun must return a scalar value, got a {type(v).__name__}"
+                            f"{hint}")
         try:
             return float(v)
         except (TypeError, ValueError):
@@ -314,15 +317,19 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     ||g_{k+1}||^2`` (Powell's test, N&W eq. 5.52), which is how conjugacy loss shows. There
     is no fixed restart every ``n`` iterations: on ill-conditioned problems that need more
     than ``n`` iterations it threw away the conjugate direction when it was most useful
-    (California housing least squares, n=13: 4x more iterations than SciPy instead of 2x
-    fewer). The step ``x_{k+1} = x_k + alpha_k p_k`` satisfies the strong Wolfe
+    (California housing least squares, n=13, c2=0.1, gtol 1e-4 to 1e-7: 64 to 597
+    iterations with a restart every n, 15 to 17 with Powell's test only; SciPy 55 to 282).
+    The step ``x_{k+1} = x_k + alpha_k p_k`` satisfies the strong Wolfe
     conditions::
 
         f(x_k + alpha p_k) <= f(x_k) + c1 alpha g_k.p_k
         |g(x_k + alpha p_k).p_k| <= c2 |g_k.p_k|
 
     found by bracketing and zoom with cubic / quadratic interpolation (Nocedal & Wright
-    algorithms 3.5 and 3.6). The first trial step is ``min(1, 1/||g_0||_2)``, later ones
+    algorithms 3.5 and 3.6). The decrease test allows ``1e-12 |f(x_k)|`` of rounding: near
+    a minimizer f changes by less than its own rounding error while the slope is still
+    accurate, and the slope then decides (this is what lets small ``gtol`` be reached).
+    The first trial step is ``min(1, 1/||g_0||_2)``, later ones
     ``alpha_{k-1} g_{k-1}.p_{k-1} / g_k.p_k`` (N&W eq. 3.60). If a line search fails on a
     conjugate direction the method retries once with steepest descent before giving up
     (status 2). Trial points where ``fun`` is NaN or inf count as "too large" and the search
@@ -371,6 +378,20 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     ValueError
         ``x0`` empty or not finite, ``gtol <= 0``, ``maxiter < 0``, not ``0 < c1 < c2 < 1``,
         bad ``norm``, a gradient of the wrong size, or ``fun``/gradient not finite at ``x0``.
+
+    Examples
+    --------
+    Least squares through a fastloss kernel (``mse_loss`` is ``mean(r**2)``):
+
+    >>> import numpy as np, fastloss
+    >>> from fastloss.optim import minimize_cg
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]); y = np.array([1.0, 3.0, 5.0])
+    >>> def fun(w):
+    ...     value, dpred = fastloss.mse_loss_value_and_grad(X @ w, y)
+    ...     return float(value), X.T @ dpred
+    >>> res = minimize_cg(fun, np.zeros(2), gtol=1e-10)
+    >>> res.success, np.round(res.x, 8).tolist()
+    (True, [1.0, 2.0])
     """
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
@@ -429,6 +450,13 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
             status = 1
             break
         slope = float(g @ p)
+        if not slope < 0.0:
+            # g.p underflowed to 0 (tiny gradients) or went non-finite: no usable slope
+            if steepest:
+                status = 2
+                break
+            p, steepest = -g, True
+            continue
         if math.isnan(prev_alpha):
             alpha1 = min(1.0, 1.0 / float(np.linalg.norm(g)))
         else:
