@@ -64,6 +64,9 @@ def test_bench_list():
     names = [line.split()[0] for line in proc.stdout.splitlines()]
     assert names == _bench.all_case_names()
     assert "losses.cross_entropy_c1000" in names
+    assert {"optim.sgd_momentum", "optim.adam", "optim.adamw", "linear.sgd_epoch_d10",
+            "linear.sgd_epoch_d100", "linear.sgd_epoch_adam_d10"} <= set(names)
+    assert "per sample" in proc.stdout  # the linear lines say what their times are per
 
 
 # ---- bench ---------------------------------------------------------------------------
@@ -148,6 +151,50 @@ def test_bench_without_matplotlib(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "bench.png skipped: matplotlib is not installed" in proc.stdout
     assert (tmp_path / "bench.json").exists() and not (tmp_path / "bench.png").exists()
+
+
+@pytest.mark.parametrize("family, args", [
+    # torch's import alone takes seconds: the optimizer setups with torch are checked in
+    # process by test_every_case_agrees_with_numpy
+    ("optim", ["--sizes", "1e3", "--dtype", "float32", "--peers", "none"]),
+    ("linear", ["--sizes", "1e4,3e4", "--dtype", "float64"]),
+])
+def test_bench_new_families_write_json(family, args, tmp_path):
+    proc = run("bench", "--only", family, "--budget", "0.01", "--quiet", "--no-plot",
+               "--out", str(tmp_path), *args)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert report["warnings"] == []
+    results = report["results"]
+    assert all(set(r) >= RESULT_KEYS | {"unit", "units_per_call"} for r in results)
+    kernels = {c.name for c in _bench.FAMILIES[family]}
+    assert {r["kernel"] for r in results} == kernels
+    assert {r["family"] for r in results} == {family}
+    md = (tmp_path / "bench.md").read_text()
+    if family == "optim":
+        assert {r["unit"] for r in results} == {"per call"}
+        assert all(r["units_per_call"] == 1 for r in results)
+        assert md.startswith("| kernel | n | dtype | fastloss | numpy |")
+        assert "optimizer step" in md
+        return
+    # linear: every time per sample; the reference loop runs on at most 2000 samples
+    assert {r["unit"] for r in results} == {"per sample"}
+    for r in results:
+        d = 100 if r["kernel"].endswith("d100") else 10
+        samples = r["n"] // d
+        expected = min(samples, _bench.LINEAR_REFERENCE_SAMPLES) if r["impl"] == "numpy" \
+            else samples
+        assert r["units_per_call"] == expected, r
+    by_impl = {(r["kernel"], r["n"], r["impl"]): r for r in results}
+    fast = by_impl[("sgd_epoch_d10", 30000, "fastloss")]
+    ref = by_impl[("sgd_epoch_d10", 30000, "numpy")]
+    assert ref["units_per_call"] == 2000 and fast["units_per_call"] == 3000
+    assert fast["speedup_vs_numpy"] == pytest.approx(ref["median_s"] / fast["median_s"])
+    assert ("sgd_epoch_d100", 10000, "fastloss") in by_impl  # 100 samples of 100
+    assert md.startswith("| kernel | n | dtype | per | fastloss | numpy |")
+    assert "| sgd_epoch_d10 | 3e4 | float64 | sample |" in md
+    assert proc.stdout.splitlines()[0].split()[:5] == ["kernel", "n", "dtype", "per",
+                                                       "fastloss"]
 
 
 # ---- errors: one line on stderr, non-zero exit, no traceback --------------------------
@@ -275,6 +322,57 @@ def test_check_agreement_names_the_odd_one_out():
     assert len(problems) == 1 and problems[0].startswith("torch gives 1.5")
 
 
+def test_check_agreement_compares_arrays():
+    x = np.linspace(-1.0, 1.0, 11)
+    same = {"fastloss": lambda: x * 1.0, "numpy": lambda: x}
+    assert _bench.check_agreement(same, np.dtype("float64")) == []
+    off = {"fastloss": lambda: x * (1 + 1e-6), "numpy": lambda: x}
+    problems = _bench.check_agreement(off, np.dtype("float64"))
+    assert len(problems) == 1 and problems[0].startswith("fastloss differs from numpy")
+    assert _bench.check_agreement(off, np.dtype("float32")) == []  # within 1e-3
+    short = {"fastloss": lambda: x[:5], "numpy": lambda: x}
+    assert "shape" in _bench.check_agreement(short, np.dtype("float64"))[0]
+    nan = np.array([np.nan, 1.0])
+    assert _bench.check_agreement({"fastloss": lambda: nan.copy(), "numpy": lambda: nan},
+                                  np.dtype("float64")) == []
+
+
+def test_check_agreement_uses_work_check_and_calls_numpy_once():
+    calls = []
+
+    def numpy_impl():
+        calls.append("numpy")
+        return 1.0
+
+    work = _bench.Work(lambda: 5.0, units=10, check=lambda: 1.0)
+    assert _bench.check_agreement({"fastloss": work, "numpy": numpy_impl},
+                                  np.dtype("float64")) == []
+    assert calls == ["numpy"]
+    assert work() == 5.0 and work.units == 10
+
+
+@pytest.mark.parametrize("case", _bench.FAMILIES["optim"], ids=lambda c: c.name)
+def test_optim_check_sees_a_missing_update(case):
+    # float32: the step (lr ~ 1e-3) is within the tolerance of the parameters themselves,
+    # so the check must compare what the step changed
+    impls = case.setup(1000, np.dtype("float32"), np.random.default_rng(0))
+    p = np.ones(1000, np.float32)
+    impls["torch"] = _bench._update_of(lambda: None, p)
+    problems = _bench.check_agreement(impls, np.dtype("float32"))
+    assert len(problems) == 1 and problems[0].startswith("torch differs from numpy")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linear_check_sees_another_learning_rate(dtype, monkeypatch):
+    case = next(c for c in _bench.FAMILIES["linear"] if c.name == "sgd_epoch_d10")
+    # fastloss (and scikit-learn) read LINEAR_LR when they run; the reference took it at
+    # import, so they now run another learning rate than the reference
+    monkeypatch.setattr(_bench, "LINEAR_LR", 2 * _bench.LINEAR_LR)
+    impls = case.setup(10000, np.dtype(dtype), np.random.default_rng(0))
+    problems = _bench.check_agreement(impls, np.dtype(dtype))
+    assert sorted(p.split()[0] for p in problems) == sorted(set(impls) - {"numpy"})
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("family, case", [(f, c) for f, cs in _bench.FAMILIES.items()
                                           for c in cs], ids=lambda x: getattr(x, "name", x))
@@ -291,6 +389,13 @@ def test_select():
     assert [c.name for _, c in _bench.select(["l1"])] == ["l1", "smooth_l1"]
     assert [c.name for _, c in _bench.select(["losses.l1"])] == ["l1"]
     assert len(_bench.select(["losses"])) == len(_bench.FAMILIES["losses"])
+    assert [c.name for _, c in _bench.select(["optim"])] == [
+        "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw"]
+    assert [c.name for _, c in _bench.select(["linear"])] == [
+        "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10"]
+    # substrings: d10 is part of d100
+    assert [c.name for _, c in _bench.select(["sgd_epoch_d10"])] == [
+        "sgd_epoch_d10", "sgd_epoch_d100"]
     assert len(_bench.select(None)) == len(_bench.all_case_names())
     with pytest.raises(ValueError, match="'zzz' matches no benchmark"):
         _bench.select(["mse", "zzz"])

@@ -2,35 +2,53 @@
 
 Registry
 --------
-:data:`FAMILIES` maps a family name (``"losses"``) to a list of :class:`Case`. A case is a
-kernel name and ``setup(n, dtype, rng) -> {implementation: callable}``: it builds inputs of
-``n`` elements of ``dtype`` (untimed) and returns zero-argument callables that each do one
-unit of work. ``"fastloss"`` (the public API) and ``"numpy"`` (the same function from
-:mod:`fastloss.reference`) are required; peers (``"torch"``: one thread, forward plus
-backward; ``"sklearn"``: the private ``sklearn._loss`` Cython losses) are added only when
-importable and when they compute the same thing. The first call of each implementation is
-checked against ``"numpy"`` (the first element of a returned tuple, or the returned value),
-so a table never compares different computations; return ``None`` to opt out.
+:data:`FAMILIES` maps a family name to a list of :class:`Case`. A case is a kernel name and
+``setup(n, dtype, rng) -> {implementation: callable}``: it builds inputs of ``n`` elements
+of ``dtype`` (untimed) and returns zero-argument callables that each do one unit of work.
+``"fastloss"`` (the public API) and ``"numpy"`` (the same computation from
+:mod:`fastloss.reference`) are required; peers are added only when importable and when they
+compute the same thing. The families:
 
-Adding a family (the optimizer steps, the per-sample SGD epoch) is one list::
+* ``"losses"``: ``*_value_and_grad`` on n elements; peers torch (one thread, forward plus
+  backward) and the private ``sklearn._loss`` Cython losses.
+* ``"optim"``: one step of ``fastloss.optim.SGD`` (momentum 0.9), ``Adagrad``, ``RMSprop``,
+  ``Adam``, ``AdamW`` (the classes, so fastloss pays its per-step checks) on n parameters,
+  vs the ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``
+  (Adam/AdamW ``fused=True``, the others default). Each implementation owns its
+  parameters and state, which every timed step updates in place.
+* ``"linear"``: one epoch of ``fastloss.sgd_epoch`` (squared error, constant lr) over
+  n / d samples of d features (so n still counts elements), vs the reference Python loop,
+  vs ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop
+  costs ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples
+  only, and every time of this family is reported **per sample** (``"unit": "per
+  sample"`` in the JSON, a ``per`` column in the tables).
 
-    def _adam_setup(n, dtype, rng):
-        # one state per implementation: the steps update it in place
-        p, g = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
-        fl, ref = AdamState(p.copy()), AdamState(p.copy())
-        impls = {"fastloss": lambda: fastloss.adam_step(fl, g, lr=1e-3),
-                 "numpy": lambda: fastloss.reference.adam_step(ref, g, lr=1e-3)}
+Agreement: before timing, each implementation is called once and compared with
+``"numpy"``: the first element of a returned tuple, or the returned value (a number; an
+array elementwise, relative to its largest entry); return ``None`` to opt out. A
+:class:`Work` wraps a callable that needs more: ``units`` (the samples one call
+processes: times are divided by it, so a speedup compares like with like) and ``check``
+(what the comparison calls instead: for the optimizers, the change one step makes to the
+parameters; for the epochs, the weights after one epoch over the same first samples from
+zero, since the timed calls run on different slices).
+
+Adding a family is one list of cases::
+
+    def _my_setup(n, dtype, rng):
+        x = rng.normal(size=n).astype(dtype)
+        impls = {"fastloss": lambda: fastloss.my_kernel(x),
+                 "numpy": lambda: reference.my_kernel(x)}
         torch = _torch()  # None when not installed or not wanted (--peers)
         if torch is not None:
-            impls["torch"] = _torch_adam(torch, p.copy(), g)
+            impls["torch"] = ...
         return impls
 
-    FAMILIES["optim"] = [Case("adam", _adam_setup), Case("sgd_momentum", _sgd_setup)]
+    FAMILIES["mine"] = [Case("my_kernel", _my_setup, what="my_kernel on n elements")]
 
-after the losses below (``"linear"`` likewise, with ``n`` = samples x features and a
-``min_size``). Get peers through :func:`_torch` and :func:`_sklearn_loss` (or a helper like
+plus a line in :data:`FAMILY_NOTES` (what one timed unit is). Get peers through
+:func:`_torch`, :func:`_sklearn_loss`, :func:`_sklearn_sgd_regressor` (or a helper like
 them), so ``--peers`` can leave them out without importing them. ``fastloss bench --only
-optim`` then runs the family, and the table, JSON, Markdown and plot pick it up.
+mine`` then runs the family, and the table, JSON, Markdown and plot pick it up.
 
 Timing
 ------
@@ -38,8 +56,8 @@ Implementations are timed in interleaved rounds: every round times each implemen
 once, in an order that rotates from round to round, so a burst of load from another process
 hits all of them alike. One sample is ``loops`` back-to-back calls (``loops`` calibrated so
 a sample lasts long enough for the clock); rounds repeat until the case's time budget is
-spent (at least :data:`MIN_ROUNDS`). Reported: the median and the minimum seconds per call,
-and ``speedup_vs_numpy = median(numpy) / median(impl)``.
+spent (at least :data:`MIN_ROUNDS`). Reported: the median and the minimum seconds per call
+(per sample for the epochs), and ``speedup_vs_numpy = median(numpy) / median(impl)``.
 """
 
 from __future__ import annotations
@@ -85,6 +103,29 @@ class Case:
     min_size: int = 1
     #: what one call computes, for the reports
     what: str = ""
+    #: what the reported times are per: "call", or "sample" when implementations do
+    #: different amounts of work per call (see :class:`Work`)
+    unit: str = "call"
+
+
+class Work:
+    """An implementation that is more than one plain call; ``Work(call)()`` calls ``call``.
+
+    ``units``: the units of work one call does (the samples of one epoch), so that times
+    are reported per unit and implementations timed on different amounts of work compare
+    like with like. ``check``: what :func:`check_agreement` calls instead of ``call``,
+    when one call is no fair comparison -- ``call`` steps a state that later calls go on
+    updating, or runs on a slice of the data that differs between implementations.
+    """
+
+    __slots__ = ("call", "units", "check")
+
+    def __init__(self, call: Callable[[], Any], units: int = 1,
+                 check: Optional[Callable[[], Any]] = None) -> None:
+        self.call, self.units, self.check = call, units, check
+
+    def __call__(self) -> Any:
+        return self.call()
 
 
 # ---- optional peers ------------------------------------------------------------------
@@ -258,9 +299,196 @@ LOSS_CASES = [
     _elementwise_case("kl_div", "kl_div", _log_probs, reduction="batchmean"),
 ]
 
+
+# ---- the optimizer family: one step on n parameters ----------------------------------
+
+def _update_of(step: Callable[[], Any], p: np.ndarray) -> Work:
+    """``step``, checked by the change its first call makes to ``p``.
+
+    Not ``p`` itself: a step of lr = 1e-3 is below float32's tolerance relative to ``p``.
+    """
+    def check() -> np.ndarray:
+        before = p.astype(np.float64)
+        step()
+        return p.astype(np.float64) - before
+
+    return Work(step, check=check)
+
+
+def _reference_step(name: str, p: np.ndarray, g: np.ndarray, **kwargs: Any
+                    ) -> Callable[[], None]:
+    """One step of the reference update ``name`` on ``p``; the state lives in the closure,
+    as an optimizer class keeps it."""
+    s1, s2 = np.zeros_like(p), np.zeros_like(p)
+    count = [0]
+    if name == "SGD":
+        return lambda: reference.sgd_update(p, g, momentum_buffer=s1, **kwargs)
+    if name == "RMSprop":
+        return lambda: reference.rmsprop_update(p, g, s1, **kwargs)
+    if name == "Adagrad":
+        def adagrad() -> None:
+            count[0] += 1
+            reference.adagrad_update(p, g, s1, count[0], **kwargs)
+
+        return adagrad
+    update = reference.adam_update if name == "Adam" else reference.adamw_update
+
+    def adam() -> None:
+        count[0] += 1
+        update(p, g, s1, s2, count[0], **kwargs)
+
+    return adam
+
+
+def _optim_case(case: str, name: str, torch_options: Dict[str, Any], **kwargs: Any) -> Case:
+    """One step of the optimizer class ``name`` (fastloss.optim and torch.optim) on n
+    parameters from a fixed gradient; every implementation owns its parameters and state."""
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        p0, g = _regression(rng, n, dtype)
+        p_fast, p_ref = p0.copy(), p0.copy()
+        opt = getattr(fastloss.optim, name)([p_fast], **kwargs)
+        grads = [g]
+        impls: Impls = {"fastloss": _update_of(lambda: opt.step(grads), p_fast),
+                        "numpy": _update_of(_reference_step(name, p_ref, g, **kwargs), p_ref)}
+        torch = _torch()
+        if torch is not None:
+            p_torch = p0.copy()
+            tp = torch.from_numpy(p_torch)  # shares p_torch's memory
+            tp.grad = torch.from_numpy(g)
+            topt = getattr(torch.optim, name)([tp], **kwargs, **torch_options)
+            impls["torch"] = _update_of(topt.step, p_torch)
+        return impls
+
+    options = "; ".join(_kw(kwargs))
+    torch_text = ", ".join(_kw(torch_options)) if torch_options else "defaults"
+    return Case(case, setup, what=f"optim.{name}(...).step, {options} "
+                f"(torch: {torch_text})")
+
+
+OPTIM_CASES = [
+    _optim_case("sgd_momentum", "SGD", {}, lr=1e-3, momentum=0.9),
+    _optim_case("adagrad", "Adagrad", {}, lr=1e-2),
+    _optim_case("rmsprop", "RMSprop", {}, lr=1e-2),
+    # torch's fastest CPU Adam: the fused kernel
+    _optim_case("adam", "Adam", {"fused": True}, lr=1e-3),
+    _optim_case("adamw", "AdamW", {"fused": True}, lr=1e-3),
+]
+
+
+# ---- the linear family: one per-sample SGD epoch, timed per sample ---------------------
+
+#: the reference loop costs ~10 us a sample: it runs on at most this many samples a call
+LINEAR_REFERENCE_SAMPLES = 2000
+#: small enough for X of N(0, 1) features (lr * |x|^2 = 0.1 at d = 100): SGD stays finite
+LINEAR_LR = 1e-3
+Weights = Tuple[np.ndarray, np.ndarray]
+
+
+def _sklearn_sgd_regressor() -> Any:
+    """``sklearn.linear_model.SGDRegressor``, or None when not installed or not wanted."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn.linear_model import SGDRegressor
+    except ImportError:
+        return None
+    return SGDRegressor
+
+
+def _linear_case(d: int, optimizer: str = "sgd") -> Case:
+    """One epoch of per-sample SGD (squared error, constant lr) over n / d samples of d
+    features, from zero weights; times are per sample.
+
+    fastloss and scikit-learn run the whole epoch; the reference loop runs the first
+    ``LINEAR_REFERENCE_SAMPLES`` samples. Each implementation's timed calls continue from
+    its own weights. The check compares the weights after one epoch over that first
+    slice, from zero weights, for every implementation.
+    """
+    hyper: Dict[str, Any] = dict(loss="squared_error", optimizer=optimizer,
+                                 learning_rate="constant", lr=LINEAR_LR, power_t=0.25,
+                                 alpha=0.0, epsilon=1.0, momentum=0.9, nesterov=False,
+                                 beta1=0.9, beta2=0.999, eps=fastloss.linear.DEFAULT_EPS[
+                                     optimizer], rho=0.99)
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        rows = n // d
+        X = rng.normal(size=(rows, d)).astype(dtype)
+        y = (X @ rng.normal(size=d) / math.sqrt(d) + 0.1 * rng.normal(size=rows)).astype(dtype)
+        m = min(rows, LINEAR_REFERENCE_SAMPLES)
+        Xm, ym = X[:m], y[:m]
+
+        def fast_epoch(Xs: np.ndarray, ys: np.ndarray) -> Tuple[Callable[[], Any], Weights]:
+            """Epochs over (Xs, ys) from zero weights, and the weights they update."""
+            coef, b = np.zeros(d, dtype), np.zeros(1, dtype)
+            state: List[Any] = [None]  # the Adam buffers and step count carry over between epochs
+
+            def epoch() -> None:
+                state[0] = fastloss.linear.sgd_epoch(
+                    Xs, ys, coef, b, state[0], loss="squared_error", optimizer=optimizer,
+                    lr=LINEAR_LR)[1]
+
+            return epoch, (coef, b)
+
+        def ref_epoch(Xs: np.ndarray, ys: np.ndarray) -> Tuple[Callable[[], Any], Weights]:
+            coef, b = np.zeros(d, dtype), np.zeros(1, dtype)
+            # (s1_coef, s1_intercept, s2_coef, s2_intercept)
+            buffers = [np.zeros_like(coef), np.zeros_like(b), np.zeros_like(coef),
+                       np.zeros_like(b)]
+            t = [0]
+
+            def epoch() -> None:
+                t[0] = reference.sgd_epoch(Xs, ys, coef, b, buffers, None, None, t[0],
+                                           **hyper)[1]
+
+            return epoch, (coef, b)
+
+        def check(make: Callable[..., Tuple[Callable[[], Any], Weights]]
+                  ) -> Callable[[], np.ndarray]:
+            """(coef, intercept) after one epoch over the first m samples from zero."""
+            def run() -> np.ndarray:
+                epoch, (coef, b) = make(Xm, ym)
+                epoch()
+                return np.concatenate([coef, b])
+
+            return run
+
+        impls: Impls = {
+            "fastloss": Work(fast_epoch(X, y)[0], units=rows, check=check(fast_epoch)),
+            "numpy": Work(ref_epoch(Xm, ym)[0], units=m, check=check(ref_epoch)),
+        }
+        SGDRegressor = _sklearn_sgd_regressor() if optimizer == "sgd" else None
+        if SGDRegressor is not None:
+            def model() -> Any:
+                # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
+                # rows in order, one epoch per partial_fit
+                return SGDRegressor(loss="squared_error", learning_rate="constant",
+                                    eta0=LINEAR_LR, penalty=None, alpha=0.0, shuffle=False,
+                                    fit_intercept=True)
+
+            sk = model()
+
+            def sk_check() -> np.ndarray:
+                fresh = model().partial_fit(Xm, ym)
+                return np.concatenate([fresh.coef_, fresh.intercept_])
+
+            impls["sklearn"] = Work(lambda: sk.partial_fit(X, y), units=rows,
+                                    check=sk_check)
+        return impls
+
+    name = f"sgd_epoch_d{d}" if optimizer == "sgd" else f"sgd_epoch_{optimizer}_d{d}"
+    return Case(name, setup, min_size=100 * d, unit="sample",
+                what=f"linear.sgd_epoch, squared_error, {optimizer}, lr={LINEAR_LR:g}, "
+                f"(n/{d}, {d}) X; per sample (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
+
+
+LINEAR_CASES = [_linear_case(10), _linear_case(100), _linear_case(10, "adam")]
+
 #: family -> cases; append new families here (see the module docstring)
 FAMILIES: Dict[str, List[Case]] = {
     "losses": LOSS_CASES,
+    "optim": OPTIM_CASES,
+    "linear": LINEAR_CASES,
 }
 
 
@@ -330,28 +558,62 @@ def time_interleaved(impls: Impls, budget: float, min_rounds: int = MIN_ROUNDS
                    "rounds": rounds, "loops": loops[name]} for name in names}
 
 
-def _leading_value(result: Any) -> Optional[float]:
+def _leading_value(result: Any) -> Any:
+    """The value a check compares: a float, a float64 copy of an array, or None."""
     if result is None:
         return None
     if isinstance(result, tuple):
         result = result[0]
+    if isinstance(result, np.ndarray):
+        return result.astype(np.float64)  # a copy: later calls may update it in place
     try:
         return float(result)
     except (TypeError, ValueError):
         return None
 
 
+def _disagreement(value: Any, expected: Any, rtol: float) -> Optional[str]:
+    """Why ``value`` is not ``expected`` to ``rtol``, or None when it is."""
+    if isinstance(value, float) and isinstance(expected, float):
+        if math.isclose(value, expected, rel_tol=rtol, abs_tol=rtol * 1e-3):
+            return None
+        return f"gives {value!r}, numpy {expected!r}"
+    value, expected = np.asarray(value), np.asarray(expected)
+    if value.shape != expected.shape:
+        return f"gives shape {value.shape}, numpy {expected.shape}"
+    # relative to the largest entry: an update of 1e-3 next to one of 1e-9 is still right
+    # when the small one is off by a relative 1e-3
+    scale = float(np.nanmax(np.abs(expected), initial=0.0))
+    if np.allclose(value, expected, rtol=rtol, atol=rtol * scale, equal_nan=True):
+        return None
+    with np.errstate(invalid="ignore"):
+        worst = float(np.nanmax(np.abs(value - expected), initial=np.nan))
+    return f"differs from numpy by up to {worst:.3g} (largest |numpy| entry {scale:.3g})"
+
+
 def check_agreement(impls: Impls, dtype: np.dtype) -> List[str]:
-    """Call each implementation once; name those whose value differs from numpy's."""
-    expected = _leading_value(impls["numpy"]())
+    """Call each implementation once (its ``check`` if it is a :class:`Work` with one);
+    name those whose value differs from numpy's.
+
+    Compared: the first element of a returned tuple, or the returned value (a number, or
+    an array compared elementwise relative to its largest entry); None opts out.
+    """
+    def first(fn: Callable[[], Any]) -> Any:
+        check = fn.check if isinstance(fn, Work) and fn.check is not None else fn
+        return _leading_value(check())
+
+    expected = first(impls["numpy"])
     rtol = 1e-3 if dtype == np.float32 else 1e-7
     bad = []
     for name, fn in impls.items():
-        value = _leading_value(fn())
-        if name == "numpy" or value is None or expected is None:
+        if name == "numpy":
             continue
-        if not math.isclose(value, expected, rel_tol=rtol, abs_tol=rtol * 1e-3):
-            bad.append(f"{name} gives {value!r}, numpy {expected!r}")
+        value = first(fn)
+        if value is None or expected is None:
+            continue
+        problem = _disagreement(value, expected, rtol)
+        if problem is not None:
+            bad.append(f"{name} {problem}")
     return bad
 
 
@@ -470,15 +732,19 @@ def run(*, sizes: Sequence[int], dtypes: Sequence[str], threads: int = 1,
             impls = {k: f for k, f in impls.items() if k not in PEERS or k in _allowed_peers}
             for problem in check_agreement(impls, np.dtype(dtype)):
                 warnings.append(f"{label}: {problem}")
-            timings = time_interleaved(impls, budget)
-            numpy_median = timings["numpy"]["median_s"]
+            units = {k: f.units if isinstance(f, Work) else 1 for k, f in impls.items()}
+            timings = time_interleaved(
+                {k: f.call if isinstance(f, Work) else f for k, f in impls.items()}, budget)
+            # per unit of work (per sample for an epoch), so a speedup compares like with like
+            numpy_median = timings["numpy"]["median_s"] / units["numpy"]
             for impl in sorted(timings, key=_impl_order):
-                t = timings[impl]
+                t, per = timings[impl], units[impl]
                 results.append({
                     "family": family, "kernel": case.name, "n": n, "dtype": dtype,
-                    "impl": impl, "median_s": t["median_s"], "min_s": t["min_s"],
+                    "impl": impl, "unit": f"per {case.unit}", "units_per_call": per,
+                    "median_s": t["median_s"] / per, "min_s": t["min_s"] / per,
                     "rounds": t["rounds"], "loops": t["loops"],
-                    "speedup_vs_numpy": numpy_median / t["median_s"],
+                    "speedup_vs_numpy": numpy_median / (t["median_s"] / per),
                 })
             del impls
     finally:
@@ -530,17 +796,26 @@ def format_seconds(s: float) -> str:
     return f"{s:.2f} s"
 
 
+def _per_column(report: Dict[str, Any]) -> bool:
+    """Whether the tables need a "per" column: some times are not per call."""
+    return any(r.get("unit", "per call") != "per call" for r in report["results"])
+
+
 def _rows(report: Dict[str, Any]) -> Tuple[List[str], List[str], List[List[str]]]:
     """(implementations present, peers compared, one row of cells per case)."""
     cases: Dict[Tuple[str, str, int, str], Dict[str, float]] = {}
+    unit: Dict[Tuple[str, str, int, str], str] = {}
     for r in report["results"]:
         key = (r["family"], r["kernel"], r["n"], r["dtype"])
         cases.setdefault(key, {})[r["impl"]] = r["median_s"]
+        unit[key] = r.get("unit", "per call").replace("per ", "")
     present = sorted({r["impl"] for r in report["results"]}, key=_impl_order)
     others = [i for i in present if i != "fastloss"]
+    per = _per_column(report)
     rows = []
-    for (family, kernel, n, dtype), times in cases.items():
-        cells = [kernel, format_size(n), dtype]
+    for key, times in cases.items():
+        family, kernel, n, dtype = key
+        cells = [kernel, format_size(n), dtype] + ([unit[key]] if per else [])
         cells += [format_seconds(times[i]) if i in times else "-" for i in present]
         cells += [f"{times[i] / times['fastloss']:.2f}x" if i in times and "fastloss" in times
                   else "-" for i in others]
@@ -550,14 +825,26 @@ def _rows(report: Dict[str, Any]) -> Tuple[List[str], List[str], List[List[str]]
 
 def _header(report: Dict[str, Any]) -> List[str]:
     present, others, _ = _rows(report)
-    return ["kernel", "n", "dtype", *present, *(f"vs {i}" for i in others)]
+    per = ["per"] if _per_column(report) else []
+    return ["kernel", "n", "dtype", *per, *present, *(f"vs {i}" for i in others)]
+
+
+#: what one timed unit is, per family, for the footnote
+FAMILY_NOTES = {
+    "losses": "losses: one call, value and gradient",
+    "optim": "optim: one optimizer step on n parameters",
+    "linear": "linear: one sample of an SGD epoch over n/d samples of d features (the NumPy "
+              f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
+}
 
 
 def _footnote(report: Dict[str, Any]) -> str:
     s, m, v = report["settings"], report["machine"], report["versions"]
     threads = "one thread" if s["threads"] == 1 else f"{s['threads']} threads"
     peers = ", ".join(f"{k} {v[k]}" for k in PEERS if k in v)
-    return (f"Median seconds per call (value and gradient), {threads}, {m['cpu']}; "
+    families = list(dict.fromkeys(r["family"] for r in report["results"]))
+    notes = "; ".join(FAMILY_NOTES.get(f, f) for f in families)
+    return (f"Median seconds per unit ({notes}), {threads}, {m['cpu']}; "
             f"Python {v['python']}, NumPy {v['numpy']}, fastloss {v['fastloss']}"
             f"{', ' + peers if peers else ''}. `vs X` = X's median / fastloss's median, "
             f"measured in interleaved rounds in one run (`fastloss bench`).")
@@ -567,7 +854,8 @@ def text_table(report: Dict[str, Any]) -> str:
     header = _header(report)
     rows = _rows(report)[2]
     widths = [max(len(c) for c in col) for col in zip(header, *rows)]
-    left = 3  # kernel, n, dtype left-aligned; times and ratios right-aligned
+    # kernel, n, dtype (and per) left-aligned; times and ratios right-aligned
+    left = 4 if _per_column(report) else 3
 
     def fmt(cells: List[str]) -> str:
         return "  ".join(c.ljust(w) if i < left else c.rjust(w)
@@ -579,8 +867,9 @@ def text_table(report: Dict[str, Any]) -> str:
 
 def markdown_table(report: Dict[str, Any]) -> str:
     header = _header(report)
+    left = 4 if _per_column(report) else 3
     lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|"]
+             "|" + "|".join(["---"] * left + ["---:"] * (len(header) - left)) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in _rows(report)[2]]
     return "\n".join(lines) + "\n\n" + _footnote(report) + "\n"
 
@@ -600,15 +889,25 @@ def plot(report: Dict[str, Any], path: str) -> None:
     dtypes = [d for d in report["settings"]["dtypes"] if any(r["dtype"] == d for r in fast)]
     fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False,
                              sharey=True)
+    families = list(dict.fromkeys(r["family"] for r in fast))
+    # one line style and marker per family, colours restarting in each: 10 colours do not
+    # tell 17 kernels apart
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
+    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for ax, dtype in zip(axes[0], dtypes):
-        kernels: Dict[str, List[Tuple[int, float]]] = {}
+        kernels: Dict[Tuple[str, str], List[Tuple[int, float]]] = {}
         for r in fast:
             if r["dtype"] == dtype:
-                kernels.setdefault(f"{r['family']}.{r['kernel']}", []).append(
+                kernels.setdefault((r["family"], r["kernel"]), []).append(
                     (r["n"], r["speedup_vs_numpy"]))
-        for name, points in kernels.items():
+        seen: Dict[str, int] = {}
+        for (family, kernel), points in kernels.items():
             points.sort()
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+            linestyle, marker = styles[families.index(family) % len(styles)]
+            color = colors[seen.setdefault(family, 0) % len(colors)]
+            seen[family] += 1
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker,
+                    linestyle=linestyle, color=color, label=f"{family}.{kernel}")
         ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -618,7 +917,9 @@ def plot(report: Dict[str, Any], path: str) -> None:
         ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
         ax.yaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(2.0, 5.0)))
         ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%gx"))
-    axes[0][0].set_ylabel("speedup over NumPy (median / median)")
+    per_sample = any(r.get("unit") == "per sample" for r in fast)
+    axes[0][0].set_ylabel("speedup over NumPy (median / median)"
+                          + ("\nlinear: per sample, like with like" if per_sample else ""))
     handles, labels = axes[0][0].get_legend_handles_labels()
     rows = math.ceil(len(labels) / 4)
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="small", frameon=False)

@@ -7,10 +7,10 @@
     fastloss info
 
 ``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
-installed), prints a speedup table and writes ``bench.json``, ``bench.md`` and ``bench.png``
-(see :mod:`fastloss._bench`). ``demo`` trains the tutorial's two models with every
-optimizer on both backends (see :mod:`fastloss._demo`). ``info`` prints
-:func:`fastloss.show_config`.
+installed) -- the losses, one optimizer step, one per-sample SGD epoch (timed per sample) --
+prints a speedup table and writes ``bench.json``, ``bench.md`` and ``bench.png`` (see
+:mod:`fastloss._bench`). ``demo`` trains the tutorial's two models with every optimizer on
+both backends (see :mod:`fastloss._demo`). ``info`` prints :func:`fastloss.show_config`.
 
 Every failure is one line on stderr and a non-zero exit status (2 for usage errors), never
 a traceback; set ``FASTLOSS_DEBUG=1`` to get the traceback of an unexpected error.
@@ -111,12 +111,16 @@ def _add_bench(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "bench", help="time fastloss against NumPy (and torch / scikit-learn if installed)",
-        description="Time each kernel (value and gradient) of fastloss against its NumPy "
-        "reference and the installed peers, in interleaved rounds, one thread by default; "
-        "print a speedup table and write bench.json, bench.md and bench.png. For steady "
-        "figures run on an idle machine with OPENBLAS_NUM_THREADS=1.")
+        description="Time fastloss's kernels against their NumPy reference and the "
+        "installed peers, in interleaved rounds, one thread by default; print a speedup "
+        "table and write bench.json, bench.md and bench.png. For steady figures run on an "
+        "idle machine with OPENBLAS_NUM_THREADS=1.",
+        epilog="families (--only FAMILY; --list shows the kernels): "
+        + "; ".join(_bench.FAMILY_NOTES[f] for f in _bench.FAMILIES)
+        + ". --sizes counts elements in every family (samples x features for linear).")
     p.add_argument("--quick", action="store_true",
-                   help="sizes %s and a %.2g s budget per case (under a minute)"
+                   help="sizes %s and a %.2g s budget per case (all families in under a "
+                   "minute)"
                    % (",".join(map(_bench.format_size, _bench.QUICK_SIZES)),
                       _bench.QUICK_BUDGET))
     p.add_argument("--sizes", type=_sizes, metavar="N[,N...]",
@@ -129,7 +133,7 @@ def _add_bench(subparsers: Any) -> None:
                    "fastloss.THREADING_THRESHOLD elements (default 1)")
     p.add_argument("--only", type=_substrings, metavar="SUBSTR[,SUBSTR]",
                    help="run only the kernels whose 'family.kernel' contains one of these "
-                   "(e.g. mse, cross_entropy, losses)")
+                   "(e.g. mse, cross_entropy, losses, optim, adam, linear)")
     p.add_argument("--budget", type=_positive_float, metavar="SECONDS",
                    help="timing budget per case (kernel, size, dtype); default %g, %g with "
                    "--quick" % (_bench.DEFAULT_BUDGET, _bench.QUICK_BUDGET))
@@ -165,7 +169,7 @@ def _bench_command(args: argparse.Namespace) -> int:
     if args.list:
         for family, cases in _bench.FAMILIES.items():
             for case in cases:
-                print(f"{family}.{case.name:<24} {case.what}")
+                print(f"{family + '.' + case.name:<28} {case.what}")
         return 0
     sizes = args.sizes or list(_bench.QUICK_SIZES if args.quick else _bench.DEFAULT_SIZES)
     budget = args.budget or (_bench.QUICK_BUDGET if args.quick else _bench.DEFAULT_BUDGET)
