@@ -1,34 +1,15 @@
 /* Loss kernels: dtype dispatch around the template in losses_impl.h. */
 #include "losses.h"
 
-#if defined(_OPENMP)
-#include <omp.h>
-#define FL_PARALLEL_FOR(nt) FL_PRAGMA(omp parallel for schedule(static) num_threads(nt))
-#else
-#define FL_PARALLEL_FOR(nt)
-#endif
+#include "fl_parallel.h"
 
-/* Threads are worth it only with enough work each; the caller decides the
- * count (Python resolves defaults), this only caps it. */
-static int fl_threads_for(fl_index work, int requested) {
-    const fl_index min_work_per_thread = 4096;
-    fl_index cap = work / min_work_per_thread;
-    int nt = requested < FL_MAX_THREADS ? requested : FL_MAX_THREADS;
-    if (nt > cap) nt = (int)cap;
-    return nt < 1 ? 1 : nt;
-}
-
-/* Equal chunks, rounded up to 16 items so boundaries fall on cache lines. The
- * split depends only on (n, nt), which makes results reproducible. */
-static fl_index fl_chunk_size(fl_index n, int nt) {
-    fl_index chunk = (n + nt - 1) / nt;
-    return (chunk + 15) & ~(fl_index)15;
-}
+/* Below this many items per thread, starting threads costs more than it saves. */
+#define FL_LOSS_MIN_WORK_PER_THREAD 4096
 
 /* result = sum over chunks [lo, hi) of EXPR, chunks summed in a fixed order. */
 #define FL_PARALLEL_SUM(result, n, work, n_threads, EXPR)                                   \
     do {                                                                                    \
-        const int nt_ = fl_threads_for((work), (n_threads));                                \
+        const int nt_ = fl_threads_for((work), (n_threads), FL_LOSS_MIN_WORK_PER_THREAD);  \
         if (nt_ <= 1) {                                                                     \
             const fl_index lo = 0, hi = (n);                                                \
             (result) = (EXPR);                                                              \

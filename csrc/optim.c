@@ -6,46 +6,12 @@
  * trajectory does not depend on the machine it runs on. */
 #include "optim.h"
 
-#if defined(_OPENMP)
-#include <omp.h>
-#define FL_PARALLEL_FOR(nt) FL_PRAGMA(omp parallel for schedule(static) num_threads(nt))
-#else
-#define FL_PARALLEL_FOR(nt)
-#endif
+#include "fl_parallel.h"
 
-/* Same split as losses.c: threads only with enough work each, equal chunks
- * rounded up to 16 items so boundaries fall on cache lines. Elementwise updates
- * give identical results for every thread count. */
-static int fl_optim_threads(fl_index n, int requested) {
-    const fl_index min_work_per_thread = 16384;
-    fl_index cap = n / min_work_per_thread;
-    int nt = requested < FL_MAX_THREADS ? requested : FL_MAX_THREADS;
-    if (nt > cap) nt = (int)cap;
-    return nt < 1 ? 1 : nt;
-}
-
-static fl_index fl_optim_chunk(fl_index n, int nt) {
-    fl_index chunk = (n + nt - 1) / nt;
-    return (chunk + 15) & ~(fl_index)15;
-}
-
-/* Run CALL (which reads lo, hi) over [0, n), split among threads. */
-#define FL_FOR_CHUNKS(n, n_threads, CALL)                                                   \
-    do {                                                                                    \
-        const int nt_ = fl_optim_threads((n), (n_threads));                                 \
-        if (nt_ <= 1) {                                                                     \
-            const fl_index lo = 0, hi = (n);                                                \
-            CALL;                                                                           \
-        } else {                                                                            \
-            const fl_index chunk_ = fl_optim_chunk((n), nt_);                               \
-            FL_PARALLEL_FOR(nt_)                                                            \
-            for (int t_ = 0; t_ < nt_; t_++) {                                              \
-                const fl_index lo = (fl_index)t_ * chunk_ < (n) ? (fl_index)t_ * chunk_ : (n); \
-                const fl_index hi = lo + chunk_ < (n) ? lo + chunk_ : (n);                  \
-                if (lo < hi) CALL;                                                          \
-            }                                                                               \
-        }                                                                                   \
-    } while (0)
+/* The updates are memory-bound: a thread needs more work than a loss's to pay for itself.
+ * Elementwise updates give identical results for every thread count. */
+#define FL_OPTIM_MIN_WORK_PER_THREAD 16384
+#define FL_OPTIM_THREADS(n, requested) fl_threads_for((n), (requested), FL_OPTIM_MIN_WORK_PER_THREAD)
 
 #define REAL double
 #define SFX f64

@@ -76,7 +76,7 @@ static void FL_NAME(sgd)(fl_index n, REAL *p, const REAL *g, REAL *buf, double l
                       (mom && nesterov) << 3 | (mom && first_step) << 4;
     const REAL neg_lr = (REAL)-lr, m = (REAL)momentum, keep = (REAL)(1 - dampening);
     const REAL wd = (REAL)weight_decay;
-    FL_FOR_CHUNKS(n, n_threads,
+    FL_FOR_CHUNKS(n, FL_OPTIM_THREADS(n, n_threads),
                   FL_NAME(sgd_run)(hi - lo, p + lo, g + lo, mom ? buf + lo : NULL, neg_lr, m,
                                    keep, wd, flags));
 }
@@ -113,7 +113,7 @@ static void FL_NAME(adagrad)(fl_index n, REAL *p, const REAL *g, REAL *sum, doub
     const double clr = lr / (1 + (step - 1) * lr_decay);
     const int flags = (maximize != 0) | (weight_decay != 0) << 1;
     const REAL neg_clr = (REAL)-clr, wd = (REAL)weight_decay, e = (REAL)eps;
-    FL_FOR_CHUNKS(n, n_threads,
+    FL_FOR_CHUNKS(n, FL_OPTIM_THREADS(n, n_threads),
                   FL_NAME(adagrad_run)(hi - lo, p + lo, g + lo, sum + lo, neg_clr, wd, e,
                                        flags));
 }
@@ -184,7 +184,7 @@ static void FL_NAME(rmsprop)(fl_index n, REAL *p, const REAL *g, REAL *sq, REAL 
     const REAL lerp_coeff = lerp_small ? w : w - (REAL)1;
     const REAL neg_lr = (REAL)-lr, a = (REAL)alpha, e = (REAL)eps, wd = (REAL)weight_decay;
     const REAL m = (REAL)momentum;
-    FL_FOR_CHUNKS(n, n_threads,
+    FL_FOR_CHUNKS(n, FL_OPTIM_THREADS(n, n_threads),
                   FL_NAME(rmsprop_run)(hi - lo, p + lo, g + lo, sq + lo, cen ? ga + lo : NULL,
                                        mom ? buf + lo : NULL, neg_lr, a, w, lerp_coeff,
                                        lerp_small, e, wd, m, flags));
@@ -257,7 +257,7 @@ static void FL_NAME(adam)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v, 
     const REAL b2 = (REAL)beta2, one_m_b2 = (REAL)(1 - beta2);
     const REAL bc2s = (REAL)bias_correction2_sqrt, neg_step = (REAL)-step_size;
     const REAL e = (REAL)eps, wd = (REAL)weight_decay, shrink = (REAL)(1 - lr * weight_decay);
-    FL_FOR_CHUNKS(n, n_threads,
+    FL_FOR_CHUNKS(n, FL_OPTIM_THREADS(n, n_threads),
                   FL_NAME(adam_run)(hi - lo, p + lo, g + lo, m + lo, v + lo,
                                     ams ? vmax + lo : NULL, lerp_coeff, lerp_small, b2,
                                     one_m_b2, bc2s, neg_step, e, wd, shrink, flags));
