@@ -9,6 +9,7 @@ is off. Every call releases the GIL while the kernel runs.
 """
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
+from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.object cimport PyObject
 from libc.stdlib cimport free, realloc
 
@@ -161,6 +162,7 @@ ctypedef struct StepEntry:
     double step
     double hyper[MAX_HYPER]
     int flags[MAX_FLAGS]
+    int first_step
 
 
 cdef inline bint _is_float_array(object a):
@@ -190,6 +192,58 @@ cdef inline bint _overlap(const void *a, const void *b, Py_ssize_t nbytes) noexc
     cdef const char *ca = <const char *>a
     cdef const char *cb = <const char *>b
     return nbytes != 0 and ca < cb + nbytes and cb < ca + nbytes
+
+
+cdef bint _set_arrays(StepEntry *e, object p, object g):
+    """Fill ``e`` from param ``p`` and grad ``g`` with no state array, if the kernel may run
+    on them as they are: else False (the checked path then raises, or copies ``g``)."""
+    if not _is_float_array(p) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p):
+        return False
+    cdef cnp.ndarray pa = <cnp.ndarray>p
+    if not _is_float_array(g) or not _matches(<cnp.ndarray>g, pa):
+        return False
+    e.dtype = FL_FLOAT64 if cnp.PyArray_TYPE(pa) == cnp.NPY_DOUBLE else FL_FLOAT32
+    e.n = cnp.PyArray_SIZE(pa)
+    e.param = cnp.PyArray_DATA(pa)
+    e.grad = cnp.PyArray_DATA(<cnp.ndarray>g)
+    e.state[0] = e.state[1] = e.state[2] = NULL
+    return not _overlap(e.grad, e.param, cnp.PyArray_NBYTES(pa))
+
+
+cdef bint _set_state(StepEntry *e, int k, object a, cnp.ndarray p):
+    """Put state array ``a`` in slot ``k`` of ``e`` (param ``p``, filled by _set_arrays)
+    if it is writeable, like ``p`` and disjoint from every array already in ``e``."""
+    if (not _is_float_array(a) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)
+            or not _matches(<cnp.ndarray>a, p)):
+        return False
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(p)
+    cdef void *data = cnp.PyArray_DATA(<cnp.ndarray>a)
+    cdef int i
+    if _overlap(data, e.param, nbytes) or _overlap(data, e.grad, nbytes):
+        return False
+    for i in range(MAX_STATE):
+        if i != k and e.state[i] != NULL and _overlap(data, e.state[i], nbytes):
+            return False
+    e.state[k] = data
+    return True
+
+
+cdef void _run_entry(int kind, StepEntry *e) noexcept nogil:
+    if kind == _SGD:
+        fl_sgd_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.hyper[0], e.hyper[1],
+                      e.hyper[2], e.hyper[3], e.flags[0], e.flags[1], e.first_step,
+                      e.n_threads)
+    elif kind == _ADAGRAD:
+        fl_adagrad_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.step, e.hyper[0],
+                          e.hyper[1], e.hyper[2], e.hyper[3], e.flags[0], e.n_threads)
+    elif kind == _RMSPROP:
+        fl_rmsprop_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.state[1], e.state[2],
+                          e.hyper[0], e.hyper[1], e.hyper[2], e.hyper[3], e.hyper[4],
+                          e.flags[0], e.n_threads)
+    else:
+        fl_adam_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.state[1], e.state[2],
+                       e.step, e.hyper[0], e.hyper[1], e.hyper[2], e.hyper[3], e.hyper[4],
+                       e.flags[0], e.flags[1], e.n_threads)
 
 
 cdef class StepPlan:
@@ -283,27 +337,14 @@ cdef class StepPlan:
                     index += 1
                     continue
                 p = (<list>params)[j]
-                if not _is_float_array(p) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p):
-                    return RUN_CHECKED
-                pa = <cnp.ndarray>p
-                if not _is_float_array(g) or not _matches(<cnp.ndarray>g, pa):
-                    return RUN_CHECKED
                 found = PyDict_GetItem(state, index)
                 if found == NULL or type(<object>found) is not dict:
                     return RUN_CHECKED
                 st = <object>found
                 e = &self.entries[m]
-                e.dtype = FL_FLOAT64 if cnp.PyArray_TYPE(pa) == cnp.NPY_DOUBLE else FL_FLOAT32
-                e.n = cnp.PyArray_SIZE(pa)
-                nbytes = cnp.PyArray_NBYTES(pa)
-                e.param = cnp.PyArray_DATA(pa)
-                e.grad = cnp.PyArray_DATA(<cnp.ndarray>g)
-                if _overlap(e.grad, e.param, nbytes):
+                if not _set_arrays(e, p, g):
                     return RUN_CHECKED
-                for k in range(MAX_STATE):
-                    e.state[k] = NULL
-                    if k >= len(names):
-                        continue
+                for k in range(len(names)):
                     name = names[k]
                     if name is None:
                         continue
@@ -311,16 +352,8 @@ cdef class StepPlan:
                     if found == NULL:
                         return RUN_CHECKED
                     a = <object>found
-                    if (not _is_float_array(a) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)
-                            or not _matches(<cnp.ndarray>a, pa)):
+                    if not _set_state(e, k, a, <cnp.ndarray>p):
                         return RUN_CHECKED
-                    e.state[k] = cnp.PyArray_DATA(<cnp.ndarray>a)
-                    if _overlap(e.state[k], e.param, nbytes) or _overlap(e.state[k], e.grad,
-                                                                         nbytes):
-                        return RUN_CHECKED
-                    for i in range(k):
-                        if e.state[i] != NULL and _overlap(e.state[k], e.state[i], nbytes):
-                            return RUN_CHECKED
                     keep.append(a)
                 if uses_step:
                     found = PyDict_GetItem(<dict>st, "step")
@@ -332,6 +365,7 @@ cdef class StepPlan:
                     bumps.append(step_obj)
                 else:
                     e.step = 0.0
+                e.first_step = 0
                 for k in range(n_hyper):
                     e.hyper[k] = hyper[k]
                 for k in range(n_flags):
@@ -348,24 +382,142 @@ cdef class StepPlan:
                 index += 1
         with nogil:
             for i in range(m):
-                e = &self.entries[i]
-                if kind == _SGD:
-                    fl_sgd_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.hyper[0],
-                                  e.hyper[1], e.hyper[2], e.hyper[3], e.flags[0], e.flags[1],
-                                  0, e.n_threads)
-                elif kind == _ADAGRAD:
-                    fl_adagrad_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.step,
-                                      e.hyper[0], e.hyper[1], e.hyper[2], e.hyper[3],
-                                      e.flags[0], e.n_threads)
-                elif kind == _RMSPROP:
-                    fl_rmsprop_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.state[1],
-                                      e.state[2], e.hyper[0], e.hyper[1], e.hyper[2],
-                                      e.hyper[3], e.hyper[4], e.flags[0], e.n_threads)
-                else:
-                    fl_adam_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.state[1],
-                                   e.state[2], e.step, e.hyper[0], e.hyper[1], e.hyper[2],
-                                   e.hyper[3], e.hyper[4], e.flags[0], e.flags[1],
-                                   e.n_threads)
+                _run_entry(kind, &self.entries[i])
         for i in range(0, len(bumps), 2):
             (<dict>bumps[i])["step"] = bumps[i + 1]
         return RAN
+
+
+# ---- the functional updates' fast path ---------------------------------------------------
+# ``*_fast(...)`` runs the update and returns True only for arguments the checked path in
+# fastloss.optim.functional accepts unchanged: Python float (or int) hyper-parameters in
+# range, bool flags, an int step >= 1, arrays as the kernels want them. Otherwise it returns
+# False having changed nothing, and the caller runs the checked path (errors, copies).
+
+cdef extern from "math.h" nogil:
+    const double INFINITY
+
+
+cdef inline bint _real(object v, double upper, double *out):
+    """A float (or int) in [0, upper)."""
+    cdef double x
+    if type(v) is float:
+        x = PyFloat_AS_DOUBLE(v)
+    elif type(v) is int:
+        try:
+            x = v
+        except OverflowError:
+            return False
+    else:
+        return False
+    out[0] = x
+    return 0.0 <= x < upper
+
+
+cdef inline bint _flag(object v, int *out):
+    if type(v) is not bool:
+        return False
+    out[0] = v is True
+    return True
+
+
+cdef inline bint _step(object v, double *out):
+    if type(v) is not int or v < 1:
+        return False
+    try:
+        out[0] = v
+    except OverflowError:
+        return False
+    return True
+
+
+cdef inline int _threads(fl_index n, Py_ssize_t threshold, object get_threads) except -1:
+    return 1 if n < threshold else get_threads()
+
+
+def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
+             weight_decay, nesterov, maximize, Py_ssize_t threshold, get_threads):
+    cdef StepEntry e
+    if not (_real(lr, INFINITY, &e.hyper[0]) and _real(momentum, INFINITY, &e.hyper[1])
+            and _real(dampening, INFINITY, &e.hyper[2])
+            and _real(weight_decay, INFINITY, &e.hyper[3]) and _flag(nesterov, &e.flags[0])
+            and _flag(maximize, &e.flags[1]) and _flag(first_step, &e.first_step)
+            and _set_arrays(&e, param, grad)):
+        return False
+    if e.flags[0] and (e.hyper[1] <= 0 or e.hyper[2] != 0):
+        return False
+    if e.hyper[1] != 0 and (momentum_buffer is None
+                            or not _set_state(&e, 0, momentum_buffer, <cnp.ndarray>param)):
+        return False
+    e.step = 0.0
+    e.n_threads = _threads(e.n, threshold, get_threads)
+    with nogil:
+        _run_entry(_SGD, &e)
+    return True
+
+
+def adagrad_fast(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
+                 Py_ssize_t threshold, get_threads):
+    cdef StepEntry e
+    if not (_step(step, &e.step) and _real(lr, INFINITY, &e.hyper[0])
+            and _real(lr_decay, INFINITY, &e.hyper[1])
+            and _real(weight_decay, INFINITY, &e.hyper[2]) and _real(eps, INFINITY, &e.hyper[3])
+            and _flag(maximize, &e.flags[0]) and _set_arrays(&e, param, grad)
+            and _set_state(&e, 0, state_sum, <cnp.ndarray>param)):
+        return False
+    e.first_step = 0
+    e.n_threads = _threads(e.n, threshold, get_threads)
+    with nogil:
+        _run_entry(_ADAGRAD, &e)
+    return True
+
+
+def rmsprop_fast(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                 weight_decay, momentum, centered, maximize, Py_ssize_t threshold,
+                 get_threads):
+    cdef StepEntry e
+    cdef int is_centered
+    if not (_real(lr, INFINITY, &e.hyper[0]) and _real(alpha, INFINITY, &e.hyper[1])
+            and _real(eps, INFINITY, &e.hyper[2]) and _real(weight_decay, INFINITY, &e.hyper[3])
+            and _real(momentum, INFINITY, &e.hyper[4]) and _flag(centered, &is_centered)
+            and _flag(maximize, &e.flags[0]) and _set_arrays(&e, param, grad)
+            and _set_state(&e, 0, square_avg, <cnp.ndarray>param)):
+        return False
+    if is_centered and (grad_avg is None
+                        or not _set_state(&e, 1, grad_avg, <cnp.ndarray>param)):
+        return False
+    if e.hyper[4] > 0 and (momentum_buffer is None
+                           or not _set_state(&e, 2, momentum_buffer, <cnp.ndarray>param)):
+        return False
+    e.step = 0.0
+    e.first_step = 0
+    e.n_threads = _threads(e.n, threshold, get_threads)
+    with nogil:
+        _run_entry(_RMSPROP, &e)
+    return True
+
+
+def adam_fast(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
+              weight_decay, amsgrad, maximize, bint decoupled, Py_ssize_t threshold,
+              get_threads):
+    cdef StepEntry e
+    cdef int is_amsgrad
+    if type(betas) is not tuple or len(<tuple>betas) != 2:
+        return False
+    if not (_step(step, &e.step) and _real(lr, INFINITY, &e.hyper[0])
+            and _real((<tuple>betas)[0], 1.0, &e.hyper[1])
+            and _real((<tuple>betas)[1], 1.0, &e.hyper[2]) and _real(eps, INFINITY, &e.hyper[3])
+            and _real(weight_decay, INFINITY, &e.hyper[4]) and _flag(amsgrad, &is_amsgrad)
+            and _flag(maximize, &e.flags[1]) and _set_arrays(&e, param, grad)
+            and _set_state(&e, 0, exp_avg, <cnp.ndarray>param)
+            and _set_state(&e, 1, exp_avg_sq, <cnp.ndarray>param)):
+        return False
+    if is_amsgrad and (max_exp_avg_sq is None
+                       or not _set_state(&e, 2, max_exp_avg_sq, <cnp.ndarray>param)):
+        return False
+    e.flags[0] = decoupled
+    e.first_step = 0
+    e.n_threads = _threads(e.n, threshold, get_threads)
+    with nogil:
+        _run_entry(_ADAM, &e)
+    return True
