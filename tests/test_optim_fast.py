@@ -11,6 +11,7 @@ place: bitwise-equal arrays and states, or the same error with nothing changed.
 from __future__ import annotations
 
 import copy
+import inspect
 import pickle
 from typing import Any, Callable, Dict, List, Optional
 
@@ -330,3 +331,137 @@ def test_in_place_change_of_a_mutable_hyper_parameter_is_seen(rng: Any) -> None:
         opt.step([np.ones(5)])
     np.testing.assert_array_equal(p, saved)
     assert opt.state[0]["step"] == 2
+
+
+# ---- the functional updates' fast path -----------------------------------------------------
+
+FAST = {"sgd_update": "sgd_fast", "adagrad_update": "adagrad_fast",
+        "rmsprop_update": "rmsprop_fast", "adam_update": "adam_fast",
+        "adamw_update": "adam_fast"}
+
+
+def _call(name: str, dtype: Any, tweak: Callable[[Dict[str, Any]], None]) -> Any:
+    """``name`` on fresh arrays (seeded) after ``tweak(arguments)``: (outcome, arrays)."""
+    rng = np.random.default_rng(7)
+    p = rng.normal(size=(3, 4)).astype(dtype)
+    args: Dict[str, Any] = dict(param=p, grad=(0.5 + rng.normal(size=(3, 4))).astype(dtype))
+    s = [(0.1 + rng.random((3, 4))).astype(dtype) for _ in range(3)]
+    if name == "sgd_update":
+        args.update(momentum_buffer=s[0], momentum=0.9, lr=0.1)
+    elif name == "adagrad_update":
+        args.update(state_sum=s[0], step=3, lr_decay=0.01)
+    elif name == "rmsprop_update":
+        args.update(square_avg=s[0], grad_avg=s[1], momentum_buffer=s[2], centered=True,
+                    momentum=0.5)
+    else:
+        args.update(exp_avg=s[0], exp_avg_sq=s[1], step=4, max_exp_avg_sq=s[2], amsgrad=True,
+                    weight_decay=0.05, betas=(0.8, 0.9))
+    tweak(args)
+    fn = getattr(optim, name)
+    known = inspect.signature(fn).parameters
+    args = {k: v for k, v in args.items() if k in known}  # a tweak for another function
+    arrays = [a for a in args.values() if isinstance(a, np.ndarray)]
+    try:
+        fn(**args)
+        outcome = None
+    except (TypeError, ValueError, OverflowError) as exc:
+        outcome = type(exc), str(exc)
+    return outcome, [a.copy() for a in arrays]
+
+
+def _put(key: str, value: Any) -> Callable[[Dict[str, Any]], None]:
+    def tweak(args: Dict[str, Any]) -> None:
+        args[key] = value
+    return tweak
+
+
+def _array_tweak(kind: str) -> Callable[[Dict[str, Any]], None]:
+    def tweak(args: Dict[str, Any]) -> None:
+        state = [k for k in ("momentum_buffer", "state_sum", "square_avg", "exp_avg")
+                 if k in args][0]
+        p, g = args["param"], args["grad"]
+        if kind == "param-read-only":
+            p.flags.writeable = False
+        elif kind == "param-fortran":
+            args["param"] = np.asfortranarray(p)
+        elif kind == "state-read-only":
+            args[state].flags.writeable = False
+        elif kind == "state-wrong-shape":
+            args[state] = args[state].ravel()
+        elif kind == "state-wrong-dtype":
+            args[state] = args[state].astype(np.float16)
+        elif kind == "state-aliases-param":
+            args[state] = p
+        elif kind == "state-missing":
+            args[state] = None
+        elif kind == "grad-aliases-state":
+            args["grad"] = args[state]
+        elif kind == "grad-aliases-param":
+            args["grad"] = p
+        elif kind == "grad-fortran":
+            args["grad"] = np.asfortranarray(g)
+        elif kind == "grad-other-dtype":
+            args["grad"] = g.astype(np.float32 if g.dtype == np.float64 else np.float64)
+        elif kind == "grad-byteswapped":
+            args["grad"] = g.astype(g.dtype.newbyteorder())
+        elif kind == "grad-subclass":
+            args["grad"] = np.ma.masked_array(g)
+        elif kind == "param-subclass":
+            args["param"] = p.view(np.matrix)
+            args["grad"] = g.view(np.matrix)
+    return tweak
+
+
+TWEAKS: Dict[str, Callable[[Dict[str, Any]], None]] = {
+    "as-is": lambda args: None,
+    "lr-int": _put("lr", 1),
+    "lr-bool": _put("lr", True),
+    "lr-numpy": _put("lr", np.float64(0.01)),
+    "lr-nan": _put("lr", float("nan")),
+    "lr-inf": _put("lr", float("inf")),
+    "lr-negative": _put("lr", -0.5),
+    "lr-string": _put("lr", "0.1"),
+    "lr-huge-int": _put("lr", 10**400),
+    "maximize-true": _put("maximize", True),
+    "maximize-int": _put("maximize", 1),
+    "maximize-numpy": _put("maximize", np.bool_(True)),
+    "step-zero": _put("step", 0),
+    "step-bool": _put("step", True),
+    "step-float": _put("step", 3.0),
+    "step-numpy": _put("step", np.int64(3)),
+    "step-huge": _put("step", 10**400),
+    "betas-list": _put("betas", [0.8, 0.9]),
+    "betas-one": _put("betas", (0.8, 1.0)),
+    "betas-three": _put("betas", (0.8, 0.9, 0.99)),
+    "option-off": lambda args: args.update(
+        {k: False for k in ("amsgrad", "centered") if k in args}, **(
+            {"momentum": 0.0} if "momentum" in args else {})),
+    "nesterov": _put("nesterov", True),
+    "nesterov-dampened": lambda args: args.update(nesterov=True, dampening=0.1),
+    "first-step": _put("first_step", True),
+    "first-step-int": _put("first_step", 1),
+    "n-threads": _put("n_threads", 1),
+    **{kind: _array_tweak(kind) for kind in (
+        "param-read-only", "param-fortran", "state-read-only", "state-wrong-shape",
+        "state-wrong-dtype", "state-aliases-param", "state-missing", "grad-aliases-state",
+        "grad-aliases-param", "grad-fortran", "grad-other-dtype", "grad-byteswapped",
+        "grad-subclass", "param-subclass")},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tweak", TWEAKS)
+@pytest.mark.parametrize("name", FAST)
+def test_functional_fast_path_is_the_checked_path(name: str, tweak: str, dtype: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: List[bool] = []
+    fast = getattr(fastloss._optim, FAST[name])
+    monkeypatch.setattr(fastloss._optim, FAST[name], lambda *a: ran.append(fast(*a)) or ran[-1])
+    got = _call(name, dtype, TWEAKS[tweak])
+    monkeypatch.setattr(fastloss._optim, FAST[name], lambda *a: False)
+    expected = _call(name, dtype, TWEAKS[tweak])
+    assert got[0] == expected[0]
+    for a, b in zip(got[1], expected[1]):
+        np.testing.assert_array_equal(a, b)
+    if tweak in ("as-is", "maximize-true", "lr-int", "option-off"):
+        assert ran == [True]  # the common call does take the fast path
