@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import inspect
 import pickle
+import threading
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
@@ -465,3 +466,50 @@ def test_functional_fast_path_is_the_checked_path(name: str, tweak: str, dtype: 
         np.testing.assert_array_equal(a, b)
     if tweak in ("as-is", "maximize-true", "lr-int", "option-off"):
         assert ran == [True]  # the common call does take the fast path
+
+
+def test_optimizers_stepping_in_threads_match_sequential_steps(rng: Any) -> None:
+    # the fast path releases the GIL once per step, for all of an optimizer's kernels
+    params = [rng.normal(size=(10, 100)) for _ in range(4)]
+    grads = [[rng.normal(size=(10, 100)) for _ in range(4)] for _ in range(30)]
+    threaded = [optim.Adam([p.copy()], lr=0.01) for p in params]
+    sequential = [optim.Adam([p.copy()], lr=0.01) for p in params]
+
+    def run(i: int) -> None:
+        for g in grads:
+            threaded[i].step([g[i]])
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for i, opt in enumerate(sequential):
+        for g in grads:
+            opt.step([g[i]])
+        _assert_same(threaded[i], opt)
+
+
+def test_one_optimizer_stepped_from_two_threads_does_not_crash(rng: Any) -> None:
+    # not a supported use (the step counts race, as in PyTorch), but it must stay memory-safe:
+    # a step finding the compiled plan busy takes the checked path
+    params = [rng.normal(size=2000) for _ in range(8)]
+    opt = optim.Adam(params, lr=1e-3)
+    grads = [rng.normal(size=2000) for _ in range(8)]
+    errors: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(200):
+                opt.step(grads)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors
+    assert all(np.isfinite(p).all() for p in params)
+    assert type(opt.state[0]["step"]) is int

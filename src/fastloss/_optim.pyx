@@ -262,11 +262,13 @@ cdef class StepPlan:
     cdef int kind
     cdef StepEntry *entries
     cdef Py_ssize_t capacity
+    cdef bint busy  # entries in use by a run that released the GIL
 
     def __cinit__(self, int kind):
         self.kind = kind
         self.entries = NULL
         self.capacity = 0
+        self.busy = False
 
     def __dealloc__(self):
         free(self.entries)
@@ -292,6 +294,8 @@ cdef class StepPlan:
         cdef StepEntry *e
         cdef bint uses_step = self.kind != _SGD
         cdef int n_threads = -1, kind = self.kind
+        if self.busy:  # another thread is stepping this optimizer: leave it the entries
+            return RUN_CHECKED
         if type(grads) is not list and type(grads) is not tuple:
             return RUN_CHECKED
         if len(specs) != n_groups:
@@ -380,9 +384,11 @@ cdef class StepPlan:
                 keep.append(g)
                 m += 1
                 index += 1
+        self.busy = True
         with nogil:
             for i in range(m):
                 _run_entry(kind, &self.entries[i])
+        self.busy = False
         for i in range(0, len(bumps), 2):
             (<dict>bumps[i])["step"] = bumps[i + 1]
         return RAN
