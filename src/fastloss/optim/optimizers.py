@@ -47,7 +47,12 @@ class Optimizer:
 
     Subclasses define ``_hyper(group)`` (check a group's hyper-parameters, return them
     normalized) and ``_prepare(param, grad, state, hyper)`` (check one update and return it
-    unrun, with the parameter's state as it will be after the step).
+    unrun, with the parameter's state as it will be after the step): the checked path.
+    The built-in optimizers also set ``_fast_kind`` and ``_fast_spec(hyper)``, which let
+    ``step`` run the common case (state already created, arrays as the kernels want them,
+    hyper-parameters unchanged since they were last checked) in one compiled call,
+    ``_optim.StepPlan``; it declines anything else to the checked path. A subclass that
+    overrides any of these methods gets the checked path only.
     """
 
     #: names of the state entries that are arrays of the parameter's shape and dtype
