@@ -286,10 +286,9 @@ cdef class StepPlan:
     def run(self, list groups, list specs, object grads, dict state, Py_ssize_t threshold,
             object get_threads, bint fresh=False):
         cdef Py_ssize_t n_groups = len(groups), total = 0, gi, i, j, k, m = 0, index = 0
-        cdef Py_ssize_t nbytes, n_hyper, n_flags
+        cdef Py_ssize_t n_hyper, n_flags
         cdef object group, params, spec, g, p, st, a, name, step_obj
         cdef tuple keys, values, hyper, flags, names
-        cdef cnp.ndarray pa
         cdef PyObject *found
         cdef StepEntry *e
         cdef bint uses_step = self.kind != _SGD
