@@ -32,7 +32,10 @@ OPTIMIZERS: Dict[str, Tuple[str, Dict[str, Any]]] = {
     "adam": ("Adam", dict(lr=1e-3)),
     "adamw": ("AdamW", dict(lr=1e-3)),
 }
-IMPLS = ["fastloss", "fastloss_class", "numpy", "torch", "torch_foreach", "torch_fused"]
+# fastloss_checked: the class with its compiled fast path off (every step through the
+# checked Python path), to show what the fast path saves at small sizes
+IMPLS = ["fastloss", "fastloss_class", "fastloss_checked", "numpy", "torch", "torch_foreach",
+         "torch_fused"]
 
 
 def _functional_step(module: Any, name: str, p: np.ndarray, g: np.ndarray) -> Callable[[], None]:
@@ -64,9 +67,12 @@ def _step(impl: str, name: str, p: np.ndarray, g: np.ndarray) -> Callable[[], An
         return _functional_step(functional, name, p, g)
     if impl == "numpy":
         return _functional_step(reference, name, p, g)
-    if impl == "fastloss_class":
+    if impl in ("fastloss_class", "fastloss_checked"):
         opt = getattr(optim, cls)([p], **kwargs)
-        return lambda: opt.step([g])
+        if impl == "fastloss_checked":
+            opt._plan = None
+        grads = [g]
+        return lambda: opt.step(grads)
     skip_unless(TORCH, "torch")
     mode = {"torch": dict(foreach=False), "torch_foreach": dict(foreach=True),
             "torch_fused": dict(fused=True)}[impl]
@@ -98,16 +104,18 @@ def bench_step(benchmark, name, size, dtype, impl):
     benchmark(_step(impl, name, p0, g))
 
 
-@pytest.mark.parametrize("impl", ["fastloss_class", "numpy", "torch", "torch_foreach",
-                                  "torch_fused"])
+@pytest.mark.parametrize("impl", ["fastloss_class", "fastloss_checked", "numpy", "torch",
+                                  "torch_foreach", "torch_fused"])
 def bench_adam_many_params(benchmark, impl):
     """Adam over 100 arrays of 1000 float32 (a small network): per-array overhead."""
     rng = np.random.default_rng(0)
     params = [rng.standard_normal(1000, dtype=np.float32) for _ in range(100)]
     grads = [rng.standard_normal(1000, dtype=np.float32) for _ in range(100)]
     benchmark.group = "adam 100 arrays x 1e+03 float32"
-    if impl == "fastloss_class":
+    if impl in ("fastloss_class", "fastloss_checked"):
         opt = optim.Adam(params)
+        if impl == "fastloss_checked":
+            opt._plan = None
         run = lambda: opt.step(grads)  # noqa: E731
     elif impl == "numpy":
         steps = [_functional_step(reference, "adam", p, g) for p, g in zip(params, grads)]

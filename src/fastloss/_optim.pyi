@@ -1,5 +1,5 @@
 # Type stubs for the compiled module fastloss._optim (see _optim.pyx).
-from typing import Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -18,3 +18,35 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
          beta2: float, eps: float, weight_decay: float, decoupled: bool, maximize: bool,
          n_threads: int) -> None: ...
 def first_overlap(arrays: Tuple[np.ndarray, ...]) -> Optional[Tuple[int, int]]: ...
+
+# Optimizer.step's fast path (see StepPlan in _optim.pyx)
+KIND_SGD: int
+KIND_ADAGRAD: int
+KIND_RMSPROP: int
+KIND_ADAM: int
+RAN: int
+RUN_CHECKED: int
+REFRESH_HYPER: int
+
+class StepPlan:
+    def __init__(self, kind: int) -> None: ...
+    def run(self, groups: List[Dict[str, Any]], specs: List[Any], grads: Any,
+            state: Dict[int, Dict[str, Any]], threshold: int, get_threads: Callable[[], int],
+            fresh: bool = ...) -> int: ...
+
+# The functional updates' fast path: True when the update ran, False (nothing changed) when
+# the arguments need the checked path.
+def sgd_fast(param: Any, grad: Any, momentum_buffer: Any, first_step: Any, lr: Any,
+             momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any, maximize: Any,
+             threshold: int, get_threads: Callable[[], int]) -> bool: ...
+def adagrad_fast(param: Any, grad: Any, state_sum: Any, step: Any, lr: Any, lr_decay: Any,
+                 weight_decay: Any, eps: Any, maximize: Any, threshold: int,
+                 get_threads: Callable[[], int]) -> bool: ...
+def rmsprop_fast(param: Any, grad: Any, square_avg: Any, grad_avg: Any, momentum_buffer: Any,
+                 lr: Any, alpha: Any, eps: Any, weight_decay: Any, momentum: Any,
+                 centered: Any, maximize: Any, threshold: int,
+                 get_threads: Callable[[], int]) -> bool: ...
+def adam_fast(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any,
+              step: Any, lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any,
+              maximize: Any, decoupled: bool, threshold: int,
+              get_threads: Callable[[], int]) -> bool: ...

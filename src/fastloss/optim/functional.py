@@ -21,7 +21,9 @@ Conventions shared by every function here:
 * Arithmetic is in the arrays' dtype with hyper-parameters rounded to it, as in PyTorch;
   per-call scalars (bias corrections, step sizes) are computed once in float64.
 * Every argument is checked before any array is touched: after a ``TypeError`` or
-  ``ValueError`` all arrays are byte-identical to what they were.
+  ``ValueError`` all arrays are byte-identical to what they were. The common call (Python
+  float hyper-parameters, bool flags, arrays as the kernels want them) is checked and run
+  in one compiled call; anything else goes through the checks below, which raise or copy.
 * ``n_threads``: ``None`` uses :func:`fastloss.get_num_threads` for arrays of at least
   ``fastloss.THREADING_THRESHOLD`` elements and one thread below. Results do not depend on
   the thread count.
@@ -356,6 +358,10 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, *,
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
+    if n_threads is None and _use_c() and _optim.sgd_fast(
+            param, grad, momentum_buffer, first_step, lr, momentum, dampening, weight_decay,
+            nesterov, maximize, _config.THREADING_THRESHOLD, _config.get_num_threads):
+        return
     h = _sgd_hyper(lr, momentum, dampening, weight_decay, nesterov, maximize)
     _prepare_sgd(param, grad, momentum_buffer, _check_flag(first_step, "first_step"), h,
                  n_threads)()
@@ -385,6 +391,10 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, s
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
+    if n_threads is None and _use_c() and _optim.adagrad_fast(
+            param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
+            _config.THREADING_THRESHOLD, _config.get_num_threads):
+        return
     h = _adagrad_hyper(lr, lr_decay, weight_decay, eps, maximize)
     _prepare_adagrad(param, grad, state_sum, _check_step(step), h, n_threads)()
 
@@ -425,6 +435,10 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
+    if n_threads is None and _use_c() and _optim.rmsprop_fast(
+            param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
+            momentum, centered, maximize, _config.THREADING_THRESHOLD, _config.get_num_threads):
+        return
     h = _rmsprop_hyper(lr, alpha, eps, weight_decay, momentum, centered, maximize)
     _prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, h, n_threads)()
 
@@ -463,6 +477,11 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
+    if n_threads is None and _use_c() and _optim.adam_fast(
+            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
+            weight_decay, amsgrad, maximize, False, _config.THREADING_THRESHOLD,
+            _config.get_num_threads):
+        return
     h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, False)
     _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
                   n_threads)()
@@ -501,6 +520,11 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
+    if n_threads is None and _use_c() and _optim.adam_fast(
+            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
+            weight_decay, amsgrad, maximize, True, _config.THREADING_THRESHOLD,
+            _config.get_num_threads):
+        return
     h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, True)
     _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
                   n_threads)()

@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from fastloss import _backend, _config, _optim
 from fastloss.optim import functional as F
 from fastloss.optim.functional import Update, _check_array, _check_flag, _check_hyper
 
@@ -29,6 +30,16 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
 Params = Union[Iterable[np.ndarray], Iterable[Dict[str, Any]]]
 State = Dict[str, Any]
+#: a group's hyper-parameters as StepPlan takes them: (kernel floats, kernel flags, the
+#: state entry names of the kernel's state arrays, None where the kernel takes NULL)
+FastSpec = Tuple[Tuple[float, ...], Tuple[bool, ...], Tuple[Optional[str], ...]]
+
+
+def _immutable(value: Any) -> bool:
+    """Whether ``value`` cannot change without being replaced (so identity means equality)."""
+    if type(value) in (float, int, bool) or isinstance(value, np.generic):
+        return True
+    return type(value) is tuple and all(_immutable(v) for v in value)
 
 
 class Optimizer:
@@ -36,16 +47,25 @@ class Optimizer:
 
     Subclasses define ``_hyper(group)`` (check a group's hyper-parameters, return them
     normalized) and ``_prepare(param, grad, state, hyper)`` (check one update and return it
-    unrun, with the parameter's state as it will be after the step).
+    unrun, with the parameter's state as it will be after the step): the checked path.
+    The built-in optimizers also set ``_fast_kind`` and ``_fast_spec(hyper)``, which let
+    ``step`` run the common case (state already created, arrays as the kernels want them,
+    hyper-parameters unchanged since they were last checked) in one compiled call,
+    ``_optim.StepPlan``; it declines anything else to the checked path. A subclass that
+    overrides any of these methods gets the checked path only.
     """
 
     #: names of the state entries that are arrays of the parameter's shape and dtype
     _state_arrays: Tuple[str, ...] = ()
+    #: the ``_optim.StepPlan`` kind running this class's steps (None: no fast path)
+    _fast_kind: Optional[int] = None
 
     def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
         self.defaults: Dict[str, Any] = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
         self.state: Dict[int, State] = {}
+        self._specs: List[Any] = []
+        self._plan = self._make_plan()
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays or of dicts (param groups), "
                             "got one ndarray; pass [param]")
@@ -118,6 +138,22 @@ class Optimizer:
         ``grads`` matches the parameters over all groups in order. Everything is checked
         first; on an error no array and no state has changed.
         """
+        # The common case (same hyper-parameters as last step, every array as the kernels
+        # want it) runs in one compiled call that checks the arrays itself; a group's
+        # hyper-parameters are checked again only when one of its values is replaced.
+        # Anything else, and every error, goes through the checked path below.
+        plan = self._plan
+        if plan is not None and _backend.get_backend() == "c":
+            ran = plan.run(self.param_groups, self._specs, grads, self.state,
+                           _config.THREADING_THRESHOLD, _config.get_num_threads)
+            if ran == _optim.REFRESH_HYPER and self._refresh_specs():
+                ran = plan.run(self.param_groups, self._specs, grads, self.state,
+                               _config.THREADING_THRESHOLD, _config.get_num_threads, True)
+            if ran == _optim.RAN:
+                return
+        self._checked_step(grads)
+
+    def _checked_step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
         params = self._params()
         if isinstance(grads, np.ndarray) or isinstance(grads, (str, bytes)):
             raise TypeError("grads must be a list of arrays, one per parameter")
@@ -148,6 +184,48 @@ class Optimizer:
 
     def _hyper(self, group: Dict[str, Any]) -> Any:
         raise NotImplementedError
+
+    def _fast_spec(self, hyper: Any) -> FastSpec:
+        """``_hyper``'s result as ``StepPlan`` takes it."""
+        raise NotImplementedError
+
+    def _make_plan(self) -> Optional[_optim.StepPlan]:
+        """A StepPlan, unless a subclass changed how steps are checked or prepared."""
+        cls = type(self)
+        owner = next((c for c in cls.__mro__ if "_fast_kind" in vars(c)), Optimizer)
+        if owner is Optimizer or cls._fast_kind is None or any(
+                getattr(cls, name) is not getattr(owner, name)
+                for name in ("_hyper", "_prepare", "_fast_spec", "_checked_step")):
+            return None
+        return _optim.StepPlan(cls._fast_kind)
+
+    def _refresh_specs(self) -> bool:
+        """Check every group's hyper-parameters for the fast path; False on any problem
+        (the checked path then reports it)."""
+        keys = tuple(self.defaults)
+        specs = []
+        for group in self.param_groups:
+            if type(group) is not dict:
+                return False
+            try:
+                values = tuple(group[key] for key in keys)
+                spec = self._fast_spec(self._hyper(group))
+            except (KeyError, TypeError, ValueError):
+                return False
+            # values None: an entry could change in place (a list), so check every step
+            specs.append((group, keys, values if _immutable(values) else None) + spec)
+        self._specs = specs
+        return True
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_plan"], state["_specs"]  # compiled, and rebuilt on demand
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._specs = []
+        self._plan = self._make_plan()
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
                  hyper: Any) -> Tuple[Update, State]:
@@ -272,6 +350,7 @@ class SGD(Optimizer):
     """
 
     _state_arrays = ("momentum_buffer",)
+    _fast_kind = _optim.KIND_SGD
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
@@ -295,6 +374,10 @@ class SGD(Optimizer):
             new["momentum_buffer"] = buf
         return F._prepare_sgd(param, grad, buf, first, h, None), new
 
+    def _fast_spec(self, h: Any) -> FastSpec:
+        return ((h.lr, h.momentum, h.dampening, h.weight_decay), (h.nesterov, h.maximize),
+                ("momentum_buffer",) if h.momentum != 0 else ())
+
 
 class Adagrad(Optimizer):
     """Adagrad (``torch.optim.Adagrad``).
@@ -305,6 +388,7 @@ class Adagrad(Optimizer):
     """
 
     _state_arrays = ("sum",)
+    _fast_kind = _optim.KIND_ADAGRAD
 
     def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
@@ -331,6 +415,10 @@ class Adagrad(Optimizer):
         new["step"] = new.get("step", 0) + 1
         return F._prepare_adagrad(param, grad, new["sum"], new["step"], h, None), new
 
+    def _fast_spec(self, hyper: Any) -> FastSpec:
+        h = hyper[0]
+        return (h.lr, h.lr_decay, h.weight_decay, h.eps), (h.maximize,), ("sum",)
+
 
 class RMSprop(Optimizer):
     """RMSprop (``torch.optim.RMSprop``).
@@ -341,6 +429,7 @@ class RMSprop(Optimizer):
     """
 
     _state_arrays = ("square_avg", "momentum_buffer", "grad_avg")
+    _fast_kind = _optim.KIND_RMSPROP
 
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
@@ -367,6 +456,11 @@ class RMSprop(Optimizer):
         return F._prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
                                   new.get("momentum_buffer"), h, None), new
 
+    def _fast_spec(self, h: Any) -> FastSpec:
+        return ((h.lr, h.alpha, h.eps, h.weight_decay, h.momentum), (h.maximize,),
+                ("square_avg", "grad_avg" if h.centered else None,
+                 "momentum_buffer" if h.momentum > 0 else None))
+
 
 class Adam(Optimizer):
     """Adam (``torch.optim.Adam``); ``decoupled_weight_decay=True`` makes it AdamW.
@@ -377,6 +471,7 @@ class Adam(Optimizer):
     """
 
     _state_arrays = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _fast_kind = _optim.KIND_ADAM
 
     def __init__(self, params: Params, lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -400,6 +495,10 @@ class Adam(Optimizer):
                 new[name] = _zeros(param)
         return F._prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
                                new.get("max_exp_avg_sq"), h, None), new
+
+    def _fast_spec(self, h: Any) -> FastSpec:
+        return ((h.lr, h.beta1, h.beta2, h.eps, h.weight_decay), (h.decoupled, h.maximize),
+                ("exp_avg", "exp_avg_sq", "max_exp_avg_sq" if h.amsgrad else None))
 
 
 class AdamW(Adam):
