@@ -196,15 +196,24 @@ static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const RE
 #define FL_BLOCK 2048
 #endif
 
-/* Rows shorter than FL_SHORT_ROW take their max and sum across rows (see
- * block_softmax_short), in blocks of about FL_SHORT_BYTES of logits: with
- * c = 3..15, 2 KB blocks ran 1.1-1.5x faster than 1 KB or 4-16 KB ones, in
- * float32 and float64 alike (AVX-512 clone, measured). */
+/* Rows shorter than FL_SHORT_ROW run their per-row loops without `omp simd`.
+ * An `omp simd reduction` over so few elements hardly fills a vector (c = 10
+ * against 16 float32 lanes in the AVX-512 clone, 8 float64 lanes): gcc keeps
+ * the partial results in a stack array, and every row paid a store-forwarding
+ * stall plus one serial add per lane, twice as many in float32 as in float64,
+ * which made float32 no faster than float64 at c = 10. Plain loops have no
+ * horizontal step, and the out-of-order core overlaps consecutive rows; they
+ * also beat reducing across rows (lane = row: strided loads). Sums run in
+ * order k = 0..c-1; exp and log still run as flat vector loops over the block.
+ * Measured (AVX-512 and AVX2 builds): plain loops win up to c = 24, lose from
+ * c = 32 in float32 and c = 100 in float64. Short rows go in blocks of
+ * FL_SHORT_BYTES of logits: 2-4 KB ran up to 1.2x faster in float64 than
+ * 8-16 KB blocks, and no slower in float32. */
 #ifndef FL_SHORT_ROW
-#define FL_SHORT_ROW 16
+#define FL_SHORT_ROW 32
 #endif
 #ifndef FL_SHORT_BYTES
-#define FL_SHORT_BYTES 2048
+#define FL_SHORT_BYTES 4096
 #endif
 
 FL_INLINE fl_index FL_NAME(block_rows)(fl_index c) {
@@ -212,64 +221,30 @@ FL_INLINE fl_index FL_NAME(block_rows)(fl_index c) {
     return c >= FL_BLOCK ? 1 : FL_BLOCK / c;
 }
 
-/* block_softmax for rows of c < FL_SHORT_ROW elements. A per-row `omp simd
- * reduction` over so few elements never fills a vector (c = 10 against 16
- * float32 lanes in the AVX-512 clone, 8 float64 lanes): gcc keeps the partial
- * results in a stack array, and every row paid a store-forwarding stall plus
- * one serial add per lane, twice as many in float32 as in float64, which
- * made float32 no faster than float64 at c = 10. Here lane r holds row r and
- * the loops over k are plain vector max / add, no horizontal step at all.
- * The row sum is added in order k = 0..c-1 (a scalar loop's order). */
-FL_INLINE void FL_NAME(block_softmax_short)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
-                                            REAL *FL_RESTRICT buf, REAL *FL_RESTRICT sum,
-                                            REAL *FL_RESTRICT lse) {
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) lse[r] = -INFINITY;
-    for (fl_index k = 0; k < c; k++) {
-        FL_SIMD
-        for (fl_index r = 0; r < nr; r++) {
-            const REAL v = x[r * c + k];
-            lse[r] = v > lse[r] ? v : lse[r];
-        }
-    }
-    /* an all -inf row has no finite max; x - m would be NaN, as in PyTorch */
-    for (fl_index r = 0; r < nr; r++) {
-        const REAL m = lse[r];
-        FL_SIMD
-        for (fl_index k = 0; k < c; k++) buf[r * c + k] = x[r * c + k] - m;
-    }
-    const fl_index nb = nr * c;
-    FL_SIMD
-    for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) sum[r] = buf[r * c];
-    for (fl_index k = 1; k < c; k++) {
-        FL_SIMD
-        for (fl_index r = 0; r < nr; r++) sum[r] += buf[r * c + k];
-    }
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) lse[r] += R_LOG(sum[r]);
-}
-
 /* For rows [0, nr) of x (nr * c <= FL_BLOCK, or nr == 1): buf = exp(x - rowmax),
  * sum[r] = sum of row r of buf, lse[r] = log-sum-exp of row r. */
 FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
                                       REAL *FL_RESTRICT buf, REAL *FL_RESTRICT sum,
                                       REAL *FL_RESTRICT lse) {
-    if (c < FL_SHORT_ROW) {
-        FL_NAME(block_softmax_short)(nr, c, x, buf, sum, lse);
-        return;
-    }
+    const int short_rows = c < FL_SHORT_ROW;
     for (fl_index r = 0; r < nr; r++) {
         const REAL *xr = x + r * c;
         REAL *br = buf + r * c;
         REAL m = -INFINITY;
-        FL_SIMD_REDUCE_MAX(m)
-        for (fl_index k = 0; k < c; k++) m = xr[k] > m ? xr[k] : m;
+        if (short_rows) {
+            for (fl_index k = 0; k < c; k++) m = xr[k] > m ? xr[k] : m;
+        } else {
+            FL_SIMD_REDUCE_MAX(m)
+            for (fl_index k = 0; k < c; k++) m = xr[k] > m ? xr[k] : m;
+        }
         /* an all -inf row has no finite max; x - m would be NaN, as in PyTorch */
         lse[r] = m;
-        FL_SIMD
-        for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
+        if (short_rows) {
+            for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
+        } else {
+            FL_SIMD
+            for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
+        }
     }
     const fl_index nb = nr * c;
     FL_SIMD
@@ -277,8 +252,12 @@ FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RE
     for (fl_index r = 0; r < nr; r++) {
         const REAL *br = buf + r * c;
         REAL s = 0;
-        FL_SIMD_REDUCE_SUM(s)
-        for (fl_index k = 0; k < c; k++) s += br[k];
+        if (short_rows) {
+            for (fl_index k = 0; k < c; k++) s += br[k];
+        } else {
+            FL_SIMD_REDUCE_SUM(s)
+            for (fl_index k = 0; k < c; k++) s += br[k];
+        }
         sum[r] = s;
     }
     FL_SIMD
@@ -391,7 +370,13 @@ static FL_HOT double FL_NAME(ce_prob_range)(fl_index n, fl_index c, const REAL *
             const REAL L = lse[r];
             REAL loss = 0, tw = 0;
             /* t'_k = keep t_k + q/c;  loss = sum_k w_k t'_k (L - x_k);  tw = sum_k w_k t'_k */
-            if (cw) {
+            if (c < FL_SHORT_ROW) { /* no omp simd: see FL_SHORT_ROW */
+                for (fl_index k = 0; k < c; k++) {
+                    REAL wt = (cw ? cw[k] : (REAL)1) * (keep * tr[k] + qc); /* w = 1 is exact */
+                    loss += wt * (L - xr[k]);
+                    tw += wt;
+                }
+            } else if (cw) {
                 FL_PRAGMA(omp simd reduction(+ : loss, tw))
                 for (fl_index k = 0; k < c; k++) {
                     REAL wt = cw[k] * (keep * tr[k] + qc);
