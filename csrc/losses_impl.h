@@ -205,12 +205,14 @@ static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const RE
  * horizontal step, and the out-of-order core overlaps consecutive rows; they
  * also beat reducing across rows (lane = row: strided loads). Sums run in
  * order k = 0..c-1; exp and log still run as flat vector loops over the block.
- * Measured (AVX-512 and AVX2 builds): plain loops win up to c = 24, lose from
- * c = 32 in float32 and c = 100 in float64. Short rows go in blocks of
- * FL_SHORT_BYTES of logits: 2-4 KB ran up to 1.2x faster in float64 than
- * 8-16 KB blocks, and no slower in float32. */
+ * Measured, AVX-512 and AVX2 builds: plain loops win below c = 16 in both
+ * dtypes. They also won at c = 16..24, but a threshold of 32 cost up to 1.4x
+ * at c = 3..15: gcc vectorizes the plain loops according to the bound it
+ * learns from the threshold. Short rows go in blocks of FL_SHORT_BYTES of
+ * logits: 2-4 KB ran up to 1.2x faster in float64 than 8-16 KB blocks, and no
+ * slower in float32. */
 #ifndef FL_SHORT_ROW
-#define FL_SHORT_ROW 32
+#define FL_SHORT_ROW 16
 #endif
 #ifndef FL_SHORT_BYTES
 #define FL_SHORT_BYTES 4096
