@@ -192,9 +192,7 @@ static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const RE
 /* Rows are processed in blocks of about FL_BLOCK elements so that exp() runs as
  * one flat, fully vectorized loop over the whole block even when a row is
  * short (c = 10 would otherwise leave most of each vector idle). */
-#ifndef FL_BLOCK
 #define FL_BLOCK 2048
-#endif
 
 /* Rows shorter than FL_SHORT_ROW run their per-row loops without `omp simd`.
  * An `omp simd reduction` over so few elements hardly fills a vector (c = 10
@@ -211,12 +209,8 @@ static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const RE
  * learns from the threshold. Short rows go in blocks of FL_SHORT_BYTES of
  * logits: 2-4 KB ran up to 1.2x faster in float64 than 8-16 KB blocks, and no
  * slower in float32. */
-#ifndef FL_SHORT_ROW
 #define FL_SHORT_ROW 16
-#endif
-#ifndef FL_SHORT_BYTES
 #define FL_SHORT_BYTES 4096
-#endif
 
 FL_INLINE fl_index FL_NAME(block_rows)(fl_index c, const int short_rows) {
     if (short_rows) return (fl_index)(FL_SHORT_BYTES / sizeof(REAL)) / c;
