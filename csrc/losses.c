@@ -27,6 +27,14 @@
         }                                                                                   \
     } while (0)
 
+/* Tells the optimizer a bound it cannot see (used to let it vectorize short loops for
+ * the lengths they really have); no code is generated. */
+#if defined(__GNUC__)
+#define FL_ASSUME(cond) do { if (!(cond)) __builtin_unreachable(); } while (0)
+#else
+#define FL_ASSUME(cond) ((void)0)
+#endif
+
 /* exp/log: glibc's libmvec where the build found it (the compiler then vectorizes calls to
  * exp/log), else mathvec.h's table-free polynomials, which vectorize everywhere; scalar libm
  * calls would make the transcendental losses slower than NumPy. */
