@@ -336,17 +336,24 @@ class _LinearModel(_Params):
         dtype = self._W.dtype
         Xd = X.astype(np.float64, copy=False)
 
+        last: Dict[str, Any] = {}
+
         def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
             W = theta[:nW].reshape(W_shape)
             b = theta[nW:]
             value, gW, gb = self._value_and_grad(Xd, t, W, b)
+            last["theta"], last["value"] = theta.copy(), value
             return value, np.concatenate([gW.ravel(), gb.ravel()])
 
         theta0 = np.concatenate([self._W.ravel(), self._b.ravel()]).astype(np.float64)
         curve: List[float] = []
 
         def record(theta: NDArray[np.float64]) -> None:
-            curve.append(fun(theta)[0])
+            # the accepted iterate is normally the line search's last evaluation: reuse it
+            if "theta" in last and np.array_equal(theta, last["theta"]):
+                curve.append(last["value"])
+            else:
+                curve.append(fun(theta)[0])
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
         res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=int(self.max_iter),
