@@ -7,9 +7,6 @@
  * constants, so each pair is its own branch-free loop whose dot product and
  * update vectorize; sgd_epoch() picks the instantiation once per call.
  */
-#define FL_CAT_(a, b) a##_##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
-#define FL_NAME(name) FL_CAT(name, SFX)
 
 /* Per-sample scalars of the update rules, in the parameters' dtype. */
 typedef struct {
@@ -368,6 +365,3 @@ static FL_HOT double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D
 }
 
 #undef FL_EPOCH1_CASES
-#undef FL_NAME
-#undef FL_CAT
-#undef FL_CAT_

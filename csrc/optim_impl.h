@@ -12,9 +12,6 @@
  * x + (v*y)/z, lerp as at::lerp), so the results agree with PyTorch and with
  * fastloss.reference.optim to rounding.
  */
-#define FL_CAT_(a, b) a##_##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
-#define FL_NAME(name) FL_CAT(name, SFX)
 
 /* at::lerp(start, end, w) with w's smallness decided once per call:
  *   |w| < 0.5: start + w (end - start),   else: end - (end - start)(1 - w),
@@ -269,6 +266,3 @@ static void FL_NAME(adam)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v, 
 #undef FL_RMSPROP_CASES4
 #undef FL_ADAM_CASE
 #undef FL_ADAM_CASES4
-#undef FL_NAME
-#undef FL_CAT
-#undef FL_CAT_
