@@ -20,6 +20,14 @@ FL_INLINE REAL FL_NAME(lerp)(REAL start, REAL end, REAL coeff, int small) {
     return (small ? start : end) + coeff * (end - start);
 }
 
+/* Splits lerp's weight w (already rounded to REAL, as at::lerp takes it) into the
+ * (coeff, small) that lerp() wants; returns small. */
+FL_INLINE int FL_NAME(lerp_split)(REAL w, REAL *coeff) {
+    const int small = (w < 0 ? -w : w) < (REAL)0.5;
+    *coeff = small ? w : w - (REAL)1;
+    return small;
+}
+
 /* torch.maximum: NaN in either argument gives NaN. */
 FL_INLINE REAL FL_NAME(nan_max)(REAL a, REAL b) {
     REAL m = b > a ? b : a;
@@ -177,8 +185,8 @@ static void FL_NAME(rmsprop)(fl_index n, REAL *p, const REAL *g, REAL *sq, REAL 
     const int flags = (maximize != 0) | (weight_decay != 0) << 1 | cen << 2 | mom << 3;
     /* grad_avg.lerp_(grad, 1 - alpha), the weight rounded to REAL as at::lerp does */
     const REAL w = (REAL)(1 - alpha);
-    const int lerp_small = (w < 0 ? -w : w) < (REAL)0.5;
-    const REAL lerp_coeff = lerp_small ? w : w - (REAL)1;
+    REAL lerp_coeff;
+    const int lerp_small = FL_NAME(lerp_split)(w, &lerp_coeff);
     const REAL neg_lr = (REAL)-lr, a = (REAL)alpha, e = (REAL)eps, wd = (REAL)weight_decay;
     const REAL m = (REAL)momentum;
     FL_FOR_CHUNKS(n, FL_OPTIM_THREADS(n, n_threads),
@@ -248,9 +256,8 @@ static void FL_NAME(adam)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v, 
     const double step_size = lr / bias_correction1;
     const double bias_correction2_sqrt = pow(bias_correction2, 0.5); /* torch: bc2 ** 0.5 */
     /* exp_avg.lerp_(grad, 1 - beta1) */
-    const REAL w = (REAL)(1 - beta1);
-    const int lerp_small = (w < 0 ? -w : w) < (REAL)0.5;
-    const REAL lerp_coeff = lerp_small ? w : w - (REAL)1;
+    REAL lerp_coeff;
+    const int lerp_small = FL_NAME(lerp_split)((REAL)(1 - beta1), &lerp_coeff);
     const REAL b2 = (REAL)beta2, one_m_b2 = (REAL)(1 - beta2);
     const REAL bc2s = (REAL)bias_correction2_sqrt, neg_step = (REAL)-step_size;
     const REAL e = (REAL)eps, wd = (REAL)weight_decay, shrink = (REAL)(1 - lr * weight_decay);
