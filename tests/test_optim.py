@@ -599,6 +599,13 @@ def test_load_state_dict_rejects_mismatch_and_changes_nothing(rng: Any) -> None:
         opt.load_state_dict(bad)
     with pytest.raises(ValueError, match="keys 'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+    with pytest.raises(TypeError, match=r"state_dict\['param_groups'\] must be a list"):
+        opt.load_state_dict({"state": {}, "param_groups": None})
+    bad = opt.state_dict()
+    bad["param_groups"][0]["params"] = 5
+    with pytest.raises(TypeError, match=r"param_groups\[0\]\['params'\] must be a list"):
+        opt.load_state_dict(bad)
+    assert opt.param_groups[0]["betas"] == (0.9, 0.999)
 
 
 def test_docstring_example() -> None:

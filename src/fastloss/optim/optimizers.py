@@ -260,8 +260,10 @@ class Optimizer:
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
-        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(
-                self.param_groups):
+        if not isinstance(saved_groups, (list, tuple)):
+            raise TypeError("state_dict['param_groups'] must be a list of dicts, got "
+                            f"{type(saved_groups).__name__}")
+        if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"state_dict has {len(saved_groups)} parameter groups, "
                              f"expected {len(self.param_groups)}")
         params = self._params()
@@ -271,7 +273,11 @@ class Optimizer:
         for i, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if not isinstance(saved, dict) or "params" not in saved:
                 raise ValueError(f"param_groups[{i}] must be a dict with a 'params' entry")
-            ids = list(saved["params"])
+            try:
+                ids = list(saved["params"])
+            except TypeError:
+                raise TypeError(f"param_groups[{i}]['params'] must be a list of parameter "
+                                f"indices, got {saved['params']!r}") from None
             if len(ids) != len(ours["params"]):
                 raise ValueError(f"param_groups[{i}] has {len(ids)} parameters, "
                                  f"expected {len(ours['params'])}")
