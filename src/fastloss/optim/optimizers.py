@@ -69,7 +69,11 @@ class Optimizer:
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays or of dicts (param groups), "
                             "got one ndarray; pass [param]")
-        items: List[Any] = list(params)
+        try:
+            items: List[Any] = list(params)
+        except TypeError:
+            raise TypeError("params must be a list of arrays or of dicts (param groups), got "
+                            f"{type(params).__name__}") from None
         if not items:
             raise ValueError("optimizer got an empty parameter list")
         if all(isinstance(p, dict) for p in items):
@@ -155,9 +159,13 @@ class Optimizer:
 
     def _checked_step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
         params = self._params()
-        if isinstance(grads, np.ndarray) or isinstance(grads, (str, bytes)):
+        if isinstance(grads, (np.ndarray, str, bytes)):
             raise TypeError("grads must be a list of arrays, one per parameter")
-        grads = list(grads)
+        try:
+            grads = list(grads)
+        except TypeError:
+            raise TypeError("grads must be a list of arrays, one per parameter, got "
+                            f"{type(grads).__name__}") from None
         if len(grads) != len(params):
             raise ValueError(f"grads has {len(grads)} entries, expected {len(params)} "
                              "(one per parameter, None to skip one)")
