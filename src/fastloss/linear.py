@@ -134,8 +134,8 @@ def _param_array(a: Any, name: str, dtype: np.dtype[Any], shape: Tuple[int, ...]
                  writeable: bool) -> FloatArray:
     """A parameter array updated in place: exactly ``dtype``, ``shape``, C-contiguous."""
     if type(a) is not np.ndarray:
-        raise TypeError(f"{name} must be a numpy.ndarray (updated in place), "
-                        f"got {type(a).__name__}")
+        why = " (updated in place)" if writeable else ""
+        raise TypeError(f"{name} must be a numpy.ndarray{why}, got {type(a).__name__}")
     if a.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype} (X's dtype), got {a.dtype}")
     if a.shape != shape:
