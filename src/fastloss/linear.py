@@ -369,8 +369,10 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
     mean = float("nan")
     for _ in range(epochs_):
-        order = (np.random.default_rng([run_seed, st.epochs]).permutation(n).astype(np.int64)
-                 if shuffle else None)
+        order = None
+        if shuffle:  # int64 already on 64-bit platforms: no copy there
+            order = np.random.default_rng([run_seed, st.epochs]).permutation(n)
+            order = order.astype(np.int64, copy=False)
         if use_c:
             total, t = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
                                          sw, work, int(st.t), **hyper)
