@@ -33,6 +33,12 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
 #define FL_HOT
 #endif
 
+/* FL_NAME(f) is f_f64 or f_f32: the _impl.h templates, included once per dtype with SFX
+ * defined, name their functions with it. */
+#define FL_CAT_(a, b) a##_##b
+#define FL_CAT(a, b) FL_CAT_(a, b)
+#define FL_NAME(name) FL_CAT(name, SFX)
+
 #define FL_STR_(x) #x
 #define FL_PRAGMA(x) _Pragma(FL_STR_(x))
 /* `omp simd` needs only -fopenmp-simd (no libgomp); compilers without it ignore the pragma. */

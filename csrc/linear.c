@@ -6,9 +6,7 @@
  * d = 10: 10.8 vs 20.1 ns/sample, float32: 12.4 vs 23.3. With longer rows the epoch is
  * bound by arithmetic throughput or memory bandwidth, and the extra dot product per
  * sample only adds work. */
-#ifndef FL_SGD_SMALL_BYTES
 #define FL_SGD_SMALL_BYTES 512
-#endif
 
 /* Per sample the vectors are short (d features), so 512-bit vectors spend their time
  * in remainder loops and horizontal sums: the AVX-512 clone measured 2x slower than the

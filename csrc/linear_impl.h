@@ -7,9 +7,6 @@
  * constants, so each pair is its own branch-free loop whose dot product and
  * update vectorize; sgd_epoch() picks the instantiation once per call.
  */
-#define FL_CAT_(a, b) a##_##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
-#define FL_NAME(name) FL_CAT(name, SFX)
 
 /* Per-sample scalars of the update rules, in the parameters' dtype. */
 typedef struct {
@@ -157,6 +154,13 @@ FL_INLINE const REAL *FL_NAME(row)(const REAL *X, fl_index i, fl_index rs, fl_in
     return buf;
 }
 
+FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *FL_RESTRICT b) {
+    REAL s = 0;
+    FL_SIMD_REDUCE_SUM(s)
+    for (fl_index j = 0; j < d; j++) s += a[j] * b[j];
+    return s;
+}
+
 /* Single output: coef (d,), intercept (1,) or NULL. */
 FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_config *cfg,
                                  fl_sgd_data *D) {
@@ -182,9 +186,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     for (fl_index k = 0; k < n; k++) {
         const fl_index i = order ? (fl_index)order[k] : k;
         const REAL *FL_RESTRICT x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
-        REAL dot = 0;
-        FL_SIMD_REDUCE_SUM(dot)
-        for (fl_index j = 0; j < d; j++) dot += x[j] * w[j];
+        const REAL dot = FL_NAME(dot)(d, x, w);
         const REAL z = b ? dot + b[0] : dot;
         double dz;
         const double l = FL_NAME(loss1)(loss, (double)z, (double)y[i], huber_eps, &dz);
@@ -200,13 +202,6 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     }
     D->t = t;
     return total;
-}
-
-FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *FL_RESTRICT b) {
-    REAL s = 0;
-    FL_SIMD_REDUCE_SUM(s)
-    for (fl_index j = 0; j < d; j++) s += a[j] * b[j];
-    return s;
 }
 
 /* Plain SGD, single output, small d: the same updates as epoch1(), scheduled to take
@@ -368,6 +363,3 @@ static FL_HOT double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D
 }
 
 #undef FL_EPOCH1_CASES
-#undef FL_NAME
-#undef FL_CAT
-#undef FL_CAT_

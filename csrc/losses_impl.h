@@ -7,9 +7,6 @@
  * what to compute) as compile-time constants, so each combination is its own
  * branch-free, vectorized loop; OP_run() picks the instantiation once per call.
  */
-#define FL_CAT_(a, b) a##_##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
-#define FL_NAME(name) FL_CAT(name, SFX)
 
 /* log1p(v) for v in [-1, inf] from a vector log: u = 1 + v rounds, and the
  * first-order correction (v - (u - 1)) / u restores what the rounding lost.
@@ -531,7 +528,3 @@ static FL_HOT fl_index FL_NAME(count_outside)(fl_index n, const REAL *x, REAL lo
     for (fl_index i = 0; i < n; i++) count += (x[i] < lo) | (x[i] > hi);
     return count;
 }
-
-#undef FL_CAT_
-#undef FL_CAT
-#undef FL_NAME

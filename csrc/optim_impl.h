@@ -12,15 +12,20 @@
  * x + (v*y)/z, lerp as at::lerp), so the results agree with PyTorch and with
  * fastloss.reference.optim to rounding.
  */
-#define FL_CAT_(a, b) a##_##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
-#define FL_NAME(name) FL_CAT(name, SFX)
 
 /* at::lerp(start, end, w) with w's smallness decided once per call:
  *   |w| < 0.5: start + w (end - start),   else: end - (end - start)(1 - w),
  * written as base + coeff (end - start), the form of PyTorch's vectorized lerp. */
 FL_INLINE REAL FL_NAME(lerp)(REAL start, REAL end, REAL coeff, int small) {
     return (small ? start : end) + coeff * (end - start);
+}
+
+/* Splits lerp's weight w (already rounded to REAL, as at::lerp takes it) into the
+ * (coeff, small) that lerp() wants; returns small. */
+FL_INLINE int FL_NAME(lerp_split)(REAL w, REAL *coeff) {
+    const int small = (w < 0 ? -w : w) < (REAL)0.5;
+    *coeff = small ? w : w - (REAL)1;
+    return small;
 }
 
 /* torch.maximum: NaN in either argument gives NaN. */
@@ -180,8 +185,8 @@ static void FL_NAME(rmsprop)(fl_index n, REAL *p, const REAL *g, REAL *sq, REAL 
     const int flags = (maximize != 0) | (weight_decay != 0) << 1 | cen << 2 | mom << 3;
     /* grad_avg.lerp_(grad, 1 - alpha), the weight rounded to REAL as at::lerp does */
     const REAL w = (REAL)(1 - alpha);
-    const int lerp_small = (w < 0 ? -w : w) < (REAL)0.5;
-    const REAL lerp_coeff = lerp_small ? w : w - (REAL)1;
+    REAL lerp_coeff;
+    const int lerp_small = FL_NAME(lerp_split)(w, &lerp_coeff);
     const REAL neg_lr = (REAL)-lr, a = (REAL)alpha, e = (REAL)eps, wd = (REAL)weight_decay;
     const REAL m = (REAL)momentum;
     FL_FOR_CHUNKS(n, FL_OPTIM_THREADS(n, n_threads),
@@ -251,9 +256,8 @@ static void FL_NAME(adam)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v, 
     const double step_size = lr / bias_correction1;
     const double bias_correction2_sqrt = pow(bias_correction2, 0.5); /* torch: bc2 ** 0.5 */
     /* exp_avg.lerp_(grad, 1 - beta1) */
-    const REAL w = (REAL)(1 - beta1);
-    const int lerp_small = (w < 0 ? -w : w) < (REAL)0.5;
-    const REAL lerp_coeff = lerp_small ? w : w - (REAL)1;
+    REAL lerp_coeff;
+    const int lerp_small = FL_NAME(lerp_split)((REAL)(1 - beta1), &lerp_coeff);
     const REAL b2 = (REAL)beta2, one_m_b2 = (REAL)(1 - beta2);
     const REAL bc2s = (REAL)bias_correction2_sqrt, neg_step = (REAL)-step_size;
     const REAL e = (REAL)eps, wd = (REAL)weight_decay, shrink = (REAL)(1 - lr * weight_decay);
@@ -269,6 +273,3 @@ static void FL_NAME(adam)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v, 
 #undef FL_RMSPROP_CASES4
 #undef FL_ADAM_CASE
 #undef FL_ADAM_CASES4
-#undef FL_NAME
-#undef FL_CAT
-#undef FL_CAT_

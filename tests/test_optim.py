@@ -522,6 +522,7 @@ def test_constructors_reject_bad_hyper_parameters(rng: Any) -> None:
         (lambda: optim.RMSprop([p], momentum=-1), ValueError, "momentum must be"),
         (lambda: optim.Adam([]), ValueError, "empty parameter list"),
         (lambda: optim.Adam(p), TypeError, "pass \\[param\\]"),
+        (lambda: optim.Adam(5), TypeError, "params must be a list of arrays"),
         (lambda: optim.Adam([p, p]), ValueError, "more than once"),
         (lambda: optim.Adam([p, {"params": [p]}]), TypeError, "not a mix"),
         (lambda: optim.Adam([np.arange(3)]), TypeError, r"params\[0\] must be a float32"),
@@ -564,6 +565,9 @@ def test_step_rejects_bad_grads_and_changes_nothing(name: str, rng: Any) -> None
     with pytest.raises(TypeError, match="grads must be a list"):
         opt.step(np.zeros(3))
     unchanged()
+    with pytest.raises(TypeError, match="grads must be a list"):
+        opt.step(None)  # type: ignore[arg-type]
+    unchanged()
     opt.param_groups[0]["lr"] = -1.0  # e.g. a broken scheduler
     with pytest.raises(ValueError, match=r"param_groups\[0\]: lr must be"):
         opt.step(good)
@@ -599,6 +603,13 @@ def test_load_state_dict_rejects_mismatch_and_changes_nothing(rng: Any) -> None:
         opt.load_state_dict(bad)
     with pytest.raises(ValueError, match="keys 'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+    with pytest.raises(TypeError, match=r"state_dict\['param_groups'\] must be a list"):
+        opt.load_state_dict({"state": {}, "param_groups": None})
+    bad = opt.state_dict()
+    bad["param_groups"][0]["params"] = 5
+    with pytest.raises(TypeError, match=r"param_groups\[0\]\['params'\] must be a list"):
+        opt.load_state_dict(bad)
+    assert opt.param_groups[0]["betas"] == (0.9, 0.999)
 
 
 def test_docstring_example() -> None:

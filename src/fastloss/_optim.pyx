@@ -1,11 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
 """Typed bindings of the optimizer update kernels in csrc/optim.c.
 
-No validation here (except StepPlan, which checks and declines): callers
-(fastloss.optim.functional) pass C-contiguous,
-non-overlapping arrays of one float dtype (float32 or float64) and param's size,
-writeable where the kernel writes, state arrays as None exactly when their option
-is off. Every call releases the GIL while the kernel runs.
+No validation in the plain bindings (sgd, adagrad, rmsprop, adam): callers
+(fastloss.optim.functional) pass C-contiguous, non-overlapping arrays of one float dtype
+(float32 or float64) and param's size, writeable where the kernel writes, state arrays
+as None exactly when their option is off. The fast paths (StepPlan, *_fast) check their
+arguments and decline anything else to the caller's checked path. Every call releases
+the GIL while the kernels run.
 """
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
@@ -45,6 +46,14 @@ cdef inline void *data_or_null(object a):
 
 cdef inline int dtype_code(cnp.ndarray a):
     return FL_FLOAT64 if cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE else FL_FLOAT32
+
+
+cdef inline bint _spans_meet(const void *a, Py_ssize_t na, const void *b,
+                             Py_ssize_t nb) noexcept nogil:
+    """Whether the byte ranges [a, a + na) and [b, b + nb) intersect (an empty one never does)."""
+    cdef const char *ca = <const char *>a
+    cdef const char *cb = <const char *>b
+    return na != 0 and nb != 0 and ca < cb + nb and cb < ca + na
 
 
 def sgd(cnp.ndarray param, cnp.ndarray grad, object momentum_buffer, double lr,
@@ -109,18 +118,14 @@ def first_overlap(tuple arrays):
     For C-contiguous arrays only (each spans exactly its ``nbytes`` from its data pointer):
     one call replaces a ``numpy.may_share_memory`` per pair on the small-call path.
     """
-    cdef Py_ssize_t n = len(arrays), i, j, na, nb
-    cdef char *pa
-    cdef char *pb
+    cdef Py_ssize_t n = len(arrays), i, j
+    cdef cnp.ndarray a, b
     for j in range(n):
-        pb = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[j])
-        nb = cnp.PyArray_NBYTES(<cnp.ndarray>arrays[j])
-        if nb == 0:
-            continue
+        b = <cnp.ndarray>arrays[j]
         for i in range(j):
-            pa = <char *>cnp.PyArray_DATA(<cnp.ndarray>arrays[i])
-            na = cnp.PyArray_NBYTES(<cnp.ndarray>arrays[i])
-            if na != 0 and pa < pb + nb and pb < pa + na:
+            a = <cnp.ndarray>arrays[i]
+            if _spans_meet(cnp.PyArray_DATA(a), cnp.PyArray_NBYTES(a), cnp.PyArray_DATA(b),
+                           cnp.PyArray_NBYTES(b)):
                 return (i, j)
     return None
 
@@ -189,9 +194,7 @@ cdef inline bint _matches(cnp.ndarray a, cnp.ndarray p):
 
 
 cdef inline bint _overlap(const void *a, const void *b, Py_ssize_t nbytes) noexcept nogil:
-    cdef const char *ca = <const char *>a
-    cdef const char *cb = <const char *>b
-    return nbytes != 0 and ca < cb + nbytes and cb < ca + nbytes
+    return _spans_meet(a, nbytes, b, nbytes)
 
 
 cdef bint _set_arrays(StepEntry *e, object p, object g):
@@ -202,7 +205,7 @@ cdef bint _set_arrays(StepEntry *e, object p, object g):
     cdef cnp.ndarray pa = <cnp.ndarray>p
     if not _is_float_array(g) or not _matches(<cnp.ndarray>g, pa):
         return False
-    e.dtype = FL_FLOAT64 if cnp.PyArray_TYPE(pa) == cnp.NPY_DOUBLE else FL_FLOAT32
+    e.dtype = dtype_code(pa)
     e.n = cnp.PyArray_SIZE(pa)
     e.param = cnp.PyArray_DATA(pa)
     e.grad = cnp.PyArray_DATA(<cnp.ndarray>g)

@@ -134,8 +134,8 @@ def _param_array(a: Any, name: str, dtype: np.dtype[Any], shape: Tuple[int, ...]
                  writeable: bool) -> FloatArray:
     """A parameter array updated in place: exactly ``dtype``, ``shape``, C-contiguous."""
     if type(a) is not np.ndarray:
-        raise TypeError(f"{name} must be a numpy.ndarray (updated in place), "
-                        f"got {type(a).__name__}")
+        why = " (updated in place)" if writeable else ""
+        raise TypeError(f"{name} must be a numpy.ndarray{why}, got {type(a).__name__}")
     if a.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype} (X's dtype), got {a.dtype}")
     if a.shape != shape:
@@ -365,15 +365,17 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
     use_c = _backend.get_backend() == "c"
     work: Any = np.empty(2 * d + 2 * c, Xa.dtype) if use_c else None
+    # the kernel takes float targets as y, integer class labels as labels
+    y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
     mean = float("nan")
     for _ in range(epochs_):
-        order = (np.random.default_rng([run_seed, st.epochs]).permutation(n).astype(np.int64)
-                 if shuffle else None)
+        order = None
+        if shuffle:  # int64 already on 64-bit platforms: no copy there
+            order = np.random.default_rng([run_seed, st.epochs]).permutation(n)
+            order = order.astype(np.int64, copy=False)
         if use_c:
-            is_softmax = loss == "softmax"
-            total, t = _linear.sgd_epoch(
-                Xa, None if is_softmax else ya, ya if is_softmax else None, W, b, s1c, s1b,
-                s2c, s2b, order, sw, work, int(st.t), **hyper)
+            total, t = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
+                                         sw, work, int(st.t), **hyper)
         else:
             total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
                                            int(st.t), **hyper)
@@ -436,8 +438,8 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     value = mean
     if alpha_ != 0:
         grad_coef = grad_coef + dtype.type(alpha_) * W
-        value += 0.5 * alpha_ * float(np.dot(W.ravel().astype(np.float64),
-                                             W.ravel().astype(np.float64)))
+        w64 = W.ravel().astype(np.float64)
+        value += 0.5 * alpha_ * float(np.dot(w64, w64))
     grad_int = None
     if b is not None:
         grad_int = np.atleast_1d(dz.sum(axis=0)).astype(dtype, copy=False)

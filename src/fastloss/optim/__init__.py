@@ -1,6 +1,6 @@
 """Optimizers for NumPy parameters: torch.optim's algorithms on fused C update kernels.
 
-Two layers, as in PyTorch:
+The layout follows PyTorch:
 
 * :mod:`fastloss.optim.functional` -- one step on one array, in place
   (``sgd_update``, ``adagrad_update``, ``rmsprop_update``, ``adam_update``,

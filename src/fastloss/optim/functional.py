@@ -72,12 +72,15 @@ def _check_array(a: Any, name: str) -> np.ndarray:
     return a
 
 
-def _check_state(a: Any, name: str, param: np.ndarray) -> None:
-    _check_array(a, name)
+def _check_like(a: np.ndarray, name: str, param: np.ndarray) -> None:
     if a.shape != param.shape:
         raise ValueError(f"{name} has shape {a.shape}, expected param's shape {param.shape}")
     if a.dtype != param.dtype:
         raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
+
+
+def _check_state(a: Any, name: str, param: np.ndarray) -> None:
+    _check_like(_check_array(a, name), name, param)
 
 
 def _check_disjoint(arrays: Tuple[np.ndarray, ...], names: Tuple[str, ...]) -> None:
@@ -92,10 +95,7 @@ def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -
     """``grad`` as a C-contiguous array the kernel may read while it writes ``written``."""
     if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
         raise TypeError(f"grad must be a numpy.ndarray, got {type(grad).__name__}")
-    if grad.shape != param.shape:
-        raise ValueError(f"grad has shape {grad.shape}, expected param's shape {param.shape}")
-    if grad.dtype != param.dtype:
-        raise TypeError(f"grad has dtype {grad.dtype}, expected param's dtype {param.dtype}")
+    _check_like(grad, "grad", param)
     if not grad.flags.c_contiguous:
         return np.ascontiguousarray(grad)
     if _optim.first_overlap((grad,) + written) is not None:  # `written` are disjoint

@@ -69,7 +69,11 @@ class Optimizer:
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays or of dicts (param groups), "
                             "got one ndarray; pass [param]")
-        items: List[Any] = list(params)
+        try:
+            items: List[Any] = list(params)
+        except TypeError:
+            raise TypeError("params must be a list of arrays or of dicts (param groups), got "
+                            f"{type(params).__name__}") from None
         if not items:
             raise ValueError("optimizer got an empty parameter list")
         if all(isinstance(p, dict) for p in items):
@@ -155,9 +159,13 @@ class Optimizer:
 
     def _checked_step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
         params = self._params()
-        if isinstance(grads, np.ndarray) or isinstance(grads, (str, bytes)):
+        if isinstance(grads, (np.ndarray, str, bytes)):
             raise TypeError("grads must be a list of arrays, one per parameter")
-        grads = list(grads)
+        try:
+            grads = list(grads)
+        except TypeError:
+            raise TypeError("grads must be a list of arrays, one per parameter, got "
+                            f"{type(grads).__name__}") from None
         if len(grads) != len(params):
             raise ValueError(f"grads has {len(grads)} entries, expected {len(params)} "
                              "(one per parameter, None to skip one)")
@@ -260,8 +268,10 @@ class Optimizer:
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
-        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(
-                self.param_groups):
+        if not isinstance(saved_groups, (list, tuple)):
+            raise TypeError("state_dict['param_groups'] must be a list of dicts, got "
+                            f"{type(saved_groups).__name__}")
+        if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"state_dict has {len(saved_groups)} parameter groups, "
                              f"expected {len(self.param_groups)}")
         params = self._params()
@@ -271,7 +281,11 @@ class Optimizer:
         for i, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if not isinstance(saved, dict) or "params" not in saved:
                 raise ValueError(f"param_groups[{i}] must be a dict with a 'params' entry")
-            ids = list(saved["params"])
+            try:
+                ids = list(saved["params"])
+            except TypeError:
+                raise TypeError(f"param_groups[{i}]['params'] must be a list of parameter "
+                                f"indices, got {saved['params']!r}") from None
             if len(ids) != len(ours["params"]):
                 raise ValueError(f"param_groups[{i}] has {len(ids)} parameters, "
                                  f"expected {len(ours['params'])}")

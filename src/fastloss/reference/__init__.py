@@ -2,7 +2,8 @@
 
 This package is the specification the compiled kernels are tested against, and the
 ``"numpy"`` backend (:func:`fastloss.use_backend`). One module per family, mirroring the
-public API: :mod:`.losses` (:mod:`fastloss.losses`), :mod:`.linear` (:mod:`fastloss.linear`).
+public API: :mod:`.losses` (:mod:`fastloss.losses`), :mod:`.optim`
+(:mod:`fastloss.optim.functional`), :mod:`.linear` (:mod:`fastloss.linear`).
 The functions trust their inputs; validation lives in the public modules, shared by both
 backends.
 """

@@ -140,15 +140,19 @@ def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     X64 = X.astype(np.float64)
     W64 = coef.astype(np.float64)
+    bias: Any = None  # the intercept in float64: (C,) for softmax, else a float
+    if intercept is not None:
+        bias = intercept.astype(np.float64) if loss == "softmax" else float(intercept[0])
     total = 0.0
     for i in range(n):
         z = X64[i] @ W64
-        if intercept is not None:
-            z = z + intercept.astype(np.float64) if loss == "softmax" else z + float(intercept[0])
+        if bias is not None:
+            z = z + bias
         if loss == "softmax":
             l, _ = _softmax_loss(np.asarray(z), int(y[i]))
         else:
             l, _ = _loss1(loss, float(z), float(y[i]), epsilon)
         total += w[i] * l
-    mean = total / w.sum() if w.sum() != 0 else math.nan
+    wsum = w.sum()
+    mean = total / wsum if wsum != 0 else math.nan
     return mean + 0.5 * alpha * float((W64 * W64).sum())
