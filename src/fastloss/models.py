@@ -45,7 +45,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import losses
+from fastloss import linear, losses, optim
 
 __all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]
 
@@ -234,8 +234,6 @@ class _LinearModel(_Params):
 
     # ---- training
     def _make_optimizer(self, params: List[NDArray[Any]]) -> Any:
-        from fastloss import optim
-
         name, lr = self.optimizer, float(self.lr)
         if name == "momentum":
             return optim.SGD(params, lr=lr, momentum=float(self.momentum))
@@ -312,8 +310,6 @@ class _LinearModel(_Params):
         return total / n
 
     def _sgd_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
-        from fastloss import linear
-
         loss, lr, alpha, scale = self._sgd_epoch_args()
         seed = None
         if self._opt_state is None and self.shuffle:
@@ -330,8 +326,6 @@ class _LinearModel(_Params):
         raise NotImplementedError  # pragma: no cover
 
     def _fit_cg(self, X: NDArray[Any], t: NDArray[Any]) -> None:
-        from fastloss import optim
-
         W_shape, nW = self._W.shape, self._W.size
         dtype = self._W.dtype
         Xd = X.astype(np.float64, copy=False)
@@ -365,9 +359,8 @@ class _LinearModel(_Params):
         if reset or not hasattr(self, "_W"):
             self._generator = None
             self._init_state(X.shape[1], X.dtype)
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {self.n_features_in_} features as input.")
+        else:
+            self._check_n_features(X)
         X = X.astype(self._W.dtype, copy=False)
         t = t.astype(self._W.dtype, copy=False) if t.dtype.kind == "f" else t
         self._run_epochs(X, t, n_epochs, early_stopping)
@@ -377,10 +370,13 @@ class _LinearModel(_Params):
     def _decision(self, X: Any) -> NDArray[Any]:
         self._check_fitted()
         X = _check_X(X)
+        self._check_n_features(X)
+        return X.astype(self._W.dtype, copy=False) @ self._W + self._b
+
+    def _check_n_features(self, X: NDArray[Any]) -> None:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self.n_features_in_} features as input.")
-        return X.astype(self._W.dtype, copy=False) @ self._W + self._b
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         raise NotImplementedError  # pragma: no cover
@@ -569,7 +565,7 @@ class SoftmaxRegression(_LinearModel):
         if y.dtype.kind == "f" and np.any(y != np.round(y)):
             raise ValueError("Unknown label type: continuous; SoftmaxRegression needs class "
                              "labels (integers or strings)")
-        if y.dtype.kind in "cOV" and y.dtype.kind != "O":
+        if y.dtype.kind in "cV":
             raise ValueError(f"Unknown label type: {y.dtype}")
         if reset or not hasattr(self, "classes_"):
             classes = np.unique(y)
