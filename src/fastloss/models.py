@@ -330,17 +330,22 @@ class _LinearModel(_Params):
         dtype = self._W.dtype
         Xd = X.astype(np.float64, copy=False)
 
+        # the last point evaluated and its objective: the line search usually ends on the
+        # iterate, so the curve need not pay a second pass over the data for it
+        last: List[Any] = [None, 0.0]
+
         def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
             W = theta[:nW].reshape(W_shape)
             b = theta[nW:]
             value, gW, gb = self._value_and_grad(Xd, t, W, b)
+            last[:] = theta.copy(), value
             return value, np.concatenate([gW.ravel(), gb.ravel()])
 
         theta0 = np.concatenate([self._W.ravel(), self._b.ravel()]).astype(np.float64)
         curve: List[float] = []
 
         def record(theta: NDArray[np.float64]) -> None:
-            curve.append(fun(theta)[0])
+            curve.append(last[1] if np.array_equal(theta, last[0]) else fun(theta)[0])
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
         res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=int(self.max_iter),
