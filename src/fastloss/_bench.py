@@ -663,13 +663,9 @@ def machine_info() -> Dict[str, Any]:
                     break
     except OSError:
         pass
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:
-        available = os.cpu_count() or 1
     return {"platform": platform.platform(), "machine": platform.machine(),
             "python_implementation": platform.python_implementation(), "cpu": cpu,
-            "cores": os.cpu_count(), "available_cores": available}
+            "cores": os.cpu_count(), "available_cores": _config._available_cores()}
 
 
 def plan(only: Optional[Sequence[str]], sizes: Sequence[int], dtypes: Sequence[str]
@@ -823,10 +819,11 @@ def _rows(report: Dict[str, Any]) -> Tuple[List[str], List[str], List[List[str]]
     return present, others, rows
 
 
-def _header(report: Dict[str, Any]) -> List[str]:
-    present, others, _ = _rows(report)
+def _table(report: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
+    """(header, rows) of the speedup table."""
+    present, others, rows = _rows(report)
     per = ["per"] if _per_column(report) else []
-    return ["kernel", "n", "dtype", *per, *present, *(f"vs {i}" for i in others)]
+    return ["kernel", "n", "dtype", *per, *present, *(f"vs {i}" for i in others)], rows
 
 
 #: what one timed unit is, per family, for the footnote
@@ -851,8 +848,7 @@ def _footnote(report: Dict[str, Any]) -> str:
 
 
 def text_table(report: Dict[str, Any]) -> str:
-    header = _header(report)
-    rows = _rows(report)[2]
+    header, rows = _table(report)
     widths = [max(len(c) for c in col) for col in zip(header, *rows)]
     # kernel, n, dtype (and per) left-aligned; times and ratios right-aligned
     left = 4 if _per_column(report) else 3
@@ -866,11 +862,11 @@ def text_table(report: Dict[str, Any]) -> str:
 
 
 def markdown_table(report: Dict[str, Any]) -> str:
-    header = _header(report)
+    header, rows = _table(report)
     left = 4 if _per_column(report) else 3
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join(["---"] * left + ["---:"] * (len(header) - left)) + "|"]
-    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(report)[2]]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines) + "\n\n" + _footnote(report) + "\n"
 
 
