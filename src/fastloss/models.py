@@ -170,6 +170,12 @@ class _Params:
                                     "estimator.")
 
 
+def _finite_real(value: Any) -> bool:
+    # a string or None must fail here, with the parameter's name, not inside np.isfinite
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, bool) and bool(np.isfinite(value)))
+
+
 def _equal(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
@@ -202,8 +208,7 @@ class _LinearModel(_Params):
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         for name in ("lr", "alpha", "momentum"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) \
-                    or not np.isfinite(value) or value < 0:
+            if not _finite_real(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
@@ -211,7 +216,7 @@ class _LinearModel(_Params):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.tol is not None and (not np.isfinite(self.tol) or self.tol < 0):
+        if self.tol is not None and (not _finite_real(self.tol) or self.tol < 0):
             raise ValueError(f"tol must be None or a finite number >= 0, got {self.tol!r}")
 
     # ---- the objective, on the fused loss kernels
@@ -397,27 +402,27 @@ class LinearRegression(_LinearModel):
 
     Parameters
     ----------
-    loss : {"squared_error", "absolute_error", "huber"}
+    loss : {"squared_error", "absolute_error", "huber"}, default "squared_error"
         ``(p - y)^2`` (PyTorch's ``mse_loss``), ``|p - y|`` (``l1_loss``) or Huber with
         threshold ``epsilon`` (``huber_loss(delta=epsilon)``).
-    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg"}
-        See the module docstring. Default ``"adam"``.
-    lr : float
+    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg"}, default "adam"
+        See the module docstring.
+    lr : float, default 0.01
         Learning rate (step size); unused by ``"cg"``.
-    max_iter : int
+    max_iter : int, default 200
         Epochs (CG iterations for ``"cg"``) per ``fit``.
-    batch_size : int
+    batch_size : int, default 32
         Samples per mini-batch step (not used by ``"sgd"``, which is per-sample, nor ``"cg"``).
-    alpha : float
+    alpha : float, default 0.0
         L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW: decoupled weight decay).
-    momentum : float
+    momentum : float, default 0.9
         Momentum of the ``"momentum"`` optimizer (torch.optim.SGD's ``momentum``).
-    epsilon : float
+    epsilon : float, default 1.0
         Huber threshold (``delta``).
-    tol, n_iter_no_change :
+    tol, n_iter_no_change : float or None, int, default 1e-4, 5
         Early stopping on the epoch loss (see the module docstring); for ``"cg"``, ``tol`` is
-        the gradient-norm tolerance ``gtol``.
-    shuffle, random_state :
+        the gradient-norm tolerance ``gtol`` (1e-5 when ``None``).
+    shuffle, random_state : bool, int or None, default True, None
         Shuffle the samples each epoch, from a generator seeded by ``random_state``.
 
     Attributes
@@ -425,7 +430,8 @@ class LinearRegression(_LinearModel):
     coef_ : ndarray (n_features,)
     intercept_ : float
     n_iter_ : int, epochs (or CG iterations) run in total
-    loss_curve_ : list of float, the objective after each epoch (each CG iteration)
+    loss_curve_ : list of float, each epoch's mean objective over its samples, each taken
+        before the update it led to (for ``"cg"``: the objective at each iterate)
     n_features_in_ : int
     """
 
@@ -451,7 +457,7 @@ class LinearRegression(_LinearModel):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        if not np.isfinite(self.epsilon) or self.epsilon <= 0:
+        if not _finite_real(self.epsilon) or self.epsilon <= 0:
             raise ValueError(f"epsilon must be a finite number > 0, got {self.epsilon!r}")
 
     def _loss_value_and_grad(self, z: NDArray[Any], t: NDArray[Any]) -> Tuple[Any, Any]:
