@@ -877,19 +877,18 @@ def plot(report: Dict[str, Any], path: str) -> None:
     """
     import matplotlib
     import matplotlib.ticker
-
-    matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
+    # a Figure without pyplot: no backend switch or open figure left in the caller's process
+    from matplotlib.figure import Figure
 
     fast = [r for r in report["results"] if r["impl"] == "fastloss"]
     dtypes = [d for d in report["settings"]["dtypes"] if any(r["dtype"] == d for r in fast)]
-    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False,
-                             sharey=True)
+    fig = Figure(figsize=(6 * len(dtypes), 4.5))
+    axes = fig.subplots(1, len(dtypes), squeeze=False, sharey=True)
     families = list(dict.fromkeys(r["family"] for r in fast))
     # one line style and marker per family, colours restarting in each: 10 colours do not
     # tell 17 kernels apart
     styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
-    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for ax, dtype in zip(axes[0], dtypes):
         kernels: Dict[Tuple[str, str], List[Tuple[int, float]]] = {}
         for r in fast:
@@ -923,7 +922,6 @@ def plot(report: Dict[str, Any], path: str) -> None:
     fig.suptitle(f"fastloss vs NumPy reference, {threads} thread{'s' * (threads > 1)}")
     fig.tight_layout(rect=(0, 0.04 * rows + 0.01, 1, 1))
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def iter_warnings(report: Dict[str, Any]) -> Iterable[str]:
