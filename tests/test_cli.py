@@ -34,6 +34,17 @@ def test_version():
     assert proc.stdout.strip() == f"fastloss {fastloss.__version__}"
 
 
+def test_import_loads_no_optional_dependency():
+    # `import fastloss` and the command's parser stay light: peers load only when used
+    code = ("import sys, fastloss, fastloss.cli; fastloss.cli.build_parser(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'torch', 'sklearn', 'scipy', 'matplotlib', 'threadpoolctl'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_console_script():
     script = shutil.which("fastloss", path=str(Path(sys.executable).parent))
     if script is None:

@@ -507,7 +507,7 @@ class LinearRegression(_LinearModel):
         y_true = np.asarray(y, dtype=np.float64).ravel()
         resid = y_true - self.predict(X)
         denom = float(((y_true - y_true.mean()) ** 2).sum())
-        num = float((resid.astype(np.float64) ** 2).sum())
+        num = float((resid ** 2).sum())  # float64: y_true is
         if denom == 0.0:
             return 1.0 if num == 0.0 else 0.0
         return 1.0 - num / denom
