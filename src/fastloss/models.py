@@ -4,8 +4,8 @@
 (multinomial cross-entropy; binary logistic regression is its two-class case) follow the
 scikit-learn estimator API (``fit``, ``partial_fit``, ``predict``, ``score``,
 ``get_params``/``set_params``, fitted attributes ending in ``_``) without depending on
-scikit-learn. Where scikit-learn is installed they pass its estimator checks and work inside a
-``Pipeline``.
+scikit-learn. With scikit-learn >= 1.6 installed (its tags API) they pass its estimator checks
+and work inside a ``Pipeline``.
 
 Training minimizes the mean loss over the samples plus an L2 penalty on the weights (never
 the intercept)::
