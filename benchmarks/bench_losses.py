@@ -11,25 +11,10 @@ from _peers import DTYPES, SIZES, SKLEARN_LOSS, TORCH, skip_unless
 
 import fastloss
 from fastloss import reference
+# the inputs of `fastloss bench`, so both report on the same data
+from fastloss._bench import _log_probs, _logits, _probabilities, _regression
 
 IMPLS = ["fastloss", "numpy", "torch", "sklearn"]
-
-
-def _regression(rng, n, dtype):
-    return rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
-
-
-def _probabilities(rng, n, dtype):
-    p = rng.uniform(0.01, 0.99, size=n).astype(dtype)
-    return p, (rng.uniform(size=n) < 0.5).astype(dtype)
-
-
-def _logits(rng, n, dtype):
-    return (3 * rng.normal(size=n)).astype(dtype), (rng.uniform(size=n) < 0.5).astype(dtype)
-
-
-def _log_probs(rng, n, dtype):
-    return np.log(rng.uniform(0.01, 1, size=n)).astype(dtype), rng.uniform(size=n).astype(dtype)
 
 
 ELEMENTWISE = {

@@ -1,4 +1,5 @@
-"""Shared helpers for the fastloss test suite (tolerances, type checks).
+"""Shared helpers for the fastloss test suite (tolerances, type checks, the data file, the
+command line).
 
 Imported as `_support` (not from conftest: tests/ and benchmarks/ each have a conftest.py,
 and pytest may bind the name `conftest` to either)."""
@@ -6,6 +7,10 @@ and pytest may bind the name `conftest` to either)."""
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import numpy as np
@@ -14,6 +19,11 @@ import pytest
 import fastloss
 
 DTYPES = (np.float32, np.float64)
+
+#: the California housing CSV, in the repository's sibling ../shared (never in the repo)
+HOUSING_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "california_housing.csv"
+needs_housing = pytest.mark.skipif(not HOUSING_CSV.is_file(),
+                                   reason="California housing CSV not present")
 
 #: (rtol, atol relative to the magnitude of the expected values) per dtype
 TOLERANCES = {
@@ -72,3 +82,22 @@ def assert_grad_type(grad: Any, dtype: Any, shape: tuple) -> None:
 def numpy_backend() -> Iterator[None]:
     with fastloss.use_backend("numpy"):
         yield
+
+
+def run_fastloss(*args: str, env: Optional[dict] = None,
+                 timeout: float = 120) -> "subprocess.CompletedProcess[str]":
+    """``python -m fastloss ARGS`` in a subprocess, output captured as text."""
+    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "fastloss", *args], capture_output=True,
+                          text=True, timeout=timeout, env=full_env)
+
+
+def assert_one_line_error(proc: Any) -> str:
+    """A failed command: non-zero exit, one line on stderr, no traceback; returns the line."""
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "error" in lines[0]
+    assert proc.stdout == ""
+    return lines[0]

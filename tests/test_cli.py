@@ -1,7 +1,6 @@
 """The fastloss command: info, bench (tiny sizes and budgets), and its one-line errors."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,26 +11,11 @@ import numpy as np
 import pytest
 
 import fastloss
+from _support import assert_one_line_error, run_fastloss as run
 from fastloss import _bench, cli
 
 # a tiny bench: one kernel, one size, 10 ms per case
 TINY = ["--only", "mse", "--sizes", "1e3", "--budget", "0.01"]
-
-
-def run(*args, env=None):
-    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "fastloss", *args], capture_output=True,
-                          text=True, timeout=120, env=full_env)
-
-
-def assert_one_line_error(proc):
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "error" in lines[0]
-    assert proc.stdout == ""
-    return lines[0]
 
 
 # ---- info, version -------------------------------------------------------------------
@@ -48,6 +32,17 @@ def test_version():
     proc = run("--version")
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"fastloss {fastloss.__version__}"
+
+
+def test_import_loads_no_optional_dependency():
+    # `import fastloss` and the command's parser stay light: peers load only when used
+    code = ("import sys, fastloss, fastloss.cli; fastloss.cli.build_parser(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'torch', 'sklearn', 'scipy', 'matplotlib', 'threadpoolctl'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 
 def test_console_script():

@@ -2,16 +2,14 @@
 
 import builtins
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _support import HOUSING_CSV
 from fastloss import datasets
 from fastloss.datasets import HOUSING_COLUMNS, HOUSING_ENV, OCEAN_PROXIMITY, load_housing
 
-# the repo's sibling ../shared holds the data, never the repo itself
-HOUSING_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "california_housing.csv"
 
 HEADER = ",".join(HOUSING_COLUMNS)
 GOOD_ROWS = [

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from _support import HOUSING_CSV, assert_one_line_error, needs_housing, run_fastloss
 from fastloss import _demo
 from fastloss.models import OPTIMIZERS
 
-HOUSING_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / \
-    "california_housing.csv"
-needs_housing = pytest.mark.skipif(not HOUSING_CSV.exists(),
-                                   reason="California housing CSV not present")
-
-
 def run(*args):
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-m", "fastloss", "demo", *args],
-                          capture_output=True, text=True, timeout=300, env=env)
-
-
-def assert_one_line_error(proc, text):
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and text in lines[0], proc.stderr
+    return run_fastloss("demo", *args, timeout=300)
 
 
 def test_iris_every_optimizer_beats_the_baseline_on_both_backends():
@@ -84,7 +65,7 @@ def test_cli_housing_with_plot(tmp_path):
 def test_cli_errors_are_one_line(args, text):
     if "--plot" in args:
         pytest.importorskip("matplotlib")
-    assert_one_line_error(run(*args), text)
+    assert text in assert_one_line_error(run(*args))
 
 
 def test_cli_unknown_demo_is_a_usage_error():

@@ -4,16 +4,13 @@ real data sets (when present), and scikit-learn's estimator checks (when install
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fastloss
+from _support import HOUSING_CSV, needs_housing
 from fastloss.models import OPTIMIZERS, LinearRegression, NotFittedError, SoftmaxRegression
-
-HOUSING_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / \
-    "california_housing.csv"
 
 # settings under which each optimizer converges on the small standardized problems below
 SETTINGS = {
@@ -246,7 +243,7 @@ def test_iris_matches_logistic_regression_accuracy():
         assert acc >= ref - 0.02, (optimizer, acc, ref)
 
 
-@pytest.mark.skipif(not HOUSING_CSV.exists(), reason="California housing CSV not present")
+@needs_housing
 @pytest.mark.parametrize("optimizer", ["cg", "adam"])
 def test_housing_reaches_closed_form_r2(optimizer):
     X, y = fastloss.datasets.load_housing(HOUSING_CSV)
@@ -264,9 +261,11 @@ def test_housing_reaches_closed_form_r2(optimizer):
 
 def _sklearn_checks():
     try:
+        # the tags API (and expected_failed_checks) the models speak: scikit-learn >= 1.6
+        from sklearn.utils import Tags  # noqa: F401
         from sklearn.utils.estimator_checks import parametrize_with_checks
     except ImportError:
-        return pytest.mark.skip(reason="scikit-learn not installed")
+        return pytest.mark.skip(reason="scikit-learn >= 1.6 not installed")
     sgd = LinearRegression(optimizer="sgd", lr=1e-5, max_iter=20, random_state=0)
 
     def expected_failures(estimator):

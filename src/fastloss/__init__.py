@@ -1,8 +1,11 @@
-"""fastloss: fast CPU loss functions and gradients for NumPy arrays.
+"""fastloss: fast CPU loss functions, gradients and optimizer updates for NumPy arrays.
 
 Fused C kernels (one pass for value and gradient, SIMD exp/log, optional threads) behind
-the names and semantics of ``torch.nn.functional``; :mod:`fastloss.reference` holds the
-same functions in plain NumPy, the specification the kernels are tested against.
+the names and semantics of ``torch.nn.functional`` and ``torch.optim``
+(:mod:`fastloss.optim`); :mod:`fastloss.reference` holds the same functions in plain NumPy,
+the specification the kernels are tested against. Built on them: :mod:`fastloss.linear`
+(whole SGD epochs in C), :mod:`fastloss.models` (scikit-learn-style estimators) and
+:mod:`fastloss.datasets`.
 
 >>> import numpy as np, fastloss
 >>> value, grad = fastloss.mse_loss_value_and_grad(np.array([1.0, 2.0]), np.array([1.0, 0.0]))

@@ -663,13 +663,9 @@ def machine_info() -> Dict[str, Any]:
                     break
     except OSError:
         pass
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:
-        available = os.cpu_count() or 1
     return {"platform": platform.platform(), "machine": platform.machine(),
             "python_implementation": platform.python_implementation(), "cpu": cpu,
-            "cores": os.cpu_count(), "available_cores": available}
+            "cores": os.cpu_count(), "available_cores": _config._available_cores()}
 
 
 def plan(only: Optional[Sequence[str]], sizes: Sequence[int], dtypes: Sequence[str]
@@ -823,10 +819,11 @@ def _rows(report: Dict[str, Any]) -> Tuple[List[str], List[str], List[List[str]]
     return present, others, rows
 
 
-def _header(report: Dict[str, Any]) -> List[str]:
-    present, others, _ = _rows(report)
+def _table(report: Dict[str, Any]) -> Tuple[List[str], List[List[str]]]:
+    """(header, rows) of the speedup table."""
+    present, others, rows = _rows(report)
     per = ["per"] if _per_column(report) else []
-    return ["kernel", "n", "dtype", *per, *present, *(f"vs {i}" for i in others)]
+    return ["kernel", "n", "dtype", *per, *present, *(f"vs {i}" for i in others)], rows
 
 
 #: what one timed unit is, per family, for the footnote
@@ -851,8 +848,7 @@ def _footnote(report: Dict[str, Any]) -> str:
 
 
 def text_table(report: Dict[str, Any]) -> str:
-    header = _header(report)
-    rows = _rows(report)[2]
+    header, rows = _table(report)
     widths = [max(len(c) for c in col) for col in zip(header, *rows)]
     # kernel, n, dtype (and per) left-aligned; times and ratios right-aligned
     left = 4 if _per_column(report) else 3
@@ -866,11 +862,11 @@ def text_table(report: Dict[str, Any]) -> str:
 
 
 def markdown_table(report: Dict[str, Any]) -> str:
-    header = _header(report)
+    header, rows = _table(report)
     left = 4 if _per_column(report) else 3
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join(["---"] * left + ["---:"] * (len(header) - left)) + "|"]
-    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(report)[2]]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines) + "\n\n" + _footnote(report) + "\n"
 
 
@@ -881,19 +877,18 @@ def plot(report: Dict[str, Any], path: str) -> None:
     """
     import matplotlib
     import matplotlib.ticker
-
-    matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
+    # a Figure without pyplot: no backend switch or open figure left in the caller's process
+    from matplotlib.figure import Figure
 
     fast = [r for r in report["results"] if r["impl"] == "fastloss"]
     dtypes = [d for d in report["settings"]["dtypes"] if any(r["dtype"] == d for r in fast)]
-    fig, axes = plt.subplots(1, len(dtypes), figsize=(6 * len(dtypes), 4.5), squeeze=False,
-                             sharey=True)
+    fig = Figure(figsize=(6 * len(dtypes), 4.5))
+    axes = fig.subplots(1, len(dtypes), squeeze=False, sharey=True)
     families = list(dict.fromkeys(r["family"] for r in fast))
     # one line style and marker per family, colours restarting in each: 10 colours do not
     # tell 17 kernels apart
     styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
-    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for ax, dtype in zip(axes[0], dtypes):
         kernels: Dict[Tuple[str, str], List[Tuple[int, float]]] = {}
         for r in fast:
@@ -927,7 +922,6 @@ def plot(report: Dict[str, Any], path: str) -> None:
     fig.suptitle(f"fastloss vs NumPy reference, {threads} thread{'s' * (threads > 1)}")
     fig.tight_layout(rect=(0, 0.04 * rows + 0.01, 1, 1))
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def iter_warnings(report: Dict[str, Any]) -> Iterable[str]:

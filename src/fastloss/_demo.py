@@ -138,12 +138,11 @@ def format_table(result: DemoResult) -> str:
 
 def plot(result: DemoResult, path: str) -> None:
     """Save the loss curves (one line per optimizer) to ``path``; needs matplotlib."""
-    import matplotlib
+    # a Figure without pyplot: no backend switch or open figure left in the caller's process
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     for r in result.rows:
         ax.plot(np.arange(1, len(r.loss_curve) + 1), r.loss_curve, label=r.optimizer)
     ax.set_xscale("log")
@@ -154,4 +153,3 @@ def plot(result: DemoResult, path: str) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

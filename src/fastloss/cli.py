@@ -3,7 +3,7 @@
     fastloss bench [--quick] [--sizes 1e3,1e5] [--dtype float32|float64|both] [--threads N]
                    [--only SUBSTR[,SUBSTR]] [--budget SECONDS] [--peers torch,sklearn|none]
                    [--out DIR] [--no-plot] [--quiet] [--list]
-    fastloss demo housing|iris [--data CSV] [--optimizers NAME[,NAME]] [--plot FILE]
+    fastloss demo housing|iris [--data CSV] [--optimizers NAME[,NAME]] [--plot FILE] [--quiet]
     fastloss info
 
 ``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
@@ -193,15 +193,10 @@ def _bench_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
 
-    print(_bench.text_table(report))
-    print()
-    for warning in _bench.iter_warnings(report):
-        print(f"warning: {warning}")
-    written = []
-    (out / "bench.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    written.append(out / "bench.json")
-    (out / "bench.md").write_text(_bench.markdown_table(report), encoding="utf-8")
-    written.append(out / "bench.md")
+    # the files before any output: `fastloss bench | head` ends in a BrokenPipeError
+    written = [out / "bench.json", out / "bench.md"]
+    written[0].write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    written[1].write_text(_bench.markdown_table(report), encoding="utf-8")
     note = ""
     if args.no_plot:
         note = "bench.png not written (--no-plot)"
@@ -211,6 +206,10 @@ def _bench_command(args: argparse.Namespace) -> int:
             written.append(out / "bench.png")
         except ImportError:
             note = "bench.png skipped: matplotlib is not installed (pip install matplotlib)"
+    print(_bench.text_table(report))
+    print()
+    for warning in _bench.iter_warnings(report):
+        print(f"warning: {warning}")
     print("wrote " + ", ".join(map(str, written)))
     if note:
         print(note)
@@ -321,9 +320,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     where = f"{PROG} {args.command}"
     try:
         return int(args.func(args))
-    except CommandError as exc:
-        print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
-    except ImportError as exc:  # an optional dependency a command needs
+    except (CommandError, ImportError) as exc:  # ImportError: an optional dependency
         print(f"{where}: error: {_one_line(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"{where}: interrupted", file=sys.stderr)

@@ -57,8 +57,7 @@ def load_iris(*, return_names: bool = False) -> Tuple[Any, ...]:
 
     Raises :class:`ImportError` if scikit-learn is not installed.
     """
-    bunch = _sklearn_datasets("load_iris")
-    data = bunch.load_iris()
+    data = _sklearn_datasets("load_iris").load_iris()
     X = np.ascontiguousarray(data.data, dtype=np.float64)
     y = np.ascontiguousarray(data.target, dtype=np.int64)
     if return_names:
@@ -114,9 +113,9 @@ def load_housing(path: Optional[PathLike] = None, *,
 
 
 def _fetch_housing() -> Tuple[NDArray[np.float64], NDArray[np.float64], List[str]]:
-    datasets = _sklearn_datasets(f"load_housing() without a path (or ${HOUSING_ENV})")
+    sk_datasets = _sklearn_datasets(f"load_housing() without a path (or ${HOUSING_ENV})")
     try:
-        data = datasets.fetch_california_housing()
+        data = sk_datasets.fetch_california_housing()
     except OSError as exc:  # URLError, HTTPError and socket errors are all OSErrors
         raise OSError(
             f"could not download California housing through scikit-learn ({exc}); "

@@ -4,8 +4,8 @@
 (multinomial cross-entropy; binary logistic regression is its two-class case) follow the
 scikit-learn estimator API (``fit``, ``partial_fit``, ``predict``, ``score``,
 ``get_params``/``set_params``, fitted attributes ending in ``_``) without depending on
-scikit-learn. Where scikit-learn is installed they pass its estimator checks and work inside a
-``Pipeline``.
+scikit-learn. With scikit-learn >= 1.6 installed (its tags API) they pass its estimator checks
+and work inside a ``Pipeline``.
 
 Training minimizes the mean loss over the samples plus an L2 penalty on the weights (never
 the intercept)::
@@ -45,7 +45,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import losses
+from fastloss import linear, losses, optim
 
 __all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]
 
@@ -170,6 +170,12 @@ class _Params:
                                     "estimator.")
 
 
+def _finite_real(value: Any) -> bool:
+    # a string or None must fail here, with the parameter's name, not inside np.isfinite
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, bool) and bool(np.isfinite(value)))
+
+
 def _equal(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
@@ -202,8 +208,7 @@ class _LinearModel(_Params):
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         for name in ("lr", "alpha", "momentum"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) \
-                    or not np.isfinite(value) or value < 0:
+            if not _finite_real(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
@@ -211,7 +216,7 @@ class _LinearModel(_Params):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.tol is not None and (not np.isfinite(self.tol) or self.tol < 0):
+        if self.tol is not None and (not _finite_real(self.tol) or self.tol < 0):
             raise ValueError(f"tol must be None or a finite number >= 0, got {self.tol!r}")
 
     # ---- the objective, on the fused loss kernels
@@ -234,8 +239,6 @@ class _LinearModel(_Params):
 
     # ---- training
     def _make_optimizer(self, params: List[NDArray[Any]]) -> Any:
-        from fastloss import optim
-
         name, lr = self.optimizer, float(self.lr)
         if name == "momentum":
             return optim.SGD(params, lr=lr, momentum=float(self.momentum))
@@ -312,8 +315,6 @@ class _LinearModel(_Params):
         return total / n
 
     def _sgd_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
-        from fastloss import linear
-
         loss, lr, alpha, scale = self._sgd_epoch_args()
         seed = None
         if self._opt_state is None and self.shuffle:
@@ -330,30 +331,26 @@ class _LinearModel(_Params):
         raise NotImplementedError  # pragma: no cover
 
     def _fit_cg(self, X: NDArray[Any], t: NDArray[Any]) -> None:
-        from fastloss import optim
-
         W_shape, nW = self._W.shape, self._W.size
         dtype = self._W.dtype
         Xd = X.astype(np.float64, copy=False)
 
-        last: Dict[str, Any] = {}
+        # the last point evaluated and its objective: the line search usually ends on the
+        # iterate, so the curve need not pay a second pass over the data for it
+        last: List[Any] = [None, 0.0]
 
         def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
             W = theta[:nW].reshape(W_shape)
             b = theta[nW:]
             value, gW, gb = self._value_and_grad(Xd, t, W, b)
-            last["theta"], last["value"] = theta.copy(), value
+            last[:] = theta.copy(), value
             return value, np.concatenate([gW.ravel(), gb.ravel()])
 
         theta0 = np.concatenate([self._W.ravel(), self._b.ravel()]).astype(np.float64)
         curve: List[float] = []
 
         def record(theta: NDArray[np.float64]) -> None:
-            # the accepted iterate is normally the line search's last evaluation: reuse it
-            if "theta" in last and np.array_equal(theta, last["theta"]):
-                curve.append(last["value"])
-            else:
-                curve.append(fun(theta)[0])
+            curve.append(last[1] if np.array_equal(theta, last[0]) else fun(theta)[0])
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
         res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=int(self.max_iter),
@@ -372,9 +369,8 @@ class _LinearModel(_Params):
         if reset or not hasattr(self, "_W"):
             self._generator = None
             self._init_state(X.shape[1], X.dtype)
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {self.n_features_in_} features as input.")
+        else:
+            self._check_n_features(X)
         X = X.astype(self._W.dtype, copy=False)
         t = t.astype(self._W.dtype, copy=False) if t.dtype.kind == "f" else t
         self._run_epochs(X, t, n_epochs, early_stopping)
@@ -384,10 +380,13 @@ class _LinearModel(_Params):
     def _decision(self, X: Any) -> NDArray[Any]:
         self._check_fitted()
         X = _check_X(X)
+        self._check_n_features(X)
+        return X.astype(self._W.dtype, copy=False) @ self._W + self._b
+
+    def _check_n_features(self, X: NDArray[Any]) -> None:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self.n_features_in_} features as input.")
-        return X.astype(self._W.dtype, copy=False) @ self._W + self._b
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         raise NotImplementedError  # pragma: no cover
@@ -403,27 +402,27 @@ class LinearRegression(_LinearModel):
 
     Parameters
     ----------
-    loss : {"squared_error", "absolute_error", "huber"}
+    loss : {"squared_error", "absolute_error", "huber"}, default "squared_error"
         ``(p - y)^2`` (PyTorch's ``mse_loss``), ``|p - y|`` (``l1_loss``) or Huber with
         threshold ``epsilon`` (``huber_loss(delta=epsilon)``).
-    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg"}
-        See the module docstring. Default ``"adam"``.
-    lr : float
+    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg"}, default "adam"
+        See the module docstring.
+    lr : float, default 0.01
         Learning rate (step size); unused by ``"cg"``.
-    max_iter : int
+    max_iter : int, default 200
         Epochs (CG iterations for ``"cg"``) per ``fit``.
-    batch_size : int
+    batch_size : int, default 32
         Samples per mini-batch step (not used by ``"sgd"``, which is per-sample, nor ``"cg"``).
-    alpha : float
+    alpha : float, default 0.0
         L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW: decoupled weight decay).
-    momentum : float
+    momentum : float, default 0.9
         Momentum of the ``"momentum"`` optimizer (torch.optim.SGD's ``momentum``).
-    epsilon : float
+    epsilon : float, default 1.0
         Huber threshold (``delta``).
-    tol, n_iter_no_change :
+    tol, n_iter_no_change : float or None, int, default 1e-4, 5
         Early stopping on the epoch loss (see the module docstring); for ``"cg"``, ``tol`` is
-        the gradient-norm tolerance ``gtol``.
-    shuffle, random_state :
+        the gradient-norm tolerance ``gtol`` (1e-5 when ``None``).
+    shuffle, random_state : bool, int or None, default True, None
         Shuffle the samples each epoch, from a generator seeded by ``random_state``.
 
     Attributes
@@ -431,7 +430,8 @@ class LinearRegression(_LinearModel):
     coef_ : ndarray (n_features,)
     intercept_ : float
     n_iter_ : int, epochs (or CG iterations) run in total
-    loss_curve_ : list of float, the objective after each epoch (each CG iteration)
+    loss_curve_ : list of float, each epoch's mean objective over its samples, each taken
+        before the update it led to (for ``"cg"``: the objective at each iterate)
     n_features_in_ : int
     """
 
@@ -457,7 +457,7 @@ class LinearRegression(_LinearModel):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        if not np.isfinite(self.epsilon) or self.epsilon <= 0:
+        if not _finite_real(self.epsilon) or self.epsilon <= 0:
             raise ValueError(f"epsilon must be a finite number > 0, got {self.epsilon!r}")
 
     def _loss_value_and_grad(self, z: NDArray[Any], t: NDArray[Any]) -> Tuple[Any, Any]:
@@ -507,7 +507,7 @@ class LinearRegression(_LinearModel):
         y_true = np.asarray(y, dtype=np.float64).ravel()
         resid = y_true - self.predict(X)
         denom = float(((y_true - y_true.mean()) ** 2).sum())
-        num = float((resid.astype(np.float64) ** 2).sum())
+        num = float((resid ** 2).sum())  # float64: y_true is
         if denom == 0.0:
             return 1.0 if num == 0.0 else 0.0
         return 1.0 - num / denom
@@ -576,7 +576,7 @@ class SoftmaxRegression(_LinearModel):
         if y.dtype.kind == "f" and np.any(y != np.round(y)):
             raise ValueError("Unknown label type: continuous; SoftmaxRegression needs class "
                              "labels (integers or strings)")
-        if y.dtype.kind in "cOV" and y.dtype.kind != "O":
+        if y.dtype.kind in "cV":
             raise ValueError(f"Unknown label type: {y.dtype}")
         if reset or not hasattr(self, "classes_"):
             classes = np.unique(y)
