@@ -381,15 +381,18 @@ def test_every_case_agrees_with_numpy(family, case, dtype):
 
 def test_select():
     assert [c.name for _, c in _bench.select(["mse"])] == ["mse"]
-    assert [c.name for _, c in _bench.select(["l1"])] == ["l1", "smooth_l1"]
+    # an exact kernel name picks that kernel alone; other strings match as substrings
+    assert [c.name for _, c in _bench.select(["l1"])] == ["l1"]
+    assert [c.name for _, c in _bench.select(["_l1"])] == ["smooth_l1"]
     assert [c.name for _, c in _bench.select(["losses.l1"])] == ["l1"]
     assert len(_bench.select(["losses"])) == len(_bench.FAMILIES["losses"])
     assert [c.name for _, c in _bench.select(["optim"])] == [
         "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw"]
     assert [c.name for _, c in _bench.select(["linear"])] == [
         "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10"]
-    # substrings: d10 is part of d100
-    assert [c.name for _, c in _bench.select(["sgd_epoch_d10"])] == [
+    assert [c.name for _, c in _bench.select(["sgd_epoch_d10"])] == ["sgd_epoch_d10"]
+    assert [c.name for _, c in _bench.select(["linear.sgd_epoch_d10"])] == ["sgd_epoch_d10"]
+    assert [c.name for _, c in _bench.select(["sgd_epoch_d1"])] == [
         "sgd_epoch_d10", "sgd_epoch_d100"]
     assert len(_bench.select(None)) == len(_bench.all_case_names())
     with pytest.raises(ValueError, match="'zzz' matches no benchmark"):
@@ -413,3 +416,4 @@ def test_run_restores_thread_settings():
     assert _bench._allowed_peers == frozenset(_bench.PEERS)
     assert {r["impl"] for r in report["results"]} == {"fastloss", "numpy"}
     assert report["settings"]["threads"] == 1
+

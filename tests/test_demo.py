@@ -71,3 +71,8 @@ def test_cli_errors_are_one_line(args, text):
 def test_cli_unknown_demo_is_a_usage_error():
     proc = run("mnist")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_run_rejects_unknown_optimizer_before_loading_data():
+    with pytest.raises(ValueError, match="unknown 'lbfgs'"):
+        _demo.run("housing", data_path="/nonexistent.csv", optimizers=("adam", "lbfgs"))

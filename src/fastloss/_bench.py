@@ -497,18 +497,26 @@ def all_case_names() -> List[str]:
 
 
 def select(only: Optional[Sequence[str]]) -> List[Tuple[str, Case]]:
-    """The (family, case) pairs whose ``family.kernel`` contains one of the substrings.
+    """The (family, case) pairs that one of the ``only`` strings names: a string equal to a
+    kernel's name or ``family.kernel`` picks that kernel alone (``sgd_epoch_d10`` is not
+    ``sgd_epoch_d100``); any other string picks every ``family.kernel`` containing it.
 
-    Raises ValueError naming any substring that matches nothing.
+    Raises ValueError naming any string that matches nothing.
     """
     pairs = [(family, case) for family, cases in FAMILIES.items() for case in cases]
     if not only:
         return pairs
-    unknown = [s for s in only if not any(s in f"{f}.{c.name}" for f, c in pairs)]
+
+    def picks(s: str) -> List[Tuple[str, Case]]:
+        exact = [(f, c) for f, c in pairs if s in (c.name, f"{f}.{c.name}")]
+        return exact or [(f, c) for f, c in pairs if s in f"{f}.{c.name}"]
+
+    chosen = {id(c) for s in only for _, c in picks(s)}
+    unknown = [s for s in only if not picks(s)]
     if unknown:
         raise ValueError(f"--only: {', '.join(map(repr, unknown))} matches no benchmark "
                          f"(available: {', '.join(all_case_names())})")
-    return [(f, c) for f, c in pairs if any(s in f"{f}.{c.name}" for s in only)]
+    return [(f, c) for f, c in pairs if id(c) in chosen]
 
 
 # ---- timing --------------------------------------------------------------------------

@@ -101,6 +101,9 @@ def run(name: str, *, data_path: Optional[str] = None, optimizers: Tuple[str, ..
     """Train the demo model with each optimizer on both backends; return the table rows."""
     if name not in DEMOS:
         raise ValueError(f"demo must be one of {DEMOS}, got {name!r}")
+    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    if unknown:
+        raise ValueError(f"optimizers: unknown {unknown[0]!r} (choose from {OPTIMIZERS})")
     model_cls, X_tr, X_te, y_tr, y_te, metric_name, baseline = _problem(name, data_path)
     rows = []
     for optimizer in optimizers:

@@ -132,8 +132,9 @@ def _add_bench(subparsers: Any) -> None:
                    help="threads for torch, BLAS, and fastloss calls on at least "
                    "fastloss.THREADING_THRESHOLD elements (default 1)")
     p.add_argument("--only", type=_substrings, metavar="SUBSTR[,SUBSTR]",
-                   help="run only the kernels whose 'family.kernel' contains one of these "
-                   "(e.g. mse, cross_entropy, losses, optim, adam, linear)")
+                   help="run only the kernels named (a kernel's exact name picks it alone) "
+                   "or whose 'family.kernel' contains one of these (e.g. mse, cross_entropy, "
+                   "losses, optim, adam, linear)")
     p.add_argument("--budget", type=_positive_float, metavar="SECONDS",
                    help="timing budget per case (kernel, size, dtype); default %g, %g with "
                    "--quick" % (_bench.DEFAULT_BUDGET, _bench.QUICK_BUDGET))

@@ -255,7 +255,7 @@ class _LinearModel(_Params):
         self._W = np.zeros((n_features, n_out) if n_out else n_features, dtype=dtype)
         self._b = np.zeros(n_out if n_out else 1, dtype=dtype)
         self._opt_state: Any = None
-        self._epochs_done = 0
+        self._opt_key: Any = None
         self.n_features_in_ = n_features
         self.n_iter_ = 0
         self.loss_curve_: List[float] = []
@@ -275,8 +275,15 @@ class _LinearModel(_Params):
         if self.optimizer == "cg":
             self._fit_cg(X, t)
             return
-        if self.optimizer != "sgd" and self._opt_state is None:
-            self._opt_state = self._make_optimizer([self._W, self._b])
+        # optimizer state carries over between partial_fit calls only while the optimizer and
+        # its state-shaping settings stay the same (set_params may change them in between)
+        key = (self.optimizer, float(self.momentum), float(self.alpha))
+        if key != self._opt_key:
+            self._opt_state, self._opt_key = None, key
+        if self.optimizer != "sgd":
+            if self._opt_state is None:
+                self._opt_state = self._make_optimizer([self._W, self._b])
+            self._opt_state.lr = float(self.lr)  # lr may have changed between calls
         best, no_change = np.inf, 0
         for _ in range(n_epochs):
             if self.optimizer == "sgd":
