@@ -46,6 +46,19 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
 #define FL_SIMD_REDUCE_MAX(var) FL_PRAGMA(omp simd reduction(max : var))
 #define FL_SIMD FL_PRAGMA(omp simd)
 
+/* Index arrays (class labels, sample orders) belong to the caller, and another thread may
+ * change them while a kernel runs with the GIL released. A kernel indexes only with a value
+ * it loaded once and checked: the volatile load stops the compiler from reading the element
+ * again after the check. */
+static inline int64_t fl_load_index(const int64_t *p) { return *(const volatile int64_t *)p; }
+
+/* Records where a kernel met an index out of range (any one such place: threads may race). */
+#if defined(__GNUC__)
+#define FL_NOTE_BAD(slot, where) __atomic_store_n((slot), (where), __ATOMIC_RELAXED)
+#else
+#define FL_NOTE_BAD(slot, where) (*(slot) = (where))
+#endif
+
 /* glibc's vector math library (libmvec) provides SIMD exp/log, but math.h only
  * declares them SIMD-capable under -ffast-math, which must never ship (it links
  * crtfastmath and flips the whole process to flush-to-zero). Declaring them here

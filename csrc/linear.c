@@ -16,6 +16,14 @@
 #define FL_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 
+/* The row that visit k of an epoch reads: order[k], loaded once and checked (order is the
+ * caller's array), or k without an order; -1 if order[k] is not in [0, n). */
+static inline fl_index fl_visit(const int64_t *order, fl_index k, fl_index n) {
+    if (!order) return k;
+    const int64_t i = fl_load_index(order + k);
+    return (uint64_t)i < (uint64_t)n ? (fl_index)i : -1;
+}
+
 #define REAL double
 #define SFX f64
 #define R_SQRT sqrt

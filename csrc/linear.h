@@ -6,7 +6,7 @@
  * sample, so the loss of a sample is the loss *before* its own update.
  *
  * These trust their inputs (validation lives in src/fastloss/linear.py):
- * arrays of the stated dtype, sizes as given, labels in [0, c), no overlap
+ * arrays of the stated dtype, sizes as given, no overlap
  * between written arrays (coef, intercept, state, work) and read ones.
  * `dtype` is FL_FLOAT32 or FL_FLOAT64 and applies to every `void *` array.
  */
@@ -63,6 +63,10 @@ typedef struct {
     void *s1_coef, *s1_intercept, *s2_coef, *s2_intercept;
     void *work;              /* scratch of 2 d + 2 c elements                         */
     int64_t t;               /* updates done before the call; advanced by n           */
+    /* Set by the caller to -1. Each order[k] and label is loaded once and checked before it
+     * indexes anything; if one is out of range the epoch stops before visit k, stores k
+     * here, and t and the returned sum cover the visits done. */
+    fl_index bad;
 } fl_sgd_data;
 
 /* Runs one epoch; returns sum_i w_i l_i (accumulated in double), the loss of

@@ -34,9 +34,17 @@ FL_INLINE double FL_NAME(loss1)(const int loss, double z, double y, double eps, 
         const double e = exp(-fabs(z));
         const double inv = 1.0 / (1.0 + e);
         *dz = (z >= 0 ? inv : e * inv) - y;
-        return (z > 0 ? z : 0.0) + log1p(e) - y * z;
+        /* the small log1p term last: max(z, 0) - y z is exact for y in {0, 1}, and adding
+         * log1p first would lose it to the cancellation of z - z */
+        return ((z > 0 ? z : 0.0) - y * z) + log1p(e);
     }
     }
+}
+
+/* max(0, 1 - eta alpha): the L2 shrink factor of a plain SGD step (scikit-learn's clamp). */
+FL_INLINE REAL FL_NAME(decay_factor)(REAL eta, REAL alpha) {
+    const REAL keep = (REAL)1 - eta * alpha;
+    return keep > 0 ? keep : (REAL)0;
 }
 
 /* One update of the m parameters p with gradient g_j = s v_j (+ alpha p_j when
@@ -50,8 +58,17 @@ FL_INLINE void FL_NAME(step)(const int opt, const int decay, fl_index m, REAL *F
     const REAL eta = h->eta, eps = h->eps;
     switch (opt) {
     case FL_OPT_SGD:
-        FL_SIMD
-        for (fl_index j = 0; j < m; j++) p[j] -= eta * FL_GRAD(j);
+        if (decay) {
+            /* p - eta (s v + alpha p) = (1 - eta alpha) p - eta s v, with the factor clamped
+             * at 0 as scikit-learn does: eta alpha > 1 zeroes the weights instead of
+             * flipping their sign and growing them every step */
+            const REAL keep = FL_NAME(decay_factor)(eta, alpha);
+            FL_SIMD
+            for (fl_index j = 0; j < m; j++) p[j] = keep * p[j] - eta * (s * v[j]);
+        } else {
+            FL_SIMD
+            for (fl_index j = 0; j < m; j++) p[j] -= eta * (s * v[j]);
+        }
         break;
     case FL_OPT_MOMENTUM: {
         const REAL mu = h->mu;
@@ -184,7 +201,11 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     double total = 0;
 
     for (fl_index k = 0; k < n; k++) {
-        const fl_index i = order ? (fl_index)order[k] : k;
+        const fl_index i = fl_visit(order, k, n);
+        if (i < 0) {
+            D->bad = k;
+            break;
+        }
         const REAL *FL_RESTRICT x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
         const REAL dot = FL_NAME(dot)(d, x, w);
         const REAL z = b ? dot + b[0] : dot;
@@ -233,16 +254,20 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
 
     REAL eta = (REAL)lr;
     REAL bias = b ? b[0] : (REAL)0;
-    const REAL *x = FL_NAME(row)(X, order ? (fl_index)order[0] : 0, rs, cs, d, buf[0]);
+    fl_index i = fl_visit(order, 0, n);
+    if (i < 0) {
+        D->bad = 0;
+        return 0;
+    }
+    const REAL *x = FL_NAME(row)(X, i, rs, cs, d, buf[0]);
     REAL z = FL_NAME(dot)(d, x, w) + bias;
     for (fl_index k = 0; k < n; k++) {
-        const fl_index i = order ? (fl_index)order[k] : k;
         /* next sample's dots against the parameters before this update */
         const REAL *xn = x;
         REAL p = 0, q = 0;
-        if (k + 1 < n) {
-            xn = FL_NAME(row)(X, order ? (fl_index)order[k + 1] : k + 1, rs, cs, d,
-                              buf[(k + 1) & 1]);
+        const fl_index i_next = k + 1 < n ? fl_visit(order, k + 1, n) : -1;
+        if (i_next >= 0) {
+            xn = FL_NAME(row)(X, i_next, rs, cs, d, buf[(k + 1) & 1]);
             p = FL_NAME(dot)(d, xn, w);
             q = FL_NAME(dot)(d, xn, x);
         }
@@ -255,7 +280,7 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
         const REAL g = (REAL)(wi * dz);
         const REAL eg = eta * g;
         if (decay) {
-            const REAL dk = (REAL)1 - eta * alpha;
+            const REAL dk = FL_NAME(decay_factor)(eta, alpha);
             FL_SIMD
             for (fl_index j = 0; j < d; j++) w[j] = dk * w[j] - eg * x[j];
             p *= dk;
@@ -266,6 +291,11 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
         if (b) bias -= eg;
         z = p - eg * q + bias;
         x = xn;
+        i = i_next;
+        if (i < 0 && k + 1 < n) { /* the next index was out of range: stop before it */
+            D->bad = k + 1;
+            break;
+        }
     }
     if (b) b[0] = bias;
     D->t = t;
@@ -296,7 +326,12 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     double total = 0;
 
     for (fl_index k = 0; k < n; k++) {
-        const fl_index i = order ? (fl_index)order[k] : k;
+        const fl_index i = fl_visit(order, k, n);
+        const int64_t yi = i < 0 ? -1 : fl_load_index(labels + i);
+        if ((uint64_t)yi >= (uint64_t)c) { /* also i < 0 */
+            D->bad = k;
+            break;
+        }
         const REAL *FL_RESTRICT x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
         for (fl_index q = 0; q < c; q++) zb[q] = b ? b[q] : (REAL)0;
         for (fl_index j = 0; j < d; j++) {
@@ -314,10 +349,9 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
             gb[q] = (REAL)e; /* reused for softmax = e / se: one exp per class */
             se += e;
         }
-        const double lse = mx + log(se), inv_se = 1.0 / se;
-        const int64_t yi = labels[i];
+        const double inv_se = 1.0 / se;
         const double wi = sw ? (double)sw[i] : 1.0;
-        total += wi * (lse - (double)zb[yi]);
+        total += wi * ((mx - (double)zb[yi]) + log(se)); /* not lse - z_y: see losses_impl.h */
         for (fl_index q = 0; q < c; q++)
             gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);

@@ -84,12 +84,13 @@ double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const
 double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
                               const int64_t *labels, const void *class_weight,
                               int64_t ignore_index, double label_smoothing, double grad_scale,
-                              void *grad, void *elems, int want, int n_threads) {
+                              void *grad, void *elems, int want, int n_threads,
+                              fl_index *bad) {
     if (dtype == FL_FLOAT64)
         return ce_index_f64(n, c, logits, labels, class_weight, ignore_index, label_smoothing,
-                            grad_scale, grad, elems, want, n_threads);
+                            grad_scale, grad, elems, want, n_threads, bad);
     return ce_index_f32(n, c, logits, labels, class_weight, ignore_index, label_smoothing,
-                        grad_scale, grad, elems, want, n_threads);
+                        grad_scale, grad, elems, want, n_threads, bad);
 }
 
 double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
@@ -105,12 +106,12 @@ double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logi
 
 double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
                    const int64_t *labels, const void *class_weight, int64_t ignore_index,
-                   double grad_scale, void *grad, void *elems, int want) {
+                   double grad_scale, void *grad, void *elems, int want, fl_index *bad) {
     if (dtype == FL_FLOAT64)
         return nll_f64(n, c, log_probs, labels, class_weight, ignore_index, grad_scale, grad,
-                       elems, want);
+                       elems, want, bad);
     return nll_f32(n, c, log_probs, labels, class_weight, ignore_index, grad_scale, grad,
-                   elems, want);
+                   elems, want, bad);
 }
 
 double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,

@@ -39,12 +39,18 @@ double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const
 /* Softmax cross-entropy over rows of logits (n, c) with integer class labels.
  * Row i's loss, with q = label_smoothing and W = sum_k cw_k:
  *   (1 - q) cw[y_i] (lse_i - x_iy) + (q / c) sum_k cw_k (lse_i - x_ik)
+ * computed as (max_i - x_ik) + log(sum_k exp(x_ik - max_i)), which keeps the digits of
+ * the loss at any magnitude of the logits.
  * Rows whose label equals ignore_index contribute 0 loss and 0 gradient.
- * class_weight may be NULL (all ones). Labels must be in [0, c) or ignore_index. */
+ * class_weight may be NULL (all ones). Labels should be in [0, c) or ignore_index (the
+ * caller checks); each is loaded once and checked again before it indexes anything: a row
+ * whose label is out of range (changed by another thread) counts as ignored, and its index
+ * is stored in *bad, which the caller sets to -1 first. */
 double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
                               const int64_t *labels, const void *class_weight,
                               int64_t ignore_index, double label_smoothing, double grad_scale,
-                              void *grad, void *elems, int want, int n_threads);
+                              void *grad, void *elems, int want, int n_threads,
+                              fl_index *bad);
 
 /* Softmax cross-entropy with class-probability targets (n, c):
  *   row loss = sum_k cw_k t'_ik (lse_i - x_ik),  t' = (1 - q) t + q / c */
@@ -53,10 +59,11 @@ double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logi
                              double label_smoothing, double grad_scale, void *grad,
                              void *elems, int want, int n_threads);
 
-/* Negative log-likelihood of log-probabilities (n, c): row loss -cw[y_i] x_iy. */
+/* Negative log-likelihood of log-probabilities (n, c): row loss -cw[y_i] x_iy. Labels are
+ * checked as they are read, as in fl_cross_entropy_index (*bad: a row with a bad label). */
 double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
                    const int64_t *labels, const void *class_weight, int64_t ignore_index,
-                   double grad_scale, void *grad, void *elems, int want);
+                   double grad_scale, void *grad, void *elems, int want, fl_index *bad);
 
 /* Checks labels and returns sum over non-ignored rows of cw[y_i] (count if cw
  * is NULL). On a label outside [0, c) that is not ignore_index, returns -1 and

@@ -218,39 +218,58 @@ FL_INLINE fl_index FL_NAME(block_rows)(fl_index c, const int short_rows) {
     return c >= FL_BLOCK ? 1 : FL_BLOCK / c;
 }
 
+/* The row statistics every softmax loss needs, for rows [0, nr) of x (nr * c <= FL_BLOCK,
+ * or nr == 1): buf = exp(x - m) with m the row's max, mx[r] = m, sum[r] = the row sum of buf,
+ * and lsum[r] = log(sum[r]). A row's losses are then (m - x_k) + lsum: forming
+ * lse = m + log(sum) first would round away the loss's digits when |m| is large.
+ *
+ * sum = 1 + s, with 1 the max's own term and s the sum of the others plus any ties of the
+ * max; lsum = log1p(s) keeps the digits of small losses (a confident prediction has
+ * s << 1, where log(1 + s) would keep only those of 1 + s). A NaN logit makes s NaN; an
+ * all -inf row has NaN in buf and a NaN loss (m - x_y), as in PyTorch. */
+FL_INLINE void FL_NAME(row_stats)(fl_index nr, REAL *FL_RESTRICT sum, REAL *FL_RESTRICT lsum) {
+    FL_SIMD
+    for (fl_index r = 0; r < nr; r++) {
+        lsum[r] = FL_NAME(log1p_fast)(sum[r]);
+        sum[r] = (REAL)1 + sum[r];
+    }
+}
+
 /* block_softmax for rows of c < FL_SHORT_ROW: the same steps with plain row
  * loops. */
 FL_INLINE void FL_NAME(block_softmax_short)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
-                                            REAL *FL_RESTRICT buf, REAL *FL_RESTRICT sum,
-                                            REAL *FL_RESTRICT lse) {
+                                            REAL *FL_RESTRICT buf, REAL *FL_RESTRICT mx,
+                                            REAL *FL_RESTRICT sum, REAL *FL_RESTRICT lsum) {
     for (fl_index r = 0; r < nr; r++) {
         const REAL *xr = x + r * c;
         REAL *br = buf + r * c;
         REAL m = -INFINITY;
         for (fl_index k = 0; k < c; k++) m = xr[k] > m ? xr[k] : m;
-        lse[r] = m; /* all -inf row: NaN below, as in PyTorch */
+        mx[r] = m;
         for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
     }
     const fl_index nb = nr * c;
     FL_SIMD
     for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
     for (fl_index r = 0; r < nr; r++) {
-        const REAL *br = buf + r * c;
-        REAL s = 0;
-        for (fl_index k = 0; k < c; k++) s += br[k];
-        sum[r] = s;
+        const REAL *xr = x + r * c, *br = buf + r * c;
+        const REAL m = mx[r];
+        REAL s = 0, ties = 0;
+        for (fl_index k = 0; k < c; k++) {
+            s += xr[k] == m ? (REAL)0 : br[k];
+            ties += xr[k] == m ? (REAL)1 : (REAL)0;
+        }
+        sum[r] = s + (ties - (REAL)1);
     }
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) lse[r] += R_LOG(sum[r]);
+    FL_NAME(row_stats)(nr, sum, lsum);
 }
 
-/* For rows [0, nr) of x (nr * c <= FL_BLOCK, or nr == 1): buf = exp(x - rowmax),
- * sum[r] = sum of row r of buf, lse[r] = log-sum-exp of row r. */
 FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
-                                      REAL *FL_RESTRICT buf, REAL *FL_RESTRICT sum,
-                                      REAL *FL_RESTRICT lse, const int short_rows) {
+                                      REAL *FL_RESTRICT buf, REAL *FL_RESTRICT mx,
+                                      REAL *FL_RESTRICT sum, REAL *FL_RESTRICT lsum,
+                                      const int short_rows) {
     if (short_rows) {
-        FL_NAME(block_softmax_short)(nr, c, x, buf, sum, lse);
+        FL_NAME(block_softmax_short)(nr, c, x, buf, mx, sum, lsum);
         return;
     }
     for (fl_index r = 0; r < nr; r++) {
@@ -259,8 +278,7 @@ FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RE
         REAL m = -INFINITY;
         FL_SIMD_REDUCE_MAX(m)
         for (fl_index k = 0; k < c; k++) m = xr[k] > m ? xr[k] : m;
-        /* an all -inf row has no finite max; x - m would be NaN, as in PyTorch */
-        lse[r] = m;
+        mx[r] = m;
         FL_SIMD
         for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
     }
@@ -268,36 +286,44 @@ FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RE
     FL_SIMD
     for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
     for (fl_index r = 0; r < nr; r++) {
-        const REAL *br = buf + r * c;
-        REAL s = 0;
-        FL_SIMD_REDUCE_SUM(s)
-        for (fl_index k = 0; k < c; k++) s += br[k];
-        sum[r] = s;
+        const REAL *xr = x + r * c, *br = buf + r * c;
+        const REAL m = mx[r];
+        REAL s = 0, ties = 0;
+        FL_PRAGMA(omp simd reduction(+ : s, ties))
+        for (fl_index k = 0; k < c; k++) {
+            s += xr[k] == m ? (REAL)0 : br[k];
+            ties += xr[k] == m ? (REAL)1 : (REAL)0;
+        }
+        sum[r] = s + (ties - (REAL)1);
     }
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) lse[r] += R_LOG(sum[r]);
+    FL_NAME(row_stats)(nr, sum, lsum);
 }
 
-/* log-sum-exp of one long row without a buffer (value-only calls, c > FL_BLOCK). */
-FL_INLINE REAL FL_NAME(row_lse)(fl_index c, const REAL *FL_RESTRICT x) {
-    REAL m = -INFINITY, s = 0;
+/* mx and lsum of one long row without a buffer (value-only calls, c > FL_BLOCK). */
+FL_INLINE void FL_NAME(row_logsumexp)(fl_index c, const REAL *FL_RESTRICT x, REAL *mx,
+                                      REAL *lsum) {
+    REAL m = -INFINITY, s = 0, ties = 0;
     FL_SIMD_REDUCE_MAX(m)
     for (fl_index k = 0; k < c; k++) m = x[k] > m ? x[k] : m;
-    FL_SIMD_REDUCE_SUM(s)
-    for (fl_index k = 0; k < c; k++) s += R_EXP(x[k] - m);
-    return m + R_LOG(s);
+    FL_PRAGMA(omp simd reduction(+ : s, ties))
+    for (fl_index k = 0; k < c; k++) {
+        s += x[k] == m ? (REAL)0 : R_EXP(x[k] - m);
+        ties += x[k] == m ? (REAL)1 : (REAL)0;
+    }
+    *mx = m;
+    *lsum = FL_NAME(log1p_fast)(s + (ties - (REAL)1));
 }
 
-/* sum_k w_k (lse - x_k), the label-smoothing term of one row. */
+/* sum_k w_k (lse - x_k), the label-smoothing term of one row (lse = m + lsum). */
 FL_INLINE REAL FL_NAME(row_smooth)(fl_index c, const REAL *FL_RESTRICT x,
-                                   const REAL *FL_RESTRICT cw, REAL lse) {
+                                   const REAL *FL_RESTRICT cw, REAL m, REAL lsum) {
     REAL s = 0;
     if (cw) {
         FL_SIMD_REDUCE_SUM(s)
-        for (fl_index k = 0; k < c; k++) s += cw[k] * (lse - x[k]);
+        for (fl_index k = 0; k < c; k++) s += cw[k] * ((m - x[k]) + lsum);
     } else {
         FL_SIMD_REDUCE_SUM(s)
-        for (fl_index k = 0; k < c; k++) s += lse - x[k];
+        for (fl_index k = 0; k < c; k++) s += (m - x[k]) + lsum;
     }
     return s;
 }
@@ -306,13 +332,17 @@ FL_INLINE REAL FL_NAME(row_smooth)(fl_index c, const REAL *FL_RESTRICT x,
  * instantiating ce_*_rows): a `c < FL_SHORT_ROW` test inside one function tells gcc
  * that c >= 16 on the other branch, and with that bound it compiled the SSE2 clone's
  * float64 loops 1.25x slower at c = 100..1000 (measured). The short version asserts
- * its own bound instead: the plain loops are vectorized for c < 16. */
+ * its own bound instead: the plain loops are vectorized for c < 16.
+ *
+ * Labels are loaded once each and checked before they index anything: a label outside
+ * [0, c) that is not ignore_index (another thread changed it after the caller's check)
+ * makes its row count as ignored, and its position (row0 + row) goes to *bad. */
 FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
                                         const int64_t *Y, const REAL *cw, int64_t ignore,
                                         REAL q, REAL gs, REAL *G, REAL *E, int want,
-                                        const int short_rows) {
+                                        fl_index row0, fl_index *bad, const int short_rows) {
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
-    REAL scratch[FL_BLOCK], sum[FL_BLOCK], lse[FL_BLOCK];
+    REAL scratch[FL_BLOCK], mx[FL_BLOCK], sum[FL_BLOCK], lsum[FL_BLOCK];
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
@@ -327,23 +357,24 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
         const REAL *x = X + r0 * c;
         REAL *buf = grad ? G + r0 * c : scratch;
         if (grad || c <= FL_BLOCK) {
-            FL_NAME(block_softmax)(nr, c, x, buf, sum, lse, short_rows);
+            FL_NAME(block_softmax)(nr, c, x, buf, mx, sum, lsum, short_rows);
         } else {
-            lse[0] = FL_NAME(row_lse)(c, x);
+            FL_NAME(row_logsumexp)(c, x, &mx[0], &lsum[0]);
         }
         for (fl_index r = 0; r < nr; r++) {
-            const int64_t y = Y[r0 + r];
+            const int64_t y = fl_load_index(Y + r0 + r);
             const REAL *xr = x + r * c;
             REAL loss = 0;
-            if (y == ignore) {
+            if (y == ignore || (uint64_t)y >= (uint64_t)c) {
+                if (y != ignore) FL_NOTE_BAD(bad, row0 + r0 + r);
                 if (grad) {
                     REAL *gr = buf + r * c;
                     for (fl_index k = 0; k < c; k++) gr[k] = 0;
                 }
             } else {
                 const REAL wy = cw ? cw[y] : (REAL)1;
-                loss = keep * wy * (lse[r] - xr[y]);
-                if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, lse[r]);
+                loss = keep * wy * ((mx[r] - xr[y]) + lsum[r]);
+                if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], lsum[r]);
                 if (grad) {
                     /* d/dx_k = (keep wy + q W / c) p_k - keep wy [k == y] - (q / c) w_k */
                     REAL *gr = buf + r * c;
@@ -371,22 +402,24 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
 
 static FL_HOT double FL_NAME(ce_index_range)(fl_index n, fl_index c, const REAL *X,
                                               const int64_t *Y, const REAL *cw, int64_t ignore,
-                                              REAL q, REAL gs, REAL *G, REAL *E, int want) {
-    return FL_NAME(ce_index_rows)(n, c, X, Y, cw, ignore, q, gs, G, E, want, 0);
+                                              REAL q, REAL gs, REAL *G, REAL *E, int want,
+                                              fl_index row0, fl_index *bad) {
+    return FL_NAME(ce_index_rows)(n, c, X, Y, cw, ignore, q, gs, G, E, want, row0, bad, 0);
 }
 
 static FL_HOT double FL_NAME(ce_index_range_short)(fl_index n, fl_index c, const REAL *X,
                                                     const int64_t *Y, const REAL *cw,
                                                     int64_t ignore, REAL q, REAL gs, REAL *G,
-                                                    REAL *E, int want) {
-    return FL_NAME(ce_index_rows)(n, c, X, Y, cw, ignore, q, gs, G, E, want, 1);
+                                                    REAL *E, int want, fl_index row0,
+                                                    fl_index *bad) {
+    return FL_NAME(ce_index_rows)(n, c, X, Y, cw, ignore, q, gs, G, E, want, row0, bad, 1);
 }
 
 FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, const REAL *T,
                                        const REAL *cw, REAL q, REAL gs, REAL *G, REAL *E,
                                        int want, const int short_rows) {
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
-    REAL scratch[FL_BLOCK], sum[FL_BLOCK], lse[FL_BLOCK];
+    REAL scratch[FL_BLOCK], mx[FL_BLOCK], sum[FL_BLOCK], lsum[FL_BLOCK];
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
@@ -396,33 +429,33 @@ FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, co
         const REAL *x = X + r0 * c;
         REAL *buf = grad ? G + r0 * c : scratch;
         if (grad || c <= FL_BLOCK) {
-            FL_NAME(block_softmax)(nr, c, x, buf, sum, lse, short_rows);
+            FL_NAME(block_softmax)(nr, c, x, buf, mx, sum, lsum, short_rows);
         } else {
-            lse[0] = FL_NAME(row_lse)(c, x);
+            FL_NAME(row_logsumexp)(c, x, &mx[0], &lsum[0]);
         }
         for (fl_index r = 0; r < nr; r++) {
             const REAL *xr = x + r * c, *tr = T + (r0 + r) * c;
-            const REAL L = lse[r];
+            const REAL m = mx[r], ls = lsum[r];
             REAL loss = 0, tw = 0;
-            /* t'_k = keep t_k + q/c;  loss = sum_k w_k t'_k (L - x_k);  tw = sum_k w_k t'_k */
+            /* t'_k = keep t_k + q/c;  loss = sum_k w_k t'_k (lse - x_k);  tw = sum_k w_k t'_k */
             if (short_rows) { /* no omp simd: see FL_SHORT_ROW */
                 for (fl_index k = 0; k < c; k++) {
                     REAL wt = (cw ? cw[k] : (REAL)1) * (keep * tr[k] + qc); /* w = 1 is exact */
-                    loss += wt * (L - xr[k]);
+                    loss += wt * ((m - xr[k]) + ls);
                     tw += wt;
                 }
             } else if (cw) {
                 FL_PRAGMA(omp simd reduction(+ : loss, tw))
                 for (fl_index k = 0; k < c; k++) {
                     REAL wt = cw[k] * (keep * tr[k] + qc);
-                    loss += wt * (L - xr[k]);
+                    loss += wt * ((m - xr[k]) + ls);
                     tw += wt;
                 }
             } else {
                 FL_PRAGMA(omp simd reduction(+ : loss, tw))
                 for (fl_index k = 0; k < c; k++) {
                     REAL wt = keep * tr[k] + qc;
-                    loss += wt * (L - xr[k]);
+                    loss += wt * ((m - xr[k]) + ls);
                     tw += wt;
                 }
             }
@@ -459,14 +492,14 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(fl_index n, fl_index c, const 
 
 static double FL_NAME(ce_index)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
                                 const REAL *cw, int64_t ignore, double q, double gscale,
-                                REAL *G, REAL *E, int want, int n_threads) {
+                                REAL *G, REAL *E, int want, int n_threads, fl_index *bad) {
     double s;
     double (*range)(fl_index, fl_index, const REAL *, const int64_t *, const REAL *, int64_t,
-                    REAL, REAL, REAL *, REAL *, int) =
+                    REAL, REAL, REAL *, REAL *, int, fl_index, fl_index *) =
         c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short) : FL_NAME(ce_index_range);
     FL_PARALLEL_SUM(s, n, n * c, n_threads,
                     range(hi - lo, c, X + lo * c, Y + lo, cw, ignore, (REAL)q, (REAL)gscale,
-                          G ? G + lo * c : NULL, E ? E + lo : NULL, want));
+                          G ? G + lo * c : NULL, E ? E + lo : NULL, want, lo, bad));
     return s;
 }
 
@@ -485,21 +518,26 @@ static double FL_NAME(ce_prob)(fl_index n, fl_index c, const REAL *X, const REAL
 
 /* ---- negative log-likelihood and label checks ---------------------------- */
 
+/* Labels are loaded once and checked, as in ce_index_rows. */
 static double FL_NAME(nll)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
                            const REAL *cw, int64_t ignore, double gscale, REAL *G, REAL *E,
-                           int want) {
+                           int want, fl_index *bad) {
     const REAL gs = (REAL)gscale;
     double total = 0;
     if (want & FL_WANT_GRAD) {
         for (fl_index j = 0; j < n * c; j++) G[j] = 0;
     }
     for (fl_index i = 0; i < n; i++) {
-        const int64_t y = Y[i];
+        const int64_t y = fl_load_index(Y + i);
         REAL loss = 0;
         if (y != ignore) {
-            const REAL wy = cw ? cw[y] : (REAL)1;
-            loss = -wy * X[i * c + y];
-            if (want & FL_WANT_GRAD) G[i * c + y] = -gs * wy;
+            if ((uint64_t)y < (uint64_t)c) {
+                const REAL wy = cw ? cw[y] : (REAL)1;
+                loss = -wy * X[i * c + y];
+                if (want & FL_WANT_GRAD) G[i * c + y] = -gs * wy;
+            } else {
+                FL_NOTE_BAD(bad, i);
+            }
         }
         if (want & FL_WANT_ELEMENTS) E[i] = loss;
         total += (double)loss;
@@ -511,9 +549,9 @@ static double FL_NAME(label_weight_total)(fl_index n, fl_index c, const int64_t 
                                           const REAL *cw, int64_t ignore, fl_index *bad) {
     double total = 0;
     for (fl_index i = 0; i < n; i++) {
-        const int64_t y = Y[i];
+        const int64_t y = fl_load_index(Y + i);
         if (y == ignore) continue;
-        if (y < 0 || y >= c) {
+        if ((uint64_t)y >= (uint64_t)c) {
             *bad = i;
             return -1;
         }

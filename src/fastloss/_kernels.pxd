@@ -20,14 +20,14 @@ cdef extern from "losses.h" nogil:
                                   const int64_t *labels, const void *class_weight,
                                   int64_t ignore_index, double label_smoothing,
                                   double grad_scale, void *grad, void *elems, int want,
-                                  int n_threads)
+                                  int n_threads, fl_index *bad)
     double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
                                  const void *target, const void *class_weight,
                                  double label_smoothing, double grad_scale, void *grad,
                                  void *elems, int want, int n_threads)
     double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
                        const int64_t *labels, const void *class_weight, int64_t ignore_index,
-                       double grad_scale, void *grad, void *elems, int want)
+                       double grad_scale, void *grad, void *elems, int want, fl_index *bad)
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
                                  const void *class_weight, int64_t ignore_index, fl_index *bad)
     fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi)

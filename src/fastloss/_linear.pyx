@@ -4,7 +4,8 @@
 No validation here: fastloss.linear passes X of float32/float64 with strides that are
 multiples of its itemsize, and C-contiguous coef/intercept/state/work/y/sample_weight
 of X's dtype, int64 labels and order, matching sizes and no overlap between written and
-read arrays. The kernel runs with the GIL released.
+read arrays. The kernel runs with the GIL released; it checks each label and order entry as
+it reads it, and stops (reporting where) rather than index out of bounds.
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t
@@ -52,6 +53,7 @@ cdef extern from "linear.h" nogil:
         void *s2_intercept
         void *work
         int64_t t
+        fl_index bad
 
     double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)
 
@@ -72,7 +74,8 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
               str optimizer, str learning_rate, double lr, double power_t, double alpha,
               double epsilon, double momentum, bint nesterov, double beta1, double beta2,
               double eps, double rho):
-    """Runs one epoch; returns (sum_i w_i l_i, t after the epoch)."""
+    """Runs one epoch; returns (sum_i w_i l_i, t after the epoch, bad): bad is -1, or the
+    visit at which the kernel stopped on an out-of-range order entry or label."""
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
     cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
@@ -109,6 +112,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     D.s2_intercept = data_or_null(s2_intercept)
     D.work = cnp.PyArray_DATA(work)
     D.t = t
+    D.bad = -1
     with nogil:
         total = fl_sgd_epoch(dt, &cfg, &D)
-    return total, D.t
+    return total, D.t, D.bad

@@ -46,6 +46,8 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
 def cross_entropy_index(cnp.ndarray logits, cnp.ndarray labels, object class_weight,
                         int64_t ignore_index, double label_smoothing, double grad_scale,
                         object grad, object elems, int want, int n_threads):
+    """(sum of row losses, -1), or (..., index of a row whose label the kernel found out of
+    range: the caller checked it, so another thread changed it meanwhile)."""
     cdef int dt = dtype_code(logits)
     cdef fl_index n = cnp.PyArray_DIM(logits, 0), c = cnp.PyArray_DIM(logits, 1)
     cdef const void *px = cnp.PyArray_DATA(logits)
@@ -53,11 +55,12 @@ def cross_entropy_index(cnp.ndarray logits, cnp.ndarray labels, object class_wei
     cdef const void *pw = data_or_null(class_weight)
     cdef void *pg = data_or_null(grad)
     cdef void *pe = data_or_null(elems)
+    cdef fl_index bad = -1
     cdef double s
     with nogil:
         s = fl_cross_entropy_index(dt, n, c, px, py, pw, ignore_index, label_smoothing,
-                                   grad_scale, pg, pe, want, n_threads)
-    return s
+                                   grad_scale, pg, pe, want, n_threads, &bad)
+    return s, bad
 
 
 def cross_entropy_prob(cnp.ndarray logits, cnp.ndarray target, object class_weight,
@@ -79,6 +82,8 @@ def cross_entropy_prob(cnp.ndarray logits, cnp.ndarray target, object class_weig
 
 def nll(cnp.ndarray log_probs, cnp.ndarray labels, object class_weight, int64_t ignore_index,
         double grad_scale, object grad, object elems, int want):
+    """(sum of row losses, index of a row with an out-of-range label or -1), as
+    cross_entropy_index."""
     cdef int dt = dtype_code(log_probs)
     cdef fl_index n = cnp.PyArray_DIM(log_probs, 0), c = cnp.PyArray_DIM(log_probs, 1)
     cdef const void *px = cnp.PyArray_DATA(log_probs)
@@ -86,10 +91,11 @@ def nll(cnp.ndarray log_probs, cnp.ndarray labels, object class_weight, int64_t 
     cdef const void *pw = data_or_null(class_weight)
     cdef void *pg = data_or_null(grad)
     cdef void *pe = data_or_null(elems)
+    cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_nll_loss(dt, n, c, px, py, pw, ignore_index, grad_scale, pg, pe, want)
-    return s
+        s = fl_nll_loss(dt, n, c, px, py, pw, ignore_index, grad_scale, pg, pe, want, &bad)
+    return s, bad
 
 
 def label_weight_total(cnp.ndarray labels, Py_ssize_t n_classes, object class_weight,

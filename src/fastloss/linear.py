@@ -43,7 +43,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _backend, _linear, losses, reference
+from fastloss import _atomic, _backend, _linear, _optim, losses, reference
 
 __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "minibatch_step"]
 
@@ -59,6 +59,8 @@ _N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+#: the kernel counts updates in int64
+_T_MAX = 2**63 - 1
 
 
 @dataclasses.dataclass
@@ -103,6 +105,8 @@ def _real(value: Any, name: str, lo: float = 0.0, hi: float = np.inf, *,
         raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         v = float(value)
+    except OverflowError:  # an int beyond float range
+        v = np.inf
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if (not np.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi
@@ -176,11 +180,16 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
         if ya.dtype.kind not in "iu":
             raise TypeError(f"y must hold integer class labels for loss='softmax', got dtype "
                             f"{ya.dtype}")
+        # checked on a private copy: the kernel indexes with these while the caller's
+        # array could change (another thread)
+        if ya.dtype.kind == "u" and ya.dtype.itemsize == 8 and n and ya.max() > _T_MAX:
+            raise ValueError(f"y holds class label {int(ya.max())} outside [0, {c}) (coef "
+                             f"has {c} class columns)")
+        ya = np.array(ya, dtype=np.int64, order="C")
         if n and (ya.min() < 0 or ya.max() >= c):
-            bad = ya[(ya < 0) | (ya >= c)][0]
+            bad = ya.min() if ya.min() < 0 else ya.max()
             raise ValueError(f"y holds class label {int(bad)} outside [0, {c}) (coef has "
                              f"{c} class columns)")
-        ya = np.ascontiguousarray(ya, dtype=np.int64)
     else:
         if ya.dtype.kind not in "biuf":
             raise TypeError(f"y must be a real numeric array, got dtype {ya.dtype}")
@@ -210,8 +219,14 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
     return Xa, ya, W, b, sw
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArray],
-                 read: Sequence[np.ndarray]) -> EpochState:
+                 read: Sequence[np.ndarray], updates: int) -> EpochState:
+    """The state to resume from (new if None), checked whole before anything is written:
+    every field sgd_epoch reads or writes, for a call that makes ``updates`` updates."""
     nbuf = _N_BUFFERS[optimizer]
     if state is None:
         return EpochState(optimizer=optimizer,
@@ -224,11 +239,24 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
     if state.optimizer != optimizer:
         raise ValueError(f"state holds {state.optimizer!r} buffers, but optimizer="
                          f"{optimizer!r}")
-    if (isinstance(state.t, bool) or not isinstance(state.t, (int, np.integer)) or state.t < 0
-            or not isinstance(state.epochs, (int, np.integer)) or state.epochs < 0):
-        raise ValueError("state.t and state.epochs must be integers >= 0")
+    for name in ("t", "epochs"):
+        value = getattr(state, name)
+        if not _is_int(value):
+            raise TypeError(f"state.{name} must be an int, got {value!r}")
+        if not 0 <= value <= _T_MAX:
+            raise ValueError(f"state.{name} must be in [0, 2**63 - 1], got {value!r}")
+    if state.t > _T_MAX - updates:
+        raise ValueError(f"state.t = {state.t} plus this call's {updates} updates does not "
+                         "fit the kernel's int64 update counter")
+    if state.seed is not None and (not _is_int(state.seed) or state.seed < 0):
+        raise ValueError(f"state.seed must be None or an int >= 0, got {state.seed!r}")
+    if type(state.losses) is not list:
+        raise TypeError(f"state.losses must be a list (the mean loss of each epoch), got "
+                        f"{type(state.losses).__name__}")
     groups: List[Tuple[str, Any, Optional[FloatArray]]] = [
         ("coef_state", state.coef_state, W), ("intercept_state", state.intercept_state, b)]
+    written: List[np.ndarray] = [W] + ([b] if b is not None else [])
+    names = ["coef"] + (["intercept"] if b is not None else [])
     for name, bufs, like in groups:
         want = nbuf if like is not None else 0
         if not isinstance(bufs, tuple) or len(bufs) != want:
@@ -237,10 +265,17 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
         for k, a in enumerate(bufs):
             assert like is not None  # want == 0 otherwise
             _param_array(a, f"state.{name}[{k}]", like.dtype, like.shape, True)
-            for other in [W] + ([b] if b is not None else []) + list(read):
+            for other in read:
                 if np.may_share_memory(a, other):
                     raise ValueError(f"state.{name}[{k}] must not share memory with the "
-                                     "model or data arrays")
+                                     "data arrays")
+            written.append(a)
+            names.append(f"state.{name}[{k}]")
+    # every written array is C-contiguous (checked above): one byte-range test for all pairs
+    hit = _optim.first_overlap(tuple(written))
+    if hit is not None:
+        raise ValueError(f"{names[hit[1]]} shares memory with {names[hit[0]]}: each is "
+                         "updated in place")
     return state
 
 
@@ -267,9 +302,12 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     ``t`` the global update counter kept in ``state``, so resumed runs continue the decay).
     Update rules, as ``torch.optim`` with ``weight_decay=alpha``:
 
-    * ``"sgd"``: ``p -= eta g``. The decay is applied as this dense gradient term in the
-      same pass as the update (X is dense, so every weight is touched anyway; the
-      "scaled weight" trick of sparse solvers would save nothing and add a rescale).
+    * ``"sgd"``: ``p -= eta g``. With ``alpha`` this is ``coef = max(0, 1 - eta alpha) coef
+      - eta w_i dl/dz x_i``: the shrink factor is clamped at 0 as in scikit-learn's SGD, so
+      ``eta alpha > 1`` zeroes the weights instead of flipping their sign and diverging
+      (torch's ``weight_decay`` has no clamp). The decay is applied in the same pass as the
+      update (X is dense, so every weight is touched anyway; the "scaled weight" trick of
+      sparse solvers would save nothing and add a rescale).
     * ``"momentum"``: ``b = momentum b + g``; ``p -= eta b`` (``nesterov``:
       ``p -= eta (g + momentum b)``) -- ``torch.optim.SGD`` with ``dampening=0``.
     * ``"adagrad"``: ``s += g^2``; ``p -= eta g / (sqrt(s) + eps)`` (``eps`` default 1e-10).
@@ -278,6 +316,9 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     * ``"adam"``: ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``;
       ``p -= eta / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`` with
       ``betas = (b1, b2)`` (bias correction with the update counter ``t``, ``eps`` 1e-8).
+
+    The adaptive and momentum rules add ``alpha coef`` to the gradient unclamped, as
+    ``torch.optim``'s ``weight_decay``.
 
     Args:
         X: ``(n, d)`` float32 or float64, any memory order: C- and F-ordered or sliced
@@ -304,8 +345,12 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         ``state.losses`` lists the mean of every epoch.
 
     NaN in X or y propagates: the first NaN sample makes ``coef`` (and the loss) NaN;
-    no exception is raised. Bad arguments raise ``TypeError``/``ValueError`` before any
-    array is modified.
+    no exception is raised (on either backend, whatever ``np.errstate`` says). Bad
+    arguments, the ``state`` included, raise ``TypeError``/``ValueError`` before any array
+    is modified. Each epoch is applied and recorded in ``state`` whole: a Ctrl-C
+    (``KeyboardInterrupt``) during a call takes effect between epochs, so ``state`` always
+    describes the arrays and resuming from it continues exactly. ``y`` (labels) is copied
+    once per call, so changing it from another thread meanwhile cannot affect the epochs.
     """
     loss = _choice(loss, "loss", LOSSES)
     optimizer = _choice(optimizer, "optimizer", OPTIMIZERS)
@@ -340,12 +385,12 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         epochs_ = operator.index(n_epochs)
     except TypeError:
         raise TypeError(f"n_epochs must be an int, got {n_epochs!r}") from None
-    if epochs_ < 1:
-        raise ValueError(f"n_epochs must be >= 1, got {n_epochs!r}")
+    if not 1 <= epochs_ <= _T_MAX:
+        raise ValueError(f"n_epochs must be in [1, 2**63 - 1], got {n_epochs!r}")
 
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True)
     read = [Xa, ya] + ([sw] if sw is not None else [])
-    st = _check_state(state, optimizer, W, b, read)
+    st = _check_state(state, optimizer, W, b, read, Xa.shape[0] * epochs_)
     # everything is valid: from here on arrays change
     if shuffle and seed is not None:
         st.seed = int(seed)
@@ -373,16 +418,23 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         if shuffle:  # int64 already on 64-bit platforms: no copy there
             order = np.random.default_rng([run_seed, st.epochs]).permutation(n)
             order = order.astype(np.int64, copy=False)
-        if use_c:
-            total, t = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
-                                         sw, work, int(st.t), **hyper)
-        else:
-            total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
-                                           int(st.t), **hyper)
-        st.t = int(t)
-        st.epochs += 1
-        mean = total / wsum if wsum != 0 else float("nan")
-        st.losses.append(mean)
+        # an epoch is applied and recorded, or neither: Ctrl-C waits for the record
+        with _atomic.deferred_interrupt():
+            if use_c:
+                total, t, bad = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b,
+                                                  order, sw, work, int(st.t), **hyper)
+                if bad >= 0:  # labels and order are private, checked copies
+                    st.t = int(t)
+                    raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample "
+                                       f"index or label at visit {bad} (a fastloss bug)")
+            else:  # as the kernels: floating-point state never raises
+                with np.errstate(all="ignore"):
+                    total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order,
+                                                   sw, int(st.t), **hyper)
+            mean = total / wsum if wsum != 0 else float("nan")
+            st.t = int(t)
+            st.epochs += 1
+            st.losses.append(mean)
     return mean, st
 
 

@@ -535,6 +535,15 @@ def _labels(target: Any, x: FloatArray, w: Optional[FloatArray], ignore_index: i
     return labels, total
 
 
+def _check_unchanged(bad: int, c: int, ignore_index: int) -> None:
+    """The kernels check every label again as they read it (another thread may change the
+    caller's array meanwhile) and report a row whose label was then out of range."""
+    if bad >= 0:
+        raise ValueError(f"target changed during the call: when the kernel read target[{bad}] "
+                         f"it was not a class index in [0, {c}) nor ignore_index "
+                         f"({ignore_index}); no result (out holds none either)")
+
+
 def _check_ignore_index(ignore_index: Any) -> int:
     try:
         i = operator.index(ignore_index)
@@ -597,8 +606,9 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     if labels is None:
         total = _losses.cross_entropy_prob(x, probs, w, q, scale, grad, elems, want, nt)
     else:
-        total = _losses.cross_entropy_index(x, labels, w, ignore, q, scale, grad, elems, want,
-                                            nt)
+        total, bad = _losses.cross_entropy_index(x, labels, w, ignore, q, scale, grad, elems,
+                                                 want, nt)
+        _check_unchanged(bad, c, ignore)
     return _rows_result(mode, x, reduction, total, denominator, grad, elems)
 
 
@@ -664,7 +674,8 @@ def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, red
     want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
         (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
         if mode & _VALUE else 0)
-    total = _losses.nll(x, labels, w, ignore, scale, grad, elems, want)
+    total, bad = _losses.nll(x, labels, w, ignore, scale, grad, elems, want)
+    _check_unchanged(bad, x.shape[1], ignore)
     return _rows_result(mode, x, reduction, total, denominator, grad, elems)
 
 

@@ -45,16 +45,16 @@ def _loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]
         return math.nan, math.nan
     e = math.exp(-abs(z))
     sigmoid = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-    return max(z, 0.0) + math.log1p(e) - y * z, sigmoid - y
+    return (max(z, 0.0) - y * z) + math.log1p(e), sigmoid - y
 
 
 def _softmax_loss(z: np.ndarray, label: int) -> Tuple[float, np.ndarray]:
     """(logsumexp(z) - z[label], softmax(z) - onehot(label)), computed in float64."""
     z = z.astype(np.float64)
-    lse = z.max() + np.log(np.exp(z - z.max()).sum())
-    dz = np.exp(z - lse)
+    e = np.exp(z - z.max())
+    dz = e / e.sum()
     dz[label] -= 1.0
-    return float(lse - z[label]), dz
+    return float((z.max() - z[label]) + np.log(e.sum())), dz
 
 
 def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Any, s2: Any, eta: float, t: int,
@@ -90,7 +90,9 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
     Visits ``order`` (default ``0..n-1``). For each sample: loss ``l`` and ``dl/dz`` at the
     current parameters; ``t += 1``; ``eta = lr`` or ``lr / t**power_t``; gradient
     ``w_i dl/dz x_i + alpha coef`` for ``coef`` (the L2 penalty does not touch the
-    intercept) and ``w_i dl/dz`` for the intercept; one update by ``optimizer``.
+    intercept) and ``w_i dl/dz`` for the intercept; one update by ``optimizer``. Plain
+    ``"sgd"`` applies the penalty as scikit-learn does instead: ``coef *= max(0, 1 - eta
+    alpha)``, then the step with ``w_i dl/dz x_i``.
     ``state = (s1_coef, s1_intercept, s2_coef, s2_intercept)``.
     Returns ``(sum_i w_i l_i, t)``.
     """
@@ -116,11 +118,14 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
             l, dz1 = _loss1(loss, float(z), float(y[i]), epsilon)
             g = np.array([w * dz1], dtype=coef.dtype)
             grad_coef = g[0] * x
-        if alpha != 0:
-            grad_coef = grad_coef + alpha * coef
         total += w * l
         t += 1
         eta = lr if learning_rate == "constant" else lr / t ** power_t
+        if alpha != 0 and optimizer == "sgd":
+            # scikit-learn's L2 step: shrink by 1 - eta alpha, never below 0
+            coef *= max(0.0, 1.0 - eta * alpha)
+        elif alpha != 0:
+            grad_coef = grad_coef + alpha * coef
         _update(optimizer, coef, grad_coef, s1c, s2c, eta, t, **hyper)
         if intercept is not None:
             _update(optimizer, intercept, g, s1b, s2b, eta, t, **hyper)
