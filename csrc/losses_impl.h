@@ -70,19 +70,25 @@ FL_INLINE void FL_NAME(bce_elem)(REAL p, REAL y, REAL a, REAL unused, REAL *l, R
 }
 
 /* With lw = 1 + (pos_weight - 1) y:
- *   l = (1 - y) x + lw softplus(-x),  softplus(-x) = log1p(exp(-|x|)) + max(-x, 0)
- *   dl/dx = lw sigmoid(x) - pos_weight y
- * One exp per element; stable for every finite x. */
+ *   l = (1 - y) x + lw softplus(-x),  softplus(-x) = max(-x, 0) + log1p(exp(-|x|))
+ *   dl/dx = lw sigmoid(x) - pos_weight y = (1 - y) sigmoid(x) - pos_weight y sigmoid(-x)
+ * The linear part (1 - y) x + lw max(-x, 0) is (1 - y) x for x >= 0 and -pos_weight y x
+ * for x < 0, formed directly; the small log1p term is added last, so a small loss keeps
+ * its digits (added to |x| first, it cancelled away). The gradient's two terms have
+ * fixed signs for y in [0, 1]: no cancellation either. One exp per element; stable for
+ * every finite x. */
 FL_INLINE void FL_NAME(bce_logits_elem)(REAL x, REAL y, REAL pw, REAL unused, REAL *l, REAL *g) {
     (void)unused;
-    REAL ax = x < 0 ? -x : x;
-    REAL e = R_EXP(-ax);
-    REAL sp = FL_NAME(log1p_fast)(e) + (x < 0 ? -x : (REAL)0);
-    REAL lw = (REAL)1 + (pw - (REAL)1) * y;
-    *l = ((REAL)1 - y) * x + lw * sp;
-    REAL inv = (REAL)1 / ((REAL)1 + e);
-    REAL sig = x >= 0 ? inv : e * inv;
-    *g = lw * sig - pw * y;
+    const REAL ax = x < 0 ? -x : x;
+    const REAL e = R_EXP(-ax);
+    const REAL lw = (REAL)1 + (pw - (REAL)1) * y;
+    /* + (x - x): 0, or NaN at x = -inf, where PyTorch's form gives NaN too */
+    const REAL linear = x >= 0 ? ((REAL)1 - y) * x : -(pw * y) * x + (x - x);
+    *l = linear + lw * FL_NAME(log1p_fast)(e);
+    const REAL inv = (REAL)1 / ((REAL)1 + e);
+    const REAL sig_pos = x >= 0 ? inv : e * inv; /* sigmoid(x)  */
+    const REAL sig_neg = x >= 0 ? e * inv : inv; /* sigmoid(-x) */
+    *g = ((REAL)1 - y) * sig_pos - pw * y * sig_neg;
 }
 
 /* PyTorch: xlogy(y, y) - y x, with 0 log 0 = 0; dl/dx = -y. */
@@ -220,20 +226,9 @@ FL_INLINE fl_index FL_NAME(block_rows)(fl_index c, const int short_rows) {
 
 /* The row statistics every softmax loss needs, for rows [0, nr) of x (nr * c <= FL_BLOCK,
  * or nr == 1): buf = exp(x - m) with m the row's max, mx[r] = m, sum[r] = the row sum of buf,
- * and lsum[r] = log(sum[r]). A row's losses are then (m - x_k) + lsum: forming
- * lse = m + log(sum) first would round away the loss's digits when |m| is large.
- *
- * sum = 1 + s, with 1 the max's own term and s the sum of the others plus any ties of the
- * max; lsum = log1p(s) keeps the digits of small losses (a confident prediction has
- * s << 1, where log(1 + s) would keep only those of 1 + s). A NaN logit makes s NaN; an
- * all -inf row has NaN in buf and a NaN loss (m - x_y), as in PyTorch. */
-FL_INLINE void FL_NAME(row_stats)(fl_index nr, REAL *FL_RESTRICT sum, REAL *FL_RESTRICT lsum) {
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) {
-        lsum[r] = FL_NAME(log1p_fast)(sum[r]);
-        sum[r] = (REAL)1 + sum[r];
-    }
-}
+ * lsum[r] = log(sum[r]). A row's losses are then (m - x_k) + lsum: forming
+ * lse = m + log(sum) first would round away the loss's digits when |m| is large. An all
+ * -inf row has no finite max; x - m is NaN there, as in PyTorch. */
 
 /* block_softmax for rows of c < FL_SHORT_ROW: the same steps with plain row
  * loops. */
@@ -252,16 +247,13 @@ FL_INLINE void FL_NAME(block_softmax_short)(fl_index nr, fl_index c, const REAL 
     FL_SIMD
     for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
     for (fl_index r = 0; r < nr; r++) {
-        const REAL *xr = x + r * c, *br = buf + r * c;
-        const REAL m = mx[r];
-        REAL s = 0, ties = 0;
-        for (fl_index k = 0; k < c; k++) {
-            s += xr[k] == m ? (REAL)0 : br[k];
-            ties += xr[k] == m ? (REAL)1 : (REAL)0;
-        }
-        sum[r] = s + (ties - (REAL)1);
+        const REAL *br = buf + r * c;
+        REAL s = 0;
+        for (fl_index k = 0; k < c; k++) s += br[k];
+        sum[r] = s;
     }
-    FL_NAME(row_stats)(nr, sum, lsum);
+    FL_SIMD
+    for (fl_index r = 0; r < nr; r++) lsum[r] = R_LOG(sum[r]);
 }
 
 FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
@@ -286,32 +278,55 @@ FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RE
     FL_SIMD
     for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
     for (fl_index r = 0; r < nr; r++) {
-        const REAL *xr = x + r * c, *br = buf + r * c;
-        const REAL m = mx[r];
-        REAL s = 0, ties = 0;
-        FL_PRAGMA(omp simd reduction(+ : s, ties))
-        for (fl_index k = 0; k < c; k++) {
-            s += xr[k] == m ? (REAL)0 : br[k];
-            ties += xr[k] == m ? (REAL)1 : (REAL)0;
-        }
-        sum[r] = s + (ties - (REAL)1);
+        const REAL *br = buf + r * c;
+        REAL s = 0;
+        FL_SIMD_REDUCE_SUM(s)
+        for (fl_index k = 0; k < c; k++) s += br[k];
+        sum[r] = s;
     }
-    FL_NAME(row_stats)(nr, sum, lsum);
+    FL_SIMD
+    for (fl_index r = 0; r < nr; r++) lsum[r] = R_LOG(sum[r]);
+}
+
+/* exp(x_k - m) given e = exp(d), d = x_k - m as rounded: d's rounding error (exact, by
+ * TwoSum) corrects e to first order, exp(d + err) = e (1 + err). Without it a loss that is
+ * a sum of tiny terms exp(-gap) carries the rounding of each gap, times the gap. */
+FL_INLINE REAL FL_NAME(exp_shift_exact)(REAL xk, REAL m, REAL e) {
+    const REAL d = xk - m;
+    const REAL bv = d - xk;
+    const REAL err = (xk - (d - bv)) + (-m - bv);
+    return e == 0 ? e : e + e * err; /* x_k = -inf: err is NaN, the term 0 */
+}
+
+/* log(sum) of a row whose label y holds the max (x_y == m, its own term exactly 1) and whose
+ * loss log(sum) is small (sum < 2): log(1 + s)
+ * would keep only the digits of 1 + s. This is s, the sum of the other terms, each exact to
+ * first order (see above), for log1p(s); e holds exp(x - m) (NULL: recompute it). Rows
+ * like this are common (a confident, correct prediction): ce_index_rows collects them and
+ * takes their log1p in one vector pass per block. */
+FL_INLINE REAL FL_NAME(others_sum)(fl_index c, fl_index y, const REAL *FL_RESTRICT x,
+                                   const REAL *FL_RESTRICT e, REAL m) {
+    REAL s = 0, lost = 0; /* compensated (Neumaier) sum: c can be large */
+    for (fl_index k = 0; k < c; k++) {
+        const REAL ek = e ? e[k] : R_EXP(x[k] - m);
+        const REAL t = k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k], m, ek);
+        const REAL u = s + t;
+        lost += s >= t ? (s - u) + t : (t - u) + s;
+        s = u;
+    }
+    return s + lost;
 }
 
 /* mx and lsum of one long row without a buffer (value-only calls, c > FL_BLOCK). */
 FL_INLINE void FL_NAME(row_logsumexp)(fl_index c, const REAL *FL_RESTRICT x, REAL *mx,
                                       REAL *lsum) {
-    REAL m = -INFINITY, s = 0, ties = 0;
+    REAL m = -INFINITY, s = 0;
     FL_SIMD_REDUCE_MAX(m)
     for (fl_index k = 0; k < c; k++) m = x[k] > m ? x[k] : m;
-    FL_PRAGMA(omp simd reduction(+ : s, ties))
-    for (fl_index k = 0; k < c; k++) {
-        s += x[k] == m ? (REAL)0 : R_EXP(x[k] - m);
-        ties += x[k] == m ? (REAL)1 : (REAL)0;
-    }
+    FL_SIMD_REDUCE_SUM(s)
+    for (fl_index k = 0; k < c; k++) s += R_EXP(x[k] - m);
     *mx = m;
-    *lsum = FL_NAME(log1p_fast)(s + (ties - (REAL)1));
+    *lsum = R_LOG(s);
 }
 
 /* sum_k w_k (lse - x_k), the label-smoothing term of one row (lse = m + lsum). */
@@ -343,6 +358,9 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
                                         fl_index row0, fl_index *bad, const int short_rows) {
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
     REAL scratch[FL_BLOCK], mx[FL_BLOCK], sum[FL_BLOCK], lsum[FL_BLOCK];
+    REAL small_s[FL_BLOCK];     /* others_sum of the small-loss rows, then its log1p */
+    fl_index small_r[FL_BLOCK]; /* those rows, and their labels                       */
+    int64_t small_y[FL_BLOCK];
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
@@ -356,11 +374,14 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
         const fl_index nr = r0 + rows < n ? rows : n - r0;
         const REAL *x = X + r0 * c;
         REAL *buf = grad ? G + r0 * c : scratch;
-        if (grad || c <= FL_BLOCK) {
+        const int buffered = grad || c <= FL_BLOCK;
+        if (buffered) {
             FL_NAME(block_softmax)(nr, c, x, buf, mx, sum, lsum, short_rows);
         } else {
             FL_NAME(row_logsumexp)(c, x, &mx[0], &lsum[0]);
+            sum[0] = (REAL)0; /* not the row's sum (no buffer): always take others_sum */
         }
+        fl_index n_small = 0;
         for (fl_index r = 0; r < nr; r++) {
             const int64_t y = fl_load_index(Y + r0 + r);
             const REAL *xr = x + r * c;
@@ -373,8 +394,15 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
                 }
             } else {
                 const REAL wy = cw ? cw[y] : (REAL)1;
-                loss = keep * wy * ((mx[r] - xr[y]) + lsum[r]);
-                if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], lsum[r]);
+                if (xr[y] == mx[r] && sum[r] < (REAL)2) { /* its loss comes after the block */
+                    small_s[n_small] = FL_NAME(others_sum)(c, y, xr, buffered ? buf + r * c
+                                                                                : NULL, mx[r]);
+                    small_y[n_small] = y;
+                    small_r[n_small++] = r;
+                } else {
+                    loss = keep * wy * ((mx[r] - xr[y]) + lsum[r]);
+                    if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], lsum[r]);
+                }
                 if (grad) {
                     /* d/dx_k = (keep wy + q W / c) p_k - keep wy [k == y] - (q / c) w_k */
                     REAL *gr = buf + r * c;
@@ -393,6 +421,19 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
                     gr[y] -= gs * keep * wy;
                 }
             }
+            if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
+            total += (double)loss;
+        }
+        if (n_small == 0) continue;
+        FL_SIMD
+        for (fl_index j = 0; j < n_small; j++) small_s[j] = FL_NAME(log1p_fast)(small_s[j]);
+        for (fl_index j = 0; j < n_small; j++) {
+            const fl_index r = small_r[j];
+            const REAL *xr = x + r * c;
+            const int64_t y = small_y[j]; /* checked above */
+            const REAL wy = cw ? cw[y] : (REAL)1;
+            REAL loss = keep * wy * small_s[j]; /* x_y is the max: m - x_y = 0 */
+            if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], small_s[j]);
             if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
             total += (double)loss;
         }
