@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from fastloss._validation import reject_masked
+
 __all__ = ["CGResult", "minimize_cg"]
 
 FloatArray = NDArray[np.float64]
@@ -298,6 +300,7 @@ def _check_real(value: Any, name: str) -> float:
 
 
 def _validate_x0(x0: Any) -> FloatArray:
+    reject_masked(x0, "x0")
     arr = np.asarray(x0)
     if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
         raise TypeError(f"x0 must be an array of real numbers (integer or float), "
