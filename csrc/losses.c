@@ -121,9 +121,10 @@ double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *l
     return label_weight_total_f32(n, c, labels, class_weight, ignore_index, bad);
 }
 
-fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi) {
-    if (dtype == FL_FLOAT64) return count_outside_f64(n, x, lo, hi);
-    return count_outside_f32(n, x, (float)lo, (float)hi);
+fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
+                          fl_index *first) {
+    if (dtype == FL_FLOAT64) return count_outside_f64(n, x, lo, hi, first);
+    return count_outside_f32(n, x, (float)lo, (float)hi, first);
 }
 
 /* ---- build facts ---------------------------------------------------------- */

@@ -71,8 +71,10 @@ double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
 double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
                              const void *class_weight, int64_t ignore_index, fl_index *bad);
 
-/* Number of x[i] outside [lo, hi]; NaN is not counted (NaN in, NaN out). */
-fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi);
+/* Number of x[i] outside [lo, hi]; NaN is not counted (NaN in, NaN out). Stores the
+ * index of the first such element in *first (-1 when there is none). */
+fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
+                          fl_index *first);
 
 /* Build facts for show_config(). */
 const char *fl_simd_paths(void);

@@ -601,9 +601,19 @@ static double FL_NAME(label_weight_total)(fl_index n, fl_index c, const int64_t 
     return total;
 }
 
-static FL_HOT fl_index FL_NAME(count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi) {
+static FL_HOT fl_index FL_NAME(count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi,
+                                              fl_index *first) {
     fl_index count = 0;
     FL_SIMD_REDUCE_SUM(count)
     for (fl_index i = 0; i < n; i++) count += (x[i] < lo) | (x[i] > hi);
+    /* The branch-free count is the whole cost of a valid call; only when it found an
+     * offender does a second, early-exit pass look for the first one. */
+    *first = -1;
+    if (count)
+        for (fl_index i = 0; i < n; i++)
+            if ((x[i] < lo) | (x[i] > hi)) {
+                *first = i;
+                break;
+            }
     return count;
 }

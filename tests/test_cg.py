@@ -476,3 +476,97 @@ def test_line_search_strong_wolfe(c1: float, c2: float, alpha1: float,
             np.testing.assert_array_equal(pt.x, x + pt.a * p)
             assert pt.f == f and pt.g is not None
             np.testing.assert_array_equal(pt.g, g)
+
+
+# --- fun and jac get a private copy of the trial point ---------------------------------
+
+def _scribbling(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun``, then overwrites its argument (a caller must not hand out its own iterate)."""
+    def wrapped(x: np.ndarray, *args: Any) -> Any:
+        out = fun(x, *args)
+        x[...] = -7.0
+        return out
+    return wrapped
+
+
+def test_fun_that_modifies_its_argument_does_not_change_the_run() -> None:
+    x0 = np.array([-1.2, 1.0, 0.3])
+    clean = minimize_cg(_rosenbrock, x0, gtol=1e-8)
+    dirty = minimize_cg(_scribbling(_rosenbrock), x0, gtol=1e-8)
+    assert clean.success and dirty.success
+    assert (dirty.nit, dirty.nfev) == (clean.nit, clean.nfev)
+    np.testing.assert_array_equal(dirty.x, clean.x)
+    np.testing.assert_array_equal(dirty.jac, clean.jac)
+
+
+def test_jac_that_modifies_its_argument_does_not_change_the_run() -> None:
+    def value(x: np.ndarray) -> float:
+        return _rosenbrock(x)[0]
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        return _rosenbrock(x)[1]
+
+    x0 = np.array([-1.2, 1.0, 0.3])
+    clean = minimize_cg(value, x0, jac=grad, gtol=1e-8)
+    for fun, jac in [(value, _scribbling(grad)), (_scribbling(value), _scribbling(grad))]:
+        dirty = minimize_cg(fun, x0, jac=jac, gtol=1e-8)
+        assert dirty.success
+        assert (dirty.nit, dirty.nfev, dirty.njev) == (clean.nit, clean.nfev, clean.njev)
+        np.testing.assert_array_equal(dirty.x, clean.x)
+
+
+# --- invariance to the scale of the objective ------------------------------------------
+
+def _scaled(fun: Callable[..., Any], scale: float) -> Callable[..., Any]:
+    def scaled(x: np.ndarray) -> Tuple[float, np.ndarray]:
+        value, grad = fun(x)
+        return scale * value, scale * grad
+    return scaled
+
+
+def _scale_problems() -> List[Tuple[str, Callable[..., Any], np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(11)
+    a = _spd(rng, 10, 100.0)
+    b = rng.normal(size=10)
+    return [("quadratic", _quadratic(a, b), np.zeros(10), np.linalg.solve(a, b)),
+            ("rosenbrock", _rosenbrock, np.array([-1.2, 1.0]), np.ones(2))]
+
+
+@pytest.mark.parametrize("exponent", [-166, -100, -80, -50, -1, 1, 50, 100, 166])
+def test_power_of_two_scaled_objective_gives_the_same_run(exponent: int) -> None:
+    # f -> 2^k f scales every quantity of the method by a power of two, exactly: the run
+    # (each trial step, each iterate) must be the unscaled one, bit for bit, k = -166
+    # (~1e-50) to 166 (~1e50). With a first step of min(1, 1/||g||) small scales failed.
+    scale = 2.0 ** exponent
+    for name, fun, x0, _ in _scale_problems():
+        ref = minimize_cg(fun, x0, gtol=1e-6)
+        res = minimize_cg(_scaled(fun, scale), x0, gtol=1e-6 * scale)
+        assert ref.success and res.success, (name, res.message)
+        assert (res.nit, res.nfev) == (ref.nit, ref.nfev), name
+        np.testing.assert_array_equal(res.x, ref.x)
+        np.testing.assert_array_equal(res.jac, scale * ref.jac)
+
+
+@pytest.mark.parametrize("exponent", [-50, -40, -30, -24, -20, -10, 0, 10, 20, 30, 40, 50])
+def test_objective_scaled_by_a_power_of_ten_reaches_the_minimizer(exponent: int) -> None:
+    scale = 10.0 ** exponent
+    for name, fun, x0, minimizer in _scale_problems():
+        res = minimize_cg(_scaled(fun, scale), x0, gtol=1e-7 * scale)
+        assert res.success, (name, res.message)
+        # ||x - x*|| <= ||g|| / (scale lambda_min) near the minimizer (lambda_min of the
+        # unscaled Hessian: 1 for the quadratic, ~0.4 for Rosenbrock at (1, 1)): ~4e-7 here
+        np.testing.assert_allclose(res.x, minimizer, rtol=0, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("exponent", [0, 10, 30, 50])
+def test_scaled_objective_matches_scipy(exponent: int) -> None:
+    # SciPy 1.17's CG reaches these minimizers only for scales >= 1: from min(1, 1.01/||g||)
+    # its first step on a tiny gradient is too short (it stops with precision loss)
+    optimize = pytest.importorskip("scipy.optimize")
+    scale = 10.0 ** exponent
+    for name, fun, x0, minimizer in _scale_problems():
+        f = _scaled(fun, scale)
+        res = minimize_cg(f, x0, gtol=1e-7 * scale)
+        ref = optimize.minimize(f, x0, jac=True, method="CG", options={"gtol": 1e-7 * scale})
+        assert res.success and ref.success, name
+        np.testing.assert_allclose(res.x, ref.x, rtol=0, atol=2e-5, err_msg=name)

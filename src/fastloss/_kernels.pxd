@@ -30,7 +30,8 @@ cdef extern from "losses.h" nogil:
                        double grad_scale, void *grad, void *elems, int want, fl_index *bad)
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
                                  const void *class_weight, int64_t ignore_index, fl_index *bad)
-    fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi)
+    fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
+                              fl_index *first)
     const char *fl_simd_paths()
     const char *fl_active_isa()
     int fl_openmp_enabled()

@@ -112,13 +112,14 @@ def label_weight_total(cnp.ndarray labels, Py_ssize_t n_classes, object class_we
 
 
 def count_outside(cnp.ndarray x, double lo, double hi):
-    """Number of elements of x outside [lo, hi] (NaN not counted)."""
+    """(count, first): how many elements of x (flat, C order) lie outside [lo, hi], NaN not
+    counted, and the flat index of the first of them (-1 if none)."""
     cdef int dt = dtype_code(x)
-    cdef fl_index n = cnp.PyArray_SIZE(x), count
+    cdef fl_index n = cnp.PyArray_SIZE(x), count, first = -1
     cdef const void *px = cnp.PyArray_DATA(x)
     with nogil:
-        count = fl_count_outside(dt, n, px, lo, hi)
-    return count
+        count = fl_count_outside(dt, n, px, lo, hi, &first)
+    return count, first
 
 
 def build_facts():

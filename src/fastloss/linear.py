@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _atomic, _backend, _linear, _optim, losses, reference
+from fastloss._validation import reject_masked
 
 __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "minibatch_step"]
 
@@ -118,8 +119,7 @@ def _real(value: Any, name: str, lo: float = 0.0, hi: float = np.inf, *,
 
 def _float_matrix(X: Any) -> FloatArray:
     """``X`` as a 2-D float32/float64 array with element-aligned strides (no copy if so)."""
-    if isinstance(X, np.ma.MaskedArray):
-        raise TypeError("X must not be a masked array; fill it first (X.filled())")
+    reject_masked(X, "X")
     a = np.asarray(X)
     if a.dtype.kind in "biu" and not isinstance(X, np.ndarray):
         a = a.astype(np.float64)  # nested lists of ints
@@ -138,6 +138,7 @@ def _param_array(a: Any, name: str, dtype: np.dtype[Any], shape: Tuple[int, ...]
                  writeable: bool) -> FloatArray:
     """A parameter array updated in place: exactly ``dtype``, ``shape``, C-contiguous."""
     if type(a) is not np.ndarray:
+        reject_masked(a, name)
         why = " (updated in place)" if writeable else ""
         raise TypeError(f"{name} must be a numpy.ndarray{why}, got {type(a).__name__}")
     if a.dtype != dtype:
@@ -160,6 +161,7 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
     n, d = Xa.shape
     c = 1
     if loss == "softmax":
+        reject_masked(coef, "coef")
         if type(coef) is not np.ndarray or coef.ndim != 2:
             got = f"shape {coef.shape}" if type(coef) is np.ndarray else type(coef).__name__
             raise ValueError(f"coef must be 2-D (n_features, n_classes) for loss='softmax', "
@@ -172,6 +174,7 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
     if loss == "softmax" and c < 1:
         raise ValueError("coef must have at least one class column for loss='softmax'")
 
+    reject_masked(y, "y")
     ya = np.asarray(y)
     if ya.ndim != 1 or ya.shape[0] != n:
         raise ValueError(f"y must be 1-D with {n} entries (one per row of X), got shape "
@@ -200,6 +203,7 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
 
     sw = None
     if sample_weight is not None:
+        reject_masked(sample_weight, "sample_weight")
         swa = np.asarray(sample_weight)
         if swa.dtype.kind not in "biuf":
             raise TypeError(f"sample_weight must be a real numeric array, got dtype {swa.dtype}")

@@ -14,9 +14,11 @@ Conventions shared by every function here:
   scalars of the input's dtype; ``"none"`` returns the per-element (or per-row) losses. For
   ``"none"`` the gradient is that of the *sum* of the unreduced losses, i.e. each element's
   own derivative.
-* dtypes: ``input`` must be float32 or float64 (Python lists and scalars are converted to
-  float64); the result, the gradient and all arithmetic use the input's dtype; the target
-  and weights are cast to it. Sums are accumulated in float64 whatever the dtype.
+* dtypes: ``input`` is float32 or float64; integer and bool arrays, like Python lists and
+  scalars, are converted to float64 (then ``out`` must be float64 too). The result, the
+  gradient and all arithmetic use the input's dtype; the target and weights are cast to
+  it. Sums are accumulated in float64 whatever the dtype. Masked arrays are refused
+  (``np.asarray`` would drop the mask): fill them first.
 * Shapes: the target has the input's shape (no implicit broadcasting, unlike PyTorch which
   only warns); elementwise weights broadcast to the input's shape.
 * Non-contiguous inputs are copied to a contiguous buffer first; read-only inputs are fine.
@@ -41,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _backend, _config, _losses, reference
+from fastloss._validation import first_where, reject_masked
 
 __all__ = [
     "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
@@ -80,25 +83,26 @@ def _contiguous(a: Any, dtype: Optional[np.dtype[Any]] = None) -> Any:
 
 
 def _as_float(a: Any, name: str) -> FloatArray:
-    """``a`` as a C-contiguous float32/float64 ndarray (a no-op when it already is one)."""
+    """``a`` as a C-contiguous float32/float64 ndarray (a no-op when it already is one).
+
+    Integer and bool arrays, like Python lists and scalars of numbers, become float64.
+    """
     if type(a) is np.ndarray:
         dt = a.dtype
         if dt is _F64 or dt is _F32:
             return a if a.flags.c_contiguous else _contiguous(a)
         if dt.kind == "f" and dt.itemsize in (4, 8):  # non-native byte order
             return _contiguous(a, _F64 if dt.itemsize == 8 else _F32)
-        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {dt}")
-    if isinstance(a, np.ma.MaskedArray):
-        raise TypeError(f"{name} must not be a masked array; fill it first (a.filled())")
+        if dt.kind in "biu":  # as a list of ints would be
+            return _contiguous(a, _F64)
+        if dt.kind == "O":
+            raise TypeError(f"{name} must be a numeric array, got an object array")
+        raise TypeError(f"{name} must be a float32, float64, integer or bool array, got "
+                        f"dtype {dt}")
+    reject_masked(a, name)
     arr = np.asarray(a)
     if type(arr) is not np.ndarray:
         arr = arr.view(np.ndarray)
-    if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
-        arr = arr.astype(np.float64)  # Python lists and scalars of ints
-    if arr.dtype.kind not in "biuf" and arr.dtype != object:
-        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {arr.dtype}")
-    if arr.dtype == object:
-        raise TypeError(f"{name} must be a numeric array, got an object array")
     return _as_float(arr, name)
 
 
@@ -106,10 +110,17 @@ def _as_dtype(a: Any, dtype: np.dtype[Any], name: str) -> FloatArray:
     """``a`` cast to ``dtype``, C-contiguous; only real numbers are accepted."""
     if type(a) is np.ndarray and a.dtype is dtype:
         return a if a.flags.c_contiguous else _contiguous(a)
+    reject_masked(a, name)
     arr = np.asarray(a)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     return _contiguous(arr, dtype)
+
+
+def _as_array(a: Any, name: str) -> np.ndarray:
+    """``np.asarray(a)`` for an argument that is not yet an ndarray; masked arrays refused."""
+    reject_masked(a, name)
+    return np.asarray(a)
 
 
 def _check_reduction(reduction: str, allowed: Tuple[str, ...] = _REDUCTIONS) -> None:
@@ -133,6 +144,7 @@ def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
     if out is None:
         return np.empty(shape, dtype)
     if type(out) is not np.ndarray:
+        reject_masked(out, "out")
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
         raise TypeError(f"out must have dtype {dtype} (the input's), got {out.dtype}")
@@ -169,6 +181,21 @@ def _mean(total: float, denominator: float) -> float:
     return total / denominator if denominator != 0 else (np.nan if total == 0 else total * np.inf)
 
 
+def _check_probabilities(x: FloatArray) -> None:
+    """ValueError unless every element of ``x`` is in [0, 1] (NaN passes: NaN in, NaN out).
+
+    One vectorized pass in C counts the offenders and finds the first, so the error path
+    allocates nothing the size of ``x`` either.
+    """
+    count, first = _losses.count_outside(x, 0.0, 1.0)
+    if count:
+        index = np.unravel_index(first, x.shape)
+        where = ", ".join(str(int(i)) for i in index) if index else "()"
+        raise ValueError(f"input must hold probabilities in [0, 1]: {count} element"
+                         f"{'s are' if count > 1 else ' is'} outside, the first is "
+                         f"input[{where}] = {x.flat[first]}")
+
+
 # ---- elementwise losses -----------------------------------------------------------------
 
 class _Elementwise(NamedTuple):
@@ -189,9 +216,8 @@ def _elementwise(spec: _Elementwise, mode: int, input: Any, target: Any, reducti
         _check_reduction(reduction, _REDUCTIONS + (("batchmean",) if batchmean else ()))
     w = None if weight is None else _broadcast_weight(weight, x, "weight")
     a = None if pos_weight is None else _broadcast_weight(pos_weight, x, "pos_weight")
-    if spec.code == _BCE and x.size and _losses.count_outside(x, 0.0, 1.0):
-        bad = x[(x < 0) | (x > 1)].flat[0]
-        raise ValueError(f"input must hold probabilities in [0, 1], found {bad!r}")
+    if spec.code == _BCE and x.size:
+        _check_probabilities(x)
     grad = _prepare_out(out, x.shape, x.dtype, x, y, w, a) if mode & _GRAD else None
     nt = _config.resolve_threads(n_threads, x.size)  # validates n_threads on both backends
 
@@ -395,7 +421,8 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike,
     The logs are clamped at -100 as in PyTorch, so ``p`` exactly 0 or 1 gives a finite
     loss. Gradient (PyTorch's): ``w_i (p_i - y_i) / max((1 - p_i) p_i, 1e-12) / D``.
     ``"mean"`` is ``mean(w l)`` (divides by N), as in PyTorch. ``input`` outside [0, 1]
-    raises ValueError (NaN passes through). Prefer
+    raises ValueError giving how many elements are outside and the first of them (NaN
+    passes through). Prefer
     :func:`binary_cross_entropy_with_logits`, which is stable for any logit.
     """
     return _elementwise(_BCE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
@@ -518,14 +545,14 @@ def _class_weight(weight: Any, x: FloatArray) -> Optional[FloatArray]:
 def _labels(target: Any, x: FloatArray, w: Optional[FloatArray], ignore_index: int
             ) -> Tuple[np.ndarray, float]:
     """Labels as int64 (N,) and PyTorch's mean denominator: sum of w[y] over kept rows."""
-    t = target if type(target) is np.ndarray else np.asarray(target)
+    t = target if type(target) is np.ndarray else _as_array(target, "target")
     if t.dtype.kind not in "iu":
         raise TypeError(f"target must hold integer class labels, got dtype {t.dtype}")
     n, c = x.shape
     if t.shape != (n,):
         raise ValueError(f"target must have shape (N,) = ({n},), got {t.shape}")
     if t.dtype.kind == "u" and t.dtype.itemsize == 8 and t.size and t.max() > 2**63 - 1:
-        bad = int(np.argmax(t > 2**63 - 1))
+        bad = first_where(t, lambda block: block > 2**63 - 1)  # no n-sized temporary
         raise ValueError(f"target[{bad}] = {t[bad]} is not a class index in [0, {c})")
     labels = _contiguous(t, np.dtype(np.int64))
     total, bad = _losses.label_weight_total(labels, c, w, ignore_index, x.dtype == _F64)
@@ -578,7 +605,7 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     q = _check_param(label_smoothing, "label_smoothing")
     if q > 1:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
-    t = target if type(target) is np.ndarray else np.asarray(target)
+    t = target if type(target) is np.ndarray else _as_array(target, "target")
     if t.dtype.kind == "f" and t.ndim < 2:
         raise TypeError(f"target must hold integer class labels of shape (N,) or float class "
                         f"probabilities of shape (N, C), got dtype {t.dtype} and shape {t.shape}")
@@ -587,6 +614,8 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
         if probs.shape != x.shape:
             raise ValueError(f"probability target must have the input's shape {x.shape}, "
                              f"got {probs.shape}")
+        if ignore >= 0:  # PyTorch's check and message; a negative index ignores nothing
+            raise ValueError("ignore_index is not supported for floating point target")
         labels, denominator = None, float(n)
     else:
         labels, denominator = _labels(t, x, w, ignore)
@@ -627,7 +656,9 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLik
       by ``sum_i w_{y_i}`` over the kept rows (NaN if every row is ignored, with a zero
       gradient, as in PyTorch).
     * probabilities: ``l_i = sum_k w_k t_ik (lse_i - x_ik)`` with ``t = (1 - q) y + q / C``;
-      ``"mean"`` divides by N.
+      ``"mean"`` divides by N. As in PyTorch, ``ignore_index >= 0`` raises ValueError
+      ("ignore_index is not supported for floating point target"); a negative one (the
+      default -100) ignores nothing.
 
     The gradient is ``softmax(x) * sum_k w_k t_ik - w t`` (labels: ``t`` one-hot, smoothed),
     divided by the mean's denominator. ``reduction="none"`` gives the ``(N,)`` row losses.

@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import linear, losses, optim
+from fastloss._validation import reject_masked
 
 __all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]
 
@@ -80,6 +81,7 @@ def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError(f"{name}: sparse input is not supported; pass a dense array "
                         "(e.g. X.toarray())")
+    reject_masked(X, name)
     X = np.asarray(X)
     if np.iscomplexobj(X):
         raise ValueError(f"{name}: Complex data not supported")
@@ -483,6 +485,7 @@ class LinearRegression(_LinearModel):
         return ("absolute" if self.loss == "absolute_error" else "huber"), lr, alpha, 1.0
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
+        reject_masked(y, "y")
         y = np.asarray(y)
         if np.iscomplexobj(y):
             raise ValueError("y: Complex data not supported")
@@ -511,6 +514,7 @@ class LinearRegression(_LinearModel):
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Coefficient of determination R^2 of the predictions."""
+        reject_masked(y, "y")
         y_true = np.asarray(y, dtype=np.float64).ravel()
         resid = y_true - self.predict(X)
         denom = float(((y_true - y_true.mean()) ** 2).sum())
@@ -576,6 +580,7 @@ class SoftmaxRegression(_LinearModel):
         return "softmax", float(self.lr), float(self.alpha), 1.0
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
+        reject_masked(y, "y")
         y = _column_y_to_1d(np.asarray(y))
         _check_lengths(X, y)
         if y.dtype.kind == "f" and not np.isfinite(y).all():
@@ -611,6 +616,7 @@ class SoftmaxRegression(_LinearModel):
         """One more epoch over ``(X, y)``. The first call needs ``classes`` (every label that
         will ever be seen) unless ``y`` already holds them all. Returns ``self``."""
         if classes is not None and not hasattr(self, "classes_"):
+            reject_masked(classes, "classes")
             self.classes_ = np.unique(np.asarray(classes))
         return self._fit(X, y, reset=False, n_epochs=1, early_stopping=False)
 
@@ -636,6 +642,7 @@ class SoftmaxRegression(_LinearModel):
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean accuracy."""
+        reject_masked(y, "y")
         return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
 
     def __sklearn_tags__(self) -> Any:

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from fastloss._validation import reject_masked
+
 __all__ = ["CGResult", "minimize_cg"]
 
 FloatArray = NDArray[np.float64]
@@ -34,7 +36,11 @@ _MESSAGES = {
 # call and a failed search ends the whole minimization.
 _MAX_BRACKET = 50
 _MAX_ZOOM = 50
-_AMAX = 1e20
+# The bracketing phase gives up (f unbounded below along p, or no usable slope) once the
+# step has grown this many times beyond its first trial. Relative, not a cap on alpha
+# itself: alpha's scale is 1/scale(f) (an objective multiplied by 1e-24 needs steps 1e24
+# times longer), so any absolute bound breaks for objectives of small scale.
+_MAX_GROWTH = 1e20
 # Powell's restart test (N&W eq. 5.52): restart when |g_k.g_{k-1}| >= nu ||g_k||^2.
 _POWELL_NU = 0.1
 # Relative allowance for rounding in f during the line search. Objectives like
@@ -129,7 +135,9 @@ class _Objective:
 
     def evaluate(self, x: FloatArray) -> Tuple[float, Optional[FloatArray]]:
         """``fun`` at ``x``, with the gradient when it comes in the same call."""
-        xs = x.reshape(self.shape)
+        # a private copy: ``x`` becomes the next iterate, and a ``fun`` that works on its
+        # argument in place must not change it (SciPy copies too)
+        xs = x.reshape(self.shape).copy()
         if self.jac is True:
             out = self.fun(xs, *self.args)
             self.nfev += 1
@@ -142,7 +150,7 @@ class _Objective:
         return value, None
 
     def gradient(self, x: FloatArray) -> FloatArray:
-        g = self.jac(x.reshape(self.shape), *self.args)
+        g = self.jac(x.reshape(self.shape).copy(), *self.args)  # a copy, as in evaluate
         self.njev += 1
         return self._gradient(g, "jac")
 
@@ -260,6 +268,7 @@ def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0
     prev = _Point(0.0, f0, x, None, p)
     prev.d = dphi0
     a = alpha1
+    amax = alpha1 * _MAX_GROWTH
     for i in range(_MAX_BRACKET):
         pt = trial(a)
         if not decreases(pt) or (i > 0 and pt.f > prev.f + noise):
@@ -271,7 +280,7 @@ def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0
             return pt
         if d >= 0.0:
             return zoom(pt, prev)
-        if a >= _AMAX:
+        if a >= amax:
             return None
         # still descending: extrapolate with the cubic through both points, between
         # 2x and 10x the last increment so the bracket grows geometrically
@@ -280,7 +289,7 @@ def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0
         guess = _cubic_min(prev.a, prev.f, prev.d, a, pt.f, d)
         lower, upper = a + step, a + 10.0 * step
         nxt = min(max(guess, lower), upper) if math.isfinite(guess) and guess > a else upper
-        prev, a = pt, min(nxt, _AMAX)
+        prev, a = pt, min(nxt, amax)
     return None
 
 
@@ -291,6 +300,7 @@ def _check_real(value: Any, name: str) -> float:
 
 
 def _validate_x0(x0: Any) -> FloatArray:
+    reject_masked(x0, "x0")
     arr = np.asarray(x0)
     if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
         raise TypeError(f"x0 must be an array of real numbers (integer or float), "
@@ -329,8 +339,13 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     algorithms 3.5 and 3.6). The decrease test allows ``1e-12 |f(x_k)|`` of rounding: near
     a minimizer f changes by less than its own rounding error while the slope is still
     accurate, and the slope then decides (this is what lets small ``gtol`` be reached).
-    The first trial step is ``min(1, 1/||g_0||_2)``, later ones
-    ``alpha_{k-1} g_{k-1}.p_{k-1} / g_k.p_k`` (N&W eq. 3.60). If a line search fails on a
+    The first trial step is ``1/||g_0||_2`` (a step of unit length), later ones
+    ``alpha_{k-1} g_{k-1}.p_{k-1} / g_k.p_k`` (N&W eq. 3.60), and the bracketing phase
+    gives up only after the step grew 1e20-fold beyond its first trial: all of it scales
+    with ``1/f``, so the method is invariant to the scale of ``fun`` (multiplying it and
+    ``gtol`` by a power of two gives the same iterates exactly; by 1e-50 to 1e50, the same
+    minimizer). SciPy starts from ``min(1, 1.01/||g_0||_2)``, a step too short when the
+    gradient is tiny. If a line search fails on a
     conjugate direction the method retries once with steepest descent before giving up
     (status 2). Trial points where ``fun`` is NaN or inf count as "too large" and the search
     backtracks.
@@ -338,7 +353,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     Parameters
     ----------
     fun : callable
-        ``fun(x, *args)`` with ``x`` a float64 array of the shape of ``x0``. With
+        ``fun(x, *args)`` with ``x`` a float64 array of the shape of ``x0``, a fresh copy
+        on every call (``fun`` may modify it). With
         ``jac=True`` it returns ``(value, gradient)``; otherwise it returns the value.
     x0 : array_like of real numbers, any shape, at least one element, finite
         Starting point. The computation runs in float64 whatever its dtype (a float32
@@ -349,7 +365,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     jac : True or callable
         ``True``: ``fun`` returns the gradient too (one call per trial point, the natural
         fit for fastloss's ``*_value_and_grad``). A callable: ``jac(x, *args)`` returns the
-        gradient, called only where the line search needs a slope.
+        gradient, called only where the line search needs a slope (with a fresh copy
+        of the point, like ``fun``).
     gtol : float > 0, default 1e-5
         Stop when ``||g||_norm <= gtol``.
     maxiter : int >= 0, default ``200 * x0.size`` (as SciPy)
@@ -458,7 +475,11 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
             p, steepest = -g, True
             continue
         if math.isnan(prev_alpha):
-            alpha1 = min(1.0, 1.0 / float(np.linalg.norm(g)))
+            # a first step of unit length, ||alpha p_0|| = 1 (SciPy's intent: "dx ~ 1").
+            # Not min(1, 1/||g||) as SciPy has: scaling f by s scales the step that reaches
+            # the minimizer by 1/s, and with the cap a tiny gradient (f scaled by 1e-24)
+            # leaves the search a first step 1e24 times too short to extrapolate from.
+            alpha1 = 1.0 / float(np.linalg.norm(g))
         else:
             alpha1 = prev_alpha * prev_slope / slope
         if not (math.isfinite(alpha1) and alpha1 > 0.0):

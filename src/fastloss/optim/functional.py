@@ -40,6 +40,7 @@ from typing import Any, Callable, NamedTuple, Optional, Tuple
 import numpy as np
 
 from fastloss import _backend, _config, _optim
+from fastloss._validation import reject_masked
 from fastloss.reference import optim as _ref
 
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
@@ -57,6 +58,7 @@ Update = Callable[[], None]
 def _check_array(a: Any, name: str) -> np.ndarray:
     """``a`` as an array the kernels may update in place, or a clear error."""
     if not isinstance(a, np.ndarray) or isinstance(a, np.ma.MaskedArray):
+        reject_masked(a, name)
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
     dt = a.dtype
     if dt is not _F64 and dt is not _F32 and dt != _F64 and dt != _F32:
@@ -94,6 +96,7 @@ def _check_disjoint(arrays: Tuple[np.ndarray, ...], names: Tuple[str, ...]) -> N
 def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -> np.ndarray:
     """``grad`` as a C-contiguous array the kernel may read while it writes ``written``."""
     if not isinstance(grad, np.ndarray) or isinstance(grad, np.ma.MaskedArray):
+        reject_masked(grad, "grad")
         raise TypeError(f"grad must be a numpy.ndarray, got {type(grad).__name__}")
     _check_like(grad, "grad", param)
     if not grad.flags.c_contiguous:

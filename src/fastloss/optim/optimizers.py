@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fastloss import _backend, _config, _optim
+from fastloss._validation import reject_masked
 from fastloss.optim import functional as F
 from fastloss.optim.functional import Update, _check_array, _check_flag, _check_hyper
 
@@ -331,6 +332,7 @@ class Optimizer:
                     raise ValueError(f"{where}['step'] must be >= 0, got {step}")
                 out[name] = step
             elif name in self._state_arrays:
+                reject_masked(value, f"{where}[{name!r}]")
                 if not isinstance(value, np.ndarray):
                     raise TypeError(f"{where}[{name!r}] must be a numpy.ndarray")
                 if value.shape != param.shape or value.dtype != param.dtype:
