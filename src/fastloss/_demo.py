@@ -23,7 +23,8 @@ from fastloss.models import OPTIMIZERS, LinearRegression, SoftmaxRegression
 
 DEMOS = ("housing", "iris")
 #: timed fits per backend and optimizer: a median of 5 shrugs off two disturbed fits, and
-#: ``fastloss demo housing`` (~0.5 s of fits per round) stays under half a minute
+#: ``fastloss demo housing`` (~3 s per round over both backends, mostly the NumPy per-sample
+#: SGD loop) takes ~20 s with the warm-up round
 DEFAULT_REPEATS = 5
 
 # Per-optimizer settings that converge on the standardized problems (y of housing in $100k).
