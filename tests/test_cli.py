@@ -45,6 +45,15 @@ def test_import_loads_no_optional_dependency():
     assert proc.stdout.strip() == "[]"
 
 
+def test_importing_main_runs_nothing():
+    # python -m fastloss runs the command; importing fastloss.__main__ (pydoc, sphinx,
+    # a test collector) must neither exit nor print
+    code = "import fastloss.__main__; print('still here')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "still here\n", "")
+
+
 def test_console_script():
     script = shutil.which("fastloss", path=str(Path(sys.executable).parent))
     if script is None:
@@ -116,7 +125,7 @@ def test_bench_writes_json_md_and_plot(tmp_path):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        assert "matplotlib is not installed" in proc.stdout
+        assert "matplotlib, which is not installed" in proc.stderr
         assert not (out / "bench.png").exists()
     else:
         assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -127,8 +136,8 @@ def test_bench_quiet_no_plot_one_dtype(tmp_path):
                "--dtype", "float32", "--quiet", "--no-plot", "--peers", "none",
                "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
-    assert "--no-plot" in proc.stdout
+    assert proc.stderr == "note: bench.png not written (--no-plot)\n"  # no progress bar
+    assert "bench.png" not in proc.stdout
     assert not (tmp_path / "bench.png").exists()
     report = json.loads((tmp_path / "bench.json").read_text())
     assert {(r["kernel"], r["n"], r["dtype"], r["impl"]) for r in report["results"]} == {
@@ -144,8 +153,21 @@ def test_bench_without_matplotlib(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "bench.png skipped: matplotlib is not installed" in proc.stdout
+    # a note on stderr saying how to get the plot; the results are still written
+    assert proc.stderr == ("note: bench.png skipped: it needs matplotlib, which is not "
+                           "installed (pip install matplotlib)\n")
+    assert "pip install" not in proc.stdout and "note:" not in proc.stdout
     assert (tmp_path / "bench.json").exists() and not (tmp_path / "bench.png").exists()
+
+
+def test_bench_warnings_go_to_stderr(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(_bench, "check_agreement", lambda impls, dtype: ["numpy differs"])
+    assert cli.main(["bench", *TINY, "--dtype", "float64", "--quiet", "--no-plot",
+                     "--peers", "none", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "warning: losses.mse n=1e3 float64: numpy differs\n" in err
+    assert "warning:" not in out and "note:" not in out
+    assert out.splitlines()[0].split()[:3] == ["kernel", "n", "dtype"]
 
 
 @pytest.mark.parametrize("family, args", [
@@ -417,3 +439,68 @@ def test_run_restores_thread_settings():
     assert {r["impl"] for r in report["results"]} == {"fastloss", "numpy"}
     assert report["settings"]["threads"] == 1
 
+
+
+# ---- bench.png -----------------------------------------------------------------------
+
+def test_plot_styles_never_repeat_a_pair():
+    labels = [f"family.kernel{i}" for i in range(70)]
+    styles = _bench.plot_styles(labels)
+    assert len(set(styles.values())) == 70
+    for a, b in zip(labels, labels[1:]):  # neighbours differ in colour and in marker
+        assert styles[a][0] != styles[b][0] and styles[a][1] != styles[b][1]
+    # today's kernels: the first ten have ten colours
+    names = _bench.all_case_names()
+    assert len({_bench.plot_styles(names)[n][0] for n in names[:10]}) == 10
+
+
+def _synthetic_report(rng):
+    """Every kernel at two sizes and two dtypes; torch times the losses and optimizer
+    steps, scikit-learn three kernels, as a run with both peers does."""
+    results = []
+    names = _bench.all_case_names()
+    sk_kernels = {names[0], names[2], names[-1]}
+    for label in names:
+        family, kernel = label.split(".")
+        impls = ["fastloss", "numpy"] + (["torch"] if family != "linear" else []) + (
+            ["sklearn"] if label in sk_kernels else [])
+        for dtype in ("float64", "float32"):
+            for n in (100000, 1000):  # not in order: the lines are drawn by size
+                for impl in impls:
+                    results.append({"family": family, "kernel": kernel, "n": n,
+                                    "dtype": dtype, "impl": impl, "unit": "per call",
+                                    "median_s": float(rng.uniform(1e-6, 1e-3))})
+    return {"settings": {"dtypes": ["float64", "float32"], "threads": 1},
+            "versions": {"fastloss": fastloss.__version__, "torch": "2.13.0",
+                         "sklearn": "1.5"},
+            "results": results}, sk_kernels
+
+
+def test_bench_figure_shows_numpy_and_the_peers_with_distinct_styles():
+    pytest.importorskip("matplotlib")
+    report, sk_kernels = _synthetic_report(np.random.default_rng(0))
+    names = _bench.all_case_names()
+    medians = {(f"{r['family']}.{r['kernel']}", r["dtype"], r["n"], r["impl"]): r["median_s"]
+               for r in report["results"]}
+    fig = _bench.figure(report)
+    axes = np.array(fig.axes).reshape(3, 2)  # rows: numpy, torch, sklearn; columns: dtypes
+    expected_labels = {"numpy": set(names), "sklearn": sk_kernels,
+                       "torch": {n for n in names if not n.startswith("linear.")}}
+    styles = {}
+    for row, other in enumerate(["numpy", "torch", "sklearn"]):
+        assert _bench.PLOT_NAMES[other] in axes[row][0].get_ylabel()
+        for col, dtype in enumerate(["float64", "float32"]):
+            ax = axes[row][col]
+            lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+            assert {line.get_label() for line in lines} == expected_labels[other]
+            for line in lines:
+                label = line.get_label()
+                # the tables' "vs X": X's median over fastloss's, by increasing size
+                assert list(line.get_xdata()) == [1000, 100000]
+                np.testing.assert_allclose(line.get_ydata(), [
+                    medians[(label, dtype, n, other)] / medians[(label, dtype, n, "fastloss")]
+                    for n in (1000, 100000)])
+                style = (line.get_color(), line.get_marker(), line.get_linestyle())
+                assert styles.setdefault(label, style) == style  # the same in every panel
+    assert len({style[:2] for style in styles.values()}) == len(names)  # (colour, marker)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == names

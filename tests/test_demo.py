@@ -2,19 +2,68 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+import fastloss
 from _support import HOUSING_CSV, assert_one_line_error, needs_housing, run_fastloss
 from fastloss import _demo
 from fastloss.models import OPTIMIZERS
+
 
 def run(*args):
     return run_fastloss("demo", *args, timeout=300)
 
 
+class ScriptedTimer:
+    """A fake ``timer``: each fit (two calls) lasts the next of ``durations``; records the
+    backend each fit ran on."""
+
+    def __init__(self, durations):
+        self.durations = iter(durations)
+        self.now = 0.0
+        self.backends = []
+        self.started = False
+
+    def __call__(self):
+        if self.started:
+            self.now += next(self.durations)
+        else:
+            self.backends.append(fastloss.get_backend())
+        self.started = not self.started
+        return self.now
+
+
+def test_times_are_medians_of_interleaved_fits_after_a_warm_up():
+    pytest.importorskip("sklearn")
+    # per optimizer: the warm-up fits (c, numpy), then c, numpy, c, numpy, c, numpy
+    warm_up = [1000.0, 1000.0]
+    fits = [1.0, 12.0, 4.0, 20.0, 2.0, 11.0]
+    timer = ScriptedTimer((warm_up + fits) * 2)
+    result = _demo.run("iris", optimizers=("sgd", "cg"), repeats=3, timer=timer)
+    assert timer.backends == ["c", "numpy"] * 4 * 2
+    assert result.repeats == 3
+    for row in result.rows:
+        assert row.times == [1.0, 4.0, 2.0] and row.times_numpy == [12.0, 20.0, 11.0]
+        assert (row.seconds, row.seconds_numpy) == (2.0, 12.0)
+        # the ratio of the medians, not the median of the ratios (12, 5, 5.5)
+        assert row.speedup == 6.0
+    table = _demo.format_table(result)
+    assert table.count("| 2.000 | 12.000 | 6.0x |") == 2
+    assert "median of 3 fits per backend, interleaved" in table
+
+
+def test_run_rejects_bad_repeats():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="repeats must be a positive int"):
+            _demo.run("iris", repeats=bad)
+
+
 def test_iris_every_optimizer_beats_the_baseline_on_both_backends():
     pytest.importorskip("sklearn")
-    result = _demo.run("iris")
+    result = _demo.run("iris", repeats=1)
     assert [r.optimizer for r in result.rows] == list(OPTIMIZERS)
     assert result.n_train + result.n_test == 150
     for row in result.rows:
@@ -26,7 +75,7 @@ def test_iris_every_optimizer_beats_the_baseline_on_both_backends():
 
 @needs_housing
 def test_housing_reaches_least_squares_r2():
-    result = _demo.run("housing", data_path=str(HOUSING_CSV))
+    result = _demo.run("housing", data_path=str(HOUSING_CSV), repeats=1)
     best = result.baseline[1]
     for row in result.rows:
         assert row.metric >= best - 0.005, row
@@ -34,7 +83,7 @@ def test_housing_reaches_least_squares_r2():
 
 def test_cli_iris_table():
     pytest.importorskip("sklearn")
-    proc = run("iris", "--optimizers", "adam,cg", "--quiet")
+    proc = run("iris", "--optimizers", "adam,cg", "--repeats", "2", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
@@ -43,13 +92,28 @@ def test_cli_iris_table():
     assert len(rows) == 2
     accuracy = float(rows[0].split("|")[3])
     assert 0.9 <= accuracy <= 1.0
+    assert lines[-1].startswith("Times: median of 2 fits per backend")
+
+
+def test_cli_plot_without_matplotlib_says_how_to_install(tmp_path):
+    # matplotlib made unimportable; the check comes before the data is loaded
+    argv = ["demo", "housing", "--data", str(tmp_path / "absent.csv"), "--plot",
+            str(tmp_path / "curves.png")]
+    code = ("import sys; sys.modules['matplotlib'] = None; from fastloss.cli import main; "
+            f"sys.exit(main({argv!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    line = assert_one_line_error(proc)
+    assert "--plot" in line and "matplotlib" in line and "pip install matplotlib" in line
+    assert not (tmp_path / "curves.png").exists()
 
 
 @needs_housing
 def test_cli_housing_with_plot(tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "curves.png"
-    proc = run("housing", "--data", str(HOUSING_CSV), "--optimizers", "cg", "--plot", str(png))
+    proc = run("housing", "--data", str(HOUSING_CSV), "--optimizers", "cg", "--repeats", "1",
+               "--plot", str(png))
     assert proc.returncode == 0, proc.stderr
     assert "training with cg" in proc.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -71,6 +135,12 @@ def test_cli_errors_are_one_line(args, text):
 def test_cli_unknown_demo_is_a_usage_error():
     proc = run("mnist")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("repeats", ["0", "two"])
+def test_cli_bad_repeats_is_a_usage_error(repeats):
+    proc = run("iris", "--repeats", repeats)
+    assert proc.returncode == 2 and "--repeats" in assert_one_line_error(proc)
 
 
 def test_run_rejects_unknown_optimizer_before_loading_data():

@@ -3,7 +3,8 @@
     fastloss bench [--quick] [--sizes 1e3,1e5] [--dtype float32|float64|both] [--threads N]
                    [--only SUBSTR[,SUBSTR]] [--budget SECONDS] [--peers torch,sklearn|none]
                    [--out DIR] [--no-plot] [--quiet] [--list]
-    fastloss demo housing|iris [--data CSV] [--optimizers NAME[,NAME]] [--plot FILE] [--quiet]
+    fastloss demo housing|iris [--data CSV] [--optimizers NAME[,NAME]] [--repeats N]
+                               [--plot FILE] [--quiet]
     fastloss info
 
 ``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
@@ -12,8 +13,9 @@ prints a speedup table and writes ``bench.json``, ``bench.md`` and ``bench.png``
 :mod:`fastloss._bench`). ``demo`` trains the tutorial's two models with every optimizer on
 both backends (see :mod:`fastloss._demo`). ``info`` prints :func:`fastloss.show_config`.
 
-Every failure is one line on stderr and a non-zero exit status (2 for usage errors), never
-a traceback; set ``FASTLOSS_DEBUG=1`` to get the traceback of an unexpected error.
+Results go to stdout; progress, warnings and notes to stderr. Every failure is one line on
+stderr and a non-zero exit status (2 for usage errors), never a traceback; set
+``FASTLOSS_DEBUG=1`` to get the traceback of an unexpected error.
 
 Adding a command: write ``_add_NAME(subparsers)`` that registers its arguments and sets
 ``func``, a ``_NAME_command(args) -> int``, and add ``_add_NAME`` to :data:`COMMANDS`.
@@ -198,23 +200,35 @@ def _bench_command(args: argparse.Namespace) -> int:
     written = [out / "bench.json", out / "bench.md"]
     written[0].write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     written[1].write_text(_bench.markdown_table(report), encoding="utf-8")
-    note = ""
-    if args.no_plot:
-        note = "bench.png not written (--no-plot)"
-    else:
-        try:
+    note = "bench.png not written (--no-plot)" if args.no_plot else None
+    if note is None:
+        # an optional dependency: bench.json and bench.md are the results, the plot a view
+        problem = _matplotlib_problem()
+        if problem is None:
             _bench.plot(report, str(out / "bench.png"))
             written.append(out / "bench.png")
-        except ImportError:
-            note = "bench.png skipped: matplotlib is not installed (pip install matplotlib)"
+        else:
+            note = f"bench.png skipped: it needs {problem}"
     print(_bench.text_table(report))
     print()
-    for warning in _bench.iter_warnings(report):
-        print(f"warning: {warning}")
     print("wrote " + ", ".join(map(str, written)))
-    if note:
-        print(note)
+    # warnings and notes on stderr: stdout is the table, for `> bench.txt` or a pipe
+    for warning in _bench.iter_warnings(report):
+        print(f"warning: {warning}", file=sys.stderr)
+    if note is not None:
+        print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _matplotlib_problem() -> Optional[str]:
+    """None when matplotlib imports, else what is missing and how to install it."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] == "matplotlib":
+            return "matplotlib, which is not installed (pip install matplotlib)"
+        return f"matplotlib, which does not import: {exc} (pip install matplotlib)"
+    return None
 
 
 # ---- info ----------------------------------------------------------------------------
@@ -244,13 +258,17 @@ def _add_demo(subparsers: Any) -> None:
         description="Train LinearRegression on California housing (squared loss) or "
         "SoftmaxRegression on iris (cross-entropy) with each optimizer, on the compiled "
         "kernels and on the NumPy reference backend, and print the final loss, the test "
-        "R^2 / accuracy, the epochs and both wall times.")
+        "R^2 / accuracy, the epochs and both wall times (the median of --repeats fits on "
+        "each backend, interleaved, after a warm-up fit).")
     p.add_argument("name", choices=_demo.DEMOS, help="which application")
     p.add_argument("--data", metavar="CSV", default=None,
                    help="housing: path of california_housing.csv (default: "
                    "$FASTLOSS_HOUSING_CSV, else scikit-learn's downloader)")
     p.add_argument("--optimizers", type=_substrings, default=None,
                    metavar="NAME[,NAME]", help=f"subset of {','.join(OPTIMIZERS)}")
+    p.add_argument("--repeats", type=_positive_int, default=_demo.DEFAULT_REPEATS,
+                   metavar="N", help="timed fits per backend and optimizer; the table shows "
+                   "their median (default %(default)s)")
     p.add_argument("--plot", metavar="FILE", default=None,
                    help="save the loss curves to FILE (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -269,7 +287,9 @@ def _demo_command(args: argparse.Namespace) -> int:
     if args.data is not None and args.name != "housing":
         raise CommandError("--data is only used by 'fastloss demo housing'")
     if args.plot is not None:
-        import matplotlib  # noqa: F401 - fail before training, as one line, if absent
+        problem = _matplotlib_problem()  # before training
+        if problem is not None:
+            raise CommandError(f"--plot {args.plot}: needs {problem}")
         plot_dir = Path(args.plot).resolve().parent
         if not plot_dir.is_dir():
             raise CommandError(f"--plot {args.plot}: directory {plot_dir} does not exist")
@@ -280,7 +300,7 @@ def _demo_command(args: argparse.Namespace) -> int:
 
     try:
         result = _demo.run(args.name, data_path=args.data, optimizers=optimizers,
-                           progress=progress)
+                           repeats=args.repeats, progress=progress)
     except (FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     print(_demo.format_table(result))

@@ -29,7 +29,10 @@ from fastloss.optim.functional import Update, _check_array, _check_flag, _check_
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
-Params = Union[Iterable[np.ndarray], Iterable[Dict[str, Any]]]
+#: what an optimizer takes, as torch.optim does: arrays, (name, array) pairs (torch 2.x
+#: ``named_parameters()``), or param-group dicts whose "params" is either of those
+Params = Union[Iterable[np.ndarray], Iterable[Tuple[str, np.ndarray]],
+               Iterable[Dict[str, Any]]]
 State = Dict[str, Any]
 #: a group's hyper-parameters as StepPlan takes them: (kernel floats, kernel flags, the
 #: state entry names of the kernel's state arrays, None where the kernel takes NULL)
@@ -62,6 +65,8 @@ class Optimizer:
     _fast_kind: Optional[int] = None
 
     def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
+        """``params``: as ``torch.optim``'s -- an iterable of arrays, of ``(name, array)``
+        pairs (``named_parameters()``), or of param-group dicts (see ``add_param_group``)."""
         self.defaults: Dict[str, Any] = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
         self.state: Dict[int, State] = {}
@@ -70,11 +75,12 @@ class Optimizer:
         if isinstance(params, np.ndarray):
             raise TypeError("params must be a list of arrays or of dicts (param groups), "
                             "got one ndarray; pass [param]")
+        _reject_dict_of_params(params, "params")
         try:
             items: List[Any] = list(params)
         except TypeError:
-            raise TypeError("params must be a list of arrays or of dicts (param groups), got "
-                            f"{type(params).__name__}") from None
+            raise TypeError("params must be a list of arrays, of (name, array) pairs or of "
+                            f"dicts (param groups), got {type(params).__name__}") from None
         if not items:
             raise ValueError("optimizer got an empty parameter list")
         if all(isinstance(p, dict) for p in items):
@@ -89,27 +95,56 @@ class Optimizer:
     # ---- groups and parameters ----------------------------------------------------------
 
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
-        """Add a group: a dict with ``"params"`` and hyper-parameters overriding the defaults."""
+        """Add a group: a dict with ``"params"`` and hyper-parameters overriding the defaults.
+
+        ``"params"`` is an array or an iterable of arrays or of ``(name, array)`` pairs, as
+        in ``torch.optim``: with names the group gets ``"param_names"`` (the names, in
+        order, also saved by ``state_dict``). Every parameter of every group has a name or
+        none has (ValueError otherwise, as PyTorch). Stricter than PyTorch: a name must be a
+        ``str`` and a pair exactly two items (PyTorch takes any tuple's first item as the
+        name, so ``[(w, b)]`` would silently optimize ``b`` alone); a dict as ``"params"``
+        is a TypeError saying what to pass instead (PyTorch fails on its first key).
+        """
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
             raise ValueError("param_group must have a 'params' entry")
         params = param_group["params"]
-        params = [params] if isinstance(params, np.ndarray) else list(params)
+        _reject_dict_of_params(params, "param_group['params']")
+        if (isinstance(params, tuple) and len(params) == 2 and isinstance(params[0], str)
+                and isinstance(params[1], np.ndarray)):
+            raise TypeError("param_group['params'] is one (name, array) pair: pass "
+                            "[(name, array)]")
+        try:
+            params = [params] if isinstance(params, np.ndarray) else list(params)
+        except TypeError:
+            raise TypeError("param_group['params'] must be an array or a list of arrays or of "
+                            f"(name, array) pairs, got {type(params).__name__}") from None
         if not params:
             raise ValueError("param_group has an empty 'params' list")
+        names = _split_names(params)
+        if names is None and "param_names" in param_group:
+            # unnamed arrays with the names beside them: kept, as PyTorch keeps them
+            names = _checked_names(param_group["param_names"], len(params),
+                                   "param_group['param_names']")
         for i, p in enumerate(params):
             _check_array(p, f"params[{i}]")
+        if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
+            raise ValueError("all optimizer param groups should be with/without names: cannot "
+                             f"add a param group {'with' if names else 'without'} names to an "
+                             f"optimizer whose groups have {'none' if names else 'them'}")
         known = {id(p) for group in self.param_groups for p in group["params"]}
         ids = [id(p) for p in params]
         if len(set(ids)) != len(ids) or known.intersection(ids):
             raise ValueError("some parameters appear more than once (in one or several groups)")
-        group = {k: v for k, v in param_group.items() if k != "params"}
+        group = {k: v for k, v in param_group.items() if k not in ("params", "param_names")}
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self._hyper(group)
         start = sum(len(g["params"]) for g in self.param_groups)
         group["params"] = params
+        if names is not None:
+            group["param_names"] = names
         self.param_groups.append(group)
         for i, p in enumerate(params):
             self._init_state(start + i, p, group)
@@ -245,8 +280,10 @@ class Optimizer:
     def state_dict(self) -> Dict[str, Any]:
         """``{"state": {index: {name: array or number}}, "param_groups": [...]}``, deep copies.
 
-        Groups hold their hyper-parameters and ``"params"`` as parameter indices (not the
-        arrays), as in PyTorch; the result is picklable and unaffected by later steps.
+        Groups hold their hyper-parameters, ``"params"`` as parameter indices (not the
+        arrays: 0, 1, ... over all groups in order, the keys of ``"state"``) and, for named
+        parameters, ``"param_names"``, as in PyTorch; the result is picklable and unaffected
+        by later steps.
         """
         groups = []
         start = 0
@@ -264,7 +301,9 @@ class Optimizer:
 
         The optimizer must hold the same number of groups and parameters per group, with the
         saved state's shapes and dtypes; the parameters' values are not part of the state.
-        On an error nothing changes.
+        Parameters are matched by position, never by name (as PyTorch): a group's saved
+        ``"param_names"`` replace the optimizer's, and a group saved without names keeps the
+        optimizer's. On an error nothing changes.
         """
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
@@ -294,6 +333,11 @@ class Optimizer:
                 position[saved_id] = start + j
             start += len(ids)
             group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            if "param_names" in group:
+                group["param_names"] = _checked_names(group["param_names"], len(ids),
+                                                      f"param_groups[{i}]['param_names']")
+            elif "param_names" in ours:
+                group["param_names"] = ours["param_names"]
             for key, value in self.defaults.items():
                 group.setdefault(key, value)
             try:
@@ -352,6 +396,51 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _reject_dict_of_params(params: Any, name: str) -> None:
+    """A dict is not a list of parameters: PyTorch iterates its keys and fails on the first
+    one (``optimizer can only optimize Tensors, but one of the params is str``); say what
+    to pass instead."""
+    if not isinstance(params, dict):
+        return
+    if "params" in params:  # one param group, not in a list
+        raise TypeError(f"{name} must be a list, got a dict with a 'params' entry: pass "
+                        f"[{name}] for one param group")
+    raise TypeError(f"{name} must be a list of arrays or of (name, array) pairs, got a dict: "
+                    f"pass {name}.items() for named parameters or list({name}.values())")
+
+
+def _split_names(params: List[Any]) -> Optional[List[str]]:
+    """Replace ``(name, array)`` pairs in ``params`` by their arrays; return the names, or
+    None when no item is a pair (all or none must be, as in PyTorch)."""
+    named = [isinstance(p, tuple) for p in params]
+    if not any(named):
+        return None
+    if not all(named):
+        raise ValueError("all optimizer params should be with/without names: "
+                         f"params[{named.index(False)}] has no name (pass (name, array) pairs "
+                         "for all or for none)")
+    names = []
+    for i, pair in enumerate(params):
+        if len(pair) != 2 or not isinstance(pair[0], str):
+            got = type(pair[0]).__name__ if len(pair) == 2 else f"a tuple of {len(pair)} items"
+            raise TypeError(f"params[{i}] must be an array or a (name, array) pair with a str "
+                            f"name, got {got}")
+        names.append(pair[0])
+        params[i] = pair[1]
+    return names
+
+
+def _checked_names(names: Any, count: int, where: str) -> List[str]:
+    """``param_names`` given beside the arrays: a list of ``count`` strs (PyTorch does not
+    check them; a wrong one would only surface later, in a checkpoint)."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)) or not all(
+            isinstance(n, str) for n in names):
+        raise TypeError(f"{where} must be a list of str, got {names!r}")
+    if len(names) != count:
+        raise ValueError(f"{where} has {len(names)} names for {count} parameters")
+    return list(names)
 
 
 def _zeros(param: np.ndarray) -> np.ndarray:
