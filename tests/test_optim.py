@@ -452,7 +452,7 @@ BAD_ADAM = [
     ("beta1 = 1", dict(betas=(1.0, 0.999)), ValueError, r"betas\[0\] must be in \[0, 1\)"),
     ("beta2 negative", dict(betas=(0.9, -0.1)), ValueError, r"betas\[1\] must be in"),
     ("betas triple", dict(betas=(0.9, 0.99, 0.999)), TypeError, "betas must be a pair"),
-    ("step 0", dict(step=0), ValueError, "step must be >= 1"),
+    ("step 0", dict(step=0), ValueError, r"step must be in \[1, "),
     ("step fractional", dict(step=1.5), TypeError, "step must be an int"),
     ("maximize not bool", dict(maximize=1), TypeError, "maximize must be a bool"),
 ]
@@ -492,7 +492,7 @@ def test_other_functions_reject_bad_input_untouched(rng: Any) -> None:
         (lambda: F.sgd_update(p, g, momentum_buffer=p, momentum=0.9), ValueError,
          "momentum_buffer shares memory"),
         (lambda: F.sgd_update(p, g, lr=0.1, n_threads=0), ValueError, "n_threads"),
-        (lambda: F.adagrad_update(p, g, s1, 0), ValueError, "step must be >= 1"),
+        (lambda: F.adagrad_update(p, g, s1, 0), ValueError, r"step must be in \[1, "),
         (lambda: F.adagrad_update(p, g, s1, 1, lr_decay=-1), ValueError, "lr_decay must be"),
         (lambda: F.adagrad_update(p, g, s1[:5], 1), ValueError, "state_sum has shape"),
         (lambda: F.rmsprop_update(p, g, s1, centered=True), ValueError,

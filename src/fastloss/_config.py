@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 from typing import Any, Dict, Optional, TextIO
@@ -12,7 +13,25 @@ from fastloss import _build_info, _losses
 # and two threads collapse when the other core is busy.
 THREADING_THRESHOLD = 1 << 19
 
+#: the kernels take the thread count as a C int
+MAX_THREADS = 2**31 - 1
+
 _num_threads: Optional[int] = None
+
+# libgomp's worker threads do not survive fork(): a child that enters a parallel region
+# waits for them forever. So a child forked from a process that had handed a kernel more
+# than one thread runs single-threaded, as other OpenMP-based libraries do.
+_threads_started = False
+_forked_after_threads = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked_after_threads
+    _forked_after_threads = _forked_after_threads or _threads_started
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _available_cores() -> int:
@@ -23,13 +42,20 @@ def _available_cores() -> int:
 
 
 def get_num_threads() -> int:
-    """Threads a large call uses by default (1 when fastloss was built without OpenMP)."""
-    if not _build_info.openmp:
+    """Threads a large call uses by default.
+
+    1 when fastloss was built without OpenMP, and in a process forked (``os.fork``,
+    ``multiprocessing``'s "fork" start method) from one whose kernels had run on several
+    threads: OpenMP's threads do not survive fork, so such a child runs single-threaded
+    (per-call ``n_threads`` included). Use the "spawn" or "forkserver" start method for
+    children that should use threads.
+    """
+    if not _build_info.openmp or _forked_after_threads:
         return 1
     if _num_threads is not None:
         return _num_threads
     env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
+    if env.isdigit() and 0 < int(env) <= MAX_THREADS:
         return int(env)
     return _available_cores()
 
@@ -49,17 +75,32 @@ def set_num_threads(n: Optional[int]) -> None:
 def _check_threads(n: Any) -> int:
     if isinstance(n, bool) or not isinstance(n, (int,)) and not hasattr(n, "__index__"):
         raise TypeError(f"n_threads must be a positive int or None, got {n!r}")
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"n_threads must be >= 1, got {n}")
+    n = operator.index(n)
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n_threads must be in [1, 2**31 - 1], got {n}")
     return n
+
+
+def _for_kernel(n: int) -> int:
+    """``n`` threads handed to a kernel (1 in a forked child, see get_num_threads)."""
+    global _threads_started
+    if n > 1:
+        if _forked_after_threads:
+            return 1
+        _threads_started = True
+    return n
+
+
+def large_call_threads() -> int:
+    """The thread count for a call on at least THREADING_THRESHOLD elements."""
+    return _for_kernel(get_num_threads())
 
 
 def resolve_threads(n_threads: Optional[int], work: int) -> int:
     """The thread count for one call on ``work`` elements."""
     if n_threads is None:
-        return 1 if work < THREADING_THRESHOLD else get_num_threads()
-    return _check_threads(n_threads)
+        return 1 if work < THREADING_THRESHOLD else large_call_threads()
+    return _for_kernel(_check_threads(n_threads))
 
 
 def config() -> Dict[str, Any]:

@@ -153,6 +153,9 @@ KIND_ADAGRAD = _ADAGRAD
 KIND_RMSPROP = _RMSPROP
 KIND_ADAM = _ADAM
 
+#: the largest step count accepted (fastloss.optim.functional.MAX_STEP)
+MAX_STEP = 2**63 - 1
+
 RAN = 0
 RUN_CHECKED = 1
 REFRESH_HYPER = 2
@@ -366,6 +369,8 @@ cdef class StepPlan:
                     if found == NULL or type(<object>found) is not int:
                         return RUN_CHECKED
                     step_obj = <object>found + 1
+                    if not 1 <= step_obj <= MAX_STEP:  # the checked path says what is wrong
+                        return RUN_CHECKED
                     e.step = <double>step_obj
                     bumps.append(st)
                     bumps.append(step_obj)
@@ -430,7 +435,7 @@ cdef inline bint _flag(object v, int *out):
 
 
 cdef inline bint _step(object v, double *out):
-    if type(v) is not int or v < 1:
+    if type(v) is not int or not 1 <= v <= MAX_STEP:
         return False
     try:
         out[0] = v

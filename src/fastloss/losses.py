@@ -165,6 +165,8 @@ def _check_param(value: Any, name: str, minimum: float = 0.0, strict: bool = Fal
         if isinstance(value, (str, bytes)):
             raise TypeError
         v = float(value)
+    except OverflowError:  # an int beyond float range
+        v = np.inf
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if not np.isfinite(v) or v < minimum or (strict and v == minimum):
@@ -229,7 +231,7 @@ def _elementwise(spec: _Elementwise, mode: int, input: Any, target: Any, reducti
             kwargs["pos_weight"] = a
         if ref_kwargs:
             kwargs.update(ref_kwargs)
-        result = getattr(reference, spec.ref + _SUFFIX[mode])(x, y, **kwargs)
+        result = _reference(spec.ref + _SUFFIX[mode], x, y, **kwargs)
         return _finish_reference(mode, result, grad)
 
     if reduction == "batchmean":
@@ -252,6 +254,13 @@ def _elementwise(spec: _Elementwise, mode: int, input: Any, target: Any, reducti
     else:
         value = _scalar(x.dtype, _mean(total, denominator) if mean else total)
     return value if mode == _VALUE else (value, grad)
+
+
+def _reference(name: str, *args: Any, **kwargs: Any) -> Any:
+    """The NumPy reference of a loss, with the kernels' semantics: floating-point state
+    (``np.errstate``) never raises; NaN and inf come out as values."""
+    with np.errstate(all="ignore"):
+        return getattr(reference, name)(*args, **kwargs)
 
 
 def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray]) -> Any:
@@ -623,8 +632,8 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     nt = _config.resolve_threads(n_threads, x.size)
 
     if _backend.get_backend() == "numpy":
-        result = getattr(reference, "cross_entropy" + _SUFFIX[mode])(
-            x, probs if labels is None else labels, w, ignore, reduction, q)
+        result = _reference("cross_entropy" + _SUFFIX[mode], x,
+                            probs if labels is None else labels, w, ignore, reduction, q)
         return _finish_reference(mode, result, grad)
 
     scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
@@ -697,8 +706,7 @@ def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, red
     grad = _prepare_out(out, x.shape, x.dtype, x, w, labels, target if type(target) is np.ndarray
                         else None) if mode & _GRAD else None
     if _backend.get_backend() == "numpy":
-        result = getattr(reference, "nll_loss" + _SUFFIX[mode])(x, labels, w, ignore,
-                                                                reduction)
+        result = _reference("nll_loss" + _SUFFIX[mode], x, labels, w, ignore, reduction)
         return _finish_reference(mode, result, grad)
     scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
     elems = np.empty(x.shape[0], x.dtype) if reduction == "none" and mode & _VALUE else None

@@ -38,6 +38,7 @@ The squared loss is PyTorch's ``mse_loss`` (no factor 1/2), so the objective for
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
@@ -174,8 +175,12 @@ class _Params:
 
 def _finite_real(value: Any) -> bool:
     # a string or None must fail here, with the parameter's name, not inside np.isfinite
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, bool) and bool(np.isfinite(value)))
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _equal(a: Any, b: Any) -> bool:

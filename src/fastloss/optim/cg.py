@@ -296,7 +296,11 @@ def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0
 def _check_real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"{name} must be a finite number, got an int beyond float range"
+                         ) from None
 
 
 def _validate_x0(x0: Any) -> FloatArray:

@@ -24,6 +24,8 @@ Conventions shared by every function here:
   ``ValueError`` all arrays are byte-identical to what they were. The common call (Python
   float hyper-parameters, bool flags, arrays as the kernels want them) is checked and run
   in one compiled call; anything else goes through the checks below, which raise or copy.
+* An update is applied whole on both backends: a Ctrl-C during it is raised when it is
+  done, and floating-point state (``np.errstate(all="raise")``) never interrupts it.
 * ``n_threads``: ``None`` uses :func:`fastloss.get_num_threads` for arrays of at least
   ``fastloss.THREADING_THRESHOLD`` elements and one thread below. Results do not depend on
   the thread count.
@@ -39,7 +41,7 @@ from typing import Any, Callable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from fastloss import _backend, _config, _optim
+from fastloss import _atomic, _backend, _config, _optim
 from fastloss._validation import reject_masked
 from fastloss.reference import optim as _ref
 
@@ -48,6 +50,9 @@ __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "ada
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _INF = float("inf")
+
+#: the largest step count (state["step"] is an int64 in torch's checkpoints)
+MAX_STEP = 2**63 - 1
 
 #: a prepared update: everything checked, calling it runs the kernel
 Update = Callable[[], None]
@@ -110,7 +115,10 @@ def _check_hyper(value: Any, name: str, upper: float = _INF) -> float:
     """A finite real ``>= 0`` (and ``< upper``), as a Python float."""
     t = type(value)
     if t is float or t is int:  # the common case, kept cheap for small calls
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an int beyond float range
+            v = _INF
         if 0.0 <= v < upper:
             return v
     elif isinstance(value, (str, bytes, np.ndarray, list, tuple)):
@@ -118,6 +126,8 @@ def _check_hyper(value: Any, name: str, upper: float = _INF) -> float:
     else:
         try:
             v = float(value)
+        except OverflowError:
+            v = _INF
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a real number, got {value!r}") from None
         if 0.0 <= v < upper:
@@ -153,8 +163,9 @@ def _check_step(step: Any) -> int:
             s = int(step)  # PyTorch keeps the step count in a float tensor
         else:
             raise TypeError(f"step must be an int >= 1, got {step!r}") from None
-    if s < 1:
-        raise ValueError(f"step must be >= 1 (the count after increment), got {step!r}")
+    if not 1 <= s <= MAX_STEP:
+        raise ValueError(f"step must be in [1, 2**63 - 1] (the count after increment), got "
+                         f"{step!r}")
     return s
 
 
@@ -166,6 +177,15 @@ def _required(value: Any, name: str, why: str) -> Any:
 
 def _use_c() -> bool:
     return _backend.get_backend() == "c"
+
+
+def _whole(update: Update) -> Update:
+    """A NumPy-backend update (several NumPy operations) run as the kernel runs: whole
+    under Ctrl-C, and never raising from floating-point state (``np.errstate``)."""
+    def run() -> None:
+        with _atomic.deferred_interrupt(), np.errstate(all="ignore"):
+            update()
+    return run
 
 
 # ---- checked hyper-parameters ---------------------------------------------------------------
@@ -258,10 +278,10 @@ def _prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: bool, 
     if _use_c():
         return lambda: _optim.sgd(p, g, buf, h.lr, h.momentum, h.dampening, h.weight_decay,
                                   h.nesterov, h.maximize, first_step, nt)
-    return lambda: _ref.sgd_update(p, g, momentum_buffer=buf, first_step=first_step, lr=h.lr,
-                                   momentum=h.momentum, dampening=h.dampening,
-                                   weight_decay=h.weight_decay, nesterov=h.nesterov,
-                                   maximize=h.maximize)
+    return _whole(lambda: _ref.sgd_update(
+        p, g, momentum_buffer=buf, first_step=first_step, lr=h.lr, momentum=h.momentum,
+        dampening=h.dampening, weight_decay=h.weight_decay, nesterov=h.nesterov,
+        maximize=h.maximize))
 
 
 def _prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: int, h: AdagradHyper,
@@ -274,9 +294,9 @@ def _prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: int, h: Adagra
     if _use_c():
         return lambda: _optim.adagrad(p, g, state_sum, step, h.lr, h.lr_decay, h.weight_decay,
                                       h.eps, h.maximize, nt)
-    return lambda: _ref.adagrad_update(p, g, state_sum, step, lr=h.lr, lr_decay=h.lr_decay,
-                                       weight_decay=h.weight_decay, eps=h.eps,
-                                       maximize=h.maximize)
+    return _whole(lambda: _ref.adagrad_update(
+        p, g, state_sum, step, lr=h.lr, lr_decay=h.lr_decay, weight_decay=h.weight_decay,
+        eps=h.eps, maximize=h.maximize))
 
 
 def _prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
@@ -300,10 +320,10 @@ def _prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
     if _use_c():
         return lambda: _optim.rmsprop(p, g, square_avg, ga, buf, h.lr, h.alpha, h.eps,
                                       h.weight_decay, h.momentum, h.maximize, nt)
-    return lambda: _ref.rmsprop_update(p, g, square_avg, grad_avg=ga, momentum_buffer=buf,
-                                       lr=h.lr, alpha=h.alpha, eps=h.eps,
-                                       weight_decay=h.weight_decay, momentum=h.momentum,
-                                       centered=h.centered, maximize=h.maximize)
+    return _whole(lambda: _ref.rmsprop_update(
+        p, g, square_avg, grad_avg=ga, momentum_buffer=buf, lr=h.lr, alpha=h.alpha, eps=h.eps,
+        weight_decay=h.weight_decay, momentum=h.momentum, centered=h.centered,
+        maximize=h.maximize))
 
 
 _ADAM_NAMES = ("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -326,9 +346,10 @@ def _prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: in
         return lambda: _optim.adam(p, g, exp_avg, exp_avg_sq, vmax, step, h.lr, h.beta1,
                                    h.beta2, h.eps, h.weight_decay, h.decoupled, h.maximize, nt)
     ref = _ref.adamw_update if h.decoupled else _ref.adam_update
-    return lambda: ref(p, g, exp_avg, exp_avg_sq, step, lr=h.lr, betas=(h.beta1, h.beta2),
-                       eps=h.eps, weight_decay=h.weight_decay, amsgrad=h.amsgrad,
-                       max_exp_avg_sq=vmax, maximize=h.maximize)
+    return _whole(lambda: ref(
+        p, g, exp_avg, exp_avg_sq, step, lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps,
+        weight_decay=h.weight_decay, amsgrad=h.amsgrad, max_exp_avg_sq=vmax,
+        maximize=h.maximize))
 
 
 # ---- public functions -------------------------------------------------------------------
@@ -363,7 +384,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, *,
     """
     if n_threads is None and _use_c() and _optim.sgd_fast(
             param, grad, momentum_buffer, first_step, lr, momentum, dampening, weight_decay,
-            nesterov, maximize, _config.THREADING_THRESHOLD, _config.get_num_threads):
+            nesterov, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
     h = _sgd_hyper(lr, momentum, dampening, weight_decay, nesterov, maximize)
     _prepare_sgd(param, grad, momentum_buffer, _check_flag(first_step, "first_step"), h,
@@ -396,7 +417,7 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, s
     """
     if n_threads is None and _use_c() and _optim.adagrad_fast(
             param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-            _config.THREADING_THRESHOLD, _config.get_num_threads):
+            _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
     h = _adagrad_hyper(lr, lr_decay, weight_decay, eps, maximize)
     _prepare_adagrad(param, grad, state_sum, _check_step(step), h, n_threads)()
@@ -440,7 +461,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
     """
     if n_threads is None and _use_c() and _optim.rmsprop_fast(
             param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
-            momentum, centered, maximize, _config.THREADING_THRESHOLD, _config.get_num_threads):
+            momentum, centered, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
     h = _rmsprop_hyper(lr, alpha, eps, weight_decay, momentum, centered, maximize)
     _prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, h, n_threads)()
@@ -483,7 +504,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
     if n_threads is None and _use_c() and _optim.adam_fast(
             param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
             weight_decay, amsgrad, maximize, False, _config.THREADING_THRESHOLD,
-            _config.get_num_threads):
+            _config.large_call_threads):
         return
     h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, False)
     _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
@@ -526,7 +547,7 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
     if n_threads is None and _use_c() and _optim.adam_fast(
             param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
             weight_decay, amsgrad, maximize, True, _config.THREADING_THRESHOLD,
-            _config.get_num_threads):
+            _config.large_call_threads):
         return
     h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, True)
     _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,

@@ -12,17 +12,26 @@ the parameter's position (0, 1, ... over all groups in order, the numbering PyTo
 ``state_dict`` uses) rather than by the array; ``state["step"]`` is a Python int, not a
 tensor. Every argument of ``step`` (each gradient's shape and dtype, each group's
 hyper-parameters, the state arrays) is checked before any array changes.
+
+A step is all or nothing, also under Ctrl-C (a KeyboardInterrupt is raised once the step
+it interrupted is applied and recorded) and on the NumPy backend under
+``np.errstate(all="raise")`` (floating-point state never raises, as in the kernels). An
+optimizer may be stepped from several threads: steps, ``add_param_group``, ``state_dict``
+and ``load_state_dict`` take a lock, so they run one at a time and no step is lost (unlike
+torch.optim, which is not thread-safe).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import operator
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+import threading
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from fastloss import _backend, _config, _optim
+from fastloss import _atomic, _backend, _config, _optim
 from fastloss._validation import reject_masked
 from fastloss.optim import functional as F
 from fastloss.optim.functional import Update, _check_array, _check_flag, _check_hyper
@@ -37,6 +46,15 @@ State = Dict[str, Any]
 #: a group's hyper-parameters as StepPlan takes them: (kernel floats, kernel flags, the
 #: state entry names of the kernel's state arrays, None where the kernel takes NULL)
 FastSpec = Tuple[Tuple[float, ...], Tuple[bool, ...], Tuple[Optional[str], ...]]
+
+
+def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The method, run holding the optimizer's lock (see Optimizer.step)."""
+    @functools.wraps(method)
+    def locked(self: "Optimizer", *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
 
 
 def _immutable(value: Any) -> bool:
@@ -67,6 +85,7 @@ class Optimizer:
     def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
         """``params``: as ``torch.optim``'s -- an iterable of arrays, of ``(name, array)``
         pairs (``named_parameters()``), or of param-group dicts (see ``add_param_group``)."""
+        self._lock = threading.Lock()  # one step (or checkpoint) at a time
         self.defaults: Dict[str, Any] = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
         self.state: Dict[int, State] = {}
@@ -94,6 +113,7 @@ class Optimizer:
 
     # ---- groups and parameters ----------------------------------------------------------
 
+    @_serialized
     def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """Add a group: a dict with ``"params"`` and hyper-parameters overriding the defaults.
 
@@ -176,22 +196,29 @@ class Optimizer:
         """Update every parameter in place from its gradient (``None`` skips one).
 
         ``grads`` matches the parameters over all groups in order. Everything is checked
-        first; on an error no array and no state has changed.
+        first; on an error no array and no state has changed. A step is applied whole:
+        every parameter and its state, or (on an error, or a Ctrl-C before it starts)
+        nothing; a KeyboardInterrupt arriving during a step is raised once it is done.
+        Steps from several threads are serialized (each sees the state the previous one
+        left), as are ``state_dict`` and ``load_state_dict``.
         """
-        # The common case (same hyper-parameters as last step, every array as the kernels
-        # want it) runs in one compiled call that checks the arrays itself; a group's
-        # hyper-parameters are checked again only when one of its values is replaced.
-        # Anything else, and every error, goes through the checked path below.
-        plan = self._plan
-        if plan is not None and _backend.get_backend() == "c":
-            ran = plan.run(self.param_groups, self._specs, grads, self.state,
-                           _config.THREADING_THRESHOLD, _config.get_num_threads)
-            if ran == _optim.REFRESH_HYPER and self._refresh_specs():
+        with self._lock:
+            # The common case (same hyper-parameters as last step, every array as the
+            # kernels want it) runs in one compiled call that checks the arrays itself and
+            # records the state in the same call; a group's hyper-parameters are checked
+            # again only when one of its values is replaced. Anything else, and every
+            # error, goes through the checked path below.
+            plan = self._plan
+            if plan is not None and _backend.get_backend() == "c":
                 ran = plan.run(self.param_groups, self._specs, grads, self.state,
-                               _config.THREADING_THRESHOLD, _config.get_num_threads, True)
-            if ran == _optim.RAN:
-                return
-        self._checked_step(grads)
+                               _config.THREADING_THRESHOLD, _config.large_call_threads)
+                if ran == _optim.REFRESH_HYPER and self._refresh_specs():
+                    ran = plan.run(self.param_groups, self._specs, grads, self.state,
+                                   _config.THREADING_THRESHOLD, _config.large_call_threads,
+                                   True)
+                if ran == _optim.RAN:
+                    return
+            self._checked_step(grads)
 
     def _checked_step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
         params = self._params()
@@ -221,10 +248,13 @@ class Optimizer:
                         raise type(exc)(f"parameter {index}: {exc}") from None
                     plans.append((index, run, new_state))
                 index += 1
-        for _, run, _ in plans:
-            run()
-        for index, _, new_state in plans:
-            self.state[index] = new_state
+        # every parameter and its state, or none: Ctrl-C waits, floating-point state never
+        # raises (the kernels' semantics, on the NumPy backend too)
+        with _atomic.deferred_interrupt(), np.errstate(all="ignore"):
+            for _, run, _ in plans:
+                run()
+            for index, _, new_state in plans:
+                self.state[index] = new_state
 
     def _hyper(self, group: Dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -264,10 +294,12 @@ class Optimizer:
     def __getstate__(self) -> Dict[str, Any]:
         state = dict(self.__dict__)
         del state["_plan"], state["_specs"]  # compiled, and rebuilt on demand
+        del state["_lock"]
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._lock = threading.Lock()
         self._specs = []
         self._plan = self._make_plan()
 
@@ -277,6 +309,7 @@ class Optimizer:
 
     # ---- checkpoints ------------------------------------------------------------------------
 
+    @_serialized
     def state_dict(self) -> Dict[str, Any]:
         """``{"state": {index: {name: array or number}}, "param_groups": [...]}``, deep copies.
 
@@ -296,6 +329,7 @@ class Optimizer:
                  for index, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
+    @_serialized
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         """Restore hyper-parameters and state saved by ``state_dict`` (copied, then checked).
 
@@ -372,8 +406,8 @@ class Optimizer:
                     step = operator.index(value)
                 except TypeError:
                     raise TypeError(f"{where}['step'] must be an int, got {value!r}") from None
-                if step < 0:
-                    raise ValueError(f"{where}['step'] must be >= 0, got {step}")
+                if not 0 <= step < F.MAX_STEP:
+                    raise ValueError(f"{where}['step'] must be in [0, 2**63 - 2], got {step}")
                 out[name] = step
             elif name in self._state_arrays:
                 reject_masked(value, f"{where}[{name!r}]")
@@ -441,6 +475,14 @@ def _checked_names(names: Any, count: int, where: str) -> List[str]:
     if len(names) != count:
         raise ValueError(f"{where} has {len(names)} names for {count} parameters")
     return list(names)
+
+
+def _next_step(state: State) -> int:
+    """The parameter's step count after this step (state["step"] may have been edited)."""
+    step = state.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"state['step'] must be an int, got {step!r}")
+    return F._check_step(int(step) + 1)
 
 
 def _zeros(param: np.ndarray) -> np.ndarray:
@@ -517,7 +559,7 @@ class Adagrad(Optimizer):
         new = dict(state) if state else {}
         if "sum" not in new:
             new["sum"] = np.full(param.shape, init, param.dtype)
-        new["step"] = new.get("step", 0) + 1
+        new["step"] = _next_step(new)
         return F._prepare_adagrad(param, grad, new["sum"], new["step"], h, None), new
 
     def _fast_spec(self, hyper: Any) -> FastSpec:
@@ -551,7 +593,7 @@ class RMSprop(Optimizer):
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
                  h: Any) -> Tuple[Update, State]:
         new = dict(state) if state else {}
-        new["step"] = new.get("step", 0) + 1
+        new["step"] = _next_step(new)
         if "square_avg" not in new:
             new["square_avg"] = _zeros(param)
         if h.momentum > 0 and "momentum_buffer" not in new:
@@ -594,7 +636,7 @@ class Adam(Optimizer):
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
                  h: Any) -> Tuple[Update, State]:
         new = dict(state) if state else {}
-        new["step"] = new.get("step", 0) + 1
+        new["step"] = _next_step(new)
         for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
             if name not in new and (h.amsgrad or name != "max_exp_avg_sq"):
                 new[name] = _zeros(param)
