@@ -230,6 +230,28 @@ def test_squared_error_matches_sklearn_sgdregressor(schedule: str, alpha: float)
     np.testing.assert_allclose(b, model.intercept_, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("lr,alpha", [(1.0, 2.0), (0.5, 30.0), (0.9, 5.0)])
+def test_large_l2_step_is_clamped_as_sklearn(lr: float, alpha: float) -> None:
+    """lr * alpha > 1: scikit-learn scales the weights by max(0, 1 - eta alpha) (they drop to
+    zero instead of flipping sign and diverging); sgd_epoch does the same, on both backends."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(3)
+    X, y, _ = make_problem(rng, "squared_error", 60, 4, np.float64)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)  # keep the loss steps themselves stable
+    model = linear_model.SGDRegressor(learning_rate="constant", eta0=lr, alpha=alpha,
+                                      penalty="l2", shuffle=False, max_iter=3, tol=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    for backend in ("c", "numpy"):
+        coef, b = np.zeros(4), np.zeros(1)
+        with fastloss.use_backend(backend):
+            fastloss.sgd_epoch(X, y, coef, b, lr=lr, alpha=alpha, n_epochs=3)
+        assert np.abs(coef).max() < 10  # no divergence (1e13 / NaN before)
+        np.testing.assert_allclose(coef, model.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b, model.intercept_, rtol=1e-9, atol=1e-12)
+
+
 def test_converges_to_known_solution(dtype: Any) -> None:
     rng = np.random.default_rng(4)
     X = rng.normal(size=(500, 5)).astype(dtype)
@@ -347,6 +369,15 @@ def _softmax_good() -> Dict[str, Any]:
                 coef=np.zeros((3, 3)), intercept=np.zeros(3), loss="softmax")
 
 
+def _aliased_state(optimizer: str) -> EpochState:
+    """Buffers for coef (3,) and intercept (1,) of _good() that share memory."""
+    if optimizer == "adam":
+        z, zb = np.zeros(3), np.zeros(1)
+        return EpochState("adam", coef_state=(z, z), intercept_state=(zb, np.zeros(1)))
+    buf = np.zeros(3)
+    return EpochState(optimizer, coef_state=(buf,), intercept_state=(buf[2:],))
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
@@ -403,6 +434,21 @@ BAD_INPUTS = [
                            intercept_state=(np.zeros(1),)), optimizer="momentum"),
      ValueError, r"state.coef_state\[0\] must have shape"),
     (dict(state=EpochState("sgd", t=-1)), ValueError, "state.t"),
+    # values that pass the type checks but do not fit the kernel's types
+    (dict(lr=10**400), ValueError, "lr must be finite"),
+    (dict(alpha=10**400), ValueError, "alpha must be finite"),
+    (dict(n_epochs=2**63), ValueError, "n_epochs"),
+    (dict(state=EpochState("sgd", t=2**63)), ValueError, "state.t"),
+    (dict(state=EpochState("sgd", t=2**63 - 6), n_epochs=2), ValueError, "int64 update counter"),
+    # a hand-built state is checked whole before anything runs
+    (dict(state=EpochState("sgd", losses=())), TypeError, "state.losses must be a list"),
+    (dict(state=EpochState("sgd", t=True)), TypeError, "state.t must be an int"),
+    (dict(state=EpochState("sgd", seed=-3)), ValueError, "state.seed"),
+    # state buffers that alias each other (or the intercept's) would give NaN weights
+    (dict(state=_aliased_state("adam"), optimizer="adam"), ValueError,
+     r"state.coef_state\[1\] shares memory with state.coef_state\[0\]"),
+    (dict(state=_aliased_state("momentum"), optimizer="momentum"), ValueError,
+     r"state.intercept_state\[0\] shares memory with state.coef_state\[0\]"),
 ]
 
 SOFTMAX_BAD_INPUTS = [
