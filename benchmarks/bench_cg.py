@@ -4,8 +4,9 @@ Two problems, each one benchmark group per line-search constant c2 (so a table c
 the minimizers on the same objective):
 
 * least squares on California housing (20433 x 13: 8 standardized features + one-hot
-  ocean_proximity, target in $100k), from ``../shared/data/california_housing.csv``; a
-  synthetic least-squares problem of the same shape (20640 x 13) when the file is absent;
+  ocean_proximity, target in $100k), from ``$FASTLOSS_HOUSING_CSV`` or else
+  ``../shared/data/california_housing.csv`` (``_support.find_housing_csv``); a synthetic
+  least-squares problem of the same shape (20640 x 13) when neither is there;
 * L2-regularized softmax regression on iris (sklearn's copy) through
   ``fastloss.cross_entropy_value_and_grad``.
 
@@ -17,32 +18,22 @@ Iterations and evaluations go to ``extra_info`` (``nit``, ``nfev``), shown by
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import fastloss
+from _support import find_housing_csv, housing_least_squares
 from fastloss.optim import minimize_cg
 
-HOUSING_CSV = Path(__file__).parents[1] / ".." / "shared" / "data" / "california_housing.csv"
 IMPLS = ["fastloss", "fastloss-numpy", "scipy"]
 GTOL = 1e-5
 
 
 def _housing():
     """(X, y, label): the housing design matrix, or a synthetic stand-in of its shape."""
-    if HOUSING_CSV.exists():
-        with open(HOUSING_CSV, newline="") as fh:
-            rows = list(csv.reader(fh))[1:]
-        numeric = np.array([[float(v) if v else np.nan for v in r[:9]] for r in rows])
-        category = np.array([r[9] for r in rows])
-        keep = ~np.isnan(numeric).any(axis=1)
-        numeric, category = numeric[keep], category[keep]
-        features = (numeric[:, :8] - numeric[:, :8].mean(axis=0)) / numeric[:, :8].std(axis=0)
-        onehot = (category[:, None] == np.unique(category)[None, :]).astype(np.float64)
-        return np.hstack([features, onehot]), numeric[:, 8] / 1e5, "housing"
+    path = find_housing_csv()
+    if path is not None:
+        return (*housing_least_squares(path), "housing")
     rng = np.random.default_rng(0)
     # correlated columns, like rooms / bedrooms / households in the real data
     mixing = np.eye(13) + 0.9 * rng.normal(size=(13, 13)) / np.sqrt(13)

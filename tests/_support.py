@@ -7,23 +7,68 @@ and pytest may bind the name `conftest` to either)."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
 import pytest
 
 import fastloss
+from fastloss.datasets import HOUSING_ENV
 
 DTYPES = (np.float32, np.float64)
 
-#: the California housing CSV, in the repository's sibling ../shared (never in the repo)
-HOUSING_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "california_housing.csv"
-needs_housing = pytest.mark.skipif(not HOUSING_CSV.is_file(),
-                                   reason="California housing CSV not present")
+#: the California housing CSV in the repository's sibling ../shared (never in the repo)
+SIBLING_HOUSING_CSV = (Path(__file__).resolve().parents[2] / "shared" / "data"
+                       / "california_housing.csv")
+#: where pytest started: a relative $FASTLOSS_HOUSING_CSV is taken from here (tests may chdir)
+_START_DIR = Path.cwd()
+
+
+def find_housing_csv() -> Optional[Path]:
+    """The California housing CSV the tests and benchmarks read, or None if there is none.
+
+    The file named by ``$FASTLOSS_HOUSING_CSV`` (the variable ``fastloss.datasets.load_housing``
+    reads; a relative path is taken from the directory pytest started in) when it is set,
+    else ``../shared/data/california_housing.csv`` beside the repository. A variable that
+    names no file raises FileNotFoundError: a run that sets it (CI) must not skip silently.
+    """
+    named = os.environ.get(HOUSING_ENV)
+    if not named:
+        return SIBLING_HOUSING_CSV if SIBLING_HOUSING_CSV.is_file() else None
+    path = _START_DIR / named
+    if not path.is_file():
+        raise FileNotFoundError(f"${HOUSING_ENV}={named}: no such file ({path})")
+    return path
+
+
+def housing_csv() -> Path:
+    """:func:`find_housing_csv`, skipping the calling test if there is no file."""
+    path = find_housing_csv()
+    if path is None:
+        pytest.skip(f"California housing CSV not found (set ${HOUSING_ENV} or "
+                    f"provide {SIBLING_HOUSING_CSV})")
+    return path
+
+
+def housing_least_squares(path: Path) -> Tuple[np.ndarray, np.ndarray]:
+    """The housing CSV as a least-squares problem ``(X, y)``: rows with a missing value
+    dropped (20433 of 20640 left); ``X`` = the 8 numeric features standardized, then
+    ``ocean_proximity`` one-hot (13 columns); ``y`` = the median house value in $100k."""
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    numeric = np.array([[float(v) if v else np.nan for v in r[:9]] for r in rows])
+    category = np.array([r[9] for r in rows])
+    keep = ~np.isnan(numeric).any(axis=1)
+    numeric, category = numeric[keep], category[keep]
+    features = numeric[:, :8]
+    features = (features - features.mean(axis=0)) / features.std(axis=0)
+    onehot = (category[:, None] == np.unique(category)[None, :]).astype(np.float64)
+    return np.hstack([features, onehot]), numeric[:, 8] / 1e5
 
 #: (rtol, atol relative to the magnitude of the expected values) per dtype
 TOLERANCES = {

@@ -3,17 +3,14 @@ on California-housing least squares, softmax regression on iris, and argument ch
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
 from typing import Any, Callable, Iterator, List, Tuple
 
 import numpy as np
 import pytest
 
 import fastloss
+from _support import housing_csv, housing_least_squares
 from fastloss.optim import CGResult, minimize_cg
-
-HOUSING_CSV = Path(__file__).parents[1] / ".." / "shared" / "data" / "california_housing.csv"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -319,26 +316,9 @@ def test_bad_input(kwargs: dict, exc: type, match: str) -> None:
 
 # --- California housing least squares, against scipy.optimize.minimize(method="CG") ------
 
-def load_housing(path: Path) -> Tuple[np.ndarray, np.ndarray]:
-    """Design matrix (8 standardized numeric features + one-hot ocean_proximity) and the
-    median house value in units of $100k; rows with a missing value dropped."""
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))[1:]
-    numeric = np.array([[float(v) if v else np.nan for v in r[:9]] for r in rows])
-    category = np.array([r[9] for r in rows])
-    keep = ~np.isnan(numeric).any(axis=1)
-    numeric, category = numeric[keep], category[keep]
-    features = numeric[:, :8]
-    features = (features - features.mean(axis=0)) / features.std(axis=0)
-    onehot = (category[:, None] == np.unique(category)[None, :]).astype(np.float64)
-    return np.hstack([features, onehot]), numeric[:, 8] / 1e5
-
-
 @pytest.fixture(scope="module")
 def housing() -> Tuple[np.ndarray, np.ndarray]:
-    if not HOUSING_CSV.exists():
-        pytest.skip(f"{HOUSING_CSV} not found")
-    return load_housing(HOUSING_CSV)
+    return housing_least_squares(housing_csv())
 
 
 def _least_squares(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], Any]:

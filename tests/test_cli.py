@@ -148,8 +148,10 @@ def test_bench_quiet_no_plot_one_dtype(tmp_path):
 
 
 def test_bench_without_matplotlib(tmp_path):
+    args = ["bench", *TINY, "--dtype", "float64", "--quiet", "--peers", "none",
+            "--out", str(tmp_path)]
     code = ("import sys; sys.modules['matplotlib'] = None; from fastloss.cli import main; "
-            f"sys.exit(main({['bench', *TINY, '--dtype', 'float64', '--quiet', '--peers', 'none', '--out', str(tmp_path)]!r}))")
+            f"sys.exit(main({args!r}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import re
 import sys
@@ -14,6 +15,7 @@ import fastloss
 from fastloss import losses, reference
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+LICENSE = PYPROJECT.parent / "LICENSE"
 CONFIG_KEYS = {"fastloss", "compiler", "c_flags", "openmp", "simd_paths", "default_threads"}
 
 
@@ -48,6 +50,18 @@ def test_version_matches_pyproject():
     assert isinstance(fastloss.__version__, str)
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", fastloss.__version__)
     assert fastloss.__version__ == _pyproject_version()
+
+
+def test_installed_distribution_ships_the_license():
+    """The metadata names the license (PEP 639: expression and file) and the .dist-info holds
+    the repository's LICENSE, in the wheel and in an editable install alike."""
+    dist = importlib.metadata.distribution("fastloss")
+    assert dist.metadata["License-Expression"] == "BSD-3-Clause"
+    assert dist.metadata.get_all("License-File") == ["LICENSE"]
+    shipped = [f for f in dist.files or () if f.parts[-2:] == ("licenses", "LICENSE")]
+    assert len(shipped) == 1, dist.files
+    assert shipped[0].read_text(encoding="utf-8") == LICENSE.read_text(encoding="utf-8")
+    assert "Copyright (c) 2026, the fastloss developers" in LICENSE.read_text(encoding="utf-8")
 
 
 def test_show_config_prints_every_fact(capsys):

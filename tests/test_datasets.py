@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from _support import HOUSING_CSV
+import _support
+from _support import find_housing_csv, housing_csv
 from fastloss import datasets
 from fastloss.datasets import HOUSING_COLUMNS, HOUSING_ENV, OCEAN_PROXIMITY, load_housing
 
@@ -70,10 +71,14 @@ def test_iris_without_sklearn_says_what_to_install(monkeypatch):
 # ---- housing: the real file ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def housing():
-    if not HOUSING_CSV.is_file():
-        pytest.skip(f"California housing CSV not found at {HOUSING_CSV}")
-    return load_housing(HOUSING_CSV, return_names=True)
+def real_csv():
+    """Module-scoped, so resolved before _no_env clears the variable for each test."""
+    return housing_csv()
+
+
+@pytest.fixture(scope="module")
+def housing(real_csv):
+    return load_housing(real_csv, return_names=True)
 
 
 def test_housing_real_file(housing):
@@ -91,9 +96,9 @@ def test_housing_real_file(housing):
     assert y.min() > 0 and y.max() == 500001.0
 
 
-def test_housing_real_file_imputation(housing):
+def test_housing_real_file_imputation(housing, real_csv):
     X = housing[0]
-    raw = np.genfromtxt(HOUSING_CSV, delimiter=",", skip_header=1, usecols=4)
+    raw = np.genfromtxt(real_csv, delimiter=",", skip_header=1, usecols=4)
     missing = np.isnan(raw)
     assert missing.sum() == 207
     median = np.median(raw[~missing])
@@ -113,6 +118,42 @@ def test_housing_path_wins_over_env(monkeypatch, tmp_path):
     monkeypatch.setenv(HOUSING_ENV, str(tmp_path / "does-not-exist.csv"))
     X, _ = load_housing(write_csv(tmp_path, GOOD_ROWS[:2]))
     assert X.shape == (2, 13)
+
+
+# ---- the CSV every housing test and benchmark reads (_support.find_housing_csv) --------
+
+def test_tests_read_the_csv_named_by_the_variable(monkeypatch, tmp_path):
+    path = write_csv(tmp_path, GOOD_ROWS)
+    monkeypatch.setattr(_support, "SIBLING_HOUSING_CSV", write_csv(tmp_path, [], name="s.csv"))
+    monkeypatch.setenv(HOUSING_ENV, str(path))
+    assert find_housing_csv() == path and housing_csv() == path
+    assert load_housing(housing_csv())[0].shape == (4, 13)
+
+
+def test_tests_take_a_relative_variable_from_where_pytest_started(monkeypatch, tmp_path):
+    path = write_csv(tmp_path, GOOD_ROWS)
+    (tmp_path / "start").mkdir()
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    monkeypatch.setattr(_support, "_START_DIR", tmp_path / "start")
+    monkeypatch.chdir(tmp_path / "a" / "b")  # not from the current directory: tests may chdir
+    monkeypatch.setenv(HOUSING_ENV, "../housing.csv")
+    assert find_housing_csv().resolve() == path.resolve()
+
+
+def test_tests_fail_when_the_variable_names_no_file(monkeypatch, tmp_path):
+    monkeypatch.setenv(HOUSING_ENV, str(tmp_path / "nope.csv"))
+    with pytest.raises(FileNotFoundError, match=rf"\${HOUSING_ENV}=.*nope.csv"):
+        find_housing_csv()
+
+
+def test_tests_fall_back_to_the_sibling_shared_copy(monkeypatch, tmp_path):
+    sibling = write_csv(tmp_path, GOOD_ROWS[:1])
+    monkeypatch.setattr(_support, "SIBLING_HOUSING_CSV", sibling)
+    assert find_housing_csv() == sibling
+    monkeypatch.setattr(_support, "SIBLING_HOUSING_CSV", tmp_path / "absent.csv")
+    assert find_housing_csv() is None
+    with pytest.raises(pytest.skip.Exception, match=HOUSING_ENV):
+        housing_csv()
 
 
 # ---- housing: small files ------------------------------------------------------------

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import fastloss
-from _support import HOUSING_CSV, assert_one_line_error, needs_housing, run_fastloss
+from _support import assert_one_line_error, housing_csv, run_fastloss
 from fastloss import _demo
 from fastloss.models import OPTIMIZERS
 
@@ -73,9 +73,8 @@ def test_iris_every_optimizer_beats_the_baseline_on_both_backends():
         assert row.epochs >= 1
 
 
-@needs_housing
 def test_housing_reaches_least_squares_r2():
-    result = _demo.run("housing", data_path=str(HOUSING_CSV), repeats=1)
+    result = _demo.run("housing", data_path=str(housing_csv()), repeats=1)
     best = result.baseline[1]
     for row in result.rows:
         assert row.metric >= best - 0.005, row
@@ -108,11 +107,10 @@ def test_cli_plot_without_matplotlib_says_how_to_install(tmp_path):
     assert not (tmp_path / "curves.png").exists()
 
 
-@needs_housing
 def test_cli_housing_with_plot(tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "curves.png"
-    proc = run("housing", "--data", str(HOUSING_CSV), "--optimizers", "cg", "--repeats", "1",
+    proc = run("housing", "--data", str(housing_csv()), "--optimizers", "cg", "--repeats", "1",
                "--plot", str(png))
     assert proc.returncode == 0, proc.stderr
     assert "training with cg" in proc.stderr

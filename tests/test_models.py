@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastloss
-from _support import HOUSING_CSV, needs_housing
+from _support import housing_csv
 from fastloss.models import OPTIMIZERS, LinearRegression, NotFittedError, SoftmaxRegression
 
 # settings under which each optimizer converges on the small standardized problems below
@@ -256,10 +256,9 @@ def test_iris_matches_logistic_regression_accuracy():
         assert acc >= ref - 0.02, (optimizer, acc, ref)
 
 
-@needs_housing
 @pytest.mark.parametrize("optimizer", ["cg", "adam"])
 def test_housing_reaches_closed_form_r2(optimizer):
-    X, y = fastloss.datasets.load_housing(HOUSING_CSV)
+    X, y = fastloss.datasets.load_housing(housing_csv())
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = y / 1e5  # in units of $100k, so a learning rate of order 0.01 fits
     w, b = _least_squares(X, y)

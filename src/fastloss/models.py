@@ -551,7 +551,7 @@ class SoftmaxRegression(_LinearModel):
     Attributes
     ----------
     classes_ : ndarray (n_classes,)
-    coef_ : ndarray (n_classes, n_features)   (a view of the trained (n_features, n_classes) weights)
+    coef_ : ndarray (n_classes, n_features)  (a view of the trained (n_features, n_classes) weights)
     intercept_ : ndarray (n_classes,)
     n_iter_, loss_curve_, n_features_in_ : as in :class:`LinearRegression`
     """

@@ -71,7 +71,8 @@ def mse_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "me
                             weight: Optional[Array] = None) -> Tuple[Value, Array]:
     diff = input - target
     if weight is None:
-        return _reduce(diff**2, reduction), 2 * diff * input.dtype.type(_scale(reduction, diff.size))
+        scale = input.dtype.type(_scale(reduction, diff.size))
+        return _reduce(diff**2, reduction), 2 * diff * scale
     scale = input.dtype.type(_scale(reduction, weight.sum()))
     return _reduce(weight * diff**2, reduction, weight.sum()), 2 * weight * diff * scale
 
