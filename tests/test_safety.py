@@ -13,7 +13,6 @@ Every test bounds its time; none asserts a duration.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
