@@ -18,9 +18,11 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
 
 #if defined(__GNUC__)
 #define FL_INLINE static inline __attribute__((always_inline))
+#define FL_NOINLINE __attribute__((noinline))
 #define FL_RESTRICT __restrict__
 #else
 #define FL_INLINE static inline
+#define FL_NOINLINE
 #define FL_RESTRICT
 #endif
 
