@@ -50,11 +50,16 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
 
 /* Index arrays (class labels, sample orders) belong to the caller, and another thread may
  * change them while a kernel runs with the GIL released. A kernel indexes only with a value
- * it loaded once and checked: the volatile load stops the compiler from reading the element
- * again after the check. */
+ * it loaded once and checked: the atomic (or volatile) load stops the compiler from reading
+ * the element again after the check. */
+#if defined(__GNUC__)
+static inline int64_t fl_load_index(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+#else
 static inline int64_t fl_load_index(const int64_t *p) { return *(const volatile int64_t *)p; }
+#endif
 
-/* Records where a kernel met an index out of range (any one such place: threads may race). */
+/* Records where a kernel met an index out of range (any one such place: threads may race;
+ * without GNU atomics a plain store, whose torn value the caller only reports). */
 #if defined(__GNUC__)
 #define FL_NOTE_BAD(slot, where) __atomic_store_n((slot), (where), __ATOMIC_RELAXED)
 #else

@@ -1,7 +1,8 @@
 /* Loss kernels: value, gradient, or both from one pass over memory.
  *
  * These trust their inputs: C-contiguous arrays of the stated dtype, sizes as
- * given, labels already checked. Validation lives in src/fastloss/losses.py.
+ * given. Labels are checked by the caller and again as the kernels read them (another
+ * thread may change them meanwhile): see fl_cross_entropy_index. Validation lives in src/fastloss/losses.py.
  * `dtype` is FL_FLOAT32 or FL_FLOAT64 and applies to every `void *` array.
  */
 #ifndef FASTLOSS_LOSSES_H

@@ -218,6 +218,8 @@ static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const RE
  * slower in float32. */
 #define FL_SHORT_ROW 16
 #define FL_SHORT_BYTES 4096
+/* At most this many rows per block (block_rows): 1024 float32 rows of c = 1 */
+#define FL_BLOCK_ROWS (FL_SHORT_BYTES / 4)
 
 FL_INLINE fl_index FL_NAME(block_rows)(fl_index c, const int short_rows) {
     if (short_rows) return (fl_index)(FL_SHORT_BYTES / sizeof(REAL)) / c;
@@ -325,7 +327,7 @@ static FL_NOINLINE REAL FL_NAME(others_sum)(fl_index c, fl_index y, const REAL *
 static FL_NOINLINE void FL_NAME(small_lsums)(fl_index nr, fl_index c, const REAL *x,
                                              const int64_t *Y, const REAL *buf,
                                              const REAL *mx, const REAL *sum, REAL *lsum) {
-    fl_index pick[FL_BLOCK], label[FL_BLOCK], n_pick = 0, n_sum = 0; /* n_pick <= j */
+    fl_index pick[FL_BLOCK_ROWS], label[FL_BLOCK_ROWS], n_pick = 0, n_sum = 0; /* n_pick <= j */
     for (fl_index r = 0; r < nr; r++) { /* rows with sum < 2, compacted without branches */
         pick[n_sum] = r;
         n_sum += sum[r] < (REAL)2;
@@ -385,7 +387,7 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
                                         REAL q, REAL gs, REAL *G, REAL *E, int want,
                                         fl_index row0, fl_index *bad, const int short_rows) {
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
-    REAL scratch[FL_BLOCK], mx[FL_BLOCK], sum[FL_BLOCK], lsum[FL_BLOCK];
+    REAL scratch[FL_BLOCK], mx[FL_BLOCK_ROWS], sum[FL_BLOCK_ROWS], lsum[FL_BLOCK_ROWS];
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const int value = (want & (FL_WANT_SUM | FL_WANT_ELEMENTS)) != 0;
@@ -421,7 +423,7 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
             } else {
                 const REAL wy = cw ? cw[y] : (REAL)1;
                 loss = keep * wy * ((mx[r] - xr[y]) + lsum[r]);
-                if (q != 0) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], lsum[r]);
+                if (q != 0 && value) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], lsum[r]);
                 if (grad) {
                     /* d/dx_k = (keep wy + q W / c) p_k - keep wy [k == y] - (q / c) w_k */
                     REAL *gr = buf + r * c;
@@ -466,7 +468,7 @@ FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, co
                                        const REAL *cw, REAL q, REAL gs, REAL *G, REAL *E,
                                        int want, const int short_rows) {
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
-    REAL scratch[FL_BLOCK], mx[FL_BLOCK], sum[FL_BLOCK], lsum[FL_BLOCK];
+    REAL scratch[FL_BLOCK], mx[FL_BLOCK_ROWS], sum[FL_BLOCK_ROWS], lsum[FL_BLOCK_ROWS];
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;

@@ -64,7 +64,8 @@ def set_num_threads(n: Optional[int]) -> None:
     """Set the default thread count for calls on at least ``THREADING_THRESHOLD`` elements.
 
     ``None`` restores the default (``OMP_NUM_THREADS``, else the available cores). A call's
-    own ``n_threads=`` argument always wins.
+    own ``n_threads=`` argument wins, except in a process forked from one that ran threaded
+    calls, where every call runs on one thread (see :func:`get_num_threads`).
     """
     global _num_threads
     if n is not None:

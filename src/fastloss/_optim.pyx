@@ -268,7 +268,7 @@ cdef class StepPlan:
     cdef int kind
     cdef StepEntry *entries
     cdef Py_ssize_t capacity
-    cdef bint busy  # entries in use by a run that released the GIL
+    cdef bint busy  # entries in use by a run (it may let other code in: get_threads())
 
     def __cinit__(self, int kind):
         self.kind = kind
@@ -291,6 +291,16 @@ cdef class StepPlan:
 
     def run(self, list groups, list specs, object grads, dict state, Py_ssize_t threshold,
             object get_threads, bint fresh=False):
+        if self.busy:  # a run on this thread or another holds the entries: leave them be
+            return RUN_CHECKED
+        self.busy = True
+        try:
+            return self._run(groups, specs, grads, state, threshold, get_threads, fresh)
+        finally:
+            self.busy = False
+
+    cdef int _run(self, list groups, list specs, object grads, dict state,
+                  Py_ssize_t threshold, object get_threads, bint fresh) except -1:
         cdef Py_ssize_t n_groups = len(groups), total = 0, gi, i, j, k, m = 0, index = 0
         cdef Py_ssize_t n_hyper, n_flags
         cdef object group, params, spec, g, p, st, a, name, step_obj
@@ -299,8 +309,6 @@ cdef class StepPlan:
         cdef StepEntry *e
         cdef bint uses_step = self.kind != _SGD
         cdef int n_threads = -1, kind = self.kind
-        if self.busy:  # another thread is stepping this optimizer: leave it the entries
-            return RUN_CHECKED
         if type(grads) is not list and type(grads) is not tuple:
             return RUN_CHECKED
         if len(specs) != n_groups:
@@ -339,8 +347,16 @@ cdef class StepPlan:
             n_flags = len(flags)
             if n_hyper > MAX_HYPER or n_flags > MAX_FLAGS or len(names) > MAX_STATE:
                 return RUN_CHECKED
-            params = (<dict>groups[gi])["params"]
+            # get_threads() below is Python code: another thread may change these lists
+            # meanwhile, so every index is checked against the lists as they are now
+            if gi >= len(groups) or type(groups[gi]) is not dict:
+                return RUN_CHECKED
+            params = (<dict>groups[gi]).get("params")
+            if type(params) is not list:
+                return RUN_CHECKED
             for j in range(len(<list>params)):
+                if (j >= len(<list>params) or index >= len(grads) or m >= self.capacity):
+                    return RUN_CHECKED
                 g = grads[index]
                 if g is None:
                     index += 1
@@ -391,11 +407,9 @@ cdef class StepPlan:
                 keep.append(g)
                 m += 1
                 index += 1
-        self.busy = True
         with nogil:
             for i in range(m):
                 _run_entry(kind, &self.entries[i])
-        self.busy = False
         for i in range(0, len(bumps), 2):
             (<dict>bumps[i])["step"] = bumps[i + 1]
         return RAN

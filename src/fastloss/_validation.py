@@ -5,13 +5,35 @@ Each takes the argument's name for its message, so the error names what the call
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, Tuple
 
 import numpy as np
 
 #: elements per block when a check scans an array in pieces (a few hundred kB of
 #: temporaries at most, whatever the array's size)
 _BLOCK = 1 << 16
+
+#: the largest int64: counters the kernels keep (update and step counts) must stay below it
+INT64_MAX = 2**63 - 1
+
+
+def to_float(value: Any) -> float:
+    """``float(value)``, with an int beyond float range as +-inf: range checks then report
+    it as not finite, naming the argument, instead of an OverflowError naming nothing."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+def check_disjoint(arrays: Tuple[np.ndarray, ...], names: Sequence[str]) -> None:
+    """ValueError if two of these C-contiguous arrays, each written in place, share memory."""
+    from fastloss import _optim  # the compiled byte-range test
+
+    hit = _optim.first_overlap(tuple(arrays))
+    if hit is not None:
+        raise ValueError(f"{names[hit[1]]} shares memory with {names[hit[0]]}: "
+                         "each is updated in place")
 
 
 def reject_masked(a: Any, name: str) -> None:

@@ -43,8 +43,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _atomic, _backend, _linear, _optim, losses, reference
-from fastloss._validation import reject_masked
+from fastloss import _atomic, _backend, _linear, losses, reference
+from fastloss._validation import (INT64_MAX, check_disjoint, first_where, reject_masked,
+                                  to_float)
 
 __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "minibatch_step"]
 
@@ -61,7 +62,7 @@ _N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 #: the kernel counts updates in int64
-_T_MAX = 2**63 - 1
+_T_MAX = INT64_MAX
 
 
 @dataclasses.dataclass
@@ -105,9 +106,7 @@ def _real(value: Any, name: str, lo: float = 0.0, hi: float = np.inf, *,
     if isinstance(value, (str, bytes, bool)) or value is None:
         raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
-        v = float(value)
-    except OverflowError:  # an int beyond float range
-        v = np.inf
+        v = to_float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if (not np.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi
@@ -183,23 +182,26 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
         if ya.dtype.kind not in "iu":
             raise TypeError(f"y must hold integer class labels for loss='softmax', got dtype "
                             f"{ya.dtype}")
-        # checked on a private copy: the kernel indexes with these while the caller's
-        # array could change (another thread)
-        if ya.dtype.kind == "u" and ya.dtype.itemsize == 8 and n and ya.max() > _T_MAX:
-            raise ValueError(f"y holds class label {int(ya.max())} outside [0, {c}) (coef "
-                             f"has {c} class columns)")
-        ya = np.array(ya, dtype=np.int64, order="C")
-        if n and (ya.min() < 0 or ya.max() >= c):
-            bad = ya.min() if ya.min() < 0 else ya.max()
-            raise ValueError(f"y holds class label {int(bad)} outside [0, {c}) (coef has "
-                             f"{c} class columns)")
+        lo, hi = (int(ya.min()), int(ya.max())) if n else (0, 0)
+        if lo >= 0 and hi < c and writeable:
+            # sgd_epoch's kernel indexes with the labels as it runs: checked again on a
+            # private copy, so another thread changing y meanwhile changes nothing (the
+            # loss kernels of linear_value_and_grad check each label as they read it)
+            ya = np.array(ya, dtype=np.int64)
+            lo, hi = (int(ya.min()), int(ya.max())) if n else (0, 0)
+        if lo < 0 or hi >= c:
+            raise ValueError(f"y holds class label {lo if lo < 0 else hi} outside [0, {c}) "
+                             f"(coef has {c} class columns)")
+        ya = np.ascontiguousarray(ya, dtype=np.int64)
     else:
         if ya.dtype.kind not in "biuf":
             raise TypeError(f"y must be a real numeric array, got dtype {ya.dtype}")
         ya = np.ascontiguousarray(ya, dtype=Xa.dtype)
-        if loss == "logistic" and n and not np.all((ya == 0) | (ya == 1)):
-            bad = ya[(ya != 0) & (ya != 1)][0]
-            raise ValueError(f"y must hold 0 or 1 for loss='logistic', found {bad!r}")
+        if loss == "logistic":
+            bad = first_where(ya, lambda part: (part != 0) & (part != 1))
+            if bad >= 0:
+                raise ValueError(f"y must hold 0 or 1 for loss='logistic', found {ya[bad]!r} "
+                                 f"at y[{bad}]")
 
     sw = None
     if sample_weight is not None:
@@ -232,6 +234,9 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
     """The state to resume from (new if None), checked whole before anything is written:
     every field sgd_epoch reads or writes, for a call that makes ``updates`` updates."""
     nbuf = _N_BUFFERS[optimizer]
+    if updates > _T_MAX:
+        raise ValueError(f"{updates} updates (samples x n_epochs) do not fit the kernel's "
+                         "int64 update counter")
     if state is None:
         return EpochState(optimizer=optimizer,
                           coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
@@ -275,11 +280,7 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
                                      "data arrays")
             written.append(a)
             names.append(f"state.{name}[{k}]")
-    # every written array is C-contiguous (checked above): one byte-range test for all pairs
-    hit = _optim.first_overlap(tuple(written))
-    if hit is not None:
-        raise ValueError(f"{names[hit[1]]} shares memory with {names[hit[0]]}: each is "
-                         "updated in place")
+    check_disjoint(tuple(written), names)  # all C-contiguous, checked above
     return state
 
 

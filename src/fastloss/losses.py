@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _backend, _config, _losses, reference
-from fastloss._validation import first_where, reject_masked
+from fastloss._validation import first_where, reject_masked, to_float
 
 __all__ = [
     "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
@@ -164,9 +164,7 @@ def _check_param(value: Any, name: str, minimum: float = 0.0, strict: bool = Fal
     try:
         if isinstance(value, (str, bytes)):
             raise TypeError
-        v = float(value)
-    except OverflowError:  # an int beyond float range
-        v = np.inf
+        v = to_float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if not np.isfinite(v) or v < minimum or (strict and v == minimum):
@@ -577,7 +575,7 @@ def _check_unchanged(bad: int, c: int, ignore_index: int) -> None:
     if bad >= 0:
         raise ValueError(f"target changed during the call: when the kernel read target[{bad}] "
                          f"it was not a class index in [0, {c}) nor ignore_index "
-                         f"({ignore_index}); no result (out holds none either)")
+                         f"({ignore_index}); no result (out, if given, is partly written)")
 
 
 def _check_ignore_index(ignore_index: Any) -> int:

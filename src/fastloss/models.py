@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import linear, losses, optim
-from fastloss._validation import reject_masked
+from fastloss._validation import reject_masked, to_float
 
 __all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]
 
@@ -177,10 +177,7 @@ def _finite_real(value: Any) -> bool:
     # a string or None must fail here, with the parameter's name, not inside np.isfinite
     if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
         return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond float range
-        return False
+    return math.isfinite(to_float(value))
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import reject_masked
+from fastloss._validation import reject_masked, to_float
 
 __all__ = ["CGResult", "minimize_cg"]
 
@@ -296,11 +296,7 @@ def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0
 def _check_real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond float range
-        raise ValueError(f"{name} must be a finite number, got an int beyond float range"
-                         ) from None
+    return to_float(value)
 
 
 def _validate_x0(x0: Any) -> FloatArray:
@@ -428,8 +424,8 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     x = x.reshape(-1)
     n = x.size
     gtol = _check_real(gtol, "gtol")
-    if not gtol > 0.0:
-        raise ValueError(f"gtol must be > 0, got {gtol}")
+    if not 0.0 < gtol < math.inf:
+        raise ValueError(f"gtol must be finite and > 0, got {gtol}")
     if maxiter is None:
         maxiter = 200 * n
     elif isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):

@@ -43,6 +43,7 @@ import numpy as np
 
 from fastloss import _atomic, _backend, _config, _optim
 from fastloss._validation import reject_masked
+from fastloss._validation import INT64_MAX, check_disjoint, to_float
 from fastloss.reference import optim as _ref
 
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
@@ -52,7 +53,7 @@ _F64 = np.dtype(np.float64)
 _INF = float("inf")
 
 #: the largest step count (state["step"] is an int64 in torch's checkpoints)
-MAX_STEP = 2**63 - 1
+MAX_STEP = INT64_MAX
 
 #: a prepared update: everything checked, calling it runs the kernel
 Update = Callable[[], None]
@@ -90,12 +91,8 @@ def _check_state(a: Any, name: str, param: np.ndarray) -> None:
     _check_like(_check_array(a, name), name, param)
 
 
-def _check_disjoint(arrays: Tuple[np.ndarray, ...], names: Tuple[str, ...]) -> None:
-    """The arrays a kernel writes (C-contiguous, checked) must not share memory."""
-    hit = _optim.first_overlap(arrays)
-    if hit is not None:
-        raise ValueError(f"{names[hit[1]]} shares memory with {names[hit[0]]}: "
-                         "each is updated in place")
+#: the arrays a kernel writes (C-contiguous, checked) must not share memory
+_check_disjoint = check_disjoint
 
 
 def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -> np.ndarray:
@@ -115,19 +112,14 @@ def _check_hyper(value: Any, name: str, upper: float = _INF) -> float:
     """A finite real ``>= 0`` (and ``< upper``), as a Python float."""
     t = type(value)
     if t is float or t is int:  # the common case, kept cheap for small calls
-        try:
-            v = float(value)
-        except OverflowError:  # an int beyond float range
-            v = _INF
+        v = to_float(value)
         if 0.0 <= v < upper:
             return v
     elif isinstance(value, (str, bytes, np.ndarray, list, tuple)):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     else:
         try:
-            v = float(value)
-        except OverflowError:
-            v = _INF
+            v = to_float(value)
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a real number, got {value!r}") from None
         if 0.0 <= v < upper:

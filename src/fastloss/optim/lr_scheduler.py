@@ -35,6 +35,8 @@ import math
 import numbers
 from typing import Any, Dict, List
 
+from fastloss._validation import to_float
+
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
 
 
@@ -49,10 +51,7 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
 def _check_float(value: Any, name: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        value = float(value)
-    except OverflowError:  # an int beyond float range
-        raise ValueError(f"{name} must be finite, got an int beyond float range") from None
+    value = to_float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if positive and not value > 0.0:

@@ -85,7 +85,9 @@ class Optimizer:
     def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
         """``params``: as ``torch.optim``'s -- an iterable of arrays, of ``(name, array)``
         pairs (``named_parameters()``), or of param-group dicts (see ``add_param_group``)."""
-        self._lock = threading.Lock()  # one step (or checkpoint) at a time
+        # one step (or checkpoint) at a time; re-entrant, so that a signal handler run at
+        # the end of a step (a deferred Ctrl-C) may save a checkpoint
+        self._lock = threading.RLock()
         self.defaults: Dict[str, Any] = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
         self.state: Dict[int, State] = {}
@@ -299,7 +301,7 @@ class Optimizer:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._specs = []
         self._plan = self._make_plan()
 
