@@ -305,8 +305,14 @@ FL_INLINE REAL FL_NAME(exp_shift_exact)(REAL xk, REAL m, REAL e) {
  * would keep only the digits of 1 + s. This is s, the sum of the other terms, each exact to
  * first order (see above), for log1p(s); e holds exp(x - m) (NULL: recompute it). Rows
  * like this are common: a confident, correct prediction. */
-static FL_NOINLINE REAL FL_NAME(others_sum)(fl_index c, fl_index y, const REAL *FL_RESTRICT x,
+FL_INLINE REAL FL_NAME(others_sum)(fl_index c, fl_index y, const REAL *FL_RESTRICT x,
                                    const REAL *FL_RESTRICT e, REAL m) {
+    if (e && c < FL_SHORT_ROW) { /* a few positive terms: a plain sum is within c/2 ulp */
+        REAL s = 0;
+        for (fl_index k = 0; k < c; k++)
+            s += k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k], m, e[k]);
+        return s;
+    }
     REAL s = 0, lost = 0; /* compensated (Neumaier) sum: c can be large */
     for (fl_index k = 0; k < c; k++) {
         const REAL ek = e ? e[k] : R_EXP(x[k] - m);
@@ -324,10 +330,12 @@ static FL_NOINLINE REAL FL_NAME(others_sum)(fl_index c, fl_index y, const REAL *
  * Its own pass, without branches until the rows are picked: with c = 3, a quarter of random
  * rows qualify, and a test per row inside ce_index_rows' loop made it 1.8x slower
  * (measured). */
-static FL_NOINLINE void FL_NAME(small_lsums)(fl_index nr, fl_index c, const REAL *x,
-                                             const int64_t *Y, const REAL *buf,
-                                             const REAL *mx, const REAL *sum, REAL *lsum) {
+static FL_HOT FL_NOINLINE void FL_NAME(small_lsums)(fl_index nr, fl_index c, const REAL *x,
+                                                    const int64_t *Y, const REAL *buf,
+                                                    const REAL *mx, const REAL *sum,
+                                                    REAL *lsum) {
     fl_index pick[FL_BLOCK_ROWS], label[FL_BLOCK_ROWS], n_pick = 0, n_sum = 0; /* n_pick <= j */
+    REAL others[FL_BLOCK_ROWS];
     for (fl_index r = 0; r < nr; r++) { /* rows with sum < 2, compacted without branches */
         pick[n_sum] = r;
         n_sum += sum[r] < (REAL)2;
@@ -342,9 +350,11 @@ static FL_NOINLINE void FL_NAME(small_lsums)(fl_index nr, fl_index c, const REAL
     }
     for (fl_index j = 0; j < n_pick; j++) {
         const fl_index r = pick[j];
-        lsum[r] = FL_NAME(log1p_fast)(
-            FL_NAME(others_sum)(c, label[j], x + r * c, buf ? buf + r * c : NULL, mx[r]));
+        others[j] = FL_NAME(others_sum)(c, label[j], x + r * c, buf ? buf + r * c : NULL, mx[r]);
     }
+    FL_SIMD
+    for (fl_index j = 0; j < n_pick; j++) others[j] = FL_NAME(log1p_fast)(others[j]);
+    for (fl_index j = 0; j < n_pick; j++) lsum[pick[j]] = others[j];
 }
 
 /* mx and lsum of one long row without a buffer (value-only calls, c > FL_BLOCK). */
