@@ -476,3 +476,30 @@ def test_oversized_integers_are_rejected_by_name(label: str, call: Callable[[], 
             call()
     finally:
         fastloss.set_num_threads(None)
+
+
+def test_step_lock_serializes_and_refuses_reentry() -> None:
+    from fastloss import _optim
+
+    lock = _optim.StepLock()
+    with lock:
+        with pytest.raises(RuntimeError, match="already being stepped"):
+            with lock:
+                pass
+    order: List[str] = []
+
+    def worker(name: str) -> None:
+        for _ in range(200):
+            with lock:
+                order.append(name + "+")
+                order.append(name + "-")
+
+    threads = [threading.Thread(target=worker, args=(str(i),)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # every hold is a "+" immediately followed by its own "-": no two threads inside at once
+    assert len(order) == 1600
+    assert all(a[:-1] == b[:-1] and a[-1] == "+" and b[-1] == "-"
+               for a, b in zip(order[::2], order[1::2]))

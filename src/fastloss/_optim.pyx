@@ -12,6 +12,10 @@ cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.object cimport PyObject
+from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
+                               PyThread_allocate_lock, PyThread_free_lock,
+                               PyThread_get_thread_ident, PyThread_release_lock,
+                               PyThread_type_lock)
 from libc.stdlib cimport free, realloc
 
 cnp.import_array()
@@ -252,10 +256,66 @@ cdef void _run_entry(int kind, StepEntry *e) noexcept nogil:
                        e.flags[0], e.flags[1], e.n_threads)
 
 
+cdef class StepLock:
+    """Serializes one optimizer's steps and checkpoints across threads (a ``with`` block, or
+    taken by ``StepPlan.run`` without any Python call).
+
+    A counter kept under the GIL decides, and only contended takers wait, on a semaphore,
+    with the GIL released: uncontended, taking and giving it are a few integer operations
+    (a ``threading.Lock`` added ~150 ns to a 500 ns step, a mutex ~80 ns). Not re-entrant:
+    taking it again from the thread that holds it (a signal handler or callback that steps
+    or saves the optimizer in the middle of a step) raises ``RuntimeError`` instead of
+    deadlocking or interleaving.
+    """
+    cdef PyThread_type_lock wakeup  # held while nobody is woken: contended takers block on it
+    cdef Py_ssize_t takers          # threads holding or waiting (changed with the GIL held)
+    cdef unsigned long owner        # the holding thread's ident, 0 when free
+
+    def __cinit__(self):
+        self.wakeup = PyThread_allocate_lock()
+        if self.wakeup == NULL:
+            raise MemoryError()
+        PyThread_acquire_lock(self.wakeup, WAIT_LOCK)
+        self.takers = 0
+        self.owner = 0
+
+    def __dealloc__(self):
+        if self.wakeup != NULL:
+            PyThread_release_lock(self.wakeup)
+            PyThread_free_lock(self.wakeup)
+
+    cdef int take(self) except -1:
+        cdef unsigned long me = PyThread_get_thread_ident()
+        if self.owner == me:
+            raise RuntimeError("this optimizer is already being stepped or saved by this "
+                               "thread (re-entered from a signal handler or a callback?)")
+        self.takers += 1
+        if self.takers > 1:  # held by another thread: wait until give() hands it over
+            with nogil:
+                PyThread_acquire_lock(self.wakeup, WAIT_LOCK)
+        self.owner = me
+        return 0
+
+    cdef void give(self) noexcept:
+        self.owner = 0
+        self.takers -= 1
+        if self.takers > 0:  # a waiter: wake exactly one, it holds the lock now
+            PyThread_release_lock(self.wakeup)
+
+    def __enter__(self):
+        self.take()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.give()
+        return False
+
+
 cdef class StepPlan:
     """The fast path of ``Optimizer.step`` for one optimizer kind (``KIND_*``).
 
-    ``run(groups, specs, grads, state, threshold, get_threads, fresh)`` returns ``RAN``
+    ``run(lock, groups, specs, grads, state, threshold, get_threads, fresh)`` holds the
+    optimizer's ``StepLock`` and returns ``RAN``
     (every update done, ``state[i]["step"]`` incremented in place), ``REFRESH_HYPER`` (a
     group's hyper-parameters are not the ones ``specs`` was checked for) or ``RUN_CHECKED``
     (some input needs the checked path); nothing has changed unless it returns ``RAN``.
@@ -268,13 +328,11 @@ cdef class StepPlan:
     cdef int kind
     cdef StepEntry *entries
     cdef Py_ssize_t capacity
-    cdef bint busy  # entries in use by a run (it may let other code in: get_threads())
 
     def __cinit__(self, int kind):
         self.kind = kind
         self.entries = NULL
         self.capacity = 0
-        self.busy = False
 
     def __dealloc__(self):
         free(self.entries)
@@ -289,15 +347,13 @@ cdef class StepPlan:
             self.capacity = n
         return 0
 
-    def run(self, list groups, list specs, object grads, dict state, Py_ssize_t threshold,
-            object get_threads, bint fresh=False):
-        if self.busy:  # a run on this thread or another holds the entries: leave them be
-            return RUN_CHECKED
-        self.busy = True
+    def run(self, StepLock lock not None, list groups, list specs, object grads, dict state,
+            Py_ssize_t threshold, object get_threads, bint fresh=False):
+        lock.take()  # the entries, and the state, are this run's alone
         try:
             return self._run(groups, specs, grads, state, threshold, get_threads, fresh)
         finally:
-            self.busy = False
+            lock.give()
 
     cdef int _run(self, list groups, list specs, object grads, dict state,
                   Py_ssize_t threshold, object get_threads, bint fresh) except -1:
@@ -351,9 +407,10 @@ cdef class StepPlan:
             # meanwhile, so every index is checked against the lists as they are now
             if gi >= len(groups) or type(groups[gi]) is not dict:
                 return RUN_CHECKED
-            params = (<dict>groups[gi]).get("params")
-            if type(params) is not list:
+            found = PyDict_GetItem(<dict>groups[gi], "params")
+            if found == NULL or type(<object>found) is not list:
                 return RUN_CHECKED
+            params = <object>found
             for j in range(len(<list>params)):
                 if (j >= len(<list>params) or index >= len(grads) or m >= self.capacity):
                     return RUN_CHECKED

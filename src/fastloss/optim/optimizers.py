@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import functools
 import operator
-import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -85,9 +84,7 @@ class Optimizer:
     def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
         """``params``: as ``torch.optim``'s -- an iterable of arrays, of ``(name, array)``
         pairs (``named_parameters()``), or of param-group dicts (see ``add_param_group``)."""
-        # one step (or checkpoint) at a time; re-entrant, so that a signal handler run at
-        # the end of a step (a deferred Ctrl-C) may save a checkpoint
-        self._lock = threading.RLock()
+        self._lock = _optim.StepLock()  # one step (or checkpoint) at a time
         self.defaults: Dict[str, Any] = dict(defaults)
         self.param_groups: List[Dict[str, Any]] = []
         self.state: Dict[int, State] = {}
@@ -202,24 +199,26 @@ class Optimizer:
         every parameter and its state, or (on an error, or a Ctrl-C before it starts)
         nothing; a KeyboardInterrupt arriving during a step is raised once it is done.
         Steps from several threads are serialized (each sees the state the previous one
-        left), as are ``state_dict`` and ``load_state_dict``.
+        left), as are ``state_dict``, ``load_state_dict`` and ``add_param_group``; calling
+        one of them from inside a step (a signal handler run mid-step) raises
+        ``RuntimeError``.
         """
-        with self._lock:
-            # The common case (same hyper-parameters as last step, every array as the
-            # kernels want it) runs in one compiled call that checks the arrays itself and
-            # records the state in the same call; a group's hyper-parameters are checked
-            # again only when one of its values is replaced. Anything else, and every
-            # error, goes through the checked path below.
-            plan = self._plan
-            if plan is not None and _backend.get_backend() == "c":
-                ran = plan.run(self.param_groups, self._specs, grads, self.state,
-                               _config.THREADING_THRESHOLD, _config.large_call_threads)
-                if ran == _optim.REFRESH_HYPER and self._refresh_specs():
-                    ran = plan.run(self.param_groups, self._specs, grads, self.state,
-                                   _config.THREADING_THRESHOLD, _config.large_call_threads,
-                                   True)
-                if ran == _optim.RAN:
-                    return
+        # The common case (same hyper-parameters as last step, every array as the kernels
+        # want it) runs in one compiled call that takes the lock, checks the arrays itself
+        # and records the state in the same call; a group's hyper-parameters are checked
+        # again only when one of its values is replaced. Anything else, and every error,
+        # goes through the checked path, under the lock; a Ctrl-C meanwhile is raised once
+        # the lock is released, so that its handler may save a checkpoint.
+        plan = self._plan
+        if plan is not None and _backend.get_backend() == "c":
+            ran = plan.run(self._lock, self.param_groups, self._specs, grads, self.state,
+                           _config.THREADING_THRESHOLD, _config.large_call_threads)
+            if ran == _optim.REFRESH_HYPER and self._refresh_specs():
+                ran = plan.run(self._lock, self.param_groups, self._specs, grads, self.state,
+                               _config.THREADING_THRESHOLD, _config.large_call_threads, True)
+            if ran == _optim.RAN:
+                return
+        with _atomic.deferred_interrupt(), self._lock:
             self._checked_step(grads)
 
     def _checked_step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
@@ -250,9 +249,9 @@ class Optimizer:
                         raise type(exc)(f"parameter {index}: {exc}") from None
                     plans.append((index, run, new_state))
                 index += 1
-        # every parameter and its state, or none: Ctrl-C waits, floating-point state never
-        # raises (the kernels' semantics, on the NumPy backend too)
-        with _atomic.deferred_interrupt(), np.errstate(all="ignore"):
+        # every parameter and its state, or none (step defers Ctrl-C); floating-point state
+        # never raises (the kernels' semantics, on the NumPy backend too)
+        with np.errstate(all="ignore"):
             for _, run, _ in plans:
                 run()
             for index, _, new_state in plans:
@@ -301,7 +300,7 @@ class Optimizer:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._lock = _optim.StepLock()
         self._specs = []
         self._plan = self._make_plan()
 
