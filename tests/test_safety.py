@@ -152,18 +152,21 @@ def test_kernel_checks_labels_it_reads() -> None:
         hyper = dict(loss="softmax", optimizer="sgd", learning_rate="constant", lr=0.1,
                      power_t=0.25, alpha=0.0, epsilon=1.0, momentum=0.0, nesterov=False,
                      beta1=0.9, beta2=0.999, eps=0.0, rho=0.99)
-        _, t, where = _linear.sgd_epoch(X, None, labels, coef, None, None, None, None, None,
-                                        None, None, work, 0, **hyper)
-        assert (where, t) == (2, 2)
+        state = EpochState("sgd")
+        _, where = _linear.sgd_epoch(X, None, labels, coef, None, None, None, None, None,
+                                     None, None, work, 0, **hyper, state=state,
+                                     weight_sum=4.0)
+        assert (where, state.t, state.epochs) == (2, 2, 0)
         order = np.array([0, 1, 3, 4 if bad == 3 else bad], np.int64)  # n = 4 rows
         for loss in ("softmax", "squared_error"):
             single = loss != "softmax"
             W = np.zeros(2) if single else np.zeros((2, 3))
-            _, t, where = _linear.sgd_epoch(
+            state = EpochState("sgd")
+            _, where = _linear.sgd_epoch(
                 X, np.ones(4) if single else None, None if single else np.zeros(4, np.int64),
                 W, None, None, None, None, None, order, None, work, 0,
-                **{**hyper, "loss": loss})
-            assert (where, t) == (3, 3)
+                **{**hyper, "loss": loss}, state=state, weight_sum=4.0)
+            assert (where, state.t, state.epochs) == (3, 3, 0)
 
 
 # ---- fork ----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 # Type stubs for the compiled module fastloss._linear (see _linear.pyx).
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -15,4 +15,4 @@ def sgd_epoch(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarra
               work: np.ndarray, t: int, loss: str, optimizer: str, learning_rate: str,
               lr: float, power_t: float, alpha: float, epsilon: float, momentum: float,
               nesterov: bool, beta1: float, beta2: float, eps: float,
-              rho: float) -> Tuple[float, int, int]: ...
+              rho: float, state: Any, weight_sum: float) -> Tuple[float, int]: ...

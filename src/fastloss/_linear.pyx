@@ -73,9 +73,12 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
               object order, object sample_weight, cnp.ndarray work, int64_t t, str loss,
               str optimizer, str learning_rate, double lr, double power_t, double alpha,
               double epsilon, double momentum, bint nesterov, double beta1, double beta2,
-              double eps, double rho):
-    """Runs one epoch; returns (sum_i w_i l_i, t after the epoch, bad): bad is -1, or the
-    visit at which the kernel stopped on an out-of-range order entry or label."""
+              double eps, double rho, object state, double weight_sum):
+    """Runs one epoch and records it in ``state`` (an EpochState), in this one call: no
+    Python bytecode runs between the kernel and the record, so a KeyboardInterrupt lands
+    before or after both. Returns ``(mean loss, bad)``: bad is -1, or the visit at which the
+    kernel stopped on an out-of-range order entry or label (then only ``state.t`` records
+    the visits done)."""
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
     cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
@@ -115,4 +118,10 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     D.bad = -1
     with nogil:
         total = fl_sgd_epoch(dt, &cfg, &D)
-    return total, D.t, D.bad
+    state.t = D.t
+    if D.bad >= 0:
+        return float("nan"), D.bad
+    mean = total / weight_sum if weight_sum != 0 else float("nan")
+    state.epochs += 1
+    (<list>state.losses).append(mean)
+    return mean, -1

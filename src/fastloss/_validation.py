@@ -9,6 +9,8 @@ from typing import Any, Callable, Sequence, Tuple
 
 import numpy as np
 
+from fastloss import _optim  # the compiled byte-range test of check_disjoint
+
 #: elements per block when a check scans an array in pieces (a few hundred kB of
 #: temporaries at most, whatever the array's size)
 _BLOCK = 1 << 16
@@ -28,8 +30,6 @@ def to_float(value: Any) -> float:
 
 def check_disjoint(arrays: Tuple[np.ndarray, ...], names: Sequence[str]) -> None:
     """ValueError if two of these C-contiguous arrays, each written in place, share memory."""
-    from fastloss import _optim  # the compiled byte-range test
-
     hit = _optim.first_overlap(tuple(arrays))
     if hit is not None:
         raise ValueError(f"{names[hit[1]]} shares memory with {names[hit[0]]}: "

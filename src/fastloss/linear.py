@@ -423,19 +423,19 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         if shuffle:  # int64 already on 64-bit platforms: no copy there
             order = np.random.default_rng([run_seed, st.epochs]).permutation(n)
             order = order.astype(np.int64, copy=False)
-        # an epoch is applied and recorded, or neither: Ctrl-C waits for the record
-        with _atomic.deferred_interrupt():
-            if use_c:
-                total, t, bad = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b,
-                                                  order, sw, work, int(st.t), **hyper)
-                if bad >= 0:  # labels and order are private, checked copies
-                    st.t = int(t)
-                    raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample "
-                                       f"index or label at visit {bad} (a fastloss bug)")
-            else:  # as the kernels: floating-point state never raises
-                with np.errstate(all="ignore"):
-                    total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order,
-                                                   sw, int(st.t), **hyper)
+        # an epoch is applied and recorded, or neither: the compiled call records it itself;
+        # on the NumPy backend Ctrl-C waits for the record
+        if use_c:
+            mean, bad = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
+                                          sw, work, int(st.t), **hyper, state=st,
+                                          weight_sum=wsum)
+            if bad >= 0:  # labels and order are private, checked copies
+                raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample index "
+                                   f"or label at visit {bad} (a fastloss bug)")
+            continue
+        with _atomic.deferred_interrupt(), np.errstate(all="ignore"):  # as the kernels
+            total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
+                                           int(st.t), **hyper)
             mean = total / wsum if wsum != 0 else float("nan")
             st.t = int(t)
             st.epochs += 1
