@@ -1,6 +1,7 @@
 """The fastloss command: info, bench (tiny sizes and budgets), and its one-line errors."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,9 @@ from fastloss import _bench, cli
 
 # a tiny bench: one kernel, one size, 10 ms per case
 TINY = ["--only", "mse", "--sizes", "1e3", "--budget", "0.01"]
+# bench warns (rightly) when NumPy's BLAS may be multi-threaded unless this is set, or
+# threadpoolctl is installed; tests that compare stderr exactly set it
+QUIET_BLAS = {"OPENBLAS_NUM_THREADS": "1"}
 
 
 # ---- info, version -------------------------------------------------------------------
@@ -134,7 +138,7 @@ def test_bench_writes_json_md_and_plot(tmp_path):
 def test_bench_quiet_no_plot_one_dtype(tmp_path):
     proc = run("bench", "--only", "mse,kl", "--sizes", "1e3,2000", "--budget", "0.01",
                "--dtype", "float32", "--quiet", "--no-plot", "--peers", "none",
-               "--out", str(tmp_path))
+               "--out", str(tmp_path), env=QUIET_BLAS)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "note: bench.png not written (--no-plot)\n"  # no progress bar
     assert "bench.png" not in proc.stdout
@@ -153,7 +157,7 @@ def test_bench_without_matplotlib(tmp_path):
     code = ("import sys; sys.modules['matplotlib'] = None; from fastloss.cli import main; "
             f"sys.exit(main({args!r}))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env={**os.environ, **QUIET_BLAS})
     assert proc.returncode == 0, proc.stderr
     # a note on stderr saying how to get the plot; the results are still written
     assert proc.stderr == ("note: bench.png skipped: it needs matplotlib, which is not "
