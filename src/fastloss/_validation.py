@@ -1,11 +1,25 @@
-"""Argument checks shared by every public module (losses, linear, models, optim).
+"""Argument checks shared by every public module (losses, linear, models, optim, cg).
 
-Each takes the argument's name for its message, so the error names what the caller passed.
+One vocabulary, in the manner of numpy.random's ``check_constraint(value, name, CONS_*)``
+and scikit-learn's ``Interval``: a scalar is checked against a constraint, and the message
+says, in one format, what ``name`` must be and what it got::
+
+    check_real(lr, "lr", NON_NEGATIVE)   # TypeError:  lr must be a real number, got 'x'
+                                         # ValueError: lr must be finite and in [0, inf), got -1
+    check_int(max_iter, "max_iter", 1)   # ValueError: max_iter must be an int in [1, inf), got 0
+    check_flag(nesterov, "nesterov")     # TypeError:  nesterov must be a bool, got 1
+    check_choice(loss, "loss", LOSSES)   # ValueError: loss must be one of (...), got 'x'
+
+The same parameter has the same constraint everywhere (``lr`` is ``NON_NEGATIVE``, as in
+torch.optim, for the optimizers, the per-sample epochs and the models alike).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Tuple
+import math
+import numbers
+import operator
+from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -26,6 +40,89 @@ def to_float(value: Any) -> float:
         return float(value)
     except OverflowError:
         return float("inf") if value > 0 else float("-inf")
+
+
+class Interval(NamedTuple):
+    """The real numbers from ``lo`` to ``hi``; each end included when its flag says so."""
+
+    lo: float
+    hi: float
+    lo_closed: bool = True
+    hi_closed: bool = False
+
+    def __contains__(self, v: object) -> bool:
+        assert isinstance(v, float)
+        return ((self.lo < v or (self.lo_closed and v == self.lo))
+                and (v < self.hi or (self.hi_closed and v == self.hi)))
+
+    def __str__(self) -> str:
+        left, right = "[" if self.lo_closed else "(", "]" if self.hi_closed else ")"
+        return f"{left}{self.lo:g}, {self.hi:g}{right}"
+
+
+_INF = math.inf
+#: the constraint kinds; a value must also be finite
+REAL = Interval(-_INF, _INF, False, False)
+NON_NEGATIVE = Interval(0.0, _INF)
+POSITIVE = Interval(0.0, _INF, lo_closed=False)
+UNIT = Interval(0.0, 1.0, hi_closed=True)   # [0, 1]
+UNIT_OPEN = Interval(0.0, 1.0)              # [0, 1): a decay rate such as Adam's beta
+
+
+def _real_type_error(value: Any, name: str) -> TypeError:
+    return TypeError(f"{name} must be a real number, got {value!r}")
+
+
+def check_real(value: Any, name: str, interval: Interval = REAL) -> float:
+    """``value`` as a finite Python float in ``interval``.
+
+    Python and NumPy ints and floats (any ``numbers.Real``) are real numbers; bools,
+    strings, arrays and None are not (TypeError). Out of range, NaN or inf: ValueError.
+    """
+    t = type(value)
+    if t is float or t is int:  # the common case, kept cheap for small calls
+        v = to_float(value)
+    elif isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise _real_type_error(value, name)
+    else:
+        v = to_float(value)
+    if v in interval and v - v == 0.0:  # v - v is NaN for inf and NaN
+        return v
+    raise ValueError(f"{name} must be finite and in {interval}, got {value!r}")
+
+
+def check_int(value: Any, name: str, lo: int, hi: Optional[int] = None) -> int:
+    """``value`` as a Python int in ``[lo, hi]`` (``hi`` None: no upper bound). Anything
+    with ``__index__`` but bool is an int."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    try:
+        i = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+    if i < lo or (hi is not None and i > hi):
+        raise ValueError(f"{name} must be an int in [{lo}, {'inf)' if hi is None else f'{hi}]'}"
+                         f", got {value!r}")
+    return i
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """``value`` as a bool; only ``bool`` and ``numpy.bool_`` are flags (1 and "yes" are not)."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {value!r}")
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``, else ValueError listing them."""
+    try:
+        if value in choices:
+            return value
+    except TypeError:  # an unhashable value
+        pass
+    raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 
 def check_disjoint(arrays: Tuple[np.ndarray, ...], names: Sequence[str]) -> None:
