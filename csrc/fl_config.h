@@ -41,6 +41,12 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
 #define FL_CAT(a, b) FL_CAT_(a, b)
 #define FL_NAME(name) FL_CAT(name, SFX)
 
+/* The public entry points take `int dtype` and `void *` arrays; each calls the template
+ * instantiation for its dtype: FL_DTYPE_DISPATCH(dtype, f, args...) is f_f64(args...) for
+ * FL_FLOAT64, else f_f32(args...) (the arguments convert to the instantiation's types). */
+#define FL_DTYPE_DISPATCH(dtype, name, ...) \
+    ((dtype) == FL_FLOAT64 ? name##_f64(__VA_ARGS__) : name##_f32(__VA_ARGS__))
+
 #define FL_STR_(x) #x
 #define FL_PRAGMA(x) _Pragma(FL_STR_(x))
 /* `omp simd` needs only -fopenmp-simd (no libgomp); compilers without it ignore the pragma. */
