@@ -12,7 +12,7 @@ from _peers import DTYPES, SIZES, SKLEARN_LOSS, TORCH, skip_unless
 import fastloss
 from fastloss import reference
 # the inputs of `fastloss bench`, so both report on the same data
-from fastloss._bench import _log_probs, _logits, _probabilities, _regression
+from fastloss.bench.cases import _log_probs, _logits, _probabilities, _regression
 
 IMPLS = ["fastloss", "numpy", "torch", "sklearn"]
 

@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 import fastloss
 from _support import assert_one_line_error, run_fastloss as run
-from fastloss import _bench, cli
+from fastloss import bench, cli
 
 # a tiny bench: one kernel, one size, 10 ms per case
 TINY = ["--only", "mse", "--sizes", "1e3", "--budget", "0.01"]
@@ -70,7 +69,7 @@ def test_bench_list():
     proc = run("bench", "--list")
     assert proc.returncode == 0
     names = [line.split()[0] for line in proc.stdout.splitlines()]
-    assert names == _bench.all_case_names()
+    assert names == bench.all_case_names()
     assert "losses.cross_entropy_c1000" in names
     assert {"optim.sgd_momentum", "optim.adam", "optim.adamw", "linear.sgd_epoch_d10",
             "linear.sgd_epoch_d100", "linear.sgd_epoch_adam_d10"} <= set(names)
@@ -117,7 +116,7 @@ def test_bench_writes_json_md_and_plot(tmp_path):
             impls["numpy"]["median_s"] / fast["median_s"])
         for r in impls.values():
             assert 0 < r["min_s"] <= r["median_s"]
-            assert r["rounds"] >= _bench.MIN_ROUNDS
+            assert r["rounds"] >= bench.timing.MIN_ROUNDS
 
     md = (out / "bench.md").read_text()
     assert md.startswith("| kernel | n | dtype | fastloss | numpy |")
@@ -167,7 +166,7 @@ def test_bench_without_matplotlib(tmp_path):
 
 
 def test_bench_warnings_go_to_stderr(monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(_bench, "check_agreement", lambda impls, dtype: ["numpy differs"])
+    monkeypatch.setattr(bench.timing, "check_agreement", lambda impls, dtype: ["numpy differs"])
     assert cli.main(["bench", *TINY, "--dtype", "float64", "--quiet", "--no-plot",
                      "--peers", "none", "--out", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
@@ -190,7 +189,7 @@ def test_bench_new_families_write_json(family, args, tmp_path):
     assert report["warnings"] == []
     results = report["results"]
     assert all(set(r) >= RESULT_KEYS | {"unit", "units_per_call"} for r in results)
-    kernels = {c.name for c in _bench.FAMILIES[family]}
+    kernels = {c.name for c in bench.FAMILIES[family]}
     assert {r["kernel"] for r in results} == kernels
     assert {r["family"] for r in results} == {family}
     md = (tmp_path / "bench.md").read_text()
@@ -205,7 +204,7 @@ def test_bench_new_families_write_json(family, args, tmp_path):
     for r in results:
         d = 100 if r["kernel"].endswith("d100") else 10
         samples = r["n"] // d
-        expected = min(samples, _bench.LINEAR_REFERENCE_SAMPLES) if r["impl"] == "numpy" \
+        expected = min(samples, bench.cases.LINEAR_REFERENCE_SAMPLES) if r["impl"] == "numpy" \
             else samples
         assert r["units_per_call"] == expected, r
     by_impl = {(r["kernel"], r["n"], r["impl"]): r for r in results}
@@ -318,195 +317,3 @@ def test_unexpected_error_is_one_line(monkeypatch, capsys):
     monkeypatch.setenv("FASTLOSS_DEBUG", "1")
     with pytest.raises(RuntimeError, match="boom"):
         cli.main(["info"])
-
-
-# ---- the timer and the registry, in process ------------------------------------------
-
-def test_interleaved_rounds_rotate_order():
-    calls = []
-
-    def impl(name):
-        def call():
-            calls.append(name)
-            time.sleep(1e-3)  # longer than a sample needs: one call per sample
-        return call
-
-    timings = _bench.time_interleaved({n: impl(n) for n in "abc"}, budget=0.0, min_rounds=3)
-    assert all(t["rounds"] == 3 and t["loops"] == 1 for t in timings.values())
-    # one calibration call each, then rounds starting one implementation later each time
-    assert "".join(calls) == "abc" + "abc" + "bca" + "cab"
-    assert all(1e-3 <= t["min_s"] <= t["median_s"] for t in timings.values())
-
-
-def test_check_agreement_names_the_odd_one_out():
-    impls = {"fastloss": lambda: (1.0, None), "numpy": lambda: (1.0, None),
-             "torch": lambda: (1.5, None), "sklearn": lambda: None}
-    problems = _bench.check_agreement(impls, np.dtype("float64"))
-    assert len(problems) == 1 and problems[0].startswith("torch gives 1.5")
-
-
-def test_check_agreement_compares_arrays():
-    x = np.linspace(-1.0, 1.0, 11)
-    same = {"fastloss": lambda: x * 1.0, "numpy": lambda: x}
-    assert _bench.check_agreement(same, np.dtype("float64")) == []
-    off = {"fastloss": lambda: x * (1 + 1e-6), "numpy": lambda: x}
-    problems = _bench.check_agreement(off, np.dtype("float64"))
-    assert len(problems) == 1 and problems[0].startswith("fastloss differs from numpy")
-    assert _bench.check_agreement(off, np.dtype("float32")) == []  # within 1e-3
-    short = {"fastloss": lambda: x[:5], "numpy": lambda: x}
-    assert "shape" in _bench.check_agreement(short, np.dtype("float64"))[0]
-    nan = np.array([np.nan, 1.0])
-    assert _bench.check_agreement({"fastloss": lambda: nan.copy(), "numpy": lambda: nan},
-                                  np.dtype("float64")) == []
-
-
-def test_check_agreement_uses_work_check_and_calls_numpy_once():
-    calls = []
-
-    def numpy_impl():
-        calls.append("numpy")
-        return 1.0
-
-    work = _bench.Work(lambda: 5.0, units=10, check=lambda: 1.0)
-    assert _bench.check_agreement({"fastloss": work, "numpy": numpy_impl},
-                                  np.dtype("float64")) == []
-    assert calls == ["numpy"]
-    assert work() == 5.0 and work.units == 10
-
-
-@pytest.mark.parametrize("case", _bench.FAMILIES["optim"], ids=lambda c: c.name)
-def test_optim_check_sees_a_missing_update(case):
-    # float32: the step (lr ~ 1e-3) is within the tolerance of the parameters themselves,
-    # so the check must compare what the step changed
-    impls = case.setup(1000, np.dtype("float32"), np.random.default_rng(0))
-    p = np.ones(1000, np.float32)
-    impls["torch"] = _bench._update_of(lambda: None, p)
-    problems = _bench.check_agreement(impls, np.dtype("float32"))
-    assert len(problems) == 1 and problems[0].startswith("torch differs from numpy")
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_linear_check_sees_another_learning_rate(dtype, monkeypatch):
-    case = next(c for c in _bench.FAMILIES["linear"] if c.name == "sgd_epoch_d10")
-    # fastloss (and scikit-learn) read LINEAR_LR when they run; the reference took it at
-    # import, so they now run another learning rate than the reference
-    monkeypatch.setattr(_bench, "LINEAR_LR", 2 * _bench.LINEAR_LR)
-    impls = case.setup(10000, np.dtype(dtype), np.random.default_rng(0))
-    problems = _bench.check_agreement(impls, np.dtype(dtype))
-    assert sorted(p.split()[0] for p in problems) == sorted(set(impls) - {"numpy"})
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("family, case", [(f, c) for f, cs in _bench.FAMILIES.items()
-                                          for c in cs], ids=lambda x: getattr(x, "name", x))
-def test_every_case_agrees_with_numpy(family, case, dtype):
-    n = max(case.min_size, 1000)
-    impls = case.setup(n, np.dtype(dtype), np.random.default_rng(0))
-    assert {"fastloss", "numpy"} <= set(impls)
-    assert set(impls) <= set(_bench.IMPLEMENTATIONS)
-    assert _bench.check_agreement(impls, np.dtype(dtype)) == []
-
-
-def test_select():
-    assert [c.name for _, c in _bench.select(["mse"])] == ["mse"]
-    # an exact kernel name picks that kernel alone; other strings match as substrings
-    assert [c.name for _, c in _bench.select(["l1"])] == ["l1"]
-    assert [c.name for _, c in _bench.select(["_l1"])] == ["smooth_l1"]
-    assert [c.name for _, c in _bench.select(["losses.l1"])] == ["l1"]
-    assert len(_bench.select(["losses"])) == len(_bench.FAMILIES["losses"])
-    assert [c.name for _, c in _bench.select(["optim"])] == [
-        "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw"]
-    assert [c.name for _, c in _bench.select(["linear"])] == [
-        "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10"]
-    assert [c.name for _, c in _bench.select(["sgd_epoch_d10"])] == ["sgd_epoch_d10"]
-    assert [c.name for _, c in _bench.select(["linear.sgd_epoch_d10"])] == ["sgd_epoch_d10"]
-    assert [c.name for _, c in _bench.select(["sgd_epoch_d1"])] == [
-        "sgd_epoch_d10", "sgd_epoch_d100"]
-    assert len(_bench.select(None)) == len(_bench.all_case_names())
-    with pytest.raises(ValueError, match="'zzz' matches no benchmark"):
-        _bench.select(["mse", "zzz"])
-
-
-@pytest.mark.parametrize("n, text", [(1000, "1e3"), (10**6, "1e6"), (2 * 10**5, "2e5"),
-                                     (2500, "2500"), (100, "100"), (1, "1")])
-def test_format_size(n, text):
-    assert _bench.format_size(n) == text
-
-
-def test_run_restores_thread_settings():
-    fastloss.set_num_threads(2)
-    try:
-        report = _bench.run(sizes=[1000], dtypes=["float64"], threads=1, budget=0.001,
-                            only=["mse"], peers=[])
-        assert fastloss.get_num_threads() == (2 if fastloss.config()["openmp"] else 1)
-    finally:
-        fastloss.set_num_threads(None)
-    assert _bench._allowed_peers == frozenset(_bench.PEERS)
-    assert {r["impl"] for r in report["results"]} == {"fastloss", "numpy"}
-    assert report["settings"]["threads"] == 1
-
-
-
-# ---- bench.png -----------------------------------------------------------------------
-
-def test_plot_styles_never_repeat_a_pair():
-    labels = [f"family.kernel{i}" for i in range(70)]
-    styles = _bench.plot_styles(labels)
-    assert len(set(styles.values())) == 70
-    for a, b in zip(labels, labels[1:]):  # neighbours differ in colour and in marker
-        assert styles[a][0] != styles[b][0] and styles[a][1] != styles[b][1]
-    # today's kernels: the first ten have ten colours
-    names = _bench.all_case_names()
-    assert len({_bench.plot_styles(names)[n][0] for n in names[:10]}) == 10
-
-
-def _synthetic_report(rng):
-    """Every kernel at two sizes and two dtypes; torch times the losses and optimizer
-    steps, scikit-learn three kernels, as a run with both peers does."""
-    results = []
-    names = _bench.all_case_names()
-    sk_kernels = {names[0], names[2], names[-1]}
-    for label in names:
-        family, kernel = label.split(".")
-        impls = ["fastloss", "numpy"] + (["torch"] if family != "linear" else []) + (
-            ["sklearn"] if label in sk_kernels else [])
-        for dtype in ("float64", "float32"):
-            for n in (100000, 1000):  # not in order: the lines are drawn by size
-                for impl in impls:
-                    results.append({"family": family, "kernel": kernel, "n": n,
-                                    "dtype": dtype, "impl": impl, "unit": "per call",
-                                    "median_s": float(rng.uniform(1e-6, 1e-3))})
-    return {"settings": {"dtypes": ["float64", "float32"], "threads": 1},
-            "versions": {"fastloss": fastloss.__version__, "torch": "2.13.0",
-                         "sklearn": "1.5"},
-            "results": results}, sk_kernels
-
-
-def test_bench_figure_shows_numpy_and_the_peers_with_distinct_styles():
-    pytest.importorskip("matplotlib")
-    report, sk_kernels = _synthetic_report(np.random.default_rng(0))
-    names = _bench.all_case_names()
-    medians = {(f"{r['family']}.{r['kernel']}", r["dtype"], r["n"], r["impl"]): r["median_s"]
-               for r in report["results"]}
-    fig = _bench.figure(report)
-    axes = np.array(fig.axes).reshape(3, 2)  # rows: numpy, torch, sklearn; columns: dtypes
-    expected_labels = {"numpy": set(names), "sklearn": sk_kernels,
-                       "torch": {n for n in names if not n.startswith("linear.")}}
-    styles = {}
-    for row, other in enumerate(["numpy", "torch", "sklearn"]):
-        assert _bench.PLOT_NAMES[other] in axes[row][0].get_ylabel()
-        for col, dtype in enumerate(["float64", "float32"]):
-            ax = axes[row][col]
-            lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-            assert {line.get_label() for line in lines} == expected_labels[other]
-            for line in lines:
-                label = line.get_label()
-                # the tables' "vs X": X's median over fastloss's, by increasing size
-                assert list(line.get_xdata()) == [1000, 100000]
-                np.testing.assert_allclose(line.get_ydata(), [
-                    medians[(label, dtype, n, other)] / medians[(label, dtype, n, "fastloss")]
-                    for n in (1000, 100000)])
-                style = (line.get_color(), line.get_marker(), line.get_linestyle())
-                assert styles.setdefault(label, style) == style  # the same in every panel
-    assert len({style[:2] for style in styles.values()}) == len(names)  # (colour, marker)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == names

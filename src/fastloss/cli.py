@@ -10,7 +10,7 @@
 ``bench`` times fastloss against its NumPy reference (and torch / scikit-learn when
 installed) -- the losses, one optimizer step, one per-sample SGD epoch (timed per sample) --
 prints a speedup table and writes ``bench.json``, ``bench.md`` and ``bench.png`` (see
-:mod:`fastloss._bench`). ``demo`` trains the tutorial's two models with every optimizer on
+:mod:`fastloss.bench`). ``demo`` trains the tutorial's two models with every optimizer on
 both backends (see :mod:`fastloss._demo`). ``info`` prints :func:`fastloss.show_config`.
 
 Results go to stdout; progress, warnings and notes to stderr. Every failure is one line on
@@ -93,7 +93,7 @@ def _substrings(text: str) -> List[str]:
 
 
 def _peers(text: str) -> List[str]:
-    from fastloss._bench import PEERS
+    from fastloss.bench import PEERS
 
     if text.strip() == "none":
         return []
@@ -109,7 +109,7 @@ def _peers(text: str) -> List[str]:
 # ---- bench ---------------------------------------------------------------------------
 
 def _add_bench(subparsers: Any) -> None:
-    from fastloss import _bench
+    from fastloss import bench
 
     p = subparsers.add_parser(
         "bench", help="time fastloss against NumPy (and torch / scikit-learn if installed)",
@@ -118,16 +118,16 @@ def _add_bench(subparsers: Any) -> None:
         "table and write bench.json, bench.md and bench.png. For steady figures run on an "
         "idle machine with OPENBLAS_NUM_THREADS=1.",
         epilog="families (--only FAMILY; --list shows the kernels): "
-        + "; ".join(_bench.FAMILY_NOTES[f] for f in _bench.FAMILIES)
+        + "; ".join(bench.FAMILY_NOTES[f] for f in bench.FAMILIES)
         + ". --sizes counts elements in every family (samples x features for linear).")
     p.add_argument("--quick", action="store_true",
                    help="sizes %s and a %.2g s budget per case (all families in under a "
                    "minute)"
-                   % (",".join(map(_bench.format_size, _bench.QUICK_SIZES)),
-                      _bench.QUICK_BUDGET))
+                   % (",".join(map(bench.format_size, bench.QUICK_SIZES)),
+                      bench.QUICK_BUDGET))
     p.add_argument("--sizes", type=_sizes, metavar="N[,N...]",
                    help="element counts, e.g. 1e3,1e5 (default %s)"
-                   % ",".join(map(_bench.format_size, _bench.DEFAULT_SIZES)))
+                   % ",".join(map(bench.format_size, bench.DEFAULT_SIZES)))
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both",
                    help="dtype(s) to time (default both)")
     p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
@@ -139,11 +139,11 @@ def _add_bench(subparsers: Any) -> None:
                    "losses, optim, adam, linear)")
     p.add_argument("--budget", type=_positive_float, metavar="SECONDS",
                    help="timing budget per case (kernel, size, dtype); default %g, %g with "
-                   "--quick" % (_bench.DEFAULT_BUDGET, _bench.QUICK_BUDGET))
+                   "--quick" % (bench.DEFAULT_BUDGET, bench.QUICK_BUDGET))
     p.add_argument("--peers", type=_peers, metavar="LIST",
                    help="peers to compare with: a comma list of %s, or 'none'; naming one "
                    "that is not installed is an error (default: all installed)"
-                   % ", ".join(_bench.PEERS))
+                   % ", ".join(bench.PEERS))
     p.add_argument("--out", default=".", metavar="DIR",
                    help="directory for bench.json, bench.md, bench.png (default .)")
     p.add_argument("--no-plot", action="store_true", help="do not write bench.png")
@@ -167,30 +167,30 @@ def _writable_dir(path: str) -> Path:
 
 
 def _bench_command(args: argparse.Namespace) -> int:
-    from fastloss import _bench
+    from fastloss import bench
 
     if args.list:
-        for family, cases in _bench.FAMILIES.items():
+        for family, cases in bench.FAMILIES.items():
             for case in cases:
                 print(f"{family + '.' + case.name:<28} {case.what}")
         return 0
-    sizes = args.sizes or list(_bench.QUICK_SIZES if args.quick else _bench.DEFAULT_SIZES)
-    budget = args.budget or (_bench.QUICK_BUDGET if args.quick else _bench.DEFAULT_BUDGET)
+    sizes = args.sizes or list(bench.QUICK_SIZES if args.quick else bench.DEFAULT_SIZES)
+    budget = args.budget or (bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET)
     dtypes = ["float64", "float32"] if args.dtype == "both" else [args.dtype]
     try:
-        _bench.plan(args.only, sizes, dtypes)  # fail before any work or any file
+        bench.plan(args.only, sizes, dtypes)  # fail before any work or any file
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     if args.peers:
-        missing = _bench.missing_peers(args.peers)
+        missing = bench.missing_peers(args.peers)
         if missing:
             raise CommandError(
                 f"--peers {missing[0]}: {missing[0]} is not installed "
-                f"(pip install {_bench.PEER_PACKAGES[missing[0]]})")
+                f"(pip install {bench.PEER_PACKAGES[missing[0]]})")
     out = _writable_dir(args.out)
 
     try:
-        report = _bench.run(sizes=sizes, dtypes=dtypes, threads=args.threads, budget=budget,
+        report = bench.run(sizes=sizes, dtypes=dtypes, threads=args.threads, budget=budget,
                             only=args.only, peers=args.peers,
                             progress=None if args.quiet else sys.stderr)
     except ValueError as exc:
@@ -199,21 +199,21 @@ def _bench_command(args: argparse.Namespace) -> int:
     # the files before any output: `fastloss bench | head` ends in a BrokenPipeError
     written = [out / "bench.json", out / "bench.md"]
     written[0].write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    written[1].write_text(_bench.markdown_table(report), encoding="utf-8")
+    written[1].write_text(bench.markdown_table(report), encoding="utf-8")
     note = "bench.png not written (--no-plot)" if args.no_plot else None
     if note is None:
         # an optional dependency: bench.json and bench.md are the results, the plot a view
         problem = _matplotlib_problem()
         if problem is None:
-            _bench.plot(report, str(out / "bench.png"))
+            bench.plot(report, str(out / "bench.png"))
             written.append(out / "bench.png")
         else:
             note = f"bench.png skipped: it needs {problem}"
-    print(_bench.text_table(report))
+    print(bench.text_table(report))
     print()
     print("wrote " + ", ".join(map(str, written)))
     # warnings and notes on stderr: stdout is the table, for `> bench.txt` or a pipe
-    for warning in _bench.iter_warnings(report):
+    for warning in bench.iter_warnings(report):
         print(f"warning: {warning}", file=sys.stderr)
     if note is not None:
         print(f"note: {note}", file=sys.stderr)

@@ -1,0 +1,130 @@
+"""The optional peers (torch, scikit-learn): lazy loading, versions, and the adapters that
+turn a peer's API into the zero-argument callables a :class:`~fastloss.bench.cases.Case`
+returns.
+
+Setups ask for a peer through :func:`torch`, :func:`sklearn_loss` or
+:func:`sklearn_sgd_regressor`: each returns None when the peer is not installed or when the
+run leaves it out (``fastloss bench --peers``, :func:`allowed`), so a run without a peer
+never imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
+
+import numpy as np
+
+PEERS = ("torch", "sklearn")
+#: what to install for each peer
+PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn"}
+
+#: the peers the current run may use (:func:`allowed`)
+_allowed_peers = frozenset(PEERS)
+
+
+@contextlib.contextmanager
+def allowed(peers: Iterable[str]) -> Iterator[None]:
+    """Within the block, :func:`torch` and the scikit-learn loaders return None for a peer
+    not in ``peers``; the previous set is restored on exit."""
+    global _allowed_peers
+    saved, _allowed_peers = _allowed_peers, frozenset(peers)
+    try:
+        yield
+    finally:
+        _allowed_peers = saved
+
+
+def is_allowed(peer: str) -> bool:
+    """Whether the current run may use ``peer``."""
+    return peer in _allowed_peers
+
+
+def torch() -> Any:
+    """The torch module, or None when it is not installed or not wanted in this run."""
+    if "torch" not in _allowed_peers:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def sklearn_loss() -> Any:
+    """``sklearn._loss.loss``, or None when not installed or not wanted in this run."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn._loss import loss
+    except ImportError:
+        return None
+    return loss
+
+
+def sklearn_sgd_regressor() -> Any:
+    """``sklearn.linear_model.SGDRegressor``, or None when not installed or not wanted."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn.linear_model import SGDRegressor
+    except ImportError:
+        return None
+    return SGDRegressor
+
+
+def missing_peers(peers: Iterable[str]) -> List[str]:
+    """The peers among ``peers`` that cannot be imported."""
+    with allowed(PEERS):
+        found = {"torch": torch, "sklearn": sklearn_loss}
+        return [p for p in peers if found[p]() is None]
+
+
+def peer_versions() -> Dict[str, str]:
+    """Versions of the peers this run may use that are installed."""
+    versions = {}
+    module = torch()
+    if module is not None:
+        versions["torch"] = str(module.__version__)
+    if sklearn_loss() is not None:
+        import sklearn
+
+        versions["sklearn"] = str(sklearn.__version__)
+    return versions
+
+
+# ---- adapters ---------------------------------------------------------------------------
+
+def torch_value_and_grad(fn: Callable[..., Any], x: np.ndarray, y: np.ndarray,
+                         **kwargs: Any) -> Callable[[], Any]:
+    """One training step's worth of a torch loss: forward ``fn(x, y, **kwargs)`` and
+    backward on tensors sharing ``x``'s and ``y``'s memory; returns (value, gradient)."""
+    module = torch()
+    xt = module.from_numpy(x).requires_grad_(True)
+    yt = module.from_numpy(y)
+
+    def run() -> Tuple[float, Any]:
+        xt.grad = None  # what optimizer.zero_grad() does: a fresh gradient per step
+        loss = fn(xt, yt, **kwargs)
+        loss.backward()
+        return loss.item(), xt.grad
+
+    return run
+
+
+def sklearn_value_and_grad(cls_name: str, factor: float, x: np.ndarray, y: np.ndarray,
+                           rows: int, **kwargs: Any) -> Callable[[], Any]:
+    """scikit-learn's half-losses (``sklearn._loss.loss.<cls_name>(**kwargs)``, one
+    thread), scaled by ``factor`` to ours, with their mean over ``rows`` and its
+    gradient."""
+    sk = getattr(sklearn_loss(), cls_name)(**kwargs)
+    loss_out = np.empty(rows, x.dtype)
+    grad_out = np.empty_like(x)
+    scale = factor / rows
+
+    def run() -> Tuple[float, Any]:
+        loss, grad = sk.loss_gradient(y, x, loss_out=loss_out, gradient_out=grad_out,
+                                      n_threads=1)
+        return factor * loss.mean(), grad * scale
+
+    return run
