@@ -48,18 +48,6 @@ def _iris():
     return np.hstack([features, np.ones((len(labels), 1))]), labels
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread_blas():
-    """Single-threaded BLAS too, like the rest of the benchmarks (the matvecs are small)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 @pytest.fixture(scope="module")
 def housing():
     return _housing()

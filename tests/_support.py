@@ -124,6 +124,20 @@ def assert_grad_type(grad: Any, dtype: Any, shape: tuple) -> None:
 
 
 @contextlib.contextmanager
+def single_thread_blas() -> Iterator[None]:
+    """NumPy's BLAS on one thread within the block when threadpoolctl is installed (else a
+    no-op): small matrix-vector products only pay for BLAS threads (5x on a busy 2-core
+    machine), and benchmarks compare one thread with one thread."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@contextlib.contextmanager
 def numpy_backend() -> Iterator[None]:
     with fastloss.use_backend("numpy"):
         yield

@@ -9,20 +9,14 @@ import numpy as np
 import pytest
 
 import fastloss
-from _support import housing_csv, housing_least_squares
+from _support import housing_csv, housing_least_squares, single_thread_blas
 from fastloss.optim import CGResult, minimize_cg
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _single_thread_blas() -> Iterator[None]:
-    """The matrix-vector products here are small: BLAS threads only add overhead (5x on a
-    busy 2-core machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
+    """The matrix-vector products here are small: BLAS threads only add overhead."""
+    with single_thread_blas():
         yield
 
 
