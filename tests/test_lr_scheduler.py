@@ -194,17 +194,18 @@ def test_module_exports() -> None:
 
 
 @pytest.mark.parametrize("make, exc, match", [
-    (lambda o: StepLR(o, 0), ValueError, "step_size must be >= 1"),
+    (lambda o: StepLR(o, 0), ValueError, r"step_size must be an int in \[1, inf\)"),
     (lambda o: StepLR(o, 2.0), TypeError, "step_size must be an int"),
     (lambda o: StepLR(o, True), TypeError, "step_size must be an int"),
-    (lambda o: StepLR(o, 2, gamma=0.0), ValueError, "gamma must be > 0"),
+    (lambda o: StepLR(o, 2, gamma=0.0), ValueError, r"gamma must be finite and in \(0, inf\)"),
     (lambda o: StepLR(o, 2, gamma="0.1"), TypeError, "gamma must be a real number"),
-    (lambda o: ExponentialLR(o, gamma=-0.5), ValueError, "gamma must be > 0"),
+    (lambda o: ExponentialLR(o, gamma=-0.5), ValueError, r"gamma must be finite and in \(0, inf\)"),
     (lambda o: ExponentialLR(o, gamma=math.inf), ValueError, "gamma must be finite"),
-    (lambda o: CosineAnnealingLR(o, T_max=0), ValueError, "T_max must be >= 1"),
+    (lambda o: CosineAnnealingLR(o, T_max=0), ValueError, r"T_max must be an int in \[1, inf\)"),
     (lambda o: CosineAnnealingLR(o, T_max=10, eta_min=math.nan), ValueError,
      "eta_min must be finite"),
-    (lambda o: StepLR(o, 2, last_epoch=-2), ValueError, "last_epoch must be >= -1"),
+    (lambda o: StepLR(o, 2, last_epoch=-2), ValueError,
+     r"last_epoch must be an int in \[-1, inf\)"),
     (lambda o: StepLR(o, 2, last_epoch=3), KeyError, "initial_lr"),
     (lambda o: StepLR(SimpleNamespace(), 2), TypeError, "param_groups"),
     (lambda o: StepLR(SimpleNamespace(param_groups=[]), 2), TypeError, "param_groups"),

@@ -206,15 +206,16 @@ def test_params_repr_and_errors(rng):
     X, y, _ = _regression_problem(rng, n=20)
     with pytest.raises(NotFittedError):
         LinearRegression().predict(X)
-    for bad, match in [(dict(optimizer="lbfgs"), "optimizer must be"),
-                       (dict(loss="hinge"), "loss must be"),
-                       (dict(lr=-1.0), "lr must be"),
-                       (dict(lr=float("nan")), "lr must be"),
-                       (dict(max_iter=0), "max_iter must be"),
-                       (dict(batch_size=2.5), "batch_size must be"),
-                       (dict(tol=-1.0), "tol must be"),
-                       (dict(epsilon=0.0), "epsilon must be")]:
-        with pytest.raises(ValueError, match=match):
+    for bad, error, match in [(dict(optimizer="lbfgs"), ValueError, "optimizer must be"),
+                              (dict(loss="hinge"), ValueError, "loss must be"),
+                              (dict(lr=-1.0), ValueError, "lr must be"),
+                              (dict(lr=float("nan")), ValueError, "lr must be"),
+                              (dict(lr="fast"), TypeError, "lr must be a real number"),
+                              (dict(max_iter=0), ValueError, "max_iter must be"),
+                              (dict(batch_size=2.5), TypeError, "batch_size must be an int"),
+                              (dict(tol=-1.0), ValueError, "tol must be"),
+                              (dict(epsilon=0.0), ValueError, "epsilon must be")]:
+        with pytest.raises(error, match=match):
             LinearRegression(**bad).fit(X, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         LinearRegression().fit(X, y[:-1])

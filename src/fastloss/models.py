@@ -38,7 +38,6 @@ The squared loss is PyTorch's ``mse_loss`` (no factor 1/2), so the objective for
 from __future__ import annotations
 
 import inspect
-import math
 import sys
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
@@ -47,7 +46,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import linear, losses, optim
-from fastloss._validation import reject_masked, to_float
+from fastloss._validation import (NON_NEGATIVE, POSITIVE, check_choice, check_int, check_real,
+                                  reject_masked)
 
 __all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]
 
@@ -173,13 +173,6 @@ class _Params:
                                     "estimator.")
 
 
-def _finite_real(value: Any) -> bool:
-    # a string or None must fail here, with the parameter's name, not inside np.isfinite
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
-        return False
-    return math.isfinite(to_float(value))
-
-
 def _equal(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
@@ -206,22 +199,14 @@ class _LinearModel(_Params):
 
     # ---- hyper-parameter validation
     def _validate_params(self) -> None:
-        if self.loss not in self._loss_names:
-            raise ValueError(f"loss must be one of {self._loss_names}, got {self.loss!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        check_choice(self.loss, "loss", self._loss_names)
+        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
         for name in ("lr", "alpha", "momentum"):
-            value = getattr(self, name)
-            if not _finite_real(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
+            check_real(getattr(self, name), name, NON_NEGATIVE)
         for name in ("max_iter", "batch_size", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if self.tol is not None and (not _finite_real(self.tol) or self.tol < 0):
-            raise ValueError(f"tol must be None or a finite number >= 0, got {self.tol!r}")
+            check_int(getattr(self, name), name, 1)
+        if self.tol is not None:
+            check_real(self.tol, "tol", NON_NEGATIVE)
 
     # ---- the objective, on the fused loss kernels
     def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
@@ -468,8 +453,7 @@ class LinearRegression(_LinearModel):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        if not _finite_real(self.epsilon) or self.epsilon <= 0:
-            raise ValueError(f"epsilon must be a finite number > 0, got {self.epsilon!r}")
+        check_real(self.epsilon, "epsilon", POSITIVE)
 
     def _loss_value_and_grad(self, z: NDArray[Any], t: NDArray[Any]) -> Tuple[Any, Any]:
         if self.loss == "squared_error":
