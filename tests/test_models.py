@@ -36,12 +36,12 @@ def _regression_problem(rng, n=400, d=5, noise=0.0):
 
 
 def _least_squares(X, y, alpha=0.0):
-    """Closed form of mean((Xw + b - y)^2) + alpha/2 |w|^2 (intercept unpenalized)."""
+    """Closed form of mean(0.5 (Xw + b - y)^2) + alpha/2 |w|^2 (intercept unpenalized)."""
     n, d = X.shape
     A = np.hstack([X, np.ones((n, 1))])
-    H = 2 * A.T @ A / n
+    H = A.T @ A / n
     H[:d, :d] += alpha * np.eye(d)
-    sol = np.linalg.solve(H, 2 * A.T @ y / n)
+    sol = np.linalg.solve(H, A.T @ y / n)
     return sol[:d], sol[d]
 
 
@@ -63,6 +63,17 @@ def test_linear_regression_cg_matches_ridge_closed_form(rng):
     w, b = _least_squares(X, y, alpha=0.3)
     np.testing.assert_allclose(model.coef_, w, rtol=1e-6, atol=1e-7)
     assert model.intercept_ == pytest.approx(b, abs=1e-7)
+
+
+def test_squared_error_alpha_means_what_it_means_in_scikit_learn(rng):
+    """loss="squared_error" is 0.5 r^2 (scikit-learn's SGDRegressor): the objective
+    mean(0.5 r^2) + alpha/2 |w|^2 has the minimizer of Ridge(alpha=n * alpha)."""
+    sklearn_linear = pytest.importorskip("sklearn.linear_model")
+    X, y, _ = _regression_problem(rng, noise=0.5)
+    model = LinearRegression(optimizer="cg", alpha=0.3, max_iter=500, tol=1e-10).fit(X, y)
+    ridge = sklearn_linear.Ridge(alpha=0.3 * X.shape[0]).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ridge.coef_, rtol=1e-6, atol=1e-7)
+    assert model.intercept_ == pytest.approx(ridge.intercept_, abs=1e-7)
 
 
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])

@@ -430,34 +430,49 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
     epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_)
+
+
+def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
+                reduction: str) -> Tuple[Any, FloatArray]:
+    """The loss kernels' (value, dl/dz) of the per-sample losses at predictions z."""
+    if loss == "squared_error":  # 0.5 r^2: half of mse_loss
+        l, g = losses.mse_loss_value_and_grad(z, y, reduction=reduction)
+        g *= g.dtype.type(0.5)
+        return 0.5 * l, g
+    if loss == "absolute":
+        return losses.l1_loss_value_and_grad(z, y, reduction=reduction)
+    if loss == "huber":
+        return losses.huber_loss_value_and_grad(z, y, reduction=reduction, delta=epsilon)
+    if loss == "logistic":
+        return losses.binary_cross_entropy_with_logits_value_and_grad(z, y, reduction=reduction)
+    return losses.cross_entropy_value_and_grad(z, y, reduction=reduction)
+
+
+def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
+              sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float
+              ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
+    """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
+    linear-model objective: the models' mini-batch and CG paths call it too)."""
     dtype = Xa.dtype
     z = Xa @ W
     if b is not None:
-        z = z + (b if loss == "softmax" else b[0])
-    if loss == "squared_error":
-        l, g = losses.mse_loss_value_and_grad(z, ya, reduction="none")
-        l, g = 0.5 * l, 0.5 * g
-    elif loss == "absolute":
-        l, g = losses.l1_loss_value_and_grad(z, ya, reduction="none")
-    elif loss == "huber":
-        l, g = losses.huber_loss_value_and_grad(z, ya, reduction="none", delta=epsilon_)
-    elif loss == "logistic":
-        l, g = losses.binary_cross_entropy_with_logits_value_and_grad(z, ya, reduction="none")
+        z += b if loss == "softmax" else b[0]
+    if sw is None:  # the loss kernels' own mean: one pass, no weight arrays
+        l, dz = _per_sample(loss, z, ya, epsilon, "mean")
+        value = float(l)
     else:
-        l, g = losses.cross_entropy_value_and_grad(z, ya, reduction="none")
-    n = Xa.shape[0]
-    wts = np.ones(n, dtype) if sw is None else sw
-    wsum = float(wts.sum(dtype=np.float64))
-    total = float(np.dot(wts.astype(np.float64), np.asarray(l, np.float64)))
-    mean = total / wsum if wsum != 0 else float("nan")
-    scale = (wts / dtype.type(wsum)) if wsum != 0 else np.zeros(n, dtype)
-    dz = g * (scale[:, None] if loss == "softmax" else scale)
+        l, g = _per_sample(loss, z, ya, epsilon, "none")
+        wsum = float(sw.sum(dtype=np.float64))
+        total = float(np.dot(sw.astype(np.float64), np.asarray(l, np.float64)))
+        value = total / wsum if wsum != 0 else float("nan")
+        scale = (sw / dtype.type(wsum)) if wsum != 0 else np.zeros(len(sw), dtype)
+        dz = g * (scale[:, None] if loss == "softmax" else scale)
     grad_coef = Xa.T @ dz
-    value = mean
-    if alpha_ != 0:
-        grad_coef = grad_coef + dtype.type(alpha_) * W
+    if alpha != 0:
+        grad_coef += dtype.type(alpha) * W
         w64 = W.ravel().astype(np.float64)
-        value += 0.5 * alpha_ * float(np.dot(w64, w64))
+        value += 0.5 * alpha * float(np.dot(w64, w64))
     grad_int = None
     if b is not None:
         grad_int = np.atleast_1d(dz.sum(axis=0)).astype(dtype, copy=False)

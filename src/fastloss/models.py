@@ -31,8 +31,11 @@ seeded by ``random_state``, so a fit is deterministic for a given seed. Training
 ``max_iter`` epochs, or earlier when the epoch's mean loss has not improved by ``tol`` for
 ``n_iter_no_change`` epochs in a row (``tol=None`` disables early stopping).
 
-The squared loss is PyTorch's ``mse_loss`` (no factor 1/2), so the objective for
-``loss="squared_error"`` is the mean squared error itself.
+The losses are those of :mod:`fastloss.linear` (one implementation of the objective,
+:func:`fastloss.linear.linear_value_and_grad`): ``loss="squared_error"`` is *half* the
+squared error, ``0.5 (p - y)^2``, as in scikit-learn's ``SGDRegressor`` and in
+:func:`fastloss.sgd_epoch`, so ``alpha`` and ``lr`` mean what they mean there (it is half of
+PyTorch's ``mse_loss``).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import linear, losses, optim
+from fastloss import linear, optim
 from fastloss._validation import (NON_NEGATIVE, POSITIVE, check_choice, check_int, check_real,
                                   reject_masked)
 
@@ -212,18 +215,14 @@ class _LinearModel(_Params):
     def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
                         b: NDArray[Any]) -> Tuple[float, NDArray[Any], NDArray[Any]]:
         """Mean loss of the batch + L2 penalty, and its gradient wrt (W, b)."""
-        z = X @ W
-        z += b
-        value, dz = self._loss_value_and_grad(z, t)
-        gW = X.T @ dz
-        gb = dz.sum(axis=0).reshape(b.shape)
-        value = float(value)
-        if self.alpha and self.optimizer != "adamw":
-            value += 0.5 * self.alpha * float(np.vdot(W, W))
-            gW += self.alpha * W
-        return value, gW, gb
+        alpha = 0.0 if self.optimizer == "adamw" else float(self.alpha)  # AdamW: decay instead
+        value, gW, gb = linear.objective(X, t, W, b, None, self._linear_loss(), alpha,
+                                         float(getattr(self, "epsilon", 1.0)))
+        assert gb is not None
+        return float(value), gW, gb
 
-    def _loss_value_and_grad(self, z: NDArray[Any], t: NDArray[Any]) -> Tuple[Any, Any]:
+    def _linear_loss(self) -> str:
+        """The loss's name in fastloss.linear."""
         raise NotImplementedError  # pragma: no cover - each subclass defines its loss
 
     # ---- training
@@ -311,20 +310,15 @@ class _LinearModel(_Params):
         return total / n
 
     def _sgd_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
-        loss, lr, alpha, scale = self._sgd_epoch_args()
         seed = None
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
         value, self._opt_state = linear.sgd_epoch(
-            X, t, self._W, self._b, self._opt_state, loss=loss, optimizer="sgd", lr=lr,
-            alpha=alpha, epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
-            seed=seed)
+            X, t, self._W, self._b, self._opt_state, loss=self._linear_loss(), optimizer="sgd",
+            lr=float(self.lr), alpha=float(self.alpha),
+            epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle, seed=seed)
         # the epoch's mean loss is of the samples before their updates, without the penalty
-        return scale * float(value) + 0.5 * float(self.alpha) * float(np.vdot(self._W, self._W))
-
-    def _sgd_epoch_args(self) -> Tuple[str, float, float, float]:
-        """(loss name, lr, alpha, value scale) for fastloss.linear.sgd_epoch."""
-        raise NotImplementedError  # pragma: no cover
+        return float(value) + 0.5 * float(self.alpha) * float(np.vdot(self._W, self._W))
 
     def _fit_cg(self, X: NDArray[Any], t: NDArray[Any]) -> None:
         W_shape, nW = self._W.shape, self._W.size
@@ -399,8 +393,9 @@ class LinearRegression(_LinearModel):
     Parameters
     ----------
     loss : {"squared_error", "absolute_error", "huber"}, default "squared_error"
-        ``(p - y)^2`` (PyTorch's ``mse_loss``), ``|p - y|`` (``l1_loss``) or Huber with
-        threshold ``epsilon`` (``huber_loss(delta=epsilon)``).
+        ``0.5 (p - y)^2`` (half of PyTorch's ``mse_loss``, scikit-learn's ``SGDRegressor``
+        squared error), ``|p - y|`` (``l1_loss``) or Huber with threshold ``epsilon``
+        (``huber_loss(delta=epsilon)``).
     optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg"}, default "adam"
         See the module docstring.
     lr : float, default 0.01
@@ -455,20 +450,8 @@ class LinearRegression(_LinearModel):
         super()._validate_params()
         check_real(self.epsilon, "epsilon", POSITIVE)
 
-    def _loss_value_and_grad(self, z: NDArray[Any], t: NDArray[Any]) -> Tuple[Any, Any]:
-        if self.loss == "squared_error":
-            return losses.mse_loss_value_and_grad(z, t)
-        if self.loss == "absolute_error":
-            return losses.l1_loss_value_and_grad(z, t)
-        return losses.huber_loss_value_and_grad(z, t, delta=float(self.epsilon))
-
-    def _sgd_epoch_args(self) -> Tuple[str, float, float, float]:
-        lr, alpha = float(self.lr), float(self.alpha)
-        if self.loss == "squared_error":
-            # sgd_epoch's squared loss is 0.5 r^2 (scikit-learn's); ours is r^2 (torch's
-            # mse_loss): the same steps come from twice the rate and half the penalty
-            return "squared_error", 2 * lr, alpha / 2, 2.0
-        return ("absolute" if self.loss == "absolute_error" else "huber"), lr, alpha, 1.0
+    def _linear_loss(self) -> str:
+        return "absolute" if self.loss == "absolute_error" else str(self.loss)
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         reject_masked(y, "y")
@@ -559,11 +542,8 @@ class SoftmaxRegression(_LinearModel):
     def _n_outputs(self) -> int:
         return len(self.classes_)
 
-    def _loss_value_and_grad(self, z: NDArray[Any], t: NDArray[Any]) -> Tuple[Any, Any]:
-        return losses.cross_entropy_value_and_grad(z, t)
-
-    def _sgd_epoch_args(self) -> Tuple[str, float, float, float]:
-        return "softmax", float(self.lr), float(self.alpha), 1.0
+    def _linear_loss(self) -> str:
+        return "softmax"
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         reject_masked(y, "y")
