@@ -103,6 +103,12 @@ class _Params:
         """The constructor's parameters as a dict (``deep`` is accepted for compatibility)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
+    def _set_params_from(self, args: Dict[str, Any]) -> None:
+        """``__init__``'s body: store each constructor argument as is, under its own name
+        (scikit-learn's convention; validation happens in ``fit``)."""
+        for name in self._param_names():
+            setattr(self, name, args[name])
+
     def set_params(self, **params: Any) -> Any:
         """Set constructor parameters by name; returns ``self``."""
         valid = self._param_names()

@@ -37,16 +37,7 @@ class SoftmaxRegression(_LinearModel):
                  batch_size: int = 32, alpha: float = 0.0, momentum: float = 0.9,
                  tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
                  random_state: Optional[int] = None) -> None:
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.alpha = alpha
-        self.momentum = momentum
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.random_state = random_state
+        self._set_params_from(locals())
 
     loss = "cross_entropy"
 

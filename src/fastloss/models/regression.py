@@ -54,24 +54,14 @@ class LinearRegression(_LinearModel):
     """
 
     _loss_names = REGRESSION_LOSSES
+    epsilon: float
 
     def __init__(self, *, loss: str = "squared_error", optimizer: str = "adam",
                  lr: float = 0.01, max_iter: int = 200, batch_size: int = 32,
                  alpha: float = 0.0, momentum: float = 0.9, epsilon: float = 1.0,
                  tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
                  random_state: Optional[int] = None) -> None:
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.alpha = alpha
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.random_state = random_state
+        self._set_params_from(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
