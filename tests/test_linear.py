@@ -387,7 +387,7 @@ BAD_INPUTS = [
     (dict(loss="hinge"), ValueError, "loss"),
     (dict(optimizer="lbfgs"), ValueError, "optimizer"),
     (dict(learning_rate="optimal"), ValueError, "learning_rate"),
-    (dict(lr=0.0), ValueError, "lr"),
+    (dict(lr=-0.1), ValueError, "lr"),
     (dict(lr=float("nan")), ValueError, "lr"),
     (dict(lr="fast"), TypeError, "lr"),
     (dict(power_t=-1.0), ValueError, "power_t"),
@@ -659,3 +659,16 @@ def test_random_shapes_match_reference(n: int, d: int, loss: str, optimizer: str
     out = run_both(X, y, coef, intercept, loss=loss, optimizer=optimizer, lr=0.05,
                    alpha=0.01 * (seed % 2), shuffle=seed % 5 == 0, seed=seed)
     assert_same_run(out, dtype, f"n={n} d={d} {loss} {optimizer}")
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_lr_zero_is_accepted_and_changes_nothing(optimizer, rng):
+    """lr >= 0 for every update rule, as in torch.optim (and fastloss.optim): lr = 0 runs the
+    epoch (losses recorded, state advanced) without moving the parameters."""
+    X, y = rng.normal(size=(7, 3)), rng.normal(size=7)
+    coef, b = rng.normal(size=3), np.array([0.5])
+    coef0, b0 = coef.copy(), b.copy()
+    mean, st = fastloss.sgd_epoch(X, y, coef, b, optimizer=optimizer, lr=0.0)
+    np.testing.assert_array_equal(coef, coef0)
+    np.testing.assert_array_equal(b, b0)
+    assert st.t == 7 and np.isfinite(mean)

@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import fastloss
 from fastloss import reference
+from fastloss.losses._registry import LOSSES
 from _support import (
     assert_close,
     assert_grad_type,
@@ -48,48 +49,23 @@ def call_all_forms(name: str, *args: Any, **kwargs: Any) -> Dict[str, Any]:
 
 # ---- elementwise losses ------------------------------------------------------------------
 
-ELEMENTWISE_VARIANTS = [
-    ("mse_loss", {}), ("mse_loss", {"weight": "full"}), ("mse_loss", {"weight": "bcast"}),
-    ("l1_loss", {}), ("l1_loss", {"weight": "full"}), ("l1_loss", {"weight": "bcast"}),
-    ("huber_loss", {"delta": 1.0}), ("huber_loss", {"delta": 0.5, "weight": "full"}),
-    ("huber_loss", {"delta": 2.0, "weight": "bcast"}),
-    ("smooth_l1_loss", {"beta": 1.0}), ("smooth_l1_loss", {"beta": 0.5, "weight": "full"}),
-    ("smooth_l1_loss", {"beta": 0.0}), ("smooth_l1_loss", {"beta": 0.0, "weight": "bcast"}),
-    ("binary_cross_entropy", {}), ("binary_cross_entropy", {"weight": "full"}),
-    ("binary_cross_entropy", {"weight": "bcast"}),
-    ("binary_cross_entropy_with_logits", {}),
-    ("binary_cross_entropy_with_logits", {"weight": "full"}),
-    ("binary_cross_entropy_with_logits", {"pos_weight": "full"}),
-    ("binary_cross_entropy_with_logits", {"pos_weight": "bcast"}),
-    ("binary_cross_entropy_with_logits", {"weight": "bcast", "pos_weight": "bcast"}),
-    ("kl_div", {"log_target": False}), ("kl_div", {"log_target": True}),
-]
-
+ELEMENTWISE = [row for row in LOSSES.values() if row.kind == "elementwise"]
+ALL_ELEMENTWISE = [row.name for row in ELEMENTWISE]
+ELEMENTWISE_VARIANTS = [(row.name, variant) for row in ELEMENTWISE for variant in row.variants]
 # mean = sum(w l) / sum(w) for these; mean(w l) for the others (PyTorch's semantics)
-MEAN_BY_WEIGHT_SUM = {"mse_loss", "l1_loss", "smooth_l1_loss"}
+MEAN_BY_WEIGHT_SUM = {row.name for row in ELEMENTWISE if row.weighted_mean == "weight_sum"}
+# losses whose value is a function of x - y alone (no cancellation between other terms)
+DIFFERENCE_LOSSES = {"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"}
 
 
 def elementwise_data(name: str, shape: tuple, dtype: Any, rng: np.random.Generator,
                      log_target: bool = False) -> Tuple[np.ndarray, np.ndarray]:
-    if name == "binary_cross_entropy":
-        x = rng.uniform(0.02, 0.98, shape)
-        y = rng.uniform(0.0, 1.0, shape)
-        y.flat[::3] = np.round(y.flat[::3])  # some hard 0/1 targets
-    elif name == "binary_cross_entropy_with_logits":
-        x = rng.normal(0.0, 4.0, shape)
-        y = rng.uniform(0.0, 1.0, shape)
-        y.flat[::3] = np.round(y.flat[::3])
-    elif name == "kl_div":
-        x = np.log(rng.uniform(0.05, 1.0, shape))
-        if log_target:
-            y = np.log(rng.uniform(0.05, 1.0, shape))
-        else:
-            y = rng.uniform(0.0, 1.0, shape)
-            y.flat[::4] = 0.0  # 0 log 0 = 0
-    else:
-        x = rng.normal(0.0, 2.0, shape)
-        y = rng.normal(0.0, 2.0, shape)
-    return np.asarray(x, dtype), np.asarray(y, dtype)
+    """The registry's typical inputs of loss ``name`` (log-probability targets for
+    ``log_target``)."""
+    x, y = LOSSES[name].data(rng, shape, dtype)
+    if log_target:
+        y = np.log(rng.uniform(0.05, 1.0, shape)).astype(dtype)
+    return x, y
 
 
 def weight_like(kind: str, shape: tuple, dtype: Any, rng: np.random.Generator,
@@ -131,8 +107,7 @@ def reduced_scale(elements: Any, denominator: float) -> float:
 
 def elementwise_params():
     for name, spec in ELEMENTWISE_VARIANTS:
-        reductions = REDUCTIONS + (("batchmean",) if name == "kl_div" else ())
-        for reduction in reductions:
+        for reduction in LOSSES[name].reductions:
             label = "-".join(f"{k}={v}" for k, v in spec.items()) or "plain"
             yield pytest.param(name, spec, reduction, id=f"{name}-{label}-{reduction}")
 
@@ -323,18 +298,12 @@ def _weights(dtype, hi):
 @st.composite
 def elementwise_inputs(draw, name, dtype):
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=9))
-    if name == "binary_cross_entropy":
-        xs, ys = _floats(dtype, 0.0, 1.0), _floats(dtype, 0.0, 1.0)
-    elif name == "binary_cross_entropy_with_logits":
-        xs, ys = _floats(dtype, -60.0, 60.0), _floats(dtype, 0.0, 1.0)
-    elif name == "kl_div":
-        xs, ys = _floats(dtype, -30.0, 0.0), _floats(dtype, 0.0, 1.0)
-    else:
-        xs, ys = _floats(dtype, -1e3, 1e3), _floats(dtype, -1e3, 1e3)
+    (xlo, xhi), (ylo, yhi) = LOSSES[name].domain
+    xs, ys = _floats(dtype, xlo, xhi), _floats(dtype, ylo, yhi)
     x = draw(hnp.arrays(dtype, shape, elements=xs))
     y = draw(hnp.arrays(dtype, shape, elements=ys))
     w = draw(hnp.arrays(dtype, shape, elements=_weights(dtype, 4.0))) \
-        if name != "kl_div" and draw(st.booleans()) else None
+        if "weight" in LOSSES[name].weights and draw(st.booleans()) else None
     reduction = draw(st.sampled_from(REDUCTIONS))
     return x, y, w, reduction
 
@@ -342,16 +311,14 @@ def elementwise_inputs(draw, name, dtype):
 def _term_magnitudes(name, x, y, w, elements):
     """Per-element magnitude of the terms summed into each loss (cancellation bound)."""
     l = np.abs(np.asarray(elements, np.float64))
-    if name not in ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"):
+    if name not in DIFFERENCE_LOSSES:
         l = l + np.abs(x.astype(np.float64)) + np.abs(y.astype(np.float64)) + \
             (1.0 if w is None else np.abs(w.astype(np.float64)))
     return l
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
-                                  "binary_cross_entropy", "binary_cross_entropy_with_logits",
-                                  "kl_div"])
+@pytest.mark.parametrize("name", ALL_ELEMENTWISE)
 @HYPOTHESIS
 @given(data=st.data())
 def test_elementwise_hypothesis(name, dtype, data):
@@ -559,8 +526,6 @@ def test_kl_div_batchmean_empty_batch_is_nan(shape, backend, dtype):
         assert np.isnan(fastloss.kl_div(x, x, reduction="batchmean"))
 
 
-ALL_ELEMENTWISE = ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
-                   "binary_cross_entropy_with_logits", "kl_div"]
 
 
 @pytest.mark.parametrize("where", ["input", "target"])

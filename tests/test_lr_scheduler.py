@@ -71,22 +71,23 @@ def test_closed_form(name: str) -> None:
         assert all(g["momentum"] == 0.9 for g in opt.param_groups)
 
 
+def _rates(make: Any, steps: int) -> List[float]:
+    """The first group's lr before and after each of ``steps`` steps of ``make(optimizer)``."""
+    opt = _optimizer([1.0])
+    scheduler = make(opt)
+    values = [opt.param_groups[0]["lr"]]
+    for _ in range(steps):
+        scheduler.step()
+        values.append(opt.param_groups[0]["lr"])
+    return values
+
+
 def test_hand_values() -> None:
-    opt = _optimizer([1.0])
-    s = StepLR(opt, step_size=2, gamma=0.5)
-    values = [opt.param_groups[0]["lr"]]
-    for _ in range(5):
-        s.step()
-        values.append(opt.param_groups[0]["lr"])
-    assert values == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
-    opt = _optimizer([1.0])
-    c = CosineAnnealingLR(opt, T_max=2, eta_min=0.5)
-    values = [opt.param_groups[0]["lr"]]
-    for _ in range(4):
-        c.step()
-        values.append(opt.param_groups[0]["lr"])
+    assert _rates(lambda o: StepLR(o, step_size=2, gamma=0.5), 5) == [
+        1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     # down to eta_min at T_max, then back up along the cosine
-    assert values == pytest.approx([1.0, 0.75, 0.5, 0.75, 1.0], abs=1e-15)
+    assert _rates(lambda o: CosineAnnealingLR(o, T_max=2, eta_min=0.5), 4) == pytest.approx(
+        [1.0, 0.75, 0.5, 0.75, 1.0], abs=1e-15)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -194,17 +195,18 @@ def test_module_exports() -> None:
 
 
 @pytest.mark.parametrize("make, exc, match", [
-    (lambda o: StepLR(o, 0), ValueError, "step_size must be >= 1"),
+    (lambda o: StepLR(o, 0), ValueError, r"step_size must be an int in \[1, inf\)"),
     (lambda o: StepLR(o, 2.0), TypeError, "step_size must be an int"),
     (lambda o: StepLR(o, True), TypeError, "step_size must be an int"),
-    (lambda o: StepLR(o, 2, gamma=0.0), ValueError, "gamma must be > 0"),
+    (lambda o: StepLR(o, 2, gamma=0.0), ValueError, r"gamma must be finite and in \(0, inf\)"),
     (lambda o: StepLR(o, 2, gamma="0.1"), TypeError, "gamma must be a real number"),
-    (lambda o: ExponentialLR(o, gamma=-0.5), ValueError, "gamma must be > 0"),
+    (lambda o: ExponentialLR(o, gamma=-0.5), ValueError, r"gamma must be finite and in \(0, inf\)"),
     (lambda o: ExponentialLR(o, gamma=math.inf), ValueError, "gamma must be finite"),
-    (lambda o: CosineAnnealingLR(o, T_max=0), ValueError, "T_max must be >= 1"),
+    (lambda o: CosineAnnealingLR(o, T_max=0), ValueError, r"T_max must be an int in \[1, inf\)"),
     (lambda o: CosineAnnealingLR(o, T_max=10, eta_min=math.nan), ValueError,
      "eta_min must be finite"),
-    (lambda o: StepLR(o, 2, last_epoch=-2), ValueError, "last_epoch must be >= -1"),
+    (lambda o: StepLR(o, 2, last_epoch=-2), ValueError,
+     r"last_epoch must be an int in \[-1, inf\)"),
     (lambda o: StepLR(o, 2, last_epoch=3), KeyError, "initial_lr"),
     (lambda o: StepLR(SimpleNamespace(), 2), TypeError, "param_groups"),
     (lambda o: StepLR(SimpleNamespace(param_groups=[]), 2), TypeError, "param_groups"),

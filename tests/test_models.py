@@ -36,12 +36,12 @@ def _regression_problem(rng, n=400, d=5, noise=0.0):
 
 
 def _least_squares(X, y, alpha=0.0):
-    """Closed form of mean((Xw + b - y)^2) + alpha/2 |w|^2 (intercept unpenalized)."""
+    """Closed form of mean(0.5 (Xw + b - y)^2) + alpha/2 |w|^2 (intercept unpenalized)."""
     n, d = X.shape
     A = np.hstack([X, np.ones((n, 1))])
-    H = 2 * A.T @ A / n
+    H = A.T @ A / n
     H[:d, :d] += alpha * np.eye(d)
-    sol = np.linalg.solve(H, 2 * A.T @ y / n)
+    sol = np.linalg.solve(H, A.T @ y / n)
     return sol[:d], sol[d]
 
 
@@ -63,6 +63,17 @@ def test_linear_regression_cg_matches_ridge_closed_form(rng):
     w, b = _least_squares(X, y, alpha=0.3)
     np.testing.assert_allclose(model.coef_, w, rtol=1e-6, atol=1e-7)
     assert model.intercept_ == pytest.approx(b, abs=1e-7)
+
+
+def test_squared_error_alpha_means_what_it_means_in_scikit_learn(rng):
+    """loss="squared_error" is 0.5 r^2 (scikit-learn's SGDRegressor): the objective
+    mean(0.5 r^2) + alpha/2 |w|^2 has the minimizer of Ridge(alpha=n * alpha)."""
+    sklearn_linear = pytest.importorskip("sklearn.linear_model")
+    X, y, _ = _regression_problem(rng, noise=0.5)
+    model = LinearRegression(optimizer="cg", alpha=0.3, max_iter=500, tol=1e-10).fit(X, y)
+    ridge = sklearn_linear.Ridge(alpha=0.3 * X.shape[0]).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ridge.coef_, rtol=1e-6, atol=1e-7)
+    assert model.intercept_ == pytest.approx(ridge.intercept_, abs=1e-7)
 
 
 @pytest.mark.parametrize("loss", ["absolute_error", "huber"])
@@ -206,15 +217,16 @@ def test_params_repr_and_errors(rng):
     X, y, _ = _regression_problem(rng, n=20)
     with pytest.raises(NotFittedError):
         LinearRegression().predict(X)
-    for bad, match in [(dict(optimizer="lbfgs"), "optimizer must be"),
-                       (dict(loss="hinge"), "loss must be"),
-                       (dict(lr=-1.0), "lr must be"),
-                       (dict(lr=float("nan")), "lr must be"),
-                       (dict(max_iter=0), "max_iter must be"),
-                       (dict(batch_size=2.5), "batch_size must be"),
-                       (dict(tol=-1.0), "tol must be"),
-                       (dict(epsilon=0.0), "epsilon must be")]:
-        with pytest.raises(ValueError, match=match):
+    for bad, error, match in [(dict(optimizer="lbfgs"), ValueError, "optimizer must be"),
+                              (dict(loss="hinge"), ValueError, "loss must be"),
+                              (dict(lr=-1.0), ValueError, "lr must be"),
+                              (dict(lr=float("nan")), ValueError, "lr must be"),
+                              (dict(lr="fast"), TypeError, "lr must be a real number"),
+                              (dict(max_iter=0), ValueError, "max_iter must be"),
+                              (dict(batch_size=2.5), TypeError, "batch_size must be an int"),
+                              (dict(tol=-1.0), ValueError, "tol must be"),
+                              (dict(epsilon=0.0), ValueError, "epsilon must be")]:
+        with pytest.raises(error, match=match):
             LinearRegression(**bad).fit(X, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         LinearRegression().fit(X, y[:-1])

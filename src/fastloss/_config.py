@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 import os
 import sys
 from typing import Any, Dict, Optional, TextIO
 
 from fastloss import _build_info, _losses
+from fastloss._validation import check_int
 
 # Below this many elements a call runs on one thread: splitting costs more than it saves,
 # and two threads collapse when the other core is busy.
@@ -74,12 +74,7 @@ def set_num_threads(n: Optional[int]) -> None:
 
 
 def _check_threads(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int,)) and not hasattr(n, "__index__"):
-        raise TypeError(f"n_threads must be a positive int or None, got {n!r}")
-    n = operator.index(n)
-    if not 1 <= n <= MAX_THREADS:
-        raise ValueError(f"n_threads must be in [1, 2**31 - 1], got {n}")
-    return n
+    return check_int(n, "n_threads", 1, MAX_THREADS)
 
 
 def _for_kernel(n: int) -> int:

@@ -106,6 +106,19 @@ def check_int(value: Any, name: str, lo: int, hi: Optional[int] = None) -> int:
     return i
 
 
+def check_pair(value: Any, name: str, interval: Interval = REAL) -> Tuple[float, float]:
+    """Two reals in ``interval`` (e.g. Adam's ``betas``), checked as ``name[0]``, ``name[1]``."""
+    if type(value) is not tuple or len(value) != 2:
+        try:
+            value = tuple(value)
+        except TypeError:
+            value = ()
+        if len(value) != 2:
+            raise TypeError(f"{name} must be a pair of real numbers, got {value!r}")
+    first = check_real(value[0], f"{name}[0]", interval)
+    return first, check_real(value[1], f"{name}[1]", interval)
+
+
 def check_flag(value: Any, name: str) -> bool:
     """``value`` as a bool; only ``bool`` and ``numpy.bool_`` are flags (1 and "yes" are not)."""
     if value is True or value is False:

@@ -37,15 +37,15 @@ other float array share ``X``'s dtype, float32 or float64.
 from __future__ import annotations
 
 import dataclasses
-import operator
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _atomic, _backend, _linear, losses, reference
-from fastloss._validation import (INT64_MAX, check_disjoint, first_where, reject_masked,
-                                  to_float)
+from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
+                                  check_choice, check_disjoint, check_flag, check_int,
+                                  check_pair, check_real, first_where, reject_masked)
 
 __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "minibatch_step"]
 
@@ -93,28 +93,6 @@ class EpochState:
 
 
 # ---- validation -------------------------------------------------------------------------
-
-def _choice(value: Any, name: str, allowed: Tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
-
-
-def _real(value: Any, name: str, lo: float = 0.0, hi: float = np.inf, *,
-          lo_open: bool = False, hi_open: bool = False) -> float:
-    """``value`` as a finite float in the interval given; the error names ``name``."""
-    if isinstance(value, (str, bytes, bool)) or value is None:
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    try:
-        v = to_float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if (not np.isfinite(v) or v < lo or (lo_open and v == lo) or v > hi
-            or (hi_open and v == hi)):
-        left, right = "(" if lo_open else "[", ")" if hi_open or hi == np.inf else "]"
-        raise ValueError(f"{name} must be finite and in {left}{lo}, {hi}{right}, got {value!r}")
-    return v
-
 
 def _float_matrix(X: Any) -> FloatArray:
     """``X`` as a 2-D float32/float64 array with element-aligned strides (no copy if so)."""
@@ -357,41 +335,24 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     describes the arrays and resuming from it continues exactly. ``y`` (labels) is copied
     once per call, so changing it from another thread meanwhile cannot affect the epochs.
     """
-    loss = _choice(loss, "loss", LOSSES)
-    optimizer = _choice(optimizer, "optimizer", OPTIMIZERS)
-    learning_rate = _choice(learning_rate, "learning_rate", SCHEDULES)
-    lr_ = _real(lr, "lr", lo_open=True)
-    power_t_ = _real(power_t, "power_t")
-    alpha_ = _real(alpha, "alpha")
-    epsilon_ = _real(epsilon, "epsilon", lo_open=True)
-    momentum_ = _real(momentum, "momentum")
-    if not isinstance(nesterov, (bool, np.bool_)):
-        raise TypeError(f"nesterov must be a bool, got {nesterov!r}")
+    loss = check_choice(loss, "loss", LOSSES)
+    optimizer = check_choice(optimizer, "optimizer", OPTIMIZERS)
+    learning_rate = check_choice(learning_rate, "learning_rate", SCHEDULES)
+    lr_ = check_real(lr, "lr", NON_NEGATIVE)
+    power_t_ = check_real(power_t, "power_t", NON_NEGATIVE)
+    alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
+    epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
+    momentum_ = check_real(momentum, "momentum", NON_NEGATIVE)
+    nesterov = check_flag(nesterov, "nesterov")
     if nesterov and (optimizer != "momentum" or momentum_ == 0):
         raise ValueError("nesterov=True needs optimizer='momentum' and momentum > 0")
-    try:
-        beta1, beta2 = betas
-    except (TypeError, ValueError):
-        raise TypeError(f"betas must be a pair of floats, got {betas!r}") from None
-    beta1_ = _real(beta1, "betas[0]", 0.0, 1.0, hi_open=True)
-    beta2_ = _real(beta2, "betas[1]", 0.0, 1.0, hi_open=True)
-    eps_ = DEFAULT_EPS[optimizer] if eps is None else _real(eps, "eps")
-    rho_ = _real(rho, "rho", 0.0, 1.0)
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be a bool, got {shuffle!r}")
+    beta1_, beta2_ = check_pair(betas, "betas", UNIT_OPEN)
+    eps_ = DEFAULT_EPS[optimizer] if eps is None else check_real(eps, "eps", NON_NEGATIVE)
+    rho_ = check_real(rho, "rho", UNIT)
+    shuffle = check_flag(shuffle, "shuffle")
     if seed is not None:
-        try:
-            seed_ = operator.index(seed)
-        except TypeError:
-            raise TypeError(f"seed must be an int or None, got {seed!r}") from None
-        if seed_ < 0:
-            raise ValueError(f"seed must be >= 0, got {seed!r}")
-    try:
-        epochs_ = operator.index(n_epochs)
-    except TypeError:
-        raise TypeError(f"n_epochs must be an int, got {n_epochs!r}") from None
-    if not 1 <= epochs_ <= _T_MAX:
-        raise ValueError(f"n_epochs must be in [1, 2**63 - 1], got {n_epochs!r}")
+        check_int(seed, "seed", 0)
+    epochs_ = check_int(n_epochs, "n_epochs", 1, _T_MAX)
 
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True)
     read = [Xa, ya] + ([sw] if sw is not None else [])
@@ -465,38 +426,53 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     like ``coef``, and one shaped like ``intercept`` (``None`` when it is ``None``). An
     empty batch gives a NaN value and the penalty's gradient.
     """
-    loss = _choice(loss, "loss", LOSSES)
-    alpha_ = _real(alpha, "alpha")
-    epsilon_ = _real(epsilon, "epsilon", lo_open=True)
+    loss = check_choice(loss, "loss", LOSSES)
+    alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
+    epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_)
+
+
+def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
+                reduction: str) -> Tuple[Any, FloatArray]:
+    """The loss kernels' (value, dl/dz) of the per-sample losses at predictions z."""
+    if loss == "squared_error":  # 0.5 r^2: half of mse_loss
+        l, g = losses.mse_loss_value_and_grad(z, y, reduction=reduction)
+        g *= g.dtype.type(0.5)
+        return 0.5 * l, g
+    if loss == "absolute":
+        return losses.l1_loss_value_and_grad(z, y, reduction=reduction)
+    if loss == "huber":
+        return losses.huber_loss_value_and_grad(z, y, reduction=reduction, delta=epsilon)
+    if loss == "logistic":
+        return losses.binary_cross_entropy_with_logits_value_and_grad(z, y, reduction=reduction)
+    return losses.cross_entropy_value_and_grad(z, y, reduction=reduction)
+
+
+def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
+              sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float
+              ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
+    """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
+    linear-model objective: the models' mini-batch and CG paths call it too)."""
     dtype = Xa.dtype
     z = Xa @ W
     if b is not None:
-        z = z + (b if loss == "softmax" else b[0])
-    if loss == "squared_error":
-        l, g = losses.mse_loss_value_and_grad(z, ya, reduction="none")
-        l, g = 0.5 * l, 0.5 * g
-    elif loss == "absolute":
-        l, g = losses.l1_loss_value_and_grad(z, ya, reduction="none")
-    elif loss == "huber":
-        l, g = losses.huber_loss_value_and_grad(z, ya, reduction="none", delta=epsilon_)
-    elif loss == "logistic":
-        l, g = losses.binary_cross_entropy_with_logits_value_and_grad(z, ya, reduction="none")
+        z += b if loss == "softmax" else b[0]
+    if sw is None:  # the loss kernels' own mean: one pass, no weight arrays
+        l, dz = _per_sample(loss, z, ya, epsilon, "mean")
+        value = float(l)
     else:
-        l, g = losses.cross_entropy_value_and_grad(z, ya, reduction="none")
-    n = Xa.shape[0]
-    wts = np.ones(n, dtype) if sw is None else sw
-    wsum = float(wts.sum(dtype=np.float64))
-    total = float(np.dot(wts.astype(np.float64), np.asarray(l, np.float64)))
-    mean = total / wsum if wsum != 0 else float("nan")
-    scale = (wts / dtype.type(wsum)) if wsum != 0 else np.zeros(n, dtype)
-    dz = g * (scale[:, None] if loss == "softmax" else scale)
+        l, g = _per_sample(loss, z, ya, epsilon, "none")
+        wsum = float(sw.sum(dtype=np.float64))
+        total = float(np.dot(sw.astype(np.float64), np.asarray(l, np.float64)))
+        value = total / wsum if wsum != 0 else float("nan")
+        scale = (sw / dtype.type(wsum)) if wsum != 0 else np.zeros(len(sw), dtype)
+        dz = g * (scale[:, None] if loss == "softmax" else scale)
     grad_coef = Xa.T @ dz
-    value = mean
-    if alpha_ != 0:
-        grad_coef = grad_coef + dtype.type(alpha_) * W
+    if alpha != 0:
+        grad_coef += dtype.type(alpha) * W
         w64 = W.ravel().astype(np.float64)
-        value += 0.5 * alpha_ * float(np.dot(w64, w64))
+        value += 0.5 * alpha * float(np.dot(w64, w64))
     grad_int = None
     if b is not None:
         grad_int = np.atleast_1d(dz.sum(axis=0)).astype(dtype, copy=False)

@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import reject_masked, to_float
+from fastloss._validation import (POSITIVE, UNIT_OPEN, check_int, check_real, reject_masked,
+                                  to_float)
 
 __all__ = ["CGResult", "minimize_cg"]
 
@@ -293,12 +294,6 @@ def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0
     return None
 
 
-def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return to_float(value)
-
-
 def _validate_x0(x0: Any) -> FloatArray:
     reject_masked(x0, "x0")
     arr = np.asarray(x0)
@@ -423,21 +418,15 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     shape = x.shape
     x = x.reshape(-1)
     n = x.size
-    gtol = _check_real(gtol, "gtol")
-    if not 0.0 < gtol < math.inf:
-        raise ValueError(f"gtol must be finite and > 0, got {gtol}")
-    if maxiter is None:
-        maxiter = 200 * n
-    elif isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral):
-        raise TypeError(f"maxiter must be an int or None, got {type(maxiter).__name__}")
-    elif maxiter < 0:
-        raise ValueError(f"maxiter must be >= 0, got {maxiter}")
-    maxiter = int(maxiter)
-    norm = _check_real(norm, "norm")
+    gtol = check_real(gtol, "gtol", POSITIVE)
+    maxiter = 200 * n if maxiter is None else check_int(maxiter, "maxiter", 0)
+    if isinstance(norm, bool) or not isinstance(norm, numbers.Real):  # inf is a norm order
+        raise TypeError(f"norm must be a real number, got {norm!r}")
+    norm = to_float(norm)
     if not (norm > 0.0 or norm == -math.inf):
         raise ValueError(f"norm must be > 0 or +-inf (a vector norm order), got {norm}")
-    c1 = _check_real(c1, "c1")
-    c2 = _check_real(c2, "c2")
+    c1 = check_real(c1, "c1", UNIT_OPEN)
+    c2 = check_real(c2, "c2", UNIT_OPEN)
     if not 0.0 < c1 < c2 < 1.0:
         raise ValueError(f"need 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
 

@@ -32,31 +32,11 @@ schedulers on one optimizer is not supported. Typical use::
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Dict, List
 
-from fastloss._validation import to_float
+from fastloss._validation import NON_NEGATIVE, POSITIVE, check_int, check_real
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_float(value: Any, name: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = to_float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and not value > 0.0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
 
 
 class LRScheduler:
@@ -91,16 +71,16 @@ class LRScheduler:
         for i, group in enumerate(groups):
             if not isinstance(group, dict) or "lr" not in group:
                 raise TypeError(f"optimizer.param_groups[{i}] must be a dict with key 'lr'")
-            _check_float(group["lr"], f"optimizer.param_groups[{i}]['lr']")
-        last_epoch = _check_int(last_epoch, "last_epoch", -1)
+            check_real(group["lr"], f"optimizer.param_groups[{i}]['lr']", NON_NEGATIVE)
+        last_epoch = check_int(last_epoch, "last_epoch", -1)
         if last_epoch >= 0:
             for i, group in enumerate(groups):
                 if "initial_lr" not in group:
                     raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
                                    "when resuming a scheduler with last_epoch >= 0")
         # validated in full before the groups are touched
-        base_lrs = [_check_float(group.get("initial_lr", group["lr"]),
-                                 f"optimizer.param_groups[{i}]['initial_lr']")
+        base_lrs = [check_real(group.get("initial_lr", group["lr"]),
+                               f"optimizer.param_groups[{i}]['initial_lr']", NON_NEGATIVE)
                     for i, group in enumerate(groups)]
         for group in groups:
             group.setdefault("initial_lr", group["lr"])
@@ -161,8 +141,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.step_size = _check_int(step_size, "step_size", 1)
-        self.gamma = _check_float(gamma, "gamma", positive=True)
+        self.step_size = check_int(step_size, "step_size", 1)
+        self.gamma = check_real(gamma, "gamma", POSITIVE)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -182,7 +162,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = _check_float(gamma, "gamma", positive=True)
+        self.gamma = check_real(gamma, "gamma", POSITIVE)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:
@@ -209,8 +189,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        self.T_max = _check_int(T_max, "T_max", 1)
-        self.eta_min = _check_float(eta_min, "eta_min")
+        self.T_max = check_int(T_max, "T_max", 1)
+        self.eta_min = check_real(eta_min, "eta_min", NON_NEGATIVE)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> List[float]:

@@ -59,6 +59,15 @@ def _scale(reduction: str, count: Any) -> Any:
 
 # ---- regression losses: weighted mean = sum(w * l) / sum(w) --------------------------
 
+def _by_weight_sum(loss: Array, grad: Array, weight: Optional[Array], reduction: str
+                   ) -> Tuple[Value, Array]:
+    """The reduced loss and its gradient when the weighted mean is sum(w l) / sum(w)."""
+    if weight is None:
+        return _reduce(loss, reduction), grad * loss.dtype.type(_scale(reduction, loss.size))
+    scale = loss.dtype.type(_scale(reduction, weight.sum()))
+    return _reduce(weight * loss, reduction, weight.sum()), weight * grad * scale
+
+
 def mse_loss(input: Array, target: Array, *, reduction: str = "mean",
              weight: Optional[Array] = None) -> Value:
     loss = (input - target) ** 2
@@ -70,11 +79,7 @@ def mse_loss(input: Array, target: Array, *, reduction: str = "mean",
 def mse_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
                             weight: Optional[Array] = None) -> Tuple[Value, Array]:
     diff = input - target
-    if weight is None:
-        scale = input.dtype.type(_scale(reduction, diff.size))
-        return _reduce(diff**2, reduction), 2 * diff * scale
-    scale = input.dtype.type(_scale(reduction, weight.sum()))
-    return _reduce(weight * diff**2, reduction, weight.sum()), 2 * weight * diff * scale
+    return _by_weight_sum(diff**2, 2 * diff, weight, reduction)
 
 
 def l1_loss(input: Array, target: Array, *, reduction: str = "mean",
@@ -88,11 +93,7 @@ def l1_loss(input: Array, target: Array, *, reduction: str = "mean",
 def l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
                            weight: Optional[Array] = None) -> Tuple[Value, Array]:
     diff = input - target
-    if weight is None:
-        scale = input.dtype.type(_scale(reduction, diff.size))
-        return _reduce(np.abs(diff), reduction), np.sign(diff) * scale
-    scale = input.dtype.type(_scale(reduction, weight.sum()))
-    return _reduce(weight * np.abs(diff), reduction, weight.sum()), weight * np.sign(diff) * scale
+    return _by_weight_sum(np.abs(diff), np.sign(diff), weight, reduction)
 
 
 def _huber(diff: Array, delta: float) -> Tuple[Array, Array]:
@@ -140,11 +141,7 @@ def smooth_l1_loss(input: Array, target: Array, *, reduction: str = "mean", beta
 def smooth_l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
                                   beta: float = 1.0, weight: Optional[Array] = None
                                   ) -> Tuple[Value, Array]:
-    loss, grad = _smooth_l1(input - target, beta)
-    if weight is None:
-        return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
-    scale = input.dtype.type(_scale(reduction, weight.sum()))
-    return _reduce(weight * loss, reduction, weight.sum()), weight * grad * scale
+    return _by_weight_sum(*_smooth_l1(input - target, beta), weight, reduction)
 
 
 # ---- binary cross-entropy: mean = mean(w * l), as in PyTorch ---------------------------

@@ -43,8 +43,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _backend, _config, _losses, reference
-from fastloss._validation import first_where, reject_masked, to_float
+from fastloss._validation import Interval, check_flag, check_real, first_where, reject_masked
+from fastloss.losses._registry import LOSSES, Loss
 
+# Spelled out for type checkers and readers; tests/test_loss_registry.py checks that it is
+# _registry.PUBLIC_NAMES (three functions per row of LOSSES).
 __all__ = [
     "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
     "l1_loss", "l1_loss_grad", "l1_loss_value_and_grad",
@@ -71,8 +74,9 @@ _REDUCTIONS = ("mean", "sum", "none")
 _VALUE, _GRAD, _BOTH = 1, 2, 3
 _SUFFIX = {_VALUE: "", _GRAD: "_grad", _BOTH: "_value_and_grad"}
 
-# kernel codes of csrc/losses.h (enum fl_elementwise_loss)
-_MSE, _L1, _HUBER, _SMOOTH_L1, _BCE, _BCE_LOGITS, _KL_DIV, _KL_DIV_LOG = range(8)
+# kernel codes of csrc/losses.h (enum fl_elementwise_loss), by kernel name
+_KERNEL_CODES = {"mse": 0, "l1": 1, "huber": 2, "smooth_l1": 3, "bce": 4, "bce_logits": 5,
+                 "kl_div": 6, "kl_div_log": 7}
 
 
 # ---- validation -------------------------------------------------------------------------
@@ -160,17 +164,15 @@ def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
     return out
 
 
-def _check_param(value: Any, name: str, minimum: float = 0.0, strict: bool = False) -> float:
-    try:
-        if isinstance(value, (str, bytes)):
-            raise TypeError
-        v = to_float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not np.isfinite(v) or v < minimum or (strict and v == minimum):
-        op = ">" if strict else ">="
-        raise ValueError(f"{name} must be finite and {op} {minimum}, got {value!r}")
-    return v
+def _param(loss: Loss, name: str, value: Any) -> Any:
+    """``value`` of the parameter ``name`` of ``loss``, checked against its registry row."""
+    constraint = next(p.constraint for p in loss.params if p.name == name)
+    if constraint == "flag":
+        return check_flag(value, name)
+    if constraint == "int64":
+        return _check_ignore_index(value)
+    assert not isinstance(constraint, str)
+    return check_real(value, name, constraint)
 
 
 def _scalar(dtype: np.dtype[Any], value: float) -> np.floating[Any]:
@@ -181,43 +183,48 @@ def _mean(total: float, denominator: float) -> float:
     return total / denominator if denominator != 0 else (np.nan if total == 0 else total * np.inf)
 
 
-def _check_probabilities(x: FloatArray) -> None:
-    """ValueError unless every element of ``x`` is in [0, 1] (NaN passes: NaN in, NaN out).
+def _check_input_range(x: FloatArray, interval: Interval) -> None:
+    """ValueError unless every element of ``x`` is in the closed ``interval`` (NaN passes:
+    NaN in, NaN out); binary_cross_entropy's probabilities.
 
     One vectorized pass in C counts the offenders and finds the first, so the error path
     allocates nothing the size of ``x`` either.
     """
-    count, first = _losses.count_outside(x, 0.0, 1.0)
+    count, first = _losses.count_outside(x, interval.lo, interval.hi)
     if count:
         index = np.unravel_index(first, x.shape)
         where = ", ".join(str(int(i)) for i in index) if index else "()"
-        raise ValueError(f"input must hold probabilities in [0, 1]: {count} element"
+        raise ValueError(f"input must hold probabilities in {interval}: {count} element"
                          f"{'s are' if count > 1 else ' is'} outside, the first is "
                          f"input[{where}] = {x.flat[first]}")
 
 
 # ---- elementwise losses -----------------------------------------------------------------
 
-class _Elementwise(NamedTuple):
+class _Kernel(NamedTuple):
+    """An elementwise loss as one call runs it: its row and which of its C kernels."""
+
+    loss: Loss
     code: int
-    ref: str  # stem of the reference function
-    mean_by_weight_sum: bool  # weighted mean = sum(w l) / sum(w); else mean(w l)
 
 
-def _elementwise(spec: _Elementwise, mode: int, input: Any, target: Any, reduction: str,
+def _kernel(loss: Loss, variant: str = "") -> _Kernel:
+    return _Kernel(loss, _KERNEL_CODES[loss.kernels[variant]])
+
+
+def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
                  weight: Any, out: Any, n_threads: Optional[int], param: float = 0.0,
-                 pos_weight: Any = None, batchmean: bool = False,
-                 ref_kwargs: Optional[Dict[str, Any]] = None) -> Any:
+                 pos_weight: Any = None, ref_kwargs: Optional[Dict[str, Any]] = None) -> Any:
     x = _as_float(input, "input")
     y = _as_dtype(target, x.dtype, "target")
     if y.shape != x.shape:
         raise ValueError(f"target shape {y.shape} must equal input shape {x.shape}")
-    if reduction not in _REDUCTIONS and not (batchmean and reduction == "batchmean"):
-        _check_reduction(reduction, _REDUCTIONS + (("batchmean",) if batchmean else ()))
+    if reduction not in spec.loss.reductions:
+        _check_reduction(reduction, spec.loss.reductions)
     w = None if weight is None else _broadcast_weight(weight, x, "weight")
     a = None if pos_weight is None else _broadcast_weight(pos_weight, x, "pos_weight")
-    if spec.code == _BCE and x.size:
-        _check_probabilities(x)
+    if spec.loss.input_range is not None and x.size:
+        _check_input_range(x, spec.loss.input_range)
     grad = _prepare_out(out, x.shape, x.dtype, x, y, w, a) if mode & _GRAD else None
     nt = _config.resolve_threads(n_threads, x.size)  # validates n_threads on both backends
 
@@ -229,12 +236,12 @@ def _elementwise(spec: _Elementwise, mode: int, input: Any, target: Any, reducti
             kwargs["pos_weight"] = a
         if ref_kwargs:
             kwargs.update(ref_kwargs)
-        result = _reference(spec.ref + _SUFFIX[mode], x, y, **kwargs)
+        result = _reference(spec.loss.name + _SUFFIX[mode], x, y, **kwargs)
         return _finish_reference(mode, result, grad)
 
     if reduction == "batchmean":
         denominator = float(x.shape[0]) if x.ndim else 1.0
-    elif w is not None and spec.mean_by_weight_sum:
+    elif w is not None and spec.loss.weighted_mean == "weight_sum":
         denominator = float(w.sum(dtype=np.float64))
     else:
         denominator = float(x.size)
@@ -271,14 +278,15 @@ def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray]) -> Any:
     return out if mode == _GRAD else (result[0], out)
 
 
-_MSE_SPEC = _Elementwise(_MSE, "mse_loss", True)
-_L1_SPEC = _Elementwise(_L1, "l1_loss", True)
-_HUBER_SPEC = _Elementwise(_HUBER, "huber_loss", False)
-_SMOOTH_L1_SPEC = _Elementwise(_SMOOTH_L1, "smooth_l1_loss", True)
-_BCE_SPEC = _Elementwise(_BCE, "binary_cross_entropy", False)
-_BCE_LOGITS_SPEC = _Elementwise(_BCE_LOGITS, "binary_cross_entropy_with_logits", False)
-_KL_DIV_SPEC = _Elementwise(_KL_DIV, "kl_div", False)
-_KL_DIV_LOG_SPEC = _Elementwise(_KL_DIV_LOG, "kl_div", False)
+_MSE_SPEC = _kernel(LOSSES["mse_loss"])
+_L1_SPEC = _kernel(LOSSES["l1_loss"])
+_HUBER_SPEC = _kernel(LOSSES["huber_loss"])
+_SMOOTH_L1_SPEC = _kernel(LOSSES["smooth_l1_loss"])
+_SMOOTH_L1_AS_L1_SPEC = _kernel(LOSSES["smooth_l1_loss"], "beta=0")
+_BCE_SPEC = _kernel(LOSSES["binary_cross_entropy"])
+_BCE_LOGITS_SPEC = _kernel(LOSSES["binary_cross_entropy_with_logits"])
+_KL_DIV_SPEC = _kernel(LOSSES["kl_div"])
+_KL_DIV_LOG_SPEC = _kernel(LOSSES["kl_div"], "log_target")
 
 
 def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
@@ -351,7 +359,7 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
     ``F.huber_loss(weight=)``, the weighted ``"mean"`` is ``mean(w l)`` (divides by N, not
     by ``sum(w)`` as mse/l1 do).
     """
-    d = _check_param(delta, "delta", strict=True)
+    d = _param(_HUBER_SPEC.loss, "delta", delta)
     return _elementwise(_HUBER_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
                         d, ref_kwargs={"delta": d})
 
@@ -361,7 +369,7 @@ def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"
                     out: Optional[FloatArray] = None, n_threads: Optional[int] = None
                     ) -> FloatArray:
     """Gradient of :func:`huber_loss` with respect to ``input``."""
-    d = _check_param(delta, "delta", strict=True)
+    d = _param(_HUBER_SPEC.loss, "delta", delta)
     return _elementwise(_HUBER_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
                         d, ref_kwargs={"delta": d})
 
@@ -371,16 +379,15 @@ def huber_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: st
                               out: Optional[FloatArray] = None,
                               n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
     """``(huber_loss(...), huber_loss_grad(...))`` from one pass over memory."""
-    d = _check_param(delta, "delta", strict=True)
+    d = _param(_HUBER_SPEC.loss, "delta", delta)
     return _elementwise(_HUBER_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
                         d, ref_kwargs={"delta": d})
 
 
 def _smooth_l1(mode: int, input: Any, target: Any, reduction: str, beta: Any, weight: Any,
                out: Any, n_threads: Optional[int]) -> Any:
-    b = _check_param(beta, "beta")
-    # PyTorch: beta == 0 is exactly l1_loss
-    spec = _SMOOTH_L1_SPEC if b > 0 else _SMOOTH_L1_SPEC._replace(code=_L1)
+    b = _param(_SMOOTH_L1_SPEC.loss, "beta", beta)
+    spec = _SMOOTH_L1_SPEC if b > 0 else _SMOOTH_L1_AS_L1_SPEC  # PyTorch: exactly l1_loss
     return _elementwise(spec, mode, input, target, reduction, weight, out, n_threads, b,
                         ref_kwargs={"beta": b})
 
@@ -495,9 +502,9 @@ def binary_cross_entropy_with_logits_value_and_grad(
 
 def _kl_div(mode: int, input: Any, target: Any, reduction: str, log_target: bool, out: Any,
             n_threads: Optional[int]) -> Any:
-    spec = _KL_DIV_LOG_SPEC if log_target else _KL_DIV_SPEC
-    return _elementwise(spec, mode, input, target, reduction, None, out, n_threads,
-                        batchmean=True, ref_kwargs={"log_target": bool(log_target)})
+    log = _param(_KL_DIV_SPEC.loss, "log_target", log_target)
+    return _elementwise(_KL_DIV_LOG_SPEC if log else _KL_DIV_SPEC, mode, input, target,
+                        reduction, None, out, n_threads, ref_kwargs={"log_target": log})
 
 
 def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
@@ -607,11 +614,9 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     x = _logits(input)
     n, c = x.shape
     w = _class_weight(weight, x)
-    ignore = _check_ignore_index(ignore_index)
+    ignore = _param(LOSSES["cross_entropy"], "ignore_index", ignore_index)
     _check_reduction(reduction)
-    q = _check_param(label_smoothing, "label_smoothing")
-    if q > 1:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    q = _param(LOSSES["cross_entropy"], "label_smoothing", label_smoothing)
     t = target if type(target) is np.ndarray else _as_array(target, "target")
     if t.dtype.kind == "f" and t.ndim < 2:
         raise TypeError(f"target must hold integer class labels of shape (N,) or float class "

@@ -1,0 +1,163 @@
+"""The list of losses: one row per public loss, from which the rest is derived.
+
+Everything that enumerates losses reads :data:`LOSSES`: ``__all__`` of :mod:`fastloss.losses`
+and of :mod:`fastloss.reference.losses` (each row ``name`` gives ``name``, ``name_grad`` and
+``name_value_and_grad``), the checks of the loss parameters, the elementwise kernels' codes
+(read from the binding, ``fastloss._losses.ELEMENTWISE_LOSSES``), the test matrices
+(``tests/test_losses*.py`` parametrize over the rows' ``variants``) and the benchmark cases
+(``fastloss bench``). ``tests/test_loss_registry.py`` checks that the rows, the C kernels'
+list, the public functions and the reference agree.
+
+Adding a loss: see CONTRIBUTING.md ("Add a loss").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
+
+import numpy as np
+
+from fastloss._validation import NON_NEGATIVE, POSITIVE, UNIT, Interval
+
+#: (x, y) = data(rng, shape, dtype): typical inputs and targets of a loss
+DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], Any], Tuple[np.ndarray, np.ndarray]]
+
+
+class Param(NamedTuple):
+    """A scalar parameter of a loss: its name, PyTorch's default and its constraint: an
+    :class:`~fastloss._validation.Interval` for a real number, ``"flag"`` for a bool,
+    ``"int64"`` for an integer."""
+
+    name: str
+    default: Any
+    constraint: Union[Interval, str]
+
+
+class Loss(NamedTuple):
+    """One loss. ``name`` is the public (``torch.nn.functional``) name."""
+
+    name: str
+    #: "elementwise" (input and target of one shape) or "rows" (an (N, C) input)
+    kind: str
+    #: the C kernels' names (keys of ``_losses.ELEMENTWISE_LOSSES``) this loss runs, by the
+    #: variant they compute (e.g. kl_div: ``{"": "kl_div", "log_target": "kl_div_log"}``)
+    kernels: Dict[str, str]
+    params: Tuple[Param, ...]
+    #: the array weights it takes ("weight", "pos_weight"), which broadcast to the input
+    weights: Tuple[str, ...]
+    #: what the weighted "mean" divides by: "weight_sum" (sum(w l) / sum(w)) or "count"
+    #: (mean(w l)), as in PyTorch 2.13 for each loss
+    weighted_mean: str
+    reductions: Tuple[str, ...]
+    data: DataGenerator
+    #: the ranges of finite (input, target) values it is defined for (property tests)
+    domain: Tuple[Tuple[float, float], Tuple[float, float]]
+    #: keyword arguments the tests and benchmarks try; "full" / "bcast" stand for weight
+    #: arrays of the input's shape / of its last axis
+    variants: Tuple[Dict[str, Any], ...]
+    #: scikit-learn's equivalent in ``sklearn._loss.loss`` and the factor from its
+    #: (half-)loss to ours, or None
+    sklearn: Optional[Tuple[str, float]] = None
+    #: the closed range every input element must lie in (checked before the kernel runs;
+    #: NaN passes), or None
+    input_range: Optional[Interval] = None
+
+    @property
+    def functions(self) -> Tuple[str, str, str]:
+        """The three public names: value, gradient, both."""
+        return self.name, self.name + "_grad", self.name + "_value_and_grad"
+
+    def defaults(self) -> Dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+# ---- the inputs each kind of loss takes -----------------------------------------------------
+
+def _regression(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                ) -> Tuple[np.ndarray, np.ndarray]:
+    return (rng.normal(0.0, 2.0, shape).astype(dtype), rng.normal(0.0, 2.0, shape).astype(dtype))
+
+
+def _soft_and_hard_targets(rng: np.random.Generator, shape: Tuple[int, ...]) -> np.ndarray:
+    y = rng.uniform(0.0, 1.0, shape)
+    y.flat[::3] = np.round(y.flat[::3])  # some hard 0/1 targets
+    return y
+
+
+def _probabilities(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                   ) -> Tuple[np.ndarray, np.ndarray]:
+    x = rng.uniform(0.02, 0.98, shape)
+    return x.astype(dtype), _soft_and_hard_targets(rng, shape).astype(dtype)
+
+
+def _logits(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+            ) -> Tuple[np.ndarray, np.ndarray]:
+    x = rng.normal(0.0, 4.0, shape)
+    return x.astype(dtype), _soft_and_hard_targets(rng, shape).astype(dtype)
+
+
+def _log_probabilities(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                       ) -> Tuple[np.ndarray, np.ndarray]:
+    x = np.log(rng.uniform(0.05, 1.0, shape))
+    y = rng.uniform(0.0, 1.0, shape)
+    y.flat[::4] = 0.0  # 0 log 0 = 0
+    return x.astype(dtype), y.astype(dtype)
+
+
+def _class_logits(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                  ) -> Tuple[np.ndarray, np.ndarray]:
+    """(N, C) logits and int64 labels in [0, C)."""
+    n, c = shape
+    return (3.0 * rng.normal(size=shape)).astype(dtype), rng.integers(0, c, n)
+
+
+def _class_log_probabilities(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                             ) -> Tuple[np.ndarray, np.ndarray]:
+    x, labels = _class_logits(rng, shape, dtype)
+    shifted = x - x.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), labels
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+_REGRESSION_DOMAIN = ((-1e3, 1e3), (-1e3, 1e3))
+_WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bcast"})
+
+_ROWS = (
+    Loss("mse_loss", "elementwise", {"": "mse"}, (), ("weight",), "weight_sum", _REDUCTIONS,
+         _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("HalfSquaredError", 2.0)),
+    Loss("l1_loss", "elementwise", {"": "l1"}, (), ("weight",), "weight_sum", _REDUCTIONS,
+         _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("AbsoluteError", 1.0)),
+    Loss("huber_loss", "elementwise", {"": "huber"}, (Param("delta", 1.0, POSITIVE),),
+         ("weight",), "count", _REDUCTIONS, _regression, _REGRESSION_DOMAIN,
+         ({"delta": 1.0}, {"delta": 0.5, "weight": "full"}, {"delta": 2.0, "weight": "bcast"})),
+    # beta == 0 is exactly l1_loss (PyTorch): it runs the l1 kernel
+    Loss("smooth_l1_loss", "elementwise", {"": "smooth_l1", "beta=0": "l1"},
+         (Param("beta", 1.0, NON_NEGATIVE),), ("weight",), "weight_sum", _REDUCTIONS,
+         _regression, _REGRESSION_DOMAIN,
+         ({"beta": 1.0}, {"beta": 0.5, "weight": "full"}, {"beta": 0.0},
+          {"beta": 0.0, "weight": "bcast"})),
+    Loss("binary_cross_entropy", "elementwise", {"": "bce"}, (), ("weight",), "count",
+         _REDUCTIONS, _probabilities, ((0.0, 1.0), (0.0, 1.0)), _WEIGHTED, input_range=UNIT),
+    Loss("binary_cross_entropy_with_logits", "elementwise", {"": "bce_logits"}, (),
+         ("weight", "pos_weight"), "count", _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)),
+         ({}, {"weight": "full"}, {"pos_weight": "full"}, {"pos_weight": "bcast"},
+          {"weight": "bcast", "pos_weight": "bcast"}), sklearn=("HalfBinomialLoss", 1.0)),
+    Loss("cross_entropy", "rows", {}, (Param("ignore_index", -100, "int64"),
+                                       Param("label_smoothing", 0.0, UNIT)),
+         ("weight",), "weight_sum", _REDUCTIONS, _class_logits, ((-60.0, 60.0), (0.0, 1.0)),
+         ({}, {"weight": "full"}, {"label_smoothing": 0.1}),
+         sklearn=("HalfMultinomialLoss", 1.0)),
+    Loss("nll_loss", "rows", {}, (Param("ignore_index", -100, "int64"),), ("weight",),
+         "weight_sum", _REDUCTIONS, _class_log_probabilities, ((-60.0, 0.0), (0.0, 1.0)),
+         ({}, {"weight": "full"})),
+    Loss("kl_div", "elementwise", {"": "kl_div", "log_target": "kl_div_log"},
+         (Param("log_target", False, "flag"),), (), "count", _REDUCTIONS + ("batchmean",),
+         _log_probabilities, ((-30.0, 0.0), (0.0, 1.0)),
+         ({"log_target": False}, {"log_target": True})),
+)
+
+#: every loss, by its public name, in the order of the documentation
+LOSSES: Dict[str, Loss] = {row.name: row for row in _ROWS}
+
+#: the public functions of fastloss.losses (and of fastloss.reference.losses)
+PUBLIC_NAMES = [f for row in _ROWS for f in row.functions]

@@ -1,0 +1,47 @@
+"""Linear models trained with fastloss's kernels: the tutorial's two applications.
+
+:class:`LinearRegression` (squared, absolute or Huber loss) and :class:`SoftmaxRegression`
+(multinomial cross-entropy; binary logistic regression is its two-class case) follow the
+scikit-learn estimator API (``fit``, ``partial_fit``, ``predict``, ``score``,
+``get_params``/``set_params``, fitted attributes ending in ``_``) without depending on
+scikit-learn. With scikit-learn >= 1.6 installed (its tags API) they pass its estimator checks
+and work inside a ``Pipeline``.
+
+Training minimizes the mean loss over the samples plus an L2 penalty on the weights (never
+the intercept)::
+
+    objective(coef, intercept) = mean_i loss(x_i . coef + intercept, y_i) + alpha / 2 * ||coef||^2
+
+with the optimizer chosen by name:
+
+``"sgd"``
+    plain SGD, one update per sample, a whole epoch in one C call
+    (:func:`fastloss.linear.sgd_epoch`); ``batch_size`` is ignored.
+``"momentum"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``
+    mini-batches of ``batch_size`` samples, each step's loss and gradient from the fused loss
+    kernels and the update from :mod:`fastloss.optim` (torch.optim semantics). For
+    ``"adamw"``, ``alpha`` is AdamW's decoupled weight decay (applied to every parameter, as
+    ``torch.optim.AdamW`` does) instead of a penalty in the objective.
+``"cg"``
+    full-batch nonlinear conjugate gradient (:func:`fastloss.optim.minimize_cg`);
+    ``max_iter`` counts CG iterations, ``tol`` is the gradient tolerance.
+
+An epoch visits every sample once; with ``shuffle=True`` the order is drawn from a generator
+seeded by ``random_state``, so a fit is deterministic for a given seed. Training stops after
+``max_iter`` epochs, or earlier when the epoch's mean loss has not improved by ``tol`` for
+``n_iter_no_change`` epochs in a row (``tol=None`` disables early stopping).
+
+The losses are those of :mod:`fastloss.linear` (one implementation of the objective,
+:func:`fastloss.linear.linear_value_and_grad`): ``loss="squared_error"`` is *half* the
+squared error, ``0.5 (p - y)^2``, as in scikit-learn's ``SGDRegressor`` and in
+:func:`fastloss.sgd_epoch`, so ``alpha`` and ``lr`` mean what they mean there (it is half of
+PyTorch's ``mse_loss``).
+"""
+
+from fastloss.models._base import OPTIMIZERS as OPTIMIZERS  # the optimizers, by name
+from fastloss.models._sklearn import NotFittedError
+from fastloss.models.classification import SoftmaxRegression
+from fastloss.models.regression import REGRESSION_LOSSES as REGRESSION_LOSSES
+from fastloss.models.regression import LinearRegression
+
+__all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]

@@ -1,0 +1,145 @@
+"""scikit-learn compatibility without scikit-learn: its exception, its input checks and their
+messages (so that its estimator checks recognise them), and get_params/set_params/repr."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import warnings
+from typing import Any, Dict, List
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fastloss._validation import reject_masked
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a model is used before ``fit``; a ValueError and an AttributeError, like
+    scikit-learn's exception of the same name (and an instance of it too when scikit-learn
+    has been imported)."""
+
+
+def _not_fitted_error(message: str) -> NotFittedError:
+    # Only when scikit-learn is already loaded (its checks, a Pipeline): never import it here.
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError(message)
+    cls = _NOT_FITTED_CLASSES.get(id(sklearn_exceptions))
+    if cls is None:
+        cls = type("NotFittedError", (NotFittedError, sklearn_exceptions.NotFittedError), {})
+        _NOT_FITTED_CLASSES[id(sklearn_exceptions)] = cls
+    return cls(message)
+
+
+_NOT_FITTED_CLASSES: Dict[int, type] = {}
+
+
+# ---- input checks (scikit-learn's messages, so its estimator checks recognise them) -----
+
+def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError(f"{name}: sparse input is not supported; pass a dense array "
+                        "(e.g. X.toarray())")
+    reject_masked(X, name)
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError(f"{name}: Complex data not supported")
+    if X.dtype != np.float32:
+        X = X.astype(np.float64)  # object or string arrays raise TypeError/ValueError here
+    if X.ndim != 2:
+        raise ValueError(f"Expected 2D array for {name}, got {X.ndim}D array instead: "
+                         "Reshape your data either using array.reshape(-1, 1) if your data "
+                         "has a single feature or array.reshape(1, -1) if it contains a "
+                         "single sample.")
+    if X.shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+                         f"of 1 is required ({name}).")
+    if X.shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
+                         f"of 1 is required ({name}).")
+    if not np.isfinite(X).all():
+        raise ValueError(f"Input {name} contains NaN or inf.")
+    return X
+
+
+def _column_y_to_1d(y: NDArray[Any]) -> NDArray[Any]:
+    if y.ndim == 2 and y.shape[1] == 1:
+        # scikit-learn's warning class when it is loaded (its checks look for it), never an import
+        sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+        Warn = getattr(sklearn_exceptions, "DataConversionWarning", UserWarning)
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                      "change the shape of y to (n_samples,), for example using ravel().",
+                      Warn, stacklevel=3)
+        return y.ravel()
+    return y
+
+
+def _check_y_present(y: Any, estimator: Any) -> None:
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the "
+                         "target y is None")
+
+
+def _check_lengths(X: NDArray[Any], y: NDArray[Any]) -> None:
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-dimensional (n_samples,), got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                         f"X has {X.shape[0]}, y has {y.shape[0]}")
+
+
+class _Params:
+    """get_params / set_params / repr / clone support from the __init__ signature, as in
+    scikit-learn's BaseEstimator (without importing it)."""
+
+    @classmethod
+    def _param_names(cls) -> List[str]:
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values()
+                      if p.name != "self" and p.kind == p.KEYWORD_ONLY)
+
+    def get_params(self, deep: bool = True) -> Dict[str, Any]:
+        """The constructor's parameters as a dict (``deep`` is accepted for compatibility)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def _set_params_from(self, args: Dict[str, Any]) -> None:
+        """``__init__``'s body: store each constructor argument as is, under its own name
+        (scikit-learn's convention; validation happens in ``fit``)."""
+        for name in self._param_names():
+            setattr(self, name, args[name])
+
+    def set_params(self, **params: Any) -> Any:
+        """Set constructor parameters by name; returns ``self``."""
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"Invalid parameter {key!r} for estimator "
+                                 f"{type(self).__name__}; valid parameters: {valid}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default
+                    for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if not (v is defaults.get(k) or _equal(v, defaults.get(k)))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "coef_")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise _not_fitted_error(f"This {type(self).__name__} instance is not fitted yet. "
+                                    "Call 'fit' with appropriate arguments before using this "
+                                    "estimator.")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - arrays and odd objects are simply "changed"
+        return False
+
+

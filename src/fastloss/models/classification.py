@@ -1,0 +1,120 @@
+"""SoftmaxRegression: multinomial logistic regression."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from fastloss._validation import reject_masked
+from fastloss.models._base import _LinearModel
+from fastloss.models._sklearn import _check_lengths, _column_y_to_1d
+
+
+class SoftmaxRegression(_LinearModel):
+    """Multinomial logistic regression (softmax + cross-entropy) trained by a fastloss optimizer.
+
+    ``predict_proba(X) = softmax(X @ coef_.T + intercept_)``. Binary classification is the
+    two-class case (two columns of weights, as in PyTorch's two-logit formulation; scikit-learn's
+    ``LogisticRegression`` keeps one). Class labels may be any sortable values; ``classes_``
+    holds them in sorted order.
+
+    Parameters are those of :class:`LinearRegression` except ``loss`` (always
+    ``"cross_entropy"``) and ``epsilon``.
+
+    Attributes
+    ----------
+    classes_ : ndarray (n_classes,)
+    coef_ : ndarray (n_classes, n_features)  (a view of the trained (n_features, n_classes) weights)
+    intercept_ : ndarray (n_classes,)
+    n_iter_, loss_curve_, n_features_in_ : as in :class:`LinearRegression`
+    """
+
+    _loss_names = ("cross_entropy",)
+
+    def __init__(self, *, optimizer: str = "adam", lr: float = 0.01, max_iter: int = 200,
+                 batch_size: int = 32, alpha: float = 0.0, momentum: float = 0.9,
+                 tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
+                 random_state: Optional[int] = None) -> None:
+        self._set_params_from(locals())
+
+    loss = "cross_entropy"
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _linear_loss(self) -> str:
+        return "softmax"
+
+    def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
+        reject_masked(y, "y")
+        y = _column_y_to_1d(np.asarray(y))
+        _check_lengths(X, y)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or inf.")
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            raise ValueError("Unknown label type: continuous; SoftmaxRegression needs class "
+                             "labels (integers or strings)")
+        if y.dtype.kind in "cV":
+            raise ValueError(f"Unknown label type: {y.dtype}")
+        if reset or not hasattr(self, "classes_"):
+            classes = np.unique(y)
+            if len(classes) < 2:
+                raise ValueError("SoftmaxRegression needs samples of at least 2 classes in "
+                                 f"the data, but the data contains only one class: {classes[0]!r}")
+            self.classes_ = classes
+        labels = np.searchsorted(self.classes_, y)
+        labels = np.minimum(labels, len(self.classes_) - 1)
+        if np.any(self.classes_[labels] != y):
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            raise ValueError(f"y contains labels not seen in the first fit: {unknown[:5]!r}")
+        return labels.astype(np.int64)
+
+    def _publish(self) -> None:
+        self.coef_ = self._W.T
+        self.intercept_ = self._b
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "SoftmaxRegression":
+        """Train from zero weights for up to ``max_iter`` epochs. Returns ``self``."""
+        return self._fit(X, y, reset=True, n_epochs=int(self.max_iter), early_stopping=True)
+
+    def partial_fit(self, X: ArrayLike, y: ArrayLike,
+                    classes: Optional[ArrayLike] = None) -> "SoftmaxRegression":
+        """One more epoch over ``(X, y)``. The first call needs ``classes`` (every label that
+        will ever be seen) unless ``y`` already holds them all. Returns ``self``."""
+        if classes is not None and not hasattr(self, "classes_"):
+            reject_masked(classes, "classes")
+            self.classes_ = np.unique(np.asarray(classes))
+        return self._fit(X, y, reset=False, n_epochs=1, early_stopping=False)
+
+    def decision_function(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
+        """The logits ``X @ coef_.T + intercept_``, shape (n_samples, n_classes); with two
+        classes, scikit-learn's convention: the score of the second class, ``z_1 - z_0``,
+        shape (n_samples,)."""
+        z = self._decision(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
+        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        z = self._decision(X)
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        return p
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """The most probable class of each sample, shape (n_samples,)."""
+        scores = self._decision(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+        """Mean accuracy."""
+        reject_masked(y, "y")
+        return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(), input_tags=InputTags())
