@@ -10,9 +10,10 @@ pytest-benchmark layer in ``benchmarks/`` time these same callables.
 
 The families (:data:`FAMILIES`), each from its rows:
 
-* ``"losses"`` (:func:`loss_cases` over :data:`LOSS_ROWS`): ``*_value_and_grad`` on n
-  elements; peers torch (one thread, forward plus backward) and the private
-  ``sklearn._loss`` Cython losses.
+* ``"losses"`` (:func:`loss_cases` over :data:`LOSS_ROWS`, derived from the loss registry
+  by :func:`loss_rows`): ``*_value_and_grad`` on n elements, with the registry's inputs;
+  peers torch (one thread, forward plus backward) and the private ``sklearn._loss`` Cython
+  losses.
 * ``"optim"`` (:func:`optim_cases` over :data:`OPTIM_ROWS`): one step of the
   ``fastloss.optim`` class (so fastloss pays its per-step checks) on n parameters, vs the
   ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``. Each
@@ -32,23 +33,26 @@ it) and ``check`` (what the comparison calls instead: for the optimizers, the ch
 step makes to the parameters; for the epochs, the weights after one epoch over the same
 first samples from zero, since the timed calls run on different slices).
 
-Adding a kernel to a family is one row. Adding a family is one list of cases in
-:data:`FAMILIES` plus a line in :data:`FAMILY_NOTES` (what one timed unit is); get peers
-through :mod:`fastloss.bench.peers` so ``--peers`` can leave them out without importing
-them, and add ``benchmarks/bench_<family>.py`` (three lines, see ``bench_losses.py``).
+Adding a kernel to a family is one row (a loss: its registry row, nothing here). Adding
+a family is one list of cases in :data:`FAMILIES` plus a line in :data:`FAMILY_NOTES`
+(what one timed unit is); get peers through :mod:`fastloss.bench.peers` so ``--peers``
+can leave them out without importing them, and add ``benchmarks/bench_<family>.py``
+(three lines, see ``bench_losses.py``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
 import fastloss
 from fastloss import reference
 from fastloss.bench import peers
+from fastloss.losses._registry import LOSSES, Loss
 
 Impls = Dict[str, Callable[[], Any]]
 Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
@@ -114,34 +118,9 @@ def _kw(kwargs: Dict[str, Any]) -> List[str]:
 
 # ---- the loss family: value and gradient on n elements ---------------------------------
 
-def _regression(rng: np.random.Generator, shape: Tuple[int, ...], dtype: np.dtype
-                ) -> Tuple[np.ndarray, np.ndarray]:
+def _normal_pair(rng: np.random.Generator, shape: Tuple[int, ...], dtype: np.dtype
+                 ) -> Tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)
-
-
-def _probabilities(rng: np.random.Generator, shape: Tuple[int, ...], dtype: np.dtype
-                   ) -> Tuple[np.ndarray, np.ndarray]:
-    return (rng.uniform(0.01, 0.99, size=shape).astype(dtype),
-            (rng.uniform(size=shape) < 0.5).astype(dtype))
-
-
-def _logits(rng: np.random.Generator, shape: Tuple[int, ...], dtype: np.dtype
-            ) -> Tuple[np.ndarray, np.ndarray]:
-    return ((3 * rng.normal(size=shape)).astype(dtype),
-            (rng.uniform(size=shape) < 0.5).astype(dtype))
-
-
-def _log_probs(rng: np.random.Generator, shape: Tuple[int, ...], dtype: np.dtype
-               ) -> Tuple[np.ndarray, np.ndarray]:
-    return (np.log(rng.uniform(0.01, 1, size=shape)).astype(dtype),
-            rng.uniform(size=shape).astype(dtype))
-
-
-def _class_logits(rng: np.random.Generator, shape: Tuple[int, ...], dtype: np.dtype
-                  ) -> Tuple[np.ndarray, np.ndarray]:
-    """(N, C) logits and int64 labels in [0, C)."""
-    rows, classes = shape
-    return (3 * rng.normal(size=shape)).astype(dtype), rng.integers(0, classes, rows)
 
 
 class LossRow(NamedTuple):
@@ -160,21 +139,32 @@ class LossRow(NamedTuple):
     classes: int = 0
 
 
-#: the loss cases, in table order (until src/fastloss/losses/_registry.py provides them)
-LOSS_ROWS = (
-    LossRow("mse", "mse_loss", _regression, ("HalfSquaredError", 2.0)),
-    LossRow("l1", "l1_loss", _regression, ("AbsoluteError", 1.0)),
-    LossRow("huber", "huber_loss", _regression),
-    LossRow("smooth_l1", "smooth_l1_loss", _regression),
-    LossRow("bce", "binary_cross_entropy", _probabilities),
-    LossRow("bce_with_logits", "binary_cross_entropy_with_logits", _logits,
-            ("HalfBinomialLoss", 1.0)),
-    LossRow("cross_entropy_c10", "cross_entropy", _class_logits, ("HalfMultinomialLoss", 1.0),
-            classes=10),
-    LossRow("cross_entropy_c1000", "cross_entropy", _class_logits,
-            ("HalfMultinomialLoss", 1.0), classes=1000),
-    LossRow("kl_div", "kl_div", _log_probs, kwargs={"reduction": "batchmean"}),
-)
+#: what a benchmark adds to a registry row (:data:`fastloss.losses._registry.LOSSES`): the
+#: case's name where it is not the loss's C kernel's, the keyword arguments of the timed
+#: call, and the class counts C a loss on rows is timed with, on (n / C, C) inputs
+LOSS_CASE_NAMES = {"binary_cross_entropy_with_logits": "bce_with_logits"}
+LOSS_CALL_KWARGS: Dict[str, Dict[str, Any]] = {"kl_div": {"reduction": "batchmean"}}
+ROW_CLASSES = (10, 1000)
+
+
+def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
+    """The benchmark rows of registry rows: one per elementwise loss, named after its C
+    kernel; one per class count of :data:`ROW_CLASSES` for a loss on rows
+    (``cross_entropy_c10``). Inputs and the scikit-learn peer are the registry's."""
+    rows = []
+    for loss in losses:
+        kwargs = LOSS_CALL_KWARGS.get(loss.name, {})
+        if loss.kind == "rows":
+            rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
+                             classes=c) for c in ROW_CLASSES]
+        else:
+            rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, loss.kernels[""]), loss.name,
+                                loss.data, loss.sklearn, kwargs))
+    return rows
+
+
+#: the loss cases, in the registry's order
+LOSS_ROWS = loss_rows(LOSSES.values())
 
 
 def loss_cases(rows: Sequence[LossRow]) -> List[Case]:
@@ -284,7 +274,7 @@ def optim_cases(rows: Sequence[OptimRow]) -> List[Case]:
 
 def _optim_case(row: OptimRow) -> Case:
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
-        p0, g = _regression(rng, (n,), dtype)
+        p0, g = _normal_pair(rng, (n,), dtype)
         p_fast, p_ref = p0.copy(), p0.copy()
         opt = getattr(fastloss.optim, row.optimizer)([p_fast], **row.hyper)
         grads = [g]
