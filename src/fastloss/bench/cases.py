@@ -198,7 +198,8 @@ def _loss_case(row: LossRow) -> Case:
 
     if classes:
         return Case(row.kernel, setup, min_size=10 * classes, label=f"{api}, C={classes}",
-                    what=f"{api}_value_and_grad, (n/{classes}, {classes}) logits, labels")
+                    what=f"{api}_value_and_grad, (n/{classes}, {classes}) "
+                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, labels")
     return Case(row.kernel, setup, label=api,
                 what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
 

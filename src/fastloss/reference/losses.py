@@ -19,22 +19,13 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from fastloss.losses import _registry
+
 Array = np.ndarray
 Value = Any  # a NumPy scalar of the input's dtype, or an array for reduction="none"
 
-__all__ = [
-    "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
-    "l1_loss", "l1_loss_grad", "l1_loss_value_and_grad",
-    "huber_loss", "huber_loss_grad", "huber_loss_value_and_grad",
-    "smooth_l1_loss", "smooth_l1_loss_grad", "smooth_l1_loss_value_and_grad",
-    "binary_cross_entropy", "binary_cross_entropy_grad",
-    "binary_cross_entropy_value_and_grad",
-    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
-    "binary_cross_entropy_with_logits_value_and_grad",
-    "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
-    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
-    "kl_div", "kl_div_grad", "kl_div_value_and_grad",
-]
+#: three functions per loss of the registry: L, L_grad, L_value_and_grad
+__all__ = list(_registry.PUBLIC_NAMES)
 
 
 def _reduce(loss: Array, reduction: str, denominator: Optional[Any] = None) -> Value:
