@@ -328,7 +328,8 @@ def test_in_place_change_of_a_mutable_hyper_parameter_is_seen(rng: Any) -> None:
     opt.step([np.ones(5)])
     saved = p.copy()
     opt.param_groups[0]["betas"][0] = 1.5
-    with pytest.raises(ValueError, match=r"param_groups\[0\]: betas\[0\] must be in \[0, 1\)"):
+    expected = r"param_groups\[0\]: betas\[0\] must be finite and in \[0, 1\), got 1.5"
+    with pytest.raises(ValueError, match=expected):
         opt.step([np.ones(5)])
     np.testing.assert_array_equal(p, saved)
     assert opt.state[0]["step"] == 2
