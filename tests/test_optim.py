@@ -14,12 +14,11 @@ from hypothesis import strategies as st
 import fastloss
 from fastloss import optim
 from fastloss.optim import functional as F
+from fastloss.optim._registry import RULES
 from _support import DTYPES, assert_close
 
-OPTIMIZERS = {
-    "SGD": optim.SGD, "Adagrad": optim.Adagrad, "RMSprop": optim.RMSprop,
-    "Adam": optim.Adam, "AdamW": optim.AdamW,
-}
+#: the optimizer classes by name, one per registry row
+OPTIMIZERS = {row.torch_class: getattr(optim, row.torch_class) for row in RULES.values()}
 
 
 def _grid(**axes: List[Any]) -> List[Dict[str, Any]]:
@@ -53,6 +52,7 @@ OPTIONS: Dict[str, List[Dict[str, Any]]] = {
         betas=[(0.9, 0.999), (0.3, 0.6)], weight_decay=[0.0, 0.05], amsgrad=[False, True],
         maximize=[False, True])],
 }
+assert set(OPTIONS) == set(OPTIMIZERS)  # a grid for every row
 
 CASES = [(name, o) for name, opts in OPTIONS.items() for o in opts]
 
@@ -103,7 +103,7 @@ def test_trajectory_matches_reference(case: Any, dtype: np.dtype, rng: Any) -> N
                 assert value == ref_opt.state[index][key]
 
 
-@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+@pytest.mark.parametrize("name", list(RULES))
 def test_functional_matches_reference_bitwise_where_lerp_is_textbook(name: str, dtype: Any,
                                                                       rng: Any) -> None:
     """With PyTorch's operation order and no FMA contraction, the kernels round like NumPy."""
@@ -625,7 +625,7 @@ _rate = st.floats(0.0, 0.5)
 
 
 @settings(max_examples=60, deadline=None)
-@given(name=st.sampled_from(["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]),
+@given(name=st.sampled_from(list(OPTIMIZERS)),
        dtype=st.sampled_from(DTYPES), size=st.integers(0, 300), lr=_rate,
        decay=st.sampled_from([0.0, 1e-3, 0.3]), momentum=_unit, slow=st.floats(0.501, 0.9999),
        flags=st.tuples(st.booleans(), st.booleans(), st.booleans()), seed=st.integers(0, 99))

@@ -21,6 +21,7 @@ import pytest
 
 import fastloss
 from fastloss import _config, optim
+from fastloss.optim._registry import RULES
 from _support import DTYPES
 
 OPTIMIZERS = {
@@ -337,9 +338,8 @@ def test_in_place_change_of_a_mutable_hyper_parameter_is_seen(rng: Any) -> None:
 
 # ---- the functional updates' fast path -----------------------------------------------------
 
-FAST = {"sgd_update": "sgd_fast", "adagrad_update": "adagrad_fast",
-        "rmsprop_update": "rmsprop_fast", "adam_update": "adam_fast",
-        "adamw_update": "adam_fast"}
+#: each functional update and the compiled fast path it tries first (its kernel's)
+FAST = {row.update: f"{row.kernel}_fast" for row in RULES.values()}
 
 
 def _call(name: str, dtype: Any, tweak: Callable[[Dict[str, Any]], None]) -> Any:

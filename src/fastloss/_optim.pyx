@@ -487,12 +487,8 @@ cdef inline bint _step(object v, double *out):
     return True
 
 
-cdef inline int _run_fast(fl_update_rule rule, StepEntry *e, Py_ssize_t threshold,
-                          object get_threads) except -1:
-    e.call.n_threads = 1 if e.call.n < threshold else get_threads()
-    with nogil:
-        fl_update(rule, &e.hyper, &e.call)
-    return 0
+cdef inline int _threads(fl_index n, Py_ssize_t threshold, object get_threads) except -1:
+    return 1 if n < threshold else get_threads()
 
 
 def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
@@ -513,7 +509,9 @@ def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
             or not _set_state(&e.call, 0, momentum_buffer, <cnp.ndarray>param)):
         return False
     e.call.first_step = first
-    _run_fast(FL_RULE_SGD, &e, threshold, get_threads)
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
+    with nogil:
+        fl_update(FL_RULE_SGD, &e.hyper, &e.call)
     return True
 
 
@@ -529,7 +527,9 @@ def adagrad_fast(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, 
             and _set_state(&e.call, 0, state_sum, <cnp.ndarray>param)):
         return False
     e.call.step = count
-    _run_fast(FL_RULE_ADAGRAD, &e, threshold, get_threads)
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
+    with nogil:
+        fl_update(FL_RULE_ADAGRAD, &e.hyper, &e.call)
     return True
 
 
@@ -553,7 +553,9 @@ def rmsprop_fast(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, 
             momentum_buffer is None
             or not _set_state(&e.call, 2, momentum_buffer, <cnp.ndarray>param)):
         return False
-    _run_fast(FL_RULE_RMSPROP, &e, threshold, get_threads)
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
+    with nogil:
+        fl_update(FL_RULE_RMSPROP, &e.hyper, &e.call)
     return True
 
 
@@ -580,5 +582,7 @@ def adam_fast(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas,
         return False
     e.hyper.adam.decoupled = decoupled
     e.call.step = count
-    _run_fast(FL_RULE_ADAM, &e, threshold, get_threads)
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
+    with nogil:
+        fl_update(FL_RULE_ADAM, &e.hyper, &e.call)
     return True

@@ -45,7 +45,7 @@ import numpy as np
 from fastloss import _atomic, _backend, _config, _optim
 from fastloss._validation import (INT64_MAX, Interval, check_disjoint, check_flag, check_int,
                                   check_real, reject_masked)
-from fastloss.optim._registry import RULES, UpdateRule
+from fastloss.optim._registry import RULES, Param, UpdateRule
 from fastloss.reference import optim as _ref
 
 #: one functional update per registry row
@@ -127,8 +127,26 @@ def _check_pair(value: Any, name: str, fields: Tuple[str, ...], interval: Interv
     return check_real(first, f"{name}[0]", interval), check_real(second, f"{name}[1]", interval)
 
 
-#: each row's hyper-parameters as its functional update takes them (the class takes them all)
-_FUNCTIONAL_PARAMS = {row.name: row.functional_params for row in RULES.values()}
+#: a row's hyper-parameters as _check walks them: (name, the field it fills, the
+#: constraint (None: a flag), the pair's fields or None, the constraint's (lo, hi) when it
+#: is [lo, hi): a float in it needs no further check)
+_CheckPlan = Tuple[Tuple[str, str, Optional[Interval], Optional[Tuple[str, ...]],
+                         Tuple[float, float]], ...]
+_NO_BOUNDS = (float("nan"), float("nan"))  # nothing compares inside
+
+
+def _check_plan(params: Tuple[Param, ...]) -> _CheckPlan:
+    def bounds(c: Optional[Interval]) -> Tuple[float, float]:
+        return (c.lo, c.hi) if c is not None and c.lo_closed and not c.hi_closed else _NO_BOUNDS
+
+    return tuple((p.name, p.kernel_fields[0] if p.kernel_fields else p.name, p.constraint,
+                  p.kernel_fields if p.pair else None, bounds(p.constraint)) for p in params)
+
+
+#: each row's plan for its functional update's keywords and for an optimizer's param group
+_CHECK_PLANS = {(row.name, for_class): _check_plan(row.params if for_class
+                                                   else row.functional_params)
+                for row in RULES.values() for for_class in (False, True)}
 
 
 def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False) -> Hyper:
@@ -140,16 +158,16 @@ def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False)
     that fill no field (Adagrad's ``initial_accumulator_value``) by their names.
     """
     h: Hyper = dict(rule.fixed)
-    for param in rule.params if for_class else _FUNCTIONAL_PARAMS[rule.name]:
-        value = values[param.name]
-        interval = param.constraint
-        fields = param.kernel_fields
-        if interval is None:
-            h[fields[0] if fields else param.name] = check_flag(value, param.name)
-        elif param.pair:
-            h[fields[0]], h[fields[1]] = _check_pair(value, param.name, fields, interval)
+    for name, field, interval, pair, (lo, hi) in _CHECK_PLANS[rule.name, for_class]:
+        value = values[name]
+        if type(value) is float and lo <= value < hi:  # what check_real returns, sooner
+            h[field] = value
+        elif interval is None:
+            h[field] = check_flag(value, name)
+        elif pair is None:
+            h[field] = check_real(value, name, interval)
         else:
-            h[fields[0] if fields else param.name] = check_real(value, param.name, interval)
+            h[pair[0]], h[pair[1]] = _check_pair(value, name, pair, interval)
     if rule.check is not None:
         rule.check(h)
     return h
@@ -158,6 +176,8 @@ def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False)
 def _check_step(step: Any) -> int:
     """The 1-based step count after increment, as an int (an integral float is taken:
     PyTorch keeps the step count in a float tensor)."""
+    if type(step) is int and 1 <= step <= MAX_STEP:  # the common case, kept cheap
+        return step
     if (type(step) is float or isinstance(step, np.floating)) and float(step).is_integer():
         step = int(step)
     return check_int(step, "step", 1, MAX_STEP)
@@ -185,6 +205,12 @@ def _whole(update: Update) -> Update:
 # ---- prepared updates: arrays checked, kernel not yet run --------------------------------------
 # Optimizer.step prepares every array first and runs them all only if nothing failed.
 
+#: each row's state arrays as _prepare walks them (argument, when, option), and kernel code
+_STATE_PLANS = {row.name: tuple((s.argument, s.when, s.option) for s in row.state)
+                for row in RULES.values()}
+_CODES = {row.name: row.code for row in RULES.values()}
+
+
 def _reference_row(rule: UpdateRule, h: Hyper) -> UpdateRule:
     """The row whose fixed fields ``h`` has (Adam's kernel with decoupled=True: adamw)."""
     return next(row for row in RULES.values() if row.kernel == rule.kernel
@@ -200,15 +226,15 @@ def _prepare(rule: UpdateRule, param: Any, grad: Any, state: Tuple[Any, ...], h:
     written: List[np.ndarray] = [p]
     names = ["param"]
     used: List[Optional[np.ndarray]] = []
-    for spec, a in zip(rule.state, state):
-        if spec.when is not None:
-            if not spec.when(h):
+    for (argument, when, option), a in zip(_STATE_PLANS[rule.name], state):
+        if when is not None:
+            if not when(h):
                 used.append(None)
                 continue
-            _required(a, spec.argument, spec.option)
-        _check_state(a, spec.argument, p)
+            _required(a, argument, option)
+        _check_state(a, argument, p)
         written.append(a)
-        names.append(spec.argument)
+        names.append(argument)
         used.append(a)
     arrays = tuple(written)
     _check_disjoint(arrays, names)
@@ -216,15 +242,14 @@ def _prepare(rule: UpdateRule, param: Any, grad: Any, state: Tuple[Any, ...], h:
     nt = _config.resolve_threads(n_threads, p.size)
     kernel_state = tuple(used)
     if _use_c():
-        hyper = _optim.Hyper(rule.code, h)
+        hyper = _optim.Hyper(_CODES[rule.name], h)
         return lambda: _optim.update(hyper, p, g, kernel_state, step, first_step, nt)
     ref_row = _reference_row(rule, h)
     kwargs: Dict[str, Any] = {"param": p, "grad": g}
     kwargs.update((spec.argument, a) for spec, a in zip(rule.state, kernel_state))
     kwargs.update((name, step if name == "step" else first_step) for name in rule.arguments)
-    for param_spec in _FUNCTIONAL_PARAMS[ref_row.name]:
-        fields = param_spec.kernel_fields
-        kwargs[param_spec.name] = tuple(h[f] for f in fields) if param_spec.pair else h[fields[0]]
+    for name, field, _, pair, _ in _CHECK_PLANS[ref_row.name, False]:
+        kwargs[name] = h[field] if pair is None else tuple(h[f] for f in pair)
     ref = getattr(_ref, ref_row.update)
     return _whole(lambda: ref(**kwargs))
 
