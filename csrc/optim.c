@@ -1,4 +1,5 @@
-/* Optimizer update kernels: dtype dispatch around the template in optim_impl.h.
+/* Optimizer update kernels: the rule table and dtype dispatch around the template in
+ * optim_impl.h.
  *
  * CMake compiles this file with -ffp-contract=off: the updates are memory-bound,
  * so fused multiply-adds buy no speed, and without them every ISA clone rounds
@@ -29,49 +30,35 @@
 #undef SFX
 #undef R_SQRT
 
-void fl_sgd_update(int dtype, fl_index n, void *param, const void *grad,
-                   void *momentum_buffer, double lr, double momentum, double dampening,
-                   double weight_decay, int nesterov, int maximize, int first_step,
-                   int n_threads) {
-    if (dtype == FL_FLOAT64)
-        sgd_f64(n, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                nesterov, maximize, first_step, n_threads);
-    else
-        sgd_f32(n, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                nesterov, maximize, first_step, n_threads);
-}
+#define FL_RULE_NAME(NAME, name, N_STATE) #name,
+const char *const fl_update_rule_names[FL_UPDATE_RULE_COUNT] = {FL_UPDATE_RULES(FL_RULE_NAME)};
+#undef FL_RULE_NAME
 
-void fl_adagrad_update(int dtype, fl_index n, void *param, const void *grad, void *state_sum,
-                       double step, double lr, double lr_decay, double weight_decay,
-                       double eps, int maximize, int n_threads) {
-    if (dtype == FL_FLOAT64)
-        adagrad_f64(n, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-                    n_threads);
-    else
-        adagrad_f32(n, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-                    n_threads);
-}
+#define FL_RULE_STATES(NAME, name, N_STATE) N_STATE,
+const int fl_update_rule_states[FL_UPDATE_RULE_COUNT] = {FL_UPDATE_RULES(FL_RULE_STATES)};
+#undef FL_RULE_STATES
 
-void fl_rmsprop_update(int dtype, fl_index n, void *param, const void *grad, void *square_avg,
-                       void *grad_avg, void *momentum_buffer, double lr, double alpha,
-                       double eps, double weight_decay, double momentum, int maximize,
-                       int n_threads) {
-    if (dtype == FL_FLOAT64)
-        rmsprop_f64(n, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-                    weight_decay, momentum, maximize, n_threads);
-    else
-        rmsprop_f32(n, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-                    weight_decay, momentum, maximize, n_threads);
-}
+#define FL_RULE_STATE_FITS(NAME, name, N_STATE)                                             \
+    _Static_assert(N_STATE <= FL_UPDATE_MAX_STATE, #name " keeps more state arrays than "   \
+                   "fl_update_call.state holds");
+FL_UPDATE_RULES(FL_RULE_STATE_FITS)
+#undef FL_RULE_STATE_FITS
 
-void fl_adam_update(int dtype, fl_index n, void *param, const void *grad, void *exp_avg,
-                    void *exp_avg_sq, void *max_exp_avg_sq, double step, double lr,
-                    double beta1, double beta2, double eps, double weight_decay, int decoupled,
-                    int maximize, int n_threads) {
-    if (dtype == FL_FLOAT64)
-        adam_f64(n, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2,
-                 eps, weight_decay, decoupled, maximize, n_threads);
-    else
-        adam_f32(n, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2,
-                 eps, weight_decay, decoupled, maximize, n_threads);
+/* fl_<rule>_update: the <rule>_kernel instantiation for the call's dtype. */
+#define FL_RULE_ENTRY(NAME, name, N_STATE)                                                  \
+    void fl_##name##_update(const fl_##name##_hyper *h, const fl_update_call *c) {          \
+        FL_DTYPE_DISPATCH(c->dtype, name##_kernel, h, c);                                   \
+    }
+FL_UPDATE_RULES(FL_RULE_ENTRY)
+#undef FL_RULE_ENTRY
+
+void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_call *c) {
+    switch (rule) { /* no default: a rule without a case is a -Wswitch-enum error */
+#define FL_RULE_CASE(NAME, name, N_STATE) \
+    case FL_RULE_##NAME:                  \
+        fl_##name##_update(&h->name, c);  \
+        return;
+        FL_UPDATE_RULES(FL_RULE_CASE)
+#undef FL_RULE_CASE
+    }
 }

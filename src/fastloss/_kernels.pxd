@@ -36,3 +36,47 @@ cdef extern from "losses.h" nogil:
     const char *fl_active_isa()
     int fl_openmp_enabled()
     int fl_openmp_max_threads()
+
+# ---- optimizer updates (optim.h) -----------------------------------------------------------
+cdef extern from "optim.h" nogil:
+    # the rows of FL_UPDATE_RULES
+    ctypedef enum fl_update_rule:
+        FL_RULE_SGD
+        FL_RULE_ADAGRAD
+        FL_RULE_RMSPROP
+        FL_RULE_ADAM
+    enum:
+        FL_UPDATE_RULE_COUNT
+        FL_UPDATE_MAX_STATE
+    const char *const fl_update_rule_names[]
+    const int fl_update_rule_states[]
+
+    ctypedef struct fl_sgd_hyper:
+        double lr, momentum, dampening, weight_decay
+        int nesterov, maximize
+    ctypedef struct fl_adagrad_hyper:
+        double lr, lr_decay, weight_decay, eps
+        int maximize
+    ctypedef struct fl_rmsprop_hyper:
+        double lr, alpha, eps, weight_decay, momentum
+        int centered, maximize
+    ctypedef struct fl_adam_hyper:
+        double lr, beta1, beta2, eps, weight_decay
+        int amsgrad, maximize, decoupled
+    ctypedef union fl_update_hyper:
+        fl_sgd_hyper sgd
+        fl_adagrad_hyper adagrad
+        fl_rmsprop_hyper rmsprop
+        fl_adam_hyper adam
+
+    ctypedef struct fl_update_call:
+        int dtype
+        fl_index n
+        void *param
+        const void *grad
+        void *state[FL_UPDATE_MAX_STATE]
+        double step
+        int first_step
+        int n_threads
+
+    void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_call *c)

@@ -1,29 +1,24 @@
 # Type stubs for the compiled module fastloss._optim (see _optim.pyx).
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: Optional[np.ndarray], lr: float,
-        momentum: float, dampening: float, weight_decay: float, nesterov: bool, maximize: bool,
-        first_step: bool, n_threads: int) -> None: ...
-def adagrad(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: float, lr: float,
-            lr_decay: float, weight_decay: float, eps: float, maximize: bool,
-            n_threads: int) -> None: ...
-def rmsprop(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
-            grad_avg: Optional[np.ndarray], momentum_buffer: Optional[np.ndarray], lr: float,
-            alpha: float, eps: float, weight_decay: float, momentum: float, maximize: bool,
-            n_threads: int) -> None: ...
-def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
-         max_exp_avg_sq: Optional[np.ndarray], step: float, lr: float, beta1: float,
-         beta2: float, eps: float, weight_decay: float, decoupled: bool, maximize: bool,
-         n_threads: int) -> None: ...
+#: the update rules' names, indexed by their C code; their state-array counts
+UPDATE_RULES: Tuple[str, ...]
+UPDATE_RULE_STATES: Tuple[int, ...]
+MAX_STEP: int
+
+class Hyper:
+    rule: int
+    def __init__(self, rule: int, fields: Mapping[str, Any]) -> None: ...
+    def fields(self) -> Dict[str, Any]: ...
+
+def update(hyper: Hyper, param: np.ndarray, grad: np.ndarray,
+           state: Tuple[Optional[np.ndarray], ...], step: float, first_step: bool,
+           n_threads: int) -> None: ...
 def first_overlap(arrays: Tuple[np.ndarray, ...]) -> Optional[Tuple[int, int]]: ...
 
 # Optimizer.step's fast path (see StepPlan in _optim.pyx)
-KIND_SGD: int
-KIND_ADAGRAD: int
-KIND_RMSPROP: int
-KIND_ADAM: int
 RAN: int
 RUN_CHECKED: int
 REFRESH_HYPER: int
@@ -34,7 +29,7 @@ class StepLock:
     def __exit__(self, *exc_info: Any) -> bool: ...
 
 class StepPlan:
-    def __init__(self, kind: int) -> None: ...
+    def __init__(self, rule: int, counts_steps: bool) -> None: ...
     def run(self, lock: StepLock, groups: List[Dict[str, Any]], specs: List[Any], grads: Any,
             state: Dict[int, Dict[str, Any]], threshold: int, get_threads: Callable[[], int],
             fresh: bool = ...) -> int: ...

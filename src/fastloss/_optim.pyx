@@ -1,12 +1,20 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
 """Typed bindings of the optimizer update kernels in csrc/optim.c.
 
-No validation in the plain bindings (sgd, adagrad, rmsprop, adam): callers
-(fastloss.optim.functional) pass C-contiguous, non-overlapping arrays of one float dtype
-(float32 or float64) and param's size, writeable where the kernel writes, state arrays
-as None exactly when their option is off. The fast paths (StepPlan, *_fast) check their
-arguments and decline anything else to the caller's checked path. Every call releases
-the GIL while the kernels run.
+Sections: the rule table and the plain binding (``update``), the arrays checks the fast
+paths share, ``StepLock``, ``StepPlan`` (``Optimizer.step``'s fast path) and the functional
+updates' fast path (``*_fast``).
+
+No validation in the plain binding: callers (fastloss.optim.functional) pass C-contiguous,
+non-overlapping arrays of one float dtype (float32 or float64) and param's size, writeable
+where the kernel writes, state arrays as None exactly when their option is off, and the
+rule's hyper-parameters checked. The fast paths (StepPlan, *_fast) check their arguments and
+decline anything else to the caller's checked path. Every call releases the GIL while the
+kernels run.
+
+Hyper-parameters travel as the C structs of optim.h (``fl_<rule>_hyper``, mirrored in
+_kernels.pxd), filled by field name: from a dict of the struct's fields (Cython's
+dict-to-struct conversion, ``Hyper``) or field by field in the ``*_fast`` functions.
 """
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
@@ -17,31 +25,69 @@ from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
                                PyThread_get_thread_ident, PyThread_release_lock,
                                PyThread_type_lock)
 from libc.stdlib cimport free, realloc
+from libc.string cimport memset
+
+from fastloss._kernels cimport (FL_FLOAT32, FL_FLOAT64, FL_RULE_ADAGRAD, FL_RULE_ADAM,
+                                FL_RULE_RMSPROP, FL_RULE_SGD, FL_UPDATE_MAX_STATE,
+                                FL_UPDATE_RULE_COUNT, fl_index, fl_update, fl_update_call,
+                                fl_update_hyper, fl_update_rule, fl_update_rule_names,
+                                fl_update_rule_states)
 
 cnp.import_array()
 
-cdef extern from "fl_config.h" nogil:
-    ctypedef Py_ssize_t fl_index
-    enum:
-        FL_FLOAT32
-        FL_FLOAT64
+# ---- the rule table and the plain binding -------------------------------------------------
 
-cdef extern from "optim.h" nogil:
-    void fl_sgd_update(int dtype, fl_index n, void *param, const void *grad,
-                       void *momentum_buffer, double lr, double momentum, double dampening,
-                       double weight_decay, int nesterov, int maximize, int first_step,
-                       int n_threads)
-    void fl_adagrad_update(int dtype, fl_index n, void *param, const void *grad,
-                           void *state_sum, double step, double lr, double lr_decay,
-                           double weight_decay, double eps, int maximize, int n_threads)
-    void fl_rmsprop_update(int dtype, fl_index n, void *param, const void *grad,
-                           void *square_avg, void *grad_avg, void *momentum_buffer, double lr,
-                           double alpha, double eps, double weight_decay, double momentum,
-                           int maximize, int n_threads)
-    void fl_adam_update(int dtype, fl_index n, void *param, const void *grad, void *exp_avg,
-                        void *exp_avg_sq, void *max_exp_avg_sq, double step, double lr,
-                        double beta1, double beta2, double eps, double weight_decay,
-                        int decoupled, int maximize, int n_threads)
+#: the update rules' names, indexed by their C code (fl_update_rule_names)
+UPDATE_RULES = tuple(fl_update_rule_names[i].decode() for i in range(FL_UPDATE_RULE_COUNT))
+#: how many state arrays each rule keeps, indexed by code (fl_update_rule_states)
+UPDATE_RULE_STATES = tuple(fl_update_rule_states[i] for i in range(FL_UPDATE_RULE_COUNT))
+
+#: the largest step count accepted (fastloss.optim.functional.MAX_STEP)
+MAX_STEP = 2**63 - 1
+
+
+cdef int _pack(int rule, object fields, fl_update_hyper *out) except -1:
+    """``out``'s member for ``rule`` from the mapping ``fields`` (every field of the
+    struct by name; other keys are ignored)."""
+    if rule == FL_RULE_SGD:
+        out.sgd = fields
+    elif rule == FL_RULE_ADAGRAD:
+        out.adagrad = fields
+    elif rule == FL_RULE_RMSPROP:
+        out.rmsprop = fields
+    elif rule == FL_RULE_ADAM:
+        out.adam = fields
+    else:
+        raise ValueError(f"no update rule has code {rule}")
+    return 0
+
+
+cdef object _unpack(int rule, const fl_update_hyper *h):
+    if rule == FL_RULE_SGD:
+        return h.sgd
+    elif rule == FL_RULE_ADAGRAD:
+        return h.adagrad
+    elif rule == FL_RULE_RMSPROP:
+        return h.rmsprop
+    elif rule == FL_RULE_ADAM:
+        return h.adam
+    raise ValueError(f"no update rule has code {rule}")
+
+
+cdef class Hyper:
+    """One rule's hyper-parameters as the kernel takes them (the ``fl_<rule>_hyper``
+    struct), filled by field name from a dict: ``Hyper(rule, {"lr": 0.1, ...})``.
+    ``fields()`` gives them back as a dict."""
+    cdef readonly int rule
+    cdef fl_update_hyper h
+
+    def __cinit__(self, int rule, object fields):
+        memset(&self.h, 0, sizeof(self.h))
+        _pack(rule, fields, &self.h)
+        self.rule = rule
+
+    def fields(self):
+        return _unpack(self.rule, &self.h)
 
 
 cdef inline void *data_or_null(object a):
@@ -52,68 +98,32 @@ cdef inline int dtype_code(cnp.ndarray a):
     return FL_FLOAT64 if cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE else FL_FLOAT32
 
 
+def update(Hyper hyper not None, cnp.ndarray param, cnp.ndarray grad, tuple state,
+           double step, bint first_step, int n_threads):
+    """One update of ``param`` by rule ``hyper.rule``; ``state`` holds the rule's state
+    arrays in the struct's order (``None`` where unused), ``step`` the 1-based count after
+    increment (rules that count), ``first_step`` SGD's "the buffer holds nothing yet"."""
+    cdef fl_update_call c
+    cdef Py_ssize_t k
+    c.dtype = dtype_code(param)
+    c.n = cnp.PyArray_SIZE(param)
+    c.param = cnp.PyArray_DATA(param)
+    c.grad = cnp.PyArray_DATA(grad)
+    for k in range(FL_UPDATE_MAX_STATE):
+        c.state[k] = data_or_null(state[k]) if k < len(state) else NULL
+    c.step = step
+    c.first_step = first_step
+    c.n_threads = n_threads
+    with nogil:
+        fl_update(<fl_update_rule>hyper.rule, &hyper.h, &c)
+
+
 cdef inline bint _spans_meet(const void *a, Py_ssize_t na, const void *b,
                              Py_ssize_t nb) noexcept nogil:
     """Whether the byte ranges [a, a + na) and [b, b + nb) intersect (an empty one never does)."""
     cdef const char *ca = <const char *>a
     cdef const char *cb = <const char *>b
     return na != 0 and nb != 0 and ca < cb + nb and cb < ca + na
-
-
-def sgd(cnp.ndarray param, cnp.ndarray grad, object momentum_buffer, double lr,
-        double momentum, double dampening, double weight_decay, bint nesterov, bint maximize,
-        bint first_step, int n_threads):
-    cdef int dt = dtype_code(param)
-    cdef fl_index n = cnp.PyArray_SIZE(param)
-    cdef void *pp = cnp.PyArray_DATA(param)
-    cdef const void *pg = cnp.PyArray_DATA(grad)
-    cdef void *pb = data_or_null(momentum_buffer)
-    with nogil:
-        fl_sgd_update(dt, n, pp, pg, pb, lr, momentum, dampening, weight_decay, nesterov,
-                      maximize, first_step, n_threads)
-
-
-def adagrad(cnp.ndarray param, cnp.ndarray grad, cnp.ndarray state_sum, double step,
-            double lr, double lr_decay, double weight_decay, double eps, bint maximize,
-            int n_threads):
-    cdef int dt = dtype_code(param)
-    cdef fl_index n = cnp.PyArray_SIZE(param)
-    cdef void *pp = cnp.PyArray_DATA(param)
-    cdef const void *pg = cnp.PyArray_DATA(grad)
-    cdef void *ps = cnp.PyArray_DATA(state_sum)
-    with nogil:
-        fl_adagrad_update(dt, n, pp, pg, ps, step, lr, lr_decay, weight_decay, eps, maximize,
-                          n_threads)
-
-
-def rmsprop(cnp.ndarray param, cnp.ndarray grad, cnp.ndarray square_avg, object grad_avg,
-            object momentum_buffer, double lr, double alpha, double eps, double weight_decay,
-            double momentum, bint maximize, int n_threads):
-    cdef int dt = dtype_code(param)
-    cdef fl_index n = cnp.PyArray_SIZE(param)
-    cdef void *pp = cnp.PyArray_DATA(param)
-    cdef const void *pg = cnp.PyArray_DATA(grad)
-    cdef void *ps = cnp.PyArray_DATA(square_avg)
-    cdef void *pa = data_or_null(grad_avg)
-    cdef void *pb = data_or_null(momentum_buffer)
-    with nogil:
-        fl_rmsprop_update(dt, n, pp, pg, ps, pa, pb, lr, alpha, eps, weight_decay, momentum,
-                          maximize, n_threads)
-
-
-def adam(cnp.ndarray param, cnp.ndarray grad, cnp.ndarray exp_avg, cnp.ndarray exp_avg_sq,
-         object max_exp_avg_sq, double step, double lr, double beta1, double beta2, double eps,
-         double weight_decay, bint decoupled, bint maximize, int n_threads):
-    cdef int dt = dtype_code(param)
-    cdef fl_index n = cnp.PyArray_SIZE(param)
-    cdef void *pp = cnp.PyArray_DATA(param)
-    cdef const void *pg = cnp.PyArray_DATA(grad)
-    cdef void *pm = cnp.PyArray_DATA(exp_avg)
-    cdef void *pv = cnp.PyArray_DATA(exp_avg_sq)
-    cdef void *pvm = data_or_null(max_exp_avg_sq)
-    with nogil:
-        fl_adam_update(dt, n, pp, pg, pm, pv, pvm, step, lr, beta1, beta2, eps, weight_decay,
-                       decoupled, maximize, n_threads)
 
 
 def first_overlap(tuple arrays):
@@ -134,47 +144,20 @@ def first_overlap(tuple arrays):
     return None
 
 
-# ---- Optimizer.step's fast path ---------------------------------------------------------
-# One call checks every array of every group (exact ndarray, native float dtype, C order,
-# writeable where written, matching shapes, no overlaps) without touching anything, then
-# runs all kernels under one GIL release. Anything unusual returns RUN_CHECKED: the caller
-# then takes the fully checked Python path, which raises the proper error or handles the
-# case (first step, non-contiguous or aliased gradient, subclass arrays).
-
-cdef enum:
-    MAX_STATE = 3
-    MAX_HYPER = 6
-    MAX_FLAGS = 2
-
-cdef enum:
-    _SGD = 0
-    _ADAGRAD = 1
-    _RMSPROP = 2
-    _ADAM = 3
-
-KIND_SGD = _SGD
-KIND_ADAGRAD = _ADAGRAD
-KIND_RMSPROP = _RMSPROP
-KIND_ADAM = _ADAM
-
-#: the largest step count accepted (fastloss.optim.functional.MAX_STEP)
-MAX_STEP = 2**63 - 1
+# ---- the fast paths' array checks -------------------------------------------------------
+# One call checks every array (exact ndarray, native float dtype, C order, writeable where
+# written, matching shapes, no overlaps) without touching anything. Anything unusual makes
+# the fast path decline: the caller then takes the fully checked Python path, which raises
+# the proper error or handles the case (first step, non-contiguous or aliased gradient,
+# subclass arrays).
 
 RAN = 0
 RUN_CHECKED = 1
 REFRESH_HYPER = 2
 
 ctypedef struct StepEntry:
-    int dtype
-    fl_index n
-    int n_threads
-    void *param
-    const void *grad
-    void *state[MAX_STATE]
-    double step
-    double hyper[MAX_HYPER]
-    int flags[MAX_FLAGS]
-    int first_step
+    fl_update_call call
+    fl_update_hyper hyper
 
 
 cdef inline bint _is_float_array(object a):
@@ -204,57 +187,45 @@ cdef inline bint _overlap(const void *a, const void *b, Py_ssize_t nbytes) noexc
     return _spans_meet(a, nbytes, b, nbytes)
 
 
-cdef bint _set_arrays(StepEntry *e, object p, object g):
-    """Fill ``e`` from param ``p`` and grad ``g`` with no state array, if the kernel may run
+cdef bint _set_arrays(fl_update_call *c, object p, object g):
+    """Fill ``c`` from param ``p`` and grad ``g`` with no state array, if the kernel may run
     on them as they are: else False (the checked path then raises, or copies ``g``)."""
     if not _is_float_array(p) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>p):
         return False
     cdef cnp.ndarray pa = <cnp.ndarray>p
     if not _is_float_array(g) or not _matches(<cnp.ndarray>g, pa):
         return False
-    e.dtype = dtype_code(pa)
-    e.n = cnp.PyArray_SIZE(pa)
-    e.param = cnp.PyArray_DATA(pa)
-    e.grad = cnp.PyArray_DATA(<cnp.ndarray>g)
-    e.state[0] = e.state[1] = e.state[2] = NULL
-    return not _overlap(e.grad, e.param, cnp.PyArray_NBYTES(pa))
+    c.dtype = dtype_code(pa)
+    c.n = cnp.PyArray_SIZE(pa)
+    c.param = cnp.PyArray_DATA(pa)
+    c.grad = cnp.PyArray_DATA(<cnp.ndarray>g)
+    cdef int k
+    for k in range(FL_UPDATE_MAX_STATE):
+        c.state[k] = NULL
+    c.step = 0.0
+    c.first_step = 0
+    return not _overlap(c.grad, c.param, cnp.PyArray_NBYTES(pa))
 
 
-cdef bint _set_state(StepEntry *e, int k, object a, cnp.ndarray p):
-    """Put state array ``a`` in slot ``k`` of ``e`` (param ``p``, filled by _set_arrays)
-    if it is writeable, like ``p`` and disjoint from every array already in ``e``."""
+cdef bint _set_state(fl_update_call *c, int k, object a, cnp.ndarray p):
+    """Put state array ``a`` in slot ``k`` of ``c`` (param ``p``, filled by _set_arrays)
+    if it is writeable, like ``p`` and disjoint from every array already in ``c``."""
     if (not _is_float_array(a) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)
             or not _matches(<cnp.ndarray>a, p)):
         return False
     cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(p)
     cdef void *data = cnp.PyArray_DATA(<cnp.ndarray>a)
     cdef int i
-    if _overlap(data, e.param, nbytes) or _overlap(data, e.grad, nbytes):
+    if _overlap(data, c.param, nbytes) or _overlap(data, c.grad, nbytes):
         return False
-    for i in range(MAX_STATE):
-        if i != k and e.state[i] != NULL and _overlap(data, e.state[i], nbytes):
+    for i in range(FL_UPDATE_MAX_STATE):
+        if i != k and c.state[i] != NULL and _overlap(data, c.state[i], nbytes):
             return False
-    e.state[k] = data
+    c.state[k] = data
     return True
 
 
-cdef void _run_entry(int kind, StepEntry *e) noexcept nogil:
-    if kind == _SGD:
-        fl_sgd_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.hyper[0], e.hyper[1],
-                      e.hyper[2], e.hyper[3], e.flags[0], e.flags[1], e.first_step,
-                      e.n_threads)
-    elif kind == _ADAGRAD:
-        fl_adagrad_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.step, e.hyper[0],
-                          e.hyper[1], e.hyper[2], e.hyper[3], e.flags[0], e.n_threads)
-    elif kind == _RMSPROP:
-        fl_rmsprop_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.state[1], e.state[2],
-                          e.hyper[0], e.hyper[1], e.hyper[2], e.hyper[3], e.hyper[4],
-                          e.flags[0], e.n_threads)
-    else:
-        fl_adam_update(e.dtype, e.n, e.param, e.grad, e.state[0], e.state[1], e.state[2],
-                       e.step, e.hyper[0], e.hyper[1], e.hyper[2], e.hyper[3], e.hyper[4],
-                       e.flags[0], e.flags[1], e.n_threads)
-
+# ---- StepLock ---------------------------------------------------------------------------
 
 cdef class StepLock:
     """Serializes one optimizer's steps and checkpoints across threads (a ``with`` block, or
@@ -312,7 +283,8 @@ cdef class StepLock:
 
 
 cdef class StepPlan:
-    """The fast path of ``Optimizer.step`` for one optimizer kind (``KIND_*``).
+    """The fast path of ``Optimizer.step`` for one update rule (its code in ``UPDATE_RULES``;
+    ``counts_steps``: the parameters' state holds a ``"step"`` count).
 
     ``run(lock, groups, specs, grads, state, threshold, get_threads, fresh)`` holds the
     optimizer's ``StepLock`` and returns ``RAN``
@@ -320,17 +292,22 @@ cdef class StepPlan:
     group's hyper-parameters are not the ones ``specs`` was checked for) or ``RUN_CHECKED``
     (some input needs the checked path); nothing has changed unless it returns ``RAN``.
 
-    ``specs[i]`` is ``(group, keys, values, hyper, flags, names)`` for ``groups[i]``:
+    ``specs[i]`` is ``(group, keys, values, hyper, names)`` for ``groups[i]``:
     the group dict and the objects ``values`` its ``keys`` held when they were checked
-    (``values`` None: valid only for a ``fresh`` call), the kernel's hyper-parameters and
-    flags, and the state entry names of the kernel's state arrays (None: not used).
+    (``values`` None: valid only for a ``fresh`` call), the kernel's hyper-parameters (a
+    ``Hyper`` of this rule) and the state entry names of the kernel's state arrays in the
+    struct's order (None: not used).
     """
-    cdef int kind
+    cdef int rule
+    cdef bint counts_steps
     cdef StepEntry *entries
     cdef Py_ssize_t capacity
 
-    def __cinit__(self, int kind):
-        self.kind = kind
+    def __cinit__(self, int rule, bint counts_steps):
+        if not 0 <= rule < FL_UPDATE_RULE_COUNT:
+            raise ValueError(f"no update rule has code {rule}")
+        self.rule = rule
+        self.counts_steps = counts_steps
         self.entries = NULL
         self.capacity = 0
 
@@ -358,13 +335,12 @@ cdef class StepPlan:
     cdef int _run(self, list groups, list specs, object grads, dict state,
                   Py_ssize_t threshold, object get_threads, bint fresh) except -1:
         cdef Py_ssize_t n_groups = len(groups), total = 0, gi, i, j, k, m = 0, index = 0
-        cdef Py_ssize_t n_hyper, n_flags
-        cdef object group, params, spec, g, p, st, a, name, step_obj
-        cdef tuple keys, values, hyper, flags, names
+        cdef object group, params, spec, g, p, st, a, name, step_obj, hyper
+        cdef tuple keys, values, names
         cdef PyObject *found
         cdef StepEntry *e
-        cdef bint uses_step = self.kind != _SGD
-        cdef int n_threads = -1, kind = self.kind
+        cdef bint uses_step = self.counts_steps
+        cdef int n_threads = -1, rule = self.rule
         if type(grads) is not list and type(grads) is not tuple:
             return RUN_CHECKED
         if len(specs) != n_groups:
@@ -397,11 +373,9 @@ cdef class StepPlan:
         for gi in range(n_groups):
             spec = specs[gi]
             hyper = (<tuple>spec)[3]
-            flags = (<tuple>spec)[4]
-            names = (<tuple>spec)[5]
-            n_hyper = len(hyper)
-            n_flags = len(flags)
-            if n_hyper > MAX_HYPER or n_flags > MAX_FLAGS or len(names) > MAX_STATE:
+            names = (<tuple>spec)[4]
+            if (type(hyper) is not Hyper or (<Hyper>hyper).rule != rule
+                    or len(names) > FL_UPDATE_MAX_STATE):
                 return RUN_CHECKED
             # get_threads() below is Python code: another thread may change these lists
             # meanwhile, so every index is checked against the lists as they are now
@@ -424,7 +398,7 @@ cdef class StepPlan:
                     return RUN_CHECKED
                 st = <object>found
                 e = &self.entries[m]
-                if not _set_arrays(e, p, g):
+                if not _set_arrays(&e.call, p, g):
                     return RUN_CHECKED
                 for k in range(len(names)):
                     name = names[k]
@@ -434,7 +408,7 @@ cdef class StepPlan:
                     if found == NULL:
                         return RUN_CHECKED
                     a = <object>found
-                    if not _set_state(e, k, a, <cnp.ndarray>p):
+                    if not _set_state(&e.call, k, a, <cnp.ndarray>p):
                         return RUN_CHECKED
                     keep.append(a)
                 if uses_step:
@@ -444,29 +418,24 @@ cdef class StepPlan:
                     step_obj = <object>found + 1
                     if not 1 <= step_obj <= MAX_STEP:  # the checked path says what is wrong
                         return RUN_CHECKED
-                    e.step = <double>step_obj
+                    e.call.step = <double>step_obj
                     bumps.append(st)
                     bumps.append(step_obj)
-                else:
-                    e.step = 0.0
-                e.first_step = 0
-                for k in range(n_hyper):
-                    e.hyper[k] = hyper[k]
-                for k in range(n_flags):
-                    e.flags[k] = flags[k]
-                if e.n < threshold:
-                    e.n_threads = 1
+                e.hyper = (<Hyper>hyper).h
+                if e.call.n < threshold:
+                    e.call.n_threads = 1
                 else:
                     if n_threads < 0:
                         n_threads = get_threads()
-                    e.n_threads = n_threads
+                    e.call.n_threads = n_threads
                 keep.append(p)
                 keep.append(g)
                 m += 1
                 index += 1
         with nogil:
             for i in range(m):
-                _run_entry(kind, &self.entries[i])
+                fl_update(<fl_update_rule>rule, &self.entries[i].hyper,
+                          &self.entries[i].call)
         for i in range(0, len(bumps), 2):
             (<dict>bumps[i])["step"] = bumps[i + 1]
         return RAN
@@ -475,8 +444,11 @@ cdef class StepPlan:
 # ---- the functional updates' fast path ---------------------------------------------------
 # ``*_fast(...)`` runs the update and returns True only for arguments the checked path in
 # fastloss.optim.functional accepts unchanged: Python float (or int) hyper-parameters in
-# range, bool flags, an int step >= 1, arrays as the kernels want them. Otherwise it returns
-# False having changed nothing, and the caller runs the checked path (errors, copies).
+# their registry constraint (NON_NEGATIVE: [0, inf); UNIT_OPEN: [0, 1)), bool flags, an int
+# step >= 1, arrays as the kernels want them. Otherwise it returns False having changed
+# nothing, and the caller runs the checked path (errors, copies). Each fills its rule's
+# struct field by field (tests/test_optim_registry.py checks the constraints against the
+# registry's).
 
 cdef extern from "math.h" nogil:
     const double INFINITY
@@ -522,37 +494,42 @@ cdef inline int _threads(fl_index n, Py_ssize_t threshold, object get_threads) e
 def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
              weight_decay, nesterov, maximize, Py_ssize_t threshold, get_threads):
     cdef StepEntry e
-    if not (_real(lr, INFINITY, &e.hyper[0]) and _real(momentum, INFINITY, &e.hyper[1])
-            and _real(dampening, INFINITY, &e.hyper[2])
-            and _real(weight_decay, INFINITY, &e.hyper[3]) and _flag(nesterov, &e.flags[0])
-            and _flag(maximize, &e.flags[1]) and _flag(first_step, &e.first_step)
-            and _set_arrays(&e, param, grad)):
+    cdef int first
+    if not (_real(lr, INFINITY, &e.hyper.sgd.lr)
+            and _real(momentum, INFINITY, &e.hyper.sgd.momentum)
+            and _real(dampening, INFINITY, &e.hyper.sgd.dampening)
+            and _real(weight_decay, INFINITY, &e.hyper.sgd.weight_decay)
+            and _flag(nesterov, &e.hyper.sgd.nesterov) and _flag(maximize, &e.hyper.sgd.maximize)
+            and _flag(first_step, &first) and _set_arrays(&e.call, param, grad)):
         return False
-    if e.flags[0] and (e.hyper[1] <= 0 or e.hyper[2] != 0):
+    if e.hyper.sgd.nesterov and (e.hyper.sgd.momentum <= 0 or e.hyper.sgd.dampening != 0):
         return False
-    if e.hyper[1] != 0 and (momentum_buffer is None
-                            or not _set_state(&e, 0, momentum_buffer, <cnp.ndarray>param)):
+    if e.hyper.sgd.momentum != 0 and (
+            momentum_buffer is None
+            or not _set_state(&e.call, 0, momentum_buffer, <cnp.ndarray>param)):
         return False
-    e.step = 0.0
-    e.n_threads = _threads(e.n, threshold, get_threads)
+    e.call.first_step = first
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
     with nogil:
-        _run_entry(_SGD, &e)
+        fl_update(FL_RULE_SGD, &e.hyper, &e.call)
     return True
 
 
 def adagrad_fast(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
                  Py_ssize_t threshold, get_threads):
     cdef StepEntry e
-    if not (_step(step, &e.step) and _real(lr, INFINITY, &e.hyper[0])
-            and _real(lr_decay, INFINITY, &e.hyper[1])
-            and _real(weight_decay, INFINITY, &e.hyper[2]) and _real(eps, INFINITY, &e.hyper[3])
-            and _flag(maximize, &e.flags[0]) and _set_arrays(&e, param, grad)
-            and _set_state(&e, 0, state_sum, <cnp.ndarray>param)):
+    cdef double count
+    if not (_step(step, &count) and _real(lr, INFINITY, &e.hyper.adagrad.lr)
+            and _real(lr_decay, INFINITY, &e.hyper.adagrad.lr_decay)
+            and _real(weight_decay, INFINITY, &e.hyper.adagrad.weight_decay)
+            and _real(eps, INFINITY, &e.hyper.adagrad.eps)
+            and _flag(maximize, &e.hyper.adagrad.maximize) and _set_arrays(&e.call, param, grad)
+            and _set_state(&e.call, 0, state_sum, <cnp.ndarray>param)):
         return False
-    e.first_step = 0
-    e.n_threads = _threads(e.n, threshold, get_threads)
+    e.call.step = count
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
     with nogil:
-        _run_entry(_ADAGRAD, &e)
+        fl_update(FL_RULE_ADAGRAD, &e.hyper, &e.call)
     return True
 
 
@@ -560,24 +537,25 @@ def rmsprop_fast(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, 
                  weight_decay, momentum, centered, maximize, Py_ssize_t threshold,
                  get_threads):
     cdef StepEntry e
-    cdef int is_centered
-    if not (_real(lr, INFINITY, &e.hyper[0]) and _real(alpha, INFINITY, &e.hyper[1])
-            and _real(eps, INFINITY, &e.hyper[2]) and _real(weight_decay, INFINITY, &e.hyper[3])
-            and _real(momentum, INFINITY, &e.hyper[4]) and _flag(centered, &is_centered)
-            and _flag(maximize, &e.flags[0]) and _set_arrays(&e, param, grad)
-            and _set_state(&e, 0, square_avg, <cnp.ndarray>param)):
+    if not (_real(lr, INFINITY, &e.hyper.rmsprop.lr)
+            and _real(alpha, INFINITY, &e.hyper.rmsprop.alpha)
+            and _real(eps, INFINITY, &e.hyper.rmsprop.eps)
+            and _real(weight_decay, INFINITY, &e.hyper.rmsprop.weight_decay)
+            and _real(momentum, INFINITY, &e.hyper.rmsprop.momentum)
+            and _flag(centered, &e.hyper.rmsprop.centered)
+            and _flag(maximize, &e.hyper.rmsprop.maximize) and _set_arrays(&e.call, param, grad)
+            and _set_state(&e.call, 0, square_avg, <cnp.ndarray>param)):
         return False
-    if is_centered and (grad_avg is None
-                        or not _set_state(&e, 1, grad_avg, <cnp.ndarray>param)):
+    if e.hyper.rmsprop.centered and (
+            grad_avg is None or not _set_state(&e.call, 1, grad_avg, <cnp.ndarray>param)):
         return False
-    if e.hyper[4] > 0 and (momentum_buffer is None
-                           or not _set_state(&e, 2, momentum_buffer, <cnp.ndarray>param)):
+    if e.hyper.rmsprop.momentum > 0 and (
+            momentum_buffer is None
+            or not _set_state(&e.call, 2, momentum_buffer, <cnp.ndarray>param)):
         return False
-    e.step = 0.0
-    e.first_step = 0
-    e.n_threads = _threads(e.n, threshold, get_threads)
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
     with nogil:
-        _run_entry(_RMSPROP, &e)
+        fl_update(FL_RULE_RMSPROP, &e.hyper, &e.call)
     return True
 
 
@@ -585,23 +563,26 @@ def adam_fast(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas,
               weight_decay, amsgrad, maximize, bint decoupled, Py_ssize_t threshold,
               get_threads):
     cdef StepEntry e
-    cdef int is_amsgrad
+    cdef double count
     if type(betas) is not tuple or len(<tuple>betas) != 2:
         return False
-    if not (_step(step, &e.step) and _real(lr, INFINITY, &e.hyper[0])
-            and _real((<tuple>betas)[0], 1.0, &e.hyper[1])
-            and _real((<tuple>betas)[1], 1.0, &e.hyper[2]) and _real(eps, INFINITY, &e.hyper[3])
-            and _real(weight_decay, INFINITY, &e.hyper[4]) and _flag(amsgrad, &is_amsgrad)
-            and _flag(maximize, &e.flags[1]) and _set_arrays(&e, param, grad)
-            and _set_state(&e, 0, exp_avg, <cnp.ndarray>param)
-            and _set_state(&e, 1, exp_avg_sq, <cnp.ndarray>param)):
+    if not (_step(step, &count) and _real(lr, INFINITY, &e.hyper.adam.lr)
+            and _real((<tuple>betas)[0], 1.0, &e.hyper.adam.beta1)
+            and _real((<tuple>betas)[1], 1.0, &e.hyper.adam.beta2)
+            and _real(eps, INFINITY, &e.hyper.adam.eps)
+            and _real(weight_decay, INFINITY, &e.hyper.adam.weight_decay)
+            and _flag(amsgrad, &e.hyper.adam.amsgrad) and _flag(maximize, &e.hyper.adam.maximize)
+            and _set_arrays(&e.call, param, grad)
+            and _set_state(&e.call, 0, exp_avg, <cnp.ndarray>param)
+            and _set_state(&e.call, 1, exp_avg_sq, <cnp.ndarray>param)):
         return False
-    if is_amsgrad and (max_exp_avg_sq is None
-                       or not _set_state(&e, 2, max_exp_avg_sq, <cnp.ndarray>param)):
+    if e.hyper.adam.amsgrad and (
+            max_exp_avg_sq is None
+            or not _set_state(&e.call, 2, max_exp_avg_sq, <cnp.ndarray>param)):
         return False
-    e.flags[0] = decoupled
-    e.first_step = 0
-    e.n_threads = _threads(e.n, threshold, get_threads)
+    e.hyper.adam.decoupled = decoupled
+    e.call.step = count
+    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
     with nogil:
-        _run_entry(_ADAM, &e)
+        fl_update(FL_RULE_ADAM, &e.hyper, &e.call)
     return True

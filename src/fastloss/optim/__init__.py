@@ -29,7 +29,8 @@ from fastloss.optim.functional import (
     rmsprop_update,
     sgd_update,
 )
-from fastloss.optim.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from fastloss.optim.optimizer import Optimizer
+from fastloss.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from fastloss.optim.cg import CGResult, minimize_cg
 from fastloss.optim import lr_scheduler
 

@@ -17,7 +17,9 @@ Conventions shared by every function here:
   required exactly when the option is on (``momentum_buffer`` when ``momentum != 0``,
   ``grad_avg`` when ``centered``, ``max_exp_avg_sq`` when ``amsgrad``).
 * ``step`` is the 1-based step count *after* increment (the caller counts: 1 on the first
-  call). Hyper-parameters are real numbers: non-negative and finite, betas in ``[0, 1)``.
+  call). Hyper-parameters are real numbers (not bools): non-negative and finite, betas in
+  ``[0, 1)``, as each update rule's row in :mod:`fastloss.optim._registry` says; flags are
+  bools.
 * Arithmetic is in the arrays' dtype with hyper-parameters rounded to it, as in PyTorch;
   per-call scalars (bias corrections, step sizes) are computed once in float64.
 * Every argument is checked before any array is touched: after a ``TypeError`` or
@@ -36,27 +38,31 @@ noted, the L2 term; ``p`` is ``param``; all operations are elementwise.
 
 from __future__ import annotations
 
-import operator
-from typing import Any, Callable, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
 from fastloss import _atomic, _backend, _config, _optim
-from fastloss._validation import reject_masked
-from fastloss._validation import INT64_MAX, check_disjoint, to_float
+from fastloss._validation import (INT64_MAX, Interval, check_disjoint, check_flag, check_int,
+                                  check_real, reject_masked)
+from fastloss.optim._registry import RULES, Param, UpdateRule
 from fastloss.reference import optim as _ref
 
-__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
+#: one functional update per registry row
+__all__ = [row.update for row in RULES.values()]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
-_INF = float("inf")
+_SGD, _ADAGRAD, _RMSPROP = RULES["sgd"], RULES["adagrad"], RULES["rmsprop"]
+_ADAM, _ADAMW = RULES["adam"], RULES["adamw"]
 
 #: the largest step count (state["step"] is an int64 in torch's checkpoints)
 MAX_STEP = INT64_MAX
 
 #: a prepared update: everything checked, calling it runs the kernel
 Update = Callable[[], None]
+#: checked hyper-parameters: the kernel struct's fields by name (see _check)
+Hyper = Dict[str, Any]
 
 
 # ---- validation -------------------------------------------------------------------------
@@ -108,57 +114,73 @@ def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -
     return grad
 
 
-def _check_hyper(value: Any, name: str, upper: float = _INF) -> float:
-    """A finite real ``>= 0`` (and ``< upper``), as a Python float."""
-    t = type(value)
-    if t is float or t is int:  # the common case, kept cheap for small calls
-        v = to_float(value)
-        if 0.0 <= v < upper:
-            return v
-    elif isinstance(value, (str, bytes, np.ndarray, list, tuple)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+def _check_pair(value: Any, name: str, fields: Tuple[str, ...], interval: Interval) -> Any:
+    """A pair of finite reals in ``interval`` (betas), as a tuple of Python floats."""
+    if type(value) is tuple and len(value) == 2:
+        first, second = value
     else:
         try:
-            v = to_float(value)
+            first, second = value
         except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a real number, got {value!r}") from None
-        if 0.0 <= v < upper:
-            return v
-    expected = f"in [0, {upper:g})" if upper != _INF else "finite and >= 0"
-    raise ValueError(f"{name} must be {expected}, got {value!r}")
+            raise TypeError(f"{name} must be a pair of numbers ({', '.join(fields)}), got "
+                            f"{value!r}") from None
+    return check_real(first, f"{name}[0]", interval), check_real(second, f"{name}[1]", interval)
 
 
-def _check_betas(betas: Any) -> Tuple[float, float]:
-    if type(betas) is tuple and len(betas) == 2:
-        return _check_hyper(betas[0], "betas[0]", 1.0), _check_hyper(betas[1], "betas[1]", 1.0)
-    try:
-        b1, b2 = betas
-    except (TypeError, ValueError):
-        raise TypeError(f"betas must be a pair of numbers (beta1, beta2), got {betas!r}") \
-            from None
-    return _check_hyper(b1, "betas[0]", 1.0), _check_hyper(b2, "betas[1]", 1.0)
+#: a row's hyper-parameters as _check walks them: (name, the field it fills, the
+#: constraint (None: a flag), the pair's fields or None, the constraint's (lo, hi) when it
+#: is [lo, hi): a float in it needs no further check)
+_CheckPlan = Tuple[Tuple[str, str, Optional[Interval], Optional[Tuple[str, ...]],
+                         Tuple[float, float]], ...]
+_NO_BOUNDS = (float("nan"), float("nan"))  # nothing compares inside
 
 
-def _check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
+def _check_plan(params: Tuple[Param, ...]) -> _CheckPlan:
+    def bounds(c: Optional[Interval]) -> Tuple[float, float]:
+        return (c.lo, c.hi) if c is not None and c.lo_closed and not c.hi_closed else _NO_BOUNDS
+
+    return tuple((p.name, p.kernel_fields[0] if p.kernel_fields else p.name, p.constraint,
+                  p.kernel_fields if p.pair else None, bounds(p.constraint)) for p in params)
+
+
+#: each row's plan for its functional update's keywords and for an optimizer's param group
+_CHECK_PLANS = {(row.name, for_class): _check_plan(row.params if for_class
+                                                   else row.functional_params)
+                for row in RULES.values() for for_class in (False, True)}
+
+
+def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False) -> Hyper:
+    """``values`` (hyper-parameters by torch.optim's names: a functional update's keywords,
+    or an optimizer's param group when ``for_class``) checked against ``rule``'s row.
+
+    Returns the kernel struct's fields (``fl_<kernel>_hyper``: betas split into beta1 and
+    beta2, the rule's fixed fields such as AdamW's ``decoupled``), plus the class-only values
+    that fill no field (Adagrad's ``initial_accumulator_value``) by their names.
+    """
+    h: Hyper = dict(rule.fixed)
+    for name, field, interval, pair, (lo, hi) in _CHECK_PLANS[rule.name, for_class]:
+        value = values[name]
+        if type(value) is float and lo <= value < hi:  # what check_real returns, sooner
+            h[field] = value
+        elif interval is None:
+            h[field] = check_flag(value, name)
+        elif pair is None:
+            h[field] = check_real(value, name, interval)
+        else:
+            h[pair[0]], h[pair[1]] = _check_pair(value, name, pair, interval)
+    if rule.check is not None:
+        rule.check(h)
+    return h
 
 
 def _check_step(step: Any) -> int:
-    if isinstance(step, (bool, np.bool_)):
-        raise TypeError(f"step must be an int >= 1, got {step!r}")
-    try:
-        s = operator.index(step)
-    except TypeError:
-        if isinstance(step, (float, np.floating)) and float(step).is_integer():
-            s = int(step)  # PyTorch keeps the step count in a float tensor
-        else:
-            raise TypeError(f"step must be an int >= 1, got {step!r}") from None
-    if not 1 <= s <= MAX_STEP:
-        raise ValueError(f"step must be in [1, 2**63 - 1] (the count after increment), got "
-                         f"{step!r}")
-    return s
+    """The 1-based step count after increment, as an int (an integral float is taken:
+    PyTorch keeps the step count in a float tensor)."""
+    if type(step) is int and 1 <= step <= MAX_STEP:  # the common case, kept cheap
+        return step
+    if (type(step) is float or isinstance(step, np.floating)) and float(step).is_integer():
+        step = int(step)
+    return check_int(step, "step", 1, MAX_STEP)
 
 
 def _required(value: Any, name: str, why: str) -> Any:
@@ -180,168 +202,56 @@ def _whole(update: Update) -> Update:
     return run
 
 
-# ---- checked hyper-parameters ---------------------------------------------------------------
-# Checked once per call (Optimizer.step: once per group, not once per array).
-
-class SGDHyper(NamedTuple):
-    lr: float
-    momentum: float
-    dampening: float
-    weight_decay: float
-    nesterov: bool
-    maximize: bool
-
-
-class AdagradHyper(NamedTuple):
-    lr: float
-    lr_decay: float
-    weight_decay: float
-    eps: float
-    maximize: bool
-
-
-class RMSpropHyper(NamedTuple):
-    lr: float
-    alpha: float
-    eps: float
-    weight_decay: float
-    momentum: float
-    centered: bool
-    maximize: bool
-
-
-class AdamHyper(NamedTuple):
-    lr: float
-    beta1: float
-    beta2: float
-    eps: float
-    weight_decay: float
-    amsgrad: bool
-    maximize: bool
-    decoupled: bool
-
-
-def _sgd_hyper(lr: Any, momentum: Any, dampening: Any, weight_decay: Any, nesterov: Any,
-               maximize: Any) -> SGDHyper:
-    h = SGDHyper(_check_hyper(lr, "lr"), _check_hyper(momentum, "momentum"),
-                 _check_hyper(dampening, "dampening"), _check_hyper(weight_decay, "weight_decay"),
-                 _check_flag(nesterov, "nesterov"), _check_flag(maximize, "maximize"))
-    if h.nesterov and (h.momentum <= 0 or h.dampening != 0):
-        raise ValueError("nesterov momentum requires momentum > 0 and dampening == 0")
-    return h
-
-
-def _adagrad_hyper(lr: Any, lr_decay: Any, weight_decay: Any, eps: Any,
-                   maximize: Any) -> AdagradHyper:
-    return AdagradHyper(_check_hyper(lr, "lr"), _check_hyper(lr_decay, "lr_decay"),
-                        _check_hyper(weight_decay, "weight_decay"), _check_hyper(eps, "eps"),
-                        _check_flag(maximize, "maximize"))
-
-
-def _rmsprop_hyper(lr: Any, alpha: Any, eps: Any, weight_decay: Any, momentum: Any,
-                   centered: Any, maximize: Any) -> RMSpropHyper:
-    return RMSpropHyper(_check_hyper(lr, "lr"), _check_hyper(alpha, "alpha"),
-                        _check_hyper(eps, "eps"), _check_hyper(weight_decay, "weight_decay"),
-                        _check_hyper(momentum, "momentum"), _check_flag(centered, "centered"),
-                        _check_flag(maximize, "maximize"))
-
-
-def _adam_hyper(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
-                decoupled: bool) -> AdamHyper:
-    b1, b2 = _check_betas(betas)
-    return AdamHyper(_check_hyper(lr, "lr"), b1, b2, _check_hyper(eps, "eps"),
-                     _check_hyper(weight_decay, "weight_decay"), _check_flag(amsgrad, "amsgrad"),
-                     _check_flag(maximize, "maximize"), decoupled)
-
-
 # ---- prepared updates: arrays checked, kernel not yet run --------------------------------------
 # Optimizer.step prepares every array first and runs them all only if nothing failed.
 
-def _prepare_sgd(param: Any, grad: Any, momentum_buffer: Any, first_step: bool, h: SGDHyper,
-                 n_threads: Optional[int]) -> Update:
+#: each row's state arrays as _prepare walks them (argument, when, option), and kernel code
+_STATE_PLANS = {row.name: tuple((s.argument, s.when, s.option) for s in row.state)
+                for row in RULES.values()}
+_CODES = {row.name: row.code for row in RULES.values()}
+
+
+def _reference_row(rule: UpdateRule, h: Hyper) -> UpdateRule:
+    """The row whose fixed fields ``h`` has (Adam's kernel with decoupled=True: adamw)."""
+    return next(row for row in RULES.values() if row.kernel == rule.kernel
+                and all(h[k] == v for k, v in row.fixed.items()))
+
+
+def _prepare(rule: UpdateRule, param: Any, grad: Any, state: Tuple[Any, ...], h: Hyper,
+             n_threads: Optional[int], step: int = 0, first_step: bool = False) -> Update:
+    """One update by ``rule`` checked and ready to run: ``state`` holds the rule's state
+    arrays in the row's order (None, or anything, where their option is off); ``h`` is
+    ``_check``'s result; ``step`` and ``first_step`` as the rule's ``arguments`` say."""
     p = _check_array(param, "param")
-    buf = None
-    if h.momentum != 0:
-        buf = _required(momentum_buffer, "momentum_buffer", "momentum != 0")
-        _check_state(buf, "momentum_buffer", p)
-        _check_disjoint((p, buf), ("param", "momentum_buffer"))
-    g = _check_grad(grad, p, (p,) if buf is None else (p, buf))
+    written: List[np.ndarray] = [p]
+    names = ["param"]
+    used: List[Optional[np.ndarray]] = []
+    for (argument, when, option), a in zip(_STATE_PLANS[rule.name], state):
+        if when is not None:
+            if not when(h):
+                used.append(None)
+                continue
+            _required(a, argument, option)
+        _check_state(a, argument, p)
+        written.append(a)
+        names.append(argument)
+        used.append(a)
+    arrays = tuple(written)
+    _check_disjoint(arrays, names)
+    g = _check_grad(grad, p, arrays)
     nt = _config.resolve_threads(n_threads, p.size)
+    kernel_state = tuple(used)
     if _use_c():
-        return lambda: _optim.sgd(p, g, buf, h.lr, h.momentum, h.dampening, h.weight_decay,
-                                  h.nesterov, h.maximize, first_step, nt)
-    return _whole(lambda: _ref.sgd_update(
-        p, g, momentum_buffer=buf, first_step=first_step, lr=h.lr, momentum=h.momentum,
-        dampening=h.dampening, weight_decay=h.weight_decay, nesterov=h.nesterov,
-        maximize=h.maximize))
-
-
-def _prepare_adagrad(param: Any, grad: Any, state_sum: Any, step: int, h: AdagradHyper,
-                     n_threads: Optional[int]) -> Update:
-    p = _check_array(param, "param")
-    _check_state(state_sum, "state_sum", p)
-    _check_disjoint((p, state_sum), ("param", "state_sum"))
-    g = _check_grad(grad, p, (p, state_sum))
-    nt = _config.resolve_threads(n_threads, p.size)
-    if _use_c():
-        return lambda: _optim.adagrad(p, g, state_sum, step, h.lr, h.lr_decay, h.weight_decay,
-                                      h.eps, h.maximize, nt)
-    return _whole(lambda: _ref.adagrad_update(
-        p, g, state_sum, step, lr=h.lr, lr_decay=h.lr_decay, weight_decay=h.weight_decay,
-        eps=h.eps, maximize=h.maximize))
-
-
-def _prepare_rmsprop(param: Any, grad: Any, square_avg: Any, grad_avg: Any,
-                     momentum_buffer: Any, h: RMSpropHyper, n_threads: Optional[int]) -> Update:
-    p = _check_array(param, "param")
-    _check_state(square_avg, "square_avg", p)
-    written: Tuple[np.ndarray, ...] = (p, square_avg)
-    names: Tuple[str, ...] = ("param", "square_avg")
-    ga = buf = None
-    if h.centered:
-        ga = _required(grad_avg, "grad_avg", "centered=True")
-        _check_state(ga, "grad_avg", p)
-        written, names = written + (ga,), names + ("grad_avg",)
-    if h.momentum > 0:
-        buf = _required(momentum_buffer, "momentum_buffer", "momentum > 0")
-        _check_state(buf, "momentum_buffer", p)
-        written, names = written + (buf,), names + ("momentum_buffer",)
-    _check_disjoint(written, names)
-    g = _check_grad(grad, p, written)
-    nt = _config.resolve_threads(n_threads, p.size)
-    if _use_c():
-        return lambda: _optim.rmsprop(p, g, square_avg, ga, buf, h.lr, h.alpha, h.eps,
-                                      h.weight_decay, h.momentum, h.maximize, nt)
-    return _whole(lambda: _ref.rmsprop_update(
-        p, g, square_avg, grad_avg=ga, momentum_buffer=buf, lr=h.lr, alpha=h.alpha, eps=h.eps,
-        weight_decay=h.weight_decay, momentum=h.momentum, centered=h.centered,
-        maximize=h.maximize))
-
-
-_ADAM_NAMES = ("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-
-
-def _prepare_adam(param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: int,
-                  max_exp_avg_sq: Any, h: AdamHyper, n_threads: Optional[int]) -> Update:
-    p = _check_array(param, "param")
-    _check_state(exp_avg, "exp_avg", p)
-    _check_state(exp_avg_sq, "exp_avg_sq", p)
-    vmax = None
-    if h.amsgrad:
-        vmax = _required(max_exp_avg_sq, "max_exp_avg_sq", "amsgrad=True")
-        _check_state(vmax, "max_exp_avg_sq", p)
-    written = (p, exp_avg, exp_avg_sq) if vmax is None else (p, exp_avg, exp_avg_sq, vmax)
-    _check_disjoint(written, _ADAM_NAMES)
-    g = _check_grad(grad, p, written)
-    nt = _config.resolve_threads(n_threads, p.size)
-    if _use_c():
-        return lambda: _optim.adam(p, g, exp_avg, exp_avg_sq, vmax, step, h.lr, h.beta1,
-                                   h.beta2, h.eps, h.weight_decay, h.decoupled, h.maximize, nt)
-    ref = _ref.adamw_update if h.decoupled else _ref.adam_update
-    return _whole(lambda: ref(
-        p, g, exp_avg, exp_avg_sq, step, lr=h.lr, betas=(h.beta1, h.beta2), eps=h.eps,
-        weight_decay=h.weight_decay, amsgrad=h.amsgrad, max_exp_avg_sq=vmax,
-        maximize=h.maximize))
+        hyper = _optim.Hyper(_CODES[rule.name], h)
+        return lambda: _optim.update(hyper, p, g, kernel_state, step, first_step, nt)
+    ref_row = _reference_row(rule, h)
+    kwargs: Dict[str, Any] = {"param": p, "grad": g}
+    kwargs.update((spec.argument, a) for spec, a in zip(rule.state, kernel_state))
+    kwargs.update((name, step if name == "step" else first_step) for name in rule.arguments)
+    for name, field, _, pair, _ in _CHECK_PLANS[ref_row.name, False]:
+        kwargs[name] = h[field] if pair is None else tuple(h[f] for f in pair)
+    ref = getattr(_ref, ref_row.update)
+    return _whole(lambda: ref(**kwargs))
 
 
 # ---- public functions -------------------------------------------------------------------
@@ -378,9 +288,10 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, *,
             param, grad, momentum_buffer, first_step, lr, momentum, dampening, weight_decay,
             nesterov, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
-    h = _sgd_hyper(lr, momentum, dampening, weight_decay, nesterov, maximize)
-    _prepare_sgd(param, grad, momentum_buffer, _check_flag(first_step, "first_step"), h,
-                 n_threads)()
+    h = _check(_SGD, dict(lr=lr, momentum=momentum, dampening=dampening,
+                          weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+    _prepare(_SGD, param, grad, (momentum_buffer,), h, n_threads,
+             first_step=check_flag(first_step, "first_step"))()
 
 
 def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: int, *,
@@ -411,8 +322,9 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, s
             param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
             _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
-    h = _adagrad_hyper(lr, lr_decay, weight_decay, eps, maximize)
-    _prepare_adagrad(param, grad, state_sum, _check_step(step), h, n_threads)()
+    h = _check(_ADAGRAD, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                              maximize=maximize))
+    _prepare(_ADAGRAD, param, grad, (state_sum,), h, n_threads, step=_check_step(step))()
 
 
 def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *,
@@ -455,8 +367,9 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
             param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
             momentum, centered, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
-    h = _rmsprop_hyper(lr, alpha, eps, weight_decay, momentum, centered, maximize)
-    _prepare_rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, h, n_threads)()
+    h = _check(_RMSPROP, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                              momentum=momentum, centered=centered, maximize=maximize))
+    _prepare(_RMSPROP, param, grad, (square_avg, grad_avg, momentum_buffer), h, n_threads)()
 
 
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
@@ -498,9 +411,10 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
             weight_decay, amsgrad, maximize, False, _config.THREADING_THRESHOLD,
             _config.large_call_threads):
         return
-    h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, False)
-    _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
-                  n_threads)()
+    h = _check(_ADAM, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                           amsgrad=amsgrad, maximize=maximize))
+    _prepare(_ADAM, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
+             step=_check_step(step))()
 
 
 def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
@@ -541,6 +455,7 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
             weight_decay, amsgrad, maximize, True, _config.THREADING_THRESHOLD,
             _config.large_call_threads):
         return
-    h = _adam_hyper(lr, betas, eps, weight_decay, amsgrad, maximize, True)
-    _prepare_adam(param, grad, exp_avg, exp_avg_sq, _check_step(step), max_exp_avg_sq, h,
-                  n_threads)()
+    h = _check(_ADAMW, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                            amsgrad=amsgrad, maximize=maximize))
+    _prepare(_ADAMW, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
+             step=_check_step(step))()

@@ -1,493 +1,21 @@
-"""Optimizer classes with torch.optim's names, defaults, param_groups and state.
+"""The optimizer classes, with torch.optim's names, signatures and defaults.
 
-An optimizer holds a list of NumPy arrays (the parameters, updated in place) in
-``param_groups`` -- a list of dicts, each with the key ``"params"`` (its arrays) and that
-group's hyper-parameters (``"lr"`` and the rest), exactly the shape PyTorch uses, so code that
-reads and writes ``group["lr"]`` for each group (learning-rate schedulers) works unchanged.
-``opt.step(grads)`` takes the gradients as a list matching the parameters in group order
-(``None`` skips a parameter, as a missing ``.grad`` does in PyTorch).
-
-Differences from PyTorch, forced by NumPy: arrays are unhashable, so ``opt.state`` is keyed by
-the parameter's position (0, 1, ... over all groups in order, the numbering PyTorch's
-``state_dict`` uses) rather than by the array; ``state["step"]`` is a Python int, not a
-tensor. Every argument of ``step`` (each gradient's shape and dtype, each group's
-hyper-parameters, the state arrays) is checked before any array changes.
-
-A step is all or nothing, also under Ctrl-C (a KeyboardInterrupt is raised once the step
-it interrupted is applied and recorded) and on the NumPy backend under
-``np.errstate(all="raise")`` (floating-point state never raises, as in the kernels). An
-optimizer may be stepped from several threads: steps, ``add_param_group``, ``state_dict``
-and ``load_state_dict`` take a lock, so they run one at a time and no step is lost (unlike
-torch.optim, which is not thread-safe).
+Each is a row of :mod:`fastloss.optim._registry` (``_rule``) behind torch.optim's
+constructor; :class:`fastloss.optim.optimizer.Optimizer` derives everything else from the
+row (checks, state, the checked and compiled step). tests/test_optim_registry.py checks
+that the constructors' defaults are the rows'.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import operator
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from fastloss import _atomic, _backend, _config, _optim
-from fastloss._validation import reject_masked
-from fastloss.optim import functional as F
-from fastloss.optim.functional import Update, _check_array, _check_flag, _check_hyper
+from fastloss.optim._registry import RULES
+from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
-
-#: what an optimizer takes, as torch.optim does: arrays, (name, array) pairs (torch 2.x
-#: ``named_parameters()``), or param-group dicts whose "params" is either of those
-Params = Union[Iterable[np.ndarray], Iterable[Tuple[str, np.ndarray]],
-               Iterable[Dict[str, Any]]]
-State = Dict[str, Any]
-#: a group's hyper-parameters as StepPlan takes them: (kernel floats, kernel flags, the
-#: state entry names of the kernel's state arrays, None where the kernel takes NULL)
-FastSpec = Tuple[Tuple[float, ...], Tuple[bool, ...], Tuple[Optional[str], ...]]
-
-
-def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
-    """The method, run holding the optimizer's lock (see Optimizer.step)."""
-    @functools.wraps(method)
-    def locked(self: "Optimizer", *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-    return locked
-
-
-def _immutable(value: Any) -> bool:
-    """Whether ``value`` cannot change without being replaced (so identity means equality)."""
-    if type(value) in (float, int, bool) or isinstance(value, np.generic):
-        return True
-    return type(value) is tuple and all(_immutable(v) for v in value)
-
-
-class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``step``, ``state_dict``.
-
-    Subclasses define ``_hyper(group)`` (check a group's hyper-parameters, return them
-    normalized) and ``_prepare(param, grad, state, hyper)`` (check one update and return it
-    unrun, with the parameter's state as it will be after the step): the checked path.
-    The built-in optimizers also set ``_fast_kind`` and ``_fast_spec(hyper)``, which let
-    ``step`` run the common case (state already created, arrays as the kernels want them,
-    hyper-parameters unchanged since they were last checked) in one compiled call,
-    ``_optim.StepPlan``; it declines anything else to the checked path. A subclass that
-    overrides any of these methods gets the checked path only.
-    """
-
-    #: names of the state entries that are arrays of the parameter's shape and dtype
-    _state_arrays: Tuple[str, ...] = ()
-    #: the ``_optim.StepPlan`` kind running this class's steps (None: no fast path)
-    _fast_kind: Optional[int] = None
-
-    def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
-        """``params``: as ``torch.optim``'s -- an iterable of arrays, of ``(name, array)``
-        pairs (``named_parameters()``), or of param-group dicts (see ``add_param_group``)."""
-        self._lock = _optim.StepLock()  # one step (or checkpoint) at a time
-        self.defaults: Dict[str, Any] = dict(defaults)
-        self.param_groups: List[Dict[str, Any]] = []
-        self.state: Dict[int, State] = {}
-        self._specs: List[Any] = []
-        self._plan = self._make_plan()
-        if isinstance(params, np.ndarray):
-            raise TypeError("params must be a list of arrays or of dicts (param groups), "
-                            "got one ndarray; pass [param]")
-        _reject_dict_of_params(params, "params")
-        try:
-            items: List[Any] = list(params)
-        except TypeError:
-            raise TypeError("params must be a list of arrays, of (name, array) pairs or of "
-                            f"dicts (param groups), got {type(params).__name__}") from None
-        if not items:
-            raise ValueError("optimizer got an empty parameter list")
-        if all(isinstance(p, dict) for p in items):
-            groups = items
-        elif any(isinstance(p, dict) for p in items):
-            raise TypeError("params must be all arrays or all dicts (param groups), not a mix")
-        else:
-            groups = [{"params": items}]
-        for group in groups:
-            self.add_param_group(group)
-
-    # ---- groups and parameters ----------------------------------------------------------
-
-    @_serialized
-    def add_param_group(self, param_group: Dict[str, Any]) -> None:
-        """Add a group: a dict with ``"params"`` and hyper-parameters overriding the defaults.
-
-        ``"params"`` is an array or an iterable of arrays or of ``(name, array)`` pairs, as
-        in ``torch.optim``: with names the group gets ``"param_names"`` (the names, in
-        order, also saved by ``state_dict``). Every parameter of every group has a name or
-        none has (ValueError otherwise, as PyTorch). Stricter than PyTorch: a name must be a
-        ``str`` and a pair exactly two items (PyTorch takes any tuple's first item as the
-        name, so ``[(w, b)]`` would silently optimize ``b`` alone); a dict as ``"params"``
-        is a TypeError saying what to pass instead (PyTorch fails on its first key).
-        """
-        if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
-        if "params" not in param_group:
-            raise ValueError("param_group must have a 'params' entry")
-        params = param_group["params"]
-        _reject_dict_of_params(params, "param_group['params']")
-        if (isinstance(params, tuple) and len(params) == 2 and isinstance(params[0], str)
-                and isinstance(params[1], np.ndarray)):
-            raise TypeError("param_group['params'] is one (name, array) pair: pass "
-                            "[(name, array)]")
-        try:
-            params = [params] if isinstance(params, np.ndarray) else list(params)
-        except TypeError:
-            raise TypeError("param_group['params'] must be an array or a list of arrays or of "
-                            f"(name, array) pairs, got {type(params).__name__}") from None
-        if not params:
-            raise ValueError("param_group has an empty 'params' list")
-        names = _split_names(params)
-        if names is None and "param_names" in param_group:
-            # unnamed arrays with the names beside them: kept, as PyTorch keeps them
-            names = _checked_names(param_group["param_names"], len(params),
-                                   "param_group['param_names']")
-        for i, p in enumerate(params):
-            _check_array(p, f"params[{i}]")
-        if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
-            raise ValueError("all optimizer param groups should be with/without names: cannot "
-                             f"add a param group {'with' if names else 'without'} names to an "
-                             f"optimizer whose groups have {'none' if names else 'them'}")
-        known = {id(p) for group in self.param_groups for p in group["params"]}
-        ids = [id(p) for p in params]
-        if len(set(ids)) != len(ids) or known.intersection(ids):
-            raise ValueError("some parameters appear more than once (in one or several groups)")
-        group = {k: v for k, v in param_group.items() if k not in ("params", "param_names")}
-        for key, value in self.defaults.items():
-            group.setdefault(key, value)
-        self._hyper(group)
-        start = sum(len(g["params"]) for g in self.param_groups)
-        group["params"] = params
-        if names is not None:
-            group["param_names"] = names
-        self.param_groups.append(group)
-        for i, p in enumerate(params):
-            self._init_state(start + i, p, group)
-
-    def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
-        """State created with the parameter (PyTorch creates most state lazily, at step 1)."""
-
-    def _params(self) -> List[np.ndarray]:
-        return [p for group in self.param_groups for p in group["params"]]
-
-    @property
-    def lr(self) -> float:
-        """The learning rate of every group (an error if the groups differ); settable."""
-        lrs = {float(group["lr"]) for group in self.param_groups}
-        if len(lrs) != 1:
-            raise ValueError(f"the parameter groups have different learning rates {sorted(lrs)};"
-                             " read them from param_groups")
-        return lrs.pop()
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        lr = _check_hyper(value, "lr")
-        for group in self.param_groups:
-            group["lr"] = lr
-
-    # ---- the step -------------------------------------------------------------------------
-
-    def step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
-        """Update every parameter in place from its gradient (``None`` skips one).
-
-        ``grads`` matches the parameters over all groups in order. Everything is checked
-        first; on an error no array and no state has changed. A step is applied whole:
-        every parameter and its state, or (on an error, or a Ctrl-C before it starts)
-        nothing; a KeyboardInterrupt arriving during a step is raised once it is done.
-        Steps from several threads are serialized (each sees the state the previous one
-        left), as are ``state_dict``, ``load_state_dict`` and ``add_param_group``; calling
-        one of them from inside a step (a signal handler run mid-step) raises
-        ``RuntimeError``.
-        """
-        # The common case (same hyper-parameters as last step, every array as the kernels
-        # want it) runs in one compiled call that takes the lock, checks the arrays itself
-        # and records the state in the same call; a group's hyper-parameters are checked
-        # again only when one of its values is replaced. Anything else, and every error,
-        # goes through the checked path, under the lock; a Ctrl-C meanwhile is raised once
-        # the lock is released, so that its handler may save a checkpoint.
-        plan = self._plan
-        if plan is not None and _backend.get_backend() == "c":
-            ran = plan.run(self._lock, self.param_groups, self._specs, grads, self.state,
-                           _config.THREADING_THRESHOLD, _config.large_call_threads)
-            if ran == _optim.REFRESH_HYPER and self._refresh_specs():
-                ran = plan.run(self._lock, self.param_groups, self._specs, grads, self.state,
-                               _config.THREADING_THRESHOLD, _config.large_call_threads, True)
-            if ran == _optim.RAN:
-                return
-        with _atomic.deferred_interrupt(), self._lock:
-            self._checked_step(grads)
-
-    def _checked_step(self, grads: Sequence[Optional[np.ndarray]]) -> None:
-        params = self._params()
-        if isinstance(grads, (np.ndarray, str, bytes)):
-            raise TypeError("grads must be a list of arrays, one per parameter")
-        try:
-            grads = list(grads)
-        except TypeError:
-            raise TypeError("grads must be a list of arrays, one per parameter, got "
-                            f"{type(grads).__name__}") from None
-        if len(grads) != len(params):
-            raise ValueError(f"grads has {len(grads)} entries, expected {len(params)} "
-                             "(one per parameter, None to skip one)")
-        plans: List[Tuple[int, Update, State]] = []
-        index = 0
-        for number, group in enumerate(self.param_groups):
-            try:
-                hyper = self._hyper(group)
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"param_groups[{number}]: {exc}") from None
-            for p in group["params"]:
-                g = grads[index]
-                if g is not None:
-                    try:
-                        run, new_state = self._prepare(p, g, self.state.get(index), hyper)
-                    except (TypeError, ValueError) as exc:
-                        raise type(exc)(f"parameter {index}: {exc}") from None
-                    plans.append((index, run, new_state))
-                index += 1
-        # every parameter and its state, or none (step defers Ctrl-C); floating-point state
-        # never raises (the kernels' semantics, on the NumPy backend too)
-        with np.errstate(all="ignore"):
-            for _, run, _ in plans:
-                run()
-            for index, _, new_state in plans:
-                self.state[index] = new_state
-
-    def _hyper(self, group: Dict[str, Any]) -> Any:
-        raise NotImplementedError
-
-    def _fast_spec(self, hyper: Any) -> FastSpec:
-        """``_hyper``'s result as ``StepPlan`` takes it."""
-        raise NotImplementedError
-
-    def _make_plan(self) -> Optional[_optim.StepPlan]:
-        """A StepPlan, unless a subclass changed how steps are checked or prepared."""
-        cls = type(self)
-        owner = next((c for c in cls.__mro__ if "_fast_kind" in vars(c)), Optimizer)
-        if owner is Optimizer or cls._fast_kind is None or any(
-                getattr(cls, name) is not getattr(owner, name)
-                for name in ("_hyper", "_prepare", "_fast_spec", "_checked_step")):
-            return None
-        return _optim.StepPlan(cls._fast_kind)
-
-    def _refresh_specs(self) -> bool:
-        """Check every group's hyper-parameters for the fast path; False on any problem
-        (the checked path then reports it)."""
-        keys = tuple(self.defaults)
-        specs = []
-        for group in self.param_groups:
-            if type(group) is not dict:
-                return False
-            try:
-                values = tuple(group[key] for key in keys)
-                spec = self._fast_spec(self._hyper(group))
-            except (KeyError, TypeError, ValueError):
-                return False
-            # values None: an entry could change in place (a list), so check every step
-            specs.append((group, keys, values if _immutable(values) else None) + spec)
-        self._specs = specs
-        return True
-
-    def __getstate__(self) -> Dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["_plan"], state["_specs"]  # compiled, and rebuilt on demand
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = _optim.StepLock()
-        self._specs = []
-        self._plan = self._make_plan()
-
-    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 hyper: Any) -> Tuple[Update, State]:
-        raise NotImplementedError
-
-    # ---- checkpoints ------------------------------------------------------------------------
-
-    @_serialized
-    def state_dict(self) -> Dict[str, Any]:
-        """``{"state": {index: {name: array or number}}, "param_groups": [...]}``, deep copies.
-
-        Groups hold their hyper-parameters, ``"params"`` as parameter indices (not the
-        arrays: 0, 1, ... over all groups in order, the keys of ``"state"``) and, for named
-        parameters, ``"param_names"``, as in PyTorch; the result is picklable and unaffected
-        by later steps.
-        """
-        groups = []
-        start = 0
-        for group in self.param_groups:
-            saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
-            saved["params"] = list(range(start, start + len(group["params"])))
-            start += len(group["params"])
-            groups.append(saved)
-        state = {index: {k: copy.deepcopy(v) for k, v in s.items()}
-                 for index, s in self.state.items()}
-        return {"state": state, "param_groups": groups}
-
-    @_serialized
-    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        """Restore hyper-parameters and state saved by ``state_dict`` (copied, then checked).
-
-        The optimizer must hold the same number of groups and parameters per group, with the
-        saved state's shapes and dtypes; the parameters' values are not part of the state.
-        Parameters are matched by position, never by name (as PyTorch): a group's saved
-        ``"param_names"`` replace the optimizer's, and a group saved without names keeps the
-        optimizer's. On an error nothing changes.
-        """
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
-        saved_groups = state_dict["param_groups"]
-        if not isinstance(saved_groups, (list, tuple)):
-            raise TypeError("state_dict['param_groups'] must be a list of dicts, got "
-                            f"{type(saved_groups).__name__}")
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"state_dict has {len(saved_groups)} parameter groups, "
-                             f"expected {len(self.param_groups)}")
-        params = self._params()
-        position: Dict[Any, int] = {}
-        new_groups = []
-        start = 0
-        for i, (ours, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            if not isinstance(saved, dict) or "params" not in saved:
-                raise ValueError(f"param_groups[{i}] must be a dict with a 'params' entry")
-            try:
-                ids = list(saved["params"])
-            except TypeError:
-                raise TypeError(f"param_groups[{i}]['params'] must be a list of parameter "
-                                f"indices, got {saved['params']!r}") from None
-            if len(ids) != len(ours["params"]):
-                raise ValueError(f"param_groups[{i}] has {len(ids)} parameters, "
-                                 f"expected {len(ours['params'])}")
-            for j, saved_id in enumerate(ids):
-                position[saved_id] = start + j
-            start += len(ids)
-            group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-            if "param_names" in group:
-                group["param_names"] = _checked_names(group["param_names"], len(ids),
-                                                      f"param_groups[{i}]['param_names']")
-            elif "param_names" in ours:
-                group["param_names"] = ours["param_names"]
-            for key, value in self.defaults.items():
-                group.setdefault(key, value)
-            try:
-                self._hyper(group)
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"param_groups[{i}]: {exc}") from None
-            new_groups.append(group)
-        saved_state = state_dict["state"]
-        if not isinstance(saved_state, dict):
-            raise TypeError("state_dict['state'] must be a dict")
-        new_state: Dict[int, State] = {}
-        for key, entry in saved_state.items():
-            if key not in position:
-                raise ValueError(f"state_dict['state'] has an entry {key!r} for no parameter")
-            index = position[key]
-            new_state[index] = self._load_entry(index, params[index], entry)
-        for ours, group in zip(self.param_groups, new_groups):
-            group["params"] = ours["params"]
-            ours.clear()  # in place: schedulers may hold the group dicts
-            ours.update(group)
-        self.state.clear()
-        self.state.update(new_state)
-
-    def _load_entry(self, index: int, param: np.ndarray, entry: Any) -> State:
-        where = f"state_dict['state'][{index}]"
-        if not isinstance(entry, dict):
-            raise TypeError(f"{where} must be a dict")
-        out: State = {}
-        for name, value in entry.items():
-            if name == "step":
-                try:
-                    step = operator.index(value)
-                except TypeError:
-                    raise TypeError(f"{where}['step'] must be an int, got {value!r}") from None
-                if not 0 <= step < F.MAX_STEP:
-                    raise ValueError(f"{where}['step'] must be in [0, 2**63 - 2], got {step}")
-                out[name] = step
-            elif name in self._state_arrays:
-                reject_masked(value, f"{where}[{name!r}]")
-                if not isinstance(value, np.ndarray):
-                    raise TypeError(f"{where}[{name!r}] must be a numpy.ndarray")
-                if value.shape != param.shape or value.dtype != param.dtype:
-                    raise ValueError(f"{where}[{name!r}] has shape {value.shape} and dtype "
-                                     f"{value.dtype}; the parameter has {param.shape}, "
-                                     f"{param.dtype}")
-                out[name] = np.array(value, order="C", copy=True)
-            else:
-                raise ValueError(f"{where} has an unknown entry {name!r}")
-        return out
-
-    def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
-        for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            for key in sorted(k for k in group if k != "params"):
-                lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
-
-
-def _reject_dict_of_params(params: Any, name: str) -> None:
-    """A dict is not a list of parameters: PyTorch iterates its keys and fails on the first
-    one (``optimizer can only optimize Tensors, but one of the params is str``); say what
-    to pass instead."""
-    if not isinstance(params, dict):
-        return
-    if "params" in params:  # one param group, not in a list
-        raise TypeError(f"{name} must be a list, got a dict with a 'params' entry: pass "
-                        f"[{name}] for one param group")
-    raise TypeError(f"{name} must be a list of arrays or of (name, array) pairs, got a dict: "
-                    f"pass {name}.items() for named parameters or list({name}.values())")
-
-
-def _split_names(params: List[Any]) -> Optional[List[str]]:
-    """Replace ``(name, array)`` pairs in ``params`` by their arrays; return the names, or
-    None when no item is a pair (all or none must be, as in PyTorch)."""
-    named = [isinstance(p, tuple) for p in params]
-    if not any(named):
-        return None
-    if not all(named):
-        raise ValueError("all optimizer params should be with/without names: "
-                         f"params[{named.index(False)}] has no name (pass (name, array) pairs "
-                         "for all or for none)")
-    names = []
-    for i, pair in enumerate(params):
-        if len(pair) != 2 or not isinstance(pair[0], str):
-            got = type(pair[0]).__name__ if len(pair) == 2 else f"a tuple of {len(pair)} items"
-            raise TypeError(f"params[{i}] must be an array or a (name, array) pair with a str "
-                            f"name, got {got}")
-        names.append(pair[0])
-        params[i] = pair[1]
-    return names
-
-
-def _checked_names(names: Any, count: int, where: str) -> List[str]:
-    """``param_names`` given beside the arrays: a list of ``count`` strs (PyTorch does not
-    check them; a wrong one would only surface later, in a checkpoint)."""
-    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)) or not all(
-            isinstance(n, str) for n in names):
-        raise TypeError(f"{where} must be a list of str, got {names!r}")
-    if len(names) != count:
-        raise ValueError(f"{where} has {len(names)} names for {count} parameters")
-    return list(names)
-
-
-def _next_step(state: State) -> int:
-    """The parameter's step count after this step (state["step"] may have been edited)."""
-    step = state.get("step", 0)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
-        raise TypeError(f"state['step'] must be an int, got {step!r}")
-    return F._check_step(int(step) + 1)
-
-
-def _zeros(param: np.ndarray) -> np.ndarray:
-    return np.zeros(param.shape, param.dtype)
 
 
 class SGD(Optimizer):
@@ -497,8 +25,7 @@ class SGD(Optimizer):
     is ``{"momentum_buffer": array}`` once it has stepped with ``momentum != 0``.
     """
 
-    _state_arrays = ("momentum_buffer",)
-    _fast_kind = _optim.KIND_SGD
+    _rule = RULES["sgd"]
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
@@ -506,25 +33,6 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
-
-    def _hyper(self, group: Dict[str, Any]) -> F.SGDHyper:
-        return F._sgd_hyper(group["lr"], group["momentum"], group["dampening"],
-                            group["weight_decay"], group["nesterov"], group["maximize"])
-
-    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Any) -> Tuple[Update, State]:
-        new = dict(state) if state else {}
-        buf = new.get("momentum_buffer")
-        first = buf is None
-        if h.momentum != 0:
-            if first:
-                buf = np.empty(param.shape, param.dtype)
-            new["momentum_buffer"] = buf
-        return F._prepare_sgd(param, grad, buf, first, h, None), new
-
-    def _fast_spec(self, h: Any) -> FastSpec:
-        return ((h.lr, h.momentum, h.dampening, h.weight_decay), (h.nesterov, h.maximize),
-                ("momentum_buffer",) if h.momentum != 0 else ())
 
 
 class Adagrad(Optimizer):
@@ -535,8 +43,7 @@ class Adagrad(Optimizer):
     ``initial_accumulator_value``.
     """
 
-    _state_arrays = ("sum",)
-    _fast_kind = _optim.KIND_ADAGRAD
+    _rule = RULES["adagrad"]
 
     def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
@@ -545,27 +52,10 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
 
-    def _hyper(self, group: Dict[str, Any]) -> Tuple[F.AdagradHyper, float]:
-        init = _check_hyper(group["initial_accumulator_value"], "initial_accumulator_value")
-        return F._adagrad_hyper(group["lr"], group["lr_decay"], group["weight_decay"],
-                                group["eps"], group["maximize"]), init
-
     def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
+        # as PyTorch, which creates Adagrad's state with the parameter, not at its first step
         init = float(group["initial_accumulator_value"])
         self.state[index] = {"step": 0, "sum": np.full(param.shape, init, param.dtype)}
-
-    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 hyper: Any) -> Tuple[Update, State]:
-        h, init = hyper
-        new = dict(state) if state else {}
-        if "sum" not in new:
-            new["sum"] = np.full(param.shape, init, param.dtype)
-        new["step"] = _next_step(new)
-        return F._prepare_adagrad(param, grad, new["sum"], new["step"], h, None), new
-
-    def _fast_spec(self, hyper: Any) -> FastSpec:
-        h = hyper[0]
-        return (h.lr, h.lr_decay, h.weight_decay, h.eps), (h.maximize,), ("sum",)
 
 
 class RMSprop(Optimizer):
@@ -576,8 +66,7 @@ class RMSprop(Optimizer):
     ``momentum > 0`` and ``"grad_avg"`` when ``centered``, all starting at zero.
     """
 
-    _state_arrays = ("square_avg", "momentum_buffer", "grad_avg")
-    _fast_kind = _optim.KIND_RMSPROP
+    _rule = RULES["rmsprop"]
 
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
@@ -585,29 +74,6 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered,
                                       maximize=maximize))
-
-    def _hyper(self, group: Dict[str, Any]) -> F.RMSpropHyper:
-        return F._rmsprop_hyper(group["lr"], group["alpha"], group["eps"],
-                                group["weight_decay"], group["momentum"], group["centered"],
-                                group["maximize"])
-
-    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Any) -> Tuple[Update, State]:
-        new = dict(state) if state else {}
-        new["step"] = _next_step(new)
-        if "square_avg" not in new:
-            new["square_avg"] = _zeros(param)
-        if h.momentum > 0 and "momentum_buffer" not in new:
-            new["momentum_buffer"] = _zeros(param)
-        if h.centered and "grad_avg" not in new:
-            new["grad_avg"] = _zeros(param)
-        return F._prepare_rmsprop(param, grad, new["square_avg"], new.get("grad_avg"),
-                                  new.get("momentum_buffer"), h, None), new
-
-    def _fast_spec(self, h: Any) -> FastSpec:
-        return ((h.lr, h.alpha, h.eps, h.weight_decay, h.momentum), (h.maximize,),
-                ("square_avg", "grad_avg" if h.centered else None,
-                 "momentum_buffer" if h.momentum > 0 else None))
 
 
 class Adam(Optimizer):
@@ -618,8 +84,7 @@ class Adam(Optimizer):
     ``"max_exp_avg_sq"`` when ``amsgrad``, all starting at zero.
     """
 
-    _state_arrays = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    _fast_kind = _optim.KIND_ADAM
+    _rule = RULES["adam"]
 
     def __init__(self, params: Params, lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -629,30 +94,13 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _hyper(self, group: Dict[str, Any]) -> F.AdamHyper:
-        decoupled = _check_flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
-        return F._adam_hyper(group["lr"], group["betas"], group["eps"], group["weight_decay"],
-                             group["amsgrad"], group["maximize"], decoupled)
-
-    def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
-                 h: Any) -> Tuple[Update, State]:
-        new = dict(state) if state else {}
-        new["step"] = _next_step(new)
-        for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
-            if name not in new and (h.amsgrad or name != "max_exp_avg_sq"):
-                new[name] = _zeros(param)
-        return F._prepare_adam(param, grad, new["exp_avg"], new["exp_avg_sq"], new["step"],
-                               new.get("max_exp_avg_sq"), h, None), new
-
-    def _fast_spec(self, h: Any) -> FastSpec:
-        return ((h.lr, h.beta1, h.beta2, h.eps, h.weight_decay), (h.decoupled, h.maximize),
-                ("exp_avg", "exp_avg_sq", "max_exp_avg_sq" if h.amsgrad else None))
-
 
 class AdamW(Adam):
     """AdamW (``torch.optim.AdamW``): Adam with decoupled weight decay, default 1e-2.
 
-    The update is :func:`fastloss.optim.functional.adamw_update`; the state is Adam's.
+    The update is :func:`fastloss.optim.functional.adamw_update`; the state is Adam's (the
+    class runs Adam's row with ``decoupled_weight_decay=True``, as torch.optim's AdamW is
+    Adam's subclass; its defaults are the ``adamw`` row's).
     """
 
     def __init__(self, params: Params, lr: float = 1e-3,

@@ -1,0 +1,126 @@
+"""The update-rule registry (fastloss.optim._registry) against everything derived from it or
+kept beside it by hand: the C rule table, the kernel structs, the public functions and
+classes, the NumPy reference, torch.optim's names and defaults, and the fast path's checks."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict, List
+
+import numpy as np
+import pytest
+
+import fastloss
+from fastloss import _optim, optim
+from fastloss.optim import functional as F
+from fastloss.optim._registry import RULES, Param, UpdateRule
+
+ROWS = list(RULES.values())
+
+
+def _ids(row: UpdateRule) -> str:
+    return row.name
+
+
+def test_registry_is_the_c_table_and_the_public_and_reference_names() -> None:
+    # every C rule has a row (AdamW shares Adam's kernel), and no row names a missing one
+    assert sorted({row.kernel for row in ROWS}) == sorted(_optim.UPDATE_RULES)
+    assert [row.code for row in ROWS] == [_optim.UPDATE_RULES.index(r.kernel) for r in ROWS]
+    updates = [row.update for row in ROWS]
+    assert F.__all__ == updates
+    assert fastloss.reference.optim.__all__ == updates
+    assert [n for n in optim.__all__ if n.endswith("_update")] == updates
+    classes = [row.torch_class for row in ROWS]
+    assert [n for n in optim.__all__ if n in classes or n[:1].isupper() and n not in (
+        "Optimizer", "CGResult")] == classes
+    for row in ROWS:
+        assert getattr(optim, row.update) is getattr(F, row.update)
+        assert callable(getattr(fastloss.reference, row.update))
+        assert issubclass(getattr(optim, row.torch_class), optim.Optimizer)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_rows_state_and_fields_are_the_kernel_structs(row: UpdateRule) -> None:
+    assert len(row.state) == _optim.UPDATE_RULE_STATES[row.code]
+    fields = set(row.fixed).union(*(p.kernel_fields for p in row.params))
+    # the struct the kernel reads, as Cython converts it back: the same fields by name
+    assert sorted(_optim.Hyper(row.code, dict.fromkeys(fields, 0)).fields()) == sorted(fields)
+    for missing in fields:  # and each is needed
+        with pytest.raises(ValueError, match=f"No value specified for struct attribute "
+                                             f"'{missing}'"):
+            _optim.Hyper(row.code, dict.fromkeys(fields - {missing}, 0))
+    # the checked hyper-parameters fill exactly these fields (and class-only values by name)
+    defaults = {p.name: p.default for p in row.params}
+    checked = F._check(row, defaults, for_class=True)
+    assert fields <= set(checked) and set(checked) - fields <= {p.name for p in row.params}
+
+
+def _defaults(fn: Any) -> Dict[str, Any]:
+    return {name: p.default for name, p in inspect.signature(fn).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_defaults_are_the_rows_and_torchs(row: UpdateRule) -> None:
+    cls = getattr(optim, row.torch_class)
+    assert _defaults(cls.__init__) == {p.name: p.default for p in row.params}
+    fn = _defaults(getattr(F, row.update))
+    assert {k: v for k, v in fn.items() if k not in {s.argument for s in row.state}
+            and k not in row.arguments and k != "n_threads"} == {
+        p.name: p.default for p in row.functional_params}
+    torch = pytest.importorskip("torch")
+    theirs = _defaults(getattr(torch.optim, row.torch_class).__init__)
+    for p in row.params:
+        assert theirs[p.name] == p.default, p.name
+
+
+def _bad_and_good(p: Param) -> List[Any]:
+    """Values just outside the constraint, then one inside."""
+    c = p.constraint
+    assert c is not None
+    bad: List[Any] = [c.lo - 1e-3 if c.lo_closed else c.lo, float("nan"), float("inf")]
+    if c.hi != float("inf"):
+        bad.append(c.hi if not c.hi_closed else c.hi + 1e-3)
+    return bad
+
+
+def _functional_call(row: UpdateRule, rng: np.random.Generator, **hyper: Any) -> Any:
+    p = rng.normal(size=6)
+    args: Dict[str, Any] = {"param": p, "grad": rng.normal(size=6)}
+    for s in row.state:
+        args[s.argument] = np.abs(rng.normal(size=6))
+    if "step" in row.arguments:
+        args["step"] = 2
+    args.update(hyper)
+    return lambda: getattr(F, row.update)(**args), [a for a in args.values()
+                                                   if isinstance(a, np.ndarray)]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_every_constraint_is_enforced_on_both_paths(row: UpdateRule, rng: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value outside a row's constraint: the fast path declines it and the checked path
+    names it, arrays untouched; flags must be bools. The same for the optimizer class."""
+    fast_name = f"{row.kernel}_fast"
+    fast = getattr(_optim, fast_name)
+    declined: List[bool] = []
+    monkeypatch.setattr(_optim, fast_name, lambda *a: declined.append(not fast(*a)) or False)
+    for p in row.functional_params:
+        bads: List[Any] = [1, "yes"] if p.constraint is None else _bad_and_good(p)
+        for bad in bads:
+            value = (bad, 0.5) if p.pair else bad
+            call, arrays = _functional_call(row, rng, **{p.name: value})
+            before = [a.tobytes() for a in arrays]
+            exc = TypeError if p.constraint is None else ValueError
+            name = f"{p.name}\\[0\\]" if p.pair else p.name
+            with pytest.raises(exc, match=f"^{name} must be"):
+                call()
+            assert [a.tobytes() for a in arrays] == before
+            assert declined[-1], (p.name, bad)
+    for p in row.params:
+        if p.constraint is None:
+            continue
+        bad = _bad_and_good(p)[0]
+        with pytest.raises(ValueError, match=f"{p.name}(\\[0\\])? must be finite and in"):
+            getattr(optim, row.torch_class)([np.zeros(3)], **{p.name: (bad, 0.5) if p.pair
+                                                               else bad})
