@@ -53,6 +53,7 @@ import fastloss
 from fastloss import reference
 from fastloss.bench import peers
 from fastloss.losses._registry import LOSSES, Loss
+from fastloss.optim._registry import RULES, UpdateRule
 
 Impls = Dict[str, Callable[[], Any]]
 Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
@@ -222,17 +223,24 @@ class OptimRow(NamedTuple):
     torch_options: Dict[str, Any] = {}
 
 
-#: the optimizer cases, in table order (until src/fastloss/optim/_registry.py provides them)
+def optim_row(rule: UpdateRule, kernel: str, hyper: Dict[str, Any],
+              torch_options: Optional[Dict[str, Any]] = None) -> OptimRow:
+    """The case of update rule ``rule`` (its registry row gives the class, the reference and
+    the state arrays the hyper-parameters need) under the case name ``kernel``."""
+    values = {**{p.name: p.default for p in rule.params}, **hyper}
+    state = tuple(s.argument for s in rule.state if s.when is None or s.when(values))
+    return OptimRow(kernel, rule.torch_class, rule.update, state, "step" in rule.arguments,
+                    hyper, torch_options or {})
+
+
+#: the optimizer cases, in table order: the bench adds the case name, the hyper-parameters
+#: and torch's implementation (its fastest CPU Adam: the fused kernel)
 OPTIM_ROWS = (
-    OptimRow("sgd_momentum", "SGD", "sgd_update", ("momentum_buffer",), False,
-             dict(lr=1e-3, momentum=0.9)),
-    OptimRow("adagrad", "Adagrad", "adagrad_update", ("state_sum",), True, dict(lr=1e-2)),
-    OptimRow("rmsprop", "RMSprop", "rmsprop_update", ("square_avg",), False, dict(lr=1e-2)),
-    # torch's fastest CPU Adam: the fused kernel
-    OptimRow("adam", "Adam", "adam_update", ("exp_avg", "exp_avg_sq"), True, dict(lr=1e-3),
-             {"fused": True}),
-    OptimRow("adamw", "AdamW", "adamw_update", ("exp_avg", "exp_avg_sq"), True,
-             dict(lr=1e-3), {"fused": True}),
+    optim_row(RULES["sgd"], "sgd_momentum", dict(lr=1e-3, momentum=0.9)),
+    optim_row(RULES["adagrad"], "adagrad", dict(lr=1e-2)),
+    optim_row(RULES["rmsprop"], "rmsprop", dict(lr=1e-2)),
+    optim_row(RULES["adam"], "adam", dict(lr=1e-3), {"fused": True}),
+    optim_row(RULES["adamw"], "adamw", dict(lr=1e-3), {"fused": True}),
 )
 
 
