@@ -406,14 +406,22 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
         maximize: ascend instead of descend.
         n_threads: see the module docstring.
     """
+    _adam(_ADAM, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
+          amsgrad, max_exp_avg_sq, maximize, n_threads)
+
+
+def _adam(rule: UpdateRule, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any,
+          lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any,
+          max_exp_avg_sq: Any, maximize: Any, n_threads: Optional[int]) -> None:
+    """adam_update and adamw_update: Adam's kernel, decoupled as ``rule`` says."""
     if n_threads is None and _use_c() and _optim.adam_fast(
             param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
-            weight_decay, amsgrad, maximize, False, _config.THREADING_THRESHOLD,
-            _config.large_call_threads):
+            weight_decay, amsgrad, maximize, rule.fixed["decoupled"],
+            _config.THREADING_THRESHOLD, _config.large_call_threads):
         return
-    h = _check(_ADAM, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                           amsgrad=amsgrad, maximize=maximize))
-    _prepare(_ADAM, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
+    h = _check(rule, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                          amsgrad=amsgrad, maximize=maximize))
+    _prepare(rule, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
              step=_check_step(step))()
 
 
@@ -425,37 +433,10 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                  n_threads: Optional[int] = None) -> None:
     r"""One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.
 
-    ::
-
-        p = p * (1 - lr * weight_decay)              (first; no L2 term in g)
-        g = -grad if maximize else grad
-        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
-        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-        if amsgrad:
-            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
-        v = max_exp_avg_sq if amsgrad else exp_avg_sq
-        step_size = lr / (1 - beta1**step)
-        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
-        p = p - step_size * exp_avg / denom
-
-    Args:
-        param: the parameters ``p``, any shape; updated in place.
-        grad: the gradient, ``param``'s shape and dtype.
-        exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
-        step: the 1-based step count after increment (the bias corrections use it).
-        lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
-        weight_decay: decoupled decay rate (default 1e-2, as in PyTorch).
-        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
-        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
-        maximize: ascend instead of descend.
-        n_threads: see the module docstring.
+    :func:`adam_update` with the weight decay applied to the parameters first,
+    ``p = p * (1 - lr * weight_decay)``, and no L2 term in ``g``; the arguments are
+    :func:`adam_update`'s, except ``weight_decay``: the decoupled decay rate (default 1e-2,
+    as in PyTorch).
     """
-    if n_threads is None and _use_c() and _optim.adam_fast(
-            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
-            weight_decay, amsgrad, maximize, True, _config.THREADING_THRESHOLD,
-            _config.large_call_threads):
-        return
-    h = _check(_ADAMW, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                            amsgrad=amsgrad, maximize=maximize))
-    _prepare(_ADAMW, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
-             step=_check_step(step))()
+    _adam(_ADAMW, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
+          amsgrad, max_exp_avg_sq, maximize, n_threads)
