@@ -219,3 +219,31 @@ def ce_case(shape: Tuple[int, int], target_kind: str, weighted: bool, ignore: st
         return x, t, w, -100
     labels, ignore_index = labels_for(n, c, ignore, rng)
     return x, labels, w, ignore_index
+
+
+# ---- linear-model problems (tests/test_linear*.py) ---------------------------------------
+
+N_CLASSES = 3
+
+
+def make_problem(rng: np.random.Generator, loss: str, n: int, d: int, dtype: Any,
+                 order: str = "C") -> Tuple[np.ndarray, np.ndarray, Tuple[int, ...]]:
+    """X, y and the coef shape for ``loss``; y has a known linear structure plus noise."""
+    X = np.asarray(rng.normal(size=(n, d)), dtype=dtype, order=order)
+    w = rng.normal(size=d)
+    z = X.astype(np.float64) @ w + 0.3 * rng.normal(size=n)
+    if loss == "softmax":
+        y: np.ndarray = rng.integers(0, N_CLASSES, size=n)
+        return X, y, (d, N_CLASSES)
+    if loss == "logistic":
+        return X, (z > 0).astype(dtype), (d,)
+    return X, z.astype(dtype), (d,)
+
+
+def fresh_params(rng: np.random.Generator, coef_shape: Tuple[int, ...], dtype: Any,
+                 intercept: bool = True) -> Tuple[np.ndarray, Any]:
+    """Small random starting coef (and intercept, or None) for a problem of
+    :func:`make_problem`."""
+    coef = (0.1 * rng.normal(size=coef_shape)).astype(dtype)
+    c = coef_shape[1] if len(coef_shape) == 2 else 1
+    return coef, ((0.1 * rng.normal(size=c)).astype(dtype) if intercept else None)
