@@ -29,6 +29,8 @@ def traced_peak(call: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
+# ---- the exception, and the argument it names --------------------------------------------
+
 def f64(*shape):
     return np.zeros(shape, np.float64)
 

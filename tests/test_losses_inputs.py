@@ -91,6 +91,8 @@ def test_other_dtypes_are_still_refused(dtype: Any) -> None:
         fastloss.mse_loss(x, np.zeros(2))
 
 
+# ---- layouts, read-only, byte order, lists and scalars, dtype casts, out= ----------------
+
 def _noncontiguous_cases(name, rng, dtype):
     xb, yb = elementwise_data(name, (12, 10), dtype, rng)
     yield "step", xb[::2, ::3], yb[1::2, ::3]
