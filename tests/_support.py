@@ -1,5 +1,5 @@
 """Shared helpers for the fastloss test suite (tolerances, type checks, the data file, the
-command line).
+command line, the loss and linear-model cases several test files draw).
 
 Imported as `_support` (not from conftest: tests/ and benchmarks/ each have a conftest.py,
 and pytest may bind the name `conftest` to either)."""
@@ -19,6 +19,7 @@ import pytest
 
 import fastloss
 from fastloss.datasets import HOUSING_ENV
+from fastloss.losses._registry import LOSSES
 
 DTYPES = (np.float32, np.float64)
 
@@ -160,3 +161,89 @@ def assert_one_line_error(proc: Any) -> str:
     assert "error" in lines[0]
     assert proc.stdout == ""
     return lines[0]
+
+
+# ---- loss cases (tests/test_losses*.py) -------------------------------------------------
+
+BACKENDS = ["c", "numpy"]
+#: the three forms of every loss: value, gradient, both (suffixes of the public names)
+FORMS = ["", "_grad", "_value_and_grad"]
+REDUCTIONS = ("mean", "sum", "none")
+ALL_ELEMENTWISE = [row.name for row in LOSSES.values() if row.kind == "elementwise"]
+
+
+def elementwise_data(name: str, shape: tuple, dtype: Any, rng: np.random.Generator,
+                     log_target: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """The registry's typical inputs of loss ``name`` (log-probability targets for
+    ``log_target``)."""
+    x, y = LOSSES[name].data(rng, shape, dtype)
+    if log_target:
+        y = np.log(rng.uniform(0.05, 1.0, shape)).astype(dtype)
+    return x, y
+
+
+def reduced_scale(elements: Any, denominator: float) -> float:
+    """Magnitude of a reduced value's terms: sum |w l| / D (for an absolute tolerance)."""
+    e = np.abs(np.asarray(elements, dtype=np.float64))
+    e = e[np.isfinite(e)]
+    return float(e.sum()) / abs(denominator) if denominator else 0.0
+
+
+def labels_for(n: int, c: int, ignore: str, rng: np.random.Generator) -> Tuple[np.ndarray, int]:
+    """Labels in [0, c) and the ignore_index to use: -100 rows ('default') or a class."""
+    labels = rng.integers(0, c, n)
+    # row 0 is never ignored: all-ignored batches have their own tests
+    if ignore == "default":
+        labels[1::3] = -100
+        return labels, -100
+    if ignore == "custom":  # ignore_index 1 is a valid class index (unless c == 1)
+        ignore_index = 1
+        labels[labels == ignore_index] = 0
+        labels[1::4] = ignore_index
+        return labels, ignore_index
+    return labels, -100
+
+
+def ce_case(shape: Tuple[int, int], target_kind: str, weighted: bool, ignore: str, dtype: Any,
+            rng: np.random.Generator, scale: float = 3.0) -> Tuple[np.ndarray, np.ndarray,
+                                                                  Optional[np.ndarray], int]:
+    """A cross_entropy / nll_loss case ``(input, target, class weights or None,
+    ignore_index)``: normal logits of std ``scale``, and labels (:func:`labels_for`) or, for
+    ``target_kind="probs"``, rows of probabilities."""
+    n, c = shape
+    x = np.asarray(rng.normal(0.0, scale, shape), dtype)
+    w = np.asarray(rng.uniform(0.2, 2.0, c), dtype) if weighted else None
+    if target_kind == "probs":
+        t = rng.uniform(0.0, 1.0, shape) ** 3
+        t = np.asarray(t / np.maximum(t.sum(axis=1, keepdims=True), 1e-30), dtype)
+        return x, t, w, -100
+    labels, ignore_index = labels_for(n, c, ignore, rng)
+    return x, labels, w, ignore_index
+
+
+# ---- linear-model problems (tests/test_linear*.py) ---------------------------------------
+
+N_CLASSES = 3
+
+
+def make_problem(rng: np.random.Generator, loss: str, n: int, d: int, dtype: Any,
+                 order: str = "C") -> Tuple[np.ndarray, np.ndarray, Tuple[int, ...]]:
+    """X, y and the coef shape for ``loss``; y has a known linear structure plus noise."""
+    X = np.asarray(rng.normal(size=(n, d)), dtype=dtype, order=order)
+    w = rng.normal(size=d)
+    z = X.astype(np.float64) @ w + 0.3 * rng.normal(size=n)
+    if loss == "softmax":
+        y: np.ndarray = rng.integers(0, N_CLASSES, size=n)
+        return X, y, (d, N_CLASSES)
+    if loss == "logistic":
+        return X, (z > 0).astype(dtype), (d,)
+    return X, z.astype(dtype), (d,)
+
+
+def fresh_params(rng: np.random.Generator, coef_shape: Tuple[int, ...], dtype: Any,
+                 intercept: bool = True) -> Tuple[np.ndarray, Any]:
+    """Small random starting coef (and intercept, or None) for a problem of
+    :func:`make_problem`."""
+    coef = (0.1 * rng.normal(size=coef_shape)).astype(dtype)
+    c = coef_shape[1] if len(coef_shape) == 2 else 1
+    return coef, ((0.1 * rng.normal(size=c)).astype(dtype) if intercept else None)

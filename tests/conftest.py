@@ -19,3 +19,8 @@ def dtype(request: Any) -> np.dtype:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240601)
+
+
+@pytest.fixture
+def rng64():
+    return np.random.default_rng(7)

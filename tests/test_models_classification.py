@@ -1,0 +1,75 @@
+"""fastloss.models.SoftmaxRegression: separable blobs with every optimizer, the CG solution
+against the reference objective's gradient, string and binary labels, partial_fit with
+classes=, and scikit-learn's LogisticRegression accuracy on iris."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastloss
+from _models_support import settings_for
+from fastloss.models import OPTIMIZERS, SoftmaxRegression
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_softmax_regression_separates_blobs(optimizer, rng):
+    centers = np.array([[0.0, 4.0], [4.0, 0.0], [-4.0, -4.0]])
+    y = np.repeat(np.arange(3), 60)
+    X = centers[y] + rng.normal(size=(180, 2))
+    settings = settings_for(optimizer, random_state=0)
+    if optimizer == "cg":
+        settings.update(alpha=1e-2)  # separable data: the penalty keeps the minimum finite
+    model = SoftmaxRegression(optimizer=optimizer, **settings).fit(X, y)
+    assert model.score(X, y) > 0.97
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert model.coef_.shape == (3, 2) and model.intercept_.shape == (3,)
+    assert (model.predict(X) == model.classes_[proba.argmax(axis=1)]).all()
+
+
+def test_softmax_cg_matches_reference_objective_minimum(rng):
+    """At the CG solution the gradient of the penalized mean cross-entropy vanishes."""
+    X = rng.normal(size=(200, 3))
+    y = rng.integers(0, 4, size=200)
+    model = SoftmaxRegression(optimizer="cg", alpha=0.1, max_iter=1000, tol=1e-9).fit(X, y)
+    with fastloss.use_backend("numpy"):
+        z = X @ model.coef_.T + model.intercept_
+        _, dz = fastloss.cross_entropy_value_and_grad(z, y)
+    np.testing.assert_allclose(X.T @ dz + 0.1 * model.coef_.T, 0.0, atol=1e-7)
+    np.testing.assert_allclose(dz.sum(axis=0), 0.0, atol=1e-7)
+
+
+def test_string_labels_and_binary_case(rng):
+    X = rng.normal(size=(120, 2))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, "yes", "no")
+    model = SoftmaxRegression(optimizer="adam", lr=0.1, max_iter=100, random_state=1).fit(X, y)
+    assert list(model.classes_) == ["no", "yes"]
+    assert model.score(X, y) > 0.95
+    assert model.predict(X[:3]).dtype == y.dtype
+
+
+def test_partial_fit_classes_and_unseen_label(rng):
+    X = rng.normal(size=(30, 2))
+    model = SoftmaxRegression(max_iter=1)
+    model.partial_fit(X, np.zeros(30, dtype=int), classes=[0, 1, 2])
+    assert list(model.classes_) == [0, 1, 2] and model.coef_.shape == (3, 2)
+    with pytest.raises(ValueError, match="not seen"):
+        model.partial_fit(X, np.full(30, 5))
+
+
+def test_iris_matches_logistic_regression_accuracy():
+    sklearn = pytest.importorskip("sklearn")  # noqa: F841 - iris ships with scikit-learn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = fastloss.datasets.load_iris()
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_tr)
+    X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+    ref = LogisticRegression(max_iter=1000).fit(X_tr, y_tr).score(X_te, y_te)
+    for optimizer in OPTIMIZERS:
+        settings = settings_for(optimizer, random_state=0, alpha=1e-2 if optimizer == "cg" else 0.0)
+        acc = SoftmaxRegression(optimizer=optimizer, **settings).fit(X_tr, y_tr).score(X_te, y_te)
+        assert acc >= ref - 0.02, (optimizer, acc, ref)
