@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 import pytest
@@ -338,20 +338,31 @@ TORCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", TORCH_CASES, ids=_case_id)
-def test_matches_torch_optim(case: Any, dtype: Any, rng: Any) -> None:
-    torch = pytest.importorskip("torch")
-    name, options = case
-    params, grads = _problem(rng, dtype, steps=150)
+def _both(torch: Any, name: str, params: List[np.ndarray], options: Dict[str, Any],
+          **torch_options: Any) -> Tuple[Any, Any, Any, Any]:
+    """Copies of ``params`` under fastloss's and torch's optimizer ``name``."""
     ours = [p.copy() for p in params]
-    opt = OPTIMIZERS[name](ours, **options)
     tparams = [torch.from_numpy(p.copy()) for p in params]
-    topt = getattr(torch.optim, name)(tparams, foreach=False, **options)
+    return (ours, OPTIMIZERS[name](ours, **options), tparams,
+            getattr(torch.optim, name)(tparams, **options, **torch_options))
+
+
+def _step_both(torch: Any, opt: Any, topt: Any, tparams: List[Any],
+               grads: List[List[np.ndarray]]) -> None:
     for g in grads:
         opt.step(g)
         for tp, gi in zip(tparams, g):
             tp.grad = torch.from_numpy(gi.copy())
         topt.step()
+
+
+@pytest.mark.parametrize("case", TORCH_CASES, ids=_case_id)
+def test_matches_torch_optim(case: Any, dtype: Any, rng: Any) -> None:
+    torch = pytest.importorskip("torch")
+    name, options = case
+    params, grads = _problem(rng, dtype, steps=150)
+    ours, opt, tparams, topt = _both(torch, name, params, options, foreach=False)
+    _step_both(torch, opt, topt, tparams, grads)
     # float64 agrees to ~1e-12 relative; float32 to its rounding, grown over 150 steps
     factor = 100 if np.dtype(dtype) == np.float32 else 10
     for p, tp in zip(ours, tparams):
@@ -382,10 +393,7 @@ def test_matches_torch_with_groups_and_a_changing_lr(rng: Any) -> None:
             for o in (opt, topt):
                 for k, group in enumerate(o.param_groups):
                     group["lr"] = 0.01 * 0.5 ** (step // 10) * (k + 1)
-        opt.step(g)
-        for tp, gi in zip(tparams, g):
-            tp.grad = torch.from_numpy(gi.copy())
-        topt.step()
+        _step_both(torch, opt, topt, tparams, [g])
     for p, tp in zip(ours, tparams):
         assert_close(p, tp.numpy(), np.float64, factor=10)
 
@@ -395,15 +403,8 @@ def test_close_to_torch_fused(name: str, rng: Any) -> None:
     torch = pytest.importorskip("torch")
     options = dict(lr=0.01, **({"momentum": 0.9} if name == "SGD" else {}))
     params, grads = _problem(rng, np.float64, steps=100)
-    ours = [p.copy() for p in params]
-    opt = OPTIMIZERS[name](ours, **options)
-    tparams = [torch.from_numpy(p.copy()) for p in params]
-    topt = getattr(torch.optim, name)(tparams, fused=True, **options)
-    for g in grads:
-        opt.step(g)
-        for tp, gi in zip(tparams, g):
-            tp.grad = torch.from_numpy(gi.copy())
-        topt.step()
+    ours, opt, tparams, topt = _both(torch, name, params, options, fused=True)
+    _step_both(torch, opt, topt, tparams, grads)
     for p, tp in zip(ours, tparams):
         assert_close(p, tp.numpy(), np.float64, factor=100)
 
