@@ -50,21 +50,25 @@ def _scale(reduction: str, count: Any) -> Any:
 
 # ---- regression losses: weighted mean = sum(w * l) / sum(w) --------------------------
 
+def _reduce_by_weight_sum(loss: Array, weight: Optional[Array], reduction: str) -> Value:
+    """The reduced loss when the weighted mean is sum(w l) / sum(w)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _reduce(weight * loss, reduction, weight.sum())
+
+
 def _by_weight_sum(loss: Array, grad: Array, weight: Optional[Array], reduction: str
                    ) -> Tuple[Value, Array]:
     """The reduced loss and its gradient when the weighted mean is sum(w l) / sum(w)."""
     if weight is None:
         return _reduce(loss, reduction), grad * loss.dtype.type(_scale(reduction, loss.size))
     scale = loss.dtype.type(_scale(reduction, weight.sum()))
-    return _reduce(weight * loss, reduction, weight.sum()), weight * grad * scale
+    return _reduce_by_weight_sum(loss, weight, reduction), weight * grad * scale
 
 
 def mse_loss(input: Array, target: Array, *, reduction: str = "mean",
              weight: Optional[Array] = None) -> Value:
-    loss = (input - target) ** 2
-    if weight is None:
-        return _reduce(loss, reduction)
-    return _reduce(weight * loss, reduction, weight.sum())
+    return _reduce_by_weight_sum((input - target) ** 2, weight, reduction)
 
 
 def mse_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
@@ -75,10 +79,7 @@ def mse_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "me
 
 def l1_loss(input: Array, target: Array, *, reduction: str = "mean",
             weight: Optional[Array] = None) -> Value:
-    loss = np.abs(input - target)
-    if weight is None:
-        return _reduce(loss, reduction)
-    return _reduce(weight * loss, reduction, weight.sum())
+    return _reduce_by_weight_sum(np.abs(input - target), weight, reduction)
 
 
 def l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
@@ -123,10 +124,7 @@ def _smooth_l1(diff: Array, beta: float) -> Tuple[Array, Array]:
 
 def smooth_l1_loss(input: Array, target: Array, *, reduction: str = "mean", beta: float = 1.0,
                    weight: Optional[Array] = None) -> Value:
-    loss, _ = _smooth_l1(input - target, beta)
-    if weight is None:
-        return _reduce(loss, reduction)
-    return _reduce(weight * loss, reduction, weight.sum())
+    return _reduce_by_weight_sum(_smooth_l1(input - target, beta)[0], weight, reduction)
 
 
 def smooth_l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
