@@ -9,13 +9,12 @@ from typing import Any, Dict, Tuple
 import numpy as np
 
 # settings under which each optimizer converges on the small standardized problems below
+_MINIBATCH: Dict[str, Any] = dict(max_iter=150, batch_size=16)
 SETTINGS = {
     "sgd": dict(lr=0.01, max_iter=60),
-    "momentum": dict(lr=0.05, max_iter=150, batch_size=16),
-    "adagrad": dict(lr=0.5, max_iter=200, batch_size=16),
-    "rmsprop": dict(lr=0.01, max_iter=150, batch_size=16),
-    "adam": dict(lr=0.05, max_iter=150, batch_size=16),
-    "adamw": dict(lr=0.05, max_iter=150, batch_size=16),
+    **{name: dict(_MINIBATCH, lr=lr) for name, lr in
+       [("momentum", 0.05), ("rmsprop", 0.01), ("adam", 0.05), ("adamw", 0.05)]},
+    "adagrad": dict(_MINIBATCH, lr=0.5, max_iter=200),
     "cg": dict(max_iter=200, tol=1e-10),
 }
 
