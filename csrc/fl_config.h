@@ -31,8 +31,20 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
  * FL_USE_TARGET_CLONES is set by CMake only where gcc and glibc support it. */
 #if defined(FL_USE_TARGET_CLONES)
 #define FL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+/* For loops over short vectors (the per-sample epoch: d features per sample), where 512-bit
+ * vectors spend their time in remainder loops and horizontal sums: AVX2 / baseline only. */
+#define FL_HOT_NO_AVX512 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define FL_HOT
+#define FL_HOT_NO_AVX512
+#endif
+
+/* Tells the optimizer a bound it cannot see (used to let it vectorize short loops for
+ * the lengths they really have); no code is generated. */
+#if defined(__GNUC__)
+#define FL_ASSUME(cond) do { if (!(cond)) __builtin_unreachable(); } while (0)
+#else
+#define FL_ASSUME(cond) ((void)0)
 #endif
 
 /* FL_NAME(f) is f_f64 or f_f32: the _impl.h templates, included once per dtype with SFX
@@ -72,19 +84,12 @@ static inline int64_t fl_load_index(const int64_t *p) { return *(const volatile 
 #define FL_NOTE_BAD(slot, where) (*(slot) = (where))
 #endif
 
-/* glibc's vector math library (libmvec) provides SIMD exp/log, but math.h only
- * declares them SIMD-capable under -ffast-math, which must never ship (it links
- * crtfastmath and flips the whole process to flush-to-zero). Declaring them here
- * lets `omp simd` loops call _ZGV*_exp/_log with IEEE semantics intact. */
-#if defined(FL_USE_LIBMVEC)
-#pragma omp declare simd notinbranch
-extern double exp(double);
-#pragma omp declare simd notinbranch
-extern double log(double);
-#pragma omp declare simd notinbranch
-extern float expf(float);
-#pragma omp declare simd notinbranch
-extern float logf(float);
-#endif
+/* The row that visit k of an epoch reads: order[k], loaded once and checked (order is the
+ * caller's array), or k without an order; -1 if order[k] is not in [0, n). */
+static inline fl_index fl_visit(const int64_t *order, fl_index k, fl_index n) {
+    if (!order) return k;
+    const int64_t i = fl_load_index(order + k);
+    return (uint64_t)i < (uint64_t)n ? (fl_index)i : -1;
+}
 
 #endif

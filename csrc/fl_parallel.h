@@ -31,6 +31,11 @@ static inline fl_index fl_chunk_size(fl_index n, int nt) {
     return (chunk + 15) & ~(fl_index)15;
 }
 
+/* Declares the chunk [lo, hi) of thread t: chunk items from t * chunk, cut at n. */
+#define FL_CHUNK_BOUNDS(t, chunk, n)                                                        \
+    const fl_index lo = (fl_index)(t) * (chunk) < (n) ? (fl_index)(t) * (chunk) : (n);      \
+    const fl_index hi = lo + (chunk) < (n) ? lo + (chunk) : (n)
+
 /* Run CALL (which reads lo, hi) on each chunk [lo, hi) of [0, n), on nt threads. */
 #define FL_FOR_CHUNKS(n, nt, CALL)                                                          \
     do {                                                                                    \
@@ -42,10 +47,31 @@ static inline fl_index fl_chunk_size(fl_index n, int nt) {
             const fl_index chunk_ = fl_chunk_size((n), nt_);                                \
             FL_PARALLEL_FOR(nt_)                                                            \
             for (int t_ = 0; t_ < nt_; t_++) {                                              \
-                const fl_index lo = (fl_index)t_ * chunk_ < (n) ? (fl_index)t_ * chunk_ : (n); \
-                const fl_index hi = lo + chunk_ < (n) ? lo + chunk_ : (n);                  \
+                FL_CHUNK_BOUNDS(t_, chunk_, (n));                                           \
                 if (lo < hi) CALL;                                                          \
             }                                                                               \
+        }                                                                                   \
+    } while (0)
+
+/* result = the sum over the chunks [lo, hi) of [0, n) of EXPR (a double, which reads lo and
+ * hi), on nt threads; the partial sums are added in chunk order, so a given nt always rounds
+ * alike. */
+#define FL_PARALLEL_SUM(result, n, nt, EXPR)                                                \
+    do {                                                                                    \
+        const int nt_ = (nt);                                                               \
+        if (nt_ <= 1) {                                                                     \
+            const fl_index lo = 0, hi = (n);                                                \
+            (result) = (EXPR);                                                              \
+        } else {                                                                            \
+            double partial_[FL_MAX_THREADS];                                                \
+            const fl_index chunk_ = fl_chunk_size((n), nt_);                                \
+            FL_PARALLEL_FOR(nt_)                                                            \
+            for (int t_ = 0; t_ < nt_; t_++) {                                              \
+                FL_CHUNK_BOUNDS(t_, chunk_, (n));                                           \
+                partial_[t_] = lo < hi ? (EXPR) : 0.0;                                      \
+            }                                                                               \
+            (result) = 0;                                                                   \
+            for (int t_ = 0; t_ < nt_; t_++) (result) += partial_[t_];                      \
         }                                                                                   \
     } while (0)
 
