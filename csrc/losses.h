@@ -10,17 +10,35 @@
 
 #include "fl_config.h"
 
-/* Elementwise losses l(x, y) of prediction x and target y. */
-enum fl_elementwise_loss {
-    FL_MSE = 0,          /* (x - y)^2                                            */
-    FL_L1 = 1,           /* |x - y|                                              */
-    FL_HUBER = 2,        /* param = delta                                        */
-    FL_SMOOTH_L1 = 3,    /* param = beta (> 0; beta == 0 is FL_L1)               */
-    FL_BCE = 4,          /* x = probability, logs clamped at -100 (PyTorch)      */
-    FL_BCE_LOGITS = 5,   /* x = logit; aux = pos_weight (may be NULL)            */
-    FL_KL_DIV = 6,       /* x = log-probability, y = probability                 */
-    FL_KL_DIV_LOG = 7    /* x = log-probability, y = log-probability             */
-};
+/* The elementwise losses l(x, y) of prediction x and target y, one row each:
+ *   X(NAME, stem, reads_aux)
+ * NAME gives the code FL_<NAME> (the row's position: append new rows at the end, the codes
+ * are the bindings' ABI), stem the kernel loss_rules.h's <stem>_elem and the name Python
+ * reads (fl_elementwise_loss_names), reads_aux whether the loss reads the aux array. Each
+ * use of the list generates one thing: the enum, the names, the kernels, the dispatch. */
+#define FL_ELEMENTWISE_LOSSES(X)                                                            \
+    X(MSE, mse, 0)                /* (x - y)^2                                        */    \
+    X(L1, l1, 0)                  /* |x - y|                                          */    \
+    X(HUBER, huber, 0)            /* param = delta                                    */    \
+    X(SMOOTH_L1, smooth_l1, 0)    /* param = beta (> 0; beta == 0 is FL_L1)           */    \
+    X(BCE, bce, 0)                /* x = probability, logs clamped at -100 (PyTorch)  */    \
+    X(BCE_LOGITS, bce_logits, 1)  /* x = logit; aux = pos_weight (may be NULL)        */    \
+    X(KL_DIV, kl_div, 0)          /* x = log-probability, y = probability             */    \
+    X(KL_DIV_LOG, kl_div_log, 0)  /* x = log-probability, y = log-probability         */
+
+/* A real enum type: a switch over it that misses a row is a compile error (-Wswitch-enum;
+ * the switches have no default). (Not a typedef: fl_elementwise_loss is the function.) */
+#define FL_ELEMENTWISE_ENUM_ROW(NAME, stem, reads_aux) FL_##NAME,
+enum fl_elementwise_loss { FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_ENUM_ROW) };
+#undef FL_ELEMENTWISE_ENUM_ROW
+
+/* The number of rows (its own enum, so that a switch need not name it). */
+#define FL_ELEMENTWISE_COUNT_ROW(NAME, stem, reads_aux) +1
+enum { FL_ELEMENTWISE_LOSS_COUNT = 0 FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_COUNT_ROW) };
+#undef FL_ELEMENTWISE_COUNT_ROW
+
+/* fl_elementwise_loss_names[code] is the row's stem ("mse", ...): Python's codes come from it. */
+extern const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT];
 
 /* What a call computes; any combination of these bits. */
 enum fl_want {
@@ -29,11 +47,20 @@ enum fl_want {
     FL_WANT_ELEMENTS = 4  /* elems[i] = w_i * l_i   (reduction="none") */
 };
 
+/* The `want` of fl_elementwise_loss: each has its own compiled loop (SUM with ELEMENTS is
+ * not one of them: reduction="none" sums nothing). */
+#define FL_ELEMENTWISE_WANT_OK(want)                                                        \
+    ((want) == FL_WANT_SUM || (want) == FL_WANT_GRAD || (want) == (FL_WANT_SUM | FL_WANT_GRAD) \
+     || (want) == FL_WANT_ELEMENTS || (want) == (FL_WANT_ELEMENTS | FL_WANT_GRAD))
+
 /* Returns the (weighted) sum of the losses, accumulated in double, when
  * FL_WANT_SUM is set; 0 otherwise. w and aux may be NULL; when present they
  * have n elements like x and y. Results do not depend on n_threads except in
- * the rounding of the sum, and are deterministic for a given n_threads. */
-double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
+ * the rounding of the sum, and are deterministic for a given n_threads.
+ * A `loss` that is no row of FL_ELEMENTWISE_LOSSES or a `want` outside
+ * FL_ELEMENTWISE_WANT_OK computes nothing, writes nothing and returns NaN (the binding
+ * raises before it calls with one). */
+double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x, const void *y,
                            const void *w, const void *aux, double param, double grad_scale,
                            void *grad, void *elems, int want, int n_threads);
 
@@ -76,11 +103,5 @@ double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *l
  * index of the first such element in *first (-1 when there is none). */
 fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
                           fl_index *first);
-
-/* Build facts for show_config(). */
-const char *fl_simd_paths(void);
-const char *fl_active_isa(void);
-int fl_openmp_enabled(void);
-int fl_openmp_max_threads(void);
 
 #endif

@@ -1,115 +1,26 @@
-/* Loss kernels for one floating type. Included twice by losses.c, with
- *   REAL  = double | float,   SFX = f64 | f32,   R_EXP / R_LOG = exp/log | expf/logf.
- * Every kernel is written once here; the two dtypes are instantiations.
+/* Loss kernels for one floating type: a template, included once by each of losses_f64.c and
+ * losses_f32.c (one translation unit per dtype, so they compile in parallel) after
+ * fl_real.h has defined REAL, SFX, R_EXP and R_LOG for it. Every kernel is written once
+ * here; the two dtypes are instantiations, whose entry points losses_dtype.h declares.
  *
- * Shape of an elementwise kernel: OP_elem() computes loss and derivative of one
- * element; OP_loop() applies it over [lo, hi) with the flags (weights present,
- * what to compute) as compile-time constants, so each combination is its own
- * branch-free, vectorized loop; OP_run() picks the instantiation once per call.
+ * Shape of an elementwise kernel: OP_elem() (loss_rules.h) computes loss and derivative of
+ * one element; OP_loop() applies it over [lo, hi) with the flags (weights present, what to
+ * compute) as compile-time constants, so each combination is its own branch-free,
+ * vectorized loop; OP_run() picks the instantiation once per call.
  */
+#include "losses_dtype.h"
 
-/* log1p(v) for v in [-1, inf] from a vector log: u = 1 + v rounds, and the
- * first-order correction (v - (u - 1)) / u restores what the rounding lost.
- * libmvec's own log1p would need glibc 2.35. v = -1 gives -inf, NaN stays NaN. */
-FL_INLINE REAL FL_NAME(log1p_fast)(REAL v) {
-    REAL u = (REAL)1 + v;
-    REAL r = R_LOG(u);
-    REAL corr = (v - (u - (REAL)1)) / u;
-    return (u == (REAL)1) ? v : ((u == (REAL)0) ? r : r + corr);
-}
+#include "fl_parallel.h"
 
-/* ---- elementwise losses: l and dl/dx of one element ---------------------- */
+/* Below this many items per thread, starting threads costs more than it saves. */
+#define FL_LOSS_MIN_WORK_PER_THREAD 4096
 
-FL_INLINE void FL_NAME(mse_elem)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g) {
-    (void)a; (void)p;
-    REAL d = x - y;
-    *l = d * d;
-    *g = (REAL)2 * d;
-}
-
-FL_INLINE void FL_NAME(l1_elem)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g) {
-    (void)a; (void)p;
-    REAL d = x - y;
-    *l = d < 0 ? -d : d;
-    /* sign(d); +-0 and NaN pass through as themselves, like torch.sign */
-    *g = d > 0 ? (REAL)1 : (d < 0 ? (REAL)-1 : d);
-}
-
-FL_INLINE void FL_NAME(huber_elem)(REAL x, REAL y, REAL a, REAL delta, REAL *l, REAL *g) {
-    (void)a;
-    REAL d = x - y;
-    REAL z = d < 0 ? -d : d;
-    *l = z < delta ? (REAL)0.5 * d * d : delta * (z - (REAL)0.5 * delta);
-    *g = d < -delta ? -delta : (d > delta ? delta : d);
-}
-
-FL_INLINE void FL_NAME(smooth_l1_elem)(REAL x, REAL y, REAL a, REAL beta, REAL *l, REAL *g) {
-    (void)a;
-    REAL d = x - y;
-    REAL z = d < 0 ? -d : d;
-    /* times 1/beta (loop-invariant, hoisted) rather than two divisions per element: the
-     * dividers were the bottleneck (smooth_l1 ran 15% slower than huber); differs from
-     * torch's division by at most an ulp. beta == 0 never gets here (it is l1_loss). */
-    const REAL inv_beta = (REAL)1 / beta;
-    *l = z < beta ? (REAL)0.5 * d * d * inv_beta : z - (REAL)0.5 * beta;
-    *g = d < -beta ? (REAL)-1 : (d > beta ? (REAL)1 : d * inv_beta);
-}
-
-/* PyTorch: (y - 1) max(log1p(-p), -100) - y max(log p, -100);
- * dl/dp = (p - y) / max((1 - p) p, 1e-12). `v < c ? c : v` keeps NaN. */
-FL_INLINE void FL_NAME(bce_elem)(REAL p, REAL y, REAL a, REAL unused, REAL *l, REAL *g) {
-    (void)a; (void)unused;
-    REAL lp = R_LOG(p);
-    REAL lq = FL_NAME(log1p_fast)(-p);
-    lp = lp < (REAL)-100 ? (REAL)-100 : lp;
-    lq = lq < (REAL)-100 ? (REAL)-100 : lq;
-    *l = (y - (REAL)1) * lq - y * lp;
-    REAL den = ((REAL)1 - p) * p;
-    den = den < (REAL)1e-12 ? (REAL)1e-12 : den;
-    *g = (p - y) / den;
-}
-
-/* With lw = 1 + (pos_weight - 1) y:
- *   l = (1 - y) x + lw softplus(-x),  softplus(-x) = max(-x, 0) + log1p(exp(-|x|))
- *   dl/dx = lw sigmoid(x) - pos_weight y = (1 - y) sigmoid(x) - pos_weight y sigmoid(-x)
- * The linear part (1 - y) x + lw max(-x, 0) is (1 - y) x for x >= 0 and -pos_weight y x
- * for x < 0, formed directly; the small log1p term is added last, so a small loss keeps
- * its digits (added to |x| first, it cancelled away). The gradient's two terms have
- * fixed signs for y in [0, 1]: no cancellation either. One exp per element; stable for
- * every finite x. */
-FL_INLINE void FL_NAME(bce_logits_elem)(REAL x, REAL y, REAL pw, REAL unused, REAL *l, REAL *g) {
-    (void)unused;
-    const REAL ax = x < 0 ? -x : x;
-    const REAL e = R_EXP(-ax);
-    const REAL lw = (REAL)1 + (pw - (REAL)1) * y;
-    /* + (x - x): 0, or NaN at x = -inf, where PyTorch's form gives NaN too */
-    const REAL linear = x >= 0 ? ((REAL)1 - y) * x : -(pw * y) * x + (x - x);
-    *l = linear + lw * FL_NAME(log1p_fast)(e);
-    const REAL inv = (REAL)1 / ((REAL)1 + e);
-    const REAL sig_pos = x >= 0 ? inv : e * inv; /* sigmoid(x)  */
-    const REAL sig_neg = x >= 0 ? e * inv : inv; /* sigmoid(-x) */
-    *g = ((REAL)1 - y) * sig_pos - pw * y * sig_neg;
-}
-
-/* PyTorch: xlogy(y, y) - y x, with 0 log 0 = 0; dl/dx = -y. */
-FL_INLINE void FL_NAME(kl_div_elem)(REAL x, REAL y, REAL a, REAL unused, REAL *l, REAL *g) {
-    (void)a; (void)unused;
-    REAL ylogy = y * R_LOG(y);
-    *l = (y == 0 ? (REAL)0 : ylogy) - y * x;
-    *g = -y;
-}
-
-/* log_target: exp(y) (y - x); dl/dx = -exp(y). */
-FL_INLINE void FL_NAME(kl_div_log_elem)(REAL x, REAL y, REAL a, REAL unused, REAL *l, REAL *g) {
-    (void)a; (void)unused;
-    REAL ey = R_EXP(y);
-    *l = ey * (y - x);
-    *g = -ey;
-}
+#include "loss_rules.h"
 
 /* One loop per (op, weights?, aux?, want): the constants fold, dead outputs
- * (and the exp/log feeding only them) vanish, and the loop vectorizes. */
-#define FL_DEFINE_ELEMENTWISE(OP)                                                           \
+ * (and the exp/log feeding only them) vanish, and the loop vectorizes. OP_run() takes the
+ * aux array only if READS_AUX (its row's column in FL_ELEMENTWISE_LOSSES). */
+#define FL_DEFINE_ELEMENTWISE(NAME, OP, READS_AUX)                                          \
     FL_INLINE double FL_NAME(OP##_loop)(                                                    \
         fl_index n, const REAL *FL_RESTRICT x, const REAL *FL_RESTRICT y,                   \
         const REAL *FL_RESTRICT w, const REAL *FL_RESTRICT a, REAL p, REAL gs,              \
@@ -132,62 +43,47 @@ FL_INLINE void FL_NAME(kl_div_log_elem)(REAL x, REAL y, REAL a, REAL unused, REA
         REAL gs, REAL *g, REAL *e, int want) {                                              \
         const int W = w != NULL, A = a != NULL;                                             \
         switch (want + 8 * W + 16 * A) {                                                    \
-        FL_ELEMENTWISE_CASES(OP, 0, 0, 0)                                                   \
-        FL_ELEMENTWISE_CASES(OP, 1, 0, 8)                                                   \
-        FL_ELEMENTWISE_CASES_AUX(OP)                                                        \
-        default: return 0;                                                                  \
+        FL_ELEMENTWISE_CASES(OP, 0, 0)                                                      \
+        FL_ELEMENTWISE_CASES(OP, 1, 0)                                                      \
+        FL_ELEMENTWISE_CASES_AUX_##READS_AUX(OP)                                            \
+        default: return NAN; /* a want outside FL_ELEMENTWISE_WANT_OK: the caller checks */ \
         }                                                                                   \
     }
 
-#ifndef FL_ELEMENTWISE_CASES
 #define FL_ELEMENTWISE_CASE(OP, W, A, WANT)                                                 \
     case (WANT) + 8 * (W) + 16 * (A):                                                       \
         return FL_NAME(OP##_loop)(n, x, y, w, a, p, gs, g, e, W, A, WANT);
-#define FL_ELEMENTWISE_CASES(OP, W, A, unused)                                              \
+/* The wants of FL_ELEMENTWISE_WANT_OK. */
+#define FL_ELEMENTWISE_CASES(OP, W, A)                                                      \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM)                                              \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_GRAD)                                             \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM | FL_WANT_GRAD)                               \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS)                                         \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS | FL_WANT_GRAD)
-#endif
+#define FL_ELEMENTWISE_CASES_AUX_0(OP)
+#define FL_ELEMENTWISE_CASES_AUX_1(OP) FL_ELEMENTWISE_CASES(OP, 0, 1) FL_ELEMENTWISE_CASES(OP, 1, 1)
 
-/* Only BCE-with-logits reads aux (pos_weight). */
-#define FL_ELEMENTWISE_CASES_AUX(OP)
-FL_DEFINE_ELEMENTWISE(mse)
-FL_DEFINE_ELEMENTWISE(l1)
-FL_DEFINE_ELEMENTWISE(huber)
-FL_DEFINE_ELEMENTWISE(smooth_l1)
-FL_DEFINE_ELEMENTWISE(bce)
-FL_DEFINE_ELEMENTWISE(kl_div)
-FL_DEFINE_ELEMENTWISE(kl_div_log)
-#undef FL_ELEMENTWISE_CASES_AUX
-#define FL_ELEMENTWISE_CASES_AUX(OP) \
-    FL_ELEMENTWISE_CASES(OP, 0, 1, 0) FL_ELEMENTWISE_CASES(OP, 1, 1, 0)
-FL_DEFINE_ELEMENTWISE(bce_logits)
-#undef FL_ELEMENTWISE_CASES_AUX
+FL_ELEMENTWISE_LOSSES(FL_DEFINE_ELEMENTWISE)
 
-static double FL_NAME(elementwise_run)(int loss, fl_index n, const REAL *x, const REAL *y,
-                                       const REAL *w, const REAL *a, REAL p, REAL gs,
-                                       REAL *g, REAL *e, int want) {
-    switch (loss) {
-    case FL_MSE: return FL_NAME(mse_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    case FL_L1: return FL_NAME(l1_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    case FL_HUBER: return FL_NAME(huber_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    case FL_SMOOTH_L1: return FL_NAME(smooth_l1_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    case FL_BCE: return FL_NAME(bce_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    case FL_BCE_LOGITS: return FL_NAME(bce_logits_run)(n, x, y, w, a, p, gs, g, e, want);
-    case FL_KL_DIV: return FL_NAME(kl_div_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    case FL_KL_DIV_LOG: return FL_NAME(kl_div_log_run)(n, x, y, w, NULL, p, gs, g, e, want);
-    default: return 0;
-    }
+/* No default: a row of FL_ELEMENTWISE_LOSSES without its case does not compile. */
+static double FL_NAME(elementwise_run)(enum fl_elementwise_loss loss, fl_index n,
+                                       const REAL *x, const REAL *y, const REAL *w,
+                                       const REAL *a, REAL p, REAL gs, REAL *g, REAL *e,
+                                       int want) {
+#define FL_ELEMENTWISE_DISPATCH_ROW(NAME, OP, READS_AUX)                                    \
+    case FL_##NAME:                                                                         \
+        return FL_NAME(OP##_run)(n, x, y, w, (READS_AUX) ? a : NULL, p, gs, g, e, want);
+    switch (loss) { FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_DISPATCH_ROW) }
+#undef FL_ELEMENTWISE_DISPATCH_ROW
+    return NAN; /* not a row: fl_elementwise_loss checks first */
 }
 
-static double FL_NAME(elementwise)(int loss, fl_index n, const REAL *x, const REAL *y,
-                                   const REAL *w, const REAL *a, double param, double gscale,
-                                   REAL *g, REAL *e, int want, int n_threads) {
+double FL_NAME(fl_elementwise_loss)(enum fl_elementwise_loss loss, fl_index n, const REAL *x,
+                                    const REAL *y, const REAL *w, const REAL *a, double param,
+                                    double gscale, REAL *g, REAL *e, int want, int n_threads) {
     const REAL p = (REAL)param, gs = (REAL)gscale;
     double s;
-    FL_PARALLEL_SUM(s, n, n, n_threads,
+    FL_PARALLEL_SUM(s, n, fl_threads_for(n, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
                     FL_NAME(elementwise_run)(loss, hi - lo, x + lo, y + lo, w ? w + lo : NULL,
                                              a ? a + lo : NULL, p, gs, g ? g + lo : NULL,
                                              e ? e + lo : NULL, want));
@@ -549,27 +445,27 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(fl_index n, fl_index c, const 
     return FL_NAME(ce_prob_rows)(n, c, X, T, cw, q, gs, G, E, want, 1);
 }
 
-static double FL_NAME(ce_index)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
-                                const REAL *cw, int64_t ignore, double q, double gscale,
-                                REAL *G, REAL *E, int want, int n_threads, fl_index *bad) {
+double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
+                                       const REAL *cw, int64_t ignore, double q, double gscale,
+                                       REAL *G, REAL *E, int want, int n_threads, fl_index *bad) {
     double s;
     double (*range)(fl_index, fl_index, const REAL *, const int64_t *, const REAL *, int64_t,
                     REAL, REAL, REAL *, REAL *, int, fl_index, fl_index *) =
         c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short) : FL_NAME(ce_index_range);
-    FL_PARALLEL_SUM(s, n, n * c, n_threads,
+    FL_PARALLEL_SUM(s, n, fl_threads_for(n * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
                     range(hi - lo, c, X + lo * c, Y + lo, cw, ignore, (REAL)q, (REAL)gscale,
                           G ? G + lo * c : NULL, E ? E + lo : NULL, want, lo, bad));
     return s;
 }
 
-static double FL_NAME(ce_prob)(fl_index n, fl_index c, const REAL *X, const REAL *T,
-                               const REAL *cw, double q, double gscale, REAL *G, REAL *E,
-                               int want, int n_threads) {
+double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, const REAL *T,
+                                      const REAL *cw, double q, double gscale, REAL *G, REAL *E,
+                                      int want, int n_threads) {
     double s;
     double (*range)(fl_index, fl_index, const REAL *, const REAL *, const REAL *, REAL, REAL,
                     REAL *, REAL *, int) =
         c < FL_SHORT_ROW ? FL_NAME(ce_prob_range_short) : FL_NAME(ce_prob_range);
-    FL_PARALLEL_SUM(s, n, n * c, n_threads,
+    FL_PARALLEL_SUM(s, n, fl_threads_for(n * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
                     range(hi - lo, c, X + lo * c, T + lo * c, cw, (REAL)q, (REAL)gscale,
                           G ? G + lo * c : NULL, E ? E + lo : NULL, want));
     return s;
@@ -578,9 +474,9 @@ static double FL_NAME(ce_prob)(fl_index n, fl_index c, const REAL *X, const REAL
 /* ---- negative log-likelihood and label checks ---------------------------- */
 
 /* Labels are loaded once and checked, as in ce_index_rows. */
-static double FL_NAME(nll)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
-                           const REAL *cw, int64_t ignore, double gscale, REAL *G, REAL *E,
-                           int want, fl_index *bad) {
+double FL_NAME(fl_nll_loss)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
+                            const REAL *cw, int64_t ignore, double gscale, REAL *G, REAL *E,
+                            int want, fl_index *bad) {
     const REAL gs = (REAL)gscale;
     double total = 0;
     if (want & FL_WANT_GRAD) {
@@ -604,8 +500,8 @@ static double FL_NAME(nll)(fl_index n, fl_index c, const REAL *X, const int64_t 
     return total;
 }
 
-static double FL_NAME(label_weight_total)(fl_index n, fl_index c, const int64_t *Y,
-                                          const REAL *cw, int64_t ignore, fl_index *bad) {
+double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
+                                      int64_t ignore, fl_index *bad) {
     double total = 0;
     for (fl_index i = 0; i < n; i++) {
         const int64_t y = fl_load_index(Y + i);
@@ -619,8 +515,8 @@ static double FL_NAME(label_weight_total)(fl_index n, fl_index c, const int64_t 
     return total;
 }
 
-static FL_HOT fl_index FL_NAME(count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi,
-                                              fl_index *first) {
+FL_HOT fl_index FL_NAME(fl_count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi,
+                                          fl_index *first) {
     fl_index count = 0;
     FL_SIMD_REDUCE_SUM(count)
     for (fl_index i = 0; i < n; i++) count += (x[i] < lo) | (x[i] > hi);
