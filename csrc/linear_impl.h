@@ -1,5 +1,5 @@
-/* Per-sample SGD epoch for one floating type. Included twice by linear.c, with
- *   REAL = double | float,  SFX = f64 | f32,  R_SQRT = sqrt | sqrtf.
+/* Per-sample SGD epoch for one floating type. Included by linear_f64.c and linear_f32.c, with
+ *   REAL = double | float,  SFX = f64 | f32,  R_SQRT = sqrt | sqrtf (fl_real.h).
  *
  * Shape: loss1() is the loss and derivative of one single-output sample;
  * step() applies one update rule to a parameter vector; epoch1() and
@@ -377,7 +377,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     case 8 * (L) + FL_OPT_RMSPROP: return FL_NAME(epoch1)(L, FL_OPT_RMSPROP, cfg, D);       \
     case 8 * (L) + FL_OPT_ADAM: return FL_NAME(epoch1)(L, FL_OPT_ADAM, cfg, D);
 
-static FL_HOT double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
+static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
     const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
     FL_EPOCH1_CASES(FL_LIN_SQUARED)
