@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Compile the C kernels (csrc/*.c) with -Wall -Wextra -Werror in the configurations that the
-# build on this machine does not produce:
+# Compile the C kernels (csrc/*.c) with -Wall -Wextra -Wswitch-enum -Werror in the configurations
+# that the build on this machine does not produce:
 #   bash tools/check_c_warnings.sh
 # The wheel's own configuration (target_clones + OpenMP) is checked by building it with
 # -C cmake.define.FASTLOSS_WERROR=ON (as .ci/run does); this adds the portable build (neither:
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../csrc"
 CC=${CC:-gcc}
 FLAGS=(-O3 -std=gnu11 -fPIC -fno-math-errno -fno-trapping-math -fopenmp-simd
-       -Wall -Wextra -Werror)
+       -Wswitch-enum -Wall -Wextra -Werror)
 CONFIGS=("portable:" "openmp:-fopenmp"
          "target_clones+openmp+libmvec:-DFL_USE_TARGET_CLONES -fopenmp -DFL_USE_LIBMVEC")
 OUT=$(mktemp -d)
@@ -49,7 +49,7 @@ while [ $running -gt 0 ]; do
     running=$((running - 1))
 done
 if [ $fail -ne 0 ]; then
-    echo "C kernels: warnings with -Wall -Wextra -Werror (above)"
+    echo "C kernels: warnings with -Wall -Wextra -Wswitch-enum -Werror (above)"
     exit 1
 fi
-echo "C kernels: no warnings with -Wall -Wextra -Werror in ${#CONFIGS[@]} configurations"
+echo "C kernels: no warnings with -Wall -Wextra -Wswitch-enum -Werror in ${#CONFIGS[@]} configurations"
