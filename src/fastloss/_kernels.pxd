@@ -12,6 +12,10 @@ cdef extern from "losses.h" nogil:
         FL_WANT_SUM
         FL_WANT_GRAD
         FL_WANT_ELEMENTS
+        FL_ELEMENTWISE_LOSS_COUNT
+    # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES
+    const char *const fl_elementwise_loss_names[]
+    bint FL_ELEMENTWISE_WANT_OK(int want)
 
     double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
                                const void *w, const void *aux, double param, double grad_scale,
@@ -32,6 +36,8 @@ cdef extern from "losses.h" nogil:
                                  const void *class_weight, int64_t ignore_index, fl_index *bad)
     fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
                               fl_index *first)
+
+cdef extern from "build_facts.h" nogil:
     const char *fl_simd_paths()
     const char *fl_active_isa()
     int fl_openmp_enabled()
@@ -80,3 +86,43 @@ cdef extern from "optim.h" nogil:
         int n_threads
 
     void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_call *c)
+
+# ---- per-sample SGD epoch (linear.h) -------------------------------------------------------
+cdef extern from "linear.h" nogil:
+    enum:
+        FL_LIN_SQUARED
+        FL_LIN_ABSOLUTE
+        FL_LIN_HUBER
+        FL_LIN_LOGISTIC
+        FL_LIN_SOFTMAX
+        FL_OPT_SGD
+        FL_OPT_MOMENTUM
+        FL_OPT_ADAGRAD
+        FL_OPT_RMSPROP
+        FL_OPT_ADAM
+        FL_LR_CONSTANT
+        FL_LR_INVSCALING
+
+    ctypedef struct fl_sgd_config:
+        int loss, optimizer, schedule, nesterov
+        double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
+
+    ctypedef struct fl_sgd_data:
+        fl_index n, d, c
+        const void *X
+        fl_index row_stride, col_stride
+        const void *y
+        const int64_t *labels
+        const void *sample_weight
+        const int64_t *order
+        void *coef
+        void *intercept
+        void *s1_coef
+        void *s1_intercept
+        void *s2_coef
+        void *s2_intercept
+        void *work
+        int64_t t
+        fl_index bad
+
+    double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)

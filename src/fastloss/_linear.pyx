@@ -10,52 +10,9 @@ it reads it, and stops (reporting where) rather than index out of bounds.
 cimport numpy as cnp
 from libc.stdint cimport int64_t
 
+from fastloss._kernels cimport *
+
 cnp.import_array()
-
-cdef extern from "fl_config.h" nogil:
-    ctypedef Py_ssize_t fl_index
-    enum:
-        FL_FLOAT32
-        FL_FLOAT64
-
-cdef extern from "linear.h" nogil:
-    enum:
-        FL_LIN_SQUARED
-        FL_LIN_ABSOLUTE
-        FL_LIN_HUBER
-        FL_LIN_LOGISTIC
-        FL_LIN_SOFTMAX
-        FL_OPT_SGD
-        FL_OPT_MOMENTUM
-        FL_OPT_ADAGRAD
-        FL_OPT_RMSPROP
-        FL_OPT_ADAM
-        FL_LR_CONSTANT
-        FL_LR_INVSCALING
-
-    ctypedef struct fl_sgd_config:
-        int loss, optimizer, schedule, nesterov
-        double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
-
-    ctypedef struct fl_sgd_data:
-        fl_index n, d, c
-        const void *X
-        fl_index row_stride, col_stride
-        const void *y
-        const int64_t *labels
-        const void *sample_weight
-        const int64_t *order
-        void *coef
-        void *intercept
-        void *s1_coef
-        void *s1_intercept
-        void *s2_coef
-        void *s2_intercept
-        void *work
-        int64_t t
-        fl_index bad
-
-    double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)
 
 LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
           "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX}

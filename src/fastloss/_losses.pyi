@@ -6,6 +6,7 @@ import numpy as np
 WANT_SUM: int
 WANT_GRAD: int
 WANT_ELEMENTS: int
+ELEMENTWISE_LOSSES: Dict[str, int]
 
 def elementwise(loss: int, x: np.ndarray, y: np.ndarray, w: Optional[np.ndarray],
                 aux: Optional[np.ndarray], param: float, grad_scale: float,

@@ -16,6 +16,11 @@ WANT_SUM = FL_WANT_SUM
 WANT_GRAD = FL_WANT_GRAD
 WANT_ELEMENTS = FL_WANT_ELEMENTS
 
+# The elementwise losses, stem -> code, read from the C list (FL_ELEMENTWISE_LOSSES): the
+# codes callers pass to elementwise().
+ELEMENTWISE_LOSSES = {fl_elementwise_loss_names[code].decode("ascii"): code
+                      for code in range(FL_ELEMENTWISE_LOSS_COUNT)}
+
 
 cdef inline void *data_or_null(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
@@ -27,7 +32,16 @@ cdef inline int dtype_code(cnp.ndarray a):
 
 def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, double param,
                 double grad_scale, object grad, object elems, int want, int n_threads):
-    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/elems."""
+    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/elems.
+
+    ``loss`` is a value of ELEMENTWISE_LOSSES, ``want`` WANT_SUM, WANT_GRAD, WANT_ELEMENTS or
+    one of those with WANT_GRAD; anything else (a caller's bug: the kernel would compute
+    nothing) raises ValueError."""
+    if not 0 <= loss < FL_ELEMENTWISE_LOSS_COUNT:
+        raise ValueError(f"loss must be a code of ELEMENTWISE_LOSSES, got {loss}")
+    if not FL_ELEMENTWISE_WANT_OK(want):
+        raise ValueError(f"want must be WANT_SUM, WANT_GRAD, WANT_ELEMENTS or one of them "
+                         f"with WANT_GRAD, got {want}")
     cdef int dt = dtype_code(x)
     cdef fl_index n = cnp.PyArray_SIZE(x)
     cdef const void *px = cnp.PyArray_DATA(x)
