@@ -97,21 +97,11 @@ double FL_NAME(fl_elementwise_loss)(enum fl_elementwise_loss loss, fl_index n, c
  * short (c = 10 would otherwise leave most of each vector idle). */
 #define FL_BLOCK 2048
 
-/* Rows shorter than FL_SHORT_ROW run their per-row loops without `omp simd`.
- * An `omp simd reduction` over so few elements hardly fills a vector (c = 10
- * against 16 float32 lanes in the AVX-512 clone, 8 float64 lanes): gcc keeps
- * the partial results in a stack array, and every row paid a store-forwarding
- * stall plus one serial add per lane, twice as many in float32 as in float64,
- * which made float32 no faster than float64 at c = 10. Plain loops have no
- * horizontal step, and the out-of-order core overlaps consecutive rows; they
- * also beat reducing across rows (lane = row: strided loads). Sums run in
- * order k = 0..c-1; exp and log still run as flat vector loops over the block.
- * Measured, AVX-512 and AVX2 builds: plain loops win below c = 16 in both
- * dtypes. They also won at c = 16..24, but a threshold of 32 cost up to 1.4x
- * at c = 3..15: gcc vectorizes the plain loops according to the bound it
- * learns from the threshold. Short rows go in blocks of FL_SHORT_BYTES of
- * logits: 2-4 KB ran up to 1.2x faster in float64 than 8-16 KB blocks, and no
- * slower in float32. */
+/* Rows shorter than FL_SHORT_ROW run their per-row loops without `omp simd`: an `omp simd
+ * reduction` over so few elements hardly fills a vector and pays a horizontal step per row;
+ * plain loops let the core overlap consecutive rows (sums in order k = 0..c-1; exp and log
+ * still run as flat vector loops over the block). Short rows go in blocks of FL_SHORT_BYTES
+ * of logits. The measurements behind both numbers: docs/kernels.md. */
 #define FL_SHORT_ROW 16
 #define FL_SHORT_BYTES 4096
 /* At most this many rows per block (block_rows): 1024 float32 rows of c = 1 */
