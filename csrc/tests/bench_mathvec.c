@@ -9,7 +9,7 @@
  * Prints the best-of-R time in ns per element for
  *   out[i] = exp(x[i]), out[i] = log(x[i])              (f64 and f32)
  *   s += log(1 + exp(-|x[i]|))                          (softplus sum, f64 and f32)
- * for: mathvec, libmvec (exp/log redeclared `omp declare simd`, as fl_config.h
+ * for: mathvec, libmvec (exp/log redeclared `omp declare simd`, as fl_exp_log.h
  * does), and scalar libm (loop kept scalar, as on platforms without libmvec),
  * each compiled for AVX-512 (x86-64-v4), AVX2+FMA (x86-64-v3) and SSE2
  * (baseline), plus a target_clones build of the mathvec loops to show that the
@@ -24,7 +24,7 @@
 
 #include "mathvec.h"
 
-/* As in fl_config.h: lets `omp simd` loops call libmvec's _ZGV* variants. */
+/* As in fl_exp_log.h: lets `omp simd` loops call libmvec's _ZGV* variants. */
 #pragma omp declare simd notinbranch
 extern double exp(double);
 #pragma omp declare simd notinbranch
