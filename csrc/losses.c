@@ -2,16 +2,8 @@
  * dtype dispatch to its instantiation in losses_f64.c / losses_f32.c (losses_impl.h). */
 #include "losses.h"
 
-#define REAL double
-#define SFX f64
-#include "losses_dtype.h"
-#undef REAL
-#undef SFX
-#define REAL float
-#define SFX f32
-#include "losses_dtype.h"
-#undef REAL
-#undef SFX
+#define FL_DTYPE_HEADER "losses_dtype.h"
+#include "fl_each_dtype.h"
 
 #define FL_ELEMENTWISE_NAME_ROW(NAME, stem, reads_aux) #stem,
 const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT] = {
