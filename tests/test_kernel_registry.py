@@ -7,50 +7,13 @@ from _support import DTYPES, assert_close
 from fastloss import _losses
 from fastloss.reference import losses as ref
 
-PARAM = 0.7  # delta of huber, beta of smooth_l1; ignored by the others
+from fastloss.losses._registry import LOSSES
 
+PARAM = 0.7  # a loss's real parameter (huber's delta, smooth_l1's beta) where it has one
 
-def _inputs(stem, dtype, rng, n=257):
-    """(x, y, aux) in each loss's domain: probabilities for bce, log-probabilities for kl."""
-    x = rng.normal(size=n) * 2
-    y = rng.normal(size=n)
-    if stem == "bce":
-        x, y = rng.uniform(0.01, 0.99, n), rng.uniform(0, 1, n)
-    elif stem == "bce_logits":
-        y = rng.uniform(0, 1, n)
-    elif stem == "kl_div":
-        y = rng.uniform(0, 1, n)
-        y[::5] = 0  # 0 log 0 = 0
-    aux = rng.uniform(0.5, 2, n) if stem == "bce_logits" else None
-    as_dtype = lambda a: None if a is None else a.astype(dtype)  # noqa: E731
-    return as_dtype(x), as_dtype(y), as_dtype(aux)
-
-
-# stem -> the reference's (sum of the losses, gradient of that sum); and the losses themselves
-REFERENCE = {
-    "mse": lambda x, y, a: ref.mse_loss_value_and_grad(x, y, reduction="sum"),
-    "l1": lambda x, y, a: ref.l1_loss_value_and_grad(x, y, reduction="sum"),
-    "huber": lambda x, y, a: ref.huber_loss_value_and_grad(x, y, reduction="sum", delta=PARAM),
-    "smooth_l1": lambda x, y, a: ref.smooth_l1_loss_value_and_grad(x, y, reduction="sum",
-                                                                   beta=PARAM),
-    "bce": lambda x, y, a: ref.binary_cross_entropy_value_and_grad(x, y, reduction="sum"),
-    "bce_logits": lambda x, y, a: ref.binary_cross_entropy_with_logits_value_and_grad(
-        x, y, reduction="sum", pos_weight=a),
-    "kl_div": lambda x, y, a: ref.kl_div_value_and_grad(x, y, reduction="sum"),
-    "kl_div_log": lambda x, y, a: ref.kl_div_value_and_grad(x, y, reduction="sum",
-                                                            log_target=True),
-}
-REFERENCE_ELEMENTS = {
-    "mse": lambda x, y, a: ref.mse_loss(x, y, reduction="none"),
-    "l1": lambda x, y, a: ref.l1_loss(x, y, reduction="none"),
-    "huber": lambda x, y, a: ref.huber_loss(x, y, reduction="none", delta=PARAM),
-    "smooth_l1": lambda x, y, a: ref.smooth_l1_loss(x, y, reduction="none", beta=PARAM),
-    "bce": lambda x, y, a: ref.binary_cross_entropy(x, y, reduction="none"),
-    "bce_logits": lambda x, y, a: ref.binary_cross_entropy_with_logits(
-        x, y, reduction="none", pos_weight=a),
-    "kl_div": lambda x, y, a: ref.kl_div(x, y, reduction="none"),
-    "kl_div_log": lambda x, y, a: ref.kl_div(x, y, reduction="none", log_target=True),
-}
+# each C kernel: the registry row that runs it and the arguments that select it
+KERNELS = {kernel: (row, select) for row in LOSSES.values()
+           for kernel, select in row.kernels.items()}
 
 
 def test_elementwise_codes_are_dense_and_distinct():
@@ -59,26 +22,46 @@ def test_elementwise_codes_are_dense_and_distinct():
     assert sorted(codes.values()) == list(range(len(codes)))
 
 
-def test_every_elementwise_loss_has_a_reference():
-    # a row added to FL_ELEMENTWISE_LOSSES shows up here, and needs its reference
-    assert set(_losses.ELEMENTWISE_LOSSES) == set(REFERENCE) == set(REFERENCE_ELEMENTS)
+def test_every_elementwise_kernel_is_run_by_a_registry_row():
+    # a row added to FL_ELEMENTWISE_LOSSES shows up here, and needs its registry row
+    assert set(_losses.ELEMENTWISE_LOSSES) == set(KERNELS)
+    for row in LOSSES.values():
+        assert (row.kind == "elementwise") == bool(row.kernels), row.name
+
+
+def _call(stem, dtype, rng):
+    """The kernel's inputs (from its row), the row's arguments and the kernel's parameter."""
+    row, select = KERNELS[stem]
+    x, y = row.data(rng, (257,), dtype)
+    if select.get("log_target"):
+        y = np.log(rng.uniform(0.05, 1.0, y.shape)).astype(dtype)
+    reals = [p.name for p in row.params if not isinstance(p.constraint, str)]
+    kwargs = {**{name: PARAM for name in reals}, **select}
+    param = kwargs[reals[0]] if reals else 0.0  # the one the kernel takes
+    if "pos_weight" in row.weights:
+        kwargs["pos_weight"] = rng.uniform(0.5, 2, x.shape).astype(dtype)
+    return row, x, y, kwargs, float(param)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("stem", sorted(_losses.ELEMENTWISE_LOSSES))
 def test_each_code_runs_its_own_loss(stem, dtype):
-    x, y, aux = _inputs(stem, dtype, np.random.default_rng(0))
+    """The code a kernel's name maps to computes that loss (not a neighbour in the enum)."""
+    row, x, y, kwargs, param = _call(stem, dtype, np.random.default_rng(0))
     code = _losses.ELEMENTWISE_LOSSES[stem]
+    aux = kwargs.get("pos_weight")
     grad = np.empty_like(x)
     elems = np.empty_like(x)
-    total = _losses.elementwise(code, x, y, None, aux, PARAM, 1.0, grad, None,
+    total = _losses.elementwise(code, x, y, None, aux, param, 1.0, grad, None,
                                 _losses.WANT_SUM | _losses.WANT_GRAD, 1)
-    _losses.elementwise(code, x, y, None, aux, PARAM, 1.0, None, elems,
+    _losses.elementwise(code, x, y, None, aux, param, 1.0, None, elems,
                         _losses.WANT_ELEMENTS, 1)
-    ref_total, ref_grad = REFERENCE[stem](x, y, aux)
+    ref_total, ref_grad = getattr(ref, row.name + "_value_and_grad")(x, y, reduction="sum",
+                                                                      **kwargs)
     assert_close(total, ref_total, dtype, scale=float(np.abs(elems).sum()), factor=4)
     assert_close(grad, ref_grad, dtype, factor=4)
-    assert_close(elems, REFERENCE_ELEMENTS[stem](x, y, aux), dtype, factor=4)
+    assert_close(elems, getattr(ref, row.name)(x, y, reduction="none", **kwargs), dtype,
+                 factor=4)
 
 
 @pytest.mark.parametrize("loss", [-1, len(_losses.ELEMENTWISE_LOSSES), 2**31 - 1])

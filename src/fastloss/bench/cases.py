@@ -159,7 +159,7 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
         else:
-            rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, loss.kernels[""]), loss.name,
+            rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, next(iter(loss.kernels))), loss.name,
                                 loss.data, loss.sklearn, kwargs))
     return rows
 

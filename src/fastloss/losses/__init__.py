@@ -74,10 +74,6 @@ _REDUCTIONS = ("mean", "sum", "none")
 _VALUE, _GRAD, _BOTH = 1, 2, 3
 _SUFFIX = {_VALUE: "", _GRAD: "_grad", _BOTH: "_value_and_grad"}
 
-# kernel codes of csrc/losses.h (enum fl_elementwise_loss), by kernel name
-_KERNEL_CODES = {"mse": 0, "l1": 1, "huber": 2, "smooth_l1": 3, "bce": 4, "bce_logits": 5,
-                 "kl_div": 6, "kl_div_log": 7}
-
 
 # ---- validation -------------------------------------------------------------------------
 
@@ -208,8 +204,9 @@ class _Kernel(NamedTuple):
     code: int
 
 
-def _kernel(loss: Loss, variant: str = "") -> _Kernel:
-    return _Kernel(loss, _KERNEL_CODES[loss.kernels[variant]])
+def _kernel(loss: Loss, kernel: str = "") -> _Kernel:
+    """``loss`` running its C kernel ``kernel`` (default: its first)."""
+    return _Kernel(loss, _losses.ELEMENTWISE_LOSSES[kernel or next(iter(loss.kernels))])
 
 
 def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
@@ -282,11 +279,11 @@ _MSE_SPEC = _kernel(LOSSES["mse_loss"])
 _L1_SPEC = _kernel(LOSSES["l1_loss"])
 _HUBER_SPEC = _kernel(LOSSES["huber_loss"])
 _SMOOTH_L1_SPEC = _kernel(LOSSES["smooth_l1_loss"])
-_SMOOTH_L1_AS_L1_SPEC = _kernel(LOSSES["smooth_l1_loss"], "beta=0")
+_SMOOTH_L1_AS_L1_SPEC = _kernel(LOSSES["smooth_l1_loss"], "l1")
 _BCE_SPEC = _kernel(LOSSES["binary_cross_entropy"])
 _BCE_LOGITS_SPEC = _kernel(LOSSES["binary_cross_entropy_with_logits"])
 _KL_DIV_SPEC = _kernel(LOSSES["kl_div"])
-_KL_DIV_LOG_SPEC = _kernel(LOSSES["kl_div"], "log_target")
+_KL_DIV_LOG_SPEC = _kernel(LOSSES["kl_div"], "kl_div_log")
 
 
 def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",

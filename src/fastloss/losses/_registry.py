@@ -1,12 +1,13 @@
 """The list of losses: one row per public loss, from which the rest is derived.
 
-Everything that enumerates losses reads :data:`LOSSES`: ``__all__`` of :mod:`fastloss.losses`
-and of :mod:`fastloss.reference.losses` (each row ``name`` gives ``name``, ``name_grad`` and
-``name_value_and_grad``), the checks of the loss parameters, the elementwise kernels' codes
-(read from the binding, ``fastloss._losses.ELEMENTWISE_LOSSES``), the test matrices
-(``tests/test_losses*.py`` parametrize over the rows' ``variants``) and the benchmark cases
-(``fastloss bench``). ``tests/test_loss_registry.py`` checks that the rows, the C kernels'
-list, the public functions and the reference agree.
+Everything that enumerates losses reads :data:`LOSSES`: ``__all__`` of
+:mod:`fastloss.reference.losses` (each row ``name`` gives ``name``, ``name_grad`` and
+``name_value_and_grad``; :mod:`fastloss.losses` spells its ``__all__`` out for type checkers),
+the checks of the loss parameters, the elementwise kernels' codes (read from the binding,
+``fastloss._losses.ELEMENTWISE_LOSSES``), the test matrices (``tests/test_losses*.py``
+parametrize over the rows' ``variants``) and the benchmark cases (``fastloss bench``).
+``tests/test_loss_registry.py`` and ``tests/test_kernel_registry.py`` check that the rows,
+the C kernels' list, the public functions, their signatures and the reference agree.
 
 Adding a loss: see CONTRIBUTING.md ("Add a loss").
 """
@@ -39,9 +40,10 @@ class Loss(NamedTuple):
     name: str
     #: "elementwise" (input and target of one shape) or "rows" (an (N, C) input)
     kind: str
-    #: the C kernels' names (keys of ``_losses.ELEMENTWISE_LOSSES``) this loss runs, by the
-    #: variant they compute (e.g. kl_div: ``{"": "kl_div", "log_target": "kl_div_log"}``)
-    kernels: Dict[str, str]
+    #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``) this loss runs, each with the
+    #: arguments that select it; the first is the default (kl_div:
+    #: ``{"kl_div": {}, "kl_div_log": {"log_target": True}}``)
+    kernels: Dict[str, Dict[str, Any]]
     params: Tuple[Param, ...]
     #: the array weights it takes ("weight", "pos_weight"), which broadcast to the input
     weights: Tuple[str, ...]
@@ -123,22 +125,22 @@ _REGRESSION_DOMAIN = ((-1e3, 1e3), (-1e3, 1e3))
 _WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bcast"})
 
 _ROWS = (
-    Loss("mse_loss", "elementwise", {"": "mse"}, (), ("weight",), "weight_sum", _REDUCTIONS,
+    Loss("mse_loss", "elementwise", {"mse": {}}, (), ("weight",), "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("HalfSquaredError", 2.0)),
-    Loss("l1_loss", "elementwise", {"": "l1"}, (), ("weight",), "weight_sum", _REDUCTIONS,
+    Loss("l1_loss", "elementwise", {"l1": {}}, (), ("weight",), "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("AbsoluteError", 1.0)),
-    Loss("huber_loss", "elementwise", {"": "huber"}, (Param("delta", 1.0, POSITIVE),),
+    Loss("huber_loss", "elementwise", {"huber": {}}, (Param("delta", 1.0, POSITIVE),),
          ("weight",), "count", _REDUCTIONS, _regression, _REGRESSION_DOMAIN,
          ({"delta": 1.0}, {"delta": 0.5, "weight": "full"}, {"delta": 2.0, "weight": "bcast"})),
     # beta == 0 is exactly l1_loss (PyTorch): it runs the l1 kernel
-    Loss("smooth_l1_loss", "elementwise", {"": "smooth_l1", "beta=0": "l1"},
+    Loss("smooth_l1_loss", "elementwise", {"smooth_l1": {}, "l1": {"beta": 0.0}},
          (Param("beta", 1.0, NON_NEGATIVE),), ("weight",), "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN,
          ({"beta": 1.0}, {"beta": 0.5, "weight": "full"}, {"beta": 0.0},
           {"beta": 0.0, "weight": "bcast"})),
-    Loss("binary_cross_entropy", "elementwise", {"": "bce"}, (), ("weight",), "count",
+    Loss("binary_cross_entropy", "elementwise", {"bce": {}}, (), ("weight",), "count",
          _REDUCTIONS, _probabilities, ((0.0, 1.0), (0.0, 1.0)), _WEIGHTED, input_range=UNIT),
-    Loss("binary_cross_entropy_with_logits", "elementwise", {"": "bce_logits"}, (),
+    Loss("binary_cross_entropy_with_logits", "elementwise", {"bce_logits": {}}, (),
          ("weight", "pos_weight"), "count", _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"pos_weight": "full"}, {"pos_weight": "bcast"},
           {"weight": "bcast", "pos_weight": "bcast"}), sklearn=("HalfBinomialLoss", 1.0)),
@@ -150,7 +152,7 @@ _ROWS = (
     Loss("nll_loss", "rows", {}, (Param("ignore_index", -100, "int64"),), ("weight",),
          "weight_sum", _REDUCTIONS, _class_log_probabilities, ((-60.0, 0.0), (0.0, 1.0)),
          ({}, {"weight": "full"})),
-    Loss("kl_div", "elementwise", {"": "kl_div", "log_target": "kl_div_log"},
+    Loss("kl_div", "elementwise", {"kl_div": {}, "kl_div_log": {"log_target": True}},
          (Param("log_target", False, "flag"),), (), "count", _REDUCTIONS + ("batchmean",),
          _log_probabilities, ((-30.0, 0.0), (0.0, 1.0)),
          ({"log_target": False}, {"log_target": True})),
