@@ -1,17 +1,40 @@
-/* Per-element loss rules: the loss l and its derivative dl/dx of one element, for any kernel
+/* The elementwise losses: their list and their per-element rules.
+ *
+ * Per-element loss rules: the loss l and its derivative dl/dx of one element, for any kernel
  * family's template (the elementwise loss loops of losses_impl.h; the per-sample epochs can
  * take theirs from here too). A template, like the _impl.h files: include it once per dtype,
  * in a translation unit that defines
  *   REAL   the floating type (double | float)
  *   SFX    the name suffix (f64 | f32), used by FL_NAME
  *   R_EXP, R_LOG   exp and log of a REAL (fl_exp_log.h's FL_EXP64 / FL_LOG64, ...)
- * and has included fl_config.h (FL_INLINE, FL_NAME).
+ * and has included fl_config.h (FL_INLINE, FL_NAME). losses.h includes this file with
+ * FL_LOSS_LIST_ONLY defined, for the list alone (no REAL needed).
  *
  * Every rule is <stem>_elem(x, y, a, p, &l, &g): x the prediction, y the target, a the
  * element of the aux array (1 when there is none), p the loss's scalar parameter; the rows
- * of FL_ELEMENTWISE_LOSSES (losses.h) name them by stem. The logistic loss of a linear model,
+ * of FL_ELEMENTWISE_LOSSES (below) name them by stem. The logistic loss of a linear model,
  * softplus(z) - y z, is bce_logits_elem with pos_weight a = 1.
  */
+
+#ifndef FL_ELEMENTWISE_LOSSES
+/* The elementwise losses l(x, y) of prediction x and target y, one row each:
+ *   X(NAME, stem, reads_aux)
+ * NAME gives the code FL_<NAME> (losses.h; the row's position: append new rows at the end,
+ * the codes are the bindings' ABI), stem the rule <stem>_elem below and the name Python reads
+ * (fl_elementwise_loss_names), reads_aux whether the loss reads the aux array. Each use of
+ * the list generates one thing: the enum, the names, the kernels, the dispatch. */
+#define FL_ELEMENTWISE_LOSSES(X)                                                            \
+    X(MSE, mse, 0)                /* (x - y)^2                                        */    \
+    X(L1, l1, 0)                  /* |x - y|                                          */    \
+    X(HUBER, huber, 0)            /* param = delta                                    */    \
+    X(SMOOTH_L1, smooth_l1, 0)    /* param = beta (> 0; beta == 0 is FL_L1)           */    \
+    X(BCE, bce, 0)                /* x = probability, logs clamped at -100 (PyTorch)  */    \
+    X(BCE_LOGITS, bce_logits, 1)  /* x = logit; aux = pos_weight (may be NULL)        */    \
+    X(KL_DIV, kl_div, 0)          /* x = log-probability, y = probability             */    \
+    X(KL_DIV_LOG, kl_div_log, 0)  /* x = log-probability, y = log-probability         */
+#endif
+
+#ifndef FL_LOSS_LIST_ONLY
 
 /* log1p(v) for v in [-1, inf] from a vector log: u = 1 + v rounds, and the
  * first-order correction (v - (u - 1)) / u restores what the rounding lost.
@@ -109,3 +132,5 @@ FL_INLINE void FL_NAME(kl_div_log_elem)(REAL x, REAL y, REAL a, REAL unused, REA
     *l = ey * (y - x);
     *g = -ey;
 }
+
+#endif /* FL_LOSS_LIST_ONLY */

@@ -2,7 +2,8 @@
  *
  * These trust their inputs: C-contiguous arrays of the stated dtype, sizes as
  * given. Labels are checked by the caller and again as the kernels read them (another
- * thread may change them meanwhile): see fl_cross_entropy_index. Validation lives in src/fastloss/losses.py.
+ * thread may change them meanwhile): see fl_cross_entropy_index. Validation lives in
+ * src/fastloss/losses/.
  * `dtype` is FL_FLOAT32 or FL_FLOAT64 and applies to every `void *` array.
  */
 #ifndef FASTLOSS_LOSSES_H
@@ -10,21 +11,11 @@
 
 #include "fl_config.h"
 
-/* The elementwise losses l(x, y) of prediction x and target y, one row each:
- *   X(NAME, stem, reads_aux)
- * NAME gives the code FL_<NAME> (the row's position: append new rows at the end, the codes
- * are the bindings' ABI), stem the kernel loss_rules.h's <stem>_elem and the name Python
- * reads (fl_elementwise_loss_names), reads_aux whether the loss reads the aux array. Each
- * use of the list generates one thing: the enum, the names, the kernels, the dispatch. */
-#define FL_ELEMENTWISE_LOSSES(X)                                                            \
-    X(MSE, mse, 0)                /* (x - y)^2                                        */    \
-    X(L1, l1, 0)                  /* |x - y|                                          */    \
-    X(HUBER, huber, 0)            /* param = delta                                    */    \
-    X(SMOOTH_L1, smooth_l1, 0)    /* param = beta (> 0; beta == 0 is FL_L1)           */    \
-    X(BCE, bce, 0)                /* x = probability, logs clamped at -100 (PyTorch)  */    \
-    X(BCE_LOGITS, bce_logits, 1)  /* x = logit; aux = pos_weight (may be NULL)        */    \
-    X(KL_DIV, kl_div, 0)          /* x = log-probability, y = probability             */    \
-    X(KL_DIV_LOG, kl_div_log, 0)  /* x = log-probability, y = log-probability         */
+/* FL_ELEMENTWISE_LOSSES, the list of elementwise losses, stands in loss_rules.h next to
+ * their rules (a new loss is one rule and one row there). */
+#define FL_LOSS_LIST_ONLY
+#include "loss_rules.h"
+#undef FL_LOSS_LIST_ONLY
 
 /* A real enum type: a switch over it that misses a row is a compile error (-Wswitch-enum;
  * the switches have no default). (Not a typedef: fl_elementwise_loss is the function.) */
