@@ -118,6 +118,17 @@ FL_INLINE fl_index FL_NAME(block_rows)(fl_index c, const int short_rows) {
  * lse = m + log(sum) first would round away the loss's digits when |m| is large. An all
  * -inf row has no finite max; x - m is NaN there, as in PyTorch. */
 
+/* buf = exp(buf) and lsum = log(sum): flat vector loops over a whole block. */
+FL_INLINE void FL_NAME(exp_in_place)(fl_index n, REAL *FL_RESTRICT buf) {
+    FL_SIMD
+    for (fl_index j = 0; j < n; j++) buf[j] = R_EXP(buf[j]);
+}
+
+FL_INLINE void FL_NAME(log_of)(fl_index n, const REAL *FL_RESTRICT sum, REAL *FL_RESTRICT lsum) {
+    FL_SIMD
+    for (fl_index r = 0; r < n; r++) lsum[r] = R_LOG(sum[r]);
+}
+
 /* block_softmax for rows of c < FL_SHORT_ROW: the same steps with plain row
  * loops. */
 FL_INLINE void FL_NAME(block_softmax_short)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
@@ -131,17 +142,14 @@ FL_INLINE void FL_NAME(block_softmax_short)(fl_index nr, fl_index c, const REAL 
         mx[r] = m;
         for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
     }
-    const fl_index nb = nr * c;
-    FL_SIMD
-    for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
+    FL_NAME(exp_in_place)(nr * c, buf);
     for (fl_index r = 0; r < nr; r++) {
         const REAL *br = buf + r * c;
         REAL s = 0;
         for (fl_index k = 0; k < c; k++) s += br[k];
         sum[r] = s;
     }
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) lsum[r] = R_LOG(sum[r]);
+    FL_NAME(log_of)(nr, sum, lsum);
 }
 
 FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RESTRICT x,
@@ -162,9 +170,7 @@ FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RE
         FL_SIMD
         for (fl_index k = 0; k < c; k++) br[k] = xr[k] - m;
     }
-    const fl_index nb = nr * c;
-    FL_SIMD
-    for (fl_index j = 0; j < nb; j++) buf[j] = R_EXP(buf[j]);
+    FL_NAME(exp_in_place)(nr * c, buf);
     for (fl_index r = 0; r < nr; r++) {
         const REAL *br = buf + r * c;
         REAL s = 0;
@@ -172,8 +178,7 @@ FL_INLINE void FL_NAME(block_softmax)(fl_index nr, fl_index c, const REAL *FL_RE
         for (fl_index k = 0; k < c; k++) s += br[k];
         sum[r] = s;
     }
-    FL_SIMD
-    for (fl_index r = 0; r < nr; r++) lsum[r] = R_LOG(sum[r]);
+    FL_NAME(log_of)(nr, sum, lsum);
 }
 
 /* exp(x_k - m) given e = exp(d), d = x_k - m as rounded: d's rounding error (exact, by

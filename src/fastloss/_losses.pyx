@@ -57,23 +57,43 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
     return s
 
 
+ctypedef struct LabelledRows:
+    int dtype
+    fl_index n, c
+    const void *x
+    const int64_t *labels
+    const void *class_weight
+    void *grad
+    void *elems
+
+
+cdef inline LabelledRows _labelled_rows(cnp.ndarray x, cnp.ndarray labels, object class_weight,
+                                        object grad, object elems):
+    """The kernel arguments of an (N, C) input with int64 labels (N,)."""
+    cdef LabelledRows r
+    r.dtype = dtype_code(x)
+    r.n = cnp.PyArray_DIM(x, 0)
+    r.c = cnp.PyArray_DIM(x, 1)
+    r.x = cnp.PyArray_DATA(x)
+    r.labels = <const int64_t *>cnp.PyArray_DATA(labels)
+    r.class_weight = data_or_null(class_weight)
+    r.grad = data_or_null(grad)
+    r.elems = data_or_null(elems)
+    return r
+
+
 def cross_entropy_index(cnp.ndarray logits, cnp.ndarray labels, object class_weight,
                         int64_t ignore_index, double label_smoothing, double grad_scale,
                         object grad, object elems, int want, int n_threads):
     """(sum of row losses, -1), or (..., index of a row whose label the kernel found out of
     range: the caller checked it, so another thread changed it meanwhile)."""
-    cdef int dt = dtype_code(logits)
-    cdef fl_index n = cnp.PyArray_DIM(logits, 0), c = cnp.PyArray_DIM(logits, 1)
-    cdef const void *px = cnp.PyArray_DATA(logits)
-    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
-    cdef const void *pw = data_or_null(class_weight)
-    cdef void *pg = data_or_null(grad)
-    cdef void *pe = data_or_null(elems)
+    cdef LabelledRows r = _labelled_rows(logits, labels, class_weight, grad, elems)
     cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_cross_entropy_index(dt, n, c, px, py, pw, ignore_index, label_smoothing,
-                                   grad_scale, pg, pe, want, n_threads, &bad)
+        s = fl_cross_entropy_index(r.dtype, r.n, r.c, r.x, r.labels, r.class_weight,
+                                   ignore_index, label_smoothing, grad_scale, r.grad, r.elems,
+                                   want, n_threads, &bad)
     return s, bad
 
 
@@ -98,17 +118,12 @@ def nll(cnp.ndarray log_probs, cnp.ndarray labels, object class_weight, int64_t 
         double grad_scale, object grad, object elems, int want):
     """(sum of row losses, index of a row with an out-of-range label or -1), as
     cross_entropy_index."""
-    cdef int dt = dtype_code(log_probs)
-    cdef fl_index n = cnp.PyArray_DIM(log_probs, 0), c = cnp.PyArray_DIM(log_probs, 1)
-    cdef const void *px = cnp.PyArray_DATA(log_probs)
-    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
-    cdef const void *pw = data_or_null(class_weight)
-    cdef void *pg = data_or_null(grad)
-    cdef void *pe = data_or_null(elems)
+    cdef LabelledRows r = _labelled_rows(log_probs, labels, class_weight, grad, elems)
     cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_nll_loss(dt, n, c, px, py, pw, ignore_index, grad_scale, pg, pe, want, &bad)
+        s = fl_nll_loss(r.dtype, r.n, r.c, r.x, r.labels, r.class_weight, ignore_index,
+                        grad_scale, r.grad, r.elems, want, &bad)
     return s, bad
 
 

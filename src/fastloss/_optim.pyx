@@ -487,8 +487,13 @@ cdef inline bint _step(object v, double *out):
     return True
 
 
-cdef inline int _threads(fl_index n, Py_ssize_t threshold, object get_threads) except -1:
-    return 1 if n < threshold else get_threads()
+cdef inline bint _run(fl_update_rule rule, StepEntry *e, Py_ssize_t threshold,
+                      object get_threads) except -1:
+    """Run the checked entry ``e`` (threads: 1 below ``threshold``); returns True."""
+    e.call.n_threads = 1 if e.call.n < threshold else get_threads()
+    with nogil:
+        fl_update(rule, &e.hyper, &e.call)
+    return True
 
 
 def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
@@ -509,10 +514,7 @@ def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
             or not _set_state(&e.call, 0, momentum_buffer, <cnp.ndarray>param)):
         return False
     e.call.first_step = first
-    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
-    with nogil:
-        fl_update(FL_RULE_SGD, &e.hyper, &e.call)
-    return True
+    return _run(FL_RULE_SGD, &e, threshold, get_threads)
 
 
 def adagrad_fast(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
@@ -527,10 +529,7 @@ def adagrad_fast(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, 
             and _set_state(&e.call, 0, state_sum, <cnp.ndarray>param)):
         return False
     e.call.step = count
-    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
-    with nogil:
-        fl_update(FL_RULE_ADAGRAD, &e.hyper, &e.call)
-    return True
+    return _run(FL_RULE_ADAGRAD, &e, threshold, get_threads)
 
 
 def rmsprop_fast(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
@@ -553,10 +552,7 @@ def rmsprop_fast(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, 
             momentum_buffer is None
             or not _set_state(&e.call, 2, momentum_buffer, <cnp.ndarray>param)):
         return False
-    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
-    with nogil:
-        fl_update(FL_RULE_RMSPROP, &e.hyper, &e.call)
-    return True
+    return _run(FL_RULE_RMSPROP, &e, threshold, get_threads)
 
 
 def adam_fast(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
@@ -582,7 +578,4 @@ def adam_fast(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas,
         return False
     e.hyper.adam.decoupled = decoupled
     e.call.step = count
-    e.call.n_threads = _threads(e.call.n, threshold, get_threads)
-    with nogil:
-        fl_update(FL_RULE_ADAM, &e.hyper, &e.call)
-    return True
+    return _run(FL_RULE_ADAM, &e, threshold, get_threads)
