@@ -10,6 +10,11 @@ const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT] = {
     FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_NAME_ROW)};
 #undef FL_ELEMENTWISE_NAME_ROW
 
+#define FL_ROWWISE_NAME_ROW(NAME, stem) #stem,
+const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT] = {
+    FL_ROWWISE_LOSSES(FL_ROWWISE_NAME_ROW)};
+#undef FL_ROWWISE_NAME_ROW
+
 double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x,
                            const void *y, const void *w, const void *aux, double param,
                            double grad_scale, void *grad, void *elems, int want,
@@ -38,11 +43,14 @@ double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logi
                              label_smoothing, grad_scale, grad, elems, want, n_threads);
 }
 
-double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
-                   const int64_t *labels, const void *class_weight, int64_t ignore_index,
-                   double grad_scale, void *grad, void *elems, int want, fl_index *bad) {
-    return FL_DTYPE_DISPATCH(dtype, fl_nll_loss, n, c, log_probs, labels, class_weight,
-                             ignore_index, grad_scale, grad, elems, want, bad);
+double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
+                       const void *x, const int64_t *labels, const void *class_weight,
+                       int64_t ignore_index, double param, double grad_scale, void *grad,
+                       void *elems, int want, int n_threads, fl_index *bad) {
+    if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT) return NAN;
+    return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, x, labels, class_weight,
+                             ignore_index, param, grad_scale, grad, elems, want, n_threads,
+                             bad);
 }
 
 double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,

@@ -15,6 +15,7 @@
  * their rules (a new loss is one rule and one row there). */
 #define FL_LOSS_LIST_ONLY
 #include "loss_rules.h"
+#include "row_rules.h"
 #undef FL_LOSS_LIST_ONLY
 
 /* A real enum type: a switch over it that misses a row is a compile error (-Wswitch-enum;
@@ -78,11 +79,26 @@ double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logi
                              double label_smoothing, double grad_scale, void *grad,
                              void *elems, int want, int n_threads);
 
-/* Negative log-likelihood of log-probabilities (n, c): row loss -cw[y_i] x_iy. Labels are
- * checked as they are read, as in fl_cross_entropy_index (*bad: a row with a bad label). */
-double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
-                   const int64_t *labels, const void *class_weight, int64_t ignore_index,
-                   double grad_scale, void *grad, void *elems, int want, fl_index *bad);
+/* The row-wise losses of FL_ROWWISE_LOSSES (row_rules.h): codes, count and names, as for
+ * the elementwise losses. */
+#define FL_ROWWISE_ENUM_ROW(NAME, stem) FL_ROW_##NAME,
+enum fl_rowwise_loss { FL_ROWWISE_LOSSES(FL_ROWWISE_ENUM_ROW) };
+#undef FL_ROWWISE_ENUM_ROW
+#define FL_ROWWISE_COUNT_ROW(NAME, stem) +1
+enum { FL_ROWWISE_LOSS_COUNT = 0 FL_ROWWISE_LOSSES(FL_ROWWISE_COUNT_ROW) };
+#undef FL_ROWWISE_COUNT_ROW
+extern const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT];
+
+/* Row-wise loss `loss` of x (n, c) and labels (n): returns the sum over rows of the row
+ * losses (FL_WANT_SUM), writes them to elems (FL_WANT_ELEMENTS) and the gradient times
+ * grad_scale to grad (FL_WANT_GRAD). Rows whose label is ignore_index contribute 0 loss and 0
+ * gradient; labels are checked as they are read, as in fl_cross_entropy_index (*bad: a row
+ * with a bad label). param is the loss's scalar parameter. A `loss` that is no row of the
+ * list returns NaN and writes nothing. */
+double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
+                       const void *x, const int64_t *labels, const void *class_weight,
+                       int64_t ignore_index, double param, double grad_scale, void *grad,
+                       void *elems, int want, int n_threads, fl_index *bad);
 
 /* Checks labels and returns sum over non-ignored rows of cw[y_i] (count if cw
  * is NULL). On a label outside [0, c) that is not ignore_index, returns -1 and

@@ -13,9 +13,10 @@ double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, const REAL *X, co
 double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, const REAL *T,
                                       const REAL *cw, double q, double gscale, REAL *G, REAL *E,
                                       int want, int n_threads);
-double FL_NAME(fl_nll_loss)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
-                            const REAL *cw, int64_t ignore, double gscale, REAL *G, REAL *E,
-                            int want, fl_index *bad);
+double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
+                                const REAL *X, const int64_t *Y, const REAL *cw, int64_t ignore,
+                                double param, double gscale, REAL *G, REAL *E, int want,
+                                int n_threads, fl_index *bad);
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
                                       int64_t ignore, fl_index *bad);
 fl_index FL_NAME(fl_count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi, fl_index *first);

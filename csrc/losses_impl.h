@@ -16,6 +16,7 @@
 #define FL_LOSS_MIN_WORK_PER_THREAD 4096
 
 #include "loss_rules.h"
+#include "row_rules.h"
 
 /* One loop per (op, weights?, aux?, want): the constants fold, dead outputs
  * (and the exp/log feeding only them) vanish, and the loop vectorizes. OP_run() takes the
@@ -466,34 +467,56 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, con
     return s;
 }
 
-/* ---- negative log-likelihood and label checks ---------------------------- */
+/* ---- row-wise losses of row_rules.h, and label checks ---------------------- */
 
-/* Labels are loaded once and checked, as in ce_index_rows. */
-double FL_NAME(fl_nll_loss)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
-                            const REAL *cw, int64_t ignore, double gscale, REAL *G, REAL *E,
-                            int want, fl_index *bad) {
-    const REAL gs = (REAL)gscale;
-    double total = 0;
-    if (want & FL_WANT_GRAD) {
-        for (fl_index j = 0; j < n * c; j++) G[j] = 0;
+/* One loop per row of FL_ROWWISE_LOSSES over rows [0, n) (row0: the first row's index in the
+ * whole call, for *bad). Labels are loaded once and checked, as in ce_index_rows. */
+#define FL_DEFINE_ROWWISE(NAME, stem)                                                      \
+    static double FL_NAME(stem##_rows)(fl_index n, fl_index c, const REAL *X,              \
+                                       const int64_t *Y, const REAL *cw, int64_t ignore,   \
+                                       REAL p, REAL gs, REAL *G, REAL *E, int want,        \
+                                       fl_index row0, fl_index *bad) {                     \
+        double total = 0;                                                                  \
+        for (fl_index i = 0; i < n; i++) {                                                 \
+            const int64_t y = fl_load_index(Y + i);                                        \
+            REAL *g = (want & FL_WANT_GRAD) ? G + i * c : NULL;                            \
+            REAL loss = 0;                                                                 \
+            if (y == ignore || (uint64_t)y >= (uint64_t)c) {                               \
+                if (y != ignore) FL_NOTE_BAD(bad, row0 + i);                               \
+                if (g)                                                                     \
+                    for (fl_index k = 0; k < c; k++) g[k] = 0;                             \
+            } else {                                                                       \
+                const REAL wy = cw ? cw[y] : (REAL)1;                                      \
+                loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, p, gs, g);       \
+            }                                                                              \
+            if (want & FL_WANT_ELEMENTS) E[i] = loss;                                      \
+            total += (double)loss;                                                         \
+        }                                                                                  \
+        return total;                                                                      \
     }
-    for (fl_index i = 0; i < n; i++) {
-        const int64_t y = fl_load_index(Y + i);
-        REAL loss = 0;
-        if (y != ignore) {
-            if ((uint64_t)y < (uint64_t)c) {
-                const REAL wy = cw ? cw[y] : (REAL)1;
-                loss = -wy * X[i * c + y];
-                if (want & FL_WANT_GRAD) G[i * c + y] = -gs * wy;
-            } else {
-                FL_NOTE_BAD(bad, i);
-            }
-        }
-        if (want & FL_WANT_ELEMENTS) E[i] = loss;
-        total += (double)loss;
-    }
-    return total;
+FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
+#undef FL_DEFINE_ROWWISE
+
+/* No default: a row of FL_ROWWISE_LOSSES without its case does not compile. */
+#define FL_ROWWISE_DISPATCH_ROW(NAME, stem)                                                \
+    case FL_ROW_##NAME:                                                                    \
+        FL_PARALLEL_SUM(s, n, nt,                                                          \
+                        FL_NAME(stem##_rows)(hi - lo, c, X + lo * c, Y + lo, cw, ignore,   \
+                                             p, gs, G ? G + lo * c : NULL,                 \
+                                             E ? E + lo : NULL, want, lo, bad));           \
+        return s;
+
+double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
+                                const REAL *X, const int64_t *Y, const REAL *cw, int64_t ignore,
+                                double param, double gscale, REAL *G, REAL *E, int want,
+                                int n_threads, fl_index *bad) {
+    const REAL p = (REAL)param, gs = (REAL)gscale;
+    const int nt = fl_threads_for(n * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD);
+    double s;
+    switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_ROW) }
+    return NAN; /* not a row of the list (the public entry point checks first) */
 }
+#undef FL_ROWWISE_DISPATCH_ROW
 
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
                                       int64_t ignore, fl_index *bad) {

@@ -12,8 +12,10 @@ from fastloss.losses._registry import LOSSES
 PARAM = 0.7  # a loss's real parameter (huber's delta, smooth_l1's beta) where it has one
 
 # each C kernel: the registry row that runs it and the arguments that select it
-KERNELS = {kernel: (row, select) for row in LOSSES.values()
+KERNELS = {kernel: (row, select) for row in LOSSES.values() if row.kind == "elementwise"
            for kernel, select in row.kernels.items()}
+ROW_KERNELS = {kernel: row for row in LOSSES.values() if row.kind == "rows"
+               for kernel in row.kernels}
 
 
 def test_elementwise_codes_are_dense_and_distinct():
@@ -22,11 +24,46 @@ def test_elementwise_codes_are_dense_and_distinct():
     assert sorted(codes.values()) == list(range(len(codes)))
 
 
-def test_every_elementwise_kernel_is_run_by_a_registry_row():
-    # a row added to FL_ELEMENTWISE_LOSSES shows up here, and needs its registry row
+def test_every_kernel_is_run_by_a_registry_row():
+    # a row added to FL_ELEMENTWISE_LOSSES or FL_ROWWISE_LOSSES shows up here, and needs its
+    # registry row; only cross_entropy (its own blocked kernel) runs no listed kernel
     assert set(_losses.ELEMENTWISE_LOSSES) == set(KERNELS)
-    for row in LOSSES.values():
-        assert (row.kind == "elementwise") == bool(row.kernels), row.name
+    assert set(_losses.ROWWISE_LOSSES) == set(ROW_KERNELS)
+    assert sorted(_losses.ROWWISE_LOSSES.values()) == list(range(len(_losses.ROWWISE_LOSSES)))
+    assert [row.name for row in LOSSES.values() if not row.kernels] == ["cross_entropy"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("stem", sorted(_losses.ROWWISE_LOSSES))
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
+    """Each row-wise code against its row's reference, with weights, an ignored row and
+    enough rows for two threads (sums agree to rounding; the values and gradients exactly)."""
+    row = ROW_KERNELS[stem]
+    rng = np.random.default_rng(1)
+    x, labels = row.data(rng, (3000, 7), dtype)
+    labels[5] = -100
+    w = rng.uniform(0.5, 2, 7).astype(dtype)
+    grad, elems = np.full_like(x, np.nan), np.full(len(x), np.nan, dtype)
+    code = _losses.ROWWISE_LOSSES[stem]
+    total, bad = _losses.rowwise(code, x, labels, w, -100, 0.0, 1.0, grad, None,
+                                 _losses.WANT_SUM | _losses.WANT_GRAD, n_threads)
+    _losses.rowwise(code, x, labels, w, -100, 0.0, 1.0, None, elems, _losses.WANT_ELEMENTS,
+                    n_threads)
+    ref_value, ref_grad = getattr(ref, row.name + "_value_and_grad")(x, labels, w, -100, "sum")
+    assert bad == -1
+    assert_close(total, ref_value, dtype, scale=float(np.abs(elems).sum()), factor=4)
+    np.testing.assert_array_equal(grad, ref_grad)
+    np.testing.assert_array_equal(elems, getattr(ref, row.name)(x, labels, w, -100, "none"))
+
+
+def test_unknown_row_code_raises_before_writing():
+    x, grad = np.ones((2, 3)), np.full((2, 3), 3.0)
+    for loss in (-1, len(_losses.ROWWISE_LOSSES)):
+        with pytest.raises(ValueError, match="ROWWISE_LOSSES"):
+            _losses.rowwise(loss, x, np.zeros(2, np.int64), None, -100, 0.0, 1.0, grad, None,
+                            _losses.WANT_GRAD, 1)
+    assert (grad == 3.0).all()
 
 
 def _call(stem, dtype, rng):

@@ -143,8 +143,8 @@ def test_kernel_checks_labels_it_reads() -> None:
         total, where = _losses.cross_entropy_index(x, labels, None, -100, 0.0, 1.0,
                                                    grad[:12].reshape(4, 3), None, 3, 1)
         assert where == 2 and not grad[12:].any()
-        total, where = _losses.nll(x, labels, None, -100, 1.0, grad[:12].reshape(4, 3),
-                                   None, 3)
+        total, where = _losses.rowwise(_losses.ROWWISE_LOSSES["nll"], x, labels, None, -100,
+                                       0.0, 1.0, grad[:12].reshape(4, 3), None, 3, 1)
         assert where == 2 and not grad[12:].any()
         # sgd_epoch stops before the visit that reads a bad label or a bad order entry
         coef, work = np.zeros((2, 3)), np.zeros(16)

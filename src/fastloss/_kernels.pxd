@@ -13,8 +13,10 @@ cdef extern from "losses.h" nogil:
         FL_WANT_GRAD
         FL_WANT_ELEMENTS
         FL_ELEMENTWISE_LOSS_COUNT
-    # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES
+        FL_ROWWISE_LOSS_COUNT
+    # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
     const char *const fl_elementwise_loss_names[]
+    const char *const fl_rowwise_loss_names[]
     bint FL_ELEMENTWISE_WANT_OK(int want)
 
     double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
@@ -29,9 +31,10 @@ cdef extern from "losses.h" nogil:
                                  const void *target, const void *class_weight,
                                  double label_smoothing, double grad_scale, void *grad,
                                  void *elems, int want, int n_threads)
-    double fl_nll_loss(int dtype, fl_index n, fl_index c, const void *log_probs,
-                       const int64_t *labels, const void *class_weight, int64_t ignore_index,
-                       double grad_scale, void *grad, void *elems, int want, fl_index *bad)
+    double fl_rowwise_loss(int loss, int dtype, fl_index n, fl_index c, const void *x,
+                           const int64_t *labels, const void *class_weight,
+                           int64_t ignore_index, double param, double grad_scale, void *grad,
+                           void *elems, int want, int n_threads, fl_index *bad)
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
                                  const void *class_weight, int64_t ignore_index, fl_index *bad)
     fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,

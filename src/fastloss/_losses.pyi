@@ -7,6 +7,7 @@ WANT_SUM: int
 WANT_GRAD: int
 WANT_ELEMENTS: int
 ELEMENTWISE_LOSSES: Dict[str, int]
+ROWWISE_LOSSES: Dict[str, int]
 
 def elementwise(loss: int, x: np.ndarray, y: np.ndarray, w: Optional[np.ndarray],
                 aux: Optional[np.ndarray], param: float, grad_scale: float,
@@ -21,9 +22,9 @@ def cross_entropy_prob(logits: np.ndarray, target: np.ndarray,
                        class_weight: Optional[np.ndarray], label_smoothing: float,
                        grad_scale: float, grad: Optional[np.ndarray],
                        elems: Optional[np.ndarray], want: int, n_threads: int) -> float: ...
-def nll(log_probs: np.ndarray, labels: np.ndarray, class_weight: Optional[np.ndarray],
-        ignore_index: int, grad_scale: float, grad: Optional[np.ndarray],
-        elems: Optional[np.ndarray], want: int) -> Tuple[float, int]: ...
+def rowwise(loss: int, x: np.ndarray, labels: np.ndarray, class_weight: Optional[np.ndarray],
+            ignore_index: int, param: float, grad_scale: float, grad: Optional[np.ndarray],
+            elems: Optional[np.ndarray], want: int, n_threads: int) -> Tuple[float, int]: ...
 def label_weight_total(labels: np.ndarray, n_classes: int, class_weight: Optional[np.ndarray],
                        ignore_index: int, dtype_is_f64: int) -> Tuple[float, int]: ...
 def count_outside(x: np.ndarray, lo: float, hi: float) -> Tuple[int, int]: ...

@@ -20,6 +20,9 @@ WANT_ELEMENTS = FL_WANT_ELEMENTS
 # codes callers pass to elementwise().
 ELEMENTWISE_LOSSES = {fl_elementwise_loss_names[code].decode("ascii"): code
                       for code in range(FL_ELEMENTWISE_LOSS_COUNT)}
+# The row-wise losses of (N, C) inputs and labels (FL_ROWWISE_LOSSES), for rowwise().
+ROWWISE_LOSSES = {fl_rowwise_loss_names[code].decode("ascii"): code
+                  for code in range(FL_ROWWISE_LOSS_COUNT)}
 
 
 cdef inline void *data_or_null(object a):
@@ -114,16 +117,20 @@ def cross_entropy_prob(cnp.ndarray logits, cnp.ndarray target, object class_weig
     return s
 
 
-def nll(cnp.ndarray log_probs, cnp.ndarray labels, object class_weight, int64_t ignore_index,
-        double grad_scale, object grad, object elems, int want):
+def rowwise(int loss, cnp.ndarray x, cnp.ndarray labels, object class_weight,
+            int64_t ignore_index, double param, double grad_scale, object grad, object elems,
+            int want, int n_threads):
     """(sum of row losses, index of a row with an out-of-range label or -1), as
-    cross_entropy_index."""
-    cdef LabelledRows r = _labelled_rows(log_probs, labels, class_weight, grad, elems)
+    cross_entropy_index; ``loss`` is a value of ROWWISE_LOSSES (else ValueError)."""
+    if not 0 <= loss < FL_ROWWISE_LOSS_COUNT:
+        raise ValueError(f"loss must be a code of ROWWISE_LOSSES, got {loss}")
+    cdef LabelledRows r = _labelled_rows(x, labels, class_weight, grad, elems)
     cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_nll_loss(r.dtype, r.n, r.c, r.x, r.labels, r.class_weight, ignore_index,
-                        grad_scale, r.grad, r.elems, want, &bad)
+        s = fl_rowwise_loss(loss, r.dtype, r.n, r.c, r.x, r.labels, r.class_weight,
+                            ignore_index, param, grad_scale, r.grad, r.elems, want, n_threads,
+                            &bad)
     return s, bad
 
 

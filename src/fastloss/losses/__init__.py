@@ -696,26 +696,52 @@ def cross_entropy_value_and_grad(input: ArrayLike, target: ArrayLike,
                           label_smoothing, out, n_threads)
 
 
-def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, reduction: str,
-         out: Any) -> Any:
+class _RowKernel(NamedTuple):
+    """A row-wise loss of class labels as one call runs it: its row and its C kernel."""
+
+    loss: Loss
+    code: int
+
+
+def _row_kernel(loss: Loss) -> _RowKernel:
+    return _RowKernel(loss, _losses.ROWWISE_LOSSES[next(iter(loss.kernels))])
+
+
+def _labelled_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight: Any,
+                   ignore_index: Any, reduction: str, out: Any, param: float = 0.0,
+                   n_threads: Optional[int] = 1) -> Any:
+    """A loss of (N, C) rows and labels (N,) on the kernels of row_rules.h: checks, the mean's
+    denominator (sum of w[y] over kept rows, as PyTorch), the numpy backend, the call.
+    ``n_threads`` defaults to 1: nll_loss (PyTorch's signature) takes none, and one thread
+    keeps its sums those of the serial kernel it had."""
     x = _logits(input)
     w = _class_weight(weight, x)
-    ignore = _check_ignore_index(ignore_index)
-    _check_reduction(reduction)
+    ignore = _param(spec.loss, "ignore_index", ignore_index)
+    _check_reduction(reduction, spec.loss.reductions)
     labels, denominator = _labels(target, x, w, ignore)
     grad = _prepare_out(out, x.shape, x.dtype, x, w, labels, target if type(target) is np.ndarray
                         else None) if mode & _GRAD else None
+    nt = _config.resolve_threads(n_threads, x.size)
     if _backend.get_backend() == "numpy":
-        result = _reference("nll_loss" + _SUFFIX[mode], x, labels, w, ignore, reduction)
+        result = _reference(spec.loss.name + _SUFFIX[mode], x, labels, w, ignore, reduction)
         return _finish_reference(mode, result, grad)
     scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
     elems = np.empty(x.shape[0], x.dtype) if reduction == "none" and mode & _VALUE else None
     want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
         (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
         if mode & _VALUE else 0)
-    total, bad = _losses.nll(x, labels, w, ignore, scale, grad, elems, want)
+    total, bad = _losses.rowwise(spec.code, x, labels, w, ignore, param, scale, grad, elems,
+                                 want, nt)
     _check_unchanged(bad, x.shape[1], ignore)
     return _rows_result(mode, x, reduction, total, denominator, grad, elems)
+
+
+_NLL_SPEC = _row_kernel(LOSSES["nll_loss"])
+
+
+def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, reduction: str,
+         out: Any) -> Any:
+    return _labelled_rows(_NLL_SPEC, mode, input, target, weight, ignore_index, reduction, out)
 
 
 def nll_loss(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,

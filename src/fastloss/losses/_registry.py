@@ -40,9 +40,10 @@ class Loss(NamedTuple):
     name: str
     #: "elementwise" (input and target of one shape) or "rows" (an (N, C) input)
     kind: str
-    #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``) this loss runs, each with the
-    #: arguments that select it; the first is the default (kl_div:
-    #: ``{"kl_div": {}, "kl_div_log": {"log_target": True}}``)
+    #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``, or of ``ROWWISE_LOSSES`` for
+    #: kind "rows") this loss runs, each with the arguments that select it; the first is the
+    #: default (kl_div: ``{"kl_div": {}, "kl_div_log": {"log_target": True}}``). Empty for
+    #: cross_entropy, whose blocked softmax kernel is its own.
     kernels: Dict[str, Dict[str, Any]]
     params: Tuple[Param, ...]
     #: the array weights it takes ("weight", "pos_weight"), which broadcast to the input
@@ -149,8 +150,9 @@ _ROWS = (
          ("weight",), "weight_sum", _REDUCTIONS, _class_logits, ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"label_smoothing": 0.1}),
          sklearn=("HalfMultinomialLoss", 1.0)),
-    Loss("nll_loss", "rows", {}, (Param("ignore_index", -100, "int64"),), ("weight",),
-         "weight_sum", _REDUCTIONS, _class_log_probabilities, ((-60.0, 0.0), (0.0, 1.0)),
+    Loss("nll_loss", "rows", {"nll": {}}, (Param("ignore_index", -100, "int64"),),
+         ("weight",), "weight_sum", _REDUCTIONS, _class_log_probabilities,
+         ((-60.0, 0.0), (0.0, 1.0)),
          ({}, {"weight": "full"})),
     Loss("kl_div", "elementwise", {"kl_div": {}, "kl_div_log": {"log_target": True}},
          (Param("log_target", False, "flag"),), (), "count", _REDUCTIONS + ("batchmean",),
