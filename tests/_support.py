@@ -170,6 +170,8 @@ BACKENDS = ["c", "numpy"]
 FORMS = ["", "_grad", "_value_and_grad"]
 REDUCTIONS = ("mean", "sum", "none")
 ALL_ELEMENTWISE = [row.name for row in LOSSES.values() if row.kind == "elementwise"]
+#: whether each loss takes a ``weight`` array
+WEIGHTED = {row.name: "weight" in row.weights for row in LOSSES.values()}
 
 
 def elementwise_data(name: str, shape: tuple, dtype: Any, rng: np.random.Generator,

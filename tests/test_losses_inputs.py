@@ -14,6 +14,7 @@ import pytest
 import fastloss
 from _support import (
     ALL_ELEMENTWISE,
+    WEIGHTED,
     BACKENDS,
     REDUCTIONS,
     assert_close,
@@ -106,7 +107,7 @@ def test_noncontiguous_elementwise(name, dtype, rng):
     for label, x, y in _noncontiguous_cases(name, rng, dtype):
         assert not x.flags.c_contiguous and not y.flags.c_contiguous, label
         w = np.asarray(rng.uniform(0.5, 2.0, x.shape[::-1]), dtype).T  # non-contiguous too
-        kwargs = {} if name == "kl_div" else {"weight": w}
+        kwargs = {"weight": w} if WEIGHTED[name] else {}
         for reduction in REDUCTIONS:
             got = getattr(fastloss, name + "_value_and_grad")(x, y, reduction=reduction, **kwargs)
             want = getattr(fastloss, name + "_value_and_grad")(
@@ -157,10 +158,10 @@ def test_readonly_inputs(dtype, rng):
     for name in ALL_ELEMENTWISE:
         x, y = elementwise_data(name, (3, 7), dtype, rng)
         w = np.asarray(rng.uniform(0.5, 2, 7), dtype)
-        kwargs = {} if name == "kl_div" else {"weight": w}
+        kwargs = {"weight": w} if WEIGHTED[name] else {}
         want = getattr(fastloss, name + "_value_and_grad")(x, y, **kwargs)
         rx, ry, rw = _readonly(x, y, w)
-        kwargs = {} if name == "kl_div" else {"weight": rw}
+        kwargs = {"weight": rw} if WEIGHTED[name] else {}
         got = getattr(fastloss, name + "_value_and_grad")(rx, ry, **kwargs)
         assert_close(got[0], want[0], dtype)
         assert_close(got[1], want[1], dtype)
@@ -261,9 +262,9 @@ def test_big_endian_inputs(dtype, rng):
     for name in ALL_ELEMENTWISE:
         x, y = elementwise_data(name, (17,), dtype, rng)
         w = np.asarray(rng.uniform(0.5, 2, 17), dtype)
-        kwargs = {} if name == "kl_div" else {"weight": w}
+        kwargs = {"weight": w} if WEIGHTED[name] else {}
         want = getattr(fastloss, name + "_value_and_grad")(x, y, **kwargs)
-        kwargs_be = {} if name == "kl_div" else {"weight": w.astype(be)}
+        kwargs_be = {"weight": w.astype(be)} if WEIGHTED[name] else {}
         got = getattr(fastloss, name + "_value_and_grad")(x.astype(be), y.astype(be),
                                                           **kwargs_be)
         assert got[0].dtype == np.dtype(dtype) and got[1].dtype == np.dtype(dtype)

@@ -7,6 +7,7 @@ on the compiled backend:
 
 from __future__ import annotations
 
+import inspect
 import warnings
 import zlib
 from typing import Any, Dict
@@ -16,6 +17,7 @@ import pytest
 
 import fastloss
 from fastloss import reference
+from fastloss.losses._registry import LOSSES
 from _support import REDUCTIONS, assert_close
 
 
@@ -172,6 +174,38 @@ def test_matches_torch(name, variant, reduction, implementation, dtype):
     value, grad = call(name, x, target, reduction, kw)
     assert np.asarray(value).dtype == dtype and grad.dtype == dtype
     # float32: torch and we round differently; terms are O(1) to O(10)
+    assert_close(value, want_value, dtype, floor=1.0, factor=2 if dtype == np.float32 else 1)
+    assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max()) or 1.0,
+                 factor=2 if dtype == np.float32 else 1)
+
+
+def _registry_torch_params():
+    for row in LOSSES.values():
+        if row.kind != "elementwise":
+            continue
+        for i, variant in enumerate(row.variants):
+            for reduction in row.reductions:
+                yield pytest.param(row, variant, reduction, id=f"{row.name}-{i}-{reduction}")
+
+
+@pytest.mark.parametrize("row, variant, reduction", list(_registry_torch_params()))
+def test_every_registered_loss_matches_torch(row, variant, reduction, dtype):
+    """Each elementwise loss of the registry, on its own data and variants, against the
+    torch.nn.functional function of the same name (the weights torch's function takes)."""
+    torch = _torch()
+    torch_params = inspect.signature(getattr(torch.nn.functional, row.name)).parameters
+    rng = np.random.default_rng(zlib.crc32(row.name.encode()))
+    x, y = row.data(rng, SHAPE, dtype)
+    if variant.get("log_target"):
+        y = np.log(rng.uniform(0.05, 1.0, SHAPE)).astype(dtype)
+    kw = {k: (rng.uniform(0.5, 2.0, SHAPE if v == "full" else SHAPE[-1:]).astype(dtype)
+              if v in ("full", "bcast") else v) for k, v in variant.items()}
+    if any(k not in torch_params for k in kw):
+        pytest.skip(f"torch's {row.name} takes no {set(kw) - set(torch_params)}")
+    torch_kw = {k: (np.broadcast_to(v, x.shape) if k == "weight" else v) for k, v in kw.items()}
+    want_value, want_grad = _torch_loss(row.name, x, y, reduction, torch_kw)
+    value, grad = getattr(fastloss, row.name + "_value_and_grad")(x, y, reduction=reduction,
+                                                                  **kw)
     assert_close(value, want_value, dtype, floor=1.0, factor=2 if dtype == np.float32 else 1)
     assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max()) or 1.0,
                  factor=2 if dtype == np.float32 else 1)

@@ -11,6 +11,7 @@ import pytest
 import fastloss
 from _support import (
     ALL_ELEMENTWISE,
+    WEIGHTED,
     assert_close,
     ce_case,
     elementwise_data,
@@ -53,8 +54,8 @@ assert N_THREADED > fastloss.THREADING_THRESHOLD
 def _threaded_calls(dtype, rng):
     for name in ALL_ELEMENTWISE:
         x, y = elementwise_data(name, (N_THREADED,), dtype, rng)
-        kwargs = {} if name == "kl_div" else {"weight": np.asarray(
-            rng.uniform(0.5, 2.0, N_THREADED), dtype)}
+        kwargs = {"weight": np.asarray(
+            rng.uniform(0.5, 2.0, N_THREADED), dtype)} if WEIGHTED[name] else {}
         yield name, (x, y), kwargs, True
     x, labels, w, _ = ce_case((N_THREADED // 10, 10), "labels", True, "default", dtype, rng)
     yield "cross_entropy", (x, labels, w), {"label_smoothing": 0.1}, False
