@@ -1,13 +1,14 @@
-/* Per-sample SGD epoch for one floating type. Included by linear_f64.c and linear_f32.c, with
- *   REAL = double | float,  SFX = f64 | f32,  R_SQRT = sqrt | sqrtf (fl_real.h).
+/* Per-sample SGD epoch for one floating type. Included by linear_f64.c and linear_f32.c,
+ * after fl_real.h (REAL, SFX, R_EXP, R_LOG, R_SQRT).
  *
- * Shape: loss1() is the loss and derivative of one single-output sample;
- * step() applies one update rule to a parameter vector; epoch1() and
- * epoch_softmax() run the sample loop with (loss, optimizer) as compile-time
- * constants, so each pair is its own branch-free loop whose dot product and
- * update vectorize; sgd_epoch() picks the instantiation once per call.
+ * Shape: loss1() is the loss and derivative of one single-output sample (loss_rules.h's
+ * per-element rules, in REAL); step() applies one update rule to a parameter vector: plain
+ * SGD here (scikit-learn's clamped L2 shrink), momentum/adagrad/rmsprop/adam as
+ * update_rules.h's torch.optim rules; epoch1() and epoch_softmax() run the sample loop
+ * with (loss, optimizer) as compile-time constants, so each pair is its own branch-free
+ * loop whose dot product and update vectorize; sgd_epoch() picks the instantiation once
+ * per call.
  */
-
 #include "optim.h" /* the fl_*_hyper structs that update_rules.h's scalars take */
 #include "loss_rules.h"
 #include "update_rules.h"
