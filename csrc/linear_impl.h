@@ -370,8 +370,8 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
         for (fl_index j = 0; j < d; j++) {
             REAL *r1 = s1w ? s1w + j * c : NULL, *r2 = s2w ? s2w + j * c : NULL;
-            if (nesterov) /* momentum only */
-                FL_NAME(step)(FL_OPT_MOMENTUM, decay, 1, c, W + j * c, gb, x[j], r1, r2, &h);
+            if (opt == FL_OPT_MOMENTUM && nesterov) /* read by momentum only */
+                FL_NAME(step)(opt, decay, 1, c, W + j * c, gb, x[j], r1, r2, &h);
             else if (decay)
                 FL_NAME(step)(opt, 1, 0, c, W + j * c, gb, x[j], r1, r2, &h);
             else
