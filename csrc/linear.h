@@ -24,13 +24,15 @@ enum fl_linear_loss {
     FL_LIN_SOFTMAX = 4   /* lse(z) - z_y over c outputs      dl/dz = softmax(z) - e_y */
 };
 
-/* Update rules, as in torch.optim (weight decay = alpha folded into the gradient). */
+/* Update rules: plain SGD with scikit-learn's clamped L2 shrink; the others are
+ * torch.optim's (update_rules.h), weight decay = alpha on coef only. */
 enum fl_linear_optimizer {
-    FL_OPT_SGD = 0,      /* p -= eta g                                                   */
-    FL_OPT_MOMENTUM = 1, /* b = mu b + g;  p -= eta b  (nesterov: p -= eta (g + mu b))   */
-    FL_OPT_ADAGRAD = 2,  /* s += g^2;  p -= eta g / (sqrt(s) + eps)                      */
-    FL_OPT_RMSPROP = 3,  /* s = rho s + (1 - rho) g^2;  p -= eta g / (sqrt(s) + eps)     */
-    FL_OPT_ADAM = 4      /* m, v moments; bias-corrected with the step counter t         */
+    FL_OPT_SGD = 0,      /* p = max(0, 1 - eta alpha) p - eta g                          */
+    FL_OPT_MOMENTUM = 1, /* SGD(momentum, nesterov, dampening 0)                         */
+    FL_OPT_ADAGRAD = 2,  /* Adagrad(lr_decay 0)                                          */
+    FL_OPT_RMSPROP = 3,  /* RMSprop(alpha = rho, momentum 0, centered False)             */
+    FL_OPT_ADAM = 4      /* Adam(betas, amsgrad False); bias corrections from running
+                          * powers beta^t, not pow() per sample                          */
 };
 
 enum fl_linear_schedule {

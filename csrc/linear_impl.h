@@ -1,44 +1,34 @@
-/* Per-sample SGD epoch for one floating type. Included by linear_f64.c and linear_f32.c, with
- *   REAL = double | float,  SFX = f64 | f32,  R_SQRT = sqrt | sqrtf (fl_real.h).
+/* Per-sample SGD epoch for one floating type. Included by linear_f64.c and linear_f32.c,
+ * after fl_real.h (REAL, SFX, R_EXP, R_LOG, R_SQRT).
  *
- * Shape: loss1() is the loss and derivative of one single-output sample;
- * step() applies one update rule to a parameter vector; epoch1() and
- * epoch_softmax() run the sample loop with (loss, optimizer) as compile-time
- * constants, so each pair is its own branch-free loop whose dot product and
- * update vectorize; sgd_epoch() picks the instantiation once per call.
+ * Shape: loss1() is the loss and derivative of one single-output sample (loss_rules.h's
+ * per-element rules, in REAL); step() applies one update rule to a parameter vector: plain
+ * SGD here (scikit-learn's clamped L2 shrink), momentum/adagrad/rmsprop/adam as
+ * update_rules.h's torch.optim rules; epoch1() and epoch_softmax() run the sample loop
+ * with (loss, optimizer) as compile-time constants, so each pair is its own branch-free
+ * loop whose dot product and update vectorize; sgd_epoch() picks the instantiation once
+ * per call.
  */
+#include "optim.h" /* the fl_*_hyper structs that update_rules.h's scalars take */
+#include "loss_rules.h"
+#include "update_rules.h"
 
-/* Per-sample scalars of the update rules, in the parameters' dtype. */
-typedef struct {
-    REAL eta, mu, rho, one_m_rho, b1, one_m_b1, b2, one_m_b2, eps;
-    REAL step_size, bc2_sqrt; /* adam: eta / (1 - b1^t), sqrt(1 - b2^t) */
-} FL_NAME(hyper);
-
-/* Loss and dl/dz of one sample, in double (scalar work, once per sample). */
-FL_INLINE double FL_NAME(loss1)(const int loss, double z, double y, double eps, double *dz) {
-    const double r = z - y;
+/* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
+ * once per sample): squared = half of mse (exact in binary), absolute = l1, huber with
+ * delta = epsilon, logistic = bce_logits with pos_weight 1. */
+FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
+    REAL l, g;
     switch (loss) {
     case FL_LIN_SQUARED:
-        *dz = r;
-        return 0.5 * r * r;
-    case FL_LIN_ABSOLUTE:
-        /* subgradient 0 at r == 0; NaN stays NaN */
-        *dz = r > 0 ? 1.0 : (r < 0 ? -1.0 : r);
-        return fabs(r);
-    case FL_LIN_HUBER: {
-        const double a = fabs(r);
-        *dz = r < -eps ? -eps : (r > eps ? eps : r);
-        return a <= eps ? 0.5 * r * r : eps * (a - 0.5 * eps);
+        FL_NAME(mse_elem)(z, y, 1, 0, &l, &g);
+        *dz = (REAL)0.5 * g;
+        return (REAL)0.5 * l;
+    case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
+    default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
     }
-    default: { /* FL_LIN_LOGISTIC: softplus(z) = max(z, 0) + log1p(exp(-|z|)), never overflows */
-        const double e = exp(-fabs(z));
-        const double inv = 1.0 / (1.0 + e);
-        *dz = (z >= 0 ? inv : e * inv) - y;
-        /* the small log1p term last: max(z, 0) - y z is exact for y in {0, 1}, and adding
-         * log1p first would lose it to the cancellation of z - z */
-        return ((z > 0 ? z : 0.0) - y * z) + log1p(e);
-    }
-    }
+    *dz = g;
+    return l;
 }
 
 /* max(0, 1 - eta alpha): the L2 shrink factor of a plain SGD step (scikit-learn's clamp). */
@@ -47,117 +37,116 @@ FL_INLINE REAL FL_NAME(decay_factor)(REAL eta, REAL alpha) {
     return keep > 0 ? keep : (REAL)0;
 }
 
-/* One update of the m parameters p with gradient g_j = s v_j (+ alpha p_j when
- * decay), state s1/s2 as the rule needs. `opt` and `decay` are constants at
- * every call site, so the switch folds away and the loop vectorizes. */
-FL_INLINE void FL_NAME(step)(const int opt, const int decay, fl_index m, REAL *FL_RESTRICT p,
-                             const REAL *FL_RESTRICT v, const REAL s, const REAL alpha,
-                             REAL *FL_RESTRICT s1, REAL *FL_RESTRICT s2, int nesterov,
-                             const FL_NAME(hyper) *h) {
-#define FL_GRAD(j) (decay ? s * v[j] + alpha * p[j] : s * v[j])
-    const REAL eta = h->eta, eps = h->eps;
+/* This update's scalars: plain SGD's eta, or the torch.optim rule's (update_rules.h).
+ * Only the member of the epoch's rule is set. */
+typedef struct {
+    REAL eta, alpha; /* plain sgd: learning rate, L2 penalty */
+    FL_NAME(sgd_scalars) momentum;
+    FL_NAME(adagrad_scalars) adagrad;
+    FL_NAME(rmsprop_scalars) rmsprop;
+    FL_NAME(adam_scalars) adam;
+} FL_NAME(rule_scalars);
+
+/* The scalars of update t (1-based) with learning rate eta, each rule as the torch.optim
+ * optimizer the epoch's docs name: momentum = SGD(momentum, nesterov, dampening 0),
+ * Adagrad(lr_decay 0), RMSprop(alpha = rho, momentum 0, centered False), Adam(betas,
+ * amsgrad False); weight_decay = alpha (the update of the intercept drops it by its flag).
+ * Adam's bias corrections come from the running powers b1t = beta1^t, b2t = beta2^t: no
+ * pow() per sample, where torch computes beta ** t (they differ in the last bits). */
+FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg, double eta,
+                                        int64_t t, double b1t, double b2t,
+                                        FL_NAME(rule_scalars) *k) {
+    switch (opt) {
+    case FL_OPT_SGD:
+        k->eta = (REAL)eta;
+        k->alpha = (REAL)cfg->alpha;
+        break;
+    case FL_OPT_MOMENTUM: {
+        const fl_sgd_hyper h = {eta, cfg->momentum, 0, cfg->alpha, cfg->nesterov, 0};
+        /* first_step 0: the zero-started buffer times momentum plus g is torch's clone of g */
+        k->momentum = FL_NAME(sgd_scalars_of)(&h, 0);
+        break;
+    }
+    case FL_OPT_ADAGRAD: {
+        const fl_adagrad_hyper h = {eta, 0, cfg->alpha, cfg->eps, 0};
+        k->adagrad = FL_NAME(adagrad_scalars_of)(&h, (double)t);
+        break;
+    }
+    case FL_OPT_RMSPROP: {
+        const fl_rmsprop_hyper h = {eta, cfg->rho, cfg->eps, cfg->alpha, 0, 0, 0};
+        k->rmsprop = FL_NAME(rmsprop_scalars_of)(&h);
+        break;
+    }
+    default: { /* FL_OPT_ADAM */
+        const fl_adam_hyper h = {eta, cfg->beta1, cfg->beta2, cfg->eps, cfg->alpha, 0, 0, 0};
+        k->adam = FL_NAME(adam_scalars_of_corrections)(&h, 1 - b1t, sqrt(1 - b2t));
+        break;
+    }
+    }
+}
+
+/* One update of the m parameters p with gradient g_j = s v_j, state s1/s2 as the rule
+ * needs; `decay` adds the L2 term (weight_decay x) of the rule. `opt`, `decay` and
+ * `nesterov` are constants at every call site, so the switch folds away and the loop
+ * vectorizes. */
+FL_INLINE void FL_NAME(step)(const int opt, const int decay, const int nesterov, fl_index m,
+                             REAL *FL_RESTRICT p, const REAL *FL_RESTRICT v, const REAL s,
+                             REAL *FL_RESTRICT s1, REAL *FL_RESTRICT s2,
+                             const FL_NAME(rule_scalars) *k) {
     switch (opt) {
     case FL_OPT_SGD:
         if (decay) {
             /* p - eta (s v + alpha p) = (1 - eta alpha) p - eta s v, with the factor clamped
              * at 0 as scikit-learn does: eta alpha > 1 zeroes the weights instead of
              * flipping their sign and growing them every step */
-            const REAL keep = FL_NAME(decay_factor)(eta, alpha);
+            const REAL keep = FL_NAME(decay_factor)(k->eta, k->alpha);
             FL_SIMD
-            for (fl_index j = 0; j < m; j++) p[j] = keep * p[j] - eta * (s * v[j]);
+            for (fl_index j = 0; j < m; j++) p[j] = keep * p[j] - k->eta * (s * v[j]);
         } else {
             FL_SIMD
-            for (fl_index j = 0; j < m; j++) p[j] -= eta * (s * v[j]);
+            for (fl_index j = 0; j < m; j++) p[j] -= k->eta * (s * v[j]);
         }
         break;
-    case FL_OPT_MOMENTUM: {
-        const REAL mu = h->mu;
-        if (nesterov) {
-            FL_SIMD
-            for (fl_index j = 0; j < m; j++) {
-                const REAL g = FL_GRAD(j);
-                const REAL b = mu * s1[j] + g;
-                s1[j] = b;
-                p[j] -= eta * (g + mu * b);
-            }
-        } else {
-            FL_SIMD
-            for (fl_index j = 0; j < m; j++) {
-                const REAL b = mu * s1[j] + FL_GRAD(j);
-                s1[j] = b;
-                p[j] -= eta * b;
-            }
-        }
+    case FL_OPT_MOMENTUM:
+        FL_SIMD
+        for (fl_index j = 0; j < m; j++)
+            p[j] = FL_NAME(sgd_rule)(p[j], s * v[j], s1 + j, &k->momentum, 0, decay, 1,
+                                     nesterov, 0);
         break;
-    }
     case FL_OPT_ADAGRAD:
         FL_SIMD
-        for (fl_index j = 0; j < m; j++) {
-            const REAL g = FL_GRAD(j);
-            const REAL acc = s1[j] + g * g;
-            s1[j] = acc;
-            p[j] -= eta * (g / (R_SQRT(acc) + eps));
-        }
+        for (fl_index j = 0; j < m; j++)
+            p[j] = FL_NAME(adagrad_rule)(p[j], s * v[j], s1 + j, &k->adagrad, 0, decay);
         break;
-    case FL_OPT_RMSPROP: {
-        const REAL rho = h->rho, one_m_rho = h->one_m_rho;
+    case FL_OPT_RMSPROP:
         FL_SIMD
-        for (fl_index j = 0; j < m; j++) {
-            const REAL g = FL_GRAD(j);
-            const REAL avg = rho * s1[j] + one_m_rho * g * g;
-            s1[j] = avg;
-            p[j] -= eta * (g / (R_SQRT(avg) + eps));
-        }
+        for (fl_index j = 0; j < m; j++)
+            p[j] = FL_NAME(rmsprop_rule)(p[j], s * v[j], s1 + j, NULL, NULL, &k->rmsprop, 0,
+                                         decay, 0, 0);
         break;
-    }
-    default: { /* FL_OPT_ADAM */
-        const REAL b1 = h->b1, c1 = h->one_m_b1, b2 = h->b2, c2 = h->one_m_b2;
-        const REAL step_size = h->step_size, bc2_sqrt = h->bc2_sqrt;
+    default: /* FL_OPT_ADAM */
         FL_SIMD
-        for (fl_index j = 0; j < m; j++) {
-            const REAL g = FL_GRAD(j);
-            const REAL mj = b1 * s1[j] + c1 * g;
-            const REAL vj = b2 * s2[j] + c2 * g * g;
-            s1[j] = mj;
-            s2[j] = vj;
-            p[j] -= step_size * (mj / (R_SQRT(vj) / bc2_sqrt + eps));
-        }
+        for (fl_index j = 0; j < m; j++)
+            p[j] = FL_NAME(adam_rule)(p[j], s * v[j], s1 + j, s2 + j, NULL, &k->adam, 0,
+                                      decay, 0);
         break;
     }
-    }
-#undef FL_GRAD
 }
 
-/* Scalars of the rules that do not change within a call. */
-FL_INLINE void FL_NAME(hyper_init)(const fl_sgd_config *cfg, FL_NAME(hyper) *h) {
-    h->eta = (REAL)cfg->lr;
-    h->mu = (REAL)cfg->momentum;
-    h->rho = (REAL)cfg->rho;
-    h->one_m_rho = (REAL)(1.0 - cfg->rho);
-    h->b1 = (REAL)cfg->beta1;
-    h->one_m_b1 = (REAL)(1.0 - cfg->beta1);
-    h->b2 = (REAL)cfg->beta2;
-    h->one_m_b2 = (REAL)(1.0 - cfg->beta2);
-    h->eps = (REAL)cfg->eps;
-    h->step_size = h->eta;
-    h->bc2_sqrt = 1;
-}
-
-/* Advances the step counter and sets this update's learning rate (and Adam's
- * bias corrections, from running powers b1^t, b2^t: no pow() per sample). */
+/* Advances the step counter to this update's t and rebuilds the scalars where they change
+ * per update: the learning rate of "invscaling", Adam's bias corrections (running powers
+ * b1t, b2t). Otherwise the scalars of the call's first update stand. */
 FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg, int64_t *t,
-                                  double *b1t, double *b2t, FL_NAME(hyper) *h) {
+                                  double *b1t, double *b2t, FL_NAME(rule_scalars) *k) {
     *t += 1;
-    double eta = cfg->lr;
-    if (cfg->schedule == FL_LR_INVSCALING) {
-        eta = cfg->lr / pow((double)*t, cfg->power_t);
-        h->eta = (REAL)eta;
-    }
+    const int invscaling = cfg->schedule == FL_LR_INVSCALING;
     if (opt == FL_OPT_ADAM) {
         *b1t *= cfg->beta1;
         *b2t *= cfg->beta2;
-        h->step_size = (REAL)(eta / (1.0 - *b1t));
-        h->bc2_sqrt = (REAL)sqrt(1.0 - *b2t);
+    }
+    if (invscaling || opt == FL_OPT_ADAM) {
+        const double eta = invscaling ? cfg->lr / pow((double)*t, cfg->power_t) : cfg->lr;
+        FL_NAME(rule_scalars_of)(opt, cfg, eta, *t, *b1t, *b2t, k);
     }
 }
 
@@ -178,48 +167,79 @@ FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *F
     return s;
 }
 
-/* Single output: coef (d,), intercept (1,) or NULL. */
+/* The arrays of a single-output epoch, typed: coef (d,), intercept (1,) or NULL. */
+typedef struct {
+    fl_index n, d, rs, cs;
+    const REAL *X, *y, *sw;
+    const int64_t *order;
+    REAL *w, *b;
+} FL_NAME(single_output);
+
+FL_INLINE FL_NAME(single_output) FL_NAME(single_output_of)(const fl_sgd_data *D) {
+    FL_NAME(single_output) a;
+    a.n = D->n;
+    a.d = D->d;
+    a.rs = D->row_stride;
+    a.cs = D->col_stride;
+    a.X = (const REAL *)D->X;
+    a.y = (const REAL *)D->y;
+    a.sw = (const REAL *)D->sample_weight;
+    a.order = D->order;
+    a.w = (REAL *)D->coef;
+    a.b = (REAL *)D->intercept;
+    return a;
+}
+
+/* Sample i's weighted dl/dz at the prediction z, its weighted loss added to *total (in
+ * double). (REAL)(w_i dl/dz) in double would be the same: a product of two REALs is exact
+ * in double. */
+FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(single_output) *a,
+                                    fl_index i, REAL z, REAL epsilon, double *total) {
+    REAL dz;
+    const REAL l = FL_NAME(loss1)(loss, z, a->y[i], epsilon, &dz);
+    const REAL wi = a->sw ? a->sw[i] : (REAL)1;
+    *total += (double)wi * (double)l;
+    return wi * dz;
+}
+
+/* Single output, any rule. */
 FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_config *cfg,
                                  fl_sgd_data *D) {
-    const fl_index n = D->n, d = D->d, rs = D->row_stride, cs = D->col_stride;
-    const REAL *X = (const REAL *)D->X;
-    const REAL *y = (const REAL *)D->y;
-    const REAL *sw = (const REAL *)D->sample_weight;
-    const int64_t *order = D->order;
-    REAL *FL_RESTRICT w = (REAL *)D->coef;
-    REAL *b = (REAL *)D->intercept;
+    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const fl_index n = a.n, d = a.d;
+    REAL *FL_RESTRICT w = a.w;
+    REAL *b = a.b;
     REAL *s1w = (REAL *)D->s1_coef, *s1b = (REAL *)D->s1_intercept;
     REAL *s2w = (REAL *)D->s2_coef, *s2b = (REAL *)D->s2_intercept;
     REAL *xbuf = (REAL *)D->work;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
-    const REAL alpha = (REAL)cfg->alpha, one = 1;
-    const double huber_eps = cfg->epsilon;
-    FL_NAME(hyper) h;
-    FL_NAME(hyper_init)(cfg, &h);
+    const REAL one = 1, epsilon = (REAL)cfg->epsilon;
     int64_t t = D->t;
     double b1t = pow(cfg->beta1, (double)t), b2t = pow(cfg->beta2, (double)t);
+    FL_NAME(rule_scalars) k;
+    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, b1t, b2t, &k);
     double total = 0;
 
-    for (fl_index k = 0; k < n; k++) {
-        const fl_index i = fl_visit(order, k, n);
+    for (fl_index v = 0; v < n; v++) {
+        const fl_index i = fl_visit(a.order, v, n);
         if (i < 0) {
-            D->bad = k;
+            D->bad = v;
             break;
         }
-        const REAL *FL_RESTRICT x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
+        const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
         const REAL dot = FL_NAME(dot)(d, x, w);
-        const REAL z = b ? dot + b[0] : dot;
-        double dz;
-        const double l = FL_NAME(loss1)(loss, (double)z, (double)y[i], huber_eps, &dz);
-        const double wi = sw ? (double)sw[i] : 1.0;
-        total += wi * l;
-        FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
-        const REAL g = (REAL)(wi * dz);
-        if (decay)
-            FL_NAME(step)(opt, 1, d, w, x, g, alpha, s1w, s2w, nesterov, &h);
-        else
-            FL_NAME(step)(opt, 0, d, w, x, g, alpha, s1w, s2w, nesterov, &h);
-        if (b) FL_NAME(step)(opt, 0, 1, b, &one, g, 0, s1b, s2b, nesterov, &h);
+        const REAL g = FL_NAME(sample_grad)(loss, &a, i, b ? dot + b[0] : dot, epsilon, &total);
+        FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &k);
+        /* nesterov is read by momentum only: two instantiations there, one elsewhere */
+        if (opt == FL_OPT_MOMENTUM && nesterov) {
+            if (decay) FL_NAME(step)(opt, 1, 1, d, w, x, g, s1w, s2w, &k);
+            else FL_NAME(step)(opt, 0, 1, d, w, x, g, s1w, s2w, &k);
+            if (b) FL_NAME(step)(opt, 0, 1, 1, b, &one, g, s1b, s2b, &k);
+        } else {
+            if (decay) FL_NAME(step)(opt, 1, 0, d, w, x, g, s1w, s2w, &k);
+            else FL_NAME(step)(opt, 0, 0, d, w, x, g, s1w, s2w, &k);
+            if (b) FL_NAME(step)(opt, 0, 0, 1, b, &one, g, s1b, s2b, &k);
+        }
     }
     D->t = t;
     return total;
@@ -237,47 +257,40 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
  * summed in a different order). */
 FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *cfg,
                                            fl_sgd_data *D) {
-    const fl_index n = D->n, d = D->d, rs = D->row_stride, cs = D->col_stride;
-    const REAL *X = (const REAL *)D->X;
-    const REAL *y = (const REAL *)D->y;
-    const REAL *sw = (const REAL *)D->sample_weight;
-    const int64_t *order = D->order;
-    REAL *FL_RESTRICT w = (REAL *)D->coef;
-    REAL *b = (REAL *)D->intercept;
+    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const fl_index n = a.n, d = a.d;
+    REAL *FL_RESTRICT w = a.w;
+    REAL *b = a.b;
     REAL *buf[2] = {(REAL *)D->work, (REAL *)D->work + d};
     const int decay = cfg->alpha != 0, invscaling = cfg->schedule == FL_LR_INVSCALING;
-    const double huber_eps = cfg->epsilon, lr = cfg->lr, power_t = cfg->power_t;
-    const REAL alpha = (REAL)cfg->alpha;
+    const double lr = cfg->lr, power_t = cfg->power_t;
+    const REAL alpha = (REAL)cfg->alpha, epsilon = (REAL)cfg->epsilon;
     int64_t t = D->t;
     double total = 0;
     if (n == 0) return 0;
 
     REAL eta = (REAL)lr;
     REAL bias = b ? b[0] : (REAL)0;
-    fl_index i = fl_visit(order, 0, n);
+    fl_index i = fl_visit(a.order, 0, n);
     if (i < 0) {
         D->bad = 0;
         return 0;
     }
-    const REAL *x = FL_NAME(row)(X, i, rs, cs, d, buf[0]);
+    const REAL *x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, buf[0]);
     REAL z = FL_NAME(dot)(d, x, w) + bias;
     for (fl_index k = 0; k < n; k++) {
         /* next sample's dots against the parameters before this update */
         const REAL *xn = x;
         REAL p = 0, q = 0;
-        const fl_index i_next = k + 1 < n ? fl_visit(order, k + 1, n) : -1;
+        const fl_index i_next = k + 1 < n ? fl_visit(a.order, k + 1, n) : -1;
         if (i_next >= 0) {
-            xn = FL_NAME(row)(X, i_next, rs, cs, d, buf[(k + 1) & 1]);
+            xn = FL_NAME(row)(a.X, i_next, a.rs, a.cs, d, buf[(k + 1) & 1]);
             p = FL_NAME(dot)(d, xn, w);
             q = FL_NAME(dot)(d, xn, x);
         }
-        double dz;
-        const double l = FL_NAME(loss1)(loss, (double)z, (double)y[i], huber_eps, &dz);
-        const double wi = sw ? (double)sw[i] : 1.0;
-        total += wi * l;
+        const REAL g = FL_NAME(sample_grad)(loss, &a, i, z, epsilon, &total);
         t += 1;
         if (invscaling) eta = (REAL)(lr / pow((double)t, power_t));
-        const REAL g = (REAL)(wi * dz);
         const REAL eg = eta * g;
         if (decay) {
             const REAL dk = FL_NAME(decay_factor)(eta, alpha);
@@ -318,11 +331,11 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     REAL *FL_RESTRICT zb = xbuf + d;
     REAL *FL_RESTRICT gb = zb + c;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
-    const REAL alpha = (REAL)cfg->alpha, one = 1;
-    FL_NAME(hyper) h;
-    FL_NAME(hyper_init)(cfg, &h);
+    const REAL one = 1;
     int64_t t = D->t;
     double b1t = pow(cfg->beta1, (double)t), b2t = pow(cfg->beta2, (double)t);
+    FL_NAME(rule_scalars) h;
+    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, b1t, b2t, &h);
     double total = 0;
 
     for (fl_index k = 0; k < n; k++) {
@@ -357,12 +370,15 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
         for (fl_index j = 0; j < d; j++) {
             REAL *r1 = s1w ? s1w + j * c : NULL, *r2 = s2w ? s2w + j * c : NULL;
-            if (decay)
-                FL_NAME(step)(opt, 1, c, W + j * c, gb, x[j], alpha, r1, r2, nesterov, &h);
+            if (opt == FL_OPT_MOMENTUM && nesterov) /* read by momentum only */
+                FL_NAME(step)(opt, decay, 1, c, W + j * c, gb, x[j], r1, r2, &h);
+            else if (decay)
+                FL_NAME(step)(opt, 1, 0, c, W + j * c, gb, x[j], r1, r2, &h);
             else
-                FL_NAME(step)(opt, 0, c, W + j * c, gb, x[j], alpha, r1, r2, nesterov, &h);
+                FL_NAME(step)(opt, 0, 0, c, W + j * c, gb, x[j], r1, r2, &h);
         }
-        if (b) FL_NAME(step)(opt, 0, c, b, gb, one, 0, s1b, s2b, nesterov, &h);
+        if (b) FL_NAME(step)(opt, 0, nesterov && opt == FL_OPT_MOMENTUM, c, b, gb, one, s1b,
+                             s2b, &h);
     }
     D->t = t;
     return total;

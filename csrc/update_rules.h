@@ -170,13 +170,12 @@ typedef struct {
     int maximize, decay, amsgrad; /* decay: 0 none, 1 L2 (Adam), 2 decoupled (AdamW) */
 } FL_NAME(adam_scalars);
 
-/* step: the 1-based step count after increment (the bias corrections use it). */
-FL_INLINE FL_NAME(adam_scalars) FL_NAME(adam_scalars_of)(const fl_adam_hyper *h, double step) {
+/* From the bias corrections 1 - beta1^step and sqrt(1 - beta2^step), however computed (a
+ * caller stepping every sample keeps running powers rather than two pow() per step). */
+FL_INLINE FL_NAME(adam_scalars) FL_NAME(adam_scalars_of_corrections)(
+    const fl_adam_hyper *h, double bias_correction1, double bias_correction2_sqrt) {
     FL_NAME(adam_scalars) k;
-    const double bias_correction1 = 1 - pow(h->beta1, step);
-    const double bias_correction2 = 1 - pow(h->beta2, step);
     const double step_size = h->lr / bias_correction1;
-    const double bias_correction2_sqrt = pow(bias_correction2, 0.5); /* torch: bc2 ** 0.5 */
     k.lerp_small = FL_NAME(lerp_split)((REAL)(1 - h->beta1), &k.lerp_coeff);
     k.beta2 = (REAL)h->beta2;
     k.one_m_beta2 = (REAL)(1 - h->beta2);
@@ -190,6 +189,14 @@ FL_INLINE FL_NAME(adam_scalars) FL_NAME(adam_scalars_of)(const fl_adam_hyper *h,
     k.decay = h->weight_decay == 0 ? 0 : (h->decoupled ? 2 : 1);
     k.amsgrad = h->amsgrad != 0;
     return k;
+}
+
+/* step: the 1-based step count after increment (the bias corrections use it). */
+FL_INLINE FL_NAME(adam_scalars) FL_NAME(adam_scalars_of)(const fl_adam_hyper *h, double step) {
+    const double bias_correction2 = 1 - pow(h->beta2, step);
+    /* torch: bias_correction2 ** 0.5 */
+    return FL_NAME(adam_scalars_of_corrections)(h, 1 - pow(h->beta1, step),
+                                                pow(bias_correction2, 0.5));
 }
 
 /* FLAGS: MAX, DECAY (0, 1, 2 as the scalars' decay), AMS. */

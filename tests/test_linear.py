@@ -534,3 +534,46 @@ def test_lr_zero_is_accepted_and_changes_nothing(optimizer, rng):
     np.testing.assert_array_equal(coef, coef0)
     np.testing.assert_array_equal(b, b0)
     assert st.t == 7 and np.isfinite(mean)
+
+
+TORCH_RULES = [("momentum", {"momentum": 0.9}), ("momentum", {"momentum": 0.9, "nesterov": True}),
+               ("adagrad", {}), ("rmsprop", {"rho": 0.9}), ("adam", {"betas": (0.8, 0.95)})]
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "logistic"])
+@pytest.mark.parametrize("optimizer, options", TORCH_RULES)
+def test_epoch_rule_is_torch_optim_per_sample(optimizer: str, options: Dict[str, Any],
+                                              loss: str) -> None:
+    """A momentum/adagrad/rmsprop/adam epoch is torch.optim's optimizer stepped once per
+    sample on that sample's gradient (weight_decay = alpha on coef only, dampening 0,
+    lr_decay 0, RMSprop alpha = rho)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    n, d, alpha, lr = 50, 3, 0.01, 0.05
+    X, y, shape = make_problem(rng, loss, n, d, np.float64)
+    coef, intercept = fresh_params(rng, shape, np.float64)
+    w, b = torch.tensor(coef, requires_grad=True), torch.tensor(intercept, requires_grad=True)
+    groups = [{"params": [w], "weight_decay": alpha}, {"params": [b], "weight_decay": 0.0}]
+    if optimizer == "momentum":
+        opt = torch.optim.SGD(groups, lr=lr, momentum=options["momentum"],
+                              nesterov=options.get("nesterov", False))
+    elif optimizer == "adagrad":
+        opt = torch.optim.Adagrad(groups, lr=lr, eps=1e-10)
+    elif optimizer == "rmsprop":
+        opt = torch.optim.RMSprop(groups, lr=lr, alpha=options["rho"], eps=1e-8)
+    else:
+        opt = torch.optim.Adam(groups, lr=lr, betas=options["betas"], eps=1e-8)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    for i in range(n):
+        opt.zero_grad()
+        z = Xt[i] @ w + b[0]
+        if loss == "squared_error":
+            sample_loss = 0.5 * (z - yt[i]) ** 2
+        else:
+            sample_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt[i])
+        sample_loss.backward()
+        opt.step()
+    fastloss.sgd_epoch(X, y, coef, intercept, loss=loss, optimizer=optimizer, lr=lr,
+                       alpha=alpha, **options)
+    np.testing.assert_allclose(coef, w.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(intercept, b.detach().numpy(), rtol=1e-12, atol=1e-15)

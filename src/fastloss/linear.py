@@ -291,17 +291,26 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
       (torch's ``weight_decay`` has no clamp). The decay is applied in the same pass as the
       update (X is dense, so every weight is touched anyway; the "scaled weight" trick of
       sparse solvers would save nothing and add a rescale).
-    * ``"momentum"``: ``b = momentum b + g``; ``p -= eta b`` (``nesterov``:
-      ``p -= eta (g + momentum b)``) -- ``torch.optim.SGD`` with ``dampening=0``.
-    * ``"adagrad"``: ``s += g^2``; ``p -= eta g / (sqrt(s) + eps)`` (``eps`` default 1e-10).
-    * ``"rmsprop"``: ``s = rho s + (1 - rho) g^2``; ``p -= eta g / (sqrt(s) + eps)``
-      (torch's ``alpha`` is ``rho`` here; default 0.99, ``eps`` 1e-8).
-    * ``"adam"``: ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``;
-      ``p -= eta / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`` with
-      ``betas = (b1, b2)`` (bias correction with the update counter ``t``, ``eps`` 1e-8).
+    * ``"momentum"``: ``torch.optim.SGD(momentum=momentum, nesterov=nesterov,
+      dampening=0)``: ``b = momentum b + g``; ``p -= eta b`` (``nesterov``:
+      ``p -= eta (g + momentum b)``).
+    * ``"adagrad"``: ``torch.optim.Adagrad(lr_decay=0)``: ``s += g^2``;
+      ``p -= eta g / (sqrt(s) + eps)`` (``eps`` default 1e-10).
+    * ``"rmsprop"``: ``torch.optim.RMSprop(alpha=rho, momentum=0, centered=False)``:
+      ``s = rho s + (1 - rho) g^2``; ``p -= eta g / (sqrt(s) + eps)`` (default 0.99,
+      ``eps`` 1e-8).
+    * ``"adam"``: ``torch.optim.Adam(betas=(b1, b2), amsgrad=False)``: ``m = b1 m + (1 - b1)
+      g``, ``v = b2 v + (1 - b2) g^2``; ``p -= eta / (1 - b1^t) * m / (sqrt(v) / sqrt(1 -
+      b2^t) + eps)`` (bias correction with the update counter ``t``, ``eps`` 1e-8).
 
-    The adaptive and momentum rules add ``alpha coef`` to the gradient unclamped, as
-    ``torch.optim``'s ``weight_decay``.
+    These four are torch.optim's rules, operation for operation (the same per-element code
+    as :mod:`fastloss.optim`), stepped once per sample on that sample's gradient, with
+    ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and 0 on the
+    intercept. One difference: Adam's ``b1^t``, ``b2^t`` are running products (one
+    multiplication per sample, not two ``pow`` calls), where torch computes ``beta ** t``;
+    the bias corrections can differ in the last bits. The loss and its derivative are
+    computed in X's dtype (float32 data: float32 arithmetic, as the loss functions), the
+    epoch's loss total is accumulated in float64.
 
     Args:
         X: ``(n, d)`` float32 or float64, any memory order: C- and F-ordered or sliced

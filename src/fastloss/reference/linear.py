@@ -27,6 +27,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fastloss.reference import optim
+
 __all__ = ["sgd_epoch", "linear_loss"]
 
 
@@ -58,25 +60,23 @@ def _softmax_loss(z: np.ndarray, label: int) -> Tuple[float, np.ndarray]:
 
 
 def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Any, s2: Any, eta: float, t: int,
-            momentum: float, nesterov: bool, beta1: float, beta2: float, eps: float,
-            rho: float) -> None:
-    """One step of ``optimizer`` on ``p`` in place (torch.optim's formulas)."""
+            weight_decay: float, momentum: float, nesterov: bool, beta1: float, beta2: float,
+            eps: float, rho: float) -> None:
+    """One step of ``optimizer`` on ``p`` in place: plain ``"sgd"`` is ``p -= eta g``; the
+    others are torch.optim's rules (:mod:`fastloss.reference.optim`), as in the module
+    docstring."""
     if optimizer == "sgd":
         p -= eta * g
     elif optimizer == "momentum":
-        s1[...] = momentum * s1 + g
-        p -= eta * (g + momentum * s1 if nesterov else s1)
+        optim.sgd_update(p, g, momentum_buffer=s1, lr=eta, momentum=momentum,
+                         weight_decay=weight_decay, nesterov=nesterov)
     elif optimizer == "adagrad":
-        s1 += g * g
-        p -= eta * (g / (np.sqrt(s1) + eps))
+        optim.adagrad_update(p, g, s1, t, lr=eta, weight_decay=weight_decay, eps=eps)
     elif optimizer == "rmsprop":
-        s1[...] = rho * s1 + (1 - rho) * g * g
-        p -= eta * (g / (np.sqrt(s1) + eps))
-    else:  # adam, bias-corrected with the global step t (1 at the first update)
-        s1[...] = beta1 * s1 + (1 - beta1) * g
-        s2[...] = beta2 * s2 + (1 - beta2) * g * g
-        step_size = eta / (1 - beta1 ** t)
-        p -= step_size * (s1 / (np.sqrt(s2) / math.sqrt(1 - beta2 ** t) + eps))
+        optim.rmsprop_update(p, g, s1, lr=eta, alpha=rho, eps=eps, weight_decay=weight_decay)
+    else:
+        optim.adam_update(p, g, s1, s2, t, lr=eta, betas=(beta1, beta2), eps=eps,
+                          weight_decay=weight_decay)
 
 
 def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optional[np.ndarray],
@@ -89,10 +89,15 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
 
     Visits ``order`` (default ``0..n-1``). For each sample: loss ``l`` and ``dl/dz`` at the
     current parameters; ``t += 1``; ``eta = lr`` or ``lr / t**power_t``; gradient
-    ``w_i dl/dz x_i + alpha coef`` for ``coef`` (the L2 penalty does not touch the
-    intercept) and ``w_i dl/dz`` for the intercept; one update by ``optimizer``. Plain
-    ``"sgd"`` applies the penalty as scikit-learn does instead: ``coef *= max(0, 1 - eta
-    alpha)``, then the step with ``w_i dl/dz x_i``.
+    ``w_i dl/dz x_i`` for ``coef`` and ``w_i dl/dz`` for the intercept; one update by
+    ``optimizer``, the torch.optim rule of :mod:`fastloss.reference.optim` with learning
+    rate ``eta`` on that gradient: ``"momentum"`` is ``sgd_update(momentum=momentum,
+    nesterov=nesterov)``, ``"adagrad"`` ``adagrad_update`` (``lr_decay=0``), ``"rmsprop"``
+    ``rmsprop_update(alpha=rho)`` (no momentum, not centered), ``"adam"``
+    ``adam_update(betas=(beta1, beta2), step=t)``, each with ``weight_decay=alpha`` for
+    ``coef`` and 0 for the intercept (the L2 penalty is on ``coef`` only). Plain ``"sgd"``
+    applies the penalty as scikit-learn does instead: ``coef *= max(0, 1 - eta alpha)``,
+    then ``coef -= eta w_i dl/dz x_i``.
     ``state = (s1_coef, s1_intercept, s2_coef, s2_intercept)``.
     Returns ``(sum_i w_i l_i, t)``.
     """
@@ -124,11 +129,10 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
         if alpha != 0 and optimizer == "sgd":
             # scikit-learn's L2 step: shrink by 1 - eta alpha, never below 0
             coef *= max(0.0, 1.0 - eta * alpha)
-        elif alpha != 0:
-            grad_coef = grad_coef + alpha * coef
-        _update(optimizer, coef, grad_coef, s1c, s2c, eta, t, **hyper)
-        if intercept is not None:
-            _update(optimizer, intercept, g, s1b, s2b, eta, t, **hyper)
+        _update(optimizer, coef, grad_coef, s1c, s2c, eta, t,
+                alpha if optimizer != "sgd" else 0.0, **hyper)
+        if intercept is not None:  # the L2 penalty is on coef only
+            _update(optimizer, intercept, g, s1b, s2b, eta, t, 0.0, **hyper)
     return total, t
 
 
