@@ -85,6 +85,15 @@ FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg,
     }
 }
 
+/* Where an epoch starts: Adam's running powers beta^t after the t updates done before the
+ * call, and the rule's scalars for the first update of the call. */
+FL_INLINE void FL_NAME(epoch_start)(const int opt, const fl_sgd_config *cfg, int64_t t,
+                                    double *b1t, double *b2t, FL_NAME(rule_scalars) *k) {
+    *b1t = pow(cfg->beta1, (double)t);
+    *b2t = pow(cfg->beta2, (double)t);
+    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, *b1t, *b2t, k);
+}
+
 /* One update of the m parameters p with gradient g_j = s v_j, state s1/s2 as the rule
  * needs; `decay` adds the L2 term (weight_decay x) of the rule. `opt`, `decay` and
  * `nesterov` are constants at every call site, so the switch folds away and the loop
@@ -215,9 +224,9 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1, epsilon = (REAL)cfg->epsilon;
     int64_t t = D->t;
-    double b1t = pow(cfg->beta1, (double)t), b2t = pow(cfg->beta2, (double)t);
+    double b1t, b2t;
     FL_NAME(rule_scalars) k;
-    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, b1t, b2t, &k);
+    FL_NAME(epoch_start)(opt, cfg, t, &b1t, &b2t, &k);
     double total = 0;
 
     for (fl_index v = 0; v < n; v++) {
@@ -333,9 +342,9 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1;
     int64_t t = D->t;
-    double b1t = pow(cfg->beta1, (double)t), b2t = pow(cfg->beta2, (double)t);
+    double b1t, b2t;
     FL_NAME(rule_scalars) h;
-    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, b1t, b2t, &h);
+    FL_NAME(epoch_start)(opt, cfg, t, &b1t, &b2t, &h);
     double total = 0;
 
     for (fl_index k = 0; k < n; k++) {

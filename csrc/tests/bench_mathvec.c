@@ -24,15 +24,9 @@
 
 #include "mathvec.h"
 
-/* As in fl_exp_log.h: lets `omp simd` loops call libmvec's _ZGV* variants. */
-#pragma omp declare simd notinbranch
-extern double exp(double);
-#pragma omp declare simd notinbranch
-extern double log(double);
-#pragma omp declare simd notinbranch
-extern float expf(float);
-#pragma omp declare simd notinbranch
-extern float logf(float);
+/* fl_exp_log.h's declarations let `omp simd` loops call libmvec's _ZGV* variants. */
+#define FL_USE_LIBMVEC
+#include "fl_exp_log.h"
 
 #define V4 __attribute__((noinline, target("arch=x86-64-v4")))
 #define V3 __attribute__((noinline, target("arch=x86-64-v3")))
