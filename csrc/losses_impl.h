@@ -477,14 +477,16 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, con
                                        REAL p, REAL gs, REAL *G, REAL *E, int want,        \
                                        fl_index row0, fl_index *bad) {                     \
         double total = 0;                                                                  \
+        if (want & FL_WANT_GRAD) {                                                         \
+            FL_SIMD                                                                        \
+            for (fl_index j = 0; j < n * c; j++) G[j] = 0;                                 \
+        }                                                                                  \
         for (fl_index i = 0; i < n; i++) {                                                 \
             const int64_t y = fl_load_index(Y + i);                                        \
             REAL *g = (want & FL_WANT_GRAD) ? G + i * c : NULL;                            \
             REAL loss = 0;                                                                 \
             if (y == ignore || (uint64_t)y >= (uint64_t)c) {                               \
                 if (y != ignore) FL_NOTE_BAD(bad, row0 + i);                               \
-                if (g)                                                                     \
-                    for (fl_index k = 0; k < c; k++) g[k] = 0;                             \
             } else {                                                                       \
                 const REAL wy = cw ? cw[y] : (REAL)1;                                      \
                 loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, p, gs, g);       \

@@ -6,7 +6,8 @@
  *
  * Every rule is <stem>_row(c, x, y, wy, p, gs, g): the loss of one row x (c values) whose
  * label y is in [0, c) and whose class weight is wy; p the loss's scalar parameter. When g is
- * not NULL it also writes all c entries of the row's gradient, times gs. The driver
+ * not NULL it also writes the row's gradient, times gs: g arrives zeroed (one flat pass over
+ * the whole gradient), so a rule writes only its nonzero entries. The driver
  * (losses_impl.h) loads and checks each label, skips ignored rows (0 loss, 0 gradient) and
  * splits the rows among threads. Softmax cross-entropy is not a row of this list: its blocked
  * kernel (losses_impl.h) shares the exp/log work of many rows.
@@ -24,11 +25,8 @@
 
 FL_INLINE REAL FL_NAME(nll_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y, REAL wy,
                                 REAL p, REAL gs, REAL *FL_RESTRICT g) {
-    (void)p;
-    if (g) {
-        for (fl_index k = 0; k < c; k++) g[k] = 0;
-        g[y] = -gs * wy;
-    }
+    (void)c; (void)p;
+    if (g) g[y] = -gs * wy;
     return -wy * x[y];
 }
 

@@ -51,9 +51,12 @@ class Interval(NamedTuple):
     hi_closed: bool = False
 
     def __contains__(self, v: object) -> bool:
+        """Whether the float ``v`` is finite and in the interval (False for NaN and inf)."""
         assert isinstance(v, float)
-        return ((self.lo < v or (self.lo_closed and v == self.lo))
-                and (v < self.hi or (self.hi_closed and v == self.hi)))
+        lo, hi = self.lo, self.hi
+        if lo < v < hi:  # finite: the bounds are finite or infinite, v strictly between
+            return True
+        return v - v == 0.0 and ((v == lo and self.lo_closed) or (v == hi and self.hi_closed))
 
     def __str__(self) -> str:
         left, right = "[" if self.lo_closed else "(", "]" if self.hi_closed else ")"
@@ -80,13 +83,15 @@ def check_real(value: Any, name: str, interval: Interval = REAL) -> float:
     strings, arrays and None are not (TypeError). Out of range, NaN or inf: ValueError.
     """
     t = type(value)
-    if t is float or t is int:  # the common case, kept cheap for small calls
+    if t is float:  # the common cases, kept cheap for small calls
+        v = value
+    elif t is int:
         v = to_float(value)
     elif isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise _real_type_error(value, name)
     else:
         v = to_float(value)
-    if v in interval and v - v == 0.0:  # v - v is NaN for inf and NaN
+    if v in interval:
         return v
     raise ValueError(f"{name} must be finite and in {interval}, got {value!r}")
 

@@ -37,7 +37,7 @@ Conventions shared by every function here:
 from __future__ import annotations
 
 import operator
-from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -160,15 +160,17 @@ def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
     return out
 
 
-def _param(loss: Loss, name: str, value: Any) -> Any:
-    """``value`` of the parameter ``name`` of ``loss``, checked against its registry row."""
+def _checker(loss: Loss, name: str) -> Callable[[Any], Any]:
+    """The check of the parameter ``name`` of ``loss``, from its registry row: a function of
+    the value returning it checked (a float, a bool, an int)."""
     constraint = next(p.constraint for p in loss.params if p.name == name)
-    if constraint == "flag":
-        return check_flag(value, name)
     if constraint == "int64":
-        return _check_ignore_index(value)
+        return _check_ignore_index
+    if constraint == "flag":
+        return lambda v: v if v is True or v is False else check_flag(v, name)
     assert not isinstance(constraint, str)
-    return check_real(value, name, constraint)
+    lo, hi = constraint.lo, constraint.hi
+    return lambda v: v if type(v) is float and lo < v < hi else check_real(v, name, constraint)
 
 
 def _scalar(dtype: np.dtype[Any], value: float) -> np.floating[Any]:
@@ -198,15 +200,20 @@ def _check_input_range(x: FloatArray, interval: Interval) -> None:
 # ---- elementwise losses -----------------------------------------------------------------
 
 class _Kernel(NamedTuple):
-    """An elementwise loss as one call runs it: its row and which of its C kernels."""
+    """An elementwise loss as one call runs it: its row, which of its C kernels, and the
+    row's facts a call reads (copied out of the row: small calls are short)."""
 
     loss: Loss
     code: int
+    reductions: Tuple[str, ...]
+    input_range: Optional[Interval]
+    by_weight_sum: bool
 
 
 def _kernel(loss: Loss, kernel: str = "") -> _Kernel:
     """``loss`` running its C kernel ``kernel`` (default: its first)."""
-    return _Kernel(loss, _losses.ELEMENTWISE_LOSSES[kernel or next(iter(loss.kernels))])
+    return _Kernel(loss, _losses.ELEMENTWISE_LOSSES[kernel or next(iter(loss.kernels))],
+                   loss.reductions, loss.input_range, loss.weighted_mean == "weight_sum")
 
 
 def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
@@ -216,12 +223,12 @@ def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: s
     y = _as_dtype(target, x.dtype, "target")
     if y.shape != x.shape:
         raise ValueError(f"target shape {y.shape} must equal input shape {x.shape}")
-    if reduction not in spec.loss.reductions:
-        _check_reduction(reduction, spec.loss.reductions)
+    if reduction not in spec.reductions:
+        _check_reduction(reduction, spec.reductions)
     w = None if weight is None else _broadcast_weight(weight, x, "weight")
     a = None if pos_weight is None else _broadcast_weight(pos_weight, x, "pos_weight")
-    if spec.loss.input_range is not None and x.size:
-        _check_input_range(x, spec.loss.input_range)
+    if spec.input_range is not None and x.size:
+        _check_input_range(x, spec.input_range)
     grad = _prepare_out(out, x.shape, x.dtype, x, y, w, a) if mode & _GRAD else None
     nt = _config.resolve_threads(n_threads, x.size)  # validates n_threads on both backends
 
@@ -238,7 +245,7 @@ def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: s
 
     if reduction == "batchmean":
         denominator = float(x.shape[0]) if x.ndim else 1.0
-    elif w is not None and spec.loss.weighted_mean == "weight_sum":
+    elif w is not None and spec.by_weight_sum:
         denominator = float(w.sum(dtype=np.float64))
     else:
         denominator = float(x.size)
@@ -284,6 +291,10 @@ _BCE_SPEC = _kernel(LOSSES["binary_cross_entropy"])
 _BCE_LOGITS_SPEC = _kernel(LOSSES["binary_cross_entropy_with_logits"])
 _KL_DIV_SPEC = _kernel(LOSSES["kl_div"])
 _KL_DIV_LOG_SPEC = _kernel(LOSSES["kl_div"], "kl_div_log")
+_HUBER_DELTA = _checker(LOSSES["huber_loss"], "delta")
+_SMOOTH_L1_BETA = _checker(LOSSES["smooth_l1_loss"], "beta")
+_KL_DIV_LOG_TARGET = _checker(LOSSES["kl_div"], "log_target")
+_CE_LABEL_SMOOTHING = _checker(LOSSES["cross_entropy"], "label_smoothing")
 
 
 def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
@@ -356,7 +367,7 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
     ``F.huber_loss(weight=)``, the weighted ``"mean"`` is ``mean(w l)`` (divides by N, not
     by ``sum(w)`` as mse/l1 do).
     """
-    d = _param(_HUBER_SPEC.loss, "delta", delta)
+    d = _HUBER_DELTA(delta)
     return _elementwise(_HUBER_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
                         d, ref_kwargs={"delta": d})
 
@@ -366,7 +377,7 @@ def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"
                     out: Optional[FloatArray] = None, n_threads: Optional[int] = None
                     ) -> FloatArray:
     """Gradient of :func:`huber_loss` with respect to ``input``."""
-    d = _param(_HUBER_SPEC.loss, "delta", delta)
+    d = _HUBER_DELTA(delta)
     return _elementwise(_HUBER_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
                         d, ref_kwargs={"delta": d})
 
@@ -376,14 +387,14 @@ def huber_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: st
                               out: Optional[FloatArray] = None,
                               n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
     """``(huber_loss(...), huber_loss_grad(...))`` from one pass over memory."""
-    d = _param(_HUBER_SPEC.loss, "delta", delta)
+    d = _HUBER_DELTA(delta)
     return _elementwise(_HUBER_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
                         d, ref_kwargs={"delta": d})
 
 
 def _smooth_l1(mode: int, input: Any, target: Any, reduction: str, beta: Any, weight: Any,
                out: Any, n_threads: Optional[int]) -> Any:
-    b = _param(_SMOOTH_L1_SPEC.loss, "beta", beta)
+    b = _SMOOTH_L1_BETA(beta)
     spec = _SMOOTH_L1_SPEC if b > 0 else _SMOOTH_L1_AS_L1_SPEC  # PyTorch: exactly l1_loss
     return _elementwise(spec, mode, input, target, reduction, weight, out, n_threads, b,
                         ref_kwargs={"beta": b})
@@ -499,7 +510,7 @@ def binary_cross_entropy_with_logits_value_and_grad(
 
 def _kl_div(mode: int, input: Any, target: Any, reduction: str, log_target: bool, out: Any,
             n_threads: Optional[int]) -> Any:
-    log = _param(_KL_DIV_SPEC.loss, "log_target", log_target)
+    log = _KL_DIV_LOG_TARGET(log_target)
     return _elementwise(_KL_DIV_LOG_SPEC if log else _KL_DIV_SPEC, mode, input, target,
                         reduction, None, out, n_threads, ref_kwargs={"log_target": log})
 
@@ -583,6 +594,8 @@ def _check_unchanged(bad: int, c: int, ignore_index: int) -> None:
 
 
 def _check_ignore_index(ignore_index: Any) -> int:
+    if type(ignore_index) is int and -(2**63) <= ignore_index < 2**63:  # the common case
+        return ignore_index
     try:
         i = operator.index(ignore_index)
     except TypeError:
@@ -611,9 +624,9 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     x = _logits(input)
     n, c = x.shape
     w = _class_weight(weight, x)
-    ignore = _param(LOSSES["cross_entropy"], "ignore_index", ignore_index)
+    ignore = _check_ignore_index(ignore_index)
     _check_reduction(reduction)
-    q = _param(LOSSES["cross_entropy"], "label_smoothing", label_smoothing)
+    q = _CE_LABEL_SMOOTHING(label_smoothing)
     t = target if type(target) is np.ndarray else _as_array(target, "target")
     if t.dtype.kind == "f" and t.ndim < 2:
         raise TypeError(f"target must hold integer class labels of shape (N,) or float class "
@@ -716,12 +729,12 @@ def _labelled_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight:
     keeps its sums those of the serial kernel it had."""
     x = _logits(input)
     w = _class_weight(weight, x)
-    ignore = _param(spec.loss, "ignore_index", ignore_index)
+    ignore = _check_ignore_index(ignore_index)
     _check_reduction(reduction, spec.loss.reductions)
     labels, denominator = _labels(target, x, w, ignore)
     grad = _prepare_out(out, x.shape, x.dtype, x, w, labels, target if type(target) is np.ndarray
                         else None) if mode & _GRAD else None
-    nt = _config.resolve_threads(n_threads, x.size)
+    nt = 1 if n_threads == 1 else _config.resolve_threads(n_threads, x.size)
     if _backend.get_backend() == "numpy":
         result = _reference(spec.loss.name + _SUFFIX[mode], x, labels, w, ignore, reduction)
         return _finish_reference(mode, result, grad)
