@@ -70,7 +70,7 @@ def test_optim_check_sees_a_missing_update(case):
     # so the check must compare what the step changed
     impls = case.setup(1000, np.dtype("float32"), np.random.default_rng(0))
     p = np.ones(1000, np.float32)
-    impls["torch"] = cases._update_of(lambda: None, p)
+    impls["torch"] = cases._update_of(lambda: None, [p])
     problems = timing.check_agreement(impls, np.dtype("float32"))
     assert len(problems) == 1 and problems[0].startswith("torch differs from numpy")
 
@@ -105,9 +105,10 @@ def test_select():
     assert [c.name for _, c in cases.select(["losses.l1"])] == ["l1"]
     assert len(cases.select(["losses"])) == len(cases.FAMILIES["losses"])
     assert [c.name for _, c in cases.select(["optim"])] == [
-        "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw"]
+        "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw", "adam_100_arrays"]
     assert [c.name for _, c in cases.select(["linear"])] == [
-        "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10"]
+        "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10", "sgd_epoch_momentum_d10",
+        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["linear.sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d1"])] == [

@@ -170,9 +170,11 @@ def _bench_command(args: argparse.Namespace) -> int:
     from fastloss import bench
 
     if args.list:
-        for family, cases in bench.FAMILIES.items():
-            for case in cases:
-                print(f"{family + '.' + case.name:<28} {case.what}")
+        names = bench.all_case_names()
+        width = max(map(len, names)) + 1
+        whats = [case.what for cases in bench.FAMILIES.values() for case in cases]
+        for name, what in zip(names, whats):
+            print(f"{name:<{width}}{what}")
         return 0
     sizes = args.sizes or list(bench.QUICK_SIZES if args.quick else bench.DEFAULT_SIZES)
     budget = args.budget or (bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET)

@@ -221,16 +221,19 @@ class OptimRow(NamedTuple):
     hyper: Dict[str, Any]
     #: torch.optim-only options (which of its CPU implementations runs)
     torch_options: Dict[str, Any] = {}
+    #: the n parameters as this many arrays of n / arrays each (a model's many small layers:
+    #: the per-array cost of a step)
+    arrays: int = 1
 
 
 def optim_row(rule: UpdateRule, kernel: str, hyper: Dict[str, Any],
-              torch_options: Optional[Dict[str, Any]] = None) -> OptimRow:
+              torch_options: Optional[Dict[str, Any]] = None, arrays: int = 1) -> OptimRow:
     """The case of update rule ``rule`` (its registry row gives the class, the reference and
     the state arrays the hyper-parameters need) under the case name ``kernel``."""
     values = {**{p.name: p.default for p in rule.params}, **hyper}
     state = tuple(s.argument for s in rule.state if s.when is None or s.when(values))
     return OptimRow(kernel, rule.torch_class, rule.update, state, "step" in rule.arguments,
-                    hyper, torch_options or {})
+                    hyper, torch_options or {}, arrays)
 
 
 #: the optimizer cases, in table order: the bench adds the case name, the hyper-parameters
@@ -241,37 +244,39 @@ OPTIM_ROWS = (
     optim_row(RULES["rmsprop"], "rmsprop", dict(lr=1e-2)),
     optim_row(RULES["adam"], "adam", dict(lr=1e-3), {"fused": True}),
     optim_row(RULES["adamw"], "adamw", dict(lr=1e-3), {"fused": True}),
+    optim_row(RULES["adam"], "adam_100_arrays", dict(lr=1e-3), {"fused": True}, arrays=100),
 )
 
 
-def _update_of(step: Callable[[], Any], p: np.ndarray) -> Work:
-    """``step``, checked by the change its first call makes to ``p``.
+def _update_of(step: Callable[[], Any], params: List[np.ndarray]) -> Work:
+    """``step``, checked by the change its first call makes to the parameters.
 
-    Not ``p`` itself: a step of lr = 1e-3 is below float32's tolerance relative to ``p``.
+    Not the parameters themselves: a step of lr = 1e-3 is below float32's tolerance relative
+    to them.
     """
     def check() -> np.ndarray:
-        before = p.astype(np.float64)
+        before = [p.astype(np.float64) for p in params]
         step()
-        return p.astype(np.float64) - before
+        return np.concatenate([p.astype(np.float64) - b for p, b in zip(params, before)])
 
     return Work(step, check=check)
 
 
-def _reference_step(row: OptimRow, p: np.ndarray, g: np.ndarray) -> Callable[[], None]:
-    """One step of the row's reference update on ``p``; the state lives in the closure, as
-    an optimizer class keeps it."""
+def _reference_step(row: OptimRow, params: List[np.ndarray], grads: List[np.ndarray]
+                    ) -> Callable[[], None]:
+    """One step of the row's reference update on each array; the state lives in the
+    closure, as an optimizer class keeps it."""
     update = getattr(reference, row.reference)
-    state = {name: np.zeros_like(p) for name in row.state}
-    hyper = row.hyper
-    if not row.counted:
-        return lambda: update(p, g, **state, **hyper)
-    count = [0]
+    states = [{name: np.zeros_like(p) for name in row.state} for p in params]
+    hyper, count = row.hyper, [0]
 
-    def counted() -> None:
+    def step() -> None:
         count[0] += 1
-        update(p, g, **state, step=count[0], **hyper)
+        counter = {"step": count[0]} if row.counted else {}
+        for p, g, state in zip(params, grads, states):
+            update(p, g, **state, **counter, **hyper)
 
-    return counted
+    return step
 
 
 def optim_cases(rows: Sequence[OptimRow]) -> List[Case]:
@@ -283,25 +288,33 @@ def optim_cases(rows: Sequence[OptimRow]) -> List[Case]:
 
 def _optim_case(row: OptimRow) -> Case:
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
-        p0, g = _normal_pair(rng, (n,), dtype)
-        p_fast, p_ref = p0.copy(), p0.copy()
-        opt = getattr(fastloss.optim, row.optimizer)([p_fast], **row.hyper)
-        grads = [g]
+        p0, g0 = _normal_pair(rng, (n,), dtype)
+        size = n // row.arrays
+        grads = [g0[k * size:(k + 1) * size] for k in range(row.arrays)]
+
+        def params() -> List[np.ndarray]:  # each implementation's own copies
+            return [p0[k * size:(k + 1) * size].copy() for k in range(row.arrays)]
+
+        p_fast, p_ref = params(), params()
+        opt = getattr(fastloss.optim, row.optimizer)(p_fast, **row.hyper)
         impls: Impls = {"fastloss": _update_of(lambda: opt.step(grads), p_fast),
-                        "numpy": _update_of(_reference_step(row, p_ref, g), p_ref)}
+                        "numpy": _update_of(_reference_step(row, p_ref, grads), p_ref)}
         torch = peers.torch()
         if torch is not None:
-            p_torch = p0.copy()
-            tp = torch.from_numpy(p_torch)  # shares p_torch's memory
-            tp.grad = torch.from_numpy(g)
-            topt = getattr(torch.optim, row.optimizer)([tp], **row.hyper, **row.torch_options)
+            p_torch = params()
+            tps = [torch.from_numpy(p) for p in p_torch]  # sharing each array's memory
+            for tp, g in zip(tps, grads):
+                tp.grad = torch.from_numpy(g)
+            topt = getattr(torch.optim, row.optimizer)(tps, **row.hyper, **row.torch_options)
             impls["torch"] = _update_of(topt.step, p_torch)
         return impls
 
     options = "; ".join(_kw(row.hyper))
     torch_text = ", ".join(_kw(row.torch_options)) if row.torch_options else "defaults"
-    return Case(row.kernel, setup, label=f"{row.kernel} step",
-                what=f"optim.{row.optimizer}(...).step, {options} (torch: {torch_text})")
+    arrays = f" over {row.arrays} arrays of n/{row.arrays}" if row.arrays > 1 else ""
+    return Case(row.kernel, setup, label=f"{row.kernel} step", min_size=row.arrays,
+                what=f"optim.{row.optimizer}(...).step{arrays}, {options} "
+                     f"(torch: {torch_text})")
 
 
 # ---- the linear family: one per-sample SGD epoch, timed per sample ---------------------
@@ -320,7 +333,8 @@ class LinearRow(NamedTuple):
     optimizer: str = "sgd"
 
 
-LINEAR_ROWS = (LinearRow(10), LinearRow(100), LinearRow(10, "adam"))
+LINEAR_ROWS = (LinearRow(10), LinearRow(100), LinearRow(10, "adam"), LinearRow(10, "momentum"),
+               LinearRow(10, "adagrad"), LinearRow(10, "rmsprop"))
 
 
 def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
