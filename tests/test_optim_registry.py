@@ -55,6 +55,17 @@ def test_rows_state_and_fields_are_the_kernel_structs(row: UpdateRule) -> None:
     assert fields <= set(checked) and set(checked) - fields <= {p.name for p in row.params}
 
 
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_c_field_table_is_the_rows_fields_in_order(row: UpdateRule) -> None:
+    """update_rules.h's FL_<NAME>_FIELDS (the struct and the table the bindings fill it by)
+    lists the row's kernel fields in the row's order, then the fixed ones; flags are C ints."""
+    expected: List[Any] = []
+    for p in row.params:
+        expected += [(f, p.constraint is None) for f in p.kernel_fields]
+    expected += [(f, True) for f in row.fixed if f not in {name for name, _ in expected}]
+    assert list(_optim.UPDATE_RULE_FIELDS[row.code]) == expected
+
+
 def _defaults(fn: Any) -> Dict[str, Any]:
     return {name: p.default for name, p in inspect.signature(fn).parameters.items()
             if p.default is not inspect.Parameter.empty}

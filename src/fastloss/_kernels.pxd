@@ -60,6 +60,14 @@ cdef extern from "optim.h" nogil:
     const char *const fl_update_rule_names[]
     const int fl_update_rule_states[]
 
+    # the hyper-parameter structs' fields (update_rules.h's FL_<NAME>_FIELDS)
+    ctypedef struct fl_hyper_field:
+        const char *name
+        int offset
+        int is_int
+    const fl_hyper_field *const fl_update_rule_fields[]
+    const int fl_update_rule_field_counts[]
+
     ctypedef struct fl_sgd_hyper:
         double lr, momentum, dampening, weight_decay
         int nesterov, maximize

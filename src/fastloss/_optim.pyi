@@ -6,6 +6,8 @@ import numpy as np
 #: the update rules' names, indexed by their C code; their state-array counts
 UPDATE_RULES: Tuple[str, ...]
 UPDATE_RULE_STATES: Tuple[int, ...]
+#: each rule's struct fields: (name, is a flag), in the struct's order
+UPDATE_RULE_FIELDS: Tuple[Tuple[Tuple[str, bool], ...], ...]
 MAX_STEP: int
 
 class Hyper:

@@ -30,7 +30,8 @@ from libc.string cimport memset
 from fastloss._kernels cimport (FL_FLOAT32, FL_FLOAT64, FL_RULE_ADAGRAD, FL_RULE_ADAM,
                                 FL_RULE_RMSPROP, FL_RULE_SGD, FL_UPDATE_MAX_STATE,
                                 FL_UPDATE_RULE_COUNT, fl_index, fl_update, fl_update_call,
-                                fl_update_hyper, fl_update_rule, fl_update_rule_names,
+                                fl_update_hyper, fl_update_rule, fl_update_rule_field_counts,
+                                fl_update_rule_fields, fl_update_rule_names,
                                 fl_update_rule_states)
 
 cnp.import_array()
@@ -41,6 +42,12 @@ cnp.import_array()
 UPDATE_RULES = tuple(fl_update_rule_names[i].decode() for i in range(FL_UPDATE_RULE_COUNT))
 #: how many state arrays each rule keeps, indexed by code (fl_update_rule_states)
 UPDATE_RULE_STATES = tuple(fl_update_rule_states[i] for i in range(FL_UPDATE_RULE_COUNT))
+#: each rule's hyper-parameter struct as (field name, is a flag (C int, else double)) in
+#: the struct's order, indexed by code (fl_update_rule_fields)
+UPDATE_RULE_FIELDS = tuple(
+    tuple((fl_update_rule_fields[i][k].name.decode(), bool(fl_update_rule_fields[i][k].is_int))
+          for k in range(fl_update_rule_field_counts[i]))
+    for i in range(FL_UPDATE_RULE_COUNT))
 
 #: the largest step count accepted (fastloss.optim.functional.MAX_STEP)
 MAX_STEP = 2**63 - 1
