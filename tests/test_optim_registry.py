@@ -4,6 +4,7 @@ classes, the NumPy reference, torch.optim's names and defaults, and the fast pat
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import Any, Dict, List
 
@@ -37,6 +38,18 @@ def test_registry_is_the_c_table_and_the_public_and_reference_names() -> None:
         assert getattr(optim, row.update) is getattr(F, row.update)
         assert callable(getattr(fastloss.reference, row.update))
         assert issubclass(getattr(optim, row.torch_class), optim.Optimizer)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_each_rules_update_and_class_live_in_its_kernels_module(row: UpdateRule) -> None:
+    """torch.optim's layout: fastloss.optim.<kernel> holds the row's functional update and
+    class (adamw beside adam, one kernel), re-exported by functional and optimizers."""
+    module = importlib.import_module(f"fastloss.optim.{row.kernel}")
+    update, cls = getattr(module, row.update), getattr(module, row.torch_class)
+    assert update.__module__ == cls.__module__ == module.__name__
+    assert getattr(F, row.update) is update
+    assert getattr(optim.optimizers, row.torch_class) is cls
+    assert row.update in module.__all__ and row.torch_class in module.__all__
 
 
 @pytest.mark.parametrize("row", ROWS, ids=_ids)
