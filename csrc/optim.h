@@ -1,7 +1,8 @@
 /* Optimizer update kernels: one fused, in-place pass over a parameter array
  * updates the parameter and its state, following torch.optim's single-tensor
- * algorithms operation for operation (see src/fastloss/optim/functional.py for
- * the formulas, csrc/update_rules.h for the arithmetic of one element).
+ * algorithms operation for operation (see the functional updates in
+ * src/fastloss/optim/<rule>.py for the formulas, csrc/update_rules.h for the arithmetic
+ * of one element).
  *
  * These trust their inputs: C-contiguous, non-overlapping arrays of n elements
  * of `dtype` (FL_FLOAT32 or FL_FLOAT64; it applies to every `void *`), state
@@ -67,6 +68,9 @@ typedef struct {
 extern const fl_hyper_field *const fl_update_rule_fields[FL_UPDATE_RULE_COUNT];
 extern const int fl_update_rule_field_counts[FL_UPDATE_RULE_COUNT];
 
+/* fl_update_rule_state_names[rule][k]: the name of state array k (FL_<NAME>_STATE). */
+extern const char *const *const fl_update_rule_state_names[FL_UPDATE_RULE_COUNT];
+
 /* Any rule's hyper-parameters: the member named after the rule. */
 typedef union {
 #define FL_RULE_MEMBER(NAME, name, N_STATE) fl_##name##_hyper name;
@@ -94,5 +98,41 @@ FL_UPDATE_RULES(FL_RULE_PROTOTYPE)
 #undef FL_RULE_PROTOTYPE
 
 void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_call *c);
+
+/* Bit k set: the rule's kernel reads state array k with these hyper-parameters (the caller
+ * passes an array exactly then; FL_<NAME>_STATE). Inline: the bindings' fast path calls it
+ * on every small update. */
+static inline unsigned fl_update_state_mask(fl_update_rule rule, const fl_update_hyper *h) {
+    unsigned mask = 0, bit = 1;
+    switch (rule) { /* no default, as fl_update */
+#define FL_STATE_BIT(NAME_, WHEN) \
+    if (WHEN) mask |= bit;        \
+    bit <<= 1;
+#define FL_RULE_MASK_CASE(NAME, name, N_STATE)                 \
+    case FL_RULE_##NAME: {                                     \
+        const fl_##name##_hyper *hh = &h->name;                \
+        (void)hh; /* unread when every array is always read */ \
+        FL_##NAME##_STATE(FL_STATE_BIT, hh)                    \
+        break;                                                 \
+    }
+        FL_UPDATE_RULES(FL_RULE_MASK_CASE)
+#undef FL_RULE_MASK_CASE
+#undef FL_STATE_BIT
+    }
+    return mask;
+}
+
+/* Whether h meets the rule's constraint across fields (FL_<NAME>_HYPER_OK); each field's
+ * own bounds are the caller's. */
+static inline int fl_update_hyper_ok(fl_update_rule rule, const fl_update_hyper *h) {
+    switch (rule) { /* no default, as fl_update */
+#define FL_RULE_OK_CASE(NAME, name, N_STATE) \
+    case FL_RULE_##NAME:                     \
+        return FL_##NAME##_HYPER_OK(&h->name);
+        FL_UPDATE_RULES(FL_RULE_OK_CASE)
+#undef FL_RULE_OK_CASE
+    }
+    return 0;
+}
 
 #endif

@@ -4,6 +4,10 @@
  *   - its hyper-parameters, FL_<NAME>_FIELDS(F, S): F(S, type, field) per field of the
  *     struct fl_<name>_hyper (S), in the registry row's order (src/fastloss/optim/_registry.py);
  *     optim.h generates the struct from it, optim.c the field table the bindings fill it by;
+ *   - its state arrays, FL_<NAME>_STATE(S, h): S(name, read when) per array in
+ *     fl_update_call.state order, "read when" an expression on the struct *h (the caller
+ *     must pass the array exactly then), and FL_<NAME>_HYPER_OK(h): the constraint across
+ *     fields that the caller checks (1: none); optim.c makes tables of both;
  *   - FL_NAME(<rule>_scalars_of)(const fl_<rule>_hyper *h, ...) -> <rule>_scalars_SFX: the
  *     per-call scalars, computed once in double and rounded to REAL (as PyTorch rounds
  *     Python-float hyper-parameters to the tensor's dtype), and the flags saying which
@@ -99,6 +103,11 @@ FL_INLINE REAL FL_NAME(nan_max)(REAL a, REAL b) {
     F(S, double, weight_decay)  \
     F(S, int, nesterov)         \
     F(S, int, maximize)
+/* The state arrays, S(name, read when) on the struct *h. */
+#define FL_SGD_STATE(S, h) S(momentum_buffer, (h)->momentum != 0)
+/* The constraint across fields (the registry row's check; the fast path declines
+ * otherwise): Nesterov momentum needs momentum > 0 and no dampening. */
+#define FL_SGD_HYPER_OK(h) (!(h)->nesterov || ((h)->momentum > 0 && (h)->dampening == 0))
 #else
 
 typedef struct {
@@ -188,6 +197,8 @@ static void FL_NAME(sgd_kernel)(const fl_sgd_hyper *h, const fl_update_call *c) 
     F(S, double, weight_decay)  \
     F(S, double, eps)           \
     F(S, int, maximize)
+#define FL_ADAGRAD_STATE(S, h) S(sum, 1)
+#define FL_ADAGRAD_HYPER_OK(h) 1
 #else
 
 typedef struct {
@@ -261,6 +272,11 @@ static void FL_NAME(adagrad_kernel)(const fl_adagrad_hyper *h, const fl_update_c
     F(S, double, momentum)      \
     F(S, int, centered)         \
     F(S, int, maximize)
+#define FL_RMSPROP_STATE(S, h)                   \
+    S(square_avg, 1)                             \
+    S(grad_avg, (h)->centered != 0)              \
+    S(momentum_buffer, (h)->momentum > 0)
+#define FL_RMSPROP_HYPER_OK(h) 1
 #else
 
 typedef struct {
@@ -368,6 +384,11 @@ static void FL_NAME(rmsprop_kernel)(const fl_rmsprop_hyper *h, const fl_update_c
     F(S, int, amsgrad)          \
     F(S, int, maximize)         \
     F(S, int, decoupled)
+#define FL_ADAM_STATE(S, h)                      \
+    S(exp_avg, 1)                                \
+    S(exp_avg_sq, 1)                             \
+    S(max_exp_avg_sq, (h)->amsgrad != 0)
+#define FL_ADAM_HYPER_OK(h) 1
 #else
 
 typedef struct {

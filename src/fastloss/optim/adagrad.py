@@ -13,14 +13,15 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from fastloss import _config, _optim
+from fastloss import _optim
 from fastloss.optim._registry import RULES
-from fastloss.optim.functional import _check, _check_step, _prepare, _use_c
+from fastloss.optim.functional import _check, _fast_update, _check_step, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["adagrad_update", "Adagrad"]
 
 _ROW = RULES["adagrad"]
+_FAST = _fast_update(_ROW)
 
 
 def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: int, *,
@@ -47,9 +48,8 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, s
         maximize: ascend instead of descend.
         n_threads: see :mod:`fastloss.optim.functional`.
     """
-    if n_threads is None and _use_c() and _optim.adagrad_fast(
-            param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-            _config.THREADING_THRESHOLD, _config.large_call_threads):
+    if n_threads is None and _use_c() and _optim.update_fast(
+            _FAST, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize):
         return
     h = _check(_ROW, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                               maximize=maximize))

@@ -14,14 +14,15 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from fastloss import _config, _optim
+from fastloss import _optim
 from fastloss.optim._registry import RULES, UpdateRule
-from fastloss.optim.functional import _check, _check_step, _prepare, _use_c
+from fastloss.optim.functional import _check, _fast_update, _check_step, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["adam_update", "adamw_update", "Adam", "AdamW"]
 
 _ADAM_ROW, _ADAMW_ROW = RULES["adam"], RULES["adamw"]
+_ADAM_FAST, _ADAMW_FAST = _fast_update(_ADAM_ROW), _fast_update(_ADAMW_ROW)
 
 
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
@@ -58,18 +59,18 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
         maximize: ascend instead of descend.
         n_threads: see :mod:`fastloss.optim.functional`.
     """
-    _adam(_ADAM_ROW, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
-          amsgrad, max_exp_avg_sq, maximize, n_threads)
+    _adam(_ADAM_ROW, _ADAM_FAST, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps,
+          weight_decay, amsgrad, max_exp_avg_sq, maximize, n_threads)
 
 
-def _adam(rule: UpdateRule, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any,
-          lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any,
-          max_exp_avg_sq: Any, maximize: Any, n_threads: Optional[int]) -> None:
-    """adam_update and adamw_update: Adam's kernel, decoupled as ``rule`` says."""
-    if n_threads is None and _use_c() and _optim.adam_fast(
-            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
-            weight_decay, amsgrad, maximize, rule.fixed["decoupled"],
-            _config.THREADING_THRESHOLD, _config.large_call_threads):
+def _adam(rule: UpdateRule, fast: _optim.FastUpdate, param: Any, grad: Any, exp_avg: Any,
+          exp_avg_sq: Any, step: Any, lr: Any, betas: Any, eps: Any, weight_decay: Any,
+          amsgrad: Any, max_exp_avg_sq: Any, maximize: Any, n_threads: Optional[int]) -> None:
+    """adam_update and adamw_update: Adam's kernel, decoupled as ``rule`` says (``fast``:
+    its fast path)."""
+    if n_threads is None and _use_c() and _optim.update_fast(
+            fast, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
+            weight_decay, amsgrad, maximize):
         return
     h = _check(rule, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                           amsgrad=amsgrad, maximize=maximize))
@@ -90,8 +91,8 @@ def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
     :func:`adam_update`'s, except ``weight_decay``: the decoupled decay rate (default 1e-2,
     as in PyTorch).
     """
-    _adam(_ADAMW_ROW, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
-          amsgrad, max_exp_avg_sq, maximize, n_threads)
+    _adam(_ADAMW_ROW, _ADAMW_FAST, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps,
+          weight_decay, amsgrad, max_exp_avg_sq, maximize, n_threads)
 
 
 # ---- the optimizer classes ------------------------------------------------------

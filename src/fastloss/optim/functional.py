@@ -150,6 +150,17 @@ _CHECK_PLANS = {(row.name, for_class): _check_plan(row.params if for_class
                 for row in RULES.values() for for_class in (False, True)}
 
 
+def _fast_update(rule: UpdateRule) -> _optim.FastUpdate:
+    """``rule``'s functional update as the compiled fast path takes it (``_optim.update_fast``):
+    its hyper-parameters in the row's order, each with the struct fields it fills and its
+    constraint's bounds (a float in them needs no further check), the fixed fields, the
+    threading threshold. Built once per row, at import."""
+    values = tuple((pair or (field,), interval is None, lo, hi)
+                   for _, field, interval, pair, (lo, hi) in _CHECK_PLANS[rule.name, False])
+    return _optim.FastUpdate(rule.code, len(rule.state), "".join(rule.arguments), values,
+                             rule.fixed, _config.THREADING_THRESHOLD, _config.large_call_threads)
+
+
 def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False) -> Hyper:
     """``values`` (hyper-parameters by torch.optim's names: a functional update's keywords,
     or an optimizer's param group when ``for_class``) checked against ``rule``'s row.

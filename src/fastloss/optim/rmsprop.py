@@ -13,14 +13,15 @@ from typing import Optional
 
 import numpy as np
 
-from fastloss import _config, _optim
+from fastloss import _optim
 from fastloss.optim._registry import RULES
-from fastloss.optim.functional import _check, _prepare, _use_c
+from fastloss.optim.functional import _check, _fast_update, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["rmsprop_update", "RMSprop"]
 
 _ROW = RULES["rmsprop"]
+_FAST = _fast_update(_ROW)
 
 
 def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *,
@@ -59,9 +60,9 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, 
         maximize: ascend instead of descend.
         n_threads: see :mod:`fastloss.optim.functional`.
     """
-    if n_threads is None and _use_c() and _optim.rmsprop_fast(
-            param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
-            momentum, centered, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
+    if n_threads is None and _use_c() and _optim.update_fast(
+            _FAST, param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+            weight_decay, momentum, centered, maximize):
         return
     h = _check(_ROW, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                               momentum=momentum, centered=centered, maximize=maximize))

@@ -15,15 +15,16 @@ from typing import Optional
 
 import numpy as np
 
-from fastloss import _config, _optim
+from fastloss import _optim
 from fastloss._validation import check_flag
 from fastloss.optim._registry import RULES
-from fastloss.optim.functional import _check, _prepare, _use_c
+from fastloss.optim.functional import _check, _fast_update, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["sgd_update", "SGD"]
 
 _ROW = RULES["sgd"]
+_FAST = _fast_update(_ROW)
 
 
 def sgd_update(param: np.ndarray, grad: np.ndarray, *,
@@ -54,9 +55,9 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, *,
         maximize: ascend instead of descend.
         n_threads: see :mod:`fastloss.optim.functional`.
     """
-    if n_threads is None and _use_c() and _optim.sgd_fast(
-            param, grad, momentum_buffer, first_step, lr, momentum, dampening, weight_decay,
-            nesterov, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
+    if n_threads is None and _use_c() and _optim.update_fast(
+            _FAST, param, grad, momentum_buffer, first_step, lr, momentum, dampening,
+            weight_decay, nesterov, maximize):
         return
     h = _check(_ROW, dict(lr=lr, momentum=momentum, dampening=dampening,
                           weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
