@@ -87,20 +87,36 @@ cdef inline void _put(fl_update_hyper *h, const fl_hyper_field *f, object value)
         (<double *>at)[0] = value
 
 
-cdef object _pack(int rule, object fields, fl_update_hyper *out):
+#: each rule's field names as Python strings (UPDATE_RULE_FIELDS' names), for _pack
+cdef tuple _FIELD_NAMES = tuple(tuple(name for name, _ in fields)
+                               for fields in UPDATE_RULE_FIELDS)
+
+
+cdef int _pack(int rule, object fields, fl_update_hyper *out) except -1:
     """``out``'s member for ``rule`` from the mapping ``fields`` (every field of the
     struct by name; other keys are ignored)."""
-    cdef int k
-    cdef const fl_hyper_field *f
-    for k in range(fl_update_rule_field_counts[rule]):
-        f = &fl_update_rule_fields[rule][k]
-        name = f.name.decode()
-        try:
-            value = fields[name]
-        except KeyError:
-            raise ValueError(f"no value for field {name!r} of the {UPDATE_RULES[rule]} "
-                             f"rule's hyper-parameters") from None
-        _put(out, f, value)
+    cdef tuple names = <tuple>_FIELD_NAMES[rule]
+    cdef Py_ssize_t k
+    cdef PyObject *found
+    for k in range(len(names)):
+        name = names[k]
+        if type(fields) is dict:
+            found = PyDict_GetItem(<dict>fields, name)
+            if found == NULL:
+                _missing_field(rule, name)
+            value = <object>found
+        else:
+            try:
+                value = fields[name]
+            except KeyError:
+                _missing_field(rule, name)
+        _put(out, &fl_update_rule_fields[rule][k], value)
+    return 0
+
+
+cdef int _missing_field(int rule, str name) except -1:
+    raise ValueError(f"no value for field {name!r} of the {UPDATE_RULES[rule]} rule's "
+                     f"hyper-parameters")
 
 
 cdef dict _unpack(int rule, const fl_update_hyper *h):
