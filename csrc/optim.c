@@ -1,11 +1,13 @@
-/* Optimizer update kernels: the rule table and dtype dispatch around the template in
- * optim_impl.h.
+/* Optimizer update kernels: the rule table, the field tables and the dtype dispatch around
+ * update_rules.h's fused passes (included once per dtype, with FL_UPDATE_LOOPS).
  *
  * CMake compiles this file with -ffp-contract=off: the updates are memory-bound,
  * so fused multiply-adds buy no speed, and without them every ISA clone rounds
  * like the NumPy reference (and like the scalar formulas in the docstrings), so a
  * trajectory does not depend on the machine it runs on. */
 #include "optim.h"
+
+#include <stddef.h> /* offsetof */
 
 #include "fl_parallel.h"
 
@@ -17,7 +19,9 @@
 #define REAL double
 #define SFX f64
 #define R_SQRT sqrt
-#include "optim_impl.h"
+#define FL_UPDATE_LOOPS
+#include "update_rules.h"
+#undef FL_UPDATE_LOOPS
 #undef REAL
 #undef SFX
 #undef R_SQRT
@@ -25,7 +29,9 @@
 #define REAL float
 #define SFX f32
 #define R_SQRT sqrtf
-#include "optim_impl.h"
+#define FL_UPDATE_LOOPS
+#include "update_rules.h"
+#undef FL_UPDATE_LOOPS
 #undef REAL
 #undef SFX
 #undef R_SQRT
@@ -37,6 +43,47 @@ const char *const fl_update_rule_names[FL_UPDATE_RULE_COUNT] = {FL_UPDATE_RULES(
 #define FL_RULE_STATES(NAME, name, N_STATE) N_STATE,
 const int fl_update_rule_states[FL_UPDATE_RULE_COUNT] = {FL_UPDATE_RULES(FL_RULE_STATES)};
 #undef FL_RULE_STATES
+
+/* The field tables: fl_<name>_fields[] from FL_<NAME>_FIELDS. */
+#define FL_FIELD_IS_int 1
+#define FL_FIELD_IS_double 0
+#define FL_FIELD_ENTRY(S, TYPE, FIELD) {#FIELD, (int)offsetof(S, FIELD), FL_FIELD_IS_##TYPE},
+#define FL_RULE_FIELDS(NAME, name, N_STATE) \
+    static const fl_hyper_field fl_##name##_fields[] = { \
+        FL_##NAME##_FIELDS(FL_FIELD_ENTRY, fl_##name##_hyper)};
+FL_UPDATE_RULES(FL_RULE_FIELDS)
+#undef FL_RULE_FIELDS
+#undef FL_FIELD_ENTRY
+#undef FL_FIELD_IS_int
+#undef FL_FIELD_IS_double
+
+#define FL_RULE_FIELD_TABLE(NAME, name, N_STATE) fl_##name##_fields,
+const fl_hyper_field *const fl_update_rule_fields[FL_UPDATE_RULE_COUNT] = {
+    FL_UPDATE_RULES(FL_RULE_FIELD_TABLE)};
+#undef FL_RULE_FIELD_TABLE
+
+#define FL_RULE_FIELD_COUNT(NAME, name, N_STATE) \
+    (int)(sizeof fl_##name##_fields / sizeof fl_##name##_fields[0]),
+const int fl_update_rule_field_counts[FL_UPDATE_RULE_COUNT] = {
+    FL_UPDATE_RULES(FL_RULE_FIELD_COUNT)};
+#undef FL_RULE_FIELD_COUNT
+
+/* The state tables from FL_<NAME>_STATE: the names, and the count (== N_STATE). */
+#define FL_STATE_NAME(NAME_, WHEN) #NAME_,
+#define FL_STATE_ONE(NAME_, WHEN) +1
+#define FL_RULE_STATE_NAMES(NAME, name, N_STATE)                                            \
+    static const char *const fl_##name##_state_names[] = {FL_##NAME##_STATE(FL_STATE_NAME, 0)}; \
+    _Static_assert(0 FL_##NAME##_STATE(FL_STATE_ONE, 0) == N_STATE,                            \
+                   #name ": FL_" #NAME "_STATE lists other than N_STATE arrays");
+FL_UPDATE_RULES(FL_RULE_STATE_NAMES)
+#undef FL_RULE_STATE_NAMES
+#undef FL_STATE_ONE
+#undef FL_STATE_NAME
+
+#define FL_RULE_STATE_TABLE(NAME, name, N_STATE) fl_##name##_state_names,
+const char *const *const fl_update_rule_state_names[FL_UPDATE_RULE_COUNT] = {
+    FL_UPDATE_RULES(FL_RULE_STATE_TABLE)};
+#undef FL_RULE_STATE_TABLE
 
 #define FL_RULE_STATE_FITS(NAME, name, N_STATE)                                             \
     _Static_assert(N_STATE <= FL_UPDATE_MAX_STATE, #name " keeps more state arrays than "   \

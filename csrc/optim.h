@@ -1,7 +1,8 @@
 /* Optimizer update kernels: one fused, in-place pass over a parameter array
  * updates the parameter and its state, following torch.optim's single-tensor
- * algorithms operation for operation (see src/fastloss/optim/functional.py for
- * the formulas, csrc/update_rules.h for the arithmetic of one element).
+ * algorithms operation for operation (see the functional updates in
+ * src/fastloss/optim/<rule>.py for the formulas, csrc/update_rules.h for the arithmetic
+ * of one element).
  *
  * These trust their inputs: C-contiguous, non-overlapping arrays of n elements
  * of `dtype` (FL_FLOAT32 or FL_FLOAT64; it applies to every `void *`), state
@@ -19,19 +20,12 @@
 
 #include "fl_config.h"
 
-/* ---- the update rules: one row each -------------------------------------------------
- * X(NAME, name, N_STATE): FL_RULE_NAME in fl_update_rule, "name" in fl_update_rule_names
- * (what the Python registry, src/fastloss/optim/_registry.py, looks its rows up by), the
- * hyper-parameters fl_name_hyper (declared below), the entry point fl_name_update, and
- * N_STATE state arrays in fl_update_call.state (their order is given with each struct).
- * Adding a rule: a row here, its struct below, its per-element rule in update_rules.h and
- * its loop in optim_impl.h; a forgotten case in a switch over fl_update_rule is a compile
- * error under -Wswitch-enum (no switch on it has a default). */
-#define FL_UPDATE_RULES(X) \
-    X(SGD, sgd, 1)         \
-    X(ADAGRAD, adagrad, 1) \
-    X(RMSPROP, rmsprop, 3) \
-    X(ADAM, adam, 3)
+/* FL_UPDATE_RULES, the list of update rules, and each rule's hyper-parameter fields
+ * (FL_<NAME>_FIELDS) stand in update_rules.h next to their rules (a new rule is one
+ * section there). */
+#define FL_UPDATE_LIST_ONLY
+#include "update_rules.h"
+#undef FL_UPDATE_LIST_ONLY
 
 typedef enum {
 #define FL_RULE_ENUMERATOR(NAME, name, N_STATE) FL_RULE_##NAME,
@@ -53,34 +47,29 @@ extern const char *const fl_update_rule_names[FL_UPDATE_RULE_COUNT];
 extern const int fl_update_rule_states[FL_UPDATE_RULE_COUNT];
 
 /* ---- hyper-parameters: one struct per rule, torch.optim's names -------------------------
- * Flags are 0 or 1. The state arrays, in fl_update_call.state order, follow each struct. */
+ * fl_<name>_hyper has the fields of FL_<NAME>_FIELDS, in its order (flags are int, 0 or 1).
+ * fl_update_rule_fields[rule] lists them, fl_update_rule_field_counts[rule] long: what the
+ * bindings fill a struct by, from the Python registry's values, by field name. */
+#define FL_HYPER_MEMBER(S, TYPE, FIELD) TYPE FIELD;
+#define FL_RULE_STRUCT(NAME, name, N_STATE) \
+    typedef struct { FL_##NAME##_FIELDS(FL_HYPER_MEMBER, fl_##name##_hyper) } fl_##name##_hyper;
+FL_UPDATE_RULES(FL_RULE_STRUCT)
+#undef FL_RULE_STRUCT
+#undef FL_HYPER_MEMBER
 
-/* SGD. state: {momentum_buffer}, read only when momentum != 0. nesterov requires
- * momentum > 0 (checked by the caller). */
+/* One field of a hyper-parameter struct: its name, its byte offset, and whether it is an
+ * int (a flag) rather than a double. */
 typedef struct {
-    double lr, momentum, dampening, weight_decay;
-    int nesterov, maximize;
-} fl_sgd_hyper;
+    const char *name;
+    int offset;
+    int is_int;
+} fl_hyper_field;
 
-/* Adagrad. state: {sum}. */
-typedef struct {
-    double lr, lr_decay, weight_decay, eps;
-    int maximize;
-} fl_adagrad_hyper;
+extern const fl_hyper_field *const fl_update_rule_fields[FL_UPDATE_RULE_COUNT];
+extern const int fl_update_rule_field_counts[FL_UPDATE_RULE_COUNT];
 
-/* RMSprop. state: {square_avg, grad_avg (read only when centered), momentum_buffer (only
- * when momentum > 0)}. */
-typedef struct {
-    double lr, alpha, eps, weight_decay, momentum;
-    int centered, maximize;
-} fl_rmsprop_hyper;
-
-/* Adam, and AdamW when `decoupled` (param *= 1 - lr * weight_decay first, no L2 term in the
- * gradient). state: {exp_avg, exp_avg_sq, max_exp_avg_sq (read only when amsgrad)}. */
-typedef struct {
-    double lr, beta1, beta2, eps, weight_decay;
-    int amsgrad, maximize, decoupled;
-} fl_adam_hyper;
+/* fl_update_rule_state_names[rule][k]: the name of state array k (FL_<NAME>_STATE). */
+extern const char *const *const fl_update_rule_state_names[FL_UPDATE_RULE_COUNT];
 
 /* Any rule's hyper-parameters: the member named after the rule. */
 typedef union {
@@ -109,5 +98,41 @@ FL_UPDATE_RULES(FL_RULE_PROTOTYPE)
 #undef FL_RULE_PROTOTYPE
 
 void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_call *c);
+
+/* Bit k set: the rule's kernel reads state array k with these hyper-parameters (the caller
+ * passes an array exactly then; FL_<NAME>_STATE). Inline: the bindings' fast path calls it
+ * on every small update. */
+static inline unsigned fl_update_state_mask(fl_update_rule rule, const fl_update_hyper *h) {
+    unsigned mask = 0, bit = 1;
+    switch (rule) { /* no default, as fl_update */
+#define FL_STATE_BIT(NAME_, WHEN) \
+    if (WHEN) mask |= bit;        \
+    bit <<= 1;
+#define FL_RULE_MASK_CASE(NAME, name, N_STATE)                 \
+    case FL_RULE_##NAME: {                                     \
+        const fl_##name##_hyper *hh = &h->name;                \
+        (void)hh; /* unread when every array is always read */ \
+        FL_##NAME##_STATE(FL_STATE_BIT, hh)                    \
+        break;                                                 \
+    }
+        FL_UPDATE_RULES(FL_RULE_MASK_CASE)
+#undef FL_RULE_MASK_CASE
+#undef FL_STATE_BIT
+    }
+    return mask;
+}
+
+/* Whether h meets the rule's constraint across fields (FL_<NAME>_HYPER_OK); each field's
+ * own bounds are the caller's. */
+static inline int fl_update_hyper_ok(fl_update_rule rule, const fl_update_hyper *h) {
+    switch (rule) { /* no default, as fl_update */
+#define FL_RULE_OK_CASE(NAME, name, N_STATE) \
+    case FL_RULE_##NAME:                     \
+        return FL_##NAME##_HYPER_OK(&h->name);
+        FL_UPDATE_RULES(FL_RULE_OK_CASE)
+#undef FL_RULE_OK_CASE
+    }
+    return 0;
+}
 
 #endif

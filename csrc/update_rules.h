@@ -1,20 +1,38 @@
-/* The update rules, one element at a time, for one floating type: the arithmetic every
- * loop over parameters shares (optim_impl.h's fused passes; the per-sample epochs).
+/* The update rules: everything C about each rule, next to each other.
  *
- * Included once per dtype by a template that defines
- *   REAL = double | float,   SFX = f64 | f32,   R_SQRT = sqrt | sqrtf
- * (names get the suffix through FL_NAME), after optim.h (the fl_*_hyper structs).
+ * For each rule, one section below holds
+ *   - its hyper-parameters, FL_<NAME>_FIELDS(F, S): F(S, type, field) per field of the
+ *     struct fl_<name>_hyper (S), in the registry row's order (src/fastloss/optim/_registry.py);
+ *     optim.h generates the struct from it, optim.c the field table the bindings fill it by;
+ *   - its state arrays, FL_<NAME>_STATE(S, h): S(name, read when) per array in
+ *     fl_update_call.state order, "read when" an expression on the struct *h (the caller
+ *     must pass the array exactly then), and FL_<NAME>_HYPER_OK(h): the constraint across
+ *     fields that the caller checks (1: none); optim.c makes tables of both;
+ *   - FL_NAME(<rule>_scalars_of)(const fl_<rule>_hyper *h, ...) -> <rule>_scalars_SFX: the
+ *     per-call scalars, computed once in double and rounded to REAL (as PyTorch rounds
+ *     Python-float hyper-parameters to the tensor's dtype), and the flags saying which
+ *     terms apply;
+ *   - FL_NAME(<rule>_rule)(x, g, state pointers, &scalars, FLAGS...) -> the new parameter
+ *     value, writing the element's state through the pointers. The FLAGS are the
+ *     scalars' flags again, passed as compile-time constants so that each combination
+ *     is its own branch-free (vectorizable) loop; a state pointer is read only when its
+ *     flag is on (NULL otherwise);
+ *   - its fused pass (optim.c only): <rule>_loop() applies <rule>_rule() to each element of
+ *     [0, n) with the options as compile-time constants; <rule>_run() picks the
+ *     instantiation once per call (FL_HOT: one clone per ISA) by an if/else tree over the
+ *     flags, so every combination reaches a loop (no switch with a default that could do
+ *     nothing); <rule>_kernel() computes the per-call scalars and splits the array among
+ *     threads.
  *
- * For each rule:
- *   FL_NAME(<rule>_scalars)(const fl_<rule>_hyper *h, ...) -> <rule>_scalars_SFX: the
- *       per-call scalars, computed once in double and rounded to REAL (as PyTorch rounds
- *       Python-float hyper-parameters to the tensor's dtype), and the flags saying which
- *       terms apply;
- *   FL_NAME(<rule>_rule)(x, g, state pointers, &scalars, FLAGS...) -> the new parameter
- *       value, writing the element's state through the pointers. The FLAGS are the
- *       scalars' flags again, passed as compile-time constants so that each combination
- *       is its own branch-free (vectorizable) loop; a state pointer is read only when its
- *       flag is on (NULL otherwise).
+ * Three ways to include this file:
+ *   - with FL_UPDATE_LIST_ONLY defined (optim.h, once): the list of rules and their field
+ *     lists alone, no REAL needed;
+ *   - once per dtype after optim.h, in a template that defines
+ *       REAL = double | float,   SFX = f64 | f32,   R_SQRT = sqrt | sqrtf
+ *     (names get the suffix through FL_NAME): the scalars and the per-element rules (the
+ *     per-sample epochs, linear_impl.h);
+ *   - the same with FL_UPDATE_LOOPS defined too (optim.c): also the fused passes, which
+ *     are static functions that only optim.c calls (elsewhere they would be unused).
  *
  * The expressions follow torch.optim's _single_tensor_* functions term by term
  * (add(alpha=a) is x + a*y, addcmul(value=v) is x + (v*y)*z, addcdiv(value=v) is
@@ -22,6 +40,21 @@
  * without FMA contraction (-ffp-contract=off), with fastloss.reference.optim bit for bit
  * where the reference writes the same operations.
  */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* ---- the update rules: one row each -------------------------------------------------
+ * X(NAME, name, N_STATE): FL_RULE_NAME in fl_update_rule, "name" in fl_update_rule_names
+ * (what the Python registry, src/fastloss/optim/_registry.py, looks its rows up by), the
+ * hyper-parameters fl_name_hyper (from FL_NAME_FIELDS, in the rule's section below), the
+ * entry point fl_name_update, and N_STATE state arrays in fl_update_call.state (their
+ * order is given with each field list). A forgotten case in a switch over fl_update_rule
+ * is a compile error under -Wswitch-enum (no switch on it has a default). */
+#define FL_UPDATE_RULES(X) \
+    X(SGD, sgd, 1)         \
+    X(ADAGRAD, adagrad, 1) \
+    X(RMSPROP, rmsprop, 3) \
+    X(ADAM, adam, 3)
+#else
 
 /* at::lerp(start, end, w) with w's smallness decided once per call:
  *   |w| < 0.5: start + w (end - start),   else: end - (end - start)(1 - w),
@@ -44,7 +77,38 @@ FL_INLINE REAL FL_NAME(nan_max)(REAL a, REAL b) {
     return b != b ? b : m;
 }
 
-/* ---- SGD ------------------------------------------------------------------------------ */
+#ifdef FL_UPDATE_LOOPS
+/* LOOP(1, 1, ...) ... LOOP(0, 0, ...) as the flags A and B say (the two leading flag
+ * arguments of LOOP), the remaining arguments passed on. */
+#define FL_BY_2_FLAGS(LOOP, A, B, ...)                                                      \
+    do {                                                                                    \
+        if (A) {                                                                            \
+            if (B) LOOP(1, 1, __VA_ARGS__); else LOOP(1, 0, __VA_ARGS__);                   \
+        } else {                                                                            \
+            if (B) LOOP(0, 1, __VA_ARGS__); else LOOP(0, 0, __VA_ARGS__);                   \
+        }                                                                                   \
+    } while (0)
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+/* ==== SGD --------------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* Flags are 0 or 1. state: {momentum_buffer}, read only when momentum != 0. nesterov
+ * requires momentum > 0 and dampening == 0 (checked by the caller). */
+#define FL_SGD_FIELDS(F, S)     \
+    F(S, double, lr)            \
+    F(S, double, momentum)      \
+    F(S, double, dampening)     \
+    F(S, double, weight_decay)  \
+    F(S, int, nesterov)         \
+    F(S, int, maximize)
+/* The state arrays, S(name, read when) on the struct *h. */
+#define FL_SGD_STATE(S, h) S(momentum_buffer, (h)->momentum != 0)
+/* The constraint across fields (the registry row's check; the fast path declines
+ * otherwise): Nesterov momentum needs momentum > 0 and no dampening. */
+#define FL_SGD_HYPER_OK(h) (!(h)->nesterov || ((h)->momentum > 0 && (h)->dampening == 0))
+#else
 
 typedef struct {
     REAL neg_lr, momentum, keep, weight_decay; /* -lr, momentum, 1 - dampening */
@@ -80,7 +144,62 @@ FL_INLINE REAL FL_NAME(sgd_rule)(REAL x, REAL g, REAL *buf, const FL_NAME(sgd_sc
     return x + k->neg_lr * d;
 }
 
-/* ---- Adagrad ---------------------------------------------------------------------------- */
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(sgd_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                 REAL *FL_RESTRICT buf, const FL_NAME(sgd_scalars) *k,
+                                 const int MAX, const int WD, const int MOM, const int NEST,
+                                 const int FIRST) {
+    const FL_NAME(sgd_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(sgd_rule)(p[i], g[i], MOM ? &buf[i] : NULL, &s, MAX, WD, MOM, NEST,
+                                 FIRST);
+}
+
+#define FL_SGD_LOOP(MAX, WD, MOM, NEST, FIRST) \
+    FL_NAME(sgd_loop)(n, p, g, buf, k, MAX, WD, MOM, NEST, FIRST)
+
+static FL_HOT void FL_NAME(sgd_run)(fl_index n, REAL *p, const REAL *g, REAL *buf,
+                                    const FL_NAME(sgd_scalars) *k) {
+    /* nesterov and first_step only with momentum (sgd_scalars_of) */
+    if (!k->momentum_on)
+        FL_BY_2_FLAGS(FL_SGD_LOOP, k->maximize, k->decay, 0, 0, 0);
+    else if (!k->nesterov && !k->first_step)
+        FL_BY_2_FLAGS(FL_SGD_LOOP, k->maximize, k->decay, 1, 0, 0);
+    else if (!k->nesterov)
+        FL_BY_2_FLAGS(FL_SGD_LOOP, k->maximize, k->decay, 1, 0, 1);
+    else if (!k->first_step)
+        FL_BY_2_FLAGS(FL_SGD_LOOP, k->maximize, k->decay, 1, 1, 0);
+    else
+        FL_BY_2_FLAGS(FL_SGD_LOOP, k->maximize, k->decay, 1, 1, 1);
+}
+
+static void FL_NAME(sgd_kernel)(const fl_sgd_hyper *h, const fl_update_call *c) {
+    const FL_NAME(sgd_scalars) k = FL_NAME(sgd_scalars_of)(h, c->first_step);
+    REAL *p = c->param, *buf = c->state[0];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(sgd_run)(hi - lo, p + lo, g + lo, k.momentum_on ? buf + lo : NULL,
+                                   &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+/* ==== Adagrad ----------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* state: {sum}. */
+#define FL_ADAGRAD_FIELDS(F, S) \
+    F(S, double, lr)            \
+    F(S, double, lr_decay)      \
+    F(S, double, weight_decay)  \
+    F(S, double, eps)           \
+    F(S, int, maximize)
+#define FL_ADAGRAD_STATE(S, h) S(sum, 1)
+#define FL_ADAGRAD_HYPER_OK(h) 1
+#else
 
 typedef struct {
     REAL neg_clr, weight_decay, eps; /* -lr / (1 + (step - 1) lr_decay) */
@@ -111,7 +230,54 @@ FL_INLINE REAL FL_NAME(adagrad_rule)(REAL x, REAL g, REAL *sum,
     return x + (k->neg_clr * d) / (R_SQRT(s) + k->eps);
 }
 
-/* ---- RMSprop ---------------------------------------------------------------------------- */
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(adagrad_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                     REAL *FL_RESTRICT sum, const FL_NAME(adagrad_scalars) *k,
+                                     const int MAX, const int WD) {
+    const FL_NAME(adagrad_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(adagrad_rule)(p[i], g[i], &sum[i], &s, MAX, WD);
+}
+
+#define FL_ADAGRAD_LOOP(MAX, WD, _) FL_NAME(adagrad_loop)(n, p, g, sum, k, MAX, WD)
+
+static FL_HOT void FL_NAME(adagrad_run)(fl_index n, REAL *p, const REAL *g, REAL *sum,
+                                        const FL_NAME(adagrad_scalars) *k) {
+    FL_BY_2_FLAGS(FL_ADAGRAD_LOOP, k->maximize, k->decay, 0);
+}
+
+static void FL_NAME(adagrad_kernel)(const fl_adagrad_hyper *h, const fl_update_call *c) {
+    const FL_NAME(adagrad_scalars) k = FL_NAME(adagrad_scalars_of)(h, c->step);
+    REAL *p = c->param, *sum = c->state[0];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(adagrad_run)(hi - lo, p + lo, g + lo, sum + lo, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+/* ==== RMSprop ----------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* state: {square_avg, grad_avg (read only when centered), momentum_buffer (only when
+ * momentum > 0)}. */
+#define FL_RMSPROP_FIELDS(F, S) \
+    F(S, double, lr)            \
+    F(S, double, alpha)         \
+    F(S, double, eps)           \
+    F(S, double, weight_decay)  \
+    F(S, double, momentum)      \
+    F(S, int, centered)         \
+    F(S, int, maximize)
+#define FL_RMSPROP_STATE(S, h)                   \
+    S(square_avg, 1)                             \
+    S(grad_avg, (h)->centered != 0)              \
+    S(momentum_buffer, (h)->momentum > 0)
+#define FL_RMSPROP_HYPER_OK(h) 1
+#else
 
 typedef struct {
     REAL neg_lr, alpha, one_m_alpha, lerp_coeff, eps, weight_decay, momentum;
@@ -162,7 +328,68 @@ FL_INLINE REAL FL_NAME(rmsprop_rule)(REAL x, REAL g, REAL *square_avg, REAL *gra
     return x + (k->neg_lr * d) / avg;
 }
 
-/* ---- Adam / AdamW ------------------------------------------------------------------------ */
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(rmsprop_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                     REAL *FL_RESTRICT sq, REAL *FL_RESTRICT ga,
+                                     REAL *FL_RESTRICT buf, const FL_NAME(rmsprop_scalars) *k,
+                                     const int MAX, const int WD, const int CEN,
+                                     const int MOM) {
+    const FL_NAME(rmsprop_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(rmsprop_rule)(p[i], g[i], &sq[i], CEN ? &ga[i] : NULL,
+                                     MOM ? &buf[i] : NULL, &s, MAX, WD, CEN, MOM);
+}
+
+#define FL_RMSPROP_LOOP(MAX, WD, CEN, MOM) \
+    FL_NAME(rmsprop_loop)(n, p, g, sq, ga, buf, k, MAX, WD, CEN, MOM)
+
+static FL_HOT void FL_NAME(rmsprop_run)(fl_index n, REAL *p, const REAL *g, REAL *sq, REAL *ga,
+                                        REAL *buf, const FL_NAME(rmsprop_scalars) *k) {
+    if (!k->centered && !k->momentum_on)
+        FL_BY_2_FLAGS(FL_RMSPROP_LOOP, k->maximize, k->decay, 0, 0);
+    else if (!k->momentum_on)
+        FL_BY_2_FLAGS(FL_RMSPROP_LOOP, k->maximize, k->decay, 1, 0);
+    else if (!k->centered)
+        FL_BY_2_FLAGS(FL_RMSPROP_LOOP, k->maximize, k->decay, 0, 1);
+    else
+        FL_BY_2_FLAGS(FL_RMSPROP_LOOP, k->maximize, k->decay, 1, 1);
+}
+
+static void FL_NAME(rmsprop_kernel)(const fl_rmsprop_hyper *h, const fl_update_call *c) {
+    const FL_NAME(rmsprop_scalars) k = FL_NAME(rmsprop_scalars_of)(h);
+    REAL *p = c->param, *sq = c->state[0], *ga = c->state[1], *buf = c->state[2];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(rmsprop_run)(hi - lo, p + lo, g + lo, sq + lo,
+                                       k.centered ? ga + lo : NULL,
+                                       k.momentum_on ? buf + lo : NULL, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+/* ==== Adam / AdamW ------------------------------------------------------------------ */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* AdamW when `decoupled` (param *= 1 - lr * weight_decay first, no L2 term in the
+ * gradient). state: {exp_avg, exp_avg_sq, max_exp_avg_sq (read only when amsgrad)}. */
+#define FL_ADAM_FIELDS(F, S)    \
+    F(S, double, lr)            \
+    F(S, double, beta1)         \
+    F(S, double, beta2)         \
+    F(S, double, eps)           \
+    F(S, double, weight_decay)  \
+    F(S, int, amsgrad)          \
+    F(S, int, maximize)         \
+    F(S, int, decoupled)
+#define FL_ADAM_STATE(S, h)                      \
+    S(exp_avg, 1)                                \
+    S(exp_avg_sq, 1)                             \
+    S(max_exp_avg_sq, (h)->amsgrad != 0)
+#define FL_ADAM_HYPER_OK(h) 1
+#else
 
 typedef struct {
     REAL lerp_coeff, beta2, one_m_beta2, bc2_sqrt, neg_step, eps, weight_decay, shrink;
@@ -217,3 +444,48 @@ FL_INLINE REAL FL_NAME(adam_rule)(REAL x, REAL g, REAL *exp_avg, REAL *exp_avg_s
     REAL denom = R_SQRT(v) / k->bc2_sqrt + k->eps;
     return x + (k->neg_step * m) / denom;
 }
+
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(adam_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                  REAL *FL_RESTRICT m, REAL *FL_RESTRICT v,
+                                  REAL *FL_RESTRICT vmax, const FL_NAME(adam_scalars) *k,
+                                  const int MAX, const int DECAY, const int AMS) {
+    const FL_NAME(adam_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(adam_rule)(p[i], g[i], &m[i], &v[i], AMS ? &vmax[i] : NULL, &s, MAX,
+                                  DECAY, AMS);
+}
+
+#define FL_ADAM_LOOP(MAX, AMS, DECAY) FL_NAME(adam_loop)(n, p, g, m, v, vmax, k, MAX, DECAY, AMS)
+
+static FL_HOT void FL_NAME(adam_run)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v,
+                                     REAL *vmax, const FL_NAME(adam_scalars) *k) {
+    if (k->decay == 0)
+        FL_BY_2_FLAGS(FL_ADAM_LOOP, k->maximize, k->amsgrad, 0);
+    else if (k->decay == 1)
+        FL_BY_2_FLAGS(FL_ADAM_LOOP, k->maximize, k->amsgrad, 1);
+    else
+        FL_BY_2_FLAGS(FL_ADAM_LOOP, k->maximize, k->amsgrad, 2);
+}
+
+static void FL_NAME(adam_kernel)(const fl_adam_hyper *h, const fl_update_call *c) {
+    const FL_NAME(adam_scalars) k = FL_NAME(adam_scalars_of)(h, c->step);
+    REAL *p = c->param, *m = c->state[0], *v = c->state[1], *vmax = c->state[2];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(adam_run)(hi - lo, p + lo, g + lo, m + lo, v + lo,
+                                    k.amsgrad ? vmax + lo : NULL, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+#if defined(FL_UPDATE_LOOPS) && !defined(FL_UPDATE_LIST_ONLY)
+#undef FL_BY_2_FLAGS
+#undef FL_SGD_LOOP
+#undef FL_ADAGRAD_LOOP
+#undef FL_RMSPROP_LOOP
+#undef FL_ADAM_LOOP
+#endif

@@ -4,7 +4,9 @@ classes, the NumPy reference, torch.optim's names and defaults, and the fast pat
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import itertools
 from typing import Any, Dict, List
 
 import numpy as np
@@ -40,19 +42,63 @@ def test_registry_is_the_c_table_and_the_public_and_reference_names() -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_each_rules_update_and_class_live_in_its_kernels_module(row: UpdateRule) -> None:
+    """torch.optim's layout: fastloss.optim.<kernel> holds the row's functional update and
+    class (adamw beside adam, one kernel), re-exported by functional and optimizers."""
+    module = importlib.import_module(f"fastloss.optim.{row.kernel}")
+    update, cls = getattr(module, row.update), getattr(module, row.torch_class)
+    assert update.__module__ == cls.__module__ == module.__name__
+    assert getattr(F, row.update) is update
+    assert getattr(optim.optimizers, row.torch_class) is cls
+    assert row.update in module.__all__ and row.torch_class in module.__all__
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
 def test_rows_state_and_fields_are_the_kernel_structs(row: UpdateRule) -> None:
     assert len(row.state) == _optim.UPDATE_RULE_STATES[row.code]
     fields = set(row.fixed).union(*(p.kernel_fields for p in row.params))
     # the struct the kernel reads, as Cython converts it back: the same fields by name
     assert sorted(_optim.Hyper(row.code, dict.fromkeys(fields, 0)).fields()) == sorted(fields)
     for missing in fields:  # and each is needed
-        with pytest.raises(ValueError, match=f"No value specified for struct attribute "
-                                             f"'{missing}'"):
+        with pytest.raises(ValueError, match=f"no value for field '{missing}'"):
             _optim.Hyper(row.code, dict.fromkeys(fields - {missing}, 0))
     # the checked hyper-parameters fill exactly these fields (and class-only values by name)
     defaults = {p.name: p.default for p in row.params}
     checked = F._check(row, defaults, for_class=True)
     assert fields <= set(checked) and set(checked) - fields <= {p.name for p in row.params}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_c_field_table_is_the_rows_fields_in_order(row: UpdateRule) -> None:
+    """update_rules.h's FL_<NAME>_FIELDS (the struct and the table the bindings fill it by)
+    lists the row's kernel fields in the row's order, then the fixed ones; flags are C ints."""
+    expected: List[Any] = []
+    for p in row.params:
+        expected += [(f, p.constraint is None) for f in p.kernel_fields]
+    expected += [(f, True) for f in row.fixed if f not in {name for name, _ in expected}]
+    assert list(_optim.UPDATE_RULE_FIELDS[row.code]) == expected
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_c_state_table_and_cross_check_are_the_rows(row: UpdateRule) -> None:
+    """update_rules.h's FL_<NAME>_STATE (names, and when the kernel reads each array) and
+    FL_<NAME>_HYPER_OK, which the fast path decides by, against the row's state arrays
+    (name, ``when``) and ``check``, over every flag and a zero / positive value of each real."""
+    assert _optim.UPDATE_RULE_STATE_NAMES[row.code] == tuple(s.name for s in row.state)
+    fields = _optim.UPDATE_RULE_FIELDS[row.code]
+    for combo in itertools.product(*[(False, True) if flag else (0.0, 0.25) for _, flag in fields]):
+        h = dict(zip((name for name, _ in fields), combo), **row.fixed)
+        hyper = _optim.Hyper(row.code, h)
+        assert hyper.state_used() == tuple(s.when is None or bool(s.when(h)) for s in row.state), h
+        if row.check is None:
+            assert hyper.cross_check_ok()
+            continue
+        try:
+            row.check(h)
+            ok = True
+        except ValueError:
+            ok = False
+        assert hyper.cross_check_ok() == ok, h
 
 
 def _defaults(fn: Any) -> Dict[str, Any]:
@@ -101,10 +147,9 @@ def test_every_constraint_is_enforced_on_both_paths(row: UpdateRule, rng: Any,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A value outside a row's constraint: the fast path declines it and the checked path
     names it, arrays untouched; flags must be bools. The same for the optimizer class."""
-    fast_name = f"{row.kernel}_fast"
-    fast = getattr(_optim, fast_name)
+    fast = _optim.update_fast
     declined: List[bool] = []
-    monkeypatch.setattr(_optim, fast_name, lambda *a: declined.append(not fast(*a)) or False)
+    monkeypatch.setattr(_optim, "update_fast", lambda *a: declined.append(not fast(*a)) or False)
     for p in row.functional_params:
         bads: List[Any] = [1, "yes"] if p.constraint is None else _bad_and_good(p)
         for bad in bads:

@@ -48,35 +48,25 @@ cdef extern from "build_facts.h" nogil:
 
 # ---- optimizer updates (optim.h) -----------------------------------------------------------
 cdef extern from "optim.h" nogil:
-    # the rows of FL_UPDATE_RULES
-    ctypedef enum fl_update_rule:
-        FL_RULE_SGD
-        FL_RULE_ADAGRAD
-        FL_RULE_RMSPROP
-        FL_RULE_ADAM
+    # the rule codes (FL_UPDATE_RULES' rows; the names are fl_update_rule_names)
+    ctypedef int fl_update_rule
     enum:
         FL_UPDATE_RULE_COUNT
         FL_UPDATE_MAX_STATE
     const char *const fl_update_rule_names[]
     const int fl_update_rule_states[]
+    const char *const *const fl_update_rule_state_names[]
 
-    ctypedef struct fl_sgd_hyper:
-        double lr, momentum, dampening, weight_decay
-        int nesterov, maximize
-    ctypedef struct fl_adagrad_hyper:
-        double lr, lr_decay, weight_decay, eps
-        int maximize
-    ctypedef struct fl_rmsprop_hyper:
-        double lr, alpha, eps, weight_decay, momentum
-        int centered, maximize
-    ctypedef struct fl_adam_hyper:
-        double lr, beta1, beta2, eps, weight_decay
-        int amsgrad, maximize, decoupled
+    # the hyper-parameter structs' fields (update_rules.h's FL_<NAME>_FIELDS): what the
+    # bindings fill the structs by, which stay opaque here
+    ctypedef struct fl_hyper_field:
+        const char *name
+        int offset
+        int is_int
+    const fl_hyper_field *const fl_update_rule_fields[]
+    const int fl_update_rule_field_counts[]
     ctypedef union fl_update_hyper:
-        fl_sgd_hyper sgd
-        fl_adagrad_hyper adagrad
-        fl_rmsprop_hyper rmsprop
-        fl_adam_hyper adam
+        pass
 
     ctypedef struct fl_update_call:
         int dtype
@@ -89,6 +79,8 @@ cdef extern from "optim.h" nogil:
         int n_threads
 
     void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_call *c)
+    unsigned fl_update_state_mask(fl_update_rule rule, const fl_update_hyper *h)
+    int fl_update_hyper_ok(fl_update_rule rule, const fl_update_hyper *h)
 
 # ---- per-sample SGD epoch (linear.h) -------------------------------------------------------
 cdef extern from "linear.h" nogil:

@@ -3,19 +3,22 @@
 
 Sections: the rule table and the plain binding (``update``), the arrays checks the fast
 paths share, ``StepLock``, ``StepPlan`` (``Optimizer.step``'s fast path) and the functional
-updates' fast path (``*_fast``).
+updates' fast path (``FastUpdate``, ``update_fast``).
 
 No validation in the plain binding: callers (fastloss.optim.functional) pass C-contiguous,
 non-overlapping arrays of one float dtype (float32 or float64) and param's size, writeable
 where the kernel writes, state arrays as None exactly when their option is off, and the
-rule's hyper-parameters checked. The fast paths (StepPlan, *_fast) check their arguments and
+rule's hyper-parameters checked. The fast paths (StepPlan, update_fast) check their arguments and
 decline anything else to the caller's checked path. Every call releases the GIL while the
 kernels run.
 
-Hyper-parameters travel as the C structs of optim.h (``fl_<rule>_hyper``, mirrored in
-_kernels.pxd), filled by field name: from a dict of the struct's fields (Cython's
-dict-to-struct conversion, ``Hyper``) or field by field in the ``*_fast`` functions.
+Hyper-parameters travel as the C structs of optim.h (``fl_<rule>_hyper``, opaque here),
+filled by field name through the C field table (``fl_update_rule_fields``: name, offset,
+int or double): from a dict of the struct's fields (``Hyper``) or, on the functional
+updates' fast path, value by value as a registry row's ``FastUpdate`` table says. Nothing
+here is written per rule.
 """
+cimport cython
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.float cimport PyFloat_AS_DOUBLE
@@ -27,11 +30,13 @@ from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
 from libc.stdlib cimport free, realloc
 from libc.string cimport memset
 
-from fastloss._kernels cimport (FL_FLOAT32, FL_FLOAT64, FL_RULE_ADAGRAD, FL_RULE_ADAM,
-                                FL_RULE_RMSPROP, FL_RULE_SGD, FL_UPDATE_MAX_STATE,
-                                FL_UPDATE_RULE_COUNT, fl_index, fl_update, fl_update_call,
-                                fl_update_hyper, fl_update_rule, fl_update_rule_names,
-                                fl_update_rule_states)
+from fastloss._kernels cimport (FL_FLOAT32, FL_FLOAT64, FL_UPDATE_MAX_STATE,
+                                FL_UPDATE_RULE_COUNT, fl_hyper_field, fl_index, fl_update,
+                                fl_update_call, fl_update_hyper, fl_update_hyper_ok,
+                                fl_update_rule, fl_update_rule_field_counts,
+                                fl_update_rule_fields, fl_update_rule_names,
+                                fl_update_rule_state_names, fl_update_rule_states,
+                                fl_update_state_mask)
 
 cnp.import_array()
 
@@ -41,53 +46,118 @@ cnp.import_array()
 UPDATE_RULES = tuple(fl_update_rule_names[i].decode() for i in range(FL_UPDATE_RULE_COUNT))
 #: how many state arrays each rule keeps, indexed by code (fl_update_rule_states)
 UPDATE_RULE_STATES = tuple(fl_update_rule_states[i] for i in range(FL_UPDATE_RULE_COUNT))
+#: each rule's hyper-parameter struct as (field name, is a flag (C int, else double)) in
+#: the struct's order, indexed by code (fl_update_rule_fields)
+UPDATE_RULE_FIELDS = tuple(
+    tuple((fl_update_rule_fields[i][k].name.decode(), bool(fl_update_rule_fields[i][k].is_int))
+          for k in range(fl_update_rule_field_counts[i]))
+    for i in range(FL_UPDATE_RULE_COUNT))
 
+#: each rule's state arrays' names in fl_update_call.state order, indexed by code
+#: (fl_update_rule_state_names)
+UPDATE_RULE_STATE_NAMES = tuple(
+    tuple(fl_update_rule_state_names[i][k].decode() for k in range(fl_update_rule_states[i]))
+    for i in range(FL_UPDATE_RULE_COUNT))
 #: the largest step count accepted (fastloss.optim.functional.MAX_STEP)
 MAX_STEP = 2**63 - 1
+
+
+cdef inline int _check_rule(int rule) except -1:
+    if not 0 <= rule < FL_UPDATE_RULE_COUNT:
+        raise ValueError(f"no update rule has code {rule}")
+    return 0
+
+
+cdef const fl_hyper_field *_field(int rule, str name) except NULL:
+    """The entry of ``rule``'s struct field ``name`` in the C field table."""
+    cdef int k
+    cdef bytes key = name.encode()
+    for k in range(fl_update_rule_field_counts[rule]):
+        if fl_update_rule_fields[rule][k].name == key:
+            return &fl_update_rule_fields[rule][k]
+    raise ValueError(f"the {UPDATE_RULES[rule]} rule's hyper-parameters have no field {name!r}")
+
+
+cdef inline void _put(fl_update_hyper *h, const fl_hyper_field *f, object value) except *:
+    """Write ``value`` into field ``f`` of ``h`` (an int field takes a flag: 0 or 1)."""
+    cdef char *at = <char *>h + f.offset
+    if f.is_int:
+        (<int *>at)[0] = 1 if value else 0
+    else:
+        (<double *>at)[0] = value
+
+
+#: each rule's field names as Python strings (UPDATE_RULE_FIELDS' names), for _pack
+cdef tuple _FIELD_NAMES = tuple(tuple(name for name, _ in fields)
+                               for fields in UPDATE_RULE_FIELDS)
 
 
 cdef int _pack(int rule, object fields, fl_update_hyper *out) except -1:
     """``out``'s member for ``rule`` from the mapping ``fields`` (every field of the
     struct by name; other keys are ignored)."""
-    if rule == FL_RULE_SGD:
-        out.sgd = fields
-    elif rule == FL_RULE_ADAGRAD:
-        out.adagrad = fields
-    elif rule == FL_RULE_RMSPROP:
-        out.rmsprop = fields
-    elif rule == FL_RULE_ADAM:
-        out.adam = fields
-    else:
-        raise ValueError(f"no update rule has code {rule}")
+    cdef tuple names = <tuple>_FIELD_NAMES[rule]
+    cdef Py_ssize_t k
+    cdef PyObject *found
+    for k in range(len(names)):
+        name = names[k]
+        if type(fields) is dict:
+            found = PyDict_GetItem(<dict>fields, name)
+            if found == NULL:
+                _missing_field(rule, name)
+            value = <object>found
+        else:
+            try:
+                value = fields[name]
+            except KeyError:
+                _missing_field(rule, name)
+        _put(out, &fl_update_rule_fields[rule][k], value)
     return 0
 
 
-cdef object _unpack(int rule, const fl_update_hyper *h):
-    if rule == FL_RULE_SGD:
-        return h.sgd
-    elif rule == FL_RULE_ADAGRAD:
-        return h.adagrad
-    elif rule == FL_RULE_RMSPROP:
-        return h.rmsprop
-    elif rule == FL_RULE_ADAM:
-        return h.adam
-    raise ValueError(f"no update rule has code {rule}")
+cdef int _missing_field(int rule, str name) except -1:
+    raise ValueError(f"no value for field {name!r} of the {UPDATE_RULES[rule]} rule's "
+                     f"hyper-parameters")
+
+
+cdef dict _unpack(int rule, const fl_update_hyper *h):
+    cdef int k
+    cdef const fl_hyper_field *f
+    cdef const char *at
+    cdef dict out = {}
+    for k in range(fl_update_rule_field_counts[rule]):
+        f = &fl_update_rule_fields[rule][k]
+        at = <const char *>h + f.offset
+        out[f.name.decode()] = (<const int *>at)[0] if f.is_int else (<const double *>at)[0]
+    return out
 
 
 cdef class Hyper:
     """One rule's hyper-parameters as the kernel takes them (the ``fl_<rule>_hyper``
     struct), filled by field name from a dict: ``Hyper(rule, {"lr": 0.1, ...})``.
-    ``fields()`` gives them back as a dict."""
+    ``fields()`` gives them back as a dict; ``state_used()`` and ``cross_check_ok()`` are
+    the C tables the fast path decides by (tests/test_optim_registry.py holds them to the
+    registry)."""
     cdef readonly int rule
     cdef fl_update_hyper h
 
     def __cinit__(self, int rule, object fields):
+        _check_rule(rule)
         memset(&self.h, 0, sizeof(self.h))
         _pack(rule, fields, &self.h)
         self.rule = rule
 
     def fields(self):
         return _unpack(self.rule, &self.h)
+
+    def state_used(self):
+        """Whether the kernel reads each of the rule's state arrays with these values
+        (fl_update_state_mask), in the struct's order."""
+        cdef unsigned mask = fl_update_state_mask(<fl_update_rule>self.rule, &self.h)
+        return tuple(bool(mask >> k & 1) for k in range(fl_update_rule_states[self.rule]))
+
+    def cross_check_ok(self):
+        """Whether the values meet the rule's constraint across fields (fl_update_hyper_ok)."""
+        return bool(fl_update_hyper_ok(<fl_update_rule>self.rule, &self.h))
 
 
 cdef inline void *data_or_null(object a):
@@ -304,8 +374,7 @@ cdef class StepPlan:
     cdef Py_ssize_t capacity
 
     def __cinit__(self, int rule, bint counts_steps):
-        if not 0 <= rule < FL_UPDATE_RULE_COUNT:
-            raise ValueError(f"no update rule has code {rule}")
+        _check_rule(rule)
         self.rule = rule
         self.counts_steps = counts_steps
         self.entries = NULL
@@ -442,20 +511,18 @@ cdef class StepPlan:
 
 
 # ---- the functional updates' fast path ---------------------------------------------------
-# ``*_fast(...)`` runs the update and returns True only for arguments the checked path in
-# fastloss.optim.functional accepts unchanged: Python float (or int) hyper-parameters in
-# their registry constraint (NON_NEGATIVE: [0, inf); UNIT_OPEN: [0, 1)), bool flags, an int
-# step >= 1, arrays as the kernels want them. Otherwise it returns False having changed
-# nothing, and the caller runs the checked path (errors, copies). Each fills its rule's
-# struct field by field (tests/test_optim_registry.py checks the constraints against the
-# registry's).
+# ``update_fast(plan, ...)`` runs the update and returns True only for arguments the checked
+# path in fastloss.optim.functional accepts unchanged: Python float (or int)
+# hyper-parameters in their registry constraint (a closed-open [lo, hi): NON_NEGATIVE,
+# UNIT_OPEN), bool flags, an int step >= 1, arrays as the kernels want them, the state
+# arrays the kernel reads with these values (fl_update_state_mask), and the rule's
+# constraint across fields (fl_update_hyper_ok). Otherwise it returns False having changed
+# nothing, and the caller runs the checked path (errors, copies). ``plan`` (a
+# ``FastUpdate``, one per registry row, built once at import from the row) says where each
+# value goes and what it must be.
 
-cdef extern from "math.h" nogil:
-    const double INFINITY
-
-
-cdef inline bint _real(object v, double upper, double *out):
-    """A float (or int) in [0, upper)."""
+cdef inline bint _real(object v, double lo, double hi, double *out) noexcept:
+    """A float (or int) in [lo, hi)."""
     cdef double x
     if type(v) is float:
         x = PyFloat_AS_DOUBLE(v)
@@ -467,17 +534,24 @@ cdef inline bint _real(object v, double upper, double *out):
     else:
         return False
     out[0] = x
-    return 0.0 <= x < upper
+    return lo <= x < hi
 
 
-cdef inline bint _flag(object v, int *out):
+cdef inline bint _real_pair(object v, double lo, double hi, double *first,
+                            double *second) noexcept:
+    """A tuple of two floats (or ints) in [lo, hi)."""
+    return (type(v) is tuple and len(<tuple>v) == 2 and _real((<tuple>v)[0], lo, hi, first)
+            and _real((<tuple>v)[1], lo, hi, second))
+
+
+cdef inline bint _flag(object v, int *out) noexcept:
     if type(v) is not bool:
         return False
     out[0] = v is True
     return True
 
 
-cdef inline bint _step(object v, double *out):
+cdef inline bint _step(object v, double *out) noexcept:
     if type(v) is not int or not 1 <= v <= MAX_STEP:
         return False
     try:
@@ -496,86 +570,138 @@ cdef inline bint _run(fl_update_rule rule, StepEntry *e, Py_ssize_t threshold,
     return True
 
 
-def sgd_fast(param, grad, momentum_buffer, first_step, lr, momentum, dampening,
-             weight_decay, nesterov, maximize, Py_ssize_t threshold, get_threads):
-    cdef StepEntry e
-    cdef int first
-    if not (_real(lr, INFINITY, &e.hyper.sgd.lr)
-            and _real(momentum, INFINITY, &e.hyper.sgd.momentum)
-            and _real(dampening, INFINITY, &e.hyper.sgd.dampening)
-            and _real(weight_decay, INFINITY, &e.hyper.sgd.weight_decay)
-            and _flag(nesterov, &e.hyper.sgd.nesterov) and _flag(maximize, &e.hyper.sgd.maximize)
-            and _flag(first_step, &first) and _set_arrays(&e.call, param, grad)):
-        return False
-    if e.hyper.sgd.nesterov and (e.hyper.sgd.momentum <= 0 or e.hyper.sgd.dampening != 0):
-        return False
-    if e.hyper.sgd.momentum != 0 and (
-            momentum_buffer is None
-            or not _set_state(&e.call, 0, momentum_buffer, <cnp.ndarray>param)):
-        return False
-    e.call.first_step = first
-    return _run(FL_RULE_SGD, &e, threshold, get_threads)
+cdef enum:
+    _REAL = 0  # one double field, [lo, hi)
+    _FLAG = 1  # one int field, from a bool
+    _PAIR = 2  # a tuple of two reals, two double fields (betas)
+    _MAX_VALUES = 12
+    _SLOTS = 12  # update_fast's a0 ... a11
+    _NO_ARGUMENT = 0
+    _STEP = 1
+    _FIRST_STEP = 2
+
+ctypedef struct FastValue:
+    int kind
+    Py_ssize_t offset, offset2  # byte offsets in the struct (offset2: a pair's second)
+    double lo, hi
 
 
-def adagrad_fast(param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-                 Py_ssize_t threshold, get_threads):
-    cdef StepEntry e
-    cdef double count
-    if not (_step(step, &count) and _real(lr, INFINITY, &e.hyper.adagrad.lr)
-            and _real(lr_decay, INFINITY, &e.hyper.adagrad.lr_decay)
-            and _real(weight_decay, INFINITY, &e.hyper.adagrad.weight_decay)
-            and _real(eps, INFINITY, &e.hyper.adagrad.eps)
-            and _flag(maximize, &e.hyper.adagrad.maximize) and _set_arrays(&e.call, param, grad)
-            and _set_state(&e.call, 0, state_sum, <cnp.ndarray>param)):
-        return False
-    e.call.step = count
-    return _run(FL_RULE_ADAGRAD, &e, threshold, get_threads)
+@cython.final  # run and _values called directly, not through a vtable
+cdef class FastUpdate:
+    """One registry row's functional update, as ``update_fast`` runs it.
+
+    ``FastUpdate(rule, n_state, argument, values, fixed, threshold, get_threads)``: the
+    rule's code; how many state arrays the update takes (the rule's, in the struct's
+    order); its extra argument (``""``, ``"step"`` or ``"first_step"``); for each
+    hyper-parameter value, in the order the update passes them,
+    ``(fields, is_flag, lo, hi)``: the struct fields it fills (two for a pair) and, for a
+    real, the bounds [lo, hi) a float must be in (NaN: none is, the checked path decides);
+    ``fixed``: fields the row sets itself (AdamW's decoupled); one thread below
+    ``threshold`` elements, else ``get_threads()`` (fastloss._config's, kept here so that
+    the small call looks neither up).
+    """
+    cdef int rule, n_state, argument, n_values
+    cdef FastValue values[_MAX_VALUES]
+    cdef fl_update_hyper fixed
+    cdef Py_ssize_t threshold
+    cdef object get_threads
+
+    def __cinit__(self, int rule, int n_state, str argument, tuple values, object fixed,
+                  Py_ssize_t threshold, object get_threads):
+        _check_rule(rule)
+        if n_state != fl_update_rule_states[rule]:
+            raise ValueError(f"the {UPDATE_RULES[rule]} rule keeps "
+                             f"{fl_update_rule_states[rule]} state arrays, not {n_state}")
+        if len(values) > _MAX_VALUES or n_state + (argument != "") + len(values) > _SLOTS:
+            raise ValueError(f"more values than update_fast's {_SLOTS} slots")
+        self.rule, self.n_state, self.n_values = rule, n_state, len(values)
+        self.argument = {"": _NO_ARGUMENT, "step": _STEP, "first_step": _FIRST_STEP}[argument]
+        self.threshold, self.get_threads = threshold, get_threads
+        memset(&self.fixed, 0, sizeof(self.fixed))
+        for name, value in fixed.items():
+            _put(&self.fixed, _field(rule, name), value)
+        cdef FastValue *v
+        cdef const fl_hyper_field *f
+        cdef const fl_hyper_field *f2
+        for i, (fields, is_flag, lo, hi) in enumerate(values):
+            v = &self.values[i]
+            f = _field(rule, fields[0])
+            if len(fields) == 2:
+                f2 = _field(rule, fields[1])
+                v.kind, v.offset2 = _PAIR, f2.offset
+            elif len(fields) == 1:
+                v.kind = _FLAG if is_flag else _REAL
+            else:
+                raise ValueError(f"one or two fields per value, got {fields!r}")
+            if f.is_int != (v.kind == _FLAG) or (v.kind == _PAIR and f2.is_int):
+                raise ValueError(f"{fields!r}: a flag fills an int field, a real a double")
+            v.offset, v.lo, v.hi = f.offset, lo, hi
+
+    cdef inline bint _values(self, PyObject **args, fl_update_hyper *h) noexcept:
+        """Fill ``h`` from ``args[0:n_values]`` (borrowed) if each value is as its entry
+        wants."""
+        cdef char *at = <char *>h
+        cdef const FastValue *v
+        cdef Py_ssize_t j
+        for j in range(self.n_values):
+            v = &self.values[j]
+            if v.kind == _REAL:
+                if not _real(<object>args[j], v.lo, v.hi, <double *>(at + v.offset)):
+                    return False
+            elif v.kind == _FLAG:
+                if not _flag(<object>args[j], <int *>(at + v.offset)):
+                    return False
+            elif not _real_pair(<object>args[j], v.lo, v.hi, <double *>(at + v.offset),
+                                <double *>(at + v.offset2)):
+                return False
+        return True
+
+    cdef bint run(self, object param, object grad, PyObject **args,
+                  Py_ssize_t n_args) except -1:
+        cdef StepEntry e
+        cdef Py_ssize_t k, first = self.n_state + (self.argument != _NO_ARGUMENT)
+        cdef unsigned used
+        cdef fl_update_rule rule = <fl_update_rule>self.rule
+        cdef object a
+        if n_args != first + self.n_values:
+            raise TypeError(f"update_fast: {first + self.n_values} values after grad, "
+                            f"got {n_args}")
+        e.hyper = self.fixed
+        if not (self._values(args + first, &e.hyper) and fl_update_hyper_ok(rule, &e.hyper)
+                and _set_arrays(&e.call, param, grad)):
+            return False
+        used = fl_update_state_mask(rule, &e.hyper)
+        for k in range(self.n_state):
+            if used >> k & 1:
+                a = <object>args[k]
+                if a is None or not _set_state(&e.call, k, a, <cnp.ndarray>param):
+                    return False
+        if self.argument == _STEP:
+            if not _step(<object>args[self.n_state], &e.call.step):
+                return False
+        elif self.argument == _FIRST_STEP:
+            if not _flag(<object>args[self.n_state], &e.call.first_step):
+                return False
+        return _run(rule, &e, self.threshold, self.get_threads)
 
 
-def rmsprop_fast(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-                 weight_decay, momentum, centered, maximize, Py_ssize_t threshold,
-                 get_threads):
-    cdef StepEntry e
-    if not (_real(lr, INFINITY, &e.hyper.rmsprop.lr)
-            and _real(alpha, INFINITY, &e.hyper.rmsprop.alpha)
-            and _real(eps, INFINITY, &e.hyper.rmsprop.eps)
-            and _real(weight_decay, INFINITY, &e.hyper.rmsprop.weight_decay)
-            and _real(momentum, INFINITY, &e.hyper.rmsprop.momentum)
-            and _flag(centered, &e.hyper.rmsprop.centered)
-            and _flag(maximize, &e.hyper.rmsprop.maximize) and _set_arrays(&e.call, param, grad)
-            and _set_state(&e.call, 0, square_avg, <cnp.ndarray>param)):
-        return False
-    if e.hyper.rmsprop.centered and (
-            grad_avg is None or not _set_state(&e.call, 1, grad_avg, <cnp.ndarray>param)):
-        return False
-    if e.hyper.rmsprop.momentum > 0 and (
-            momentum_buffer is None
-            or not _set_state(&e.call, 2, momentum_buffer, <cnp.ndarray>param)):
-        return False
-    return _run(FL_RULE_RMSPROP, &e, threshold, get_threads)
+cdef object _UNSET = object()  # update_fast's slots past the last value passed
 
 
-def adam_fast(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
-              weight_decay, amsgrad, maximize, bint decoupled, Py_ssize_t threshold,
-              get_threads):
-    cdef StepEntry e
-    cdef double count
-    if type(betas) is not tuple or len(<tuple>betas) != 2:
-        return False
-    if not (_step(step, &count) and _real(lr, INFINITY, &e.hyper.adam.lr)
-            and _real((<tuple>betas)[0], 1.0, &e.hyper.adam.beta1)
-            and _real((<tuple>betas)[1], 1.0, &e.hyper.adam.beta2)
-            and _real(eps, INFINITY, &e.hyper.adam.eps)
-            and _real(weight_decay, INFINITY, &e.hyper.adam.weight_decay)
-            and _flag(amsgrad, &e.hyper.adam.amsgrad) and _flag(maximize, &e.hyper.adam.maximize)
-            and _set_arrays(&e.call, param, grad)
-            and _set_state(&e.call, 0, exp_avg, <cnp.ndarray>param)
-            and _set_state(&e.call, 1, exp_avg_sq, <cnp.ndarray>param)):
-        return False
-    if e.hyper.adam.amsgrad and (
-            max_exp_avg_sq is None
-            or not _set_state(&e.call, 2, max_exp_avg_sq, <cnp.ndarray>param)):
-        return False
-    e.hyper.adam.decoupled = decoupled
-    e.call.step = count
-    return _run(FL_RULE_ADAM, &e, threshold, get_threads)
+def update_fast(FastUpdate plan not None, param, grad, a0=_UNSET, a1=_UNSET, a2=_UNSET,
+                a3=_UNSET, a4=_UNSET, a5=_UNSET, a6=_UNSET, a7=_UNSET, a8=_UNSET, a9=_UNSET,
+                a10=_UNSET, a11=_UNSET):
+    """One functional update by ``plan``'s row, if the arguments need no checked path:
+    after ``grad``, the state arrays (None where not given), the extra argument if the row
+    has one, then the hyper-parameter values, in ``plan``'s order. True if it ran.
+
+    Twelve named slots (_SLOTS) rather than ``*args``, whose tuple would be an allocation
+    on every small call."""
+    cdef PyObject *args[_SLOTS]
+    args[:] = [<PyObject *>a0, <PyObject *>a1, <PyObject *>a2, <PyObject *>a3, <PyObject *>a4,
+               <PyObject *>a5, <PyObject *>a6, <PyObject *>a7, <PyObject *>a8, <PyObject *>a9,
+               <PyObject *>a10, <PyObject *>a11]
+    cdef Py_ssize_t n = _SLOTS
+    while n > 0 and args[n - 1] == <PyObject *>_UNSET:
+        n -= 1
+    return plan.run(param, grad, args, n)

@@ -4,7 +4,10 @@ Each ``*_update`` function applies one step of a ``torch.optim`` algorithm to ``
 its state arrays, in place, in one fused pass (compiled backend) or in NumPy (the
 ``"numpy"`` backend, :mod:`fastloss.reference.optim`). The formulas are PyTorch's
 ``_single_tensor_*`` functions (torch 2.13, ``differentiable=False, capturable=False``),
-operation for operation, so trajectories agree with PyTorch to rounding.
+operation for operation, so trajectories agree with PyTorch to rounding. Each is defined
+beside its optimizer class in its rule's module (:mod:`fastloss.optim.sgd`, ``.adagrad``,
+``.rmsprop``, ``.adam``, as torch/optim/adam.py holds ``adam`` and ``Adam``) and re-exported
+here; this module holds what they share: the conventions below and their checks.
 
 Conventions shared by every function here:
 
@@ -53,8 +56,6 @@ __all__ = [row.update for row in RULES.values()]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
-_SGD, _ADAGRAD, _RMSPROP = RULES["sgd"], RULES["adagrad"], RULES["rmsprop"]
-_ADAM, _ADAMW = RULES["adam"], RULES["adamw"]
 
 #: the largest step count (state["step"] is an int64 in torch's checkpoints)
 MAX_STEP = INT64_MAX
@@ -147,6 +148,17 @@ def _check_plan(params: Tuple[Param, ...]) -> _CheckPlan:
 _CHECK_PLANS = {(row.name, for_class): _check_plan(row.params if for_class
                                                    else row.functional_params)
                 for row in RULES.values() for for_class in (False, True)}
+
+
+def _fast_update(rule: UpdateRule) -> _optim.FastUpdate:
+    """``rule``'s functional update as the compiled fast path takes it (``_optim.update_fast``):
+    its hyper-parameters in the row's order, each with the struct fields it fills and its
+    constraint's bounds (a float in them needs no further check), the fixed fields, the
+    threading threshold. Built once per row, at import."""
+    values = tuple((pair or (field,), interval is None, lo, hi)
+                   for _, field, interval, pair, (lo, hi) in _CHECK_PLANS[rule.name, False])
+    return _optim.FastUpdate(rule.code, len(rule.state), "".join(rule.arguments), values,
+                             rule.fixed, _config.THREADING_THRESHOLD, _config.large_call_threads)
 
 
 def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False) -> Hyper:
@@ -254,189 +266,13 @@ def _prepare(rule: UpdateRule, param: Any, grad: Any, state: Tuple[Any, ...], h:
     return _whole(lambda: ref(**kwargs))
 
 
-# ---- public functions -------------------------------------------------------------------
+# ---- the public functions: one module per rule ------------------------------------------
+# Each rule's functional update lives with its optimizer class (fastloss.optim.sgd, ...: as
+# torch/optim/adam.py holds both adam and Adam) and is re-exported here, its public path.
+# Imported last: those modules build on the machinery above.
 
-def sgd_update(param: np.ndarray, grad: np.ndarray, *,
-               momentum_buffer: Optional[np.ndarray] = None, first_step: bool = False,
-               lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-               weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False,
-               n_threads: Optional[int] = None) -> None:
-    r"""One step of stochastic gradient descent (``torch.optim.SGD``), in place.
-
-    ::
-
-        g = -grad if maximize else grad
-        g = g + weight_decay * p                     (if weight_decay != 0)
-        if momentum != 0:
-            buf = g                                  (first_step: PyTorch's clone)
-            buf = momentum * buf + (1 - dampening) * g   (later steps)
-            g = g + momentum * buf if nesterov else buf
-        p = p - lr * g
-
-    Args:
-        param: the parameters ``p``, any shape; updated in place.
-        grad: the gradient, ``param``'s shape and dtype.
-        momentum_buffer: ``buf``, required when ``momentum != 0``; updated in place.
-        first_step: the buffer holds nothing yet (PyTorch's ``momentum_buffer is None``): it
-            is set to ``g`` rather than averaged.
-        lr, momentum, dampening, weight_decay: as in PyTorch (defaults 1e-3, 0, 0, 0).
-        nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
-        maximize: ascend instead of descend.
-        n_threads: see the module docstring.
-    """
-    if n_threads is None and _use_c() and _optim.sgd_fast(
-            param, grad, momentum_buffer, first_step, lr, momentum, dampening, weight_decay,
-            nesterov, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
-        return
-    h = _check(_SGD, dict(lr=lr, momentum=momentum, dampening=dampening,
-                          weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
-    _prepare(_SGD, param, grad, (momentum_buffer,), h, n_threads,
-             first_step=check_flag(first_step, "first_step"))()
-
-
-def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: int, *,
-                   lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-                   eps: float = 1e-10, maximize: bool = False,
-                   n_threads: Optional[int] = None) -> None:
-    r"""One Adagrad step (``torch.optim.Adagrad``), in place.
-
-    ::
-
-        g = -grad if maximize else grad
-        g = g + weight_decay * p                     (if weight_decay != 0)
-        clr = lr / (1 + (step - 1) * lr_decay)
-        state_sum = state_sum + g * g
-        p = p - clr * g / (sqrt(state_sum) + eps)
-
-    Args:
-        param: the parameters ``p``, any shape; updated in place.
-        grad: the gradient, ``param``'s shape and dtype.
-        state_sum: the running sum of squared gradients (PyTorch's ``state["sum"]``, which
-            starts at ``initial_accumulator_value``); updated in place.
-        step: the 1-based step count after increment.
-        lr, lr_decay, weight_decay, eps: as in PyTorch (defaults 1e-2, 0, 0, 1e-10).
-        maximize: ascend instead of descend.
-        n_threads: see the module docstring.
-    """
-    if n_threads is None and _use_c() and _optim.adagrad_fast(
-            param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize,
-            _config.THREADING_THRESHOLD, _config.large_call_threads):
-        return
-    h = _check(_ADAGRAD, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                              maximize=maximize))
-    _prepare(_ADAGRAD, param, grad, (state_sum,), h, n_threads, step=_check_step(step))()
-
-
-def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, *,
-                   grad_avg: Optional[np.ndarray] = None,
-                   momentum_buffer: Optional[np.ndarray] = None, lr: float = 1e-2,
-                   alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                   momentum: float = 0.0, centered: bool = False, maximize: bool = False,
-                   n_threads: Optional[int] = None) -> None:
-    r"""One RMSprop step (``torch.optim.RMSprop``), in place.
-
-    ::
-
-        g = -grad if maximize else grad
-        g = g + weight_decay * p                     (if weight_decay != 0)
-        square_avg = alpha * square_avg + (1 - alpha) * g * g
-        if centered:
-            grad_avg = lerp(grad_avg, g, 1 - alpha)  (grad_avg + (1 - alpha)(g - grad_avg))
-            avg = sqrt(square_avg - grad_avg * grad_avg) + eps
-        else:
-            avg = sqrt(square_avg) + eps
-        if momentum > 0:
-            buf = momentum * buf + g / avg
-            p = p - lr * buf
-        else:
-            p = p - lr * g / avg
-
-    Args:
-        param: the parameters ``p``, any shape; updated in place.
-        grad: the gradient, ``param``'s shape and dtype.
-        square_avg: the running average of squared gradients; updated in place.
-        grad_avg: the running average of gradients, required when ``centered``.
-        momentum_buffer: ``buf``, required when ``momentum > 0``.
-        lr, alpha, eps, weight_decay, momentum: as in PyTorch (defaults 1e-2, 0.99, 1e-8,
-            0, 0).
-        centered: normalize by the estimated variance instead of the second moment.
-        maximize: ascend instead of descend.
-        n_threads: see the module docstring.
-    """
-    if n_threads is None and _use_c() and _optim.rmsprop_fast(
-            param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
-            momentum, centered, maximize, _config.THREADING_THRESHOLD, _config.large_call_threads):
-        return
-    h = _check(_RMSPROP, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                              momentum=momentum, centered=centered, maximize=maximize))
-    _prepare(_RMSPROP, param, grad, (square_avg, grad_avg, momentum_buffer), h, n_threads)()
-
-
-def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
-                exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
-                betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                weight_decay: float = 0.0, amsgrad: bool = False,
-                max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
-                n_threads: Optional[int] = None) -> None:
-    r"""One Adam step (``torch.optim.Adam``), in place.
-
-    ::
-
-        g = -grad if maximize else grad
-        g = g + weight_decay * p                     (if weight_decay != 0: L2 penalty)
-        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
-        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-        if amsgrad:
-            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
-        v = max_exp_avg_sq if amsgrad else exp_avg_sq
-        step_size = lr / (1 - beta1**step)
-        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
-        p = p - step_size * exp_avg / denom
-
-    Args:
-        param: the parameters ``p``, any shape; updated in place.
-        grad: the gradient, ``param``'s shape and dtype.
-        exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
-        step: the 1-based step count after increment (the bias corrections use it).
-        lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
-        weight_decay: L2 penalty added to the gradient (default 0); see ``adamw_update``
-            for decoupled decay.
-        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
-        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
-        maximize: ascend instead of descend.
-        n_threads: see the module docstring.
-    """
-    _adam(_ADAM, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
-          amsgrad, max_exp_avg_sq, maximize, n_threads)
-
-
-def _adam(rule: UpdateRule, param: Any, grad: Any, exp_avg: Any, exp_avg_sq: Any, step: Any,
-          lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any,
-          max_exp_avg_sq: Any, maximize: Any, n_threads: Optional[int]) -> None:
-    """adam_update and adamw_update: Adam's kernel, decoupled as ``rule`` says."""
-    if n_threads is None and _use_c() and _optim.adam_fast(
-            param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
-            weight_decay, amsgrad, maximize, rule.fixed["decoupled"],
-            _config.THREADING_THRESHOLD, _config.large_call_threads):
-        return
-    h = _check(rule, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                          amsgrad=amsgrad, maximize=maximize))
-    _prepare(rule, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
-             step=_check_step(step))()
-
-
-def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
-                 exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
-                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False,
-                 max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
-                 n_threads: Optional[int] = None) -> None:
-    r"""One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.
-
-    :func:`adam_update` with the weight decay applied to the parameters first,
-    ``p = p * (1 - lr * weight_decay)``, and no L2 term in ``g``; the arguments are
-    :func:`adam_update`'s, except ``weight_decay``: the decoupled decay rate (default 1e-2,
-    as in PyTorch).
-    """
-    _adam(_ADAMW, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay,
-          amsgrad, max_exp_avg_sq, maximize, n_threads)
+from fastloss.optim.adagrad import adagrad_update as adagrad_update  # noqa: E402
+from fastloss.optim.adam import adam_update as adam_update  # noqa: E402
+from fastloss.optim.adam import adamw_update as adamw_update  # noqa: E402
+from fastloss.optim.rmsprop import rmsprop_update as rmsprop_update  # noqa: E402
+from fastloss.optim.sgd import sgd_update as sgd_update  # noqa: E402

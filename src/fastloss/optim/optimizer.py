@@ -1,6 +1,8 @@
 """The optimizer base class: torch.optim's param_groups, state, step and checkpoints.
 
-The classes themselves (SGD, Adam, ...) are in :mod:`fastloss.optim.optimizers`.
+The classes themselves (SGD, Adam, ...) are in their rules' modules (:mod:`fastloss.optim.sgd`,
+``.adagrad``, ``.rmsprop``, ``.adam``, each beside its functional update, as in torch.optim),
+collected in :mod:`fastloss.optim.optimizers`.
 
 An optimizer holds a list of NumPy arrays (the parameters, updated in place) in
 ``param_groups`` -- a list of dicts, each with the key ``"params"`` (its arrays) and that

@@ -1,0 +1,81 @@
+"""Adagrad (``torch.optim.Adagrad``): the functional update and the optimizer class.
+
+Laid out as :mod:`fastloss.optim.sgd` (torch/optim/adagrad.py); the row is
+``RULES["adagrad"]``.
+
+The conventions every functional update shares (arrays, checks, threads) are in
+:mod:`fastloss.optim.functional`, which re-exports the update.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from fastloss import _optim
+from fastloss.optim._registry import RULES
+from fastloss.optim.functional import _check, _fast_update, _check_step, _prepare, _use_c
+from fastloss.optim.optimizer import Optimizer, Params
+
+__all__ = ["adagrad_update", "Adagrad"]
+
+_ROW = RULES["adagrad"]
+_FAST = _fast_update(_ROW)
+
+
+def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, step: int, *,
+                   lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                   eps: float = 1e-10, maximize: bool = False,
+                   n_threads: Optional[int] = None) -> None:
+    r"""One Adagrad step (``torch.optim.Adagrad``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        state_sum = state_sum + g * g
+        p = p - clr * g / (sqrt(state_sum) + eps)
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        state_sum: the running sum of squared gradients (PyTorch's ``state["sum"]``, which
+            starts at ``initial_accumulator_value``); updated in place.
+        step: the 1-based step count after increment.
+        lr, lr_decay, weight_decay, eps: as in PyTorch (defaults 1e-2, 0, 0, 1e-10).
+        maximize: ascend instead of descend.
+        n_threads: see :mod:`fastloss.optim.functional`.
+    """
+    if n_threads is None and _use_c() and _optim.update_fast(
+            _FAST, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps, maximize):
+        return
+    h = _check(_ROW, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                              maximize=maximize))
+    _prepare(_ROW, param, grad, (state_sum,), h, n_threads, step=_check_step(step))()
+
+
+# ---- the optimizer class -------------------------------------------------------
+
+class Adagrad(Optimizer):
+    """Adagrad (``torch.optim.Adagrad``).
+
+    The update is :func:`fastloss.optim.functional.adagrad_update`; the state of a
+    parameter, created with it, is ``{"step": int, "sum": array}`` with ``sum`` filled with
+    ``initial_accumulator_value``.
+    """
+
+    _rule = RULES["adagrad"]
+
+    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+    def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
+        # as PyTorch, which creates Adagrad's state with the parameter, not at its first step
+        init = float(group["initial_accumulator_value"])
+        self.state[index] = {"step": 0, "sum": np.full(param.shape, init, param.dtype)}

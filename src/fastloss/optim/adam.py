@@ -1,0 +1,132 @@
+"""Adam and AdamW (``torch.optim.Adam``, ``torch.optim.AdamW``): the functional updates and
+the optimizer classes.
+
+Laid out as :mod:`fastloss.optim.sgd` (torch/optim/adam.py and adamw.py); the rows are
+``RULES["adam"]`` and ``RULES["adamw"]``, one C kernel (AdamW: ``decoupled``).
+
+The conventions every functional update shares (arrays, checks, threads) are in
+:mod:`fastloss.optim.functional`, which re-exports the update.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from fastloss import _optim
+from fastloss.optim._registry import RULES, UpdateRule
+from fastloss.optim.functional import _check, _fast_update, _check_step, _prepare, _use_c
+from fastloss.optim.optimizer import Optimizer, Params
+
+__all__ = ["adam_update", "adamw_update", "Adam", "AdamW"]
+
+_ADAM_ROW, _ADAMW_ROW = RULES["adam"], RULES["adamw"]
+_ADAM_FAST, _ADAMW_FAST = _fast_update(_ADAM_ROW), _fast_update(_ADAMW_ROW)
+
+
+def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
+                betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                weight_decay: float = 0.0, amsgrad: bool = False,
+                max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
+                n_threads: Optional[int] = None) -> None:
+    r"""One Adam step (``torch.optim.Adam``), in place.
+
+    ::
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p                     (if weight_decay != 0: L2 penalty)
+        exp_avg = lerp(exp_avg, g, 1 - beta1)        (exp_avg + (1 - beta1)(g - exp_avg))
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        if amsgrad:
+            max_exp_avg_sq = maximum(max_exp_avg_sq, exp_avg_sq)   (NaN propagates)
+        v = max_exp_avg_sq if amsgrad else exp_avg_sq
+        step_size = lr / (1 - beta1**step)
+        denom = sqrt(v) / sqrt(1 - beta2**step) + eps
+        p = p - step_size * exp_avg / denom
+
+    Args:
+        param: the parameters ``p``, any shape; updated in place.
+        grad: the gradient, ``param``'s shape and dtype.
+        exp_avg, exp_avg_sq: first and second moment estimates; updated in place.
+        step: the 1-based step count after increment (the bias corrections use it).
+        lr, betas, eps: as in PyTorch (defaults 1e-3, (0.9, 0.999), 1e-8).
+        weight_decay: L2 penalty added to the gradient (default 0); see ``adamw_update``
+            for decoupled decay.
+        amsgrad: normalize by the running maximum ``max_exp_avg_sq`` (then required).
+        max_exp_avg_sq: the running maximum of ``exp_avg_sq``; updated in place.
+        maximize: ascend instead of descend.
+        n_threads: see :mod:`fastloss.optim.functional`.
+    """
+    _adam(_ADAM_ROW, _ADAM_FAST, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps,
+          weight_decay, amsgrad, max_exp_avg_sq, maximize, n_threads)
+
+
+def _adam(rule: UpdateRule, fast: _optim.FastUpdate, param: Any, grad: Any, exp_avg: Any,
+          exp_avg_sq: Any, step: Any, lr: Any, betas: Any, eps: Any, weight_decay: Any,
+          amsgrad: Any, max_exp_avg_sq: Any, maximize: Any, n_threads: Optional[int]) -> None:
+    """adam_update and adamw_update: Adam's kernel, decoupled as ``rule`` says (``fast``:
+    its fast path)."""
+    if n_threads is None and _use_c() and _optim.update_fast(
+            fast, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, betas, eps,
+            weight_decay, amsgrad, maximize):
+        return
+    h = _check(rule, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                          amsgrad=amsgrad, maximize=maximize))
+    _prepare(rule, param, grad, (exp_avg, exp_avg_sq, max_exp_avg_sq), h, n_threads,
+             step=_check_step(step))()
+
+
+def adamw_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                 exp_avg_sq: np.ndarray, step: int, *, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 max_exp_avg_sq: Optional[np.ndarray] = None, maximize: bool = False,
+                 n_threads: Optional[int] = None) -> None:
+    r"""One AdamW step (``torch.optim.AdamW``: decoupled weight decay), in place.
+
+    :func:`adam_update` with the weight decay applied to the parameters first,
+    ``p = p * (1 - lr * weight_decay)``, and no L2 term in ``g``; the arguments are
+    :func:`adam_update`'s, except ``weight_decay``: the decoupled decay rate (default 1e-2,
+    as in PyTorch).
+    """
+    _adam(_ADAMW_ROW, _ADAMW_FAST, param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps,
+          weight_decay, amsgrad, max_exp_avg_sq, maximize, n_threads)
+
+
+# ---- the optimizer classes ------------------------------------------------------
+
+class Adam(Optimizer):
+    """Adam (``torch.optim.Adam``); ``decoupled_weight_decay=True`` makes it AdamW.
+
+    The update is :func:`fastloss.optim.functional.adam_update` (``adamw_update`` when
+    decoupled); the state of a parameter is ``{"step", "exp_avg", "exp_avg_sq"}`` plus
+    ``"max_exp_avg_sq"`` when ``amsgrad``, all starting at zero.
+    """
+
+    _rule = RULES["adam"]
+
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+
+class AdamW(Adam):
+    """AdamW (``torch.optim.AdamW``): Adam with decoupled weight decay, default 1e-2.
+
+    The update is :func:`fastloss.optim.functional.adamw_update`; the state is Adam's (the
+    class runs Adam's row with ``decoupled_weight_decay=True``, as torch.optim's AdamW is
+    Adam's subclass; its defaults are the ``adamw`` row's).
+    """
+
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
