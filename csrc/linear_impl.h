@@ -85,6 +85,17 @@ FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg,
     }
 }
 
+/* The optimizer state arrays of coef and intercept (NULL where the rule keeps none). */
+typedef struct {
+    REAL *s1w, *s1b, *s2w, *s2b;
+} FL_NAME(rule_state);
+
+FL_INLINE FL_NAME(rule_state) FL_NAME(rule_state_of)(const fl_sgd_data *D) {
+    const FL_NAME(rule_state) st = {(REAL *)D->s1_coef, (REAL *)D->s1_intercept,
+                                    (REAL *)D->s2_coef, (REAL *)D->s2_intercept};
+    return st;
+}
+
 /* Where an epoch starts: Adam's running powers beta^t after the t updates done before the
  * call, and the rule's scalars for the first update of the call. */
 FL_INLINE void FL_NAME(epoch_start)(const int opt, const fl_sgd_config *cfg, int64_t t,
@@ -218,8 +229,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     const fl_index n = a.n, d = a.d;
     REAL *FL_RESTRICT w = a.w;
     REAL *b = a.b;
-    REAL *s1w = (REAL *)D->s1_coef, *s1b = (REAL *)D->s1_intercept;
-    REAL *s2w = (REAL *)D->s2_coef, *s2b = (REAL *)D->s2_intercept;
+    const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
     REAL *xbuf = (REAL *)D->work;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1, epsilon = (REAL)cfg->epsilon;
@@ -241,13 +251,13 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &k);
         /* nesterov is read by momentum only: two instantiations there, one elsewhere */
         if (opt == FL_OPT_MOMENTUM && nesterov) {
-            if (decay) FL_NAME(step)(opt, 1, 1, d, w, x, g, s1w, s2w, &k);
-            else FL_NAME(step)(opt, 0, 1, d, w, x, g, s1w, s2w, &k);
-            if (b) FL_NAME(step)(opt, 0, 1, 1, b, &one, g, s1b, s2b, &k);
+            if (decay) FL_NAME(step)(opt, 1, 1, d, w, x, g, st.s1w, st.s2w, &k);
+            else FL_NAME(step)(opt, 0, 1, d, w, x, g, st.s1w, st.s2w, &k);
+            if (b) FL_NAME(step)(opt, 0, 1, 1, b, &one, g, st.s1b, st.s2b, &k);
         } else {
-            if (decay) FL_NAME(step)(opt, 1, 0, d, w, x, g, s1w, s2w, &k);
-            else FL_NAME(step)(opt, 0, 0, d, w, x, g, s1w, s2w, &k);
-            if (b) FL_NAME(step)(opt, 0, 0, 1, b, &one, g, s1b, s2b, &k);
+            if (decay) FL_NAME(step)(opt, 1, 0, d, w, x, g, st.s1w, st.s2w, &k);
+            else FL_NAME(step)(opt, 0, 0, d, w, x, g, st.s1w, st.s2w, &k);
+            if (b) FL_NAME(step)(opt, 0, 0, 1, b, &one, g, st.s1b, st.s2b, &k);
         }
     }
     D->t = t;
@@ -334,8 +344,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     const int64_t *order = D->order;
     REAL *FL_RESTRICT W = (REAL *)D->coef;
     REAL *b = (REAL *)D->intercept;
-    REAL *s1w = (REAL *)D->s1_coef, *s1b = (REAL *)D->s1_intercept;
-    REAL *s2w = (REAL *)D->s2_coef, *s2b = (REAL *)D->s2_intercept;
+    const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
     REAL *xbuf = (REAL *)D->work;
     REAL *FL_RESTRICT zb = xbuf + d;
     REAL *FL_RESTRICT gb = zb + c;
@@ -378,7 +387,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
             gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
         FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
         for (fl_index j = 0; j < d; j++) {
-            REAL *r1 = s1w ? s1w + j * c : NULL, *r2 = s2w ? s2w + j * c : NULL;
+            REAL *r1 = st.s1w ? st.s1w + j * c : NULL, *r2 = st.s2w ? st.s2w + j * c : NULL;
             if (opt == FL_OPT_MOMENTUM && nesterov) /* read by momentum only */
                 FL_NAME(step)(opt, decay, 1, c, W + j * c, gb, x[j], r1, r2, &h);
             else if (decay)
@@ -386,8 +395,8 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
             else
                 FL_NAME(step)(opt, 0, 0, c, W + j * c, gb, x[j], r1, r2, &h);
         }
-        if (b) FL_NAME(step)(opt, 0, nesterov && opt == FL_OPT_MOMENTUM, c, b, gb, one, s1b,
-                             s2b, &h);
+        if (b) FL_NAME(step)(opt, 0, nesterov && opt == FL_OPT_MOMENTUM, c, b, gb, one, st.s1b,
+                             st.s2b, &h);
     }
     D->t = t;
     return total;

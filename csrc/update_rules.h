@@ -96,13 +96,9 @@ FL_INLINE REAL FL_NAME(nan_max)(REAL a, REAL b) {
 #ifdef FL_UPDATE_LIST_ONLY
 /* Flags are 0 or 1. state: {momentum_buffer}, read only when momentum != 0. nesterov
  * requires momentum > 0 and dampening == 0 (checked by the caller). */
-#define FL_SGD_FIELDS(F, S)     \
-    F(S, double, lr)            \
-    F(S, double, momentum)      \
-    F(S, double, dampening)     \
-    F(S, double, weight_decay)  \
-    F(S, int, nesterov)         \
-    F(S, int, maximize)
+#define FL_SGD_FIELDS(F, S) \
+    F(S, double, lr) F(S, double, momentum) F(S, double, dampening) \
+    F(S, double, weight_decay) F(S, int, nesterov) F(S, int, maximize)
 /* The state arrays, S(name, read when) on the struct *h. */
 #define FL_SGD_STATE(S, h) S(momentum_buffer, (h)->momentum != 0)
 /* The constraint across fields (the registry row's check; the fast path declines
@@ -192,11 +188,8 @@ static void FL_NAME(sgd_kernel)(const fl_sgd_hyper *h, const fl_update_call *c) 
 #ifdef FL_UPDATE_LIST_ONLY
 /* state: {sum}. */
 #define FL_ADAGRAD_FIELDS(F, S) \
-    F(S, double, lr)            \
-    F(S, double, lr_decay)      \
-    F(S, double, weight_decay)  \
-    F(S, double, eps)           \
-    F(S, int, maximize)
+    F(S, double, lr) F(S, double, lr_decay) F(S, double, weight_decay) \
+    F(S, double, eps) F(S, int, maximize)
 #define FL_ADAGRAD_STATE(S, h) S(sum, 1)
 #define FL_ADAGRAD_HYPER_OK(h) 1
 #else
@@ -265,12 +258,8 @@ static void FL_NAME(adagrad_kernel)(const fl_adagrad_hyper *h, const fl_update_c
 /* state: {square_avg, grad_avg (read only when centered), momentum_buffer (only when
  * momentum > 0)}. */
 #define FL_RMSPROP_FIELDS(F, S) \
-    F(S, double, lr)            \
-    F(S, double, alpha)         \
-    F(S, double, eps)           \
-    F(S, double, weight_decay)  \
-    F(S, double, momentum)      \
-    F(S, int, centered)         \
+    F(S, double, lr) F(S, double, alpha) F(S, double, eps) \
+    F(S, double, weight_decay) F(S, double, momentum) F(S, int, centered) \
     F(S, int, maximize)
 #define FL_RMSPROP_STATE(S, h)                   \
     S(square_avg, 1)                             \
@@ -375,15 +364,10 @@ static void FL_NAME(rmsprop_kernel)(const fl_rmsprop_hyper *h, const fl_update_c
 #ifdef FL_UPDATE_LIST_ONLY
 /* AdamW when `decoupled` (param *= 1 - lr * weight_decay first, no L2 term in the
  * gradient). state: {exp_avg, exp_avg_sq, max_exp_avg_sq (read only when amsgrad)}. */
-#define FL_ADAM_FIELDS(F, S)    \
-    F(S, double, lr)            \
-    F(S, double, beta1)         \
-    F(S, double, beta2)         \
-    F(S, double, eps)           \
-    F(S, double, weight_decay)  \
-    F(S, int, amsgrad)          \
-    F(S, int, maximize)         \
-    F(S, int, decoupled)
+#define FL_ADAM_FIELDS(F, S) \
+    F(S, double, lr) F(S, double, beta1) F(S, double, beta2) \
+    F(S, double, eps) F(S, double, weight_decay) F(S, int, amsgrad) \
+    F(S, int, maximize) F(S, int, decoupled)
 #define FL_ADAM_STATE(S, h)                      \
     S(exp_avg, 1)                                \
     S(exp_avg_sq, 1)                             \

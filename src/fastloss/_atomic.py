@@ -44,8 +44,11 @@ def deferred_interrupt() -> Iterator[None]:
         yield  # ignored or default (the process dies anyway), or already deferred outside
         return
     recorder = _Recorder()
-    signal.signal(signal.SIGINT, recorder)
     try:
+        # installed inside the try: a SIGINT pending from before is raised at the first
+        # bytecode after this call, and the handler must be restored then too (a recorder
+        # left behind would swallow every later Ctrl-C)
+        signal.signal(signal.SIGINT, recorder)
         yield
     finally:
         signal.signal(signal.SIGINT, previous)

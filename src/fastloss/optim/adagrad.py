@@ -1,11 +1,5 @@
-"""Adagrad (``torch.optim.Adagrad``): the functional update and the optimizer class.
-
-Laid out as :mod:`fastloss.optim.sgd` (torch/optim/adagrad.py); the row is
-``RULES["adagrad"]``.
-
-The conventions every functional update shares (arrays, checks, threads) are in
-:mod:`fastloss.optim.functional`, which re-exports the update.
-"""
+"""``adagrad_update`` and ``Adagrad`` (torch.optim.Adagrad), from the row ``RULES["adagrad"]``;
+laid out as :mod:`fastloss.optim.sgd`."""
 
 from __future__ import annotations
 

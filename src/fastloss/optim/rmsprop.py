@@ -1,11 +1,5 @@
-"""RMSprop (``torch.optim.RMSprop``): the functional update and the optimizer class.
-
-Laid out as :mod:`fastloss.optim.sgd` (torch/optim/rmsprop.py); the row is
-``RULES["rmsprop"]``.
-
-The conventions every functional update shares (arrays, checks, threads) are in
-:mod:`fastloss.optim.functional`, which re-exports the update.
-"""
+"""``rmsprop_update`` and ``RMSprop`` (torch.optim.RMSprop), from the row ``RULES["rmsprop"]``;
+laid out as :mod:`fastloss.optim.sgd`."""
 
 from __future__ import annotations
 
