@@ -98,11 +98,16 @@ FL_INLINE FL_NAME(rule_state) FL_NAME(rule_state_of)(const fl_sgd_data *D) {
 
 /* Where an epoch starts: Adam's running powers beta^t after the t updates done before the
  * call, and the rule's scalars for the first update of the call. */
-FL_INLINE void FL_NAME(epoch_start)(const int opt, const fl_sgd_config *cfg, int64_t t,
-                                    double *b1t, double *b2t, FL_NAME(rule_scalars) *k) {
-    *b1t = pow(cfg->beta1, (double)t);
-    *b2t = pow(cfg->beta2, (double)t);
-    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, *b1t, *b2t, k);
+typedef struct {
+    int64_t t;       /* updates done */
+    double b1t, b2t; /* beta1^t, beta2^t */
+} FL_NAME(epoch_clock);
+
+FL_INLINE FL_NAME(epoch_clock) FL_NAME(epoch_start)(const int opt, const fl_sgd_config *cfg,
+                                                    int64_t t, FL_NAME(rule_scalars) *k) {
+    FL_NAME(epoch_clock) ck = {t, pow(cfg->beta1, (double)t), pow(cfg->beta2, (double)t)};
+    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t, k);
+    return ck;
 }
 
 /* One update of the m parameters p with gradient g_j = s v_j, state s1/s2 as the rule
@@ -156,17 +161,17 @@ FL_INLINE void FL_NAME(step)(const int opt, const int decay, const int nesterov,
 /* Advances the step counter to this update's t and rebuilds the scalars where they change
  * per update: the learning rate of "invscaling", Adam's bias corrections (running powers
  * b1t, b2t). Otherwise the scalars of the call's first update stand. */
-FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg, int64_t *t,
-                                  double *b1t, double *b2t, FL_NAME(rule_scalars) *k) {
-    *t += 1;
+FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg,
+                                  FL_NAME(epoch_clock) *ck, FL_NAME(rule_scalars) *k) {
+    ck->t += 1;
     const int invscaling = cfg->schedule == FL_LR_INVSCALING;
     if (opt == FL_OPT_ADAM) {
-        *b1t *= cfg->beta1;
-        *b2t *= cfg->beta2;
+        ck->b1t *= cfg->beta1;
+        ck->b2t *= cfg->beta2;
     }
     if (invscaling || opt == FL_OPT_ADAM) {
-        const double eta = invscaling ? cfg->lr / pow((double)*t, cfg->power_t) : cfg->lr;
-        FL_NAME(rule_scalars_of)(opt, cfg, eta, *t, *b1t, *b2t, k);
+        const double eta = invscaling ? cfg->lr / pow((double)ck->t, cfg->power_t) : cfg->lr;
+        FL_NAME(rule_scalars_of)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t, k);
     }
 }
 
@@ -233,10 +238,8 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     REAL *xbuf = (REAL *)D->work;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1, epsilon = (REAL)cfg->epsilon;
-    int64_t t = D->t;
-    double b1t, b2t;
     FL_NAME(rule_scalars) k;
-    FL_NAME(epoch_start)(opt, cfg, t, &b1t, &b2t, &k);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &k);
     double total = 0;
 
     for (fl_index v = 0; v < n; v++) {
@@ -248,7 +251,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
         const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
         const REAL dot = FL_NAME(dot)(d, x, w);
         const REAL g = FL_NAME(sample_grad)(loss, &a, i, b ? dot + b[0] : dot, epsilon, &total);
-        FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &k);
+        FL_NAME(next_step)(opt, cfg, &ck, &k);
         /* nesterov is read by momentum only: two instantiations there, one elsewhere */
         if (opt == FL_OPT_MOMENTUM && nesterov) {
             if (decay) FL_NAME(step)(opt, 1, 1, d, w, x, g, st.s1w, st.s2w, &k);
@@ -260,7 +263,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
             if (b) FL_NAME(step)(opt, 0, 0, 1, b, &one, g, st.s1b, st.s2b, &k);
         }
     }
-    D->t = t;
+    D->t = ck.t;
     return total;
 }
 
@@ -350,10 +353,8 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     REAL *FL_RESTRICT gb = zb + c;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1;
-    int64_t t = D->t;
-    double b1t, b2t;
     FL_NAME(rule_scalars) h;
-    FL_NAME(epoch_start)(opt, cfg, t, &b1t, &b2t, &h);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &h);
     double total = 0;
 
     for (fl_index k = 0; k < n; k++) {
@@ -385,7 +386,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         total += wi * ((mx - (double)zb[yi]) + log(se)); /* not lse - z_y: see losses_impl.h */
         for (fl_index q = 0; q < c; q++)
             gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
-        FL_NAME(next_step)(opt, cfg, &t, &b1t, &b2t, &h);
+        FL_NAME(next_step)(opt, cfg, &ck, &h);
         for (fl_index j = 0; j < d; j++) {
             REAL *r1 = st.s1w ? st.s1w + j * c : NULL, *r2 = st.s2w ? st.s2w + j * c : NULL;
             if (opt == FL_OPT_MOMENTUM && nesterov) /* read by momentum only */
@@ -398,7 +399,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         if (b) FL_NAME(step)(opt, 0, nesterov && opt == FL_OPT_MOMENTUM, c, b, gb, one, st.s1b,
                              st.s2b, &h);
     }
-    D->t = t;
+    D->t = ck.t;
     return total;
 }
 
