@@ -47,7 +47,7 @@ import numpy as np
 
 from fastloss import _atomic, _backend, _config, _optim
 from fastloss._validation import (INT64_MAX, Interval, check_disjoint, check_flag, check_int,
-                                  check_real, reject_masked)
+                                  check_pair, check_real, reject_masked)
 from fastloss.optim._registry import RULES, Param, UpdateRule
 from fastloss.reference import optim as _ref
 
@@ -115,19 +115,6 @@ def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -
     return grad
 
 
-def _check_pair(value: Any, name: str, fields: Tuple[str, ...], interval: Interval) -> Any:
-    """A pair of finite reals in ``interval`` (betas), as a tuple of Python floats."""
-    if type(value) is tuple and len(value) == 2:
-        first, second = value
-    else:
-        try:
-            first, second = value
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a pair of numbers ({', '.join(fields)}), got "
-                            f"{value!r}") from None
-    return check_real(first, f"{name}[0]", interval), check_real(second, f"{name}[1]", interval)
-
-
 #: a row's hyper-parameters as _check walks them: (name, the field it fills, the
 #: constraint (None: a flag), the pair's fields or None, the constraint's (lo, hi) when it
 #: is [lo, hi): a float in it needs no further check)
@@ -179,7 +166,7 @@ def _check(rule: UpdateRule, values: Mapping[str, Any], for_class: bool = False)
         elif pair is None:
             h[field] = check_real(value, name, interval)
         else:
-            h[pair[0]], h[pair[1]] = _check_pair(value, name, pair, interval)
+            h[pair[0]], h[pair[1]] = check_pair(value, name, interval)
     if rule.check is not None:
         rule.check(h)
     return h
