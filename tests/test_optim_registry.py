@@ -14,7 +14,7 @@ import pytest
 
 import fastloss
 from fastloss import _optim, optim
-from fastloss.optim import functional as F
+from fastloss.optim import _update, functional as F
 from fastloss.optim._registry import RULES, Param, UpdateRule
 
 ROWS = list(RULES.values())
@@ -53,6 +53,29 @@ def test_each_rules_update_and_class_live_in_its_kernels_module(row: UpdateRule)
     assert row.update in module.__all__ and row.torch_class in module.__all__
 
 
+def test_each_rule_module_exports_exactly_its_rows() -> None:
+    """A rule module's ``__all__`` is what the faces re-export (the registry star-imports
+    it): exactly its rows' updates and classes, nothing more, nothing left out."""
+    by_module: Dict[str, List[str]] = {}
+    for row in ROWS:
+        names = by_module.setdefault(getattr(optim, row.update).__module__, [])
+        names += [row.update, row.torch_class]
+    for module_name, names in by_module.items():
+        module = importlib.import_module(module_name)
+        assert sorted(module.__all__) == sorted(set(names))
+        assert set(names) <= set(vars(optim)) and set(names) <= set(vars(F)) | set(
+            vars(optim.optimizers))
+
+
+def test_register_refuses_a_second_row_of_a_name_and_an_unknown_kernel() -> None:
+    from fastloss.optim._rule import register
+    with pytest.raises(ValueError, match="registered twice"):
+        register(RULES["sgd"])
+    with pytest.raises(ValueError, match="not in the C table"):
+        register(RULES["sgd"]._replace(name="sgd_x", kernel="no_such_kernel"))
+    assert list(RULES) == [r.name for r in ROWS]
+
+
 @pytest.mark.parametrize("row", ROWS, ids=_ids)
 def test_rows_state_and_fields_are_the_kernel_structs(row: UpdateRule) -> None:
     assert len(row.state) == _optim.UPDATE_RULE_STATES[row.code]
@@ -64,7 +87,7 @@ def test_rows_state_and_fields_are_the_kernel_structs(row: UpdateRule) -> None:
             _optim.Hyper(row.code, dict.fromkeys(fields - {missing}, 0))
     # the checked hyper-parameters fill exactly these fields (and class-only values by name)
     defaults = {p.name: p.default for p in row.params}
-    checked = F._check(row, defaults, for_class=True)
+    checked = _update._check(row, defaults, for_class=True)
     assert fields <= set(checked) and set(checked) - fields <= {p.name for p in row.params}
 
 
@@ -169,3 +192,14 @@ def test_every_constraint_is_enforced_on_both_paths(row: UpdateRule, rng: Any,
         with pytest.raises(ValueError, match=f"{p.name}(\\[0\\])? must be finite and in"):
             getattr(optim, row.torch_class)([np.zeros(3)], **{p.name: (bad, 0.5) if p.pair
                                                                else bad})
+
+
+def test_every_row_has_a_benchmark_case() -> None:
+    """fastloss bench's optimizer cases come from the rows: one per ``BenchCase`` of a row,
+    and one with the defaults for a row that names none."""
+    from fastloss.bench.cases import OPTIM_ROWS
+    for row in ROWS:
+        cases = [c for c in OPTIM_ROWS if c.reference == row.update]
+        names = [c.name for c in row.bench] or [row.name]
+        assert [c.kernel for c in cases] == names
+        assert all(c.optimizer == row.torch_class for c in cases)

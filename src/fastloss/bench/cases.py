@@ -54,6 +54,7 @@ from fastloss import reference
 from fastloss.bench import peers
 from fastloss.losses._registry import LOSSES, Loss
 from fastloss.optim._registry import RULES, UpdateRule
+from fastloss.optim._rule import BenchCase
 
 Impls = Dict[str, Callable[[], Any]]
 Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
@@ -226,26 +227,22 @@ class OptimRow(NamedTuple):
     arrays: int = 1
 
 
-def optim_row(rule: UpdateRule, kernel: str, hyper: Dict[str, Any],
-              torch_options: Optional[Dict[str, Any]] = None, arrays: int = 1) -> OptimRow:
-    """The case of update rule ``rule`` (its registry row gives the class, the reference and
-    the state arrays the hyper-parameters need) under the case name ``kernel``."""
-    values = {**{p.name: p.default for p in rule.params}, **hyper}
+def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
+    """Benchmark case ``case`` of update rule ``rule`` (its registry row gives the class, the
+    reference and the state arrays the hyper-parameters need)."""
+    defaults = {p.name: p.default for p in rule.params}
+    hyper = {"lr": defaults["lr"], **case.hyper}
+    values = {**defaults, **hyper}
     state = tuple(s.argument for s in rule.state if s.when is None or s.when(values))
-    return OptimRow(kernel, rule.torch_class, rule.update, state, "step" in rule.arguments,
-                    hyper, torch_options or {}, arrays)
+    return OptimRow(case.name, rule.torch_class, rule.update, state, "step" in rule.arguments,
+                    hyper, dict(case.torch_options), case.arrays)
 
 
-#: the optimizer cases, in table order: the bench adds the case name, the hyper-parameters
-#: and torch's implementation (its fastest CPU Adam: the fused kernel)
-OPTIM_ROWS = (
-    optim_row(RULES["sgd"], "sgd_momentum", dict(lr=1e-3, momentum=0.9)),
-    optim_row(RULES["adagrad"], "adagrad", dict(lr=1e-2)),
-    optim_row(RULES["rmsprop"], "rmsprop", dict(lr=1e-2)),
-    optim_row(RULES["adam"], "adam", dict(lr=1e-3), {"fused": True}),
-    optim_row(RULES["adamw"], "adamw", dict(lr=1e-3), {"fused": True}),
-    optim_row(RULES["adam"], "adam_100_arrays", dict(lr=1e-3), {"fused": True}, arrays=100),
-)
+#: the optimizer cases, from the rows (``UpdateRule.bench``; a row that names none gets one,
+#: with its defaults), in registry order with the many-array cases last
+OPTIM_ROWS = tuple(sorted(
+    (optim_row(row, case) for row in RULES.values()
+     for case in row.bench or (BenchCase(row.name),)), key=lambda r: r.arrays > 1))
 
 
 def _update_of(step: Callable[[], Any], params: List[np.ndarray]) -> Work:

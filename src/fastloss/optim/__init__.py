@@ -21,22 +21,13 @@ The layout follows PyTorch:
 """
 
 
+from fastloss.optim._registry import *  # noqa: F401,F403  (every rule's update and class)
+from fastloss.optim._registry import CLASSES, UPDATES
 from fastloss.optim import functional
-from fastloss.optim.functional import (
-    adagrad_update,
-    adam_update,
-    adamw_update,
-    rmsprop_update,
-    sgd_update,
-)
+from fastloss.optim import optimizers as optimizers
 from fastloss.optim.optimizer import Optimizer
-from fastloss.optim.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from fastloss.optim.cg import CGResult, minimize_cg
 from fastloss.optim import lr_scheduler
 
-__all__ = [
-    "functional",
-    "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
-    "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
-    "CGResult", "minimize_cg", "lr_scheduler",
-]
+__all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "lr_scheduler"]
+__all__ += UPDATES + CLASSES  # from the registry's rows

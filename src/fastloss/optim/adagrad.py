@@ -1,4 +1,4 @@
-"""``adagrad_update`` and ``Adagrad`` (torch.optim.Adagrad), from the row ``RULES["adagrad"]``;
+"""``adagrad_update`` and ``Adagrad`` (torch.optim.Adagrad), and the row ``RULES["adagrad"]``;
 laid out as :mod:`fastloss.optim.sgd`."""
 
 from __future__ import annotations
@@ -8,13 +8,21 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from fastloss import _optim
-from fastloss.optim._registry import RULES
-from fastloss.optim.functional import _check, _fast_update, _check_step, _prepare, _use_c
+from fastloss._validation import NON_NEGATIVE
+from fastloss.optim._rule import MAXIMIZE, Param, StateArray, UpdateRule, register
+from fastloss.optim._update import _check, _fast_update, _check_step, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["adagrad_update", "Adagrad"]
 
-_ROW = RULES["adagrad"]
+_ROW = register(UpdateRule(
+    "adagrad", "adagrad",
+    (Param("lr", NON_NEGATIVE, 1e-2), Param("lr_decay", NON_NEGATIVE, 0.0),
+     Param("weight_decay", NON_NEGATIVE, 0.0),
+     Param("initial_accumulator_value", NON_NEGATIVE, 0.0, (), class_only=True),
+     Param("eps", NON_NEGATIVE, 1e-10), MAXIMIZE),
+    (StateArray("sum", "state_sum", "initial_accumulator_value"),),
+    "Adagrad", arguments=("step",)))
 _FAST = _fast_update(_ROW)
 
 
@@ -60,7 +68,7 @@ class Adagrad(Optimizer):
     ``initial_accumulator_value``.
     """
 
-    _rule = RULES["adagrad"]
+    _rule = _ROW
 
     def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,

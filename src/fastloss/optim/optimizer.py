@@ -36,9 +36,9 @@ import numpy as np
 
 from fastloss import _atomic, _backend, _config, _optim
 from fastloss._validation import NON_NEGATIVE, check_real, reject_masked
-from fastloss.optim import functional as F
-from fastloss.optim._registry import StateArray, UpdateRule
-from fastloss.optim.functional import Update, _check_array
+from fastloss.optim import _update as F
+from fastloss.optim._rule import StateArray, UpdateRule
+from fastloss.optim._update import Update, _check_array
 
 __all__ = ["Optimizer"]
 
@@ -272,7 +272,7 @@ class Optimizer:
                 self.state[index] = new_state
 
     def _hyper(self, group: Dict[str, Any]) -> Any:
-        """The group's hyper-parameters checked against the row (``functional._check``)."""
+        """The group's hyper-parameters checked against the row (``_update._check``)."""
         if self._rule is None:
             raise NotImplementedError
         return F._check(self._rule, group, for_class=True)

@@ -1,4 +1,4 @@
-"""``rmsprop_update`` and ``RMSprop`` (torch.optim.RMSprop), from the row ``RULES["rmsprop"]``;
+"""``rmsprop_update`` and ``RMSprop`` (torch.optim.RMSprop), and the row ``RULES["rmsprop"]``;
 laid out as :mod:`fastloss.optim.sgd`."""
 
 from __future__ import annotations
@@ -8,13 +8,23 @@ from typing import Optional
 import numpy as np
 
 from fastloss import _optim
-from fastloss.optim._registry import RULES
-from fastloss.optim.functional import _check, _fast_update, _prepare, _use_c
+from fastloss._validation import NON_NEGATIVE
+from fastloss.optim._rule import FLAG, MAXIMIZE, Param, StateArray, UpdateRule, register
+from fastloss.optim._update import _check, _fast_update, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["rmsprop_update", "RMSprop"]
 
-_ROW = RULES["rmsprop"]
+_ROW = register(UpdateRule(
+    "rmsprop", "rmsprop",
+    (Param("lr", NON_NEGATIVE, 1e-2), Param("alpha", NON_NEGATIVE, 0.99),
+     Param("eps", NON_NEGATIVE, 1e-8), Param("weight_decay", NON_NEGATIVE, 0.0),
+     Param("momentum", NON_NEGATIVE, 0.0), Param("centered", FLAG, False), MAXIMIZE),
+    (StateArray("square_avg", "square_avg", "zeros"),
+     StateArray("grad_avg", "grad_avg", "zeros", lambda h: h["centered"], "centered=True"),
+     StateArray("momentum_buffer", "momentum_buffer", "zeros", lambda h: h["momentum"] > 0,
+                "momentum > 0")),
+    "RMSprop"))
 _FAST = _fast_update(_ROW)
 
 
@@ -73,7 +83,7 @@ class RMSprop(Optimizer):
     ``momentum > 0`` and ``"grad_avg"`` when ``centered``, all starting at zero.
     """
 
-    _rule = RULES["rmsprop"]
+    _rule = _ROW
 
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,

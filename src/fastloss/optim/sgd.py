@@ -1,29 +1,44 @@
-"""SGD (``torch.optim.SGD``): the functional update and the optimizer class.
+"""SGD (``torch.optim.SGD``): the update rule's row, the functional update and the class.
 
-As torch/optim/sgd.py holds ``sgd`` and ``SGD``: the update rule's row is ``RULES["sgd"]``
-(:mod:`fastloss.optim._registry`); the checks and the kernel call come from the row
-(:mod:`fastloss.optim.functional`), the class's state and step from
-:class:`fastloss.optim.optimizer.Optimizer`.
+As torch/optim/sgd.py holds ``sgd`` and ``SGD``; this module also declares the row,
+``RULES["sgd"]`` (what a row says: :class:`fastloss.optim._rule.UpdateRule`). The checks and
+the kernel call come from the row (:mod:`fastloss.optim._update`), the class's state and step
+from :class:`fastloss.optim.optimizer.Optimizer`; :mod:`fastloss.optim._registry` lists this
+module, and the public modules re-export ``__all__``.
 
 The conventions every functional update shares (arrays, checks, threads) are in
-:mod:`fastloss.optim.functional`, which re-exports the update.
+:mod:`fastloss.optim.functional`.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
 from fastloss import _optim
-from fastloss._validation import check_flag
-from fastloss.optim._registry import RULES
-from fastloss.optim.functional import _check, _fast_update, _prepare, _use_c
+from fastloss._validation import NON_NEGATIVE, check_flag
+from fastloss.optim._rule import (FLAG, LR, MAXIMIZE, BenchCase, Param, StateArray, UpdateRule,
+                                  register)
+from fastloss.optim._update import _check, _fast_update, _prepare, _use_c
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["sgd_update", "SGD"]
 
-_ROW = RULES["sgd"]
+def _check_nesterov(h: Mapping[str, Any]) -> None:
+    if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+        raise ValueError("nesterov momentum requires momentum > 0 and dampening == 0")
+
+
+
+_ROW = register(UpdateRule(
+    "sgd", "sgd",
+    (LR, Param("momentum", NON_NEGATIVE, 0.0), Param("dampening", NON_NEGATIVE, 0.0),
+     Param("weight_decay", NON_NEGATIVE, 0.0), Param("nesterov", FLAG, False), MAXIMIZE),
+    (StateArray("momentum_buffer", "momentum_buffer", "first_grad",
+                lambda h: h["momentum"] != 0, "momentum != 0"),),
+    "SGD", arguments=("first_step",), counts_steps=False, check=_check_nesterov,
+    bench=(BenchCase("sgd_momentum", {"momentum": 0.9}),)))
 _FAST = _fast_update(_ROW)
 
 
@@ -74,7 +89,7 @@ class SGD(Optimizer):
     is ``{"momentum_buffer": array}`` once it has stepped with ``momentum != 0``.
     """
 
-    _rule = RULES["sgd"]
+    _rule = _ROW
 
     def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
