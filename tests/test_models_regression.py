@@ -65,7 +65,9 @@ def test_housing_reaches_closed_form_r2(optimizer):
     y = y / 1e5  # in units of $100k, so a learning rate of order 0.01 fits
     w, b = least_squares(X, y)
     best_r2 = 1 - np.sum((X @ w + b - y) ** 2) / np.sum((y - y.mean()) ** 2)
+    # constant-rate Adam ends where its steps jitter: at lr=0.01 in batches of 64 the final
+    # R^2 missed the bound for about half the seeds; here the worst of 24 seeds is 0.002 off
     settings = dict(max_iter=500, tol=1e-8) if optimizer == "cg" else \
-        dict(lr=0.01, max_iter=40, batch_size=64, tol=None, random_state=0)
+        dict(lr=0.003, max_iter=40, batch_size=256, tol=None, random_state=0)
     model = LinearRegression(optimizer=optimizer, **settings).fit(X, y)
     assert model.score(X, y) >= best_r2 - 0.005

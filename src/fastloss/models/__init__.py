@@ -18,10 +18,13 @@ with the optimizer chosen by name:
     plain SGD, one update per sample, a whole epoch in one C call
     (:func:`fastloss.linear.sgd_epoch`); ``batch_size`` is ignored.
 ``"momentum"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``
-    mini-batches of ``batch_size`` samples, each step's loss and gradient from the fused loss
-    kernels and the update from :mod:`fastloss.optim` (torch.optim semantics). For
-    ``"adamw"``, ``alpha`` is AdamW's decoupled weight decay (applied to every parameter, as
-    ``torch.optim.AdamW`` does) instead of a penalty in the objective.
+    mini-batches of ``batch_size`` samples, one update per batch with the batch's mean
+    gradient by the torch.optim rule (``SGD(momentum)``, ``Adagrad``, ``RMSprop``, ``Adam``,
+    ``AdamW``, their defaults), a whole epoch in one C call
+    (:func:`fastloss.linear.sgd_epoch` with ``batch_size``); the rule's state and step count
+    carry over from epoch to epoch. For ``"adamw"``, ``alpha`` is AdamW's decoupled weight
+    decay of ``coef`` (not of the intercept, which no ``alpha`` touches) instead of a penalty
+    in the objective.
 ``"cg"``
     full-batch nonlinear conjugate gradient (:func:`fastloss.optim.minimize_cg`);
     ``max_iter`` counts CG iterations, ``tol`` is the gradient tolerance.

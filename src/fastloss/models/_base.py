@@ -1,5 +1,6 @@
 """The machinery both estimators share: parameter checks, the objective, the training loops
-(per-sample SGD epochs, mini-batch steps with fastloss.optim, full-batch CG), fit/predict."""
+(per-sample and mini-batch epochs in C with fastloss.linear.sgd_epoch, full-batch CG),
+fit/predict."""
 
 from __future__ import annotations
 
@@ -58,18 +59,6 @@ class _LinearModel(_Params):
         raise NotImplementedError  # pragma: no cover - each subclass defines its loss
 
     # ---- training
-    def _make_optimizer(self, params: List[NDArray[Any]]) -> Any:
-        name, lr = self.optimizer, float(self.lr)
-        if name == "momentum":
-            return optim.SGD(params, lr=lr, momentum=float(self.momentum))
-        if name == "adagrad":
-            return optim.Adagrad(params, lr=lr)
-        if name == "rmsprop":
-            return optim.RMSprop(params, lr=lr)
-        if name == "adam":
-            return optim.Adam(params, lr=lr)
-        return optim.AdamW(params, lr=lr, weight_decay=float(self.alpha))
-
     def _init_state(self, n_features: int, dtype: np.dtype[Any]) -> None:
         n_out = self._n_outputs()
         self._W = np.zeros((n_features, n_out) if n_out else n_features, dtype=dtype)
@@ -100,16 +89,9 @@ class _LinearModel(_Params):
         key = (self.optimizer, float(self.momentum), float(self.alpha))
         if key != self._opt_key:
             self._opt_state, self._opt_key = None, key
-        if self.optimizer != "sgd":
-            if self._opt_state is None:
-                self._opt_state = self._make_optimizer([self._W, self._b])
-            self._opt_state.lr = float(self.lr)  # lr may have changed between calls
         best, no_change = np.inf, 0
         for _ in range(n_epochs):
-            if self.optimizer == "sgd":
-                epoch_loss = self._sgd_epoch(X, t)
-            else:
-                epoch_loss = self._minibatch_epoch(X, t)
+            epoch_loss = self._epoch(X, t)
             self.loss_curve_.append(epoch_loss)
             self.n_iter_ += 1
             if not np.isfinite(epoch_loss):
@@ -125,32 +107,23 @@ class _LinearModel(_Params):
                     no_change = 0
                 best = min(best, epoch_loss)
 
-    def _order(self, n: int) -> Optional[NDArray[np.int64]]:
-        return self._rng().permutation(n).astype(np.int64) if self.shuffle else None
-
-    def _minibatch_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
-        n = X.shape[0]
-        order = self._order(n)
-        total = 0.0
-        for start in range(0, n, self.batch_size):
-            rows = slice(start, start + self.batch_size) if order is None \
-                else order[start:start + self.batch_size]
-            Xb, tb = X[rows], t[rows]
-            value, gW, gb = self._value_and_grad(Xb, tb, self._W, self._b)
-            self._opt_state.step([gW, gb])
-            total += value * Xb.shape[0]
-        return total / n
-
-    def _sgd_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
+    def _epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
+        """One epoch in one C call (fastloss.linear.sgd_epoch): per sample for "sgd", else
+        mini-batches of ``batch_size`` with the optimizer's torch.optim rule. Its state (the
+        rule's buffers, the update count, the shuffling seed) is ``self._opt_state``."""
         seed = None
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
+        batch_size = 1 if self.optimizer == "sgd" else int(self.batch_size)
         value, self._opt_state = linear.sgd_epoch(
-            X, t, self._W, self._b, self._opt_state, loss=self._linear_loss(), optimizer="sgd",
-            lr=float(self.lr), alpha=float(self.alpha),
-            epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle, seed=seed)
+            X, t, self._W, self._b, self._opt_state, loss=self._linear_loss(),
+            optimizer=self.optimizer, lr=float(self.lr), alpha=float(self.alpha),
+            momentum=float(self.momentum), epsilon=float(getattr(self, "epsilon", 1.0)),
+            shuffle=self.shuffle, seed=seed, batch_size=batch_size)
         # the epoch's mean loss is of the samples before their updates, without the penalty
-        return float(value) + 0.5 * float(self.alpha) * float(np.vdot(self._W, self._W))
+        # (AdamW's decay is no penalty: the objective it minimizes has none)
+        alpha = 0.0 if self.optimizer == "adamw" else float(self.alpha)
+        return float(value) + 0.5 * alpha * float(np.vdot(self._W, self._W))
 
     def _fit_cg(self, X: NDArray[Any], t: NDArray[Any]) -> None:
         W_shape, nW = self._W.shape, self._W.size
