@@ -108,7 +108,7 @@ def test_select():
         "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw", "adam_100_arrays"]
     assert [c.name for _, c in cases.select(["linear"])] == [
         "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10", "sgd_epoch_momentum_d10",
-        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10"]
+        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10", "sgd_epoch_adam_b32_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["linear.sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d1"])] == [

@@ -19,8 +19,8 @@ The families (:data:`FAMILIES`), each from its rows:
   ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``. Each
   implementation owns its parameters and state, which every timed step updates in place.
 * ``"linear"`` (:func:`linear_cases` over :data:`LINEAR_ROWS`): one epoch of
-  ``fastloss.sgd_epoch`` (squared error, constant lr) over n / d samples of d features (so
-  n still counts elements), vs the reference Python loop, vs
+  ``fastloss.sgd_epoch`` (squared error, constant lr; per sample, or in mini-batches) over
+  n / d samples of d features (so n still counts elements), vs the reference Python loop, vs
   ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop costs
   ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples only,
   and every time of this family is reported **per sample**.
@@ -324,14 +324,16 @@ Weights = Tuple[np.ndarray, np.ndarray]
 
 
 class LinearRow(NamedTuple):
-    """One epoch case: ``sgd_epoch`` with update rule ``optimizer`` on d features."""
+    """One epoch case: ``sgd_epoch`` with update rule ``optimizer`` on d features, one
+    update per ``batch_size`` samples."""
 
     features: int
     optimizer: str = "sgd"
+    batch_size: int = 1
 
 
 LINEAR_ROWS = (LinearRow(10), LinearRow(100), LinearRow(10, "adam"), LinearRow(10, "momentum"),
-               LinearRow(10, "adagrad"), LinearRow(10, "rmsprop"))
+               LinearRow(10, "adagrad"), LinearRow(10, "rmsprop"), LinearRow(10, "adam", 32))
 
 
 def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
@@ -348,12 +350,12 @@ def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
 
 
 def _linear_case(row: LinearRow) -> Case:
-    d, optimizer = row.features, row.optimizer
+    d, optimizer, batch_size = row
     hyper: Dict[str, Any] = dict(loss="squared_error", optimizer=optimizer,
                                  learning_rate="constant", lr=LINEAR_LR, power_t=0.25,
                                  alpha=0.0, epsilon=1.0, momentum=0.9, nesterov=False,
                                  beta1=0.9, beta2=0.999, eps=fastloss.linear.DEFAULT_EPS[
-                                     optimizer], rho=0.99)
+                                     optimizer], rho=0.99, batch_size=batch_size)
 
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         rows = n // d
@@ -370,7 +372,7 @@ def _linear_case(row: LinearRow) -> Case:
             def epoch() -> None:
                 state[0] = fastloss.linear.sgd_epoch(
                     Xs, ys, coef, b, state[0], loss="squared_error", optimizer=optimizer,
-                    lr=LINEAR_LR)[1]
+                    lr=LINEAR_LR, batch_size=batch_size)[1]
 
             return epoch, (coef, b)
 
@@ -401,7 +403,8 @@ def _linear_case(row: LinearRow) -> Case:
             "fastloss": Work(fast_epoch(X, y)[0], units=rows, check=check(fast_epoch)),
             "numpy": Work(ref_epoch(Xm, ym)[0], units=m, check=check(ref_epoch)),
         }
-        SGDRegressor = peers.sklearn_sgd_regressor() if optimizer == "sgd" else None
+        per_sample_sgd = optimizer == "sgd" and batch_size == 1
+        SGDRegressor = peers.sklearn_sgd_regressor() if per_sample_sgd else None
         if SGDRegressor is not None:
             def model() -> Any:
                 # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
@@ -420,11 +423,15 @@ def _linear_case(row: LinearRow) -> Case:
                                     check=sk_check)
         return impls
 
-    name = f"sgd_epoch_d{d}" if optimizer == "sgd" else f"sgd_epoch_{optimizer}_d{d}"
-    label = f"sgd_epoch, d={d}" if optimizer == "sgd" else f"sgd_epoch {optimizer} rule, d={d}"
+    rule = "" if optimizer == "sgd" else f"_{optimizer}"
+    batches = "" if batch_size == 1 else f"_b{batch_size}"
+    name = f"sgd_epoch{rule}{batches}_d{d}"
+    label = "sgd_epoch" + ("" if optimizer == "sgd" else f" {optimizer} rule") + \
+        ("" if batch_size == 1 else f", batches of {batch_size}") + f", d={d}"
+    per = "per sample" if batch_size == 1 else f"batch_size={batch_size}, time per sample"
     return Case(name, setup, min_size=100 * d, unit="sample", label=label,
                 what=f"linear.sgd_epoch, squared_error, {optimizer}, lr={LINEAR_LR:g}, "
-                f"(n/{d}, {d}) X; per sample (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
+                f"(n/{d}, {d}) X; {per} (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
 
 
 # ---- the families ------------------------------------------------------------------------
