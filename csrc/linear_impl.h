@@ -218,18 +218,20 @@ FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *F
     return s;
 }
 
-/* The arrays of a single-output epoch, typed: coef (d,), intercept (1,) or NULL. */
+/* The arrays of an epoch, typed: coef w (d,) and intercept b (1,) or NULL for a single
+ * output (y the targets); w (d, c) row-major and b (c,) or NULL for softmax. */
 typedef struct {
-    fl_index n, d, rs, cs;
+    fl_index n, d, c, rs, cs;
     const REAL *X, *y, *sw;
     const int64_t *order;
     REAL *w, *b;
-} FL_NAME(single_output);
+} FL_NAME(epoch_arrays);
 
-FL_INLINE FL_NAME(single_output) FL_NAME(single_output_of)(const fl_sgd_data *D) {
-    FL_NAME(single_output) a;
+FL_INLINE FL_NAME(epoch_arrays) FL_NAME(epoch_arrays_of)(const fl_sgd_data *D) {
+    FL_NAME(epoch_arrays) a;
     a.n = D->n;
     a.d = D->d;
+    a.c = D->c;
     a.rs = D->row_stride;
     a.cs = D->col_stride;
     a.X = (const REAL *)D->X;
@@ -244,7 +246,7 @@ FL_INLINE FL_NAME(single_output) FL_NAME(single_output_of)(const fl_sgd_data *D)
 /* Sample i's weighted dl/dz at the prediction z, its weighted loss added to *total (in
  * double). (REAL)(w_i dl/dz) in double would be the same: a product of two REALs is exact
  * in double. */
-FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(single_output) *a,
+FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(epoch_arrays) *a,
                                     fl_index i, REAL z, REAL epsilon, double *total) {
     REAL dz;
     const REAL l = FL_NAME(loss1)(loss, z, a->y[i], epsilon, &dz);
@@ -253,10 +255,27 @@ FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(single_output)
     return wi * dz;
 }
 
+/* Visit v of a single-output epoch, sample *i = order[v]: returns its row x_i (NULL if
+ * order[v] is out of range: then D->bad = v) and sets *g to its weighted dl/dz at the
+ * current coef and intercept, its weighted loss added to *total. */
+FL_INLINE const REAL *FL_NAME(visit1)(const int loss, const FL_NAME(epoch_arrays) *a,
+                                      fl_index v, REAL epsilon, REAL *xbuf, fl_sgd_data *D,
+                                      fl_index *i, REAL *g, double *total) {
+    *i = fl_visit(a->order, v, a->n);
+    if (*i < 0) {
+        D->bad = v;
+        return NULL;
+    }
+    const REAL *x = FL_NAME(row)(a->X, *i, a->rs, a->cs, a->d, xbuf);
+    const REAL dot = FL_NAME(dot)(a->d, x, a->w);
+    *g = FL_NAME(sample_grad)(loss, a, *i, a->b ? dot + a->b[0] : dot, epsilon, total);
+    return x;
+}
+
 /* Single output, any rule. */
 FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_config *cfg,
                                  fl_sgd_data *D) {
-    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d;
     REAL *FL_RESTRICT w = a.w;
     REAL *b = a.b;
@@ -269,14 +288,11 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     double total = 0;
 
     for (fl_index v = 0; v < n; v++) {
-        const fl_index i = fl_visit(a.order, v, n);
-        if (i < 0) {
-            D->bad = v;
-            break;
-        }
-        const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
-        const REAL dot = FL_NAME(dot)(d, x, w);
-        const REAL g = FL_NAME(sample_grad)(loss, &a, i, b ? dot + b[0] : dot, epsilon, &total);
+        fl_index i;
+        REAL g;
+        const REAL *FL_RESTRICT x =
+            FL_NAME(visit1)(loss, &a, v, epsilon, xbuf, D, &i, &g, &total);
+        if (!x) break;
         FL_NAME(next_step)(opt, cfg, &ck, &k);
         FL_NAME(step_coef)(opt, decay, nesterov, d, w, x, g, st.s1w, st.s2w, &k);
         if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, &one, g, st.s1b, st.s2b, &k);
@@ -297,7 +313,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
  * summed in a different order). */
 FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *cfg,
                                            fl_sgd_data *D) {
-    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d;
     REAL *FL_RESTRICT w = a.w;
     REAL *b = a.b;
@@ -362,7 +378,7 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
  * 1 / sum_batch w_i (by 0 for a batch of zero total weight, as linear_value_and_grad). */
 FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_sgd_config *cfg,
                                        fl_sgd_data *D) {
-    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d, B = cfg->batch_size;
     REAL *FL_RESTRICT w = a.w;
     REAL *b = a.b;
@@ -381,15 +397,11 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
         double wsum = 0;
         for (fl_index j = 0; j < d; j++) gw[j] = 0;
         for (fl_index v = first; v < end; v++) {
-            const fl_index i = fl_visit(a.order, v, n);
-            if (i < 0) {
-                D->bad = v;
-                break;
-            }
-            const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
-            const REAL dot = FL_NAME(dot)(d, x, w);
-            const REAL g = FL_NAME(sample_grad)(loss, &a, i, b ? dot + b[0] : dot, epsilon,
-                                                &total);
+            fl_index i;
+            REAL g;
+            const REAL *FL_RESTRICT x =
+                FL_NAME(visit1)(loss, &a, v, epsilon, xbuf, D, &i, &g, &total);
+            if (!x) break;
             wsum += a.sw ? (double)a.sw[i] : 1.0;
             FL_SIMD
             for (fl_index j = 0; j < d; j++) gw[j] += g * x[j];
@@ -404,14 +416,6 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
     }
     D->t = ck.t;
     return total;
-}
-
-/* The class label of the row that visit k reads, loaded once and checked, and that row in
- * *i; -1 if order[k] or the label is out of range. */
-FL_INLINE int64_t FL_NAME(softmax_visit)(const fl_sgd_data *D, fl_index k, fl_index *i) {
-    *i = fl_visit(D->order, k, D->n);
-    const int64_t yi = *i < 0 ? -1 : fl_load_index(D->labels + *i);
-    return (uint64_t)yi < (uint64_t)D->c ? yi : -1;
 }
 
 /* One softmax sample: z = x W + b into zb (c), the weighted gradient
@@ -442,38 +446,36 @@ FL_INLINE double FL_NAME(softmax_sample)(fl_index d, fl_index c, const REAL *FL_
     return wi * ((mx - (double)zb[yi]) + log(se)); /* not lse - z_y: see losses_impl.h */
 }
 
-/* The arrays of a softmax epoch, typed: coef (d, c) row-major, intercept (c,) or NULL. */
-typedef struct {
-    fl_index n, d, c, rs, cs;
-    const REAL *X, *sw;
-    REAL *W, *b;
-} FL_NAME(multi_output);
-
-FL_INLINE FL_NAME(multi_output) FL_NAME(multi_output_of)(const fl_sgd_data *D) {
-    FL_NAME(multi_output) a;
-    a.n = D->n;
-    a.d = D->d;
-    a.c = D->c;
-    a.rs = D->row_stride;
-    a.cs = D->col_stride;
-    a.X = (const REAL *)D->X;
-    a.sw = (const REAL *)D->sample_weight;
-    a.W = (REAL *)D->coef;
-    a.b = (REAL *)D->intercept;
-    return a;
+/* Visit v of a softmax epoch: returns its row x_i (NULL if order[v] or its label is out of
+ * range: then D->bad = v; each loaded once and checked), its weighted gradient into gb
+ * (zb: the logits), its weighted loss added to *total and its weight in *wi. */
+FL_INLINE const REAL *FL_NAME(visit_softmax)(const FL_NAME(epoch_arrays) *a, fl_index v,
+                                             REAL *xbuf, REAL *FL_RESTRICT zb,
+                                             REAL *FL_RESTRICT gb, fl_sgd_data *D,
+                                             double *wi, double *total) {
+    const fl_index i = fl_visit(a->order, v, a->n);
+    const int64_t yi = i < 0 ? -1 : fl_load_index(D->labels + i);
+    if ((uint64_t)yi >= (uint64_t)a->c) { /* also i < 0 */
+        D->bad = v;
+        return NULL;
+    }
+    const REAL *x = FL_NAME(row)(a->X, i, a->rs, a->cs, a->d, xbuf);
+    *wi = a->sw ? (double)a->sw[i] : 1.0;
+    *total += FL_NAME(softmax_sample)(a->d, a->c, x, a->w, a->b, yi, *wi, zb, gb);
+    return x;
 }
 
 /* One update of a softmax model: row j of W with gradient s V_j (V (d, c) row-major: the
  * sample's gb with s = x_j, or the batch's sum with s = its scale and stride c), the
  * intercept with s u. */
 FL_INLINE void FL_NAME(step_softmax)(const int opt, const int decay, const int nesterov,
-                                     const FL_NAME(multi_output) *a, const REAL *V,
+                                     const FL_NAME(epoch_arrays) *a, const REAL *V,
                                      fl_index v_stride, const REAL *s, fl_index s_stride,
                                      const REAL *u, REAL su, const FL_NAME(rule_state) *st,
                                      const FL_NAME(rule_scalars) *h) {
     const fl_index c = a->c;
     for (fl_index j = 0; j < a->d; j++)
-        FL_NAME(step_coef)(opt, decay, nesterov, c, a->W + j * c, V + j * v_stride,
+        FL_NAME(step_coef)(opt, decay, nesterov, c, a->w + j * c, V + j * v_stride,
                            s[j * s_stride], FL_NAME(row_of)(st->s1w, j, c),
                            FL_NAME(row_of)(st->s2w, j, c), h);
     if (a->b) FL_NAME(step_coef)(opt, 0, nesterov, c, a->b, u, su, st->s1b, st->s2b, h);
@@ -482,7 +484,7 @@ FL_INLINE void FL_NAME(step_softmax)(const int opt, const int decay, const int n
 /* Softmax over c outputs, one update per sample. */
 FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
                                         fl_sgd_data *D) {
-    const FL_NAME(multi_output) a = FL_NAME(multi_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index d = a.d, c = a.c;
     const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
     REAL *xbuf = (REAL *)D->work;
@@ -494,15 +496,10 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     double total = 0;
 
     for (fl_index k = 0; k < a.n; k++) {
-        fl_index i;
-        const int64_t yi = FL_NAME(softmax_visit)(D, k, &i);
-        if (yi < 0) {
-            D->bad = k;
-            break;
-        }
-        const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
-        total += FL_NAME(softmax_sample)(d, c, x, a.W, a.b, yi, a.sw ? (double)a.sw[i] : 1.0,
-                                         zb, gb);
+        double wi;
+        const REAL *FL_RESTRICT x =
+            FL_NAME(visit_softmax)(&a, k, xbuf, zb, gb, D, &wi, &total);
+        if (!x) break;
         FL_NAME(next_step)(opt, cfg, &ck, &h);
         /* row j of W: gradient x_j gb */
         FL_NAME(step_softmax)(opt, decay, nesterov, &a, gb, 0, x, 1, gb, 1, &st, &h);
@@ -515,7 +512,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
  * GW (d, c) = sum w_i x_i^T (softmax - e_y), then GB (c). */
 FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config *cfg,
                                               fl_sgd_data *D) {
-    const FL_NAME(multi_output) a = FL_NAME(multi_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d, c = a.c, B = cfg->batch_size;
     const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
     REAL *xbuf = (REAL *)D->work;
@@ -533,15 +530,10 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
         double wsum = 0;
         for (fl_index q = 0; q < (d + 1) * c; q++) GW[q] = 0; /* GB follows GW */
         for (fl_index v = first; v < end; v++) {
-            fl_index i;
-            const int64_t yi = FL_NAME(softmax_visit)(D, v, &i);
-            if (yi < 0) {
-                D->bad = v;
-                break;
-            }
-            const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
-            const double wi = a.sw ? (double)a.sw[i] : 1.0;
-            total += FL_NAME(softmax_sample)(d, c, x, a.W, a.b, yi, wi, zb, gb);
+            double wi;
+            const REAL *FL_RESTRICT x =
+                FL_NAME(visit_softmax)(&a, v, xbuf, zb, gb, D, &wi, &total);
+            if (!x) break;
             wsum += wi;
             for (fl_index j = 0; j < d; j++) {
                 const REAL xj = x[j];
@@ -562,69 +554,51 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
     return total;
 }
 
-/* Mini-batch epochs: each (loss, optimizer) pair's loop. A function of its own, so the
- * per-sample dispatch below stays the code it was. */
-#define FL_BATCH1_CASES(L)                                                                  \
-    case 8 * (L) + FL_OPT_SGD: return FL_NAME(epoch1_batch)(L, FL_OPT_SGD, cfg, D);         \
-    case 8 * (L) + FL_OPT_MOMENTUM: return FL_NAME(epoch1_batch)(L, FL_OPT_MOMENTUM, cfg, D); \
-    case 8 * (L) + FL_OPT_ADAGRAD: return FL_NAME(epoch1_batch)(L, FL_OPT_ADAGRAD, cfg, D); \
-    case 8 * (L) + FL_OPT_RMSPROP: return FL_NAME(epoch1_batch)(L, FL_OPT_RMSPROP, cfg, D); \
-    case 8 * (L) + FL_OPT_ADAM: return FL_NAME(epoch1_batch)(L, FL_OPT_ADAM, cfg, D);       \
-    case 8 * (L) + FL_OPT_ADAMW: return FL_NAME(epoch1_batch)(L, FL_OPT_ADAMW, cfg, D);
+/* The dispatch switches: one case per (loss, rule) pair, keyed 8 loss + rule. */
+#define FL_EACH_RULE(CASE, L)                                                               \
+    CASE(L, FL_OPT_SGD) CASE(L, FL_OPT_MOMENTUM) CASE(L, FL_OPT_ADAGRAD)                    \
+    CASE(L, FL_OPT_RMSPROP) CASE(L, FL_OPT_ADAM) CASE(L, FL_OPT_ADAMW)
+#define FL_EACH_PAIR(CASE, SOFTMAX_CASE)                                                    \
+    FL_EACH_RULE(CASE, FL_LIN_SQUARED) FL_EACH_RULE(CASE, FL_LIN_ABSOLUTE)                  \
+    FL_EACH_RULE(CASE, FL_LIN_HUBER) FL_EACH_RULE(CASE, FL_LIN_LOGISTIC)                    \
+    FL_EACH_RULE(SOFTMAX_CASE, FL_LIN_SOFTMAX)
 
+#define FL_BATCH_CASE(L, O)                                                                 \
+    case 8 * (L) + (O): return FL_NAME(epoch1_batch)(L, O, cfg, D);
+#define FL_BATCH_SOFTMAX_CASE(L, O)                                                         \
+    case 8 * (L) + (O): return FL_NAME(epoch_softmax_batch)(O, cfg, D);
+
+/* Mini-batch epochs: a function of their own, so that the per-sample dispatch below stays
+ * the code it was (in one function with it, the per-sample loops' rounding changed: the
+ * compiler fused other multiply-adds). */
 static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd_config *cfg,
                                                                    fl_sgd_data *D) {
     switch (8 * cfg->loss + cfg->optimizer) {
-    FL_BATCH1_CASES(FL_LIN_SQUARED)
-    FL_BATCH1_CASES(FL_LIN_ABSOLUTE)
-    FL_BATCH1_CASES(FL_LIN_HUBER)
-    FL_BATCH1_CASES(FL_LIN_LOGISTIC)
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_SGD:
-        return FL_NAME(epoch_softmax_batch)(FL_OPT_SGD, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_MOMENTUM:
-        return FL_NAME(epoch_softmax_batch)(FL_OPT_MOMENTUM, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAGRAD:
-        return FL_NAME(epoch_softmax_batch)(FL_OPT_ADAGRAD, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_RMSPROP:
-        return FL_NAME(epoch_softmax_batch)(FL_OPT_RMSPROP, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAM:
-        return FL_NAME(epoch_softmax_batch)(FL_OPT_ADAM, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAMW:
-        return FL_NAME(epoch_softmax_batch)(FL_OPT_ADAMW, cfg, D);
+    FL_EACH_PAIR(FL_BATCH_CASE, FL_BATCH_SOFTMAX_CASE)
     default: return 0;
     }
 }
 
-#define FL_EPOCH1_CASES(L)                                                                    \
-    case 8 * (L) + FL_OPT_SGD:                                                              \
-        if (short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);                        \
-        return FL_NAME(epoch1)(L, FL_OPT_SGD, cfg, D);                                      \
-    case 8 * (L) + FL_OPT_MOMENTUM: return FL_NAME(epoch1)(L, FL_OPT_MOMENTUM, cfg, D);     \
-    case 8 * (L) + FL_OPT_ADAGRAD: return FL_NAME(epoch1)(L, FL_OPT_ADAGRAD, cfg, D);       \
-    case 8 * (L) + FL_OPT_RMSPROP: return FL_NAME(epoch1)(L, FL_OPT_RMSPROP, cfg, D);       \
-    case 8 * (L) + FL_OPT_ADAM: return FL_NAME(epoch1)(L, FL_OPT_ADAM, cfg, D);             \
-    case 8 * (L) + FL_OPT_ADAMW: return FL_NAME(epoch1)(L, FL_OPT_ADAMW, cfg, D);
+/* Per sample: plain SGD on short rows runs the latency-hiding loop. */
+#define FL_EPOCH_CASE(L, O)                                                                 \
+    case 8 * (L) + (O):                                                                     \
+        if ((O) == FL_OPT_SGD && short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);   \
+        return FL_NAME(epoch1)(L, O, cfg, D);
+#define FL_EPOCH_SOFTMAX_CASE(L, O)                                                         \
+    case 8 * (L) + (O): return FL_NAME(epoch_softmax)(O, cfg, D);
 
 static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
     if (cfg->batch_size > 1) return FL_NAME(sgd_epoch_batch)(cfg, D);
     const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
-    FL_EPOCH1_CASES(FL_LIN_SQUARED)
-    FL_EPOCH1_CASES(FL_LIN_ABSOLUTE)
-    FL_EPOCH1_CASES(FL_LIN_HUBER)
-    FL_EPOCH1_CASES(FL_LIN_LOGISTIC)
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_SGD: return FL_NAME(epoch_softmax)(FL_OPT_SGD, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_MOMENTUM:
-        return FL_NAME(epoch_softmax)(FL_OPT_MOMENTUM, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAGRAD:
-        return FL_NAME(epoch_softmax)(FL_OPT_ADAGRAD, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_RMSPROP:
-        return FL_NAME(epoch_softmax)(FL_OPT_RMSPROP, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAM: return FL_NAME(epoch_softmax)(FL_OPT_ADAM, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAMW: return FL_NAME(epoch_softmax)(FL_OPT_ADAMW, cfg, D);
+    FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_SOFTMAX_CASE)
     default: return 0;
     }
 }
 
-#undef FL_BATCH1_CASES
-#undef FL_EPOCH1_CASES
+#undef FL_EACH_RULE
+#undef FL_EACH_PAIR
+#undef FL_BATCH_CASE
+#undef FL_BATCH_SOFTMAX_CASE
+#undef FL_EPOCH_CASE
+#undef FL_EPOCH_SOFTMAX_CASE
