@@ -224,7 +224,7 @@ def test_variant_problems_names_what_a_row_lacks() -> None:
                                      "leaves out the state array 'momentum_buffer'"]),
         (sgd._replace(variants=dict(sgd.variants, momentum=(-0.5,))),
          ["no combination the row's checks accept"]),
-        (sgd._replace(variants=dict(sgd.variants, momentum=(0.0, -1.0))),
+        (sgd._replace(variants=dict(sgd.variants, momentum=(0.0, 0.9, -1.0))),
          ["momentum=-1.0 is in no combination"]),
         (adam._replace(variants=dict(adam.variants, betas=((0.9, 0.999),))),
          ["'betas' on both sides of 0.5"]),
