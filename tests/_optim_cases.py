@@ -71,7 +71,7 @@ def named_cases(row: UpdateRule) -> List[Tuple[str, Options]]:
     lacks, the last valid combination with it (labelled ``name=value``), without repeats."""
     grid = option_grid(row)
     out: List[Tuple[str, Options]] = [("plain", plain(row))]
-    if not grid:
+    if not grid or grid[-1] == out[0][1]:  # no grid (variant_problems says so)
         return out
     out.append(("richest", grid[-1]))
     for name in grid[-1]:
