@@ -428,24 +428,24 @@ def _logsumexp_ridge(x: np.ndarray) -> Tuple[float, np.ndarray]:
 @pytest.mark.parametrize("jac_callable", [False, True])
 def test_line_search_strong_wolfe(c1: float, c2: float, alpha1: float,
                                   jac_callable: bool) -> None:
-    from fastloss.optim import cg
+    from fastloss.optim import _line_search, _minimize
 
     for name, fun, x in _line_search_problems():
         jac: Any = True
         f_only: Callable[..., Any] = fun
         if jac_callable:
             f_only, jac = (lambda x, fun=fun: fun(x)[0]), (lambda x, fun=fun: fun(x)[1])
-        obj = cg._Objective(f_only, jac, (), x.shape)
+        obj = _minimize.Objective(f_only, jac, (), x.shape)
         f0, g0 = fun(x)
         rng = np.random.default_rng(len(name))
         for p in (-g0, -g0 + 0.5 * np.linalg.norm(g0) * rng.normal(size=x.size)):
             slope = float(g0 @ p)
             if slope >= 0:
                 continue
-            pt = cg._line_search(obj, x, p, f0, slope, alpha1, c1, c2)
+            pt = _line_search.line_search(obj, x, p, f0, slope, alpha1, c1, c2)
             assert pt is not None, (name, alpha1)
             f, g = fun(x + pt.a * p)
-            assert f <= f0 + c1 * pt.a * slope + cg._F_ROUNDING * abs(f0), name
+            assert f <= f0 + c1 * pt.a * slope + _line_search.F_ROUNDING * abs(f0), name
             assert abs(float(g @ p)) <= c2 * abs(slope), name
             np.testing.assert_array_equal(pt.x, x + pt.a * p)
             assert pt.f == f and pt.g is not None
