@@ -1,0 +1,360 @@
+"""fastloss.optim.minimize_lbfgs against scipy.optimize.minimize(method="L-BFGS-B") and its
+stopping rules, the two-loop recursion against the dense BFGS update, argument checking;
+fastloss.optim.LBFGS against torch.optim.LBFGS."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, List, Tuple
+
+import numpy as np
+import pytest
+
+import fastloss
+from _support import single_thread_blas
+from fastloss.optim import LBFGSResult, minimize_lbfgs
+from fastloss.optim.lbfgs import _History
+
+EPS = float(np.finfo(np.float64).eps)
+#: the options that make SciPy's L-BFGS-B stop by the rules minimize_lbfgs defaults to
+SCIPY_OPTIONS = {"maxcor": 10, "gtol": 1e-5, "ftol": 64 * EPS, "maxiter": 15000, "maxls": 50}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_thread_blas() -> Iterator[None]:
+    with single_thread_blas():
+        yield
+
+
+def _rosenbrock(x: np.ndarray) -> Tuple[float, np.ndarray]:
+    a, b = x[:-1], x[1:]
+    t = b - a * a
+    grad = np.zeros_like(x)
+    grad[:-1] = -400.0 * a * t - 2.0 * (1.0 - a)
+    grad[1:] += 200.0 * t
+    return float(np.sum(100.0 * t * t + (1.0 - a) ** 2)), grad
+
+
+def _rosenbrock_start(n: int) -> np.ndarray:
+    """The classic start (-1.2, 1, -1.2, 1, ...)."""
+    x0 = np.full(n, -1.2)
+    x0[1::2] = 1.0
+    return x0
+
+
+def _logistic_problem(dtype: Any = np.float64
+                      ) -> Tuple[Callable[[np.ndarray], Tuple[float, np.ndarray]], int]:
+    """L2-regularized logistic regression through fastloss.linear_value_and_grad on
+    2000 x 20 badly scaled features (column scales 1 to 10), with an intercept; the
+    parameter vector is (coef, intercept)."""
+    rng = np.random.default_rng(0)
+    n, d = 2000, 20
+    X = rng.normal(size=(n, d)) * np.geomspace(1.0, 10.0, d)
+    w = rng.normal(size=d) / np.sqrt(d)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(X @ w + 0.3)))).astype(np.float64)
+    Xd, yd = X.astype(dtype), y.astype(dtype)
+
+    def fun(theta: np.ndarray) -> Tuple[float, np.ndarray]:
+        t = theta.astype(dtype)
+        value, g_coef, g_int = fastloss.linear_value_and_grad(
+            Xd, yd, t[:d], t[d:], loss="logistic", alpha=1e-3)
+        assert g_int is not None
+        return float(value), np.concatenate([g_coef, g_int])
+
+    return fun, d + 1
+
+
+class _Counting:
+    """Wraps a (value, grad) function, recording every point it is called at."""
+
+    def __init__(self, fun: Callable[..., Any]) -> None:
+        self.fun = fun
+        self.points: List[np.ndarray] = []
+
+    def __call__(self, x: np.ndarray, *args: Any) -> Any:
+        self.points.append(x.copy())
+        return self.fun(x, *args)
+
+
+def _assert_matches_scipy(res: LBFGSResult, ref: Any) -> None:
+    assert res.success, res.message
+    assert ref.success, ref.message
+    # f within 1e-8 of SciPy's optimum, relative to max(|f|, 1) (Rosenbrock's optimum is 0)
+    assert abs(res.fun - ref.fun) <= 1e-8 * max(abs(ref.fun), 1.0)
+    assert res.nit <= 1.5 * ref.nit
+    assert np.max(np.abs(res.jac)) <= SCIPY_OPTIONS["gtol"] or res.message.endswith(
+        "ftol.")
+
+
+@pytest.mark.parametrize("n", [2, 10, 100])
+def test_rosenbrock_matches_scipy(n: int) -> None:
+    optimize = pytest.importorskip("scipy.optimize")
+    x0 = _rosenbrock_start(n)
+    fun = _Counting(_rosenbrock)
+    res = minimize_lbfgs(fun, x0)
+    ref = optimize.minimize(_rosenbrock, x0, jac=True, method="L-BFGS-B",
+                            options=SCIPY_OPTIONS)
+    _assert_matches_scipy(res, ref)
+    np.testing.assert_allclose(res.x, 1.0, atol=1e-4)
+    assert res.nfev == res.njev == len(fun.points)
+    np.testing.assert_array_equal(res.jac, _rosenbrock(res.x)[1])
+
+
+def test_logistic_regression_matches_scipy() -> None:
+    optimize = pytest.importorskip("scipy.optimize")
+    fun, size = _logistic_problem()
+    x0 = np.zeros(size)
+    res = minimize_lbfgs(fun, x0)
+    ref = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", options=SCIPY_OPTIONS)
+    _assert_matches_scipy(res, ref)
+    # strongly convex (alpha = 1e-3): ||x - x*|| <= ||g|| / alpha for both answers
+    bound = (np.linalg.norm(res.jac) + np.linalg.norm(fun(ref.x)[1])) / 1e-3
+    assert np.linalg.norm(res.x - ref.x) <= bound
+
+
+def test_tight_tolerance_stops_on_the_relative_reduction() -> None:
+    fun, size = _logistic_problem()
+    values: List[float] = []
+    res = minimize_lbfgs(fun, np.zeros(size), gtol=0.0, callback=lambda x: values.append(
+        fun(x)[0]))
+    assert res.success and res.status == 0
+    assert res.message == "Converged: the relative reduction of f is <= ftol."
+    f_old, f_new = values[-2], values[-1]
+    assert f_new == res.fun
+    assert f_old - f_new <= 64 * EPS * max(abs(f_old), abs(f_new), 1.0)
+    # and no earlier iteration met it
+    assert all(a - b > 64 * EPS * max(abs(a), abs(b), 1.0)
+               for a, b in zip(values[:-2], values[1:-1]))
+
+
+def test_float32_x0_is_computed_in_float64() -> None:
+    x0 = _rosenbrock_start(6)
+    seen = set()
+
+    def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
+        seen.add((x.shape, x.dtype))
+        return _rosenbrock(x)
+
+    res32 = minimize_lbfgs(fun, x0.astype(np.float32))
+    res64 = minimize_lbfgs(_rosenbrock, x0.astype(np.float32).astype(np.float64))
+    assert seen == {((6,), np.dtype(np.float64))}
+    assert res32.x.dtype == res32.jac.dtype == np.float64
+    assert (res32.nit, res32.nfev) == (res64.nit, res64.nfev)
+    np.testing.assert_array_equal(res32.x, res64.x)
+
+
+def test_float32_objective_converges() -> None:
+    # an objective computed in float32: its rounding (~1e-7 relative) limits what gtol can
+    # be reached, not the method
+    fun32, size = _logistic_problem(np.float32)
+    fun64, _ = _logistic_problem()
+    res = minimize_lbfgs(fun32, np.zeros(size, np.float32), gtol=1e-4)
+    best = minimize_lbfgs(fun64, np.zeros(size), gtol=1e-8)
+    assert res.status in (0, 2), res.message
+    assert np.max(np.abs(fun64(res.x)[1])) <= 1e-3
+    assert res.fun == pytest.approx(best.fun, rel=1e-5)
+
+
+def test_shape_is_kept_and_args_are_passed() -> None:
+    def fun(x: np.ndarray, center: np.ndarray) -> Tuple[float, np.ndarray]:
+        assert x.shape == (2, 3)
+        return float(np.sum((x - center) ** 2)), 2.0 * (x - center)
+
+    center = np.arange(6.0).reshape(2, 3)
+    res = minimize_lbfgs(fun, np.zeros((2, 3)), args=(center,))
+    assert res.x.shape == res.jac.shape == (2, 3)
+    np.testing.assert_allclose(res.x, center, atol=1e-6)
+    # a non-tuple argument is wrapped as a 1-tuple, as in SciPy
+    res1 = minimize_lbfgs(lambda x, c: (float(np.sum((x - c) ** 2)), 2 * (x - c)), [0, 0],
+                          args=3.0)
+    np.testing.assert_allclose(res1.x, 3.0, atol=1e-6)
+
+
+def test_x0_is_not_modified() -> None:
+    x0 = _rosenbrock_start(4)
+    before = x0.tobytes()
+    res = minimize_lbfgs(_rosenbrock, x0)
+    assert res.success
+    assert x0.tobytes() == before
+
+
+def test_callback_every_iteration_and_stop_iteration() -> None:
+    seen: List[np.ndarray] = []
+    def rosenbrock_2d(x: np.ndarray) -> Tuple[float, np.ndarray]:
+        value, grad = _rosenbrock(x.ravel())
+        return value, grad.reshape(x.shape)
+
+    res = minimize_lbfgs(rosenbrock_2d, np.array([[-1.2, 1.0]]), callback=seen.append)
+    assert res.success
+    assert len(seen) == res.nit
+    assert all(xk.shape == (1, 2) for xk in seen)
+    np.testing.assert_array_equal(seen[-1], res.x)
+    assert len({xk.tobytes() for xk in seen}) == len(seen)  # copies, not one buffer
+
+    calls: List[int] = []
+
+    def stop_at_three(xk: np.ndarray) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise StopIteration
+
+    res = minimize_lbfgs(_rosenbrock, np.array([-1.2, 1.0]), callback=stop_at_three)
+    assert res.status == 99 and not res.success and res.nit == 3
+    assert res.message == "`callback` raised `StopIteration`."
+
+
+def test_maxiter() -> None:
+    x0 = np.array([-1.2, 1.0])
+    fun = _Counting(_rosenbrock)
+    res = minimize_lbfgs(fun, x0, maxiter=0)
+    assert res.status == 1 and not res.success and res.nit == 0 and res.nfev == 1
+    assert res.message == "Maximum number of iterations has been exceeded."
+    np.testing.assert_array_equal(res.x, x0)
+    res5 = minimize_lbfgs(_rosenbrock, x0, maxiter=5)
+    assert res5.status == 1 and res5.nit == 5 and res5.fun < res.fun
+    # a start that already meets gtol is a success even with maxiter=0
+    res_ok = minimize_lbfgs(_rosenbrock, np.ones(2), maxiter=0)
+    assert res_ok.success and res_ok.nit == 0
+
+
+def test_line_search_failure_is_reported() -> None:
+    # the gradient points the wrong way: no step decreases f
+    res = minimize_lbfgs(lambda x: (float(x @ x), -2.0 * x), np.array([1.0, 2.0]))
+    assert res.status == 2 and not res.success
+    assert "line search" in res.message
+    np.testing.assert_array_equal(res.x, [1.0, 2.0])
+
+
+def test_maxls_bounds_each_line_search() -> None:
+    # |x - 1e6| smoothed: from 0, with a unit first step growing at most 10x per trial,
+    # the bracketing phase needs more trial points than maxls=2 allows
+    def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
+        r = np.sqrt(1.0 + (x - 1e6) ** 2)
+        return float(r[0]), (x - 1e6) / r
+
+    fun_few = _Counting(fun)
+    short = minimize_lbfgs(fun_few, np.zeros(1), maxls=2)
+    assert short.status == 2
+    assert short.nfev == 1 + 2  # x0, then one line search of 2 (no history to clear)
+    assert minimize_lbfgs(fun, np.zeros(1)).success
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_non_finite_values_in_the_line_search_backtrack(bad: float) -> None:
+    def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
+        if x[0] >= 2.0:
+            return bad, np.full(1, bad)
+        return float((x[0] - 1.5) ** 2), 2.0 * (x - 1.5)
+
+    res = minimize_lbfgs(fun, np.array([-1000.0]), gtol=1e-8)
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, [1.5], atol=1e-8)
+
+
+def test_result_is_dict_like() -> None:
+    res = minimize_lbfgs(_rosenbrock, np.array([-1.2, 1.0]))
+    assert isinstance(res, LBFGSResult)
+    assert set(res.keys()) == {"x", "fun", "jac", "nit", "nfev", "njev", "success", "status",
+                               "message"}
+    assert res["nit"] == res.nit
+    assert "LBFGSResult(" in repr(res)
+
+
+# ---- the two-loop recursion and the history ---------------------------------------------
+
+def _dense_inverse_hessian(pairs: List[Tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """H from gamma I (gamma = s'y / y'y of the newest pair) by the BFGS update
+    H <- (I - rho s y') H (I - rho y s') + rho s s' over the pairs, oldest first (N&W
+    eq. 7.19)."""
+    n = pairs[0][0].size
+    s_new, y_new = pairs[-1]
+    h = (s_new @ y_new) / (y_new @ y_new) * np.eye(n)
+    for s, y in pairs:
+        rho = 1.0 / (s @ y)
+        v = np.eye(n) - rho * np.outer(y, s)
+        h = v.T @ h @ v + rho * np.outer(s, s)
+    return h
+
+
+@pytest.mark.parametrize("m", [1, 3, 5])
+def test_two_loop_recursion_is_the_bfgs_update_of_the_last_m_pairs(m: int) -> None:
+    rng = np.random.default_rng(m)
+    n = 6
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    a = (q * np.geomspace(1.0, 100.0, n)) @ q.T  # y = A s: every pair has curvature
+    history = _History(m, n)
+    kept: List[Tuple[np.ndarray, np.ndarray]] = []
+    x, g = rng.normal(size=n), rng.normal(size=n)
+    out = np.empty(n)
+    for _ in range(2 * m + 1):
+        s = rng.normal(size=n)
+        x_new, g_new = x + s, g + a @ s
+        history.push(x_new, x, g_new, g)
+        kept = (kept + [(x_new - x, g_new - g)])[-m:]
+        x, g = x_new, g_new
+        direction = history.direction(g, out)
+        assert direction is out
+        np.testing.assert_allclose(direction, -_dense_inverse_hessian(kept) @ g,
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_pairs_without_curvature_are_skipped() -> None:
+    history = _History(2, 3)
+    x, g = np.zeros(3), np.ones(3)
+    history.push(x + 1.0, x, g + 1.0, g)  # s'y = 3 > 0: kept
+    assert len(history.order) == 1
+    kept = (history.s[history.order[0]].copy(), history.y[history.order[0]].copy())
+    history.push(x + 1.0, x, g - 1.0, g)  # s'y < 0: skipped, the kept pair untouched
+    history.push(x + 1.0, x, g, g)        # y = 0: s'y = 0 <= eps y'y: skipped
+    assert len(history.order) == 1
+    np.testing.assert_array_equal(history.s[history.order[0]], kept[0])
+    np.testing.assert_array_equal(history.y[history.order[0]], kept[1])
+    assert history.gamma == 1.0  # s'y / y'y of the kept pair (3 / 3)
+
+
+# ---- argument checking ----------------------------------------------------------------
+
+def _good(x: np.ndarray) -> Tuple[float, np.ndarray]:
+    return float(x @ x), 2.0 * x
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"x0": np.array([1.0, np.nan])}, ValueError, "x0 must be finite"),
+    ({"x0": np.array([], dtype=float)}, ValueError, "at least one element"),
+    ({"x0": np.array(["a"])}, TypeError, "x0 must be an array of real numbers"),
+    ({"x0": np.array([True])}, TypeError, "x0 must be an array of real numbers"),
+    ({"x0": np.ma.masked_array([1.0, 2.0], [0, 1])}, TypeError, "x0 must not be a masked"),
+    ({"m": 0}, ValueError, r"m must be an int in \[1, inf\)"),
+    ({"m": 2.0}, TypeError, "m must be an int"),
+    ({"gtol": -1e-5}, ValueError, r"gtol must be finite and in \[0, inf\)"),
+    ({"gtol": float("nan")}, ValueError, r"gtol must be finite and in \[0, inf\)"),
+    ({"gtol": "1e-5"}, TypeError, "gtol must be a real number"),
+    ({"ftol": -1.0}, ValueError, r"ftol must be finite and in \[0, inf\)"),
+    ({"ftol": None}, TypeError, "ftol must be a real number"),
+    ({"maxiter": -1}, ValueError, r"maxiter must be an int in \[0, inf\)"),
+    ({"maxiter": True}, TypeError, "maxiter must be an int"),
+    ({"maxiter": None}, TypeError, "maxiter must be an int"),
+    ({"maxls": 0}, ValueError, r"maxls must be an int in \[1, inf\)"),
+    ({"c1": 0.95}, ValueError, "0 < c1 < c2 < 1"),
+    ({"c1": 0.0}, ValueError, "0 < c1 < c2 < 1"),
+    ({"c2": 1.0}, ValueError, r"c2 must be finite and in \[0, 1\)"),
+    ({"callback": 3}, TypeError, "callback must be callable"),
+    ({"fun": "f"}, TypeError, "fun must be callable"),
+    ({"fun": lambda x: (np.inf, 2 * x)}, ValueError, "fun is not finite at x0"),
+    ({"fun": lambda x: (1.0, np.full_like(x, np.nan))}, ValueError, "gradient is not finite"),
+    ({"fun": lambda x: (1.0, np.zeros(5))}, ValueError, "gradient with 5 elements"),
+    ({"fun": lambda x: float(x @ x)}, TypeError, r"pair \(value, gradient\)"),
+    ({"fun": lambda x: (x, 2 * x)}, TypeError, "scalar value"),
+    ({"fun": lambda x: (1.0, "g")}, TypeError, "real gradient"),
+])
+def test_bad_input(kwargs: dict, exc: type, match: str) -> None:
+    call = {"fun": _good, "x0": np.array([1.0, 2.0]), **kwargs}
+    x0 = call.pop("x0")
+    before = np.array(x0, copy=True)
+    with pytest.raises(exc, match=match):
+        minimize_lbfgs(call.pop("fun"), x0, **call)
+    np.testing.assert_array_equal(np.asarray(x0), before)
+
+
+def test_args_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        minimize_lbfgs(_good, np.ones(2), ())  # type: ignore[misc]
