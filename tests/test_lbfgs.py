@@ -4,7 +4,7 @@ fastloss.optim.LBFGS against torch.optim.LBFGS."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import numpy as np
 import pytest
@@ -358,3 +358,203 @@ def test_bad_input(kwargs: dict, exc: type, match: str) -> None:
 def test_args_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         minimize_lbfgs(_good, np.ones(2), ())  # type: ignore[misc]
+
+
+# ---- LBFGS against torch.optim.LBFGS --------------------------------------------------------
+
+def _quadratic_problem() -> Callable[[np.ndarray], Tuple[float, np.ndarray]]:
+    rng = np.random.default_rng(5)
+    q, _ = np.linalg.qr(rng.normal(size=(12, 12)))
+    a = (q * np.geomspace(1.0, 100.0, 12)) @ q.T
+    b = rng.normal(size=12)
+
+    def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
+        ax = a @ x
+        return 0.5 * float(x @ ax) - float(b @ x), ax - b
+
+    return fun
+
+
+#: (objective, start, the parameters' sizes): several params, one flat vector
+TORCH_PROBLEMS = {
+    "rosenbrock": (_rosenbrock, _rosenbrock_start(10), [3, 7]),
+    "quadratic": (_quadratic_problem(), np.zeros(12), [4, 1, 7]),
+}
+
+
+class _Pair:
+    """The same objective driving fastloss.optim.LBFGS and torch.optim.LBFGS: both closures
+    call ``fun`` (NumPy) on the concatenated parameters, so only the optimizers' own
+    arithmetic can differ."""
+
+    def __init__(self, problem: str, **hyper: Any) -> None:
+        torch = pytest.importorskip("torch")
+        self.fun, x0, sizes = TORCH_PROBLEMS[problem]
+        self.cuts = np.cumsum(sizes)[:-1]
+        self.params = [p.copy() for p in np.split(x0, self.cuts)]
+        self.tensors = [torch.tensor(p, requires_grad=True) for p in np.split(x0, self.cuts)]
+        self.opt = fastloss.optim.LBFGS(self.params, **hyper)
+        self.topt = torch.optim.LBFGS(self.tensors, **hyper)
+
+    def closure(self) -> Tuple[float, List[np.ndarray]]:
+        value, grad = self.fun(np.concatenate(self.params))
+        return value, np.split(grad, self.cuts)
+
+    def torch_closure(self) -> float:
+        import torch
+
+        value, grad = self.fun(np.concatenate([t.detach().numpy() for t in self.tensors]))
+        for t, g in zip(self.tensors, np.split(grad, self.cuts)):
+            t.grad = torch.from_numpy(g.copy())
+        return value
+
+    def x(self) -> np.ndarray:
+        return np.concatenate(self.params)
+
+    def torch_x(self) -> np.ndarray:
+        return np.concatenate([t.detach().numpy() for t in self.tensors])
+
+
+@pytest.mark.parametrize("problem", list(TORCH_PROBLEMS))
+@pytest.mark.parametrize("hyper", [
+    {"lr": 0.1, "max_iter": 5},
+    {"lr": 0.1, "max_iter": 7, "history_size": 3},
+    {"line_search_fn": "strong_wolfe", "max_iter": 5},
+    {"line_search_fn": "strong_wolfe", "max_iter": 6, "history_size": 3, "max_eval": 8},
+    # a first trial step far too short: the search extrapolates
+    {"line_search_fn": "strong_wolfe", "max_iter": 5, "lr": 1e-3},
+], ids=["fixed-step", "fixed-step-history3", "strong-wolfe", "strong-wolfe-history3",
+        "strong-wolfe-extrapolating"])
+def test_lbfgs_follows_torch(problem: str, hyper: Dict[str, Any]) -> None:
+    pair = _Pair(problem, **hyper)
+    start = pair.fun(pair.x())[0]
+    for _ in range(4):  # the state carries over between step calls
+        loss = pair.opt.step(pair.closure)
+        torch_loss = pair.topt.step(pair.torch_closure)
+        assert loss == pytest.approx(torch_loss, rel=1e-10)
+        x, tx = pair.x(), pair.torch_x()
+        assert np.max(np.abs(x - tx)) <= 1e-10 * max(1.0, np.max(np.abs(tx)))
+        ours, theirs = pair.opt.state[0], pair.topt.state[pair.tensors[0]]
+        assert (ours["func_evals"], ours["n_iter"]) == (theirs["func_evals"], theirs["n_iter"])
+        assert len(ours["old_dirs"]) == len(theirs["old_dirs"]) <= hyper.get(
+            "history_size", 100)
+    assert pair.fun(pair.x())[0] < start
+
+
+def test_lbfgs_converges_with_strong_wolfe() -> None:
+    pair = _Pair("rosenbrock", line_search_fn="strong_wolfe", max_iter=200)
+    pair.opt.step(pair.closure)
+    np.testing.assert_allclose(pair.x(), 1.0, atol=1e-5)
+
+
+def test_lbfgs_defaults_are_torchs() -> None:
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = inspect.signature(fastloss.optim.LBFGS).parameters
+    theirs = inspect.signature(torch.optim.LBFGS).parameters
+    assert list(ours) == list(theirs)
+    assert {k: p.default for k, p in ours.items()} == {k: p.default for k, p in theirs.items()}
+    w = np.zeros(3)
+    assert fastloss.optim.LBFGS([w], max_iter=8).defaults == torch.optim.LBFGS(
+        [torch.zeros(3)], max_iter=8).defaults  # max_eval = max_iter * 5 // 4
+
+
+def test_lbfgs_float32_params() -> None:
+    fun = _quadratic_problem()
+    w = np.zeros(12, np.float32)
+
+    def closure() -> Tuple[float, List[np.ndarray]]:
+        value, grad = fun(w.astype(np.float64))
+        return value, [grad.astype(np.float32)]
+
+    opt = fastloss.optim.LBFGS([w], line_search_fn="strong_wolfe", max_iter=100)
+    opt.step(closure)
+    assert w.dtype == np.float32
+    assert opt.state[0]["d"].dtype == np.float32
+    assert np.max(np.abs(fun(w.astype(np.float64))[1])) <= 1e-4
+
+
+def test_lbfgs_none_gradient_is_zero() -> None:
+    w, frozen = np.zeros(2), np.ones(3)
+    opt = fastloss.optim.LBFGS([w, frozen], line_search_fn="strong_wolfe")
+    opt.step(lambda: (float(np.sum((w - 1.0) ** 2)), [2.0 * (w - 1.0), None]))
+    np.testing.assert_allclose(w, 1.0, atol=1e-7)
+    np.testing.assert_array_equal(frozen, 1.0)
+
+
+def test_lbfgs_state_dict_round_trip_continues_the_same_run() -> None:
+    pytest.importorskip("torch")  # only for _Pair's setup
+    first = _Pair("rosenbrock", line_search_fn="strong_wolfe", max_iter=4)
+    first.opt.step(first.closure)
+    saved = first.opt.state_dict()
+    second = _Pair("rosenbrock", line_search_fn="strong_wolfe", max_iter=4)
+    for p, q in zip(second.params, first.params):
+        p[...] = q
+    second.opt.load_state_dict(saved)
+    for _ in range(2):
+        first.opt.step(first.closure)
+        second.opt.step(second.closure)
+    np.testing.assert_array_equal(first.x(), second.x())
+    assert first.opt.state[0]["func_evals"] == second.opt.state[0]["func_evals"]
+
+
+@pytest.mark.parametrize("entry, exc, match", [
+    ({"d": np.zeros(3)}, ValueError, r"\['d'\] must be a float64 array of shape \(10,\)"),
+    ({"old_dirs": [np.zeros(10)], "old_stps": [], "ro": []}, ValueError, "same length"),
+    ({"n_iter": -1}, ValueError, "n_iter"),
+    ({"ro": [1.0, "x"]}, TypeError, r"\['ro'\]\[1\] must be a real number"),
+    ({"bogus": 1}, ValueError, "unknown entry 'bogus'"),
+])
+def test_lbfgs_load_state_dict_checks(entry: Dict[str, Any], exc: type, match: str) -> None:
+    w = np.zeros(10)
+    opt = fastloss.optim.LBFGS([w])
+    saved = opt.state_dict()
+    saved["state"] = {0: entry}
+    with pytest.raises(exc, match=match):
+        opt.load_state_dict(saved)
+    assert opt.state == {}
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"lr": -1.0}, ValueError, r"lr must be finite and in \[0, inf\)"),
+    ({"max_iter": 0}, ValueError, r"max_iter must be an int in \[1, inf\)"),
+    ({"max_eval": 0}, ValueError, r"max_eval must be an int in \[1, inf\)"),
+    ({"tolerance_grad": -1.0}, ValueError, "tolerance_grad must be finite"),
+    ({"tolerance_change": "x"}, TypeError, "tolerance_change must be a real number"),
+    ({"history_size": 0}, ValueError, r"history_size must be an int in \[1, inf\)"),
+    ({"line_search_fn": "backtracking"}, ValueError, "line_search_fn must be one of"),
+])
+def test_lbfgs_bad_hyper_parameters(kwargs: Dict[str, Any], exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        fastloss.optim.LBFGS([np.zeros(2)], **kwargs)
+
+
+def test_lbfgs_bad_params() -> None:
+    with pytest.raises(ValueError, match="parameter groups"):
+        fastloss.optim.LBFGS([{"params": [np.zeros(2)]}, {"params": [np.zeros(2)]}])
+    with pytest.raises(TypeError, match="share one dtype"):
+        fastloss.optim.LBFGS([np.zeros(2), np.zeros(2, np.float32)])
+    with pytest.raises(TypeError, match="float32 or float64"):
+        fastloss.optim.LBFGS([np.zeros(2, np.int64)])
+    opt = fastloss.optim.LBFGS([np.zeros(2)])
+    with pytest.raises(ValueError, match="parameter groups"):
+        opt.add_param_group({"params": [np.zeros(2)]})
+
+
+@pytest.mark.parametrize("closure, exc, match", [
+    (lambda: 1.0, TypeError, r"pair \(loss, grads\)"),
+    (lambda: ("a", [np.zeros(2)]), TypeError, "loss must be a real number"),
+    (lambda: (1.0, np.zeros(2)), TypeError, "grads must be a list"),
+    (lambda: (1.0, [np.zeros(2), np.zeros(2)]), ValueError, "2 gradients for 1 parameters"),
+    (lambda: (1.0, [np.zeros(3)]), ValueError, r"grads\[0\] has shape \(3,\)"),
+    (lambda: (1.0, [np.array(["a", "b"])]), TypeError, r"grads\[0\] must be an array of real"),
+])
+def test_lbfgs_bad_closure(closure: Callable[[], Any], exc: type, match: str) -> None:
+    w = np.array([1.0, 2.0])
+    opt = fastloss.optim.LBFGS([w])
+    with pytest.raises(exc, match=match):
+        opt.step(closure)
+    np.testing.assert_array_equal(w, [1.0, 2.0])  # the first evaluation is at the start
+    with pytest.raises(TypeError, match="needs a closure"):
+        opt.step([np.zeros(2)])

@@ -29,9 +29,9 @@ from fastloss.optim import functional
 from fastloss.optim import optimizers as optimizers
 from fastloss.optim.optimizer import Optimizer
 from fastloss.optim.cg import CGResult, minimize_cg
-from fastloss.optim.lbfgs import LBFGSResult, minimize_lbfgs
+from fastloss.optim.lbfgs import LBFGS, LBFGSResult, minimize_lbfgs
 from fastloss.optim import lr_scheduler
 
 __all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "LBFGSResult", "minimize_lbfgs",
-           "lr_scheduler"]
+           "LBFGS", "lr_scheduler"]
 __all__ += UPDATES + CLASSES  # from the registry's rows

@@ -1,12 +1,17 @@
-"""The strong-Wolfe line search the closure-driven minimizers share (minimize_cg,
-minimize_lbfgs): bracketing + zoom with cubic / quadratic interpolation, Nocedal & Wright,
-*Numerical Optimization* (2nd ed.), algorithms 3.5 and 3.6, eq. 3.57-3.59.
+"""Strong-Wolfe line searches.
+
+* :func:`line_search`, the one the closure-driven minimizers share (minimize_cg,
+  minimize_lbfgs): bracketing + zoom with cubic / quadratic interpolation, Nocedal & Wright,
+  *Numerical Optimization* (2nd ed.), algorithms 3.5 and 3.6, eq. 3.57-3.59;
+* :func:`torch_strong_wolfe`, torch.optim.LBFGS's, for :class:`fastloss.optim.LBFGS`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any, Callable, List, Optional, Tuple
+
+import numpy as np
 
 from fastloss.optim._minimize import FloatArray, Objective
 
@@ -180,3 +185,121 @@ def line_search(obj: Objective, x: FloatArray, p: FloatArray, f0: float, dphi0: 
         return bracket()
     except _OutOfEvaluations:
         return None
+
+
+# ---- torch.optim.LBFGS's strong-Wolfe search ---------------------------------------------
+# A different algorithm from the one above (torch's, ported from the Lua torch/optim
+# lswolfe.lua: its own extrapolation bounds, its bracket bookkeeping, a budget of evaluations
+# shared with the optimizer step, a stop on a bracket shorter than tolerance_change), kept
+# step for step so fastloss.optim.LBFGS follows torch.optim.LBFGS's iterates.
+
+#: ``phi(t)`` of a trial step: ``(f(x + t d), its flat gradient)``
+DirectionalEvaluate = Callable[[float], Tuple[float, FloatArray]]
+
+
+def _torch_cubic(x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any,
+                 bounds: Optional[Tuple[Any, Any]] = None) -> Any:
+    """The minimizer of the cubic through (x1, f1, g1), (x2, f2, g2), clipped to
+    ``bounds`` (default: between x1 and x2); their midpoint when the cubic has none.
+    torch.optim.lbfgs._cubic_interpolate's arithmetic, in its order."""
+    lo, hi = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 * d1 - g1 * g2
+    if d2_square >= 0:
+        d2 = math.sqrt(d2_square)
+        if x1 <= x2:
+            at = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            at = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(at, lo), hi)
+    return (lo + hi) / 2.0
+
+
+def torch_strong_wolfe(phi: DirectionalEvaluate, t: Any, d: FloatArray, f: float,
+                       g: FloatArray, gtd: Any, c1: float = 1e-4, c2: float = 0.9,
+                       tolerance_change: float = 1e-9, max_ls: int = 25
+                       ) -> Tuple[float, FloatArray, Any, int]:
+    """torch.optim.LBFGS's strong-Wolfe search along ``d`` from the trial step ``t``:
+    ``(f_new, g_new, t, evaluations)``.
+
+    ``f, g, gtd``: f, its gradient and ``g.d`` at the start. The best point found is
+    returned when ``max_ls`` evaluations (the first trial excluded from the count of
+    bracketing steps, as torch) run out, or the bracket shrinks below
+    ``tolerance_change`` (measured as ``|t_hi - t_lo| max|d|``).
+    """
+    d_norm = float(np.max(np.abs(d))) if d.size else 0.0
+    f_new, g_new = phi(t)
+    evals = 1
+    # slopes stay NumPy scalars of the parameters' dtype, as torch's 0-d tensors
+    gtd_new: Any = g_new @ d
+    t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
+    done = False
+    ls_iter = 0
+    bracket: List[float] = []
+    bracket_f: List[float] = []
+    bracket_g: List[FloatArray] = []
+    bracket_gtd: List[Any] = []
+    while ls_iter < max_ls:
+        if f_new > f + c1 * t * gtd or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        # extrapolate: the cubic's minimizer, from 1.01x to 10x the current step
+        t_next = _torch_cubic(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
+                              bounds=(t + 0.01 * (t - t_prev), t * 10))
+        t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
+        t = t_next
+        f_new, g_new = phi(t)
+        evals += 1
+        gtd_new = g_new @ d
+        ls_iter += 1
+    if ls_iter == max_ls:
+        bracket, bracket_f, bracket_g = [0.0, t], [f, f_new], [g, g_new]
+
+    # zoom: shrink the bracket around a point satisfying both conditions
+    insufficient_progress = False
+    low, high = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+            break
+        t = _torch_cubic(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1],
+                         bracket_gtd[1])
+        # a trial too close to an end of the bracket moves to 10% of its length inside it,
+        # at once if it is at an end or the previous trial was already too close
+        top, bottom = max(bracket), min(bracket)
+        margin = 0.1 * (top - bottom)
+        if min(top - t, t - bottom) < margin:
+            if insufficient_progress or t >= top or t <= bottom:
+                t = top - margin if abs(t - top) < abs(t - bottom) else bottom + margin
+                insufficient_progress = False
+            else:
+                insufficient_progress = True
+        else:
+            insufficient_progress = False
+        f_new, g_new = phi(t)
+        evals += 1
+        gtd_new = g_new @ d
+        ls_iter += 1
+        if f_new > f + c1 * t * gtd or f_new >= bracket_f[low]:
+            # no sufficient decrease, or not below the low end: the new high end
+            bracket[high], bracket_f[high] = t, f_new
+            bracket_g[high], bracket_gtd[high] = g_new, gtd_new
+            low, high = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (bracket[high] - bracket[low]) >= 0:
+                # the old low end becomes the high end
+                bracket[high], bracket_f[high] = bracket[low], bracket_f[low]
+                bracket_g[high], bracket_gtd[high] = bracket_g[low], bracket_gtd[low]
+            bracket[low], bracket_f[low] = t, f_new
+            bracket_g[low], bracket_gtd[low] = g_new, gtd_new
+    return bracket_f[low], bracket_g[low], bracket[low], evals
