@@ -127,7 +127,7 @@ def line_search(obj: Objective, x: FloatArray, p: FloatArray, f0: float, dphi0: 
         if max_evals is not None and evals >= max_evals:
             raise _OutOfEvaluations
         evals += 1
-        xa = x + a * p
+        xa = x + p if a == 1.0 else x + a * p  # the same bits: 1.0 * p is p
         f, g = obj.evaluate(xa)
         return Point(a, f, xa, g, p)
 

@@ -93,6 +93,8 @@ class Objective:
         self.njev = 0
 
     def _value(self, v: Any) -> float:
+        if type(v) is float:  # the common case, kept cheap
+            return v
         if isinstance(v, (tuple, list)) or np.ndim(v) != 0:
             hint = " (a pair? with jac callable, fun returns the value only)" \
                 if isinstance(v, (tuple, list)) else ""

@@ -67,24 +67,27 @@ class LBFGSResult(OptimizeResult):
 
 
 class _History:
-    """The last ``m`` pairs (s, y) with ``rho = 1 / s'y``, in preallocated arrays.
+    """The last ``m`` pairs (s, y) with ``rho = 1 / s'y``, in preallocated arrays, and the
+    products ``s_i.y_j`` of older s with newer y the two-loop recursion needs.
 
     ``m + 1`` rows: a new pair is written into the spare row before it is known to be kept
-    (s'y > eps y'y), so a rejected pair never overwrites a kept one.
+    (s'y > eps y'y), so a rejected pair never overwrites a kept one. Rows start at zero
+    and only ever hold finite pairs, so products over all rows are finite.
     """
 
     def __init__(self, m: int, n: int) -> None:
         self.m = m
-        self.s = np.empty((m + 1, n))
-        self.y = np.empty((m + 1, n))
+        self.s = np.zeros((m + 1, n))
+        self.y = np.zeros((m + 1, n))
         self.s_rows = list(self.s)  # row views, made once
         self.y_rows = list(self.y)
+        #: ys[j][i] = y_j.s_i for pair i older than pair j (and i == j); others unused.
+        #: Python floats: the recursions over them run in Python
+        self.ys = [[0.0] * (m + 1) for _ in range(m + 1)]
         self.rho = [0.0] * (m + 1)
-        self.alpha = [0.0] * (m + 1)
         self.order: List[int] = []  # rows of the kept pairs, oldest first
         self.spare = 0
         self.gamma = 1.0
-        self.q = np.empty(n)  # the two-loop's work vector
 
     def clear(self) -> None:
         self.order.clear()
@@ -99,10 +102,12 @@ class _History:
         s, y = self.s_rows[row], self.y_rows[row]
         np.subtract(x_new, x, out=s)
         np.subtract(g_new, g, out=y)
-        sy = float(s @ y)
+        ys_row = (self.s @ y).tolist()  # y_new.s_i for every pair i, s_new'y_new among them
+        sy = ys_row[row]
         yy = float(y @ y)
         if not sy > _EPS * yy:
             return
+        self.ys[row] = ys_row
         self.rho[row] = 1.0 / sy
         self.gamma = sy / yy
         order = self.order
@@ -113,19 +118,43 @@ class _History:
             self.spare = len(order)  # rows 0 .. len - 1 are in use until the first eviction
 
     def direction(self, g: FloatArray, out: FloatArray) -> FloatArray:
-        """``out = -H g`` by the two-loop recursion (N&W algorithm 7.4)."""
-        q, order, rho, alpha = self.q, self.order, self.rho, self.alpha
-        s_rows, y_rows = self.s_rows, self.y_rows
-        np.copyto(q, g)
+        """``out = -H g`` by the two-loop recursion (N&W algorithm 7.4), newest pair first:
+
+            q = g;  alpha_i = rho_i s_i.q,  q -= alpha_i y_i        (i newest to oldest)
+            r = gamma q;  beta_i = rho_i y_i.r,  r += (alpha_i - beta_i) s_i  (oldest first)
+
+        with its 2m dot products and 2m vector updates batched into four matrix-vector
+        products over the history: ``s_i.q`` is ``s_i.g - sum_{j newer} alpha_j s_i.y_j``
+        and ``y_i.r`` is ``gamma y_i.q + sum_{j older} (alpha_j - beta_j) y_i.s_j``, from the
+        kept products of each y with the older s, so the recursions run on m scalars.
+        Rounding differs from the vector form's; the direction is the same to it.
+        """
+        order, rho, gamma = self.order, self.rho, self.gamma
+        ys = self.ys
+        sg = (self.s @ g).tolist()
+        alpha = [0.0] * (self.m + 1)
+        done: List[int] = []  # the newer pairs, already through the first loop
         for i in reversed(order):
-            a = rho[i] * float(s_rows[i] @ q)
-            alpha[i] = a
-            q -= a * y_rows[i]
-        q *= self.gamma
+            acc = sg[i]
+            for j in done:
+                acc -= alpha[j] * ys[j][i]
+            alpha[i] = rho[i] * acc
+            done.append(i)
+        # the coefficients are 0 on rows not kept: the products may run over every row
+        q = g - np.dot(alpha, self.y)
+        yq = (self.y @ q).tolist()
+        coef = [0.0] * (self.m + 1)
+        done.clear()  # now the older pairs, already through the second loop
         for i in order:
-            b = rho[i] * float(y_rows[i] @ q)
-            q += (alpha[i] - b) * s_rows[i]
-        return np.negative(q, out=out)
+            row = ys[i]
+            acc = gamma * yq[i]
+            for j in done:
+                acc += coef[j] * row[j]
+            coef[i] = alpha[i] - rho[i] * acc
+            done.append(i)
+        np.multiply(q, -gamma, out=out)
+        out -= np.dot(coef, self.s)
+        return out
 
 
 def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, *, args: Any = (), m: int = 10,
@@ -235,7 +264,7 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, *, args: Any = (), m:
     nit = 0
     status = 0
     message = _CONVERGED_GRADIENT
-    gmax = float(np.max(np.abs(g)))
+    gmax = float(np.abs(g).max())
     while True:
         if gmax <= gtol:
             status, message = 0, _CONVERGED_GRADIENT
@@ -272,7 +301,7 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, *, args: Any = (), m:
         history.push(pt.x, x, pt.g, g)
         x, f, g = pt.x, pt.f, pt.g
         nit += 1
-        gmax = float(np.max(np.abs(g)))
+        gmax = float(np.abs(g).max())
         if callback is not None:
             try:
                 callback(x.reshape(shape).copy())
