@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import fastloss
-from _support import single_thread_blas
+from _support import Counting, single_thread_blas
+from fastloss.bench.solvers import rosenbrock, rosenbrock_start
 from fastloss.optim import LBFGSResult, minimize_lbfgs
 from fastloss.optim.lbfgs import _History
 
@@ -25,20 +26,8 @@ def _single_thread_blas() -> Iterator[None]:
         yield
 
 
-def _rosenbrock(x: np.ndarray) -> Tuple[float, np.ndarray]:
-    a, b = x[:-1], x[1:]
-    t = b - a * a
-    grad = np.zeros_like(x)
-    grad[:-1] = -400.0 * a * t - 2.0 * (1.0 - a)
-    grad[1:] += 200.0 * t
-    return float(np.sum(100.0 * t * t + (1.0 - a) ** 2)), grad
-
-
-def _rosenbrock_start(n: int) -> np.ndarray:
-    """The classic start (-1.2, 1, -1.2, 1, ...)."""
-    x0 = np.full(n, -1.2)
-    x0[1::2] = 1.0
-    return x0
+_rosenbrock = rosenbrock(np.float64)
+_rosenbrock_start = rosenbrock_start
 
 
 def _logistic_problem(dtype: Any = np.float64
@@ -63,18 +52,6 @@ def _logistic_problem(dtype: Any = np.float64
     return fun, d + 1
 
 
-class _Counting:
-    """Wraps a (value, grad) function, recording every point it is called at."""
-
-    def __init__(self, fun: Callable[..., Any]) -> None:
-        self.fun = fun
-        self.points: List[np.ndarray] = []
-
-    def __call__(self, x: np.ndarray, *args: Any) -> Any:
-        self.points.append(x.copy())
-        return self.fun(x, *args)
-
-
 def _assert_matches_scipy(res: LBFGSResult, ref: Any) -> None:
     assert res.success, res.message
     assert ref.success, ref.message
@@ -89,7 +66,7 @@ def _assert_matches_scipy(res: LBFGSResult, ref: Any) -> None:
 def test_rosenbrock_matches_scipy(n: int) -> None:
     optimize = pytest.importorskip("scipy.optimize")
     x0 = _rosenbrock_start(n)
-    fun = _Counting(_rosenbrock)
+    fun = Counting(_rosenbrock)
     res = minimize_lbfgs(fun, x0)
     ref = optimize.minimize(_rosenbrock, x0, jac=True, method="L-BFGS-B",
                             options=SCIPY_OPTIONS)
@@ -204,7 +181,7 @@ def test_callback_every_iteration_and_stop_iteration() -> None:
 
 def test_maxiter() -> None:
     x0 = np.array([-1.2, 1.0])
-    fun = _Counting(_rosenbrock)
+    fun = Counting(_rosenbrock)
     res = minimize_lbfgs(fun, x0, maxiter=0)
     assert res.status == 1 and not res.success and res.nit == 0 and res.nfev == 1
     assert res.message == "Maximum number of iterations has been exceeded."
@@ -231,23 +208,11 @@ def test_maxls_bounds_each_line_search() -> None:
         r = np.sqrt(1.0 + (x - 1e6) ** 2)
         return float(r[0]), (x - 1e6) / r
 
-    fun_few = _Counting(fun)
+    fun_few = Counting(fun)
     short = minimize_lbfgs(fun_few, np.zeros(1), maxls=2)
     assert short.status == 2
     assert short.nfev == 1 + 2  # x0, then one line search of 2 (no history to clear)
     assert minimize_lbfgs(fun, np.zeros(1)).success
-
-
-@pytest.mark.parametrize("bad", [np.inf, np.nan])
-def test_non_finite_values_in_the_line_search_backtrack(bad: float) -> None:
-    def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
-        if x[0] >= 2.0:
-            return bad, np.full(1, bad)
-        return float((x[0] - 1.5) ** 2), 2.0 * (x - 1.5)
-
-    res = minimize_lbfgs(fun, np.array([-1000.0]), gtol=1e-8)
-    assert res.success, res.message
-    np.testing.assert_allclose(res.x, [1.5], atol=1e-8)
 
 
 def test_result_is_dict_like() -> None:

@@ -36,7 +36,9 @@ LOGISTIC_ALPHA = 1e-2
 Fun = Callable[[np.ndarray], Tuple[float, np.ndarray]]
 
 
-def _rosenbrock(dtype: np.dtype) -> Fun:
+def rosenbrock(dtype: Any) -> Fun:
+    """The Rosenbrock function ``sum 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2`` and its
+    gradient, computed in ``dtype`` (the tests use it too)."""
     def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
         x = x.astype(dtype, copy=False)
         a, b = x[:-1], x[1:]
@@ -47,6 +49,13 @@ def _rosenbrock(dtype: np.dtype) -> Fun:
         return float(np.sum(100 * t * t + (1 - a) ** 2)), grad
 
     return fun
+
+
+def rosenbrock_start(n: int) -> np.ndarray:
+    """The classic start (-1.2, 1, -1.2, 1, ...) in n dimensions."""
+    x0 = np.full(n, -1.2)
+    x0[1::2] = 1.0
+    return x0
 
 
 def _logistic(rows: int, dtype: np.dtype, rng: np.random.Generator) -> Fun:
@@ -90,10 +99,8 @@ def _counts(res: Any) -> Dict[str, int]:
 
 def solver_cases() -> List[Case]:
     """The family's cases (module docstring)."""
-    def rosenbrock(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
-        x0 = np.full(n, -1.2)
-        x0[1::2] = 1.0
-        return _impls(_rosenbrock(dtype), x0)
+    def rosenbrock_case(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        return _impls(rosenbrock(dtype), rosenbrock_start(n))
 
     def logistic(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         return _impls(_logistic(n // LOGISTIC_FEATURES, dtype, rng),
@@ -101,7 +108,7 @@ def solver_cases() -> List[Case]:
 
     what = "minimize_lbfgs to gtol=1e-5 vs scipy L-BFGS-B with the same options"
     return [
-        Case(f"rosenbrock_{ROSENBROCK_DIMENSION}", rosenbrock,
+        Case(f"rosenbrock_{ROSENBROCK_DIMENSION}", rosenbrock_case,
              sizes=(ROSENBROCK_DIMENSION,), label=f"L-BFGS, Rosenbrock n={ROSENBROCK_DIMENSION}",
              what=f"{what}, Rosenbrock in {ROSENBROCK_DIMENSION} dimensions"),
         Case(f"logistic_d{LOGISTIC_FEATURES}", logistic, min_size=500 * LOGISTIC_FEATURES,

@@ -21,7 +21,24 @@ class OptimizeResult:
     """A minimizer's result, with the fields of SciPy's ``OptimizeResult``.
 
     Attributes and item access both work (``res.x`` and ``res["x"]``). Each minimizer's
-    subclass documents what its fields and status codes mean.
+    subclass says what its status codes mean.
+
+    x : ndarray, float64, shape of ``x0``
+        The final iterate.
+    fun : float
+        ``fun`` at ``x``.
+    jac : ndarray, float64, shape of ``x0``
+        The gradient at ``x``.
+    nit : int
+        Iterations done (accepted line-search steps).
+    nfev, njev : int
+        Calls of ``fun`` and of the gradient (``njev == nfev`` when ``fun`` returns both).
+    success : bool
+        ``status == 0``.
+    status : int
+        Why the run stopped (the subclass lists the codes).
+    message : str
+        The status in words.
     """
 
     x: FloatArray
@@ -54,6 +71,19 @@ def check_common(fun: Any, callback: Any, args: Any) -> Tuple[Any, ...]:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     return args if isinstance(args, tuple) else (args,)
+
+
+def stopped_by(callback: Optional[Callable[[FloatArray], Any]], x: FloatArray,
+               shape: Tuple[int, ...]) -> bool:
+    """Call ``callback`` (if any) with a copy of the iterate in ``x0``'s shape; True when it
+    raised ``StopIteration`` (the minimizer then stops with status 99)."""
+    if callback is None:
+        return False
+    try:
+        callback(x.reshape(shape).copy())
+    except StopIteration:
+        return True
+    return False
 
 
 def check_wolfe(c1: Any, c2: Any) -> Tuple[float, float]:

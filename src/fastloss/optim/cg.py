@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from fastloss._validation import POSITIVE, check_int, check_real, to_float
 from fastloss.optim._line_search import line_search
 from fastloss.optim._minimize import (FloatArray, Objective, OptimizeResult, check_common,
-                                      check_wolfe, validate_x0)
+                                      check_wolfe, stopped_by, validate_x0)
 
 __all__ = ["CGResult", "minimize_cg"]
 
@@ -37,27 +37,11 @@ _POWELL_NU = 0.1
 
 
 class CGResult(OptimizeResult):
-    """Result of :func:`minimize_cg`, with the fields of SciPy's ``OptimizeResult``.
+    """Result of :func:`minimize_cg`: the fields of :class:`OptimizeResult` (SciPy's).
 
-    Attributes and item access both work (``res.x`` and ``res["x"]``).
-
-    x : ndarray, float64, shape of ``x0``
-        The final iterate.
-    fun : float
-        ``fun`` at ``x``.
-    jac : ndarray, float64, shape of ``x0``
-        The gradient at ``x``.
-    nit : int
-        Iterations done (accepted line-search steps).
-    nfev, njev : int
-        Calls of ``fun`` and of the gradient (``njev == nfev`` when ``jac=True``).
-    success : bool
-        ``status == 0``: the gradient norm reached ``gtol``.
-    status : int
-        0 converged, 1 ``maxiter`` reached, 2 the line search failed (precision loss),
-        99 ``callback`` raised ``StopIteration``.
-    message : str
-        The status in words.
+    ``status``: 0 converged (the gradient norm reached ``gtol``), 1 ``maxiter`` reached,
+    2 the line search failed (precision loss), 99 ``callback`` raised ``StopIteration``.
+    ``njev`` counts the calls of ``jac`` when it is a callable.
     """
 
 
@@ -241,12 +225,9 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
             p, steepest = -g_new, True
         g = g_new
         gnorm = gnorm_of(g)
-        if callback is not None:
-            try:
-                callback(x.reshape(shape).copy())
-            except StopIteration:
-                status = 99
-                break
+        if stopped_by(callback, x, shape):
+            status = 99
+            break
 
     return CGResult(x=x.reshape(shape).copy(), fun=f, jac=g.reshape(shape).copy(), nit=nit,
                     nfev=obj.nfev, njev=obj.njev, success=status == 0, status=status,

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from fastloss._validation import NON_NEGATIVE, check_choice, check_int, check_real, reject_masked
 from fastloss.optim._line_search import line_search, torch_strong_wolfe
 from fastloss.optim._minimize import (FloatArray, Objective, OptimizeResult, check_common,
-                                      check_wolfe, validate_x0)
+                                      check_wolfe, stopped_by, validate_x0)
 from fastloss.optim.optimizer import Optimizer, Params
 
 __all__ = ["LBFGSResult", "minimize_lbfgs", "LBFGS"]
@@ -42,27 +42,11 @@ _CONVERGED_REDUCTION = "Converged: the relative reduction of f is <= ftol."
 
 
 class LBFGSResult(OptimizeResult):
-    """Result of :func:`minimize_lbfgs`, with the fields of SciPy's ``OptimizeResult``.
+    """Result of :func:`minimize_lbfgs`: the fields of :class:`OptimizeResult` (SciPy's).
 
-    Attributes and item access both work (``res.x`` and ``res["x"]``).
-
-    x : ndarray, float64, shape of ``x0``
-        The final iterate.
-    fun : float
-        ``fun`` at ``x``.
-    jac : ndarray, float64, shape of ``x0``
-        The gradient at ``x``.
-    nit : int
-        Iterations done (accepted line-search steps).
-    nfev, njev : int
-        Calls of ``fun`` (``njev == nfev``: ``fun`` returns the gradient too).
-    success : bool
-        ``status == 0``.
-    status : int
-        0 converged (``gtol`` or ``ftol``: ``message`` says which), 1 ``maxiter`` reached,
-        2 the line search failed, 99 ``callback`` raised ``StopIteration``.
-    message : str
-        The status in words.
+    ``status``: 0 converged (``gtol`` or ``ftol``: ``message`` says which), 1 ``maxiter``
+    reached, 2 the line search failed, 99 ``callback`` raised ``StopIteration``.
+    ``njev == nfev``: ``fun`` returns the gradient too.
     """
 
 
@@ -302,12 +286,9 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, *, args: Any = (), m:
         x, f, g = pt.x, pt.f, pt.g
         nit += 1
         gmax = float(np.abs(g).max())
-        if callback is not None:
-            try:
-                callback(x.reshape(shape).copy())
-            except StopIteration:
-                status = 99
-                break
+        if stopped_by(callback, x, shape):
+            status = 99
+            break
         if gmax <= gtol:
             continue  # reported by the test at the top of the loop
         if f_old - f <= ftol * max(abs(f_old), abs(f), 1.0):
