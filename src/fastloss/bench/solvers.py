@@ -58,7 +58,10 @@ def rosenbrock_start(n: int) -> np.ndarray:
     return x0
 
 
-def _logistic(rows: int, dtype: np.dtype, rng: np.random.Generator) -> Fun:
+def logistic_objective(rows: int, dtype: Any, rng: np.random.Generator) -> Fun:
+    """``fun(theta)`` of L2-regularized logistic regression (alpha = LOGISTIC_ALPHA, an
+    intercept) on ``rows`` samples of LOGISTIC_FEATURES badly scaled features (column
+    scales 1 to 10), X and y in ``dtype``; ``theta = (coef, intercept)``."""
     d = LOGISTIC_FEATURES
     X = (rng.normal(size=(rows, d)) * np.geomspace(1.0, 10.0, d)).astype(dtype)
     w = rng.normal(size=d) / np.sqrt(d)
@@ -103,7 +106,7 @@ def solver_cases() -> List[Case]:
         return _impls(rosenbrock(dtype), rosenbrock_start(n))
 
     def logistic(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
-        return _impls(_logistic(n // LOGISTIC_FEATURES, dtype, rng),
+        return _impls(logistic_objective(n // LOGISTIC_FEATURES, dtype, rng),
                       np.zeros(LOGISTIC_FEATURES + 1))
 
     what = "minimize_lbfgs to gtol=1e-5 vs scipy L-BFGS-B with the same options"

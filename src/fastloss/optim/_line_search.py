@@ -105,8 +105,8 @@ class _OutOfEvaluations(Exception):
 
 
 def line_search(obj: Objective, x: FloatArray, p: FloatArray, f0: float, dphi0: float,
-                alpha1: float, c1: float, c2: float, max_evals: Optional[int] = None
-                ) -> Optional[Point]:
+                alpha1: float, c1: float, c2: float, max_evals: Optional[int] = None,
+                rounding: float = F_ROUNDING) -> Optional[Point]:
     """A step satisfying the strong Wolfe conditions, or None (N&W algorithms 3.5, 3.6).
 
     phi(a) <= phi(0) + c1 a phi'(0)  and  |phi'(a)| <= c2 |phi'(0)|, with phi'(0) < 0,
@@ -114,12 +114,13 @@ def line_search(obj: Objective, x: FloatArray, p: FloatArray, f0: float, dphi0: 
     count as failing sufficient decrease, so the search backtracks out of regions where
     ``fun`` overflows. ``max_evals``: at most this many trial points (calls of
     ``obj.evaluate``), None for the fixed budgets of bracketing and zoom alone; either
-    exhausted gives None.
+    exhausted gives None. ``rounding``: the relative rounding of f the decrease tests
+    allow (:data:`F_ROUNDING` for a float64 objective).
     """
     curvature = -c2 * dphi0
     # Near a minimizer phi changes by less than its rounding error while phi' is still
     # accurate; without this slack the decrease test fails on noise (precision loss).
-    noise = F_ROUNDING * abs(f0)
+    noise = rounding * abs(f0)
     evals = 0
 
     def trial(a: float) -> Point:

@@ -15,6 +15,8 @@ from fastloss._validation import UNIT_OPEN, check_real, reject_masked
 
 FloatArray = NDArray[np.float64]
 
+_F64_EPS = float(np.finfo(np.float64).eps)
+
 
 @dataclass
 class OptimizeResult:
@@ -121,6 +123,9 @@ class Objective:
         self.size = int(np.prod(shape, dtype=np.int64))
         self.nfev = 0
         self.njev = 0
+        #: machine epsilon of the least precise float gradient ``fun`` returned (float64's
+        #: when every one was float64 or not an ndarray): what its values are good to
+        self.gradient_eps = _F64_EPS
 
     def _value(self, v: Any) -> float:
         if type(v) is float:  # the common case, kept cheap
@@ -146,6 +151,9 @@ class Objective:
         if arr.size != self.size:
             raise ValueError(f"{who} returned a gradient with {arr.size} elements; "
                              f"x0 has {self.size} (shape {self.shape})")
+        dtype = getattr(g, "dtype", None)
+        if dtype is not None and dtype != np.float64 and dtype.kind == "f":
+            self.gradient_eps = max(self.gradient_eps, float(np.finfo(dtype).eps))
         return arr.reshape(-1)
 
     def evaluate(self, x: FloatArray) -> Tuple[float, Optional[FloatArray]]:

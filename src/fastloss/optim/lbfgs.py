@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fastloss._validation import NON_NEGATIVE, check_choice, check_int, check_real, reject_masked
-from fastloss.optim._line_search import line_search, torch_strong_wolfe
+from fastloss.optim._line_search import F_ROUNDING, line_search, torch_strong_wolfe
 from fastloss.optim._minimize import (FloatArray, Objective, OptimizeResult, check_common,
                                       check_wolfe, stopped_by, validate_x0)
 from fastloss.optim.optimizer import Optimizer, Params
@@ -157,7 +157,11 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, *, args: Any = (), m:
     SciPy). A pair with ``s'y <= eps y'y`` (eps = float64's) is not stored, so ``H_k``
     stays positive definite. A failed line search (no Wolfe step within ``maxls``
     evaluations) empties the history and retries along steepest descent once, as L-BFGS-B
-    does; a second failure stops with status 2.
+    does; a second failure stops with status 2. The decrease test allows ``1e-12 |f|`` of
+    rounding (minimize_cg's rule), or the machine epsilon of ``fun``'s gradient dtype times
+    ``|f|`` once ``fun`` returned a float32 gradient: a float32 objective then ends by the
+    ``ftol`` test where its rounding stops progress, as in SciPy, rather than by failed
+    line searches.
 
     Stops, as SciPy documents for L-BFGS-B without bounds (tests in this order, after each
     iteration; the first test also at ``x0``):
@@ -273,7 +277,10 @@ def minimize_lbfgs(fun: Callable[..., Any], x0: ArrayLike, *, args: Any = (), m:
         alpha1 = 1.0 / math.sqrt(float(g @ g)) if steepest else 1.0
         if not (math.isfinite(alpha1) and alpha1 > 0.0):
             alpha1 = 1.0
-        pt = line_search(obj, x, p, f, slope, alpha1, c1, c2, maxls)
+        # a float32 objective rounds f at ~1e-7: allowing only float64's rounding, its last
+        # line searches fail on noise (2 maxls wasted calls) instead of ending by ftol
+        pt = line_search(obj, x, p, f, slope, alpha1, c1, c2, maxls,
+                         max(F_ROUNDING, obj.gradient_eps))
         if pt is None:
             if steepest:
                 status = 2
