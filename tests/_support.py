@@ -249,3 +249,15 @@ def fresh_params(rng: np.random.Generator, coef_shape: Tuple[int, ...], dtype: A
     coef = (0.1 * rng.normal(size=coef_shape)).astype(dtype)
     c = coef_shape[1] if len(coef_shape) == 2 else 1
     return coef, ((0.1 * rng.normal(size=c)).astype(dtype) if intercept else None)
+
+
+class Counting:
+    """Wraps a minimizer's ``fun``, recording every point it is called at (copies)."""
+
+    def __init__(self, fun: Any) -> None:
+        self.fun = fun
+        self.points: list = []
+
+    def __call__(self, x: np.ndarray, *args: Any) -> Any:
+        self.points.append(x.copy())
+        return self.fun(x, *args)
