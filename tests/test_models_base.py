@@ -46,15 +46,19 @@ def test_partial_fit_continues_like_fit(optimizer, rng):
 
 def test_set_params_between_partial_fits_takes_effect(rng):
     X, y, _ = regression_problem(rng, noise=0.1)
-    model = LinearRegression(optimizer="adam", lr=0.01, random_state=0).partial_fit(X, y)
+    model = LinearRegression(optimizer="adam", lr=0.01, random_state=0,
+                             lr_schedule="constant").partial_fit(X, y)
     adam_state = model._opt_state
     model.set_params(lr=0.5).partial_fit(X, y)
     assert model._opt_state is adam_state and adam_state.lr == 0.5  # same state, new rate
+    model.set_params(lr_schedule="invscaling").partial_fit(X, y)  # the rate decays per step
+    steps = model._steps
+    assert adam_state.lr == pytest.approx(0.5 / steps ** 0.25)
     model.set_params(optimizer="momentum").partial_fit(X, y)
     assert type(model._opt_state).__name__ == "SGD"  # fresh state for the new optimizer
     model.set_params(optimizer="sgd", lr=0.001).partial_fit(X, y)
     assert type(model._opt_state).__name__ == "EpochState"
-    assert model.n_iter_ == 4 and np.isfinite(model.coef_).all()
+    assert model.n_iter_ == 5 and np.isfinite(model.coef_).all()
 
 
 def test_float32_stays_float32(rng):
