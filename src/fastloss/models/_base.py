@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fastloss import linear, optim
+from fastloss.optim._minimize import OptimizeResult
 from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
                                   check_real)
 from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight, _check_X,
@@ -252,6 +253,7 @@ class _LinearModel(_Params):
             curve.append(last[1] if np.array_equal(theta, last[0]) else fun(theta)[0])
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
+        res: OptimizeResult
         if self.optimizer == "lbfgs":
             res = optim.minimize_lbfgs(fun, theta0, gtol=gtol, maxiter=maxiter,
                                        callback=record)
