@@ -251,6 +251,18 @@ def fresh_params(rng: np.random.Generator, coef_shape: Tuple[int, ...], dtype: A
     return coef, ((0.1 * rng.normal(size=c)).astype(dtype) if intercept else None)
 
 
+class Counting:
+    """Wraps a minimizer's ``fun``, recording every point it is called at (copies)."""
+
+    def __init__(self, fun: Any) -> None:
+        self.fun = fun
+        self.points: list = []
+
+    def __call__(self, x: np.ndarray, *args: Any) -> Any:
+        self.points.append(x.copy())
+        return self.fun(x, *args)
+
+
 def run_both(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Any,
              **kwargs: Any) -> Dict[str, Any]:
     """sgd_epoch on the C backend and on the reference, from copies of the same start."""

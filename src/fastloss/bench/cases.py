@@ -18,6 +18,9 @@ The families (:data:`FAMILIES`), each from its rows:
   ``fastloss.optim`` class (so fastloss pays its per-step checks) on n parameters, vs the
   ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``. Each
   implementation owns its parameters and state, which every timed step updates in place.
+* ``"solvers"`` (:func:`fastloss.bench.solvers.solver_cases`): a whole L-BFGS
+  minimization, ``fastloss.optim.minimize_lbfgs`` vs SciPy's L-BFGS-B, with the
+  iterations each took (``Work.counts``); Rosenbrock runs at its one size (``Case.sizes``).
 * ``"linear"`` (:func:`linear_cases` over :data:`LINEAR_ROWS`): one epoch of
   ``fastloss.sgd_epoch`` (squared error, constant lr; per sample, or in mini-batches) over
   n / d samples of d features (so n still counts elements), vs the reference Python loop, vs
@@ -63,7 +66,7 @@ DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
                          Tuple[np.ndarray, np.ndarray]]
 
 #: Implementations, in table order. "fastloss" and "numpy" are always present.
-IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn")
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy")
 
 
 def impl_order(impl: str) -> Tuple[int, str]:
@@ -87,6 +90,14 @@ class Case:
     unit: str = "call"
     #: the kernel's name in the README's digest table (default: ``name``)
     label: str = field(default="")
+    #: the n this case runs at, whatever sizes the run asks for: a problem defined at one
+    #: size (Rosenbrock in 100 dimensions); empty: the run's sizes
+    sizes: Tuple[int, ...] = ()
+
+    def sizes_of(self, run_sizes: Sequence[int]) -> List[int]:
+        """The sizes of ``run_sizes`` this case runs at (its own ``sizes`` if it has any)."""
+        return list(self.sizes) if self.sizes else [n for n in run_sizes
+                                                    if n >= self.min_size]
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -101,14 +112,16 @@ class Work:
     like with like. ``check``: what :func:`~fastloss.bench.timing.check_agreement` calls
     instead of ``call``, when one call is no fair comparison -- ``call`` steps a state that
     later calls go on updating, or runs on a slice of the data that differs between
-    implementations.
+    implementations. ``counts``: what one call counted (a solver's iterations and
+    evaluations, ``{"nit": 36, "nfev": 45}``), recorded with the timings.
     """
 
-    __slots__ = ("call", "units", "check")
+    __slots__ = ("call", "units", "check", "counts")
 
     def __init__(self, call: Callable[[], Any], units: int = 1,
-                 check: Optional[Callable[[], Any]] = None) -> None:
-        self.call, self.units, self.check = call, units, check
+                 check: Optional[Callable[[], Any]] = None,
+                 counts: Optional[Callable[[], Dict[str, int]]] = None) -> None:
+        self.call, self.units, self.check, self.counts = call, units, check, counts
 
     def __call__(self) -> Any:
         return self.call()
@@ -436,11 +449,15 @@ def _linear_case(row: LinearRow) -> Case:
 
 # ---- the families ------------------------------------------------------------------------
 
+# a family in its own module builds on Case and Work above, so it is imported only here
+from fastloss.bench.solvers import solver_cases  # noqa: E402
+
 #: family -> cases; append new families here (see the module docstring)
 FAMILIES: Dict[str, List[Case]] = {
     "losses": loss_cases(LOSS_ROWS),
     "optim": optim_cases(OPTIM_ROWS),
     "linear": linear_cases(LINEAR_ROWS),
+    "solvers": solver_cases(),
 }
 
 #: what one timed unit is, per family, for the footnote and ``fastloss bench --help``
@@ -449,6 +466,8 @@ FAMILY_NOTES = {
     "optim": "optim: one optimizer step on n parameters",
     "linear": "linear: one sample of an SGD epoch over n/d samples of d features (the NumPy "
               f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
+    "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
+               "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
 }
 
 
