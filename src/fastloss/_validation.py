@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -151,15 +152,31 @@ def check_disjoint(arrays: Tuple[np.ndarray, ...], names: Sequence[str]) -> None
                          "each is updated in place")
 
 
+def is_dask_collection(a: Any) -> bool:
+    """Whether ``a`` is a Dask collection (array, dataframe, delayed, ...).
+
+    Never imports Dask: an object can only be a Dask collection once ``dask`` is imported,
+    so for everyone else this is one dictionary look-up.
+    """
+    dask = sys.modules.get("dask")
+    return dask is not None and bool(dask.is_dask_collection(a))
+
+
 def reject_masked(a: Any, name: str) -> None:
-    """TypeError if ``a`` is a masked array.
+    """TypeError if ``a`` is a masked array or a Dask collection.
 
     ``np.asarray`` drops a mask silently, so the masked-out values would be used as if
-    they were data. Every array argument goes through this before it is converted.
+    they were data; on a Dask array it silently computes the whole array into this process.
+    Every array argument goes through this before it is converted.
     """
     if isinstance(a, np.ma.MaskedArray):
         raise TypeError(f"{name} must not be a masked array (its mask would be ignored); "
                         f"fill it first: {name}.filled(value)")
+    if is_dask_collection(a):
+        raise TypeError(f"{name} is a Dask collection: fastloss's kernels take in-memory "
+                        f"arrays and would compute it whole into this process; use "
+                        f"fastloss.dask (e.g. fastloss.dask.linear_value_and_grad) or the "
+                        f"models' fit/predict, which run on the cluster")
 
 
 def first_where(a: np.ndarray, predicate: Callable[[np.ndarray], np.ndarray]) -> int:

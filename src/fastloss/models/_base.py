@@ -4,7 +4,7 @@ fastloss.linear.sgd_epoch), sample and class weights, fit/predict."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from fastloss import linear, optim
 from fastloss.optim._minimize import OptimizeResult
 from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
-                                  check_real)
+                                  check_real, is_dask_collection)
 from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight, _check_X,
                                       _check_y_present, _Params, warn_not_converged)
 
@@ -26,6 +26,11 @@ LR_SCHEDULES = ("constant", "invscaling")
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01,
               "adamw": 0.01}
 FULL_BATCH = ("lbfgs", "cg")
+
+#: ``value_and_grad(W, b) -> (value, grad_W, grad_b)`` of the whole objective (b None without
+#: an intercept): what the full-batch minimizers need, in memory or on a Dask cluster
+Objective = Callable[[NDArray[np.float64], Optional[NDArray[np.float64]]],
+                     Tuple[float, NDArray[Any], Optional[NDArray[Any]]]]
 
 
 class _LinearModel(_Params):
@@ -128,6 +133,12 @@ class _LinearModel(_Params):
         if self.optimizer == "cholesky":
             self._fit_cholesky(X, t, sw)
             return
+        self._run_stochastic(lambda: self._epoch(X, t, sw), n_epochs, early_stopping)
+
+    def _run_stochastic(self, epoch: Callable[[], float], n_epochs: int,
+                        early_stopping: bool) -> None:
+        """Up to ``n_epochs`` calls of ``epoch()`` (one epoch, returning its mean loss),
+        stopping early on ``tol``/``n_iter_no_change``."""
         # optimizer state carries over between partial_fit calls only while the optimizer and
         # its state-shaping settings stay the same (set_params may change them in between)
         key = (self.optimizer, float(self.momentum), float(self.alpha), bool(self.fit_intercept))
@@ -135,7 +146,7 @@ class _LinearModel(_Params):
             self._opt_state, self._opt_key = None, key
         best, no_change, stopped = np.inf, 0, False
         for _ in range(n_epochs):
-            epoch_loss = self._epoch(X, t, sw)
+            epoch_loss = epoch()
             self.loss_curve_.append(epoch_loss)
             self.n_iter_ += 1
             if not np.isfinite(epoch_loss):
@@ -162,28 +173,42 @@ class _LinearModel(_Params):
         mini-batches of ``batch_size`` with the optimizer's torch.optim rule. Its state (the
         rule's buffers, the update count that the schedule and Adam's bias corrections run
         on, the shuffling seed) is ``self._opt_state``."""
+        value, self._opt_state = linear.sgd_epoch(
+            X, t, self._W, self._intercept(), self._opt_state, sample_weight=sw,
+            **self._epoch_kwargs())
+        return self._epoch_objective(float(value))
+
+    def _epoch_kwargs(self) -> Dict[str, Any]:
+        """The keyword arguments of this model's ``sgd_epoch`` calls (a shuffling seed drawn
+        from the model's stream when the state is new)."""
         seed = None
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
         batch_size = 1 if self.optimizer == "sgd" else int(self.batch_size)
-        value, self._opt_state = linear.sgd_epoch(
-            X, t, self._W, self._intercept(), self._opt_state, loss=self._linear_loss(),
-            optimizer=self.optimizer, lr=self._lr(), learning_rate=self._schedule(),
-            power_t=float(self.power_t), alpha=float(self.alpha),
-            momentum=float(self.momentum), epsilon=float(getattr(self, "epsilon", 1.0)),
-            sample_weight=sw, shuffle=self.shuffle, seed=seed, batch_size=batch_size)
-        # the epoch's mean loss is of the samples before their updates, without the penalty
-        # (AdamW's decay is no penalty: the objective it minimizes has none)
+        return dict(loss=self._linear_loss(), optimizer=self.optimizer, lr=self._lr(),
+                    learning_rate=self._schedule(), power_t=float(self.power_t),
+                    alpha=float(self.alpha), momentum=float(self.momentum),
+                    epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
+                    seed=seed, batch_size=batch_size)
+
+    def _epoch_objective(self, mean_loss: float) -> float:
+        """The epoch's objective from its mean loss: the mean loss is of the samples
+        before their updates, without the penalty (AdamW's decay is no penalty: the
+        objective it minimizes has none)."""
         alpha = 0.0 if self.optimizer == "adamw" else float(self.alpha)
-        return float(value) + 0.5 * alpha * float(np.vdot(self._W, self._W))
+        return mean_loss + 0.5 * alpha * float(np.vdot(self._W, self._W))
 
     def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                         maxiter: int) -> None:
         """L-BFGS or CG on the whole objective, in float64 (``max_iter`` iterations at most,
         ``tol`` the gradient tolerance as in scikit-learn's LogisticRegression)."""
+        Xd = X.astype(np.float64, copy=False)
+        self._minimize_full_batch(lambda W, b: self._value_and_grad(Xd, t, W, b, sw), maxiter)
+
+    def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int) -> None:
+        """L-BFGS or CG on ``value_and_grad(W, b)`` (float64) from the current weights."""
         W_shape, nW = self._W.shape, self._W.size
         dtype = self._W.dtype
-        Xd = X.astype(np.float64, copy=False)
         fit_b = bool(self.fit_intercept)
 
         # the last point evaluated and its objective: the line search usually ends on the
@@ -193,7 +218,7 @@ class _LinearModel(_Params):
         def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
             W = theta[:nW].reshape(W_shape)
             b = theta[nW:] if fit_b else None
-            value, gW, gb = self._value_and_grad(Xd, t, W, b, sw)
+            value, gW, gb = value_and_grad(W, b)
             last[:] = theta.copy(), value
             return value, gW.ravel() if gb is None else np.concatenate([gW.ravel(), gb])
 
@@ -230,6 +255,11 @@ class _LinearModel(_Params):
     # ---- public API shared by both models
     def _fit(self, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs: int,
              early_stopping: bool) -> Any:
+        if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
+            from fastloss.dask._fit import fit  # imported only for Dask input
+
+            return fit(self, X, y, sample_weight, reset=reset, n_epochs=n_epochs,
+                       early_stopping=early_stopping)
         self._validate_params()
         _check_y_present(y, self)
         _check_feature_names(self, X, reset=reset or not hasattr(self, "_W"))

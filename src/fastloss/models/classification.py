@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import NON_NEGATIVE, check_real, reject_masked
+from fastloss._validation import NON_NEGATIVE, check_real, is_dask_collection, reject_masked
 from fastloss.models._base import _LinearModel
 from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
@@ -74,15 +74,25 @@ class SoftmaxRegression(_LinearModel):
         cw = self.class_weight
         if cw is None:
             return sw
+        if isinstance(cw, str) and partial:
+            raise ValueError("class_weight='balanced' is not supported by partial_fit: "
+                             "the class counts of one batch are not those of the data; "
+                             "pass a dict of the weights instead")
+        counts = np.bincount(t, minlength=len(self.classes_)) if isinstance(cw, str) else None
+        weights = self._class_weights(counts)[t]
+        return weights if sw is None else weights * sw
+
+    def _class_weights(self, counts: Optional[NDArray[Any]]) -> NDArray[np.float64]:
+        """The weight of each class (n_classes,) under ``class_weight`` (not None);
+        ``counts``, the samples of each class, is needed for ``"balanced"`` only."""
+        cw = self.class_weight
         k = len(self.classes_)
         if isinstance(cw, str):
-            if partial:
-                raise ValueError("class_weight='balanced' is not supported by partial_fit: "
-                                 "the class counts of one batch are not those of the data; "
-                                 "pass a dict of the weights instead")
-            counts = np.bincount(t, minlength=k).astype(np.float64)
-            per_class = np.where(counts > 0, len(t) / (k * np.maximum(counts, 1)), 0.0)
+            assert counts is not None
+            c = np.asarray(counts, dtype=np.float64)
+            per_class = np.where(c > 0, c.sum() / (k * np.maximum(c, 1)), 0.0)
         else:
+            assert cw is not None
             unknown = [label for label in cw if not np.any(self.classes_ == label)]
             if unknown:
                 raise ValueError(f"class_weight names labels that are not classes: "
@@ -91,8 +101,7 @@ class SoftmaxRegression(_LinearModel):
             for i, label in enumerate(self.classes_):
                 if label in cw:
                     per_class[i] = float(cw[label])
-        weights = per_class[t]
-        return weights if sw is None else weights * sw
+        return per_class
 
     loss = "cross_entropy"
 
@@ -156,11 +165,19 @@ class SoftmaxRegression(_LinearModel):
         """The logits ``X @ coef_.T + intercept_``, shape (n_samples, n_classes); with two
         classes, scikit-learn's convention: the score of the second class, ``z_1 - z_0``,
         shape (n_samples,)."""
+        if is_dask_collection(X):  # a lazy Dask array, one task per row chunk
+            from fastloss.dask._predict import lazy
+
+            return lazy(self, "decision_function", X)
         z = self._decision(X)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        if is_dask_collection(X):  # a lazy Dask array, one task per row chunk
+            from fastloss.dask._predict import lazy
+
+            return lazy(self, "predict_proba", X)
         z = self._decision(X)
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z)
@@ -170,18 +187,31 @@ class SoftmaxRegression(_LinearModel):
     def predict_log_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Log class probabilities ``log_softmax(logits)``, computed stably (no ``log`` of an
         underflowed probability), shape (n_samples, n_classes)."""
+        if is_dask_collection(X):  # a lazy Dask array, one task per row chunk
+            from fastloss.dask._predict import lazy
+
+            return lazy(self, "predict_log_proba", X)
         z = self._decision(X)
         z = z - z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """The most probable class of each sample, shape (n_samples,)."""
+        if is_dask_collection(X):  # a lazy Dask array, one task per row chunk
+            from fastloss.dask._predict import lazy
+
+            return lazy(self, "predict", X)
         scores = self._decision(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike,
               sample_weight: Optional[ArrayLike] = None) -> float:
-        """Mean accuracy (weighted by ``sample_weight``)."""
+        """Mean accuracy (weighted by ``sample_weight``); computed on the cluster when any
+        argument is a Dask array."""
+        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            from fastloss.dask._predict import score
+
+            return score(self, X, y, sample_weight)
         reject_masked(y, "y")
         hits = self.predict(X) == np.asarray(y).ravel()
         sw = _check_sample_weight(sample_weight, len(hits))

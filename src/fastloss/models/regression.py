@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import POSITIVE, check_real, reject_masked
+from fastloss._validation import POSITIVE, check_real, is_dask_collection, reject_masked
 from fastloss.models._base import OPTIMIZERS, _LinearModel
 from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
 #: LinearRegression's optimizers: every model's, and the normal equations
 REGRESSION_OPTIMIZERS = OPTIMIZERS + ("cholesky",)
+
+
+class NormalSums(NamedTuple):
+    """The weighted sums the normal equations are built from, in float64; additive over
+    row blocks (so a cluster sums them chunk by chunk)."""
+
+    total: float              # sum_i w_i
+    gram: NDArray[np.float64]  # X^T W X, (d, d)
+    xy: NDArray[np.float64]    # X^T W y, (d,)
+    x_sum: NDArray[np.float64]  # sum_i w_i x_i, (d,)
+    y_sum: float              # sum_i w_i y_i
+
+
+def normal_equation_sums(X: NDArray[Any], y: NDArray[Any],
+                         sw: Optional[NDArray[Any]]) -> NormalSums:
+    """The :class:`NormalSums` of rows ``X`` (n, d), targets ``y`` (n,), weights ``sw`` (n,)
+    or None (all 1), in one pass over X (float64)."""
+    Xd = X.astype(np.float64, copy=False)
+    y = y.astype(np.float64, copy=False)
+    w = np.ones(Xd.shape[0]) if sw is None else sw
+    Xw = Xd if sw is None else Xd * w[:, None]
+    return NormalSums(float(w.sum()), Xd.T @ Xw, Xw.T @ y, Xw.sum(axis=0), float(w @ y))
 
 
 class LinearRegression(_LinearModel):
@@ -105,17 +127,18 @@ class LinearRegression(_LinearModel):
         ||coef||^2``: the weighted Gram matrix in one pass over X (float64), centered by the
         weighted means (the intercept is not penalized), a Cholesky solve; the minimum-norm
         least-squares solution when the system is singular."""
-        Xd = X.astype(np.float64, copy=False)
-        y = t.astype(np.float64, copy=False)
-        n, d = Xd.shape
-        w = np.ones(n) if sw is None else sw
-        total = float(w.sum())
-        Xw = Xd if sw is None else Xd * w[:, None]
-        gram = Xd.T @ Xw / total
-        xy = Xw.T @ y / total
+        self._solve_normal_equations(normal_equation_sums(X, t, sw))
+
+    def _solve_normal_equations(self, sums: NormalSums) -> None:
+        """Sets the weights to the minimum of :meth:`_fit_cholesky`'s objective given the
+        data's :class:`NormalSums`."""
+        total = sums.total
+        d = sums.gram.shape[0]
+        gram = sums.gram / total
+        xy = sums.xy / total
         if self.fit_intercept:
-            x_mean = Xw.sum(axis=0) / total
-            y_mean = float(w @ y) / total
+            x_mean = sums.x_sum / total
+            y_mean = sums.y_sum / total
             gram -= np.outer(x_mean, x_mean)
             xy -= x_mean * y_mean
         gram[np.diag_indices(d)] += float(self.alpha)
@@ -162,13 +185,23 @@ class LinearRegression(_LinearModel):
         return self._fit(X, y, sample_weight, reset=False, n_epochs=1, early_stopping=False)
 
     def predict(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
-        """``X @ coef_ + intercept_``, shape (n_samples,)."""
+        """``X @ coef_ + intercept_``, shape (n_samples,); a lazy Dask array (one task per
+        row chunk) when ``X`` is one."""
+        if is_dask_collection(X):
+            from fastloss.dask._predict import lazy
+
+            return lazy(self, "predict", X)
         return self._decision(X)
 
     def score(self, X: ArrayLike, y: ArrayLike,
               sample_weight: Optional[ArrayLike] = None) -> float:
         """Coefficient of determination R^2 of the predictions (weighted by
-        ``sample_weight``, as scikit-learn's ``r2_score``)."""
+        ``sample_weight``, as scikit-learn's ``r2_score``); computed on the cluster when
+        any argument is a Dask array."""
+        if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            from fastloss.dask._predict import score
+
+            return score(self, X, y, sample_weight)
         reject_masked(y, "y")
         y_true = np.asarray(y, dtype=np.float64).ravel()
         resid = y_true - self.predict(X)

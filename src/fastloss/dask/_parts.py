@@ -1,0 +1,129 @@
+"""Row chunks resident on a Dask cluster (or in this process), and the tasks that run on them.
+
+A *part* is chunk ``i`` of ``X``, ``y`` and the weights in one piece ``(X_i, y_i, w_i)``
+(``w_i`` None without weights), created by one task so the three sit on one worker. Work
+on the parts is one task per worker over the parts it holds (``workers=[w]``): the round
+trip of a whole evaluation is one submission and one gather, whatever the chunk count.
+``allow_other_workers=True`` lets the scheduler move a task whose worker is gone; the
+parts it held are recomputed from their lineage (the Dask graph of the input arrays), so
+a lost worker costs time, not the fit. Results always come back in part order, so the
+client's reduction does not depend on where the parts live (nor on faults).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+#: (X_i, y_i, w_i) of one row chunk
+Part = Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]
+
+
+def current_client() -> Any:
+    """The current ``distributed.Client``, or None (then the local scheduler is used).
+
+    ``distributed`` is not imported here: a client exists only once it has been.
+    """
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    try:
+        return distributed.default_client()
+    except ValueError:  # no client
+        return None
+
+
+def _run_parts(func: Callable[..., Any], parts: Sequence[Part], args: Tuple[Any, ...]
+               ) -> Tuple[Optional[str], List[Any]]:
+    """On a worker: ``func(part, *args)`` for each part, and where it ran."""
+    try:
+        from distributed import get_worker
+
+        where: Optional[str] = get_worker().address
+    except (ImportError, ValueError):
+        where = None
+    return where, [func(part, *args) for part in parts]
+
+
+class Parts:
+    """The parts of one data set: futures on the current client's cluster, or NumPy
+    tuples in this process when there is no client."""
+
+    def __init__(self, client: Any, items: List[Any]) -> None:
+        self.client = client
+        self.items = items
+        self._owners: Optional[Dict[str, List[int]]] = None
+
+    @classmethod
+    def compute(cls, delayed_parts: List[Any]) -> "Parts":
+        """Parts from one ``dask.delayed`` per chunk, computed on the cluster (kept there
+        as futures) or, without a client, by Dask's local scheduler into this process."""
+        client = current_client()
+        if client is None:
+            import dask
+
+            return cls(None, list(dask.compute(*delayed_parts)))
+        return cls(client, client.compute(delayed_parts))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _by_worker(self) -> Dict[str, List[int]]:
+        """Part indices grouped by the worker that holds them (cached; refreshed after a
+        task ran elsewhere than asked, as it does once a worker is lost)."""
+        if self._owners is None:
+            who = self.client.who_has(self.items)
+            owners: Dict[str, List[int]] = {}
+            for i, fut in enumerate(self.items):
+                holders = sorted(who.get(fut.key, ()))
+                owners.setdefault(holders[0] if holders else "", []).append(i)
+            self._owners = owners
+        return self._owners
+
+    def map(self, func: Callable[..., Any], *args: Any) -> List[Any]:
+        """``[func(part, *args) for part in parts]``, in part order: one task per worker
+        over its resident parts, one round trip."""
+        if self.client is None:
+            return [func(part, *args) for part in self.items]
+        groups = list(self._by_worker().items())
+        tasks = [self.client.submit(_run_parts, func, [self.items[i] for i in idx], args,
+                                    workers=[w] if w else None, allow_other_workers=True,
+                                    pure=False)
+                 for w, idx in groups]
+        out: List[Any] = [None] * len(self.items)
+        for (w, idx), (where, results) in zip(groups, self.client.gather(tasks)):
+            if where != w:
+                self._owners = None
+            for i, r in zip(idx, results):
+                out[i] = r
+        return out
+
+    def apply(self, i: int, func: Callable[..., Any], *args: Any) -> Any:
+        """``func(part_i, *args)`` on the worker holding part ``i``."""
+        if self.client is None:
+            return func(self.items[i], *args)
+        owner = next((w for w, idx in self._by_worker().items() if i in idx), "")
+        task = self.client.submit(_run_parts, func, [self.items[i]], args,
+                                  workers=[owner] if owner else None,
+                                  allow_other_workers=True, pure=False)
+        where, results = task.result()
+        if where != owner:
+            self._owners = None
+        return results[0]
+
+    def transform(self, func: Callable[..., Part], *args: Any) -> "Parts":
+        """New parts ``func(part, *args)``, each made where its part is (the old parts
+        stay in the new ones' lineage)."""
+        if self.client is None:
+            return Parts(None, [func(part, *args) for part in self.items])
+        return Parts(self.client, [self.client.submit(func, fut, *args, pure=False)
+                                   for fut in self.items])
+
+    def release(self) -> None:
+        """Frees the parts on the cluster."""
+        if self.client is not None:
+            self.client.cancel(self.items)
+        self.items = []
+        self._owners = None
