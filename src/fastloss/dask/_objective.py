@@ -228,7 +228,7 @@ def prepare_rows(X: Any, y: Any, sample_weight: Any, targets: str, dtype: Any) -
     xs = X.to_delayed()[:, 0]
     ys = y.to_delayed()
     ws = [None] * len(xs) if sw is None else list(sw.to_delayed())
-    make = dask.delayed(_make_part, pure=True)
+    make = dask.delayed(_make_part, pure=False)  # fresh keys: each prepare owns its parts
     parts = Parts.compute([make(xb, yb, wb, np.dtype(dtype), targets)
                            for xb, yb, wb in zip(xs, ys, ws)])
     try:

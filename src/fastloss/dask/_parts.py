@@ -65,7 +65,11 @@ class Parts:
             import dask
 
             return cls(None, list(dask.compute(*delayed_parts)))
-        return cls(client, client.compute(delayed_parts))
+        futures = client.compute(delayed_parts)
+        from distributed import wait
+
+        wait(futures)  # placed: who_has knows where each part lives
+        return cls(client, futures)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -82,16 +86,20 @@ class Parts:
             self._owners = owners
         return self._owners
 
+    def _submit(self, func: Callable[..., Any], idx: List[int], args: Tuple[Any, ...],
+                worker: str) -> Any:
+        """One task running ``func`` over parts ``idx``, on ``worker`` if it is alive."""
+        where = dict(workers=[worker], allow_other_workers=True) if worker else {}
+        return self.client.submit(_run_parts, func, [self.items[i] for i in idx], args,
+                                  pure=False, **where)
+
     def map(self, func: Callable[..., Any], *args: Any) -> List[Any]:
         """``[func(part, *args) for part in parts]``, in part order: one task per worker
         over its resident parts, one round trip."""
         if self.client is None:
             return [func(part, *args) for part in self.items]
         groups = list(self._by_worker().items())
-        tasks = [self.client.submit(_run_parts, func, [self.items[i] for i in idx], args,
-                                    workers=[w] if w else None, allow_other_workers=True,
-                                    pure=False)
-                 for w, idx in groups]
+        tasks = [self._submit(func, idx, args, w) for w, idx in groups]
         out: List[Any] = [None] * len(self.items)
         for (w, idx), (where, results) in zip(groups, self.client.gather(tasks)):
             if where != w:
@@ -105,10 +113,7 @@ class Parts:
         if self.client is None:
             return func(self.items[i], *args)
         owner = next((w for w, idx in self._by_worker().items() if i in idx), "")
-        task = self.client.submit(_run_parts, func, [self.items[i]], args,
-                                  workers=[owner] if owner else None,
-                                  allow_other_workers=True, pure=False)
-        where, results = task.result()
+        where, results = self._submit(func, [i], args, owner).result()
         if where != owner:
             self._owners = None
         return results[0]
@@ -118,12 +123,14 @@ class Parts:
         stay in the new ones' lineage)."""
         if self.client is None:
             return Parts(None, [func(part, *args) for part in self.items])
-        return Parts(self.client, [self.client.submit(func, fut, *args, pure=False)
-                                   for fut in self.items])
+        futures = [self.client.submit(func, fut, *args, pure=False) for fut in self.items]
+        from distributed import wait
+
+        wait(futures)
+        return Parts(self.client, futures)
 
     def release(self) -> None:
-        """Frees the parts on the cluster."""
-        if self.client is not None:
-            self.client.cancel(self.items)
+        """Frees the parts on the cluster (the futures dropped: released once unused;
+        ``cancel`` would also cancel a later computation of the same keys)."""
         self.items = []
         self._owners = None

@@ -1,0 +1,114 @@
+"""The models' ``fit`` on Dask arrays: ``LinearRegression`` and ``SoftmaxRegression``.
+
+The data are prepared once (:func:`fastloss.dask._objective.prepare_rows`: persisted parts
+and the first pass for ``n``, the weights and the classes), then trained on the cluster:
+
+* ``"lbfgs"``/``"cg"``: the model's own minimizer on the distributed objective, one round
+  trip per evaluation;
+* ``"cholesky"``: the normal equations' sums part by part, one round trip, then the
+  model's d x d solve on the client;
+* the stochastic optimizers: each epoch runs ``fastloss.sgd_epoch`` on one part after the
+  other, on the worker that holds it, carrying the coefficients and the optimizer state
+  (``EpochState``) from part to part. This is sequential by nature (as dask-ml's
+  Incremental): one worker works at a time; the parts are visited in a fresh random order
+  each epoch when ``shuffle``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from fastloss import linear
+from fastloss.dask._objective import PreparedData, as_rows, prepare_rows
+from fastloss.dask._parts import Part
+from fastloss.models._base import FULL_BATCH, _LinearModel
+from fastloss.models._sklearn import _check_feature_names, _check_y_present
+
+
+def _part_epoch(part: Part, W: np.ndarray, b: Optional[np.ndarray], state: Any,
+                kwargs: Any) -> Tuple[np.ndarray, Optional[np.ndarray], Any, float, float]:
+    """One ``sgd_epoch`` over one part (on its worker): the new ``(W, b, state)``, the
+    part's mean loss and its total weight."""
+    X, y, w = part
+    wsum = float(X.shape[0]) if w is None else float(w.sum(dtype=np.float64))
+    if X.shape[0] == 0:
+        return W, b, state, 0.0, 0.0
+    mean, state = linear.sgd_epoch(X, y, W, b, state, sample_weight=w, **kwargs)
+    return W, b, state, float(mean), wsum
+
+
+def _epoch(model: _LinearModel, data: PreparedData) -> float:
+    """One epoch of ``model``'s stochastic optimizer, part after part; its objective."""
+    kwargs = model._epoch_kwargs()
+    order = np.arange(len(data.parts))
+    if model.shuffle:
+        order = model._rng().permutation(order)
+    total = wsum = 0.0
+    for i in order:
+        W, b, state, mean, w = data.parts.apply(int(i), _part_epoch, model._W,
+                                                model._intercept(), model._opt_state, kwargs)
+        model._W[...] = W
+        if b is not None:
+            model._b[...] = b
+        model._opt_state = state
+        kwargs["seed"] = None  # the state carries it from now on
+        if w > 0:
+            total += mean * w
+            wsum += w
+    return model._epoch_objective(total / wsum if wsum > 0 else float("nan"))
+
+
+def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs: int,
+        early_stopping: bool) -> Any:
+    """``model.fit(X, y, sample_weight)`` with Dask arrays, trained on the cluster."""
+    if not reset:
+        raise TypeError(f"{type(model).__name__}.partial_fit does not take Dask arrays; use "
+                        f"fit (whose stochastic optimizers run epoch by epoch over the "
+                        f"chunks) or pass in-memory batches")
+    model._validate_params()
+    _check_y_present(y, model)
+    X = as_rows(X)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"Found array with shape {X.shape} while a minimum of 1 sample and "
+                         f"1 feature is required (X).")
+    model_dtype = np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
+    full = model.optimizer in FULL_BATCH + ("cholesky",)
+    # the in-memory full-batch paths compute in float64 whatever X's dtype: so do these
+    part_dtype = np.dtype(np.float64) if full else model_dtype
+    classifier = hasattr(model, "class_weight")
+    data = prepare_rows(X, y, sample_weight, "classes" if classifier else "real", part_dtype)
+    try:
+        if data.weight_sum == 0:
+            raise ValueError("Sample weights must contain at least one non-zero number (the "
+                             "weighted mean loss is undefined otherwise)")
+        if classifier:
+            assert data.labels is not None and data.counts is not None
+            if data.labels.dtype.kind == "f" and np.any(data.labels != np.round(data.labels)):
+                raise ValueError("Unknown label type: continuous; SoftmaxRegression needs "
+                                 "class labels (integers or strings)")
+            if len(data.labels) < 2:
+                raise ValueError("SoftmaxRegression needs samples of at least 2 classes in "
+                                 f"the data, but the data contains only one class: "
+                                 f"{data.labels[0]!r}")
+            model.classes_ = data.labels
+            per_class = (None if model.class_weight is None
+                         else model._class_weights(data.counts))
+            data = data.encode_labels(data.labels, per_class)
+        _check_feature_names(model, X, reset=True)
+        model._generator = None
+        model._init_state(data.n_features, model_dtype)
+        loss, alpha = model._linear_loss(), float(model.alpha)
+        epsilon = float(getattr(model, "epsilon", 1.0))
+        if model.optimizer in FULL_BATCH:
+            model._minimize_full_batch(
+                lambda W, b: data.value_and_grad(W, b, loss, alpha, epsilon), n_epochs)
+        elif model.optimizer == "cholesky":
+            model._solve_normal_equations(data.normal_equation_sums())
+        else:
+            model._run_stochastic(lambda: _epoch(model, data), n_epochs, early_stopping)
+    finally:
+        data.release()
+    model._publish()
+    return model
