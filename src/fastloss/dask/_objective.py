@@ -55,12 +55,14 @@ def aligned(a: Any, X: Any, name: str) -> Any:
             raise TypeError(f"{name} must be a dask.array.Array or an in-memory array, got "
                             f"{type(a).__name__}")
         reject_masked(a, name)
-        a = da.from_array(np.asarray(a), chunks=(X.chunks[0],))
+        a = np.asarray(a)
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim != 1 or a.shape[0] != X.shape[0]:
         raise ValueError(f"{name} must be 1-D with {X.shape[0]} entries (one per row of X), "
                          f"got shape {a.shape}")
+    if not isinstance(a, da.Array):
+        return da.from_array(a, chunks=(X.chunks[0],))
     return a if a.chunks[0] == X.chunks[0] else a.rechunk((X.chunks[0],))
 
 

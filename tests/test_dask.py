@@ -1,0 +1,332 @@
+"""fastloss on a real Dask cluster: the distributed objective and the models' fit against
+the in-memory results, lazy predictions, the plain kernels' TypeError, a lost worker.
+
+A 2-worker LocalCluster (processes, loopback only) serves the whole module; every call
+that waits on it is bounded (``_bounded``), so a broken cluster fails a test instead of
+hanging the suite."""
+
+import concurrent.futures
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+
+import fastloss  # noqa: E402
+import fastloss.dask as fdask  # noqa: E402
+from fastloss.models import LinearRegression, SoftmaxRegression  # noqa: E402
+
+from _support import fresh_params, make_problem  # noqa: E402
+
+#: seconds any one test may wait on the cluster
+LIMIT = 60
+CHUNK = 70  # rows per chunk: several chunks per worker, a ragged last one
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    c = distributed.Client(cluster, timeout=LIMIT)
+    try:
+        yield c
+    finally:
+        c.close(timeout=LIMIT)
+        cluster.close(timeout=LIMIT)
+
+
+def _bounded(func, *args, **kwargs):
+    """``func(*args, **kwargs)``, failing the test if it takes more than LIMIT seconds."""
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        return pool.submit(func, *args, **kwargs).result(timeout=LIMIT)
+    except concurrent.futures.TimeoutError:
+        pytest.fail(f"{func.__name__} did not return within {LIMIT} s")
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _rows(a):
+    return da.from_array(a, chunks=(CHUNK,) + a.shape[1:])
+
+
+def _relative(actual, expected):
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-12))
+
+
+# ---- the distributed objective ----------------------------------------------------------
+
+OBJECTIVE_CASES = [(loss, c) for loss in ("squared_error", "absolute", "huber", "logistic")
+                   for c in (1,)] + [("softmax", 2), ("softmax", 5)]
+
+
+@pytest.mark.parametrize("loss,n_classes", OBJECTIVE_CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_objective_matches_in_memory(client, loss, n_classes, weighted, intercept, dtype):
+    rng = np.random.default_rng([7, n_classes, weighted, intercept])
+    X, y, shape = make_problem(rng, loss, 500, 4, dtype)
+    if loss == "softmax":
+        y = rng.integers(0, n_classes, size=len(y))
+        shape = (4, n_classes)
+    coef, b = fresh_params(rng, shape, dtype, intercept)
+    w = rng.random(len(y)).astype(dtype) if weighted else None
+    kw = dict(loss=loss, alpha=0.1, epsilon=0.7, sample_weight=w)
+    expected = fastloss.linear_value_and_grad(X, y, coef, b, **kw)
+    got = _bounded(fdask.linear_value_and_grad, _rows(X), _rows(y), coef, b,
+                   **dict(kw, sample_weight=None if w is None else _rows(w)))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert got[0].dtype == dtype and got[1].dtype == dtype and got[1].shape == coef.shape
+    np.testing.assert_allclose(got[0], expected[0], rtol=rtol)
+    np.testing.assert_allclose(got[1], expected[1], rtol=rtol, atol=rtol * 1e-2)
+    if intercept:
+        np.testing.assert_allclose(got[2], expected[2], rtol=rtol, atol=rtol * 1e-2)
+    else:
+        assert got[2] is None
+
+
+def test_prepared_data_is_reused_across_evaluations(client):
+    rng = np.random.default_rng(1)
+    X, y, shape = make_problem(rng, "logistic", 300, 3, np.float64)
+    w = rng.integers(0, 4, size=300).astype(np.float64)
+    data = _bounded(fdask.prepare, _rows(X), _rows(y), _rows(w), loss="logistic")
+    try:
+        assert (data.n_samples, data.n_features) == (300, 3)
+        assert data.weight_sum == w.sum() and len(data.parts) == -(-300 // CHUNK)
+        for seed in range(3):
+            coef, b = fresh_params(np.random.default_rng(seed), shape, np.float64)
+            got = _bounded(fdask.linear_value_and_grad, data, None, coef, b, loss="logistic")
+            want = fastloss.linear_value_and_grad(X, y, coef, b, loss="logistic",
+                                                  sample_weight=w)
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    finally:
+        data.release()
+
+
+@pytest.mark.parametrize("bad,match", [
+    ("nan_x", "X contains NaN"), ("labels", "0 or 1"), ("weights", "finite and >= 0"),
+    ("numpy_x", "dask.array.Array"), ("length", "500 entries")])
+def test_objective_bad_input(client, bad, match):
+    rng = np.random.default_rng(2)
+    X, y, shape = make_problem(rng, "logistic", 500, 3, np.float64)
+    coef, b = fresh_params(rng, shape, np.float64)
+    w = np.ones(500)
+    Xd = _rows(X)
+    if bad == "nan_x":
+        X[321, 1] = np.nan
+        Xd = _rows(X)
+    elif bad == "labels":
+        y[3] = 2.0
+    elif bad == "weights":
+        w[10] = -1.0
+    elif bad == "numpy_x":
+        Xd = X
+    elif bad == "length":
+        y = y[:-1]
+    with pytest.raises((TypeError, ValueError), match=match):
+        _bounded(fdask.linear_value_and_grad, Xd, y, coef, b, loss="logistic",
+                 sample_weight=w)
+
+
+# ---- the models' fit --------------------------------------------------------------------
+
+def _regression(rng, n=600, d=5):
+    X = rng.normal(size=(n, d)) * np.linspace(1.0, 3.0, d)
+    y = X @ rng.normal(size=d) + 0.5 + 0.3 * rng.normal(size=n)
+    return X, y
+
+
+def _classes(rng, n_classes, n=600, d=4):
+    X = rng.normal(size=(n, d))
+    logits = X @ rng.normal(size=(d, n_classes)) + 0.3 * rng.normal(size=(n, n_classes))
+    return X, np.argmax(logits, axis=1)
+
+
+def _assert_same_model(got, want, rtol):
+    assert _relative(got.coef_, want.coef_) < rtol
+    assert _relative(got.intercept_, want.intercept_) < rtol
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "cg", "cholesky"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_regression_fit_matches_in_memory(client, optimizer, fit_intercept):
+    X, y = _regression(np.random.default_rng(3))
+    params = dict(optimizer=optimizer, alpha=0.01, fit_intercept=fit_intercept, tol=1e-8)
+    want = LinearRegression(**params).fit(X, y)
+    got = _bounded(LinearRegression(**params).fit, _rows(X), _rows(y))
+    _assert_same_model(got, want, 1e-4)
+    assert got.n_features_in_ == 5
+
+
+def test_huber_fit_matches_in_memory(client):
+    X, y = _regression(np.random.default_rng(4))
+    want = LinearRegression(loss="huber", alpha=0.01).fit(X, y)
+    got = _bounded(LinearRegression(loss="huber", alpha=0.01).fit, _rows(X), _rows(y))
+    _assert_same_model(got, want, 1e-4)
+
+
+def test_absolute_error_fit_reaches_the_in_memory_objective(client):
+    # the absolute error is not smooth: L-BFGS stops anywhere in a flat neighbourhood, at a
+    # point that last-bit differences move (~3e-4 here, objectives 2e-6 apart), so compare
+    # the objective reached
+    X, y = _regression(np.random.default_rng(4))
+    want = LinearRegression(loss="absolute_error", alpha=0.01).fit(X, y)
+    got = _bounded(LinearRegression(loss="absolute_error", alpha=0.01).fit, _rows(X), _rows(y))
+
+    def objective(m):
+        return fastloss.linear_value_and_grad(X, y, m.coef_, np.array([m.intercept_]),
+                                              loss="absolute", alpha=0.01)[0]
+
+    assert objective(got) == pytest.approx(objective(want), rel=1e-5)
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_softmax_fit_matches_in_memory(client, n_classes):
+    X, t = _classes(np.random.default_rng(5), n_classes)
+    labels = np.array(["a", "b", "c", "d", "e"])[t]  # any sortable labels
+    want = SoftmaxRegression(alpha=1e-3).fit(X, labels)
+    got = _bounded(SoftmaxRegression(alpha=1e-3).fit, _rows(X), _rows(labels))
+    assert list(got.classes_) == list(want.classes_)
+    _assert_same_model(got, want, 1e-4)
+
+
+def test_integer_sample_weight_equals_in_memory_weighted_fit(client):
+    rng = np.random.default_rng(6)
+    X, y = _regression(rng)
+    w = rng.integers(0, 4, size=len(y))
+    want = LinearRegression(tol=1e-8).fit(X, y, sample_weight=w)
+    # and an integer weight counts as repeated rows
+    repeated = LinearRegression(optimizer="cholesky").fit(np.repeat(X, w, axis=0),
+                                                          np.repeat(y, w))
+    got = _bounded(LinearRegression(tol=1e-8).fit, _rows(X), _rows(y), sample_weight=_rows(w))
+    _assert_same_model(got, want, 1e-4)
+    _assert_same_model(got, repeated, 1e-4)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 2: 0.5}])
+def test_class_weight_equals_in_memory(client, class_weight):
+    rng = np.random.default_rng(7)
+    X, t = _classes(rng, 3)
+    w = rng.random(len(t))
+    want = SoftmaxRegression(class_weight=class_weight).fit(X, t, sample_weight=w)
+    got = _bounded(SoftmaxRegression(class_weight=class_weight).fit, _rows(X), _rows(t),
+                   sample_weight=w)  # in-memory weights with Dask X: aligned to X's chunks
+    _assert_same_model(got, want, 1e-4)
+
+
+@pytest.mark.parametrize("optimizer,batch_size", [("sgd", 1), ("adam", 10)])
+def test_unshuffled_epochs_equal_in_memory(client, optimizer, batch_size):
+    # chunk after chunk in order, the optimizer state carried along, is the in-memory epoch
+    # (batches of 10 do not straddle the chunks of 70 rows)
+    X, y = _regression(np.random.default_rng(8), n=420)
+    params = dict(optimizer=optimizer, batch_size=batch_size, shuffle=False, max_iter=4,
+                  tol=None, lr=0.01)
+    want = LinearRegression(**params).fit(X, y)
+    got = _bounded(LinearRegression(**params).fit, _rows(X), _rows(y))
+    _assert_same_model(got, want, 1e-10)
+    np.testing.assert_allclose(got.loss_curve_, want.loss_curve_, rtol=1e-10)
+
+
+def test_shuffled_sgd_reaches_the_optimum(client):
+    X, y = _regression(np.random.default_rng(9))
+    best = LinearRegression(optimizer="cholesky").fit(X, y)
+    got = _bounded(LinearRegression(optimizer="sgd", random_state=0, max_iter=30).fit,
+                   _rows(X), _rows(y))
+    assert _relative(got.coef_, best.coef_) < 0.05
+    again = _bounded(LinearRegression(optimizer="sgd", random_state=0, max_iter=30).fit,
+                     _rows(X), _rows(y))
+    np.testing.assert_array_equal(again.coef_, got.coef_)  # reproducible from the seed
+
+
+def test_fit_bad_input(client):
+    X, y = _regression(np.random.default_rng(10))
+    y[5] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        _bounded(LinearRegression().fit, _rows(X), _rows(y))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        _bounded(SoftmaxRegression().fit, _rows(X), _rows(np.zeros(len(y), int)))
+    with pytest.raises(TypeError, match="partial_fit"):
+        LinearRegression().partial_fit(_rows(X), _rows(y))
+
+
+# ---- lazy predictions -------------------------------------------------------------------
+
+def test_predictions_are_lazy_and_equal_in_memory(client):
+    rng = np.random.default_rng(11)
+    X, t = _classes(rng, 3)
+    clf = SoftmaxRegression().fit(X, t)
+    Xd = _rows(X)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        lazy = getattr(clf, method)(Xd)
+        assert isinstance(lazy, da.Array), method
+        np.testing.assert_allclose(_bounded(lazy.compute), getattr(clf, method)(X),
+                                   rtol=1e-12, err_msg=method)
+    assert _bounded(clf.score, Xd, _rows(t)) == pytest.approx(clf.score(X, t), abs=1e-15)
+    binary = SoftmaxRegression().fit(X, t == 0)
+    assert binary.decision_function(Xd).shape == (len(t),)
+    Xr, y = _regression(rng)
+    w = rng.random(len(y))
+    reg = LinearRegression().fit(Xr, y)
+    np.testing.assert_allclose(_bounded(reg.predict(_rows(Xr)).compute), reg.predict(Xr),
+                               rtol=1e-12)
+    assert _bounded(reg.score, _rows(Xr), _rows(y), _rows(w)) == pytest.approx(
+        reg.score(Xr, y, w), rel=1e-12)
+
+
+# ---- the plain kernels refuse Dask input ------------------------------------------------
+
+def test_kernels_raise_type_error_on_dask_input():
+    x = da.ones((100,), chunks=25)
+    X = da.ones((100, 3), chunks=(25, 3))
+    calls = {
+        "mse_loss": lambda: fastloss.mse_loss(x, np.ones(100)),
+        "cross_entropy": lambda: fastloss.cross_entropy(X, np.zeros(100, int)),
+        "sgd_epoch": lambda: fastloss.sgd_epoch(X, np.ones(100), np.zeros(3), None),
+        "linear_value_and_grad": lambda: fastloss.linear_value_and_grad(
+            X, np.ones(100), np.zeros(3), None),
+        "sgd update": lambda: fastloss.optim.SGD([np.zeros(100)], lr=0.1).step([x]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(TypeError, match="fastloss.dask"):
+            call()
+
+
+def test_import_error_names_the_extra():
+    code = "import sys; sys.modules['dask'] = None; import fastloss.dask"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=LIMIT)
+    assert proc.returncode != 0
+    assert 'pip install "fastloss[dask]"' in proc.stderr
+
+
+# ---- a lost worker ----------------------------------------------------------------------
+
+def test_fit_survives_a_killed_worker(client, monkeypatch):
+    X, t = _classes(np.random.default_rng(12), 3, n=900)
+    want = SoftmaxRegression(tol=1e-8).fit(X, t)
+    calls = [0]
+    evaluate = fdask.PreparedData.value_and_grad
+
+    async def die():  # a coroutine: client.run(wait=False) takes only those
+        os._exit(1)
+
+    def kill_during_fit(self, *args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 3:  # mid-fit: a worker holding parts dies abruptly
+            victim = sorted(client.scheduler_info()["workers"])[0]
+            client.run(die, workers=[victim], wait=False)
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(fdask.PreparedData, "value_and_grad", kill_during_fit)
+    got = _bounded(SoftmaxRegression(tol=1e-8).fit, _rows(X), _rows(t))
+    assert calls[0] > 3
+    _assert_same_model(got, want, 1e-6)
+    # the nanny brings the worker back: the cluster is whole for the tests after this one
+    _bounded(client.wait_for_workers, 2, timeout=LIMIT)
