@@ -16,7 +16,8 @@
 #     (pytest tests benchmarks --benchmark-disable) from the repository root: the src/ layout
 #     keeps the source tree off sys.path, so the tests import the installed wheel.
 #
-# --peers also installs torch==2.13.0, scikit-learn, SciPy, matplotlib and pandas into that environment
+# --peers also installs torch==2.13.0, scikit-learn, SciPy, matplotlib, pandas and the dask extra
+# (dask[array], distributed) into that environment
 # (as CI does) so the parity, estimator-check and plot tests run instead of skipping.
 # --no-tests stops before step 4's test command: the caller runs it with the environment's
 # python, build/manylinux/test-venv/bin/python (CI does, so that .ci/run shows the command).
@@ -106,6 +107,9 @@ if [ $PEERS -eq 1 ]; then
         || echo "torch not installed: parity tests will skip"
     "$VENV/bin/python" -m pip install --quiet scikit-learn scipy matplotlib pandas \
         || echo "scikit-learn/scipy/matplotlib/pandas not installed: their tests will skip"
+    # the dask extra: tests/test_dask*.py start a 2-worker LocalCluster (loopback only)
+    "$VENV/bin/python" -m pip install --quiet "$WHEEL[dask]" \
+        || echo "dask/distributed not installed: the Dask tests will skip"
 fi
 "$VENV/bin/python" - <<'EOF'
 import sysconfig
