@@ -27,6 +27,9 @@ The families (:data:`FAMILIES`), each from its rows:
   ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop costs
   ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples only,
   and every time of this family is reported **per sample**.
+* ``"dask"`` (:func:`fastloss.bench.cluster.dask_cases`, only when dask and distributed
+  are installed): fastloss on a 2-worker LocalCluster (one objective evaluation, a
+  logistic fit, a least-squares fit) vs one process in memory, scikit-learn and dask-ml.
 
 Agreement (:func:`fastloss.bench.timing.check_agreement`): before timing, each
 implementation is called once and compared with ``"numpy"``: the first element of a
@@ -66,7 +69,7 @@ DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
                          Tuple[np.ndarray, np.ndarray]]
 
 #: Implementations, in table order. "fastloss" and "numpy" are always present.
-IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy")
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy", "dask-ml")
 
 
 def impl_order(impl: str) -> Tuple[int, str]:
@@ -451,6 +454,9 @@ def _linear_case(row: LinearRow) -> Case:
 
 # a family in its own module builds on Case and Work above, so it is imported only here
 from fastloss.bench.solvers import solver_cases  # noqa: E402
+from fastloss.bench.cluster import dask_cases  # noqa: E402
+
+_DASK_CASES = dask_cases()
 
 #: family -> cases; append new families here (see the module docstring)
 FAMILIES: Dict[str, List[Case]] = {
@@ -458,6 +464,8 @@ FAMILIES: Dict[str, List[Case]] = {
     "optim": optim_cases(OPTIM_ROWS),
     "linear": linear_cases(LINEAR_ROWS),
     "solvers": solver_cases(),
+    # optional: only with dask and distributed installed (fastloss[dask])
+    **({"dask": _DASK_CASES} if _DASK_CASES else {}),
 }
 
 #: what one timed unit is, per family, for the footnote and ``fastloss bench --help``
@@ -468,6 +476,8 @@ FAMILY_NOTES = {
               f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
     "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
                "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
+    "dask": "dask: one evaluation or one whole fit on n/100 rows of 100 features in 10 chunks "
+            "on a 2-worker LocalCluster (1 thread each)",
 }
 
 

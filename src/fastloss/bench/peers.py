@@ -15,9 +15,10 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
 
 import numpy as np
 
-PEERS = ("torch", "sklearn", "scipy")
+PEERS = ("torch", "sklearn", "scipy", "dask-ml")
 #: what to install for each peer
-PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn", "scipy": "scipy"}
+PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn", "scipy": "scipy",
+                 "dask-ml": "dask-ml"}
 
 #: the peers the current run may use (:func:`allowed`)
 _allowed_peers = frozenset(PEERS)
@@ -73,6 +74,29 @@ def sklearn_sgd_regressor() -> Any:
     return SGDRegressor
 
 
+def sklearn_linear_model() -> Any:
+    """``sklearn.linear_model``, or None when not installed or not wanted in this run."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn import linear_model
+    except ImportError:
+        return None
+    return linear_model
+
+
+def dask_ml_linear_model() -> Any:
+    """``dask_ml.linear_model`` (the ``dask`` family's peer), or None when not installed or
+    not wanted in this run."""
+    if "dask-ml" not in _allowed_peers:
+        return None
+    try:
+        from dask_ml import linear_model
+    except ImportError:
+        return None
+    return linear_model
+
+
 def scipy_optimize() -> Any:
     """``scipy.optimize``, or None when not installed or not wanted in this run."""
     if "scipy" not in _allowed_peers:
@@ -87,7 +111,8 @@ def scipy_optimize() -> Any:
 def missing_peers(peers: Iterable[str]) -> List[str]:
     """The peers among ``peers`` that cannot be imported."""
     with allowed(PEERS):
-        found = {"torch": torch, "sklearn": sklearn_loss, "scipy": scipy_optimize}
+        found = {"torch": torch, "sklearn": sklearn_loss, "scipy": scipy_optimize,
+                 "dask-ml": dask_ml_linear_model}
         return [p for p in peers if found[p]() is None]
 
 
@@ -105,6 +130,10 @@ def peer_versions() -> Dict[str, str]:
         import scipy
 
         versions["scipy"] = str(scipy.__version__)
+    if dask_ml_linear_model() is not None:
+        import dask_ml
+
+        versions["dask-ml"] = str(dask_ml.__version__)
     return versions
 
 
