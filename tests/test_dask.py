@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 import fastloss  # noqa: E402
@@ -306,6 +307,24 @@ def test_import_error_names_the_extra():
     assert 'pip install "fastloss[dask]"' in proc.stderr
 
 
+def test_fit_never_gathers_the_data_to_the_client(client):
+    # X (32 MB) is made on the workers; the client holds a fit's coefficients, gradients and
+    # task messages only: its allocations stay well below 10% of X's size
+    import tracemalloc
+
+    X = da.random.RandomState(0).normal(size=(80_000, 50), chunks=(8_000, 50)).persist()
+    y = (X[:, 0] - X[:, 1] > 0).astype(int).persist()
+    _bounded(distributed.wait, [X, y])
+    tracemalloc.start()
+    try:
+        model = _bounded(SoftmaxRegression(max_iter=5, tol=None).fit, X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert model.n_iter_ == 5
+    assert peak < 0.1 * X.nbytes, f"the client allocated {peak} bytes during the fit"
+
+
 # ---- a lost worker ----------------------------------------------------------------------
 
 def test_fit_survives_a_killed_worker(client, monkeypatch):
@@ -329,4 +348,31 @@ def test_fit_survives_a_killed_worker(client, monkeypatch):
     assert calls[0] > 3
     _assert_same_model(got, want, 1e-6)
     # the nanny brings the worker back: the cluster is whole for the tests after this one
+    _bounded(client.wait_for_workers, 2, timeout=LIMIT)
+
+
+def test_fit_raises_clearly_when_lost_data_cannot_be_recomputed(client, monkeypatch):
+    # scattered data have no lineage: with its worker gone, the fit must end in a clear
+    # exception within the bound, never wait for data that nobody can bring back
+    X, t = _classes(np.random.default_rng(13), 3, n=700)
+    victim = sorted(client.scheduler_info()["workers"])[0]
+    blocks = [da.from_delayed(dask.delayed(client.scatter(X[i:i + CHUNK], workers=[victim])),
+                              shape=X[i:i + CHUNK].shape, dtype=X.dtype)
+              for i in range(0, len(X), CHUNK)]
+    Xd = da.concatenate(blocks)
+    calls = [0]
+    evaluate = fdask.PreparedData.value_and_grad
+
+    async def die():
+        os._exit(1)
+
+    def kill_during_fit(self, *args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 2:
+            client.run(die, workers=[victim], wait=False)
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(fdask.PreparedData, "value_and_grad", kill_during_fit)
+    with pytest.raises(RuntimeError, match="lost data"):
+        _bounded(SoftmaxRegression(tol=1e-8).fit, Xd, _rows(t))
     _bounded(client.wait_for_workers, 2, timeout=LIMIT)

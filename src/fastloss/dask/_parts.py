@@ -47,6 +47,25 @@ def _run_parts(func: Callable[..., Any], parts: Sequence[Part], args: Tuple[Any,
     return where, [func(part, *args) for part in parts]
 
 
+def _lost(err: BaseException) -> RuntimeError:
+    return RuntimeError(f"fastloss.dask: the cluster lost data that it cannot recompute "
+                        f"({type(err).__name__}: {err}); data scattered or held on one "
+                        f"worker only are gone with it: build the Dask arrays from a "
+                        f"source the workers can read again (files, a Dask graph)")
+
+
+def _result(client: Any, tasks: List[Any]) -> List[Any]:
+    """``client.gather(tasks)``, a lost-data failure as a RuntimeError saying so."""
+    from concurrent.futures import CancelledError
+
+    from distributed.scheduler import KilledWorker
+
+    try:
+        return list(client.gather(tasks))
+    except (CancelledError, KilledWorker) as err:
+        raise _lost(err) from err
+
+
 class Parts:
     """The parts of one data set: futures on the current client's cluster, or NumPy
     tuples in this process when there is no client."""
@@ -66,9 +85,7 @@ class Parts:
 
             return cls(None, list(dask.compute(*delayed_parts)))
         futures = client.compute(delayed_parts)
-        from distributed import wait
-
-        wait(futures)  # placed: who_has knows where each part lives
+        _result(client, [client.submit(len, f, pure=False) for f in futures])  # placed
         return cls(client, futures)
 
     def __len__(self) -> int:
@@ -101,7 +118,7 @@ class Parts:
         groups = list(self._by_worker().items())
         tasks = [self._submit(func, idx, args, w) for w, idx in groups]
         out: List[Any] = [None] * len(self.items)
-        for (w, idx), (where, results) in zip(groups, self.client.gather(tasks)):
+        for (w, idx), (where, results) in zip(groups, _result(self.client, tasks)):
             if where != w:
                 self._owners = None
             for i, r in zip(idx, results):
@@ -113,7 +130,7 @@ class Parts:
         if self.client is None:
             return func(self.items[i], *args)
         owner = next((w for w, idx in self._by_worker().items() if i in idx), "")
-        where, results = self._submit(func, [i], args, owner).result()
+        where, results = _result(self.client, [self._submit(func, [i], args, owner)])[0]
         if where != owner:
             self._owners = None
         return results[0]
@@ -124,9 +141,7 @@ class Parts:
         if self.client is None:
             return Parts(None, [func(part, *args) for part in self.items])
         futures = [self.client.submit(func, fut, *args, pure=False) for fut in self.items]
-        from distributed import wait
-
-        wait(futures)
+        _result(self.client, [self.client.submit(len, f, pure=False) for f in futures])
         return Parts(self.client, futures)
 
     def release(self) -> None:

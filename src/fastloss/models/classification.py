@@ -144,7 +144,8 @@ class SoftmaxRegression(_LinearModel):
     def fit(self, X: ArrayLike, y: ArrayLike,
             sample_weight: Optional[ArrayLike] = None) -> "SoftmaxRegression":
         """Train from zero weights for up to ``max_iter`` epochs (iterations);
-        ``sample_weight`` as in :meth:`LinearRegression.fit`. Returns ``self``."""
+        ``sample_weight`` and Dask arrays as in :meth:`LinearRegression.fit`. Returns
+        ``self``."""
         return self._fit(X, y, sample_weight, reset=True, n_epochs=int(self.max_iter),
                          early_stopping=True)
 

@@ -174,7 +174,9 @@ class LinearRegression(_LinearModel):
             sample_weight: Optional[ArrayLike] = None) -> "LinearRegression":
         """Train from zero weights for up to ``max_iter`` epochs (iterations). ``sample_weight``
         (n_samples,) weighs each sample's loss (the objective is the weighted mean; an integer
-        weight counts as repeated rows for the full-batch optimizers). Returns ``self``."""
+        weight counts as repeated rows for the full-batch optimizers). Dask arrays (X chunked
+        by rows) train on the cluster of the current ``distributed.Client`` without being
+        gathered (see :mod:`fastloss.dask`). Returns ``self``."""
         return self._fit(X, y, sample_weight, reset=True, n_epochs=int(self.max_iter),
                          early_stopping=True)
 
