@@ -198,6 +198,17 @@ def test_softmax_fit_matches_in_memory(client, n_classes):
     _assert_same_model(got, want, 1e-4)
 
 
+def test_five_class_accuracy_matches_scikit_learn(client):
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, t = _classes(np.random.default_rng(14), 5, n=1500)
+    t[::7] = np.random.default_rng(15).integers(0, 5, size=len(t[::7]))  # label noise
+    sk = linear_model.LogisticRegression(C=1.0).fit(X, t)
+    # alpha = 1 / (C n): the objective scikit-learn minimizes for more than two classes
+    got = _bounded(SoftmaxRegression(alpha=1.0 / len(t)).fit, _rows(X), _rows(t))
+    accuracy = _bounded(got.score, _rows(X), _rows(t))
+    assert abs(accuracy - sk.score(X, t)) <= 0.005
+
+
 def test_integer_sample_weight_equals_in_memory_weighted_fit(client):
     rng = np.random.default_rng(6)
     X, y = _regression(rng)
