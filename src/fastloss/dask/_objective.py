@@ -74,7 +74,7 @@ def _make_part(Xb: np.ndarray, yb: np.ndarray, wb: Optional[np.ndarray], dtype: 
     targets in ``dtype``, integer labels in int64 (other labels as they are); each aligned
     (a chunk that came over the network may sit at an unaligned address in its message's
     buffer, where NumPy's matrix products skip BLAS and run ~8x slower)."""
-    need = ("C", "A")
+    need: Any = ("C", "A")  # C-contiguous, aligned
     X = np.require(Xb, dtype=dtype, requirements=need)
     y = np.asarray(yb)
     if targets in ("real", "binary"):
