@@ -158,8 +158,8 @@ def is_dask_collection(a: Any) -> bool:
     Never imports Dask: an object can only be a Dask collection once ``dask`` is imported,
     so for everyone else this is one dictionary look-up.
     """
-    dask = sys.modules.get("dask")
-    return dask is not None and bool(dask.is_dask_collection(a))
+    test = getattr(sys.modules.get("dask"), "is_dask_collection", None)  # None mid-import
+    return test is not None and bool(test(a))
 
 
 def reject_masked(a: Any, name: str) -> None:
