@@ -1,0 +1,487 @@
+/* The fused linear-model objective for one floating type (objective.h). Included by
+ * objective_f64.c and objective_f32.c, after fl_real.h (REAL, SFX, R_EXP, R_LOG).
+ *
+ * Shape of one pass. The rows are split among threads (fl_parallel.h's chunks); each thread
+ * walks its rows in blocks of `rows` (obj_block_rows: the block's d x rows values fit L1)
+ * and, per block:
+ *   1. Xt = the block transposed (d x rows, rows contiguous), zero-padded to a multiple of
+ *      FL_OBJ_TILE rows; F-ordered X with a whole block is used in place (no copy).
+ *   2. Zt = W^T Xt + b (c x rows): a register tile of FL_OBJ_TILE rows x 1 or 2 outputs,
+ *      vectorized across rows, so short rows (d = 8..20) vectorize as well as long ones.
+ *   3. The loss of each row and dl/dz, times w_i scale, in place in Zt (vector loops across
+ *      rows: loss_rules.h's per-element rules, softmax with vector exp/log); for a Hessian-
+ *      vector product, Zv = V^T Xt + v_b and D Zv in place in Zv instead.
+ *   4. acc += Xt Zt^T (d x c) and the row sums of Zt (the intercept): dot products across
+ *      rows, a tile of 2-4 of them at a time (the "transposed accumulation"), added to the
+ *      thread's float64 accumulator once per block.
+ * Then out = alpha W (or alpha V) + the per-thread accumulators, added in thread order.
+ * Nothing allocates: the caller's `work` holds each thread's accumulator and buffers.
+ */
+#include "fl_parallel.h"
+#include "loss_rules.h"
+
+/* Rows per register tile; every block is padded to a multiple of it. */
+#define FL_OBJ_TILE 16
+/* A block's rows take at most this many bytes (L1 is 32-48 KB, L2 >= 256 KB). */
+#define FL_OBJ_BLOCK_BYTES 32768
+#define FL_OBJ_MAX_ROWS 512
+/* Rows per thread below which more threads cost more than they save. */
+#define FL_OBJ_MIN_ROWS_PER_THREAD 2048
+#define FL_OBJ_ALIGN 64
+
+/* Rows per block: the block's transposed rows and its outputs (d + c values a row) fit in
+ * FL_OBJ_BLOCK_BYTES, in whole tiles, at most FL_OBJ_MAX_ROWS. */
+FL_INLINE fl_index FL_NAME(obj_block_rows)(fl_index d, fl_index c) {
+    fl_index rows = (fl_index)(FL_OBJ_BLOCK_BYTES / sizeof(REAL)) / (d + c);
+    rows = rows / FL_OBJ_TILE * FL_OBJ_TILE;
+    return rows < FL_OBJ_TILE ? FL_OBJ_TILE : (rows > FL_OBJ_MAX_ROWS ? FL_OBJ_MAX_ROWS : rows);
+}
+
+FL_INLINE size_t FL_NAME(obj_round)(size_t bytes) {
+    return (bytes + FL_OBJ_ALIGN - 1) / FL_OBJ_ALIGN * FL_OBJ_ALIGN;
+}
+
+/* One thread's scratch: acc (d c + c doubles), Xt (d x rows), Zt, Zv (c x rows), five
+ * per-row vectors (max, z_y or p . v, sums, w_i scale, the loss's w_i) and the labels. */
+typedef struct {
+    double *acc;
+    REAL *xt, *zt, *zv, *mx, *aux, *sum, *wr, *wl;
+    fl_index *lab;
+} FL_NAME(obj_buffers);
+
+FL_INLINE size_t FL_NAME(obj_thread_bytes)(fl_index d, fl_index c) {
+    const size_t rows = (size_t)FL_NAME(obj_block_rows)(d, c);
+    return FL_NAME(obj_round)(sizeof(double) * (size_t)(d * c + c)) +
+           FL_NAME(obj_round)(sizeof(REAL) * (size_t)d * rows) +
+           2 * FL_NAME(obj_round)(sizeof(REAL) * (size_t)c * rows) +
+           5 * FL_NAME(obj_round)(sizeof(REAL) * rows) +
+           FL_NAME(obj_round)(sizeof(fl_index) * rows);
+}
+
+static size_t FL_NAME(obj_work_bytes)(fl_index d, fl_index c, int n_threads) {
+    const int nt = n_threads < 1 ? 1 : (n_threads > FL_MAX_THREADS ? FL_MAX_THREADS : n_threads);
+    return FL_OBJ_ALIGN + (size_t)nt * FL_NAME(obj_thread_bytes)(d, c);
+}
+
+FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, fl_index c) {
+    const size_t rows = (size_t)FL_NAME(obj_block_rows)(d, c);
+    FL_NAME(obj_buffers) B;
+    B.acc = (double *)base;
+    base += FL_NAME(obj_round)(sizeof(double) * (size_t)(d * c + c));
+    B.xt = (REAL *)base;
+    base += FL_NAME(obj_round)(sizeof(REAL) * (size_t)d * rows);
+    B.zt = (REAL *)base;
+    base += FL_NAME(obj_round)(sizeof(REAL) * (size_t)c * rows);
+    B.zv = (REAL *)base;
+    base += FL_NAME(obj_round)(sizeof(REAL) * (size_t)c * rows);
+    REAL **vecs[5] = {&B.mx, &B.aux, &B.sum, &B.wr, &B.wl};
+    for (int k = 0; k < 5; k++) {
+        *vecs[k] = (REAL *)base;
+        base += FL_NAME(obj_round)(sizeof(REAL) * rows);
+    }
+    B.lab = (fl_index *)base;
+    return B;
+}
+
+/* ---- step 1: the block, transposed ---------------------------------------------------- */
+
+/* Xt[j * ld + r] = x_{i0 + r, j} for r < nb, 0 for r in [nb, nt) (nt: nb padded). */
+FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
+                                fl_index nb, fl_index nt, fl_index d, REAL *FL_RESTRICT xt,
+                                fl_index ld) {
+    if (rs == 1) { /* F-ordered: each column's segment is contiguous */
+        for (fl_index j = 0; j < d; j++) {
+            const REAL *col = X + i0 + j * cs;
+            REAL *dst = xt + j * ld;
+            for (fl_index r = 0; r < nb; r++) dst[r] = col[r];
+            for (fl_index r = nb; r < nt; r++) dst[r] = 0;
+        }
+        return;
+    }
+    /* C-ordered: 8 rows at a time, so each store run is 8 contiguous values */
+    fl_index r0 = 0;
+    for (; r0 + 8 <= nb; r0 += 8) {
+        const REAL *x = X + (i0 + r0) * rs;
+        for (fl_index j = 0; j < d; j++) {
+            REAL *dst = xt + j * ld + r0;
+            for (int rr = 0; rr < 8; rr++) dst[rr] = x[rr * rs + j];
+        }
+    }
+    for (fl_index r = r0; r < nb; r++) {
+        const REAL *x = X + (i0 + r) * rs;
+        for (fl_index j = 0; j < d; j++) xt[j * ld + r] = x[j];
+    }
+    for (fl_index j = 0; j < d; j++)
+        for (fl_index r = nb; r < nt; r++) xt[j * ld + r] = 0;
+}
+
+/* ---- step 2: Zt = W^T Xt + b ---------------------------------------------------------- */
+
+/* Outputs [q0, q0 + QT) of rows [r0, r0 + FL_OBJ_TILE): QT x FL_OBJ_TILE accumulators in
+ * registers, one FMA per (output, row) per feature; QT is a constant at each call. */
+FL_INLINE void FL_NAME(obj_tile_z)(const int QT, fl_index d, fl_index c,
+                                   const REAL *FL_RESTRICT xt, fl_index ldx,
+                                   const REAL *FL_RESTRICT W, const REAL *b, fl_index q0,
+                                   fl_index r0, REAL *FL_RESTRICT zt, fl_index ldz) {
+    REAL acc[2][FL_OBJ_TILE];
+    for (int qq = 0; qq < QT; qq++) {
+        const REAL b0 = b ? b[q0 + qq] : (REAL)0;
+        for (int rr = 0; rr < FL_OBJ_TILE; rr++) acc[qq][rr] = b0;
+    }
+    for (fl_index j = 0; j < d; j++) {
+        const REAL *x = xt + j * ldx + r0;
+        for (int qq = 0; qq < QT; qq++) {
+            const REAL w = W[j * c + q0 + qq];
+            FL_SIMD
+            for (int rr = 0; rr < FL_OBJ_TILE; rr++) acc[qq][rr] += w * x[rr];
+        }
+    }
+    for (int qq = 0; qq < QT; qq++)
+        for (int rr = 0; rr < FL_OBJ_TILE; rr++) zt[(q0 + qq) * ldz + r0 + rr] = acc[qq][rr];
+}
+
+FL_INLINE void FL_NAME(obj_block_z)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
+                                 fl_index ldx, const REAL *W, const REAL *b, REAL *zt,
+                                 fl_index ldz) {
+    for (fl_index r0 = 0; r0 < nt; r0 += FL_OBJ_TILE) {
+        fl_index q0 = 0;
+        for (; q0 + 2 <= c; q0 += 2) FL_NAME(obj_tile_z)(2, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+        if (q0 < c) FL_NAME(obj_tile_z)(1, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+    }
+}
+
+/* ---- step 4: acc += Xt Zt^T, and the row sums of Zt ---------------------------------- */
+
+/* acc[j c + q] += sum_r xt[j, r] zt[q, r] for the JT x QT pairs from (j0, q0): the dot
+ * products run across the block's rows, FL_OBJ_TILE lanes at a time, and are reduced once. */
+FL_INLINE void FL_NAME(obj_tile_g)(const int JT, const int QT, fl_index nt, fl_index c,
+                                   const REAL *FL_RESTRICT xt, fl_index ldx,
+                                   const REAL *FL_RESTRICT zt, fl_index ldz, fl_index j0,
+                                   fl_index q0, double *FL_RESTRICT acc) {
+    REAL s[4][FL_OBJ_TILE];
+    for (int k = 0; k < JT * QT; k++)
+        for (int v = 0; v < FL_OBJ_TILE; v++) s[k][v] = 0;
+    for (fl_index r = 0; r < nt; r += FL_OBJ_TILE) {
+        for (int a = 0; a < JT; a++) {
+            const REAL *x = xt + (j0 + a) * ldx + r;
+            for (int q = 0; q < QT; q++) {
+                const REAL *g = zt + (q0 + q) * ldz + r;
+                FL_SIMD
+                for (int v = 0; v < FL_OBJ_TILE; v++) s[a * QT + q][v] += x[v] * g[v];
+            }
+        }
+    }
+    for (int a = 0; a < JT; a++)
+        for (int q = 0; q < QT; q++) {
+            REAL t = 0;
+            for (int v = 0; v < FL_OBJ_TILE; v++) t += s[a * QT + q][v];
+            acc[(j0 + a) * c + q0 + q] += (double)t;
+        }
+}
+
+FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
+                                 fl_index ldx, const REAL *zt, fl_index ldz, int intercept,
+                                 double *acc) {
+    if (c == 1) {
+        fl_index j0 = 0;
+        for (; j0 + 4 <= d; j0 += 4) FL_NAME(obj_tile_g)(4, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+        for (; j0 < d; j0++) FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+    } else {
+        fl_index j0 = 0;
+        for (; j0 + 2 <= d; j0 += 2) {
+            fl_index q0 = 0;
+            for (; q0 + 2 <= c; q0 += 2)
+                FL_NAME(obj_tile_g)(2, 2, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+            if (q0 < c) FL_NAME(obj_tile_g)(2, 1, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+        }
+        for (; j0 < d; j0++)
+            for (fl_index q0 = 0; q0 < c; q0++)
+                FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+    }
+    if (intercept)
+        for (fl_index q = 0; q < c; q++) {
+            REAL t = 0;
+            const REAL *g = zt + q * ldz;
+            FL_SIMD_REDUCE_SUM(t)
+            for (fl_index r = 0; r < nt; r++) t += g[r];
+            acc[(fl_index)d * c + q] += (double)t;
+        }
+}
+
+/* ---- step 3: losses and dl/dz, or the Hessian's diagonal, across a block's rows ------ */
+
+/* wr[r] = w_i scale (w_i = 1 without weights) for r < nb; 0 for the padding rows. */
+FL_INLINE void FL_NAME(obj_row_weights)(const REAL *sw, fl_index i0, fl_index nb, fl_index nt,
+                                        REAL scale, REAL *FL_RESTRICT wr) {
+    if (sw) {
+        FL_SIMD
+        for (fl_index r = 0; r < nb; r++) wr[r] = sw[i0 + r] * scale;
+    } else {
+        for (fl_index r = 0; r < nb; r++) wr[r] = scale;
+    }
+    for (fl_index r = nb; r < nt; r++) wr[r] = 0;
+}
+
+/* The per-sample loss and dl/dz of one single output (loss_rules.h; squared = half of mse,
+ * absolute = l1, huber with delta = epsilon, logistic = bce_logits with pos_weight 1), as
+ * sgd_epoch's loss1(); `loss` is a constant at each call, so the loops below vectorize. */
+FL_INLINE REAL FL_NAME(obj_loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
+    REAL l, g;
+    switch (loss) {
+    case FL_LIN_SQUARED:
+        FL_NAME(mse_elem)(z, y, 1, 0, &l, &g);
+        *dz = (REAL)0.5 * g;
+        return (REAL)0.5 * l;
+    case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
+    default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
+    }
+    *dz = g;
+    return l;
+}
+
+/* z[r] <- w_r dl/dz; returns sum_r w_i l_r (unscaled weights: sw, or 1). */
+FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index nt,
+                                          REAL *FL_RESTRICT z, const REAL *FL_RESTRICT y,
+                                          const REAL *sw, const REAL *FL_RESTRICT wr,
+                                          REAL epsilon) {
+    double total = 0;
+    if (sw) {
+        FL_SIMD_REDUCE_SUM(total)
+        for (fl_index r = 0; r < nb; r++) {
+            REAL g;
+            const REAL l = FL_NAME(obj_loss1)(loss, z[r], y[r], epsilon, &g);
+            total += (double)(sw[r] * l);
+            z[r] = wr[r] * g;
+        }
+    } else {
+        FL_SIMD_REDUCE_SUM(total)
+        for (fl_index r = 0; r < nb; r++) {
+            REAL g;
+            const REAL l = FL_NAME(obj_loss1)(loss, z[r], y[r], epsilon, &g);
+            total += (double)l;
+            z[r] = wr[r] * g;
+        }
+    }
+    for (fl_index r = nb; r < nt; r++) z[r] = 0;
+    return total;
+}
+
+FL_INLINE double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z,
+                                              const REAL *y, const REAL *sw, const REAL *wr,
+                                              REAL epsilon) {
+    switch (loss) {
+    case FL_LIN_SQUARED:
+        return FL_NAME(obj_single_rows)(FL_LIN_SQUARED, nb, nt, z, y, sw, wr, epsilon);
+    case FL_LIN_ABSOLUTE:
+        return FL_NAME(obj_single_rows)(FL_LIN_ABSOLUTE, nb, nt, z, y, sw, wr, epsilon);
+    case FL_LIN_HUBER:
+        return FL_NAME(obj_single_rows)(FL_LIN_HUBER, nb, nt, z, y, sw, wr, epsilon);
+    default:
+        return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, sw, wr, epsilon);
+    }
+}
+
+/* Hessian-vector product, single output: zv[r] <- w_r l''(z_r) zv[r], with l'' = 1
+ * (squared error) or sigmoid(z) sigmoid(-z) = e / (1 + e)^2, e = exp(-|z|) (logistic). */
+FL_INLINE void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt,
+                                     const REAL *FL_RESTRICT z, REAL *FL_RESTRICT zv,
+                                     const REAL *FL_RESTRICT wr) {
+    if (loss == FL_LIN_SQUARED) {
+        FL_SIMD
+        for (fl_index r = 0; r < nb; r++) zv[r] = wr[r] * zv[r];
+    } else {
+        FL_SIMD
+        for (fl_index r = 0; r < nb; r++) {
+            const REAL ax = z[r] < 0 ? -z[r] : z[r];
+            const REAL e = R_EXP(-ax);
+            const REAL inv = (REAL)1 / ((REAL)1 + e);
+            zv[r] = wr[r] * (e * inv * inv) * zv[r];
+        }
+    }
+    for (fl_index r = nb; r < nt; r++) zv[r] = 0;
+}
+
+/* Softmax over the c rows of zt (ld apart), for a block's rows [0, nt): zt <- exp(z - m),
+ * mx = the row maxima, sum = the sums of exp(z - m). Vector loops across rows. */
+FL_INLINE void FL_NAME(obj_softmax_exp)(fl_index nt, fl_index c, REAL *FL_RESTRICT zt,
+                                        fl_index ld, REAL *FL_RESTRICT mx,
+                                        REAL *FL_RESTRICT sum) {
+    for (fl_index r = 0; r < nt; r++) mx[r] = zt[r];
+    for (fl_index q = 1; q < c; q++) {
+        const REAL *zq = zt + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) mx[r] = zq[r] > mx[r] ? zq[r] : mx[r];
+    }
+    for (fl_index r = 0; r < nt; r++) sum[r] = 0;
+    for (fl_index q = 0; q < c; q++) {
+        REAL *zq = zt + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) {
+            const REAL e = R_EXP(zq[r] - mx[r]);
+            zq[r] = e;
+            sum[r] += e;
+        }
+    }
+}
+
+/* The label of row i0 + r, loaded once and checked; -1 (and *bad noted) if outside [0, c). */
+FL_INLINE fl_index FL_NAME(obj_label)(const int64_t *labels, fl_index i, fl_index c,
+                                      fl_index *bad) {
+    const int64_t y = fl_load_index(labels + i);
+    if ((uint64_t)y < (uint64_t)c) return (fl_index)y;
+    FL_NOTE_BAD(bad, i);
+    return -1;
+}
+
+/* Softmax cross-entropy of a block: the loss lse(z) - z_y = (m - z_y) + log(sum), as
+ * cross_entropy and sgd_epoch form it (never lse - z_y, which rounds the loss's digits away
+ * when |m| is large); zt <- w_r (softmax(z) - onehot(y)). Returns sum_r w_i l_r. */
+FL_INLINE double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_index c,
+                                      REAL *zt, fl_index ld, const int64_t *labels,
+                                      const REAL *sw, FL_NAME(obj_buffers) *B, fl_index *bad) {
+    REAL *FL_RESTRICT zy = B->aux, *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum;
+    REAL *FL_RESTRICT wr = B->wr, *FL_RESTRICT wl = B->wl;
+    fl_index *FL_RESTRICT lab = B->lab;
+    for (fl_index r = 0; r < nb; r++) {
+        const fl_index y = FL_NAME(obj_label)(labels, i0 + r, c, bad);
+        lab[r] = y < 0 ? 0 : y;
+        zy[r] = zt[lab[r] * ld + r];
+        wl[r] = y < 0 ? (REAL)0 : (sw ? sw[i0 + r] : (REAL)1);
+        wr[r] = y < 0 ? (REAL)0 : wr[r]; /* a bad label's row counts with weight 0 */
+    }
+    FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
+    double total = 0;
+    FL_SIMD_REDUCE_SUM(total)
+    for (fl_index r = 0; r < nb; r++) {
+        const REAL l = (mx[r] - zy[r]) + R_LOG(sum[r]);
+        total += (double)(wl[r] * l);
+        sum[r] = wr[r] / sum[r];
+    }
+    for (fl_index q = 0; q < c; q++) {
+        REAL *zq = zt + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) zq[r] *= sum[r];
+        for (fl_index r = nb; r < nt; r++) zq[r] = 0;
+    }
+    for (fl_index r = 0; r < nb; r++) zt[lab[r] * ld + r] -= wr[r];
+    return total;
+}
+
+/* Hessian-vector product, softmax: with p = softmax(z) of a row and u = its zv,
+ * H u = p * (u - p . u); zv <- w_r H u. */
+FL_INLINE void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c, REAL *zt,
+                                      REAL *zv, fl_index ld, const REAL *wr,
+                                      FL_NAME(obj_buffers) *B) {
+    REAL *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum, *FL_RESTRICT pu = B->aux;
+    FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
+    for (fl_index r = 0; r < nt; r++) {
+        sum[r] = (REAL)1 / sum[r];
+        pu[r] = 0;
+    }
+    for (fl_index q = 0; q < c; q++) {
+        REAL *FL_RESTRICT pq = zt + q * ld;
+        const REAL *FL_RESTRICT uq = zv + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) {
+            pq[r] *= sum[r];
+            pu[r] += pq[r] * uq[r];
+        }
+    }
+    for (fl_index q = 0; q < c; q++) {
+        const REAL *FL_RESTRICT pq = zt + q * ld;
+        REAL *FL_RESTRICT uq = zv + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) uq[r] = wr[r] * (pq[r] * (uq[r] - pu[r]));
+        for (fl_index r = nb; r < nt; r++) uq[r] = 0;
+    }
+}
+
+/* ---- one thread's rows ----------------------------------------------------------------- */
+
+/* Rows [lo, hi) into the thread's accumulator B->acc (zeroed here, also for no rows);
+ * returns their sum_i w_i l_i. */
+static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi,
+                                        FL_NAME(obj_buffers) *B, fl_index *bad) {
+    const fl_index d = P->d, c = P->c, rs = P->row_stride, cs = P->col_stride;
+    const REAL *X = (const REAL *)P->X;
+    const REAL *W = (const REAL *)P->coef, *b = (const REAL *)P->intercept;
+    const REAL *V = (const REAL *)P->vec_coef, *vb = (const REAL *)P->vec_intercept;
+    const REAL *y = (const REAL *)P->y, *sw = (const REAL *)P->sample_weight;
+    const REAL scale = (REAL)P->scale, epsilon = (REAL)P->epsilon;
+    const int want_b = P->out_intercept != NULL;
+    const fl_index rows = FL_NAME(obj_block_rows)(d, c);
+    double total = 0;
+    for (fl_index k = 0; k < d * c + c; k++) B->acc[k] = 0;
+    for (fl_index i0 = lo; i0 < hi; i0 += rows) {
+        const fl_index nb = hi - i0 < rows ? hi - i0 : rows;
+        const fl_index nt = (nb + FL_OBJ_TILE - 1) / FL_OBJ_TILE * FL_OBJ_TILE;
+        const REAL *xt = B->xt;
+        fl_index ldx = rows;
+        if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
+            xt = X + i0;
+            ldx = cs;
+        } else {
+            FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
+        }
+        FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
+        FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wr);
+        REAL *dz = B->zt;
+        if (P->hessp) {
+            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
+            if (P->loss == FL_LIN_SOFTMAX)
+                FL_NAME(obj_softmax_hess)(nb, nt, c, B->zt, B->zv, rows, B->wr, B);
+            else
+                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
+            dz = B->zv;
+        } else if (P->loss == FL_LIN_SOFTMAX) {
+            total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->labels, sw, B, bad);
+        } else {
+            total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, sw ? sw + i0 : NULL,
+                                         B->wr, epsilon);
+        }
+        FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
+    }
+    return total;
+}
+
+/* ---- the call ---------------------------------------------------------------------- */
+
+static double FL_NAME(obj_run)(fl_objective *P) {
+    const fl_index n = P->n, d = P->d, c = P->c, m = d * c;
+    const int nt = fl_threads_for(n, P->n_threads < 1 ? 1 : P->n_threads,
+                                  FL_OBJ_MIN_ROWS_PER_THREAD);
+    const size_t per_thread = FL_NAME(obj_thread_bytes)(d, c);
+    char *base = (char *)P->work;
+    base += (FL_OBJ_ALIGN - (uintptr_t)base % FL_OBJ_ALIGN) % FL_OBJ_ALIGN;
+    double partial[FL_MAX_THREADS];
+    fl_index bad = -1;
+    if (nt <= 1) {
+        FL_NAME(obj_buffers) B = FL_NAME(obj_buffers_of)(base, d, c);
+        partial[0] = FL_NAME(obj_range)(P, 0, n, &B, &bad);
+    } else {
+        const fl_index chunk = fl_chunk_size(n, nt);
+        FL_PARALLEL_FOR(nt)
+        for (int t = 0; t < nt; t++) {
+            FL_CHUNK_BOUNDS(t, chunk, n);
+            FL_NAME(obj_buffers) B = FL_NAME(obj_buffers_of)(base + (size_t)t * per_thread, d, c);
+            partial[t] = FL_NAME(obj_range)(P, lo, hi, &B, &bad);
+        }
+    }
+    /* fixed order: thread 0's sums, then thread 1's, ... */
+    const REAL *p = (const REAL *)(P->hessp ? P->vec_coef : P->coef);
+    const double alpha = P->alpha;
+    REAL *out = (REAL *)P->out_coef, *out_b = (REAL *)P->out_intercept;
+    double total = 0;
+    for (int t = 0; t < nt; t++) total += partial[t];
+    for (fl_index k = 0; k < m + (out_b ? c : 0); k++) {
+        double s = 0;
+        for (int t = 0; t < nt; t++) s += ((const double *)(base + (size_t)t * per_thread))[k];
+        if (k < m)
+            out[k] = (REAL)(alpha * (double)p[k] + s);
+        else
+            out_b[k - m] = (REAL)s;
+    }
+    if (bad >= 0) P->bad = bad;
+    return total;
+}
