@@ -20,14 +20,19 @@
 #include "fl_parallel.h"
 #include "loss_rules.h"
 
-/* Rows per register tile; every block is padded to a multiple of it. */
-#define FL_OBJ_TILE 16
+#include <string.h> /* memcpy */
+
+/* Rows per register tile (4 vectors, see obj_vec); every block is padded to a multiple. */
+#define FL_OBJ_TILE (4 * (fl_index)(64 / sizeof(REAL)))
 /* A block's rows take at most this many bytes (L1 is 32-48 KB, L2 >= 256 KB). */
 #define FL_OBJ_BLOCK_BYTES 32768
 #define FL_OBJ_MAX_ROWS 512
 /* Rows per thread below which more threads cost more than they save. */
 #define FL_OBJ_MIN_ROWS_PER_THREAD 2048
 #define FL_OBJ_ALIGN 64
+#ifndef FL_OBJ_DIRECT
+#define FL_OBJ_DIRECT 1
+#endif
 
 /* Rows per block: the block's transposed rows and its outputs (d + c values a row) fit in
  * FL_OBJ_BLOCK_BYTES, in whole tiles, at most FL_OBJ_MAX_ROWS. */
@@ -85,6 +90,43 @@ FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, f
 
 /* ---- step 1: the block, transposed ---------------------------------------------------- */
 
+/* 8 vectors of 8 values: dst[k * ldd + i] = src[i * lds + k], i, k < 8, by three rounds of
+ * two-vector shuffles (24 in all; one vpermt2 each with AVX-512) instead of 64 strided
+ * loads. GNU C vector extensions (gcc's __builtin_shuffle, clang's __builtin_shufflevector). */
+typedef REAL FL_NAME(obj_vec8) __attribute__((vector_size(8 * sizeof(REAL))));
+#if defined(__clang__)
+#define FL_OBJ_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+    __builtin_shufflevector((a), (b), i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define FL_OBJ_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+    __builtin_shuffle((a), (b), (FL_NAME(obj_idx8)){i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
+#if defined(FL_REAL_F64)
+typedef int64_t FL_NAME(obj_idx8) __attribute__((vector_size(64)));
+#else
+typedef int32_t FL_NAME(obj_idx8) __attribute__((vector_size(32)));
+#endif
+
+FL_INLINE void FL_NAME(obj_transpose8)(const REAL *src, fl_index lds, REAL *dst, fl_index ldd) {
+    FL_NAME(obj_vec8) r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * lds, sizeof r[i]);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = FL_OBJ_SHUF(r[i], r[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+        t[i + 1] = FL_OBJ_SHUF(r[i], r[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + k] = FL_OBJ_SHUF(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + k + 2] = FL_OBJ_SHUF(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int k = 0; k < 4; k++) {
+        const FL_NAME(obj_vec8) lo = FL_OBJ_SHUF(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        const FL_NAME(obj_vec8) hi = FL_OBJ_SHUF(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+        memcpy(dst + k * ldd, &lo, sizeof lo);
+        memcpy(dst + (k + 4) * ldd, &hi, sizeof hi);
+    }
+}
+
 /* Xt[j * ld + r] = x_{i0 + r, j} for r < nb, 0 for r in [nb, nt) (nt: nb padded). */
 FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
                                 fl_index nb, fl_index nt, fl_index d, REAL *FL_RESTRICT xt,
@@ -98,11 +140,13 @@ FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_i
         }
         return;
     }
-    /* C-ordered: 8 rows at a time, so each store run is 8 contiguous values */
+    /* C-ordered: 8 x 8 tiles transposed in registers (obj_transpose8), the rest by value */
     fl_index r0 = 0;
     for (; r0 + 8 <= nb; r0 += 8) {
         const REAL *x = X + (i0 + r0) * rs;
-        for (fl_index j = 0; j < d; j++) {
+        fl_index j0 = 0;
+        for (; j0 + 8 <= d; j0 += 8) FL_NAME(obj_transpose8)(x + j0, rs, xt + j0 * ld + r0, ld);
+        for (fl_index j = j0; j < d; j++) {
             REAL *dst = xt + j * ld + r0;
             for (int rr = 0; rr < 8; rr++) dst[rr] = x[rr * rs + j];
         }
@@ -115,84 +159,99 @@ FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_i
         for (fl_index r = nb; r < nt; r++) xt[j * ld + r] = 0;
 }
 
+/* ---- register tiles: GNU C vectors of 64 bytes (8 doubles, 16 floats) ------------------ */
+/* A vector type the compiler lowers to each ISA clone's registers (one zmm, two ymm, four
+ * xmm): the tiles below are then register blocks on every x86-64 level, with no intrinsics.
+ * Loads and stores go through memcpy (unaligned, no aliasing questions). */
+#define FL_OBJ_LANES ((fl_index)(64 / sizeof(REAL)))
+typedef REAL FL_NAME(obj_vec) __attribute__((vector_size(64)));
+
+#define FL_OBJ_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#define FL_OBJ_STORE(p, v) memcpy((p), &(v), sizeof(v))
+
 /* ---- step 2: Zt = W^T Xt + b ---------------------------------------------------------- */
 
-/* Outputs [q0, q0 + QT) of rows [r0, r0 + FL_OBJ_TILE): QT x FL_OBJ_TILE accumulators in
- * registers, one FMA per (output, row) per feature; QT is a constant at each call. */
-FL_INLINE void FL_NAME(obj_tile_z)(const int QT, fl_index d, fl_index c,
+/* Outputs [q0, q0 + QT) of the RV vectors of rows from r0: QT x RV accumulators in
+ * registers, one vector FMA each per feature; QT, RV are constants at each call. */
+FL_INLINE void FL_NAME(obj_tile_z)(const int QT, const int RV, fl_index d, fl_index c,
                                    const REAL *FL_RESTRICT xt, fl_index ldx,
                                    const REAL *FL_RESTRICT W, const REAL *b, fl_index q0,
                                    fl_index r0, REAL *FL_RESTRICT zt, fl_index ldz) {
-    REAL acc[2][FL_OBJ_TILE];
-    for (int qq = 0; qq < QT; qq++) {
-        const REAL b0 = b ? b[q0 + qq] : (REAL)0;
-        for (int rr = 0; rr < FL_OBJ_TILE; rr++) acc[qq][rr] = b0;
-    }
+    const fl_index L = FL_OBJ_LANES;
+    FL_NAME(obj_vec) acc[2][4], xv[4];
+    for (int qq = 0; qq < QT; qq++)
+        for (int v = 0; v < RV; v++) acc[qq][v] = (FL_NAME(obj_vec)){0} + (b ? b[q0 + qq] : 0);
     for (fl_index j = 0; j < d; j++) {
         const REAL *x = xt + j * ldx + r0;
+        for (int v = 0; v < RV; v++) FL_OBJ_LOAD(xv[v], x + v * L);
         for (int qq = 0; qq < QT; qq++) {
             const REAL w = W[j * c + q0 + qq];
-            FL_SIMD
-            for (int rr = 0; rr < FL_OBJ_TILE; rr++) acc[qq][rr] += w * x[rr];
+            for (int v = 0; v < RV; v++) acc[qq][v] += w * xv[v];
         }
     }
     for (int qq = 0; qq < QT; qq++)
-        for (int rr = 0; rr < FL_OBJ_TILE; rr++) zt[(q0 + qq) * ldz + r0 + rr] = acc[qq][rr];
+        for (int v = 0; v < RV; v++) FL_OBJ_STORE(zt + (q0 + qq) * ldz + r0 + v * L, acc[qq][v]);
 }
 
+/* nt: a multiple of FL_OBJ_TILE = 4 vectors of rows, taken 4 vectors at a time (four
+ * independent FMA chains per output), 2 outputs at a time when there are several. */
 FL_INLINE void FL_NAME(obj_block_z)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
-                                 fl_index ldx, const REAL *W, const REAL *b, REAL *zt,
-                                 fl_index ldz) {
-    for (fl_index r0 = 0; r0 < nt; r0 += FL_OBJ_TILE) {
+                                    fl_index ldx, const REAL *W, const REAL *b, REAL *zt,
+                                    fl_index ldz) {
+    const fl_index L = FL_OBJ_LANES;
+    if (c == 1) {
+        for (fl_index r0 = 0; r0 < nt; r0 += 4 * L)
+            FL_NAME(obj_tile_z)(1, 4, d, c, xt, ldx, W, b, 0, r0, zt, ldz);
+        return;
+    }
+    for (fl_index r0 = 0; r0 < nt; r0 += 4 * L) {
         fl_index q0 = 0;
-        for (; q0 + 2 <= c; q0 += 2) FL_NAME(obj_tile_z)(2, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
-        if (q0 < c) FL_NAME(obj_tile_z)(1, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+        for (; q0 + 2 <= c; q0 += 2) FL_NAME(obj_tile_z)(2, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+        if (q0 < c) FL_NAME(obj_tile_z)(1, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
     }
 }
 
 /* ---- step 4: acc += Xt Zt^T, and the row sums of Zt ---------------------------------- */
 
 /* acc[j c + q] += sum_r xt[j, r] zt[q, r] for the JT x QT pairs from (j0, q0): the dot
- * products run across the block's rows, FL_OBJ_TILE lanes at a time, and are reduced once. */
+ * products run across the block's rows, a vector at a time, and are reduced once. */
 FL_INLINE void FL_NAME(obj_tile_g)(const int JT, const int QT, fl_index nt, fl_index c,
                                    const REAL *FL_RESTRICT xt, fl_index ldx,
                                    const REAL *FL_RESTRICT zt, fl_index ldz, fl_index j0,
                                    fl_index q0, double *FL_RESTRICT acc) {
-    REAL s[4][FL_OBJ_TILE];
-    for (int k = 0; k < JT * QT; k++)
-        for (int v = 0; v < FL_OBJ_TILE; v++) s[k][v] = 0;
-    for (fl_index r = 0; r < nt; r += FL_OBJ_TILE) {
+    const fl_index L = FL_OBJ_LANES;
+    FL_NAME(obj_vec) s[8][4], g[4];
+    for (int a = 0; a < JT; a++)
+        for (int q = 0; q < QT; q++) s[a][q] = (FL_NAME(obj_vec)){0};
+    for (fl_index r = 0; r < nt; r += L) {
+        for (int q = 0; q < QT; q++) FL_OBJ_LOAD(g[q], zt + (q0 + q) * ldz + r);
         for (int a = 0; a < JT; a++) {
-            const REAL *x = xt + (j0 + a) * ldx + r;
-            for (int q = 0; q < QT; q++) {
-                const REAL *g = zt + (q0 + q) * ldz + r;
-                FL_SIMD
-                for (int v = 0; v < FL_OBJ_TILE; v++) s[a * QT + q][v] += x[v] * g[v];
-            }
+            FL_NAME(obj_vec) x;
+            FL_OBJ_LOAD(x, xt + (j0 + a) * ldx + r);
+            for (int q = 0; q < QT; q++) s[a][q] += x * g[q];
         }
     }
     for (int a = 0; a < JT; a++)
         for (int q = 0; q < QT; q++) {
             REAL t = 0;
-            for (int v = 0; v < FL_OBJ_TILE; v++) t += s[a * QT + q][v];
+            for (fl_index v = 0; v < L; v++) t += s[a][q][v];
             acc[(j0 + a) * c + q0 + q] += (double)t;
         }
 }
 
 FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
-                                 fl_index ldx, const REAL *zt, fl_index ldz, int intercept,
-                                 double *acc) {
+                                    fl_index ldx, const REAL *zt, fl_index ldz, int intercept,
+                                    double *acc) {
+    fl_index j0 = 0;
     if (c == 1) {
-        fl_index j0 = 0;
-        for (; j0 + 4 <= d; j0 += 4) FL_NAME(obj_tile_g)(4, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+        for (; j0 + 8 <= d; j0 += 8) FL_NAME(obj_tile_g)(8, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
         for (; j0 < d; j0++) FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
     } else {
-        fl_index j0 = 0;
         for (; j0 + 2 <= d; j0 += 2) {
             fl_index q0 = 0;
-            for (; q0 + 2 <= c; q0 += 2)
-                FL_NAME(obj_tile_g)(2, 2, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
-            if (q0 < c) FL_NAME(obj_tile_g)(2, 1, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+            for (; q0 + 4 <= c; q0 += 4)
+                FL_NAME(obj_tile_g)(2, 4, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+            for (; q0 < c; q0++) FL_NAME(obj_tile_g)(2, 1, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
         }
         for (; j0 < d; j0++)
             for (fl_index q0 = 0; q0 < c; q0++)
@@ -206,6 +265,71 @@ FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const R
             for (fl_index r = 0; r < nt; r++) t += g[r];
             acc[(fl_index)d * c + q] += (double)t;
         }
+}
+
+/* ---- steps 2 and 4 for C-ordered rows and one output: no transpose ----------------- */
+/* With one output the products are a dot product and an axpy per row, both vectorized
+ * along the row; 4 rows at a time share the loads of coef (z) and of the gradient (g).
+ * Cheaper than transposing the block (one strided load per value), which the several
+ * outputs of softmax repay and one output does not. */
+FL_INLINE void FL_NAME(obj_rows_z)(fl_index nb, fl_index nt, fl_index d, const REAL *X,
+                                   fl_index rs, const REAL *FL_RESTRICT w, const REAL *b,
+                                   REAL *FL_RESTRICT z) {
+    const REAL b0 = b ? b[0] : (REAL)0;
+    fl_index r = 0;
+    for (; r + 4 <= nb; r += 4) {
+        const REAL *FL_RESTRICT x0 = X + r * rs, *FL_RESTRICT x1 = x0 + rs;
+        const REAL *FL_RESTRICT x2 = x1 + rs, *FL_RESTRICT x3 = x2 + rs;
+        REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        FL_PRAGMA(omp simd reduction(+ : s0, s1, s2, s3))
+        for (fl_index j = 0; j < d; j++) {
+            s0 += x0[j] * w[j];
+            s1 += x1[j] * w[j];
+            s2 += x2[j] * w[j];
+            s3 += x3[j] * w[j];
+        }
+        z[r] = s0 + b0;
+        z[r + 1] = s1 + b0;
+        z[r + 2] = s2 + b0;
+        z[r + 3] = s3 + b0;
+    }
+    for (; r < nb; r++) {
+        const REAL *FL_RESTRICT x0 = X + r * rs;
+        REAL s0 = 0;
+        FL_SIMD_REDUCE_SUM(s0)
+        for (fl_index j = 0; j < d; j++) s0 += x0[j] * w[j];
+        z[r] = s0 + b0;
+    }
+    for (; r < nt; r++) z[r] = 0;
+}
+
+/* g (d, the block's own sum, REAL) = sum_r dz_r x_r; acc += g and the sum of dz. */
+FL_INLINE void FL_NAME(obj_rows_g)(fl_index nb, fl_index d, const REAL *X, fl_index rs,
+                                   const REAL *FL_RESTRICT dz, REAL *FL_RESTRICT g,
+                                   int intercept, double *FL_RESTRICT acc) {
+    for (fl_index j = 0; j < d; j++) g[j] = 0;
+    fl_index r = 0;
+    for (; r + 4 <= nb; r += 4) {
+        const REAL *FL_RESTRICT x0 = X + r * rs, *FL_RESTRICT x1 = x0 + rs;
+        const REAL *FL_RESTRICT x2 = x1 + rs, *FL_RESTRICT x3 = x2 + rs;
+        const REAL a0 = dz[r], a1 = dz[r + 1], a2 = dz[r + 2], a3 = dz[r + 3];
+        FL_SIMD
+        for (fl_index j = 0; j < d; j++)
+            g[j] += (a0 * x0[j] + a1 * x1[j]) + (a2 * x2[j] + a3 * x3[j]);
+    }
+    for (; r < nb; r++) {
+        const REAL *FL_RESTRICT x0 = X + r * rs;
+        const REAL a0 = dz[r];
+        FL_SIMD
+        for (fl_index j = 0; j < d; j++) g[j] += a0 * x0[j];
+    }
+    for (fl_index j = 0; j < d; j++) acc[j] += (double)g[j];
+    if (intercept) {
+        REAL t = 0;
+        FL_SIMD_REDUCE_SUM(t)
+        for (fl_index k = 0; k < nb; k++) t += dz[k];
+        acc[d] += (double)t;
+    }
 }
 
 /* ---- step 3: losses and dl/dz, or the Hessian's diagonal, across a block's rows ------ */
@@ -418,17 +542,26 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
         const fl_index nt = (nb + FL_OBJ_TILE - 1) / FL_OBJ_TILE * FL_OBJ_TILE;
         const REAL *xt = B->xt;
         fl_index ldx = rows;
-        if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
-            xt = X + i0;
-            ldx = cs;
+        /* C-ordered rows, one output: straight from X (obj_rows_z); else transposed */
+        const int direct = FL_OBJ_DIRECT && c == 1 && cs == 1 && rs != 1;
+        if (direct) {
+            FL_NAME(obj_rows_z)(nb, nt, d, X + i0 * rs, rs, W, b, B->zt);
         } else {
-            FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
+            if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
+                xt = X + i0;
+                ldx = cs;
+            } else {
+                FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
+            }
+            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
         }
-        FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
         FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wr);
         REAL *dz = B->zt;
         if (P->hessp) {
-            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
+            if (direct)
+                FL_NAME(obj_rows_z)(nb, nt, d, X + i0 * rs, rs, V, vb, B->zv);
+            else
+                FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
             if (P->loss == FL_LIN_SOFTMAX)
                 FL_NAME(obj_softmax_hess)(nb, nt, c, B->zt, B->zv, rows, B->wr, B);
             else
@@ -440,7 +573,10 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
             total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, sw ? sw + i0 : NULL,
                                          B->wr, epsilon);
         }
-        FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
+        if (direct) /* B->xt is free: the block's gradient goes there */
+            FL_NAME(obj_rows_g)(nb, d, X + i0 * rs, rs, dz, B->xt, want_b, B->acc);
+        else
+            FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
     }
     return total;
 }
