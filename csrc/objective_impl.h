@@ -30,9 +30,6 @@
 /* Rows per thread below which more threads cost more than they save. */
 #define FL_OBJ_MIN_ROWS_PER_THREAD 2048
 #define FL_OBJ_ALIGN 64
-#ifndef FL_OBJ_DIRECT
-#define FL_OBJ_DIRECT 1
-#endif
 
 /* Rows per block: the block's transposed rows and its outputs (d + c values a row) fit in
  * FL_OBJ_BLOCK_BYTES, in whole tiles, at most FL_OBJ_MAX_ROWS. */
@@ -140,12 +137,17 @@ FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_i
         }
         return;
     }
-    /* C-ordered: 8 x 8 tiles transposed in registers (obj_transpose8), the rest by value */
+    /* C-ordered: 8 x 8 tiles transposed in registers (obj_transpose8), the rest by value
+     * (a last partial group of columns is the last 8 columns, overlapping the one before) */
     fl_index r0 = 0;
     for (; r0 + 8 <= nb; r0 += 8) {
         const REAL *x = X + (i0 + r0) * rs;
         fl_index j0 = 0;
         for (; j0 + 8 <= d; j0 += 8) FL_NAME(obj_transpose8)(x + j0, rs, xt + j0 * ld + r0, ld);
+        if (j0 < d && d >= 8) { /* the last 8 columns again: overlaps, writes the same values */
+            FL_NAME(obj_transpose8)(x + d - 8, rs, xt + (d - 8) * ld + r0, ld);
+            j0 = d;
+        }
         for (fl_index j = j0; j < d; j++) {
             REAL *dst = xt + j * ld + r0;
             for (int rr = 0; rr < 8; rr++) dst[rr] = x[rr * rs + j];
@@ -265,71 +267,6 @@ FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const R
             for (fl_index r = 0; r < nt; r++) t += g[r];
             acc[(fl_index)d * c + q] += (double)t;
         }
-}
-
-/* ---- steps 2 and 4 for C-ordered rows and one output: no transpose ----------------- */
-/* With one output the products are a dot product and an axpy per row, both vectorized
- * along the row; 4 rows at a time share the loads of coef (z) and of the gradient (g).
- * Cheaper than transposing the block (one strided load per value), which the several
- * outputs of softmax repay and one output does not. */
-FL_INLINE void FL_NAME(obj_rows_z)(fl_index nb, fl_index nt, fl_index d, const REAL *X,
-                                   fl_index rs, const REAL *FL_RESTRICT w, const REAL *b,
-                                   REAL *FL_RESTRICT z) {
-    const REAL b0 = b ? b[0] : (REAL)0;
-    fl_index r = 0;
-    for (; r + 4 <= nb; r += 4) {
-        const REAL *FL_RESTRICT x0 = X + r * rs, *FL_RESTRICT x1 = x0 + rs;
-        const REAL *FL_RESTRICT x2 = x1 + rs, *FL_RESTRICT x3 = x2 + rs;
-        REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        FL_PRAGMA(omp simd reduction(+ : s0, s1, s2, s3))
-        for (fl_index j = 0; j < d; j++) {
-            s0 += x0[j] * w[j];
-            s1 += x1[j] * w[j];
-            s2 += x2[j] * w[j];
-            s3 += x3[j] * w[j];
-        }
-        z[r] = s0 + b0;
-        z[r + 1] = s1 + b0;
-        z[r + 2] = s2 + b0;
-        z[r + 3] = s3 + b0;
-    }
-    for (; r < nb; r++) {
-        const REAL *FL_RESTRICT x0 = X + r * rs;
-        REAL s0 = 0;
-        FL_SIMD_REDUCE_SUM(s0)
-        for (fl_index j = 0; j < d; j++) s0 += x0[j] * w[j];
-        z[r] = s0 + b0;
-    }
-    for (; r < nt; r++) z[r] = 0;
-}
-
-/* g (d, the block's own sum, REAL) = sum_r dz_r x_r; acc += g and the sum of dz. */
-FL_INLINE void FL_NAME(obj_rows_g)(fl_index nb, fl_index d, const REAL *X, fl_index rs,
-                                   const REAL *FL_RESTRICT dz, REAL *FL_RESTRICT g,
-                                   int intercept, double *FL_RESTRICT acc) {
-    for (fl_index j = 0; j < d; j++) g[j] = 0;
-    fl_index r = 0;
-    for (; r + 4 <= nb; r += 4) {
-        const REAL *FL_RESTRICT x0 = X + r * rs, *FL_RESTRICT x1 = x0 + rs;
-        const REAL *FL_RESTRICT x2 = x1 + rs, *FL_RESTRICT x3 = x2 + rs;
-        const REAL a0 = dz[r], a1 = dz[r + 1], a2 = dz[r + 2], a3 = dz[r + 3];
-        FL_SIMD
-        for (fl_index j = 0; j < d; j++)
-            g[j] += (a0 * x0[j] + a1 * x1[j]) + (a2 * x2[j] + a3 * x3[j]);
-    }
-    for (; r < nb; r++) {
-        const REAL *FL_RESTRICT x0 = X + r * rs;
-        const REAL a0 = dz[r];
-        FL_SIMD
-        for (fl_index j = 0; j < d; j++) g[j] += a0 * x0[j];
-    }
-    for (fl_index j = 0; j < d; j++) acc[j] += (double)g[j];
-    if (intercept) {
-        REAL t = 0;
-        FL_SIMD_REDUCE_SUM(t)
-        for (fl_index k = 0; k < nb; k++) t += dz[k];
-        acc[d] += (double)t;
-    }
 }
 
 /* ---- step 3: losses and dl/dz, or the Hessian's diagonal, across a block's rows ------ */
@@ -542,26 +479,17 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
         const fl_index nt = (nb + FL_OBJ_TILE - 1) / FL_OBJ_TILE * FL_OBJ_TILE;
         const REAL *xt = B->xt;
         fl_index ldx = rows;
-        /* C-ordered rows, one output: straight from X (obj_rows_z); else transposed */
-        const int direct = FL_OBJ_DIRECT && c == 1 && cs == 1 && rs != 1;
-        if (direct) {
-            FL_NAME(obj_rows_z)(nb, nt, d, X + i0 * rs, rs, W, b, B->zt);
+        if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
+            xt = X + i0;
+            ldx = cs;
         } else {
-            if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
-                xt = X + i0;
-                ldx = cs;
-            } else {
-                FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
-            }
-            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
+            FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
         }
+        FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
         FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wr);
         REAL *dz = B->zt;
         if (P->hessp) {
-            if (direct)
-                FL_NAME(obj_rows_z)(nb, nt, d, X + i0 * rs, rs, V, vb, B->zv);
-            else
-                FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
+            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
             if (P->loss == FL_LIN_SOFTMAX)
                 FL_NAME(obj_softmax_hess)(nb, nt, c, B->zt, B->zv, rows, B->wr, B);
             else
@@ -573,10 +501,7 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
             total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, sw ? sw + i0 : NULL,
                                          B->wr, epsilon);
         }
-        if (direct) /* B->xt is free: the block's gradient goes there */
-            FL_NAME(obj_rows_g)(nb, d, X + i0 * rs, rs, dz, B->xt, want_b, B->acc);
-        else
-            FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
+        FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
     }
     return total;
 }

@@ -18,6 +18,9 @@ The families (:data:`FAMILIES`), each from its rows:
   ``fastloss.optim`` class (so fastloss pays its per-step checks) on n parameters, vs the
   ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``. Each
   implementation owns its parameters and state, which every timed step updates in place.
+* ``"models"`` (:func:`fastloss.bench.models.model_cases` over its ``MODEL_ROWS``): one
+  linear-model objective + gradient over n / d samples, vs the composed NumPy objective,
+  scikit-learn's ``LinearModelLoss.loss_gradient`` and one read of X (``read_X``).
 * ``"linear"`` (:func:`linear_cases` over :data:`LINEAR_ROWS`): one epoch of
   ``fastloss.sgd_epoch`` (squared error, constant lr) over n / d samples of d features (so
   n still counts elements), vs the reference Python loop, vs
@@ -434,6 +437,7 @@ FAMILIES: Dict[str, List[Case]] = {
     "losses": loss_cases(LOSS_ROWS),
     "optim": optim_cases(OPTIM_ROWS),
     "linear": linear_cases(LINEAR_ROWS),
+    "models": [],  # filled at the end of the module (bench/models.py builds on Case)
 }
 
 #: what one timed unit is, per family, for the footnote and ``fastloss bench --help``
@@ -442,6 +446,8 @@ FAMILY_NOTES = {
     "optim": "optim: one optimizer step on n parameters",
     "linear": "linear: one sample of an SGD epoch over n/d samples of d features (the NumPy "
               f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
+    "models": "models: one objective + gradient over n/d samples of d features (read_X: "
+              "X.sum(), one read of X)",
 }
 
 
@@ -470,3 +476,8 @@ def select(only: Optional[Sequence[str]]) -> List[Tuple[str, Case]]:
         raise ValueError(f"--only: {', '.join(map(repr, unknown))} matches no benchmark "
                          f"(available: {', '.join(all_case_names())})")
     return [(f, c) for f, c in pairs if id(c) in chosen]
+
+
+from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402  (needs Case, Work)
+
+FAMILIES["models"] = model_cases(MODEL_ROWS)
