@@ -19,6 +19,7 @@
  */
 #include "fl_parallel.h"
 #include "loss_rules.h"
+#include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
 
 #include <string.h> /* memcpy */
 
@@ -283,24 +284,6 @@ FL_INLINE void FL_NAME(obj_row_weights)(const REAL *sw, fl_index i0, fl_index nb
     for (fl_index r = nb; r < nt; r++) wr[r] = 0;
 }
 
-/* The per-sample loss and dl/dz of one single output (loss_rules.h; squared = half of mse,
- * absolute = l1, huber with delta = epsilon, logistic = bce_logits with pos_weight 1), as
- * sgd_epoch's loss1(); `loss` is a constant at each call, so the loops below vectorize. */
-FL_INLINE REAL FL_NAME(obj_loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
-    REAL l, g;
-    switch (loss) {
-    case FL_LIN_SQUARED:
-        FL_NAME(mse_elem)(z, y, 1, 0, &l, &g);
-        *dz = (REAL)0.5 * g;
-        return (REAL)0.5 * l;
-    case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
-    case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
-    default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
-    }
-    *dz = g;
-    return l;
-}
-
 /* z[r] <- w_r dl/dz; returns sum_r w_i l_r (unscaled weights: sw, or 1). */
 FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index nt,
                                           REAL *FL_RESTRICT z, const REAL *FL_RESTRICT y,
@@ -311,7 +294,7 @@ FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index 
         FL_SIMD_REDUCE_SUM(total)
         for (fl_index r = 0; r < nb; r++) {
             REAL g;
-            const REAL l = FL_NAME(obj_loss1)(loss, z[r], y[r], epsilon, &g);
+            const REAL l = FL_NAME(loss1)(loss, z[r], y[r], epsilon, &g);
             total += (double)(sw[r] * l);
             z[r] = wr[r] * g;
         }
@@ -319,7 +302,7 @@ FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index 
         FL_SIMD_REDUCE_SUM(total)
         for (fl_index r = 0; r < nb; r++) {
             REAL g;
-            const REAL l = FL_NAME(obj_loss1)(loss, z[r], y[r], epsilon, &g);
+            const REAL l = FL_NAME(loss1)(loss, z[r], y[r], epsilon, &g);
             total += (double)l;
             z[r] = wr[r] * g;
         }

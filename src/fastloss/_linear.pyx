@@ -28,6 +28,17 @@ cdef inline void *data_or_null(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef inline void x_layout(cnp.ndarray X, cnp.ndarray coef, fl_index *n, fl_index *d,
+                          fl_index *c, fl_index *row_stride, fl_index *col_stride):
+    """The sizes of a linear model's call and X's strides in elements."""
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
+    n[0] = cnp.PyArray_DIM(X, 0)
+    d[0] = cnp.PyArray_DIM(X, 1)
+    c[0] = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
+    row_stride[0] = cnp.PyArray_STRIDE(X, 0) // item
+    col_stride[0] = cnp.PyArray_STRIDE(X, 1) // item
+
+
 def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object intercept,
               object s1_coef, object s1_intercept, object s2_coef, object s2_intercept,
               object order, object sample_weight, cnp.ndarray work, int64_t t, str loss,
@@ -42,7 +53,6 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
     cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
-    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
     cdef double total
     cfg.loss = LOSSES[loss]
     cfg.optimizer = OPTIMIZERS[optimizer]
@@ -57,12 +67,8 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cfg.beta2 = beta2
     cfg.eps = eps
     cfg.rho = rho
-    D.n = cnp.PyArray_DIM(X, 0)
-    D.d = cnp.PyArray_DIM(X, 1)
-    D.c = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
+    x_layout(X, coef, &D.n, &D.d, &D.c, &D.row_stride, &D.col_stride)
     D.X = cnp.PyArray_DATA(X)
-    D.row_stride = cnp.PyArray_STRIDE(X, 0) // item
-    D.col_stride = cnp.PyArray_STRIDE(X, 1) // item
     D.y = data_or_null(y)
     D.labels = <const int64_t *>data_or_null(labels)
     D.sample_weight = data_or_null(sample_weight)
@@ -96,16 +102,11 @@ def objective(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     label was outside [0, c) when the kernel read it (that row then counted with weight 0)."""
     cdef fl_objective P
     cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
-    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
     cdef double total
     P.loss = LOSSES[loss]
     P.hessp = hessp
-    P.n = cnp.PyArray_DIM(X, 0)
-    P.d = cnp.PyArray_DIM(X, 1)
-    P.c = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
+    x_layout(X, coef, &P.n, &P.d, &P.c, &P.row_stride, &P.col_stride)
     P.X = cnp.PyArray_DATA(X)
-    P.row_stride = cnp.PyArray_STRIDE(X, 0) // item
-    P.col_stride = cnp.PyArray_STRIDE(X, 1) // item
     P.y = data_or_null(y)
     P.labels = <const int64_t *>data_or_null(labels)
     P.sample_weight = data_or_null(sample_weight)

@@ -65,8 +65,9 @@ Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
                          Tuple[np.ndarray, np.ndarray]]
 
-#: Implementations, in table order. "fastloss" and "numpy" are always present.
-IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn")
+#: Implementations, in table order. "fastloss" and "numpy" are always present; "read_X"
+#: (the models family: ``X.sum()``, one read of the data) is a floor, not a peer.
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "read_X")
 
 
 def impl_order(impl: str) -> Tuple[int, str]:

@@ -26,7 +26,7 @@ with their own ``*_case`` function, appended to :func:`model_cases`.
 
 from __future__ import annotations
 
-from typing import Any, List, NamedTuple, Optional, Sequence
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def _objective_case(row: ObjectiveRow) -> Case:
                  else z[:, 0] + 0.3 * rng.normal(size=rows)).astype(dtype)
             coef = (0.1 * rng.normal(size=d)).astype(dtype)
         intercept = (0.1 * rng.normal(size=c)).astype(dtype)
-        kw = dict(loss=loss, alpha=OBJECTIVE_ALPHA)
+        kw: Dict[str, Any] = dict(loss=loss, alpha=OBJECTIVE_ALPHA)
 
         def numpy_objective() -> Any:
             with fastloss.use_backend("numpy"):

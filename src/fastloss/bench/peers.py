@@ -2,10 +2,10 @@
 turn a peer's API into the zero-argument callables a :class:`~fastloss.bench.cases.Case`
 returns.
 
-Setups ask for a peer through :func:`torch`, :func:`sklearn_loss` or
-:func:`sklearn_sgd_regressor`, :func:`sklearn_linear_model_loss`: each returns None when the peer is not installed or when the
-run leaves it out (``fastloss bench --peers``, :func:`allowed`), so a run without a peer
-never imports it.
+Setups ask for a peer through :func:`torch`, :func:`sklearn_loss`,
+:func:`sklearn_sgd_regressor` or :func:`sklearn_linear_model_loss`: each returns None when
+the peer is not installed or when the run leaves it out (``fastloss bench --peers``,
+:func:`allowed`), so a run without a peer never imports it.
 """
 
 from __future__ import annotations
