@@ -183,7 +183,7 @@ FL_INLINE void FL_NAME(obj_tile_z)(const int QT, const int RV, fl_index d, fl_in
     const fl_index L = FL_OBJ_LANES;
     FL_NAME(obj_vec) acc[2][4], xv[4];
     for (int qq = 0; qq < QT; qq++)
-        for (int v = 0; v < RV; v++) acc[qq][v] = (FL_NAME(obj_vec)){0} + (b ? b[q0 + qq] : 0);
+        for (int v = 0; v < RV; v++) acc[qq][v] = (FL_NAME(obj_vec)){0};
     for (fl_index j = 0; j < d; j++) {
         const REAL *x = xt + j * ldx + r0;
         for (int v = 0; v < RV; v++) FL_OBJ_LOAD(xv[v], x + v * L);
@@ -192,8 +192,15 @@ FL_INLINE void FL_NAME(obj_tile_z)(const int QT, const int RV, fl_index d, fl_in
             for (int v = 0; v < RV; v++) acc[qq][v] += w * xv[v];
         }
     }
-    for (int qq = 0; qq < QT; qq++)
-        for (int v = 0; v < RV; v++) FL_OBJ_STORE(zt + (q0 + qq) * ldz + r0 + v * L, acc[qq][v]);
+    /* + b after the sum, as X @ W + b rounds: a z that BLAS reproduces bitwise (say, targets
+     * made as X @ w + b) gives the same residuals here */
+    for (int qq = 0; qq < QT; qq++) {
+        const REAL b0 = b ? b[q0 + qq] : (REAL)0;
+        for (int v = 0; v < RV; v++) {
+            acc[qq][v] += b0;
+            FL_OBJ_STORE(zt + (q0 + qq) * ldz + r0 + v * L, acc[qq][v]);
+        }
+    }
 }
 
 /* nt: a multiple of FL_OBJ_TILE = 4 vectors of rows, taken 4 vectors at a time (four

@@ -329,3 +329,20 @@ def test_hessp_numpy_backend_is_the_reference(dtype: Any) -> None:
     assert h.dtype == dtype and hb is not None and hb.dtype == dtype
     assert_close(h, h_ref, dtype)
     assert_close(hb, hb_ref, dtype)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_objective_reads_targets_and_weights_of_other_dtypes(loss: str) -> None:
+    """linear.objective (what the models call, unvalidated) converts what the kernel reads:
+    float32 targets / weights and int32 labels next to float64 X give the float64 result
+    (reading float32 memory as float64 once gave an infinite objective)."""
+    from fastloss import linear
+
+    X, y, coef, b, sw = _problem(loss, np.float64, n=300, d=4, seed=15)
+    y_other = y.astype(np.int32) if loss == "softmax" else y.astype(np.float32)
+    y_same = y_other.astype(np.int64 if loss == "softmax" else np.float64)
+    got = linear.objective(X, y_other, coef, b, sw.astype(np.float32), loss, 0.1, 1.0)
+    want = linear.objective(X, y_same, coef, b, sw.astype(np.float32).astype(np.float64),
+                            loss, 0.1, 1.0)
+    for a, e in zip(got, want):
+        np.testing.assert_array_equal(a, e)

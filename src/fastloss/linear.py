@@ -521,11 +521,16 @@ def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray
     """One call of the fused kernel: ``(value, grad_coef, grad_intercept)``, or with ``vec``
     ``(nan, Hv_coef, Hv_intercept)``."""
     n, d = Xa.shape
-    W = np.ascontiguousarray(W)
-    b = None if b is None else np.ascontiguousarray(b)
-    V, vb = (None, None) if vec is None else (np.ascontiguousarray(vec[0]),
-                                              None if vec[1] is None
-                                              else np.ascontiguousarray(vec[1]))
+    dtype = Xa.dtype
+
+    def typed(a: Optional[np.ndarray], as_type: Any = dtype) -> Any:
+        """What the kernel reads: C-contiguous, of its type (no copy when already so; the
+        models call objective() with targets and weights of other dtypes)."""
+        return None if a is None else np.ascontiguousarray(a, dtype=as_type)
+
+    W, b, sw = typed(W), typed(b), typed(sw)
+    ya = typed(ya, np.int64 if loss == "softmax" else dtype)
+    V, vb = (None, None) if vec is None else (typed(vec[0]), typed(vec[1]))
     wsum = float(n) if sw is None else float(sw.sum(dtype=np.float64))
     out_coef = np.empty_like(W)
     out_int = None if b is None else np.empty_like(b)
