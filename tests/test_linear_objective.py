@@ -346,3 +346,23 @@ def test_objective_reads_targets_and_weights_of_other_dtypes(loss: str) -> None:
                             loss, 0.1, 1.0)
     for a, e in zip(got, want):
         np.testing.assert_array_equal(a, e)
+
+
+@pytest.mark.parametrize("classes", [1, 4, 5, 6, 7, 10, 13])
+def test_softmax_every_class_remainder(classes: int, dtype: Any) -> None:
+    """The gradient tiles take outputs in fours, then a pair, then a single: every
+    remainder of C mod 4, with d not a multiple of the tiles' 2, 4 or 8 features."""
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(700, 11)).astype(dtype)
+    y = rng.integers(0, classes, 700)
+    coef = (0.3 * rng.normal(size=(11, classes))).astype(dtype)
+    b = (0.1 * rng.normal(size=classes)).astype(dtype)
+    got = fastloss.linear_value_and_grad(X, y, coef, b, loss="softmax", alpha=0.1)
+    want = _composed(X, y, coef, b, loss="softmax", alpha=0.1)
+    for a, e in zip(got, want):
+        assert_close(a, e, dtype, factor=8, floor=1.0)
+    v = rng.normal(size=coef.shape).astype(dtype)
+    h, hb = fastloss.linear_hessp(X, y, coef, b, v, b, loss="softmax")
+    h_ref, hb_ref = reference.linear_hessp(X, y, coef, b, v, b, loss="softmax")
+    assert_close(h, h_ref, dtype, factor=8, floor=1.0)
+    assert_close(hb, hb_ref, dtype, factor=8, floor=1.0)
