@@ -366,3 +366,30 @@ def test_softmax_every_class_remainder(classes: int, dtype: Any) -> None:
     h_ref, hb_ref = reference.linear_hessp(X, y, coef, b, v, b, loss="softmax")
     assert_close(h, h_ref, dtype, factor=8, floor=1.0)
     assert_close(hb, hb_ref, dtype, factor=8, floor=1.0)
+
+
+@pytest.mark.parametrize("hessp", [False, True])
+def test_kernel_checks_labels_it_reads(hessp: bool) -> None:
+    """The binding trusts its caller (another thread may change y after the check); the
+    kernel loads each label once, checks it, counts a bad row with weight 0 and reports it
+    (linear_value_and_grad then raises ValueError): no read outside the class columns."""
+    from fastloss import _linear
+
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(40, 3))
+    coef, b = rng.normal(size=(3, 4)), np.zeros(4)
+    for bad in (4, -1, 2**62):
+        labels = rng.integers(0, 4, 40)
+        labels[21] = bad
+        out = np.full(3 * 4 + 4, np.nan)  # gradient (3, 4) and intercept (4,)
+        total, where = _linear.objective(X, None, labels, coef, b, coef if hessp else None,
+                                         b if hessp else None, None, "softmax", hessp, 1 / 40,
+                                         0.0, 1.0, out[:12].reshape(3, 4), out[12:16], 1)
+        if not hessp:  # hessp reads no label
+            assert where == 21
+            keep = np.arange(40) != 21
+            v, g, gb = _composed(X[keep], labels[keep], coef, b, loss="softmax")
+            assert total / 40 == pytest.approx(float(v) * 39 / 40, rel=1e-12)
+            np.testing.assert_allclose(out[:12].reshape(3, 4), g * 39 / 40, rtol=1e-12)
+    with pytest.raises(ValueError, match="class label"):
+        fastloss.linear_value_and_grad(X, labels, coef, b, loss="softmax")
