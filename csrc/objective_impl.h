@@ -327,57 +327,47 @@ FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const R
 
 /* ---- step 3: losses and dl/dz, or the Hessian's diagonal, across a block's rows ------ */
 
-/* wr[r] = w_i scale (w_i = 1 without weights) for r < nb; 0 for the padding rows. */
+/* wl[r] = w_i (1 without weights) and wr[r] = w_i scale for r < nb; 0 for the padding
+ * rows. */
 FL_INLINE void FL_NAME(obj_row_weights)(const REAL *sw, fl_index i0, fl_index nb, fl_index nt,
-                                        REAL scale, REAL *FL_RESTRICT wr) {
-    if (sw) {
-        FL_SIMD
-        for (fl_index r = 0; r < nb; r++) wr[r] = sw[i0 + r] * scale;
-    } else {
-        for (fl_index r = 0; r < nb; r++) wr[r] = scale;
-    }
-    for (fl_index r = nb; r < nt; r++) wr[r] = 0;
+                                        REAL scale, REAL *FL_RESTRICT wl,
+                                        REAL *FL_RESTRICT wr) {
+    for (fl_index r = 0; r < nb; r++) wl[r] = sw ? sw[i0 + r] : (REAL)1;
+    FL_SIMD
+    for (fl_index r = 0; r < nb; r++) wr[r] = wl[r] * scale;
+    for (fl_index r = nb; r < nt; r++) wl[r] = wr[r] = 0;
 }
 
-/* z[r] <- w_r dl/dz; returns sum_r w_i l_r (unscaled weights: sw, or 1). */
+/* z[r] <- wr[r] dl/dz; returns sum_r wl[r] l_r. One loop for weighted and unweighted calls
+ * (wl = 1): with two, gcc left the second unvectorized. */
 FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index nt,
                                           REAL *FL_RESTRICT z, const REAL *FL_RESTRICT y,
-                                          const REAL *sw, const REAL *FL_RESTRICT wr,
-                                          REAL epsilon) {
+                                          const REAL *FL_RESTRICT wl,
+                                          const REAL *FL_RESTRICT wr, REAL epsilon) {
     double total = 0;
-    if (sw) {
-        FL_SIMD_REDUCE_SUM(total)
-        for (fl_index r = 0; r < nb; r++) {
-            REAL g;
-            const REAL l = FL_NAME(loss1)(loss, z[r], y[r], epsilon, &g);
-            total += (double)(sw[r] * l);
-            z[r] = wr[r] * g;
-        }
-    } else {
-        FL_SIMD_REDUCE_SUM(total)
-        for (fl_index r = 0; r < nb; r++) {
-            REAL g;
-            const REAL l = FL_NAME(loss1)(loss, z[r], y[r], epsilon, &g);
-            total += (double)l;
-            z[r] = wr[r] * g;
-        }
+    FL_SIMD_REDUCE_SUM(total)
+    for (fl_index r = 0; r < nb; r++) {
+        REAL g;
+        const REAL l = FL_NAME(loss1)(loss, z[r], y[r], epsilon, &g);
+        total += (double)(wl[r] * l);
+        z[r] = wr[r] * g;
     }
     for (fl_index r = nb; r < nt; r++) z[r] = 0;
     return total;
 }
 
 FL_INLINE double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z,
-                                              const REAL *y, const REAL *sw, const REAL *wr,
-                                              REAL epsilon) {
+                                     const REAL *y, const REAL *wl, const REAL *wr,
+                                     REAL epsilon) {
     switch (loss) {
     case FL_LIN_SQUARED:
-        return FL_NAME(obj_single_rows)(FL_LIN_SQUARED, nb, nt, z, y, sw, wr, epsilon);
+        return FL_NAME(obj_single_rows)(FL_LIN_SQUARED, nb, nt, z, y, wl, wr, epsilon);
     case FL_LIN_ABSOLUTE:
-        return FL_NAME(obj_single_rows)(FL_LIN_ABSOLUTE, nb, nt, z, y, sw, wr, epsilon);
+        return FL_NAME(obj_single_rows)(FL_LIN_ABSOLUTE, nb, nt, z, y, wl, wr, epsilon);
     case FL_LIN_HUBER:
-        return FL_NAME(obj_single_rows)(FL_LIN_HUBER, nb, nt, z, y, sw, wr, epsilon);
+        return FL_NAME(obj_single_rows)(FL_LIN_HUBER, nb, nt, z, y, wl, wr, epsilon);
     default:
-        return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, sw, wr, epsilon);
+        return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, wl, wr, epsilon);
     }
 }
 
@@ -438,7 +428,7 @@ FL_INLINE fl_index FL_NAME(obj_label)(const int64_t *labels, fl_index i, fl_inde
  * when |m| is large); zt <- w_r (softmax(z) - onehot(y)). Returns sum_r w_i l_r. */
 FL_INLINE double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_index c,
                                       REAL *zt, fl_index ld, const int64_t *labels,
-                                      const REAL *sw, FL_NAME(obj_buffers) *B, fl_index *bad) {
+                                      FL_NAME(obj_buffers) *B, fl_index *bad) {
     REAL *FL_RESTRICT zy = B->aux, *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum;
     REAL *FL_RESTRICT wr = B->wr, *FL_RESTRICT wl = B->wl;
     fl_index *FL_RESTRICT lab = B->lab;
@@ -446,8 +436,7 @@ FL_INLINE double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_
         const fl_index y = FL_NAME(obj_label)(labels, i0 + r, c, bad);
         lab[r] = y < 0 ? 0 : y;
         zy[r] = zt[lab[r] * ld + r];
-        wl[r] = y < 0 ? (REAL)0 : (sw ? sw[i0 + r] : (REAL)1);
-        wr[r] = y < 0 ? (REAL)0 : wr[r]; /* a bad label's row counts with weight 0 */
+        if (y < 0) wl[r] = wr[r] = 0; /* a bad label's row counts with weight 0 */
     }
     FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
     double total = 0;
@@ -520,11 +509,15 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
         if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
             xt = X + i0;
             ldx = cs;
+            /* d column segments: the next block's, one per cache line, fetched meanwhile */
+            for (fl_index j = 0; j < d; j++)
+                for (fl_index r = 0; r < nb; r += 64 / (fl_index)sizeof(REAL))
+                    FL_PREFETCH(X + i0 + rows + r + j * cs);
         } else {
             FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
         }
         FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
-        FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wr);
+        FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wl, B->wr);
         REAL *dz = B->zt;
         if (P->hessp) {
             FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
@@ -534,10 +527,10 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
                 FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
             dz = B->zv;
         } else if (P->loss == FL_LIN_SOFTMAX) {
-            total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->labels, sw, B, bad);
+            total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->labels, B, bad);
         } else {
-            total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, sw ? sw + i0 : NULL,
-                                         B->wr, epsilon);
+            total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, B->wl, B->wr,
+                                         epsilon);
         }
         FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
     }

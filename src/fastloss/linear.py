@@ -519,7 +519,7 @@ def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray
            vec: Optional[Tuple[FloatArray, Optional[FloatArray]]] = None
            ) -> Tuple[float, FloatArray, Optional[FloatArray]]:
     """One call of the fused kernel: ``(value, grad_coef, grad_intercept)``, or with ``vec``
-    ``(nan, Hv_coef, Hv_intercept)``."""
+    (the Hessian-vector product) ``(unused, Hv_coef, Hv_intercept)``."""
     n, d = Xa.shape
     dtype = Xa.dtype
 
