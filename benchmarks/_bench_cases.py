@@ -33,7 +33,7 @@ def cases_of(family):
     with the command's kernel names in the ids (``mse-1000000-float64-torch``)."""
     params = [pytest.param(case, n, dtype, impl, id=f"{case.name}-{n}-{dtype}-{impl}",
                            marks=[pytest.mark.slow] if n >= 10**7 else [])
-              for case in FAMILIES[family] for n in SIZES if n >= case.min_size
+              for case in FAMILIES[family] for n in case.sizes_of(SIZES)
               for dtype in DTYPES for impl in IMPLEMENTATIONS]
     return pytest.mark.parametrize("case, n, dtype, impl", params)
 

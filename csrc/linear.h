@@ -1,9 +1,14 @@
-/* Per-sample SGD for linear models: one call runs a whole epoch over X (n, d).
+/* SGD epochs for linear models: one call runs a whole epoch over X (n, d).
  *
- * For each sample i (in the given order) the kernel computes the prediction
- * z = x_i . coef + intercept, the loss l(z, y_i) and its derivative, then
- * updates coef and intercept with the chosen rule before moving to the next
- * sample, so the loss of a sample is the loss *before* its own update.
+ * Per sample (batch_size 1): for each sample i (in the given order) the kernel computes
+ * the prediction z = x_i . coef + intercept, the loss l(z, y_i) and its derivative, then
+ * updates coef and intercept with the chosen rule before moving to the next sample, so the
+ * loss of a sample is the loss *before* its own update.
+ *
+ * Mini-batch (batch_size B > 1): the visits are cut into batches of B consecutive ones (the
+ * last may be shorter); every sample of a batch is evaluated at the same parameters, and
+ * one update per batch steps with the weighted mean gradient sum w_i g_i / sum w_i over the
+ * batch (0 for a batch of zero total weight), the L2 term once per update.
  *
  * These trust their inputs (validation lives in src/fastloss/linear.py):
  * arrays of the stated dtype, sizes as given, no overlap
@@ -31,8 +36,9 @@ enum fl_linear_optimizer {
     FL_OPT_MOMENTUM = 1, /* SGD(momentum, nesterov, dampening 0)                         */
     FL_OPT_ADAGRAD = 2,  /* Adagrad(lr_decay 0)                                          */
     FL_OPT_RMSPROP = 3,  /* RMSprop(alpha = rho, momentum 0, centered False)             */
-    FL_OPT_ADAM = 4      /* Adam(betas, amsgrad False); bias corrections from running
-                          * powers beta^t, not pow() per sample                          */
+    FL_OPT_ADAM = 4,     /* Adam(betas, amsgrad False); bias corrections from running
+                          * powers beta^t, not pow() per update                          */
+    FL_OPT_ADAMW = 5     /* AdamW(betas, amsgrad False): Adam with decoupled decay       */
 };
 
 enum fl_linear_schedule {
@@ -43,6 +49,7 @@ enum fl_linear_schedule {
 typedef struct {
     int loss, optimizer, schedule;
     int nesterov;  /* momentum only */
+    fl_index batch_size; /* samples per update, >= 1 (1: per-sample updates)           */
     double lr, power_t;
     double alpha;   /* L2 penalty on coef (not the intercept): g += alpha * coef */
     double epsilon; /* huber threshold */
@@ -63,16 +70,20 @@ typedef struct {
      * s1 = momentum buffer (momentum), sum of squares (adagrad), square average
      * (rmsprop), first moment (adam); s2 = second moment (adam only). */
     void *s1_coef, *s1_intercept, *s2_coef, *s2_intercept;
-    void *work;              /* scratch of 2 d + 2 c elements                         */
-    int64_t t;               /* updates done before the call; advanced by n           */
+    void *work;              /* scratch of 2 d + 2 c elements, and (d + 1) c more when
+                              * batch_size > 1 (the batch's gradient sums)             */
+    int64_t t;               /* updates done before the call; advanced by the number of
+                              * updates (n, or ceil(n / batch_size))                  */
     /* Set by the caller to -1. Each order[k] and label is loaded once and checked before it
      * indexes anything; if one is out of range the epoch stops before visit k, stores k
-     * here, and t and the returned sum cover the visits done. */
+     * here, and t and the returned sum cover the visits done (a batch cut short by it is
+     * not applied: t counts the updates made). */
     fl_index bad;
 } fl_sgd_data;
 
 /* Runs one epoch; returns sum_i w_i l_i (accumulated in double), the loss of
- * each sample taken before its update. Updates coef, intercept, state and t. */
+ * each sample taken before the update its gradient goes into. Updates coef, intercept,
+ * state and t. */
 double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data);
 
 #endif

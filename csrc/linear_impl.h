@@ -1,13 +1,14 @@
-/* Per-sample SGD epoch for one floating type. Included by linear_f64.c and linear_f32.c,
- * after fl_real.h (REAL, SFX, R_EXP, R_LOG, R_SQRT).
+/* SGD epochs (per sample and mini-batch) for one floating type. Included by linear_f64.c
+ * and linear_f32.c, after fl_real.h (REAL, SFX, R_EXP, R_LOG, R_SQRT).
  *
  * Shape: loss1() is the loss and derivative of one single-output sample (loss_rules.h's
  * per-element rules, in REAL); step() applies one update rule to a parameter vector: plain
- * SGD here (scikit-learn's clamped L2 shrink), momentum/adagrad/rmsprop/adam as
+ * SGD here (scikit-learn's clamped L2 shrink), momentum/adagrad/rmsprop/adam/adamw as
  * update_rules.h's torch.optim rules; epoch1() and epoch_softmax() run the sample loop
  * with (loss, optimizer) as compile-time constants, so each pair is its own branch-free
- * loop whose dot product and update vectorize; sgd_epoch() picks the instantiation once
- * per call.
+ * loop whose dot product and update vectorize; epoch1_batch() and epoch_softmax_batch()
+ * are their mini-batch counterparts (the gradient summed over a batch in the work array,
+ * one step() per batch); sgd_epoch() picks the instantiation once per call.
  */
 #include "optim.h" /* the fl_*_hyper structs that update_rules.h's scalars take */
 #include "loss_rules.h"
@@ -31,10 +32,14 @@ typedef struct {
     FL_NAME(adam_scalars) adam;
 } FL_NAME(rule_scalars);
 
+/* Adam and AdamW share the scalars, the running powers and the per-element rule. */
+FL_INLINE int FL_NAME(is_adam)(const int opt) { return opt == FL_OPT_ADAM || opt == FL_OPT_ADAMW; }
+
 /* The scalars of update t (1-based) with learning rate eta, each rule as the torch.optim
  * optimizer the epoch's docs name: momentum = SGD(momentum, nesterov, dampening 0),
  * Adagrad(lr_decay 0), RMSprop(alpha = rho, momentum 0, centered False), Adam(betas,
- * amsgrad False); weight_decay = alpha (the update of the intercept drops it by its flag).
+ * amsgrad False), AdamW(the same); weight_decay = alpha (the update of the intercept drops
+ * it by its flag).
  * Adam's bias corrections come from the running powers b1t = beta1^t, b2t = beta2^t: no
  * pow() per sample, where torch computes beta ** t (they differ in the last bits). */
 FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg, double eta,
@@ -61,8 +66,9 @@ FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg,
         k->rmsprop = FL_NAME(rmsprop_scalars_of)(&h);
         break;
     }
-    default: { /* FL_OPT_ADAM */
-        const fl_adam_hyper h = {eta, cfg->beta1, cfg->beta2, cfg->eps, cfg->alpha, 0, 0, 0};
+    default: { /* FL_OPT_ADAM, FL_OPT_ADAMW (decoupled) */
+        const fl_adam_hyper h = {eta, cfg->beta1, cfg->beta2, cfg->eps, cfg->alpha, 0, 0,
+                                 opt == FL_OPT_ADAMW};
         k->adam = FL_NAME(adam_scalars_of_corrections)(&h, 1 - b1t, sqrt(1 - b2t));
         break;
     }
@@ -95,7 +101,8 @@ FL_INLINE FL_NAME(epoch_clock) FL_NAME(epoch_start)(const int opt, const fl_sgd_
 }
 
 /* One update of the m parameters p with gradient g_j = s v_j, state s1/s2 as the rule
- * needs; `decay` adds the L2 term (weight_decay x) of the rule. `opt`, `decay` and
+ * needs; `decay` adds the L2 term (weight_decay x) of the rule (AdamW: its decoupled
+ * decay, x *= 1 - eta weight_decay). `opt`, `decay` and
  * `nesterov` are constants at every call site, so the switch folds away and the loop
  * vectorizes. */
 FL_INLINE void FL_NAME(step)(const int opt, const int decay, const int nesterov, fl_index m,
@@ -133,12 +140,28 @@ FL_INLINE void FL_NAME(step)(const int opt, const int decay, const int nesterov,
             p[j] = FL_NAME(rmsprop_rule)(p[j], s * v[j], s1 + j, NULL, NULL, &k->rmsprop, 0,
                                          decay, 0, 0);
         break;
-    default: /* FL_OPT_ADAM */
+    default: /* FL_OPT_ADAM, FL_OPT_ADAMW: adam_rule's DECAY is 1 (L2) or 2 (decoupled) */
         FL_SIMD
         for (fl_index j = 0; j < m; j++)
             p[j] = FL_NAME(adam_rule)(p[j], s * v[j], s1 + j, s2 + j, NULL, &k->adam, 0,
-                                      decay, 0);
+                                      decay ? (opt == FL_OPT_ADAMW ? 2 : 1) : 0, 0);
         break;
+    }
+}
+
+/* step() on coefficients with the epoch's `decay` and `nesterov` turned into compile-time
+ * constants: one loop per combination that occurs (nesterov is read by momentum only). */
+FL_INLINE void FL_NAME(step_coef)(const int opt, const int decay, const int nesterov,
+                                  fl_index m, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT v,
+                                  const REAL s, REAL *FL_RESTRICT s1, REAL *FL_RESTRICT s2,
+                                  const FL_NAME(rule_scalars) *k) {
+    if (opt == FL_OPT_MOMENTUM && nesterov) {
+        if (decay) FL_NAME(step)(opt, 1, 1, m, p, v, s, s1, s2, k);
+        else FL_NAME(step)(opt, 0, 1, m, p, v, s, s1, s2, k);
+    } else if (decay) {
+        FL_NAME(step)(opt, 1, 0, m, p, v, s, s1, s2, k);
+    } else {
+        FL_NAME(step)(opt, 0, 0, m, p, v, s, s1, s2, k);
     }
 }
 
@@ -149,15 +172,18 @@ FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg,
                                   FL_NAME(epoch_clock) *ck, FL_NAME(rule_scalars) *k) {
     ck->t += 1;
     const int invscaling = cfg->schedule == FL_LR_INVSCALING;
-    if (opt == FL_OPT_ADAM) {
+    if (FL_NAME(is_adam)(opt)) {
         ck->b1t *= cfg->beta1;
         ck->b2t *= cfg->beta2;
     }
-    if (invscaling || opt == FL_OPT_ADAM) {
+    if (invscaling || FL_NAME(is_adam)(opt)) {
         const double eta = invscaling ? cfg->lr / pow((double)ck->t, cfg->power_t) : cfg->lr;
         FL_NAME(rule_scalars_of)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t, k);
     }
 }
+
+/* Row j of a (., c) state array, or NULL where the rule keeps none. */
+FL_INLINE REAL *FL_NAME(row_of)(REAL *a, fl_index j, fl_index c) { return a ? a + j * c : NULL; }
 
 /* Row i of X as a unit-stride vector: X itself when columns are contiguous,
  * else gathered into buf (F-ordered or sliced X: one strided read per value). */
@@ -176,18 +202,20 @@ FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *F
     return s;
 }
 
-/* The arrays of a single-output epoch, typed: coef (d,), intercept (1,) or NULL. */
+/* The arrays of an epoch, typed: coef w (d,) and intercept b (1,) or NULL for a single
+ * output (y the targets); w (d, c) row-major and b (c,) or NULL for softmax. */
 typedef struct {
-    fl_index n, d, rs, cs;
+    fl_index n, d, c, rs, cs;
     const REAL *X, *y, *sw;
     const int64_t *order;
     REAL *w, *b;
-} FL_NAME(single_output);
+} FL_NAME(epoch_arrays);
 
-FL_INLINE FL_NAME(single_output) FL_NAME(single_output_of)(const fl_sgd_data *D) {
-    FL_NAME(single_output) a;
+FL_INLINE FL_NAME(epoch_arrays) FL_NAME(epoch_arrays_of)(const fl_sgd_data *D) {
+    FL_NAME(epoch_arrays) a;
     a.n = D->n;
     a.d = D->d;
+    a.c = D->c;
     a.rs = D->row_stride;
     a.cs = D->col_stride;
     a.X = (const REAL *)D->X;
@@ -202,7 +230,7 @@ FL_INLINE FL_NAME(single_output) FL_NAME(single_output_of)(const fl_sgd_data *D)
 /* Sample i's weighted dl/dz at the prediction z, its weighted loss added to *total (in
  * double). (REAL)(w_i dl/dz) in double would be the same: a product of two REALs is exact
  * in double. */
-FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(single_output) *a,
+FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(epoch_arrays) *a,
                                     fl_index i, REAL z, REAL epsilon, double *total) {
     REAL dz;
     const REAL l = FL_NAME(loss1)(loss, z, a->y[i], epsilon, &dz);
@@ -211,10 +239,27 @@ FL_INLINE REAL FL_NAME(sample_grad)(const int loss, const FL_NAME(single_output)
     return wi * dz;
 }
 
+/* Visit v of a single-output epoch, sample *i = order[v]: returns its row x_i (NULL if
+ * order[v] is out of range: then D->bad = v) and sets *g to its weighted dl/dz at the
+ * current coef and intercept, its weighted loss added to *total. */
+FL_INLINE const REAL *FL_NAME(visit1)(const int loss, const FL_NAME(epoch_arrays) *a,
+                                      fl_index v, REAL epsilon, REAL *xbuf, fl_sgd_data *D,
+                                      fl_index *i, REAL *g, double *total) {
+    *i = fl_visit(a->order, v, a->n);
+    if (*i < 0) {
+        D->bad = v;
+        return NULL;
+    }
+    const REAL *x = FL_NAME(row)(a->X, *i, a->rs, a->cs, a->d, xbuf);
+    const REAL dot = FL_NAME(dot)(a->d, x, a->w);
+    *g = FL_NAME(sample_grad)(loss, a, *i, a->b ? dot + a->b[0] : dot, epsilon, total);
+    return x;
+}
+
 /* Single output, any rule. */
 FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_config *cfg,
                                  fl_sgd_data *D) {
-    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d;
     REAL *FL_RESTRICT w = a.w;
     REAL *b = a.b;
@@ -227,25 +272,14 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     double total = 0;
 
     for (fl_index v = 0; v < n; v++) {
-        const fl_index i = fl_visit(a.order, v, n);
-        if (i < 0) {
-            D->bad = v;
-            break;
-        }
-        const REAL *FL_RESTRICT x = FL_NAME(row)(a.X, i, a.rs, a.cs, d, xbuf);
-        const REAL dot = FL_NAME(dot)(d, x, w);
-        const REAL g = FL_NAME(sample_grad)(loss, &a, i, b ? dot + b[0] : dot, epsilon, &total);
+        fl_index i;
+        REAL g;
+        const REAL *FL_RESTRICT x =
+            FL_NAME(visit1)(loss, &a, v, epsilon, xbuf, D, &i, &g, &total);
+        if (!x) break;
         FL_NAME(next_step)(opt, cfg, &ck, &k);
-        /* nesterov is read by momentum only: two instantiations there, one elsewhere */
-        if (opt == FL_OPT_MOMENTUM && nesterov) {
-            if (decay) FL_NAME(step)(opt, 1, 1, d, w, x, g, st.s1w, st.s2w, &k);
-            else FL_NAME(step)(opt, 0, 1, d, w, x, g, st.s1w, st.s2w, &k);
-            if (b) FL_NAME(step)(opt, 0, 1, 1, b, &one, g, st.s1b, st.s2b, &k);
-        } else {
-            if (decay) FL_NAME(step)(opt, 1, 0, d, w, x, g, st.s1w, st.s2w, &k);
-            else FL_NAME(step)(opt, 0, 0, d, w, x, g, st.s1w, st.s2w, &k);
-            if (b) FL_NAME(step)(opt, 0, 0, 1, b, &one, g, st.s1b, st.s2b, &k);
-        }
+        FL_NAME(step_coef)(opt, decay, nesterov, d, w, x, g, st.s1w, st.s2w, &k);
+        if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, &one, g, st.s1b, st.s2b, &k);
     }
     D->t = ck.t;
     return total;
@@ -263,7 +297,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
  * summed in a different order). */
 FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *cfg,
                                            fl_sgd_data *D) {
-    const FL_NAME(single_output) a = FL_NAME(single_output_of)(D);
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d;
     REAL *FL_RESTRICT w = a.w;
     REAL *b = a.b;
@@ -321,98 +355,234 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
     return total;
 }
 
-/* Softmax over c outputs: coef (d, c) row-major, intercept (c,) or NULL. */
-FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
-                                        fl_sgd_data *D) {
-    const fl_index n = D->n, d = D->d, c = D->c, rs = D->row_stride, cs = D->col_stride;
-    const REAL *X = (const REAL *)D->X;
-    const int64_t *labels = D->labels;
-    const REAL *sw = (const REAL *)D->sample_weight;
-    const int64_t *order = D->order;
-    REAL *FL_RESTRICT W = (REAL *)D->coef;
-    REAL *b = (REAL *)D->intercept;
+/* Mini-batch, single output, any rule: the visits in batches of B = batch_size (the last
+ * one shorter); every sample of a batch is evaluated at the batch's starting parameters,
+ * its weighted gradient w_i dl/dz (x_i, 1) summed (in REAL) into gw = work + 2 d + 2 and
+ * gsum, then one update with the weighted mean: step() scales the sums by
+ * 1 / sum_batch w_i (by 0 for a batch of zero total weight, as linear_value_and_grad). */
+FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_sgd_config *cfg,
+                                       fl_sgd_data *D) {
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
+    const fl_index n = a.n, d = a.d, B = cfg->batch_size;
+    REAL *FL_RESTRICT w = a.w;
+    REAL *b = a.b;
     const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
     REAL *xbuf = (REAL *)D->work;
-    REAL *FL_RESTRICT zb = xbuf + d;
-    REAL *FL_RESTRICT gb = zb + c;
+    REAL *FL_RESTRICT gw = xbuf + 2 * d + 2;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
-    const REAL one = 1;
-    FL_NAME(rule_scalars) h;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &h);
+    const REAL epsilon = (REAL)cfg->epsilon;
+    FL_NAME(rule_scalars) k;
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &k);
     double total = 0;
 
-    for (fl_index k = 0; k < n; k++) {
-        const fl_index i = fl_visit(order, k, n);
-        const int64_t yi = i < 0 ? -1 : fl_load_index(labels + i);
-        if ((uint64_t)yi >= (uint64_t)c) { /* also i < 0 */
-            D->bad = k;
-            break;
-        }
-        const REAL *FL_RESTRICT x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
-        for (fl_index q = 0; q < c; q++) zb[q] = b ? b[q] : (REAL)0;
-        for (fl_index j = 0; j < d; j++) {
-            const REAL xj = x[j];
-            const REAL *FL_RESTRICT wr = W + j * c;
+    for (fl_index first = 0; first < n && D->bad < 0;) {
+        const fl_index end = n - first > B ? first + B : n; /* no first + B: B may be huge */
+        REAL gsum = 0;
+        double wsum = 0;
+        for (fl_index j = 0; j < d; j++) gw[j] = 0;
+        for (fl_index v = first; v < end; v++) {
+            fl_index i;
+            REAL g;
+            const REAL *FL_RESTRICT x =
+                FL_NAME(visit1)(loss, &a, v, epsilon, xbuf, D, &i, &g, &total);
+            if (!x) break;
+            wsum += a.sw ? (double)a.sw[i] : 1.0;
             FL_SIMD
-            for (fl_index q = 0; q < c; q++) zb[q] += xj * wr[q];
+            for (fl_index j = 0; j < d; j++) gw[j] += g * x[j];
+            gsum += g;
         }
-        /* log-sum-exp from the max; a NaN logit makes the sum, and so everything, NaN */
-        double mx = zb[0];
-        for (fl_index q = 1; q < c; q++) mx = zb[q] > mx ? zb[q] : mx;
-        double se = 0;
-        for (fl_index q = 0; q < c; q++) {
-            const double e = exp((double)zb[q] - mx);
-            gb[q] = (REAL)e; /* reused for softmax = e / se: one exp per class */
-            se += e;
-        }
-        const double inv_se = 1.0 / se;
-        const double wi = sw ? (double)sw[i] : 1.0;
-        total += wi * ((mx - (double)zb[yi]) + log(se)); /* not lse - z_y: see losses_impl.h */
-        for (fl_index q = 0; q < c; q++)
-            gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
-        FL_NAME(next_step)(opt, cfg, &ck, &h);
-        for (fl_index j = 0; j < d; j++) {
-            REAL *r1 = st.s1w ? st.s1w + j * c : NULL, *r2 = st.s2w ? st.s2w + j * c : NULL;
-            if (opt == FL_OPT_MOMENTUM && nesterov) /* read by momentum only */
-                FL_NAME(step)(opt, decay, 1, c, W + j * c, gb, x[j], r1, r2, &h);
-            else if (decay)
-                FL_NAME(step)(opt, 1, 0, c, W + j * c, gb, x[j], r1, r2, &h);
-            else
-                FL_NAME(step)(opt, 0, 0, c, W + j * c, gb, x[j], r1, r2, &h);
-        }
-        if (b) FL_NAME(step)(opt, 0, nesterov && opt == FL_OPT_MOMENTUM, c, b, gb, one, st.s1b,
-                             st.s2b, &h);
+        if (D->bad >= 0) break; /* the batch cut short is not applied */
+        const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
+        FL_NAME(next_step)(opt, cfg, &ck, &k);
+        FL_NAME(step_coef)(opt, decay, nesterov, d, w, gw, scale, st.s1w, st.s2w, &k);
+        if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, &gsum, scale, st.s1b, st.s2b, &k);
+        first = end;
     }
     D->t = ck.t;
     return total;
 }
 
-#define FL_EPOCH1_CASES(L)                                                                    \
-    case 8 * (L) + FL_OPT_SGD:                                                              \
-        if (short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);                        \
-        return FL_NAME(epoch1)(L, FL_OPT_SGD, cfg, D);                                      \
-    case 8 * (L) + FL_OPT_MOMENTUM: return FL_NAME(epoch1)(L, FL_OPT_MOMENTUM, cfg, D);     \
-    case 8 * (L) + FL_OPT_ADAGRAD: return FL_NAME(epoch1)(L, FL_OPT_ADAGRAD, cfg, D);       \
-    case 8 * (L) + FL_OPT_RMSPROP: return FL_NAME(epoch1)(L, FL_OPT_RMSPROP, cfg, D);       \
-    case 8 * (L) + FL_OPT_ADAM: return FL_NAME(epoch1)(L, FL_OPT_ADAM, cfg, D);
+/* One softmax sample: z = x W + b into zb (c), the weighted gradient
+ * wi (softmax(z) - e_yi) into gb (c); returns wi l in double. */
+FL_INLINE double FL_NAME(softmax_sample)(fl_index d, fl_index c, const REAL *FL_RESTRICT x,
+                                         const REAL *FL_RESTRICT W, const REAL *b, int64_t yi,
+                                         double wi, REAL *FL_RESTRICT zb,
+                                         REAL *FL_RESTRICT gb) {
+    for (fl_index q = 0; q < c; q++) zb[q] = b ? b[q] : (REAL)0;
+    for (fl_index j = 0; j < d; j++) {
+        const REAL xj = x[j];
+        const REAL *FL_RESTRICT wr = W + j * c;
+        FL_SIMD
+        for (fl_index q = 0; q < c; q++) zb[q] += xj * wr[q];
+    }
+    /* log-sum-exp from the max; a NaN logit makes the sum, and so everything, NaN */
+    double mx = zb[0];
+    for (fl_index q = 1; q < c; q++) mx = zb[q] > mx ? zb[q] : mx;
+    double se = 0;
+    for (fl_index q = 0; q < c; q++) {
+        const double e = exp((double)zb[q] - mx);
+        gb[q] = (REAL)e; /* reused for softmax = e / se: one exp per class */
+        se += e;
+    }
+    const double inv_se = 1.0 / se;
+    for (fl_index q = 0; q < c; q++)
+        gb[q] = (REAL)(wi * ((double)gb[q] * inv_se - (q == yi ? 1.0 : 0.0)));
+    return wi * ((mx - (double)zb[yi]) + log(se)); /* not lse - z_y: see losses_impl.h */
+}
 
-static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
-    const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
+/* Visit v of a softmax epoch: returns its row x_i (NULL if order[v] or its label is out of
+ * range: then D->bad = v; each loaded once and checked), its weighted gradient into gb
+ * (zb: the logits), its weighted loss added to *total and its weight in *wi. */
+FL_INLINE const REAL *FL_NAME(visit_softmax)(const FL_NAME(epoch_arrays) *a, fl_index v,
+                                             REAL *xbuf, REAL *FL_RESTRICT zb,
+                                             REAL *FL_RESTRICT gb, fl_sgd_data *D,
+                                             double *wi, double *total) {
+    const fl_index i = fl_visit(a->order, v, a->n);
+    const int64_t yi = i < 0 ? -1 : fl_load_index(D->labels + i);
+    if ((uint64_t)yi >= (uint64_t)a->c) { /* also i < 0 */
+        D->bad = v;
+        return NULL;
+    }
+    const REAL *x = FL_NAME(row)(a->X, i, a->rs, a->cs, a->d, xbuf);
+    *wi = a->sw ? (double)a->sw[i] : 1.0;
+    *total += FL_NAME(softmax_sample)(a->d, a->c, x, a->w, a->b, yi, *wi, zb, gb);
+    return x;
+}
+
+/* One update of a softmax model: row j of W with gradient s V_j (V (d, c) row-major: the
+ * sample's gb with s = x_j, or the batch's sum with s = its scale and stride c), the
+ * intercept with s u. */
+FL_INLINE void FL_NAME(step_softmax)(const int opt, const int decay, const int nesterov,
+                                     const FL_NAME(epoch_arrays) *a, const REAL *V,
+                                     fl_index v_stride, const REAL *s, fl_index s_stride,
+                                     const REAL *u, REAL su, const FL_NAME(rule_state) *st,
+                                     const FL_NAME(rule_scalars) *h) {
+    const fl_index c = a->c;
+    for (fl_index j = 0; j < a->d; j++)
+        FL_NAME(step_coef)(opt, decay, nesterov, c, a->w + j * c, V + j * v_stride,
+                           s[j * s_stride], FL_NAME(row_of)(st->s1w, j, c),
+                           FL_NAME(row_of)(st->s2w, j, c), h);
+    if (a->b) FL_NAME(step_coef)(opt, 0, nesterov, c, a->b, u, su, st->s1b, st->s2b, h);
+}
+
+/* Softmax over c outputs, one update per sample. */
+FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
+                                        fl_sgd_data *D) {
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
+    const fl_index d = a.d, c = a.c;
+    const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
+    REAL *xbuf = (REAL *)D->work;
+    REAL *FL_RESTRICT zb = xbuf + d;
+    REAL *FL_RESTRICT gb = zb + c;
+    const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
+    FL_NAME(rule_scalars) h;
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &h);
+    double total = 0;
+
+    for (fl_index k = 0; k < a.n; k++) {
+        double wi;
+        const REAL *FL_RESTRICT x =
+            FL_NAME(visit_softmax)(&a, k, xbuf, zb, gb, D, &wi, &total);
+        if (!x) break;
+        FL_NAME(next_step)(opt, cfg, &ck, &h);
+        /* row j of W: gradient x_j gb */
+        FL_NAME(step_softmax)(opt, decay, nesterov, &a, gb, 0, x, 1, gb, 1, &st, &h);
+    }
+    D->t = ck.t;
+    return total;
+}
+
+/* Softmax, mini-batch: as epoch1_batch(), the batch's gradient sums in work + 2 d + 2 c:
+ * GW (d, c) = sum w_i x_i^T (softmax - e_y), then GB (c). */
+FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config *cfg,
+                                              fl_sgd_data *D) {
+    const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
+    const fl_index n = a.n, d = a.d, c = a.c, B = cfg->batch_size;
+    const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
+    REAL *xbuf = (REAL *)D->work;
+    REAL *FL_RESTRICT zb = xbuf + d;
+    REAL *FL_RESTRICT gb = zb + c;
+    REAL *FL_RESTRICT GW = xbuf + 2 * d + 2 * c;
+    REAL *FL_RESTRICT GB = GW + d * c;
+    const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
+    FL_NAME(rule_scalars) h;
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &h);
+    double total = 0;
+
+    for (fl_index first = 0; first < n && D->bad < 0;) {
+        const fl_index end = n - first > B ? first + B : n;
+        double wsum = 0;
+        for (fl_index q = 0; q < (d + 1) * c; q++) GW[q] = 0; /* GB follows GW */
+        for (fl_index v = first; v < end; v++) {
+            double wi;
+            const REAL *FL_RESTRICT x =
+                FL_NAME(visit_softmax)(&a, v, xbuf, zb, gb, D, &wi, &total);
+            if (!x) break;
+            wsum += wi;
+            for (fl_index j = 0; j < d; j++) {
+                const REAL xj = x[j];
+                REAL *FL_RESTRICT gr = GW + j * c;
+                FL_SIMD
+                for (fl_index q = 0; q < c; q++) gr[q] += xj * gb[q];
+            }
+            FL_SIMD
+            for (fl_index q = 0; q < c; q++) GB[q] += gb[q];
+        }
+        if (D->bad >= 0) break; /* the batch cut short is not applied */
+        const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
+        FL_NAME(next_step)(opt, cfg, &ck, &h);
+        FL_NAME(step_softmax)(opt, decay, nesterov, &a, GW, c, &scale, 0, GB, scale, &st, &h);
+        first = end;
+    }
+    D->t = ck.t;
+    return total;
+}
+
+/* The dispatch switches: one case per (loss, rule) pair, keyed 8 loss + rule. */
+#define FL_EACH_RULE(CASE, L)                                                               \
+    CASE(L, FL_OPT_SGD) CASE(L, FL_OPT_MOMENTUM) CASE(L, FL_OPT_ADAGRAD)                    \
+    CASE(L, FL_OPT_RMSPROP) CASE(L, FL_OPT_ADAM) CASE(L, FL_OPT_ADAMW)
+#define FL_EACH_PAIR(CASE, SOFTMAX_CASE)                                                    \
+    FL_EACH_RULE(CASE, FL_LIN_SQUARED) FL_EACH_RULE(CASE, FL_LIN_ABSOLUTE)                  \
+    FL_EACH_RULE(CASE, FL_LIN_HUBER) FL_EACH_RULE(CASE, FL_LIN_LOGISTIC)                    \
+    FL_EACH_RULE(SOFTMAX_CASE, FL_LIN_SOFTMAX)
+
+#define FL_BATCH_CASE(L, O)                                                                 \
+    case 8 * (L) + (O): return FL_NAME(epoch1_batch)(L, O, cfg, D);
+#define FL_BATCH_SOFTMAX_CASE(L, O)                                                         \
+    case 8 * (L) + (O): return FL_NAME(epoch_softmax_batch)(O, cfg, D);
+
+/* Mini-batch epochs: a function of their own, so that the per-sample dispatch below stays
+ * the code it was (in one function with it, the per-sample loops' rounding changed: the
+ * compiler fused other multiply-adds). */
+static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd_config *cfg,
+                                                                   fl_sgd_data *D) {
     switch (8 * cfg->loss + cfg->optimizer) {
-    FL_EPOCH1_CASES(FL_LIN_SQUARED)
-    FL_EPOCH1_CASES(FL_LIN_ABSOLUTE)
-    FL_EPOCH1_CASES(FL_LIN_HUBER)
-    FL_EPOCH1_CASES(FL_LIN_LOGISTIC)
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_SGD: return FL_NAME(epoch_softmax)(FL_OPT_SGD, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_MOMENTUM:
-        return FL_NAME(epoch_softmax)(FL_OPT_MOMENTUM, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAGRAD:
-        return FL_NAME(epoch_softmax)(FL_OPT_ADAGRAD, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_RMSPROP:
-        return FL_NAME(epoch_softmax)(FL_OPT_RMSPROP, cfg, D);
-    case 8 * FL_LIN_SOFTMAX + FL_OPT_ADAM: return FL_NAME(epoch_softmax)(FL_OPT_ADAM, cfg, D);
+    FL_EACH_PAIR(FL_BATCH_CASE, FL_BATCH_SOFTMAX_CASE)
     default: return 0;
     }
 }
 
-#undef FL_EPOCH1_CASES
+/* Per sample: plain SGD on short rows runs the latency-hiding loop. */
+#define FL_EPOCH_CASE(L, O)                                                                 \
+    case 8 * (L) + (O):                                                                     \
+        if ((O) == FL_OPT_SGD && short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);   \
+        return FL_NAME(epoch1)(L, O, cfg, D);
+#define FL_EPOCH_SOFTMAX_CASE(L, O)                                                         \
+    case 8 * (L) + (O): return FL_NAME(epoch_softmax)(O, cfg, D);
+
+static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
+    if (cfg->batch_size > 1) return FL_NAME(sgd_epoch_batch)(cfg, D);
+    const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
+    switch (8 * cfg->loss + cfg->optimizer) {
+    FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_SOFTMAX_CASE)
+    default: return 0;
+    }
+}
+
+#undef FL_EACH_RULE
+#undef FL_EACH_PAIR
+#undef FL_BATCH_CASE
+#undef FL_BATCH_SOFTMAX_CASE
+#undef FL_EPOCH_CASE
+#undef FL_EPOCH_SOFTMAX_CASE

@@ -16,6 +16,8 @@ SETTINGS = {
        [("momentum", 0.05), ("rmsprop", 0.01), ("adam", 0.05), ("adamw", 0.05)]},
     "adagrad": dict(_MINIBATCH, lr=0.5, max_iter=200),
     "cg": dict(max_iter=200, tol=1e-10),
+    "lbfgs": dict(max_iter=200, tol=1e-8),
+    "cholesky": {},
 }
 
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -249,3 +249,48 @@ def fresh_params(rng: np.random.Generator, coef_shape: Tuple[int, ...], dtype: A
     coef = (0.1 * rng.normal(size=coef_shape)).astype(dtype)
     c = coef_shape[1] if len(coef_shape) == 2 else 1
     return coef, ((0.1 * rng.normal(size=c)).astype(dtype) if intercept else None)
+
+
+class Counting:
+    """Wraps a minimizer's ``fun``, recording every point it is called at (copies)."""
+
+    def __init__(self, fun: Any) -> None:
+        self.fun = fun
+        self.points: list = []
+
+    def __call__(self, x: np.ndarray, *args: Any) -> Any:
+        self.points.append(x.copy())
+        return self.fun(x, *args)
+
+
+def run_both(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Any,
+             **kwargs: Any) -> Dict[str, Any]:
+    """sgd_epoch on the C backend and on the reference, from copies of the same start."""
+    out: Dict[str, Any] = {}
+    for backend in ("c", "numpy"):
+        W = coef.copy()
+        b = None if intercept is None else intercept.copy()
+        with fastloss.use_backend(backend):
+            mean, state = fastloss.sgd_epoch(X, y, W, b, **kwargs)
+        out[backend] = (mean, W, b, state)
+    return out
+
+
+def assert_same_run(out: Dict[str, Any], dtype: Any, msg: str = "",
+                    factor64: float = 1e3) -> None:
+    """The two runs of :func:`run_both` agree: weights, mean loss, state. A trajectory of
+    updates compounds rounding: the tolerances are the dtype's (:data:`TOLERANCES`) widened
+    30x for float32 and ``factor64`` for float64."""
+    (mc, Wc, bc, sc), (mr, Wr, br, sr) = out["c"], out["numpy"]
+    factor = 30.0 if np.dtype(dtype) == np.float32 else factor64
+    try:
+        assert_close(Wc, Wr, dtype, factor=factor, floor=1.0)
+        if bc is not None:
+            assert_close(bc, br, dtype, factor=factor, floor=1.0)
+        assert_close(mc, mr, np.float64 if np.isnan(mr) else dtype, factor=factor, floor=1.0)
+        assert sc.t == sr.t and sc.epochs == sr.epochs
+        for a, r in zip(sc.coef_state + sc.intercept_state, sr.coef_state + sr.intercept_state):
+            assert_close(a, r, dtype, factor=factor, floor=1.0)
+        assert sc.losses == pytest.approx(sr.losses, rel=1e-4, nan_ok=True)
+    except AssertionError as e:
+        raise AssertionError(f"{msg}: {e}") from None

@@ -8,6 +8,8 @@ import pytest
 
 import fastloss
 from fastloss.bench import cases, peers, plots, report, runner, timing
+from fastloss.optim._registry import RULES
+from fastloss.optim._rule import BenchCase
 
 
 # ---- the timer and the registry, in process ------------------------------------------
@@ -90,7 +92,7 @@ def test_linear_check_sees_another_learning_rate(dtype, monkeypatch):
 @pytest.mark.parametrize("family, case", [(f, c) for f, cs in cases.FAMILIES.items()
                                           for c in cs], ids=lambda x: getattr(x, "name", x))
 def test_every_case_agrees_with_numpy(family, case, dtype):
-    n = max(case.min_size, 1000)
+    n = case.sizes_of([max(case.min_size, 1000)])[0]
     impls = case.setup(n, np.dtype(dtype), np.random.default_rng(0))
     assert {"fastloss", "numpy"} <= set(impls)
     assert set(impls) <= set(cases.IMPLEMENTATIONS)
@@ -104,11 +106,14 @@ def test_select():
     assert [c.name for _, c in cases.select(["_l1"])] == ["smooth_l1"]
     assert [c.name for _, c in cases.select(["losses.l1"])] == ["l1"]
     assert len(cases.select(["losses"])) == len(cases.FAMILIES["losses"])
-    assert [c.name for _, c in cases.select(["optim"])] == [
-        "sgd_momentum", "adagrad", "rmsprop", "adam", "adamw", "adam_100_arrays"]
+    # the rows' cases (a row without any: one named after it), the many-array ones last
+    bench = [c for row in RULES.values() for c in row.bench or (BenchCase(row.name),)]
+    assert [c.name for _, c in cases.select(["optim"])] == (
+        [c.name for c in bench if c.arrays == 1] + [c.name for c in bench if c.arrays > 1])
+    assert {"sgd_momentum", "adagrad", "adam", "adam_100_arrays"} <= {c.name for c in bench}
     assert [c.name for _, c in cases.select(["linear"])] == [
         "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10", "sgd_epoch_momentum_d10",
-        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10"]
+        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10", "sgd_epoch_adam_b32_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["linear.sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d1"])] == [
@@ -116,6 +121,38 @@ def test_select():
     assert len(cases.select(None)) == len(cases.all_case_names())
     with pytest.raises(ValueError, match="'zzz' matches no benchmark"):
         cases.select(["mse", "zzz"])
+
+
+def test_a_case_of_one_size_runs_at_it_whatever_the_sizes():
+    todo, skipped = runner.plan(["solvers"], [1000, 10**4, 10**6], ["float64"])
+    assert [(c.name, n) for _, c, n, _ in todo] == [
+        ("rosenbrock_100", 100), ("logistic_d20", 10**4), ("logistic_d20", 10**6)]
+    assert skipped == ["solvers.logistic_d20 n=1e3 (needs n >= 10000)"]
+
+
+def test_solver_counts_are_recorded_and_reported():
+    pytest.importorskip("scipy")
+    result = runner.run(sizes=[10**4], dtypes=["float64"], budget=0.001,
+                        only=["logistic_d20"], peers=["scipy"])
+    counted = {r["impl"]: r["counts"] for r in result["results"]}
+    assert set(counted) == {"fastloss", "numpy", "scipy"}
+    assert all(set(c) == {"nit", "nfev"} and c["nit"] > 0 for c in counted.values())
+    line = report.counts_lines(result)[0]
+    assert line.startswith("solvers.logistic_d20 n=1e4 float64: fastloss nit=")
+    assert "counts per call:" in report.text_table(result)
+    assert "Counts per call:" in report.markdown_table(result)
+    # a family whose calls count nothing reports no counts
+    plain = runner.run(sizes=[1000], dtypes=["float64"], budget=0.001, only=["mse"], peers=[])
+    assert report.counts_lines(plain) == [] and "counts" not in report.text_table(plain)
+
+
+def test_scipy_is_a_peer_the_run_can_leave_out():
+    with peers.allowed([]):
+        assert peers.scipy_optimize() is None
+        impls = runner.implementations(cases.select(["rosenbrock_100"])[0][1], 100, "float64")
+    assert set(impls) == {"fastloss", "numpy"}
+    if peers.missing_peers(["scipy"]) == []:
+        assert "scipy" in peers.peer_versions()
 
 
 @pytest.mark.parametrize("n, text", [(1000, "1e3"), (10**6, "1e6"), (2 * 10**5, "2e5"),

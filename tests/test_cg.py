@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import fastloss
-from _support import housing_csv, housing_least_squares, single_thread_blas
-from fastloss.optim import CGResult, minimize_cg
+from _support import Counting, housing_csv, housing_least_squares, single_thread_blas
+from fastloss.optim import CGResult, minimize_cg, minimize_lbfgs
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -46,18 +46,6 @@ def _rosenbrock_2d(x: np.ndarray) -> Tuple[float, np.ndarray]:
     return value, grad.reshape(x.shape)
 
 
-class _Counting:
-    """Wraps a (value, grad) function, recording every call."""
-
-    def __init__(self, fun: Callable[..., Any]) -> None:
-        self.fun = fun
-        self.points: List[np.ndarray] = []
-
-    def __call__(self, x: np.ndarray, *args: Any) -> Any:
-        self.points.append(x.copy())
-        return self.fun(x, *args)
-
-
 @pytest.mark.parametrize("n", [2, 3, 5, 10, 20, 50])
 @pytest.mark.parametrize("cond", [1.0, 10.0, 1e3])
 def test_quadratic_exact_minimizer(n: int, cond: float) -> None:
@@ -65,7 +53,7 @@ def test_quadratic_exact_minimizer(n: int, cond: float) -> None:
     a = _spd(rng, n, cond)
     b = rng.normal(size=n)
     expected = np.linalg.solve(a, b)
-    fun = _Counting(_quadratic(a, b))
+    fun = Counting(_quadratic(a, b))
     res = minimize_cg(fun, np.zeros(n), gtol=1e-10)
     assert res.success and res.status == 0, res.message
     assert np.max(np.abs(res.jac)) <= 1e-10
@@ -110,8 +98,8 @@ def test_jac_callable_counts_calls() -> None:
     a = _spd(rng, 8, 50.0)
     b = rng.normal(size=8)
     both = _quadratic(a, b)
-    fun = _Counting(lambda x: both(x)[0])
-    jac = _Counting(lambda x: both(x)[1])
+    fun = Counting(lambda x: both(x)[0])
+    jac = Counting(lambda x: both(x)[1])
     res = minimize_cg(fun, np.ones(8), jac=jac, gtol=1e-9)
     assert res.success
     assert res.nfev == len(fun.points) and res.njev == len(jac.points)
@@ -152,15 +140,16 @@ def test_stops_on_the_requested_norm(norm: float) -> None:
     np.testing.assert_array_equal(res.jac, _rosenbrock(res.x)[1])
 
 
+@pytest.mark.parametrize("minimize", [minimize_cg, minimize_lbfgs])  # the same line search
 @pytest.mark.parametrize("bad", [np.inf, np.nan])
-def test_non_finite_values_in_the_line_search_backtrack(bad: float) -> None:
+def test_non_finite_values_in_the_line_search_backtrack(bad: float, minimize: Any) -> None:
     # minimum at 1.5, undefined beyond 2: the bracketing phase overshoots into it
     def fun(x: np.ndarray) -> Tuple[float, np.ndarray]:
         if x[0] >= 2.0:
             return bad, np.full(1, bad)
         return float((x[0] - 1.5) ** 2), 2.0 * (x - 1.5)
 
-    res = minimize_cg(fun, np.array([-1000.0]), gtol=1e-8)
+    res = minimize(fun, np.array([-1000.0]), gtol=1e-8)
     assert res.success, res.message
     np.testing.assert_allclose(res.x, [1.5], atol=1e-8)
 
@@ -207,7 +196,7 @@ def test_callback_stop_iteration() -> None:
 
 def test_maxiter() -> None:
     x0 = np.array([-1.2, 1.0])
-    fun = _Counting(_rosenbrock)
+    fun = Counting(_rosenbrock)
     res = minimize_cg(fun, x0, maxiter=0)
     assert res.status == 1 and not res.success and res.nit == 0
     assert res.nfev == 1 and len(fun.points) == 1
@@ -428,24 +417,24 @@ def _logsumexp_ridge(x: np.ndarray) -> Tuple[float, np.ndarray]:
 @pytest.mark.parametrize("jac_callable", [False, True])
 def test_line_search_strong_wolfe(c1: float, c2: float, alpha1: float,
                                   jac_callable: bool) -> None:
-    from fastloss.optim import cg
+    from fastloss.optim import _line_search, _minimize
 
     for name, fun, x in _line_search_problems():
         jac: Any = True
         f_only: Callable[..., Any] = fun
         if jac_callable:
             f_only, jac = (lambda x, fun=fun: fun(x)[0]), (lambda x, fun=fun: fun(x)[1])
-        obj = cg._Objective(f_only, jac, (), x.shape)
+        obj = _minimize.Objective(f_only, jac, (), x.shape)
         f0, g0 = fun(x)
         rng = np.random.default_rng(len(name))
         for p in (-g0, -g0 + 0.5 * np.linalg.norm(g0) * rng.normal(size=x.size)):
             slope = float(g0 @ p)
             if slope >= 0:
                 continue
-            pt = cg._line_search(obj, x, p, f0, slope, alpha1, c1, c2)
+            pt = _line_search.line_search(obj, x, p, f0, slope, alpha1, c1, c2)
             assert pt is not None, (name, alpha1)
             f, g = fun(x + pt.a * p)
-            assert f <= f0 + c1 * pt.a * slope + cg._F_ROUNDING * abs(f0), name
+            assert f <= f0 + c1 * pt.a * slope + _line_search.F_ROUNDING * abs(f0), name
             assert abs(float(g @ p)) <= c2 * abs(slope), name
             np.testing.assert_array_equal(pt.x, x + pt.a * p)
             assert pt.f == f and pt.g is not None

@@ -119,7 +119,7 @@ def test_cli_housing_with_plot(tmp_path):
 
 
 @pytest.mark.parametrize("args, text", [
-    (["iris", "--optimizers", "lbfgs"], "unknown optimizer"),
+    (["iris", "--optimizers", "newton"], "unknown optimizer"),
     (["iris", "--data", "x.csv"], "--data is only used by"),
     (["housing", "--data", "/nonexistent/housing.csv"], "not found"),
     (["housing", "--plot", "/nonexistent/dir/x.png", "--data", "x.csv"], "does not exist"),
@@ -142,5 +142,5 @@ def test_cli_bad_repeats_is_a_usage_error(repeats):
 
 
 def test_run_rejects_unknown_optimizer_before_loading_data():
-    with pytest.raises(ValueError, match="unknown 'lbfgs'"):
-        _demo.run("housing", data_path="/nonexistent.csv", optimizers=("adam", "lbfgs"))
+    with pytest.raises(ValueError, match="unknown 'newton'"):
+        _demo.run("housing", data_path="/nonexistent.csv", optimizers=("adam", "newton"))

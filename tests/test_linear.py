@@ -16,37 +16,7 @@ from hypothesis import strategies as hst
 
 import fastloss
 from fastloss.linear import LOSSES, OPTIMIZERS, EpochState
-from _support import assert_close, fresh_params, make_problem
-
-
-def run_both(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Any,
-             **kwargs: Any) -> Dict[str, Any]:
-    """sgd_epoch on the C backend and on the reference, from copies of the same start."""
-    out: Dict[str, Any] = {}
-    for backend in ("c", "numpy"):
-        W = coef.copy()
-        b = None if intercept is None else intercept.copy()
-        with fastloss.use_backend(backend):
-            mean, state = fastloss.sgd_epoch(X, y, W, b, **kwargs)
-        out[backend] = (mean, W, b, state)
-    return out
-
-
-def assert_same_run(out: Dict[str, Any], dtype: Any, msg: str = "") -> None:
-    (mc, Wc, bc, sc), (mr, Wr, br, sr) = out["c"], out["numpy"]
-    # a trajectory of updates compounds rounding: allow a few dozen ulps
-    factor = 30.0 if np.dtype(dtype) == np.float32 else 1e3
-    try:
-        assert_close(Wc, Wr, dtype, factor=factor, floor=1.0)
-        if bc is not None:
-            assert_close(bc, br, dtype, factor=factor, floor=1.0)
-        assert_close(mc, mr, np.float64 if np.isnan(mr) else dtype, factor=factor, floor=1.0)
-        assert sc.t == sr.t and sc.epochs == sr.epochs
-        for a, r in zip(sc.coef_state + sc.intercept_state, sr.coef_state + sr.intercept_state):
-            assert_close(a, r, dtype, factor=factor, floor=1.0)
-        assert sc.losses == pytest.approx(sr.losses, rel=1e-4, nan_ok=True)
-    except AssertionError as e:
-        raise AssertionError(f"{msg}: {e}") from None
+from _support import assert_same_run, fresh_params, make_problem, run_both
 
 
 # ---- kernel vs reference -------------------------------------------------------------------
@@ -384,6 +354,12 @@ BAD_INPUTS = [
     (dict(seed=1.5, shuffle=True), TypeError, "seed"),
     (dict(n_epochs=0), ValueError, "n_epochs"),
     (dict(n_epochs=2.0), TypeError, "n_epochs"),
+    (dict(batch_size=0), ValueError, "batch_size must be"),
+    (dict(batch_size=-3), ValueError, "batch_size must be"),
+    (dict(batch_size=2.0), TypeError, "batch_size must be an int"),
+    (dict(batch_size=True), TypeError, "batch_size must be an int"),
+    (dict(batch_size=None), TypeError, "batch_size must be an int"),
+    (dict(batch_size=2**63), ValueError, "batch_size must be"),
     (dict(X=np.ones(6)), ValueError, "X must be 2-D"),
     (dict(X=np.ones((6, 3), dtype=np.int64)), TypeError, "X must be a float32"),
     (dict(X=np.ones((6, 3), dtype=np.complex128)), TypeError, "X must be a float32"),
@@ -417,6 +393,9 @@ BAD_INPUTS = [
     (dict(n_epochs=2**63), ValueError, "n_epochs"),
     (dict(state=EpochState("sgd", t=2**63)), ValueError, "state.t"),
     (dict(state=EpochState("sgd", t=2**63 - 6), n_epochs=2), ValueError, "int64 update counter"),
+    # batches of 4 of the 6 samples: 2 updates per epoch, 4 left for 3 epochs
+    (dict(state=EpochState("sgd", t=2**63 - 5), n_epochs=3, batch_size=4), ValueError,
+     "int64 update counter"),
     # a hand-built state is checked whole before anything runs
     (dict(state=EpochState("sgd", losses=())), TypeError, "state.losses must be a list"),
     (dict(state=EpochState("sgd", t=True)), TypeError, "state.t must be an int"),
@@ -537,14 +516,15 @@ def test_lr_zero_is_accepted_and_changes_nothing(optimizer, rng):
 
 
 TORCH_RULES = [("momentum", {"momentum": 0.9}), ("momentum", {"momentum": 0.9, "nesterov": True}),
-               ("adagrad", {}), ("rmsprop", {"rho": 0.9}), ("adam", {"betas": (0.8, 0.95)})]
+               ("adagrad", {}), ("rmsprop", {"rho": 0.9}), ("adam", {"betas": (0.8, 0.95)}),
+               ("adamw", {"betas": (0.8, 0.95)})]
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "logistic"])
 @pytest.mark.parametrize("optimizer, options", TORCH_RULES)
 def test_epoch_rule_is_torch_optim_per_sample(optimizer: str, options: Dict[str, Any],
                                               loss: str) -> None:
-    """A momentum/adagrad/rmsprop/adam epoch is torch.optim's optimizer stepped once per
+    """A momentum/adagrad/rmsprop/adam/adamw epoch is torch.optim's optimizer stepped once per
     sample on that sample's gradient (weight_decay = alpha on coef only, dampening 0,
     lr_decay 0, RMSprop alpha = rho)."""
     torch = pytest.importorskip("torch")
@@ -561,8 +541,10 @@ def test_epoch_rule_is_torch_optim_per_sample(optimizer: str, options: Dict[str,
         opt = torch.optim.Adagrad(groups, lr=lr, eps=1e-10)
     elif optimizer == "rmsprop":
         opt = torch.optim.RMSprop(groups, lr=lr, alpha=options["rho"], eps=1e-8)
-    else:
+    elif optimizer == "adam":
         opt = torch.optim.Adam(groups, lr=lr, betas=options["betas"], eps=1e-8)
+    else:  # the groups' weight_decay: decoupled on coef, none on the intercept
+        opt = torch.optim.AdamW(groups, lr=lr, betas=options["betas"], eps=1e-8)
     Xt, yt = torch.tensor(X), torch.tensor(y)
     for i in range(n):
         opt.zero_grad()

@@ -4,6 +4,7 @@ backend, pickling a model mid-training, and a clear error when training diverges
 
 from __future__ import annotations
 
+import copy
 import pickle
 
 import numpy as np
@@ -46,15 +47,44 @@ def test_partial_fit_continues_like_fit(optimizer, rng):
 
 def test_set_params_between_partial_fits_takes_effect(rng):
     X, y, _ = regression_problem(rng, noise=0.1)
-    model = LinearRegression(optimizer="adam", lr=0.01, random_state=0).partial_fit(X, y)
+    model = LinearRegression(optimizer="adam", lr=0.01, random_state=0,
+                             lr_schedule="constant").partial_fit(X, y)
     adam_state = model._opt_state
-    model.set_params(lr=0.5).partial_fit(X, y)
-    assert model._opt_state is adam_state and adam_state.lr == 0.5  # same state, new rate
-    model.set_params(optimizer="momentum").partial_fit(X, y)
-    assert type(model._opt_state).__name__ == "SGD"  # fresh state for the new optimizer
+    updates = -(-len(y) // model.batch_size)  # one Adam step per batch
+    assert adam_state.optimizer == "adam" and adam_state.t == updates
+    before = model.coef_.copy()
+    model.set_params(lr=0.0).partial_fit(X, y)  # same state, new rate: 0 moves nothing
+    assert model._opt_state is adam_state and adam_state.t == 2 * updates
+    np.testing.assert_array_equal(model.coef_, before)
+    # the rate decays per update, on the update count the state carries: as sgd_epoch
+    # resumed from a copy of that state
+    W, b, state = model.coef_.copy(), np.array([model.intercept_]), copy.deepcopy(adam_state)
+    model.set_params(lr=0.5, lr_schedule="invscaling").partial_fit(X, y)
+    fastloss.sgd_epoch(X, y, W, b, state, optimizer="adam", lr=0.5, learning_rate="invscaling",
+                       power_t=model.power_t, batch_size=model.batch_size, shuffle=True)
+    np.testing.assert_array_equal(model.coef_, W)
+    assert model._opt_state.t == state.t == 3 * updates
+    model.set_params(optimizer="momentum", lr=0.01).partial_fit(X, y)
+    assert model._opt_state.optimizer == "momentum"  # fresh state for the new optimizer
+    assert model._opt_state.t == updates
     model.set_params(optimizer="sgd", lr=0.001).partial_fit(X, y)
-    assert type(model._opt_state).__name__ == "EpochState"
-    assert model.n_iter_ == 4 and np.isfinite(model.coef_).all()
+    assert model._opt_state.optimizer == "sgd" and model._opt_state.t == len(y)
+    assert model.n_iter_ == 5 and np.isfinite(model.coef_).all()
+
+
+def test_minibatch_training_runs_one_sgd_epoch_per_epoch(rng):
+    """The mini-batch optimizers train by fastloss.sgd_epoch(batch_size=...), one call per
+    epoch, the rule's state carried from epoch to epoch (and AdamW's decay on coef only)."""
+    X, y, _ = regression_problem(rng, noise=0.3)
+    model = LinearRegression(optimizer="adamw", lr=0.05, alpha=0.1, batch_size=16, max_iter=3,
+                             tol=None, shuffle=False, lr_schedule="invscaling").fit(X, y)
+    coef, b = np.zeros(X.shape[1]), np.zeros(1)
+    _, state = fastloss.sgd_epoch(X, y, coef, b, optimizer="adamw", lr=0.05, alpha=0.1,
+                                  learning_rate="invscaling", power_t=model.power_t,
+                                  batch_size=16, n_epochs=3)
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.intercept_ == b[0] and model.loss_curve_ == state.losses
+    assert model._opt_state.t == state.t == 3 * 25  # 400 samples in batches of 16
 
 
 def test_float32_stays_float32(rng):

@@ -73,3 +73,33 @@ def test_iris_matches_logistic_regression_accuracy():
         settings = settings_for(optimizer, random_state=0, alpha=1e-2 if optimizer == "cg" else 0.0)
         acc = SoftmaxRegression(optimizer=optimizer, **settings).fit(X_tr, y_tr).score(X_te, y_te)
         assert acc >= ref - 0.02, (optimizer, acc, ref)
+
+
+def test_predict_log_proba_is_log_of_predict_proba_and_stable(rng):
+    X = rng.normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
+    model = SoftmaxRegression().fit(X, y)
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(model.predict_proba(X)),
+                               rtol=1e-10, atol=1e-12)
+    far = np.array([[1e4, 1e4]])  # logits far apart: probabilities underflow to 0
+    log_p = model.predict_log_proba(far)
+    assert np.isfinite(log_p).all() and log_p.max() == 0.0
+
+
+def test_lbfgs_default_minimizes_logistic_regressions_objective(rng):
+    """With alpha = 1 / (C n), SoftmaxRegression() and scikit-learn's LogisticRegression(C)
+    minimize the same multinomial objective: the same training log-loss to 1e-4."""
+    sklearn_linear = pytest.importorskip("sklearn.linear_model")
+    X = rng.normal(size=(600, 4))
+    y = rng.integers(0, 3, size=600)
+    y[X[:, 0] > 1] = 2
+    C = 0.5
+    ours = SoftmaxRegression(alpha=1.0 / (C * 600)).fit(X, y)
+    ref = sklearn_linear.LogisticRegression(C=C).fit(X, y)
+
+    def log_loss(p):
+        return -np.mean(np.log(p[np.arange(600), y]))
+
+    assert log_loss(ours.predict_proba(X)) == pytest.approx(log_loss(ref.predict_proba(X)),
+                                                            abs=1e-4)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-3)

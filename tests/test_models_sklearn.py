@@ -21,7 +21,7 @@ def test_params_repr_and_errors(rng):
     X, y, _ = regression_problem(rng, n=20)
     with pytest.raises(NotFittedError):
         LinearRegression().predict(X)
-    for bad, error, match in [(dict(optimizer="lbfgs"), ValueError, "optimizer must be"),
+    for bad, error, match in [(dict(optimizer="newton"), ValueError, "optimizer must be"),
                               (dict(loss="hinge"), ValueError, "loss must be"),
                               (dict(lr=-1.0), ValueError, "lr must be"),
                               (dict(lr=float("nan")), ValueError, "lr must be"),
@@ -56,18 +56,25 @@ def _sklearn_checks():
         from sklearn.utils.estimator_checks import parametrize_with_checks
     except ImportError:
         return pytest.mark.skip(reason="scikit-learn >= 1.6 not installed")
-    sgd = LinearRegression(optimizer="sgd", lr=1e-5, max_iter=20, random_state=0)
+    sgd = LinearRegression(optimizer="sgd", lr=1e-5, max_iter=20, random_state=0,
+                           lr_schedule="constant")
 
     def expected_failures(estimator):
         # Plain per-sample SGD at a fixed rate cannot both stay finite on the checks' unscaled
         # data (X ~ 100) and reach R^2 > 0.5 in 20 epochs on their scaled data; the adam and cg
         # configurations pass every check.
         if estimator is sgd:
-            return {"check_regressors_train": "fixed-rate SGD tuned for unscaled X is too slow"}
+            return {"check_regressors_train": "fixed-rate SGD tuned for unscaled X is too slow",
+                    "check_sample_weight_equivalence_on_dense_data":
+                        "per-sample SGD steps once per row: a weight of 2 is one step of "
+                        "twice the size, not two steps"}
         return {}
 
     return parametrize_with_checks([
-        LinearRegression(optimizer="cg", max_iter=100),
+        LinearRegression(),
+        SoftmaxRegression(),
+        LinearRegression(optimizer="cholesky", alpha=0.1),
+        LinearRegression(optimizer="cg", max_iter=300, tol=1e-10),
         LinearRegression(optimizer="adam", max_iter=30, random_state=0),
         sgd,
         SoftmaxRegression(optimizer="adam", lr=0.05, max_iter=50, random_state=0),
@@ -93,3 +100,38 @@ def test_pipeline_with_standard_scaler(rng):
     assert pipe.fit(X, y).score(X, y) > 0.9999
     again = clone(pipe).fit(X, y)
     np.testing.assert_allclose(again.predict(X), pipe.predict(X))
+
+
+def test_feature_names_of_a_dataframe_are_kept_and_checked(rng):
+    pd = pytest.importorskip("pandas")
+    X, y, _ = regression_problem(rng, n=50)
+    frame = pd.DataFrame(X, columns=list("abcde"))
+    model = LinearRegression().fit(frame, y)
+    assert list(model.feature_names_in_) == list("abcde")
+    np.testing.assert_allclose(model.predict(frame), model.predict(X), rtol=1e-12)
+    with pytest.raises(ValueError, match="same order"):
+        model.predict(frame[list("badce")])
+    with pytest.raises(ValueError, match="unseen at fit time"):
+        model.predict(frame.rename(columns={"a": "z"}))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        model.predict(X)
+    assert not hasattr(LinearRegression().fit(X, y), "feature_names_in_")
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        LinearRegression().fit(X, y).predict(frame)
+    with pytest.raises(TypeError, match="all input features have string names"):
+        LinearRegression().fit(pd.DataFrame(X, columns=["a", 1, "c", "d", "e"]), y)
+    refit = model.fit(X, y)  # a refit without names forgets them
+    assert not hasattr(refit, "feature_names_in_")
+
+
+def test_defaults_and_new_parameters_in_get_params():
+    params = LinearRegression().get_params()
+    assert params["optimizer"] == "lbfgs" and params["lr"] is None
+    assert params["fit_intercept"] is True and params["n_threads"] is None
+    assert SoftmaxRegression().get_params()["class_weight"] is None
+    for bad, match in [(dict(lr_schedule="optimal"), "lr_schedule must be"),
+                       (dict(n_threads=0), "n_threads must be"),
+                       (dict(fit_intercept="yes"), "fit_intercept must be"),
+                       (dict(power_t=-1.0), "power_t must be")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            LinearRegression(**bad).fit(np.ones((3, 1)), np.arange(3.0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import inspect
 import pickle
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -15,44 +15,17 @@ import fastloss
 from fastloss import optim
 from fastloss.optim import functional as F
 from fastloss.optim._registry import RULES
+import _optim_cases as cases
 from _support import DTYPES, assert_close
 
 #: the optimizer classes by name, one per registry row
 OPTIMIZERS = {row.torch_class: getattr(optim, row.torch_class) for row in RULES.values()}
 
 
-def _grid(**axes: List[Any]) -> List[Dict[str, Any]]:
-    keys = list(axes)
-    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
-
-
-def _sgd_options() -> List[Dict[str, Any]]:
-    out = []
-    for o in _grid(momentum=[0.0, 0.9], dampening=[0.0, 0.2], weight_decay=[0.0, 0.05],
-                   nesterov=[False, True], maximize=[False, True]):
-        if o["nesterov"] and (o["momentum"] == 0 or o["dampening"] != 0):
-            continue
-        out.append(dict(o, lr=0.05))
-    return out
-
-
-# every option combination; betas/alpha <= 0.5 take at::lerp's other branch
+#: every option combination each row's grid holds (tests/_optim_cases.py), the richest last;
+#: a grid's at::lerp parameters also take lerp's other formula (betas/alpha <= 0.5)
 OPTIONS: Dict[str, List[Dict[str, Any]]] = {
-    "SGD": _sgd_options(),
-    "Adagrad": [dict(o, lr=0.05) for o in _grid(
-        lr_decay=[0.0, 0.01], weight_decay=[0.0, 0.05], initial_accumulator_value=[0.0, 0.1],
-        maximize=[False, True])],
-    "RMSprop": [dict(o, lr=0.01) for o in _grid(
-        alpha=[0.99, 0.3], weight_decay=[0.0, 0.05], momentum=[0.0, 0.9],
-        centered=[False, True], maximize=[False, True])],
-    "Adam": [dict(o, lr=0.01) for o in _grid(
-        betas=[(0.9, 0.999), (0.3, 0.6)], weight_decay=[0.0, 0.05], amsgrad=[False, True],
-        maximize=[False, True])],
-    "AdamW": [dict(o, lr=0.01) for o in _grid(
-        betas=[(0.9, 0.999), (0.3, 0.6)], weight_decay=[0.0, 0.05], amsgrad=[False, True],
-        maximize=[False, True])],
-}
-assert set(OPTIONS) == set(OPTIMIZERS)  # a grid for every row
+    name: cases.option_grid(row) for name, row in cases.CLASS_ROWS.items()}
 
 CASES = [(name, o) for name, opts in OPTIONS.items() for o in opts]
 
@@ -106,32 +79,23 @@ def test_trajectory_matches_reference(case: Any, dtype: np.dtype, rng: Any) -> N
 @pytest.mark.parametrize("name", list(RULES))
 def test_functional_matches_reference_bitwise_where_lerp_is_textbook(name: str, dtype: Any,
                                                                       rng: Any) -> None:
-    """With PyTorch's operation order and no FMA contraction, the kernels round like NumPy."""
+    """With PyTorch's operation order and no FMA contraction, the kernels round like NumPy
+    (every option of the row on, its at::lerp weights below 0.5)."""
+    row = RULES[name]
     p = rng.normal(size=1001).astype(dtype)
-    # square_avg >= grad_avg**2 (a variance stays >= 0); momentum buffers anything
-    states = [(1 + np.abs(rng.normal(size=1001))).astype(dtype),
-              (0.1 * rng.normal(size=1001)).astype(dtype), rng.normal(size=1001).astype(dtype)]
-    ref_p, ref_states = p.copy(), [s.copy() for s in states]
-    fn = getattr(F, name + "_update")
-    ref = getattr(fastloss.reference, name + "_update")
+    states = cases.state_arrays(row, rng, 1001, dtype)
+    ref_p, ref_states = p.copy(), {k: s.copy() for k, s in states.items()}
+    hyper = cases.functional_hyper(row, cases.textbook_richest(row))
+    fn = getattr(F, row.update)
+    ref = getattr(fastloss.reference, row.update)
     for step in range(1, 51):
         g = rng.normal(size=1001).astype(dtype)
         for q, arr, f in ((p, states, fn), (ref_p, ref_states, ref)):
-            if name == "sgd":
-                f(q, g, momentum_buffer=arr[0], first_step=step == 1, lr=0.1, momentum=0.9,
-                  weight_decay=0.01)
-            elif name == "adagrad":
-                f(q, g, arr[0], step, lr=0.1, lr_decay=0.01, weight_decay=0.01)
-            elif name == "rmsprop":
-                f(q, g, arr[0], grad_avg=arr[1], momentum_buffer=arr[2], momentum=0.5,
-                  centered=True, weight_decay=0.01)
-            else:  # exp_avg anything, exp_avg_sq >= 0
-                f(q, g, arr[2], arr[0], step, amsgrad=True, max_exp_avg_sq=arr[1],
-                  weight_decay=0.01, maximize=True)
+            f(q, g, **arr, **cases.step_arguments(row, step), **hyper)
     assert np.isfinite(p).all()
     np.testing.assert_array_equal(p, ref_p)
-    for s, r in zip(states, ref_states):
-        np.testing.assert_array_equal(s, r)
+    for key, s in states.items():
+        np.testing.assert_array_equal(s, ref_states[key])
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (1,), (2, 0, 3), (3, 1)])
@@ -171,6 +135,11 @@ def test_nan_and_inf_grads_propagate_elementwise(name: str, dtype: Any, rng: Any
     assert np.isnan(p[5])
     assert_close(p, ref, dtype, factor=10)  # NaN/inf at the same places, the rest equal
     assert np.isfinite(np.delete(p, [5, 9])).all()
+    for key, value in opt_c.state[0].items():  # the state too (a max that drops NaN shows)
+        if isinstance(value, np.ndarray):
+            assert_close(value, opt_r.state[0][key], dtype, factor=10)
+        else:
+            assert value == opt_r.state[0][key]
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
@@ -220,17 +189,23 @@ def test_adam_decoupled_is_adamw(rng: Any) -> None:
         np.testing.assert_array_equal(x, y)
 
 
-def test_threads_give_identical_results(rng: Any) -> None:
+@pytest.mark.parametrize("name", list(RULES))
+def test_threads_give_identical_results(name: str, rng: Any) -> None:
+    row = RULES[name]
     n = 100_003
     p1 = rng.normal(size=n)
     p2 = p1.copy()
-    states = {k: [np.zeros(n), np.zeros(n), np.zeros(n)] for k in (1, 2)}
+    hyper = cases.functional_hyper(row, cases.richest(row))
+    states = {k: cases.state_arrays(row, np.random.default_rng(1), n, np.float64)
+              for k in (1, 2)}
     for step in range(1, 4):
         g = rng.normal(size=n)
         for q, k in ((p1, 1), (p2, 2)):
-            m, v, vm = states[k]
-            F.adam_update(q, g, m, v, step, amsgrad=True, max_exp_avg_sq=vm, n_threads=k)
+            getattr(F, row.update)(q, g, **states[k], **cases.step_arguments(row, step),
+                                   **hyper, n_threads=k)
     np.testing.assert_array_equal(p1, p2)
+    for key, s in states[1].items():
+        np.testing.assert_array_equal(s, states[2][key])
 
 
 # ---- the classes: param_groups, lr, state, checkpoints --------------------------------------
@@ -320,22 +295,9 @@ def test_state_dict_is_a_deep_copy(rng: Any) -> None:
 
 # ---- PyTorch parity -------------------------------------------------------------------------
 
-TORCH_CASES = [
-    ("SGD", dict(lr=0.05)),
-    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
-    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, maximize=True)),
-    ("Adagrad", dict(lr=0.05)),
-    ("Adagrad", dict(lr=0.05, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1,
-                     maximize=True)),
-    ("RMSprop", dict(lr=0.01)),
-    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
-    ("RMSprop", dict(lr=0.01, alpha=0.3, centered=True, maximize=True)),
-    ("Adam", dict(lr=0.01)),
-    ("Adam", dict(lr=0.01, weight_decay=0.01, amsgrad=True, maximize=True)),
-    ("Adam", dict(lr=0.01, betas=(0.3, 0.6), eps=1e-6)),
-    ("AdamW", dict(lr=0.01)),
-    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
-]
+#: each row's plain and richest cases and the richest with each other grid value
+TORCH_CASES = [(row.torch_class, options) for row in cases.ROWS
+               for _, options in cases.named_cases(row)]
 
 
 def _both(torch: Any, name: str, params: List[np.ndarray], options: Dict[str, Any],
@@ -398,10 +360,12 @@ def test_matches_torch_with_groups_and_a_changing_lr(rng: Any) -> None:
         assert_close(p, tp.numpy(), np.float64, factor=10)
 
 
-@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "Adagrad"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_close_to_torch_fused(name: str, rng: Any) -> None:
     torch = pytest.importorskip("torch")
-    options = dict(lr=0.01, **({"momentum": 0.9} if name == "SGD" else {}))
+    if "fused" not in inspect.signature(getattr(torch.optim, name)).parameters:
+        pytest.skip(f"torch.optim.{name} has no fused implementation")
+    options = cases.richest(cases.CLASS_ROWS[name])
     params, grads = _problem(rng, np.float64, steps=100)
     ours, opt, tparams, topt = _both(torch, name, params, options, fused=True)
     _step_both(torch, opt, topt, tparams, grads)
@@ -621,31 +585,14 @@ def test_docstring_example() -> None:
     assert doctest.testmod(optim, raise_on_error=True).attempted > 0
 
 
-_unit = st.floats(0.0, 1.0, exclude_max=True)
-_rate = st.floats(0.0, 0.5)
-
-
 @settings(max_examples=60, deadline=None)
-@given(name=st.sampled_from(list(OPTIMIZERS)),
-       dtype=st.sampled_from(DTYPES), size=st.integers(0, 300), lr=_rate,
-       decay=st.sampled_from([0.0, 1e-3, 0.3]), momentum=_unit, slow=st.floats(0.501, 0.9999),
-       flags=st.tuples(st.booleans(), st.booleans(), st.booleans()), seed=st.integers(0, 99))
+@given(name=st.sampled_from(list(OPTIMIZERS)), dtype=st.sampled_from(DTYPES),
+       size=st.integers(0, 300), seed=st.integers(0, 99), data=st.data())
 def test_random_hyper_parameters_round_like_the_reference(
-        name: str, dtype: Any, size: int, lr: float, decay: float, momentum: float,
-        slow: float, flags: Any, seed: int) -> None:
+        name: str, dtype: Any, size: int, seed: int, data: Any) -> None:
     """Random options and sizes: C and reference agree bit for bit (same operation order, no
     FMA contraction), except that at::lerp's second branch (weight >= 0.5) is kept out."""
-    flag_a, flag_b, maximize = flags
-    options: Dict[str, Any] = dict(lr=lr, weight_decay=decay, maximize=maximize)
-    if name == "SGD":
-        options.update(momentum=momentum, nesterov=flag_a and momentum > 0,
-                       dampening=0.0 if flag_a else decay)
-    elif name == "Adagrad":
-        options.update(lr_decay=decay, initial_accumulator_value=momentum)
-    elif name == "RMSprop":
-        options.update(alpha=slow, momentum=momentum, centered=flag_a)
-    else:
-        options.update(betas=(slow, max(slow, momentum)), amsgrad=flag_b)
+    options = data.draw(cases.random_options(cases.CLASS_ROWS[name]), label="options")
     rng = np.random.default_rng(seed)
     params, grads = _problem(rng, dtype, steps=8, shapes=((size,),))
     c_params, ref_params = [params[0].copy()], [params[0].copy()]

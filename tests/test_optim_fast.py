@@ -14,33 +14,28 @@ import copy
 import inspect
 import pickle
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
 
 import fastloss
 from fastloss import _config, optim
-from fastloss.optim._registry import RULES
+from fastloss.optim._registry import RULES, UpdateRule
+import _optim_cases as cases
 from _support import DTYPES
 
-OPTIMIZERS = {
-    "SGD": (optim.SGD, dict(lr=0.05, momentum=0.9)),
-    "SGD-plain": (optim.SGD, dict(lr=0.05)),
-    "SGD-nesterov": (optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
-    "Adagrad": (optim.Adagrad, dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1)),
-    "RMSprop": (optim.RMSprop, dict(lr=0.01)),
-    "RMSprop-full": (optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True,
-                                         weight_decay=0.05, maximize=True)),
-    "Adam": (optim.Adam, dict(lr=0.01)),
-    "Adam-amsgrad": (optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.05)),
-    "AdamW": (optim.AdamW, dict(lr=0.01, betas=(0.3, 0.6))),
-}
+#: "<class>-<case>": (row, options), each row's cases (tests/_optim_cases.py)
+OPTIMIZERS = {f"{row.torch_class}-{label}": (row, options) for row in cases.ROWS
+              for label, options in cases.named_cases(row)}
+PLAIN = [f"{row.torch_class}-plain" for row in cases.ROWS]
+RICHEST = [f"{row.torch_class}-richest" for row in cases.ROWS]
 SHAPES = ((7,), (3, 4), (1,), (0,))
 
 
 def _make(name: str, params: List[np.ndarray], fast: bool) -> optim.Optimizer:
-    cls, options = OPTIMIZERS[name]
+    row, options = OPTIMIZERS[name]
+    cls = getattr(optim, row.torch_class)
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": options["lr"] / 2}]
     opt = cls(groups, **options)
     if not fast:
@@ -155,31 +150,35 @@ def _new_group(opt: optim.Optimizer) -> None:
                          "lr": 0.5})
 
 
-CHANGES: Dict[str, Callable[[optim.Optimizer], None]] = {
-    "lr-replaced": _set("lr", 0.125),
-    "lr-second-group": _set("lr", 0.02, group=1),
-    "lr-int": _set("lr", 1),
-    "lr-numpy-scalar": _set("lr", np.float32(0.03)),
-    "lr-negative": _set("lr", -1.0),
-    "lr-nan": _set("lr", float("nan")),
-    "lr-string": _set("lr", "0.1"),
-    "maximize-int": _set("maximize", 1),
-    "maximize-flipped": _set("maximize", True),
-    "weight-decay": _set("weight_decay", 0.5),
-    "momentum-on": _set("momentum", 0.5),
-    "option-flag": _set("amsgrad", True),
-    "centered-on": _set("centered", True),
-    "param-read-only": _readonly,
-    "param-reshaped": _reshape,
-    "param-replaced": _replace_param,
-    "state-wrong-shape": _swap_state((5,)),
-    "state-wrong-dtype": _swap_state(None, np.float16),
-    "state-read-only": _swap_state(None, writeable=False),
-    "state-aliases-param": _swap_state(None, alias=True),
-    "state-replaced": _swap_state(None),
-    "step-float": _float_step,
-    "state-dropped": _drop_state,
-    "group-added": _new_group,
+#: the flags of every row but maximize (nesterov, centered, amsgrad, ...), each turned on
+FLAGS = list(dict.fromkeys(p.name for row in cases.ROWS for p in row.params
+                           if p.constraint is None and p.name != "maximize"))
+
+#: name: (the hyper-parameter it changes, or None for any row; the change)
+CHANGES: Dict[str, Tuple[Optional[str], Callable[[optim.Optimizer], None]]] = {
+    "lr-replaced": ("lr", _set("lr", 0.125)),
+    "lr-second-group": ("lr", _set("lr", 0.02, group=1)),
+    "lr-int": ("lr", _set("lr", 1)),
+    "lr-numpy-scalar": ("lr", _set("lr", np.float32(0.03))),
+    "lr-negative": ("lr", _set("lr", -1.0)),
+    "lr-nan": ("lr", _set("lr", float("nan"))),
+    "lr-string": ("lr", _set("lr", "0.1")),
+    "maximize-int": ("maximize", _set("maximize", 1)),
+    "maximize-flipped": ("maximize", _set("maximize", True)),
+    "weight-decay": ("weight_decay", _set("weight_decay", 0.5)),
+    "momentum-on": ("momentum", _set("momentum", 0.5)),
+    **{f"{flag}-on": (flag, _set(flag, True)) for flag in FLAGS},
+    "param-read-only": (None, _readonly),
+    "param-reshaped": (None, _reshape),
+    "param-replaced": (None, _replace_param),
+    "state-wrong-shape": (None, _swap_state((5,))),
+    "state-wrong-dtype": (None, _swap_state(None, np.float16)),
+    "state-read-only": (None, _swap_state(None, writeable=False)),
+    "state-aliases-param": (None, _swap_state(None, alias=True)),
+    "state-replaced": (None, _swap_state(None)),
+    "step-float": (None, _float_step),
+    "state-dropped": (None, _drop_state),
+    "group-added": (None, _new_group),
 }
 
 
@@ -193,19 +192,18 @@ def _outcome(opt: optim.Optimizer, grads: Any) -> Any:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("change", CHANGES)
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", PLAIN + RICHEST)
 def test_changes_between_steps_are_seen(name: str, change: str, dtype: Any, rng: Any) -> None:
+    param, apply = CHANGES[change]
+    if param is not None and param not in {p.name for p in OPTIMIZERS[name][0].params}:
+        pytest.skip(f"{param} is not an option of this optimizer")
     fast, slow = _twins(name, dtype, rng)
     for _ in range(2):
         grads = _grads(rng, dtype)
         fast.step(grads)
         slow.step(grads)
-    if change in ("centered-on",) and name != "RMSprop" or \
-            change == "option-flag" and name != "Adam" or \
-            change == "momentum-on" and name not in ("SGD", "RMSprop"):
-        pytest.skip("not an option of this optimizer")
-    CHANGES[change](fast)
-    CHANGES[change](slow)
+    apply(fast)
+    apply(slow)
     for _ in range(2):
         grads = [(0.5 + rng.normal(size=p.shape)).astype(p.dtype) for p in fast._params()]
         before = copy.deepcopy(fast.state), [p.copy() for p in fast._params()]
@@ -249,7 +247,7 @@ def _odd_grads(kind: str, grads: List[Any], params: List[np.ndarray]) -> List[An
 @pytest.mark.parametrize("kind", ["non-contiguous", "strided", "aliases-param", "byteswapped",
                                   "other-dtype", "subclass", "list", "tuple-of-grads",
                                   "too-few", "generator"])
-@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop-full", "Adam-amsgrad"])
+@pytest.mark.parametrize("name", RICHEST)
 def test_odd_grads_behave_as_in_the_checked_path(name: str, kind: str, dtype: Any,
                                                  rng: Any) -> None:
     fast, slow = _twins(name, dtype, rng)
@@ -262,7 +260,7 @@ def test_odd_grads_behave_as_in_the_checked_path(name: str, kind: str, dtype: An
     _assert_same(fast, slow)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam"])
+@pytest.mark.parametrize("name", RICHEST)
 def test_threaded_kernels_on_the_fast_path(name: str, rng: Any,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_config, "THREADING_THRESHOLD", 4)  # the 7- and 12-element arrays
@@ -280,7 +278,7 @@ def test_threaded_kernels_on_the_fast_path(name: str, rng: Any,
 
 
 def test_numpy_backend_takes_the_reference_path(rng: Any) -> None:
-    fast, slow = _twins("Adam", np.float64, rng)
+    fast, slow = _twins("Adam-plain", np.float64, rng)
     calls = _spy(fast)
     grads = _grads(rng, np.float64)
     fast.step(grads)
@@ -292,7 +290,7 @@ def test_numpy_backend_takes_the_reference_path(rng: Any) -> None:
 
 
 def test_copies_and_pickles_keep_stepping(rng: Any) -> None:
-    fast, slow = _twins("Adam", np.float64, rng)
+    fast, slow = _twins("Adam-plain", np.float64, rng)
     grads = _grads(rng, np.float64)
     fast.step(grads)
     slow.step(grads)
@@ -338,28 +336,19 @@ def test_in_place_change_of_a_mutable_hyper_parameter_is_seen(rng: Any) -> None:
 
 # ---- the functional updates' fast path -----------------------------------------------------
 
-#: the functional updates, each trying the one compiled fast path (_optim.update_fast) first
-FAST = [row.update for row in RULES.values()]
+#: a tweak of a functional update's arguments, given its row
+Tweak = Callable[[Dict[str, Any], UpdateRule], None]
 
 
-def _call(name: str, dtype: Any, tweak: Callable[[Dict[str, Any]], None]) -> Any:
-    """``name`` on fresh arrays (seeded) after ``tweak(arguments)``: (outcome, arrays)."""
+def _call(row: UpdateRule, dtype: Any, tweak: Tweak, options: Dict[str, Any]) -> Any:
+    """``row``'s functional update with ``options`` on fresh arrays (seeded) after
+    ``tweak(arguments, row)``: (outcome, arrays)."""
     rng = np.random.default_rng(7)
     p = rng.normal(size=(3, 4)).astype(dtype)
     args: Dict[str, Any] = dict(param=p, grad=(0.5 + rng.normal(size=(3, 4))).astype(dtype))
-    s = [(0.1 + rng.random((3, 4))).astype(dtype) for _ in range(3)]
-    if name == "sgd_update":
-        args.update(momentum_buffer=s[0], momentum=0.9, lr=0.1)
-    elif name == "adagrad_update":
-        args.update(state_sum=s[0], step=3, lr_decay=0.01)
-    elif name == "rmsprop_update":
-        args.update(square_avg=s[0], grad_avg=s[1], momentum_buffer=s[2], centered=True,
-                    momentum=0.5)
-    else:
-        args.update(exp_avg=s[0], exp_avg_sq=s[1], step=4, max_exp_avg_sq=s[2], amsgrad=True,
-                    weight_decay=0.05, betas=(0.8, 0.9))
-    tweak(args)
-    fn = getattr(optim, name)
+    args.update(cases.functional_call(row, rng, (3, 4), dtype, 4, options))
+    tweak(args, row)
+    fn = getattr(optim, row.update)
     known = inspect.signature(fn).parameters
     args = {k: v for k, v in args.items() if k in known}  # a tweak for another function
     arrays = [a for a in args.values() if isinstance(a, np.ndarray)]
@@ -371,16 +360,20 @@ def _call(name: str, dtype: Any, tweak: Callable[[Dict[str, Any]], None]) -> Any
     return outcome, [a.copy() for a in arrays]
 
 
-def _put(key: str, value: Any) -> Callable[[Dict[str, Any]], None]:
-    def tweak(args: Dict[str, Any]) -> None:
+def _put(key: str, value: Any) -> Tweak:
+    def tweak(args: Dict[str, Any], row: UpdateRule) -> None:
         args[key] = value
     return tweak
 
 
-def _array_tweak(kind: str) -> Callable[[Dict[str, Any]], None]:
-    def tweak(args: Dict[str, Any]) -> None:
-        state = [k for k in ("momentum_buffer", "state_sum", "square_avg", "exp_avg")
-                 if k in args][0]
+def _options_off(args: Dict[str, Any], row: UpdateRule) -> None:
+    """Every hyper-parameter but lr back to torch.optim's default (options off)."""
+    args.update({p.name: p.default for p in row.functional_params if p.name != "lr"})
+
+
+def _array_tweak(kind: str) -> Tweak:
+    def tweak(args: Dict[str, Any], row: UpdateRule) -> None:
+        state = row.state[0].argument
         p, g = args["param"], args["grad"]
         if kind == "param-read-only":
             p.flags.writeable = False
@@ -414,8 +407,8 @@ def _array_tweak(kind: str) -> Callable[[Dict[str, Any]], None]:
     return tweak
 
 
-TWEAKS: Dict[str, Callable[[Dict[str, Any]], None]] = {
-    "as-is": lambda args: None,
+TWEAKS: Dict[str, Tweak] = {
+    "as-is": lambda args, row: None,
     "lr-int": _put("lr", 1),
     "lr-bool": _put("lr", True),
     "lr-numpy": _put("lr", np.float64(0.01)),
@@ -435,11 +428,9 @@ TWEAKS: Dict[str, Callable[[Dict[str, Any]], None]] = {
     "betas-list": _put("betas", [0.8, 0.9]),
     "betas-one": _put("betas", (0.8, 1.0)),
     "betas-three": _put("betas", (0.8, 0.9, 0.99)),
-    "option-off": lambda args: args.update(
-        {k: False for k in ("amsgrad", "centered") if k in args}, **(
-            {"momentum": 0.0} if "momentum" in args else {})),
+    "option-off": _options_off,
     "nesterov": _put("nesterov", True),
-    "nesterov-dampened": lambda args: args.update(nesterov=True, dampening=0.1),
+    "nesterov-dampened": lambda args, row: args.update(nesterov=True, dampening=0.1),
     "first-step": _put("first_step", True),
     "first-step-int": _put("first_step", 1),
     "n-threads": _put("n_threads", 1),
@@ -451,22 +442,44 @@ TWEAKS: Dict[str, Callable[[Dict[str, Any]], None]] = {
 }
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("tweak", TWEAKS)
-@pytest.mark.parametrize("name", FAST)
-def test_functional_fast_path_is_the_checked_path(name: str, tweak: str, dtype: Any,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _fast_and_checked(row: UpdateRule, dtype: Any, tweak: Tweak, options: Dict[str, Any],
+                      monkeypatch: pytest.MonkeyPatch) -> List[bool]:
+    """``_call`` through the fast path and with it switched off: the same outcome and
+    arrays. Returns what the fast path answered (True: it ran the update)."""
     ran: List[bool] = []
     fast = fastloss._optim.update_fast
     monkeypatch.setattr(fastloss._optim, "update_fast", lambda *a: ran.append(fast(*a)) or ran[-1])
-    got = _call(name, dtype, TWEAKS[tweak])
+    got = _call(row, dtype, tweak, options)
     monkeypatch.setattr(fastloss._optim, "update_fast", lambda *a: False)
-    expected = _call(name, dtype, TWEAKS[tweak])
+    expected = _call(row, dtype, tweak, options)
     assert got[0] == expected[0]
     for a, b in zip(got[1], expected[1]):
         np.testing.assert_array_equal(a, b)
+    return ran
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tweak", TWEAKS)
+@pytest.mark.parametrize("name", list(RULES))
+def test_functional_fast_path_is_the_checked_path(name: str, tweak: str, dtype: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The richest call (every state array in use), tweaked."""
+    row = RULES[name]
+    ran = _fast_and_checked(row, dtype, TWEAKS[tweak], cases.richest(row), monkeypatch)
     if tweak in ("as-is", "maximize-true", "lr-int", "option-off"):
         assert ran == [True]  # the common call does take the fast path
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [(row.name, label, options) for row in cases.ROWS
+                                  for label, options in cases.named_cases(row)],
+                         ids=lambda case: f"{case[0]}-{case[1]}")
+def test_functional_fast_path_runs_every_case(case: Any, dtype: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of the rows' cases (SGD's nesterov, ...) as it is: the fast path, as checked."""
+    name, _, options = case
+    ran = _fast_and_checked(RULES[name], dtype, TWEAKS["as-is"], options, monkeypatch)
+    assert ran == [True]
 
 
 def test_optimizers_stepping_in_threads_match_sequential_steps(rng: Any) -> None:

@@ -10,16 +10,13 @@ from typing import Any, Callable, Dict, List
 import numpy as np
 import pytest
 
+import _optim_cases as cases
 from _support import assert_close
 from fastloss import optim
 
+#: each class with its row's richest options (tests/_optim_cases.py)
 OPTIONS: Dict[str, Dict[str, Any]] = {
-    "SGD": dict(lr=0.01, momentum=0.9),
-    "Adagrad": dict(lr=0.01),
-    "RMSprop": dict(lr=0.01, momentum=0.5),
-    "Adam": dict(lr=0.01),
-    "AdamW": dict(lr=0.01, amsgrad=True),
-}
+    name: cases.richest(row) for name, row in cases.CLASS_ROWS.items()}
 NAMES = ["layer.weight", "layer.bias", "head.weight", "head.bias"]
 SHAPES = [(3, 2), (2,), (4,), (1,)]
 #: parameter 1 never gets a gradient: its state stays absent (created lazily) in both
@@ -71,7 +68,9 @@ def test_every_form_matches_torch(name: str, form: str, rng: Any) -> None:
     saved, tsaved = opt.state_dict(), topt.state_dict()
     assert set(saved) == set(tsaved) == {"state", "param_groups"}
     assert sorted(saved["state"]) == sorted(tsaved["state"])
-    if name != "Adagrad":  # Adagrad creates its state with the parameter, in both
+    # state is created at a parameter's first step, unless the class creates it with the
+    # parameter (Adagrad, in both libraries)
+    if type(opt)._init_state is optim.Optimizer._init_state:
         assert NO_GRAD not in saved["state"]
     for key, state in saved["state"].items():
         assert set(state) == set(tsaved["state"][key])

@@ -16,6 +16,7 @@ import fastloss
 from fastloss import _optim, optim
 from fastloss.optim import _update, functional as F
 from fastloss.optim._registry import RULES, Param, UpdateRule
+import _optim_cases as cases
 
 ROWS = list(RULES.values())
 
@@ -34,7 +35,7 @@ def test_registry_is_the_c_table_and_the_public_and_reference_names() -> None:
     assert [n for n in optim.__all__ if n.endswith("_update")] == updates
     classes = [row.torch_class for row in ROWS]
     assert [n for n in optim.__all__ if n in classes or n[:1].isupper() and n not in (
-        "Optimizer", "CGResult")] == classes
+        "Optimizer", "CGResult", "LBFGSResult", "LBFGS")] == classes
     for row in ROWS:
         assert getattr(optim, row.update) is getattr(F, row.update)
         assert callable(getattr(fastloss.reference, row.update))
@@ -203,3 +204,59 @@ def test_every_row_has_a_benchmark_case() -> None:
         names = [c.name for c in row.bench] or [row.name]
         assert [c.kernel for c in cases] == names
         assert all(c.optimizer == row.torch_class for c in cases)
+
+
+# ---- the rows' test grids (UpdateRule.variants) -------------------------------------------
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_each_row_gives_the_tests_what_they_need(row: UpdateRule) -> None:
+    """The optimizer tests derive their cases from ``row.variants`` (tests/_optim_cases.py):
+    a grid with every flag both ways, a valid combination with every state array in use,
+    at::lerp parameters on both sides of 0.5, every value in some valid combination."""
+    assert cases.variant_problems(row) == []
+
+
+def test_variant_problems_names_what_a_row_lacks() -> None:
+    sgd, adam = RULES["sgd"], RULES["adam"]
+    doctored = [
+        (sgd._replace(variants={}), ["no 'lr'", "'nesterov' both off and on",
+                                     "'maximize' both off and on",
+                                     "leaves out the state array 'momentum_buffer'"]),
+        (sgd._replace(variants=dict(sgd.variants, momentum=(-0.5,))),
+         ["no combination the row's checks accept"]),
+        (sgd._replace(variants=dict(sgd.variants, momentum=(0.0, 0.9, -1.0))),
+         ["momentum=-1.0 is in no combination"]),
+        (adam._replace(variants=dict(adam.variants, betas=((0.9, 0.999),))),
+         ["'betas' on both sides of 0.5"]),
+        (adam._replace(variants=dict(adam.variants, amsgrad=(False,))),
+         ["'amsgrad' both off and on", "leaves out the state array 'max_exp_avg_sq'"]),
+        (adam._replace(variants=dict(adam.variants, momentum=(0.9,))),
+         ["'momentum', not a parameter"]),
+    ]
+    for row, expected in doctored:
+        problems = cases.variant_problems(row)
+        assert len(problems) == len(expected), problems
+        for problem, text in zip(problems, expected):
+            assert text in problem, problems
+
+
+def test_derived_cases_follow_the_grid() -> None:
+    """The grid's combinations (the row's check applied), the richest, the named cases."""
+    sgd = RULES["sgd"]
+    grid = cases.option_grid(sgd)
+    combos = list(itertools.product(*sgd.variants.values()))
+    assert len(grid) == len(combos) - sum(  # nesterov needs momentum and no dampening
+        1 for c in combos if dict(zip(sgd.variants, c))["nesterov"] and not (
+            dict(zip(sgd.variants, c))["momentum"] > 0 and
+            dict(zip(sgd.variants, c))["dampening"] == 0))
+    assert cases.richest(sgd) == dict(lr=0.05, momentum=0.9, dampening=0.2, weight_decay=0.05,
+                                      nesterov=False, maximize=True)
+    named = dict(cases.named_cases(sgd))
+    assert named["plain"] == {"lr": 0.05}
+    assert named["dampening=0.0"]["nesterov"] is True  # the richest nesterov case
+    for row in ROWS:  # every grid value meets torch.optim in some case
+        options = [o for _, o in cases.named_cases(row)]
+        for name, values in row.variants.items():
+            assert {repr(v) for v in values} <= {repr(o.get(name)) for o in options}
+        assert all(b > 0.5 for name in row.lerp_params for b in np.atleast_1d(
+            cases.textbook_richest(row)[name])[:1])

@@ -299,8 +299,10 @@ needs_main_thread = pytest.mark.skipif(
 
 
 @needs_main_thread
+@pytest.mark.parametrize("batch_size", [1, 7])
 @pytest.mark.parametrize("backend", ["c", "numpy"])
-def test_ctrl_c_during_epochs_leaves_state_describing_the_arrays(backend: str) -> None:
+def test_ctrl_c_during_epochs_leaves_state_describing_the_arrays(backend: str,
+                                                                 batch_size: int) -> None:
     rng = np.random.default_rng(8)
     n = 20_000 if backend == "c" else 300
     X, y = rng.normal(size=(n, 5)), rng.normal(size=n)
@@ -308,22 +310,24 @@ def test_ctrl_c_during_epochs_leaves_state_describing_the_arrays(backend: str) -
         coef, b = np.zeros(5), np.zeros(1)
         with fastloss.use_backend(backend):
             _, state = fastloss.sgd_epoch(X, y, coef, b, optimizer="adam", lr=1e-3,
-                                          shuffle=True, seed=1)
+                                          shuffle=True, seed=1, batch_size=batch_size)
             timer = _interrupt_after(delay)
             try:
                 fastloss.sgd_epoch(X, y, coef, b, state, optimizer="adam", lr=1e-3,
-                                   shuffle=True, n_epochs=10**9)
+                                   shuffle=True, n_epochs=10**9, batch_size=batch_size)
                 pytest.fail("not interrupted")
             except KeyboardInterrupt:
                 pass
             finally:
                 timer.wait(timeout=60)
-        assert len(state.losses) == state.epochs and state.t == state.epochs * n
+        updates_per_epoch = -(-n // batch_size)
+        assert len(state.losses) == state.epochs and state.t == state.epochs * updates_per_epoch
         # resuming from the state is exactly one uninterrupted run of as many epochs
         again, again_b = np.zeros(5), np.zeros(1)
         with fastloss.use_backend(backend):
             _, replay = fastloss.sgd_epoch(X, y, again, again_b, optimizer="adam", lr=1e-3,
-                                           shuffle=True, seed=1, n_epochs=state.epochs)
+                                           shuffle=True, seed=1, n_epochs=state.epochs,
+                                           batch_size=batch_size)
         assert again.tobytes() == coef.tobytes() and again_b.tobytes() == b.tobytes()
         assert [a.tobytes() for a in replay.coef_state] == [a.tobytes()
                                                             for a in state.coef_state]

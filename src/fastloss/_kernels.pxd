@@ -82,7 +82,7 @@ cdef extern from "optim.h" nogil:
     unsigned fl_update_state_mask(fl_update_rule rule, const fl_update_hyper *h)
     int fl_update_hyper_ok(fl_update_rule rule, const fl_update_hyper *h)
 
-# ---- per-sample SGD epoch (linear.h) -------------------------------------------------------
+# ---- SGD epochs, per sample and mini-batch (linear.h) -------------------------------------------------------
 cdef extern from "linear.h" nogil:
     enum:
         FL_LIN_SQUARED
@@ -95,11 +95,13 @@ cdef extern from "linear.h" nogil:
         FL_OPT_ADAGRAD
         FL_OPT_RMSPROP
         FL_OPT_ADAM
+        FL_OPT_ADAMW
         FL_LR_CONSTANT
         FL_LR_INVSCALING
 
     ctypedef struct fl_sgd_config:
         int loss, optimizer, schedule, nesterov
+        fl_index batch_size
         double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
 
     ctypedef struct fl_sgd_data:

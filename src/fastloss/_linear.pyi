@@ -15,7 +15,8 @@ def sgd_epoch(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarra
               work: np.ndarray, t: int, loss: str, optimizer: str, learning_rate: str,
               lr: float, power_t: float, alpha: float, epsilon: float, momentum: float,
               nesterov: bool, beta1: float, beta2: float, eps: float,
-              rho: float, state: Any, weight_sum: float) -> Tuple[float, int]: ...
+              rho: float, state: Any, weight_sum: float,
+              batch_size: int = ...) -> Tuple[float, int]: ...
 
 def objective(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarray],
               coef: np.ndarray, intercept: Optional[np.ndarray],

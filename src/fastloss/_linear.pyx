@@ -1,11 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
-"""Typed bindings of the per-sample SGD epoch (csrc/linear.c) and of the fused linear-model
-objective (csrc/objective.c).
+"""Typed bindings of the SGD epoch (per sample or mini-batch, csrc/linear.c) and of the fused
+linear-model objective (csrc/objective.c).
 
 No validation here: fastloss.linear passes X of float32/float64 with strides that are
 multiples of its itemsize, and C-contiguous coef/intercept/state/work/y/sample_weight
-of X's dtype, int64 labels and order, matching sizes and no overlap between written and
-read arrays. The kernel runs with the GIL released; it checks each label and order entry as
+of X's dtype, int64 labels and order, matching sizes (work: 2 d + 2 c elements, plus
+(d + 1) c when batch_size > 1), batch_size >= 1 and no overlap between written and read
+arrays. The kernel runs with the GIL released; it checks each label and order entry as
 it reads it, and stops (reporting where) rather than index out of bounds.
 """
 cimport numpy as cnp
@@ -20,7 +21,7 @@ cnp.import_array()
 LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
           "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX}
 OPTIMIZERS = {"sgd": FL_OPT_SGD, "momentum": FL_OPT_MOMENTUM, "adagrad": FL_OPT_ADAGRAD,
-              "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM}
+              "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM, "adamw": FL_OPT_ADAMW}
 SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING}
 
 
@@ -44,12 +45,13 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
               object order, object sample_weight, cnp.ndarray work, int64_t t, str loss,
               str optimizer, str learning_rate, double lr, double power_t, double alpha,
               double epsilon, double momentum, bint nesterov, double beta1, double beta2,
-              double eps, double rho, object state, double weight_sum):
+              double eps, double rho, object state, double weight_sum,
+              fl_index batch_size=1):
     """Runs one epoch and records it in ``state`` (an EpochState), in this one call: no
     Python bytecode runs between the kernel and the record, so a KeyboardInterrupt lands
     before or after both. Returns ``(mean loss, bad)``: bad is -1, or the visit at which the
     kernel stopped on an out-of-range order entry or label (then only ``state.t`` records
-    the visits done)."""
+    the updates done)."""
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
     cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
@@ -58,6 +60,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cfg.optimizer = OPTIMIZERS[optimizer]
     cfg.schedule = SCHEDULES[learning_rate]
     cfg.nesterov = nesterov
+    cfg.batch_size = batch_size
     cfg.lr = lr
     cfg.power_t = power_t
     cfg.alpha = alpha

@@ -3,8 +3,10 @@
 :func:`sgd_epoch` runs whole epochs of per-sample SGD in one C call: for every sample it
 computes the prediction ``z = x_i . coef + intercept``, the loss of that prediction, and
 updates ``coef`` and ``intercept`` in place before the next sample; no Python runs per
-sample. :func:`linear_value_and_grad` and :func:`minibatch_step` are the mini-batch
-counterparts, built on the fastloss loss kernels and NumPy's BLAS.
+sample. With ``batch_size=B`` it runs mini-batch epochs the same way (one update per B
+samples, with their mean gradient). :func:`linear_value_and_grad` and
+:func:`minibatch_step` compute one objective and gradient, and take one optimizer step,
+on the fastloss loss kernels and NumPy's BLAS.
 
 Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
 
@@ -56,12 +58,13 @@ LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
 #: the losses with a useful second derivative (absolute and huber have l'' = 0 almost
 #: everywhere)
 HESSP_LOSSES = ("squared_error", "logistic", "softmax")
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "invscaling")
 #: PyTorch's default ``eps`` of each adaptive rule (``eps=None``)
-DEFAULT_EPS = {"sgd": 0.0, "momentum": 0.0, "adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8}
+DEFAULT_EPS = {"sgd": 0.0, "momentum": 0.0, "adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8,
+               "adamw": 1e-8}
 #: state arrays per coefficient, in the order the kernel takes them
-_N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}
+_N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -75,14 +78,15 @@ class EpochState:
 
     Attributes:
         optimizer: the update rule the buffers belong to.
-        t: updates done so far (the global sample counter of ``"invscaling"`` and of
-            Adam's bias correction; the first update has ``t = 1``).
+        t: updates done so far, one per sample or, with ``batch_size``, one per batch
+            (torch.optim's step count: the counter of ``"invscaling"`` and of Adam's bias
+            correction; the first update has ``t = 1``).
         epochs: epochs completed (epoch ``e`` of a shuffled run visits
             ``np.random.default_rng([seed, e]).permutation(n)``).
         seed: the shuffling seed (drawn once from fresh entropy if none was given).
         coef_state: the rule's buffers shaped like ``coef``: ``()`` for sgd,
             ``(momentum_buffer,)``, ``(sum_of_squares,)`` for adagrad, ``(square_avg,)`` for
-            rmsprop, ``(exp_avg, exp_avg_sq)`` for adam.
+            rmsprop, ``(exp_avg, exp_avg_sq)`` for adam and adamw.
         intercept_state: the same, shaped like the intercept (empty without intercept).
         losses: the mean loss of every epoch run with this state.
     """
@@ -217,8 +221,8 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
     every field sgd_epoch reads or writes, for a call that makes ``updates`` updates."""
     nbuf = _N_BUFFERS[optimizer]
     if updates > _T_MAX:
-        raise ValueError(f"{updates} updates (samples x n_epochs) do not fit the kernel's "
-                         "int64 update counter")
+        raise ValueError(f"{updates} updates (updates per epoch x n_epochs) do not fit the "
+                         "kernel's int64 update counter")
     if state is None:
         return EpochState(optimizer=optimizer,
                           coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
@@ -275,15 +279,31 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
               momentum: float = 0.9, nesterov: bool = False,
               betas: Tuple[float, float] = (0.9, 0.999), eps: Optional[float] = None,
               rho: float = 0.99, sample_weight: Optional[ArrayLike] = None,
-              shuffle: bool = False, seed: Optional[int] = None, n_epochs: int = 1
-              ) -> Tuple[float, EpochState]:
-    r"""Per-sample SGD over ``X`` for ``n_epochs`` epochs; ``coef``/``intercept`` in place.
+              shuffle: bool = False, seed: Optional[int] = None, n_epochs: int = 1,
+              batch_size: int = 1) -> Tuple[float, EpochState]:
+    r"""SGD over ``X`` for ``n_epochs`` epochs, per sample or mini-batch; ``coef``/``intercept``
+    in place.
 
     For each sample ``i`` in turn (rows in order, or a fresh permutation per epoch when
     ``shuffle``): ``z = x_i . coef + intercept``; the loss ``l_i`` and ``dl/dz`` at the
     current parameters (see the module docstring); ``t += 1``; then one update of
     ``coef`` with gradient ``w_i dl/dz x_i + alpha coef`` and of the intercept with
     ``w_i dl/dz`` (the L2 penalty ``alpha`` spares the intercept, as in scikit-learn).
+
+    Mini-batch (``batch_size=B > 1``): the epoch's visits (in order or shuffled, as above)
+    are cut into batches of ``B`` consecutive ones, the last one shorter (``n mod B``
+    samples, averaged over its own weights; ``B >= n``: one batch, a full-batch gradient
+    step). Every sample of a batch is evaluated at the parameters the batch starts from;
+    then ``t += 1`` and one update with the batch's weighted mean gradient, the mean that
+    :func:`linear_value_and_grad` computes: ``sum_i w_i dl/dz x_i / sum_i w_i + alpha coef``
+    for ``coef`` and ``sum_i w_i dl/dz / sum_i w_i`` for the intercept (sums over the batch;
+    a batch whose weights sum to 0 contributes a zero data gradient). The L2 term (or plain
+    sgd's clamped shrink, AdamW's decay) is applied once per update, as per sample. So ``t``
+    counts updates, one per batch, like torch.optim's step count: ``"invscaling"`` decays
+    and Adam's bias corrections advance per update. ``batch_size=1`` is the per-sample
+    epoch above, where the weight scales the step (scikit-learn's SGD convention; the
+    weighted mean over a batch of one would drop it), bit for bit the same as a call
+    without ``batch_size``. One C call runs the whole epoch either way.
 
     Learning rate: ``eta = lr`` (``"constant"``) or ``lr / t**power_t`` (``"invscaling"``,
     ``t`` the global update counter kept in ``state``, so resumed runs continue the decay).
@@ -306,12 +326,16 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     * ``"adam"``: ``torch.optim.Adam(betas=(b1, b2), amsgrad=False)``: ``m = b1 m + (1 - b1)
       g``, ``v = b2 v + (1 - b2) g^2``; ``p -= eta / (1 - b1^t) * m / (sqrt(v) / sqrt(1 -
       b2^t) + eps)`` (bias correction with the update counter ``t``, ``eps`` 1e-8).
+    * ``"adamw"``: ``torch.optim.AdamW(betas=(b1, b2), amsgrad=False,
+      weight_decay=alpha)``: Adam with decoupled decay, ``coef *= 1 - eta alpha`` before
+      the Adam update instead of ``alpha coef`` in the gradient (the intercept is not
+      decayed; ``alpha=0`` makes it Adam).
 
-    These four are torch.optim's rules, operation for operation (the same per-element code
-    as :mod:`fastloss.optim`), stepped once per sample on that sample's gradient, with
+    These five are torch.optim's rules, operation for operation (the same per-element code
+    as :mod:`fastloss.optim`), stepped once per update on that update's gradient, with
     ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and 0 on the
     intercept. One difference: Adam's ``b1^t``, ``b2^t`` are running products (one
-    multiplication per sample, not two ``pow`` calls), where torch computes ``beta ** t``;
+    multiplication per update, not two ``pow`` calls), where torch computes ``beta ** t``;
     the bias corrections can differ in the last bits. The loss and its derivative are
     computed in X's dtype (float32 data: float32 arithmetic, as the loss functions), the
     epoch's loss total is accumulated in float64.
@@ -328,16 +352,18 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
             epoch count), or ``None`` to start from zero buffers. Updated in place and
             returned; ``k`` calls of one epoch equal one call of ``k`` epochs.
         sample_weight: ``(n,)`` finite weights ``>= 0``; each sample's gradient and loss
-            are multiplied by its weight (the L2 term is not).
+            are multiplied by its weight (the L2 term is not); with batches the gradient
+            is then divided by the batch's total weight (above).
         shuffle, seed: visit epoch ``e`` (counted in ``state.epochs``) in the order
             ``np.random.default_rng([seed, e]).permutation(n)``: reproducible, and the
             same for both backends. ``seed=None`` draws one and keeps it in the state.
         n_epochs: epochs to run (``>= 1``).
+        batch_size: samples per update (an int ``>= 1``; larger than ``n`` is one batch).
 
     Returns:
         ``(mean_loss, state)``: ``mean_loss`` is the weighted mean ``sum w_i l_i / sum w_i``
-        of the last epoch's per-sample losses, each taken *before* that sample's update
-        (penalty not included; NaN for an empty X or zero total weight).
+        of the last epoch's per-sample losses, each taken *before* the update its gradient
+        goes into (penalty not included; NaN for an empty X or zero total weight).
         ``state.losses`` lists the mean of every epoch.
 
     NaN in X or y propagates: the first NaN sample makes ``coef`` (and the loss) NaN;
@@ -366,10 +392,12 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     if seed is not None:
         check_int(seed, "seed", 0)
     epochs_ = check_int(n_epochs, "n_epochs", 1, _T_MAX)
+    batch_ = check_int(batch_size, "batch_size", 1, _T_MAX)
 
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True)
     read = [Xa, ya] + ([sw] if sw is not None else [])
-    st = _check_state(state, optimizer, W, b, read, Xa.shape[0] * epochs_)
+    updates_per_epoch = -(-Xa.shape[0] // batch_)  # ceil(n / batch_size)
+    st = _check_state(state, optimizer, W, b, read, updates_per_epoch * epochs_)
     # everything is valid: from here on arrays change
     if shuffle and seed is not None:
         st.seed = int(seed)
@@ -388,7 +416,10 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
     use_c = _backend.get_backend() == "c"
-    work: Any = np.empty(2 * d + 2 * c, Xa.dtype) if use_c else None
+    # the kernel's scratch: a row, the logits and their gradient; with batches also the
+    # batch's gradient sums (coef's, then the intercept's): allocated once per call
+    work: Any = (np.empty(2 * d + 2 * c + ((d + 1) * c if batch_ > 1 else 0), Xa.dtype)
+                 if use_c else None)
     # the kernel takes float targets as y, integer class labels as labels
     y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
     mean = float("nan")
@@ -402,14 +433,14 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         if use_c:
             mean, bad = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
                                           sw, work, int(st.t), **hyper, state=st,
-                                          weight_sum=wsum)
+                                          weight_sum=wsum, batch_size=batch_)
             if bad >= 0:  # labels and order are private, checked copies
                 raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample index "
                                    f"or label at visit {bad} (a fastloss bug)")
             continue
         with _atomic.deferred_interrupt(), np.errstate(all="ignore"):  # as the kernels
             total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
-                                           int(st.t), **hyper)
+                                           int(st.t), **hyper, batch_size=batch_)
             mean = total / wsum if wsum != 0 else float("nan")
             st.t = int(t)
             st.epochs += 1

@@ -21,9 +21,12 @@ The families (:data:`FAMILIES`), each from its rows:
 * ``"models"`` (:func:`fastloss.bench.models.model_cases` over its ``MODEL_ROWS``): one
   linear-model objective + gradient over n / d samples, vs the composed NumPy objective,
   scikit-learn's ``LinearModelLoss.loss_gradient`` and one read of X (``read_X``).
+* ``"solvers"`` (:func:`fastloss.bench.solvers.solver_cases`): a whole L-BFGS
+  minimization, ``fastloss.optim.minimize_lbfgs`` vs SciPy's L-BFGS-B, with the
+  iterations each took (``Work.counts``); Rosenbrock runs at its one size (``Case.sizes``).
 * ``"linear"`` (:func:`linear_cases` over :data:`LINEAR_ROWS`): one epoch of
-  ``fastloss.sgd_epoch`` (squared error, constant lr) over n / d samples of d features (so
-  n still counts elements), vs the reference Python loop, vs
+  ``fastloss.sgd_epoch`` (squared error, constant lr; per sample, or in mini-batches) over
+  n / d samples of d features (so n still counts elements), vs the reference Python loop, vs
   ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop costs
   ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples only,
   and every time of this family is reported **per sample**.
@@ -67,7 +70,7 @@ DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
 
 #: Implementations, in table order. "fastloss" and "numpy" are always present; "read_X"
 #: (the models family: ``X.sum()``, one read of the data) is a floor, not a peer.
-IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "read_X")
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy", "read_X")
 
 
 def impl_order(impl: str) -> Tuple[int, str]:
@@ -91,6 +94,14 @@ class Case:
     unit: str = "call"
     #: the kernel's name in the README's digest table (default: ``name``)
     label: str = field(default="")
+    #: the n this case runs at, whatever sizes the run asks for: a problem defined at one
+    #: size (Rosenbrock in 100 dimensions); empty: the run's sizes
+    sizes: Tuple[int, ...] = ()
+
+    def sizes_of(self, run_sizes: Sequence[int]) -> List[int]:
+        """The sizes of ``run_sizes`` this case runs at (its own ``sizes`` if it has any)."""
+        return list(self.sizes) if self.sizes else [n for n in run_sizes
+                                                    if n >= self.min_size]
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -105,14 +116,16 @@ class Work:
     like with like. ``check``: what :func:`~fastloss.bench.timing.check_agreement` calls
     instead of ``call``, when one call is no fair comparison -- ``call`` steps a state that
     later calls go on updating, or runs on a slice of the data that differs between
-    implementations.
+    implementations. ``counts``: what one call counted (a solver's iterations and
+    evaluations, ``{"nit": 36, "nfev": 45}``), recorded with the timings.
     """
 
-    __slots__ = ("call", "units", "check")
+    __slots__ = ("call", "units", "check", "counts")
 
     def __init__(self, call: Callable[[], Any], units: int = 1,
-                 check: Optional[Callable[[], Any]] = None) -> None:
-        self.call, self.units, self.check = call, units, check
+                 check: Optional[Callable[[], Any]] = None,
+                 counts: Optional[Callable[[], Dict[str, int]]] = None) -> None:
+        self.call, self.units, self.check, self.counts = call, units, check, counts
 
     def __call__(self) -> Any:
         return self.call()
@@ -328,14 +341,16 @@ Weights = Tuple[np.ndarray, np.ndarray]
 
 
 class LinearRow(NamedTuple):
-    """One epoch case: ``sgd_epoch`` with update rule ``optimizer`` on d features."""
+    """One epoch case: ``sgd_epoch`` with update rule ``optimizer`` on d features, one
+    update per ``batch_size`` samples."""
 
     features: int
     optimizer: str = "sgd"
+    batch_size: int = 1
 
 
 LINEAR_ROWS = (LinearRow(10), LinearRow(100), LinearRow(10, "adam"), LinearRow(10, "momentum"),
-               LinearRow(10, "adagrad"), LinearRow(10, "rmsprop"))
+               LinearRow(10, "adagrad"), LinearRow(10, "rmsprop"), LinearRow(10, "adam", 32))
 
 
 def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
@@ -352,12 +367,12 @@ def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
 
 
 def _linear_case(row: LinearRow) -> Case:
-    d, optimizer = row.features, row.optimizer
+    d, optimizer, batch_size = row
     hyper: Dict[str, Any] = dict(loss="squared_error", optimizer=optimizer,
                                  learning_rate="constant", lr=LINEAR_LR, power_t=0.25,
                                  alpha=0.0, epsilon=1.0, momentum=0.9, nesterov=False,
                                  beta1=0.9, beta2=0.999, eps=fastloss.linear.DEFAULT_EPS[
-                                     optimizer], rho=0.99)
+                                     optimizer], rho=0.99, batch_size=batch_size)
 
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         rows = n // d
@@ -374,7 +389,7 @@ def _linear_case(row: LinearRow) -> Case:
             def epoch() -> None:
                 state[0] = fastloss.linear.sgd_epoch(
                     Xs, ys, coef, b, state[0], loss="squared_error", optimizer=optimizer,
-                    lr=LINEAR_LR)[1]
+                    lr=LINEAR_LR, batch_size=batch_size)[1]
 
             return epoch, (coef, b)
 
@@ -405,7 +420,8 @@ def _linear_case(row: LinearRow) -> Case:
             "fastloss": Work(fast_epoch(X, y)[0], units=rows, check=check(fast_epoch)),
             "numpy": Work(ref_epoch(Xm, ym)[0], units=m, check=check(ref_epoch)),
         }
-        SGDRegressor = peers.sklearn_sgd_regressor() if optimizer == "sgd" else None
+        per_sample_sgd = optimizer == "sgd" and batch_size == 1
+        SGDRegressor = peers.sklearn_sgd_regressor() if per_sample_sgd else None
         if SGDRegressor is not None:
             def model() -> Any:
                 # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
@@ -424,21 +440,30 @@ def _linear_case(row: LinearRow) -> Case:
                                     check=sk_check)
         return impls
 
-    name = f"sgd_epoch_d{d}" if optimizer == "sgd" else f"sgd_epoch_{optimizer}_d{d}"
-    label = f"sgd_epoch, d={d}" if optimizer == "sgd" else f"sgd_epoch {optimizer} rule, d={d}"
+    rule = "" if optimizer == "sgd" else f"_{optimizer}"
+    batches = "" if batch_size == 1 else f"_b{batch_size}"
+    name = f"sgd_epoch{rule}{batches}_d{d}"
+    label = "sgd_epoch" + ("" if optimizer == "sgd" else f" {optimizer} rule") + \
+        ("" if batch_size == 1 else f", batches of {batch_size}") + f", d={d}"
+    per = "per sample" if batch_size == 1 else f"batch_size={batch_size}, time per sample"
     return Case(name, setup, min_size=100 * d, unit="sample", label=label,
                 what=f"linear.sgd_epoch, squared_error, {optimizer}, lr={LINEAR_LR:g}, "
-                f"(n/{d}, {d}) X; per sample (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
+                f"(n/{d}, {d}) X; {per} (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
 
 
 # ---- the families ------------------------------------------------------------------------
+
+# a family in its own module builds on Case and Work above, so it is imported only here
+from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402
+from fastloss.bench.solvers import solver_cases  # noqa: E402
 
 #: family -> cases; append new families here (see the module docstring)
 FAMILIES: Dict[str, List[Case]] = {
     "losses": loss_cases(LOSS_ROWS),
     "optim": optim_cases(OPTIM_ROWS),
     "linear": linear_cases(LINEAR_ROWS),
-    "models": [],  # filled at the end of the module (bench/models.py builds on Case)
+    "solvers": solver_cases(),
+    "models": model_cases(MODEL_ROWS),
 }
 
 #: what one timed unit is, per family, for the footnote and ``fastloss bench --help``
@@ -447,6 +472,8 @@ FAMILY_NOTES = {
     "optim": "optim: one optimizer step on n parameters",
     "linear": "linear: one sample of an SGD epoch over n/d samples of d features (the NumPy "
               f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
+    "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
+               "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
     "models": "models: one objective + gradient over n/d samples of d features (read_X: "
               "X.sum(), one read of X)",
 }
@@ -477,8 +504,3 @@ def select(only: Optional[Sequence[str]]) -> List[Tuple[str, Case]]:
         raise ValueError(f"--only: {', '.join(map(repr, unknown))} matches no benchmark "
                          f"(available: {', '.join(all_case_names())})")
     return [(f, c) for f, c in pairs if id(c) in chosen]
-
-
-from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402  (needs Case, Work)
-
-FAMILIES["models"] = model_cases(MODEL_ROWS)

@@ -1,11 +1,11 @@
-"""The optional peers (torch, scikit-learn): lazy loading, versions, and the adapters that
+"""The optional peers (torch, scikit-learn, SciPy): lazy loading, versions, and the adapters that
 turn a peer's API into the zero-argument callables a :class:`~fastloss.bench.cases.Case`
 returns.
 
 Setups ask for a peer through :func:`torch`, :func:`sklearn_loss`,
-:func:`sklearn_sgd_regressor` or :func:`sklearn_linear_model_loss`: each returns None when
-the peer is not installed or when the run leaves it out (``fastloss bench --peers``,
-:func:`allowed`), so a run without a peer never imports it.
+:func:`sklearn_sgd_regressor`, :func:`sklearn_linear_model_loss` or :func:`scipy_optimize`:
+each returns None when the peer is not installed or when the run leaves it out (``fastloss
+bench --peers``, :func:`allowed`), so a run without a peer never imports it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
 
 import numpy as np
 
-PEERS = ("torch", "sklearn")
+PEERS = ("torch", "sklearn", "scipy")
 #: what to install for each peer
-PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn"}
+PEER_PACKAGES = {"torch": "torch==2.13.0", "sklearn": "scikit-learn", "scipy": "scipy"}
 
 #: the peers the current run may use (:func:`allowed`)
 _allowed_peers = frozenset(PEERS)
@@ -85,10 +85,21 @@ def sklearn_linear_model_loss() -> Any:
     return LinearModelLoss
 
 
+def scipy_optimize() -> Any:
+    """``scipy.optimize``, or None when not installed or not wanted in this run."""
+    if "scipy" not in _allowed_peers:
+        return None
+    try:
+        from scipy import optimize
+    except ImportError:
+        return None
+    return optimize
+
+
 def missing_peers(peers: Iterable[str]) -> List[str]:
     """The peers among ``peers`` that cannot be imported."""
     with allowed(PEERS):
-        found = {"torch": torch, "sklearn": sklearn_loss}
+        found = {"torch": torch, "sklearn": sklearn_loss, "scipy": scipy_optimize}
         return [p for p in peers if found[p]() is None]
 
 
@@ -102,6 +113,10 @@ def peer_versions() -> Dict[str, str]:
         import sklearn
 
         versions["sklearn"] = str(sklearn.__version__)
+    if scipy_optimize() is not None:
+        import scipy
+
+        versions["scipy"] = str(scipy.__version__)
     return versions
 
 

@@ -10,7 +10,7 @@ from fastloss.bench.cases import impl_order
 from fastloss.bench.peers import PEERS
 
 #: how the plot names each implementation fastloss is compared with
-PLOT_NAMES = {"numpy": "NumPy", "torch": "torch", "sklearn": "scikit-learn"}
+PLOT_NAMES = {"numpy": "NumPy", "torch": "torch", "sklearn": "scikit-learn", "scipy": "SciPy"}
 #: 7 markers against the 10 colours of "tab10": coprime, so kernel i's pair (colour i % 10,
 #: marker i % 7) repeats only from the 71st kernel, and neighbours differ in both
 PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X")

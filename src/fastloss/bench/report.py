@@ -74,6 +74,20 @@ def _footnote(report: Dict[str, Any]) -> str:
             f"measured in interleaved rounds in one run (`fastloss bench`).")
 
 
+def counts_lines(report: Dict[str, Any]) -> List[str]:
+    """One line per case whose implementations counted their work (a solver's iterations
+    and evaluations): ``solvers.rosenbrock_100 n=100 float64: fastloss nit=517 nfev=602;
+    scipy nit=520 nfev=625``."""
+    cases: Dict[Tuple[str, str, int, str], List[str]] = {}
+    for r in sorted(report["results"], key=lambda r: impl_order(r["impl"])):
+        if r.get("counts"):
+            key = (r["family"], r["kernel"], r["n"], r["dtype"])
+            counted = " ".join(f"{k}={v}" for k, v in r["counts"].items())
+            cases.setdefault(key, []).append(f"{r['impl']} {counted}")
+    return [f"{family}.{kernel} n={format_size(n)} {dtype}: {'; '.join(parts)}"
+            for (family, kernel, n, dtype), parts in cases.items()]
+
+
 def text_table(report: Dict[str, Any]) -> str:
     header, rows = _table(report)
     widths = [max(len(c) for c in col) for col in zip(header, *rows)]
@@ -85,6 +99,9 @@ def text_table(report: Dict[str, Any]) -> str:
                          for i, (c, w) in enumerate(zip(cells, widths)))
 
     lines = [fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)]
+    counted = counts_lines(report)
+    if counted:
+        lines += ["", "counts per call:", *counted]
     return "\n".join(lines)
 
 
@@ -94,7 +111,9 @@ def markdown_table(report: Dict[str, Any]) -> str:
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join(["---"] * left + ["---:"] * (len(header) - left)) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-    return "\n".join(lines) + "\n\n" + _footnote(report) + "\n"
+    counted = "".join(f"- {line}\n" for line in counts_lines(report))
+    return ("\n".join(lines) + "\n\n" + (f"Counts per call:\n\n{counted}\n" if counted else "")
+            + _footnote(report) + "\n")
 
 
 def iter_warnings(report: Dict[str, Any]) -> Iterable[str]:

@@ -73,10 +73,11 @@ def plan(only: Optional[Sequence[str]], sizes: Sequence[int], dtypes: Sequence[s
     Raises ValueError for an unknown ``only`` substring, or when nothing is left to run.
     """
     selected = select(only)
-    todo = [(family, case, n, dtype) for family, case in selected for n in sizes
-            for dtype in dtypes if n >= case.min_size]
+    todo = [(family, case, n, dtype) for family, case in selected
+            for n in case.sizes_of(sizes) for dtype in dtypes]
     skipped = [f"{family}.{case.name} n={format_size(n)} (needs n >= {case.min_size})"
-               for family, case in selected for n in sizes if n < case.min_size]
+               for family, case in selected if not case.sizes for n in sizes
+               if n < case.min_size]
     if not todo:
         raise ValueError("nothing to run: " + "; ".join(skipped))
     return todo, skipped
@@ -137,6 +138,7 @@ def _run(todo: List[Tuple[str, Case, int, str]], skipped: List[str], *,
             impls = implementations(case, n, dtype)
             for problem in timing.check_agreement(impls, np.dtype(dtype)):
                 warnings.append(f"{label}: {problem}")
+            counts = timing.counts_of(impls)
             work = timing.units_and_calls(impls)
             timings = timing.time_interleaved({k: call for k, (_, call) in work.items()},
                                               budget)
@@ -150,6 +152,7 @@ def _run(todo: List[Tuple[str, Case, int, str]], skipped: List[str], *,
                     "median_s": t["median_s"] / per, "min_s": t["min_s"] / per,
                     "rounds": t["rounds"], "loops": t["loops"],
                     "speedup_vs_numpy": numpy_median / (t["median_s"] / per),
+                    **({"counts": counts[impl]} if impl in counts else {}),
                 })
             del impls, work
     finally:

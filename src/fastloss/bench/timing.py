@@ -131,6 +131,12 @@ def check_agreement(impls: Impls, dtype: np.dtype) -> List[str]:
     return bad
 
 
+def counts_of(impls: Impls) -> Dict[str, Dict[str, int]]:
+    """``{impl: what one call counted}`` of the implementations that count (a
+    :class:`Work` with ``counts``: a solver's iterations and evaluations)."""
+    return {k: f.counts() for k, f in impls.items() if isinstance(f, Work) and f.counts}
+
+
 def units_and_calls(impls: Impls) -> Dict[str, Tuple[int, Callable[[], Any]]]:
     """``{impl: (units of work per call, the callable to time)}``: a :class:`Work`'s
     ``units`` and ``call``, 1 and the callable itself otherwise."""

@@ -7,29 +7,44 @@ scikit-learn estimator API (``fit``, ``partial_fit``, ``predict``, ``score``,
 scikit-learn. With scikit-learn >= 1.6 installed (its tags API) they pass its estimator checks
 and work inside a ``Pipeline``.
 
-Training minimizes the mean loss over the samples plus an L2 penalty on the weights (never
-the intercept)::
+Training minimizes the (weighted) mean loss over the samples plus an L2 penalty on the
+weights (never the intercept)::
 
-    objective(coef, intercept) = mean_i loss(x_i . coef + intercept, y_i) + alpha / 2 * ||coef||^2
+    objective(coef, intercept) = sum_i w_i loss(x_i . coef + intercept, y_i) / sum_i w_i
+                                 + alpha / 2 * ||coef||^2
 
-with the optimizer chosen by name:
+with ``w_i`` the ``sample_weight`` passed to ``fit`` (1 by default; SoftmaxRegression's
+``class_weight`` multiplies it) and the optimizer chosen by name:
 
+``"lbfgs"`` (the default)
+    full-batch L-BFGS (:func:`fastloss.optim.minimize_lbfgs`) on the fused objective kernel
+    (:func:`fastloss.linear_value_and_grad`); ``max_iter`` counts iterations, ``tol`` is the
+    gradient tolerance (scikit-learn's ``LogisticRegression`` convention).
+``"cholesky"`` (LinearRegression, squared error only)
+    the normal equations, in one pass over X, solved by Cholesky.
+``"cg"``
+    full-batch nonlinear conjugate gradient (:func:`fastloss.optim.minimize_cg`), as
+    ``"lbfgs"``.
 ``"sgd"``
     plain SGD, one update per sample, a whole epoch in one C call
-    (:func:`fastloss.linear.sgd_epoch`); ``batch_size`` is ignored.
+    (:func:`fastloss.linear.sgd_epoch`), by default with scikit-learn's ``invscaling``
+    schedule ``lr / t**power_t`` (``SGDRegressor``'s defaults); ``batch_size`` is ignored.
 ``"momentum"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``
-    mini-batches of ``batch_size`` samples, each step's loss and gradient from the fused loss
-    kernels and the update from :mod:`fastloss.optim` (torch.optim semantics). For
-    ``"adamw"``, ``alpha`` is AdamW's decoupled weight decay (applied to every parameter, as
-    ``torch.optim.AdamW`` does) instead of a penalty in the objective.
-``"cg"``
-    full-batch nonlinear conjugate gradient (:func:`fastloss.optim.minimize_cg`);
-    ``max_iter`` counts CG iterations, ``tol`` is the gradient tolerance.
+    mini-batches of ``batch_size`` samples, one update per batch with the batch's mean
+    gradient by the torch.optim rule (``SGD(momentum)``, ``Adagrad``, ``RMSprop``, ``Adam``,
+    ``AdamW``, their defaults), a whole epoch in one C call
+    (:func:`fastloss.linear.sgd_epoch` with ``batch_size``); the rule's state and step count
+    carry over from epoch to epoch, and the ``lr_schedule`` counts updates (``invscaling``:
+    ``lr / t**power_t`` at update ``t``). For ``"adamw"``, ``alpha`` is AdamW's decoupled
+    weight decay of ``coef`` (not of the intercept, which no ``alpha`` touches) instead of a
+    penalty in the objective.
 
 An epoch visits every sample once; with ``shuffle=True`` the order is drawn from a generator
 seeded by ``random_state``, so a fit is deterministic for a given seed. Training stops after
 ``max_iter`` epochs, or earlier when the epoch's mean loss has not improved by ``tol`` for
-``n_iter_no_change`` epochs in a row (``tol=None`` disables early stopping).
+``n_iter_no_change`` epochs in a row (``tol=None`` disables early stopping). Reaching
+``max_iter`` first warns a :class:`ConvergenceWarning` (scikit-learn's class too when
+scikit-learn is loaded), as scikit-learn's estimators do.
 
 The losses are those of :mod:`fastloss.linear` (one implementation of the objective,
 :func:`fastloss.linear.linear_value_and_grad`): ``loss="squared_error"`` is *half* the
@@ -39,9 +54,10 @@ PyTorch's ``mse_loss``).
 """
 
 from fastloss.models._base import OPTIMIZERS as OPTIMIZERS  # the optimizers, by name
-from fastloss.models._sklearn import NotFittedError
+from fastloss.models._sklearn import ConvergenceWarning, NotFittedError
 from fastloss.models.classification import SoftmaxRegression
 from fastloss.models.regression import REGRESSION_LOSSES as REGRESSION_LOSSES
+from fastloss.models.regression import REGRESSION_OPTIMIZERS as REGRESSION_OPTIMIZERS
 from fastloss.models.regression import LinearRegression
 
-__all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError"]
+__all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError", "ConvergenceWarning"]

@@ -1,5 +1,6 @@
 """The machinery both estimators share: parameter checks, the objective, the training loops
-(per-sample SGD epochs, mini-batch steps with fastloss.optim, full-batch CG), fit/predict."""
+(full-batch L-BFGS and CG; per-sample and mini-batch epochs in C with
+fastloss.linear.sgd_epoch), sample and class weights, fit/predict."""
 
 from __future__ import annotations
 
@@ -9,19 +10,34 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fastloss import linear, optim
-from fastloss._validation import NON_NEGATIVE, check_choice, check_int, check_real
-from fastloss.models._sklearn import _check_X, _check_y_present, _Params
+from fastloss.optim._minimize import OptimizeResult
+from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
+                                  check_real)
+from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight, _check_X,
+                                      _check_y_present, _Params, warn_not_converged)
 
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg")
+#: the optimizers every model takes (LinearRegression adds "cholesky")
+OPTIMIZERS = ("lbfgs", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg")
+#: the learning-rate schedules of the stochastic optimizers
+LR_SCHEDULES = ("constant", "invscaling")
+#: the learning rate of each stochastic optimizer when ``lr=None``: scikit-learn's
+#: ``eta0=0.01`` for SGD, and what reaches the optimum on standardized data with the
+#: default schedule (Adagrad's accumulator decays its steps by itself, so it starts higher)
+DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01,
+              "adamw": 0.01}
+FULL_BATCH = ("lbfgs", "cg")
 
 
 class _LinearModel(_Params):
     _loss_names: Tuple[str, ...] = ()
+    _optimizer_names: Tuple[str, ...] = OPTIMIZERS
+    #: the default schedule of the stochastic optimizers (``lr_schedule=None``)
+    _sgd_schedule = "constant"
 
     # set by __init__ of the subclasses
     loss: str
     optimizer: str
-    lr: float
+    lr: Optional[float]
     max_iter: int
     batch_size: int
     alpha: float
@@ -30,27 +46,50 @@ class _LinearModel(_Params):
     n_iter_no_change: int
     shuffle: bool
     random_state: Optional[int]
+    fit_intercept: bool
+    lr_schedule: Optional[str]
+    power_t: float
+    n_threads: Optional[int]
     _generator: Optional[np.random.Generator] = None
 
     # ---- hyper-parameter validation
     def _validate_params(self) -> None:
         check_choice(self.loss, "loss", self._loss_names)
-        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
-        for name in ("lr", "alpha", "momentum"):
+        check_choice(self.optimizer, "optimizer", self._optimizer_names)
+        for name in ("alpha", "momentum", "power_t"):
             check_real(getattr(self, name), name, NON_NEGATIVE)
+        if self.lr is not None:
+            check_real(self.lr, "lr", NON_NEGATIVE)
         for name in ("max_iter", "batch_size", "n_iter_no_change"):
             check_int(getattr(self, name), name, 1)
         if self.tol is not None:
             check_real(self.tol, "tol", NON_NEGATIVE)
+        check_flag(self.fit_intercept, "fit_intercept")
+        if self.lr_schedule is not None:
+            check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
+        if self.n_threads is not None:
+            check_int(self.n_threads, "n_threads", 1)
+
+    def _schedule(self) -> str:
+        """The learning-rate schedule: ``lr_schedule``, or by default the model's
+        (``_sgd_schedule``) for the stochastic optimizers, except Adagrad, whose
+        accumulator decays its steps already (``"constant"``)."""
+        if self.lr_schedule is not None:
+            return str(self.lr_schedule)
+        return "constant" if self.optimizer == "adagrad" else self._sgd_schedule
+
+    def _lr(self) -> float:
+        """The (initial) learning rate: ``lr``, or the optimizer's ``DEFAULT_LR``."""
+        return DEFAULT_LR.get(self.optimizer, 0.0) if self.lr is None else float(self.lr)
 
     # ---- the objective, on the fused loss kernels
     def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
-                        b: NDArray[Any]) -> Tuple[float, NDArray[Any], NDArray[Any]]:
-        """Mean loss of the batch + L2 penalty, and its gradient wrt (W, b)."""
-        alpha = 0.0 if self.optimizer == "adamw" else float(self.alpha)  # AdamW: decay instead
-        value, gW, gb = linear.objective(X, t, W, b, None, self._linear_loss(), alpha,
+                        b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]]
+                        ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
+        """(Weighted) mean loss of the batch + L2 penalty, and its gradient wrt (W, b); b is
+        None without an intercept."""
+        value, gW, gb = linear.objective(X, t, W, b, sw, self._linear_loss(), float(self.alpha),
                                          float(getattr(self, "epsilon", 1.0)))
-        assert gb is not None
         return float(value), gW, gb
 
     def _linear_loss(self) -> str:
@@ -58,18 +97,6 @@ class _LinearModel(_Params):
         raise NotImplementedError  # pragma: no cover - each subclass defines its loss
 
     # ---- training
-    def _make_optimizer(self, params: List[NDArray[Any]]) -> Any:
-        name, lr = self.optimizer, float(self.lr)
-        if name == "momentum":
-            return optim.SGD(params, lr=lr, momentum=float(self.momentum))
-        if name == "adagrad":
-            return optim.Adagrad(params, lr=lr)
-        if name == "rmsprop":
-            return optim.RMSprop(params, lr=lr)
-        if name == "adam":
-            return optim.Adam(params, lr=lr)
-        return optim.AdamW(params, lr=lr, weight_decay=float(self.alpha))
-
     def _init_state(self, n_features: int, dtype: np.dtype[Any]) -> None:
         n_out = self._n_outputs()
         self._W = np.zeros((n_features, n_out) if n_out else n_features, dtype=dtype)
@@ -90,72 +117,74 @@ class _LinearModel(_Params):
             self._generator = np.random.default_rng(self.random_state)
         return self._generator
 
-    def _run_epochs(self, X: NDArray[Any], t: NDArray[Any], n_epochs: int,
-                    early_stopping: bool) -> None:
-        if self.optimizer == "cg":
-            self._fit_cg(X, t)
+    def _intercept(self) -> Optional[NDArray[Any]]:
+        return self._b if self.fit_intercept else None
+
+    def _run_epochs(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
+                    n_epochs: int, early_stopping: bool) -> None:
+        if self.optimizer in FULL_BATCH:
+            self._fit_full_batch(X, t, sw, n_epochs)
+            return
+        if self.optimizer == "cholesky":
+            self._fit_cholesky(X, t, sw)
             return
         # optimizer state carries over between partial_fit calls only while the optimizer and
         # its state-shaping settings stay the same (set_params may change them in between)
-        key = (self.optimizer, float(self.momentum), float(self.alpha))
+        key = (self.optimizer, float(self.momentum), float(self.alpha), bool(self.fit_intercept))
         if key != self._opt_key:
             self._opt_state, self._opt_key = None, key
-        if self.optimizer != "sgd":
-            if self._opt_state is None:
-                self._opt_state = self._make_optimizer([self._W, self._b])
-            self._opt_state.lr = float(self.lr)  # lr may have changed between calls
-        best, no_change = np.inf, 0
+        best, no_change, stopped = np.inf, 0, False
         for _ in range(n_epochs):
-            if self.optimizer == "sgd":
-                epoch_loss = self._sgd_epoch(X, t)
-            else:
-                epoch_loss = self._minibatch_epoch(X, t)
+            epoch_loss = self._epoch(X, t, sw)
             self.loss_curve_.append(epoch_loss)
             self.n_iter_ += 1
             if not np.isfinite(epoch_loss):
                 raise FloatingPointError(
                     f"{type(self).__name__}: the training loss became {epoch_loss}; "
-                    f"lower lr (now {self.lr}) or standardize X")
+                    f"lower lr (now {self._lr()}) or standardize X")
             if early_stopping and self.tol is not None:
                 if epoch_loss > best - self.tol:
                     no_change += 1
                     if no_change >= self.n_iter_no_change:
+                        stopped = True
                         break
                 else:
                     no_change = 0
                 best = min(best, epoch_loss)
+        if early_stopping and self.tol is not None and not stopped:
+            warn_not_converged(
+                f"{type(self).__name__}: maximum number of iterations (max_iter={self.max_iter})"
+                f" reached before convergence (the epoch loss still improved by more than "
+                f"tol={self.tol}); consider increasing max_iter")
 
-    def _order(self, n: int) -> Optional[NDArray[np.int64]]:
-        return self._rng().permutation(n).astype(np.int64) if self.shuffle else None
-
-    def _minibatch_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
-        n = X.shape[0]
-        order = self._order(n)
-        total = 0.0
-        for start in range(0, n, self.batch_size):
-            rows = slice(start, start + self.batch_size) if order is None \
-                else order[start:start + self.batch_size]
-            Xb, tb = X[rows], t[rows]
-            value, gW, gb = self._value_and_grad(Xb, tb, self._W, self._b)
-            self._opt_state.step([gW, gb])
-            total += value * Xb.shape[0]
-        return total / n
-
-    def _sgd_epoch(self, X: NDArray[Any], t: NDArray[Any]) -> float:
+    def _epoch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        """One epoch in one C call (fastloss.linear.sgd_epoch): per sample for "sgd", else
+        mini-batches of ``batch_size`` with the optimizer's torch.optim rule. Its state (the
+        rule's buffers, the update count that the schedule and Adam's bias corrections run
+        on, the shuffling seed) is ``self._opt_state``."""
         seed = None
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
+        batch_size = 1 if self.optimizer == "sgd" else int(self.batch_size)
         value, self._opt_state = linear.sgd_epoch(
-            X, t, self._W, self._b, self._opt_state, loss=self._linear_loss(), optimizer="sgd",
-            lr=float(self.lr), alpha=float(self.alpha),
-            epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle, seed=seed)
+            X, t, self._W, self._intercept(), self._opt_state, loss=self._linear_loss(),
+            optimizer=self.optimizer, lr=self._lr(), learning_rate=self._schedule(),
+            power_t=float(self.power_t), alpha=float(self.alpha),
+            momentum=float(self.momentum), epsilon=float(getattr(self, "epsilon", 1.0)),
+            sample_weight=sw, shuffle=self.shuffle, seed=seed, batch_size=batch_size)
         # the epoch's mean loss is of the samples before their updates, without the penalty
-        return float(value) + 0.5 * float(self.alpha) * float(np.vdot(self._W, self._W))
+        # (AdamW's decay is no penalty: the objective it minimizes has none)
+        alpha = 0.0 if self.optimizer == "adamw" else float(self.alpha)
+        return float(value) + 0.5 * alpha * float(np.vdot(self._W, self._W))
 
-    def _fit_cg(self, X: NDArray[Any], t: NDArray[Any]) -> None:
+    def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
+                        maxiter: int) -> None:
+        """L-BFGS or CG on the whole objective, in float64 (``max_iter`` iterations at most,
+        ``tol`` the gradient tolerance as in scikit-learn's LogisticRegression)."""
         W_shape, nW = self._W.shape, self._W.size
         dtype = self._W.dtype
         Xd = X.astype(np.float64, copy=False)
+        fit_b = bool(self.fit_intercept)
 
         # the last point evaluated and its objective: the line search usually ends on the
         # iterate, so the curve need not pay a second pass over the data for it
@@ -163,31 +192,51 @@ class _LinearModel(_Params):
 
         def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
             W = theta[:nW].reshape(W_shape)
-            b = theta[nW:]
-            value, gW, gb = self._value_and_grad(Xd, t, W, b)
+            b = theta[nW:] if fit_b else None
+            value, gW, gb = self._value_and_grad(Xd, t, W, b, sw)
             last[:] = theta.copy(), value
-            return value, np.concatenate([gW.ravel(), gb.ravel()])
+            return value, gW.ravel() if gb is None else np.concatenate([gW.ravel(), gb])
 
-        theta0 = np.concatenate([self._W.ravel(), self._b.ravel()]).astype(np.float64)
+        parts = [self._W.ravel()] + ([self._b.ravel()] if fit_b else [])
+        theta0 = np.concatenate(parts).astype(np.float64)
         curve: List[float] = []
 
         def record(theta: NDArray[np.float64]) -> None:
             curve.append(last[1] if np.array_equal(theta, last[0]) else fun(theta)[0])
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
-        res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=int(self.max_iter),
-                                callback=record)
+        res: OptimizeResult
+        if self.optimizer == "lbfgs":
+            res = optim.minimize_lbfgs(fun, theta0, gtol=gtol, maxiter=maxiter,
+                                       callback=record)
+        else:
+            res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=maxiter,
+                                    callback=record)
         self._W[...] = res.x[:nW].reshape(W_shape).astype(dtype)
-        self._b[...] = res.x[nW:].astype(dtype)
+        if fit_b:
+            self._b[...] = res.x[nW:].astype(dtype)
         self.loss_curve_.extend(curve)
         self.n_iter_ += int(res.nit)
+        if not res.success and int(res.nit) >= maxiter:
+            warn_not_converged(
+                f"{type(self).__name__}: {self.optimizer} reached max_iter={maxiter} before "
+                f"the gradient tolerance (tol={gtol:g}); consider increasing max_iter or "
+                f"standardizing X ({res.message})")
+
+    def _fit_cholesky(self, X: NDArray[Any], t: NDArray[Any],
+                      sw: Optional[NDArray[Any]]) -> None:
+        raise NotImplementedError  # pragma: no cover - LinearRegression defines it
 
     # ---- public API shared by both models
-    def _fit(self, X: Any, y: Any, *, reset: bool, n_epochs: int, early_stopping: bool) -> Any:
+    def _fit(self, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs: int,
+             early_stopping: bool) -> Any:
         self._validate_params()
         _check_y_present(y, self)
+        _check_feature_names(self, X, reset=reset or not hasattr(self, "_W"))
         X = _check_X(X)
         t = self._prepare_targets(y, X, reset=reset)
+        sw = _check_sample_weight(sample_weight, X.shape[0])
+        sw = self._weights(t, sw, partial=not reset)
         if reset or not hasattr(self, "_W"):
             self._generator = None
             self._init_state(X.shape[1], X.dtype)
@@ -195,12 +244,20 @@ class _LinearModel(_Params):
             self._check_n_features(X)
         X = X.astype(self._W.dtype, copy=False)
         t = t.astype(self._W.dtype, copy=False) if t.dtype.kind == "f" else t
-        self._run_epochs(X, t, n_epochs, early_stopping)
+        if sw is not None and self.optimizer not in FULL_BATCH + ("cholesky",):
+            sw = sw.astype(self._W.dtype)
+        self._run_epochs(X, t, sw, n_epochs, early_stopping)
         self._publish()
         return self
 
+    def _weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]], *,
+                 partial: bool) -> Optional[NDArray[Any]]:
+        """The samples' weights in the objective (SoftmaxRegression folds in class_weight)."""
+        return sw
+
     def _decision(self, X: Any) -> NDArray[Any]:
         self._check_fitted()
+        _check_feature_names(self, X, reset=False)
         X = _check_X(X)
         self._check_n_features(X)
         return X.astype(self._W.dtype, copy=False) @ self._W + self._b

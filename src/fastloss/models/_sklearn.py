@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 import sys
 import warnings
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,37 @@ def _not_fitted_error(message: str) -> NotFittedError:
 _NOT_FITTED_CLASSES: Dict[int, type] = {}
 
 
+class ConvergenceWarning(UserWarning):
+    """Warned when training stops at ``max_iter`` before its tolerance is met; a
+    UserWarning, and scikit-learn's ``ConvergenceWarning`` too when scikit-learn has been
+    imported (so its filters and checks see it)."""
+
+
+_CONVERGENCE_CLASSES: Dict[int, type] = {}
+
+
+def _convergence_warning_class() -> type:
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return ConvergenceWarning
+    cls = _CONVERGENCE_CLASSES.get(id(sklearn_exceptions))
+    if cls is None:
+        cls = type("ConvergenceWarning",
+                   (ConvergenceWarning, sklearn_exceptions.ConvergenceWarning), {})
+        _CONVERGENCE_CLASSES[id(sklearn_exceptions)] = cls
+    return cls
+
+
+def warn_not_converged(message: str) -> None:
+    """Warn ``message`` as a ConvergenceWarning pointing at the caller's ``fit`` call: the
+    first frame outside fastloss.models."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+            "fastloss.models"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, _convergence_warning_class(), stacklevel=level)
+
+
 # ---- input checks (scikit-learn's messages, so its estimator checks recognise them) -----
 
 def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
@@ -61,6 +92,81 @@ def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
     if not np.isfinite(X).all():
         raise ValueError(f"Input {name} contains NaN or inf.")
     return X
+
+
+def _feature_names(X: Any) -> Optional[NDArray[Any]]:
+    """The column names of a DataFrame-like ``X`` (``X.columns``) when all are strings, as
+    scikit-learn takes them; None for arrays and for non-string names."""
+    columns = getattr(X, "columns", None)
+    if columns is None or hasattr(X, "tocsr"):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    kinds = {type(name).__name__ for name in names}
+    strings = [isinstance(name, str) for name in names]
+    if any(strings) and not all(strings):
+        raise TypeError("Feature names are only supported if all input features have string "
+                        f"names, but your input has {sorted(kinds)} as feature name / column "
+                        "name types. Convert all feature names to strings.")
+    return names if len(names) and all(strings) else None
+
+
+def _check_feature_names(estimator: Any, X: Any, *, reset: bool) -> None:
+    """Record (``reset``) or check ``feature_names_in_`` as scikit-learn does: fitted with
+    names, ``X`` must have the same names in the same order (ValueError); names on one side
+    only is a warning."""
+    names = _feature_names(X)
+    if reset:
+        if names is None:
+            estimator.__dict__.pop("feature_names_in_", None)
+        else:
+            estimator.feature_names_in_ = names
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    cls = type(estimator).__name__
+    if fitted is None and names is None:
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {cls} was fitted with "
+                      "feature names", UserWarning, stacklevel=4)
+        return
+    if fitted is None:
+        warnings.warn(f"X has feature names, but {cls} was fitted without feature names",
+                      UserWarning, stacklevel=4)
+        return
+    if len(fitted) != len(names) or np.any(fitted != names):
+        unexpected = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        detail = ""
+        if unexpected:
+            detail += f"Feature names unseen at fit time: {unexpected[:5]}\n"
+        if missing:
+            detail += f"Feature names seen at fit time, yet now missing: {missing[:5]}\n"
+        if not detail:
+            detail = "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError("The feature names should match those that were passed during "
+                         "fit.\n" + detail)
+
+
+def _check_sample_weight(sample_weight: Any, n: int) -> Optional[NDArray[np.float64]]:
+    """``sample_weight`` as a float64 ``(n,)`` array of finite weights >= 0 (a scalar is
+    every sample's weight), or None."""
+    if sample_weight is None:
+        return None
+    reject_masked(sample_weight, "sample_weight")
+    sw = np.asarray(sample_weight)
+    if sw.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be a real numeric array, got dtype {sw.dtype}")
+    if sw.ndim == 0:
+        sw = np.full(n, float(sw))
+    if sw.shape != (n,):
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({n},)!")
+    sw = sw.astype(np.float64)
+    if not np.isfinite(sw).all() or (n and sw.min() < 0):
+        raise ValueError("sample_weight must be finite and >= 0")
+    if n and not sw.any():
+        raise ValueError("Sample weights must contain at least one non-zero number (the "
+                         "weighted mean loss is undefined otherwise)")
+    return sw
 
 
 def _column_y_to_1d(y: NDArray[Any]) -> NDArray[Any]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import reject_masked
+from fastloss._validation import NON_NEGATIVE, check_real, reject_masked
 from fastloss.models._base import _LinearModel
-from fastloss.models._sklearn import _check_lengths, _column_y_to_1d
+from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
 
 class SoftmaxRegression(_LinearModel):
@@ -21,23 +21,78 @@ class SoftmaxRegression(_LinearModel):
     holds them in sorted order.
 
     Parameters are those of :class:`LinearRegression` except ``loss`` (always
-    ``"cross_entropy"``) and ``epsilon``.
+    ``"cross_entropy"``), ``epsilon`` and the ``"cholesky"`` optimizer, plus:
+
+    lr_schedule : {"constant", "invscaling"} or None, default None
+        As in :class:`LinearRegression`, except that None is ``"constant"`` for every
+        optimizer (torch.optim's fixed rate; scikit-learn's SGDClassifier does not use
+        ``invscaling`` either).
+    class_weight : None, "balanced" or dict, default None
+        Weights of the classes in the objective, multiplying ``sample_weight``: a dict maps
+        class labels to weights (others 1); ``"balanced"`` is scikit-learn's
+        ``n_samples / (n_classes * count(class))`` over the ``y`` passed to ``fit``.
+
+    With ``alpha = 1 / (C n)``, the default (``"lbfgs"``) minimizes what scikit-learn's
+    ``LogisticRegression(C=C)`` does for more than two classes.
 
     Attributes
     ----------
     classes_ : ndarray (n_classes,)
     coef_ : ndarray (n_classes, n_features)  (a view of the trained (n_features, n_classes) weights)
     intercept_ : ndarray (n_classes,)
-    n_iter_, loss_curve_, n_features_in_ : as in :class:`LinearRegression`
+    n_iter_, loss_curve_, n_features_in_, feature_names_in_ : as in :class:`LinearRegression`
     """
 
     _loss_names = ("cross_entropy",)
 
-    def __init__(self, *, optimizer: str = "adam", lr: float = 0.01, max_iter: int = 200,
+    def __init__(self, *, optimizer: str = "lbfgs", lr: Optional[float] = None, max_iter: int = 200,
                  batch_size: int = 32, alpha: float = 0.0, momentum: float = 0.9,
                  tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
-                 random_state: Optional[int] = None) -> None:
+                 random_state: Optional[int] = None, fit_intercept: bool = True,
+                 lr_schedule: Optional[str] = None, power_t: float = 0.25,
+                 class_weight: Union[None, str, Dict[Any, float]] = None,
+                 n_threads: Optional[int] = None) -> None:
         self._set_params_from(locals())
+
+    class_weight: Union[None, str, Dict[Any, float]]
+    _classes_arg: Any = None  # partial_fit's classes, until its targets are checked
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        cw = self.class_weight
+        if not (cw is None or (isinstance(cw, str) and cw == "balanced")
+                or isinstance(cw, dict)):
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict of class label "
+                             f"-> weight, got {cw!r}")
+        if isinstance(cw, dict):
+            for label, weight in cw.items():
+                check_real(weight, f"class_weight[{label!r}]", NON_NEGATIVE)
+
+    def _weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]], *,
+                 partial: bool) -> Optional[NDArray[Any]]:
+        """``sample_weight`` times the weight of each sample's class (``class_weight``)."""
+        cw = self.class_weight
+        if cw is None:
+            return sw
+        k = len(self.classes_)
+        if isinstance(cw, str):
+            if partial:
+                raise ValueError("class_weight='balanced' is not supported by partial_fit: "
+                                 "the class counts of one batch are not those of the data; "
+                                 "pass a dict of the weights instead")
+            counts = np.bincount(t, minlength=k).astype(np.float64)
+            per_class = np.where(counts > 0, len(t) / (k * np.maximum(counts, 1)), 0.0)
+        else:
+            unknown = [label for label in cw if not np.any(self.classes_ == label)]
+            if unknown:
+                raise ValueError(f"class_weight names labels that are not classes: "
+                                 f"{unknown[:5]!r} (classes_: {self.classes_[:10]!r})")
+            per_class = np.ones(k)
+            for i, label in enumerate(self.classes_):
+                if label in cw:
+                    per_class[i] = float(cw[label])
+        weights = per_class[t]
+        return weights if sw is None else weights * sw
 
     loss = "cross_entropy"
 
@@ -58,6 +113,8 @@ class SoftmaxRegression(_LinearModel):
                              "labels (integers or strings)")
         if y.dtype.kind in "cV":
             raise ValueError(f"Unknown label type: {y.dtype}")
+        if self._classes_arg is not None and not hasattr(self, "classes_"):
+            self.classes_ = self._classes_arg
         if reset or not hasattr(self, "classes_"):
             classes = np.unique(y)
             if len(classes) < 2:
@@ -75,18 +132,25 @@ class SoftmaxRegression(_LinearModel):
         self.coef_ = self._W.T
         self.intercept_ = self._b
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "SoftmaxRegression":
-        """Train from zero weights for up to ``max_iter`` epochs. Returns ``self``."""
-        return self._fit(X, y, reset=True, n_epochs=int(self.max_iter), early_stopping=True)
+    def fit(self, X: ArrayLike, y: ArrayLike,
+            sample_weight: Optional[ArrayLike] = None) -> "SoftmaxRegression":
+        """Train from zero weights for up to ``max_iter`` epochs (iterations);
+        ``sample_weight`` as in :meth:`LinearRegression.fit`. Returns ``self``."""
+        return self._fit(X, y, sample_weight, reset=True, n_epochs=int(self.max_iter),
+                         early_stopping=True)
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike,
-                    classes: Optional[ArrayLike] = None) -> "SoftmaxRegression":
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: Optional[ArrayLike] = None,
+                    sample_weight: Optional[ArrayLike] = None) -> "SoftmaxRegression":
         """One more epoch over ``(X, y)``. The first call needs ``classes`` (every label that
         will ever be seen) unless ``y`` already holds them all. Returns ``self``."""
         if classes is not None and not hasattr(self, "classes_"):
             reject_masked(classes, "classes")
-            self.classes_ = np.unique(np.asarray(classes))
-        return self._fit(X, y, reset=False, n_epochs=1, early_stopping=False)
+            self._classes_arg = np.unique(np.asarray(classes))
+        try:
+            return self._fit(X, y, sample_weight, reset=False, n_epochs=1,
+                             early_stopping=False)
+        finally:
+            self._classes_arg = None
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """The logits ``X @ coef_.T + intercept_``, shape (n_samples, n_classes); with two
@@ -103,15 +167,25 @@ class SoftmaxRegression(_LinearModel):
         p /= p.sum(axis=1, keepdims=True)
         return p
 
+    def predict_log_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
+        """Log class probabilities ``log_softmax(logits)``, computed stably (no ``log`` of an
+        underflowed probability), shape (n_samples, n_classes)."""
+        z = self._decision(X)
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """The most probable class of each sample, shape (n_samples,)."""
         scores = self._decision(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
-        """Mean accuracy."""
+    def score(self, X: ArrayLike, y: ArrayLike,
+              sample_weight: Optional[ArrayLike] = None) -> float:
+        """Mean accuracy (weighted by ``sample_weight``)."""
         reject_masked(y, "y")
-        return float(np.mean(self.predict(X) == np.asarray(y).ravel()))
+        hits = self.predict(X) == np.asarray(y).ravel()
+        sw = _check_sample_weight(sample_weight, len(hits))
+        return float(np.mean(hits) if sw is None else np.average(hits, weights=sw))
 
     def __sklearn_tags__(self) -> Any:
         from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags

@@ -8,10 +8,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss._validation import POSITIVE, check_real, reject_masked
-from fastloss.models._base import _LinearModel
-from fastloss.models._sklearn import _check_lengths, _column_y_to_1d
+from fastloss.models._base import OPTIMIZERS, _LinearModel
+from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
+#: LinearRegression's optimizers: every model's, and the normal equations
+REGRESSION_OPTIMIZERS = OPTIMIZERS + ("cholesky",)
 
 
 class LinearRegression(_LinearModel):
@@ -23,14 +25,19 @@ class LinearRegression(_LinearModel):
         ``0.5 (p - y)^2`` (half of PyTorch's ``mse_loss``, scikit-learn's ``SGDRegressor``
         squared error), ``|p - y|`` (``l1_loss``) or Huber with threshold ``epsilon``
         (``huber_loss(delta=epsilon)``).
-    optimizer : {"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg"}, default "adam"
-        See the module docstring.
-    lr : float, default 0.01
-        Learning rate (step size); unused by ``"cg"``.
+    optimizer : {"lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", \
+"cg"}, default "lbfgs"
+        See the module docstring; ``"cholesky"`` solves the normal equations of the squared
+        error (with the L2 term and the weights) in one pass over X.
+    lr : float or None, default None
+        Learning rate (step size, the initial one under ``"invscaling"``); unused by the
+        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.01 for the others
+        (``fastloss.models._base.DEFAULT_LR``).
     max_iter : int, default 200
-        Epochs (CG iterations for ``"cg"``) per ``fit``.
+        Epochs (iterations for ``"lbfgs"`` and ``"cg"``) per ``fit``.
     batch_size : int, default 32
-        Samples per mini-batch step (not used by ``"sgd"``, which is per-sample, nor ``"cg"``).
+        Samples per mini-batch step (not used by ``"sgd"``, which is per-sample, nor the
+        full-batch optimizers).
     alpha : float, default 0.0
         L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW: decoupled weight decay).
     momentum : float, default 0.9
@@ -42,30 +49,85 @@ class LinearRegression(_LinearModel):
         the gradient-norm tolerance ``gtol`` (1e-5 when ``None``).
     shuffle, random_state : bool, int or None, default True, None
         Shuffle the samples each epoch, from a generator seeded by ``random_state``.
+    fit_intercept : bool, default True
+        Fit ``intercept_``; False keeps it at 0.
+    lr_schedule : {"constant", "invscaling"} or None, default None
+        ``lr`` throughout, or ``lr / t**power_t`` at update ``t`` (scikit-learn's
+        ``invscaling``; ``t`` counts samples for ``"sgd"``, mini-batch steps for the others);
+        None: ``"invscaling"`` (``SGDRegressor``'s default, so that the defaults reach the
+        optimum rather than a noise floor), except ``"constant"`` for ``"adagrad"``.
+    power_t : float, default 0.25
+        The exponent of ``"invscaling"``.
+    n_threads : int or None, default None
+        Threads of the full-batch objective (fastloss's default: :func:`fastloss.get_num_threads`
+        for large data).
 
     Attributes
     ----------
     coef_ : ndarray (n_features,)
     intercept_ : float
-    n_iter_ : int, epochs (or CG iterations) run in total
+    n_iter_ : int, epochs (or solver iterations) run in total
     loss_curve_ : list of float, each epoch's mean objective over its samples, each taken
-        before the update it led to (for ``"cg"``: the objective at each iterate)
+        before the update it led to (for ``"lbfgs"`` and ``"cg"``: the objective at each
+        iterate; empty for ``"cholesky"``)
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, the column names of a DataFrame X passed to ``fit``
+        (only then); ``predict`` then requires the same columns in the same order.
+
+    A ``ConvergenceWarning`` (scikit-learn's class when scikit-learn is loaded) is warned when
+    ``max_iter`` is reached before ``tol``.
     """
 
     _loss_names = REGRESSION_LOSSES
+    _optimizer_names = REGRESSION_OPTIMIZERS
+    _sgd_schedule = "invscaling"  # SGDRegressor's: the defaults reach the optimum
     epsilon: float
 
-    def __init__(self, *, loss: str = "squared_error", optimizer: str = "adam",
-                 lr: float = 0.01, max_iter: int = 200, batch_size: int = 32,
+    def __init__(self, *, loss: str = "squared_error", optimizer: str = "lbfgs",
+                 lr: Optional[float] = None, max_iter: int = 200, batch_size: int = 32,
                  alpha: float = 0.0, momentum: float = 0.9, epsilon: float = 1.0,
                  tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
-                 random_state: Optional[int] = None) -> None:
+                 random_state: Optional[int] = None, fit_intercept: bool = True,
+                 lr_schedule: Optional[str] = None, power_t: float = 0.25,
+                 n_threads: Optional[int] = None) -> None:
         self._set_params_from(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
         check_real(self.epsilon, "epsilon", POSITIVE)
+        if self.optimizer == "cholesky" and self.loss != "squared_error":
+            raise ValueError(f"optimizer='cholesky' solves the squared error's normal "
+                             f"equations: it needs loss='squared_error', got loss={self.loss!r}")
+
+    def _fit_cholesky(self, X: NDArray[Any], t: NDArray[Any],
+                      sw: Optional[NDArray[Any]]) -> None:
+        """The minimum of ``sum_i w_i (x_i . coef + b - y_i)^2 / (2 sum w) + alpha/2
+        ||coef||^2``: the weighted Gram matrix in one pass over X (float64), centered by the
+        weighted means (the intercept is not penalized), a Cholesky solve; the minimum-norm
+        least-squares solution when the system is singular."""
+        Xd = X.astype(np.float64, copy=False)
+        y = t.astype(np.float64, copy=False)
+        n, d = Xd.shape
+        w = np.ones(n) if sw is None else sw
+        total = float(w.sum())
+        Xw = Xd if sw is None else Xd * w[:, None]
+        gram = Xd.T @ Xw / total
+        xy = Xw.T @ y / total
+        if self.fit_intercept:
+            x_mean = Xw.sum(axis=0) / total
+            y_mean = float(w @ y) / total
+            gram -= np.outer(x_mean, x_mean)
+            xy -= x_mean * y_mean
+        gram[np.diag_indices(d)] += float(self.alpha)
+        try:
+            lower = np.linalg.cholesky(gram)
+            coef = np.linalg.solve(lower.T, np.linalg.solve(lower, xy))
+        except np.linalg.LinAlgError:
+            coef = np.linalg.lstsq(gram, xy, rcond=None)[0]
+        self._W[...] = coef
+        if self.fit_intercept:
+            self._b[...] = y_mean - float(x_mean @ coef)
+        self.n_iter_ += 1
 
     def _linear_loss(self) -> str:
         return "absolute" if self.loss == "absolute_error" else str(self.loss)
@@ -85,26 +147,35 @@ class LinearRegression(_LinearModel):
         self.coef_ = self._W
         self.intercept_ = float(self._b[0])
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "LinearRegression":
-        """Train from zero weights for up to ``max_iter`` epochs. Returns ``self``."""
-        return self._fit(X, y, reset=True, n_epochs=int(self.max_iter), early_stopping=True)
+    def fit(self, X: ArrayLike, y: ArrayLike,
+            sample_weight: Optional[ArrayLike] = None) -> "LinearRegression":
+        """Train from zero weights for up to ``max_iter`` epochs (iterations). ``sample_weight``
+        (n_samples,) weighs each sample's loss (the objective is the weighted mean; an integer
+        weight counts as repeated rows for the full-batch optimizers). Returns ``self``."""
+        return self._fit(X, y, sample_weight, reset=True, n_epochs=int(self.max_iter),
+                         early_stopping=True)
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> "LinearRegression":
-        """One more epoch over ``(X, y)``, continuing from the current weights and optimizer
-        state (the first call starts from zero). Returns ``self``."""
-        return self._fit(X, y, reset=False, n_epochs=1, early_stopping=False)
+    def partial_fit(self, X: ArrayLike, y: ArrayLike,
+                    sample_weight: Optional[ArrayLike] = None) -> "LinearRegression":
+        """One more epoch (iteration) over ``(X, y)``, continuing from the current weights and
+        optimizer state (the first call starts from zero). Returns ``self``."""
+        return self._fit(X, y, sample_weight, reset=False, n_epochs=1, early_stopping=False)
 
     def predict(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """``X @ coef_ + intercept_``, shape (n_samples,)."""
         return self._decision(X)
 
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
-        """Coefficient of determination R^2 of the predictions."""
+    def score(self, X: ArrayLike, y: ArrayLike,
+              sample_weight: Optional[ArrayLike] = None) -> float:
+        """Coefficient of determination R^2 of the predictions (weighted by
+        ``sample_weight``, as scikit-learn's ``r2_score``)."""
         reject_masked(y, "y")
         y_true = np.asarray(y, dtype=np.float64).ravel()
         resid = y_true - self.predict(X)
-        denom = float(((y_true - y_true.mean()) ** 2).sum())
-        num = float((resid ** 2).sum())  # float64: y_true is
+        sw = _check_sample_weight(sample_weight, len(y_true))
+        w = np.ones(len(y_true)) if sw is None else sw
+        denom = float(w @ (y_true - np.average(y_true, weights=w)) ** 2)
+        num = float(w @ resid ** 2)  # float64: y_true is
         if denom == 0.0:
             return 1.0 if num == 0.0 else 0.0
         return 1.0 - num / denom

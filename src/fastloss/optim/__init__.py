@@ -9,7 +9,9 @@ The layout follows PyTorch:
   (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``) that own the state and update a
   list of arrays from a matching list of gradients: ``opt.step(grads)``;
 * :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
-* :func:`minimize_cg` -- nonlinear conjugate gradient for a ``fun`` returning (value, grad).
+* :func:`minimize_cg` -- nonlinear conjugate gradient for a ``fun`` returning (value, grad);
+* :func:`minimize_lbfgs` -- L-BFGS for the same ``fun`` (SciPy's L-BFGS-B without bounds),
+  and :class:`LBFGS`, ``torch.optim.LBFGS`` whose ``step(closure)`` takes (loss, grads).
 
 >>> import numpy as np
 >>> from fastloss.optim import Adam
@@ -27,7 +29,9 @@ from fastloss.optim import functional
 from fastloss.optim import optimizers as optimizers
 from fastloss.optim.optimizer import Optimizer
 from fastloss.optim.cg import CGResult, minimize_cg
+from fastloss.optim.lbfgs import LBFGS, LBFGSResult, minimize_lbfgs
 from fastloss.optim import lr_scheduler
 
-__all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "lr_scheduler"]
+__all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "LBFGSResult", "minimize_lbfgs",
+           "LBFGS", "lr_scheduler"]
 __all__ += UPDATES + CLASSES  # from the registry's rows

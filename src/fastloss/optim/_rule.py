@@ -96,6 +96,17 @@ class UpdateRule(NamedTuple):
     check: Optional[Callable[[Mapping[str, Any]], None]] = None
     #: its benchmark cases (none given: one, named after the rule, with the defaults)
     bench: Tuple[BenchCase, ...] = ()
+    #: the hyper-parameter values the tests try, a grid per parameter (``lr``: the one rate
+    #: they use), each from its plain value to its richest (an option on, a rate non-zero):
+    #: the tests take every combination the row's checks accept (``check``), the last of
+    #: them as the richest, and derive their torch.optim parity cases, functional calls and
+    #: random draws from it (tests/_optim_cases.py); every flag needs both values
+    variants: Mapping[str, Tuple[Any, ...]] = {}
+    #: the hyper-parameters ``beta`` (a pair's first item) the kernel blends with at::lerp
+    #: by weight ``1 - beta``: at a weight of 0.5 or more lerp takes its second formula, which
+    #: rounds unlike the NumPy reference's textbook one, so the tests that compare with the
+    #: reference bit for bit keep ``beta > 0.5``; ``variants`` tries both sides
+    lerp_params: Tuple[str, ...] = ()
 
     @property
     def code(self) -> int:

@@ -22,7 +22,9 @@ _ROW = register(UpdateRule(
      Param("initial_accumulator_value", NON_NEGATIVE, 0.0, (), class_only=True),
      Param("eps", NON_NEGATIVE, 1e-10), MAXIMIZE),
     (StateArray("sum", "state_sum", "initial_accumulator_value"),),
-    "Adagrad", arguments=("step",)))
+    "Adagrad", arguments=("step",),
+    variants={"lr": (0.05,), "lr_decay": (0.0, 0.01), "weight_decay": (0.0, 0.05),
+              "initial_accumulator_value": (0.0, 0.1), "maximize": (False, True)}))
 _FAST = _fast_update(_ROW)
 
 

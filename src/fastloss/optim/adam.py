@@ -38,6 +38,12 @@ def _adam_params(weight_decay: float) -> Tuple[Param, ...]:
             Param("amsgrad", FLAG, False), MAXIMIZE)
 
 
+#: what the tests try (_rule.UpdateRule.variants); beta1 = 0.3: exp_avg's lerp weight 0.7
+#: takes at::lerp's second formula
+_ADAM_VARIANTS = {"lr": (0.01,), "betas": ((0.9, 0.999), (0.3, 0.6)),
+                  "weight_decay": (0.0, 0.05), "amsgrad": (False, True),
+                  "maximize": (False, True)}
+
 #: torch.optim's fastest CPU Adam, the benchmarks' peer
 _FUSED = {"fused": True}
 
@@ -47,10 +53,12 @@ _ADAM_ROW = register(UpdateRule(
                                class_only=True),),
     _ADAM_STATE, "Adam", arguments=("step",), fixed={"decoupled": False},
     bench=(BenchCase("adam", torch_options=_FUSED),
-           BenchCase("adam_100_arrays", torch_options=_FUSED, arrays=100))))
+           BenchCase("adam_100_arrays", torch_options=_FUSED, arrays=100)),
+    variants=dict(_ADAM_VARIANTS, eps=(1e-8, 1e-6)), lerp_params=("betas",)))
 _ADAMW_ROW = register(UpdateRule(
     "adamw", "adam", _adam_params(1e-2), _ADAM_STATE, "AdamW", arguments=("step",),
-    fixed={"decoupled": True}, bench=(BenchCase("adamw", torch_options=_FUSED),)))
+    fixed={"decoupled": True}, bench=(BenchCase("adamw", torch_options=_FUSED),),
+    variants=_ADAM_VARIANTS, lerp_params=("betas",)))
 _ADAM_FAST, _ADAMW_FAST = _fast_update(_ADAM_ROW), _fast_update(_ADAMW_ROW)
 
 

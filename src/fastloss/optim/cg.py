@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass, fields
-from typing import Any, Callable, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from fastloss._validation import (POSITIVE, UNIT_OPEN, check_int, check_real, reject_masked,
-                                  to_float)
+from fastloss._validation import POSITIVE, check_int, check_real, to_float
+from fastloss.optim._line_search import line_search
+from fastloss.optim._minimize import (FloatArray, Objective, OptimizeResult, check_common,
+                                      check_wolfe, stopped_by, validate_x0)
 
 __all__ = ["CGResult", "minimize_cg"]
-
-FloatArray = NDArray[np.float64]
 
 _MESSAGES = {
     0: "Optimization terminated successfully.",
@@ -33,279 +32,17 @@ _MESSAGES = {
     99: "`callback` raised `StopIteration`.",
 }
 
-# Line-search budgets: generous, because with jac=True every trial point costs one `fun`
-# call and a failed search ends the whole minimization.
-_MAX_BRACKET = 50
-_MAX_ZOOM = 50
-# The bracketing phase gives up (f unbounded below along p, or no usable slope) once the
-# step has grown this many times beyond its first trial. Relative, not a cap on alpha
-# itself: alpha's scale is 1/scale(f) (an objective multiplied by 1e-24 needs steps 1e24
-# times longer), so any absolute bound breaks for objectives of small scale.
-_MAX_GROWTH = 1e20
 # Powell's restart test (N&W eq. 5.52): restart when |g_k.g_{k-1}| >= nu ||g_k||^2.
 _POWELL_NU = 0.1
-# Relative allowance for rounding in f during the line search. Objectives like
-# 0.5 x'Ax - b'x lose digits to cancellation, so their noise is well above one ulp of f
-# (1e-14 relative was measured on a cond-1e3 quadratic); 1e-12 leaves a margin.
-_F_ROUNDING = 1e-12
 
 
-@dataclass
-class CGResult:
-    """Result of :func:`minimize_cg`, with the fields of SciPy's ``OptimizeResult``.
+class CGResult(OptimizeResult):
+    """Result of :func:`minimize_cg`: the fields of :class:`OptimizeResult` (SciPy's).
 
-    Attributes and item access both work (``res.x`` and ``res["x"]``).
-
-    x : ndarray, float64, shape of ``x0``
-        The final iterate.
-    fun : float
-        ``fun`` at ``x``.
-    jac : ndarray, float64, shape of ``x0``
-        The gradient at ``x``.
-    nit : int
-        Iterations done (accepted line-search steps).
-    nfev, njev : int
-        Calls of ``fun`` and of the gradient (``njev == nfev`` when ``jac=True``).
-    success : bool
-        ``status == 0``: the gradient norm reached ``gtol``.
-    status : int
-        0 converged, 1 ``maxiter`` reached, 2 the line search failed (precision loss),
-        99 ``callback`` raised ``StopIteration``.
-    message : str
-        The status in words.
+    ``status``: 0 converged (the gradient norm reached ``gtol``), 1 ``maxiter`` reached,
+    2 the line search failed (precision loss), 99 ``callback`` raised ``StopIteration``.
+    ``njev`` counts the calls of ``jac`` when it is a callable.
     """
-
-    x: FloatArray
-    fun: float
-    jac: FloatArray
-    nit: int
-    nfev: int
-    njev: int
-    success: bool
-    status: int
-    message: str
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.keys():
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def keys(self) -> Tuple[str, ...]:
-        return tuple(f.name for f in fields(self))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-
-class _Objective:
-    """Evaluates the user's function on flat float64 vectors and counts the calls."""
-
-    def __init__(self, fun: Callable[..., Any], jac: Any, args: Tuple[Any, ...],
-                 shape: Tuple[int, ...]) -> None:
-        self.fun = fun
-        self.jac = jac
-        self.args = args
-        self.shape = shape
-        self.size = int(np.prod(shape, dtype=np.int64))
-        self.nfev = 0
-        self.njev = 0
-
-    def _value(self, v: Any) -> float:
-        if isinstance(v, (tuple, list)) or np.ndim(v) != 0:
-            hint = " (a pair? with jac callable, fun returns the value only)" \
-                if isinstance(v, (tuple, list)) else ""
-            raise TypeError(f"fun must return a scalar value, got a {type(v).__name__}"
-                            f"{hint}")
-        try:
-            return float(v)
-        except (TypeError, ValueError):
-            raise TypeError(f"fun must return a real scalar value, got {type(v).__name__}"
-                            ) from None
-
-    def _gradient(self, g: Any, who: str) -> FloatArray:
-        # a copy: a user function may hand back a buffer it overwrites on the next call
-        try:
-            arr = np.array(g, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{who} must return a real gradient array, got "
-                            f"{type(g).__name__}") from None
-        if arr.size != self.size:
-            raise ValueError(f"{who} returned a gradient with {arr.size} elements; "
-                             f"x0 has {self.size} (shape {self.shape})")
-        return arr.reshape(-1)
-
-    def evaluate(self, x: FloatArray) -> Tuple[float, Optional[FloatArray]]:
-        """``fun`` at ``x``, with the gradient when it comes in the same call."""
-        # a private copy: ``x`` becomes the next iterate, and a ``fun`` that works on its
-        # argument in place must not change it (SciPy copies too)
-        xs = x.reshape(self.shape).copy()
-        if self.jac is True:
-            out = self.fun(xs, *self.args)
-            self.nfev += 1
-            self.njev += 1
-            if not isinstance(out, (tuple, list)) or len(out) != 2:
-                raise TypeError("with jac=True, fun must return a pair (value, gradient)")
-            return self._value(out[0]), self._gradient(out[1], "fun")
-        value = self._value(self.fun(xs, *self.args))
-        self.nfev += 1
-        return value, None
-
-    def gradient(self, x: FloatArray) -> FloatArray:
-        g = self.jac(x.reshape(self.shape).copy(), *self.args)  # a copy, as in evaluate
-        self.njev += 1
-        return self._gradient(g, "jac")
-
-
-class _Point:
-    """One trial step of the line search: phi(a) = f(x + a p) and phi'(a) = g.p."""
-
-    __slots__ = ("a", "f", "d", "g", "x")
-
-    def __init__(self, a: float, f: float, x: FloatArray, g: Optional[FloatArray],
-                 p: FloatArray) -> None:
-        self.a = a
-        self.f = f if math.isfinite(f) else math.inf  # NaN counts as "too large"
-        self.x = x
-        self.g = g
-        self.d: Optional[float] = None
-        if g is not None:
-            self.d = float(g @ p)
-
-    def slope(self, obj: _Objective, p: FloatArray) -> float:
-        if self.d is None:
-            self.g = obj.gradient(self.x)
-            self.d = float(self.g @ p)
-        return self.d
-
-
-def _cubic_min(a0: float, f0: float, d0: float, a1: float, f1: float, d1: float
-               ) -> float:
-    """Minimizer of the cubic matching phi and phi' at a0 and a1 (N&W eq. 3.59); NaN if none."""
-    if a0 == a1:
-        return math.nan
-    e1 = d0 + d1 - 3.0 * (f0 - f1) / (a0 - a1)
-    disc = e1 * e1 - d0 * d1
-    if not disc >= 0.0:
-        return math.nan
-    e2 = math.copysign(math.sqrt(disc), a1 - a0)
-    denom = d1 - d0 + 2.0 * e2
-    if denom == 0.0:
-        return math.nan
-    return a1 - (a1 - a0) * (d1 + e2 - e1) / denom
-
-
-def _quadratic_min(a0: float, f0: float, d0: float, a1: float, f1: float) -> float:
-    """Minimizer of the quadratic matching phi(a0), phi'(a0), phi(a1); NaN if none."""
-    h = a1 - a0
-    if h == 0.0:
-        return math.nan
-    curvature = (f1 - f0 - d0 * h) / (h * h)
-    if not curvature > 0.0:
-        return math.nan
-    return a0 - d0 / (2.0 * curvature)
-
-
-def _zoom_trial(lo: _Point, hi: _Point) -> float:
-    """Next trial step strictly inside (lo.a, hi.a), away from both ends."""
-    assert lo.d is not None
-    width = hi.a - lo.a
-    if not math.isfinite(hi.f):
-        # the far end overflowed: backtrack hard instead of interpolating through inf
-        return lo.a + 0.25 * width
-    if hi.d is not None and math.isfinite(hi.d):
-        a = _cubic_min(lo.a, lo.f, lo.d, hi.a, hi.f, hi.d)
-    else:
-        a = _quadratic_min(lo.a, lo.f, lo.d, hi.a, hi.f)
-    left, right = sorted((lo.a + 0.1 * width, hi.a - 0.1 * width))
-    if not left <= a <= right:
-        # outside the safeguarded interval (or NaN): bisect, which always shrinks it
-        lo_a, hi_a = sorted((lo.a, hi.a))
-        if not lo_a <= a <= hi_a:
-            return lo.a + 0.5 * width
-        return min(max(a, left), right)
-    return a
-
-
-def _line_search(obj: _Objective, x: FloatArray, p: FloatArray, f0: float, dphi0: float,
-                 alpha1: float, c1: float, c2: float) -> Optional[_Point]:
-    """A step satisfying the strong Wolfe conditions, or None (N&W algorithms 3.5, 3.6).
-
-    phi(a) <= phi(0) + c1 a phi'(0)  and  |phi'(a)| <= c2 |phi'(0)|, with phi'(0) < 0.
-    Non-finite values (and non-finite slopes) count as failing sufficient decrease, so the
-    search backtracks out of regions where ``fun`` overflows.
-    """
-    curvature = -c2 * dphi0
-    # Near a minimizer phi changes by less than its rounding error while phi' is still
-    # accurate; without this slack the decrease test fails on noise (precision loss).
-    noise = _F_ROUNDING * abs(f0)
-
-    def trial(a: float) -> _Point:
-        xa = x + a * p
-        f, g = obj.evaluate(xa)
-        return _Point(a, f, xa, g, p)
-
-    def decreases(pt: _Point) -> bool:
-        return pt.f <= f0 + c1 * pt.a * dphi0 + noise
-
-    def zoom(lo: _Point, hi: _Point) -> Optional[_Point]:
-        for _ in range(_MAX_ZOOM):
-            if abs(hi.a - lo.a) <= 1e-14 * max(abs(lo.a), abs(hi.a)):
-                return None  # interval below rounding of the step: precision loss
-            pt = trial(_zoom_trial(lo, hi))
-            if not decreases(pt) or pt.f > lo.f + noise:
-                hi = pt
-                continue
-            d = pt.slope(obj, p)
-            if not math.isfinite(d):
-                hi = pt
-                continue
-            if abs(d) <= curvature:
-                return pt
-            if d * (hi.a - lo.a) >= 0.0:
-                hi = lo
-            lo = pt
-        return None
-
-    prev = _Point(0.0, f0, x, None, p)
-    prev.d = dphi0
-    a = alpha1
-    amax = alpha1 * _MAX_GROWTH
-    for i in range(_MAX_BRACKET):
-        pt = trial(a)
-        if not decreases(pt) or (i > 0 and pt.f > prev.f + noise):
-            return zoom(prev, pt)
-        d = pt.slope(obj, p)
-        if not math.isfinite(d):
-            return zoom(prev, pt)
-        if abs(d) <= curvature:
-            return pt
-        if d >= 0.0:
-            return zoom(pt, prev)
-        if a >= amax:
-            return None
-        # still descending: extrapolate with the cubic through both points, between
-        # 2x and 10x the last increment so the bracket grows geometrically
-        step = a - prev.a
-        assert prev.d is not None
-        guess = _cubic_min(prev.a, prev.f, prev.d, a, pt.f, d)
-        lower, upper = a + step, a + 10.0 * step
-        nxt = min(max(guess, lower), upper) if math.isfinite(guess) and guess > a else upper
-        prev, a = pt, min(nxt, amax)
-    return None
-
-
-def _validate_x0(x0: Any) -> FloatArray:
-    reject_masked(x0, "x0")
-    arr = np.asarray(x0)
-    if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
-        raise TypeError(f"x0 must be an array of real numbers (integer or float), "
-                        f"got dtype {arr.dtype}")
-    if arr.size == 0:
-        raise ValueError("x0 must have at least one element")
-    out = np.array(arr, dtype=np.float64)  # a private copy in float64, whatever came in
-    if not np.all(np.isfinite(out)):
-        raise ValueError("x0 must be finite (found NaN or inf)")
-    return out
 
 
 def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
@@ -405,16 +142,11 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     >>> res.success, np.round(res.x, 8).tolist()
     (True, [1.0, 2.0])
     """
-    if not callable(fun):
-        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    args = check_common(fun, callback, args)
     if not (jac is True or callable(jac)):
         raise TypeError("jac must be True (fun returns (value, gradient)) or a callable "
                         f"returning the gradient, got {jac!r}")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    if not isinstance(args, tuple):
-        args = (args,)
-    x = _validate_x0(x0)
+    x = validate_x0(x0)
     shape = x.shape
     x = x.reshape(-1)
     n = x.size
@@ -425,12 +157,9 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
     norm = to_float(norm)
     if not (norm > 0.0 or norm == -math.inf):
         raise ValueError(f"norm must be > 0 or +-inf (a vector norm order), got {norm}")
-    c1 = check_real(c1, "c1", UNIT_OPEN)
-    c2 = check_real(c2, "c2", UNIT_OPEN)
-    if not 0.0 < c1 < c2 < 1.0:
-        raise ValueError(f"need 0 < c1 < c2 < 1, got c1={c1}, c2={c2}")
+    c1, c2 = check_wolfe(c1, c2)
 
-    obj = _Objective(fun, jac, args, shape)
+    obj = Objective(fun, jac, args, shape)
     f, g = obj.evaluate(x)
     if g is None:
         g = obj.gradient(x)
@@ -473,7 +202,7 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
             alpha1 = prev_alpha * prev_slope / slope
         if not (math.isfinite(alpha1) and alpha1 > 0.0):
             alpha1 = 1.0
-        pt = _line_search(obj, x, p, f, slope, alpha1, c1, c2)
+        pt = line_search(obj, x, p, f, slope, alpha1, c1, c2)
         if pt is None:
             if steepest:
                 status = 2
@@ -496,12 +225,9 @@ def minimize_cg(fun: Callable[..., Any], x0: ArrayLike, args: Any = (), *,
             p, steepest = -g_new, True
         g = g_new
         gnorm = gnorm_of(g)
-        if callback is not None:
-            try:
-                callback(x.reshape(shape).copy())
-            except StopIteration:
-                status = 99
-                break
+        if stopped_by(callback, x, shape):
+            status = 99
+            break
 
     return CGResult(x=x.reshape(shape).copy(), fun=f, jac=g.reshape(shape).copy(), nit=nit,
                     nfev=obj.nfev, njev=obj.njev, success=status == 0, status=status,

@@ -24,7 +24,11 @@ _ROW = register(UpdateRule(
      StateArray("grad_avg", "grad_avg", "zeros", lambda h: h["centered"], "centered=True"),
      StateArray("momentum_buffer", "momentum_buffer", "zeros", lambda h: h["momentum"] > 0,
                 "momentum > 0")),
-    "RMSprop"))
+    "RMSprop",
+    # alpha 0.3: grad_avg's lerp weight 0.7 takes at::lerp's second formula
+    variants={"lr": (0.01,), "alpha": (0.99, 0.3), "weight_decay": (0.0, 0.05),
+              "momentum": (0.0, 0.9), "centered": (False, True), "maximize": (False, True)},
+    lerp_params=("alpha",)))
 _FAST = _fast_update(_ROW)
 
 

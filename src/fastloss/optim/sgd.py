@@ -38,7 +38,11 @@ _ROW = register(UpdateRule(
     (StateArray("momentum_buffer", "momentum_buffer", "first_grad",
                 lambda h: h["momentum"] != 0, "momentum != 0"),),
     "SGD", arguments=("first_step",), counts_steps=False, check=_check_nesterov,
-    bench=(BenchCase("sgd_momentum", {"momentum": 0.9}),)))
+    bench=(BenchCase("sgd_momentum", {"momentum": 0.9}),),
+    # the check leaves nesterov on only with momentum and no dampening
+    variants={"lr": (0.05,), "momentum": (0.0, 0.9), "dampening": (0.0, 0.2),
+              "weight_decay": (0.0, 0.05), "nesterov": (False, True),
+              "maximize": (False, True)}))
 _FAST = _fast_update(_ROW)
 
 

@@ -76,8 +76,40 @@ def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Any, s2: Any, eta:
     elif optimizer == "rmsprop":
         optim.rmsprop_update(p, g, s1, lr=eta, alpha=rho, eps=eps, weight_decay=weight_decay)
     else:
-        optim.adam_update(p, g, s1, s2, t, lr=eta, betas=(beta1, beta2), eps=eps,
-                          weight_decay=weight_decay)
+        update = optim.adam_update if optimizer == "adam" else optim.adamw_update
+        update(p, g, s1, s2, t, lr=eta, betas=(beta1, beta2), eps=eps,
+               weight_decay=weight_decay)
+
+
+def _sample(loss: str, x: np.ndarray, y: Any, coef: np.ndarray, intercept: Optional[np.ndarray],
+            epsilon: float) -> Tuple[float, np.ndarray]:
+    """``(l, dl/dz)`` of one sample at the current parameters; ``dl/dz`` has one entry per
+    output (float64)."""
+    z = x @ coef
+    if loss == "softmax":
+        return _softmax_loss(z if intercept is None else z + intercept, int(y))
+    if intercept is not None:
+        z = z + intercept[0]
+    l, dz = _loss1(loss, float(z), float(y), epsilon)
+    return l, np.array([dz])
+
+
+def _apply(coef: np.ndarray, intercept: Optional[np.ndarray], grad_coef: np.ndarray,
+           grad_intercept: np.ndarray, state: Sequence[Optional[np.ndarray]], t: int, *,
+           optimizer: str, learning_rate: str, lr: float, power_t: float, alpha: float,
+           hyper: Dict[str, Any]) -> int:
+    """Update number ``t + 1`` of coef and intercept with these gradients; returns ``t + 1``."""
+    s1c, s1b, s2c, s2b = state
+    t += 1
+    eta = lr if learning_rate == "constant" else lr / t ** power_t
+    if alpha != 0 and optimizer == "sgd":
+        # scikit-learn's L2 step: shrink by 1 - eta alpha, never below 0
+        coef *= max(0.0, 1.0 - eta * alpha)
+    _update(optimizer, coef, grad_coef, s1c, s2c, eta, t,
+            alpha if optimizer != "sgd" else 0.0, **hyper)
+    if intercept is not None:  # the L2 penalty is on coef only
+        _update(optimizer, intercept, grad_intercept, s1b, s2b, eta, t, 0.0, **hyper)
+    return t
 
 
 def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optional[np.ndarray],
@@ -85,8 +117,8 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
               sample_weight: Optional[np.ndarray], t: int, *, loss: str, optimizer: str,
               learning_rate: str, lr: float, power_t: float, alpha: float, epsilon: float,
               momentum: float, nesterov: bool, beta1: float, beta2: float, eps: float,
-              rho: float) -> Tuple[float, int]:
-    """One epoch of per-sample updates of ``coef`` and ``intercept``, in place.
+              rho: float, batch_size: int = 1) -> Tuple[float, int]:
+    """One epoch of updates of ``coef`` and ``intercept``, in place.
 
     Visits ``order`` (default ``0..n-1``). For each sample: loss ``l`` and ``dl/dz`` at the
     current parameters; ``t += 1``; ``eta = lr`` or ``lr / t**power_t``; gradient
@@ -95,45 +127,75 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
     rate ``eta`` on that gradient: ``"momentum"`` is ``sgd_update(momentum=momentum,
     nesterov=nesterov)``, ``"adagrad"`` ``adagrad_update`` (``lr_decay=0``), ``"rmsprop"``
     ``rmsprop_update(alpha=rho)`` (no momentum, not centered), ``"adam"``
-    ``adam_update(betas=(beta1, beta2), step=t)``, each with ``weight_decay=alpha`` for
-    ``coef`` and 0 for the intercept (the L2 penalty is on ``coef`` only). Plain ``"sgd"``
-    applies the penalty as scikit-learn does instead: ``coef *= max(0, 1 - eta alpha)``,
-    then ``coef -= eta w_i dl/dz x_i``.
+    ``adam_update(betas=(beta1, beta2), step=t)``, ``"adamw"`` ``adamw_update`` (the same),
+    each with ``weight_decay=alpha`` for ``coef`` and 0 for the intercept (the L2 penalty is
+    on ``coef`` only). Plain ``"sgd"`` applies the penalty as scikit-learn does instead:
+    ``coef *= max(0, 1 - eta alpha)``, then ``coef -= eta w_i dl/dz x_i``.
     ``state = (s1_coef, s1_intercept, s2_coef, s2_intercept)``.
-    Returns ``(sum_i w_i l_i, t)``.
+
+    With ``batch_size > 1``: :func:`minibatch_epoch` instead. Returns
+    ``(sum_i w_i l_i, t)``.
     """
-    s1c, s1b, s2c, s2b = state
-    hyper: Dict[str, Any] = dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
-                                 beta2=beta2, eps=eps, rho=rho)
+    if batch_size > 1:
+        return minibatch_epoch(X, y, coef, intercept, state, order, sample_weight, t,
+                               batch_size=batch_size, loss=loss, optimizer=optimizer,
+                               learning_rate=learning_rate, lr=lr, power_t=power_t,
+                               alpha=alpha, epsilon=epsilon, momentum=momentum,
+                               nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps, rho=rho)
+    rule: Dict[str, Any] = dict(optimizer=optimizer, learning_rate=learning_rate, lr=lr,
+                                power_t=power_t, alpha=alpha,
+                                hyper=dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
+                                           beta2=beta2, eps=eps, rho=rho))
     total = 0.0
     for k in range(X.shape[0]):
         i = k if order is None else int(order[k])
-        x = X[i]
         w = 1.0 if sample_weight is None else float(sample_weight[i])
-        if loss == "softmax":
-            z = x @ coef
-            if intercept is not None:
-                z = z + intercept
-            l, dz = _softmax_loss(z, int(y[i]))
-            g = (w * dz).astype(coef.dtype)
-            grad_coef = np.outer(x, g)
-        else:
-            z = x @ coef
-            if intercept is not None:
-                z = z + intercept[0]
-            l, dz1 = _loss1(loss, float(z), float(y[i]), epsilon)
-            g = np.array([w * dz1], dtype=coef.dtype)
-            grad_coef = g[0] * x
+        l, dz = _sample(loss, X[i], y[i], coef, intercept, epsilon)
         total += w * l
-        t += 1
-        eta = lr if learning_rate == "constant" else lr / t ** power_t
-        if alpha != 0 and optimizer == "sgd":
-            # scikit-learn's L2 step: shrink by 1 - eta alpha, never below 0
-            coef *= max(0.0, 1.0 - eta * alpha)
-        _update(optimizer, coef, grad_coef, s1c, s2c, eta, t,
-                alpha if optimizer != "sgd" else 0.0, **hyper)
-        if intercept is not None:  # the L2 penalty is on coef only
-            _update(optimizer, intercept, g, s1b, s2b, eta, t, 0.0, **hyper)
+        g = (w * dz).astype(coef.dtype)
+        t = _apply(coef, intercept, np.outer(X[i], g).reshape(coef.shape), g, state, t, **rule)
+    return total, t
+
+
+def minibatch_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
+                    intercept: Optional[np.ndarray], state: Sequence[Optional[np.ndarray]],
+                    order: Optional[np.ndarray], sample_weight: Optional[np.ndarray], t: int,
+                    *, batch_size: int, loss: str, optimizer: str, learning_rate: str,
+                    lr: float, power_t: float, alpha: float, epsilon: float, momentum: float,
+                    nesterov: bool, beta1: float, beta2: float, eps: float,
+                    rho: float) -> Tuple[float, int]:
+    """One epoch of mini-batch updates: :func:`sgd_epoch` with one update per batch.
+
+    The visits (``order``, default ``0..n-1``) in batches of ``batch_size`` consecutive ones,
+    the last one shorter. For each batch: every sample's ``l_i`` and ``g_i = w_i dl/dz``
+    at the parameters the batch starts from; then one update (``t += 1``, ``eta`` and the
+    rule as in :func:`sgd_epoch`) with the weighted mean gradient
+    ``sum_i g_i x_i / sum_i w_i`` for ``coef`` and ``sum_i g_i / sum_i w_i`` for the
+    intercept (0 when the batch's weights sum to 0), the L2 term once. Returns
+    ``(sum_i w_i l_i, t)``.
+    """
+    rule: Dict[str, Any] = dict(optimizer=optimizer, learning_rate=learning_rate, lr=lr,
+                                power_t=power_t, alpha=alpha,
+                                hyper=dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
+                                           beta2=beta2, eps=eps, rho=rho))
+    n = X.shape[0]
+    visits = range(n) if order is None else [int(i) for i in order]
+    total = 0.0
+    for first in range(0, n, batch_size):
+        grad_coef = np.zeros_like(coef)
+        grad_intercept = np.zeros(coef.shape[1] if loss == "softmax" else 1, coef.dtype)
+        wsum = 0.0
+        for i in visits[first:first + batch_size]:
+            w = 1.0 if sample_weight is None else float(sample_weight[i])
+            l, dz = _sample(loss, X[i], y[i], coef, intercept, epsilon)
+            total += w * l
+            wsum += w
+            g = (w * dz).astype(coef.dtype)
+            grad_coef += np.outer(X[i], g).reshape(coef.shape)
+            grad_intercept += g
+        scale = coef.dtype.type(1.0 / wsum if wsum != 0 else 0.0)
+        t = _apply(coef, intercept, grad_coef * scale, grad_intercept * scale, state, t,
+                   **rule)
     return total, t
 
 
