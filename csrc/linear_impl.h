@@ -14,23 +14,7 @@
 #include "loss_rules.h"
 #include "update_rules.h"
 
-/* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
- * once per sample): squared = half of mse (exact in binary), absolute = l1, huber with
- * delta = epsilon, logistic = bce_logits with pos_weight 1. */
-FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
-    REAL l, g;
-    switch (loss) {
-    case FL_LIN_SQUARED:
-        FL_NAME(mse_elem)(z, y, 1, 0, &l, &g);
-        *dz = (REAL)0.5 * g;
-        return (REAL)0.5 * l;
-    case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
-    case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
-    default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
-    }
-    *dz = g;
-    return l;
-}
+#include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
 
 /* max(0, 1 - eta alpha): the L2 shrink factor of a plain SGD step (scikit-learn's clamp). */
 FL_INLINE REAL FL_NAME(decay_factor)(REAL eta, REAL alpha) {

@@ -18,6 +18,9 @@ The families (:data:`FAMILIES`), each from its rows:
   ``fastloss.optim`` class (so fastloss pays its per-step checks) on n parameters, vs the
   ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``. Each
   implementation owns its parameters and state, which every timed step updates in place.
+* ``"models"`` (:func:`fastloss.bench.models.model_cases` over its ``MODEL_ROWS``): one
+  linear-model objective + gradient over n / d samples, vs the composed NumPy objective,
+  scikit-learn's ``LinearModelLoss.loss_gradient`` and one read of X (``read_X``).
 * ``"solvers"`` (:func:`fastloss.bench.solvers.solver_cases`): a whole L-BFGS
   minimization, ``fastloss.optim.minimize_lbfgs`` vs SciPy's L-BFGS-B, with the
   iterations each took (``Work.counts``); Rosenbrock runs at its one size (``Case.sizes``).
@@ -65,8 +68,9 @@ Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
                          Tuple[np.ndarray, np.ndarray]]
 
-#: Implementations, in table order. "fastloss" and "numpy" are always present.
-IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy")
+#: Implementations, in table order. "fastloss" and "numpy" are always present; "read_X"
+#: (the models family: ``X.sum()``, one read of the data) is a floor, not a peer.
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy", "read_X")
 
 
 def impl_order(impl: str) -> Tuple[int, str]:
@@ -450,6 +454,7 @@ def _linear_case(row: LinearRow) -> Case:
 # ---- the families ------------------------------------------------------------------------
 
 # a family in its own module builds on Case and Work above, so it is imported only here
+from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402
 from fastloss.bench.solvers import solver_cases  # noqa: E402
 
 #: family -> cases; append new families here (see the module docstring)
@@ -458,6 +463,7 @@ FAMILIES: Dict[str, List[Case]] = {
     "optim": optim_cases(OPTIM_ROWS),
     "linear": linear_cases(LINEAR_ROWS),
     "solvers": solver_cases(),
+    "models": model_cases(MODEL_ROWS),
 }
 
 #: what one timed unit is, per family, for the footnote and ``fastloss bench --help``
@@ -468,6 +474,8 @@ FAMILY_NOTES = {
               f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
     "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
                "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
+    "models": "models: one objective + gradient over n/d samples of d features (read_X: "
+              "X.sum(), one read of X)",
 }
 
 
