@@ -213,14 +213,14 @@ typedef struct {
 
 FL_INLINE FL_NAME(epoch_arrays) FL_NAME(epoch_arrays_of)(const fl_sgd_data *D) {
     FL_NAME(epoch_arrays) a;
-    a.n = D->n;
-    a.d = D->d;
-    a.c = D->c;
-    a.rs = D->row_stride;
-    a.cs = D->col_stride;
-    a.X = (const REAL *)D->X;
-    a.y = (const REAL *)D->y;
-    a.sw = (const REAL *)D->sample_weight;
+    a.n = D->s.n;
+    a.d = D->s.d;
+    a.c = D->s.c;
+    a.rs = D->s.row_stride;
+    a.cs = D->s.col_stride;
+    a.X = (const REAL *)D->s.X;
+    a.y = (const REAL *)D->s.y;
+    a.sw = (const REAL *)D->s.sample_weight;
     a.order = D->order;
     a.w = (REAL *)D->coef;
     a.b = (REAL *)D->intercept;
@@ -438,7 +438,7 @@ FL_INLINE const REAL *FL_NAME(visit_softmax)(const FL_NAME(epoch_arrays) *a, fl_
                                              REAL *FL_RESTRICT gb, fl_sgd_data *D,
                                              double *wi, double *total) {
     const fl_index i = fl_visit(a->order, v, a->n);
-    const int64_t yi = i < 0 ? -1 : fl_load_index(D->labels + i);
+    const int64_t yi = i < 0 ? -1 : fl_load_index(D->s.labels + i);
     if ((uint64_t)yi >= (uint64_t)a->c) { /* also i < 0 */
         D->bad = v;
         return NULL;
@@ -573,7 +573,7 @@ static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd
 
 static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
     if (cfg->batch_size > 1) return FL_NAME(sgd_epoch_batch)(cfg, D);
-    const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
+    const int short_rows = D->s.d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
     FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_SOFTMAX_CASE)
     default: return 0;

@@ -14,17 +14,12 @@
 #define FASTLOSS_OBJECTIVE_H
 
 #include "fl_config.h"
-#include "linear.h" /* enum fl_linear_loss */
+#include "linear.h" /* enum fl_linear_loss, fl_samples */
 
 typedef struct {
     int loss;                /* enum fl_linear_loss                                          */
     int hessp;               /* 0: value and gradient; 1: H v (squared, logistic, softmax)   */
-    fl_index n, d, c;        /* samples, features, outputs (c = 1 unless softmax)            */
-    const void *X;           /* x_ij at X[i * row_stride + j * col_stride], one stride is 1  */
-    fl_index row_stride, col_stride;
-    const void *y;           /* (n) float targets; NULL for softmax                          */
-    const int64_t *labels;   /* (n) class labels in [0, c) for softmax; else NULL            */
-    const void *sample_weight; /* (n) or NULL (all ones)                                     */
+    fl_samples s;            /* X (n, d) with one unit stride, targets or labels, weights    */
     const void *coef;        /* (d, c) C-contiguous                                          */
     const void *intercept;   /* (c), or NULL: no intercept                                   */
     const void *vec_coef;    /* hessp: the vector (d, c) and (c) or NULL; else unused        */

@@ -492,11 +492,11 @@ FL_INLINE void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c, R
  * returns their sum_i w_i l_i. */
 static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi,
                                         FL_NAME(obj_buffers) *B, fl_index *bad) {
-    const fl_index d = P->d, c = P->c, rs = P->row_stride, cs = P->col_stride;
-    const REAL *X = (const REAL *)P->X;
+    const fl_index d = P->s.d, c = P->s.c, rs = P->s.row_stride, cs = P->s.col_stride;
+    const REAL *X = (const REAL *)P->s.X;
     const REAL *W = (const REAL *)P->coef, *b = (const REAL *)P->intercept;
     const REAL *V = (const REAL *)P->vec_coef, *vb = (const REAL *)P->vec_intercept;
-    const REAL *y = (const REAL *)P->y, *sw = (const REAL *)P->sample_weight;
+    const REAL *y = (const REAL *)P->s.y, *sw = (const REAL *)P->s.sample_weight;
     const REAL scale = (REAL)P->scale, epsilon = (REAL)P->epsilon;
     const int want_b = P->out_intercept != NULL;
     const fl_index rows = FL_NAME(obj_block_rows)(d, c);
@@ -528,7 +528,7 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
                 FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
             dz = B->zv;
         } else if (P->loss == FL_LIN_SOFTMAX) {
-            total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->labels, B, bad);
+            total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->s.labels, B, bad);
         } else {
             total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, B->wl, B->wr,
                                          epsilon);
@@ -541,7 +541,7 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
 /* ---- the call ---------------------------------------------------------------------- */
 
 static double FL_NAME(obj_run)(fl_objective *P) {
-    const fl_index n = P->n, d = P->d, c = P->c, m = d * c;
+    const fl_index n = P->s.n, d = P->s.d, c = P->s.c, m = d * c;
     const int nt = fl_threads_for(n, P->n_threads < 1 ? 1 : P->n_threads,
                                   FL_OBJ_MIN_ROWS_PER_THREAD);
     const size_t per_thread = FL_NAME(obj_thread_bytes)(d, c);

@@ -104,13 +104,16 @@ cdef extern from "linear.h" nogil:
         fl_index batch_size
         double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
 
-    ctypedef struct fl_sgd_data:
+    ctypedef struct fl_samples:
         fl_index n, d, c
         const void *X
         fl_index row_stride, col_stride
         const void *y
         const int64_t *labels
         const void *sample_weight
+
+    ctypedef struct fl_sgd_data:
+        fl_samples s
         const int64_t *order
         void *coef
         void *intercept
@@ -128,12 +131,7 @@ cdef extern from "linear.h" nogil:
 cdef extern from "objective.h" nogil:
     ctypedef struct fl_objective:
         int loss, hessp
-        fl_index n, d, c
-        const void *X
-        fl_index row_stride, col_stride
-        const void *y
-        const int64_t *labels
-        const void *sample_weight
+        fl_samples s
         const void *coef
         const void *intercept
         const void *vec_coef

@@ -29,15 +29,20 @@ cdef inline void *data_or_null(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
-cdef inline void x_layout(cnp.ndarray X, cnp.ndarray coef, fl_index *n, fl_index *d,
-                          fl_index *c, fl_index *row_stride, fl_index *col_stride):
-    """The sizes of a linear model's call and X's strides in elements."""
+cdef inline void fill_samples(fl_samples *s, cnp.ndarray X, cnp.ndarray coef, object y,
+                              object labels, object sample_weight):
+    """The samples of a linear model's call: sizes, X's data and strides in elements, the
+    targets or labels, the weights."""
     cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
-    n[0] = cnp.PyArray_DIM(X, 0)
-    d[0] = cnp.PyArray_DIM(X, 1)
-    c[0] = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
-    row_stride[0] = cnp.PyArray_STRIDE(X, 0) // item
-    col_stride[0] = cnp.PyArray_STRIDE(X, 1) // item
+    s.n = cnp.PyArray_DIM(X, 0)
+    s.d = cnp.PyArray_DIM(X, 1)
+    s.c = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
+    s.row_stride = cnp.PyArray_STRIDE(X, 0) // item
+    s.col_stride = cnp.PyArray_STRIDE(X, 1) // item
+    s.X = cnp.PyArray_DATA(X)
+    s.y = data_or_null(y)
+    s.labels = <const int64_t *>data_or_null(labels)
+    s.sample_weight = data_or_null(sample_weight)
 
 
 def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object intercept,
@@ -70,11 +75,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cfg.beta2 = beta2
     cfg.eps = eps
     cfg.rho = rho
-    x_layout(X, coef, &D.n, &D.d, &D.c, &D.row_stride, &D.col_stride)
-    D.X = cnp.PyArray_DATA(X)
-    D.y = data_or_null(y)
-    D.labels = <const int64_t *>data_or_null(labels)
-    D.sample_weight = data_or_null(sample_weight)
+    fill_samples(&D.s, X, coef, y, labels, sample_weight)
     D.order = <const int64_t *>data_or_null(order)
     D.coef = cnp.PyArray_DATA(coef)
     D.intercept = data_or_null(intercept)
@@ -108,11 +109,7 @@ def objective(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cdef double total
     P.loss = LOSSES[loss]
     P.hessp = hessp
-    x_layout(X, coef, &P.n, &P.d, &P.c, &P.row_stride, &P.col_stride)
-    P.X = cnp.PyArray_DATA(X)
-    P.y = data_or_null(y)
-    P.labels = <const int64_t *>data_or_null(labels)
-    P.sample_weight = data_or_null(sample_weight)
+    fill_samples(&P.s, X, coef, y, labels, sample_weight)
     P.coef = cnp.PyArray_DATA(coef)
     P.intercept = data_or_null(intercept)
     P.vec_coef = data_or_null(vec_coef)
@@ -124,7 +121,7 @@ def objective(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     P.out_intercept = data_or_null(out_intercept)
     P.n_threads = n_threads
     P.bad = -1
-    cdef cnp.ndarray work = np.empty(fl_objective_work_bytes(dt, P.d, P.c, n_threads), np.uint8)
+    cdef cnp.ndarray work = np.empty(fl_objective_work_bytes(dt, P.s.d, P.s.c, n_threads), np.uint8)
     P.work = cnp.PyArray_DATA(work)
     with nogil:
         total = fl_objective_run(dt, &P)
