@@ -475,7 +475,8 @@ FAMILY_NOTES = {
     "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
                "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
     "models": "models: one objective + gradient over n/d samples of d features (read_X: "
-              "X.sum(), one read of X)",
+              "X.sum(), one read of X); fit_*: one whole fit of an estimator at its "
+              "problem's size",
 }
 
 

@@ -20,17 +20,23 @@ The issue's configurations, in elements: softmax (1e5, 50, C=10) = 5e6, logistic
 ``fastloss bench --only models --sizes 1.6e5,5e6,1e7,2e7``. A row with ``threads=2`` runs
 fastloss on two threads (the peers as they are).
 
-Model-fit rows (an estimator's whole ``fit``) go in :data:`MODEL_ROWS` as further row kinds
-with their own ``*_case`` function, appended to :func:`model_cases`.
+The second row kind, :class:`FitRow`: an estimator's whole ``fit`` with its defaults, at one
+size (``Case.sizes``: the issue's problems), vs the same fit on the ``"numpy"`` backend and
+scikit-learn's estimator minimizing the same objective (``SoftmaxRegression(alpha=1/n)`` and
+``LogisticRegression(C=1)``; ``LinearRegression()`` and scikit-learn's). The agreement check
+compares the training objective at the fitted parameters with the numpy backend's; the
+scikit-learn fit opts out (it stops at its own tolerance: tests/test_models_classification.py
+holds the two to the same minimum).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 import fastloss
+import fastloss.models
 from fastloss.bench import peers
 from fastloss.bench.cases import Case, Impls, Work
 
@@ -57,9 +63,32 @@ class ObjectiveRow(NamedTuple):
         return name + (f"_{self.threads}threads" if self.threads != 1 else "")
 
 
-MODEL_ROWS = (ObjectiveRow("softmax", 50, 10), ObjectiveRow("logistic", 20),
-              ObjectiveRow("logistic", 100), ObjectiveRow("squared_error", 8),
-              ObjectiveRow("logistic", 20, threads=2))
+class FitRow(NamedTuple):
+    """One estimator fit with its defaults (``optimizer``: another of its optimizers) on
+    ``samples`` samples of ``features`` features (``classes`` for SoftmaxRegression)."""
+
+    model: str  # "SoftmaxRegression" or "LinearRegression"
+    samples: int
+    features: int
+    classes: int = 1
+    optimizer: Optional[str] = None
+
+    @property
+    def kernel(self) -> str:
+        name = "fit_softmax" if self.model == "SoftmaxRegression" else "fit_regression"
+        name += f"_d{self.features}" + (f"_c{self.classes}" if self.classes > 1 else "")
+        return name + (f"_{self.optimizer}" if self.optimizer else "")
+
+
+Row = Union[ObjectiveRow, FitRow]
+
+MODEL_ROWS: Tuple[Row, ...] = (
+    ObjectiveRow("softmax", 50, 10), ObjectiveRow("logistic", 20),
+    ObjectiveRow("logistic", 100), ObjectiveRow("squared_error", 8),
+    ObjectiveRow("logistic", 20, threads=2),
+    FitRow("SoftmaxRegression", 100_000, 50, 10),
+    FitRow("LinearRegression", 20_000, 8), FitRow("LinearRegression", 20_000, 8,
+                                                  optimizer="lbfgs"))
 
 
 def _objective_case(row: ObjectiveRow) -> Case:
@@ -111,6 +140,69 @@ def _objective_case(row: ObjectiveRow) -> Case:
                 f"fastloss on {threads}")
 
 
-def model_cases(rows: Sequence[ObjectiveRow]) -> List[Case]:
+def _fit_case(row: FitRow) -> Case:
+    d, c, rows = row.features, row.classes, row.samples
+    softmax = row.model == "SoftmaxRegression"
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        X = rng.normal(size=(rows, d)).astype(dtype)
+        z = X @ (0.5 * rng.normal(size=(d, c)))
+        y: Any = (np.argmax(z + rng.gumbel(size=z.shape), axis=1) if softmax
+                  else z[:, 0] + 0.3 * rng.normal(size=rows) + 1.0)
+        alpha = 1.0 / rows if softmax else 0.0  # LogisticRegression(C=1)'s penalty
+        settings: Dict[str, Any] = {"alpha": alpha}
+        if row.optimizer:
+            settings["optimizer"] = row.optimizer
+        cls = getattr(fastloss.models, row.model)
+        fitted: Dict[str, Any] = {}
+
+        def fit(key: str, make: Callable[[], Any]) -> Any:
+            fitted[key] = make().fit(X, y)
+            return fitted[key]
+
+        def objective_at(key: str, make: Callable[[], Any]) -> float:
+            """The training objective (float64) at ``key``'s fitted parameters."""
+            model = fitted.get(key) or fit(key, make)
+            coef = np.asarray(model.coef_, np.float64)
+            coef = coef.T.copy() if softmax else coef
+            b = np.atleast_1d(np.asarray(model.intercept_, np.float64))
+            X64 = X.astype(np.float64)
+            loss = "softmax" if softmax else "squared_error"
+            value = fastloss.linear_value_and_grad(X64, y, coef, b, loss=loss, alpha=alpha)[0]
+            return float(value)
+
+        def ours() -> Any:
+            return cls(**settings)
+
+        def numpy_fit() -> Any:
+            with fastloss.use_backend("numpy"):
+                return fit("numpy", ours)
+
+        def numpy_check() -> float:
+            with fastloss.use_backend("numpy"):
+                return objective_at("numpy", ours)
+
+        impls: Impls = {
+            "fastloss": Work(lambda: fit("fastloss", ours),
+                             check=lambda: objective_at("fastloss", ours)),
+            "numpy": Work(numpy_fit, check=numpy_check),
+        }
+        sk = peers.sklearn_linear_models()
+        if sk is not None:
+            peer = ((lambda: sk.LogisticRegression(C=1.0)) if softmax
+                    else (lambda: sk.LinearRegression()))
+            impls["sklearn"] = Work(lambda: fit("sklearn", peer), check=lambda: None)
+        return impls
+
+    how = f"optimizer={row.optimizer!r}" if row.optimizer else "defaults"
+    peer = "LogisticRegression(C=1)" if softmax else "LinearRegression()"
+    shape = f"({rows}, {d}) X" + (f", C={c}" if softmax else "")
+    label = f"fit {row.model}, {how}, {shape}"
+    return Case(row.kernel, setup, sizes=(rows * d,), label=label,
+                what=f"{row.model}({how}).fit, {shape}, vs scikit-learn's {peer}")
+
+
+def model_cases(rows: Sequence[Row]) -> List[Case]:
     """One case per row (see the module docstring)."""
-    return [_objective_case(row) for row in rows]
+    return [_fit_case(row) if isinstance(row, FitRow) else _objective_case(row)
+            for row in rows]

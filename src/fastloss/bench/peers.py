@@ -85,6 +85,18 @@ def sklearn_linear_model_loss() -> Any:
     return LinearModelLoss
 
 
+def sklearn_linear_models() -> Any:
+    """``sklearn.linear_model`` (its estimators: the model-fit peers), or None when not
+    installed or not wanted."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn import linear_model
+    except ImportError:
+        return None
+    return linear_model
+
+
 def scipy_optimize() -> Any:
     """``scipy.optimize``, or None when not installed or not wanted in this run."""
     if "scipy" not in _allowed_peers:
