@@ -56,13 +56,18 @@ typedef struct {
     double momentum, beta1, beta2, eps, rho;
 } fl_sgd_config;
 
+/* The samples a linear model reads (the epochs and the fused objective alike). */
 typedef struct {
     fl_index n, d, c;        /* samples, features, outputs (c = 1 unless softmax)     */
     const void *X;           /* sample i, feature j at X[i * row_stride + j * col_stride] */
-    fl_index row_stride, col_stride; /* in elements; any sign                           */
+    fl_index row_stride, col_stride; /* in elements; any sign (the objective: one is 1)  */
     const void *y;           /* (n) float targets; NULL for softmax                   */
     const int64_t *labels;   /* (n) class labels in [0, c) for softmax; else NULL     */
     const void *sample_weight; /* (n) or NULL (all ones)                              */
+} fl_samples;
+
+typedef struct {
+    fl_samples s;
     const int64_t *order;    /* (n) sample indices to visit, or NULL (0, 1, ..., n-1) */
     void *coef;              /* (d, c) C-contiguous                                   */
     void *intercept;         /* (c), or NULL: no intercept                            */

@@ -14,23 +14,7 @@
 #include "loss_rules.h"
 #include "update_rules.h"
 
-/* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
- * once per sample): squared = half of mse (exact in binary), absolute = l1, huber with
- * delta = epsilon, logistic = bce_logits with pos_weight 1. */
-FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
-    REAL l, g;
-    switch (loss) {
-    case FL_LIN_SQUARED:
-        FL_NAME(mse_elem)(z, y, 1, 0, &l, &g);
-        *dz = (REAL)0.5 * g;
-        return (REAL)0.5 * l;
-    case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
-    case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
-    default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
-    }
-    *dz = g;
-    return l;
-}
+#include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
 
 /* max(0, 1 - eta alpha): the L2 shrink factor of a plain SGD step (scikit-learn's clamp). */
 FL_INLINE REAL FL_NAME(decay_factor)(REAL eta, REAL alpha) {
@@ -229,14 +213,14 @@ typedef struct {
 
 FL_INLINE FL_NAME(epoch_arrays) FL_NAME(epoch_arrays_of)(const fl_sgd_data *D) {
     FL_NAME(epoch_arrays) a;
-    a.n = D->n;
-    a.d = D->d;
-    a.c = D->c;
-    a.rs = D->row_stride;
-    a.cs = D->col_stride;
-    a.X = (const REAL *)D->X;
-    a.y = (const REAL *)D->y;
-    a.sw = (const REAL *)D->sample_weight;
+    a.n = D->s.n;
+    a.d = D->s.d;
+    a.c = D->s.c;
+    a.rs = D->s.row_stride;
+    a.cs = D->s.col_stride;
+    a.X = (const REAL *)D->s.X;
+    a.y = (const REAL *)D->s.y;
+    a.sw = (const REAL *)D->s.sample_weight;
     a.order = D->order;
     a.w = (REAL *)D->coef;
     a.b = (REAL *)D->intercept;
@@ -454,7 +438,7 @@ FL_INLINE const REAL *FL_NAME(visit_softmax)(const FL_NAME(epoch_arrays) *a, fl_
                                              REAL *FL_RESTRICT gb, fl_sgd_data *D,
                                              double *wi, double *total) {
     const fl_index i = fl_visit(a->order, v, a->n);
-    const int64_t yi = i < 0 ? -1 : fl_load_index(D->labels + i);
+    const int64_t yi = i < 0 ? -1 : fl_load_index(D->s.labels + i);
     if ((uint64_t)yi >= (uint64_t)a->c) { /* also i < 0 */
         D->bad = v;
         return NULL;
@@ -589,7 +573,7 @@ static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd
 
 static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
     if (cfg->batch_size > 1) return FL_NAME(sgd_epoch_batch)(cfg, D);
-    const int short_rows = D->d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
+    const int short_rows = D->s.d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
     FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_SOFTMAX_CASE)
     default: return 0;

@@ -18,6 +18,7 @@ SETTINGS = {
     "cg": dict(max_iter=200, tol=1e-10),
     "lbfgs": dict(max_iter=200, tol=1e-8),
     "cholesky": {},
+    "auto": {},
 }
 
 

@@ -129,4 +129,17 @@ def test_reaching_max_iter_warns_convergence_warning(rng):
         LinearRegression(optimizer="adam", max_iter=3, tol=None).fit(X, y)  # no tolerance
     sklearn_exceptions = pytest.importorskip("sklearn.exceptions")
     with pytest.warns(sklearn_exceptions.ConvergenceWarning):
-        LinearRegression(max_iter=2).fit(X, y)
+        LinearRegression(optimizer="lbfgs", max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "cg"])
+def test_full_batch_solvers_converge_on_raw_unscaled_features(optimizer, rng):
+    """The standardized coordinates: features in wildly different units and offsets converge
+    to the closed form in about as many iterations as standardized ones."""
+    X, y, _ = regression_problem(rng, noise=0.5)
+    raw = X * [1, 10, 100, 1e3, 1e4] + [0, -100, 5e3, 1e5, -3e6]
+    fitted = LinearRegression(optimizer=optimizer, tol=1e-8, max_iter=200).fit(raw, y)
+    w, b = least_squares(raw, y)
+    np.testing.assert_allclose(fitted.predict(raw), raw @ w + b, rtol=1e-6, atol=1e-6)
+    scaled = LinearRegression(optimizer=optimizer, tol=1e-8, max_iter=200).fit(X, y)
+    assert fitted.n_iter_ <= 2 * scaled.n_iter_ + 5

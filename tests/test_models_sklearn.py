@@ -126,7 +126,8 @@ def test_feature_names_of_a_dataframe_are_kept_and_checked(rng):
 
 def test_defaults_and_new_parameters_in_get_params():
     params = LinearRegression().get_params()
-    assert params["optimizer"] == "lbfgs" and params["lr"] is None
+    assert params["optimizer"] == "auto" and params["lr"] is None
+    assert SoftmaxRegression().get_params()["optimizer"] == "lbfgs"
     assert params["fit_intercept"] is True and params["n_threads"] is None
     assert SoftmaxRegression().get_params()["class_weight"] is None
     for bad, match in [(dict(lr_schedule="optimal"), "lr_schedule must be"),

@@ -104,13 +104,16 @@ cdef extern from "linear.h" nogil:
         fl_index batch_size
         double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
 
-    ctypedef struct fl_sgd_data:
+    ctypedef struct fl_samples:
         fl_index n, d, c
         const void *X
         fl_index row_stride, col_stride
         const void *y
         const int64_t *labels
         const void *sample_weight
+
+    ctypedef struct fl_sgd_data:
+        fl_samples s
         const int64_t *order
         void *coef
         void *intercept
@@ -123,3 +126,22 @@ cdef extern from "linear.h" nogil:
         fl_index bad
 
     double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)
+
+# ---- fused linear-model objective (objective.h) --------------------------------------------
+cdef extern from "objective.h" nogil:
+    ctypedef struct fl_objective:
+        int loss, hessp
+        fl_samples s
+        const void *coef
+        const void *intercept
+        const void *vec_coef
+        const void *vec_intercept
+        double scale, alpha, epsilon
+        void *out_coef
+        void *out_intercept
+        void *work
+        int n_threads
+        fl_index bad
+
+    size_t fl_objective_work_bytes(int dtype, fl_index d, fl_index c, int n_threads)
+    double fl_objective_run(int dtype, fl_objective *P)

@@ -17,3 +17,10 @@ def sgd_epoch(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarra
               nesterov: bool, beta1: float, beta2: float, eps: float,
               rho: float, state: Any, weight_sum: float,
               batch_size: int = ...) -> Tuple[float, int]: ...
+
+def objective(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarray],
+              coef: np.ndarray, intercept: Optional[np.ndarray],
+              vec_coef: Optional[np.ndarray], vec_intercept: Optional[np.ndarray],
+              sample_weight: Optional[np.ndarray], loss: str, hessp: bool, scale: float,
+              alpha: float, epsilon: float, out_coef: np.ndarray,
+              out_intercept: Optional[np.ndarray], n_threads: int) -> Tuple[float, int]: ...

@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, embedsignature=True
-"""Typed binding of the SGD epoch (per sample or mini-batch) in csrc/linear.c.
+"""Typed bindings of the SGD epoch (per sample or mini-batch, csrc/linear.c) and of the fused
+linear-model objective (csrc/objective.c).
 
 No validation here: fastloss.linear passes X of float32/float64 with strides that are
 multiples of its itemsize, and C-contiguous coef/intercept/state/work/y/sample_weight
@@ -10,6 +11,8 @@ it reads it, and stops (reporting where) rather than index out of bounds.
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t
+
+import numpy as np
 
 from fastloss._kernels cimport *
 
@@ -24,6 +27,22 @@ SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING}
 
 cdef inline void *data_or_null(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef inline void fill_samples(fl_samples *s, cnp.ndarray X, cnp.ndarray coef, object y,
+                              object labels, object sample_weight):
+    """The samples of a linear model's call: sizes, X's data and strides in elements, the
+    targets or labels, the weights."""
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
+    s.n = cnp.PyArray_DIM(X, 0)
+    s.d = cnp.PyArray_DIM(X, 1)
+    s.c = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
+    s.row_stride = cnp.PyArray_STRIDE(X, 0) // item
+    s.col_stride = cnp.PyArray_STRIDE(X, 1) // item
+    s.X = cnp.PyArray_DATA(X)
+    s.y = data_or_null(y)
+    s.labels = <const int64_t *>data_or_null(labels)
+    s.sample_weight = data_or_null(sample_weight)
 
 
 def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object intercept,
@@ -41,7 +60,6 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
     cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
-    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(X)
     cdef double total
     cfg.loss = LOSSES[loss]
     cfg.optimizer = OPTIMIZERS[optimizer]
@@ -57,15 +75,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cfg.beta2 = beta2
     cfg.eps = eps
     cfg.rho = rho
-    D.n = cnp.PyArray_DIM(X, 0)
-    D.d = cnp.PyArray_DIM(X, 1)
-    D.c = cnp.PyArray_DIM(coef, 1) if cnp.PyArray_NDIM(coef) == 2 else 1
-    D.X = cnp.PyArray_DATA(X)
-    D.row_stride = cnp.PyArray_STRIDE(X, 0) // item
-    D.col_stride = cnp.PyArray_STRIDE(X, 1) // item
-    D.y = data_or_null(y)
-    D.labels = <const int64_t *>data_or_null(labels)
-    D.sample_weight = data_or_null(sample_weight)
+    fill_samples(&D.s, X, coef, y, labels, sample_weight)
     D.order = <const int64_t *>data_or_null(order)
     D.coef = cnp.PyArray_DATA(coef)
     D.intercept = data_or_null(intercept)
@@ -85,3 +95,34 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     state.epochs += 1
     (<list>state.losses).append(mean)
     return mean, -1
+
+
+def objective(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object intercept,
+              object vec_coef, object vec_intercept, object sample_weight, str loss,
+              bint hessp, double scale, double alpha, double epsilon, cnp.ndarray out_coef,
+              object out_intercept, int n_threads):
+    """One fused pass (csrc/objective.h) writing ``out_coef`` / ``out_intercept``; X has a
+    unit column or row stride. Returns ``(sum_i w_i l_i, bad)``: bad is -1, or a row whose
+    label was outside [0, c) when the kernel read it (that row then counted with weight 0)."""
+    cdef fl_objective P
+    cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
+    cdef double total
+    P.loss = LOSSES[loss]
+    P.hessp = hessp
+    fill_samples(&P.s, X, coef, y, labels, sample_weight)
+    P.coef = cnp.PyArray_DATA(coef)
+    P.intercept = data_or_null(intercept)
+    P.vec_coef = data_or_null(vec_coef)
+    P.vec_intercept = data_or_null(vec_intercept)
+    P.scale = scale
+    P.alpha = alpha
+    P.epsilon = epsilon
+    P.out_coef = cnp.PyArray_DATA(out_coef)
+    P.out_intercept = data_or_null(out_intercept)
+    P.n_threads = n_threads
+    P.bad = -1
+    cdef cnp.ndarray work = np.empty(fl_objective_work_bytes(dt, P.s.d, P.s.c, n_threads), np.uint8)
+    P.work = cnp.PyArray_DATA(work)
+    with nogil:
+        total = fl_objective_run(dt, &P)
+    return total, P.bad

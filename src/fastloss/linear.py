@@ -44,16 +44,20 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _atomic, _backend, _linear, losses, reference
+from fastloss import _atomic, _backend, _config, _linear, losses, reference
 from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
                                   check_choice, check_disjoint, check_flag, check_int,
                                   check_pair, check_real, first_where, reject_masked)
 
-__all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "minibatch_step"]
+__all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "linear_hessp",
+           "minibatch_step"]
 
 FloatArray = NDArray[np.floating[Any]]
 
 LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
+#: the losses with a useful second derivative (absolute and huber have l'' = 0 almost
+#: everywhere)
+HESSP_LOSSES = ("squared_error", "logistic", "softmax")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "invscaling")
 #: PyTorch's default ``eps`` of each adaptive rule (``eps=None``)
@@ -449,28 +453,131 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
 def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
                           intercept: Optional[FloatArray], *, loss: str = "squared_error",
                           alpha: float = 0.0, epsilon: float = 1.0,
-                          sample_weight: Optional[ArrayLike] = None
+                          sample_weight: Optional[ArrayLike] = None,
+                          n_threads: Optional[int] = None
                           ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
-    r"""Mini-batch objective of a linear model and its gradient.
+    r"""Mini-batch objective of a linear model and its gradient, in one pass over X.
 
     ``value = sum_i w_i l_i / sum_i w_i + alpha / 2 ||coef||^2`` with the per-sample losses
     of :func:`sgd_epoch` (module docstring) at ``z = X @ coef + intercept``; ``w_i = 1``
-    without ``sample_weight``. The losses and ``dl/dz`` come from the fastloss loss kernels
-    (``mse_loss``, ``l1_loss``, ``huber_loss``, ``binary_cross_entropy_with_logits``,
-    ``cross_entropy``; half of ``mse_loss`` for ``"squared_error"``), the products from
-    NumPy's BLAS: ``grad_coef = X.T @ dz + alpha coef``, ``grad_intercept = dz.sum(0)``
-    with ``dz = w * dl/dz / sum(w)``.
+    without ``sample_weight``. Gradient: ``grad_coef = X.T @ dz + alpha coef``,
+    ``grad_intercept = dz.sum(0)`` with ``dz = w * dl/dz / sum(w)``.
+
+    One fused C pass (csrc/objective_impl.h): per block of rows that stays in cache, ``z``,
+    the losses and ``dl/dz`` (the per-element rules the loss kernels and :func:`sgd_epoch`
+    share; softmax as ``cross_entropy``, ``(max - z_y) + log(sum exp(z - max))``), then the
+    block's share of ``X.T @ dz``. X is read once, in place when C- or F-ordered (any other
+    2-D strides: copied to C order first). Losses and products in X's dtype, the value and
+    the gradient's per-block partial sums accumulated in float64.
 
     Shapes and dtypes as :func:`sgd_epoch` (coef need not be writeable here). Returns
     ``(value, grad_coef, grad_intercept)``: a NumPy scalar of X's dtype, an array shaped
     like ``coef``, and one shaped like ``intercept`` (``None`` when it is ``None``). An
     empty batch gives a NaN value and the penalty's gradient.
+
+    ``n_threads``: threads for this call; ``None`` follows fastloss's rule (one thread below
+    ``THREADING_THRESHOLD`` elements of X, else :func:`fastloss.get_num_threads`). The rows
+    are split by (n, threads) alone and the per-thread sums added in a fixed order, so a
+    given thread count gives bitwise the same result on every call.
     """
     loss = check_choice(loss, "loss", LOSSES)
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
     epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
+    if n_threads is not None:
+        _config._check_threads(n_threads)
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
-    return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_)
+    return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_, n_threads)
+
+
+def linear_hessp(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
+                 vec_coef: FloatArray, vec_intercept: Optional[FloatArray], *, loss: str,
+                 alpha: float = 0.0, epsilon: float = 1.0,
+                 sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+                 ) -> Tuple[FloatArray, Optional[FloatArray]]:
+    r"""The Hessian of :func:`linear_value_and_grad`'s objective at ``(coef, intercept)``
+    times the vector ``(vec_coef, vec_intercept)``, in one pass over X.
+
+    With ``u = X @ vec_coef + vec_intercept`` and ``D`` the per-sample second derivative
+    times ``w_i / sum(w)``: ``Hv_coef = X.T @ (D u) + alpha vec_coef``,
+    ``Hv_intercept = (D u).sum(0)``, where ``D u`` is ``u`` (``"squared_error"``),
+    ``sigmoid(z) sigmoid(-z) u`` (``"logistic"``) or, per row, ``p * (u - p . u)`` with
+    ``p = softmax(z)`` (``"softmax"``). ``"absolute"`` and ``"huber"`` raise
+    ``ValueError``: their second derivative is 0 almost everywhere (a Newton step on it is
+    meaningless). ``epsilon`` is accepted for symmetry with :func:`linear_value_and_grad`.
+
+    ``vec_coef`` is shaped like ``coef``, ``vec_intercept`` like ``intercept`` (``None``
+    exactly when ``intercept`` is ``None``), both of X's dtype. Returns ``(Hv_coef,
+    Hv_intercept)`` of those shapes (``Hv_intercept`` ``None`` without intercept); an empty
+    batch gives ``(alpha vec_coef, 0)``. ``n_threads`` as in
+    :func:`linear_value_and_grad`, with the same reproducibility.
+    """
+    loss = check_choice(loss, "loss", LOSSES)
+    if loss not in HESSP_LOSSES:
+        raise ValueError(f"linear_hessp needs a loss with a second derivative, one of "
+                         f"{HESSP_LOSSES}; loss={loss!r} has l'' = 0 almost everywhere")
+    alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
+    check_real(epsilon, "epsilon", POSITIVE)
+    if n_threads is not None:
+        _config._check_threads(n_threads)
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    V = _param_array(vec_coef, "vec_coef", Xa.dtype, W.shape, False)
+    vb: Optional[FloatArray] = None
+    if b is None:
+        if vec_intercept is not None:
+            raise ValueError("vec_intercept must be None when intercept is None")
+    else:
+        vb = _param_array(vec_intercept, "vec_intercept", Xa.dtype, b.shape, False)
+    if _backend.get_backend() != "c":
+        hc, hb = reference.linear_hessp(Xa, ya, W, b, V, vb, loss=loss, alpha=alpha_,
+                                        sample_weight=sw)
+        return (hc.astype(Xa.dtype),
+                None if b is None else np.asarray(hb, Xa.dtype).reshape(b.shape))
+    return _fused(Xa, ya, W, b, sw, loss, alpha_, 1.0, n_threads, (V, vb))[1:]
+
+
+def _kernel_matrix(Xa: FloatArray) -> FloatArray:
+    """X as the fused kernel reads it in place (unit column stride: C-ordered rows; or unit
+    row stride: F-ordered columns; with one column, any row stride); else a C-ordered copy."""
+    rs, cs = (s // Xa.itemsize for s in Xa.strides)
+    if cs == 1 or rs == 1 or Xa.shape[1] <= 1:
+        return Xa
+    return np.ascontiguousarray(Xa)
+
+
+def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
+           sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float,
+           n_threads: Optional[int],
+           vec: Optional[Tuple[FloatArray, Optional[FloatArray]]] = None
+           ) -> Tuple[float, FloatArray, Optional[FloatArray]]:
+    """One call of the fused kernel: ``(value, grad_coef, grad_intercept)``, or with ``vec``
+    (the Hessian-vector product) ``(unused, Hv_coef, Hv_intercept)``."""
+    n, d = Xa.shape
+    dtype = Xa.dtype
+
+    def typed(a: Optional[np.ndarray], as_type: Any = dtype) -> Any:
+        """What the kernel reads: C-contiguous, of its type (no copy when already so; the
+        models call objective() with targets and weights of other dtypes)."""
+        return None if a is None else np.ascontiguousarray(a, dtype=as_type)
+
+    W, b, sw = typed(W), typed(b), typed(sw)
+    ya = typed(ya, np.int64 if loss == "softmax" else dtype)
+    V, vb = (None, None) if vec is None else (typed(vec[0]), typed(vec[1]))
+    wsum = float(n) if sw is None else float(sw.sum(dtype=np.float64))
+    out_coef = np.empty_like(W)
+    out_int = None if b is None else np.empty_like(b)
+    nt = _config.resolve_threads(n_threads, Xa.size)
+    y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
+    total, bad = _linear.objective(_kernel_matrix(Xa), y_c, labels_c, W, b, V, vb, sw, loss,
+                                   vec is not None, 1.0 / wsum if wsum != 0 else 0.0, alpha,
+                                   epsilon, out_coef, out_int, nt)
+    if bad >= 0:
+        raise ValueError(f"y[{bad}] changed to a label outside [0, {W.shape[1]}) during the "
+                         "call (another thread wrote to y)")
+    value = total / wsum if wsum != 0 else float("nan")
+    if alpha != 0 and vec is None:
+        w64 = W.ravel().astype(np.float64)
+        value += 0.5 * alpha * float(np.dot(w64, w64))
+    return value, out_coef, out_int
 
 
 def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
@@ -490,11 +597,18 @@ def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
 
 
 def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
-              sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float
+              sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float,
+              n_threads: Optional[int] = None
               ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
-    linear-model objective: the models' mini-batch and CG paths call it too)."""
+    linear-model objective: the models' mini-batch and CG paths call it too). The "c"
+    backend runs the fused kernel; the "numpy" backend composes ``X @ W``, the loss
+    functions (the reference there) and ``X.T @ dz``."""
     dtype = Xa.dtype
+    if _backend.get_backend() == "c":
+        value_, grad_coef_, grad_int_ = _fused(Xa, ya, W, b, sw, loss, alpha, epsilon,
+                                               n_threads)
+        return dtype.type(value_), grad_coef_, grad_int_
     z = Xa @ W
     if b is not None:
         z += b if loss == "softmax" else b[0]

@@ -18,6 +18,9 @@ The families (:data:`FAMILIES`), each from its rows:
   ``fastloss.optim`` class (so fastloss pays its per-step checks) on n parameters, vs the
   ``fastloss.reference`` update with its state in a closure, vs ``torch.optim``. Each
   implementation owns its parameters and state, which every timed step updates in place.
+* ``"models"`` (:func:`fastloss.bench.models.model_cases` over its ``MODEL_ROWS``): one
+  linear-model objective + gradient over n / d samples, vs the composed NumPy objective,
+  scikit-learn's ``LinearModelLoss.loss_gradient`` and one read of X (``read_X``).
 * ``"solvers"`` (:func:`fastloss.bench.solvers.solver_cases`): a whole L-BFGS
   minimization, ``fastloss.optim.minimize_lbfgs`` vs SciPy's L-BFGS-B, with the
   iterations each took (``Work.counts``); Rosenbrock runs at its one size (``Case.sizes``).
@@ -68,8 +71,9 @@ Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
                          Tuple[np.ndarray, np.ndarray]]
 
-#: Implementations, in table order. "fastloss" and "numpy" are always present.
-IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy", "dask-ml")
+#: Implementations, in table order. "fastloss" and "numpy" are always present; "read_X"
+#: (the models family: ``X.sum()``, one read of the data) is a floor, not a peer.
+IMPLEMENTATIONS = ("fastloss", "numpy", "torch", "sklearn", "scipy", "dask-ml", "read_X")
 
 
 def impl_order(impl: str) -> Tuple[int, str]:
@@ -453,6 +457,7 @@ def _linear_case(row: LinearRow) -> Case:
 # ---- the families ------------------------------------------------------------------------
 
 # a family in its own module builds on Case and Work above, so it is imported only here
+from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402
 from fastloss.bench.solvers import solver_cases  # noqa: E402
 from fastloss.bench.cluster import dask_cases  # noqa: E402
 
@@ -464,6 +469,7 @@ FAMILIES: Dict[str, List[Case]] = {
     "optim": optim_cases(OPTIM_ROWS),
     "linear": linear_cases(LINEAR_ROWS),
     "solvers": solver_cases(),
+    "models": model_cases(MODEL_ROWS),
     # optional: only with dask and distributed installed (fastloss[dask])
     **({"dask": _DASK_CASES} if _DASK_CASES else {}),
 }
@@ -476,6 +482,9 @@ FAMILY_NOTES = {
               f"loop is timed on the first {LINEAR_REFERENCE_SAMPLES} samples)",
     "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
                "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
+    "models": "models: one objective + gradient over n/d samples of d features (read_X: "
+              "X.sum(), one read of X); fit_*: one whole fit of an estimator at its "
+              "problem's size",
     "dask": "dask: one evaluation or one whole fit on n/100 rows of 100 features in 10 chunks "
             "on a 2-worker LocalCluster (1 thread each)",
 }

@@ -131,7 +131,7 @@ def _logistic_fit(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
                     counts=lambda: {"nit": int(fit().n_iter_)})
 
     impls: Impls = {"fastloss": ours(X, y), "numpy": ours(Xn, yn)}
-    sklearn = peers.sklearn_linear_model()
+    sklearn = peers.sklearn_linear_models()
     if sklearn is not None:
         C = 2.0 / (ALPHA * len(yn))
         impls["sklearn"] = Work(lambda: sklearn.LogisticRegression(C=C).fit(Xn, yn),

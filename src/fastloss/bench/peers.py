@@ -3,9 +3,9 @@ turn a peer's API into the zero-argument callables a :class:`~fastloss.bench.cas
 returns.
 
 Setups ask for a peer through :func:`torch`, :func:`sklearn_loss`,
-:func:`sklearn_sgd_regressor` or :func:`scipy_optimize`: each returns None when the peer is
-not installed or when the run leaves it out (``fastloss bench --peers``, :func:`allowed`),
-so a run without a peer never imports it.
+:func:`sklearn_sgd_regressor`, :func:`sklearn_linear_model_loss` or :func:`scipy_optimize`:
+each returns None when the peer is not installed or when the run leaves it out (``fastloss
+bench --peers``, :func:`allowed`), so a run without a peer never imports it.
 """
 
 from __future__ import annotations
@@ -74,8 +74,21 @@ def sklearn_sgd_regressor() -> Any:
     return SGDRegressor
 
 
-def sklearn_linear_model() -> Any:
-    """``sklearn.linear_model``, or None when not installed or not wanted in this run."""
+def sklearn_linear_model_loss() -> Any:
+    """``sklearn.linear_model._linear_loss.LinearModelLoss`` (scikit-learn's objective of
+    its linear models, private), or None when not installed or not wanted."""
+    if "sklearn" not in _allowed_peers:
+        return None
+    try:
+        from sklearn.linear_model._linear_loss import LinearModelLoss
+    except ImportError:
+        return None
+    return LinearModelLoss
+
+
+def sklearn_linear_models() -> Any:
+    """``sklearn.linear_model`` (its estimators: the model-fit peers), or None when not
+    installed or not wanted."""
     if "sklearn" not in _allowed_peers:
         return None
     try:

@@ -74,7 +74,8 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
         raise ValueError(f"Found array with shape {X.shape} while a minimum of 1 sample and "
                          f"1 feature is required (X).")
     model_dtype = np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
-    full = model.optimizer in FULL_BATCH + ("cholesky",)
+    solver = model._solver()
+    full = solver in FULL_BATCH + ("cholesky",)
     # the in-memory full-batch paths compute in float64 whatever X's dtype: so do these
     part_dtype = np.dtype(np.float64) if full else model_dtype
     classifier = hasattr(model, "class_weight")
@@ -101,11 +102,14 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
         model._init_state(data.n_features, model_dtype)
         loss, alpha = model._linear_loss(), float(model.alpha)
         epsilon = float(getattr(model, "epsilon", 1.0))
-        if model.optimizer in FULL_BATCH:
+        if solver in FULL_BATCH:
+            mean, second = data.moments()
+            mu = mean if model.fit_intercept else np.zeros_like(mean)
             model._minimize_full_batch(
-                lambda W, b: data.value_and_grad(W, b, loss, alpha, epsilon), n_epochs)
-        elif model.optimizer == "cholesky":
-            model._solve_normal_equations(data.normal_equation_sums())
+                lambda W, b: data.value_and_grad(W, b, loss, alpha, epsilon), n_epochs, mu,
+                second)
+        elif solver == "cholesky":
+            model._fit_normal_sums(data.normal_equation_sums())
         else:
             model._run_stochastic(lambda: _epoch(model, data), n_epochs, early_stopping)
     finally:

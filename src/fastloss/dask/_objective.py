@@ -125,25 +125,49 @@ def _partial_objective(part: Part, W: np.ndarray, b: Optional[np.ndarray], loss:
         return None
     Wp = W.astype(X.dtype, copy=False)
     bp = None if b is None else b.astype(X.dtype, copy=False)
+    threads = _worker_threads()
     if loss == "softmax" and Wp.shape[1] == 2:
-        value, gW, gb = _two_class_objective(X, y, Wp, bp, w, epsilon)
+        value, gW, gb = _two_class_objective(X, y, Wp, bp, w, epsilon, threads)
     else:
-        value, gW, gb = linear.objective(X, y, Wp, bp, w, loss, 0.0, epsilon)
+        value, gW, gb = linear.objective(X, y, Wp, bp, w, loss, 0.0, epsilon, threads)
     return (float(value) * wsum, gW.astype(np.float64) * wsum,
             None if gb is None else gb.astype(np.float64) * wsum, wsum)
 
 
+def _worker_threads() -> Optional[int]:
+    """The threads of the Dask worker running this task (its share of the machine: the
+    task is the worker's only one), or None (the kernel's default) outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError):
+        return None
+
+
 def _two_class_objective(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: Optional[np.ndarray],
-                         w: Optional[np.ndarray], epsilon: float) -> Any:
+                         w: Optional[np.ndarray], epsilon: float,
+                         n_threads: Optional[int]) -> Any:
     """The two-class softmax objective as the logistic one of the logit difference (the
     same function: ``softmax(z)_1 = sigmoid(z_1 - z_0)``): one product with a vector
     instead of an (n, 2) matrix each way, half the work. The gradient wrt the two columns
     is ``(-g, g)``."""
     v = np.ascontiguousarray(W[:, 1] - W[:, 0])
     c = None if b is None else np.array([b[1] - b[0]], dtype=X.dtype)
-    value, g, gc = linear.objective(X, y.astype(X.dtype), v, c, w, "logistic", 0.0, epsilon)
+    value, g, gc = linear.objective(X, y.astype(X.dtype), v, c, w, "logistic", 0.0, epsilon,
+                                    n_threads)
     gW = np.stack([-g, g], axis=1)
     return value, gW, None if gc is None else np.concatenate([-gc, gc])
+
+
+def _partial_moments(part: Part) -> Tuple[np.ndarray, np.ndarray]:
+    """``(sum_i w_i x_i, sum_i w_i x_i^2)`` of one part, per column, in float64."""
+    X, _, w = part
+    Xd = X.astype(np.float64, copy=False)
+    if w is None:
+        return Xd.sum(axis=0), np.einsum("ij,ij->j", Xd, Xd)
+    wd = w.astype(np.float64, copy=False)
+    return wd @ Xd, np.einsum("i,ij,ij->j", wd, Xd, Xd)
 
 
 def _partial_normal_sums(part: Part) -> NormalSums:
@@ -204,6 +228,14 @@ class PreparedData:
             w = W64.ravel()
             value += 0.5 * alpha * float(np.dot(w, w))
         return value, gW, gb
+
+    def moments(self) -> Tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The columns' weighted means and second moments ``sum_i w_i x_ij^k / sum_i w_i``
+        (k = 1, 2): one round trip, one pass over the parts."""
+        sums = self.parts.map(_partial_moments)
+        first = np.sum([s[0] for s in sums], axis=0) / self.weight_sum
+        second = np.sum([s[1] for s in sums], axis=0) / self.weight_sum
+        return first, second
 
     def normal_equation_sums(self) -> NormalSums:
         """The squared error's :class:`~fastloss.models.regression.NormalSums` over all

@@ -16,12 +16,15 @@ weights (never the intercept)::
 with ``w_i`` the ``sample_weight`` passed to ``fit`` (1 by default; SoftmaxRegression's
 ``class_weight`` multiplies it) and the optimizer chosen by name:
 
-``"lbfgs"`` (the default)
+``"lbfgs"`` (SoftmaxRegression's default, and LinearRegression's for absolute and Huber loss)
     full-batch L-BFGS (:func:`fastloss.optim.minimize_lbfgs`) on the fused objective kernel
     (:func:`fastloss.linear_value_and_grad`); ``max_iter`` counts iterations, ``tol`` is the
     gradient tolerance (scikit-learn's ``LogisticRegression`` convention).
-``"cholesky"`` (LinearRegression, squared error only)
+``"cholesky"`` (LinearRegression, squared error only; its default for it: ``"auto"``)
     the normal equations, in one pass over X, solved by Cholesky.
+
+The full-batch solvers work in standardized coordinates (the same objective and minimizer),
+so raw, unscaled features converge as standardized ones do.
 ``"cg"``
     full-batch nonlinear conjugate gradient (:func:`fastloss.optim.minimize_cg`), as
     ``"lbfgs"``.

@@ -75,26 +75,31 @@ class _LinearModel(_Params):
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads", 1)
 
+    def _solver(self) -> str:
+        """The optimizer that trains: ``optimizer`` (LinearRegression resolves "auto")."""
+        return str(self.optimizer)
+
     def _schedule(self) -> str:
         """The learning-rate schedule: ``lr_schedule``, or by default the model's
         (``_sgd_schedule``) for the stochastic optimizers, except Adagrad, whose
         accumulator decays its steps already (``"constant"``)."""
         if self.lr_schedule is not None:
             return str(self.lr_schedule)
-        return "constant" if self.optimizer == "adagrad" else self._sgd_schedule
+        return "constant" if self._solver() == "adagrad" else self._sgd_schedule
 
     def _lr(self) -> float:
         """The (initial) learning rate: ``lr``, or the optimizer's ``DEFAULT_LR``."""
-        return DEFAULT_LR.get(self.optimizer, 0.0) if self.lr is None else float(self.lr)
+        return DEFAULT_LR.get(self._solver(), 0.0) if self.lr is None else float(self.lr)
 
-    # ---- the objective, on the fused loss kernels
+    # ---- the objective, on the fused linear-model kernel
     def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
                         b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]]
                         ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
-        """(Weighted) mean loss of the batch + L2 penalty, and its gradient wrt (W, b); b is
-        None without an intercept."""
+        """(Weighted) mean loss of the data + L2 penalty, and its gradient wrt (W, b); b is
+        None without an intercept. One pass over X, on ``n_threads`` threads."""
         value, gW, gb = linear.objective(X, t, W, b, sw, self._linear_loss(), float(self.alpha),
-                                         float(getattr(self, "epsilon", 1.0)))
+                                         float(getattr(self, "epsilon", 1.0)),
+                                         n_threads=self.n_threads)
         return float(value), gW, gb
 
     def _linear_loss(self) -> str:
@@ -127,10 +132,10 @@ class _LinearModel(_Params):
 
     def _run_epochs(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                     n_epochs: int, early_stopping: bool) -> None:
-        if self.optimizer in FULL_BATCH:
+        if self._solver() in FULL_BATCH:
             self._fit_full_batch(X, t, sw, n_epochs)
             return
-        if self.optimizer == "cholesky":
+        if self._solver() == "cholesky":
             self._fit_cholesky(X, t, sw)
             return
         self._run_stochastic(lambda: self._epoch(X, t, sw), n_epochs, early_stopping)
@@ -141,7 +146,7 @@ class _LinearModel(_Params):
         stopping early on ``tol``/``n_iter_no_change``."""
         # optimizer state carries over between partial_fit calls only while the optimizer and
         # its state-shaping settings stay the same (set_params may change them in between)
-        key = (self.optimizer, float(self.momentum), float(self.alpha), bool(self.fit_intercept))
+        key = (self._solver(), float(self.momentum), float(self.alpha), bool(self.fit_intercept))
         if key != self._opt_key:
             self._opt_state, self._opt_key = None, key
         best, no_change, stopped = np.inf, 0, False
@@ -184,8 +189,8 @@ class _LinearModel(_Params):
         seed = None
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
-        batch_size = 1 if self.optimizer == "sgd" else int(self.batch_size)
-        return dict(loss=self._linear_loss(), optimizer=self.optimizer, lr=self._lr(),
+        batch_size = 1 if self._solver() == "sgd" else int(self.batch_size)
+        return dict(loss=self._linear_loss(), optimizer=self._solver(), lr=self._lr(),
                     learning_rate=self._schedule(), power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
                     epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
@@ -195,34 +200,63 @@ class _LinearModel(_Params):
         """The epoch's objective from its mean loss: the mean loss is of the samples
         before their updates, without the penalty (AdamW's decay is no penalty: the
         objective it minimizes has none)."""
-        alpha = 0.0 if self.optimizer == "adamw" else float(self.alpha)
+        alpha = 0.0 if self._solver() == "adamw" else float(self.alpha)
         return mean_loss + 0.5 * alpha * float(np.vdot(self._W, self._W))
 
     def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                         maxiter: int) -> None:
         """L-BFGS or CG on the whole objective, in float64 (``max_iter`` iterations at most,
-        ``tol`` the gradient tolerance as in scikit-learn's LogisticRegression)."""
+        ``tol`` the gradient tolerance as in scikit-learn's LogisticRegression), on X in
+        memory: :meth:`_minimize_full_batch` with X's (weighted) column moments."""
         Xd = X.astype(np.float64, copy=False)
-        self._minimize_full_batch(lambda W, b: self._value_and_grad(Xd, t, W, b, sw), maxiter)
+        # weighted moments: an integer weight and a repeated row give the same coordinates
+        w = None if sw is None else np.asarray(sw, np.float64) / float(np.sum(sw))
+        second = (np.einsum("ij,ij->j", Xd, Xd) / max(len(Xd), 1) if w is None
+                  else np.einsum("i,ij,ij->j", w, Xd, Xd))
+        mu = (np.zeros(Xd.shape[1]) if not self.fit_intercept else Xd.mean(axis=0)
+              if w is None else w @ Xd)
+        self._minimize_full_batch(lambda W, b: self._value_and_grad(Xd, t, W, b, sw),
+                                  maxiter, mu, second)
 
-    def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int) -> None:
-        """L-BFGS or CG on ``value_and_grad(W, b)`` (float64) from the current weights."""
+    def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int,
+                             mu: NDArray[np.float64], second: NDArray[np.float64]) -> None:
+        """L-BFGS or CG on ``value_and_grad(W, b)`` (float64) from the current weights, given
+        the columns' weighted means ``mu`` (zeros without an intercept) and second moments
+        ``second`` (``sum_i w_i x_ij^2 / sum_i w_i``), in memory or from a cluster.
+
+        The solver runs in standardized coordinates: ``coef = v / s`` and ``intercept = c -
+        mu . coef`` with ``mu``, ``s`` the columns' (weighted) means (0 without an intercept)
+        and standard deviations. The objective and its minimizer are the same; only the
+        solver's path changes, and it no longer depends on the features' units and offsets
+        (raw, unscaled data converge as standardized data do). ``tol`` applies to the gradient
+        in ``(v, c)``.
+        """
         W_shape, nW = self._W.shape, self._W.size
         dtype = self._W.dtype
         fit_b = bool(self.fit_intercept)
+        scale = np.sqrt(np.maximum(second - mu * mu, 0.0))
+        scale[~(scale > 1e-12 * np.maximum(np.abs(mu), 1.0))] = 1.0  # constant columns
+        col = scale[:, None] if len(W_shape) == 2 else scale
+
+        def model_of(theta: NDArray[np.float64]) -> Tuple[NDArray[Any], Optional[NDArray[Any]]]:
+            W = theta[:nW].reshape(W_shape) / col
+            return W, (theta[nW:] - mu @ W) if fit_b else None
 
         # the last point evaluated and its objective: the line search usually ends on the
         # iterate, so the curve need not pay a second pass over the data for it
         last: List[Any] = [None, 0.0]
 
         def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
-            W = theta[:nW].reshape(W_shape)
-            b = theta[nW:] if fit_b else None
+            W, b = model_of(theta)
             value, gW, gb = value_and_grad(W, b)
             last[:] = theta.copy(), value
-            return value, gW.ravel() if gb is None else np.concatenate([gW.ravel(), gb])
+            if gb is None:
+                return value, (gW / col).ravel()
+            g_v = (gW - np.multiply.outer(mu, gb).reshape(gW.shape)) / col
+            return value, np.concatenate([g_v.ravel(), np.atleast_1d(gb)])
 
-        parts = [self._W.ravel()] + ([self._b.ravel()] if fit_b else [])
+        v0 = self._W * col
+        parts = [v0.ravel()] + ([self._b.ravel() + mu @ self._W] if fit_b else [])
         theta0 = np.concatenate(parts).astype(np.float64)
         curve: List[float] = []
 
@@ -231,22 +265,23 @@ class _LinearModel(_Params):
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
         res: OptimizeResult
-        if self.optimizer == "lbfgs":
+        if self._solver() == "lbfgs":
             res = optim.minimize_lbfgs(fun, theta0, gtol=gtol, maxiter=maxiter,
                                        callback=record)
         else:
             res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=maxiter,
                                     callback=record)
-        self._W[...] = res.x[:nW].reshape(W_shape).astype(dtype)
-        if fit_b:
-            self._b[...] = res.x[nW:].astype(dtype)
+        W, b = model_of(res.x)
+        self._W[...] = W.astype(dtype)
+        if b is not None:
+            self._b[...] = np.asarray(b).astype(dtype)
         self.loss_curve_.extend(curve)
         self.n_iter_ += int(res.nit)
         if not res.success and int(res.nit) >= maxiter:
             warn_not_converged(
-                f"{type(self).__name__}: {self.optimizer} reached max_iter={maxiter} before "
-                f"the gradient tolerance (tol={gtol:g}); consider increasing max_iter or "
-                f"standardizing X ({res.message})")
+                f"{type(self).__name__}: {self._solver()} reached max_iter={maxiter} before "
+                f"the gradient tolerance (tol={gtol:g}); consider increasing max_iter "
+                f"({res.message})")
 
     def _fit_cholesky(self, X: NDArray[Any], t: NDArray[Any],
                       sw: Optional[NDArray[Any]]) -> None:
@@ -274,7 +309,7 @@ class _LinearModel(_Params):
             self._check_n_features(X)
         X = X.astype(self._W.dtype, copy=False)
         t = t.astype(self._W.dtype, copy=False) if t.dtype.kind == "f" else t
-        if sw is not None and self.optimizer not in FULL_BATCH + ("cholesky",):
+        if sw is not None and self._solver() not in FULL_BATCH + ("cholesky",):
             sw = sw.astype(self._W.dtype)
         self._run_epochs(X, t, sw, n_epochs, early_stopping)
         self._publish()

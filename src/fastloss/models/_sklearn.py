@@ -77,7 +77,8 @@ def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
     if np.iscomplexobj(X):
         raise ValueError(f"{name}: Complex data not supported")
     if X.dtype != np.float32:
-        X = X.astype(np.float64)  # object or string arrays raise TypeError/ValueError here
+        # no copy of float64 data; object or string arrays raise TypeError/ValueError here
+        X = X.astype(np.float64, copy=False)
     if X.ndim != 2:
         raise ValueError(f"Expected 2D array for {name}, got {X.ndim}D array instead: "
                          "Reshape your data either using array.reshape(-1, 1) if your data "

@@ -16,6 +16,27 @@ REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
 REGRESSION_OPTIMIZERS = OPTIMIZERS + ("cholesky",)
 
 
+#: below this reciprocal condition number (estimated from the Cholesky factor) the normal
+#: equations are treated as singular: the minimum-norm least-squares solution, which rounding
+#: cannot flip between two solutions of a (nearly) singular system
+_RCOND = 1e-10
+
+
+def _solve_normal_equations(gram: NDArray[np.float64], rhs: NDArray[np.float64]
+                            ) -> NDArray[np.float64]:
+    """``gram^{-1} rhs`` by Cholesky, or the minimum-norm solution when ``gram`` is singular
+    or nearly so."""
+    try:
+        lower = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError:
+        lower = None
+    if lower is not None:
+        diag = np.abs(np.diag(lower))
+        if diag.size and diag.min() ** 2 > _RCOND * diag.max() ** 2:
+            return np.asarray(np.linalg.solve(lower.T, np.linalg.solve(lower, rhs)))
+    return np.asarray(np.linalg.lstsq(gram, rhs, rcond=_RCOND)[0])
+
+
 class NormalSums(NamedTuple):
     """The weighted sums the normal equations are built from, in float64; additive over
     row blocks (so a cluster sums them chunk by chunk)."""
@@ -47,10 +68,12 @@ class LinearRegression(_LinearModel):
         ``0.5 (p - y)^2`` (half of PyTorch's ``mse_loss``, scikit-learn's ``SGDRegressor``
         squared error), ``|p - y|`` (``l1_loss``) or Huber with threshold ``epsilon``
         (``huber_loss(delta=epsilon)``).
-    optimizer : {"lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", \
-"cg"}, default "lbfgs"
+    optimizer : {"auto", "lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", \
+"adamw", "cg"}, default "auto"
         See the module docstring; ``"cholesky"`` solves the normal equations of the squared
-        error (with the L2 term and the weights) in one pass over X.
+        error (with the L2 term and the weights) in one pass over X; ``"auto"`` is
+        ``"cholesky"`` for ``loss="squared_error"`` (exact, and faster than iterating) and
+        ``"lbfgs"`` for the other losses.
     lr : float or None, default None
         Learning rate (step size, the initial one under ``"invscaling"``); unused by the
         full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.01 for the others
@@ -101,11 +124,11 @@ class LinearRegression(_LinearModel):
     """
 
     _loss_names = REGRESSION_LOSSES
-    _optimizer_names = REGRESSION_OPTIMIZERS
+    _optimizer_names = ("auto",) + REGRESSION_OPTIMIZERS
     _sgd_schedule = "invscaling"  # SGDRegressor's: the defaults reach the optimum
     epsilon: float
 
-    def __init__(self, *, loss: str = "squared_error", optimizer: str = "lbfgs",
+    def __init__(self, *, loss: str = "squared_error", optimizer: str = "auto",
                  lr: Optional[float] = None, max_iter: int = 200, batch_size: int = 32,
                  alpha: float = 0.0, momentum: float = 0.9, epsilon: float = 1.0,
                  tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
@@ -113,6 +136,11 @@ class LinearRegression(_LinearModel):
                  lr_schedule: Optional[str] = None, power_t: float = 0.25,
                  n_threads: Optional[int] = None) -> None:
         self._set_params_from(locals())
+
+    def _solver(self) -> str:
+        if self.optimizer == "auto":
+            return "cholesky" if self.loss == "squared_error" else "lbfgs"
+        return str(self.optimizer)
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -127,9 +155,9 @@ class LinearRegression(_LinearModel):
         ||coef||^2``: the weighted Gram matrix in one pass over X (float64), centered by the
         weighted means (the intercept is not penalized), a Cholesky solve; the minimum-norm
         least-squares solution when the system is singular."""
-        self._solve_normal_equations(normal_equation_sums(X, t, sw))
+        self._fit_normal_sums(normal_equation_sums(X, t, sw))
 
-    def _solve_normal_equations(self, sums: NormalSums) -> None:
+    def _fit_normal_sums(self, sums: NormalSums) -> None:
         """Sets the weights to the minimum of :meth:`_fit_cholesky`'s objective given the
         data's :class:`NormalSums`."""
         total = sums.total
@@ -142,11 +170,7 @@ class LinearRegression(_LinearModel):
             gram -= np.outer(x_mean, x_mean)
             xy -= x_mean * y_mean
         gram[np.diag_indices(d)] += float(self.alpha)
-        try:
-            lower = np.linalg.cholesky(gram)
-            coef = np.linalg.solve(lower.T, np.linalg.solve(lower, xy))
-        except np.linalg.LinAlgError:
-            coef = np.linalg.lstsq(gram, xy, rcond=None)[0]
+        coef = _solve_normal_equations(gram, xy)
         self._W[...] = coef
         if self.fit_intercept:
             self._b[...] = y_mean - float(x_mean @ coef)

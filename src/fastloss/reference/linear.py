@@ -4,7 +4,8 @@
 prediction, then updates the weights and the intercept before the next sample: exactly
 what the C kernel (csrc/linear.c) does, written so that it can be checked by eye.
 :func:`linear_loss` is the mini-batch objective whose gradient
-:func:`fastloss.linear_value_and_grad` computes.
+:func:`fastloss.linear_value_and_grad` computes, :func:`linear_hessp` its Hessian times a
+vector (:func:`fastloss.linear_hessp`).
 
 Losses of the prediction ``z`` and the target ``y`` (``r = z - y``):
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from fastloss.reference import optim
 
-__all__ = ["sgd_epoch", "linear_loss"]
+__all__ = ["sgd_epoch", "linear_loss", "linear_hessp"]
 
 
 def _loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
@@ -227,3 +228,37 @@ def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
     wsum = w.sum()
     mean = total / wsum if wsum != 0 else math.nan
     return mean + 0.5 * alpha * float((W64 * W64).sum())
+
+
+def linear_hessp(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
+                 intercept: Optional[np.ndarray], vec_coef: np.ndarray,
+                 vec_intercept: Optional[np.ndarray], *, loss: str, alpha: float = 0.0,
+                 sample_weight: Optional[np.ndarray] = None) -> Tuple[np.ndarray, Any]:
+    """The Hessian of :func:`linear_loss` wrt ``(coef, intercept)`` times ``(vec_coef,
+    vec_intercept)``, in float64: with ``u = X v + v_b`` and ``w = sample_weight / sum``,
+    ``Hv_coef = X.T (w D u) + alpha v``, ``Hv_intercept = sum_i w_i (D u)_i``, where
+    ``D u = u`` (squared_error), ``p (1 - p) u`` with ``p = sigmoid(z)`` (logistic), or per
+    row ``p * (u - p . u)`` with ``p = softmax(z)`` (softmax). ``y`` is not needed (the
+    Hessian of these losses does not depend on it); taken for the signature's sake."""
+    n = X.shape[0]
+    X64 = X.astype(np.float64)
+    z = X64 @ coef.astype(np.float64)
+    u = X64 @ vec_coef.astype(np.float64)
+    if intercept is not None:
+        z = z + intercept.astype(np.float64) if loss == "softmax" else z + float(intercept[0])
+        u = (u + vec_intercept.astype(np.float64) if loss == "softmax"  # type: ignore[union-attr]
+             else u + float(vec_intercept[0]))  # type: ignore[index]
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    w = w / w.sum() if w.sum() != 0 else np.zeros(n)
+    if loss == "squared_error":
+        du = u
+    elif loss == "logistic":
+        p = 1.0 / (1.0 + np.exp(-z))
+        du = p * (1.0 - p) * u
+    else:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        du = p * (u - (p * u).sum(axis=1, keepdims=True))
+    wdu = (w[:, None] if du.ndim == 2 else w) * du
+    hv_coef = X64.T @ wdu + alpha * vec_coef.astype(np.float64)
+    return hv_coef, (None if intercept is None else np.atleast_1d(wdu.sum(axis=0)))

@@ -1,0 +1,580 @@
+/* The fused linear-model objective for one floating type (objective.h). Included by
+ * objective_f64.c and objective_f32.c, after fl_real.h (REAL, SFX, R_EXP, R_LOG).
+ *
+ * Shape of one pass. The rows are split among threads (fl_parallel.h's chunks); each thread
+ * walks its rows in blocks of `rows` (obj_block_rows: the block's d x rows values fit L1)
+ * and, per block:
+ *   1. Xt = the block transposed (d x rows, rows contiguous), zero-padded to a multiple of
+ *      FL_OBJ_TILE rows; F-ordered X with a whole block is used in place (no copy).
+ *   2. Zt = W^T Xt + b (c x rows): a register tile of FL_OBJ_TILE rows x 1 or 2 outputs,
+ *      vectorized across rows, so short rows (d = 8..20) vectorize as well as long ones.
+ *   3. The loss of each row and dl/dz, times w_i scale, in place in Zt (vector loops across
+ *      rows: loss_rules.h's per-element rules, softmax with vector exp/log); for a Hessian-
+ *      vector product, Zv = V^T Xt + v_b and D Zv in place in Zv instead.
+ *   4. acc += Xt Zt^T (d x c) and the row sums of Zt (the intercept): dot products across
+ *      rows, a tile of 2-4 of them at a time (the "transposed accumulation"), added to the
+ *      thread's float64 accumulator once per block.
+ * Then out = alpha W (or alpha V) + the per-thread accumulators, added in thread order.
+ * Nothing allocates: the caller's `work` holds each thread's accumulator and buffers.
+ */
+#include "fl_parallel.h"
+#include "loss_rules.h"
+#include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
+
+#include <string.h> /* memcpy */
+
+/* Rows per register tile (4 vectors, see obj_vec); every block is padded to a multiple. */
+#define FL_OBJ_TILE (4 * (fl_index)(64 / sizeof(REAL)))
+/* A block's rows take at most this many bytes (L1 is 32-48 KB): measured, float64, against
+ * 16 and 64 KB, softmax d=50 C=10 and logistic d=20, 100; 16 KB gains 5% with one output
+ * and loses 15% with ten. */
+#define FL_OBJ_BLOCK_BYTES 32768
+#define FL_OBJ_MAX_ROWS 512
+/* Rows per thread below which more threads cost more than they save. */
+#define FL_OBJ_MIN_ROWS_PER_THREAD 2048
+#define FL_OBJ_ALIGN 64
+/* A read hint into L2 (no fault past the end of X; T1 measured ~5-10% ahead of T0 and far
+ * ahead of NTA); GNU C, nothing elsewhere. */
+#if defined(__GNUC__)
+#define FL_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#else
+#define FL_PREFETCH(p) ((void)0)
+#endif
+
+/* Rows per block: the block's transposed rows and its outputs (d + c values a row) fit in
+ * FL_OBJ_BLOCK_BYTES, in whole tiles, at most FL_OBJ_MAX_ROWS. */
+FL_INLINE fl_index FL_NAME(obj_block_rows)(fl_index d, fl_index c) {
+    fl_index rows = (fl_index)(FL_OBJ_BLOCK_BYTES / sizeof(REAL)) / (d + c);
+    rows = rows / FL_OBJ_TILE * FL_OBJ_TILE;
+    return rows < FL_OBJ_TILE ? FL_OBJ_TILE : (rows > FL_OBJ_MAX_ROWS ? FL_OBJ_MAX_ROWS : rows);
+}
+
+FL_INLINE size_t FL_NAME(obj_round)(size_t bytes) {
+    return (bytes + FL_OBJ_ALIGN - 1) / FL_OBJ_ALIGN * FL_OBJ_ALIGN;
+}
+
+/* One thread's scratch: acc (d c + c doubles), Xt (d x rows), Zt, Zv (c x rows), five
+ * per-row vectors (max, z_y or p . v, sums, w_i scale, the loss's w_i) and the labels. */
+typedef struct {
+    double *acc;
+    REAL *xt, *zt, *zv, *mx, *aux, *sum, *wr, *wl;
+    fl_index *lab;
+} FL_NAME(obj_buffers);
+
+FL_INLINE size_t FL_NAME(obj_thread_bytes)(fl_index d, fl_index c) {
+    const size_t rows = (size_t)FL_NAME(obj_block_rows)(d, c);
+    return FL_NAME(obj_round)(sizeof(double) * (size_t)(d * c + c)) +
+           FL_NAME(obj_round)(sizeof(REAL) * (size_t)d * rows) +
+           2 * FL_NAME(obj_round)(sizeof(REAL) * (size_t)c * rows) +
+           5 * FL_NAME(obj_round)(sizeof(REAL) * rows) +
+           FL_NAME(obj_round)(sizeof(fl_index) * rows);
+}
+
+static size_t FL_NAME(obj_work_bytes)(fl_index d, fl_index c, int n_threads) {
+    const int nt = n_threads < 1 ? 1 : (n_threads > FL_MAX_THREADS ? FL_MAX_THREADS : n_threads);
+    return FL_OBJ_ALIGN + (size_t)nt * FL_NAME(obj_thread_bytes)(d, c);
+}
+
+FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, fl_index c) {
+    const size_t rows = (size_t)FL_NAME(obj_block_rows)(d, c);
+    FL_NAME(obj_buffers) B;
+    B.acc = (double *)base;
+    base += FL_NAME(obj_round)(sizeof(double) * (size_t)(d * c + c));
+    B.xt = (REAL *)base;
+    base += FL_NAME(obj_round)(sizeof(REAL) * (size_t)d * rows);
+    B.zt = (REAL *)base;
+    base += FL_NAME(obj_round)(sizeof(REAL) * (size_t)c * rows);
+    B.zv = (REAL *)base;
+    base += FL_NAME(obj_round)(sizeof(REAL) * (size_t)c * rows);
+    REAL **vecs[5] = {&B.mx, &B.aux, &B.sum, &B.wr, &B.wl};
+    for (int k = 0; k < 5; k++) {
+        *vecs[k] = (REAL *)base;
+        base += FL_NAME(obj_round)(sizeof(REAL) * rows);
+    }
+    B.lab = (fl_index *)base;
+    return B;
+}
+
+/* ---- step 1: the block, transposed ---------------------------------------------------- */
+
+/* 8 vectors of 8 values: dst[k * ldd + i] = src[i * lds + k], i, k < 8, by three rounds of
+ * two-vector shuffles (24 in all; one vpermt2 each with AVX-512) instead of 64 strided
+ * loads. GNU C vector extensions (gcc's __builtin_shuffle, clang's __builtin_shufflevector). */
+typedef REAL FL_NAME(obj_vec8) __attribute__((vector_size(8 * sizeof(REAL))));
+#if defined(__clang__)
+#define FL_OBJ_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+    __builtin_shufflevector((a), (b), i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define FL_OBJ_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+    __builtin_shuffle((a), (b), (FL_NAME(obj_idx8)){i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
+#if defined(FL_REAL_F64)
+typedef int64_t FL_NAME(obj_idx8) __attribute__((vector_size(64)));
+#else
+typedef int32_t FL_NAME(obj_idx8) __attribute__((vector_size(32)));
+#endif
+
+/* o[k][i] = r[i][k]: the 8 x 8 transpose, in registers. */
+FL_INLINE void FL_NAME(obj_transpose8_regs)(const FL_NAME(obj_vec8) *r, FL_NAME(obj_vec8) *o) {
+    FL_NAME(obj_vec8) t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = FL_OBJ_SHUF(r[i], r[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+        t[i + 1] = FL_OBJ_SHUF(r[i], r[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + k] = FL_OBJ_SHUF(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + k + 2] = FL_OBJ_SHUF(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        }
+    for (int k = 0; k < 4; k++) {
+        o[k] = FL_OBJ_SHUF(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        o[k + 4] = FL_OBJ_SHUF(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
+FL_INLINE void FL_NAME(obj_transpose8)(const REAL *src, fl_index lds, REAL *dst, fl_index ldd) {
+    FL_NAME(obj_vec8) r[8], o[8];
+    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * lds, sizeof r[i]);
+    FL_NAME(obj_transpose8_regs)(r, o);
+    for (int k = 0; k < 8; k++) memcpy(dst + k * ldd, &o[k], sizeof o[k]);
+}
+
+/* Xt[j * ld + r] = x_{i0 + r, j} for r < nb, 0 for r in [nb, nt) (nt: nb padded). */
+FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
+                                fl_index nb, fl_index nt, fl_index d, REAL *FL_RESTRICT xt,
+                                fl_index ld) {
+    if (rs == 1) { /* F-ordered: each column's segment is contiguous */
+        for (fl_index j = 0; j < d; j++) {
+            const REAL *col = X + i0 + j * cs;
+            REAL *dst = xt + j * ld;
+            for (fl_index r = 0; r < nb; r++) dst[r] = col[r];
+            for (fl_index r = nb; r < nt; r++) dst[r] = 0;
+        }
+        return;
+    }
+    /* C-ordered: 8 x 8 tiles transposed in registers (obj_transpose8), the rest by value
+     * (a last partial group of columns is the last 8 columns, overlapping the one before) */
+    fl_index r0 = 0;
+    for (; r0 + 8 <= nb; r0 += 8) {
+        const REAL *x = X + (i0 + r0) * rs;
+        fl_index j0 = 0;
+        for (; j0 + 8 <= d; j0 += 8) {
+            /* the same 8 x 8 values one block ahead: that block's loads start from cache */
+            for (int rr = 0; rr < 8; rr++) FL_PREFETCH(x + (ld + rr) * rs + j0);
+            FL_NAME(obj_transpose8)(x + j0, rs, xt + j0 * ld + r0, ld);
+        }
+        if (j0 < d && d >= 8) { /* the last 8 columns again: overlaps, writes the same values */
+            FL_NAME(obj_transpose8)(x + d - 8, rs, xt + (d - 8) * ld + r0, ld);
+            j0 = d;
+        }
+        for (fl_index j = j0; j < d; j++) {
+            REAL *dst = xt + j * ld + r0;
+            for (int rr = 0; rr < 8; rr++) dst[rr] = x[rr * rs + j];
+        }
+    }
+    for (fl_index r = r0; r < nb; r++) {
+        const REAL *x = X + (i0 + r) * rs;
+        for (fl_index j = 0; j < d; j++) xt[j * ld + r] = x[j];
+    }
+    for (fl_index j = 0; j < d; j++)
+        for (fl_index r = nb; r < nt; r++) xt[j * ld + r] = 0;
+}
+
+/* ---- register tiles: GNU C vectors of 64 bytes (8 doubles, 16 floats) ------------------ */
+/* A vector type the compiler lowers to each ISA clone's registers (one zmm, two ymm, four
+ * xmm): the tiles below are then register blocks on every x86-64 level, with no intrinsics.
+ * Loads and stores go through memcpy (unaligned, no aliasing questions). */
+#define FL_OBJ_LANES ((fl_index)(64 / sizeof(REAL)))
+typedef REAL FL_NAME(obj_vec) __attribute__((vector_size(64)));
+
+#define FL_OBJ_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#define FL_OBJ_STORE(p, v) memcpy((p), &(v), sizeof(v))
+
+/* ---- step 2: Zt = W^T Xt + b ---------------------------------------------------------- */
+
+/* Outputs [q0, q0 + QT) of the RV vectors of rows from r0: QT x RV accumulators in
+ * registers, one vector FMA each per feature; QT, RV are constants at each call. */
+FL_INLINE void FL_NAME(obj_tile_z)(const int QT, const int RV, fl_index d, fl_index c,
+                                   const REAL *FL_RESTRICT xt, fl_index ldx,
+                                   const REAL *FL_RESTRICT W, const REAL *b, fl_index q0,
+                                   fl_index r0, REAL *FL_RESTRICT zt, fl_index ldz) {
+    const fl_index L = FL_OBJ_LANES;
+    FL_NAME(obj_vec) acc[2][4], xv[4];
+    for (int qq = 0; qq < QT; qq++)
+        for (int v = 0; v < RV; v++) acc[qq][v] = (FL_NAME(obj_vec)){0};
+    for (fl_index j = 0; j < d; j++) {
+        const REAL *x = xt + j * ldx + r0;
+        for (int v = 0; v < RV; v++) FL_OBJ_LOAD(xv[v], x + v * L);
+        for (int qq = 0; qq < QT; qq++) {
+            const REAL w = W[j * c + q0 + qq];
+            for (int v = 0; v < RV; v++) acc[qq][v] += w * xv[v];
+        }
+    }
+    /* + b after the sum, as X @ W + b rounds: a z that BLAS reproduces bitwise (say, targets
+     * made as X @ w + b) gives the same residuals here */
+    for (int qq = 0; qq < QT; qq++) {
+        const REAL b0 = b ? b[q0 + qq] : (REAL)0;
+        for (int v = 0; v < RV; v++) {
+            acc[qq][v] += b0;
+            FL_OBJ_STORE(zt + (q0 + qq) * ldz + r0 + v * L, acc[qq][v]);
+        }
+    }
+}
+
+/* nt: a multiple of FL_OBJ_TILE = 4 vectors of rows, taken 4 vectors at a time (four
+ * independent FMA chains per output), 2 outputs at a time when there are several. */
+FL_INLINE void FL_NAME(obj_block_z)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
+                                    fl_index ldx, const REAL *W, const REAL *b, REAL *zt,
+                                    fl_index ldz) {
+    const fl_index L = FL_OBJ_LANES;
+    if (c == 1) {
+        for (fl_index r0 = 0; r0 < nt; r0 += 4 * L)
+            FL_NAME(obj_tile_z)(1, 4, d, c, xt, ldx, W, b, 0, r0, zt, ldz);
+        return;
+    }
+    for (fl_index r0 = 0; r0 < nt; r0 += 4 * L) {
+        fl_index q0 = 0;
+        for (; q0 + 2 <= c; q0 += 2) FL_NAME(obj_tile_z)(2, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+        if (q0 < c) FL_NAME(obj_tile_z)(1, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+    }
+}
+
+/* ---- step 4: acc += Xt Zt^T, and the row sums of Zt ---------------------------------- */
+
+/* acc[j c + q] += sum_r xt[j, r] zt[q, r] for the JT x QT pairs from (j0, q0): the dot
+ * products run across the block's rows, a vector at a time, and are reduced once. */
+FL_INLINE void FL_NAME(obj_tile_g)(const int JT, const int QT, fl_index nt, fl_index c,
+                                   const REAL *FL_RESTRICT xt, fl_index ldx,
+                                   const REAL *FL_RESTRICT zt, fl_index ldz, fl_index j0,
+                                   fl_index q0, double *FL_RESTRICT acc) {
+    const fl_index L = FL_OBJ_LANES;
+    FL_NAME(obj_vec) s[8][4], g[4];
+    for (int a = 0; a < JT; a++)
+        for (int q = 0; q < QT; q++) s[a][q] = (FL_NAME(obj_vec)){0};
+    for (fl_index r = 0; r < nt; r += L) {
+        for (int q = 0; q < QT; q++) FL_OBJ_LOAD(g[q], zt + (q0 + q) * ldz + r);
+        for (int a = 0; a < JT; a++) {
+            FL_NAME(obj_vec) x;
+            FL_OBJ_LOAD(x, xt + (j0 + a) * ldx + r);
+            for (int q = 0; q < QT; q++) s[a][q] += x * g[q];
+        }
+    }
+    if (JT * QT == 8) {
+        /* the 8 sums at once: fold each vector to 8 lanes, transpose, add the rows (31
+         * vector operations where 8 horizontal sums take about 60) */
+        FL_NAME(obj_vec8) h[8], o[8];
+        for (int k = 0; k < 8; k++) {
+            const FL_NAME(obj_vec) *sk = &s[k / QT][k % QT];
+            if (sizeof(FL_NAME(obj_vec)) == sizeof(FL_NAME(obj_vec8))) {
+                memcpy(&h[k], sk, sizeof h[k]);
+            } else { /* float: 16 lanes, the two halves added */
+                FL_NAME(obj_vec8) lo, hi;
+                memcpy(&lo, sk, sizeof lo);
+                memcpy(&hi, (const char *)sk + sizeof lo, sizeof hi);
+                h[k] = lo + hi;
+            }
+        }
+        FL_NAME(obj_transpose8_regs)(h, o);
+        FL_NAME(obj_vec8) t = o[0];
+        for (int k = 1; k < 8; k++) t += o[k];
+        for (int k = 0; k < 8; k++) acc[(j0 + k / QT) * c + q0 + k % QT] += (double)t[k];
+        return;
+    }
+    for (int a = 0; a < JT; a++)
+        for (int q = 0; q < QT; q++) {
+            REAL t = 0;
+            for (fl_index v = 0; v < L; v++) t += s[a][q][v];
+            acc[(j0 + a) * c + q0 + q] += (double)t;
+        }
+}
+
+FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
+                                    fl_index ldx, const REAL *zt, fl_index ldz, int intercept,
+                                    double *acc) {
+    fl_index j0 = 0;
+    if (c == 1) {
+        for (; j0 + 8 <= d; j0 += 8) FL_NAME(obj_tile_g)(8, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+        for (; j0 < d; j0++) FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+    } else {
+        /* 8-sum tiles throughout: outputs in fours (2 features at a time), a remaining pair
+         * (4 features at a time), a remaining single output (8 features at a time) */
+        const fl_index c4 = c / 4 * 4, c2 = c4 + (c - c4) / 2 * 2;
+        for (; j0 + 2 <= d; j0 += 2)
+            for (fl_index q0 = 0; q0 < c4; q0 += 4)
+                FL_NAME(obj_tile_g)(2, 4, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+        for (; j0 < d; j0++)
+            for (fl_index q0 = 0; q0 < c4; q0++)
+                FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+        if (c2 > c4) {
+            fl_index j = 0;
+            for (; j + 4 <= d; j += 4) FL_NAME(obj_tile_g)(4, 2, nt, c, xt, ldx, zt, ldz, j, c4, acc);
+            for (; j < d; j++) FL_NAME(obj_tile_g)(1, 2, nt, c, xt, ldx, zt, ldz, j, c4, acc);
+        }
+        if (c > c2) {
+            fl_index j = 0;
+            for (; j + 8 <= d; j += 8) FL_NAME(obj_tile_g)(8, 1, nt, c, xt, ldx, zt, ldz, j, c2, acc);
+            for (; j < d; j++) FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j, c2, acc);
+        }
+    }
+    if (intercept)
+        for (fl_index q = 0; q < c; q++) {
+            REAL t = 0;
+            const REAL *g = zt + q * ldz;
+            FL_SIMD_REDUCE_SUM(t)
+            for (fl_index r = 0; r < nt; r++) t += g[r];
+            acc[(fl_index)d * c + q] += (double)t;
+        }
+}
+
+/* ---- step 3: losses and dl/dz, or the Hessian's diagonal, across a block's rows ------ */
+
+/* wl[r] = w_i (1 without weights) and wr[r] = w_i scale for r < nb; 0 for the padding
+ * rows. */
+FL_INLINE void FL_NAME(obj_row_weights)(const REAL *sw, fl_index i0, fl_index nb, fl_index nt,
+                                        REAL scale, REAL *FL_RESTRICT wl,
+                                        REAL *FL_RESTRICT wr) {
+    for (fl_index r = 0; r < nb; r++) wl[r] = sw ? sw[i0 + r] : (REAL)1;
+    FL_SIMD
+    for (fl_index r = 0; r < nb; r++) wr[r] = wl[r] * scale;
+    for (fl_index r = nb; r < nt; r++) wl[r] = wr[r] = 0;
+}
+
+/* z[r] <- wr[r] dl/dz; returns sum_r wl[r] l_r. One loop for weighted and unweighted calls
+ * (wl = 1): with two, gcc left the second unvectorized. */
+FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index nt,
+                                          REAL *FL_RESTRICT z, const REAL *FL_RESTRICT y,
+                                          const REAL *FL_RESTRICT wl,
+                                          const REAL *FL_RESTRICT wr, REAL epsilon) {
+    double total = 0;
+    FL_SIMD_REDUCE_SUM(total)
+    for (fl_index r = 0; r < nb; r++) {
+        REAL g;
+        const REAL l = FL_NAME(loss1)(loss, z[r], y[r], epsilon, &g);
+        total += (double)(wl[r] * l);
+        z[r] = wr[r] * g;
+    }
+    for (fl_index r = nb; r < nt; r++) z[r] = 0;
+    return total;
+}
+
+FL_INLINE double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z,
+                                     const REAL *y, const REAL *wl, const REAL *wr,
+                                     REAL epsilon) {
+    switch (loss) {
+    case FL_LIN_SQUARED:
+        return FL_NAME(obj_single_rows)(FL_LIN_SQUARED, nb, nt, z, y, wl, wr, epsilon);
+    case FL_LIN_ABSOLUTE:
+        return FL_NAME(obj_single_rows)(FL_LIN_ABSOLUTE, nb, nt, z, y, wl, wr, epsilon);
+    case FL_LIN_HUBER:
+        return FL_NAME(obj_single_rows)(FL_LIN_HUBER, nb, nt, z, y, wl, wr, epsilon);
+    default:
+        return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, wl, wr, epsilon);
+    }
+}
+
+/* Hessian-vector product, single output: zv[r] <- w_r l''(z_r) zv[r], with l'' = 1
+ * (squared error) or sigmoid(z) sigmoid(-z) = e / (1 + e)^2, e = exp(-|z|) (logistic). */
+FL_INLINE void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt,
+                                     const REAL *FL_RESTRICT z, REAL *FL_RESTRICT zv,
+                                     const REAL *FL_RESTRICT wr) {
+    if (loss == FL_LIN_SQUARED) {
+        FL_SIMD
+        for (fl_index r = 0; r < nb; r++) zv[r] = wr[r] * zv[r];
+    } else {
+        FL_SIMD
+        for (fl_index r = 0; r < nb; r++) {
+            const REAL ax = z[r] < 0 ? -z[r] : z[r];
+            const REAL e = R_EXP(-ax);
+            const REAL inv = (REAL)1 / ((REAL)1 + e);
+            zv[r] = wr[r] * (e * inv * inv) * zv[r];
+        }
+    }
+    for (fl_index r = nb; r < nt; r++) zv[r] = 0;
+}
+
+/* Softmax over the c rows of zt (ld apart), for a block's rows [0, nt): zt <- exp(z - m),
+ * mx = the row maxima, sum = the sums of exp(z - m). Vector loops across rows. */
+FL_INLINE void FL_NAME(obj_softmax_exp)(fl_index nt, fl_index c, REAL *FL_RESTRICT zt,
+                                        fl_index ld, REAL *FL_RESTRICT mx,
+                                        REAL *FL_RESTRICT sum) {
+    for (fl_index r = 0; r < nt; r++) mx[r] = zt[r];
+    for (fl_index q = 1; q < c; q++) {
+        const REAL *zq = zt + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) mx[r] = zq[r] > mx[r] ? zq[r] : mx[r];
+    }
+    for (fl_index r = 0; r < nt; r++) sum[r] = 0;
+    for (fl_index q = 0; q < c; q++) {
+        REAL *zq = zt + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) {
+            const REAL e = R_EXP(zq[r] - mx[r]);
+            zq[r] = e;
+            sum[r] += e;
+        }
+    }
+}
+
+/* The label of row i0 + r, loaded once and checked; -1 (and *bad noted) if outside [0, c). */
+FL_INLINE fl_index FL_NAME(obj_label)(const int64_t *labels, fl_index i, fl_index c,
+                                      fl_index *bad) {
+    const int64_t y = fl_load_index(labels + i);
+    if ((uint64_t)y < (uint64_t)c) return (fl_index)y;
+    FL_NOTE_BAD(bad, i);
+    return -1;
+}
+
+/* Softmax cross-entropy of a block: the loss lse(z) - z_y = (m - z_y) + log(sum), as
+ * cross_entropy and sgd_epoch form it (never lse - z_y, which rounds the loss's digits away
+ * when |m| is large); zt <- w_r (softmax(z) - onehot(y)). Returns sum_r w_i l_r. */
+FL_INLINE double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_index c,
+                                      REAL *zt, fl_index ld, const int64_t *labels,
+                                      FL_NAME(obj_buffers) *B, fl_index *bad) {
+    REAL *FL_RESTRICT zy = B->aux, *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum;
+    REAL *FL_RESTRICT wr = B->wr, *FL_RESTRICT wl = B->wl;
+    fl_index *FL_RESTRICT lab = B->lab;
+    for (fl_index r = 0; r < nb; r++) {
+        const fl_index y = FL_NAME(obj_label)(labels, i0 + r, c, bad);
+        lab[r] = y < 0 ? 0 : y;
+        zy[r] = zt[lab[r] * ld + r];
+        if (y < 0) wl[r] = wr[r] = 0; /* a bad label's row counts with weight 0 */
+    }
+    FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
+    double total = 0;
+    FL_SIMD_REDUCE_SUM(total)
+    for (fl_index r = 0; r < nb; r++) {
+        const REAL l = (mx[r] - zy[r]) + R_LOG(sum[r]);
+        total += (double)(wl[r] * l);
+        sum[r] = wr[r] / sum[r];
+    }
+    for (fl_index q = 0; q < c; q++) {
+        REAL *zq = zt + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) zq[r] *= sum[r];
+        for (fl_index r = nb; r < nt; r++) zq[r] = 0;
+    }
+    for (fl_index r = 0; r < nb; r++) zt[lab[r] * ld + r] -= wr[r];
+    return total;
+}
+
+/* Hessian-vector product, softmax: with p = softmax(z) of a row and u = its zv,
+ * H u = p * (u - p . u); zv <- w_r H u. */
+FL_INLINE void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c, REAL *zt,
+                                      REAL *zv, fl_index ld, const REAL *wr,
+                                      FL_NAME(obj_buffers) *B) {
+    REAL *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum, *FL_RESTRICT pu = B->aux;
+    FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
+    for (fl_index r = 0; r < nt; r++) {
+        sum[r] = (REAL)1 / sum[r];
+        pu[r] = 0;
+    }
+    for (fl_index q = 0; q < c; q++) {
+        REAL *FL_RESTRICT pq = zt + q * ld;
+        const REAL *FL_RESTRICT uq = zv + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) {
+            pq[r] *= sum[r];
+            pu[r] += pq[r] * uq[r];
+        }
+    }
+    for (fl_index q = 0; q < c; q++) {
+        const REAL *FL_RESTRICT pq = zt + q * ld;
+        REAL *FL_RESTRICT uq = zv + q * ld;
+        FL_SIMD
+        for (fl_index r = 0; r < nt; r++) uq[r] = wr[r] * (pq[r] * (uq[r] - pu[r]));
+        for (fl_index r = nb; r < nt; r++) uq[r] = 0;
+    }
+}
+
+/* ---- one thread's rows ----------------------------------------------------------------- */
+
+/* Rows [lo, hi) into the thread's accumulator B->acc (zeroed here, also for no rows);
+ * returns their sum_i w_i l_i. */
+static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi,
+                                        FL_NAME(obj_buffers) *B, fl_index *bad) {
+    const fl_index d = P->s.d, c = P->s.c, rs = P->s.row_stride, cs = P->s.col_stride;
+    const REAL *X = (const REAL *)P->s.X;
+    const REAL *W = (const REAL *)P->coef, *b = (const REAL *)P->intercept;
+    const REAL *V = (const REAL *)P->vec_coef, *vb = (const REAL *)P->vec_intercept;
+    const REAL *y = (const REAL *)P->s.y, *sw = (const REAL *)P->s.sample_weight;
+    const REAL scale = (REAL)P->scale, epsilon = (REAL)P->epsilon;
+    const int want_b = P->out_intercept != NULL;
+    const fl_index rows = FL_NAME(obj_block_rows)(d, c);
+    double total = 0;
+    for (fl_index k = 0; k < d * c + c; k++) B->acc[k] = 0;
+    for (fl_index i0 = lo; i0 < hi; i0 += rows) {
+        const fl_index nb = hi - i0 < rows ? hi - i0 : rows;
+        const fl_index nt = (nb + FL_OBJ_TILE - 1) / FL_OBJ_TILE * FL_OBJ_TILE;
+        const REAL *xt = B->xt;
+        fl_index ldx = rows;
+        if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
+            xt = X + i0;
+            ldx = cs;
+            /* d column segments: the next block's, one per cache line, fetched meanwhile */
+            for (fl_index j = 0; j < d; j++)
+                for (fl_index r = 0; r < nb; r += 64 / (fl_index)sizeof(REAL))
+                    FL_PREFETCH(X + i0 + rows + r + j * cs);
+        } else {
+            FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
+        }
+        FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
+        FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wl, B->wr);
+        REAL *dz = B->zt;
+        if (P->hessp) {
+            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
+            if (P->loss == FL_LIN_SOFTMAX)
+                FL_NAME(obj_softmax_hess)(nb, nt, c, B->zt, B->zv, rows, B->wr, B);
+            else
+                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
+            dz = B->zv;
+        } else if (P->loss == FL_LIN_SOFTMAX) {
+            total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->s.labels, B, bad);
+        } else {
+            total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, B->wl, B->wr,
+                                         epsilon);
+        }
+        FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
+    }
+    return total;
+}
+
+/* ---- the call ---------------------------------------------------------------------- */
+
+static double FL_NAME(obj_run)(fl_objective *P) {
+    const fl_index n = P->s.n, d = P->s.d, c = P->s.c, m = d * c;
+    const int nt = fl_threads_for(n, P->n_threads < 1 ? 1 : P->n_threads,
+                                  FL_OBJ_MIN_ROWS_PER_THREAD);
+    const size_t per_thread = FL_NAME(obj_thread_bytes)(d, c);
+    char *base = (char *)P->work;
+    base += (FL_OBJ_ALIGN - (uintptr_t)base % FL_OBJ_ALIGN) % FL_OBJ_ALIGN;
+    double partial[FL_MAX_THREADS];
+    fl_index bad = -1;
+    if (nt <= 1) {
+        FL_NAME(obj_buffers) B = FL_NAME(obj_buffers_of)(base, d, c);
+        partial[0] = FL_NAME(obj_range)(P, 0, n, &B, &bad);
+    } else {
+        const fl_index chunk = fl_chunk_size(n, nt);
+        FL_PARALLEL_FOR(nt)
+        for (int t = 0; t < nt; t++) {
+            FL_CHUNK_BOUNDS(t, chunk, n);
+            FL_NAME(obj_buffers) B = FL_NAME(obj_buffers_of)(base + (size_t)t * per_thread, d, c);
+            partial[t] = FL_NAME(obj_range)(P, lo, hi, &B, &bad);
+        }
+    }
+    /* fixed order: thread 0's sums, then thread 1's, ... */
+    const REAL *p = (const REAL *)(P->hessp ? P->vec_coef : P->coef);
+    const double alpha = P->alpha;
+    REAL *out = (REAL *)P->out_coef, *out_b = (REAL *)P->out_intercept;
+    double total = 0;
+    for (int t = 0; t < nt; t++) total += partial[t];
+    for (fl_index k = 0; k < m + (out_b ? c : 0); k++) {
+        double s = 0;
+        for (int t = 0; t < nt; t++) s += ((const double *)(base + (size_t)t * per_thread))[k];
+        if (k < m)
+            out[k] = (REAL)(alpha * (double)p[k] + s);
+        else
+            out_b[k - m] = (REAL)s;
+    }
+    if (bad >= 0) P->bad = bad;
+    return total;
+}
