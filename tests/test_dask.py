@@ -387,3 +387,4 @@ def test_fit_raises_clearly_when_lost_data_cannot_be_recomputed(client, monkeypa
     with pytest.raises(RuntimeError, match="lost data"):
         _bounded(SoftmaxRegression(tol=1e-8).fit, Xd, _rows(t))
     _bounded(client.wait_for_workers, 2, timeout=LIMIT)
+

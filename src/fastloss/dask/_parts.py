@@ -54,13 +54,50 @@ def _lost(err: BaseException) -> RuntimeError:
                         f"source the workers can read again (files, a Dask graph)")
 
 
+#: seconds a computation waits on a cluster that has no worker at all before it raises (a
+#: lost worker is replaced or its parts recomputed elsewhere; a cluster with none left would
+#: otherwise be waited on forever)
+NO_WORKERS_TIMEOUT = 60.0
+#: how often the wait looks at the cluster while tasks are pending
+_POLL_SECONDS = 1.0
+
+
+def _wait_while_workers(client: Any, tasks: List[Any]) -> None:
+    """Wait for ``tasks``; raise a RuntimeError once the cluster has had no worker for
+    NO_WORKERS_TIMEOUT seconds. Waiting reads the futures' state the client already holds:
+    no extra round trip when the tasks are done within a poll."""
+    import asyncio
+    import time
+
+    from distributed import wait
+
+    no_workers_since: Optional[float] = None
+    while True:
+        try:
+            wait(tasks, timeout=_POLL_SECONDS)
+            return
+        except (TimeoutError, asyncio.TimeoutError):
+            pass
+        if client.scheduler_info().get("workers"):
+            no_workers_since = None
+            continue
+        now = time.monotonic()
+        no_workers_since = now if no_workers_since is None else no_workers_since
+        if now - no_workers_since >= NO_WORKERS_TIMEOUT:
+            raise RuntimeError(f"fastloss.dask: the cluster has had no worker for "
+                               f"{NO_WORKERS_TIMEOUT:g} s; start workers (or a new cluster) "
+                               f"and fit again")
+
+
 def _result(client: Any, tasks: List[Any]) -> List[Any]:
-    """``client.gather(tasks)``, a lost-data failure as a RuntimeError saying so."""
+    """``client.gather(tasks)``, a lost-data failure as a RuntimeError saying so, and a
+    cluster left without workers as one too (see NO_WORKERS_TIMEOUT)."""
     from concurrent.futures import CancelledError
 
     from distributed.scheduler import KilledWorker
 
     try:
+        _wait_while_workers(client, tasks)
         return list(client.gather(tasks))
     except (CancelledError, KilledWorker) as err:
         raise _lost(err) from err
