@@ -355,6 +355,17 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
     return total;
 }
 
+/* A batch's update, the rule chosen at run time: it runs once per batch, so the mini-batch
+ * loops are specialized on the loss alone (their per-sample work) and share one copy of the
+ * rules, which keeps the translation unit's compile time in bounds. */
+static FL_HOT_NO_AVX512 FL_NOINLINE void FL_NAME(batch_step1)(
+    const int opt, const int decay, const int nesterov, fl_index d, REAL *FL_RESTRICT w,
+    const REAL *FL_RESTRICT gw, REAL *b, const REAL *gsum, const REAL scale,
+    const FL_NAME(rule_state) *st, const FL_NAME(rule_scalars) *k) {
+    FL_NAME(step_coef)(opt, decay, nesterov, d, w, gw, scale, st->s1w, st->s2w, k);
+    if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, gsum, scale, st->s1b, st->s2b, k);
+}
+
 /* Mini-batch, single output, any rule: the visits in batches of B = batch_size (the last
  * one shorter); every sample of a batch is evaluated at the batch's starting parameters,
  * its weighted gradient w_i dl/dz (x_i, 1) summed (in REAL) into gw = work + 2 d + 2 and
@@ -394,8 +405,7 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
         if (D->bad >= 0) break; /* the batch cut short is not applied */
         const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
         FL_NAME(next_step)(opt, cfg, &ck, &k);
-        FL_NAME(step_coef)(opt, decay, nesterov, d, w, gw, scale, st.s1w, st.s2w, &k);
-        if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, &gsum, scale, st.s1b, st.s2b, &k);
+        FL_NAME(batch_step1)(opt, decay, nesterov, d, w, gw, b, &gsum, scale, &st, &k);
         first = end;
     }
     D->t = ck.t;
@@ -492,6 +502,14 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     return total;
 }
 
+/* A softmax batch's update (see batch_step1). */
+static FL_HOT_NO_AVX512 FL_NOINLINE void FL_NAME(batch_step_softmax)(
+    const int opt, const int decay, const int nesterov, const FL_NAME(epoch_arrays) *a,
+    const REAL *GW, const REAL *GB, const REAL scale, const FL_NAME(rule_state) *st,
+    const FL_NAME(rule_scalars) *h) {
+    FL_NAME(step_softmax)(opt, decay, nesterov, a, GW, a->c, &scale, 0, GB, scale, st, h);
+}
+
 /* Softmax, mini-batch: as epoch1_batch(), the batch's gradient sums in work + 2 d + 2 c:
  * GW (d, c) = sum w_i x_i^T (softmax - e_y), then GB (c). */
 FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config *cfg,
@@ -531,7 +549,7 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
         if (D->bad >= 0) break; /* the batch cut short is not applied */
         const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
         FL_NAME(next_step)(opt, cfg, &ck, &h);
-        FL_NAME(step_softmax)(opt, decay, nesterov, &a, GW, c, &scale, 0, GB, scale, &st, &h);
+        FL_NAME(batch_step_softmax)(opt, decay, nesterov, &a, GW, GB, scale, &st, &h);
         first = end;
     }
     D->t = ck.t;
@@ -547,20 +565,21 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
     FL_EACH_RULE(CASE, FL_LIN_HUBER) FL_EACH_RULE(CASE, FL_LIN_LOGISTIC)                    \
     FL_EACH_RULE(SOFTMAX_CASE, FL_LIN_SOFTMAX)
 
-#define FL_BATCH_CASE(L, O)                                                                 \
-    case 8 * (L) + (O): return FL_NAME(epoch1_batch)(L, O, cfg, D);
-#define FL_BATCH_SOFTMAX_CASE(L, O)                                                         \
-    case 8 * (L) + (O): return FL_NAME(epoch_softmax_batch)(O, cfg, D);
 
 /* Mini-batch epochs: a function of their own, so that the per-sample dispatch below stays
  * the code it was (in one function with it, the per-sample loops' rounding changed: the
  * compiler fused other multiply-adds). */
 static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd_config *cfg,
                                                                    fl_sgd_data *D) {
-    switch (8 * cfg->loss + cfg->optimizer) {
-    FL_EACH_PAIR(FL_BATCH_CASE, FL_BATCH_SOFTMAX_CASE)
-    default: return 0;
+    const int opt = cfg->optimizer;
+    switch ((enum fl_linear_loss)cfg->loss) {
+    case FL_LIN_SQUARED: return FL_NAME(epoch1_batch)(FL_LIN_SQUARED, opt, cfg, D);
+    case FL_LIN_ABSOLUTE: return FL_NAME(epoch1_batch)(FL_LIN_ABSOLUTE, opt, cfg, D);
+    case FL_LIN_HUBER: return FL_NAME(epoch1_batch)(FL_LIN_HUBER, opt, cfg, D);
+    case FL_LIN_LOGISTIC: return FL_NAME(epoch1_batch)(FL_LIN_LOGISTIC, opt, cfg, D);
+    case FL_LIN_SOFTMAX: return FL_NAME(epoch_softmax_batch)(opt, cfg, D);
     }
+    return 0;
 }
 
 /* Per sample: plain SGD on short rows runs the latency-hiding loop. */
@@ -582,7 +601,5 @@ static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_s
 
 #undef FL_EACH_RULE
 #undef FL_EACH_PAIR
-#undef FL_BATCH_CASE
-#undef FL_BATCH_SOFTMAX_CASE
 #undef FL_EPOCH_CASE
 #undef FL_EPOCH_SOFTMAX_CASE
