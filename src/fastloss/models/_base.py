@@ -10,9 +10,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fastloss import linear, optim
-from fastloss.optim._minimize import OptimizeResult
 from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
                                   check_real, is_dask_collection)
+from fastloss.optim._minimize import OptimizeResult
 from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight, _check_X,
                                       _check_y_present, _Params, warn_not_converged)
 
