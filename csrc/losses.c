@@ -17,12 +17,12 @@ const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT] = {
 
 double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x,
                            const void *y, const void *w, const void *aux, double param,
-                           double grad_scale, void *grad, void *elems, int want,
+                           double grad_scale, void *grad, void *hess, void *elems, int want,
                            int n_threads) {
     /* unsigned: gcc gives this enum an unsigned type, and a negative int wraps above */
     if ((unsigned)loss >= FL_ELEMENTWISE_LOSS_COUNT || !FL_ELEMENTWISE_WANT_OK(want)) return NAN;
     return FL_DTYPE_DISPATCH(dtype, fl_elementwise_loss, loss, n, x, y, w, aux, param,
-                             grad_scale, grad, elems, want, n_threads);
+                             grad_scale, grad, hess, elems, want, n_threads);
 }
 
 double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,

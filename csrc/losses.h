@@ -36,25 +36,29 @@ extern const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT];
 enum fl_want {
     FL_WANT_SUM = 1,      /* return sum_i w_i * l_i                    */
     FL_WANT_GRAD = 2,     /* grad[i]  = grad_scale * w_i * dl_i/dx_i   */
-    FL_WANT_ELEMENTS = 4  /* elems[i] = w_i * l_i   (reduction="none") */
+    FL_WANT_ELEMENTS = 4, /* elems[i] = w_i * l_i   (reduction="none") */
+    FL_WANT_HESS = 8      /* hess[i]  = grad_scale * w_i * d2l_i/dx_i2 */
 };
 
 /* The `want` of fl_elementwise_loss: each has its own compiled loop (SUM with ELEMENTS is
- * not one of them: reduction="none" sums nothing). */
+ * not one of them: reduction="none" sums nothing; HESS comes with GRAD alone, the
+ * NAME_grad_hess functions). */
 #define FL_ELEMENTWISE_WANT_OK(want)                                                        \
     ((want) == FL_WANT_SUM || (want) == FL_WANT_GRAD || (want) == (FL_WANT_SUM | FL_WANT_GRAD) \
-     || (want) == FL_WANT_ELEMENTS || (want) == (FL_WANT_ELEMENTS | FL_WANT_GRAD))
+     || (want) == FL_WANT_ELEMENTS || (want) == (FL_WANT_ELEMENTS | FL_WANT_GRAD)          \
+     || (want) == (FL_WANT_GRAD | FL_WANT_HESS))
 
 /* Returns the (weighted) sum of the losses, accumulated in double, when
  * FL_WANT_SUM is set; 0 otherwise. w and aux may be NULL; when present they
- * have n elements like x and y. Results do not depend on n_threads except in
+ * have n elements like x and y; so do grad, hess and elems, each written when its bit of
+ * `want` is set (NULL otherwise). Results do not depend on n_threads except in
  * the rounding of the sum, and are deterministic for a given n_threads.
  * A `loss` that is no row of FL_ELEMENTWISE_LOSSES or a `want` outside
  * FL_ELEMENTWISE_WANT_OK computes nothing, writes nothing and returns NaN (the binding
  * raises before it calls with one). */
 double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x, const void *y,
                            const void *w, const void *aux, double param, double grad_scale,
-                           void *grad, void *elems, int want, int n_threads);
+                           void *grad, void *hess, void *elems, int want, int n_threads);
 
 /* Softmax cross-entropy over rows of logits (n, c) with integer class labels.
  * Row i's loss, with q = label_smoothing and W = sum_k cw_k:

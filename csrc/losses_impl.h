@@ -3,8 +3,8 @@
  * fl_real.h has defined REAL, SFX, R_EXP and R_LOG for it. Every kernel is written once
  * here; the two dtypes are instantiations, whose entry points losses_dtype.h declares.
  *
- * Shape of an elementwise kernel: OP_elem() (loss_rules.h) computes loss and derivative of
- * one element; OP_loop() applies it over [lo, hi) with the flags (weights present, what to
+ * Shape of an elementwise kernel: OP_elem2() (loss_rules.h) computes loss and first and
+ * second derivative of one element; OP_loop() applies it over [lo, hi) with the flags (weights present, what to
  * compute) as compile-time constants, so each combination is its own branch-free,
  * vectorized loop; OP_run() picks the instantiation once per call.
  */
@@ -25,25 +25,26 @@
     FL_INLINE double FL_NAME(OP##_loop)(                                                    \
         fl_index n, const REAL *FL_RESTRICT x, const REAL *FL_RESTRICT y,                   \
         const REAL *FL_RESTRICT w, const REAL *FL_RESTRICT a, REAL p, REAL gs,              \
-        REAL *FL_RESTRICT g, REAL *FL_RESTRICT e, const int has_w, const int has_a,         \
-        const int want) {                                                                   \
+        REAL *FL_RESTRICT g, REAL *FL_RESTRICT hs, REAL *FL_RESTRICT e, const int has_w,    \
+        const int has_a, const int want) {                                                  \
         double s = 0;                                                                       \
         FL_SIMD_REDUCE_SUM(s)                                                               \
         for (fl_index i = 0; i < n; i++) {                                                  \
-            REAL l, d;                                                                      \
-            FL_NAME(OP##_elem)(x[i], y[i], has_a ? a[i] : (REAL)1, p, &l, &d);              \
+            REAL l, d, dd;                                                                  \
+            FL_NAME(OP##_elem2)(x[i], y[i], has_a ? a[i] : (REAL)1, p, &l, &d, &dd);        \
             REAL wi = has_w ? w[i] : (REAL)1;                                               \
             if (want & FL_WANT_SUM) s += (double)(wi * l);                                  \
             if (want & FL_WANT_ELEMENTS) e[i] = wi * l;                                     \
             if (want & FL_WANT_GRAD) g[i] = gs * wi * d;                                    \
+            if (want & FL_WANT_HESS) hs[i] = gs * wi * dd;                                  \
         }                                                                                   \
         return s;                                                                           \
     }                                                                                       \
     static FL_HOT double FL_NAME(OP##_run)(                                                 \
         fl_index n, const REAL *x, const REAL *y, const REAL *w, const REAL *a, REAL p,     \
-        REAL gs, REAL *g, REAL *e, int want) {                                              \
+        REAL gs, REAL *g, REAL *hs, REAL *e, int want) {                                    \
         const int W = w != NULL, A = a != NULL;                                             \
-        switch (want + 8 * W + 16 * A) {                                                    \
+        switch (want + 16 * W + 32 * A) {                                                   \
         FL_ELEMENTWISE_CASES(OP, 0, 0)                                                      \
         FL_ELEMENTWISE_CASES(OP, 1, 0)                                                      \
         FL_ELEMENTWISE_CASES_AUX_##READS_AUX(OP)                                            \
@@ -52,15 +53,16 @@
     }
 
 #define FL_ELEMENTWISE_CASE(OP, W, A, WANT)                                                 \
-    case (WANT) + 8 * (W) + 16 * (A):                                                       \
-        return FL_NAME(OP##_loop)(n, x, y, w, a, p, gs, g, e, W, A, WANT);
+    case (WANT) + 16 * (W) + 32 * (A):                                                      \
+        return FL_NAME(OP##_loop)(n, x, y, w, a, p, gs, g, hs, e, W, A, WANT);
 /* The wants of FL_ELEMENTWISE_WANT_OK. */
 #define FL_ELEMENTWISE_CASES(OP, W, A)                                                      \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM)                                              \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_GRAD)                                             \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM | FL_WANT_GRAD)                               \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS)                                         \
-    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS | FL_WANT_GRAD)
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS | FL_WANT_GRAD)                          \
+    FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_GRAD | FL_WANT_HESS)
 #define FL_ELEMENTWISE_CASES_AUX_0(OP)
 #define FL_ELEMENTWISE_CASES_AUX_1(OP) FL_ELEMENTWISE_CASES(OP, 0, 1) FL_ELEMENTWISE_CASES(OP, 1, 1)
 
@@ -69,11 +71,11 @@ FL_ELEMENTWISE_LOSSES(FL_DEFINE_ELEMENTWISE)
 /* No default: a row of FL_ELEMENTWISE_LOSSES without its case does not compile. */
 static double FL_NAME(elementwise_run)(enum fl_elementwise_loss loss, fl_index n,
                                        const REAL *x, const REAL *y, const REAL *w,
-                                       const REAL *a, REAL p, REAL gs, REAL *g, REAL *e,
-                                       int want) {
+                                       const REAL *a, REAL p, REAL gs, REAL *g, REAL *hs,
+                                       REAL *e, int want) {
 #define FL_ELEMENTWISE_DISPATCH_ROW(NAME, OP, READS_AUX)                                    \
     case FL_##NAME:                                                                         \
-        return FL_NAME(OP##_run)(n, x, y, w, (READS_AUX) ? a : NULL, p, gs, g, e, want);
+        return FL_NAME(OP##_run)(n, x, y, w, (READS_AUX) ? a : NULL, p, gs, g, hs, e, want);
     switch (loss) { FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_DISPATCH_ROW) }
 #undef FL_ELEMENTWISE_DISPATCH_ROW
     return NAN; /* not a row: fl_elementwise_loss checks first */
@@ -81,13 +83,14 @@ static double FL_NAME(elementwise_run)(enum fl_elementwise_loss loss, fl_index n
 
 double FL_NAME(fl_elementwise_loss)(enum fl_elementwise_loss loss, fl_index n, const REAL *x,
                                     const REAL *y, const REAL *w, const REAL *a, double param,
-                                    double gscale, REAL *g, REAL *e, int want, int n_threads) {
+                                    double gscale, REAL *g, REAL *hs, REAL *e, int want,
+                                    int n_threads) {
     const REAL p = (REAL)param, gs = (REAL)gscale;
     double s;
     FL_PARALLEL_SUM(s, n, fl_threads_for(n, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
                     FL_NAME(elementwise_run)(loss, hi - lo, x + lo, y + lo, w ? w + lo : NULL,
                                              a ? a + lo : NULL, p, gs, g ? g + lo : NULL,
-                                             e ? e + lo : NULL, want));
+                                             hs ? hs + lo : NULL, e ? e + lo : NULL, want));
     return s;
 }
 

@@ -89,9 +89,9 @@ def test_each_code_runs_its_own_loss(stem, dtype):
     aux = kwargs.get("pos_weight")
     grad = np.empty_like(x)
     elems = np.empty_like(x)
-    total = _losses.elementwise(code, x, y, None, aux, param, 1.0, grad, None,
+    total = _losses.elementwise(code, x, y, None, aux, param, 1.0, grad, None, None,
                                 _losses.WANT_SUM | _losses.WANT_GRAD, 1)
-    _losses.elementwise(code, x, y, None, aux, param, 1.0, None, elems,
+    _losses.elementwise(code, x, y, None, aux, param, 1.0, None, None, elems,
                         _losses.WANT_ELEMENTS, 1)
     ref_total, ref_grad = getattr(ref, row.name + "_value_and_grad")(x, y, reduction="sum",
                                                                       **kwargs)
@@ -106,16 +106,17 @@ def test_unknown_loss_code_raises_before_writing(loss):
     x = np.ones(5)
     grad = np.full(5, 3.0)
     with pytest.raises(ValueError, match="ELEMENTWISE_LOSSES"):
-        _losses.elementwise(loss, x, x, None, None, 0.0, 1.0, grad, None,
+        _losses.elementwise(loss, x, x, None, None, 0.0, 1.0, grad, None, None,
                             _losses.WANT_GRAD, 1)
     assert (grad == 3.0).all()
 
 
-@pytest.mark.parametrize("want", [0, _losses.WANT_SUM | _losses.WANT_ELEMENTS, 7, 8, -1])
+@pytest.mark.parametrize("want", [0, _losses.WANT_SUM | _losses.WANT_ELEMENTS, 7, 8,
+                                  _losses.WANT_HESS | _losses.WANT_SUM, 15, 16, -1])
 def test_unsupported_want_raises_before_writing(want):
     x = np.ones(5)
-    grad, elems = np.full(5, 3.0), np.full(5, 3.0)
+    grad, hess, elems = np.full(5, 3.0), np.full(5, 3.0), np.full(5, 3.0)
     with pytest.raises(ValueError, match="want"):
         _losses.elementwise(_losses.ELEMENTWISE_LOSSES["mse"], x, x, None, None, 0.0, 1.0,
-                            grad, elems, want, 1)
-    assert (grad == 3.0).all() and (elems == 3.0).all()
+                            grad, hess, elems, want, 1)
+    assert (grad == 3.0).all() and (hess == 3.0).all() and (elems == 3.0).all()

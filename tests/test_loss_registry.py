@@ -18,7 +18,15 @@ def test_public_names_are_the_registry_in_order():
     assert losses.__all__ == PUBLIC_NAMES
     assert reference_losses.__all__ == PUBLIC_NAMES
     assert set(PUBLIC_NAMES) <= set(fastloss.__all__)
-    assert len(set(PUBLIC_NAMES)) == 3 * len(ROWS)
+    assert len(set(PUBLIC_NAMES)) == sum(3 + row.hessian for row in ROWS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
+def test_grad_hess_exists_exactly_for_the_rows_with_a_hessian(row):
+    """``<name>_grad_hess`` is public where the row says ``hessian`` and nowhere else."""
+    name = row.name + "_grad_hess"
+    for module in (losses, reference_losses):
+        assert hasattr(module, name) == row.hessian, (module.__name__, name)
 
 
 @pytest.mark.parametrize("module", [losses, reference_losses, fastloss, reference],
@@ -36,7 +44,8 @@ def _parameters(fn):
 def test_signatures_follow_the_row(row):
     """The row's scalar parameters and weights, with its defaults, in every public form and in
     the reference; the gradient forms add ``out``."""
-    for form, fn in zip(("value", "grad", "both"), (getattr(losses, f) for f in row.functions)):
+    forms = ("value", "grad", "both", "grad_hess")
+    for form, fn in zip(forms, (getattr(losses, f) for f in row.functions)):
         params = _parameters(fn)
         for p in row.params:
             assert params[p.name].default == p.default, (fn.__name__, p.name)

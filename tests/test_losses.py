@@ -45,12 +45,18 @@ def forms(name: str) -> Tuple[Any, Any, Any]:
 
 
 def call_all_forms(name: str, *args: Any, **kwargs: Any) -> Dict[str, Any]:
-    """Value, grad and value_and_grad of ``name`` on the active backend."""
+    """Value, grad and value_and_grad of ``name`` on the active backend, and grad_hess
+    (keys "gh_grad", "hess") where the loss has one."""
     f, f_grad, f_both = forms(name)
     both = f_both(*args, **kwargs)
     assert isinstance(both, tuple) and len(both) == 2
-    return {"value": f(*args, **kwargs), "grad": f_grad(*args, **kwargs),
-            "both_value": both[0], "both_grad": both[1]}
+    got = {"value": f(*args, **kwargs), "grad": f_grad(*args, **kwargs),
+           "both_value": both[0], "both_grad": both[1]}
+    if LOSSES[name].hessian:
+        pair = getattr(fastloss, name + "_grad_hess")(*args, **kwargs)
+        assert isinstance(pair, tuple) and len(pair) == 2
+        got["gh_grad"], got["hess"] = pair
+    return got
 
 
 # ---- elementwise losses ------------------------------------------------------------------
@@ -69,6 +75,8 @@ def weight_like(kind: str, shape: tuple, dtype: Any, rng: np.random.Generator,
         return np.asarray(rng.uniform(low, high, shape), dtype)
     if kind == "bcast":  # broadcast along the last axis (0-d stays 0-d)
         return np.asarray(rng.uniform(low, high, shape[-1:]), dtype)
+    if kind == "rows":  # one weight per index of the first axis: (N, 1, ...)
+        return np.asarray(rng.uniform(low, high, shape[:1] + (1,) * (len(shape) - 1)), dtype)
     raise AssertionError(kind)
 
 
@@ -78,6 +86,8 @@ def elementwise_case(name: str, spec: Dict[str, Any], shape: tuple, dtype: Any,
     x, y = elementwise_data(name, shape, dtype, rng, spec.get("log_target", False))
     if "weight" in kwargs:
         kwargs["weight"] = weight_like(kwargs["weight"], shape, dtype, rng)
+    if "sample_weight" in kwargs:
+        kwargs["sample_weight"] = weight_like(kwargs["sample_weight"], shape, dtype, rng)
     if "pos_weight" in kwargs:
         kwargs["pos_weight"] = weight_like(kwargs["pos_weight"], shape, dtype, rng, 0.5, 3.0)
     return x, y, kwargs
@@ -86,11 +96,14 @@ def elementwise_case(name: str, spec: Dict[str, Any], shape: tuple, dtype: Any,
 def mean_denominator(name: str, x: np.ndarray, kwargs: Dict[str, Any], reduction: str) -> float:
     if reduction == "sum" or reduction == "none":
         return 1.0
+    sw = kwargs.get("sample_weight")
+    sw = 1.0 if sw is None else np.broadcast_to(sw, x.shape).astype(np.float64)
     if reduction == "batchmean":
-        return float(x.shape[0]) if x.ndim else 1.0
+        batch = float(x.shape[0]) if x.ndim else 1.0
+        return batch if np.isscalar(sw) else float(np.sum(sw)) * batch / max(x.size, 1)
     if name in MEAN_BY_WEIGHT_SUM and kwargs.get("weight") is not None:
-        return float(np.broadcast_to(kwargs["weight"], x.shape).astype(np.float64).sum())
-    return float(x.size)
+        return float((np.broadcast_to(kwargs["weight"], x.shape) * sw).sum())
+    return float(x.size) if np.isscalar(sw) else float(np.sum(sw))
 
 
 
@@ -116,6 +129,10 @@ def check_against_reference(got: Dict[str, Any], want: Dict[str, Any], dtype: An
     assert_close(got["grad"], want["grad"], dtype, floor=grad_floor)
     assert_close(got["both_grad"], want["grad"], dtype, floor=grad_floor)
     assert_close(got["both_grad"], want["both_grad"], dtype, floor=grad_floor)
+    if "hess" in want:
+        assert_grad_type(got["hess"], dtype, shape)
+        assert_close(got["gh_grad"], want["grad"], dtype, floor=grad_floor)
+        assert_close(got["hess"], want["hess"], dtype, floor=grad_floor)
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
@@ -149,7 +166,7 @@ def test_numpy_backend_is_the_reference(name, spec, dtype, rng):
     shape = (4, 6)
     x, y, kwargs = elementwise_case(name, spec, shape, dtype, rng)
     ref_kwargs = dict(kwargs)
-    for key in ("weight", "pos_weight"):  # the reference takes weights already broadcast
+    for key in ("weight", "pos_weight", "sample_weight"):  # the reference takes them broadcast
         if key in ref_kwargs:
             ref_kwargs[key] = np.broadcast_to(np.asarray(ref_kwargs[key], dtype), shape)
     for reduction in REDUCTIONS:

@@ -188,27 +188,82 @@ def _registry_torch_params():
                 yield pytest.param(row, variant, reduction, id=f"{row.name}-{i}-{reduction}")
 
 
+def _torch_reduced(row, x, y, reduction: str, torch_kw: Dict[str, Any], sample_weight):
+    """The row's loss built from torch's ``reduction="none"`` and ``sample_weight`` (the
+    documented semantics: ``sw l`` reduced by ``sum``, or divided by ``sum(weight sw)`` /
+    ``sum(sw)``), as a function of the input tensor (for autograd)."""
+    torch = _torch()
+    F = torch.nn.functional
+    kw = {k: (torch.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else v)
+          for k, v in torch_kw.items()}
+    target = torch.from_numpy(np.ascontiguousarray(y))
+    sw = None if sample_weight is None else torch.from_numpy(
+        np.ascontiguousarray(np.broadcast_to(sample_weight, x.shape)))
+
+    def loss(xt):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*reduction.*mean.*",
+                                    category=UserWarning)
+            if sw is None:
+                return getattr(F, row.name)(xt, target, reduction=reduction, **kw)
+            elements = getattr(F, row.name)(xt, target, reduction="none", **kw) * sw
+        if reduction == "none":
+            return elements
+        if reduction == "sum":
+            return elements.sum()
+        if reduction == "batchmean":
+            return elements.sum() / (sw.sum() * x.shape[0] / x.size)
+        if row.weighted_mean == "weight_sum" and "weight" in kw:
+            return elements.sum() / (kw["weight"] * sw).sum()
+        return elements.sum() / sw.sum()
+
+    return loss
+
+
 @pytest.mark.parametrize("row, variant, reduction", list(_registry_torch_params()))
 def test_every_registered_loss_matches_torch(row, variant, reduction, dtype):
     """Each elementwise loss of the registry, on its own data and variants, against the
-    torch.nn.functional function of the same name (the weights torch's function takes)."""
+    torch.nn.functional function of the same name (the weights torch's function takes;
+    ``sample_weight`` applied to torch's unreduced loss as documented); its Hessian, where it
+    has one, against ``torch.autograd.functional.hessian`` (the diagonal, and zeros off it)."""
     torch = _torch()
     torch_params = inspect.signature(getattr(torch.nn.functional, row.name)).parameters
     rng = np.random.default_rng(zlib.crc32(row.name.encode()))
     x, y = row.data(rng, SHAPE, dtype)
     if variant.get("log_target"):
         y = np.log(rng.uniform(0.05, 1.0, SHAPE)).astype(dtype)
-    kw = {k: (rng.uniform(0.5, 2.0, SHAPE if v == "full" else SHAPE[-1:]).astype(dtype)
-              if v in ("full", "bcast") else v) for k, v in variant.items()}
-    if any(k not in torch_params for k in kw):
+    kinds = {"full": SHAPE, "bcast": SHAPE[-1:], "rows": SHAPE[:1] + (1,)}
+    kw = {k: (rng.uniform(0.5, 2.0, kinds[v]).astype(dtype) if v in kinds else v)
+          for k, v in variant.items()}
+    sample_weight = kw.get("sample_weight")
+    if any(k not in torch_params for k in kw if k != "sample_weight"):
         pytest.skip(f"torch's {row.name} takes no {set(kw) - set(torch_params)}")
-    torch_kw = {k: (np.broadcast_to(v, x.shape) if k == "weight" else v) for k, v in kw.items()}
-    want_value, want_grad = _torch_loss(row.name, x, y, reduction, torch_kw)
+    torch_kw = {k: (np.broadcast_to(v, x.shape) if k == "weight" else v) for k, v in kw.items()
+                if k != "sample_weight"}
+    loss = _torch_reduced(row, x, y, reduction, torch_kw, sample_weight)
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    out = loss(xt)
+    out.sum().backward()
+    want_value, want_grad = out.detach().numpy(), xt.grad.numpy()
     value, grad = getattr(fastloss, row.name + "_value_and_grad")(x, y, reduction=reduction,
                                                                   **kw)
-    assert_close(value, want_value, dtype, floor=1.0, factor=2 if dtype == np.float32 else 1)
+    factor = 2 if dtype == np.float32 else 1
+    assert_close(value, want_value, dtype, floor=1.0, factor=factor)
     assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max()) or 1.0,
-                 factor=2 if dtype == np.float32 else 1)
+                 factor=factor)
+    if not row.hessian:
+        return
+    hessian = torch.autograd.functional.hessian(
+        lambda flat: loss(flat.reshape(SHAPE)).sum(),
+        torch.from_numpy(x.astype(np.float64).reshape(-1)).to(torch.from_numpy(x).dtype))
+    hessian = hessian.numpy().astype(np.float64)
+    diagonal = np.diag(hessian).reshape(SHAPE)
+    np.testing.assert_array_equal(hessian - np.diag(np.diag(hessian)), 0.0)  # elementwise
+    g, h = getattr(fastloss, row.name + "_grad_hess")(x, y, reduction=reduction, **kw)
+    assert_close(g, want_grad, dtype, floor=float(np.abs(want_grad).max()) or 1.0,
+                 factor=factor)
+    assert_close(h, diagonal, dtype, floor=float(np.abs(diagonal).max()) or 1.0,
+                 factor=factor)
 
 
 def test_matches_torch_extreme_logits(dtype):

@@ -12,6 +12,7 @@ cdef extern from "losses.h" nogil:
         FL_WANT_SUM
         FL_WANT_GRAD
         FL_WANT_ELEMENTS
+        FL_WANT_HESS
         FL_ELEMENTWISE_LOSS_COUNT
         FL_ROWWISE_LOSS_COUNT
     # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
@@ -21,7 +22,7 @@ cdef extern from "losses.h" nogil:
 
     double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
                                const void *w, const void *aux, double param, double grad_scale,
-                               void *grad, void *elems, int want, int n_threads)
+                               void *grad, void *hess, void *elems, int want, int n_threads)
     double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
                                   const int64_t *labels, const void *class_weight,
                                   int64_t ignore_index, double label_smoothing,

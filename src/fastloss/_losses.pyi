@@ -6,13 +6,14 @@ import numpy as np
 WANT_SUM: int
 WANT_GRAD: int
 WANT_ELEMENTS: int
+WANT_HESS: int
 ELEMENTWISE_LOSSES: Dict[str, int]
 ROWWISE_LOSSES: Dict[str, int]
 
 def elementwise(loss: int, x: np.ndarray, y: np.ndarray, w: Optional[np.ndarray],
                 aux: Optional[np.ndarray], param: float, grad_scale: float,
-                grad: Optional[np.ndarray], elems: Optional[np.ndarray], want: int,
-                n_threads: int) -> float: ...
+                grad: Optional[np.ndarray], hess: Optional[np.ndarray],
+                elems: Optional[np.ndarray], want: int, n_threads: int) -> float: ...
 def cross_entropy_index(logits: np.ndarray, labels: np.ndarray,
                         class_weight: Optional[np.ndarray], ignore_index: int,
                         label_smoothing: float, grad_scale: float, grad: Optional[np.ndarray],

@@ -15,6 +15,7 @@ cnp.import_array()
 WANT_SUM = FL_WANT_SUM
 WANT_GRAD = FL_WANT_GRAD
 WANT_ELEMENTS = FL_WANT_ELEMENTS
+WANT_HESS = FL_WANT_HESS
 
 # The elementwise losses, stem -> code, read from the C list (FL_ELEMENTWISE_LOSSES): the
 # codes callers pass to elementwise().
@@ -34,17 +35,18 @@ cdef inline int dtype_code(cnp.ndarray a):
 
 
 def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, double param,
-                double grad_scale, object grad, object elems, int want, int n_threads):
-    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/elems.
+                double grad_scale, object grad, object hess, object elems, int want,
+                int n_threads):
+    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/hess/elems.
 
-    ``loss`` is a value of ELEMENTWISE_LOSSES, ``want`` WANT_SUM, WANT_GRAD, WANT_ELEMENTS or
-    one of those with WANT_GRAD; anything else (a caller's bug: the kernel would compute
-    nothing) raises ValueError."""
+    ``loss`` is a value of ELEMENTWISE_LOSSES, ``want`` WANT_SUM, WANT_GRAD, WANT_ELEMENTS,
+    one of those with WANT_GRAD, or WANT_GRAD | WANT_HESS; anything else (a caller's bug:
+    the kernel would compute nothing) raises ValueError."""
     if not 0 <= loss < FL_ELEMENTWISE_LOSS_COUNT:
         raise ValueError(f"loss must be a code of ELEMENTWISE_LOSSES, got {loss}")
     if not FL_ELEMENTWISE_WANT_OK(want):
-        raise ValueError(f"want must be WANT_SUM, WANT_GRAD, WANT_ELEMENTS or one of them "
-                         f"with WANT_GRAD, got {want}")
+        raise ValueError(f"want must be WANT_SUM, WANT_GRAD, WANT_ELEMENTS, one of them "
+                         f"with WANT_GRAD, or WANT_GRAD | WANT_HESS, got {want}")
     cdef int dt = dtype_code(x)
     cdef fl_index n = cnp.PyArray_SIZE(x)
     cdef const void *px = cnp.PyArray_DATA(x)
@@ -52,11 +54,12 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
     cdef const void *pw = data_or_null(w)
     cdef const void *pa = data_or_null(aux)
     cdef void *pg = data_or_null(grad)
+    cdef void *ph = data_or_null(hess)
     cdef void *pe = data_or_null(elems)
     cdef double s
     with nogil:
-        s = fl_elementwise_loss(loss, dt, n, px, py, pw, pa, param, grad_scale, pg, pe, want,
-                                n_threads)
+        s = fl_elementwise_loss(loss, dt, n, px, py, pw, pa, param, grad_scale, pg, ph, pe,
+                                want, n_threads)
     return s
 
 

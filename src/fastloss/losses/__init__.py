@@ -2,11 +2,18 @@
 
 Names, argument order (prediction first, then target) and semantics follow
 ``torch.nn.functional``, so the numbers match PyTorch to rounding. Every loss ``L`` comes
-in three forms::
+in three forms, and a twice-differentiable elementwise one in a fourth::
 
     L(input, target, ...)                  -> value
     L_grad(input, target, ..., out=None)   -> dvalue/dinput, same shape as input
     L_value_and_grad(input, target, ..., out=None) -> (value, grad), from one pass
+    L_grad_hess(input, target, ..., out=None) -> (grad, hess), from one pass
+
+``hess`` is the diagonal of the Hessian of the (reduced) value w.r.t. the input, which for
+an elementwise loss is the whole Hessian (scikit-learn's ``gradient_hessian``), scaled by
+the reduction as the gradient is; ``out`` is then a pair ``(grad, hess)`` of arrays. A loss
+whose Hessian is 0 almost everywhere (l1) has no ``L_grad_hess``; the registry's
+``hessian`` column says which have one.
 
 Conventions shared by every function here:
 
@@ -21,6 +28,13 @@ Conventions shared by every function here:
   (``np.asarray`` would drop the mask): fill them first.
 * Shapes: the target has the input's shape (no implicit broadcasting, unlike PyTorch which
   only warns); elementwise weights broadcast to the input's shape.
+* ``sample_weight`` (keyword only, every elementwise loss; scikit-learn's per-sample weights
+  next to torch's ``weight``): finite, non-negative, of the input's shape or one that
+  broadcasts to it with as many dimensions (``(N, 1)``: a weight per row of ``(N, C)``).
+  It multiplies each element's loss (``"none"``: ``sw l``; ``"sum"``: ``sum(sw l)``) and
+  ``"mean"`` divides by ``sum(sw)`` (scikit-learn's convention) where torch's mean divides
+  by N, by ``sum(weight sw)`` where torch's divides by ``sum(weight)``; the gradient and
+  Hessian are those of that value.
 * Non-contiguous inputs are copied to a contiguous buffer first; read-only inputs are fine.
   ``out`` must be a C-contiguous, writeable array of the input's shape and dtype that does
   not overlap any input; it is returned.
@@ -49,30 +63,35 @@ from fastloss.losses._registry import LOSSES, Loss
 # Spelled out for type checkers and readers; tests/test_loss_registry.py checks that it is
 # _registry.PUBLIC_NAMES (three functions per row of LOSSES).
 __all__ = [
-    "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad",
+    "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad", "mse_loss_grad_hess",
     "l1_loss", "l1_loss_grad", "l1_loss_value_and_grad",
-    "huber_loss", "huber_loss_grad", "huber_loss_value_and_grad",
+    "huber_loss", "huber_loss_grad", "huber_loss_value_and_grad", "huber_loss_grad_hess",
     "smooth_l1_loss", "smooth_l1_loss_grad", "smooth_l1_loss_value_and_grad",
+    "smooth_l1_loss_grad_hess",
     "binary_cross_entropy", "binary_cross_entropy_grad",
-    "binary_cross_entropy_value_and_grad",
+    "binary_cross_entropy_value_and_grad", "binary_cross_entropy_grad_hess",
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
     "binary_cross_entropy_with_logits_value_and_grad",
+    "binary_cross_entropy_with_logits_grad_hess",
     "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
     "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
-    "kl_div", "kl_div_grad", "kl_div_value_and_grad",
+    "kl_div", "kl_div_grad", "kl_div_value_and_grad", "kl_div_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
 #: A reduced loss is a NumPy scalar of the input's dtype; reduction="none" gives an array.
 LossValue = Union[np.floating[Any], FloatArray]
+#: the ``out`` of a ``*_grad_hess`` function: arrays for the gradient and the Hessian
+OutPair = Tuple[FloatArray, FloatArray]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _REDUCTIONS = ("mean", "sum", "none")
 
-# what a call computes
-_VALUE, _GRAD, _BOTH = 1, 2, 3
-_SUFFIX = {_VALUE: "", _GRAD: "_grad", _BOTH: "_value_and_grad"}
+# what a call computes: bits value (1), gradient (2), Hessian (4)
+_VALUE, _GRAD, _BOTH, _GRAD_HESS = 1, 2, 3, 6
+_HESS = 4
+_SUFFIX = {_VALUE: "", _GRAD: "_grad", _BOTH: "_value_and_grad", _GRAD_HESS: "_grad_hess"}
 
 
 # ---- validation -------------------------------------------------------------------------
@@ -140,24 +159,65 @@ def _broadcast_weight(weight: Any, x: FloatArray, name: str) -> FloatArray:
 
 
 def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
-                 *inputs: Optional[np.ndarray]) -> FloatArray:
+                 *inputs: Optional[np.ndarray], name: str = "out") -> FloatArray:
     if out is None:
         return np.empty(shape, dtype)
     if type(out) is not np.ndarray:
-        reject_masked(out, "out")
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        reject_masked(out, name)
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
-        raise TypeError(f"out must have dtype {dtype} (the input's), got {out.dtype}")
+        raise TypeError(f"{name} must have dtype {dtype} (the input's), got {out.dtype}")
     if out.shape != shape:
-        raise ValueError(f"out must have shape {shape} (the input's), got {out.shape}")
+        raise ValueError(f"{name} must have shape {shape} (the input's), got {out.shape}")
     if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
+        raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError(f"{name} is read-only")
     for a in inputs:
         if a is not None and np.may_share_memory(out, a):
-            raise ValueError("out must not overlap an input array")
+            raise ValueError(f"{name} must not overlap an input array")
     return out
+
+
+def _prepare_out_pair(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
+                      *inputs: Optional[np.ndarray]) -> Tuple[FloatArray, FloatArray]:
+    """The (grad, hess) arrays of a ``*_grad_hess`` call: ``out`` is None or a pair of
+    arrays, each checked as :func:`_prepare_out`'s, that do not overlap each other."""
+    if out is None:
+        return np.empty(shape, dtype), np.empty(shape, dtype)
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise TypeError(f"out must be None or a tuple (grad, hess) of two arrays, got "
+                        f"{type(out).__name__}")
+    grad = _prepare_out(out[0], shape, dtype, *inputs, name="out[0]")
+    hess = _prepare_out(out[1], shape, dtype, *inputs, grad, name="out[1]")
+    return grad, hess
+
+
+def _sample_weight(sample_weight: Any, x: FloatArray) -> FloatArray:
+    """``sample_weight`` checked and broadcast to the input's shape.
+
+    It has the input's shape, or one that broadcasts to it with as many dimensions (an
+    ``(N, 1)`` weight per row of an ``(N, C)`` input): a 1-d ``(N,)`` weight of an ``(N, N)``
+    input would broadcast along the wrong axis, so fewer dimensions are refused. Every
+    weight is finite and non-negative (scikit-learn's ``_check_sample_weight`` refuses
+    NaN/inf always and negative weights where it asks ``only_non_negative``; a negative
+    weight makes the weighted mean meaningless here, so it is always refused).
+    """
+    sw = _as_dtype(sample_weight, x.dtype, "sample_weight")
+    if sw.ndim != x.ndim:
+        raise ValueError(f"sample_weight must have the input's shape {x.shape} or one that "
+                         f"broadcasts to it with as many dimensions (e.g. (N, 1) for a "
+                         f"weight per row), got shape {sw.shape}")
+    if sw.size:
+        lo, hi = sw.min(), sw.max()
+        if not (lo >= 0 and hi <= np.finfo(sw.dtype).max):  # NaN fails both
+            flat = sw.reshape(-1)
+            bad = first_where(flat, lambda b: ~((b >= 0) & (b < np.inf)))
+            where = np.unravel_index(bad, sw.shape)
+            raise ValueError(f"sample_weight must be finite and non-negative, got "
+                             f"sample_weight[{', '.join(str(int(i)) for i in where)}] = "
+                             f"{flat[bad]}")
+    return _broadcast_weight(sw, x, "sample_weight")
 
 
 def _checker(loss: Loss, name: str) -> Callable[[Any], Any]:
@@ -218,7 +278,8 @@ def _kernel(loss: Loss, kernel: str = "") -> _Kernel:
 
 def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
                  weight: Any, out: Any, n_threads: Optional[int], param: float = 0.0,
-                 pos_weight: Any = None, ref_kwargs: Optional[Dict[str, Any]] = None) -> Any:
+                 pos_weight: Any = None, ref_kwargs: Optional[Dict[str, Any]] = None,
+                 sample_weight: Any = None) -> Any:
     x = _as_float(input, "input")
     y = _as_dtype(target, x.dtype, "target")
     if y.shape != x.shape:
@@ -227,9 +288,16 @@ def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: s
         _check_reduction(reduction, spec.reductions)
     w = None if weight is None else _broadcast_weight(weight, x, "weight")
     a = None if pos_weight is None else _broadcast_weight(pos_weight, x, "pos_weight")
+    sw = None if sample_weight is None else _sample_weight(sample_weight, x)
     if spec.input_range is not None and x.size:
         _check_input_range(x, spec.input_range)
-    grad = _prepare_out(out, x.shape, x.dtype, x, y, w, a) if mode & _GRAD else None
+    hess = None
+    if mode & _HESS:
+        grad, hess = _prepare_out_pair(out, x.shape, x.dtype, x, y, w, a, sw)
+    elif mode & _GRAD:
+        grad = _prepare_out(out, x.shape, x.dtype, x, y, w, a, sw)
+    else:
+        grad = None
     nt = _config.resolve_threads(n_threads, x.size)  # validates n_threads on both backends
 
     if _backend.get_backend() == "numpy":
@@ -238,26 +306,44 @@ def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: s
             kwargs["weight"] = w
         if pos_weight is not None:
             kwargs["pos_weight"] = a
+        if sw is not None:
+            kwargs["sample_weight"] = sw
         if ref_kwargs:
             kwargs.update(ref_kwargs)
         result = _reference(spec.loss.name + _SUFFIX[mode], x, y, **kwargs)
-        return _finish_reference(mode, result, grad)
+        return _finish_reference(mode, result, grad, hess)
 
-    if reduction == "batchmean":
+    # torch's weight and the sample weights multiply; the weighted mean divides by
+    # sum(weight * sample_weight) where torch's divides by sum(weight), by sum(sample_weight)
+    # where torch's divides by N (scikit-learn's convention: mean = sum(sw l) / sum(sw))
+    # (asarray: the product of 0-d arrays is a NumPy scalar, which the binding cannot take)
+    w_sum = w if sw is None else (sw if w is None else np.asarray(w * sw))
+    if reduction == "batchmean":  # per sample of the first axis: sum(sw) / (size / N)
         denominator = float(x.shape[0]) if x.ndim else 1.0
+        if sw is not None:
+            denominator = (float(sw.sum(dtype=np.float64)) * denominator / x.size
+                           if x.size else 0.0)
     elif w is not None and spec.by_weight_sum:
-        denominator = float(w.sum(dtype=np.float64))
+        assert w_sum is not None
+        denominator = float(w_sum.sum(dtype=np.float64))
+    elif sw is not None:
+        denominator = float(sw.sum(dtype=np.float64))
     else:
         denominator = float(x.size)
+    w = w_sum
     mean = reduction in ("mean", "batchmean")
     scale = (1.0 / denominator if denominator else np.inf) if mean else 1.0
     elems = np.empty(x.shape, x.dtype) if reduction == "none" and mode & _VALUE else None
     want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        _losses.WANT_HESS if mode & _HESS else 0) | (
         (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
         if mode & _VALUE else 0)
-    total = _losses.elementwise(spec.code, x, y, w, a, param, scale, grad, elems, want, nt)
+    total = _losses.elementwise(spec.code, x, y, w, a, param, scale, grad, hess, elems, want,
+                                nt)
     if mode == _GRAD:
         return grad
+    if mode == _GRAD_HESS:
+        return grad, hess
     if elems is not None:
         value: Any = elems
     else:
@@ -272,10 +358,17 @@ def _reference(name: str, *args: Any, **kwargs: Any) -> Any:
         return getattr(reference, name)(*args, **kwargs)
 
 
-def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray]) -> Any:
-    """Put a reference gradient into ``out``, so both backends return the same objects."""
+def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray],
+                      hess_out: Optional[np.ndarray] = None) -> Any:
+    """Put a reference gradient (and Hessian) into ``out`` (``hess_out``), so both backends
+    return the same objects."""
     if mode == _VALUE:
         return result
+    if mode == _GRAD_HESS:
+        assert out is not None and hess_out is not None
+        np.copyto(out, result[0])
+        np.copyto(hess_out, result[1])
+        return out, hess_out
     grad = result if mode == _GRAD else result[1]
     assert out is not None
     np.copyto(out, grad)
@@ -298,7 +391,8 @@ _CE_LABEL_SMOOTHING = _checker(LOSSES["cross_entropy"], "label_smoothing")
 
 
 def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-             weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None) -> LossValue:
+             weight: Optional[ArrayLike] = None, sample_weight: Optional[ArrayLike] = None,
+             n_threads: Optional[int] = None) -> LossValue:
     r"""Mean squared error, ``l_i = w_i (x_i - y_i)^2``.
 
     Args:
@@ -308,55 +402,88 @@ def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
             ``"sum"`` or ``"none"``.
         weight: optional per-element weights ``w``, broadcast to the input's shape. As in
             PyTorch 2.13's ``F.mse_loss(weight=)``, the weighted mean divides by ``sum(w)``.
+        sample_weight: optional per-sample weights (module docstring); they multiply ``w``.
         n_threads: threads for this call (see the module docstring).
 
     Gradient: ``2 w_i (x_i - y_i) / D`` with ``D`` the mean's denominator (1 for "sum").
     """
-    return _elementwise(_MSE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
+    return _elementwise(_MSE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
+                        sample_weight=sample_weight)
 
 
 def mse_loss_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-                  weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
-                  n_threads: Optional[int] = None) -> FloatArray:
+                  weight: Optional[ArrayLike] = None, sample_weight: Optional[ArrayLike] = None,
+                  out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                  ) -> FloatArray:
     """Gradient of :func:`mse_loss` with respect to ``input``; written into ``out`` if given."""
-    return _elementwise(_MSE_SPEC, _GRAD, input, target, reduction, weight, out, n_threads)
+    return _elementwise(_MSE_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
+                        sample_weight=sample_weight)
 
 
 def mse_loss_value_and_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
                             weight: Optional[ArrayLike] = None,
+                            sample_weight: Optional[ArrayLike] = None,
                             out: Optional[FloatArray] = None, n_threads: Optional[int] = None
                             ) -> Tuple[LossValue, FloatArray]:
     """``(mse_loss(...), mse_loss_grad(...))`` from one pass over memory."""
-    return _elementwise(_MSE_SPEC, _BOTH, input, target, reduction, weight, out, n_threads)
+    return _elementwise(_MSE_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
+                        sample_weight=sample_weight)
+
+
+def mse_loss_grad_hess(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                       weight: Optional[ArrayLike] = None,
+                       sample_weight: Optional[ArrayLike] = None, out: Optional[OutPair] = None,
+                       n_threads: Optional[int] = None) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`mse_loss`: the Hessian's diagonal ``2 w_i / D`` (the loss
+    is separable: its Hessian w.r.t. the input is diagonal). ``out``: ``(grad, hess)``."""
+    return _elementwise(_MSE_SPEC, _GRAD_HESS, input, target, reduction, weight, out,
+                        n_threads, sample_weight=sample_weight)
 
 
 def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-            weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None) -> LossValue:
+            weight: Optional[ArrayLike] = None, sample_weight: Optional[ArrayLike] = None,
+            n_threads: Optional[int] = None) -> LossValue:
     r"""Mean absolute error, ``l_i = w_i |x_i - y_i|``.
 
     ``reduction`` and ``weight`` as in :func:`mse_loss` (weighted mean divides by
     ``sum(w)``, as PyTorch 2.13's ``F.l1_loss(weight=)``). Gradient: ``w_i sign(x_i - y_i) / D``
-    (0 where ``x_i == y_i``, like ``torch.sign``).
+    (0 where ``x_i == y_i``, like ``torch.sign``). No ``l1_loss_grad_hess``: the Hessian is 0
+    almost everywhere (scikit-learn's ``AbsoluteError`` stores 1 instead, a placeholder
+    its gradient boosting needs, not the Hessian).
     """
-    return _elementwise(_L1_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
+    return _elementwise(_L1_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
+                        sample_weight=sample_weight)
 
 
 def l1_loss_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-                 weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
-                 n_threads: Optional[int] = None) -> FloatArray:
+                 weight: Optional[ArrayLike] = None, sample_weight: Optional[ArrayLike] = None,
+                 out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                 ) -> FloatArray:
     """Gradient of :func:`l1_loss` with respect to ``input``."""
-    return _elementwise(_L1_SPEC, _GRAD, input, target, reduction, weight, out, n_threads)
+    return _elementwise(_L1_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
+                        sample_weight=sample_weight)
 
 
 def l1_loss_value_and_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-                           weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+                           weight: Optional[ArrayLike] = None,
+                           sample_weight: Optional[ArrayLike] = None,
+                           out: Optional[FloatArray] = None,
                            n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
     """``(l1_loss(...), l1_loss_grad(...))`` from one pass over memory."""
-    return _elementwise(_L1_SPEC, _BOTH, input, target, reduction, weight, out, n_threads)
+    return _elementwise(_L1_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
+                        sample_weight=sample_weight)
+
+
+def _huber(mode: int, input: Any, target: Any, reduction: str, delta: Any, weight: Any,
+           sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
+    d = _HUBER_DELTA(delta)
+    return _elementwise(_HUBER_SPEC, mode, input, target, reduction, weight, out, n_threads,
+                        d, ref_kwargs={"delta": d}, sample_weight=sample_weight)
 
 
 def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
                delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+               sample_weight: Optional[ArrayLike] = None,
                n_threads: Optional[int] = None) -> LossValue:
     r"""Huber loss with threshold ``delta > 0``; with ``d = x - y``::
 
@@ -367,41 +494,53 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
     ``F.huber_loss(weight=)``, the weighted ``"mean"`` is ``mean(w l)`` (divides by N, not
     by ``sum(w)`` as mse/l1 do).
     """
-    d = _HUBER_DELTA(delta)
-    return _elementwise(_HUBER_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
-                        d, ref_kwargs={"delta": d})
+    return _huber(_VALUE, input, target, reduction, delta, weight, sample_weight, None,
+                  n_threads)
 
 
 def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
                     delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+                    sample_weight: Optional[ArrayLike] = None,
                     out: Optional[FloatArray] = None, n_threads: Optional[int] = None
                     ) -> FloatArray:
     """Gradient of :func:`huber_loss` with respect to ``input``."""
-    d = _HUBER_DELTA(delta)
-    return _elementwise(_HUBER_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
-                        d, ref_kwargs={"delta": d})
+    return _huber(_GRAD, input, target, reduction, delta, weight, sample_weight, out,
+                  n_threads)
 
 
 def huber_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
                               delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+                              sample_weight: Optional[ArrayLike] = None,
                               out: Optional[FloatArray] = None,
                               n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
     """``(huber_loss(...), huber_loss_grad(...))`` from one pass over memory."""
-    d = _HUBER_DELTA(delta)
-    return _elementwise(_HUBER_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
-                        d, ref_kwargs={"delta": d})
+    return _huber(_BOTH, input, target, reduction, delta, weight, sample_weight, out,
+                  n_threads)
+
+
+def huber_loss_grad_hess(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                         delta: float = 1.0, weight: Optional[ArrayLike] = None, *,
+                         sample_weight: Optional[ArrayLike] = None,
+                         out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                         ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`huber_loss`: ``hess_i = w_i / D`` where
+    ``|x_i - y_i| <= delta`` and 0 outside (at the kinks ``|d| = delta``: 1, the derivative
+    of the clipped gradient on its closed interval, as scikit-learn's ``HuberLoss``)."""
+    return _huber(_GRAD_HESS, input, target, reduction, delta, weight, sample_weight, out,
+                  n_threads)
 
 
 def _smooth_l1(mode: int, input: Any, target: Any, reduction: str, beta: Any, weight: Any,
-               out: Any, n_threads: Optional[int]) -> Any:
+               sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
     b = _SMOOTH_L1_BETA(beta)
     spec = _SMOOTH_L1_SPEC if b > 0 else _SMOOTH_L1_AS_L1_SPEC  # PyTorch: exactly l1_loss
     return _elementwise(spec, mode, input, target, reduction, weight, out, n_threads, b,
-                        ref_kwargs={"beta": b})
+                        ref_kwargs={"beta": b}, sample_weight=sample_weight)
 
 
 def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
                    beta: float = 1.0, weight: Optional[ArrayLike] = None,
+                   sample_weight: Optional[ArrayLike] = None,
                    n_threads: Optional[int] = None) -> LossValue:
     r"""Smooth L1 loss with threshold ``beta >= 0``; with ``d = x - y``::
 
@@ -412,29 +551,47 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mea
     ``weight`` is a fastloss addition (PyTorch's ``smooth_l1_loss`` has none), with the
     weighted-mean semantics of mse/l1: ``"mean"`` is ``sum(w l) / sum(w)``.
     """
-    return _smooth_l1(_VALUE, input, target, reduction, beta, weight, None, n_threads)
+    return _smooth_l1(_VALUE, input, target, reduction, beta, weight, sample_weight, None,
+                      n_threads)
 
 
 def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
                         beta: float = 1.0, weight: Optional[ArrayLike] = None,
+                        sample_weight: Optional[ArrayLike] = None,
                         out: Optional[FloatArray] = None, n_threads: Optional[int] = None
                         ) -> FloatArray:
     """Gradient of :func:`smooth_l1_loss` with respect to ``input``."""
-    return _smooth_l1(_GRAD, input, target, reduction, beta, weight, out, n_threads)
+    return _smooth_l1(_GRAD, input, target, reduction, beta, weight, sample_weight, out,
+                      n_threads)
 
 
 def smooth_l1_loss_value_and_grad(input: ArrayLike, target: ArrayLike, *,
                                   reduction: str = "mean", beta: float = 1.0,
                                   weight: Optional[ArrayLike] = None,
+                                  sample_weight: Optional[ArrayLike] = None,
                                   out: Optional[FloatArray] = None,
                                   n_threads: Optional[int] = None
                                   ) -> Tuple[LossValue, FloatArray]:
     """``(smooth_l1_loss(...), smooth_l1_loss_grad(...))`` from one pass over memory."""
-    return _smooth_l1(_BOTH, input, target, reduction, beta, weight, out, n_threads)
+    return _smooth_l1(_BOTH, input, target, reduction, beta, weight, sample_weight, out,
+                      n_threads)
+
+
+def smooth_l1_loss_grad_hess(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                             beta: float = 1.0, weight: Optional[ArrayLike] = None,
+                             sample_weight: Optional[ArrayLike] = None,
+                             out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                             ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`smooth_l1_loss`: ``hess_i = w_i / (beta D)`` where
+    ``|x_i - y_i| <= beta`` (the kinks included, as :func:`huber_loss_grad_hess`), 0
+    outside; ``beta = 0`` (the l1 loss) gives 0 everywhere."""
+    return _smooth_l1(_GRAD_HESS, input, target, reduction, beta, weight, sample_weight, out,
+                      n_threads)
 
 
 def binary_cross_entropy(input: ArrayLike, target: ArrayLike,
                          weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                         sample_weight: Optional[ArrayLike] = None,
                          n_threads: Optional[int] = None) -> LossValue:
     r"""Binary cross-entropy of probabilities ``p`` (``input``, in [0, 1]) and targets ``y``::
 
@@ -447,31 +604,52 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike,
     passes through). Prefer
     :func:`binary_cross_entropy_with_logits`, which is stable for any logit.
     """
-    return _elementwise(_BCE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads)
+    return _elementwise(_BCE_SPEC, _VALUE, input, target, reduction, weight, None, n_threads,
+                        sample_weight=sample_weight)
 
 
 def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike,
                               weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                              sample_weight: Optional[ArrayLike] = None,
                               out: Optional[FloatArray] = None,
                               n_threads: Optional[int] = None) -> FloatArray:
     """Gradient of :func:`binary_cross_entropy` with respect to ``input``."""
-    return _elementwise(_BCE_SPEC, _GRAD, input, target, reduction, weight, out, n_threads)
+    return _elementwise(_BCE_SPEC, _GRAD, input, target, reduction, weight, out, n_threads,
+                        sample_weight=sample_weight)
 
 
 def binary_cross_entropy_value_and_grad(input: ArrayLike, target: ArrayLike,
                                         weight: Optional[ArrayLike] = None,
                                         reduction: str = "mean", *,
+                                        sample_weight: Optional[ArrayLike] = None,
                                         out: Optional[FloatArray] = None,
                                         n_threads: Optional[int] = None
                                         ) -> Tuple[LossValue, FloatArray]:
     """``(binary_cross_entropy(...), binary_cross_entropy_grad(...))`` from one pass."""
-    return _elementwise(_BCE_SPEC, _BOTH, input, target, reduction, weight, out, n_threads)
+    return _elementwise(_BCE_SPEC, _BOTH, input, target, reduction, weight, out, n_threads,
+                        sample_weight=sample_weight)
+
+
+def binary_cross_entropy_grad_hess(input: ArrayLike, target: ArrayLike,
+                                   weight: Optional[ArrayLike] = None, reduction: str = "mean",
+                                   *, sample_weight: Optional[ArrayLike] = None,
+                                   out: Optional[OutPair] = None,
+                                   n_threads: Optional[int] = None
+                                   ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`binary_cross_entropy`:
+    ``hess_i = w_i (y_i / p_i^2 + (1 - y_i) / (1 - p_i)^2) / D``, computed as
+    ``(p^2 - 2 p y + y) / max((1 - p) p, 1e-12)^2`` (the gradient's clamp; PyTorch's double
+    backward adds 1e-12 to ``p`` and ``1 - p`` instead: equal to ``1e-12 / min(p, 1 - p)``
+    relative)."""
+    return _elementwise(_BCE_SPEC, _GRAD_HESS, input, target, reduction, weight, out,
+                        n_threads, sample_weight=sample_weight)
 
 
 def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
                                      weight: Optional[ArrayLike] = None,
                                      reduction: str = "mean",
                                      pos_weight: Optional[ArrayLike] = None, *,
+                                     sample_weight: Optional[ArrayLike] = None,
                                      n_threads: Optional[int] = None) -> LossValue:
     r"""Binary cross-entropy of logits ``x`` (sigmoid applied inside), stable for any finite
     logit. With ``lw_i = 1 + (pos_weight_i - 1) y_i``::
@@ -484,39 +662,54 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
     ``mean(w l)``, as in PyTorch.
     """
     return _elementwise(_BCE_LOGITS_SPEC, _VALUE, input, target, reduction, weight, None,
-                        n_threads, pos_weight=pos_weight)
+                        n_threads, pos_weight=pos_weight, sample_weight=sample_weight)
 
 
 def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
                                           weight: Optional[ArrayLike] = None,
                                           reduction: str = "mean",
                                           pos_weight: Optional[ArrayLike] = None, *,
+                                          sample_weight: Optional[ArrayLike] = None,
                                           out: Optional[FloatArray] = None,
                                           n_threads: Optional[int] = None) -> FloatArray:
     """Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``input``."""
     return _elementwise(_BCE_LOGITS_SPEC, _GRAD, input, target, reduction, weight, out,
-                        n_threads, pos_weight=pos_weight)
+                        n_threads, pos_weight=pos_weight, sample_weight=sample_weight)
 
 
 def binary_cross_entropy_with_logits_value_and_grad(
         input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
         reduction: str = "mean", pos_weight: Optional[ArrayLike] = None, *,
-        out: Optional[FloatArray] = None, n_threads: Optional[int] = None
-) -> Tuple[LossValue, FloatArray]:
+        sample_weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+        n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
     """``(binary_cross_entropy_with_logits(...), ..._grad(...))`` from one pass."""
     return _elementwise(_BCE_LOGITS_SPEC, _BOTH, input, target, reduction, weight, out,
-                        n_threads, pos_weight=pos_weight)
+                        n_threads, pos_weight=pos_weight, sample_weight=sample_weight)
 
 
-def _kl_div(mode: int, input: Any, target: Any, reduction: str, log_target: bool, out: Any,
-            n_threads: Optional[int]) -> Any:
+def binary_cross_entropy_with_logits_grad_hess(
+        input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+        reduction: str = "mean", pos_weight: Optional[ArrayLike] = None, *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[OutPair] = None,
+        n_threads: Optional[int] = None) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`binary_cross_entropy_with_logits`:
+    ``hess_i = w_i lw_i sigmoid(x_i) sigmoid(-x_i) / D`` (scikit-learn's
+    ``HalfBinomialLoss``: ``p (1 - p)``)."""
+    return _elementwise(_BCE_LOGITS_SPEC, _GRAD_HESS, input, target, reduction, weight, out,
+                        n_threads, pos_weight=pos_weight, sample_weight=sample_weight)
+
+
+def _kl_div(mode: int, input: Any, target: Any, reduction: str, log_target: bool,
+            sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
     log = _KL_DIV_LOG_TARGET(log_target)
     return _elementwise(_KL_DIV_LOG_SPEC if log else _KL_DIV_SPEC, mode, input, target,
-                        reduction, None, out, n_threads, ref_kwargs={"log_target": log})
+                        reduction, None, out, n_threads, ref_kwargs={"log_target": log},
+                        sample_weight=sample_weight)
 
 
 def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-           log_target: bool = False, n_threads: Optional[int] = None) -> LossValue:
+           log_target: bool = False, sample_weight: Optional[ArrayLike] = None,
+           n_threads: Optional[int] = None) -> LossValue:
     r"""Kullback-Leibler divergence, PyTorch's ``F.kl_div``: ``input`` holds log-probabilities
     ``x``, ``target`` probabilities ``y`` (log-probabilities if ``log_target``)::
 
@@ -525,22 +718,37 @@ def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
 
     ``reduction``: ``"batchmean"`` (sum / input.shape[0], the true KL divergence per
     sample), ``"mean"`` (PyTorch's default: sum / number of elements), ``"sum"``, ``"none"``.
+    With ``sample_weight``, ``"batchmean"`` divides ``sum(sw l)`` by ``sum(sw)`` over the
+    size of one sample (``input.size / input.shape[0]``): the weighted mean of the samples'
+    divergences.
     """
-    return _kl_div(_VALUE, input, target, reduction, log_target, None, n_threads)
+    return _kl_div(_VALUE, input, target, reduction, log_target, sample_weight, None,
+                   n_threads)
 
 
 def kl_div_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-                log_target: bool = False, out: Optional[FloatArray] = None,
-                n_threads: Optional[int] = None) -> FloatArray:
+                log_target: bool = False, sample_weight: Optional[ArrayLike] = None,
+                out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                ) -> FloatArray:
     """Gradient of :func:`kl_div` with respect to ``input``."""
-    return _kl_div(_GRAD, input, target, reduction, log_target, out, n_threads)
+    return _kl_div(_GRAD, input, target, reduction, log_target, sample_weight, out, n_threads)
 
 
 def kl_div_value_and_grad(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
-                          log_target: bool = False, out: Optional[FloatArray] = None,
-                          n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+                          log_target: bool = False, sample_weight: Optional[ArrayLike] = None,
+                          out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                          ) -> Tuple[LossValue, FloatArray]:
     """``(kl_div(...), kl_div_grad(...))`` from one pass over memory."""
-    return _kl_div(_BOTH, input, target, reduction, log_target, out, n_threads)
+    return _kl_div(_BOTH, input, target, reduction, log_target, sample_weight, out, n_threads)
+
+
+def kl_div_grad_hess(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean",
+                     log_target: bool = False, sample_weight: Optional[ArrayLike] = None,
+                     out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                     ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`kl_div`; the loss is linear in ``input``: ``hess = 0``."""
+    return _kl_div(_GRAD_HESS, input, target, reduction, log_target, sample_weight, out,
+                   n_threads)
 
 
 # ---- losses over (N, C) rows ------------------------------------------------------------

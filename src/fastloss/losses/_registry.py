@@ -46,7 +46,8 @@ class Loss(NamedTuple):
     #: cross_entropy, whose blocked softmax kernel is its own.
     kernels: Dict[str, Dict[str, Any]]
     params: Tuple[Param, ...]
-    #: the array weights it takes ("weight", "pos_weight"), which broadcast to the input
+    #: the array weights it takes ("weight", "pos_weight", "sample_weight"), which broadcast
+    #: to the input (sample_weight with as many dimensions)
     weights: Tuple[str, ...]
     #: what the weighted "mean" divides by: "weight_sum" (sum(w l) / sum(w)) or "count"
     #: (mean(w l)), as in PyTorch 2.13 for each loss
@@ -55,8 +56,8 @@ class Loss(NamedTuple):
     data: DataGenerator
     #: the ranges of finite (input, target) values it is defined for (property tests)
     domain: Tuple[Tuple[float, float], Tuple[float, float]]
-    #: keyword arguments the tests and benchmarks try; "full" / "bcast" stand for weight
-    #: arrays of the input's shape / of its last axis
+    #: keyword arguments the tests and benchmarks try; "full" / "bcast" / "rows" stand for
+    #: weight arrays of the input's shape / of its last axis / of shape (N, 1, ...)
     variants: Tuple[Dict[str, Any], ...]
     #: scikit-learn's equivalent in ``sklearn._loss.loss`` and the factor from its
     #: (half-)loss to ours, or None
@@ -64,11 +65,15 @@ class Loss(NamedTuple):
     #: the closed range every input element must lie in (checked before the kernel runs;
     #: NaN passes), or None
     input_range: Optional[Interval] = None
+    #: whether it has ``<name>_grad_hess`` (twice differentiable, a Hessian not 0 almost
+    #: everywhere)
+    hessian: bool = False
 
     @property
-    def functions(self) -> Tuple[str, str, str]:
-        """The three public names: value, gradient, both."""
-        return self.name, self.name + "_grad", self.name + "_value_and_grad"
+    def functions(self) -> Tuple[str, ...]:
+        """The public names: value, gradient, both, and (``hessian``) gradient and Hessian."""
+        names = (self.name, self.name + "_grad", self.name + "_value_and_grad")
+        return names + (self.name + "_grad_hess",) if self.hessian else names
 
     def defaults(self) -> Dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -123,28 +128,41 @@ def _class_log_probabilities(rng: np.random.Generator, shape: Tuple[int, ...], d
 
 _REDUCTIONS = ("mean", "sum", "none")
 _REGRESSION_DOMAIN = ((-1e3, 1e3), (-1e3, 1e3))
-_WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bcast"})
+_WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bcast"},
+                                         {"sample_weight": "rows"},
+                                         {"weight": "bcast", "sample_weight": "full"})
+#: the weights of an elementwise loss with torch's ``weight``, and of one without
+_W_SW = ("weight", "sample_weight")
+_SW = ("sample_weight",)
 
 _ROWS = (
-    Loss("mse_loss", "elementwise", {"mse": {}}, (), ("weight",), "weight_sum", _REDUCTIONS,
-         _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("HalfSquaredError", 2.0)),
-    Loss("l1_loss", "elementwise", {"l1": {}}, (), ("weight",), "weight_sum", _REDUCTIONS,
+    Loss("mse_loss", "elementwise", {"mse": {}}, (), _W_SW, "weight_sum", _REDUCTIONS,
+         _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("HalfSquaredError", 2.0),
+         hessian=True),
+    Loss("l1_loss", "elementwise", {"l1": {}}, (), _W_SW, "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("AbsoluteError", 1.0)),
     Loss("huber_loss", "elementwise", {"huber": {}}, (Param("delta", 1.0, POSITIVE),),
-         ("weight",), "count", _REDUCTIONS, _regression, _REGRESSION_DOMAIN,
-         ({"delta": 1.0}, {"delta": 0.5, "weight": "full"}, {"delta": 2.0, "weight": "bcast"})),
+         _W_SW, "count", _REDUCTIONS, _regression, _REGRESSION_DOMAIN,
+         ({"delta": 1.0}, {"delta": 0.5, "weight": "full"}, {"delta": 2.0, "weight": "bcast"},
+          {"delta": 0.5, "sample_weight": "rows"},
+          {"delta": 1.0, "weight": "full", "sample_weight": "full"}), hessian=True),
     # beta == 0 is exactly l1_loss (PyTorch): it runs the l1 kernel
     Loss("smooth_l1_loss", "elementwise", {"smooth_l1": {}, "l1": {"beta": 0.0}},
-         (Param("beta", 1.0, NON_NEGATIVE),), ("weight",), "weight_sum", _REDUCTIONS,
+         (Param("beta", 1.0, NON_NEGATIVE),), _W_SW, "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN,
          ({"beta": 1.0}, {"beta": 0.5, "weight": "full"}, {"beta": 0.0},
-          {"beta": 0.0, "weight": "bcast"})),
-    Loss("binary_cross_entropy", "elementwise", {"bce": {}}, (), ("weight",), "count",
-         _REDUCTIONS, _probabilities, ((0.0, 1.0), (0.0, 1.0)), _WEIGHTED, input_range=UNIT),
+          {"beta": 0.0, "weight": "bcast"}, {"beta": 0.5, "sample_weight": "rows"},
+          {"beta": 1.0, "weight": "bcast", "sample_weight": "full"}), hessian=True),
+    Loss("binary_cross_entropy", "elementwise", {"bce": {}}, (), _W_SW, "count",
+         _REDUCTIONS, _probabilities, ((0.0, 1.0), (0.0, 1.0)), _WEIGHTED, input_range=UNIT,
+         hessian=True),
     Loss("binary_cross_entropy_with_logits", "elementwise", {"bce_logits": {}}, (),
-         ("weight", "pos_weight"), "count", _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)),
+         ("weight", "pos_weight", "sample_weight"), "count", _REDUCTIONS, _logits,
+         ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"pos_weight": "full"}, {"pos_weight": "bcast"},
-          {"weight": "bcast", "pos_weight": "bcast"}), sklearn=("HalfBinomialLoss", 1.0)),
+          {"weight": "bcast", "pos_weight": "bcast"}, {"sample_weight": "rows"},
+          {"weight": "full", "pos_weight": "bcast", "sample_weight": "full"}),
+         sklearn=("HalfBinomialLoss", 1.0), hessian=True),
     Loss("cross_entropy", "rows", {}, (Param("ignore_index", -100, "int64"),
                                        Param("label_smoothing", 0.0, UNIT)),
          ("weight",), "weight_sum", _REDUCTIONS, _class_logits, ((-60.0, 60.0), (0.0, 1.0)),
@@ -155,9 +173,11 @@ _ROWS = (
          ((-60.0, 0.0), (0.0, 1.0)),
          ({}, {"weight": "full"})),
     Loss("kl_div", "elementwise", {"kl_div": {}, "kl_div_log": {"log_target": True}},
-         (Param("log_target", False, "flag"),), (), "count", _REDUCTIONS + ("batchmean",),
+         (Param("log_target", False, "flag"),), _SW, "count", _REDUCTIONS + ("batchmean",),
          _log_probabilities, ((-30.0, 0.0), (0.0, 1.0)),
-         ({"log_target": False}, {"log_target": True})),
+         ({"log_target": False}, {"log_target": True},
+          {"log_target": False, "sample_weight": "rows"},
+          {"log_target": True, "sample_weight": "full"}), hessian=True),
 )
 
 #: every loss, by its public name, in the order of the documentation

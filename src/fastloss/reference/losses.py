@@ -48,138 +48,228 @@ def _scale(reduction: str, count: Any) -> Any:
         return np.divide(1.0, count)
 
 
-# ---- regression losses: weighted mean = sum(w * l) / sum(w) --------------------------
+# ---- weights and reductions of the elementwise losses ----------------------------------
+#
+# Every elementwise loss takes torch's weights (where torch has them) and ``sample_weight``
+# (scikit-learn's); both multiply the element's loss. "mean" divides the weighted sum by
+# sum(weight * sample_weight) for the losses whose torch mean is sum(w l) / sum(w) (by_sum),
+# and by sum(sample_weight) (N without it) for the others.
 
-def _reduce_by_weight_sum(loss: Array, weight: Optional[Array], reduction: str) -> Value:
-    """The reduced loss when the weighted mean is sum(w l) / sum(w)."""
+def _weights(weight: Optional[Array], sample_weight: Optional[Array]) -> Optional[Array]:
+    """The product of the weights given, or None."""
     if weight is None:
-        return _reduce(loss, reduction)
-    return _reduce(weight * loss, reduction, weight.sum())
+        return sample_weight
+    return weight if sample_weight is None else weight * sample_weight
 
 
-def _by_weight_sum(loss: Array, grad: Array, weight: Optional[Array], reduction: str
-                   ) -> Tuple[Value, Array]:
-    """The reduced loss and its gradient when the weighted mean is sum(w l) / sum(w)."""
-    if weight is None:
-        return _reduce(loss, reduction), grad * loss.dtype.type(_scale(reduction, loss.size))
-    scale = loss.dtype.type(_scale(reduction, weight.sum()))
-    return _reduce_by_weight_sum(loss, weight, reduction), weight * grad * scale
+def _denominator(x: Array, weight: Optional[Array], sample_weight: Optional[Array],
+                 by_sum: bool) -> Any:
+    """What "mean" divides the weighted sum by."""
+    if by_sum and weight is not None:
+        return (weight if sample_weight is None else weight * sample_weight).sum()
+    if sample_weight is not None:
+        return sample_weight.sum()
+    return x.dtype.type(x.size)
 
+
+def _reduced(loss: Array, reduction: str, weight: Optional[Array],
+             sample_weight: Optional[Array], by_sum: bool = False) -> Value:
+    """The reduced weighted loss."""
+    w = _weights(weight, sample_weight)
+    weighted = loss if w is None else w * loss
+    return _reduce(weighted, reduction, _denominator(loss, weight, sample_weight, by_sum))
+
+
+def _scaled(derivative: Array, reduction: str, weight: Optional[Array],
+            sample_weight: Optional[Array], by_sum: bool = False) -> Array:
+    """A derivative of each element's loss (gradient or Hessian) as one of the reduced
+    weighted loss: times the weights, divided by the mean's denominator."""
+    w = _weights(weight, sample_weight)
+    scale = derivative.dtype.type(_scale(reduction, _denominator(derivative, weight,
+                                                                 sample_weight, by_sum)))
+    return (derivative if w is None else w * derivative) * scale
+
+
+def _value_and_grad(loss: Array, grad: Array, reduction: str, weight: Optional[Array],
+                    sample_weight: Optional[Array], by_sum: bool = False
+                    ) -> Tuple[Value, Array]:
+    return (_reduced(loss, reduction, weight, sample_weight, by_sum),
+            _scaled(grad, reduction, weight, sample_weight, by_sum))
+
+
+def _grad_hess(grad: Array, hess: Array, reduction: str, weight: Optional[Array],
+               sample_weight: Optional[Array], by_sum: bool = False) -> Tuple[Array, Array]:
+    return (_scaled(grad, reduction, weight, sample_weight, by_sum),
+            _scaled(hess, reduction, weight, sample_weight, by_sum))
+
+
+# ---- regression losses -----------------------------------------------------------------
 
 def mse_loss(input: Array, target: Array, *, reduction: str = "mean",
-             weight: Optional[Array] = None) -> Value:
-    return _reduce_by_weight_sum((input - target) ** 2, weight, reduction)
+             weight: Optional[Array] = None, sample_weight: Optional[Array] = None) -> Value:
+    return _reduced((input - target) ** 2, reduction, weight, sample_weight, by_sum=True)
 
 
 def mse_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
-                            weight: Optional[Array] = None) -> Tuple[Value, Array]:
+                            weight: Optional[Array] = None,
+                            sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
     diff = input - target
-    return _by_weight_sum(diff**2, 2 * diff, weight, reduction)
+    return _value_and_grad(diff**2, 2 * diff, reduction, weight, sample_weight, by_sum=True)
+
+
+def mse_loss_grad_hess(input: Array, target: Array, *, reduction: str = "mean",
+                       weight: Optional[Array] = None, sample_weight: Optional[Array] = None
+                       ) -> Tuple[Array, Array]:
+    diff = input - target
+    return _grad_hess(2 * diff, np.full_like(diff, 2), reduction, weight, sample_weight,
+                      by_sum=True)
 
 
 def l1_loss(input: Array, target: Array, *, reduction: str = "mean",
-            weight: Optional[Array] = None) -> Value:
-    return _reduce_by_weight_sum(np.abs(input - target), weight, reduction)
+            weight: Optional[Array] = None, sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(np.abs(input - target), reduction, weight, sample_weight, by_sum=True)
 
 
 def l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
-                           weight: Optional[Array] = None) -> Tuple[Value, Array]:
+                           weight: Optional[Array] = None,
+                           sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
     diff = input - target
-    return _by_weight_sum(np.abs(diff), np.sign(diff), weight, reduction)
+    return _value_and_grad(np.abs(diff), np.sign(diff), reduction, weight, sample_weight,
+                           by_sum=True)
 
 
-def _huber(diff: Array, delta: float) -> Tuple[Array, Array]:
+def _huber(diff: Array, delta: float) -> Tuple[Array, Array, Array]:
+    """Loss, gradient and Hessian (1 on the closed [-delta, delta], as scikit-learn)."""
     delta = diff.dtype.type(delta)
     absdiff = np.abs(diff)
     loss = np.where(absdiff < delta, 0.5 * diff**2, delta * (absdiff - 0.5 * delta))
     grad = np.clip(diff, -delta, delta)
-    return loss, grad
+    hess = np.where(absdiff <= delta, 1, 0).astype(diff.dtype) + (diff - diff)  # NaN stays
+    return loss, grad, hess
 
 
+# PyTorch's weighted Huber mean is mean(w * l), not sum(w * l) / sum(w)
 def huber_loss(input: Array, target: Array, reduction: str = "mean", delta: float = 1.0,
-               weight: Optional[Array] = None) -> Value:
-    loss, _ = _huber(input - target, delta)
-    # PyTorch's weighted Huber mean is mean(w * l), not sum(w * l) / sum(w)
-    return _reduce(loss if weight is None else weight * loss, reduction)
+               weight: Optional[Array] = None, *, sample_weight: Optional[Array] = None
+               ) -> Value:
+    return _reduced(_huber(input - target, delta)[0], reduction, weight, sample_weight)
 
 
 def huber_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean",
-                              delta: float = 1.0, weight: Optional[Array] = None
-                              ) -> Tuple[Value, Array]:
-    loss, grad = _huber(input - target, delta)
-    if weight is not None:
-        loss, grad = weight * loss, weight * grad
-    return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+                              delta: float = 1.0, weight: Optional[Array] = None, *,
+                              sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    loss, grad, _ = _huber(input - target, delta)
+    return _value_and_grad(loss, grad, reduction, weight, sample_weight)
 
 
-def _smooth_l1(diff: Array, beta: float) -> Tuple[Array, Array]:
+def huber_loss_grad_hess(input: Array, target: Array, reduction: str = "mean",
+                         delta: float = 1.0, weight: Optional[Array] = None, *,
+                         sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    _, grad, hess = _huber(input - target, delta)
+    return _grad_hess(grad, hess, reduction, weight, sample_weight)
+
+
+def _smooth_l1(diff: Array, beta: float) -> Tuple[Array, Array, Array]:
     if beta == 0:  # PyTorch: beta == 0 is exactly l1_loss
-        return np.abs(diff), np.sign(diff)
+        return np.abs(diff), np.sign(diff), np.zeros_like(diff) + (diff - diff)
     beta = diff.dtype.type(beta)
     absdiff = np.abs(diff)
     loss = np.where(absdiff < beta, 0.5 * diff**2 / beta, absdiff - 0.5 * beta)
     grad = np.clip(diff / beta, -1, 1)
-    return loss, grad
+    hess = np.where(absdiff <= beta, 1 / beta, 0).astype(diff.dtype) + (diff - diff)
+    return loss, grad, hess
 
 
 def smooth_l1_loss(input: Array, target: Array, *, reduction: str = "mean", beta: float = 1.0,
-                   weight: Optional[Array] = None) -> Value:
-    return _reduce_by_weight_sum(_smooth_l1(input - target, beta)[0], weight, reduction)
+                   weight: Optional[Array] = None, sample_weight: Optional[Array] = None
+                   ) -> Value:
+    return _reduced(_smooth_l1(input - target, beta)[0], reduction, weight, sample_weight,
+                    by_sum=True)
 
 
 def smooth_l1_loss_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
-                                  beta: float = 1.0, weight: Optional[Array] = None
+                                  beta: float = 1.0, weight: Optional[Array] = None,
+                                  sample_weight: Optional[Array] = None
                                   ) -> Tuple[Value, Array]:
-    return _by_weight_sum(*_smooth_l1(input - target, beta), weight, reduction)
+    loss, grad, _ = _smooth_l1(input - target, beta)
+    return _value_and_grad(loss, grad, reduction, weight, sample_weight, by_sum=True)
+
+
+def smooth_l1_loss_grad_hess(input: Array, target: Array, *, reduction: str = "mean",
+                             beta: float = 1.0, weight: Optional[Array] = None,
+                             sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    _, grad, hess = _smooth_l1(input - target, beta)
+    return _grad_hess(grad, hess, reduction, weight, sample_weight, by_sum=True)
 
 
 # ---- binary cross-entropy: mean = mean(w * l), as in PyTorch ---------------------------
 
-def binary_cross_entropy(input: Array, target: Array, weight: Optional[Array] = None,
-                         reduction: str = "mean") -> Value:
+def _bce(p: Array, y: Array) -> Tuple[Array, Array, Array]:
+    """Loss, gradient, Hessian; the logs clamped at -100 and p (1 - p) at 1e-12 (PyTorch)."""
     with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(input), -100)  # PyTorch clamps the logs at -100
-        log_1mp = np.maximum(np.log1p(-input), -100)
-    loss = (target - 1) * log_1mp - target * log_p
-    return _reduce(loss if weight is None else weight * loss, reduction)
+        log_p = np.maximum(np.log(p), -100)
+        log_1mp = np.maximum(np.log1p(-p), -100)
+    loss = (y - 1) * log_1mp - y * log_p
+    den = np.maximum((1 - p) * p, p.dtype.type(1e-12))
+    # y / p^2 + (1 - y) / (1 - p)^2 over one denominator, clamped as the gradient's
+    return loss, (p - y) / den, (p**2 - 2 * p * y + y) / den**2
+
+
+def binary_cross_entropy(input: Array, target: Array, weight: Optional[Array] = None,
+                         reduction: str = "mean", *, sample_weight: Optional[Array] = None
+                         ) -> Value:
+    return _reduced(_bce(input, target)[0], reduction, weight, sample_weight)
 
 
 def binary_cross_entropy_value_and_grad(input: Array, target: Array,
-                                        weight: Optional[Array] = None, reduction: str = "mean"
+                                        weight: Optional[Array] = None, reduction: str = "mean",
+                                        *, sample_weight: Optional[Array] = None
                                         ) -> Tuple[Value, Array]:
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(input), -100)
-        log_1mp = np.maximum(np.log1p(-input), -100)
-    loss = (target - 1) * log_1mp - target * log_p
-    grad = (input - target) / np.maximum((1 - input) * input, input.dtype.type(1e-12))
-    if weight is not None:
-        loss, grad = weight * loss, weight * grad
-    return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+    loss, grad, _ = _bce(input, target)
+    return _value_and_grad(loss, grad, reduction, weight, sample_weight)
+
+
+def binary_cross_entropy_grad_hess(input: Array, target: Array, weight: Optional[Array] = None,
+                                   reduction: str = "mean", *,
+                                   sample_weight: Optional[Array] = None
+                                   ) -> Tuple[Array, Array]:
+    _, grad, hess = _bce(input, target)
+    return _grad_hess(grad, hess, reduction, weight, sample_weight)
+
+
+def _bce_logits(x: Array, y: Array, pos_weight: Optional[Array]
+                ) -> Tuple[Array, Array, Array]:
+    """Loss, gradient, Hessian of the logit form; lw = 1 + (pos_weight - 1) y."""
+    softplus_neg = np.logaddexp(0, -x)  # softplus(-x)
+    sigmoid = np.exp(-softplus_neg)
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+    loss = (1 - y) * x + log_weight * softplus_neg
+    grad = log_weight * sigmoid - (y if pos_weight is None else pos_weight * y)
+    hess = log_weight * sigmoid * np.exp(-np.logaddexp(0, x))  # sigmoid(x) sigmoid(-x)
+    return loss, grad, hess
 
 
 def binary_cross_entropy_with_logits(input: Array, target: Array,
                                      weight: Optional[Array] = None, reduction: str = "mean",
-                                     pos_weight: Optional[Array] = None) -> Value:
-    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-    loss = (1 - target) * input + log_weight * np.logaddexp(0, -input)  # softplus(-x)
-    return _reduce(loss if weight is None else weight * loss, reduction)
+                                     pos_weight: Optional[Array] = None, *,
+                                     sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_bce_logits(input, target, pos_weight)[0], reduction, weight, sample_weight)
 
 
 def binary_cross_entropy_with_logits_value_and_grad(
         input: Array, target: Array, weight: Optional[Array] = None, reduction: str = "mean",
-        pos_weight: Optional[Array] = None) -> Tuple[Value, Array]:
-    softplus_neg = np.logaddexp(0, -input)
-    sigmoid = np.exp(-softplus_neg)
-    if pos_weight is None:
-        loss = (1 - target) * input + softplus_neg
-        grad = sigmoid - target
-    else:
-        log_weight = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + log_weight * softplus_neg
-        grad = log_weight * sigmoid - pos_weight * target
-    if weight is not None:
-        loss, grad = weight * loss, weight * grad
-    return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, loss.size))
+        pos_weight: Optional[Array] = None, *, sample_weight: Optional[Array] = None
+) -> Tuple[Value, Array]:
+    loss, grad, _ = _bce_logits(input, target, pos_weight)
+    return _value_and_grad(loss, grad, reduction, weight, sample_weight)
+
+
+def binary_cross_entropy_with_logits_grad_hess(
+        input: Array, target: Array, weight: Optional[Array] = None, reduction: str = "mean",
+        pos_weight: Optional[Array] = None, *, sample_weight: Optional[Array] = None
+) -> Tuple[Array, Array]:
+    _, grad, hess = _bce_logits(input, target, pos_weight)
+    return _grad_hess(grad, hess, reduction, weight, sample_weight)
 
 
 # ---- softmax cross-entropy and NLL over (N, C) ----------------------------------------
@@ -254,38 +344,60 @@ def nll_loss_value_and_grad(input: Array, target: Array, weight: Optional[Array]
 
 # ---- KL divergence ---------------------------------------------------------------------
 
-def _kl_div_reduce(loss: Array, reduction: str) -> Value:
-    if reduction == "batchmean":  # PyTorch: sum / batch size (the true KL per sample)
-        if loss.ndim == 0:
-            return loss.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):  # empty batch: NaN, as PyTorch
-            return loss.sum() / loss.dtype.type(loss.shape[0])
-    return _reduce(loss, reduction)
+def _kl_div_denominator(input: Array, reduction: str, sample_weight: Optional[Array]) -> Any:
+    """"batchmean": the batch size (PyTorch); with sample weights, their sum over the size of
+    one sample (the weighted mean of the samples' divergences). Else as any count-mean."""
+    if reduction != "batchmean":
+        return _denominator(input, None, sample_weight, False)
+    batch = input.shape[0] if input.ndim else 1
+    if sample_weight is None:
+        return input.dtype.type(batch)
+    return sample_weight.sum() * batch / input.size if input.size else input.dtype.type(0)
 
 
-def _kl_div_scale(input: Array, reduction: str) -> Any:
-    if reduction == "batchmean":
-        return input.dtype.type(1 / input.shape[0] if input.ndim and input.shape[0] else 1)
-    return input.dtype.type(_scale(reduction, input.size))
+def _kl_div(input: Array, target: Array, log_target: bool) -> Tuple[Array, Array]:
+    if log_target:
+        p = np.exp(target)
+        return p * (target - input), -p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        target_log_target = np.where(target == 0, 0, target * np.log(target))  # 0 log 0 = 0
+    return target_log_target - target * input, -target
+
+
+def _kl_div_reduced(derivatives: Tuple[Array, ...], input: Array, reduction: str,
+                    sample_weight: Optional[Array]) -> Tuple[Any, ...]:
+    """The loss (first) reduced and the derivatives scaled, "batchmean" included."""
+    denominator = _kl_div_denominator(input, reduction, sample_weight)
+    sw = 1 if sample_weight is None else sample_weight
+    mean = "mean" if reduction == "batchmean" else reduction
+    loss, *rest = derivatives
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty batch: NaN, as PyTorch
+        value = _reduce(sw * loss, mean, denominator)
+        scale = input.dtype.type(_scale(mean, denominator))
+    return (value, *(sw * d * scale for d in rest))
 
 
 def kl_div(input: Array, target: Array, *, reduction: str = "mean",
-           log_target: bool = False) -> Value:
-    return kl_div_value_and_grad(input, target, reduction=reduction, log_target=log_target)[0]
+           log_target: bool = False, sample_weight: Optional[Array] = None) -> Value:
+    return kl_div_value_and_grad(input, target, reduction=reduction, log_target=log_target,
+                                 sample_weight=sample_weight)[0]
 
 
 def kl_div_value_and_grad(input: Array, target: Array, *, reduction: str = "mean",
-                          log_target: bool = False) -> Tuple[Value, Array]:
-    if log_target:
-        p = np.exp(target)
-        loss = p * (target - input)
-        grad = -p
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            target_log_target = np.where(target == 0, 0, target * np.log(target))  # 0 log 0 = 0
-        loss = target_log_target - target * input
-        grad = -target
-    return _kl_div_reduce(loss, reduction), grad * _kl_div_scale(input, reduction)
+                          log_target: bool = False, sample_weight: Optional[Array] = None
+                          ) -> Tuple[Value, Array]:
+    value, grad = _kl_div_reduced(_kl_div(input, target, log_target), input, reduction,
+                                  sample_weight)
+    return value, grad
+
+
+def kl_div_grad_hess(input: Array, target: Array, *, reduction: str = "mean",
+                     log_target: bool = False, sample_weight: Optional[Array] = None
+                     ) -> Tuple[Array, Array]:
+    loss, grad = _kl_div(input, target, log_target)
+    _, g, h = _kl_div_reduced((loss, grad, np.zeros_like(input)), input, reduction,
+                              sample_weight)  # linear in the input
+    return g, h
 
 
 # ---- gradients alone: the same formulas ------------------------------------------------
