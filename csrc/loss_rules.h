@@ -67,7 +67,9 @@ FL_INLINE void FL_NAME(l1_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *
     *l = d < 0 ? -d : d;
     /* sign(d); +-0 and NaN pass through as themselves, like torch.sign */
     *g = d > 0 ? (REAL)1 : (d < 0 ? (REAL)-1 : d);
-    *h = (REAL)0; /* a.e.; l1_loss offers no grad_hess (scikit-learn stores 1 for HGBT) */
+    /* 0 a.e. (NaN stays NaN); l1_loss offers no grad_hess (scikit-learn stores 1 for
+     * its gradient boosting), smooth_l1_loss with beta = 0 returns this */
+    *h = d - d;
 }
 
 FL_INLINE void FL_NAME(huber_elem2)(REAL x, REAL y, REAL a, REAL delta, REAL *l, REAL *g,

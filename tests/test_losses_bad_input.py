@@ -129,6 +129,27 @@ BAD_CALLS = [
      {"weight": f64(1, 3)}, ValueError, "weight"),
     ("nll-class-weight-shape", "nll_loss", (f64(2, 3), np.array([0, 1])),
      {"weight": f64(4)}, ValueError, "weight"),
+    # sample weights: as many dimensions as the input, broadcastable, finite, >= 0
+    ("sw-shape", "mse_loss", (f64(3), f64(3)), {"sample_weight": f64(4)}, ValueError,
+     "sample_weight"),
+    ("sw-fewer-dims", "huber_loss", (f64(3, 3), f64(3, 3)), {"sample_weight": f64(3)},
+     ValueError, "sample_weight"),
+    ("sw-more-dims", "l1_loss", (f64(3), f64(3)), {"sample_weight": f64(1, 3)}, ValueError,
+     "sample_weight"),
+    ("sw-rows-mismatch", "kl_div", (f64(4, 2), f64(4, 2)), {"sample_weight": f64(3, 1)},
+     ValueError, "sample_weight"),
+    ("sw-negative", "mse_loss", (f64(3), f64(3)), {"sample_weight": np.array([1, -1, 1.0])},
+     ValueError, r"sample_weight\[1\] = -1"),
+    ("sw-nan", "binary_cross_entropy", (half(2, 2), half(2, 2)),
+     {"sample_weight": np.array([[1.0], [np.nan]])}, ValueError, r"sample_weight\[1, 0\]"),
+    ("sw-inf", "binary_cross_entropy_with_logits", (f64(3), f64(3)),
+     {"sample_weight": np.array([np.inf, 1, 1])}, ValueError, "sample_weight"),
+    ("sw-f32-overflow", "smooth_l1_loss", (np.zeros(2, np.float32), np.zeros(2, np.float32)),
+     {"sample_weight": np.array([1.0, 1e39])}, ValueError, "sample_weight"),
+    ("sw-complex", "mse_loss", (f64(3), f64(3)), {"sample_weight": np.zeros(3, complex)},
+     TypeError, "sample_weight"),
+    ("sw-str", "kl_div", (f64(2), f64(2)), {"sample_weight": np.array(["a", "b"])},
+     TypeError, "sample_weight"),
     # cross_entropy input shape
     ("ce-1d", "cross_entropy", (f64(3), np.array([0, 1, 2])), {}, ValueError, "input"),
     ("ce-3d", "cross_entropy", (f64(2, 3, 4), np.zeros((2, 4), np.int64)), {}, ValueError,
@@ -305,6 +326,8 @@ FAILING_WITH_OUT = [
     ("mse_loss", (f64(3), f64(3)), {"reduction": "avg"}),
     ("mse_loss", (f64(3), f64(3)), {"n_threads": 0}),
     ("mse_loss", (f64(3), f64(3)), {"weight": f64(2)}),
+    ("mse_loss", (f64(3), f64(3)), {"sample_weight": np.array([1.0, np.nan, 1.0])}),
+    ("huber_loss", (f64(3), f64(3)), {"sample_weight": np.array([0.5, -0.5, 1.0])}),
     ("huber_loss", (f64(3), f64(3)), {"delta": -1.0}),
     ("binary_cross_entropy", (np.array([0.2, 2.0, 0.3]), f64(3)), {}),
     ("kl_div", (f64(3), f64(3)), {"reduction": "bad"}),
@@ -446,3 +469,63 @@ def test_uint64_label_error_allocates_nothing_the_size_of_the_labels() -> None:
             fastloss.cross_entropy(logits, labels)
 
     assert traced_peak(call) < labels.nbytes // 20  # 16 MB of labels
+
+
+# ---- *_grad_hess: the same checks, and its out=(grad, hess) --------------------------------
+
+HESSIAN_BAD_CALLS = [c for c in BAD_CALLS if hasattr(fastloss, c[1] + "_grad_hess")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case, name, args, kwargs, error, match", HESSIAN_BAD_CALLS,
+                         ids=[c[0] for c in HESSIAN_BAD_CALLS])
+def test_bad_input_raises_in_grad_hess(case, name, args, kwargs, error, match, backend):
+    with fastloss.use_backend(backend):
+        with pytest.raises(error, match=match):
+            getattr(fastloss, name + "_grad_hess")(*args, **kwargs)
+
+
+BAD_OUT_PAIRS = [
+    ("array", lambda: f64(3), TypeError, "tuple"),
+    ("list", lambda: [f64(3), f64(3)], TypeError, "tuple"),
+    ("triple", lambda: (f64(3), f64(3), f64(3)), TypeError, "tuple"),
+    ("hess-dtype", lambda: (f64(3), np.zeros(3, np.float32)), TypeError, r"out\[1\]"),
+    ("grad-shape", lambda: (f64(4), f64(3)), ValueError, r"out\[0\]"),
+    ("hess-list", lambda: (f64(3), [0.0, 0.0, 0.0]), TypeError, r"out\[1\]"),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case, make, error, match", BAD_OUT_PAIRS,
+                         ids=[c[0] for c in BAD_OUT_PAIRS])
+def test_bad_grad_hess_out(case, make, error, match, backend):
+    with fastloss.use_backend(backend):
+        with pytest.raises(error, match=match):
+            fastloss.mse_loss_grad_hess(f64(3), f64(3), out=make())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_grad_hess_out_pair_must_not_overlap(backend):
+    buf = np.zeros(6)
+    x = np.ones(3)
+    with fastloss.use_backend(backend):
+        with pytest.raises(ValueError, match=r"out\[1\] must not overlap"):
+            fastloss.huber_loss_grad_hess(x, x, out=(buf[:3], buf[:3]))
+        with pytest.raises(ValueError, match=r"out\[0\] must not overlap"):
+            fastloss.huber_loss_grad_hess(buf[:3], x, out=(buf[:3], np.zeros(3)))
+        sw = np.ones(3)
+        with pytest.raises(ValueError, match="overlap"):
+            fastloss.mse_loss_grad_hess(x, x, sample_weight=sw, out=(sw, np.zeros(3)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name, args, kwargs", FAILING_WITH_OUT[:6],
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(FAILING_WITH_OUT[:6])])
+def test_failing_grad_hess_leaves_out_untouched(name, args, kwargs, backend):
+    grad = np.arange(args[0].size, dtype=np.float64).reshape(args[0].shape) + 0.25
+    hess = grad + 1.0
+    snapshot = grad.tobytes() + hess.tobytes()
+    with fastloss.use_backend(backend):
+        with pytest.raises((TypeError, ValueError)):
+            getattr(fastloss, name + "_grad_hess")(*args, out=(grad, hess), **kwargs)
+    assert grad.tobytes() + hess.tobytes() == snapshot

@@ -181,8 +181,8 @@ def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
 
 def _prepare_out_pair(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
                       *inputs: Optional[np.ndarray]) -> Tuple[FloatArray, FloatArray]:
-    """The (grad, hess) arrays of a ``*_grad_hess`` call: ``out`` is None or a pair of
-    arrays, each checked as :func:`_prepare_out`'s, that do not overlap each other."""
+    """The (grad, hess) arrays of a ``*_grad_hess`` call: ``out`` is None or a pair, each
+    an array checked as :func:`_prepare_out`'s (or None: a new one), not overlapping."""
     if out is None:
         return np.empty(shape, dtype), np.empty(shape, dtype)
     if not isinstance(out, tuple) or len(out) != 2:
@@ -203,7 +203,8 @@ def _sample_weight(sample_weight: Any, x: FloatArray) -> FloatArray:
     NaN/inf always and negative weights where it asks ``only_non_negative``; a negative
     weight makes the weighted mean meaningless here, so it is always refused).
     """
-    sw = _as_dtype(sample_weight, x.dtype, "sample_weight")
+    with np.errstate(over="ignore"):  # a weight too large for float32 becomes inf: refused
+        sw = _as_dtype(sample_weight, x.dtype, "sample_weight")
     if sw.ndim != x.ndim:
         raise ValueError(f"sample_weight must have the input's shape {x.shape} or one that "
                          f"broadcasts to it with as many dimensions (e.g. (N, 1) for a "
