@@ -36,7 +36,23 @@
     X(BCE, bce, 0)                /* x = probability, logs clamped at -100 (PyTorch)  */    \
     X(BCE_LOGITS, bce_logits, 1)  /* x = logit; aux = pos_weight (may be NULL)        */    \
     X(KL_DIV, kl_div, 0)          /* x = log-probability, y = probability             */    \
-    X(KL_DIV_LOG, kl_div_log, 0)  /* x = log-probability, y = log-probability         */
+    X(KL_DIV_LOG, kl_div_log, 0)  /* x = log-probability, y = log-probability         */    \
+    X(SOFT_MARGIN, soft_margin, 0) /* log(1 + exp(-y x)), y = +-1                     */    \
+    X(POISSON_LOG, poisson_log, 0) /* exp(x) - y x, x = log-rate                      */    \
+    X(POISSON, poisson, 0)        /* x - y log(x + eps), param = eps                  */    \
+    X(POISSON_LOG_FULL, poisson_log_full, 0) /* + Stirling's term of y (PyTorch's full) */  \
+    X(POISSON_FULL, poisson_full, 0) /* + Stirling's term of y, param = eps            */   \
+    X(HINGE_EMBEDDING, hinge_embedding, 0) /* param = margin                           */   \
+    X(LOG_COSH, log_cosh, 0)      /* log cosh(x - y)                                  */    \
+    X(HINGE, hinge, 0)            /* max(0, 1 - y x), y = +-1 (scikit-learn's SGD)    */    \
+    X(SQUARED_HINGE, squared_hinge, 0) /* max(0, 1 - y x)^2                            */   \
+    X(MODIFIED_HUBER, modified_huber, 0) /* scikit-learn's SGD, y = +-1                */   \
+    X(EPSILON_INSENSITIVE, epsilon_insensitive, 0) /* max(0, |x - y| - eps), p = eps   */   \
+    X(PINBALL, pinball, 0)        /* quantile loss, param = quantile                  */    \
+    X(GAMMA_LOG, gamma_log, 0)    /* x + y exp(-x), x = log-mean (scikit-learn half)  */    \
+    X(GAMMA, gamma, 0)            /* log x + y / x, x = mean                          */    \
+    X(TWEEDIE_LOG, tweedie_log, 0) /* scikit-learn's HalfTweedieLoss, param = power   */    \
+    X(TWEEDIE, tweedie, 0)        /* the same of the mean x, param = power            */
 #endif
 
 #ifndef FL_LOSS_LIST_ONLY
@@ -161,6 +177,208 @@ FL_INLINE void FL_NAME(kl_div_log_elem2)(REAL x, REAL y, REAL a, REAL unused, RE
     *l = ey * (y - x);
     *g = -ey;
     *h = (REAL)0;
+}
+
+/* 0, or NaN when v is NaN or infinite: added to a derivative chosen by a comparison of v
+ * (which a NaN fails), it keeps "NaN in, NaN out". */
+FL_INLINE REAL FL_NAME(nan_of)(REAL v) { return v - v; }
+
+/* softplus(m), m = -y x: max(m, 0) + log1p(exp(-|m|)); dl/dx = -y sigmoid(m);
+ * d2l/dx2 = y^2 sigmoid(m) sigmoid(-m). PyTorch's soft_margin_loss. */
+FL_INLINE void FL_NAME(soft_margin_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                          REAL *h) {
+    (void)a; (void)p;
+    const REAL m = -y * x, am = m < 0 ? -m : m;
+    const REAL e = R_EXP(-am), inv = (REAL)1 / ((REAL)1 + e);
+    /* + (m - m): 0, or NaN at m = +-inf as the log-sum-exp form gives */
+    *l = (m > 0 ? m : (REAL)0) + FL_NAME(log1p_fast)(e);
+    *g = -y * (m >= 0 ? inv : e * inv);
+    *h = y * y * (e * inv * inv);
+}
+
+/* PyTorch's poisson_nll_loss, log_input: exp(x) - y x; dl/dx = exp(x) - y; d2 = exp(x)
+ * (scikit-learn's HalfPoissonLoss). */
+FL_INLINE void FL_NAME(poisson_log_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                          REAL *h) {
+    (void)a; (void)p;
+    const REAL ex = R_EXP(x);
+    *l = ex - y * x;
+    *g = ex - y;
+    *h = ex;
+}
+
+/* log_input=False: x - y log(x + eps); dl/dx = 1 - y / (x + eps); d2 = y / (x + eps)^2. */
+FL_INLINE void FL_NAME(poisson_elem2)(REAL x, REAL y, REAL a, REAL eps, REAL *l, REAL *g,
+                                      REAL *h) {
+    (void)a;
+    const REAL u = x + eps, inv = (REAL)1 / u;
+    *l = x - y * R_LOG(u);
+    *g = (REAL)1 - y * inv;
+    *h = y * (inv * inv);
+}
+
+/* PyTorch's full=True term, y log y - y + log(2 pi y) / 2 where y > 1, 0 elsewhere (NaN
+ * stays NaN): Stirling's approximation of log(y!). It does not depend on x. */
+FL_INLINE REAL FL_NAME(stirling)(REAL y) {
+    const REAL t = y * R_LOG(y) - y + (REAL)0.5 * R_LOG((REAL)6.283185307179586 * y);
+    return y > 1 ? t : FL_NAME(nan_of)(y) * 0;
+}
+
+FL_INLINE void FL_NAME(poisson_log_full_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l,
+                                               REAL *g, REAL *h) {
+    FL_NAME(poisson_log_elem2)(x, y, a, p, l, g, h);
+    *l += FL_NAME(stirling)(y);
+}
+
+FL_INLINE void FL_NAME(poisson_full_elem2)(REAL x, REAL y, REAL a, REAL eps, REAL *l, REAL *g,
+                                           REAL *h) {
+    FL_NAME(poisson_elem2)(x, y, a, eps, l, g, h);
+    *l += FL_NAME(stirling)(y);
+}
+
+/* PyTorch's hinge_embedding_loss: (y != 1) max(0, margin - x) + (y != -1) x (a target of
+ * neither sign takes both terms, as in PyTorch); dl/dx = (y != -1) - (y != 1)
+ * [margin - x >= 0] (clamp_min's gradient passes at 0). Piecewise linear: no Hessian. A NaN
+ * target gives NaN (PyTorch's masks would take both terms). */
+FL_INLINE void FL_NAME(hinge_embedding_elem2)(REAL x, REAL y, REAL a, REAL margin, REAL *l,
+                                              REAL *g, REAL *h) {
+    (void)a;
+    const REAL r = margin - x, nan = FL_NAME(nan_of)(y);
+    const REAL hinge = r < 0 ? (REAL)0 : r; /* NaN stays NaN */
+    *l = (y != 1 ? hinge : (REAL)0) + (y != -1 ? x : (REAL)0) + nan;
+    *g = (y != -1 ? (REAL)1 : (REAL)0) - (y != 1 && r >= 0 ? (REAL)1 : (REAL)0)
+         + FL_NAME(nan_of)(r) + nan;
+    *h = (REAL)0 + FL_NAME(nan_of)(r) + nan;
+}
+
+/* log cosh(d), d = x - y, as |d| + log1p(exp(-2 |d|)) - log 2 (no overflow);
+ * dl/dx = tanh(d) = sign(d) (1 - e) / (1 + e), e = exp(-2 |d|);
+ * d2l/dx2 = 1 - tanh(d)^2 = 4 e / (1 + e)^2 (no cancellation for large |d|).
+ * Below |d| = 1/32, where 1 - e and the loss's sum cancel, their Taylor series
+ * (to d^7 and d^8: truncated below 1e-14 relative). */
+FL_INLINE void FL_NAME(log_cosh_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                       REAL *h) {
+    (void)a; (void)p;
+    const REAL d = x - y, ad = d < 0 ? -d : d, d2 = d * d;
+    const REAL e = R_EXP((REAL)-2 * ad), inv = (REAL)1 / ((REAL)1 + e);
+    const int small = ad < (REAL)0.03125;
+    const REAL series_l = d2 * ((REAL)0.5 - d2 * ((REAL)1 / 12 - d2 * ((REAL)1 / 45
+                                                  - d2 * ((REAL)17 / 2520))));
+    const REAL series_t = ad * ((REAL)1 - d2 * ((REAL)1 / 3 - d2 * ((REAL)2 / 15
+                                                - d2 * ((REAL)17 / 315))));
+    *l = small ? series_l : (ad - (REAL)0.6931471805599453) + FL_NAME(log1p_fast)(e);
+    const REAL t = small ? series_t : ((REAL)1 - e) * inv;
+    *g = d < 0 ? -t : t;
+    *h = (REAL)4 * e * (inv * inv);
+}
+
+/* scikit-learn's SGD Hinge(1): z = y x; l = max(0, 1 - z), dl/dx = -y where z <= 1
+ * (the kink included), 0 elsewhere. Piecewise linear: no Hessian. */
+FL_INLINE void FL_NAME(hinge_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                    REAL *h) {
+    (void)a; (void)p;
+    const REAL z = y * x, nan = FL_NAME(nan_of)(z);
+    *l = (z <= 1 ? (REAL)1 - z : (REAL)0) + nan;
+    *g = (z <= 1 ? -y : (REAL)0) + nan;
+    *h = nan;
+}
+
+/* scikit-learn's SGD SquaredHinge(1): r = 1 - y x; l = r^2 where r > 0; dl/dx = -2 y r;
+ * d2l/dx2 = 2 y^2 where r > 0, 0 elsewhere (the kink r = 0 included: its one-sided
+ * second derivatives are 2 y^2 and 0). */
+FL_INLINE void FL_NAME(squared_hinge_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                            REAL *h) {
+    (void)a; (void)p;
+    const REAL r = (REAL)1 - y * x, nan = FL_NAME(nan_of)(r);
+    const int on = r > 0;
+    *l = (on ? r * r : (REAL)0) + nan;
+    *g = (on ? (REAL)-2 * y * r : (REAL)0) + nan;
+    *h = (on ? (REAL)2 * y * y : (REAL)0) + nan;
+}
+
+/* scikit-learn's SGD ModifiedHuber: z = y x; l = 0 (z >= 1), (1 - z)^2 (-1 <= z < 1),
+ * -4 z (z < -1); dl/dx = 0, -2 y (1 - z), -4 y; d2l/dx2 = 2 y^2 on [-1, 1), 0 elsewhere. */
+FL_INLINE void FL_NAME(modified_huber_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l,
+                                             REAL *g, REAL *h) {
+    (void)a; (void)p;
+    const REAL z = y * x, r = (REAL)1 - z, nan = FL_NAME(nan_of)(z);
+    const int quadratic = z >= -1;
+    *l = (z >= 1 ? (REAL)0 : (quadratic ? r * r : (REAL)-4 * z)) + nan;
+    *g = (z >= 1 ? (REAL)0 : (quadratic ? (REAL)-2 * y * r : (REAL)-4 * y)) + nan;
+    *h = (z < 1 && quadratic ? (REAL)2 * y * y : (REAL)0) + nan;
+}
+
+/* scikit-learn's SGD EpsilonInsensitive(epsilon): l = max(0, |x - y| - epsilon);
+ * dl/dx = sign(x - y) outside the tube |x - y| <= epsilon, 0 inside. No Hessian. */
+FL_INLINE void FL_NAME(epsilon_insensitive_elem2)(REAL x, REAL y, REAL a, REAL eps, REAL *l,
+                                                  REAL *g, REAL *h) {
+    (void)a;
+    const REAL d = x - y, ad = d < 0 ? -d : d, nan = FL_NAME(nan_of)(d);
+    const REAL r = ad - eps;
+    *l = (r > 0 ? r : (REAL)0) + nan;
+    *g = (d > eps ? (REAL)1 : (d < -eps ? (REAL)-1 : (REAL)0)) + nan;
+    *h = nan;
+}
+
+/* scikit-learn's PinballLoss(quantile q): with d = y - x, l = q d (d >= 0), (q - 1) d
+ * (d < 0); dl/dx = -q (y >= x), 1 - q (y < x). No Hessian (scikit-learn stores 1). */
+FL_INLINE void FL_NAME(pinball_elem2)(REAL x, REAL y, REAL a, REAL q, REAL *l, REAL *g,
+                                      REAL *h) {
+    (void)a;
+    const REAL d = y - x, nan = FL_NAME(nan_of)(d);
+    *l = (d >= 0 ? q * d : (q - (REAL)1) * d) + nan;
+    *g = (d >= 0 ? -q : (REAL)1 - q) + nan;
+    *h = nan;
+}
+
+/* scikit-learn's HalfGammaLoss on the log link (constant terms dropped): x + y exp(-x);
+ * dl/dx = 1 - y exp(-x); d2l/dx2 = y exp(-x). */
+FL_INLINE void FL_NAME(gamma_log_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                        REAL *h) {
+    (void)a; (void)p;
+    const REAL t = y * R_EXP(-x);
+    *l = x + t;
+    *g = (REAL)1 - t;
+    *h = t;
+}
+
+/* The same of the mean mu = x (identity link): log mu + y / mu; dl/dmu = (1 - y / mu) / mu;
+ * d2l/dmu2 = (2 y / mu - 1) / mu^2. */
+FL_INLINE void FL_NAME(gamma_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,
+                                    REAL *h) {
+    (void)a; (void)p;
+    const REAL inv = (REAL)1 / x, t = y * inv;
+    *l = R_LOG(x) + t;
+    *g = ((REAL)1 - t) * inv;
+    *h = ((REAL)2 * t - (REAL)1) * (inv * inv);
+}
+
+/* scikit-learn's HalfTweedieLoss(power) on the log link, constant terms dropped: with
+ * e1 = exp((1 - p) x), e2 = exp((2 - p) x),
+ *   l = e2 / (2 - p) - y e1 / (1 - p)   (p = 1: exp(x) - y x; p = 2: x + y exp(-x))
+ *   dl/dx = e2 - y e1,  d2l/dx2 = (2 - p) e2 - (1 - p) y e1  (every p) */
+FL_INLINE void FL_NAME(tweedie_log_elem2)(REAL x, REAL y, REAL a, REAL power, REAL *l,
+                                          REAL *g, REAL *h) {
+    (void)a;
+    const REAL e1 = R_EXP(((REAL)1 - power) * x), e2 = R_EXP(((REAL)2 - power) * x);
+    const REAL general = e2 / ((REAL)2 - power) - y * e1 / ((REAL)1 - power);
+    *l = power == 1 ? e2 - y * x : (power == 2 ? x + y * e1 : general);
+    *g = e2 - y * e1;
+    *h = ((REAL)2 - power) * e2 - ((REAL)1 - power) * y * e1;
+}
+
+/* The same of the mean mu = x: with a = mu^(1 - p) (= e1 at x = log mu),
+ *   l = mu a / (2 - p) - y a / (1 - p)  (p = 1: mu - y log mu; p = 2: log mu + y / mu)
+ *   dl/dmu = a (1 - y / mu),  d2l/dmu2 = ((1 - p) + p y / mu) a / mu */
+FL_INLINE void FL_NAME(tweedie_elem2)(REAL x, REAL y, REAL a, REAL power, REAL *l, REAL *g,
+                                      REAL *h) {
+    (void)a;
+    const REAL lm = R_LOG(x), am = R_EXP(((REAL)1 - power) * lm), inv = (REAL)1 / x;
+    const REAL t = y * inv;
+    const REAL general = x * am / ((REAL)2 - power) - y * am / ((REAL)1 - power);
+    *l = power == 1 ? x - y * lm : (power == 2 ? lm + t : general);
+    *g = am * ((REAL)1 - t);
+    *h = (((REAL)1 - power) + power * t) * am * inv;
 }
 
 /* <stem>_elem: loss and gradient of each row's rule, for the templates that need no

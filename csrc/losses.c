@@ -64,3 +64,8 @@ fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, doubl
                           fl_index *first) {
     return FL_DTYPE_DISPATCH(dtype, fl_count_outside, n, x, lo, hi, first);
 }
+
+fl_index fl_count_not_either(int dtype, fl_index n, const void *x, double a, double b,
+                             fl_index *first) {
+    return FL_DTYPE_DISPATCH(dtype, fl_count_not_either, n, x, a, b, first);
+}

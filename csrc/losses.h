@@ -115,4 +115,9 @@ double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *l
 fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
                           fl_index *first);
 
+/* Number of x[i] that are neither a nor b (NaN not counted): targets that must be -1 or 1.
+ * Stores the index of the first in *first (-1 when there is none). */
+fl_index fl_count_not_either(int dtype, fl_index n, const void *x, double a, double b,
+                             fl_index *first);
+
 #endif

@@ -21,3 +21,5 @@ double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index 
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
                                       int64_t ignore, fl_index *bad);
 fl_index FL_NAME(fl_count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi, fl_index *first);
+fl_index FL_NAME(fl_count_not_either)(fl_index n, const REAL *x, REAL a, REAL b,
+                                      fl_index *first);

@@ -538,6 +538,22 @@ double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, 
     return total;
 }
 
+FL_HOT fl_index FL_NAME(fl_count_not_either)(fl_index n, const REAL *x, REAL a, REAL b,
+                                             fl_index *first) {
+    fl_index count = 0;
+    /* x == x: NaN is not counted (NaN in, NaN out) */
+    FL_SIMD_REDUCE_SUM(count)
+    for (fl_index i = 0; i < n; i++) count += (x[i] != a) & (x[i] != b) & (x[i] == x[i]);
+    *first = -1; /* as fl_count_outside: an early-exit pass only when there is one */
+    if (count)
+        for (fl_index i = 0; i < n; i++)
+            if ((x[i] != a) & (x[i] != b) & (x[i] == x[i])) {
+                *first = i;
+                break;
+            }
+    return count;
+}
+
 FL_HOT fl_index FL_NAME(fl_count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi,
                                           fl_index *first) {
     fl_index count = 0;

@@ -288,6 +288,8 @@ def elementwise_inputs(draw, name, dtype):
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=9))
     (xlo, xhi), (ylo, yhi) = LOSSES[name].domain
     xs, ys = _floats(dtype, xlo, xhi), _floats(dtype, ylo, yhi)
+    if LOSSES[name].target_values is not None:  # targets of two values (hinge losses)
+        ys = st.sampled_from(LOSSES[name].target_values)
     x = draw(hnp.arrays(dtype, shape, elements=xs))
     y = draw(hnp.arrays(dtype, shape, elements=ys))
     w = draw(hnp.arrays(dtype, shape, elements=_weights(dtype, 4.0))) \

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import fastloss
+from fastloss.losses._registry import LOSSES
 from _support import ALL_ELEMENTWISE, REDUCTIONS, assert_close, elementwise_data, numpy_backend
 
 
@@ -147,7 +148,8 @@ def test_kl_div_batchmean_empty_batch_is_nan(shape, backend, dtype):
 @pytest.mark.parametrize("name", ALL_ELEMENTWISE)
 def test_nan_in_nan_out_elementwise(name, where, dtype, rng):
     x, y = elementwise_data(name, (9,), dtype, rng)
-    y[4] = 0.5  # a target that enters the loss (kl_div's y = 0 would not)
+    # a target that enters the loss (kl_div's y = 0 would not), of the values it takes
+    y[4] = 0.5 if LOSSES[name].target_values is None else LOSSES[name].target_values[1]
     (x if where == "input" else y)[4] = np.nan
     for reduction in REDUCTIONS:
         value, grad = getattr(fastloss, name + "_value_and_grad")(x, y, reduction=reduction)

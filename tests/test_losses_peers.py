@@ -188,6 +188,38 @@ def _registry_torch_params():
                 yield pytest.param(row, variant, reduction, id=f"{row.name}-{i}-{reduction}")
 
 
+def _tweedie_torch(torch, x, y, power=1.5, log_input=True):
+    mu = torch.exp(x) if log_input else x
+    if power == 1:
+        return mu - y * torch.log(mu)
+    if power == 2:
+        return torch.log(mu) + y / mu
+    return mu ** (2 - power) / (2 - power) - y * mu ** (1 - power) / (1 - power)
+
+
+#: the losses torch.nn.functional lacks (registry rows with in_torch=False), each from its
+#: defining formula on torch primitives (optax's log_cosh; scikit-learn's SGD losses,
+#: PinballLoss, HalfGammaLoss, HalfTweedieLoss), unreduced: autograd differentiates them
+TORCH_FORMULAS = {
+    "log_cosh_loss": lambda torch, x, y: torch.log(torch.cosh(x - y)),
+    "hinge_loss": lambda torch, x, y: torch.clamp(1 - y * x, min=0),
+    "squared_hinge_loss": lambda torch, x, y: torch.clamp(1 - y * x, min=0) ** 2,
+    "modified_huber_loss": lambda torch, x, y: torch.where(
+        y * x >= 1, 0 * x, torch.where(y * x >= -1, (1 - y * x) ** 2, -4 * y * x)),
+    "epsilon_insensitive_loss": lambda torch, x, y, epsilon=0.1: torch.clamp(
+        torch.abs(x - y) - epsilon, min=0),
+    "pinball_loss": lambda torch, x, y, quantile=0.5: torch.where(
+        y - x >= 0, quantile * (y - x), (quantile - 1) * (y - x)),
+    "gamma_nll_loss": lambda torch, x, y, log_input=True: _tweedie_torch(
+        torch, x, y, 2.0, log_input),
+    "tweedie_loss": _tweedie_torch,
+}
+
+
+def test_torch_formulas_are_the_rows_torch_lacks():
+    assert set(TORCH_FORMULAS) == {row.name for row in LOSSES.values() if not row.in_torch}
+
+
 def _torch_reduced(row, x, y, reduction: str, torch_kw: Dict[str, Any], sample_weight):
     """The row's loss built from torch's ``reduction="none"`` and ``sample_weight`` (the
     documented semantics: ``sw l`` reduced by ``sum``, or divided by ``sum(weight sw)`` /
@@ -204,13 +236,20 @@ def _torch_reduced(row, x, y, reduction: str, torch_kw: Dict[str, Any], sample_w
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*reduction.*mean.*",
                                     category=UserWarning)
-            if sw is None:
+            if not row.in_torch:
+                elements = TORCH_FORMULAS[row.name](torch, xt, target, **kw)
+            elif sw is None:
                 return getattr(F, row.name)(xt, target, reduction=reduction, **kw)
-            elements = getattr(F, row.name)(xt, target, reduction="none", **kw) * sw
+            else:
+                elements = getattr(F, row.name)(xt, target, reduction="none", **kw)
+        if sw is not None:
+            elements = elements * sw
         if reduction == "none":
             return elements
         if reduction == "sum":
             return elements.sum()
+        if sw is None:  # a formula's plain mean
+            return elements.mean()
         if reduction == "batchmean":
             return elements.sum() / (sw.sum() * x.shape[0] / x.size)
         if row.weighted_mean == "weight_sum" and "weight" in kw:
@@ -227,7 +266,8 @@ def test_every_registered_loss_matches_torch(row, variant, reduction, dtype):
     ``sample_weight`` applied to torch's unreduced loss as documented); its Hessian, where it
     has one, against ``torch.autograd.functional.hessian`` (the diagonal, and zeros off it)."""
     torch = _torch()
-    torch_params = inspect.signature(getattr(torch.nn.functional, row.name)).parameters
+    peer = getattr(torch.nn.functional, row.name) if row.in_torch else TORCH_FORMULAS[row.name]
+    torch_params = inspect.signature(peer).parameters
     rng = np.random.default_rng(zlib.crc32(row.name.encode()))
     x, y = row.data(rng, SHAPE, dtype)
     if variant.get("log_target"):
@@ -264,6 +304,69 @@ def test_every_registered_loss_matches_torch(row, variant, reduction, dtype):
                  factor=factor)
     assert_close(h, diagonal, dtype, floor=float(np.abs(diagonal).max()) or 1.0,
                  factor=factor)
+
+
+def _sklearn_params():
+    for row in LOSSES.values():
+        if row.kind != "elementwise" or row.sklearn is None:
+            continue
+        for i, variant in enumerate(row.variants):
+            yield pytest.param(row, variant, id=f"{row.name}-{i}")
+
+
+@pytest.mark.parametrize("row, variant", list(_sklearn_params()))
+def test_every_registered_loss_matches_sklearn(row, variant, dtype):
+    """Each elementwise row with a scikit-learn peer (the registry's ``sklearn``: a class of
+    ``sklearn._loss.loss`` and the factor to ours), on the variants the class can express
+    (its ``__init__`` takes the variant's parameters): loss, gradient and Hessian, with
+    sample weights."""
+    sk = _sklearn_losses()
+    name, factor = row.sklearn
+    cls = getattr(sk, name)
+    accepted = set(inspect.signature(cls).parameters)
+    params = {k: v for k, v in variant.items() if k != "sample_weight"}
+    if not set(params) <= accepted or {"weight", "pos_weight"} & set(variant):
+        pytest.skip(f"{name} takes no {set(params) - accepted}")
+    rng = np.random.default_rng(zlib.crc32(row.name.encode()))
+    x, y = row.data(rng, (60,), dtype)
+    sw = rng.uniform(0.2, 2.0, 60).astype(dtype) if "sample_weight" in variant else None
+    peer = cls(**params)
+    kw = {"sample_weight": sw} if sw is not None else {}
+    want_loss = factor * peer.loss(y_true=y, raw_prediction=x, **kw)
+    want_grad = factor * peer.gradient(y_true=y, raw_prediction=x, **kw)
+    loss = getattr(fastloss, row.name)(x, y, reduction="none", **params, **kw)
+    grad = getattr(fastloss, row.name + "_grad")(x, y, reduction="sum", **params, **kw)
+    assert_close(loss, want_loss, dtype, factor=4)
+    assert_close(grad, want_grad, dtype, factor=4)
+    if row.hessian:
+        _, want_hess = peer.gradient_hessian(y_true=y, raw_prediction=x, **kw)
+        g, h = getattr(fastloss, row.name + "_grad_hess")(x, y, reduction="sum", **params, **kw)
+        assert_close(g, want_grad, dtype, factor=4)
+        assert_close(h, factor * want_hess, dtype, factor=4)
+
+
+@pytest.mark.parametrize("row", [row for row in LOSSES.values() if row.sklearn_sgd],
+                         ids=lambda r: r.name)
+def test_every_registered_loss_matches_sklearn_sgd(row):
+    """Each row with a scikit-learn SGD peer (the registry's ``sklearn_sgd``, built with the
+    row's parameters): its ``py_loss`` and ``py_dloss`` element by element, at the defaults
+    and at another value of the parameter."""
+    try:
+        from sklearn.linear_model import _sgd_fast
+    except Exception:  # pragma: no cover - private module, may move
+        pytest.skip("sklearn.linear_model._sgd_fast is not importable")
+    rng = np.random.default_rng(zlib.crc32(row.name.encode()))
+    x, y = row.data(rng, (80,), np.float64)
+    x[:3] = [y[0], 1.0 / y[1], -1.0 / y[2]]  # the kinks: residual 0, margins 1 and -1
+    for params in ([row.defaults()] + [{p.name: 2 * p.default for p in row.params}]
+                   if row.params else [{}]):
+        peer = getattr(_sgd_fast, row.sklearn_sgd)(*params.values())
+        loss = getattr(fastloss, row.name)(x, y, reduction="none", **params)
+        grad = getattr(fastloss, row.name + "_grad")(x, y, reduction="sum", **params)
+        np.testing.assert_allclose(loss, [peer.py_loss(p, t) for p, t in zip(x, y)],
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(grad, [peer.py_dloss(p, t) for p, t in zip(x, y)],
+                                   rtol=1e-12, atol=1e-15)
 
 
 def test_matches_torch_extreme_logits(dtype):

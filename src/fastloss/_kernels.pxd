@@ -40,6 +40,8 @@ cdef extern from "losses.h" nogil:
                                  const void *class_weight, int64_t ignore_index, fl_index *bad)
     fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
                               fl_index *first)
+    fl_index fl_count_not_either(int dtype, fl_index n, const void *x, double a, double b,
+                                 fl_index *first)
 
 cdef extern from "build_facts.h" nogil:
     const char *fl_simd_paths()

@@ -161,6 +161,17 @@ def count_outside(cnp.ndarray x, double lo, double hi):
     return count, first
 
 
+def count_not_either(cnp.ndarray x, double a, double b):
+    """(count, first): how many elements of x (flat, C order) are neither a nor b, NaN not
+    counted, and the flat index of the first of them (-1 if none)."""
+    cdef int dt = dtype_code(x)
+    cdef fl_index n = cnp.PyArray_SIZE(x), count, first = -1
+    cdef const void *px = cnp.PyArray_DATA(x)
+    with nogil:
+        count = fl_count_not_either(dt, n, px, a, b, &first)
+    return count, first
+
+
 def build_facts():
     """Facts the compiled kernels know about themselves."""
     return {

@@ -159,6 +159,8 @@ class LossRow(NamedTuple):
     kwargs: Dict[str, Any] = {}
     #: 0 for an elementwise loss on n elements; C for a loss on (n / C, C) rows
     classes: int = 0
+    #: whether torch.nn.functional has the loss (then torch is a peer)
+    in_torch: bool = True
 
 
 #: what a benchmark adds to a registry row (:data:`fastloss.losses._registry.LOSSES`): the
@@ -181,7 +183,7 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
                              classes=c) for c in ROW_CLASSES]
         else:
             rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, next(iter(loss.kernels))), loss.name,
-                                loss.data, loss.sklearn, kwargs))
+                                loss.data, loss.sklearn, kwargs, in_torch=loss.in_torch))
     return rows
 
 
@@ -206,7 +208,7 @@ def _loss_case(row: LossRow) -> Case:
         ref = getattr(reference, api + "_value_and_grad")
         impls: Impls = {"fastloss": lambda: fast(x, y, **kwargs),
                         "numpy": lambda: ref(x, y, **kwargs)}
-        if peers.torch() is not None:
+        if row.in_torch and peers.torch() is not None:
             import torch.nn.functional as F
 
             impls["torch"] = peers.torch_value_and_grad(getattr(F, api), x, y, **kwargs)

@@ -50,6 +50,7 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
@@ -76,6 +77,20 @@ __all__ = [
     "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
     "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
     "kl_div", "kl_div_grad", "kl_div_value_and_grad", "kl_div_grad_hess",
+    "soft_margin_loss", "soft_margin_loss_grad", "soft_margin_loss_value_and_grad",
+    "soft_margin_loss_grad_hess", "poisson_nll_loss", "poisson_nll_loss_grad",
+    "poisson_nll_loss_value_and_grad", "poisson_nll_loss_grad_hess", "hinge_embedding_loss",
+    "hinge_embedding_loss_grad", "hinge_embedding_loss_value_and_grad", "log_cosh_loss",
+    "log_cosh_loss_grad", "log_cosh_loss_value_and_grad", "log_cosh_loss_grad_hess",
+    "hinge_loss", "hinge_loss_grad", "hinge_loss_value_and_grad", "squared_hinge_loss",
+    "squared_hinge_loss_grad", "squared_hinge_loss_value_and_grad",
+    "squared_hinge_loss_grad_hess", "modified_huber_loss", "modified_huber_loss_grad",
+    "modified_huber_loss_value_and_grad", "modified_huber_loss_grad_hess",
+    "epsilon_insensitive_loss", "epsilon_insensitive_loss_grad",
+    "epsilon_insensitive_loss_value_and_grad", "pinball_loss", "pinball_loss_grad",
+    "pinball_loss_value_and_grad", "gamma_nll_loss", "gamma_nll_loss_grad",
+    "gamma_nll_loss_value_and_grad", "gamma_nll_loss_grad_hess", "tweedie_loss",
+    "tweedie_loss_grad", "tweedie_loss_value_and_grad", "tweedie_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -258,6 +273,18 @@ def _check_input_range(x: FloatArray, interval: Interval) -> None:
                          f"input[{where}] = {x.flat[first]}")
 
 
+def _check_target_values(y: FloatArray, values: Tuple[float, float]) -> None:
+    """ValueError unless every element of ``y`` is one of ``values`` (NaN passes); one pass
+    in C, as :func:`_check_input_range`."""
+    count, first = _losses.count_not_either(y, values[0], values[1])
+    if count:
+        index = np.unravel_index(first, y.shape)
+        where = ", ".join(str(int(i)) for i in index) if index else "()"
+        raise ValueError(f"target must hold {values[0]:g} or {values[1]:g}: {count} element"
+                         f"{'s are' if count > 1 else ' is'} not, the first is "
+                         f"target[{where}] = {y.flat[first]}")
+
+
 # ---- elementwise losses -----------------------------------------------------------------
 
 class _Kernel(NamedTuple):
@@ -269,12 +296,14 @@ class _Kernel(NamedTuple):
     reductions: Tuple[str, ...]
     input_range: Optional[Interval]
     by_weight_sum: bool
+    target_values: Optional[Tuple[float, float]]
 
 
 def _kernel(loss: Loss, kernel: str = "") -> _Kernel:
     """``loss`` running its C kernel ``kernel`` (default: its first)."""
     return _Kernel(loss, _losses.ELEMENTWISE_LOSSES[kernel or next(iter(loss.kernels))],
-                   loss.reductions, loss.input_range, loss.weighted_mean == "weight_sum")
+                   loss.reductions, loss.input_range, loss.weighted_mean == "weight_sum",
+                   loss.target_values)
 
 
 def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
@@ -292,6 +321,8 @@ def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: s
     sw = None if sample_weight is None else _sample_weight(sample_weight, x)
     if spec.input_range is not None and x.size:
         _check_input_range(x, spec.input_range)
+    if spec.target_values is not None and y.size:
+        _check_target_values(y, spec.target_values)
     hess = None
     if mode & _HESS:
         grad, hess = _prepare_out_pair(out, x.shape, x.dtype, x, y, w, a, sw)
@@ -750,6 +781,480 @@ def kl_div_grad_hess(input: ArrayLike, target: ArrayLike, *, reduction: str = "m
     """``(grad, hess)`` of :func:`kl_div`; the loss is linear in ``input``: ``hess = 0``."""
     return _kl_div(_GRAD_HESS, input, target, reduction, log_target, sample_weight, out,
                    n_threads)
+
+
+# ---- the losses added with issue 12: torch.nn.functional's, scikit-learn's, optax's ------
+
+def _run(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
+         sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
+    """A loss without parameters (nor torch weights) on its kernel."""
+    return _elementwise(spec, mode, input, target, reduction, None, out, n_threads,
+                        sample_weight=sample_weight)
+
+
+_soft_margin = functools.partial(_run, _kernel(LOSSES["soft_margin_loss"]))
+_log_cosh = functools.partial(_run, _kernel(LOSSES["log_cosh_loss"]))
+_hinge = functools.partial(_run, _kernel(LOSSES["hinge_loss"]))
+_squared_hinge = functools.partial(_run, _kernel(LOSSES["squared_hinge_loss"]))
+_modified_huber = functools.partial(_run, _kernel(LOSSES["modified_huber_loss"]))
+
+_POISSON = LOSSES["poisson_nll_loss"]
+#: (log_input, full) -> the kernel
+_POISSON_SPECS = {(True, False): _kernel(_POISSON, "poisson_log"),
+                  (False, False): _kernel(_POISSON, "poisson"),
+                  (True, True): _kernel(_POISSON, "poisson_log_full"),
+                  (False, True): _kernel(_POISSON, "poisson_full")}
+_POISSON_LOG_INPUT = _checker(_POISSON, "log_input")
+_POISSON_FULL = _checker(_POISSON, "full")
+_POISSON_EPS = _checker(_POISSON, "eps")
+
+
+def _poisson_nll(mode: int, input: Any, target: Any, log_input: Any, full: Any, eps: Any,
+                 reduction: str, sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
+    log, f, e = _POISSON_LOG_INPUT(log_input), _POISSON_FULL(full), _POISSON_EPS(eps)
+    return _elementwise(_POISSON_SPECS[log, f], mode, input, target, reduction, None, out,
+                        n_threads, e, ref_kwargs={"log_input": log, "full": f, "eps": e},
+                        sample_weight=sample_weight)
+
+
+def _with_param(loss: Loss, name: str) -> Callable[..., Any]:
+    """The runner of a loss whose one real parameter ``name`` is its kernel's ``param``."""
+    spec, check = _kernel(loss), _checker(loss, name)
+
+    def run(mode: int, input: Any, target: Any, value: Any, reduction: str,
+            sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
+        v = check(value)
+        return _elementwise(spec, mode, input, target, reduction, None, out, n_threads, v,
+                            ref_kwargs={name: v}, sample_weight=sample_weight)
+
+    return run
+
+
+_hinge_embedding = _with_param(LOSSES["hinge_embedding_loss"], "margin")
+_epsilon_insensitive = _with_param(LOSSES["epsilon_insensitive_loss"], "epsilon")
+_pinball = _with_param(LOSSES["pinball_loss"], "quantile")
+
+_GAMMA = LOSSES["gamma_nll_loss"]
+_GAMMA_SPECS = {True: _kernel(_GAMMA, "gamma_log"), False: _kernel(_GAMMA, "gamma")}
+_GAMMA_LOG_INPUT = _checker(_GAMMA, "log_input")
+
+
+def _gamma_nll(mode: int, input: Any, target: Any, log_input: Any, reduction: str,
+               sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
+    log = _GAMMA_LOG_INPUT(log_input)
+    return _elementwise(_GAMMA_SPECS[log], mode, input, target, reduction, None, out,
+                        n_threads, ref_kwargs={"log_input": log}, sample_weight=sample_weight)
+
+
+_TWEEDIE = LOSSES["tweedie_loss"]
+_TWEEDIE_SPECS = {True: _kernel(_TWEEDIE, "tweedie_log"), False: _kernel(_TWEEDIE, "tweedie")}
+_TWEEDIE_POWER = _checker(_TWEEDIE, "power")
+_TWEEDIE_LOG_INPUT = _checker(_TWEEDIE, "log_input")
+
+
+def _tweedie(mode: int, input: Any, target: Any, power: Any, log_input: Any, reduction: str,
+             sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
+    p, log = _TWEEDIE_POWER(power), _TWEEDIE_LOG_INPUT(log_input)
+    return _elementwise(_TWEEDIE_SPECS[log], mode, input, target, reduction, None, out,
+                        n_threads, p, ref_kwargs={"power": p, "log_input": log},
+                        sample_weight=sample_weight)
+
+
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                     sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+                    ) -> LossValue:
+    r"""Soft margin loss of scores ``x`` and targets ``y = +-1``, PyTorch's
+    ``F.soft_margin_loss``: ``l_i = log(1 + exp(-y_i x_i))``, computed stably.
+    Gradient ``-y_i sigmoid(-y_i x_i) / D``; ``"mean"`` divides by N (``sum(sw)``).
+    """
+    return _soft_margin(_VALUE, input, target, reduction, sample_weight, None, n_threads)
+
+
+def soft_margin_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                          sample_weight: Optional[ArrayLike] = None,
+                          out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                         ) -> FloatArray:
+    """Gradient of :func:`soft_margin_loss` with respect to ``input``."""
+    return _soft_margin(_GRAD, input, target, reduction, sample_weight, out, n_threads)
+
+
+def soft_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                                    *, sample_weight: Optional[ArrayLike] = None,
+                                    out: Optional[FloatArray] = None,
+                                    n_threads: Optional[int] = None
+                                   ) -> Tuple[LossValue, FloatArray]:
+    """``(soft_margin_loss(...), soft_margin_loss_grad(...))`` from one pass over memory."""
+    return _soft_margin(_BOTH, input, target, reduction, sample_weight, out, n_threads)
+
+
+def soft_margin_loss_grad_hess(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                               sample_weight: Optional[ArrayLike] = None,
+                               out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                              ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`soft_margin_loss`: ``hess_i = y_i^2 sigmoid(y_i x_i)
+    sigmoid(-y_i x_i) / D``."""
+    return _soft_margin(_GRAD_HESS, input, target, reduction, sample_weight, out, n_threads)
+
+
+def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                     full: bool = False, eps: float = 1e-8, reduction: str = "mean", *,
+                     sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+                    ) -> LossValue:
+    r"""Poisson negative log-likelihood, PyTorch's ``F.poisson_nll_loss``::
+
+        l_i = exp(x_i) - y_i x_i                 (log_input: x is the log-rate)
+        l_i = x_i - y_i log(x_i + eps)           (log_input=False: x is the rate)
+
+    ``full`` adds Stirling's approximation of ``log(y!)``,
+    ``y log y - y + log(2 pi y) / 2`` where ``y > 1`` (0 elsewhere), as PyTorch; it does not
+    depend on ``x``. Gradient ``exp(x) - y`` / ``1 - y / (x + eps)``, over ``D``. With
+    ``log_input`` and not ``full`` it is scikit-learn's ``HalfPoissonLoss``.
+    """
+    return _poisson_nll(_VALUE, input, target, log_input, full, eps, reduction, sample_weight,
+                        None, n_threads)
+
+
+def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                          full: bool = False, eps: float = 1e-8, reduction: str = "mean", *,
+                          sample_weight: Optional[ArrayLike] = None,
+                          out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                         ) -> FloatArray:
+    """Gradient of :func:`poisson_nll_loss` with respect to ``input``."""
+    return _poisson_nll(_GRAD, input, target, log_input, full, eps, reduction, sample_weight, out,
+                        n_threads)
+
+
+def poisson_nll_loss_value_and_grad(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                                    full: bool = False, eps: float = 1e-8,
+                                    reduction: str = "mean", *,
+                                    sample_weight: Optional[ArrayLike] = None,
+                                    out: Optional[FloatArray] = None,
+                                    n_threads: Optional[int] = None
+                                   ) -> Tuple[LossValue, FloatArray]:
+    """``(poisson_nll_loss(...), poisson_nll_loss_grad(...))`` from one pass over memory."""
+    return _poisson_nll(_BOTH, input, target, log_input, full, eps, reduction, sample_weight, out,
+                        n_threads)
+
+
+def poisson_nll_loss_grad_hess(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                               full: bool = False, eps: float = 1e-8, reduction: str = "mean", *,
+                               sample_weight: Optional[ArrayLike] = None,
+                               out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                              ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`poisson_nll_loss`: ``hess_i = exp(x_i) / D`` (log_input) or
+    ``y_i / (x_i + eps)^2 / D``."""
+    return _poisson_nll(_GRAD_HESS, input, target, log_input, full, eps, reduction, sample_weight,
+                        out, n_threads)
+
+
+def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.0,
+                         reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+                         n_threads: Optional[int] = None) -> LossValue:
+    r"""Hinge embedding loss, PyTorch's ``F.hinge_embedding_loss``: ``l_i = x_i`` where
+    ``y_i = 1``, ``max(0, margin - x_i)`` where ``y_i = -1`` (a target of neither value takes
+    both terms, as PyTorch; a NaN target gives NaN). Gradient ``1`` / ``-[margin - x >= 0]``
+    over ``D``. Piecewise linear: no Hessian.
+    """
+    return _hinge_embedding(_VALUE, input, target, margin, reduction, sample_weight, None,
+                            n_threads)
+
+
+def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float = 1.0,
+                              reduction: str = "mean", *,
+                              sample_weight: Optional[ArrayLike] = None,
+                              out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                             ) -> FloatArray:
+    """Gradient of :func:`hinge_embedding_loss` with respect to ``input``."""
+    return _hinge_embedding(_GRAD, input, target, margin, reduction, sample_weight, out, n_threads)
+
+
+def hinge_embedding_loss_value_and_grad(input: ArrayLike, target: ArrayLike, margin: float = 1.0,
+                                        reduction: str = "mean", *,
+                                        sample_weight: Optional[ArrayLike] = None,
+                                        out: Optional[FloatArray] = None,
+                                        n_threads: Optional[int] = None
+                                       ) -> Tuple[LossValue, FloatArray]:
+    """``(hinge_embedding_loss(...), hinge_embedding_loss_grad(...))`` from one pass."""
+    return _hinge_embedding(_BOTH, input, target, margin, reduction, sample_weight, out, n_threads)
+
+
+def log_cosh_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                  sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+                 ) -> LossValue:
+    r"""Log-cosh loss (optax's ``log_cosh``): ``l_i = log(cosh(x_i - y_i))``, computed as
+    ``|d| + log1p(exp(-2 |d|)) - log 2`` (no overflow). Gradient ``tanh(x_i - y_i) / D``.
+    """
+    return _log_cosh(_VALUE, input, target, reduction, sample_weight, None, n_threads)
+
+
+def log_cosh_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                       sample_weight: Optional[ArrayLike] = None,
+                       out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                      ) -> FloatArray:
+    """Gradient of :func:`log_cosh_loss` with respect to ``input``."""
+    return _log_cosh(_GRAD, input, target, reduction, sample_weight, out, n_threads)
+
+
+def log_cosh_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                                 sample_weight: Optional[ArrayLike] = None,
+                                 out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                                ) -> Tuple[LossValue, FloatArray]:
+    """``(log_cosh_loss(...), log_cosh_loss_grad(...))`` from one pass over memory."""
+    return _log_cosh(_BOTH, input, target, reduction, sample_weight, out, n_threads)
+
+
+def log_cosh_loss_grad_hess(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                            sample_weight: Optional[ArrayLike] = None,
+                            out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                           ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`log_cosh_loss`: ``hess_i = (1 - tanh(x_i - y_i)^2) / D``."""
+    return _log_cosh(_GRAD_HESS, input, target, reduction, sample_weight, out, n_threads)
+
+
+def hinge_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+               sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+              ) -> LossValue:
+    r"""Hinge loss of scores ``x`` and targets ``y`` in {-1, 1} (checked: anything else
+    raises ValueError), scikit-learn's SGD ``Hinge``: ``l_i = max(0, 1 - y_i x_i)``.
+    Gradient ``-y_i / D`` where ``y_i x_i <= 1`` (the kink included, as scikit-learn), 0
+    elsewhere. Piecewise linear: no Hessian.
+    """
+    return _hinge(_VALUE, input, target, reduction, sample_weight, None, n_threads)
+
+
+def hinge_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                    sample_weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+                    n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`hinge_loss` with respect to ``input``."""
+    return _hinge(_GRAD, input, target, reduction, sample_weight, out, n_threads)
+
+
+def hinge_loss_value_and_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                              sample_weight: Optional[ArrayLike] = None,
+                              out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                             ) -> Tuple[LossValue, FloatArray]:
+    """``(hinge_loss(...), hinge_loss_grad(...))`` from one pass over memory."""
+    return _hinge(_BOTH, input, target, reduction, sample_weight, out, n_threads)
+
+
+def squared_hinge_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                       sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+                      ) -> LossValue:
+    r"""Squared hinge loss, scikit-learn's SGD ``SquaredHinge``, targets in {-1, 1}
+    (checked): ``l_i = max(0, 1 - y_i x_i)^2``; gradient ``-2 y_i max(0, 1 - y_i x_i) / D``.
+    """
+    return _squared_hinge(_VALUE, input, target, reduction, sample_weight, None, n_threads)
+
+
+def squared_hinge_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                            sample_weight: Optional[ArrayLike] = None,
+                            out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                           ) -> FloatArray:
+    """Gradient of :func:`squared_hinge_loss` with respect to ``input``."""
+    return _squared_hinge(_GRAD, input, target, reduction, sample_weight, out, n_threads)
+
+
+def squared_hinge_loss_value_and_grad(input: ArrayLike, target: ArrayLike,
+                                      reduction: str = "mean", *,
+                                      sample_weight: Optional[ArrayLike] = None,
+                                      out: Optional[FloatArray] = None,
+                                      n_threads: Optional[int] = None
+                                     ) -> Tuple[LossValue, FloatArray]:
+    """``(squared_hinge_loss(...), squared_hinge_loss_grad(...))`` from one pass over memory."""
+    return _squared_hinge(_BOTH, input, target, reduction, sample_weight, out, n_threads)
+
+
+def squared_hinge_loss_grad_hess(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                                 sample_weight: Optional[ArrayLike] = None,
+                                 out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                                ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`squared_hinge_loss`: ``hess_i = 2 y_i^2 / D`` where ``y_i x_i <
+    1``, 0 elsewhere (at the kink ``y x = 1``: 0, the one-sided value of the flat side)."""
+    return _squared_hinge(_GRAD_HESS, input, target, reduction, sample_weight, out, n_threads)
+
+
+def modified_huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                        sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
+                       ) -> LossValue:
+    r"""Modified Huber loss, scikit-learn's SGD ``ModifiedHuber``, targets in {-1, 1}
+    (checked); with ``z = y x``: ``l = 0`` (``z >= 1``), ``(1 - z)^2`` (``-1 <= z < 1``),
+    ``-4 z`` (``z < -1``); gradient ``0``, ``-2 y (1 - z)``, ``-4 y``, over ``D``.
+    """
+    return _modified_huber(_VALUE, input, target, reduction, sample_weight, None, n_threads)
+
+
+def modified_huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                             sample_weight: Optional[ArrayLike] = None,
+                             out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                            ) -> FloatArray:
+    """Gradient of :func:`modified_huber_loss` with respect to ``input``."""
+    return _modified_huber(_GRAD, input, target, reduction, sample_weight, out, n_threads)
+
+
+def modified_huber_loss_value_and_grad(input: ArrayLike, target: ArrayLike,
+                                       reduction: str = "mean", *,
+                                       sample_weight: Optional[ArrayLike] = None,
+                                       out: Optional[FloatArray] = None,
+                                       n_threads: Optional[int] = None
+                                      ) -> Tuple[LossValue, FloatArray]:
+    """``(modified_huber_loss(...), modified_huber_loss_grad(...))`` from one pass over memory."""
+    return _modified_huber(_BOTH, input, target, reduction, sample_weight, out, n_threads)
+
+
+def modified_huber_loss_grad_hess(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                                  sample_weight: Optional[ArrayLike] = None,
+                                  out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                                 ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`modified_huber_loss`: ``hess_i = 2 y_i^2 / D`` on ``-1 <= z <
+    1``, 0 elsewhere."""
+    return _modified_huber(_GRAD_HESS, input, target, reduction, sample_weight, out, n_threads)
+
+
+def epsilon_insensitive_loss(input: ArrayLike, target: ArrayLike, epsilon: float = 0.1,
+                             reduction: str = "mean", *,
+                             sample_weight: Optional[ArrayLike] = None,
+                             n_threads: Optional[int] = None) -> LossValue:
+    r"""Epsilon-insensitive loss, scikit-learn's SGD ``EpsilonInsensitive``:
+    ``l_i = max(0, |x_i - y_i| - epsilon)``, ``epsilon >= 0``. Gradient
+    ``sign(x_i - y_i) / D`` outside the tube ``|x - y| <= epsilon``, 0 inside. Piecewise
+    linear: no Hessian.
+    """
+    return _epsilon_insensitive(_VALUE, input, target, epsilon, reduction, sample_weight, None,
+                                n_threads)
+
+
+def epsilon_insensitive_loss_grad(input: ArrayLike, target: ArrayLike, epsilon: float = 0.1,
+                                  reduction: str = "mean", *,
+                                  sample_weight: Optional[ArrayLike] = None,
+                                  out: Optional[FloatArray] = None,
+                                  n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`epsilon_insensitive_loss` with respect to ``input``."""
+    return _epsilon_insensitive(_GRAD, input, target, epsilon, reduction, sample_weight, out,
+                                n_threads)
+
+
+def epsilon_insensitive_loss_value_and_grad(input: ArrayLike, target: ArrayLike,
+                                            epsilon: float = 0.1, reduction: str = "mean", *,
+                                            sample_weight: Optional[ArrayLike] = None,
+                                            out: Optional[FloatArray] = None,
+                                            n_threads: Optional[int] = None
+                                           ) -> Tuple[LossValue, FloatArray]:
+    """``(epsilon_insensitive_loss(...), epsilon_insensitive_loss_grad(...))`` from one pass over
+    memory."""
+    return _epsilon_insensitive(_BOTH, input, target, epsilon, reduction, sample_weight, out,
+                                n_threads)
+
+
+def pinball_loss(input: ArrayLike, target: ArrayLike, quantile: float = 0.5,
+                 reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+                 n_threads: Optional[int] = None) -> LossValue:
+    r"""Pinball (quantile) loss, scikit-learn's ``PinballLoss``, ``0 < quantile < 1``: with
+    ``d = y - x``, ``l = q d`` (``d >= 0``), ``(q - 1) d`` (``d < 0``); gradient ``-q``
+    (``y >= x``) or ``1 - q``, over ``D``. Piecewise linear: no Hessian (scikit-learn stores
+    1, a placeholder for its gradient boosting).
+    """
+    return _pinball(_VALUE, input, target, quantile, reduction, sample_weight, None, n_threads)
+
+
+def pinball_loss_grad(input: ArrayLike, target: ArrayLike, quantile: float = 0.5,
+                      reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+                      out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                     ) -> FloatArray:
+    """Gradient of :func:`pinball_loss` with respect to ``input``."""
+    return _pinball(_GRAD, input, target, quantile, reduction, sample_weight, out, n_threads)
+
+
+def pinball_loss_value_and_grad(input: ArrayLike, target: ArrayLike, quantile: float = 0.5,
+                                reduction: str = "mean", *,
+                                sample_weight: Optional[ArrayLike] = None,
+                                out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                               ) -> Tuple[LossValue, FloatArray]:
+    """``(pinball_loss(...), pinball_loss_grad(...))`` from one pass over memory."""
+    return _pinball(_BOTH, input, target, quantile, reduction, sample_weight, out, n_threads)
+
+
+def gamma_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                   reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+                   n_threads: Optional[int] = None) -> LossValue:
+    r"""Gamma deviance, scikit-learn's ``HalfGammaLoss`` (its ``loss``: constant terms
+    dropped): ``l_i = x_i + y_i exp(-x_i)`` of the log-mean ``x`` (``log_input``), or
+    ``log x_i + y_i / x_i`` of the mean ``x`` (``log_input=False``). Gradient
+    ``1 - y exp(-x)`` / ``(1 - y / x) / x``, over ``D``. Positive targets.
+    """
+    return _gamma_nll(_VALUE, input, target, log_input, reduction, sample_weight, None, n_threads)
+
+
+def gamma_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+                        out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                       ) -> FloatArray:
+    """Gradient of :func:`gamma_nll_loss` with respect to ``input``."""
+    return _gamma_nll(_GRAD, input, target, log_input, reduction, sample_weight, out, n_threads)
+
+
+def gamma_nll_loss_value_and_grad(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                                  reduction: str = "mean", *,
+                                  sample_weight: Optional[ArrayLike] = None,
+                                  out: Optional[FloatArray] = None,
+                                  n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+    """``(gamma_nll_loss(...), gamma_nll_loss_grad(...))`` from one pass over memory."""
+    return _gamma_nll(_BOTH, input, target, log_input, reduction, sample_weight, out, n_threads)
+
+
+def gamma_nll_loss_grad_hess(input: ArrayLike, target: ArrayLike, log_input: bool = True,
+                             reduction: str = "mean", *,
+                             sample_weight: Optional[ArrayLike] = None,
+                             out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                            ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`gamma_nll_loss`: ``hess_i = y_i exp(-x_i) / D`` (log_input) or
+    ``(2 y_i / x_i - 1) / x_i^2 / D``."""
+    return _gamma_nll(_GRAD_HESS, input, target, log_input, reduction, sample_weight, out,
+                      n_threads)
+
+
+def tweedie_loss(input: ArrayLike, target: ArrayLike, power: float = 1.5, log_input: bool = True,
+                 reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+                 n_threads: Optional[int] = None) -> LossValue:
+    r"""Tweedie deviance, scikit-learn's ``HalfTweedieLoss`` (constant terms dropped), of the
+    log-mean ``x`` (``log_input``; of the mean ``mu = x`` otherwise), ``power >= 1``::
+
+        l = mu^(2-p) / (2-p) - y mu^(1-p) / (1-p)   (p = 1: mu - y log mu; p = 2: log mu + y / mu)
+
+    Gradient ``mu^(2-p) - y mu^(1-p)`` in ``x = log mu`` (``mu^(1-p) - y mu^(-p)`` in ``mu``),
+    over ``D``. scikit-learn's powers ``<= 0`` are not offered.
+    """
+    return _tweedie(_VALUE, input, target, power, log_input, reduction, sample_weight, None,
+                    n_threads)
+
+
+def tweedie_loss_grad(input: ArrayLike, target: ArrayLike, power: float = 1.5,
+                      log_input: bool = True, reduction: str = "mean", *,
+                      sample_weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+                      n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`tweedie_loss` with respect to ``input``."""
+    return _tweedie(_GRAD, input, target, power, log_input, reduction, sample_weight, out,
+                    n_threads)
+
+
+def tweedie_loss_value_and_grad(input: ArrayLike, target: ArrayLike, power: float = 1.5,
+                                log_input: bool = True, reduction: str = "mean", *,
+                                sample_weight: Optional[ArrayLike] = None,
+                                out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+                               ) -> Tuple[LossValue, FloatArray]:
+    """``(tweedie_loss(...), tweedie_loss_grad(...))`` from one pass over memory."""
+    return _tweedie(_BOTH, input, target, power, log_input, reduction, sample_weight, out,
+                    n_threads)
+
+
+def tweedie_loss_grad_hess(input: ArrayLike, target: ArrayLike, power: float = 1.5,
+                           log_input: bool = True, reduction: str = "mean", *,
+                           sample_weight: Optional[ArrayLike] = None,
+                           out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                          ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`tweedie_loss`: ``hess = (2-p) mu^(2-p) - (1-p) y mu^(1-p)`` in
+    ``x = log mu`` (``(1-p) mu^(-p) + p y mu^(-p-1)`` in ``mu``), over ``D``."""
+    return _tweedie(_GRAD_HESS, input, target, power, log_input, reduction, sample_weight, out,
+                    n_threads)
 
 
 # ---- losses over (N, C) rows ------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
-from fastloss._validation import NON_NEGATIVE, POSITIVE, UNIT, Interval
+from fastloss._validation import NON_NEGATIVE, POSITIVE, REAL, UNIT, Interval
 
 #: (x, y) = data(rng, shape, dtype): typical inputs and targets of a loss
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], Any], Tuple[np.ndarray, np.ndarray]]
@@ -68,6 +68,15 @@ class Loss(NamedTuple):
     #: whether it has ``<name>_grad_hess`` (twice differentiable, a Hessian not 0 almost
     #: everywhere)
     hessian: bool = False
+    #: whether ``torch.nn.functional`` has it under ``name`` (the peer tests and benchmarks
+    #: compare with it); the others are tested against their formula on torch primitives
+    in_torch: bool = True
+    #: the two values every target element must take (hinge losses: -1 and 1), checked
+    #: before the kernel runs (NaN passes), or None
+    target_values: Optional[Tuple[float, float]] = None
+    #: scikit-learn's SGD loss of the same definition (a class of
+    #: ``sklearn.linear_model._sgd_fast``; its ``__init__`` takes the row's parameter), or None
+    sklearn_sgd: Optional[str] = None
 
     @property
     def functions(self) -> Tuple[str, ...]:
@@ -126,6 +135,27 @@ def _class_log_probabilities(rng: np.random.Generator, shape: Tuple[int, ...], d
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), labels
 
 
+def _signed_targets(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                    ) -> Tuple[np.ndarray, np.ndarray]:
+    """Scores and targets of -1 and 1."""
+    return (rng.normal(0.0, 2.0, shape).astype(dtype),
+            np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0).astype(dtype))
+
+
+def _rates_and_counts(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                      ) -> Tuple[np.ndarray, np.ndarray]:
+    """Positive inputs (rates, or log-rates) and Poisson counts, some above 1."""
+    return (rng.uniform(0.1, 3.0, shape).astype(dtype),
+            rng.poisson(2.0, shape).astype(dtype))
+
+
+def _means_and_positive_targets(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                                ) -> Tuple[np.ndarray, np.ndarray]:
+    """Positive inputs (means, or log-means) and gamma-distributed targets."""
+    return (rng.uniform(0.2, 3.0, shape).astype(dtype),
+            rng.gamma(2.0, 1.0, shape).astype(dtype))
+
+
 _REDUCTIONS = ("mean", "sum", "none")
 _REGRESSION_DOMAIN = ((-1e3, 1e3), (-1e3, 1e3))
 _WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bcast"},
@@ -134,6 +164,16 @@ _WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bca
 #: the weights of an elementwise loss with torch's ``weight``, and of one without
 _W_SW = ("weight", "sample_weight")
 _SW = ("sample_weight",)
+_SW_VARIANTS: Tuple[Dict[str, Any], ...] = ({}, {"sample_weight": "rows"})
+_SIGNED_DOMAIN = ((-60.0, 60.0), (-1.0, 1.0))
+_SIGNS = (-1.0, 1.0)
+#: the exclusive quantile range of the pinball loss (scikit-learn's)
+_QUANTILE = Interval(0.0, 1.0, lo_closed=False, hi_closed=False)
+#: Tweedie powers offered: 1 (Poisson) and above (2: gamma); scikit-learn's power <= 0 is
+#: not offered
+_POWER = Interval(1.0, float("inf"), hi_closed=False)
+#: positive inputs and targets (Poisson, gamma, Tweedie)
+_POSITIVE_DOMAIN = ((0.0625, 4.0), (0.0, 16.0))  # exact in float32 (hypothesis)
 
 _ROWS = (
     Loss("mse_loss", "elementwise", {"mse": {}}, (), _W_SW, "weight_sum", _REDUCTIONS,
@@ -178,6 +218,50 @@ _ROWS = (
          ({"log_target": False}, {"log_target": True},
           {"log_target": False, "sample_weight": "rows"},
           {"log_target": True, "sample_weight": "full"}), hessian=True),
+    Loss("soft_margin_loss", "elementwise", {"soft_margin": {}}, (), _SW, "count",
+         _REDUCTIONS, _signed_targets, _SIGNED_DOMAIN, _SW_VARIANTS, hessian=True),
+    Loss("poisson_nll_loss", "elementwise",
+         {"poisson_log": {}, "poisson": {"log_input": False},
+          "poisson_log_full": {"full": True}, "poisson_full": {"log_input": False, "full": True}},
+         (Param("log_input", True, "flag"), Param("full", False, "flag"),
+          Param("eps", 1e-8, POSITIVE)), _SW, "count", _REDUCTIONS, _rates_and_counts,
+         _POSITIVE_DOMAIN,
+         ({}, {"log_input": False}, {"full": True}, {"log_input": False, "full": True},
+          {"sample_weight": "rows"}, {"log_input": False, "eps": 0.5, "sample_weight": "full"}),
+         sklearn=("HalfPoissonLoss", 1.0), hessian=True),
+    Loss("hinge_embedding_loss", "elementwise", {"hinge_embedding": {}},
+         (Param("margin", 1.0, REAL),), _SW, "count", _REDUCTIONS, _signed_targets,
+         _SIGNED_DOMAIN, ({"margin": 1.0}, {"margin": 0.5, "sample_weight": "rows"})),
+    Loss("log_cosh_loss", "elementwise", {"log_cosh": {}}, (), _SW, "count", _REDUCTIONS,
+         _regression, _REGRESSION_DOMAIN, _SW_VARIANTS, hessian=True, in_torch=False),
+    Loss("hinge_loss", "elementwise", {"hinge": {}}, (), _SW, "count", _REDUCTIONS,
+         _signed_targets, _SIGNED_DOMAIN, _SW_VARIANTS, in_torch=False, target_values=_SIGNS,
+         sklearn_sgd="Hinge"),
+    Loss("squared_hinge_loss", "elementwise", {"squared_hinge": {}}, (), _SW, "count",
+         _REDUCTIONS, _signed_targets, _SIGNED_DOMAIN, _SW_VARIANTS, hessian=True,
+         in_torch=False, target_values=_SIGNS, sklearn_sgd="SquaredHinge"),
+    Loss("modified_huber_loss", "elementwise", {"modified_huber": {}}, (), _SW, "count",
+         _REDUCTIONS, _signed_targets, _SIGNED_DOMAIN, _SW_VARIANTS, hessian=True,
+         in_torch=False, target_values=_SIGNS, sklearn_sgd="ModifiedHuber"),
+    Loss("epsilon_insensitive_loss", "elementwise", {"epsilon_insensitive": {}},
+         (Param("epsilon", 0.1, NON_NEGATIVE),), _SW, "count", _REDUCTIONS, _regression,
+         _REGRESSION_DOMAIN, ({"epsilon": 0.1}, {"epsilon": 1.0, "sample_weight": "rows"}),
+         in_torch=False, sklearn_sgd="EpsilonInsensitive"),
+    Loss("pinball_loss", "elementwise", {"pinball": {}}, (Param("quantile", 0.5, _QUANTILE),),
+         _SW, "count", _REDUCTIONS, _regression, _REGRESSION_DOMAIN,
+         ({"quantile": 0.5}, {"quantile": 0.9, "sample_weight": "rows"}), in_torch=False,
+         sklearn=("PinballLoss", 1.0)),
+    Loss("gamma_nll_loss", "elementwise", {"gamma_log": {}, "gamma": {"log_input": False}},
+         (Param("log_input", True, "flag"),), _SW, "count", _REDUCTIONS,
+         _means_and_positive_targets, _POSITIVE_DOMAIN,
+         ({}, {"log_input": False}, {"sample_weight": "rows"}), in_torch=False,
+         sklearn=("HalfGammaLoss", 1.0), hessian=True),
+    Loss("tweedie_loss", "elementwise", {"tweedie_log": {}, "tweedie": {"log_input": False}},
+         (Param("power", 1.5, _POWER), Param("log_input", True, "flag")), _SW, "count",
+         _REDUCTIONS, _means_and_positive_targets, _POSITIVE_DOMAIN,
+         ({}, {"power": 1.0}, {"power": 2.0}, {"power": 3.0, "log_input": False},
+          {"power": 1.5, "log_input": False, "sample_weight": "rows"}), in_torch=False,
+         sklearn=("HalfTweedieLoss", 1.0), hessian=True),
 )
 
 #: every loss, by its public name, in the order of the documentation

@@ -437,3 +437,327 @@ def nll_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
 
 def kl_div_grad(input: Array, target: Array, **kw: Any) -> Array:
     return kl_div_value_and_grad(input, target, **kw)[1]
+
+
+# ---- the losses of torch.nn.functional, scikit-learn and optax added with issue 12 -----
+#
+# Each as _<loss>(x, y, ...) -> (loss, gradient, Hessian) of every element; the public
+# forms weight and reduce them (mean = mean(sw l) / mean(sw): "count" losses).
+
+def _softplus(v: Array) -> Array:
+    return np.logaddexp(0, v)
+
+
+def _sigmoid(v: Array) -> Array:
+    return np.exp(-_softplus(-v))
+
+
+def _soft_margin(x: Array, y: Array) -> Tuple[Array, Array, Array]:
+    m = -y * x
+    return _softplus(m), -y * _sigmoid(m), y * y * _sigmoid(m) * _sigmoid(-m)
+
+
+def soft_margin_loss(input: Array, target: Array, reduction: str = "mean", *,
+                     sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_soft_margin(input, target)[0], reduction, None, sample_weight)
+
+
+def soft_margin_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean", *,
+                                    sample_weight: Optional[Array] = None
+                                    ) -> Tuple[Value, Array]:
+    loss, grad, _ = _soft_margin(input, target)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def soft_margin_loss_grad_hess(input: Array, target: Array, reduction: str = "mean", *,
+                               sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    _, grad, hess = _soft_margin(input, target)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+def _stirling(y: Array) -> Array:
+    """PyTorch's full=True term: y log y - y + log(2 pi y) / 2 where y > 1, else 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = y * np.log(y) - y + 0.5 * np.log(2 * np.pi * y)
+    return np.where(y > 1, term, 0 * y)
+
+
+def _poisson_nll(x: Array, y: Array, log_input: bool, full: bool, eps: float
+                 ) -> Tuple[Array, Array, Array]:
+    if log_input:
+        loss, grad, hess = np.exp(x) - y * x, np.exp(x) - y, np.exp(x)
+    else:
+        u = x + x.dtype.type(eps)
+        loss, grad, hess = x - y * np.log(u), 1 - y / u, y / u**2
+    return (loss + _stirling(y) if full else loss), grad, hess
+
+
+def poisson_nll_loss(input: Array, target: Array, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: str = "mean", *,
+                     sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_poisson_nll(input, target, log_input, full, eps)[0], reduction, None,
+                    sample_weight)
+
+
+def poisson_nll_loss_value_and_grad(input: Array, target: Array, log_input: bool = True,
+                                    full: bool = False, eps: float = 1e-8,
+                                    reduction: str = "mean", *,
+                                    sample_weight: Optional[Array] = None
+                                    ) -> Tuple[Value, Array]:
+    loss, grad, _ = _poisson_nll(input, target, log_input, full, eps)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def poisson_nll_loss_grad_hess(input: Array, target: Array, log_input: bool = True,
+                               full: bool = False, eps: float = 1e-8, reduction: str = "mean",
+                               *, sample_weight: Optional[Array] = None
+                               ) -> Tuple[Array, Array]:
+    _, grad, hess = _poisson_nll(input, target, log_input, full, eps)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+def _hinge_embedding(x: Array, y: Array, margin: float) -> Tuple[Array, Array]:
+    """PyTorch's: (y != 1) max(0, margin - x) + (y != -1) x; NaN targets give NaN."""
+    r = margin - x
+    nan = y - y
+    loss = np.where(y != 1, np.maximum(r, 0), 0) + np.where(y != -1, x, 0) + nan
+    grad = (np.where(y != -1, 1, 0) - np.where((y != 1) & (r >= 0), 1, 0)) + (r - r) + nan
+    return loss.astype(x.dtype), grad.astype(x.dtype)
+
+
+def hinge_embedding_loss(input: Array, target: Array, margin: float = 1.0,
+                         reduction: str = "mean", *, sample_weight: Optional[Array] = None
+                         ) -> Value:
+    return _reduced(_hinge_embedding(input, target, margin)[0], reduction, None, sample_weight)
+
+
+def hinge_embedding_loss_value_and_grad(input: Array, target: Array, margin: float = 1.0,
+                                        reduction: str = "mean", *,
+                                        sample_weight: Optional[Array] = None
+                                        ) -> Tuple[Value, Array]:
+    return _value_and_grad(*_hinge_embedding(input, target, margin), reduction, None,
+                           sample_weight)
+
+
+def _log_cosh(x: Array, y: Array) -> Tuple[Array, Array, Array]:
+    d = x - y
+    loss = np.logaddexp(d, -d) - np.log(x.dtype.type(2))  # log((e^d + e^-d) / 2)
+    t = np.tanh(d)
+    return loss, t, 1 / np.cosh(d) ** 2
+
+
+def log_cosh_loss(input: Array, target: Array, reduction: str = "mean", *,
+                  sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_log_cosh(input, target)[0], reduction, None, sample_weight)
+
+
+def log_cosh_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean", *,
+                                 sample_weight: Optional[Array] = None
+                                 ) -> Tuple[Value, Array]:
+    loss, grad, _ = _log_cosh(input, target)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def log_cosh_loss_grad_hess(input: Array, target: Array, reduction: str = "mean", *,
+                            sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    _, grad, hess = _log_cosh(input, target)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+def _hinge(x: Array, y: Array) -> Tuple[Array, Array]:
+    """scikit-learn's SGD Hinge(1): max(0, 1 - y x), gradient -y where y x <= 1."""
+    z = y * x
+    return np.where(z <= 1, 1 - z, 0) + (z - z), np.where(z <= 1, -y, 0) + (z - z)
+
+
+def hinge_loss(input: Array, target: Array, reduction: str = "mean", *,
+               sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_hinge(input, target)[0], reduction, None, sample_weight)
+
+
+def hinge_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean", *,
+                              sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    return _value_and_grad(*_hinge(input, target), reduction, None, sample_weight)
+
+
+def _squared_hinge(x: Array, y: Array) -> Tuple[Array, Array, Array]:
+    """scikit-learn's SGD SquaredHinge(1): r = 1 - y x; r^2, -2 y r, 2 y^2 where r > 0."""
+    r = 1 - y * x
+    on = r > 0
+    nan = r - r
+    return (np.where(on, r * r, 0) + nan, np.where(on, -2 * y * r, 0) + nan,
+            np.where(on, 2 * y * y, 0) + nan)
+
+
+def squared_hinge_loss(input: Array, target: Array, reduction: str = "mean", *,
+                       sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_squared_hinge(input, target)[0], reduction, None, sample_weight)
+
+
+def squared_hinge_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean", *,
+                                      sample_weight: Optional[Array] = None
+                                      ) -> Tuple[Value, Array]:
+    loss, grad, _ = _squared_hinge(input, target)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def squared_hinge_loss_grad_hess(input: Array, target: Array, reduction: str = "mean", *,
+                                 sample_weight: Optional[Array] = None
+                                 ) -> Tuple[Array, Array]:
+    _, grad, hess = _squared_hinge(input, target)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+def _modified_huber(x: Array, y: Array) -> Tuple[Array, Array, Array]:
+    """scikit-learn's SGD ModifiedHuber, z = y x: 0 (z >= 1), (1 - z)^2 (z >= -1), -4 z."""
+    z = y * x
+    nan = z - z
+    loss = np.where(z >= 1, 0, np.where(z >= -1, (1 - z) ** 2, -4 * z)) + nan
+    grad = np.where(z >= 1, 0, np.where(z >= -1, -2 * y * (1 - z), -4 * y)) + nan
+    hess = np.where((z < 1) & (z >= -1), 2 * y * y, 0) + nan
+    return loss, grad, hess
+
+
+def modified_huber_loss(input: Array, target: Array, reduction: str = "mean", *,
+                        sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_modified_huber(input, target)[0], reduction, None, sample_weight)
+
+
+def modified_huber_loss_value_and_grad(input: Array, target: Array, reduction: str = "mean",
+                                       *, sample_weight: Optional[Array] = None
+                                       ) -> Tuple[Value, Array]:
+    loss, grad, _ = _modified_huber(input, target)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def modified_huber_loss_grad_hess(input: Array, target: Array, reduction: str = "mean", *,
+                                  sample_weight: Optional[Array] = None
+                                  ) -> Tuple[Array, Array]:
+    _, grad, hess = _modified_huber(input, target)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+def _epsilon_insensitive(x: Array, y: Array, epsilon: float) -> Tuple[Array, Array]:
+    """scikit-learn's SGD EpsilonInsensitive: max(0, |x - y| - eps), gradient sign(x - y)
+    outside the tube."""
+    d = x - y
+    grad = np.where(d > epsilon, 1, np.where(d < -epsilon, -1, 0)) + (d - d)
+    return np.maximum(np.abs(d) - x.dtype.type(epsilon), 0), grad.astype(x.dtype)
+
+
+def epsilon_insensitive_loss(input: Array, target: Array, epsilon: float = 0.1,
+                             reduction: str = "mean", *,
+                             sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_epsilon_insensitive(input, target, epsilon)[0], reduction, None,
+                    sample_weight)
+
+
+def epsilon_insensitive_loss_value_and_grad(input: Array, target: Array, epsilon: float = 0.1,
+                                            reduction: str = "mean", *,
+                                            sample_weight: Optional[Array] = None
+                                            ) -> Tuple[Value, Array]:
+    return _value_and_grad(*_epsilon_insensitive(input, target, epsilon), reduction, None,
+                           sample_weight)
+
+
+def _pinball(x: Array, y: Array, quantile: float) -> Tuple[Array, Array]:
+    """scikit-learn's PinballLoss: d = y - x; q d (d >= 0), (q - 1) d (d < 0)."""
+    q = x.dtype.type(quantile)
+    d = y - x
+    return (np.where(d >= 0, q * d, (q - 1) * d) + (d - d),
+            np.where(d >= 0, -q, 1 - q).astype(x.dtype) + (d - d))
+
+
+def pinball_loss(input: Array, target: Array, quantile: float = 0.5, reduction: str = "mean",
+                 *, sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_pinball(input, target, quantile)[0], reduction, None, sample_weight)
+
+
+def pinball_loss_value_and_grad(input: Array, target: Array, quantile: float = 0.5,
+                                reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    return _value_and_grad(*_pinball(input, target, quantile), reduction, None, sample_weight)
+
+
+def _tweedie(x: Array, y: Array, power: float, log_input: bool
+             ) -> Tuple[Array, Array, Array]:
+    """scikit-learn's HalfTweedieLoss (constant terms dropped) of the log-mean x, or of the
+    mean x (log_input=False: the same loss of mu = x, differentiated in mu)."""
+    p = x.dtype.type(power)
+    mu = np.exp(x) if log_input else x
+    log_mu = x if log_input else np.log(x)
+    if power == 1:
+        loss = mu - y * log_mu
+    elif power == 2:
+        loss = log_mu + y / mu
+    else:
+        loss = mu ** (2 - p) / (2 - p) - y * mu ** (1 - p) / (1 - p)
+    if log_input:  # derivatives in x = log mu
+        grad = mu ** (2 - p) - y * mu ** (1 - p)
+        hess = (2 - p) * mu ** (2 - p) - (1 - p) * y * mu ** (1 - p)
+    else:
+        grad = mu ** (1 - p) - y * mu ** (-p)
+        hess = (1 - p) * mu ** (-p) + p * y * mu ** (-p - 1)
+    return loss, grad, hess
+
+
+def tweedie_loss(input: Array, target: Array, power: float = 1.5, log_input: bool = True,
+                 reduction: str = "mean", *, sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_tweedie(input, target, power, log_input)[0], reduction, None,
+                    sample_weight)
+
+
+def tweedie_loss_value_and_grad(input: Array, target: Array, power: float = 1.5,
+                                log_input: bool = True, reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    loss, grad, _ = _tweedie(input, target, power, log_input)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def tweedie_loss_grad_hess(input: Array, target: Array, power: float = 1.5,
+                           log_input: bool = True, reduction: str = "mean", *,
+                           sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    _, grad, hess = _tweedie(input, target, power, log_input)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+def gamma_nll_loss(input: Array, target: Array, log_input: bool = True,
+                   reduction: str = "mean", *, sample_weight: Optional[Array] = None) -> Value:
+    """scikit-learn's HalfGammaLoss: the Tweedie loss of power 2."""
+    return tweedie_loss(input, target, 2.0, log_input, reduction, sample_weight=sample_weight)
+
+
+def gamma_nll_loss_value_and_grad(input: Array, target: Array, log_input: bool = True,
+                                  reduction: str = "mean", *,
+                                  sample_weight: Optional[Array] = None
+                                  ) -> Tuple[Value, Array]:
+    return tweedie_loss_value_and_grad(input, target, 2.0, log_input, reduction,
+                                       sample_weight=sample_weight)
+
+
+def gamma_nll_loss_grad_hess(input: Array, target: Array, log_input: bool = True,
+                             reduction: str = "mean", *, sample_weight: Optional[Array] = None
+                             ) -> Tuple[Array, Array]:
+    return tweedie_loss_grad_hess(input, target, 2.0, log_input, reduction,
+                                  sample_weight=sample_weight)
+
+
+def _grad_of(value_and_grad: Any) -> Any:
+    """``L_grad`` from ``L_value_and_grad``: the same formulas."""
+    def grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+        return value_and_grad(input, target, *args, **kw)[1]
+    grad.__name__ = value_and_grad.__name__.replace("_value_and_grad", "_grad")
+    return grad
+
+
+soft_margin_loss_grad = _grad_of(soft_margin_loss_value_and_grad)
+poisson_nll_loss_grad = _grad_of(poisson_nll_loss_value_and_grad)
+hinge_embedding_loss_grad = _grad_of(hinge_embedding_loss_value_and_grad)
+log_cosh_loss_grad = _grad_of(log_cosh_loss_value_and_grad)
+hinge_loss_grad = _grad_of(hinge_loss_value_and_grad)
+squared_hinge_loss_grad = _grad_of(squared_hinge_loss_value_and_grad)
+modified_huber_loss_grad = _grad_of(modified_huber_loss_value_and_grad)
+epsilon_insensitive_loss_grad = _grad_of(epsilon_insensitive_loss_value_and_grad)
+pinball_loss_grad = _grad_of(pinball_loss_value_and_grad)
+gamma_nll_loss_grad = _grad_of(gamma_nll_loss_value_and_grad)
+tweedie_loss_grad = _grad_of(tweedie_loss_value_and_grad)
