@@ -129,6 +129,13 @@ BAD_CALLS = [
      {"weight": f64(1, 3)}, ValueError, "weight"),
     ("nll-class-weight-shape", "nll_loss", (f64(2, 3), np.array([0, 1])),
      {"weight": f64(4)}, ValueError, "weight"),
+    # targets of -1 and 1 (hinge losses)
+    ("hinge-target-half", "hinge_loss", (f64(3), np.array([1.0, 0.5, -1.0])), {}, ValueError,
+     r"target\[1\] = 0.5"),
+    ("squared-hinge-target-0", "squared_hinge_loss", (f64(2, 2), np.array([[1.0, 0], [0, 1]])),
+     {}, ValueError, r"2 elements are not, the first is target\[0, 1\]"),
+    ("modified-huber-target-inf", "modified_huber_loss", (f64(2), np.array([np.inf, 1.0])), {},
+     ValueError, "target"),
     # sample weights: as many dimensions as the input, broadcastable, finite, >= 0
     ("sw-shape", "mse_loss", (f64(3), f64(3)), {"sample_weight": f64(4)}, ValueError,
      "sample_weight"),

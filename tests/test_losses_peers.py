@@ -524,3 +524,61 @@ def test_matches_sklearn_binomial_and_multinomial(rng64):
         fastloss.cross_entropy_grad(logits, labels, reduction="sum"),
         multinomial.gradient(y_true=labels.astype(np.float64), raw_prediction=logits),
         rtol=1e-10, atol=1e-15)
+
+
+def test_new_losses_match_torch_at_extreme_inputs(dtype):
+    """Scores and log-rates far out, against torch (value and gradient) and by hand where
+    torch's log(1 + exp(-y x)) overflows (|x| = 1e4: ours is the exact max(-y x, 0))."""
+    _torch()
+    x = np.array([50.0, -50.0, 0.0, 30.0, 1e4, -1e4], dtype)
+    y = np.array([-1.0, 1.0, -1.0, -1.0, 1.0, -1.0], dtype)
+    for name, kw, k in (("soft_margin_loss", {}, 4), ("hinge_embedding_loss", {"margin": 2.0}, 6)):
+        want_v, want_g = _torch_loss(name, x[:k], y[:k], "none", kw)
+        v, g = getattr(fastloss, name + "_value_and_grad")(x, y, reduction="none", **kw)
+        assert_close(v[:k], want_v, dtype)
+        assert_close(g[:k], want_g, dtype, floor=1.0)
+    v, g = fastloss.soft_margin_loss_value_and_grad(x[4:], y[4:], reduction="none")
+    np.testing.assert_array_equal(v, [0.0, 0.0])  # y x = 1e4: log1p(exp(-1e4)) = 0
+    np.testing.assert_array_equal(g, [-0.0, 0.0])
+    v, g = fastloss.soft_margin_loss_value_and_grad(x[4:], -y[4:], reduction="none")
+    np.testing.assert_array_equal(v, [1e4, 1e4])
+    np.testing.assert_array_equal(g, [1.0, -1.0])
+    _, h = fastloss.soft_margin_loss_grad_hess(x, y, reduction="sum")
+    s = 1 / (1 + np.exp(-(y * x).astype(np.float64)))
+    assert_close(h, s * (1 - s), dtype)  # y^2 = 1
+    rate = np.array([-30.0, 30.0, 0.0], dtype)
+    counts = np.array([0.0, 5.0, 1e6], dtype)
+    want_v, want_g = _torch_loss("poisson_nll_loss", rate, counts, "none", {})
+    v, g = fastloss.poisson_nll_loss_value_and_grad(rate, counts, reduction="none")
+    assert_close(v, want_v, dtype)
+    assert_close(g, want_g, dtype)
+
+
+def test_log_cosh_far_out_and_near_zero(dtype):
+    """log cosh(d) = |d| - log 2 for large |d| (where log(cosh(d)) overflows) and d^2 / 2 for
+    tiny d (where it rounds to 0): by hand, with gradient tanh(d) and Hessian 1 - tanh^2."""
+    d = np.array([1e4, -1e4, 1e-20, -3e-5, 0.0], dtype)
+    v, g = fastloss.log_cosh_loss_value_and_grad(d, np.zeros_like(d), reduction="none")
+    _, h = fastloss.log_cosh_loss_grad_hess(d, np.zeros_like(d), reduction="sum")
+    d64 = d.astype(np.float64)
+    want = np.where(np.abs(d64) > 1, np.abs(d64) - np.log(2), d64**2 / 2 - d64**4 / 12)
+    assert_close(v, want, dtype, scale=1e-300)  # relative, even at 5e-41
+    assert_close(g, np.tanh(d64), dtype, scale=1e-300)
+    assert_close(h, 1 - np.tanh(d64) ** 2, dtype)
+
+
+def test_glm_losses_match_sklearn_at_extreme_inputs():
+    sk = _sklearn_losses()
+    raw = np.array([-30.0, -5.0, 0.0, 5.0, 30.0])
+    y = np.array([0.0, 1e-3, 1.0, 100.0, 1e6])
+    for name, peer, kw in (("gamma_nll_loss", sk.HalfGammaLoss(), {}),
+                           ("tweedie_loss", sk.HalfTweedieLoss(power=1.5), {"power": 1.5}),
+                           ("tweedie_loss", sk.HalfTweedieLoss(power=3.0), {"power": 3.0}),
+                           ("poisson_nll_loss", sk.HalfPoissonLoss(), {})):
+        g_want, h_want = peer.gradient_hessian(y_true=y, raw_prediction=raw)
+        g, h = getattr(fastloss, name + "_grad_hess")(raw, y, reduction="sum", **kw)
+        np.testing.assert_allclose(
+            getattr(fastloss, name)(raw, y, reduction="none", **kw),
+            peer.loss(y_true=y, raw_prediction=raw), rtol=1e-12)
+        np.testing.assert_allclose(g, g_want, rtol=1e-12)
+        np.testing.assert_allclose(h, h_want, rtol=1e-12)

@@ -150,26 +150,29 @@ def label_weight_total(cnp.ndarray labels, Py_ssize_t n_classes, object class_we
     return total, bad
 
 
-def count_outside(cnp.ndarray x, double lo, double hi):
-    """(count, first): how many elements of x (flat, C order) lie outside [lo, hi], NaN not
-    counted, and the flat index of the first of them (-1 if none)."""
+ctypedef fl_index (*count_fn)(int, fl_index, const void *, double, double, fl_index *) nogil
+
+
+cdef inline tuple _count(count_fn fn, cnp.ndarray x, double a, double b):
+    """(count, first) of one of the counting kernels over x (flat, C order)."""
     cdef int dt = dtype_code(x)
     cdef fl_index n = cnp.PyArray_SIZE(x), count, first = -1
     cdef const void *px = cnp.PyArray_DATA(x)
     with nogil:
-        count = fl_count_outside(dt, n, px, lo, hi, &first)
+        count = fn(dt, n, px, a, b, &first)
     return count, first
+
+
+def count_outside(cnp.ndarray x, double lo, double hi):
+    """(count, first): how many elements of x (flat, C order) lie outside [lo, hi], NaN not
+    counted, and the flat index of the first of them (-1 if none)."""
+    return _count(fl_count_outside, x, lo, hi)
 
 
 def count_not_either(cnp.ndarray x, double a, double b):
     """(count, first): how many elements of x (flat, C order) are neither a nor b, NaN not
     counted, and the flat index of the first of them (-1 if none)."""
-    cdef int dt = dtype_code(x)
-    cdef fl_index n = cnp.PyArray_SIZE(x), count, first = -1
-    cdef const void *px = cnp.PyArray_DATA(x)
-    with nogil:
-        count = fl_count_not_either(dt, n, px, a, b, &first)
-    return count, first
+    return _count(fl_count_not_either, x, a, b)
 
 
 def build_facts():
