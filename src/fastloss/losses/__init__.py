@@ -847,7 +847,14 @@ def _gamma_nll(mode: int, input: Any, target: Any, log_input: Any, reduction: st
 
 
 _TWEEDIE = LOSSES["tweedie_loss"]
-_TWEEDIE_SPECS = {True: _kernel(_TWEEDIE, "tweedie_log"), False: _kernel(_TWEEDIE, "tweedie")}
+#: (log_input, power) -> the kernel; powers 1 and 2 are the Poisson and gamma rules (with
+#: eps = 0), which the general Tweedie rule leaves out (see loss_rules.h)
+_TWEEDIE_SPECS = {(True, None): _kernel(_TWEEDIE, "tweedie_log"),
+                  (False, None): _kernel(_TWEEDIE, "tweedie"),
+                  (True, 1.0): _kernel(_TWEEDIE, "poisson_log"),
+                  (False, 1.0): _kernel(_TWEEDIE, "poisson"),
+                  (True, 2.0): _kernel(_TWEEDIE, "gamma_log"),
+                  (False, 2.0): _kernel(_TWEEDIE, "gamma")}
 _TWEEDIE_POWER = _checker(_TWEEDIE, "power")
 _TWEEDIE_LOG_INPUT = _checker(_TWEEDIE, "log_input")
 
@@ -855,9 +862,10 @@ _TWEEDIE_LOG_INPUT = _checker(_TWEEDIE, "log_input")
 def _tweedie(mode: int, input: Any, target: Any, power: Any, log_input: Any, reduction: str,
              sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
     p, log = _TWEEDIE_POWER(power), _TWEEDIE_LOG_INPUT(log_input)
-    return _elementwise(_TWEEDIE_SPECS[log], mode, input, target, reduction, None, out,
-                        n_threads, p, ref_kwargs={"power": p, "log_input": log},
-                        sample_weight=sample_weight)
+    special = p if p in (1.0, 2.0) else None
+    return _elementwise(_TWEEDIE_SPECS[log, special], mode, input, target, reduction, None,
+                        out, n_threads, 0.0 if special else p,
+                        ref_kwargs={"power": p, "log_input": log}, sample_weight=sample_weight)
 
 
 def soft_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,

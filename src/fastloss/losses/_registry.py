@@ -260,6 +260,7 @@ _ROWS = (
          (Param("power", 1.5, _POWER), Param("log_input", True, "flag")), _SW, "count",
          _REDUCTIONS, _means_and_positive_targets, _POSITIVE_DOMAIN,
          ({}, {"power": 1.0}, {"power": 2.0}, {"power": 3.0, "log_input": False},
+          {"power": 1.0, "log_input": False}, {"power": 2.0, "log_input": False},
           {"power": 1.5, "log_input": False, "sample_weight": "rows"}), in_torch=False,
          sklearn=("HalfTweedieLoss", 1.0), hessian=True),
 )
