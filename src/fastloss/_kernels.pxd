@@ -145,3 +145,9 @@ cdef extern from "objective.h" nogil:
 
     size_t fl_objective_work_bytes(int dtype, fl_index d, fl_index c, int n_threads)
     double fl_objective_run(int dtype, fl_objective *P)
+
+# ---- the L-BFGS two-loop recursion (lbfgs.h) ---------------------------------------------
+cdef extern from "lbfgs.h" nogil:
+    void fl_lbfgs_direction(fl_index n, fl_index k, const int64_t *rows, const double *S,
+                            const double *Y, const double *rho, double gamma,
+                            const double *g, double *out, double *alpha)

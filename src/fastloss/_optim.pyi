@@ -49,3 +49,7 @@ class FastUpdate:
                  get_threads: Callable[[], int]) -> None: ...
 
 def update_fast(plan: FastUpdate, param: Any, grad: Any, *args: Any) -> bool: ...  # <= 12 args
+
+def lbfgs_direction(g: np.ndarray, S: np.ndarray, Y: np.ndarray, rho: np.ndarray,
+                    rows: np.ndarray, k: int, gamma: float, out: np.ndarray,
+                    alpha: np.ndarray) -> None: ...

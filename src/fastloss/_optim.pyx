@@ -19,6 +19,7 @@ updates' fast path, value by value as a registry row's ``FastUpdate`` table says
 here is written per rule.
 """
 cimport cython
+from libc.stdint cimport int64_t
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.float cimport PyFloat_AS_DOUBLE
@@ -36,7 +37,7 @@ from fastloss._kernels cimport (FL_FLOAT32, FL_FLOAT64, FL_UPDATE_MAX_STATE,
                                 fl_update_rule, fl_update_rule_field_counts,
                                 fl_update_rule_fields, fl_update_rule_names,
                                 fl_update_rule_state_names, fl_update_rule_states,
-                                fl_update_state_mask)
+                                fl_update_state_mask, fl_lbfgs_direction)
 
 cnp.import_array()
 
@@ -705,3 +706,16 @@ def update_fast(FastUpdate plan not None, param, grad, a0=_UNSET, a1=_UNSET, a2=
     while n > 0 and args[n - 1] == <PyObject *>_UNSET:
         n -= 1
     return plan.run(param, grad, args, n)
+
+
+# ---- L-BFGS ------------------------------------------------------------------------------
+
+def lbfgs_direction(const double[::1] g, const double[:, ::1] S, const double[:, ::1] Y,
+                    const double[::1] rho, const int64_t[::1] rows, Py_ssize_t k,
+                    double gamma, double[::1] out, double[::1] alpha):
+    """``out = -H g`` from the k pairs ``rows[:k]`` (oldest first) of the history ``S``,
+    ``Y`` (lbfgs.h's fl_lbfgs_direction). The caller (optim/lbfgs.py's _History) keeps
+    every row index in range and the sizes consistent."""
+    with nogil:
+        fl_lbfgs_direction(g.shape[0], k, &rows[0], &S[0, 0], &Y[0, 0], &rho[0], gamma,
+                           &g[0], &out[0], &alpha[0])
