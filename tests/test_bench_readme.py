@@ -74,7 +74,7 @@ def test_digest_shows_each_model_case_at_its_own_problem_size():
     assert rows == [
         "| objective softmax, d=50, C=10 (5e6) | 1.00 ms | - | sklearn 4.0x |",
         "| objective squared_error, d=8 (160000) | 1.00 ms | - | sklearn 4.0x |",
-        "| L-BFGS, Rosenbrock n=100 (100) | 20.0 ms | - | scipy 1.5x |",
+        "| L-BFGS, Rosenbrock n=100 (100) | 20.00 ms | - | scipy 1.5x |",
     ]
 
 
