@@ -49,3 +49,19 @@ class FastUpdate:
                  get_threads: Callable[[], int]) -> None: ...
 
 def update_fast(plan: FastUpdate, param: Any, grad: Any, *args: Any) -> bool: ...  # <= 12 args
+
+# gradient clipping and parameter averaging (grad_utils.h): fused passes over tuples of arrays
+NORM_ONE: int
+NORM_TWO: int
+NORM_POW: int
+NORM_MAX: int
+AVERAGE_LERP: int
+AVERAGE_EMA: int
+AVERAGE_MEAN: int
+
+def runs_ok(arrays: Tuple[Optional[np.ndarray], ...], write: bool) -> bool: ...
+def runs_norm(arrays: Tuple[Optional[np.ndarray], ...], kind: int, p: float) -> Optional[float]: ...
+def runs_scale(arrays: Tuple[Optional[np.ndarray], ...], coef: float) -> bool: ...
+def runs_clamp(arrays: Tuple[Optional[np.ndarray], ...], lo: float, hi: float) -> bool: ...
+def runs_average(averages: Tuple[np.ndarray, ...], params: Tuple[np.ndarray, ...], kind: int,
+                 w: float) -> bool: ...

@@ -250,13 +250,14 @@ class LRScheduler:
         Call it after the optimizer's step, as in torch. (torch's deprecated ``epoch``
         argument is not supported.) On an error nothing changes.
         """
+        self._step_count += 1
         self.last_epoch += 1
         try:
             values = self._next_lr(self._lrs())
         except BaseException:
+            self._step_count -= 1
             self.last_epoch -= 1
             raise
-        self._step_count += 1
         self._write(values)
 
     def _restart(self) -> None:
