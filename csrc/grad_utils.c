@@ -8,22 +8,10 @@
 
 #include "optim.h" /* the fl_*_hyper structs that update_rules.h's scalars take */
 
-#define REAL double
-#define SFX f64
+/* update_rules.h's scalars want a square root; the passes here take none */
 #define R_SQRT sqrt
-#include "update_rules.h" /* lerp, lerp_split */
-#include "grad_utils_impl.h"
-#undef REAL
-#undef SFX
-#undef R_SQRT
-
-#define REAL float
-#define SFX f32
-#define R_SQRT sqrtf
-#include "update_rules.h"
-#include "grad_utils_impl.h"
-#undef REAL
-#undef SFX
+#define FL_DTYPE_HEADER "grad_utils_impl.h"
+#include "fl_each_dtype.h"
 #undef R_SQRT
 
 double fl_runs_norm(fl_index n_runs, const fl_run *runs, int kind, double p) {
@@ -43,7 +31,9 @@ double fl_runs_norm(fl_index n_runs, const fl_run *runs, int kind, double p) {
 }
 
 void fl_runs_scale(fl_index n_runs, const fl_run *runs, double coef) {
-    for (fl_index r = 0; r < n_runs; r++) {
+    /* last run first: after fl_runs_norm over the same runs (clip_grad_norm_), the last
+     * ones read are still in cache */
+    for (fl_index r = n_runs - 1; r >= 0; r--) {
         if (runs[r].dtype == FL_FLOAT64) scale_run_f64(runs + r, coef);
         else scale_run_f32(runs + r, coef);
     }

@@ -1,6 +1,8 @@
-/* The per-dtype loops of grad_utils.c, included once per dtype with REAL / SFX / R_SQRT
- * defined (and update_rules.h's scalar helpers, for at::lerp). Each loop has a unit-stride
- * copy that vectorizes (one clone per ISA) and a strided one. */
+/* The per-dtype loops of grad_utils.c, included once per dtype by fl_each_dtype.h (REAL,
+ * SFX; R_SQRT for update_rules.h, whose scalar helpers give at::lerp). Each loop has a
+ * unit-stride copy that vectorizes (one clone per ISA) and a strided one. No include
+ * guard: one inclusion per dtype. */
+#include "update_rules.h"
 
 static FL_HOT double FL_NAME(norm_unit)(const REAL *FL_RESTRICT x, fl_index n, int kind,
                                         double p) {

@@ -88,6 +88,10 @@ def _others_on(optimizer: Any, scheduler: "LRScheduler") -> bool:
     return others
 
 
+def _scaled(values: List[float], factor: float) -> List[float]:
+    return [v * factor for v in values]
+
+
 def _checked_groups(optimizer: Any) -> List[Dict[str, Any]]:
     """``optimizer.param_groups``, checked to be a non-empty list of dicts with a real lr."""
     groups = getattr(optimizer, "param_groups", None)
@@ -371,12 +375,12 @@ class StepLR(LRScheduler):
 
     def get_lr(self) -> List[float]:
         factor = self.gamma ** (self.last_epoch // self.step_size)
-        return [base_lr * factor for base_lr in self.base_lrs]
+        return _scaled(self.base_lrs, factor)
 
     def _chained_lr(self, lrs: List[float]) -> List[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return lrs
-        return [lr * self.gamma for lr in lrs]
+        return _scaled(lrs, self.gamma)
 
 
 class MultiStepLR(LRScheduler):
@@ -403,7 +407,7 @@ class MultiStepLR(LRScheduler):
 
     def get_lr(self) -> List[float]:
         factor = self.gamma ** bisect_right(sorted(self.milestones.elements()), self.last_epoch)
-        return [base_lr * factor for base_lr in self.base_lrs]
+        return _scaled(self.base_lrs, factor)
 
     def _chained_lr(self, lrs: List[float]) -> List[float]:
         if self.last_epoch not in self.milestones:
@@ -411,7 +415,25 @@ class MultiStepLR(LRScheduler):
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in lrs]
 
 
-class ConstantLR(LRScheduler):
+class _WarmupLR(LRScheduler):
+    """A warm-up (ConstantLR, LinearLR): torch's initial step multiplies the rates by the
+    first factor, and so does its recursive update at epoch 0 (a SequentialLR restart)."""
+
+    def _first_factor(self) -> float:
+        raise NotImplementedError
+
+    def _initial_lr(self, lrs: List[float]) -> List[float]:
+        return _scaled(lrs, self._first_factor())
+
+    def _chained_lr(self, lrs: List[float]) -> List[float]:
+        return self._initial_lr(lrs) if self.last_epoch == 0 else self._later_lr(lrs)
+
+    def _later_lr(self, lrs: List[float]) -> List[float]:
+        """torch's recursive update at an epoch > 0."""
+        raise NotImplementedError
+
+
+class ConstantLR(_WarmupLR):
     """``lr = base_lr * factor`` until epoch ``total_iters``, then ``base_lr`` (torch's
     ``ConstantLR``).
 
@@ -432,20 +454,18 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self) -> List[float]:
         factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
-        return [base_lr * factor for base_lr in self.base_lrs]
+        return _scaled(self.base_lrs, factor)
 
-    def _initial_lr(self, lrs: List[float]) -> List[float]:
-        return [lr * self.factor for lr in lrs]
+    def _first_factor(self) -> float:
+        return self.factor
 
-    def _chained_lr(self, lrs: List[float]) -> List[float]:
-        if self.last_epoch == 0:
-            return self._initial_lr(lrs)
+    def _later_lr(self, lrs: List[float]) -> List[float]:
         if self.last_epoch != self.total_iters:
             return lrs
-        return [lr * (1.0 / self.factor) for lr in lrs]
+        return _scaled(lrs, 1.0 / self.factor)
 
 
-class LinearLR(LRScheduler):
+class LinearLR(_WarmupLR):
     """``lr = base_lr * (start_factor + (end_factor - start_factor) * min(last_epoch,
     total_iters) / total_iters)``: a linear ramp over ``total_iters`` epochs (torch's
     ``LinearLR``).
@@ -469,20 +489,18 @@ class LinearLR(LRScheduler):
     def get_lr(self) -> List[float]:
         factor = (self.start_factor + (self.end_factor - self.start_factor)
                   * min(self.total_iters, self.last_epoch) / self.total_iters)
-        return [base_lr * factor for base_lr in self.base_lrs]
+        return _scaled(self.base_lrs, factor)
 
-    def _initial_lr(self, lrs: List[float]) -> List[float]:
-        return [lr * self.start_factor for lr in lrs]
+    def _first_factor(self) -> float:
+        return self.start_factor
 
-    def _chained_lr(self, lrs: List[float]) -> List[float]:
-        if self.last_epoch == 0:
-            return self._initial_lr(lrs)
+    def _later_lr(self, lrs: List[float]) -> List[float]:
         if self.last_epoch > self.total_iters:
             return lrs
         change = self.end_factor - self.start_factor
         factor = 1.0 + change / (self.total_iters * self.start_factor
                                  + (self.last_epoch - 1) * change)
-        return [lr * factor for lr in lrs]
+        return _scaled(lrs, factor)
 
 
 class ExponentialLR(LRScheduler):
@@ -502,10 +520,10 @@ class ExponentialLR(LRScheduler):
 
     def get_lr(self) -> List[float]:
         factor = self.gamma ** self.last_epoch
-        return [base_lr * factor for base_lr in self.base_lrs]
+        return _scaled(self.base_lrs, factor)
 
     def _chained_lr(self, lrs: List[float]) -> List[float]:
-        return [lr * self.gamma for lr in lrs]
+        return _scaled(lrs, self.gamma)
 
 
 class PolynomialLR(LRScheduler):
@@ -528,14 +546,14 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self) -> List[float]:
         factor = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
-        return [base_lr * factor for base_lr in self.base_lrs]
+        return _scaled(self.base_lrs, factor)
 
     def _chained_lr(self, lrs: List[float]) -> List[float]:
         if self.last_epoch > self.total_iters:
             return lrs
         factor = ((1.0 - self.last_epoch / self.total_iters)
                   / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [lr * factor for lr in lrs]
+        return _scaled(lrs, factor)
 
 
 class CosineAnnealingLR(LRScheduler):
