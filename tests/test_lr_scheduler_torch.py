@@ -330,6 +330,9 @@ def test_bad_arguments_rejected_like_torch(name: str) -> None:
      "max_momentum"),
     (lambda o: lr_scheduler.OneCycleLR(o, -0.1, 10), ValueError, "max_lr"),
     (lambda o: lr_scheduler.OneCycleLR(o, 0.1, 10, three_phase=1), TypeError, "three_phase"),
+    # torch: ZeroDivisionError at the first step (pct_start * total_steps = 1) or the last
+    (lambda o: lr_scheduler.OneCycleLR(o, 0.1, 10, pct_start=0.1), ValueError, "no steps"),
+    (lambda o: lr_scheduler.OneCycleLR(o, 0.1, 10, pct_start=1.0), ValueError, "no steps"),
     (lambda o: lr_scheduler.MultiStepLR(o, [2, -1]), ValueError, r"milestones\[1\]"),
     (lambda o: lr_scheduler.MultiStepLR(o, 3), TypeError, "milestones"),
     (lambda o: lr_scheduler.PolynomialLR(o, total_iters=0), ValueError, "total_iters"),

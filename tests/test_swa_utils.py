@@ -249,3 +249,19 @@ def test_swalr_rejects_non_real_swa_lr() -> None:
     with pytest.raises(TypeError, match="swa_lr must be a real number"):
         swa_utils.SWALR(_sgd_ours(), swa_lr="0.1")
     assert math.isfinite(swa_utils.SWALR(_sgd_ours(), swa_lr=0.1).get_last_lr()[0])
+
+
+def test_update_from_the_averages_themselves() -> None:
+    """The averages passed as the parameters (aliasing every pair): a fixed point."""
+    model = swa_utils.AveragedModel([np.zeros(3)],
+                                    multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.5))
+    model.update_parameters([np.array([1.0, 2.0, 4.0])])
+    model.update_parameters(model.params)
+    assert model.params[0].tolist() == [1.0, 2.0, 4.0] and model.n_averaged == 2
+
+
+def test_overlapping_averages_are_rejected() -> None:
+    base = np.zeros(10)
+    with pytest.raises(ValueError, match="share memory"):
+        swa_utils.get_ema_multi_avg_fn(0.5)([base[:6], base[4:]], [np.ones(6), np.ones(6)], 0)
+    assert not base.any()

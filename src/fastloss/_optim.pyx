@@ -781,12 +781,14 @@ cdef bint _runs_disjoint(const fl_run *runs, Py_ssize_t n, _Span *spans) noexcep
 
 
 cdef class _Runs:
-    """The runs of a tuple of arrays (None entries skipped), or ``ok`` False."""
+    """The runs of a tuple of arrays (None entries skipped), or ``ok`` False: an array
+    that is not one run, or (``disjoint``) two that share memory."""
     cdef fl_run *runs
     cdef Py_ssize_t n
     cdef bint ok
 
-    def __cinit__(self, tuple arrays, bint write):
+    def __cinit__(self, tuple arrays, bint write, disjoint=None):
+        """``disjoint`` (default: ``write``): whether the arrays must not share memory."""
         cdef Py_ssize_t size = len(arrays), i
         cdef _Span *spans
         self.runs = <fl_run *>PyMem_Malloc((size if size else 1) * sizeof(fl_run))
@@ -802,7 +804,7 @@ cdef class _Runs:
                 self.ok = False
                 return
             self.n += 1
-        if write and self.n > 1:
+        if (write if disjoint is None else disjoint) and self.n > 1:
             spans = <_Span *>PyMem_Malloc(self.n * sizeof(_Span))
             if spans == NULL:
                 raise MemoryError()
@@ -854,7 +856,8 @@ def runs_clamp(tuple arrays, double lo, double hi):
 def runs_average(tuple averages, tuple params, int kind, double w):
     """Each ``averages[i]`` updated in place from ``params[i]`` by the rule ``kind``; False
     (declined) unless the pairs match in dtype and shape, the averages are writeable
-    C-contiguous runs, each param is C-contiguous or 1-D, and no average overlaps another."""
+    C-contiguous runs, each param is C-contiguous or 1-D, and no two arrays (averages and
+    params alike) share memory."""
     if len(averages) != len(params):
         return False
     cdef _Runs a = _Runs(averages, True)
@@ -870,6 +873,11 @@ def runs_average(tuple averages, tuple params, int kind, double w):
                 or not cnp.PyArray_IS_C_CONTIGUOUS(x)
                 or not (cnp.PyArray_IS_C_CONTIGUOUS(y) or cnp.PyArray_NDIM(y) == 1)):
             return False
+    # an average that meets a parameter (the same array passed as both) would break the
+    # kernel's no-alias promise: declined (also for parameters sharing memory with each
+    # other, which the checked path copies)
+    if not _Runs(averages + params, False, True).ok:
+        return False
     with nogil:
         fl_runs_average(a.n, a.runs, p.runs, kind, w)
     return True

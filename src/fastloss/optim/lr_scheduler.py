@@ -770,6 +770,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.last_epoch = 0
         self._step_count = 1
         self._chained = True
+        _others_on(optimizer, self)  # a writer of the rates others must chain with
         self._last_lr = self._lrs()
         self.mode_worse = math.inf if self.mode == "min" else -math.inf
         self._reset()
@@ -1058,7 +1059,8 @@ class OneCycleLR(_MomentumCycle):
 
     Construction of a new schedule writes ``initial_lr``, ``max_lr`` and ``min_lr`` (and
     ``max_momentum``, ``base_momentum``) into each group, as torch does. Stepping past
-    ``total_steps`` is a ValueError.
+    ``total_steps`` is a ValueError, and so is a ``pct_start`` that leaves a phase without
+    steps (e.g. 0.1 of 10 steps; torch divides by zero there, at the first step or later).
 
     Parameters
     ----------
@@ -1113,6 +1115,10 @@ class OneCycleLR(_MomentumCycle):
             self._schedule_phases = [
                 (end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        ends = [-0.0] + [phase[0] for phase in self._schedule_phases]
+        if ends[1] == 0 or ends[-1] == ends[-2]:  # torch divides by zero there
+            raise ValueError(f"OneCycleLR: pct_start={pct_start} with total_steps="
+                             f"{self.total_steps} leaves a phase of no steps")
         # checked: now the groups change
         if last_epoch == -1:
             for top, group in zip(max_lrs, groups):

@@ -72,9 +72,10 @@ def _average(kind: int, w: float, averages: Tuple[Any, ...], params: Tuple[Any, 
         if not a.flags.writeable:
             raise ValueError(f"averages[{i}] is read-only: it is updated in place")
     work = tuple(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("=")) for a in averages)
-    ran = _optim.runs_average(work, tuple(np.ascontiguousarray(p, dtype=work[i].dtype)
-                                          for i, p in enumerate(params)), kind, w)
-    assert ran
+    # the parameters copied: one may be an average itself, or share memory with another
+    copies = tuple(np.array(p, dtype=work[i].dtype, order="C") for i, p in enumerate(params))
+    if not _optim.runs_average(work, copies, kind, w):
+        raise ValueError("two of the averages share memory: each is updated in place")
     for a, copy in zip(averages, work):
         if copy is not a:
             a[...] = copy
