@@ -6,7 +6,9 @@
  * elements apart (1 for a contiguous array in any order; negative for a reversed view).
  * These trust their inputs: validation lives in the Python layer, which passes runs of
  * float32/float64 arrays, writeable where written, that do not overlap where written.
- * Sums accumulate in double in the runs' order: the same runs give the same bits.
+ * Sums accumulate in double in the runs' order, each run's in 32 lanes added in lane order:
+ * the same runs give the same bits, on every ISA clone (norm orders 1, 2 and inf; other
+ * orders call libm's pow).
  */
 #ifndef FASTLOSS_GRAD_UTILS_H
 #define FASTLOSS_GRAD_UTILS_H

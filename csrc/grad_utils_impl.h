@@ -4,20 +4,37 @@
  * guard: one inclusion per dtype. */
 #include "update_rules.h"
 
+/* The sum of |x| (p = 1) or x^2 (p = 2) over x[0, n) in FL_NORM_LANES independent
+ * accumulators, added in lane order at the end: a vector's worth of adds in flight (not one
+ * chain of dependent adds), and the same rounding on every ISA clone. */
+#define FL_NORM_LANES 32
+#define FL_NORM_LANES_SUM(TERM)                                                             \
+    do {                                                                                    \
+        double acc[FL_NORM_LANES] = {0};                                                    \
+        fl_index i = 0;                                                                     \
+        for (; i + FL_NORM_LANES <= n; i += FL_NORM_LANES) {                                \
+            FL_SIMD                                                                         \
+            for (int j = 0; j < FL_NORM_LANES; j++) {                                       \
+                const double v = (double)x[i + j];                                          \
+                acc[j] += TERM;                                                             \
+            }                                                                               \
+        }                                                                                   \
+        for (int j = 0; i + j < n; j++) {                                                   \
+            const double v = (double)x[i + j];                                              \
+            acc[j] += TERM;                                                                 \
+        }                                                                                   \
+        for (int j = 0; j < FL_NORM_LANES; j++) s += acc[j];                                \
+    } while (0)
+
 static FL_HOT double FL_NAME(norm_unit)(const REAL *FL_RESTRICT x, fl_index n, int kind,
                                         double p) {
     double s = 0;
     switch ((enum fl_norm_kind)kind) {
     case FL_NORM_ONE:
-        FL_SIMD_REDUCE_SUM(s)
-        for (fl_index i = 0; i < n; i++) s += fabs((double)x[i]);
+        FL_NORM_LANES_SUM(fabs(v));
         return s;
     case FL_NORM_TWO:
-        FL_SIMD_REDUCE_SUM(s)
-        for (fl_index i = 0; i < n; i++) {
-            const double v = (double)x[i];
-            s += v * v;
-        }
+        FL_NORM_LANES_SUM(v * v);
         return s;
     case FL_NORM_POW:
         for (fl_index i = 0; i < n; i++) s += pow(fabs((double)x[i]), p);
