@@ -228,3 +228,31 @@ def test_inf_bounds_leave_gradients_alone() -> None:
     assert clip_grad_norm_(g, math.inf, norm_type=math.inf) == 1e300
     clip_grad_value_(g, math.inf)
     assert g[0].tolist() == [1e300, -2.0]
+
+
+def _lane_sum(x: np.ndarray, term: Callable[[np.ndarray], np.ndarray]) -> float:
+    """The kernel's order, in NumPy: 32 lanes over x, the tail into the first lanes, then
+    the lanes added in order."""
+    lanes = np.zeros(32)
+    v = x.astype(np.float64)
+    full = len(v) // 32 * 32
+    for row in v[:full].reshape(-1, 32):
+        lanes += term(row)
+    lanes[:len(v) - full] += term(v[full:])
+    total = 0.0
+    for value in lanes:
+        total += value
+    return total
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_norm_summation_order_is_fixed(dtype: Any) -> None:
+    """The sums of orders 1 and 2 follow one fixed order (lanes, then arrays in list order),
+    whatever the vector width of the machine: bit for bit this NumPy transcription."""
+    rng = np.random.default_rng(7)
+    grads = [rng.standard_normal(n).astype(dtype) for n in (1000, 37, 5, 64, 3001)]
+    for p, term in [(1, np.abs), (2, np.square)]:
+        total = 0.0
+        for g in grads:
+            total += _lane_sum(g, term)
+        assert get_total_norm(grads, p) == (total if p == 1 else math.sqrt(total))
