@@ -16,8 +16,9 @@ parameter without ``.grad`` is in torch)::
 
 Each is one fused pass over all the arrays in one compiled call: the norm reads every
 array once, accumulating ``|x|^p`` in float64 in the list's order (deterministic: the same
-arrays give the same bits, for orders 1, 2 and inf on any x86-64 too); the scaling and clamping read and write each once (and the
-scaling is skipped when the factor is 1, which changes no bit). Gradients are float32 or
+arrays give the same bits, for orders 1, 2 and inf on any x86-64 too); the scaling and
+clamping read and write each once (and the scaling is skipped when the factor is 1, which
+changes no bit). Gradients are float32 or
 float64 arrays of any shape, mixed freely; contiguous arrays (C or Fortran order) and 1-D
 strided views are used in place, other layouts through a temporary copy. Every array is
 checked (type, dtype, writeable, no two sharing memory) before any is written.
