@@ -134,11 +134,16 @@ def get_swa_avg_fn() -> AvgFn:
     def swa_update(averaged_param: np.ndarray, current_param: np.ndarray,
                    num_averaged: Any) -> np.ndarray:
         out = np.array(averaged_param, order="C")
-        _average(_optim.AVERAGE_MEAN, int(num_averaged) + 1, (out,),
+        _average(_optim.AVERAGE_MEAN, _mean_count(num_averaged), (out,),
                  (np.asarray(current_param),))
         return out
 
-    return _fused(swa_update, _optim.AVERAGE_MEAN, lambda n: int(n) + 1)
+    return _fused(swa_update, _optim.AVERAGE_MEAN, _mean_count)
+
+
+def _mean_count(num_averaged: Any) -> float:
+    """The divisor of the running mean: ``num_averaged + 1``."""
+    return int(num_averaged) + 1
 
 
 def _checked_params(params: Any, name: str) -> List[np.ndarray]:
@@ -190,6 +195,15 @@ class AveragedModel:
     def update_parameters(self, params: Arrays) -> None:
         """Average ``params`` (arrays matching :attr:`params` in shape and dtype) in: the
         first call copies them, each later one applies the rule; all checked first."""
+        fused = self._fused_rule()
+        if fused is not None and self.n_averaged > 0 and type(params) in (list, tuple):
+            # the common case in one compiled call, which checks every array itself (or
+            # declines, writing nothing, to the checks below)
+            kind, weight = fused
+            if _optim.runs_average(tuple(self.params), tuple(params), kind,
+                                   weight(self._count())):
+                self.n_averaged += 1
+                return
         current = _checked_params(params, "params")
         if len(current) != len(self.params):
             raise ValueError(f"params has {len(current)} arrays, expected {len(self.params)}")
@@ -204,12 +218,21 @@ class AveragedModel:
             self._average(current)
         self.n_averaged += 1
 
-    def _average(self, current: List[np.ndarray]) -> None:
+    def _count(self) -> np.ndarray:
+        """``n_averaged`` as torch passes it to the rules (its integer tensor): 0-d int64."""
+        return np.asarray(self.n_averaged, dtype=np.int64)
+
+    def _fused_rule(self) -> Optional[_Fused]:
+        """The kernel's (kind, weight of n_averaged) of a built-in rule, else None."""
         fn = self.multi_avg_fn if self.multi_avg_fn is not None else self.avg_fn
-        # torch passes n_averaged as its integer tensor: a 0-d int64 array here
-        n = np.asarray(self.n_averaged, dtype=np.int64)
-        fused: Optional[_Fused] = getattr(fn, "_fused", None) if fn is not None else (
-            _optim.AVERAGE_MEAN, lambda k: int(k) + 1)
+        if fn is None:  # torch's default on the CPU: get_swa_avg_fn's running mean
+            return _optim.AVERAGE_MEAN, _mean_count
+        fused: Optional[_Fused] = getattr(fn, "_fused", None)
+        return fused
+
+    def _average(self, current: List[np.ndarray]) -> None:
+        n = self._count()
+        fused = self._fused_rule()
         if fused is not None:  # a built-in rule: one pass over every array, in place
             kind, weight = fused
             _average(kind, weight(n), tuple(self.params), tuple(current))
