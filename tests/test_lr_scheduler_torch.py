@@ -84,6 +84,16 @@ CASES: Dict[str, Case] = {
     "chain-Constant-Linear-Poly": Case(lambda m, o: [m.ConstantLR(o, 0.5, 3),
                                                      m.LinearLR(o, 0.25, 1.0, 6),
                                                      m.PolynomialLR(o, 12, 0.8)]),
+    "chain-Linear-Exponential": Case(lambda m, o: [m.LinearLR(o, 0.2, 1.0, 10),
+                                                   m.ExponentialLR(o, 0.95)]),
+    # ReduceLROnPlateau with others, built before or after them (torch's compound tests)
+    "chain-Step-Plateau": Case(lambda m, o: [m.StepLR(o, 5, 0.5),
+                                             m.ReduceLROnPlateau(o, patience=1)],
+                               steps=_plateau_metrics(40, 4)),
+    "chain-Plateau-Exponential-MultiStep": Case(
+        lambda m, o: [m.ReduceLROnPlateau(o, factor=0.5, patience=2, threshold=0.05),
+                      m.ExponentialLR(o, 0.97), m.MultiStepLR(o, [8, 20], 0.3)],
+        steps=_plateau_metrics(45, 5)),
     "ChainedScheduler": Case(lambda m, o: m.ChainedScheduler([m.ConstantLR(o, 0.1, 2),
                                                               m.ExponentialLR(o, 0.9)])),
     "ChainedScheduler-Multiplicative": Case(lambda m, o: m.ChainedScheduler(
@@ -94,6 +104,9 @@ CASES: Dict[str, Case] = {
     "SequentialLR-three": Case(lambda m, o: m.SequentialLR(
         o, [m.LinearLR(o, 0.1, 1.0, 5), m.CosineAnnealingLR(o, 10, 0.01),
             m.StepLR(o, 4, 0.5)], milestones=[5, 15])),
+    "SequentialLR-Multiplicative": Case(lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, 0.5, 3), m.MultiplicativeLR(o, lambda e: 0.9 - 0.01 * e)],
+        milestones=[4])),
     "SequentialLR-milestone-0": Case(lambda m, o: m.SequentialLR(
         o, [m.ExponentialLR(o, 0.5), m.StepLR(o, 3, 0.1)], milestones=[0])),
     # cycles, with the optimizer's momentum or Adam's betas[0]
@@ -165,9 +178,13 @@ def _snapshot(optimizer: Any) -> List[List[float]]:
             for g in optimizer.param_groups]
 
 
+#: the schedulers whose step takes the case's argument (a metric, an epoch)
+STEP_ARGUMENT = ("ReduceLROnPlateau", "CosineAnnealingWarmRestarts")
+
+
 def _step_all(schedulers: Any, arg: Any) -> None:
     for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-        if arg is None:
+        if arg is None or type(scheduler).__name__ not in STEP_ARGUMENT:
             scheduler.step()
         else:
             scheduler.step(arg)
