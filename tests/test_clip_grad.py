@@ -256,3 +256,15 @@ def test_norm_summation_order_is_fixed(dtype: Any) -> None:
         for g in grads:
             total += _lane_sum(g, term)
         assert get_total_norm(grads, p) == (total if p == 1 else math.sqrt(total))
+
+
+def test_interleaved_views() -> None:
+    """Views whose byte ranges meet without sharing an element are clipped, each once."""
+    base = np.arange(1.0, 11.0)
+    even, odd = base[::2], base[1::2]
+    clip_grad_value_([even, odd], 6.0)
+    assert base.tolist() == [1, 2, 3, 4, 5, 6, 6, 6, 6, 6]
+    total = clip_grad_norm_([even, odd], 1.0)
+    assert total == pytest.approx(math.sqrt(float(np.square(np.arange(1.0, 11.0).clip(
+        max=6.0)).sum())), rel=1e-15)
+    assert get_total_norm(base) == pytest.approx(1.0, rel=1e-5)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -197,6 +197,15 @@ def _for_writing(items: Tuple[Any, ...]
     return _prepared(items, "grads", True)
 
 
+def _in_place(pass_: Callable[..., bool], ready: Tuple[Any, ...], *args: float) -> None:
+    """``pass_(ready, *args)``: one call, or one per array when their byte ranges meet
+    without sharing an element (``a[::2]`` and ``a[1::2]``; checked exactly before)."""
+    if not pass_(ready, *args):
+        for g in ready:
+            ran = pass_((g,), *args)
+            assert ran
+
+
 def _write_back(copies: List[Tuple[np.ndarray, np.ndarray]]) -> None:
     for g, work in copies:
         g[...] = work
@@ -237,8 +246,7 @@ def clip_grads_with_norm_(grads: Grads, max_norm: float, total_norm: float,
     ready, copies = _for_writing(items)
     coef = max_norm / (total + _EPS)
     if not coef >= 1.0:  # torch multiplies by 1 too, which changes no bit; NaN scales
-        ran = _optim.runs_scale(ready, coef)
-        assert ran
+        _in_place(_optim.runs_scale, ready, coef)
         _write_back(copies)
 
 
@@ -269,8 +277,7 @@ def clip_grad_norm_(grads: Grads, max_norm: float, norm_type: float = 2.0,
     total = get_total_norm(ready, norm_type, error_if_nonfinite, foreach)
     coef = max_norm / (total + _EPS)
     if not coef >= 1.0:
-        ran = _optim.runs_scale(ready, coef)
-        assert ran
+        _in_place(_optim.runs_scale, ready, coef)
         _write_back(copies)
     return total
 
@@ -289,6 +296,5 @@ def clip_grad_value_(grads: Grads, clip_value: float, foreach: Optional[bool] = 
     clip_value = _bound(clip_value, "clip_value")
     _check_foreach(foreach)
     ready, copies = _for_writing(items)
-    ran = _optim.runs_clamp(ready, -clip_value, clip_value)
-    assert ran
+    _in_place(_optim.runs_clamp, ready, -clip_value, clip_value)
     _write_back(copies)
