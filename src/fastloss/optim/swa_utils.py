@@ -38,7 +38,7 @@ import numpy as np
 
 from fastloss import _optim
 from fastloss._validation import NON_NEGATIVE, UNIT, check_choice, check_int, check_real
-from fastloss.optim.lr_scheduler import LRScheduler, _checked_groups, _per_group
+from fastloss.optim._lr_base import LRScheduler, _checked_groups, _per_group
 
 __all__ = ["AveragedModel", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
            "get_swa_avg_fn", "SWALR"]
