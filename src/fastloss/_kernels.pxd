@@ -151,3 +151,24 @@ cdef extern from "lbfgs.h" nogil:
     void fl_lbfgs_direction(fl_index n, fl_index k, const int64_t *rows, const double *S,
                             const double *Y, const double *rho, double gamma,
                             const double *g, double *out, double *alpha)
+# ---- gradient clipping and parameter averaging (grad_utils.h) ------------------------------
+cdef extern from "grad_utils.h" nogil:
+    ctypedef struct fl_run:
+        void *data
+        fl_index n, stride
+        int dtype
+
+    enum:
+        FL_NORM_ONE
+        FL_NORM_TWO
+        FL_NORM_POW
+        FL_NORM_MAX
+        FL_AVERAGE_LERP
+        FL_AVERAGE_EMA
+        FL_AVERAGE_MEAN
+
+    double fl_runs_norm(fl_index n_runs, const fl_run *runs, int kind, double p)
+    void fl_runs_scale(fl_index n_runs, const fl_run *runs, double coef)
+    void fl_runs_clamp(fl_index n_runs, const fl_run *runs, double lo, double hi)
+    void fl_runs_average(fl_index n_runs, const fl_run *avg, const fl_run *param, int kind,
+                         double w)

@@ -30,6 +30,10 @@ The families (:data:`FAMILIES`), each from its rows:
   ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop costs
   ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples only,
   and every time of this family is reported **per sample**.
+* ``"grad_utils"`` (:func:`fastloss.bench.grad_utils.grad_cases`): gradient clipping
+  (``clip_grad_norm_``, ``clip_grad_value_``) and an EMA update of
+  ``swa_utils.AveragedModel`` over 100 arrays of n / 100, vs the NumPy loop over the
+  arrays and torch.
 * ``"dask"`` (:func:`fastloss.bench.cluster.dask_cases`, only when dask and distributed
   are installed): fastloss on a 2-worker LocalCluster (one objective evaluation, a
   logistic fit, a least-squares fit) vs one process in memory, scikit-learn and dask-ml.
@@ -460,6 +464,7 @@ def _linear_case(row: LinearRow) -> Case:
 from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402
 from fastloss.bench.solvers import solver_cases  # noqa: E402
 from fastloss.bench.cluster import dask_cases  # noqa: E402
+from fastloss.bench.grad_utils import grad_cases  # noqa: E402
 
 _DASK_CASES = dask_cases()
 
@@ -470,6 +475,7 @@ FAMILIES: Dict[str, List[Case]] = {
     "linear": linear_cases(LINEAR_ROWS),
     "solvers": solver_cases(),
     "models": model_cases(MODEL_ROWS),
+    "grad_utils": grad_cases(),
     # optional: only with dask and distributed installed (fastloss[dask])
     **({"dask": _DASK_CASES} if _DASK_CASES else {}),
 }
@@ -485,6 +491,8 @@ FAMILY_NOTES = {
     "models": "models: one objective + gradient over n/d samples of d features (read_X: "
               "X.sum(), one read of X); fit_*: one whole fit of an estimator at its "
               "problem's size",
+    "grad_utils": "grad_utils: one call over 100 arrays of n/100 elements (gradient "
+                  "clipping, an EMA update of parameter averages)",
     "dask": "dask: one evaluation or one whole fit on n/100 rows of 100 features in 10 chunks "
             "on a 2-worker LocalCluster (1 thread each)",
 }
