@@ -18,7 +18,7 @@ def test_public_names_are_the_registry_in_order():
     assert losses.__all__ == PUBLIC_NAMES
     assert reference_losses.__all__ == PUBLIC_NAMES
     assert set(PUBLIC_NAMES) <= set(fastloss.__all__)
-    assert len(set(PUBLIC_NAMES)) == 3 * len(ROWS)
+    assert len(set(PUBLIC_NAMES)) == 3 * len(ROWS) + sum(row.hessian for row in ROWS)
 
 
 @pytest.mark.parametrize("module", [losses, reference_losses, fastloss, reference],
@@ -46,6 +46,11 @@ def test_signatures_follow_the_row(row):
         assert ("out" in params) == (form != "value"), fn.__name__
         names = set(params) - {"input", "target", "reduction", "out", "n_threads"}
         assert names == {p.name for p in row.params} | set(row.weights), fn.__name__
+    if row.hessian:  # NAME_grad_hess: the value form's parameters, no out
+        params = _parameters(getattr(losses, row.name + "_grad_hess"))
+        assert {p.name: params[p.name].default for p in row.params} == row.defaults()
+        assert set(params) - {"input", "target", "reduction", "n_threads"} == \
+            {p.name for p in row.params} | set(row.weights)
     ref = _parameters(getattr(reference_losses, row.name))
     assert {p.name: ref[p.name].default for p in row.params} == row.defaults()
 

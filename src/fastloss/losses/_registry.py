@@ -47,6 +47,7 @@ class Loss(NamedTuple):
     kernels: Dict[str, Dict[str, Any]]
     params: Tuple[Param, ...]
     #: the array weights it takes ("weight", "pos_weight"), which broadcast to the input
+    #: (kind "rows": "weight" per class, "sample_weight" per row, of the target's shape)
     weights: Tuple[str, ...]
     #: what the weighted "mean" divides by: "weight_sum" (sum(w l) / sum(w)) or "count"
     #: (mean(w l)), as in PyTorch 2.13 for each loss
@@ -64,6 +65,8 @@ class Loss(NamedTuple):
     #: the closed range every input element must lie in (checked before the kernel runs;
     #: NaN passes), or None
     input_range: Optional[Interval] = None
+    #: whether it has ``NAME_grad_hess`` (gradient and the Hessian's diagonal, one pass)
+    hessian: bool = False
 
     @property
     def functions(self) -> Tuple[str, str, str]:
@@ -147,13 +150,14 @@ _ROWS = (
           {"weight": "bcast", "pos_weight": "bcast"}), sklearn=("HalfBinomialLoss", 1.0)),
     Loss("cross_entropy", "rows", {}, (Param("ignore_index", -100, "int64"),
                                        Param("label_smoothing", 0.0, UNIT)),
-         ("weight",), "weight_sum", _REDUCTIONS, _class_logits, ((-60.0, 60.0), (0.0, 1.0)),
+         ("weight", "sample_weight"), "weight_sum", _REDUCTIONS, _class_logits,
+         ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"label_smoothing": 0.1}),
-         sklearn=("HalfMultinomialLoss", 1.0)),
+         sklearn=("HalfMultinomialLoss", 1.0), hessian=True),
     Loss("nll_loss", "rows", {"nll": {}}, (Param("ignore_index", -100, "int64"),),
-         ("weight",), "weight_sum", _REDUCTIONS, _class_log_probabilities,
+         ("weight", "sample_weight"), "weight_sum", _REDUCTIONS, _class_log_probabilities,
          ((-60.0, 0.0), (0.0, 1.0)),
-         ({}, {"weight": "full"})),
+         ({}, {"weight": "full"}), hessian=True),
     Loss("kl_div", "elementwise", {"kl_div": {}, "kl_div_log": {"log_target": True}},
          (Param("log_target", False, "flag"),), (), "count", _REDUCTIONS + ("batchmean",),
          _log_probabilities, ((-30.0, 0.0), (0.0, 1.0)),
@@ -163,5 +167,7 @@ _ROWS = (
 #: every loss, by its public name, in the order of the documentation
 LOSSES: Dict[str, Loss] = {row.name: row for row in _ROWS}
 
-#: the public functions of fastloss.losses (and of fastloss.reference.losses)
-PUBLIC_NAMES = [f for row in _ROWS for f in row.functions]
+#: the public functions of fastloss.losses (and of fastloss.reference.losses): the three
+#: forms of every loss, then ``NAME_grad_hess`` of those with a Hessian
+PUBLIC_NAMES = [f for row in _ROWS for f in row.functions] + [
+    row.name + "_grad_hess" for row in _ROWS if row.hessian]
