@@ -19,8 +19,10 @@
 /* One row each: X(NAME, stem). NAME gives the code FL_ROW_<NAME> (losses.h; the row's
  * position: append new rows at the end), stem the rule <stem>_row below and the name Python
  * reads (fl_rowwise_loss_names). */
-#define FL_ROWWISE_LOSSES(X) \
-    X(NLL, nll) /* -wy x_y: negative log-likelihood of log-probabilities x */
+#define FL_ROWWISE_LOSSES(X)                                                                \
+    X(NLL, nll) /* -wy x_y: negative log-likelihood of log-probabilities x */             \
+    X(MULTI_MARGIN, multi_margin)       /* (wy / c) sum_{k != y} max(0, p - x_y + x_k) */  \
+    X(MULTI_MARGIN_SQ, multi_margin_sq) /* (wy / c) sum_{k != y} max(0, p - x_y + x_k)^2 */
 #endif
 
 #ifndef FL_LOSS_LIST_ONLY
@@ -31,6 +33,46 @@ FL_INLINE REAL FL_NAME(nll_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index 
     (void)c; (void)p; (void)h;
     if (g) g[y] = -gs * wy;
     return -wy * x[y];
+}
+
+/* PyTorch's multi_margin_loss, p = 1 or 2 (SQ: 1 + sq), margin m = p: with z_k = m - x_y +
+ * x_k, the row loss is (wy / c) sum_{k != y, z_k > 0} z_k^(1 + sq). Gradient (wy / c) (1 + sq)
+ * z_k^sq at k, minus their sum at y (z_k = 0 is inactive, as PyTorch's backward); Hessian
+ * diagonal 0 (p = 1), (wy / c) 2 per active k and 2 times their count at y (p = 2). */
+FL_INLINE REAL FL_NAME(margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y, REAL wy,
+                                   REAL m, REAL gs, REAL *FL_RESTRICT g, REAL *FL_RESTRICT h,
+                                   const int sq) {
+    const REAL xy = x[y], wc = wy / (REAL)c, gw = gs * wc;
+    double s = 0, gy = 0, hy = 0; /* sums of up to c terms: float32 rows would lose digits */
+    for (fl_index k = 0; k < c; k++) {
+        const REAL z = m - xy + x[k];
+        if (k == y || !(z > 0)) continue;
+        s += (double)(sq ? z * z : z);
+        if (g) {
+            const REAL gk = sq ? gw * 2 * z : gw;
+            g[k] = gk;
+            gy += gk;
+        }
+        if (h && sq) {
+            h[k] = gw * 2;
+            hy += gw * 2;
+        }
+    }
+    if (g) g[y] = (REAL)-gy;
+    if (h && sq) h[y] = (REAL)hy;
+    return wc * (REAL)s;
+}
+
+FL_INLINE REAL FL_NAME(multi_margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y,
+                                         REAL wy, REAL p, REAL gs, REAL *FL_RESTRICT g,
+                                         REAL *FL_RESTRICT h) {
+    return FL_NAME(margin_row)(c, x, y, wy, p, gs, g, h, 0);
+}
+
+FL_INLINE REAL FL_NAME(multi_margin_sq_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y,
+                                            REAL wy, REAL p, REAL gs, REAL *FL_RESTRICT g,
+                                            REAL *FL_RESTRICT h) {
+    return FL_NAME(margin_row)(c, x, y, wy, p, gs, g, h, 1);
 }
 
 #endif /* FL_LOSS_LIST_ONLY */

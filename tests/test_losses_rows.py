@@ -295,3 +295,126 @@ def test_nll_loss_hessian_is_zero(backend, dtype):
     np.testing.assert_array_equal(grad, want_grad)
     np.testing.assert_array_equal(hess, np.zeros_like(x))
     assert hess.dtype == dtype
+
+
+# ---- multi_margin_loss ------------------------------------------------------------------
+
+def _margin_params():
+    for p, margin in ((1, 1.0), (2, 0.5), (1, -0.25)):
+        for weighted in (False, True):
+            for shape in ((6, 5), (5,), (3, 1)):
+                yield pytest.param(p, margin, weighted, shape,
+                                   id=f"p{p}-m{margin}-w{int(weighted)}-{shape}")
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("p, margin, weighted, shape", list(_margin_params()))
+def test_multi_margin_loss_matches_torch(p, margin, weighted, shape, backend, dtype):
+    rng = np.random.default_rng(9)
+    c = shape[-1]
+    x = rng.normal(0.0, 1.0, shape).astype(dtype)
+    target = np.asarray(rng.integers(0, c, shape[:-1]))
+    kw: Dict[str, Any] = {"p": p, "margin": margin}
+    if weighted:
+        kw["weight"] = rng.uniform(0.2, 2.0, c).astype(dtype)
+    for reduction in REDUCTIONS:
+        want_value, want_grad = _torch_value_and_grad("multi_margin_loss", x, target,
+                                                      reduction, kw)
+        with fastloss.use_backend(backend):
+            value, grad = fastloss.multi_margin_loss_value_and_grad(
+                x, target, reduction=reduction, **kw)
+        assert np.shape(value) == want_value.shape and grad.shape == x.shape
+        factor = 2 if dtype == np.float32 else 1
+        assert_close(value, want_value, dtype, floor=1.0, factor=factor)
+        assert_close(grad, want_grad, dtype, floor=1.0, factor=factor)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multi_margin_loss_extreme_logits_match_torch(backend, dtype):
+    x = np.array([[1e30, -1e30, 0.0], [-1e4, 1e4, 3.0], [0.5, 0.5, 0.5]], dtype)
+    target = np.array([1, 0, 2])
+    for p in (1, 2):
+        for reduction in REDUCTIONS:
+            want_value, want_grad = _torch_value_and_grad("multi_margin_loss", x, target,
+                                                          reduction, {"p": p})
+            with fastloss.use_backend(backend), np.errstate(over="ignore"):
+                value, grad = fastloss.multi_margin_loss_value_and_grad(
+                    x, target, p=p, reduction=reduction)
+            assert_close(value, want_value, dtype)
+            assert_close(grad, want_grad, dtype, floor=1.0)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_hessian_is_torch_autograd_diagonal(p, backend):
+    """torch has no double backward of multi_margin_loss: its formula in torch operations
+    (checked against F.multi_margin_loss here) gives the Hessian through autograd."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    x, target = rng.normal(0.0, 1.0, (4, 5)), rng.integers(0, 5, 4)
+    w, sw, margin = rng.uniform(0.2, 2.0, 5), rng.uniform(0.2, 2.0, 4), 0.7
+    wt, swt, tt = torch.from_numpy(w), torch.from_numpy(sw), torch.from_numpy(target)
+    others = torch.ones(4, 5, dtype=torch.float64).scatter_(1, tt[:, None], 0.0)
+
+    def rows(z):
+        hinge = (margin - z.gather(1, tt[:, None]) + z).clamp(min=0) ** p * others
+        return wt[tt] / 5 * hinge.sum(dim=1)
+
+    xt = torch.from_numpy(x)
+    np.testing.assert_allclose(rows(xt).numpy(), torch.nn.functional.multi_margin_loss(
+        xt, tt, p=p, margin=margin, weight=wt, reduction="none").numpy(), rtol=1e-12)
+    reduce = {"mean": lambda r: r.mean(), "sum": lambda r: r.sum(), "none": lambda r: r.sum()}
+    for reduction in REDUCTIONS:
+        h = torch.autograd.functional.hessian(lambda z: reduce[reduction](rows(z)), xt)
+        want = np.diagonal(h.numpy().reshape(20, 20)).reshape(4, 5)
+        with fastloss.use_backend(backend):
+            grad, hess = fastloss.multi_margin_loss_grad_hess(
+                x, target, p=p, margin=margin, weight=w, reduction=reduction)
+            want_grad = fastloss.multi_margin_loss_grad(x, target, p=p, margin=margin, weight=w,
+                                                        reduction=reduction)
+        assert_close(hess, want, np.float64, floor=1.0)
+        np.testing.assert_array_equal(grad, want_grad)
+    h = torch.autograd.functional.hessian(lambda z: (swt * rows(z)).sum(), xt)
+    with fastloss.use_backend(backend):
+        _, hess = fastloss.multi_margin_loss_grad_hess(x, target, p=p, margin=margin, weight=w,
+                                                       reduction="sum", sample_weight=sw)
+    assert_close(hess, np.diagonal(h.numpy().reshape(20, 20)).reshape(4, 5), np.float64,
+                 floor=1.0)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multi_margin_loss_sample_weight_mean(backend, dtype):
+    """"mean" divides by N as PyTorch (class weights stay out of it); with sample weights it
+    is sum(s l) / sum(s), integer weights repeating rows."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(0.0, 1.0, (6, 4)).astype(dtype)
+    target = rng.integers(0, 4, 6)
+    w = rng.uniform(0.2, 2.0, 4).astype(dtype)
+    counts = np.array([2, 0, 1, 3, 1, 0])
+    repeat = np.repeat(np.arange(6), counts)
+    with fastloss.use_backend(backend):
+        value, grad = fastloss.multi_margin_loss_value_and_grad(
+            x, target, p=2, weight=w, sample_weight=counts.astype(dtype))
+        want_value, want_rows_grad = fastloss.multi_margin_loss_value_and_grad(
+            x[repeat], target[repeat], p=2, weight=w)
+    want_grad = np.zeros_like(x)
+    np.add.at(want_grad, repeat, want_rows_grad)
+    assert_close(value, want_value, dtype, floor=1.0)
+    assert_close(grad, want_grad, dtype, floor=1.0)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multi_margin_loss_bad_input_raises_before_writing(backend):
+    x, out = np.zeros((2, 3)), np.full((2, 3), 7.0)
+    bad = [((x, np.array([0, 3])), {}, ValueError, "target"),
+           ((x, np.array([-100, 0])), {}, ValueError, "target"),
+           ((x, np.array([np.iinfo(np.int64).min, 0])), {}, ValueError, "target"),
+           ((x, np.array([0, 1])), {"p": 3}, ValueError, "p"),
+           ((x, np.array([0, 1])), {"margin": np.nan}, ValueError, "margin"),
+           ((x, np.array([0, 1])), {"ignore_index": 1}, TypeError, "ignore_index"),
+           ((np.zeros((2, 3, 4)), np.zeros((2, 4), np.int64)), {}, ValueError, "input")]
+    with fastloss.use_backend(backend):
+        for args, kw, error, match in bad:
+            with pytest.raises(error, match=match):
+                fastloss.multi_margin_loss_grad(*args, out=out if args[0] is x else None, **kw)
+    assert (out == 7.0).all()

@@ -185,9 +185,10 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
         if loss.kind == "rows":
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
-            c, s = ROW_SPATIAL
-            rows.append(LossRow(f"{loss.name}_c{c}_s{s}", loss.name, loss.data, None, kwargs,
-                                classes=c, spatial=s))
+            if loss.spatial:
+                c, s = ROW_SPATIAL
+                rows.append(LossRow(f"{loss.name}_c{c}_s{s}", loss.name, loss.data, None,
+                                    kwargs, classes=c, spatial=s))
         else:
             rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, next(iter(loss.kernels))), loss.name,
                                 loss.data, loss.sklearn, kwargs))

@@ -43,8 +43,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _backend, _config, _losses, reference
-from fastloss._validation import Interval, check_flag, check_real, first_where, reject_masked
-from fastloss.losses._registry import LOSSES, Loss
+from fastloss._validation import (
+    Interval,
+    check_choice,
+    check_flag,
+    check_real,
+    first_where,
+    reject_masked,
+)
+from fastloss.losses._registry import LOSSES, Choice, Loss
 
 # Spelled out for type checkers and readers; tests/test_loss_registry.py checks that it is
 # _registry.PUBLIC_NAMES (three functions per row of LOSSES).
@@ -60,7 +67,8 @@ __all__ = [
     "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
     "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
     "kl_div", "kl_div_grad", "kl_div_value_and_grad",
-    "cross_entropy_grad_hess", "nll_loss_grad_hess",
+    "multi_margin_loss", "multi_margin_loss_grad", "multi_margin_loss_value_and_grad",
+    "cross_entropy_grad_hess", "nll_loss_grad_hess", "multi_margin_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -166,6 +174,8 @@ def _checker(loss: Loss, name: str) -> Callable[[Any], Any]:
     """The check of the parameter ``name`` of ``loss``, from its registry row: a function of
     the value returning it checked (a float, a bool, an int)."""
     constraint = next(p.constraint for p in loss.params if p.name == name)
+    if isinstance(constraint, Choice):
+        return lambda v: check_choice(v, name, constraint.values)
     if constraint == "int64":
         return _check_ignore_index
     if constraint == "flag":
@@ -823,30 +833,51 @@ class _RowKernel(NamedTuple):
     code: int
 
 
-def _row_kernel(loss: Loss) -> _RowKernel:
-    return _RowKernel(loss, _losses.ROWWISE_LOSSES[next(iter(loss.kernels))])
+def _row_kernel(loss: Loss, kernel: str = "") -> _RowKernel:
+    """``loss`` running its C kernel ``kernel`` (default: its first)."""
+    return _RowKernel(loss, _losses.ROWWISE_LOSSES[kernel or next(iter(loss.kernels))])
+
+
+#: the ignore_index of a loss that ignores no label: the one int64 that is no class index,
+#: refused with the other labels out of range
+_NO_IGNORE = -(2**63)
 
 
 def _labelled_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight: Any,
                    ignore_index: Any, reduction: str, out: Any, param: float = 0.0,
-                   n_threads: Optional[int] = 1, sample_weight: Any = None) -> Any:
+                   n_threads: Optional[int] = 1, sample_weight: Any = None,
+                   ref_kwargs: Optional[Dict[str, Any]] = None) -> Any:
     """A loss of rows of classes and labels on the kernels of row_rules.h: checks, the mean's
-    denominator (sum of sample_weight * w[y] over kept rows, as PyTorch without sample
-    weights), the numpy backend, the call. ``n_threads`` defaults to 1: nll_loss (PyTorch's
-    signature) takes none, and one thread keeps its sums those of the serial kernel it had."""
+    denominator (``weighted_mean == "weight_sum"``: the sum of sample_weight * w[y] over kept
+    rows, as PyTorch without sample weights; ``"count"``: the number of rows, or the sum of
+    the sample weights), the numpy backend, the call. ``ignore_index`` None: the loss has
+    none, every label must be a class index. ``n_threads`` defaults to 1: nll_loss
+    (PyTorch's signature) takes none, and one thread keeps its sums those of the serial
+    kernel it had. ``ref_kwargs``: the reference's keyword arguments beyond the common ones."""
+    loss = spec.loss
     rows = _class_input(input)
     x = rows.x
+    if x.ndim > 2 and not loss.spatial:
+        raise ValueError(f"input must have shape (C,) or (N, C), got shape {x.shape}")
     w = _class_weight(weight, rows)
-    ignore = _check_ignore_index(ignore_index)
-    _check_reduction(reduction, spec.loss.reductions)
+    ignore = _NO_IGNORE if ignore_index is None else _check_ignore_index(ignore_index)
+    _check_reduction(reduction, loss.reductions)
     sw = _sample_weight(sample_weight, rows)
-    labels, denominator = _labels(target, rows, w, sw, ignore)
+    by_weight_sum = loss.weighted_mean == "weight_sum"
+    labels, denominator = _labels(target, rows, w if by_weight_sum else None, sw, ignore)
+    if ignore_index is None and labels.size and labels.min() == _NO_IGNORE:
+        bad = int(np.argmin(labels))
+        raise ValueError(f"target[{_where(bad, rows.batch)}] = {_NO_IGNORE} is not a class "
+                         f"index in [0, {rows.c})")
     inputs = (x, w, labels, sw, target if type(target) is np.ndarray else None)
     nt = 1 if n_threads == 1 else _config.resolve_threads(n_threads, x.size)
     if _backend.get_backend() == "numpy":
-        result = _reference(spec.loss.name + _SUFFIX[mode], x, labels.reshape(rows.batch), w,
-                            ignore, reduction, sample_weight=None if sw is None
-                            else sw.reshape(rows.batch))
+        kwargs = dict(ref_kwargs or {})
+        if ignore_index is not None:
+            kwargs["ignore_index"] = ignore
+        result = _reference(loss.name + _SUFFIX[mode], x, labels.reshape(rows.batch), weight=w,
+                            reduction=reduction, sample_weight=None if sw is None
+                            else sw.reshape(rows.batch), **kwargs)
         return _finish_reference(mode, result, _prepare_out(out, x.shape, x.dtype, *inputs)
                                  if mode & _GRAD else None)
 
@@ -933,3 +964,77 @@ def nll_loss_grad_hess(input: ArrayLike, target: ArrayLike, weight: Optional[Arr
     input's shape, so that the pair has the shape of every ``*_grad_hess``)."""
     return _nll(_GRAD_HESS, input, target, weight, ignore_index, reduction, None,
                 sample_weight)
+
+
+# ---- margin losses over (N, C) rows and labels -----------------------------------------
+
+_MULTI_MARGIN_SPEC = _row_kernel(LOSSES["multi_margin_loss"])
+_MULTI_MARGIN_SQ_SPEC = _row_kernel(LOSSES["multi_margin_loss"], "multi_margin_sq")
+_MULTI_MARGIN_P = _checker(LOSSES["multi_margin_loss"], "p")
+_MULTI_MARGIN_MARGIN = _checker(LOSSES["multi_margin_loss"], "margin")
+
+
+def _multi_margin(mode: int, input: Any, target: Any, p: Any, margin: Any, weight: Any,
+                  reduction: str, out: Any, sample_weight: Any, n_threads: Optional[int]
+                  ) -> Any:
+    power = _MULTI_MARGIN_P(p)
+    m = _MULTI_MARGIN_MARGIN(margin)
+    return _labelled_rows(_MULTI_MARGIN_SPEC if power == 1 else _MULTI_MARGIN_SQ_SPEC, mode,
+                          input, target, weight, None, reduction, out, m, n_threads,
+                          sample_weight, {"p": 1 if power == 1 else 2, "margin": m})
+
+
+def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
+                      weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                      sample_weight: Optional[ArrayLike] = None,
+                      n_threads: Optional[int] = None) -> LossValue:
+    r"""Multi-class hinge loss, PyTorch's ``F.multi_margin_loss``: for logits ``x`` of shape
+    ``(N, C)`` (or ``(C,)``) and labels ``y`` (``(N,)``, or ``()``), ``p`` 1 or 2::
+
+        l_i = (w_{y_i} / C) sum_{k != y_i} max(0, margin - x_{i,y_i} + x_ik)^p
+
+    Gradient: ``(w_{y_i} / C) p z^(p-1)`` at each ``k`` with ``z = margin - x_{i,y_i} + x_ik
+    > 0`` and minus their sum at ``y_i``. Labels must be class indices (there is no
+    ``ignore_index``). ``"mean"`` divides by N, as PyTorch (class weights do not enter
+    it); ``sample_weight`` ``s_i`` (one per row, a fastloss addition) multiplies ``l_i``
+    and makes the mean ``sum(s l) / sum(s)``.
+    """
+    return _multi_margin(_VALUE, input, target, p, margin, weight, reduction, None,
+                         sample_weight, n_threads)
+
+
+def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1,
+                           margin: float = 1.0, weight: Optional[ArrayLike] = None,
+                           reduction: str = "mean", *,
+                           sample_weight: Optional[ArrayLike] = None,
+                           out: Optional[FloatArray] = None,
+                           n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`multi_margin_loss` with respect to ``input``."""
+    return _multi_margin(_GRAD, input, target, p, margin, weight, reduction, out,
+                         sample_weight, n_threads)
+
+
+def multi_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, p: int = 1,
+                                     margin: float = 1.0, weight: Optional[ArrayLike] = None,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[ArrayLike] = None,
+                                     out: Optional[FloatArray] = None,
+                                     n_threads: Optional[int] = None
+                                     ) -> Tuple[LossValue, FloatArray]:
+    """``(multi_margin_loss(...), multi_margin_loss_grad(...))`` from one pass."""
+    return _multi_margin(_BOTH, input, target, p, margin, weight, reduction, out,
+                         sample_weight, n_threads)
+
+
+def multi_margin_loss_grad_hess(input: ArrayLike, target: ArrayLike, p: int = 1,
+                                margin: float = 1.0, weight: Optional[ArrayLike] = None,
+                                reduction: str = "mean", *,
+                                sample_weight: Optional[ArrayLike] = None,
+                                n_threads: Optional[int] = None
+                                ) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`multi_margin_loss`: the Hessian is
+    0 for ``p = 1`` (piecewise linear) and, for ``p = 2``, ``2 w_{y_i} / C`` at each active
+    ``k`` and their sum at ``y_i`` (0 where ``z = 0``: the one-sided second derivative
+    PyTorch's backward gives)."""
+    return _multi_margin(_GRAD_HESS, input, target, p, margin, weight, reduction, None,
+                         sample_weight, n_threads)

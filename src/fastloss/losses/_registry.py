@@ -18,20 +18,27 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
-from fastloss._validation import NON_NEGATIVE, POSITIVE, UNIT, Interval
+from fastloss._validation import NON_NEGATIVE, POSITIVE, REAL, UNIT, Interval
 
 #: (x, y) = data(rng, shape, dtype): typical inputs and targets of a loss
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], Any], Tuple[np.ndarray, np.ndarray]]
 
 
+class Choice(NamedTuple):
+    """The constraint of a parameter that takes one of a few values (multi_margin_loss's
+    ``p``: 1 or 2)."""
+
+    values: Tuple[Any, ...]
+
+
 class Param(NamedTuple):
     """A scalar parameter of a loss: its name, PyTorch's default and its constraint: an
     :class:`~fastloss._validation.Interval` for a real number, ``"flag"`` for a bool,
-    ``"int64"`` for an integer."""
+    ``"int64"`` for an integer, a :class:`Choice` of values."""
 
     name: str
     default: Any
-    constraint: Union[Interval, str]
+    constraint: Union[Interval, str, Choice]
 
 
 class Loss(NamedTuple):
@@ -67,6 +74,9 @@ class Loss(NamedTuple):
     input_range: Optional[Interval] = None
     #: whether it has ``NAME_grad_hess`` (gradient and the Hessian's diagonal, one pass)
     hessian: bool = False
+    #: kind "rows": whether it takes PyTorch's K-dimensional (N, C, d1, ..., dk) inputs (else
+    #: (N, C) and unbatched (C,) only)
+    spatial: bool = False
 
     @property
     def functions(self) -> Tuple[str, str, str]:
@@ -128,7 +138,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 _REGRESSION_DOMAIN = ((-1e3, 1e3), (-1e3, 1e3))
 _WEIGHTED: Tuple[Dict[str, Any], ...] = ({}, {"weight": "full"}, {"weight": "bcast"})
 
-_ROWS = (
+_ROWS: Tuple[Loss, ...] = (
     Loss("mse_loss", "elementwise", {"mse": {}}, (), ("weight",), "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("HalfSquaredError", 2.0)),
     Loss("l1_loss", "elementwise", {"l1": {}}, (), ("weight",), "weight_sum", _REDUCTIONS,
@@ -153,15 +163,25 @@ _ROWS = (
          ("weight", "sample_weight"), "weight_sum", _REDUCTIONS, _class_logits,
          ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"label_smoothing": 0.1}),
-         sklearn=("HalfMultinomialLoss", 1.0), hessian=True),
+         sklearn=("HalfMultinomialLoss", 1.0), hessian=True, spatial=True),
     Loss("nll_loss", "rows", {"nll": {}}, (Param("ignore_index", -100, "int64"),),
          ("weight", "sample_weight"), "weight_sum", _REDUCTIONS, _class_log_probabilities,
          ((-60.0, 0.0), (0.0, 1.0)),
-         ({}, {"weight": "full"}), hessian=True),
+         ({}, {"weight": "full"}), hessian=True, spatial=True),
     Loss("kl_div", "elementwise", {"kl_div": {}, "kl_div_log": {"log_target": True}},
          (Param("log_target", False, "flag"),), (), "count", _REDUCTIONS + ("batchmean",),
          _log_probabilities, ((-30.0, 0.0), (0.0, 1.0)),
          ({"log_target": False}, {"log_target": True})),
+)
+
+# the row-wise losses of torch.nn.functional beyond cross_entropy and nll_loss
+_ROWS += (
+    # p = 2 runs its own kernel (the squared hinge); the kernels' parameter is the margin
+    Loss("multi_margin_loss", "rows", {"multi_margin": {}, "multi_margin_sq": {"p": 2}},
+         (Param("p", 1, Choice((1, 2))), Param("margin", 1.0, REAL)),
+         ("weight", "sample_weight"), "count", _REDUCTIONS, _class_logits,
+         ((-60.0, 60.0), (0.0, 1.0)),
+         ({}, {"weight": "full"}, {"p": 2, "margin": 0.5}), hessian=True),
 )
 
 #: every loss, by its public name, in the order of the documentation

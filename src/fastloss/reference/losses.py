@@ -413,3 +413,60 @@ def nll_loss_grad_hess(input: Array, target: Array, weight: Optional[Array] = No
     """Linear in the input: the Hessian is 0."""
     grad = _nll(input, target, weight, ignore_index, reduction, sample_weight)[1]
     return grad, np.zeros_like(grad)
+
+
+# ---- margin losses over (N, C) rows and labels -------------------------------------------
+
+def multi_margin_loss(input: Array, target: Array, p: int = 1, margin: float = 1.0,
+                      weight: Optional[Array] = None, reduction: str = "mean", *,
+                      sample_weight: Optional[Array] = None) -> Value:
+    return multi_margin_loss_value_and_grad(input, target, p, margin, weight, reduction,
+                                            sample_weight=sample_weight)[0]
+
+
+def _multi_margin(input: Array, target: Array, p: int, margin: float, weight: Optional[Array],
+                  reduction: str, sample_weight: Optional[Array]
+                  ) -> Tuple[Value, Array, Array]:
+    """PyTorch's: l_i = (w_{y_i} / C) sum_{k != y_i} max(0, margin - x_{i,y_i} + x_ik)^p;
+    "mean" divides by N (by sum(sample_weight) with sample weights)."""
+    x = input.reshape(1, -1) if input.ndim == 1 else input
+    y = target.reshape(-1)
+    n, c = x.shape
+    rows = np.arange(n)
+    w_y = _class_weight(weight, x)[y]
+    z = margin - x[rows, y][:, None] + x
+    active = z > 0
+    active[rows, y] = False
+    zp = np.where(active, z, 0)
+    loss = w_y / c * (zp ** p).sum(axis=1)
+    g = np.where(active, (w_y / c)[:, None] * (1.0 if p == 1 else 2.0 * zp), 0)
+    h = np.where(active, (w_y / c)[:, None] * (0.0 if p == 1 else 2.0), 0)
+    g[rows, y] = -g.sum(axis=1)
+    h[rows, y] = h.sum(axis=1)
+    denominator = n
+    if sample_weight is not None:
+        sw = sample_weight.reshape(-1)
+        loss, g, h, denominator = sw * loss, g * sw[:, None], h * sw[:, None], sw.sum()
+    scale = x.dtype.type(_scale(reduction, denominator))
+    value = _reduce(loss.reshape(target.shape), reduction, denominator)
+    grad = (g * scale).astype(x.dtype, copy=False).reshape(input.shape)
+    return value, grad, (h * scale).astype(x.dtype, copy=False).reshape(input.shape)
+
+
+def multi_margin_loss_value_and_grad(input: Array, target: Array, p: int = 1,
+                                     margin: float = 1.0, weight: Optional[Array] = None,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[Array] = None
+                                     ) -> Tuple[Value, Array]:
+    return _multi_margin(input, target, p, margin, weight, reduction, sample_weight)[:2]
+
+
+def multi_margin_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return multi_margin_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def multi_margin_loss_grad_hess(input: Array, target: Array, p: int = 1, margin: float = 1.0,
+                                weight: Optional[Array] = None, reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    """Piecewise linear (p = 1: Hessian 0) or quadratic (p = 2: 2 w_y / C per active term)."""
+    return _multi_margin(input, target, p, margin, weight, reduction, sample_weight)[1:]
