@@ -194,7 +194,9 @@ def test_bad_sample_weight_raises_before_writing(name, backend):
     out = np.full_like(x, 7.0)
     bad = [(np.ones((2, 3)), ValueError), (np.ones(8), ValueError), (np.ones((2, 4), complex),
                                                                       TypeError),
-           (np.array([["a"] * 4] * 2), TypeError)]
+           (np.array([["a"] * 4] * 2), TypeError), (np.full((2, 4), -1.0), ValueError),
+           (np.array([[1.0, np.nan, 1.0, 1.0]] * 2), ValueError),
+           (np.array([[1.0, 1.0, np.inf, 1.0]] * 2), ValueError)]
     with fastloss.use_backend(backend):
         for sw, error in bad:
             with pytest.raises(error, match="sample_weight"):
@@ -418,3 +420,27 @@ def test_multi_margin_loss_bad_input_raises_before_writing(backend):
             with pytest.raises(error, match=match):
                 fastloss.multi_margin_loss_grad(*args, out=out if args[0] is x else None, **kw)
     assert (out == 7.0).all()
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("name", ROW_LOSSES + ["multi_margin_loss"])
+def test_grad_hess_writes_out_pair(name, backend):
+    """``out=(grad, hess)``: both written and returned; a bad pair raises before any write."""
+    rng = np.random.default_rng(12)
+    if name == "multi_margin_loss":
+        x, target, kw = rng.normal(size=(5, 4)), rng.integers(0, 4, 5), {"p": 2}
+    else:
+        x, target, kw = case(name, "rich", (3, 4, 5), np.float64, rng)
+    with fastloss.use_backend(backend):
+        want_grad, want_hess = getattr(fastloss, name + "_grad_hess")(x, target, **kw)
+        grad, hess = np.empty_like(x), np.empty_like(x)
+        got = getattr(fastloss, name + "_grad_hess")(x, target, out=(grad, hess), **kw)
+        assert got[0] is grad and got[1] is hess
+        np.testing.assert_array_equal(grad, want_grad)
+        np.testing.assert_array_equal(hess, want_hess)
+        keep = np.full_like(x, 7.0)
+        for out, error in [((keep, keep), ValueError), ((keep,), TypeError),
+                           ((keep, np.empty(3)), ValueError), (keep, TypeError)]:
+            with pytest.raises(error, match="out"):
+                getattr(fastloss, name + "_grad_hess")(x, target, out=out, **kw)
+    assert (keep == 7.0).all()

@@ -65,15 +65,18 @@ __all__ = [
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad",
     "binary_cross_entropy_with_logits_value_and_grad",
     "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
-    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
+    "cross_entropy_grad_hess",
+    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad", "nll_loss_grad_hess",
     "kl_div", "kl_div_grad", "kl_div_value_and_grad",
     "multi_margin_loss", "multi_margin_loss_grad", "multi_margin_loss_value_and_grad",
-    "cross_entropy_grad_hess", "nll_loss_grad_hess", "multi_margin_loss_grad_hess",
+    "multi_margin_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
 #: A reduced loss is a NumPy scalar of the input's dtype; reduction="none" gives an array.
 LossValue = Union[np.floating[Any], FloatArray]
+#: the ``out`` of a ``*_grad_hess`` function: arrays for the gradient and the Hessian
+OutPair = Tuple[FloatArray, FloatArray]
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -150,24 +153,38 @@ def _broadcast_weight(weight: Any, x: FloatArray, name: str) -> FloatArray:
 
 
 def _prepare_out(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
-                 *inputs: Optional[np.ndarray]) -> FloatArray:
+                 *inputs: Optional[np.ndarray], name: str = "out") -> FloatArray:
     if out is None:
         return np.empty(shape, dtype)
     if type(out) is not np.ndarray:
-        reject_masked(out, "out")
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        reject_masked(out, name)
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype:
-        raise TypeError(f"out must have dtype {dtype} (the input's), got {out.dtype}")
+        raise TypeError(f"{name} must have dtype {dtype} (the input's), got {out.dtype}")
     if out.shape != shape:
-        raise ValueError(f"out must have shape {shape} (the input's), got {out.shape}")
+        raise ValueError(f"{name} must have shape {shape} (the input's), got {out.shape}")
     if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
+        raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError(f"{name} is read-only")
     for a in inputs:
         if a is not None and np.may_share_memory(out, a):
-            raise ValueError("out must not overlap an input array")
+            raise ValueError(f"{name} must not overlap an input array")
     return out
+
+
+def _prepare_out_pair(out: Any, shape: Tuple[int, ...], dtype: np.dtype[Any],
+                      *inputs: Optional[np.ndarray]) -> Tuple[FloatArray, FloatArray]:
+    """The (grad, hess) arrays of a ``*_grad_hess`` call: ``out`` is None or a pair, each
+    an array checked as :func:`_prepare_out`'s (or None: a new one), not overlapping."""
+    if out is None:
+        return np.empty(shape, dtype), np.empty(shape, dtype)
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise TypeError(f"out must be None or a tuple (grad, hess) of two arrays, got "
+                        f"{type(out).__name__}")
+    grad = _prepare_out(out[0], shape, dtype, *inputs, name="out[0]")
+    hess = _prepare_out(out[1], shape, dtype, *inputs, grad, name="out[1]")
+    return grad, hess
 
 
 def _checker(loss: Loss, name: str) -> Callable[[Any], Any]:
@@ -284,10 +301,17 @@ def _reference(name: str, *args: Any, **kwargs: Any) -> Any:
         return getattr(reference, name)(*args, **kwargs)
 
 
-def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray]) -> Any:
-    """Put a reference gradient into ``out``, so both backends return the same objects."""
-    if mode == _VALUE or mode == _GRAD_HESS:  # grad_hess takes no out
+def _finish_reference(mode: int, result: Any, out: Optional[np.ndarray],
+                      hess_out: Optional[np.ndarray] = None) -> Any:
+    """Put a reference gradient (and Hessian) into ``out`` (``hess_out``), so both backends
+    return the same objects."""
+    if mode == _VALUE:
         return result
+    if mode == _GRAD_HESS:
+        assert out is not None and hess_out is not None
+        np.copyto(out, result[0])
+        np.copyto(hess_out, result[1])
+        return out, hess_out
     grad = result if mode == _GRAD else result[1]
     assert out is not None
     np.copyto(out, grad)
@@ -608,15 +632,23 @@ def _class_weight(weight: Any, rows: _ClassInput) -> Optional[FloatArray]:
     return w
 
 
-def _sample_weight(sample_weight: Any, rows: _ClassInput) -> Optional[FloatArray]:
-    """One weight per row (the target's batch shape), flat in C order, or None."""
+def _row_sample_weight(sample_weight: Any, rows: _ClassInput) -> Optional[FloatArray]:
+    """One weight per row (the targets' shape), flat in C order, or None. Every weight is
+    finite and non-negative (as the elementwise losses' sample weights: a negative weight
+    makes the weighted mean meaningless)."""
     if sample_weight is None:
         return None
-    sw = _as_dtype(sample_weight, rows.x.dtype, "sample_weight")
+    with np.errstate(over="ignore"):  # a weight too large for float32 becomes inf: refused
+        sw = _as_dtype(sample_weight, rows.x.dtype, "sample_weight")
     if sw.shape != rows.batch:
         raise ValueError(f"sample_weight must have the shape of the targets' rows {rows.batch} "
                          f"(input of shape {rows.x.shape}), got {sw.shape}")
-    return sw.reshape(-1)
+    sw = sw.reshape(-1)
+    if sw.size and not (sw.min() >= 0 and sw.max() < np.inf):  # NaN fails both
+        bad = first_where(sw, lambda block: ~((block >= 0) & (block < np.inf)))
+        raise ValueError(f"sample_weight must be finite and non-negative, got "
+                         f"sample_weight[{_where(bad, rows.batch)}] = {sw[bad]}")
+    return sw
 
 
 def _labels(target: Any, rows: _ClassInput, w: Optional[FloatArray],
@@ -670,6 +702,15 @@ def _check_ignore_index(ignore_index: Any) -> int:
     return i
 
 
+def _row_outputs(mode: int, rows: _ClassInput, out: Any, inputs: Tuple[Any, ...]
+                 ) -> Tuple[Optional[FloatArray], Optional[FloatArray]]:
+    """The gradient and Hessian arrays ``mode`` writes (``out``, checked, or new ones)."""
+    x = rows.x
+    if mode == _GRAD_HESS:
+        return _prepare_out_pair(out, x.shape, x.dtype, *inputs)
+    return (_prepare_out(out, x.shape, x.dtype, *inputs) if mode & _GRAD else None), None
+
+
 def _rows_call(mode: int, rows: _ClassInput, reduction: str, denominator: float, out: Any,
                inputs: Tuple[Any, ...], ignore: int,
                kernel: Callable[..., Tuple[float, int]]) -> Any:
@@ -677,8 +718,7 @@ def _rows_call(mode: int, rows: _ClassInput, reduction: str, denominator: float,
     arguments bound) over the rows of ``rows`` and assemble what ``mode`` returns: value,
     grad, both, or (grad, hess). ``inputs``: the arrays ``out`` must not overlap."""
     x = rows.x
-    grad = _prepare_out(out, x.shape, x.dtype, *inputs) if mode & _GRAD else None
-    hess = np.empty(x.shape, x.dtype) if mode & _HESS else None
+    grad, hess = _row_outputs(mode, rows, out, inputs)
     scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
     elems = np.empty(rows.batch, x.dtype) if reduction == "none" and mode & _VALUE else None
     want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
@@ -720,7 +760,7 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
     _check_reduction(reduction)
     q = _CE_LABEL_SMOOTHING(label_smoothing)
     t = target if type(target) is np.ndarray else _as_array(target, "target")
-    sw = _sample_weight(sample_weight, rows)
+    sw = _row_sample_weight(sample_weight, rows)
     if t.dtype.kind == "f" and t.ndim < x.ndim:
         raise TypeError(f"target must hold integer class labels of shape {rows.batch} or float "
                         f"class probabilities of shape {x.shape}, got dtype {t.dtype} and "
@@ -745,8 +785,7 @@ def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index
         result = _reference("cross_entropy" + _SUFFIX[mode], x, ref_target, w, ignore,
                             reduction, q, sample_weight=None if sw is None
                             else sw.reshape(rows.batch))
-        return _finish_reference(mode, result, _prepare_out(out, x.shape, x.dtype, x, w, t, sw)
-                                 if mode & _GRAD else None)
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, (x, w, t, sw)))
 
     if probs is not None:
         tk = rows.kernel(probs)
@@ -862,7 +901,7 @@ def _labelled_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight:
     w = _class_weight(weight, rows)
     ignore = _NO_IGNORE if ignore_index is None else _check_ignore_index(ignore_index)
     _check_reduction(reduction, loss.reductions)
-    sw = _sample_weight(sample_weight, rows)
+    sw = _row_sample_weight(sample_weight, rows)
     by_weight_sum = loss.weighted_mean == "weight_sum"
     labels, denominator = _labels(target, rows, w if by_weight_sum else None, sw, ignore)
     if ignore_index is None and labels.size and labels.min() == _NO_IGNORE:
@@ -878,8 +917,7 @@ def _labelled_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight:
         result = _reference(loss.name + _SUFFIX[mode], x, labels.reshape(rows.batch), weight=w,
                             reduction=reduction, sample_weight=None if sw is None
                             else sw.reshape(rows.batch), **kwargs)
-        return _finish_reference(mode, result, _prepare_out(out, x.shape, x.dtype, *inputs)
-                                 if mode & _GRAD else None)
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, inputs))
 
     def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int) -> Tuple[float, int]:
         return _losses.rowwise(spec.code, xk, labels, w, ignore, param, scale, g, e, want, nt,
@@ -935,7 +973,8 @@ def cross_entropy_grad_hess(input: ArrayLike, target: ArrayLike,
                             weight: Optional[ArrayLike] = None, ignore_index: int = -100,
                             reduction: str = "mean", label_smoothing: float = 0.0, *,
                             sample_weight: Optional[ArrayLike] = None,
-                            n_threads: Optional[int] = None) -> Tuple[FloatArray, FloatArray]:
+                            out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                            ) -> Tuple[FloatArray, FloatArray]:
     r"""``(gradient, diagonal of the Hessian)`` of :func:`cross_entropy` with respect to the
     logits, both of the input's shape, from one pass.
 
@@ -952,18 +991,17 @@ def cross_entropy_grad_hess(input: ArrayLike, target: ArrayLike,
     have 0 gradient and 0 Hessian.
     """
     return _cross_entropy(_GRAD_HESS, input, target, weight, ignore_index, reduction,
-                          label_smoothing, None, n_threads, sample_weight)
+                          label_smoothing, out, n_threads, sample_weight)
 
 
 def nll_loss_grad_hess(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
                        ignore_index: int = -100, reduction: str = "mean", *,
-                       sample_weight: Optional[ArrayLike] = None
-                       ) -> Tuple[FloatArray, FloatArray]:
+                       sample_weight: Optional[ArrayLike] = None,
+                       out: Optional[OutPair] = None) -> Tuple[FloatArray, FloatArray]:
     """``(gradient, diagonal of the Hessian)`` of :func:`nll_loss` with respect to
     ``input``. The loss is linear in ``input``: the Hessian is 0 (an array of zeros of the
     input's shape, so that the pair has the shape of every ``*_grad_hess``)."""
-    return _nll(_GRAD_HESS, input, target, weight, ignore_index, reduction, None,
-                sample_weight)
+    return _nll(_GRAD_HESS, input, target, weight, ignore_index, reduction, out, sample_weight)
 
 
 # ---- margin losses over (N, C) rows and labels -----------------------------------------
@@ -1030,11 +1068,12 @@ def multi_margin_loss_grad_hess(input: ArrayLike, target: ArrayLike, p: int = 1,
                                 margin: float = 1.0, weight: Optional[ArrayLike] = None,
                                 reduction: str = "mean", *,
                                 sample_weight: Optional[ArrayLike] = None,
+                                out: Optional[OutPair] = None,
                                 n_threads: Optional[int] = None
                                 ) -> Tuple[FloatArray, FloatArray]:
     """``(gradient, diagonal of the Hessian)`` of :func:`multi_margin_loss`: the Hessian is
     0 for ``p = 1`` (piecewise linear) and, for ``p = 2``, ``2 w_{y_i} / C`` at each active
     ``k`` and their sum at ``y_i`` (0 where ``z = 0``: the one-sided second derivative
     PyTorch's backward gives)."""
-    return _multi_margin(_GRAD_HESS, input, target, p, margin, weight, reduction, None,
+    return _multi_margin(_GRAD_HESS, input, target, p, margin, weight, reduction, out,
                          sample_weight, n_threads)

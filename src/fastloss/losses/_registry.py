@@ -72,16 +72,18 @@ class Loss(NamedTuple):
     #: the closed range every input element must lie in (checked before the kernel runs;
     #: NaN passes), or None
     input_range: Optional[Interval] = None
-    #: whether it has ``NAME_grad_hess`` (gradient and the Hessian's diagonal, one pass)
+    #: whether it has ``<name>_grad_hess`` (twice differentiable, a Hessian not 0 almost
+    #: everywhere; the losses on rows: every one, nll_loss's Hessian is 0)
     hessian: bool = False
     #: kind "rows": whether it takes PyTorch's K-dimensional (N, C, d1, ..., dk) inputs (else
     #: (N, C) and unbatched (C,) only)
     spatial: bool = False
 
     @property
-    def functions(self) -> Tuple[str, str, str]:
-        """The three public names: value, gradient, both."""
-        return self.name, self.name + "_grad", self.name + "_value_and_grad"
+    def functions(self) -> Tuple[str, ...]:
+        """The public names: value, gradient, both, and (``hessian``) gradient and Hessian."""
+        names = (self.name, self.name + "_grad", self.name + "_value_and_grad")
+        return names + (self.name + "_grad_hess",) if self.hessian else names
 
     def defaults(self) -> Dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -187,7 +189,5 @@ _ROWS += (
 #: every loss, by its public name, in the order of the documentation
 LOSSES: Dict[str, Loss] = {row.name: row for row in _ROWS}
 
-#: the public functions of fastloss.losses (and of fastloss.reference.losses): the three
-#: forms of every loss, then ``NAME_grad_hess`` of those with a Hessian
-PUBLIC_NAMES = [f for row in _ROWS for f in row.functions] + [
-    row.name + "_grad_hess" for row in _ROWS if row.hessian]
+#: the public functions of fastloss.losses (and of fastloss.reference.losses)
+PUBLIC_NAMES = [f for row in _ROWS for f in row.functions]
