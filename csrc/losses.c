@@ -10,7 +10,7 @@ const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT] = {
     FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_NAME_ROW)};
 #undef FL_ELEMENTWISE_NAME_ROW
 
-#define FL_ROWWISE_NAME_ROW(NAME, stem) #stem,
+#define FL_ROWWISE_NAME_ROW(NAME, stem, target) #stem,
 const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT] = {
     FL_ROWWISE_LOSSES(FL_ROWWISE_NAME_ROW)};
 #undef FL_ROWWISE_NAME_ROW
@@ -54,11 +54,11 @@ double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, fl_index inner,
 
 double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
                        fl_index inner, const void *x, const int64_t *labels,
-                       const void *class_weight, const void *sample_weight,
+                       const void *target, const void *class_weight, const void *sample_weight,
                        int64_t ignore_index, double param, double grad_scale, void *grad,
                        void *hess, void *elems, int want, int n_threads, fl_index *bad) {
     if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT || !FL_ROWS_FIT(c, inner)) return NAN;
-    return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, inner, x, labels,
+    return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, inner, x, labels, target,
                              class_weight, sample_weight, ignore_index, param, grad_scale,
                              grad, hess, elems, want, n_threads, bad);
 }

@@ -96,15 +96,16 @@ double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, fl_index inner,
 
 /* The row-wise losses of FL_ROWWISE_LOSSES (row_rules.h): codes, count and names, as for
  * the elementwise losses. */
-#define FL_ROWWISE_ENUM_ROW(NAME, stem) FL_ROW_##NAME,
+#define FL_ROWWISE_ENUM_ROW(NAME, stem, target) FL_ROW_##NAME,
 enum fl_rowwise_loss { FL_ROWWISE_LOSSES(FL_ROWWISE_ENUM_ROW) };
 #undef FL_ROWWISE_ENUM_ROW
-#define FL_ROWWISE_COUNT_ROW(NAME, stem) +1
+#define FL_ROWWISE_COUNT_ROW(NAME, stem, target) +1
 enum { FL_ROWWISE_LOSS_COUNT = 0 FL_ROWWISE_LOSSES(FL_ROWWISE_COUNT_ROW) };
 #undef FL_ROWWISE_COUNT_ROW
 extern const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT];
 
-/* Row-wise loss `loss` of the rows of x (n, c, d1, ..., dk) and their labels: returns the
+/* Row-wise loss `loss` of the rows of x (n, c, d1, ..., dk) and their labels (a loss whose
+ * target is a row: `target`, of x's shape, and labels NULL): returns the
  * sum of the row losses (FL_WANT_SUM), writes them to elems (FL_WANT_ELEMENTS), the gradient
  * times grad_scale to grad (FL_WANT_GRAD) and its Hessian diagonal to hess (not NULL). Rows
  * whose label is ignore_index contribute 0; labels are checked as they are read, as in
@@ -112,7 +113,7 @@ extern const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT];
  * parameter. A `loss` that is no row of the list returns NaN and writes nothing. */
 double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
                        fl_index inner, const void *x, const int64_t *labels,
-                       const void *class_weight, const void *sample_weight,
+                       const void *target, const void *class_weight, const void *sample_weight,
                        int64_t ignore_index, double param, double grad_scale, void *grad,
                        void *hess, void *elems, int want, int n_threads, fl_index *bad);
 

@@ -17,8 +17,9 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, co
                                       double gscale, REAL *G, REAL *H, REAL *E, int want,
                                       int n_threads);
 double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
-                                fl_index inner, const REAL *X, const int64_t *Y, const REAL *cw,
-                                const REAL *sw, int64_t ignore, double param, double gscale,
+                                fl_index inner, const REAL *X, const int64_t *Y, const REAL *T,
+                                const REAL *cw, const REAL *sw, int64_t ignore, double param,
+                                double gscale,
                                 REAL *G, REAL *H, REAL *E, int want, int n_threads,
                                 fl_index *bad);
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,

@@ -504,9 +504,19 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
 
 /* ---- row-wise losses of row_rules.h ------------------------------------------------- */
 
-/* One loop per row of FL_ROWWISE_LOSSES, a rows_fn. Labels are loaded once and checked, as
- * in ce_index_rows. */
-#define FL_DEFINE_ROWWISE(NAME, stem)                                                      \
+/* One loop per row of FL_ROWWISE_LOSSES, a rows_fn, its rule called with the row's target:
+ * a label (loaded once and checked, as in ce_index_rows) or a row of T. */
+#define FL_ROW_TARGET_LABEL(stem, i)                                                       \
+    const int64_t y = fl_load_index(a->Y + row0 + i);                                      \
+    if (y == a->ignore || (uint64_t)y >= (uint64_t)c) {                                    \
+        if (y != a->ignore) FL_NOTE_BAD(a->bad, row0 + i);                                 \
+    } else {                                                                               \
+        const REAL wy = a->cw ? a->cw[y] : (REAL)1;                                        \
+        loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, a->p, a->gs * si, g, h); \
+    }
+#define FL_ROW_TARGET_ROW(stem, i)                                                         \
+    loss = FL_NAME(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
+#define FL_DEFINE_ROWWISE(NAME, stem, TARGET)                                              \
     static double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
                                        fl_index n, const REAL *X, const REAL *T, REAL *G,  \
                                        REAL *H, REAL *E) {                                 \
@@ -524,19 +534,12 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
             for (fl_index j = 0; j < n * c; j++) H[j] = 0;                                 \
         }                                                                                  \
         for (fl_index i = 0; i < n; i++) {                                                 \
-            const int64_t y = fl_load_index(a->Y + row0 + i);                              \
             REAL *g = (want & FL_WANT_GRAD) ? G + i * c : NULL;                            \
             REAL *h = H ? H + i * c : NULL;                                                \
+            const REAL si = SW ? SW[i] : (REAL)1;                                          \
             REAL loss = 0;                                                                 \
-            if (y == a->ignore || (uint64_t)y >= (uint64_t)c) {                            \
-                if (y != a->ignore) FL_NOTE_BAD(a->bad, row0 + i);                         \
-            } else {                                                                       \
-                const REAL wy = a->cw ? a->cw[y] : (REAL)1;                                \
-                const REAL si = SW ? SW[i] : (REAL)1;                                      \
-                loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, a->p, a->gs * si, \
-                                           g, h);                                          \
-                if (SW) loss *= si;                                                        \
-            }                                                                              \
+            FL_ROW_TARGET_##TARGET(stem, i)                                                \
+            if (SW) loss *= si;                                                            \
             if (want & FL_WANT_ELEMENTS) E[i] = loss;                                      \
             total += (double)loss;                                                         \
         }                                                                                  \
@@ -544,6 +547,8 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
     }
 FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 #undef FL_DEFINE_ROWWISE
+#undef FL_ROW_TARGET_LABEL
+#undef FL_ROW_TARGET_ROW
 
 /* ---- the driver: threads, and the class stride of K-dimensional inputs --------------- */
 
@@ -637,21 +642,21 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, co
 }
 
 /* No default: a row of FL_ROWWISE_LOSSES without its case does not compile. */
-#define FL_ROWWISE_DISPATCH_ROW(NAME, stem)                                                \
+#define FL_ROWWISE_DISPATCH_ROW(NAME, stem, target)                                        \
     case FL_ROW_##NAME:                                                                    \
         range = FL_NAME(stem##_rows);                                                      \
         break;
 
 double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
-                                fl_index inner, const REAL *X, const int64_t *Y, const REAL *cw,
-                                const REAL *sw, int64_t ignore, double param, double gscale,
-                                REAL *G, REAL *H, REAL *E, int want, int n_threads,
-                                fl_index *bad) {
+                                fl_index inner, const REAL *X, const int64_t *Y, const REAL *T,
+                                const REAL *cw, const REAL *sw, int64_t ignore, double param,
+                                double gscale, REAL *G, REAL *H, REAL *E, int want,
+                                int n_threads, fl_index *bad) {
     const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)param, (REAL)gscale, want, bad};
     FL_NAME(rows_fn) range = NULL;
     switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_ROW) }
     if (!range) return NAN; /* not a row of the list (the public entry point checks first) */
-    return FL_NAME(rows_run)(range, &a, n * inner, inner, X, NULL, G, H, E, n_threads);
+    return FL_NAME(rows_run)(range, &a, n * inner, inner, X, T, G, H, E, n_threads);
 }
 #undef FL_ROWWISE_DISPATCH_ROW
 

@@ -16,13 +16,17 @@
  */
 
 #ifndef FL_ROWWISE_LOSSES
-/* One row each: X(NAME, stem). NAME gives the code FL_ROW_<NAME> (losses.h; the row's
- * position: append new rows at the end), stem the rule <stem>_row below and the name Python
- * reads (fl_rowwise_loss_names). */
+/* One row each: X(NAME, stem, TARGET). NAME gives the code FL_ROW_<NAME> (losses.h; the row's
+ * position: append new rows at the end), stem the rule below and the name Python reads
+ * (fl_rowwise_loss_names), TARGET what a row's target is:
+ *   LABEL  a class label y (int64, one per row): <stem>_row(c, x, y, wy, p, gs, g, h);
+ *   ROW    a row t of c floats (the input's shape): <stem>_trow(c, x, t, cw, p, gs, g, h),
+ *          cw the class weights (NULL: all 1). */
 #define FL_ROWWISE_LOSSES(X)                                                                \
-    X(NLL, nll) /* -wy x_y: negative log-likelihood of log-probabilities x */             \
-    X(MULTI_MARGIN, multi_margin)       /* (wy / c) sum_{k != y} max(0, p - x_y + x_k) */  \
-    X(MULTI_MARGIN_SQ, multi_margin_sq) /* (wy / c) sum_{k != y} max(0, p - x_y + x_k)^2 */
+    X(NLL, nll, LABEL) /* -wy x_y: negative log-likelihood of log-probabilities x */      \
+    X(MULTI_MARGIN, multi_margin, LABEL) /* (wy / c) sum_{k != y} max(0, p - x_y + x_k) */ \
+    X(MULTI_MARGIN_SQ, multi_margin_sq, LABEL) /* the same, squared */                    \
+    X(MULTILABEL_SOFT_MARGIN, multilabel_soft_margin, ROW) /* mean_k w_k bce_logits(x, t) */
 #endif
 
 #ifndef FL_LOSS_LIST_ONLY
@@ -73,6 +77,32 @@ FL_INLINE REAL FL_NAME(multi_margin_sq_row)(fl_index c, const REAL *FL_RESTRICT 
                                             REAL wy, REAL p, REAL gs, REAL *FL_RESTRICT g,
                                             REAL *FL_RESTRICT h) {
     return FL_NAME(margin_row)(c, x, y, wy, p, gs, g, h, 1);
+}
+
+/* PyTorch's multilabel_soft_margin_loss: the row's mean over its c classes of
+ * w_k (-(t_k log sigmoid(x_k) + (1 - t_k) log sigmoid(-x_k))), each term the rule of
+ * binary_cross_entropy_with_logits (bce_logits_elem, loss_rules.h); Hessian diagonal
+ * w_k sigmoid(x_k) sigmoid(-x_k) / c, as e / (1 + e)^2 with e = exp(-|x_k|) (no cancellation
+ * in 1 - sigmoid). The sum is in double: c terms of one sign. */
+FL_INLINE REAL FL_NAME(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_RESTRICT x,
+                                                    const REAL *FL_RESTRICT t,
+                                                    const REAL *FL_RESTRICT cw, REAL p, REAL gs,
+                                                    REAL *FL_RESTRICT g, REAL *FL_RESTRICT h) {
+    (void)p;
+    const REAL gc = gs / (REAL)c;
+    double s = 0;
+    for (fl_index k = 0; k < c; k++) {
+        REAL l, d;
+        FL_NAME(bce_logits_elem)(x[k], t[k], (REAL)1, (REAL)0, &l, &d);
+        const REAL wk = cw ? cw[k] : (REAL)1;
+        s += (double)(wk * l);
+        if (g) g[k] = gc * wk * d;
+        if (h) {
+            const REAL ax = x[k] < 0 ? -x[k] : x[k], e = R_EXP(-ax), u = (REAL)1 + e;
+            h[k] = gc * wk * (e / (u * u));
+        }
+    }
+    return (REAL)(s / (double)c);
 }
 
 #endif /* FL_LOSS_LIST_ONLY */

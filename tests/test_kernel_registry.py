@@ -15,8 +15,8 @@ PARAM = 0.7  # a loss's real parameter (huber's delta, smooth_l1's beta) where i
 # each C kernel: the registry row that runs it and the arguments that select it
 KERNELS = {kernel: (row, select) for row in LOSSES.values() if row.kind == "elementwise"
            for kernel, select in row.kernels.items()}
-ROW_KERNELS = {kernel: (row, select) for row in LOSSES.values() if row.kind == "rows"
-               for kernel, select in row.kernels.items()}
+ROW_KERNELS = {kernel: (row, select) for row in LOSSES.values()
+               if row.kind in ("rows", "target_rows") for kernel, select in row.kernels.items()}
 
 
 def test_elementwise_codes_are_dense_and_distinct():
@@ -56,10 +56,13 @@ def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
     param = PARAM if reals else 0.0
     grad, elems = np.full_like(x, np.nan), np.full(len(x), np.nan, dtype)
     code = _losses.ROWWISE_LOSSES[stem]
-    total, bad = _losses.rowwise(code, x, labels, w, ignore, param, 1.0, grad, None,
-                                 _losses.WANT_SUM | _losses.WANT_GRAD, n_threads)
-    _losses.rowwise(code, x, labels, w, ignore, param, 1.0, None, elems, _losses.WANT_ELEMENTS,
-                    n_threads)
+    # a target row (the input's shape) or a label per row
+    target = {"target": labels} if row.kind == "target_rows" else {}
+    kernel_labels = None if target else labels
+    total, bad = _losses.rowwise(code, x, kernel_labels, w, ignore, param, 1.0, grad, None,
+                                 _losses.WANT_SUM | _losses.WANT_GRAD, n_threads, **target)
+    _losses.rowwise(code, x, kernel_labels, w, ignore, param, 1.0, None, elems,
+                    _losses.WANT_ELEMENTS, n_threads, **target)
     ref_value, ref_grad = getattr(ref, row.name + "_value_and_grad")(
         x, labels, weight=w, reduction="sum", **kwargs)
     assert bad == -1

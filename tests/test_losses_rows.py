@@ -444,3 +444,114 @@ def test_grad_hess_writes_out_pair(name, backend):
             with pytest.raises(error, match="out"):
                 getattr(fastloss, name + "_grad_hess")(x, target, out=out, **kw)
     assert (keep == 7.0).all()
+
+
+# ---- multilabel_soft_margin_loss --------------------------------------------------------
+
+def _multilabel_case(shape, dtype, rng, weighted):
+    x = rng.normal(0.0, 4.0, shape)
+    x.flat[:2] = (60.0, -60.0)[: x.size]  # saturated logits
+    t = rng.uniform(0.0, 1.0, shape)
+    t.flat[::3] = np.round(t.flat[::3])
+    kw = {"weight": rng.uniform(0.2, 2.0, shape[-1]).astype(dtype)} if weighted else {}
+    return x.astype(dtype), t.astype(dtype), kw
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(6, 5), (5,), (3, 4, 6), (7, 1)], ids=str)
+def test_multilabel_soft_margin_loss_matches_torch(shape, weighted, backend, dtype):
+    """Value (row losses of shape input.shape[:-1] for "none") and gradient as torch's, the
+    class axis last, including saturated logits."""
+    rng = np.random.default_rng(13)
+    x, t, kw = _multilabel_case(shape, dtype, rng, weighted)
+    for reduction in REDUCTIONS:
+        want_value, want_grad = _torch_value_and_grad("multilabel_soft_margin_loss", x, t,
+                                                      reduction, kw)
+        with fastloss.use_backend(backend):
+            value, grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
+                x, t, reduction=reduction, **kw)
+        assert np.shape(value) == want_value.shape and grad.shape == x.shape
+        factor = 2 if dtype == np.float32 else 1
+        assert_close(value, want_value, dtype, floor=1.0, factor=factor)
+        assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max()),
+                     factor=factor)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_soft_margin_loss_hessian_is_torch_autograd_diagonal(backend):
+    rng = np.random.default_rng(14)
+    x, t, kw = _multilabel_case((3, 4), np.float64, rng, True)
+    sw = rng.uniform(0.2, 2.0, 3)
+    for reduction in REDUCTIONS:
+        want = _torch_hessian_diagonal("multilabel_soft_margin_loss", x, t, reduction, kw)
+        with fastloss.use_backend(backend):
+            grad, hess = fastloss.multilabel_soft_margin_loss_grad_hess(
+                x, t, reduction=reduction, **kw)
+            want_grad = fastloss.multilabel_soft_margin_loss_grad(x, t, reduction=reduction,
+                                                                  **kw)
+        assert_close(hess, want, np.float64, floor=1.0)
+        np.testing.assert_array_equal(grad, want_grad)
+    want = _torch_hessian_diagonal("multilabel_soft_margin_loss", x, t, "sum",
+                                   {**kw, "sample_weight": sw})
+    with fastloss.use_backend(backend):
+        _, hess = fastloss.multilabel_soft_margin_loss_grad_hess(
+            x, t, reduction="sum", sample_weight=sw, **kw)
+    assert_close(hess, want, np.float64, floor=1.0)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_multilabel_soft_margin_loss_matches_reference(n_threads, dtype):
+    """Many rows (two threads), sample weights, every form."""
+    rng = np.random.default_rng(15)
+    x, t, kw = _multilabel_case((3000, 7), dtype, rng, True)
+    kw["sample_weight"] = rng.uniform(0.0, 2.0, 3000).astype(dtype)
+    for reduction in REDUCTIONS:
+        value, grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
+            x, t, reduction=reduction, n_threads=n_threads, **kw)
+        g2, hess = fastloss.multilabel_soft_margin_loss_grad_hess(
+            x, t, reduction=reduction, n_threads=n_threads, **kw)
+        with numpy_backend():
+            want_value, want_grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
+                x, t, reduction=reduction, **kw)
+            _, want_hess = fastloss.multilabel_soft_margin_loss_grad_hess(
+                x, t, reduction=reduction, **kw)
+        assert_close(value, want_value, dtype, factor=4)
+        assert_close(grad, want_grad, dtype, factor=4)
+        assert_close(hess, want_hess, dtype, factor=4)
+        np.testing.assert_array_equal(g2, grad)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_soft_margin_loss_sample_weight_repeats_rows(backend, dtype):
+    rng = np.random.default_rng(16)
+    x, t, kw = _multilabel_case((6, 4), dtype, rng, True)
+    counts = np.array([2, 0, 1, 3, 1, 0])
+    repeat = np.repeat(np.arange(6), counts)
+    with fastloss.use_backend(backend):
+        value, grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
+            x, t, sample_weight=counts.astype(dtype), **kw)
+        want_value, want_rows_grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
+            x[repeat], t[repeat], **kw)
+    want_grad = np.zeros_like(x)
+    np.add.at(want_grad, repeat, want_rows_grad)
+    assert_close(value, want_value, dtype, floor=1.0)
+    assert_close(grad, want_grad, dtype, floor=1.0)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_soft_margin_loss_bad_input_raises_before_writing(backend):
+    x, out = np.zeros((2, 3)), np.full((2, 3), 7.0)
+    bad = [((x, np.zeros((2, 4))), {}, ValueError, "target"),
+           ((x, np.zeros((2, 3), complex)), {}, TypeError, "target"),
+           ((x, np.zeros((2, 3))), {"weight": np.ones(2)}, ValueError, "weight"),
+           ((x, np.zeros((2, 3))), {"sample_weight": np.ones(3)}, ValueError, "sample_weight"),
+           ((x, np.zeros((2, 3))), {"reduction": "batchmean"}, ValueError, "reduction"),
+           ((np.zeros((2, 0)), np.zeros((2, 0))), {}, ValueError, "input"),
+           ((np.zeros(()), np.zeros(())), {}, ValueError, "input")]
+    with fastloss.use_backend(backend):
+        for args, kw, error, match in bad:
+            with pytest.raises(error, match=match):
+                fastloss.multilabel_soft_margin_loss_grad(
+                    *args, out=out if args[0] is x else None, **kw)
+    assert (out == 7.0).all()

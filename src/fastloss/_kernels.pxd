@@ -35,7 +35,8 @@ cdef extern from "losses.h" nogil:
                                  double label_smoothing, double grad_scale, void *grad,
                                  void *hess, void *elems, int want, int n_threads)
     double fl_rowwise_loss(int loss, int dtype, fl_index n, fl_index c, fl_index inner,
-                           const void *x, const int64_t *labels, const void *class_weight,
+                           const void *x, const int64_t *labels, const void *target,
+                           const void *class_weight,
                            const void *sample_weight, int64_t ignore_index, double param,
                            double grad_scale, void *grad, void *hess, void *elems, int want,
                            int n_threads, fl_index *bad)

@@ -27,11 +27,12 @@ def cross_entropy_prob(logits: np.ndarray, target: np.ndarray,
                        elems: Optional[np.ndarray], want: int, n_threads: int,
                        sample_weight: Optional[np.ndarray] = ...,
                        hess: Optional[np.ndarray] = ...) -> float: ...
-def rowwise(loss: int, x: np.ndarray, labels: np.ndarray, class_weight: Optional[np.ndarray],
-            ignore_index: int, param: float, grad_scale: float, grad: Optional[np.ndarray],
-            elems: Optional[np.ndarray], want: int, n_threads: int,
-            sample_weight: Optional[np.ndarray] = ...,
-            hess: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
+def rowwise(loss: int, x: np.ndarray, labels: Optional[np.ndarray],
+            class_weight: Optional[np.ndarray], ignore_index: int, param: float,
+            grad_scale: float, grad: Optional[np.ndarray], elems: Optional[np.ndarray],
+            want: int, n_threads: int, sample_weight: Optional[np.ndarray] = ...,
+            hess: Optional[np.ndarray] = ...,
+            target: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
 def label_weight_total(labels: np.ndarray, n_classes: int, class_weight: Optional[np.ndarray],
                        ignore_index: int, dtype_is_f64: int,
                        sample_weight: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...

@@ -130,19 +130,22 @@ def cross_entropy_prob(cnp.ndarray logits, cnp.ndarray target, object class_weig
     return s
 
 
-def rowwise(int loss, cnp.ndarray x, cnp.ndarray labels, object class_weight,
+def rowwise(int loss, cnp.ndarray x, object labels, object class_weight,
             int64_t ignore_index, double param, double grad_scale, object grad, object elems,
-            int want, int n_threads, object sample_weight=None, object hess=None):
+            int want, int n_threads, object sample_weight=None, object hess=None,
+            object target=None):
     """(sum of row losses, index of a row with an out-of-range label or -1), as
-    cross_entropy_index; ``loss`` is a value of ROWWISE_LOSSES (else ValueError)."""
+    cross_entropy_index; ``loss`` is a value of ROWWISE_LOSSES (else ValueError). A loss
+    whose target is a row takes ``target`` (x's shape) and ``labels`` None."""
     if not 0 <= loss < FL_ROWWISE_LOSS_COUNT:
         raise ValueError(f"loss must be a code of ROWWISE_LOSSES, got {loss}")
     cdef Rows r = _rows(x, class_weight, sample_weight, grad, hess, elems)
-    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
+    cdef const int64_t *py = <const int64_t *>data_or_null(labels)
+    cdef const void *pt = data_or_null(target)
     cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_rowwise_loss(loss, r.dtype, r.n, r.c, r.inner, r.x, py, r.class_weight,
+        s = fl_rowwise_loss(loss, r.dtype, r.n, r.c, r.inner, r.x, py, pt, r.class_weight,
                             r.sample_weight, ignore_index, param, grad_scale, r.grad, r.hess,
                             r.elems, want, n_threads, &bad)
     return s, bad

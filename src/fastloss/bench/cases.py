@@ -182,7 +182,7 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
     rows = []
     for loss in losses:
         kwargs = LOSS_CALL_KWARGS.get(loss.name, {})
-        if loss.kind == "rows":
+        if loss.kind in ("rows", "target_rows"):
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
             if loss.spatial:
@@ -242,7 +242,8 @@ def _loss_case(row: LossRow) -> Case:
     if classes:
         return Case(row.kernel, setup, min_size=10 * classes, label=f"{api}, C={classes}",
                     what=f"{api}_value_and_grad, (n/{classes}, {classes}) "
-                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, labels")
+                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, "
+                         f"{'targets' if LOSSES[api].kind == 'target_rows' else 'labels'}")
     return Case(row.kernel, setup, label=api,
                 what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
 

@@ -70,6 +70,8 @@ __all__ = [
     "kl_div", "kl_div_grad", "kl_div_value_and_grad",
     "multi_margin_loss", "multi_margin_loss_grad", "multi_margin_loss_value_and_grad",
     "multi_margin_loss_grad_hess",
+    "multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad",
+    "multilabel_soft_margin_loss_value_and_grad", "multilabel_soft_margin_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -596,10 +598,16 @@ class _ClassInput(NamedTuple):
     batch: Tuple[int, ...]
     c: int
     moved: bool
+    #: the class axis is the last one (multilabel_soft_margin_loss: ``(..., C)``, PyTorch's
+    #: ``class_dim = input.dim() - 1``): the rows are contiguous
+    class_last: bool = False
 
     def kernel(self, a: np.ndarray) -> np.ndarray:
         """``a`` (the input's shape) as the kernel reads it: (1, C) for an unbatched input, the
-        class axis moved last (a copy, (N d1 ... dk, C)) when ``moved``, else ``a`` itself."""
+        class axis moved last (a copy, (N d1 ... dk, C)) when ``moved``, else ``a`` itself
+        ((rows, C) when the class axis is last)."""
+        if self.class_last:
+            return a.reshape(-1, self.c)
         if self.moved:
             return _contiguous(np.moveaxis(a, 1, -1)).reshape(-1, self.c)
         return a.reshape(1, self.c) if a.ndim == 1 else a
@@ -621,6 +629,15 @@ def _class_input(input: Any) -> _ClassInput:
     batch = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     moved = x.ndim > 2 and c > _losses.STRIDED_MAX_CLASSES and int(np.prod(x.shape[2:])) > 1
     return _ClassInput(x, batch, c, moved)
+
+
+def _class_last_input(input: Any) -> _ClassInput:
+    """An input ``(..., C)`` whose last axis holds the classes."""
+    x = _as_float(input, "input")
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(f"input must have shape (..., C) with C >= 1 classes, got shape "
+                         f"{x.shape}")
+    return _ClassInput(x, x.shape[:-1], x.shape[-1], False, class_last=True)
 
 
 def _class_weight(weight: Any, rows: _ClassInput) -> Optional[FloatArray]:
@@ -1077,3 +1094,89 @@ def multi_margin_loss_grad_hess(input: ArrayLike, target: ArrayLike, p: int = 1,
     PyTorch's backward gives)."""
     return _multi_margin(_GRAD_HESS, input, target, p, margin, weight, reduction, out,
                          sample_weight, n_threads)
+
+
+# ---- losses of rows and target rows: (..., C) inputs and targets of their shape ---------
+
+def _target_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight: Any,
+                 reduction: str, out: Any, sample_weight: Any, n_threads: Optional[int]
+                 ) -> Any:
+    """A loss of rows and target rows of the input's shape (the class axis last) on the
+    kernels of row_rules.h whose target is a row: checks, the mean's denominator (the number
+    of rows, or the sum of the sample weights), the numpy backend, the call."""
+    rows = _class_last_input(input)
+    x = rows.x
+    t = _as_dtype(target, x.dtype, "target")
+    if t.shape != x.shape:
+        raise ValueError(f"target shape {t.shape} must equal input shape {x.shape}")
+    w = _class_weight(weight, rows)
+    _check_reduction(reduction, spec.loss.reductions)
+    sw = _row_sample_weight(sample_weight, rows)
+    denominator = float(x.size // rows.c if sw is None else sw.sum(dtype=np.float64))
+    inputs = (x, t, w, sw)
+    nt = _config.resolve_threads(n_threads, x.size)
+    if _backend.get_backend() == "numpy":
+        result = _reference(spec.loss.name + _SUFFIX[mode], x, t, weight=w, reduction=reduction,
+                            sample_weight=None if sw is None else sw.reshape(rows.batch))
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, inputs))
+    tk = rows.kernel(t)
+
+    def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int) -> Tuple[float, int]:
+        return _losses.rowwise(spec.code, xk, None, w, 0, 0.0, scale, g, e, want, nt, sw, h, tk)
+    return _rows_call(mode, rows, reduction, denominator, out, inputs, 0, kernel)
+
+
+_MULTILABEL_SOFT_MARGIN_SPEC = _row_kernel(LOSSES["multilabel_soft_margin_loss"])
+
+
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
+                                weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                                sample_weight: Optional[ArrayLike] = None,
+                                n_threads: Optional[int] = None) -> LossValue:
+    r"""Multi-label one-versus-all logistic loss, PyTorch's ``F.multilabel_soft_margin_loss``:
+    logits ``x`` of shape ``(..., C)`` (the classes on the last axis) and targets ``t`` in
+    [0, 1] of the same shape; per row::
+
+        l_i = (1 / C) sum_k w_k (-(t_ik log sigmoid(x_ik) + (1 - t_ik) log sigmoid(-x_ik)))
+
+    (each term :func:`binary_cross_entropy_with_logits`'s, stable for any logit). Gradient
+    ``w_k (sigmoid(x_ik) - t_ik) / C``. ``weight``: one per class, shape ``(C,)`` (PyTorch
+    also broadcasts other shapes; fastloss takes class weights only). ``"mean"`` divides by
+    the number of rows (class weights stay out of it, as PyTorch); ``sample_weight`` ``s_i``
+    (one per row, shape ``input.shape[:-1]``, a fastloss addition) multiplies ``l_i`` and
+    makes the mean ``sum(s l) / sum(s)``. ``reduction="none"`` gives the row losses.
+    """
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _VALUE, input, target, weight, reduction,
+                        None, sample_weight, n_threads)
+
+
+def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
+                                     weight: Optional[ArrayLike] = None,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[ArrayLike] = None,
+                                     out: Optional[FloatArray] = None,
+                                     n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`multilabel_soft_margin_loss` with respect to ``input``."""
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _GRAD, input, target, weight, reduction,
+                        out, sample_weight, n_threads)
+
+
+def multilabel_soft_margin_loss_value_and_grad(
+        input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+        out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+) -> Tuple[LossValue, FloatArray]:
+    """``(multilabel_soft_margin_loss(...), multilabel_soft_margin_loss_grad(...))``."""
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _BOTH, input, target, weight, reduction,
+                        out, sample_weight, n_threads)
+
+
+def multilabel_soft_margin_loss_grad_hess(
+        input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+        out: Optional[OutPair] = None, n_threads: Optional[int] = None
+) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`multilabel_soft_margin_loss`:
+    ``hess_ik = w_k sigmoid(x_ik) sigmoid(-x_ik) / C`` (times ``s_i / D``)."""
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _GRAD_HESS, input, target, weight,
+                        reduction, out, sample_weight, n_threads)

@@ -45,7 +45,8 @@ class Loss(NamedTuple):
     """One loss. ``name`` is the public (``torch.nn.functional``) name."""
 
     name: str
-    #: "elementwise" (input and target of one shape) or "rows" (an (N, C) input)
+    #: "elementwise" (input and target of one shape), "rows" (an (N, C) input and class
+    #: labels) or "target_rows" (an (..., C) input and a target of its shape, a loss per row)
     kind: str
     #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``, or of ``ROWWISE_LOSSES`` for
     #: kind "rows") this loss runs, each with the arguments that select it; the first is the
@@ -184,6 +185,10 @@ _ROWS += (
          ("weight", "sample_weight"), "count", _REDUCTIONS, _class_logits,
          ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"p": 2, "margin": 0.5}), hessian=True),
+    Loss("multilabel_soft_margin_loss", "target_rows",
+         {"multilabel_soft_margin": {}}, (), ("weight", "sample_weight"), "count",
+         _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)), ({}, {"weight": "full"}),
+         hessian=True),
 )
 
 #: every loss, by its public name, in the order of the documentation

@@ -470,3 +470,55 @@ def multi_margin_loss_grad_hess(input: Array, target: Array, p: int = 1, margin:
                                 sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
     """Piecewise linear (p = 1: Hessian 0) or quadratic (p = 2: 2 w_y / C per active term)."""
     return _multi_margin(input, target, p, margin, weight, reduction, sample_weight)[1:]
+
+
+# ---- losses of rows and target rows (the class axis last) -------------------------------
+
+def _multilabel_soft_margin(input: Array, target: Array, weight: Optional[Array],
+                            reduction: str, sample_weight: Optional[Array]
+                            ) -> Tuple[Value, Array, Array]:
+    """PyTorch's: l_i = mean_k w_k (-(t log sigmoid(x) + (1 - t) log sigmoid(-x))); "mean"
+    divides by the number of rows (by sum(sample_weight) with sample weights)."""
+    c = input.shape[-1]
+    w = np.ones(c, input.dtype) if weight is None else weight
+    log_sig, log_sig_neg = -np.logaddexp(0, -input), -np.logaddexp(0, input)
+    loss = (w * -(target * log_sig + (1 - target) * log_sig_neg)).sum(axis=-1) / c
+    sig = np.exp(log_sig)
+    grad = w * (sig - target) / c
+    hess = w * np.exp(log_sig + log_sig_neg) / c
+    denominator = loss.size
+    if sample_weight is not None:
+        loss = sample_weight * loss
+        grad, hess = grad * sample_weight[..., None], hess * sample_weight[..., None]
+        denominator = sample_weight.sum()
+    scale = input.dtype.type(_scale(reduction, denominator))
+    return (_reduce(loss, reduction, denominator), (grad * scale).astype(input.dtype),
+            (hess * scale).astype(input.dtype))
+
+
+def multilabel_soft_margin_loss(input: Array, target: Array, weight: Optional[Array] = None,
+                                reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None) -> Value:
+    return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[0]
+
+
+def multilabel_soft_margin_loss_value_and_grad(input: Array, target: Array,
+                                               weight: Optional[Array] = None,
+                                               reduction: str = "mean", *,
+                                               sample_weight: Optional[Array] = None
+                                               ) -> Tuple[Value, Array]:
+    return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[:2]
+
+
+def multilabel_soft_margin_loss_grad(input: Array, target: Array, *args: Any,
+                                     **kw: Any) -> Array:
+    return multilabel_soft_margin_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def multilabel_soft_margin_loss_grad_hess(input: Array, target: Array,
+                                          weight: Optional[Array] = None,
+                                          reduction: str = "mean", *,
+                                          sample_weight: Optional[Array] = None
+                                          ) -> Tuple[Array, Array]:
+    """hess = w sigmoid(x) sigmoid(-x) / C."""
+    return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[1:]
