@@ -65,6 +65,42 @@ def _torch_value_and_grad(name: str, x: np.ndarray, target: np.ndarray, reductio
     return out.detach().numpy(), xt.grad.numpy()
 
 
+def check_matches_torch(name: str, x: np.ndarray, target: np.ndarray, kw: Dict[str, Any],
+                        backend: str, dtype: Any) -> None:
+    """``name``'s value (of torch's shape) and gradient (the input's shape) on ``backend``
+    against torch.nn.functional's, for every reduction."""
+    for reduction in REDUCTIONS:
+        want_value, want_grad = _torch_value_and_grad(name, x, target, reduction, kw)
+        with fastloss.use_backend(backend):
+            value, grad = getattr(fastloss, name + "_value_and_grad")(
+                x, target, reduction=reduction, **kw)
+        assert np.shape(value) == want_value.shape and grad.shape == x.shape
+        assert np.asarray(value).dtype == dtype and grad.dtype == dtype
+        factor = 2 if dtype == np.float32 else 1
+        assert_close(value, want_value, dtype, floor=1.0, factor=factor)
+        assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max(initial=0.0))
+                     or 1.0, factor=factor)
+
+
+def check_sample_weights_repeat_rows(name: str, x: np.ndarray, target: np.ndarray,
+                                     kw: Dict[str, Any], backend: str, dtype: Any,
+                                     reductions: Tuple[str, ...] = ("mean",)) -> None:
+    """Integer sample weights on the rows of an (N, C) input count each row that many times
+    (0: dropped): value and gradient equal those of the batch with rows repeated."""
+    counts = np.array([2, 0, 1, 3, 1, 0])
+    repeat = np.repeat(np.arange(6), counts)
+    for reduction in reductions:
+        with fastloss.use_backend(backend):
+            value, grad = getattr(fastloss, name + "_value_and_grad")(
+                x, target, reduction=reduction, sample_weight=counts.astype(dtype), **kw)
+            want_value, want_rows_grad = getattr(fastloss, name + "_value_and_grad")(
+                x[repeat], target[repeat], reduction=reduction, **kw)
+        want_grad = np.zeros_like(x)
+        np.add.at(want_grad, repeat, want_rows_grad)
+        assert_close(value, want_value, dtype, floor=1.0)
+        assert_close(grad, want_grad, dtype, floor=1.0)
+
+
 def _params():
     for name in ROW_LOSSES:
         for kind in ("labels", "rich") + (("probs",) if name == "cross_entropy" else ()):
@@ -79,17 +115,7 @@ def test_k_dimensional_and_unbatched_match_torch(name, kind, shape, backend, dty
     shape) as torch.nn.functional, every reduction."""
     rng = np.random.default_rng(len(shape) * 7 + classes_of(shape))
     x, target, kw = case(name, kind, shape, dtype, rng)
-    for reduction in REDUCTIONS:
-        want_value, want_grad = _torch_value_and_grad(name, x, target, reduction, kw)
-        with fastloss.use_backend(backend):
-            value, grad = getattr(fastloss, name + "_value_and_grad")(
-                x, target, reduction=reduction, **kw)
-        assert np.shape(value) == want_value.shape and grad.shape == x.shape
-        assert np.asarray(value).dtype == dtype and grad.dtype == dtype
-        factor = 2 if dtype == np.float32 else 1
-        assert_close(value, want_value, dtype, floor=1.0, factor=factor)
-        assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max()) or 1.0,
-                     factor=factor)
+    check_matches_torch(name, x, target, kw, backend, dtype)
 
 
 def _moved(a: np.ndarray) -> np.ndarray:
@@ -134,18 +160,7 @@ def test_integer_sample_weights_repeat_rows(name, backend, dtype):
     the repeated rows' class weights: sum_i s_i w_{y_i})."""
     rng = np.random.default_rng(3)
     x, target, kw = case(name, "rich", (6, 4), dtype, rng)
-    counts = np.array([2, 0, 1, 3, 1, 0])
-    repeat = np.repeat(np.arange(6), counts)
-    for reduction in ("mean", "sum"):
-        value, grad = getattr(fastloss, name + "_value_and_grad")(
-            x, target, reduction=reduction, sample_weight=counts.astype(dtype), **kw)
-        with fastloss.use_backend(backend):
-            want_value, want_rows_grad = getattr(fastloss, name + "_value_and_grad")(
-                x[repeat], target[repeat], reduction=reduction, **kw)
-        want_grad = np.zeros_like(x)
-        np.add.at(want_grad, repeat, want_rows_grad)
-        assert_close(value, want_value, dtype, floor=1.0)
-        assert_close(grad, want_grad, dtype, floor=1.0)
+    check_sample_weights_repeat_rows(name, x, target, kw, backend, dtype, ("mean", "sum"))
 
 
 @pytest.mark.parametrize("backend", ["c", "numpy"])
@@ -319,16 +334,7 @@ def test_multi_margin_loss_matches_torch(p, margin, weighted, shape, backend, dt
     kw: Dict[str, Any] = {"p": p, "margin": margin}
     if weighted:
         kw["weight"] = rng.uniform(0.2, 2.0, c).astype(dtype)
-    for reduction in REDUCTIONS:
-        want_value, want_grad = _torch_value_and_grad("multi_margin_loss", x, target,
-                                                      reduction, kw)
-        with fastloss.use_backend(backend):
-            value, grad = fastloss.multi_margin_loss_value_and_grad(
-                x, target, reduction=reduction, **kw)
-        assert np.shape(value) == want_value.shape and grad.shape == x.shape
-        factor = 2 if dtype == np.float32 else 1
-        assert_close(value, want_value, dtype, floor=1.0, factor=factor)
-        assert_close(grad, want_grad, dtype, floor=1.0, factor=factor)
+    check_matches_torch("multi_margin_loss", x, target, kw, backend, dtype)
 
 
 @pytest.mark.parametrize("backend", ["c", "numpy"])
@@ -391,18 +397,8 @@ def test_multi_margin_loss_sample_weight_mean(backend, dtype):
     rng = np.random.default_rng(11)
     x = rng.normal(0.0, 1.0, (6, 4)).astype(dtype)
     target = rng.integers(0, 4, 6)
-    w = rng.uniform(0.2, 2.0, 4).astype(dtype)
-    counts = np.array([2, 0, 1, 3, 1, 0])
-    repeat = np.repeat(np.arange(6), counts)
-    with fastloss.use_backend(backend):
-        value, grad = fastloss.multi_margin_loss_value_and_grad(
-            x, target, p=2, weight=w, sample_weight=counts.astype(dtype))
-        want_value, want_rows_grad = fastloss.multi_margin_loss_value_and_grad(
-            x[repeat], target[repeat], p=2, weight=w)
-    want_grad = np.zeros_like(x)
-    np.add.at(want_grad, repeat, want_rows_grad)
-    assert_close(value, want_value, dtype, floor=1.0)
-    assert_close(grad, want_grad, dtype, floor=1.0)
+    kw = {"p": 2, "weight": rng.uniform(0.2, 2.0, 4).astype(dtype)}
+    check_sample_weights_repeat_rows("multi_margin_loss", x, target, kw, backend, dtype)
 
 
 @pytest.mark.parametrize("backend", ["c", "numpy"])
@@ -465,17 +461,7 @@ def test_multilabel_soft_margin_loss_matches_torch(shape, weighted, backend, dty
     class axis last, including saturated logits."""
     rng = np.random.default_rng(13)
     x, t, kw = _multilabel_case(shape, dtype, rng, weighted)
-    for reduction in REDUCTIONS:
-        want_value, want_grad = _torch_value_and_grad("multilabel_soft_margin_loss", x, t,
-                                                      reduction, kw)
-        with fastloss.use_backend(backend):
-            value, grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
-                x, t, reduction=reduction, **kw)
-        assert np.shape(value) == want_value.shape and grad.shape == x.shape
-        factor = 2 if dtype == np.float32 else 1
-        assert_close(value, want_value, dtype, floor=1.0, factor=factor)
-        assert_close(grad, want_grad, dtype, floor=float(np.abs(want_grad).max()),
-                     factor=factor)
+    check_matches_torch("multilabel_soft_margin_loss", x, t, kw, backend, dtype)
 
 
 @pytest.mark.parametrize("backend", ["c", "numpy"])
@@ -526,17 +512,7 @@ def test_multilabel_soft_margin_loss_matches_reference(n_threads, dtype):
 def test_multilabel_soft_margin_loss_sample_weight_repeats_rows(backend, dtype):
     rng = np.random.default_rng(16)
     x, t, kw = _multilabel_case((6, 4), dtype, rng, True)
-    counts = np.array([2, 0, 1, 3, 1, 0])
-    repeat = np.repeat(np.arange(6), counts)
-    with fastloss.use_backend(backend):
-        value, grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
-            x, t, sample_weight=counts.astype(dtype), **kw)
-        want_value, want_rows_grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
-            x[repeat], t[repeat], **kw)
-    want_grad = np.zeros_like(x)
-    np.add.at(want_grad, repeat, want_rows_grad)
-    assert_close(value, want_value, dtype, floor=1.0)
-    assert_close(grad, want_grad, dtype, floor=1.0)
+    check_sample_weights_repeat_rows("multilabel_soft_margin_loss", x, t, kw, backend, dtype)
 
 
 @pytest.mark.parametrize("backend", ["c", "numpy"])
