@@ -517,7 +517,7 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
 #define FL_ROW_TARGET_ROW(stem, i)                                                         \
     loss = FL_NAME(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
 #define FL_DEFINE_ROWWISE(NAME, stem, TARGET)                                              \
-    static double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
+    static FL_HOT double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
                                        fl_index n, const REAL *X, const REAL *T, REAL *G,  \
                                        REAL *H, REAL *E) {                                 \
         const fl_index c = a->c;                                                           \
