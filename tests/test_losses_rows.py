@@ -15,9 +15,10 @@ from fastloss import _losses
 from _support import REDUCTIONS, assert_close, numpy_backend
 
 ROW_LOSSES = ["cross_entropy", "nll_loss"]
-#: (C,), (N, C, d1), (N, C, d1, d2), a spatial axis of 1, and C above the kernels' gather
-#: block (the input is then transposed first: the one copying path)
-SHAPES = [(5,), (3, 4, 5), (2, 3, 2, 3), (4, 3, 1), (2, _losses.STRIDED_MAX_CLASSES + 5, 2)]
+#: (C,), (N, C, d1), (N, C, d1, d2), a spatial axis of 1, empty batches, and C above the
+#: kernels' gather block (the input is then transposed first: the one copying path)
+SHAPES = [(5,), (3, 4, 5), (2, 3, 2, 3), (4, 3, 1), (0, 3, 2), (2, 3, 0),
+          (2, _losses.STRIDED_MAX_CLASSES + 5, 2)]
 
 
 def batch_of(shape: Tuple[int, ...]) -> Tuple[int, ...]:
@@ -186,9 +187,10 @@ def test_sample_weight_matches_reference(name, dtype):
     """The compiled kernels against the reference with sample weights (zeros included) on
     every reduction and shape kind."""
     rng = np.random.default_rng(5)
-    for shape in SHAPES[:3]:
-        x, target, kw = case(name, "rich", shape, dtype, rng)
-        sw = rng.uniform(0.0, 2.0, target.shape).astype(dtype)
+    kinds = ("rich", "probs") if name == "cross_entropy" else ("rich",)
+    for kind, shape in [(k, s) for k in kinds for s in SHAPES[:3]]:
+        x, target, kw = case(name, kind, shape, dtype, rng)
+        sw = rng.uniform(0.0, 2.0, batch_of(shape)).astype(dtype)
         if sw.size > 2:
             sw.flat[2] = 0.0
         for reduction in REDUCTIONS:
