@@ -14,6 +14,7 @@ cdef extern from "losses.h" nogil:
         FL_WANT_ELEMENTS
         FL_ELEMENTWISE_LOSS_COUNT
         FL_ROWWISE_LOSS_COUNT
+        FL_STRIDED_MAX_CLASSES
     # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
     const char *const fl_elementwise_loss_names[]
     const char *const fl_rowwise_loss_names[]
@@ -22,21 +23,26 @@ cdef extern from "losses.h" nogil:
     double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
                                const void *w, const void *aux, double param, double grad_scale,
                                void *grad, void *elems, int want, int n_threads)
-    double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
-                                  const int64_t *labels, const void *class_weight,
+    double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, fl_index inner,
+                                  const void *logits, const int64_t *labels,
+                                  const void *class_weight, const void *sample_weight,
                                   int64_t ignore_index, double label_smoothing,
-                                  double grad_scale, void *grad, void *elems, int want,
-                                  int n_threads, fl_index *bad)
-    double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
-                                 const void *target, const void *class_weight,
+                                  double grad_scale, void *grad, void *hess, void *elems,
+                                  int want, int n_threads, fl_index *bad)
+    double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, fl_index inner,
+                                 const void *logits, const void *target,
+                                 const void *class_weight, const void *sample_weight,
                                  double label_smoothing, double grad_scale, void *grad,
-                                 void *elems, int want, int n_threads)
-    double fl_rowwise_loss(int loss, int dtype, fl_index n, fl_index c, const void *x,
-                           const int64_t *labels, const void *class_weight,
-                           int64_t ignore_index, double param, double grad_scale, void *grad,
-                           void *elems, int want, int n_threads, fl_index *bad)
+                                 void *hess, void *elems, int want, int n_threads)
+    double fl_rowwise_loss(int loss, int dtype, fl_index n, fl_index c, fl_index inner,
+                           const void *x, const int64_t *labels, const void *target,
+                           const void *class_weight,
+                           const void *sample_weight, int64_t ignore_index, double param,
+                           double grad_scale, void *grad, void *hess, void *elems, int want,
+                           int n_threads, fl_index *bad)
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
-                                 const void *class_weight, int64_t ignore_index, fl_index *bad)
+                                 const void *class_weight, const void *sample_weight,
+                                 int64_t ignore_index, fl_index *bad)
     fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
                               fl_index *first)
 

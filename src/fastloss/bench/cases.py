@@ -163,6 +163,9 @@ class LossRow(NamedTuple):
     kwargs: Dict[str, Any] = {}
     #: 0 for an elementwise loss on n elements; C for a loss on (n / C, C) rows
     classes: int = 0
+    #: S > 0: the rows as a K-dimensional input (n / (C S), C, S) with labels (n / (C S), S)
+    #: (PyTorch's layout for images: the class axis second)
+    spatial: int = 0
 
 
 #: what a benchmark adds to a registry row (:data:`fastloss.losses._registry.LOSSES`): the
@@ -171,6 +174,9 @@ class LossRow(NamedTuple):
 LOSS_CASE_NAMES = {"binary_cross_entropy_with_logits": "bce_with_logits"}
 LOSS_CALL_KWARGS: Dict[str, Dict[str, Any]] = {"kl_div": {"reduction": "batchmean"}}
 ROW_CLASSES = (10, 1000)
+#: (C, S) of the K-dimensional case of a loss on rows (segmentation-like: 21 classes, rows of
+#: 64 positions)
+ROW_SPATIAL = (21, 64)
 
 
 def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
@@ -180,9 +186,13 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
     rows = []
     for loss in losses:
         kwargs = LOSS_CALL_KWARGS.get(loss.name, {})
-        if loss.kind == "rows":
+        if loss.kind in ("rows", "target_rows"):
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
+            if loss.spatial:
+                c, s = ROW_SPATIAL
+                rows.append(LossRow(f"{loss.name}_c{c}_s{s}", loss.name, loss.data, None,
+                                    kwargs, classes=c, spatial=s))
         else:
             rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, next(iter(loss.kernels))), loss.name,
                                 loss.data, loss.sklearn, kwargs))
@@ -206,6 +216,11 @@ def _loss_case(row: LossRow) -> Case:
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         shape = (n // classes, classes) if classes else (n,)
         x, y = row.data(rng, shape, dtype)
+        if row.spatial:  # the same rows as (N, C, S): position s of image i is row i S + s
+            s = row.spatial
+            m = shape[0] // s
+            x = np.ascontiguousarray(x[:m * s].reshape(m, s, classes).transpose(0, 2, 1))
+            y = y[:m * s].reshape(m, s)
         fast = getattr(fastloss, api + "_value_and_grad")
         ref = getattr(reference, api + "_value_and_grad")
         impls: Impls = {"fastloss": lambda: fast(x, y, **kwargs),
@@ -222,10 +237,17 @@ def _loss_case(row: LossRow) -> Case:
                 sk_name, factor, x, np.asarray(y, dtype), shape[0], **sk_options)
         return impls
 
+    if row.spatial:
+        return Case(row.kernel, setup, min_size=classes * row.spatial,
+                    label=f"{api}, C={classes}, S={row.spatial}",
+                    what=f"{api}_value_and_grad, (n/{classes * row.spatial}, {classes}, "
+                         f"{row.spatial}) {'log-probabilities' if api == 'nll_loss' else 'logits'}"
+                         ", labels")
     if classes:
         return Case(row.kernel, setup, min_size=10 * classes, label=f"{api}, C={classes}",
                     what=f"{api}_value_and_grad, (n/{classes}, {classes}) "
-                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, labels")
+                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, "
+                         f"{'targets' if LOSSES[api].kind == 'target_rows' else 'labels'}")
     return Case(row.kernel, setup, label=api,
                 what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
 
