@@ -10,7 +10,7 @@ const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT] = {
     FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_NAME_ROW)};
 #undef FL_ELEMENTWISE_NAME_ROW
 
-#define FL_ROWWISE_NAME_ROW(NAME, stem) #stem,
+#define FL_ROWWISE_NAME_ROW(NAME, stem, target) #stem,
 const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT] = {
     FL_ROWWISE_LOSSES(FL_ROWWISE_NAME_ROW)};
 #undef FL_ROWWISE_NAME_ROW
@@ -25,38 +25,49 @@ double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n,
                              grad_scale, grad, hess, elems, want, n_threads);
 }
 
-double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
-                              const int64_t *labels, const void *class_weight,
+/* inner > 1 gathers rows into blocks of FL_STRIDED_MAX_CLASSES values: a longer row has no
+ * room (losses.h) */
+#define FL_ROWS_FIT(c, inner) ((inner) <= 1 || (c) <= FL_STRIDED_MAX_CLASSES)
+
+double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, fl_index inner,
+                              const void *logits, const int64_t *labels,
+                              const void *class_weight, const void *sample_weight,
                               int64_t ignore_index, double label_smoothing, double grad_scale,
-                              void *grad, void *elems, int want, int n_threads,
+                              void *grad, void *hess, void *elems, int want, int n_threads,
                               fl_index *bad) {
-    return FL_DTYPE_DISPATCH(dtype, fl_cross_entropy_index, n, c, logits, labels, class_weight,
-                             ignore_index, label_smoothing, grad_scale, grad, elems, want,
-                             n_threads, bad);
+    if (!FL_ROWS_FIT(c, inner)) return NAN;
+    return FL_DTYPE_DISPATCH(dtype, fl_cross_entropy_index, n, c, inner, logits, labels,
+                             class_weight, sample_weight, ignore_index, label_smoothing,
+                             grad_scale, grad, hess, elems, want, n_threads, bad);
 }
 
-double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
-                             const void *target, const void *class_weight,
-                             double label_smoothing, double grad_scale, void *grad,
-                             void *elems, int want, int n_threads) {
-    return FL_DTYPE_DISPATCH(dtype, fl_cross_entropy_prob, n, c, logits, target, class_weight,
-                             label_smoothing, grad_scale, grad, elems, want, n_threads);
+double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, fl_index inner,
+                             const void *logits, const void *target, const void *class_weight,
+                             const void *sample_weight, double label_smoothing,
+                             double grad_scale, void *grad, void *hess, void *elems, int want,
+                             int n_threads) {
+    if (!FL_ROWS_FIT(c, inner)) return NAN;
+    return FL_DTYPE_DISPATCH(dtype, fl_cross_entropy_prob, n, c, inner, logits, target,
+                             class_weight, sample_weight, label_smoothing, grad_scale, grad,
+                             hess, elems, want, n_threads);
 }
 
 double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
-                       const void *x, const int64_t *labels, const void *class_weight,
+                       fl_index inner, const void *x, const int64_t *labels,
+                       const void *target, const void *class_weight, const void *sample_weight,
                        int64_t ignore_index, double param, double grad_scale, void *grad,
-                       void *elems, int want, int n_threads, fl_index *bad) {
-    if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT) return NAN;
-    return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, x, labels, class_weight,
-                             ignore_index, param, grad_scale, grad, elems, want, n_threads,
-                             bad);
+                       void *hess, void *elems, int want, int n_threads, fl_index *bad) {
+    if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT || !FL_ROWS_FIT(c, inner)) return NAN;
+    return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, inner, x, labels, target,
+                             class_weight, sample_weight, ignore_index, param, grad_scale,
+                             grad, hess, elems, want, n_threads, bad);
 }
 
 double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
-                             const void *class_weight, int64_t ignore_index, fl_index *bad) {
+                             const void *class_weight, const void *sample_weight,
+                             int64_t ignore_index, fl_index *bad) {
     return FL_DTYPE_DISPATCH(dtype, fl_label_weight_total, n, c, labels, class_weight,
-                             ignore_index, bad);
+                             sample_weight, ignore_index, bad);
 }
 
 /* lo and hi convert to the dtype (float32: rounded to the nearest float) */

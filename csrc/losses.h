@@ -60,55 +60,73 @@ double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n,
                            const void *w, const void *aux, double param, double grad_scale,
                            void *grad, void *hess, void *elems, int want, int n_threads);
 
-/* Softmax cross-entropy over rows of logits (n, c) with integer class labels.
+/* The losses of rows: an input x of shape (n, c, d1, ..., dk) (k >= 0; inner = d1 ... dk, 1
+ * for (n, c)) is n * inner rows of c classes, row i = (j, s), i = j inner + s, its class k at
+ * x[(j c + k) inner + s] (PyTorch's layout: the class axis second). Labels, sample weights
+ * and elems have one entry per row, in that order; grad and hess the input's layout.
+ * sample_weight (may be NULL: all 1) multiplies a row's loss, gradient and Hessian.
+ * hess (may be NULL; only with FL_WANT_GRAD) receives the diagonal of the Hessian of the
+ * loss with respect to x, times grad_scale. With inner > 1, c must be at most
+ * FL_STRIDED_MAX_CLASSES (the rows are gathered into blocks of that many values, on the
+ * stack); a larger c computes nothing and returns NaN (the caller transposes first). */
+enum { FL_STRIDED_MAX_CLASSES = 2048 };
+
+/* Softmax cross-entropy over rows of logits with integer class labels.
  * Row i's loss, with q = label_smoothing and W = sum_k cw_k:
  *   (1 - q) cw[y_i] (lse_i - x_iy) + (q / c) sum_k cw_k (lse_i - x_ik)
  * computed as (max_i - x_ik) + log(sum_k exp(x_ik - max_i)), which keeps the digits of
- * the loss at any magnitude of the logits.
- * Rows whose label equals ignore_index contribute 0 loss and 0 gradient.
+ * the loss at any magnitude of the logits. Its Hessian diagonal is
+ * ((1 - q) cw[y_i] + q W / c) p_ik (1 - p_ik), p = softmax(x).
+ * Rows whose label equals ignore_index contribute 0 loss, 0 gradient and 0 Hessian.
  * class_weight may be NULL (all ones). Labels should be in [0, c) or ignore_index (the
  * caller checks); each is loaded once and checked again before it indexes anything: a row
  * whose label is out of range (changed by another thread) counts as ignored, and its index
  * is stored in *bad, which the caller sets to -1 first. */
-double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
-                              const int64_t *labels, const void *class_weight,
+double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, fl_index inner,
+                              const void *logits, const int64_t *labels,
+                              const void *class_weight, const void *sample_weight,
                               int64_t ignore_index, double label_smoothing, double grad_scale,
-                              void *grad, void *elems, int want, int n_threads,
+                              void *grad, void *hess, void *elems, int want, int n_threads,
                               fl_index *bad);
 
-/* Softmax cross-entropy with class-probability targets (n, c):
- *   row loss = sum_k cw_k t'_ik (lse_i - x_ik),  t' = (1 - q) t + q / c */
-double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
-                             const void *target, const void *class_weight,
-                             double label_smoothing, double grad_scale, void *grad,
-                             void *elems, int want, int n_threads);
+/* Softmax cross-entropy with class-probability targets of the logits' shape:
+ *   row loss = sum_k cw_k t'_ik (lse_i - x_ik),  t' = (1 - q) t + q / c
+ * Hessian diagonal (sum_k cw_k t'_ik) p_ik (1 - p_ik). */
+double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, fl_index inner,
+                             const void *logits, const void *target, const void *class_weight,
+                             const void *sample_weight, double label_smoothing,
+                             double grad_scale, void *grad, void *hess, void *elems, int want,
+                             int n_threads);
 
 /* The row-wise losses of FL_ROWWISE_LOSSES (row_rules.h): codes, count and names, as for
  * the elementwise losses. */
-#define FL_ROWWISE_ENUM_ROW(NAME, stem) FL_ROW_##NAME,
+#define FL_ROWWISE_ENUM_ROW(NAME, stem, target) FL_ROW_##NAME,
 enum fl_rowwise_loss { FL_ROWWISE_LOSSES(FL_ROWWISE_ENUM_ROW) };
 #undef FL_ROWWISE_ENUM_ROW
-#define FL_ROWWISE_COUNT_ROW(NAME, stem) +1
+#define FL_ROWWISE_COUNT_ROW(NAME, stem, target) +1
 enum { FL_ROWWISE_LOSS_COUNT = 0 FL_ROWWISE_LOSSES(FL_ROWWISE_COUNT_ROW) };
 #undef FL_ROWWISE_COUNT_ROW
 extern const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT];
 
-/* Row-wise loss `loss` of x (n, c) and labels (n): returns the sum over rows of the row
- * losses (FL_WANT_SUM), writes them to elems (FL_WANT_ELEMENTS) and the gradient times
- * grad_scale to grad (FL_WANT_GRAD). Rows whose label is ignore_index contribute 0 loss and 0
- * gradient; labels are checked as they are read, as in fl_cross_entropy_index (*bad: a row
- * with a bad label). param is the loss's scalar parameter. A `loss` that is no row of the
- * list returns NaN and writes nothing. */
+/* Row-wise loss `loss` of the rows of x (n, c, d1, ..., dk) and their labels (a loss whose
+ * target is a row: `target`, of x's shape, and labels NULL): returns the
+ * sum of the row losses (FL_WANT_SUM), writes them to elems (FL_WANT_ELEMENTS), the gradient
+ * times grad_scale to grad (FL_WANT_GRAD) and its Hessian diagonal to hess (not NULL). Rows
+ * whose label is ignore_index contribute 0; labels are checked as they are read, as in
+ * fl_cross_entropy_index (*bad: a row with a bad label). param is the loss's scalar
+ * parameter. A `loss` that is no row of the list returns NaN and writes nothing. */
 double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
-                       const void *x, const int64_t *labels, const void *class_weight,
+                       fl_index inner, const void *x, const int64_t *labels,
+                       const void *target, const void *class_weight, const void *sample_weight,
                        int64_t ignore_index, double param, double grad_scale, void *grad,
-                       void *elems, int want, int n_threads, fl_index *bad);
+                       void *hess, void *elems, int want, int n_threads, fl_index *bad);
 
-/* Checks labels and returns sum over non-ignored rows of cw[y_i] (count if cw
- * is NULL). On a label outside [0, c) that is not ignore_index, returns -1 and
- * stores its position in *bad. */
+/* Checks the n labels and returns the sum over non-ignored rows of sw[i] cw[y_i] (cw, sw
+ * NULL: 1). On a label outside [0, c) that is not ignore_index, returns -1 and stores its
+ * position in *bad. */
 double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
-                             const void *class_weight, int64_t ignore_index, fl_index *bad);
+                             const void *class_weight, const void *sample_weight,
+                             int64_t ignore_index, fl_index *bad);
 
 /* Number of x[i] outside [lo, hi]; NaN is not counted (NaN in, NaN out). Stores the
  * index of the first such element in *first (-1 when there is none). */

@@ -8,18 +8,23 @@ double FL_NAME(fl_elementwise_loss)(enum fl_elementwise_loss loss, fl_index n, c
                                     const REAL *y, const REAL *w, const REAL *a, double param,
                                     double gscale, REAL *g, REAL *hs, REAL *e, int want,
                                     int n_threads);
-double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
-                                       const REAL *cw, int64_t ignore, double q, double gscale,
-                                       REAL *G, REAL *E, int want, int n_threads, fl_index *bad);
-double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, const REAL *T,
-                                      const REAL *cw, double q, double gscale, REAL *G, REAL *E,
-                                      int want, int n_threads);
+double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, fl_index inner, const REAL *X,
+                                       const int64_t *Y, const REAL *cw, const REAL *sw,
+                                       int64_t ignore, double q, double gscale, REAL *G,
+                                       REAL *H, REAL *E, int want, int n_threads,
+                                       fl_index *bad);
+double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, const REAL *X,
+                                      const REAL *T, const REAL *cw, const REAL *sw, double q,
+                                      double gscale, REAL *G, REAL *H, REAL *E, int want,
+                                      int n_threads);
 double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
-                                const REAL *X, const int64_t *Y, const REAL *cw, int64_t ignore,
-                                double param, double gscale, REAL *G, REAL *E, int want,
-                                int n_threads, fl_index *bad);
+                                fl_index inner, const REAL *X, const int64_t *Y, const REAL *T,
+                                const REAL *cw, const REAL *sw, int64_t ignore, double param,
+                                double gscale,
+                                REAL *G, REAL *H, REAL *E, int want, int n_threads,
+                                fl_index *bad);
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
-                                      int64_t ignore, fl_index *bad);
+                                      const REAL *sw, int64_t ignore, fl_index *bad);
 fl_index FL_NAME(fl_count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi, fl_index *first);
 fl_index FL_NAME(fl_count_not_either)(fl_index n, const REAL *x, REAL a, REAL b,
                                       fl_index *first);

@@ -278,6 +278,30 @@ FL_INLINE REAL FL_NAME(row_smooth)(fl_index c, const REAL *FL_RESTRICT x,
     return s;
 }
 
+/* ---- the rows of one call: contiguous or gathered ------------------------------------ */
+
+/* A call over rows, all but the rows themselves. A call's rows are numbered 0 .. rows - 1 in
+ * the order of its labels (row i of an (N, C, d1, ..., dk) input is (n, s) with
+ * i = n S + s, S = d1 ... dk); Y and SW are indexed by that number. */
+typedef struct {
+    fl_index c;
+    const int64_t *Y; /* class labels of every row, or NULL (probability targets) */
+    const REAL *SW;   /* sample weights of every row, or NULL (all 1) */
+    const REAL *cw;   /* class weights (c), or NULL (all 1) */
+    int64_t ignore;
+    REAL p;           /* label smoothing (cross-entropy), or the row loss's parameter */
+    REAL gs;
+    int want;
+    fl_index *bad;
+} FL_NAME(rows_args);
+
+/* The loss of rows [row0, row0 + n) of a call, whose inputs x (and targets t, gradient g,
+ * Hessian diagonal h) are contiguous rows of c at X (T, G, H); E is the call's elems + row0.
+ * Returns the sum of the row losses; writes G (FL_WANT_GRAD), H (when not NULL: only with
+ * FL_WANT_GRAD) and E (FL_WANT_ELEMENTS). */
+typedef double (*FL_NAME(rows_fn))(const FL_NAME(rows_args) *a, fl_index row0, fl_index n,
+                                   const REAL *X, const REAL *T, REAL *G, REAL *H, REAL *E);
+
 /* Short and other rows are separate functions (ce_*_range and ce_*_range_short, both
  * instantiating ce_*_rows): a `c < FL_SHORT_ROW` test inside one function tells gcc
  * that c >= 16 on the other branch, and with that bound it compiled the SSE2 clone's
@@ -286,13 +310,22 @@ FL_INLINE REAL FL_NAME(row_smooth)(fl_index c, const REAL *FL_RESTRICT x,
  *
  * Labels are loaded once each and checked before they index anything: a label outside
  * [0, c) that is not ignore_index (another thread changed it after the caller's check)
- * makes its row count as ignored, and its position (row0 + row) goes to *bad. */
-FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
-                                        const int64_t *Y, const REAL *cw, int64_t ignore,
-                                        REAL q, REAL gs, REAL *G, REAL *E, int want,
-                                        fl_index row0, fl_index *bad, const int short_rows) {
+ * makes its row count as ignored, and its position (row0 + row) goes to *bad.
+ *
+ * A row's loss sums a_k (lse - x_k) with a_k = (1 - q) wy [k == y] + (q / c) w_k (labels)
+ * or a_k = w_k t'_k (probabilities), A = sum_k a_k: its gradient is A p_k - a_k and the
+ * diagonal of its Hessian A p_k (1 - p_k) (p = softmax(x)); a sample weight si scales all
+ * three. */
+FL_INLINE double FL_NAME(ce_index_rows)(const FL_NAME(rows_args) *a, fl_index row0, fl_index n,
+                                        const REAL *X, REAL *G, REAL *H, REAL *E,
+                                        const int short_rows) {
+    const fl_index c = a->c;
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
     REAL scratch[FL_BLOCK], mx[FL_BLOCK_ROWS], sum[FL_BLOCK_ROWS], lsum[FL_BLOCK_ROWS];
+    const int64_t *Y = a->Y + row0;
+    const REAL *SW = a->SW ? a->SW + row0 : NULL, *cw = a->cw, q = a->p, gs = a->gs;
+    const int64_t ignore = a->ignore;
+    const int want = a->want;
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const int value = (want & (FL_WANT_SUM | FL_WANT_ELEMENTS)) != 0;
@@ -320,31 +353,46 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
             const REAL *xr = x + r * c;
             REAL loss = 0;
             if (y == ignore || (uint64_t)y >= (uint64_t)c) {
-                if (y != ignore) FL_NOTE_BAD(bad, row0 + r0 + r);
+                if (y != ignore) FL_NOTE_BAD(a->bad, row0 + r0 + r);
                 if (grad) {
                     REAL *gr = buf + r * c;
                     for (fl_index k = 0; k < c; k++) gr[k] = 0;
                 }
+                if (H) {
+                    REAL *hr = H + (r0 + r) * c;
+                    for (fl_index k = 0; k < c; k++) hr[k] = 0;
+                }
             } else {
                 const REAL wy = cw ? cw[y] : (REAL)1;
+                const REAL si = SW ? SW[r0 + r] : (REAL)1, gsr = gs * si;
                 loss = keep * wy * ((mx[r] - xr[y]) + lsum[r]);
                 if (q != 0 && value) loss += qc * FL_NAME(row_smooth)(c, xr, cw, mx[r], lsum[r]);
+                if (SW) loss *= si;
                 if (grad) {
                     /* d/dx_k = (keep wy + q W / c) p_k - keep wy [k == y] - (q / c) w_k */
                     REAL *gr = buf + r * c;
-                    const REAL a = gs * (keep * wy + qc * wsum) / sum[r];
-                    const REAL b = gs * qc;
+                    const REAL A = gsr * (keep * wy + qc * wsum), a_ = A / sum[r];
+                    const REAL b = gsr * qc;
+                    if (H) { /* A p_k (1 - p_k), from exp(x_k - m) before it becomes g */
+                        REAL *hr = H + (r0 + r) * c;
+                        const REAL inv = (REAL)1 / sum[r];
+                        FL_SIMD
+                        for (fl_index k = 0; k < c; k++) {
+                            const REAL pk = gr[k] * inv;
+                            hr[k] = A * (pk * ((REAL)1 - pk));
+                        }
+                    }
                     if (q == 0) {
                         FL_SIMD
-                        for (fl_index k = 0; k < c; k++) gr[k] *= a;
+                        for (fl_index k = 0; k < c; k++) gr[k] *= a_;
                     } else if (cw) {
                         FL_SIMD
-                        for (fl_index k = 0; k < c; k++) gr[k] = a * gr[k] - b * cw[k];
+                        for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - b * cw[k];
                     } else {
                         FL_SIMD
-                        for (fl_index k = 0; k < c; k++) gr[k] = a * gr[k] - b;
+                        for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - b;
                     }
-                    gr[y] -= gs * keep * wy;
+                    gr[y] -= gsr * keep * wy;
                 }
             }
             if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
@@ -354,26 +402,28 @@ FL_INLINE double FL_NAME(ce_index_rows)(fl_index n, fl_index c, const REAL *X,
     return total;
 }
 
-static FL_HOT double FL_NAME(ce_index_range)(fl_index n, fl_index c, const REAL *X,
-                                              const int64_t *Y, const REAL *cw, int64_t ignore,
-                                              REAL q, REAL gs, REAL *G, REAL *E, int want,
-                                              fl_index row0, fl_index *bad) {
-    return FL_NAME(ce_index_rows)(n, c, X, Y, cw, ignore, q, gs, G, E, want, row0, bad, 0);
+static FL_HOT double FL_NAME(ce_index_range)(const FL_NAME(rows_args) *a, fl_index row0,
+                                              fl_index n, const REAL *X, const REAL *T,
+                                              REAL *G, REAL *H, REAL *E) {
+    (void)T;
+    return FL_NAME(ce_index_rows)(a, row0, n, X, G, H, E, 0);
 }
 
-static FL_HOT double FL_NAME(ce_index_range_short)(fl_index n, fl_index c, const REAL *X,
-                                                    const int64_t *Y, const REAL *cw,
-                                                    int64_t ignore, REAL q, REAL gs, REAL *G,
-                                                    REAL *E, int want, fl_index row0,
-                                                    fl_index *bad) {
-    return FL_NAME(ce_index_rows)(n, c, X, Y, cw, ignore, q, gs, G, E, want, row0, bad, 1);
+static FL_HOT double FL_NAME(ce_index_range_short)(const FL_NAME(rows_args) *a, fl_index row0,
+                                                    fl_index n, const REAL *X, const REAL *T,
+                                                    REAL *G, REAL *H, REAL *E) {
+    (void)T;
+    return FL_NAME(ce_index_rows)(a, row0, n, X, G, H, E, 1);
 }
 
-FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, const REAL *T,
-                                       const REAL *cw, REAL q, REAL gs, REAL *G, REAL *E,
-                                       int want, const int short_rows) {
+FL_INLINE double FL_NAME(ce_prob_rows)(const FL_NAME(rows_args) *a, fl_index row0, fl_index n,
+                                       const REAL *X, const REAL *T, REAL *G, REAL *H, REAL *E,
+                                       const int short_rows) {
+    const fl_index c = a->c;
     FL_ASSUME(!short_rows || c < FL_SHORT_ROW);
     REAL scratch[FL_BLOCK], mx[FL_BLOCK_ROWS], sum[FL_BLOCK_ROWS], lsum[FL_BLOCK_ROWS];
+    const REAL *SW = a->SW ? a->SW + row0 : NULL, *cw = a->cw, q = a->p, gs = a->gs;
+    const int want = a->want;
     const fl_index rows = FL_NAME(block_rows)(c, short_rows);
     const int grad = (want & FL_WANT_GRAD) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
@@ -390,6 +440,7 @@ FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, co
         for (fl_index r = 0; r < nr; r++) {
             const REAL *xr = x + r * c, *tr = T + (r0 + r) * c;
             const REAL m = mx[r], ls = lsum[r];
+            const REAL si = SW ? SW[r0 + r] : (REAL)1, gsr = gs * si;
             REAL loss = 0, tw = 0;
             /* t'_k = keep t_k + q/c;  loss = sum_k w_k t'_k (lse - x_k);  tw = sum_k w_k t'_k */
             if (short_rows) { /* no omp simd: see FL_SHORT_ROW */
@@ -413,16 +464,26 @@ FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, co
                     tw += wt;
                 }
             }
+            if (SW) loss *= si;
             if (grad) {
                 REAL *gr = buf + r * c;
-                const REAL a = gs * tw / sum[r];
+                const REAL a_ = gsr * tw / sum[r];
+                if (H) { /* A p_k (1 - p_k) with A = tw */
+                    REAL *hr = H + (r0 + r) * c;
+                    const REAL A = gsr * tw, inv = (REAL)1 / sum[r];
+                    FL_SIMD
+                    for (fl_index k = 0; k < c; k++) {
+                        const REAL pk = gr[k] * inv;
+                        hr[k] = A * (pk * ((REAL)1 - pk));
+                    }
+                }
                 if (cw) {
                     FL_SIMD
                     for (fl_index k = 0; k < c; k++)
-                        gr[k] = a * gr[k] - gs * cw[k] * (keep * tr[k] + qc);
+                        gr[k] = a_ * gr[k] - gsr * cw[k] * (keep * tr[k] + qc);
                 } else {
                     FL_SIMD
-                    for (fl_index k = 0; k < c; k++) gr[k] = a * gr[k] - gs * (keep * tr[k] + qc);
+                    for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - gsr * (keep * tr[k] + qc);
                 }
             }
             if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
@@ -432,68 +493,56 @@ FL_INLINE double FL_NAME(ce_prob_rows)(fl_index n, fl_index c, const REAL *X, co
     return total;
 }
 
-static FL_HOT double FL_NAME(ce_prob_range)(fl_index n, fl_index c, const REAL *X,
-                                             const REAL *T, const REAL *cw, REAL q, REAL gs,
-                                             REAL *G, REAL *E, int want) {
-    return FL_NAME(ce_prob_rows)(n, c, X, T, cw, q, gs, G, E, want, 0);
+static FL_HOT double FL_NAME(ce_prob_range)(const FL_NAME(rows_args) *a, fl_index row0,
+                                             fl_index n, const REAL *X, const REAL *T, REAL *G,
+                                             REAL *H, REAL *E) {
+    return FL_NAME(ce_prob_rows)(a, row0, n, X, T, G, H, E, 0);
 }
 
-static FL_HOT double FL_NAME(ce_prob_range_short)(fl_index n, fl_index c, const REAL *X,
-                                                   const REAL *T, const REAL *cw, REAL q,
-                                                   REAL gs, REAL *G, REAL *E, int want) {
-    return FL_NAME(ce_prob_rows)(n, c, X, T, cw, q, gs, G, E, want, 1);
+static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, fl_index row0,
+                                                   fl_index n, const REAL *X, const REAL *T,
+                                                   REAL *G, REAL *H, REAL *E) {
+    return FL_NAME(ce_prob_rows)(a, row0, n, X, T, G, H, E, 1);
 }
 
-double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, const REAL *X, const int64_t *Y,
-                                       const REAL *cw, int64_t ignore, double q, double gscale,
-                                       REAL *G, REAL *E, int want, int n_threads, fl_index *bad) {
-    double s;
-    double (*range)(fl_index, fl_index, const REAL *, const int64_t *, const REAL *, int64_t,
-                    REAL, REAL, REAL *, REAL *, int, fl_index, fl_index *) =
-        c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short) : FL_NAME(ce_index_range);
-    FL_PARALLEL_SUM(s, n, fl_threads_for(n * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
-                    range(hi - lo, c, X + lo * c, Y + lo, cw, ignore, (REAL)q, (REAL)gscale,
-                          G ? G + lo * c : NULL, E ? E + lo : NULL, want, lo, bad));
-    return s;
-}
+/* ---- row-wise losses of row_rules.h ------------------------------------------------- */
 
-double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, const REAL *T,
-                                      const REAL *cw, double q, double gscale, REAL *G, REAL *E,
-                                      int want, int n_threads) {
-    double s;
-    double (*range)(fl_index, fl_index, const REAL *, const REAL *, const REAL *, REAL, REAL,
-                    REAL *, REAL *, int) =
-        c < FL_SHORT_ROW ? FL_NAME(ce_prob_range_short) : FL_NAME(ce_prob_range);
-    FL_PARALLEL_SUM(s, n, fl_threads_for(n * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
-                    range(hi - lo, c, X + lo * c, T + lo * c, cw, (REAL)q, (REAL)gscale,
-                          G ? G + lo * c : NULL, E ? E + lo : NULL, want));
-    return s;
-}
-
-/* ---- row-wise losses of row_rules.h, and label checks ---------------------- */
-
-/* One loop per row of FL_ROWWISE_LOSSES over rows [0, n) (row0: the first row's index in the
- * whole call, for *bad). Labels are loaded once and checked, as in ce_index_rows. */
-#define FL_DEFINE_ROWWISE(NAME, stem)                                                      \
-    static double FL_NAME(stem##_rows)(fl_index n, fl_index c, const REAL *X,              \
-                                       const int64_t *Y, const REAL *cw, int64_t ignore,   \
-                                       REAL p, REAL gs, REAL *G, REAL *E, int want,        \
-                                       fl_index row0, fl_index *bad) {                     \
+/* One loop per row of FL_ROWWISE_LOSSES, a rows_fn, its rule called with the row's target:
+ * a label (loaded once and checked, as in ce_index_rows) or a row of T. */
+#define FL_ROW_TARGET_LABEL(stem, i)                                                       \
+    const int64_t y = fl_load_index(a->Y + row0 + i);                                      \
+    if (y == a->ignore || (uint64_t)y >= (uint64_t)c) {                                    \
+        if (y != a->ignore) FL_NOTE_BAD(a->bad, row0 + i);                                 \
+    } else {                                                                               \
+        const REAL wy = a->cw ? a->cw[y] : (REAL)1;                                        \
+        loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, a->p, a->gs * si, g, h); \
+    }
+#define FL_ROW_TARGET_ROW(stem, i)                                                         \
+    loss = FL_NAME(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
+#define FL_DEFINE_ROWWISE(NAME, stem, TARGET)                                              \
+    static FL_HOT double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
+                                       fl_index n, const REAL *X, const REAL *T, REAL *G,  \
+                                       REAL *H, REAL *E) {                                 \
+        const fl_index c = a->c;                                                           \
+        const REAL *SW = a->SW ? a->SW + row0 : NULL;                                      \
+        const int want = a->want;                                                          \
         double total = 0;                                                                  \
+        (void)T;                                                                           \
         if (want & FL_WANT_GRAD) {                                                         \
             FL_SIMD                                                                        \
             for (fl_index j = 0; j < n * c; j++) G[j] = 0;                                 \
         }                                                                                  \
+        if (H) {                                                                           \
+            FL_SIMD                                                                        \
+            for (fl_index j = 0; j < n * c; j++) H[j] = 0;                                 \
+        }                                                                                  \
         for (fl_index i = 0; i < n; i++) {                                                 \
-            const int64_t y = fl_load_index(Y + i);                                        \
             REAL *g = (want & FL_WANT_GRAD) ? G + i * c : NULL;                            \
+            REAL *h = H ? H + i * c : NULL;                                                \
+            const REAL si = SW ? SW[i] : (REAL)1;                                          \
             REAL loss = 0;                                                                 \
-            if (y == ignore || (uint64_t)y >= (uint64_t)c) {                               \
-                if (y != ignore) FL_NOTE_BAD(bad, row0 + i);                               \
-            } else {                                                                       \
-                const REAL wy = cw ? cw[y] : (REAL)1;                                      \
-                loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, p, gs, g);       \
-            }                                                                              \
+            FL_ROW_TARGET_##TARGET(stem, i)                                                \
+            if (SW) loss *= si;                                                            \
             if (want & FL_WANT_ELEMENTS) E[i] = loss;                                      \
             total += (double)loss;                                                         \
         }                                                                                  \
@@ -501,30 +550,121 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, const REAL *X, con
     }
 FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 #undef FL_DEFINE_ROWWISE
+#undef FL_ROW_TARGET_LABEL
+#undef FL_ROW_TARGET_ROW
+
+/* ---- the driver: threads, and the class stride of K-dimensional inputs --------------- */
+
+/* dst[r c + k] = src row (row0 + r)'s class k, for nr rows of an input whose class axis has
+ * stride `inner` (S): row i = (n, s) starts at n c S + s. Reads run along s (contiguous);
+ * the writes stay in a block in L1. */
+FL_INLINE void FL_NAME(gather_rows)(fl_index row0, fl_index nr, fl_index c, fl_index inner,
+                                    const REAL *FL_RESTRICT src, REAL *FL_RESTRICT dst) {
+    for (fl_index r = 0; r < nr;) {
+        const fl_index i = row0 + r, n = i / inner, s = i - n * inner;
+        const fl_index len = inner - s < nr - r ? inner - s : nr - r;
+        const REAL *from = src + n * c * inner + s;
+        for (fl_index k = 0; k < c; k++)
+            for (fl_index j = 0; j < len; j++) dst[(r + j) * c + k] = from[k * inner + j];
+        r += len;
+    }
+}
+
+/* The inverse of gather_rows. */
+FL_INLINE void FL_NAME(scatter_rows)(fl_index row0, fl_index nr, fl_index c, fl_index inner,
+                                     const REAL *FL_RESTRICT src, REAL *FL_RESTRICT dst) {
+    for (fl_index r = 0; r < nr;) {
+        const fl_index i = row0 + r, n = i / inner, s = i - n * inner;
+        const fl_index len = inner - s < nr - r ? inner - s : nr - r;
+        REAL *to = dst + n * c * inner + s;
+        for (fl_index k = 0; k < c; k++)
+            for (fl_index j = 0; j < len; j++) to[k * inner + j] = src[(r + j) * c + k];
+        r += len;
+    }
+}
+
+/* rows [lo, hi) of an input with class stride `inner` > 1 (c <= FL_STRIDED_MAX_CLASSES):
+ * blocks of rows gathered into contiguous buffers, run by `range`, their gradient and
+ * Hessian scattered back. No copy of the whole input: a block lives in L1/L2. */
+static double FL_NAME(strided_range)(FL_NAME(rows_fn) range, const FL_NAME(rows_args) *a,
+                                     fl_index lo, fl_index hi, fl_index inner, const REAL *X,
+                                     const REAL *T, REAL *G, REAL *H, REAL *E) {
+    REAL xb[FL_STRIDED_MAX_CLASSES], tb[FL_STRIDED_MAX_CLASSES];
+    REAL gb[FL_STRIDED_MAX_CLASSES], hb[FL_STRIDED_MAX_CLASSES];
+    const fl_index c = a->c, per = FL_STRIDED_MAX_CLASSES / c;
+    double total = 0;
+    for (fl_index i = lo; i < hi; i += per) {
+        const fl_index nr = hi - i < per ? hi - i : per;
+        FL_NAME(gather_rows)(i, nr, c, inner, X, xb);
+        if (T) FL_NAME(gather_rows)(i, nr, c, inner, T, tb);
+        total += range(a, i, nr, xb, T ? tb : NULL, G ? gb : NULL, H ? hb : NULL,
+                       E ? E + i : NULL);
+        if (G) FL_NAME(scatter_rows)(i, nr, c, inner, gb, G);
+        if (H) FL_NAME(scatter_rows)(i, nr, c, inner, hb, H);
+    }
+    return total;
+}
+
+/* `range` over the call's `rows` rows (rows = N S), split among threads. */
+static double FL_NAME(rows_run)(FL_NAME(rows_fn) range, const FL_NAME(rows_args) *a,
+                                fl_index rows, fl_index inner, const REAL *X, const REAL *T,
+                                REAL *G, REAL *H, REAL *E, int n_threads) {
+    const fl_index c = a->c;
+    const int nt = fl_threads_for(rows * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD);
+    double s;
+    if (inner == 1) {
+        FL_PARALLEL_SUM(s, rows, nt,
+                        range(a, lo, hi - lo, X + lo * c, T ? T + lo * c : NULL,
+                              G ? G + lo * c : NULL, H ? H + lo * c : NULL, E ? E + lo : NULL));
+    } else {
+        FL_PARALLEL_SUM(s, rows, nt,
+                        FL_NAME(strided_range)(range, a, lo, hi, inner, X, T, G, H, E));
+    }
+    return s;
+}
+
+double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, fl_index inner, const REAL *X,
+                                       const int64_t *Y, const REAL *cw, const REAL *sw,
+                                       int64_t ignore, double q, double gscale, REAL *G,
+                                       REAL *H, REAL *E, int want, int n_threads,
+                                       fl_index *bad) {
+    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)q, (REAL)gscale, want, bad};
+    return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short)
+                                              : FL_NAME(ce_index_range),
+                             &a, n * inner, inner, X, NULL, G, H, E, n_threads);
+}
+
+double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, const REAL *X,
+                                      const REAL *T, const REAL *cw, const REAL *sw, double q,
+                                      double gscale, REAL *G, REAL *H, REAL *E, int want,
+                                      int n_threads) {
+    const FL_NAME(rows_args) a = {c, NULL, sw, cw, 0, (REAL)q, (REAL)gscale, want, NULL};
+    return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_prob_range_short)
+                                              : FL_NAME(ce_prob_range),
+                             &a, n * inner, inner, X, T, G, H, E, n_threads);
+}
 
 /* No default: a row of FL_ROWWISE_LOSSES without its case does not compile. */
-#define FL_ROWWISE_DISPATCH_ROW(NAME, stem)                                                \
+#define FL_ROWWISE_DISPATCH_ROW(NAME, stem, target)                                        \
     case FL_ROW_##NAME:                                                                    \
-        FL_PARALLEL_SUM(s, n, nt,                                                          \
-                        FL_NAME(stem##_rows)(hi - lo, c, X + lo * c, Y + lo, cw, ignore,   \
-                                             p, gs, G ? G + lo * c : NULL,                 \
-                                             E ? E + lo : NULL, want, lo, bad));           \
-        return s;
+        range = FL_NAME(stem##_rows);                                                      \
+        break;
 
 double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
-                                const REAL *X, const int64_t *Y, const REAL *cw, int64_t ignore,
-                                double param, double gscale, REAL *G, REAL *E, int want,
+                                fl_index inner, const REAL *X, const int64_t *Y, const REAL *T,
+                                const REAL *cw, const REAL *sw, int64_t ignore, double param,
+                                double gscale, REAL *G, REAL *H, REAL *E, int want,
                                 int n_threads, fl_index *bad) {
-    const REAL p = (REAL)param, gs = (REAL)gscale;
-    const int nt = fl_threads_for(n * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD);
-    double s;
+    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)param, (REAL)gscale, want, bad};
+    FL_NAME(rows_fn) range = NULL;
     switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_ROW) }
-    return NAN; /* not a row of the list (the public entry point checks first) */
+    if (!range) return NAN; /* not a row of the list (the public entry point checks first) */
+    return FL_NAME(rows_run)(range, &a, n * inner, inner, X, T, G, H, E, n_threads);
 }
 #undef FL_ROWWISE_DISPATCH_ROW
 
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
-                                      int64_t ignore, fl_index *bad) {
+                                      const REAL *sw, int64_t ignore, fl_index *bad) {
     double total = 0;
     for (fl_index i = 0; i < n; i++) {
         const int64_t y = fl_load_index(Y + i);
@@ -533,7 +673,8 @@ double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, 
             *bad = i;
             return -1;
         }
-        total += cw ? (double)cw[y] : 1.0;
+        const double wy = cw ? (double)cw[y] : 1.0;
+        total += sw ? (double)sw[i] * wy : wy;
     }
     return total;
 }

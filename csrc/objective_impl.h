@@ -14,6 +14,8 @@
  *   4. acc += Xt Zt^T (d x c) and the row sums of Zt (the intercept): dot products across
  *      rows, a tile of 2-4 of them at a time (the "transposed accumulation"), added to the
  *      thread's float64 accumulator once per block.
+ * With one output (c = 1) and C-ordered rows of 8 to FL_OBJ_ROWWISE_MAX_D features, steps 1,
+ * 2 and 4 run on the rows as they are instead (obj_rows_z, obj_rows_g): no transpose.
  * Then out = alpha W (or alpha V) + the per-thread accumulators, added in thread order.
  * Nothing allocates: the caller's `work` holds each thread's accumulator and buffers.
  */
@@ -326,6 +328,124 @@ FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const R
         }
 }
 
+/* ---- C-ordered rows and one output: steps 1, 2 and 4 without the transpose ------------- */
+
+/* With one output (c = 1), unit column stride and d >= 8, a row's 8-column chunks are
+ * vectors: x_r . w is one vector FMA per chunk and, per 8 rows, a reduction tree of 14
+ * shuffles (the transpose of step 1 takes 24 per 8 rows and 8 columns, and is what bounds
+ * the pass at small d); acc += dz_r x_r is one FMA per chunk. A last partial chunk is the
+ * row's last 8 columns with the lanes an earlier chunk counted masked out (z) or dropped
+ * (g): nothing outside the row is read. */
+#define FL_OBJ_ROWWISE_MAX_D 64
+
+/* s[k] = the sum of p[k]'s 8 lanes, k < 8: three rounds of pairwise shuffles and adds.
+ * (Vectors pass by pointer: a vector argument or return value would change with the ISA.) */
+FL_INLINE void FL_NAME(obj_sum8)(const FL_NAME(obj_vec8) *p, FL_NAME(obj_vec8) *s) {
+    FL_NAME(obj_vec8) u[4], v[2];
+    for (int i = 0; i < 4; i++)
+        u[i] = FL_OBJ_SHUF(p[2 * i], p[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+               FL_OBJ_SHUF(p[2 * i], p[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+    for (int i = 0; i < 2; i++)
+        v[i] = FL_OBJ_SHUF(u[2 * i], u[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+               FL_OBJ_SHUF(u[2 * i], u[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+    *s = FL_OBJ_SHUF(v[0], v[1], 0, 1, 2, 3, 8, 9, 10, 11) +
+         FL_OBJ_SHUF(v[0], v[1], 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+/* The lanes of the chunk at column d - 8 that no earlier chunk covers: the last d % 8. */
+FL_INLINE void FL_NAME(obj_tail_mask)(fl_index d, FL_NAME(obj_idx8) *m) {
+    for (int l = 0; l < 8; l++) (*m)[l] = l >= 8 - d % 8 ? -1 : 0;
+}
+
+/* z[r] = x_r . w + b for the block's rows r < nb (x: its first row), 0 for [nb, nt); the
+ * rows `ahead` rows on are prefetched. */
+FL_INLINE void FL_NAME(obj_rows_z)(const REAL *FL_RESTRICT x, fl_index rs, fl_index nb,
+                                   fl_index nt, fl_index d, const REAL *FL_RESTRICT w,
+                                   const REAL *b, REAL *FL_RESTRICT z, fl_index ahead) {
+    typedef FL_NAME(obj_vec8) vec;
+    const REAL b0 = b ? b[0] : (REAL)0;
+    FL_NAME(obj_idx8) mask;
+    FL_NAME(obj_tail_mask)(d, &mask);
+    fl_index r0 = 0;
+    for (; r0 + 8 <= nb; r0 += 8) {
+        const REAL *xr = x + r0 * rs;
+        vec p[8], xv, wv;
+        /* the same rows one block ahead: rows are read in bursts, a block at a time, and
+         * the loss of each block would otherwise leave memory idle */
+        for (int k = 0; k < 8; k++)
+            for (fl_index o = 0; o < d; o += 64 / (fl_index)sizeof(REAL))
+                FL_PREFETCH(xr + (k + ahead) * rs + o);
+        for (int k = 0; k < 8; k++) p[k] = (vec){0};
+        fl_index j = 0;
+        for (; j + 8 <= d; j += 8) {
+            FL_OBJ_LOAD(wv, w + j);
+            for (int k = 0; k < 8; k++) {
+                FL_OBJ_LOAD(xv, xr + k * rs + j);
+                p[k] += xv * wv;
+            }
+        }
+        if (j < d) {
+            FL_OBJ_LOAD(wv, w + d - 8);
+            for (int k = 0; k < 8; k++) {
+                FL_OBJ_LOAD(xv, xr + k * rs + d - 8);
+                p[k] += (vec)((FL_NAME(obj_idx8))(xv * wv) & mask);
+            }
+        }
+        vec s;
+        FL_NAME(obj_sum8)(p, &s);
+        s += b0;
+        FL_OBJ_STORE(z + r0, s);
+    }
+    for (; r0 < nb; r0++) {
+        const REAL *xr = x + r0 * rs;
+        REAL t = 0;
+        for (fl_index j = 0; j < d; j++) t += xr[j] * w[j];
+        z[r0] = t + b0;
+    }
+    for (fl_index r = nb; r < nt; r++) z[r] = 0;
+}
+
+/* acc[col + l] += sum_r dz[r] x_r[col + l] for G chunks from chunk k0 (chunk k at column
+ * min(8 k, d - 8)), the lanes an earlier chunk covers dropped; G is a constant at each call. */
+FL_INLINE void FL_NAME(obj_rows_g_tile)(const int G, const REAL *FL_RESTRICT x, fl_index rs,
+                                        fl_index nb, fl_index d, const REAL *FL_RESTRICT dz,
+                                        fl_index k0, double *FL_RESTRICT acc) {
+    FL_NAME(obj_vec8) s[4], xv;
+    fl_index col[4];
+    for (int q = 0; q < G; q++) {
+        s[q] = (FL_NAME(obj_vec8)){0};
+        col[q] = 8 * (k0 + q) + 8 <= d ? 8 * (k0 + q) : d - 8;
+    }
+    for (fl_index r = 0; r < nb; r++) {
+        const REAL g = dz[r];
+        const REAL *xr = x + r * rs;
+        for (int q = 0; q < G; q++) {
+            FL_OBJ_LOAD(xv, xr + col[q]);
+            s[q] += g * xv;
+        }
+    }
+    for (int q = 0; q < G; q++)
+        for (fl_index l = 8 * (k0 + q) - col[q]; l < 8; l++) acc[col[q] + l] += (double)s[q][l];
+}
+
+FL_INLINE void FL_NAME(obj_rows_g)(const REAL *x, fl_index rs, fl_index nb, fl_index d,
+                                   const REAL *FL_RESTRICT dz, int intercept, double *acc) {
+    const fl_index chunks = (d + 7) / 8;
+    fl_index k = 0;
+    for (; k + 4 <= chunks; k += 4) FL_NAME(obj_rows_g_tile)(4, x, rs, nb, d, dz, k, acc);
+    if (k + 2 <= chunks) {
+        FL_NAME(obj_rows_g_tile)(2, x, rs, nb, d, dz, k, acc);
+        k += 2;
+    }
+    if (k < chunks) FL_NAME(obj_rows_g_tile)(1, x, rs, nb, d, dz, k, acc);
+    if (intercept) {
+        REAL t = 0;
+        FL_SIMD_REDUCE_SUM(t)
+        for (fl_index r = 0; r < nb; r++) t += dz[r];
+        acc[d] += (double)t;
+    }
+}
+
 /* ---- step 3: losses and dl/dz, or the Hessian's diagonal, across a block's rows ------ */
 
 /* wl[r] = w_i (1 without weights) and wr[r] = w_i scale for r < nb; 0 for the padding
@@ -502,9 +622,27 @@ static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_i
     const fl_index rows = FL_NAME(obj_block_rows)(d, c);
     double total = 0;
     for (fl_index k = 0; k < d * c + c; k++) B->acc[k] = 0;
+    const int rowwise = P->loss != FL_LIN_SOFTMAX && cs == 1 && d >= 8 &&
+                        d <= FL_OBJ_ROWWISE_MAX_D;
     for (fl_index i0 = lo; i0 < hi; i0 += rows) {
         const fl_index nb = hi - i0 < rows ? hi - i0 : rows;
         const fl_index nt = (nb + FL_OBJ_TILE - 1) / FL_OBJ_TILE * FL_OBJ_TILE;
+        if (rowwise) {
+            const REAL *xb = X + i0 * rs;
+            FL_NAME(obj_rows_z)(xb, rs, nb, nt, d, W, b, B->zt, rows);
+            FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wl, B->wr);
+            REAL *dz = B->zt;
+            if (P->hessp) {
+                FL_NAME(obj_rows_z)(xb, rs, nb, nt, d, V, vb, B->zv, 0);
+                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
+                dz = B->zv;
+            } else {
+                total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, B->wl, B->wr,
+                                             epsilon);
+            }
+            FL_NAME(obj_rows_g)(xb, rs, nb, d, dz, want_b, B->acc);
+            continue;
+        }
         const REAL *xt = B->xt;
         fl_index ldx = rows;
         if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */

@@ -60,6 +60,24 @@ def test_digest_rows_ratios_and_later_runs():
     ]
 
 
+def test_digest_shows_each_model_case_at_its_own_problem_size():
+    """models/solvers cases are the issue's problems: each row at its size, not every size
+    the run had."""
+    results = []
+    for n in (160_000, 5 * 10**6):
+        for kernel in ("objective_softmax_d50_c10", "objective_squared_error_d8"):
+            results += [_result("models", kernel, n, "float64", "fastloss", 1e-3),
+                        _result("models", kernel, n, "float64", "sklearn", 4e-3)]
+    results += [_result("solvers", "rosenbrock_100", 100, "float64", "fastloss", 2e-2),
+                _result("solvers", "rosenbrock_100", 100, "float64", "scipy", 3e-2)]
+    rows = readme.digest_table([_report(results, dtypes=("float64",))]).splitlines()[2:]
+    assert rows == [
+        "| objective softmax, d=50, C=10 (5e6) | 1.00 ms | - | sklearn 4.0x |",
+        "| objective squared_error, d=8 (160000) | 1.00 ms | - | sklearn 4.0x |",
+        "| L-BFGS, Rosenbrock n=100 (100) | 20.00 ms | - | scipy 1.5x |",
+    ]
+
+
 def test_rewrite_replaces_only_the_section():
     text = "intro\n<!-- bench:digest -->\nold\n<!-- /bench -->\nafter\n<!-- /bench -->\n"
     assert readme.rewrite(text, "digest", "new\n") == (

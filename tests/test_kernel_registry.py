@@ -5,6 +5,7 @@ import pytest
 from _support import DTYPES, assert_close
 
 from fastloss import _losses
+from fastloss._validation import Interval
 from fastloss.reference import losses as ref
 
 from fastloss.losses._registry import LOSSES
@@ -14,8 +15,8 @@ PARAM = 0.7  # a loss's real parameter (huber's delta, smooth_l1's beta) where i
 # each C kernel: the registry row that runs it and the arguments that select it
 KERNELS = {kernel: (row, select) for row in LOSSES.values() if row.kind == "elementwise"
            for kernel, select in row.kernels.items()}
-ROW_KERNELS = {kernel: row for row in LOSSES.values() if row.kind == "rows"
-               for kernel in row.kernels}
+ROW_KERNELS = {kernel: (row, select) for row in LOSSES.values()
+               if row.kind in ("rows", "target_rows") for kernel, select in row.kernels.items()}
 
 
 def test_elementwise_codes_are_dense_and_distinct():
@@ -37,24 +38,38 @@ def test_every_kernel_is_run_by_a_registry_row():
 @pytest.mark.parametrize("stem", sorted(_losses.ROWWISE_LOSSES))
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
-    """Each row-wise code against its row's reference, with weights, an ignored row and
-    enough rows for two threads (sums agree to rounding; the values and gradients exactly)."""
-    row = ROW_KERNELS[stem]
+    """Each row-wise code against its row's reference (the kernel's arguments, its real
+    parameter at PARAM), with weights, an ignored row where the loss has ignore_index and
+    enough rows for two threads (sums agree to rounding; the values and gradients to the
+    rounding of one row)."""
+    row, select = ROW_KERNELS[stem]
     rng = np.random.default_rng(1)
     x, labels = row.data(rng, (3000, 7), dtype)
-    labels[5] = -100
     w = rng.uniform(0.5, 2, 7).astype(dtype)
+    reals = [p.name for p in row.params if isinstance(p.constraint, Interval)]
+    kwargs = {**{name: PARAM for name in reals if name != "label_smoothing"}, **select}
+    if any(p.name == "ignore_index" for p in row.params):
+        labels[5] = -100
+        kwargs["ignore_index"] = ignore = -100
+    else:
+        ignore = np.iinfo(np.int64).min
+    param = PARAM if reals else 0.0
     grad, elems = np.full_like(x, np.nan), np.full(len(x), np.nan, dtype)
     code = _losses.ROWWISE_LOSSES[stem]
-    total, bad = _losses.rowwise(code, x, labels, w, -100, 0.0, 1.0, grad, None,
-                                 _losses.WANT_SUM | _losses.WANT_GRAD, n_threads)
-    _losses.rowwise(code, x, labels, w, -100, 0.0, 1.0, None, elems, _losses.WANT_ELEMENTS,
-                    n_threads)
-    ref_value, ref_grad = getattr(ref, row.name + "_value_and_grad")(x, labels, w, -100, "sum")
+    # a target row (the input's shape) or a label per row
+    target = {"target": labels} if row.kind == "target_rows" else {}
+    kernel_labels = None if target else labels
+    total, bad = _losses.rowwise(code, x, kernel_labels, w, ignore, param, 1.0, grad, None,
+                                 _losses.WANT_SUM | _losses.WANT_GRAD, n_threads, **target)
+    _losses.rowwise(code, x, kernel_labels, w, ignore, param, 1.0, None, elems,
+                    _losses.WANT_ELEMENTS, n_threads, **target)
+    ref_value, ref_grad = getattr(ref, row.name + "_value_and_grad")(
+        x, labels, weight=w, reduction="sum", **kwargs)
     assert bad == -1
     assert_close(total, ref_value, dtype, scale=float(np.abs(elems).sum()), factor=4)
-    np.testing.assert_array_equal(grad, ref_grad)
-    np.testing.assert_array_equal(elems, getattr(ref, row.name)(x, labels, w, -100, "none"))
+    assert_close(grad, ref_grad, dtype, floor=float(w.max()), factor=4)
+    assert_close(elems, getattr(ref, row.name)(x, labels, weight=w, reduction="none", **kwargs),
+                 dtype, factor=4)
 
 
 def test_unknown_row_code_raises_before_writing():

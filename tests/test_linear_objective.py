@@ -104,6 +104,56 @@ def test_hessp_matches_reference(loss: str, layout: str, weighted: bool, dtype: 
     assert_close(h0, h0_ref, dtype, factor=8)
 
 
+# one output, C-ordered rows of 8..64 features: the pass reads rows in place (8-column chunks,
+# a last partial chunk overlapping the one before); 65 is past that path, 7 before it
+ROWWISE_D = (8, 13, 20, 64, 65)
+SINGLE_OUTPUT = tuple(loss for loss in LOSSES if loss != "softmax")
+
+
+@pytest.mark.parametrize("layout", ("C", "rows_sliced", "reversed"))
+@pytest.mark.parametrize("d", ROWWISE_D)
+@pytest.mark.parametrize("loss", SINGLE_OUTPUT)
+def test_rowwise_pass_matches_reference(loss: str, d: int, layout: str, dtype: Any) -> None:
+    X, y, coef, b, sw = _problem(loss, dtype, n=N_ROWS + 5, d=d, seed=20 + d)
+    Xl = _layout(X, layout)
+    kw: Dict[str, Any] = dict(loss=loss, alpha=0.25, epsilon=0.7, sample_weight=sw)
+    value, g, gb = fastloss.linear_value_and_grad(Xl, y, coef, b, **kw)
+    assert_close(value, reference.linear_loss(X, y, coef, b, **kw), dtype, factor=4)
+    _, g_c, gb_c = _composed(X, y, coef, b, **kw)
+    assert_close(g, g_c, dtype, factor=8)
+    assert_close(gb, gb_c, dtype, factor=8, floor=1.0)
+    if loss in HESSP_LOSSES:
+        rng = np.random.default_rng(d)
+        v = rng.normal(size=coef.shape).astype(dtype)
+        vb = rng.normal(size=b.shape).astype(dtype)
+        hkw = dict(loss=loss, alpha=0.25, sample_weight=sw)
+        h, hb = fastloss.linear_hessp(Xl, y, coef, b, v, vb, **hkw)
+        h_ref, hb_ref = reference.linear_hessp(X, y, coef, b, v, vb, **hkw)
+        assert_close(h, h_ref, dtype, factor=8)
+        assert_close(hb, hb_ref, dtype, factor=8, floor=1.0)
+
+
+@pytest.mark.parametrize("column", [0, 5, 7, 8, 12])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_rowwise_pass_counts_each_column_once(column: int, bad: float) -> None:
+    """d = 13: columns 5-7 sit in both the first chunk and the overlapping last one; a
+    non-finite value there must reach z once (an inf times a masked-out 0 would be NaN), and
+    only its own row's z."""
+    X, y, coef, b, _ = _problem("squared_error", np.float64, n=40, d=13, seed=30)
+    X[17, column] = bad
+    coef[column] = 0.5
+    got = fastloss.linear_value_and_grad(X, y, coef, b, loss="squared_error")
+    with np.errstate(all="ignore"):
+        want = _composed(X, y, coef, b, loss="squared_error")
+    for a, e in zip(got, want):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(e))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(e))
+    finite = np.delete(np.arange(40), 17)
+    ok = fastloss.linear_value_and_grad(X[finite], y[finite], coef, b, loss="squared_error")
+    ref = reference.linear_loss(X[finite], y[finite], coef, b, loss="squared_error")
+    assert_close(ok[0], ref, np.float64, factor=4)
+
+
 def _numeric_jacobian_vector(grad: Callable[[np.ndarray, np.ndarray], Tuple[Any, Any]],
                              coef: np.ndarray, b: np.ndarray, v: np.ndarray, vb: np.ndarray,
                              h: float = 1e-5) -> Tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ import pytest
 
 import fastloss
 from fastloss import losses, reference
-from fastloss.losses._registry import LOSSES, PUBLIC_NAMES
+from fastloss.losses._registry import LOSSES, PUBLIC_NAMES, Choice
 from fastloss.reference import losses as reference_losses
 
 ROWS = list(LOSSES.values())
@@ -70,7 +70,9 @@ PARAM_CASES = [(row, p) for row in ROWS for p in row.params]
 @pytest.mark.parametrize("row, param", PARAM_CASES, ids=lambda v: getattr(v, "name", ""))
 def test_parameter_constraints_are_enforced(row, param):
     """Each parameter is checked by its row's constraint, with its name in the message."""
-    if param.constraint == "flag":
+    if isinstance(param.constraint, Choice):
+        bad = [(v, ValueError) for v in (0, 3, "1", None) if v not in param.constraint.values]
+    elif param.constraint == "flag":
         bad = [(1, TypeError), ("yes", TypeError)]
     elif param.constraint == "int64":
         bad = [(1.5, TypeError), (2**63, ValueError)]

@@ -238,33 +238,40 @@ def test_cross_entropy_matches_reference(target_kind, weighted, smoothing, ignor
         assert_close(got[key], want["grad"], dtype, floor=w_max * per_row)
 
 
-def nll_params():
-    for weighted in (False, True):
-        for ignore in ("none", "default", "custom"):
-            for reduction in REDUCTIONS:
-                yield pytest.param(weighted, ignore, reduction,
-                                   id=f"w{int(weighted)}-ign_{ignore}-{reduction}")
-
-
 # the losses of (N, C) rows and labels that run a row_rules.h kernel (not cross_entropy's own)
 LABELLED_ROWS = [row.name for row in LOSSES.values() if row.kind == "rows" and row.kernels]
 
 
+def labelled_row_params():
+    for name in LABELLED_ROWS:
+        has_ignore = any(p.name == "ignore_index" for p in LOSSES[name].params)
+        for weighted in (False, True):
+            for ignore in ("none", "default", "custom") if has_ignore else ("none",):
+                for reduction in REDUCTIONS:
+                    yield pytest.param(name, weighted, ignore, reduction,
+                                       id=f"{name}-w{int(weighted)}-ign_{ignore}-{reduction}")
+
+
 @pytest.mark.parametrize("shape", CE_SHAPES, ids=str)
-@pytest.mark.parametrize("weighted, ignore, reduction", list(nll_params()))
-@pytest.mark.parametrize("name", LABELLED_ROWS)
+@pytest.mark.parametrize("name, weighted, ignore, reduction", list(labelled_row_params()))
 def test_labelled_row_losses_match_reference(name, weighted, ignore, reduction, shape, dtype,
                                              rng):
+    row = LOSSES[name]
+    has_ignore = any(p.name == "ignore_index" for p in row.params)
     _, labels, w, ignore_index = ce_case(shape, "labels", weighted, ignore, dtype, rng)
-    x, _ = LOSSES[name].data(rng, shape, dtype)
-    args = (x, labels, w, ignore_index, reduction)
-    got = call_all_forms(name, *args)
+    x, _ = row.data(rng, shape, dtype)
+    kwargs = {"weight": w, "reduction": reduction}
+    if has_ignore:
+        kwargs["ignore_index"] = ignore_index
+    got = call_all_forms(name, x, labels, **kwargs)
     with numpy_backend():
-        want = call_all_forms(name, *args)
-        rows = getattr(fastloss, name)(x, labels, w, ignore_index, "none")
+        want = call_all_forms(name, x, labels, **kwargs)
+        rows = getattr(fastloss, name)(x, labels, **{**kwargs, "reduction": "none"})
     for key in ("value", "both_value"):
         assert_value_type(got[key], dtype, reduction, (shape[0],))
-        denominator = ce_denominator(labels, w, ignore_index, reduction, shape[0])
+        denominator = (ce_denominator(labels, w, ignore_index, reduction, shape[0])
+                       if row.weighted_mean == "weight_sum" or reduction != "mean"
+                       else float(shape[0]))
         scale = None if reduction == "none" else reduced_scale(rows, denominator)
         assert_close(got[key], want["value"], dtype, scale=scale)
     for key in ("grad", "both_grad"):

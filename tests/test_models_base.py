@@ -12,7 +12,7 @@ import pytest
 
 import fastloss
 from _models_support import regression_problem
-from fastloss.models import LinearRegression
+from fastloss.models import LinearRegression, SoftmaxRegression
 
 
 def test_same_seed_same_model_other_seed_differs(rng):
@@ -119,3 +119,26 @@ def test_diverging_training_raises_a_clear_error(rng):
     X, y, _ = regression_problem(rng)
     with pytest.raises(FloatingPointError, match="lower lr"):
         LinearRegression(optimizer="momentum", lr=1e3, max_iter=50, tol=None).fit(X * 1e3, y)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "cg"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_full_batch_fit_rejects_non_finite_X_before_changing_the_model(optimizer, bad, rng):
+    """The full-batch fits find NaN/inf from the column moments (not a separate pass over X);
+    a fitted model keeps its parameters."""
+    X = rng.normal(size=(60, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=60)
+    model = LinearRegression(optimizer=optimizer, loss="huber").fit(X, y)
+    coef = model.coef_.copy()
+    X[7, 1] = bad
+    with pytest.raises(ValueError, match="NaN or inf"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.coef_, coef)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_full_batch_fit_takes_huge_finite_X(rng):
+    """Squares that overflow are not mistaken for NaN/inf in X."""
+    X = rng.normal(size=(40, 2)) * 1e160
+    y = (X[:, 0] > 0).astype(int)
+    SoftmaxRegression(max_iter=3).fit(X, y)  # no "NaN or inf" ValueError

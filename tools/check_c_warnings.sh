@@ -35,7 +35,7 @@ for config in "${CONFIGS[@]}"; do
     for src in *.c; do
         flags=("${extra[@]}")
         # as CMakeLists.txt: optimizer updates without FMA contraction
-        [ "$src" = optim.c ] && flags+=(-ffp-contract=off)
+        [ "$src" = optim.c ] || [ "$src" = grad_utils.c ] && flags+=(-ffp-contract=off)
         compile "$name" "$src" "${flags[@]}" &
         running=$((running + 1))
         if [ $running -ge 2 ]; then  # two at a time: the machine has two cores

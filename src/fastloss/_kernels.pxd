@@ -15,6 +15,7 @@ cdef extern from "losses.h" nogil:
         FL_WANT_HESS
         FL_ELEMENTWISE_LOSS_COUNT
         FL_ROWWISE_LOSS_COUNT
+        FL_STRIDED_MAX_CLASSES
     # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
     const char *const fl_elementwise_loss_names[]
     const char *const fl_rowwise_loss_names[]
@@ -23,21 +24,26 @@ cdef extern from "losses.h" nogil:
     double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
                                const void *w, const void *aux, double param, double grad_scale,
                                void *grad, void *hess, void *elems, int want, int n_threads)
-    double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, const void *logits,
-                                  const int64_t *labels, const void *class_weight,
+    double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, fl_index inner,
+                                  const void *logits, const int64_t *labels,
+                                  const void *class_weight, const void *sample_weight,
                                   int64_t ignore_index, double label_smoothing,
-                                  double grad_scale, void *grad, void *elems, int want,
-                                  int n_threads, fl_index *bad)
-    double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, const void *logits,
-                                 const void *target, const void *class_weight,
+                                  double grad_scale, void *grad, void *hess, void *elems,
+                                  int want, int n_threads, fl_index *bad)
+    double fl_cross_entropy_prob(int dtype, fl_index n, fl_index c, fl_index inner,
+                                 const void *logits, const void *target,
+                                 const void *class_weight, const void *sample_weight,
                                  double label_smoothing, double grad_scale, void *grad,
-                                 void *elems, int want, int n_threads)
-    double fl_rowwise_loss(int loss, int dtype, fl_index n, fl_index c, const void *x,
-                           const int64_t *labels, const void *class_weight,
-                           int64_t ignore_index, double param, double grad_scale, void *grad,
-                           void *elems, int want, int n_threads, fl_index *bad)
+                                 void *hess, void *elems, int want, int n_threads)
+    double fl_rowwise_loss(int loss, int dtype, fl_index n, fl_index c, fl_index inner,
+                           const void *x, const int64_t *labels, const void *target,
+                           const void *class_weight,
+                           const void *sample_weight, int64_t ignore_index, double param,
+                           double grad_scale, void *grad, void *hess, void *elems, int want,
+                           int n_threads, fl_index *bad)
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
-                                 const void *class_weight, int64_t ignore_index, fl_index *bad)
+                                 const void *class_weight, const void *sample_weight,
+                                 int64_t ignore_index, fl_index *bad)
     fl_index fl_count_outside(int dtype, fl_index n, const void *x, double lo, double hi,
                               fl_index *first)
     fl_index fl_count_not_either(int dtype, fl_index n, const void *x, double a, double b,
@@ -148,3 +154,30 @@ cdef extern from "objective.h" nogil:
 
     size_t fl_objective_work_bytes(int dtype, fl_index d, fl_index c, int n_threads)
     double fl_objective_run(int dtype, fl_objective *P)
+
+# ---- the L-BFGS two-loop recursion (lbfgs.h) ---------------------------------------------
+cdef extern from "lbfgs.h" nogil:
+    void fl_lbfgs_direction(fl_index n, fl_index k, const int64_t *rows, const double *S,
+                            const double *Y, const double *rho, double gamma,
+                            const double *g, double *out, double *alpha)
+# ---- gradient clipping and parameter averaging (grad_utils.h) ------------------------------
+cdef extern from "grad_utils.h" nogil:
+    ctypedef struct fl_run:
+        void *data
+        fl_index n, stride
+        int dtype
+
+    enum:
+        FL_NORM_ONE
+        FL_NORM_TWO
+        FL_NORM_POW
+        FL_NORM_MAX
+        FL_AVERAGE_LERP
+        FL_AVERAGE_EMA
+        FL_AVERAGE_MEAN
+
+    double fl_runs_norm(fl_index n_runs, const fl_run *runs, int kind, double p)
+    void fl_runs_scale(fl_index n_runs, const fl_run *runs, double coef)
+    void fl_runs_clamp(fl_index n_runs, const fl_run *runs, double lo, double hi)
+    void fl_runs_average(fl_index n_runs, const fl_run *avg, const fl_run *param, int kind,
+                         double w)

@@ -63,90 +63,109 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
     return s
 
 
-ctypedef struct LabelledRows:
+# The largest C of an (N, C, d1, ..., dk) input the kernels read in place (k >= 1): a longer
+# row does not fit their gather blocks, and the caller moves the class axis last first.
+STRIDED_MAX_CLASSES = FL_STRIDED_MAX_CLASSES
+
+
+ctypedef struct Rows:
     int dtype
-    fl_index n, c
+    fl_index n, c, inner
     const void *x
-    const int64_t *labels
     const void *class_weight
+    const void *sample_weight
     void *grad
+    void *hess
     void *elems
 
 
-cdef inline LabelledRows _labelled_rows(cnp.ndarray x, cnp.ndarray labels, object class_weight,
-                                        object grad, object elems):
-    """The kernel arguments of an (N, C) input with int64 labels (N,)."""
-    cdef LabelledRows r
+cdef inline Rows _rows(cnp.ndarray x, object class_weight, object sample_weight, object grad,
+                       object hess, object elems):
+    """The kernel arguments of an (N, C, d1, ..., dk) input (k >= 0): N, C and
+    inner = d1 ... dk (1 for (N, C))."""
+    cdef Rows r
+    cdef int axis
     r.dtype = dtype_code(x)
     r.n = cnp.PyArray_DIM(x, 0)
     r.c = cnp.PyArray_DIM(x, 1)
+    r.inner = 1
+    for axis in range(2, cnp.PyArray_NDIM(x)):
+        r.inner *= cnp.PyArray_DIM(x, axis)
     r.x = cnp.PyArray_DATA(x)
-    r.labels = <const int64_t *>cnp.PyArray_DATA(labels)
     r.class_weight = data_or_null(class_weight)
+    r.sample_weight = data_or_null(sample_weight)
     r.grad = data_or_null(grad)
+    r.hess = data_or_null(hess)
     r.elems = data_or_null(elems)
     return r
 
 
 def cross_entropy_index(cnp.ndarray logits, cnp.ndarray labels, object class_weight,
                         int64_t ignore_index, double label_smoothing, double grad_scale,
-                        object grad, object elems, int want, int n_threads):
+                        object grad, object elems, int want, int n_threads,
+                        object sample_weight=None, object hess=None):
     """(sum of row losses, -1), or (..., index of a row whose label the kernel found out of
-    range: the caller checked it, so another thread changed it meanwhile)."""
-    cdef LabelledRows r = _labelled_rows(logits, labels, class_weight, grad, elems)
+    range: the caller checked it, so another thread changed it meanwhile). ``logits``
+    (N, C, d1, ..., dk), ``labels`` and ``sample_weight`` one per row (N d1 ... dk, in C
+    order), ``hess`` (only with WANT_GRAD) the Hessian diagonal, of the logits' shape."""
+    cdef Rows r = _rows(logits, class_weight, sample_weight, grad, hess, elems)
+    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
     cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_cross_entropy_index(r.dtype, r.n, r.c, r.x, r.labels, r.class_weight,
-                                   ignore_index, label_smoothing, grad_scale, r.grad, r.elems,
-                                   want, n_threads, &bad)
+        s = fl_cross_entropy_index(r.dtype, r.n, r.c, r.inner, r.x, py, r.class_weight,
+                                   r.sample_weight, ignore_index, label_smoothing, grad_scale,
+                                   r.grad, r.hess, r.elems, want, n_threads, &bad)
     return s, bad
 
 
 def cross_entropy_prob(cnp.ndarray logits, cnp.ndarray target, object class_weight,
                        double label_smoothing, double grad_scale, object grad, object elems,
-                       int want, int n_threads):
-    cdef int dt = dtype_code(logits)
-    cdef fl_index n = cnp.PyArray_DIM(logits, 0), c = cnp.PyArray_DIM(logits, 1)
-    cdef const void *px = cnp.PyArray_DATA(logits)
+                       int want, int n_threads, object sample_weight=None, object hess=None):
+    """The sum of row losses, for ``target`` probabilities of the logits' shape."""
+    cdef Rows r = _rows(logits, class_weight, sample_weight, grad, hess, elems)
     cdef const void *pt = cnp.PyArray_DATA(target)
-    cdef const void *pw = data_or_null(class_weight)
-    cdef void *pg = data_or_null(grad)
-    cdef void *pe = data_or_null(elems)
     cdef double s
     with nogil:
-        s = fl_cross_entropy_prob(dt, n, c, px, pt, pw, label_smoothing, grad_scale, pg, pe,
-                                  want, n_threads)
+        s = fl_cross_entropy_prob(r.dtype, r.n, r.c, r.inner, r.x, pt, r.class_weight,
+                                  r.sample_weight, label_smoothing, grad_scale, r.grad, r.hess,
+                                  r.elems, want, n_threads)
     return s
 
 
-def rowwise(int loss, cnp.ndarray x, cnp.ndarray labels, object class_weight,
+def rowwise(int loss, cnp.ndarray x, object labels, object class_weight,
             int64_t ignore_index, double param, double grad_scale, object grad, object elems,
-            int want, int n_threads):
+            int want, int n_threads, object sample_weight=None, object hess=None,
+            object target=None):
     """(sum of row losses, index of a row with an out-of-range label or -1), as
-    cross_entropy_index; ``loss`` is a value of ROWWISE_LOSSES (else ValueError)."""
+    cross_entropy_index; ``loss`` is a value of ROWWISE_LOSSES (else ValueError). A loss
+    whose target is a row takes ``target`` (x's shape) and ``labels`` None."""
     if not 0 <= loss < FL_ROWWISE_LOSS_COUNT:
         raise ValueError(f"loss must be a code of ROWWISE_LOSSES, got {loss}")
-    cdef LabelledRows r = _labelled_rows(x, labels, class_weight, grad, elems)
+    cdef Rows r = _rows(x, class_weight, sample_weight, grad, hess, elems)
+    cdef const int64_t *py = <const int64_t *>data_or_null(labels)
+    cdef const void *pt = data_or_null(target)
     cdef fl_index bad = -1
     cdef double s
     with nogil:
-        s = fl_rowwise_loss(loss, r.dtype, r.n, r.c, r.x, r.labels, r.class_weight,
-                            ignore_index, param, grad_scale, r.grad, r.elems, want, n_threads,
-                            &bad)
+        s = fl_rowwise_loss(loss, r.dtype, r.n, r.c, r.inner, r.x, py, pt, r.class_weight,
+                            r.sample_weight, ignore_index, param, grad_scale, r.grad, r.hess,
+                            r.elems, want, n_threads, &bad)
     return s, bad
 
 
 def label_weight_total(cnp.ndarray labels, Py_ssize_t n_classes, object class_weight,
-                       int64_t ignore_index, int dtype_is_f64):
-    """(total, bad): sum of class weights of non-ignored labels, or (-1, index of a bad label)."""
+                       int64_t ignore_index, int dtype_is_f64, object sample_weight=None):
+    """(total, bad): sum of sample weight times class weight of non-ignored labels, or (-1,
+    index of a bad label)."""
     cdef fl_index n = cnp.PyArray_SIZE(labels), bad = -1
     cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(labels)
     cdef const void *pw = data_or_null(class_weight)
+    cdef const void *ps = data_or_null(sample_weight)
     cdef double total
     with nogil:
         total = fl_label_weight_total(FL_FLOAT64 if dtype_is_f64 else FL_FLOAT32, n, n_classes,
-                                      py, pw, ignore_index, &bad)
+                                      py, pw, ps, ignore_index, &bad)
     return total, bad
 
 

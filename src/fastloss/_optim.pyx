@@ -19,6 +19,7 @@ updates' fast path, value by value as a registry row's ``FastUpdate`` table says
 here is written per rule.
 """
 cimport cython
+from libc.stdint cimport int64_t
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.float cimport PyFloat_AS_DOUBLE
@@ -27,16 +28,20 @@ from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
                                PyThread_allocate_lock, PyThread_free_lock,
                                PyThread_get_thread_ident, PyThread_release_lock,
                                PyThread_type_lock)
-from libc.stdlib cimport free, realloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdlib cimport free, qsort, realloc
 from libc.string cimport memset
 
-from fastloss._kernels cimport (FL_FLOAT32, FL_FLOAT64, FL_UPDATE_MAX_STATE,
+from fastloss._kernels cimport (FL_AVERAGE_EMA, FL_AVERAGE_LERP, FL_AVERAGE_MEAN, FL_FLOAT32,
+                                FL_FLOAT64, FL_NORM_MAX, FL_NORM_ONE, FL_NORM_POW,
+                                FL_NORM_TWO, FL_UPDATE_MAX_STATE, fl_run, fl_runs_average,
+                                fl_runs_clamp, fl_runs_norm, fl_runs_scale,
                                 FL_UPDATE_RULE_COUNT, fl_hyper_field, fl_index, fl_update,
                                 fl_update_call, fl_update_hyper, fl_update_hyper_ok,
                                 fl_update_rule, fl_update_rule_field_counts,
                                 fl_update_rule_fields, fl_update_rule_names,
                                 fl_update_rule_state_names, fl_update_rule_states,
-                                fl_update_state_mask)
+                                fl_update_state_mask, fl_lbfgs_direction)
 
 cnp.import_array()
 
@@ -705,3 +710,186 @@ def update_fast(FastUpdate plan not None, param, grad, a0=_UNSET, a1=_UNSET, a2=
     while n > 0 and args[n - 1] == <PyObject *>_UNSET:
         n -= 1
     return plan.run(param, grad, args, n)
+
+
+# ---- L-BFGS ------------------------------------------------------------------------------
+
+def lbfgs_direction(const double[::1] g, const double[:, ::1] S, const double[:, ::1] Y,
+                    const double[::1] rho, const int64_t[::1] rows, Py_ssize_t k,
+                    double gamma, double[::1] out, double[::1] alpha):
+    """``out = -H g`` from the k pairs ``rows[:k]`` (oldest first) of the history ``S``,
+    ``Y`` (lbfgs.h's fl_lbfgs_direction). The caller (optim/lbfgs.py's _History) keeps
+    every row index in range and the sizes consistent."""
+    with nogil:
+        fl_lbfgs_direction(g.shape[0], k, &rows[0], &S[0, 0], &Y[0, 0], &rho[0], gamma,
+                           &g[0], &out[0], &alpha[0])
+# ---- gradient clipping and parameter averaging (grad_utils.h) ------------------------------
+# Each function checks its arrays itself and runs the fused pass over all of them in one
+# call, or declines (returns None / False) without touching anything: the caller's checked
+# path (fastloss.optim.clip_grad, .swa_utils) then raises the proper error or prepares the
+# unusual arrays (subclasses, byte-swapped, layouts that are not one strided run).
+
+NORM_ONE = FL_NORM_ONE
+NORM_TWO = FL_NORM_TWO
+NORM_POW = FL_NORM_POW
+NORM_MAX = FL_NORM_MAX
+AVERAGE_LERP = FL_AVERAGE_LERP
+AVERAGE_EMA = FL_AVERAGE_EMA
+AVERAGE_MEAN = FL_AVERAGE_MEAN
+
+ctypedef struct _Span:
+    const char *lo
+    const char *hi
+
+
+cdef int _compare_spans(const void *a, const void *b) noexcept nogil:
+    cdef const char *x = (<const _Span *>a).lo
+    cdef const char *y = (<const _Span *>b).lo
+    return -1 if x < y else (1 if x > y else 0)
+
+
+cdef bint _as_run(object a, bint write, fl_run *run) noexcept:
+    """Fill ``run`` from ``a`` if it is an exact, aligned, native float32/float64 ndarray
+    (writeable if ``write``) laid out as one strided run: contiguous (C or Fortran order),
+    or 1-D with a step of whole elements. False otherwise."""
+    if type(a) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if not ((t == cnp.NPY_DOUBLE or t == cnp.NPY_FLOAT) and cnp.PyArray_ISNOTSWAPPED(arr)
+            and cnp.PyArray_ISALIGNED(arr)):
+        return False
+    if write and not cnp.PyArray_ISWRITEABLE(arr):
+        return False
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(arr)
+    run.data = cnp.PyArray_DATA(arr)
+    run.n = cnp.PyArray_SIZE(arr)
+    run.dtype = FL_FLOAT64 if t == cnp.NPY_DOUBLE else FL_FLOAT32
+    if cnp.PyArray_IS_C_CONTIGUOUS(arr) or cnp.PyArray_IS_F_CONTIGUOUS(arr):
+        run.stride = 1
+    elif cnp.PyArray_NDIM(arr) == 1 and cnp.PyArray_STRIDES(arr)[0] % item == 0:
+        run.stride = cnp.PyArray_STRIDES(arr)[0] // item
+    else:
+        return False
+    return True
+
+
+cdef bint _runs_disjoint(const fl_run *runs, Py_ssize_t n, _Span *spans) noexcept nogil:
+    """Whether no two runs' byte spans meet (sorting them by start: O(n log n))."""
+    cdef Py_ssize_t i, m = 0, item, last
+    for i in range(n):
+        if runs[i].n == 0:
+            continue
+        item = 8 if runs[i].dtype == FL_FLOAT64 else 4
+        last = (runs[i].n - 1) * runs[i].stride * item
+        spans[m].lo = <const char *>runs[i].data + (last if last < 0 else 0)
+        spans[m].hi = <const char *>runs[i].data + (0 if last < 0 else last) + item
+        m += 1
+    qsort(spans, m, sizeof(_Span), _compare_spans)
+    for i in range(1, m):
+        if spans[i].lo < spans[i - 1].hi:
+            return False
+    return True
+
+
+cdef class _Runs:
+    """The runs of a tuple of arrays (None entries skipped), or ``ok`` False: an array
+    that is not one run, or (``disjoint``) two that share memory."""
+    cdef fl_run *runs
+    cdef Py_ssize_t n
+    cdef bint ok
+
+    def __cinit__(self, tuple arrays, bint write, disjoint=None):
+        """``disjoint`` (default: ``write``): whether the arrays must not share memory."""
+        cdef Py_ssize_t size = len(arrays), i
+        cdef _Span *spans
+        self.runs = <fl_run *>PyMem_Malloc((size if size else 1) * sizeof(fl_run))
+        if self.runs == NULL:
+            raise MemoryError()
+        self.n = 0
+        self.ok = True
+        for i in range(size):
+            a = arrays[i]
+            if a is None:
+                continue
+            if not _as_run(a, write, self.runs + self.n):
+                self.ok = False
+                return
+            self.n += 1
+        if (write if disjoint is None else disjoint) and self.n > 1:
+            spans = <_Span *>PyMem_Malloc(self.n * sizeof(_Span))
+            if spans == NULL:
+                raise MemoryError()
+            self.ok = _runs_disjoint(self.runs, self.n, spans)
+            PyMem_Free(spans)
+
+    def __dealloc__(self):
+        PyMem_Free(self.runs)
+
+
+def runs_ok(tuple arrays, bint write):
+    """Whether the functions below take these arrays (``write``: for writing)."""
+    return _Runs(arrays, write).ok
+
+
+def runs_norm(tuple arrays, int kind, double p):
+    """The sum over every element of ``|x|`` / ``x**2`` / ``|x|**p``, or the max ``|x|``
+    (``kind``), in float64; None (declined) unless every array is one run."""
+    cdef _Runs r = _Runs(arrays, False)
+    if not r.ok:
+        return None
+    cdef double s
+    with nogil:
+        s = fl_runs_norm(r.n, r.runs, kind, p)
+    return s
+
+
+def runs_scale(tuple arrays, double coef):
+    """``x *= coef`` for every array; False (declined, nothing written) unless every array
+    is a writeable run and no two overlap."""
+    cdef _Runs r = _Runs(arrays, True)
+    if not r.ok:
+        return False
+    with nogil:
+        fl_runs_scale(r.n, r.runs, coef)
+    return True
+
+
+def runs_clamp(tuple arrays, double lo, double hi):
+    """``x = min(max(x, lo), hi)`` for every array; declines as :func:`runs_scale`."""
+    cdef _Runs r = _Runs(arrays, True)
+    if not r.ok:
+        return False
+    with nogil:
+        fl_runs_clamp(r.n, r.runs, lo, hi)
+    return True
+
+
+def runs_average(tuple averages, tuple params, int kind, double w):
+    """Each ``averages[i]`` updated in place from ``params[i]`` by the rule ``kind``; False
+    (declined) unless the pairs match in dtype and shape, the averages are writeable
+    C-contiguous runs, each param is C-contiguous or 1-D, and no two arrays (averages and
+    params alike) share memory."""
+    if len(averages) != len(params):
+        return False
+    cdef _Runs a = _Runs(averages, True)
+    cdef _Runs p = _Runs(params, False)
+    if not (a.ok and p.ok) or a.n != len(averages) or p.n != a.n:
+        return False
+    cdef Py_ssize_t i
+    cdef cnp.ndarray x, y
+    for i in range(a.n):
+        x = <cnp.ndarray>averages[i]
+        y = <cnp.ndarray>params[i]
+        if (a.runs[i].dtype != p.runs[i].dtype or not cnp.PyArray_SAMESHAPE(x, y)
+                or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+                or not (cnp.PyArray_IS_C_CONTIGUOUS(y) or cnp.PyArray_NDIM(y) == 1)):
+            return False
+    # an average that meets a parameter (the same array passed as both) would break the
+    # kernel's no-alias promise: declined (also for parameters sharing memory with each
+    # other, which the checked path copies)
+    if not _Runs(averages + params, False, True).ok:
+        return False
+    with nogil:
+        fl_runs_average(a.n, a.runs, p.runs, kind, w)
+    return True

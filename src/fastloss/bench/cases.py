@@ -30,6 +30,10 @@ The families (:data:`FAMILIES`), each from its rows:
   ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop costs
   ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples only,
   and every time of this family is reported **per sample**.
+* ``"grad_utils"`` (:func:`fastloss.bench.grad_utils.grad_cases`): gradient clipping
+  (``clip_grad_norm_``, ``clip_grad_value_``) and an EMA update of
+  ``swa_utils.AveragedModel`` over 100 arrays of n / 100, vs the NumPy loop over the
+  arrays and torch.
 * ``"dask"`` (:func:`fastloss.bench.cluster.dask_cases`, only when dask and distributed
   are installed): fastloss on a 2-worker LocalCluster (one objective evaluation, a
   logistic fit, a least-squares fit) vs one process in memory, scikit-learn and dask-ml.
@@ -159,6 +163,9 @@ class LossRow(NamedTuple):
     kwargs: Dict[str, Any] = {}
     #: 0 for an elementwise loss on n elements; C for a loss on (n / C, C) rows
     classes: int = 0
+    #: S > 0: the rows as a K-dimensional input (n / (C S), C, S) with labels (n / (C S), S)
+    #: (PyTorch's layout for images: the class axis second)
+    spatial: int = 0
     #: whether torch.nn.functional has the loss (then torch is a peer)
     in_torch: bool = True
 
@@ -169,6 +176,9 @@ class LossRow(NamedTuple):
 LOSS_CASE_NAMES = {"binary_cross_entropy_with_logits": "bce_with_logits"}
 LOSS_CALL_KWARGS: Dict[str, Dict[str, Any]] = {"kl_div": {"reduction": "batchmean"}}
 ROW_CLASSES = (10, 1000)
+#: (C, S) of the K-dimensional case of a loss on rows (segmentation-like: 21 classes, rows of
+#: 64 positions)
+ROW_SPATIAL = (21, 64)
 
 
 def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
@@ -178,9 +188,13 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
     rows = []
     for loss in losses:
         kwargs = LOSS_CALL_KWARGS.get(loss.name, {})
-        if loss.kind == "rows":
+        if loss.kind in ("rows", "target_rows"):
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
+            if loss.spatial:
+                c, s = ROW_SPATIAL
+                rows.append(LossRow(f"{loss.name}_c{c}_s{s}", loss.name, loss.data, None,
+                                    kwargs, classes=c, spatial=s))
         else:
             rows.append(LossRow(LOSS_CASE_NAMES.get(loss.name, next(iter(loss.kernels))), loss.name,
                                 loss.data, loss.sklearn, kwargs, in_torch=loss.in_torch))
@@ -204,6 +218,11 @@ def _loss_case(row: LossRow) -> Case:
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         shape = (n // classes, classes) if classes else (n,)
         x, y = row.data(rng, shape, dtype)
+        if row.spatial:  # the same rows as (N, C, S): position s of image i is row i S + s
+            s = row.spatial
+            m = shape[0] // s
+            x = np.ascontiguousarray(x[:m * s].reshape(m, s, classes).transpose(0, 2, 1))
+            y = y[:m * s].reshape(m, s)
         fast = getattr(fastloss, api + "_value_and_grad")
         ref = getattr(reference, api + "_value_and_grad")
         impls: Impls = {"fastloss": lambda: fast(x, y, **kwargs),
@@ -220,10 +239,17 @@ def _loss_case(row: LossRow) -> Case:
                 sk_name, factor, x, np.asarray(y, dtype), shape[0], **sk_options)
         return impls
 
+    if row.spatial:
+        return Case(row.kernel, setup, min_size=classes * row.spatial,
+                    label=f"{api}, C={classes}, S={row.spatial}",
+                    what=f"{api}_value_and_grad, (n/{classes * row.spatial}, {classes}, "
+                         f"{row.spatial}) {'log-probabilities' if api == 'nll_loss' else 'logits'}"
+                         ", labels")
     if classes:
         return Case(row.kernel, setup, min_size=10 * classes, label=f"{api}, C={classes}",
                     what=f"{api}_value_and_grad, (n/{classes}, {classes}) "
-                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, labels")
+                         f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, "
+                         f"{'targets' if LOSSES[api].kind == 'target_rows' else 'labels'}")
     return Case(row.kernel, setup, label=api,
                 what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
 
@@ -462,6 +488,7 @@ def _linear_case(row: LinearRow) -> Case:
 from fastloss.bench.models import MODEL_ROWS, model_cases  # noqa: E402
 from fastloss.bench.solvers import solver_cases  # noqa: E402
 from fastloss.bench.cluster import dask_cases  # noqa: E402
+from fastloss.bench.grad_utils import grad_cases  # noqa: E402
 
 _DASK_CASES = dask_cases()
 
@@ -472,6 +499,7 @@ FAMILIES: Dict[str, List[Case]] = {
     "linear": linear_cases(LINEAR_ROWS),
     "solvers": solver_cases(),
     "models": model_cases(MODEL_ROWS),
+    "grad_utils": grad_cases(),
     # optional: only with dask and distributed installed (fastloss[dask])
     **({"dask": _DASK_CASES} if _DASK_CASES else {}),
 }
@@ -487,6 +515,8 @@ FAMILY_NOTES = {
     "models": "models: one objective + gradient over n/d samples of d features (read_X: "
               "X.sum(), one read of X); fit_*: one whole fit of an estimator at its "
               "problem's size",
+    "grad_utils": "grad_utils: one call over 100 arrays of n/100 elements (gradient "
+                  "clipping, an EMA update of parameter averages)",
     "dask": "dask: one evaluation or one whole fit on n/100 rows of 100 features in 10 chunks "
             "on a 2-worker LocalCluster (1 thread each)",
 }

@@ -49,12 +49,14 @@ SKLEARN_BASE_LOSS = {"squared_error": "HalfSquaredError", "logistic": "HalfBinom
 
 class ObjectiveRow(NamedTuple):
     """One objective+gradient case: ``loss`` on ``features`` features (``classes`` for
-    softmax), fastloss on ``threads`` threads (None: the run's default)."""
+    softmax), fastloss on ``threads`` threads (None: the run's default); ``elements``: the
+    size of X in the issue's configuration (the README's digest shows that size)."""
 
     loss: str
     features: int
     classes: int = 1
     threads: Optional[int] = 1
+    elements: int = 10**6
 
     @property
     def kernel(self) -> str:
@@ -83,9 +85,11 @@ class FitRow(NamedTuple):
 Row = Union[ObjectiveRow, FitRow]
 
 MODEL_ROWS: Tuple[Row, ...] = (
-    ObjectiveRow("softmax", 50, 10), ObjectiveRow("logistic", 20),
-    ObjectiveRow("logistic", 100), ObjectiveRow("squared_error", 8),
-    ObjectiveRow("logistic", 20, threads=2),
+    ObjectiveRow("softmax", 50, 10, elements=5 * 10**6),
+    ObjectiveRow("logistic", 20, elements=2 * 10**7),
+    ObjectiveRow("logistic", 100, elements=10**7),
+    ObjectiveRow("squared_error", 8, elements=160_000),
+    ObjectiveRow("logistic", 20, threads=2, elements=2 * 10**7),
     FitRow("SoftmaxRegression", 100_000, 50, 10),
     FitRow("LinearRegression", 20_000, 8), FitRow("LinearRegression", 20_000, 8,
                                                   optimizer="lbfgs"))
@@ -200,6 +204,13 @@ def _fit_case(row: FitRow) -> Case:
     label = f"fit {row.model}, {how}, {shape}"
     return Case(row.kernel, setup, sizes=(rows * d,), label=label,
                 what=f"{row.model}({how}).fit, {shape}, vs scikit-learn's {peer}")
+
+
+def digest_sizes(rows: Sequence[Row]) -> Dict[str, Tuple[int, ...]]:
+    """Each row's kernel and the size the README's digest shows it at: the issue's problem
+    (an objective row's ``elements``, a fit's X)."""
+    return {row.kernel: (row.elements if isinstance(row, ObjectiveRow)
+                         else row.samples * row.features,) for row in rows}
 
 
 def model_cases(rows: Sequence[Row]) -> List[Case]:

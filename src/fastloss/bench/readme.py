@@ -24,14 +24,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
+from fastloss.bench import models, solvers
 from fastloss.bench.cases import FAMILIES
 from fastloss.bench.peers import PEERS
 from fastloss.bench.report import format_seconds, format_size, markdown_table
 
-#: the sizes the README's digest shows, per family (the full table has every size)
-DIGEST_SIZES = {"losses": (10**6,), "optim": (10**3, 10**6), "linear": (10**6,)}
+#: the sizes the README's digest shows, per family (the full table has every size); a family
+#: of problems with sizes of their own gives each kernel's
+DIGEST_SIZES: Dict[str, Union[Tuple[int, ...], Dict[str, Tuple[int, ...]]]] = {
+    "losses": (10**6,), "optim": (10**3, 10**6), "linear": (10**6,),
+    "models": models.digest_sizes(models.MODEL_ROWS),
+    "solvers": {"rosenbrock_100": (solvers.ROSENBROCK_DIMENSION,), "logistic_d20": (10**5,)},
+}
 DTYPE_NAMES = {"float64": "f64", "float32": "f32"}
 END = "<!-- /bench -->"
 #: the keys :func:`load` needs, in the report and in each result
@@ -96,18 +102,20 @@ def digest_table(reports: Sequence[Dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for family, sizes in DIGEST_SIZES.items():
         kernels = list(dict.fromkeys(k for f, k, _, _ in medians if f == family))
-        for n in sizes:
-            for kernel in kernels:
-                if not any((family, kernel, n, d) in medians for d in dtypes):
-                    continue
-                label, unit = labels.get((family, kernel), (kernel, "call"))
-                size = _power_of_ten(n) if unit == "call" else \
-                    f"n = {_power_of_ten(n)}, per {unit}"
-                star = " *" if any((family, kernel, n, d) in later for d in dtypes) else ""
-                cells = [f"{label} ({size}){star}"]
-                for dtype in dtypes:
-                    cells += _digest_cells(medians.get((family, kernel, n, dtype), {}))
-                lines.append("| " + " | ".join(cells) + " |")
+        # by size, then case; a family of problems of their own size: by case
+        rows = ([(n, k) for k in kernels for n in sizes.get(k, ())] if isinstance(sizes, dict)
+                else [(n, k) for n in sizes for k in kernels])
+        for n, kernel in rows:
+            if not any((family, kernel, n, d) in medians for d in dtypes):
+                continue
+            label, unit = labels.get((family, kernel), (kernel, "call"))
+            size = _power_of_ten(n) if unit == "call" else \
+                f"n = {_power_of_ten(n)}, per {unit}"
+            star = " *" if any((family, kernel, n, d) in later for d in dtypes) else ""
+            cells = [f"{label} ({size}){star}"]
+            for dtype in dtypes:
+                cells += _digest_cells(medians.get((family, kernel, n, dtype), {}))
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -58,8 +58,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _backend, _config, _losses, reference
-from fastloss._validation import Interval, check_flag, check_real, first_where, reject_masked
-from fastloss.losses._registry import LOSSES, Loss
+from fastloss._validation import (
+    Interval,
+    check_choice,
+    check_flag,
+    check_real,
+    first_where,
+    reject_masked,
+)
+from fastloss.losses._registry import LOSSES, Choice, Loss
 
 # Spelled out for type checkers and readers; tests/test_loss_registry.py checks that it is
 # _registry.PUBLIC_NAMES (three functions per row of LOSSES).
@@ -75,7 +82,8 @@ __all__ = [
     "binary_cross_entropy_with_logits_value_and_grad",
     "binary_cross_entropy_with_logits_grad_hess",
     "cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad",
-    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad",
+    "cross_entropy_grad_hess",
+    "nll_loss", "nll_loss_grad", "nll_loss_value_and_grad", "nll_loss_grad_hess",
     "kl_div", "kl_div_grad", "kl_div_value_and_grad", "kl_div_grad_hess",
     "soft_margin_loss", "soft_margin_loss_grad", "soft_margin_loss_value_and_grad",
     "soft_margin_loss_grad_hess", "poisson_nll_loss", "poisson_nll_loss_grad",
@@ -91,6 +99,10 @@ __all__ = [
     "pinball_loss_value_and_grad", "gamma_nll_loss", "gamma_nll_loss_grad",
     "gamma_nll_loss_value_and_grad", "gamma_nll_loss_grad_hess", "tweedie_loss",
     "tweedie_loss_grad", "tweedie_loss_value_and_grad", "tweedie_loss_grad_hess",
+    "multi_margin_loss", "multi_margin_loss_grad", "multi_margin_loss_value_and_grad",
+    "multi_margin_loss_grad_hess",
+    "multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad",
+    "multilabel_soft_margin_loss_value_and_grad", "multilabel_soft_margin_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -103,9 +115,9 @@ _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 _REDUCTIONS = ("mean", "sum", "none")
 
-# what a call computes: bits value (1), gradient (2), Hessian (4)
-_VALUE, _GRAD, _BOTH, _GRAD_HESS = 1, 2, 3, 6
-_HESS = 4
+# what a call computes: a set of bits (_GRAD_HESS: the gradient and the Hessian's diagonal)
+_VALUE, _GRAD, _BOTH, _HESS = 1, 2, 3, 4
+_GRAD_HESS = _GRAD | _HESS
 _SUFFIX = {_VALUE: "", _GRAD: "_grad", _BOTH: "_value_and_grad", _GRAD_HESS: "_grad_hess"}
 
 
@@ -224,22 +236,25 @@ def _sample_weight(sample_weight: Any, x: FloatArray) -> FloatArray:
         raise ValueError(f"sample_weight must have the input's shape {x.shape} or one that "
                          f"broadcasts to it with as many dimensions (e.g. (N, 1) for a "
                          f"weight per row), got shape {sw.shape}")
-    if sw.size:
-        lo, hi = sw.min(), sw.max()
-        if not (lo >= 0 and hi <= np.finfo(sw.dtype).max):  # NaN fails both
-            flat = sw.reshape(-1)
-            bad = first_where(flat, lambda b: ~((b >= 0) & (b < np.inf)))
-            where = np.unravel_index(bad, sw.shape)
-            raise ValueError(f"sample_weight must be finite and non-negative, got "
-                             f"sample_weight[{', '.join(str(int(i)) for i in where)}] = "
-                             f"{flat[bad]}")
+    _check_sample_weight_values(sw.reshape(-1), sw.shape)
     return _broadcast_weight(sw, x, "sample_weight")
+
+
+def _check_sample_weight_values(flat: FloatArray, shape: Tuple[int, ...]) -> None:
+    """ValueError unless every weight is finite and non-negative; ``flat``: the weights of
+    ``shape`` in C order (the message gives the first bad one's index in ``shape``)."""
+    if flat.size and not (flat.min() >= 0 and flat.max() < np.inf):  # NaN fails both
+        bad = first_where(flat, lambda block: ~((block >= 0) & (block < np.inf)))
+        raise ValueError(f"sample_weight must be finite and non-negative, got "
+                         f"sample_weight[{_where(bad, shape)}] = {flat[bad]}")
 
 
 def _checker(loss: Loss, name: str) -> Callable[[Any], Any]:
     """The check of the parameter ``name`` of ``loss``, from its registry row: a function of
     the value returning it checked (a float, a bool, an int)."""
     constraint = next(p.constraint for p in loss.params if p.name == name)
+    if isinstance(constraint, Choice):
+        return lambda v: check_choice(v, name, constraint.values)
     if constraint == "int64":
         return _check_ignore_index
     if constraint == "flag":
@@ -1265,54 +1280,127 @@ def tweedie_loss_grad_hess(input: ArrayLike, target: ArrayLike, power: float = 1
                     n_threads)
 
 
-# ---- losses over (N, C) rows ------------------------------------------------------------
+# ---- losses over rows of classes: (C,), (N, C) or (N, C, d1, ..., dk) -------------------
 
-def _logits(input: Any) -> FloatArray:
+class _ClassInput(NamedTuple):
+    """An input with a class axis as the kernels read it.
+
+    ``x`` is the input ((C,), (N, C) or (N, C, d1, ..., dk), C-contiguous), ``batch`` the shape
+    of its targets, sample weights and ``reduction="none"`` losses (``()``, ``(N,)`` or
+    ``(N, d1, ..., dk)``), ``c`` the number of classes. The kernels read the class axis with
+    its stride (d1 ... dk) in place; only when that stride is > 1 and a row is longer than
+    their gather block (``_losses.STRIDED_MAX_CLASSES``) is the input copied with its class
+    axis moved last (``moved``: one more read and write of the input, and of the gradient).
+    """
+
+    x: FloatArray
+    batch: Tuple[int, ...]
+    c: int
+    moved: bool
+    #: the class axis is the last one (multilabel_soft_margin_loss: ``(..., C)``, PyTorch's
+    #: ``class_dim = input.dim() - 1``): the rows are contiguous
+    class_last: bool = False
+
+    def kernel(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (the input's shape) as the kernel reads it: (1, C) for an unbatched input, the
+        class axis moved last (a copy, (N d1 ... dk, C)) when ``moved``, else ``a`` itself
+        ((rows, C) when the class axis is last)."""
+        if self.class_last:
+            return a.reshape(-1, self.c)
+        if self.moved:
+            return _contiguous(np.moveaxis(a, 1, -1)).reshape(-1, self.c)
+        return a.reshape(1, self.c) if a.ndim == 1 else a
+
+    def restore(self, rows: np.ndarray, dest: np.ndarray) -> None:
+        """Write the kernel's rows (of :meth:`kernel` of a ``moved`` input) to ``dest``."""
+        np.copyto(dest, np.moveaxis(rows.reshape(self.batch + (self.c,)), -1, 1))
+
+
+def _class_input(input: Any) -> _ClassInput:
     x = _as_float(input, "input")
-    if x.ndim != 2:
-        raise ValueError(f"input must have shape (N, C), got shape {x.shape}")
-    if x.shape[1] == 0:
+    if x.ndim == 0:
+        raise ValueError("input must have shape (C,), (N, C) or (N, C, d1, ..., dk), got "
+                         "shape ()")
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if c == 0:
         raise ValueError("input must have at least one class (C >= 1), got shape "
                          f"{x.shape}")
-    return x
+    batch = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+    moved = x.ndim > 2 and c > _losses.STRIDED_MAX_CLASSES and int(np.prod(x.shape[2:])) > 1
+    return _ClassInput(x, batch, c, moved)
 
 
-def _class_weight(weight: Any, x: FloatArray) -> Optional[FloatArray]:
+def _class_last_input(input: Any) -> _ClassInput:
+    """An input ``(..., C)`` whose last axis holds the classes."""
+    x = _as_float(input, "input")
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(f"input must have shape (..., C) with C >= 1 classes, got shape "
+                         f"{x.shape}")
+    return _ClassInput(x, x.shape[:-1], x.shape[-1], False, class_last=True)
+
+
+def _class_weight(weight: Any, rows: _ClassInput) -> Optional[FloatArray]:
     if weight is None:
         return None
-    w = _as_dtype(weight, x.dtype, "weight")
-    if w.shape != (x.shape[1],):
-        raise ValueError(f"weight must have shape (C,) = ({x.shape[1]},), got {w.shape}")
+    w = _as_dtype(weight, rows.x.dtype, "weight")
+    if w.shape != (rows.c,):
+        raise ValueError(f"weight must have shape (C,) = ({rows.c},), got {w.shape}")
     return w
 
 
-def _labels(target: Any, x: FloatArray, w: Optional[FloatArray], ignore_index: int
-            ) -> Tuple[np.ndarray, float]:
-    """Labels as int64 (N,) and PyTorch's mean denominator: sum of w[y] over kept rows."""
+def _row_sample_weight(sample_weight: Any, rows: _ClassInput) -> Optional[FloatArray]:
+    """One weight per row (the targets' shape), flat in C order, or None. Every weight is
+    finite and non-negative (as the elementwise losses' sample weights: a negative weight
+    makes the weighted mean meaningless)."""
+    if sample_weight is None:
+        return None
+    with np.errstate(over="ignore"):  # a weight too large for float32 becomes inf: refused
+        sw = _as_dtype(sample_weight, rows.x.dtype, "sample_weight")
+    if sw.shape != rows.batch:
+        raise ValueError(f"sample_weight must have the shape of the targets' rows {rows.batch} "
+                         f"(input of shape {rows.x.shape}), got {sw.shape}")
+    sw = sw.reshape(-1)
+    _check_sample_weight_values(sw, rows.batch)
+    return sw
+
+
+def _labels(target: Any, rows: _ClassInput, w: Optional[FloatArray],
+            sw: Optional[FloatArray], ignore_index: int) -> Tuple[np.ndarray, float]:
+    """Labels as flat int64 (one per row) and the mean's denominator: the sum of
+    ``sample_weight * w[y]`` over kept rows (PyTorch's ``sum w[y]`` without sample weights)."""
     t = target if type(target) is np.ndarray else _as_array(target, "target")
     if t.dtype.kind not in "iu":
         raise TypeError(f"target must hold integer class labels, got dtype {t.dtype}")
-    n, c = x.shape
-    if t.shape != (n,):
-        raise ValueError(f"target must have shape (N,) = ({n},), got {t.shape}")
+    c = rows.c
+    if t.shape != rows.batch:
+        raise ValueError(f"target must have shape {rows.batch} (the input's shape "
+                         f"{rows.x.shape} without its class axis), got {t.shape}")
     if t.dtype.kind == "u" and t.dtype.itemsize == 8 and t.size and t.max() > 2**63 - 1:
         bad = first_where(t, lambda block: block > 2**63 - 1)  # no n-sized temporary
-        raise ValueError(f"target[{bad}] = {t[bad]} is not a class index in [0, {c})")
-    labels = _contiguous(t, np.dtype(np.int64))
-    total, bad = _losses.label_weight_total(labels, c, w, ignore_index, x.dtype == _F64)
+        raise ValueError(f"target[{_where(bad, t.shape)}] = {t.flat[bad]} is not a class index "
+                         f"in [0, {c})")
+    labels = _contiguous(t, np.dtype(np.int64)).reshape(-1)
+    total, bad = _losses.label_weight_total(labels, c, w, ignore_index,
+                                            rows.x.dtype == _F64, sw)
     if bad >= 0:
-        raise ValueError(f"target[{bad}] = {t[bad]} is not a class index in [0, {c}) "
-                         f"nor ignore_index ({ignore_index})")
+        raise ValueError(f"target[{_where(bad, t.shape)}] = {t.flat[bad]} is not a class index "
+                         f"in [0, {c}) nor ignore_index ({ignore_index})")
     return labels, total
 
 
-def _check_unchanged(bad: int, c: int, ignore_index: int) -> None:
+def _where(flat: int, shape: Tuple[int, ...]) -> str:
+    """The index of flat position ``flat`` of an array of ``shape``, as ``i, j``."""
+    return ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) if shape else ""
+
+
+def _check_unchanged(bad: int, rows: _ClassInput, ignore_index: int) -> None:
     """The kernels check every label again as they read it (another thread may change the
     caller's array meanwhile) and report a row whose label was then out of range."""
     if bad >= 0:
-        raise ValueError(f"target changed during the call: when the kernel read target[{bad}] "
-                         f"it was not a class index in [0, {c}) nor ignore_index "
-                         f"({ignore_index}); no result (out, if given, is partly written)")
+        raise ValueError(f"target changed during the call: when the kernel read "
+                         f"target[{_where(bad, rows.batch)}] it was not a class index in "
+                         f"[0, {rows.c}) nor ignore_index ({ignore_index}); no result (out, if "
+                         f"given, is partly written)")
 
 
 def _check_ignore_index(ignore_index: Any) -> int:
@@ -1327,10 +1415,45 @@ def _check_ignore_index(ignore_index: Any) -> int:
     return i
 
 
-def _rows_result(mode: int, x: FloatArray, reduction: str, total: float, denominator: float,
-                 grad: Optional[np.ndarray], elems: Optional[np.ndarray]) -> Any:
+def _row_outputs(mode: int, rows: _ClassInput, out: Any, inputs: Tuple[Any, ...]
+                 ) -> Tuple[Optional[FloatArray], Optional[FloatArray]]:
+    """The gradient and Hessian arrays ``mode`` writes (``out``, checked, or new ones)."""
+    x = rows.x
+    if mode == _GRAD_HESS:
+        return _prepare_out_pair(out, x.shape, x.dtype, *inputs)
+    return (_prepare_out(out, x.shape, x.dtype, *inputs) if mode & _GRAD else None), None
+
+
+def _rows_call(mode: int, rows: _ClassInput, reduction: str, denominator: float, out: Any,
+               inputs: Tuple[Any, ...], ignore: int,
+               kernel: Callable[..., Tuple[float, int]]) -> Any:
+    """Run ``kernel(x, scale, grad, hess, elems, want) -> (total, bad)`` (the call's other
+    arguments bound) over the rows of ``rows`` and assemble what ``mode`` returns: value,
+    grad, both, or (grad, hess). ``inputs``: the arrays ``out`` must not overlap."""
+    x = rows.x
+    grad, hess = _row_outputs(mode, rows, out, inputs)
+    scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
+    elems = np.empty(rows.batch, x.dtype) if reduction == "none" and mode & _VALUE else None
+    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
+        if mode & _VALUE else 0)
+    if rows.moved:
+        rows_shape = (x.size // rows.c, rows.c)
+        g = np.empty(rows_shape, x.dtype) if grad is not None else None
+        h = np.empty(rows_shape, x.dtype) if hess is not None else None
+        total, bad = kernel(rows.kernel(x), scale, g, h, elems, want)
+        if grad is not None and g is not None:
+            rows.restore(g, grad)
+        if hess is not None and h is not None:
+            rows.restore(h, hess)
+    else:
+        total, bad = kernel(rows.kernel(x), scale, None if grad is None else rows.kernel(grad),
+                            None if hess is None else rows.kernel(hess), elems, want)
+    _check_unchanged(bad, rows, ignore)
     if mode == _GRAD:
         return grad
+    if mode == _GRAD_HESS:
+        return grad, hess
     if elems is not None:
         value: Any = elems
     elif reduction == "mean":
@@ -1341,94 +1464,118 @@ def _rows_result(mode: int, x: FloatArray, reduction: str, total: float, denomin
 
 
 def _cross_entropy(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any,
-                   reduction: str, label_smoothing: Any, out: Any,
-                   n_threads: Optional[int]) -> Any:
-    x = _logits(input)
-    n, c = x.shape
-    w = _class_weight(weight, x)
+                   reduction: str, label_smoothing: Any, out: Any, n_threads: Optional[int],
+                   sample_weight: Any = None) -> Any:
+    rows = _class_input(input)
+    x = rows.x
+    w = _class_weight(weight, rows)
     ignore = _check_ignore_index(ignore_index)
     _check_reduction(reduction)
     q = _CE_LABEL_SMOOTHING(label_smoothing)
     t = target if type(target) is np.ndarray else _as_array(target, "target")
-    if t.dtype.kind == "f" and t.ndim < 2:
-        raise TypeError(f"target must hold integer class labels of shape (N,) or float class "
-                        f"probabilities of shape (N, C), got dtype {t.dtype} and shape {t.shape}")
-    if t.dtype.kind == "f":  # class probabilities, PyTorch's mean divides by N
+    sw = _row_sample_weight(sample_weight, rows)
+    if t.dtype.kind == "f" and t.ndim < x.ndim:
+        raise TypeError(f"target must hold integer class labels of shape {rows.batch} or float "
+                        f"class probabilities of shape {x.shape}, got dtype {t.dtype} and "
+                        f"shape {t.shape}")
+    probs: Optional[FloatArray] = None
+    if t.dtype.kind == "f":  # class probabilities: the mean divides by N (or sum(sw))
         probs = _as_dtype(t, x.dtype, "target")
         if probs.shape != x.shape:
             raise ValueError(f"probability target must have the input's shape {x.shape}, "
                              f"got {probs.shape}")
         if ignore >= 0:  # PyTorch's check and message; a negative index ignores nothing
             raise ValueError("ignore_index is not supported for floating point target")
-        labels, denominator = None, float(n)
+        labels = None
+        denominator = float(int(np.prod(rows.batch)) if sw is None
+                            else sw.sum(dtype=np.float64))
     else:
-        labels, denominator = _labels(t, x, w, ignore)
-    grad = _prepare_out(out, x.shape, x.dtype, x, w, t) if mode & _GRAD else None
+        labels, denominator = _labels(t, rows, w, sw, ignore)
     nt = _config.resolve_threads(n_threads, x.size)
 
     if _backend.get_backend() == "numpy":
-        result = _reference("cross_entropy" + _SUFFIX[mode], x,
-                            probs if labels is None else labels, w, ignore, reduction, q)
-        return _finish_reference(mode, result, grad)
+        ref_target = probs if labels is None else labels.reshape(rows.batch)
+        result = _reference("cross_entropy" + _SUFFIX[mode], x, ref_target, w, ignore,
+                            reduction, q, sample_weight=None if sw is None
+                            else sw.reshape(rows.batch))
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, (x, w, t, sw)))
 
-    scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
-    elems = np.empty(n, x.dtype) if reduction == "none" and mode & _VALUE else None
-    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
-        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
-        if mode & _VALUE else 0)
-    if labels is None:
-        total = _losses.cross_entropy_prob(x, probs, w, q, scale, grad, elems, want, nt)
+    if probs is not None:
+        tk = rows.kernel(probs)
+
+        def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int
+                   ) -> Tuple[float, int]:
+            return _losses.cross_entropy_prob(xk, tk, w, q, scale, g, e, want, nt, sw, h), -1
     else:
-        total, bad = _losses.cross_entropy_index(x, labels, w, ignore, q, scale, grad, elems,
-                                                 want, nt)
-        _check_unchanged(bad, c, ignore)
-    return _rows_result(mode, x, reduction, total, denominator, grad, elems)
+        label_rows = labels
+
+        def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int
+                   ) -> Tuple[float, int]:
+            assert label_rows is not None
+            return _losses.cross_entropy_index(xk, label_rows, w, ignore, q, scale, g, e, want,
+                                               nt, sw, h)
+    return _rows_call(mode, rows, reduction, denominator, out, (x, w, t, sw), ignore, kernel)
+
 
 
 def cross_entropy(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
                   ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0, *, n_threads: Optional[int] = None
-                  ) -> LossValue:
-    r"""Softmax cross-entropy of logits ``x`` of shape ``(N, C)``, PyTorch's ``F.cross_entropy``.
+                  label_smoothing: float = 0.0, *, sample_weight: Optional[ArrayLike] = None,
+                  n_threads: Optional[int] = None) -> LossValue:
+    r"""Softmax cross-entropy of logits ``x``, PyTorch's ``F.cross_entropy``.
 
-    ``target`` is either integer class labels of shape ``(N,)`` or class probabilities of
-    shape ``(N, C)`` (a float array). With ``lse_i = log sum_k exp(x_ik)`` (computed
-    stably), class weights ``w`` (default 1) and label smoothing ``q``:
+    Shapes as PyTorch: ``input`` is ``(N, C)``, ``(N, C, d1, ..., dk)`` (the class axis
+    second; each of the ``N d1 ... dk`` positions is a row of C logits) or unbatched
+    ``(C,)``; ``target`` is integer class labels of shape ``(N,)``, ``(N, d1, ..., dk)``
+    or ``()``, or class probabilities of the input's shape (a float array). With
+    ``lse_i = log sum_k exp(x_ik)`` (computed stably), class weights ``w`` (default 1) and
+    label smoothing ``q``:
 
     * labels: ``l_i = (1 - q) w_{y_i} (lse_i - x_{i,y_i}) + (q / C) sum_k w_k (lse_i - x_ik)``;
       rows with ``y_i == ignore_index`` contribute 0 (loss and gradient). ``"mean"`` divides
       by ``sum_i w_{y_i}`` over the kept rows (NaN if every row is ignored, with a zero
       gradient, as in PyTorch).
     * probabilities: ``l_i = sum_k w_k t_ik (lse_i - x_ik)`` with ``t = (1 - q) y + q / C``;
-      ``"mean"`` divides by N. As in PyTorch, ``ignore_index >= 0`` raises ValueError
-      ("ignore_index is not supported for floating point target"); a negative one (the
-      default -100) ignores nothing.
+      ``"mean"`` divides by the number of rows. As in PyTorch, ``ignore_index >= 0`` raises
+      ValueError ("ignore_index is not supported for floating point target"); a negative one
+      (the default -100) ignores nothing.
+
+    ``sample_weight`` (a fastloss addition; PyTorch has none, pytorch#264): one weight
+    ``s_i`` per row, of the targets' shape ``(N, d1, ..., dk)``. It multiplies a row's loss,
+    gradient and Hessian, next to the class weights: ``"mean"`` is ``sum_i s_i l_i / D``
+    with ``D = sum_i s_i w_{y_i}`` over the kept rows for labels (scikit-learn's
+    ``sum(s l) / sum(s)`` when ``weight`` is None, PyTorch's ``sum w_{y_i}`` when
+    ``sample_weight`` is None) and ``D = sum_i s_i`` for probabilities.
 
     The gradient is ``softmax(x) * sum_k w_k t_ik - w t`` (labels: ``t`` one-hot, smoothed),
-    divided by the mean's denominator. ``reduction="none"`` gives the ``(N,)`` row losses.
+    divided by the mean's denominator, of the input's shape. ``reduction="none"`` gives the
+    row losses, of the targets' shape (0-d for an unbatched input).
     """
     return _cross_entropy(_VALUE, input, target, weight, ignore_index, reduction,
-                          label_smoothing, None, n_threads)
+                          label_smoothing, None, n_threads, sample_weight)
 
 
 def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
                        ignore_index: int = -100, reduction: str = "mean",
-                       label_smoothing: float = 0.0, *, out: Optional[FloatArray] = None,
+                       label_smoothing: float = 0.0, *,
+                       sample_weight: Optional[ArrayLike] = None,
+                       out: Optional[FloatArray] = None,
                        n_threads: Optional[int] = None) -> FloatArray:
-    """Gradient of :func:`cross_entropy` with respect to the logits, shape ``(N, C)``."""
+    """Gradient of :func:`cross_entropy` with respect to the logits, of the input's shape."""
     return _cross_entropy(_GRAD, input, target, weight, ignore_index, reduction,
-                          label_smoothing, out, n_threads)
+                          label_smoothing, out, n_threads, sample_weight)
 
 
 def cross_entropy_value_and_grad(input: ArrayLike, target: ArrayLike,
                                  weight: Optional[ArrayLike] = None, ignore_index: int = -100,
                                  reduction: str = "mean", label_smoothing: float = 0.0, *,
+                                 sample_weight: Optional[ArrayLike] = None,
                                  out: Optional[FloatArray] = None,
                                  n_threads: Optional[int] = None
                                  ) -> Tuple[LossValue, FloatArray]:
     """``(cross_entropy(...), cross_entropy_grad(...))`` from one pass over the logits."""
     return _cross_entropy(_BOTH, input, target, weight, ignore_index, reduction,
-                          label_smoothing, out, n_threads)
+                          label_smoothing, out, n_threads, sample_weight)
 
 
 class _RowKernel(NamedTuple):
@@ -1438,67 +1585,294 @@ class _RowKernel(NamedTuple):
     code: int
 
 
-def _row_kernel(loss: Loss) -> _RowKernel:
-    return _RowKernel(loss, _losses.ROWWISE_LOSSES[next(iter(loss.kernels))])
+def _row_kernel(loss: Loss, kernel: str = "") -> _RowKernel:
+    """``loss`` running its C kernel ``kernel`` (default: its first)."""
+    return _RowKernel(loss, _losses.ROWWISE_LOSSES[kernel or next(iter(loss.kernels))])
+
+
+#: the ignore_index of a loss that ignores no label: the one int64 that is no class index,
+#: refused with the other labels out of range
+_NO_IGNORE = -(2**63)
 
 
 def _labelled_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight: Any,
                    ignore_index: Any, reduction: str, out: Any, param: float = 0.0,
-                   n_threads: Optional[int] = 1) -> Any:
-    """A loss of (N, C) rows and labels (N,) on the kernels of row_rules.h: checks, the mean's
-    denominator (sum of w[y] over kept rows, as PyTorch), the numpy backend, the call.
-    ``n_threads`` defaults to 1: nll_loss (PyTorch's signature) takes none, and one thread
-    keeps its sums those of the serial kernel it had."""
-    x = _logits(input)
-    w = _class_weight(weight, x)
-    ignore = _check_ignore_index(ignore_index)
-    _check_reduction(reduction, spec.loss.reductions)
-    labels, denominator = _labels(target, x, w, ignore)
-    grad = _prepare_out(out, x.shape, x.dtype, x, w, labels, target if type(target) is np.ndarray
-                        else None) if mode & _GRAD else None
+                   n_threads: Optional[int] = 1, sample_weight: Any = None,
+                   ref_kwargs: Optional[Dict[str, Any]] = None) -> Any:
+    """A loss of rows of classes and labels on the kernels of row_rules.h: checks, the mean's
+    denominator (``weighted_mean == "weight_sum"``: the sum of sample_weight * w[y] over kept
+    rows, as PyTorch without sample weights; ``"count"``: the number of rows, or the sum of
+    the sample weights), the numpy backend, the call. ``ignore_index`` None: the loss has
+    none, every label must be a class index. ``n_threads`` defaults to 1: nll_loss
+    (PyTorch's signature) takes none, and one thread keeps its sums those of the serial
+    kernel it had. ``ref_kwargs``: the reference's keyword arguments beyond the common ones."""
+    loss = spec.loss
+    rows = _class_input(input)
+    x = rows.x
+    if x.ndim > 2 and not loss.spatial:
+        raise ValueError(f"input must have shape (C,) or (N, C), got shape {x.shape}")
+    w = _class_weight(weight, rows)
+    ignore = _NO_IGNORE if ignore_index is None else _check_ignore_index(ignore_index)
+    _check_reduction(reduction, loss.reductions)
+    sw = _row_sample_weight(sample_weight, rows)
+    by_weight_sum = loss.weighted_mean == "weight_sum"
+    labels, denominator = _labels(target, rows, w if by_weight_sum else None, sw, ignore)
+    if ignore_index is None and labels.size and labels.min() == _NO_IGNORE:
+        bad = int(np.argmin(labels))
+        raise ValueError(f"target[{_where(bad, rows.batch)}] = {_NO_IGNORE} is not a class "
+                         f"index in [0, {rows.c})")
+    inputs = (x, w, labels, sw, target if type(target) is np.ndarray else None)
     nt = 1 if n_threads == 1 else _config.resolve_threads(n_threads, x.size)
     if _backend.get_backend() == "numpy":
-        result = _reference(spec.loss.name + _SUFFIX[mode], x, labels, w, ignore, reduction)
-        return _finish_reference(mode, result, grad)
-    scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
-    elems = np.empty(x.shape[0], x.dtype) if reduction == "none" and mode & _VALUE else None
-    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
-        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
-        if mode & _VALUE else 0)
-    total, bad = _losses.rowwise(spec.code, x, labels, w, ignore, param, scale, grad, elems,
-                                 want, nt)
-    _check_unchanged(bad, x.shape[1], ignore)
-    return _rows_result(mode, x, reduction, total, denominator, grad, elems)
+        kwargs = dict(ref_kwargs or {})
+        if ignore_index is not None:
+            kwargs["ignore_index"] = ignore
+        result = _reference(loss.name + _SUFFIX[mode], x, labels.reshape(rows.batch), weight=w,
+                            reduction=reduction, sample_weight=None if sw is None
+                            else sw.reshape(rows.batch), **kwargs)
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, inputs))
+
+    def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int) -> Tuple[float, int]:
+        return _losses.rowwise(spec.code, xk, labels, w, ignore, param, scale, g, e, want, nt,
+                               sw, h)
+    return _rows_call(mode, rows, reduction, denominator, out, inputs, ignore, kernel)
 
 
 _NLL_SPEC = _row_kernel(LOSSES["nll_loss"])
 
 
 def _nll(mode: int, input: Any, target: Any, weight: Any, ignore_index: Any, reduction: str,
-         out: Any) -> Any:
-    return _labelled_rows(_NLL_SPEC, mode, input, target, weight, ignore_index, reduction, out)
+         out: Any, sample_weight: Any) -> Any:
+    return _labelled_rows(_NLL_SPEC, mode, input, target, weight, ignore_index, reduction, out,
+                          sample_weight=sample_weight)
 
 
 def nll_loss(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
-             ignore_index: int = -100, reduction: str = "mean") -> LossValue:
-    r"""Negative log-likelihood of log-probabilities ``x`` ``(N, C)`` and labels ``y`` ``(N,)``:
-    ``l_i = -w_{y_i} x_{i,y_i}``, 0 for rows with ``y_i == ignore_index``. ``"mean"``
+             ignore_index: int = -100, reduction: str = "mean", *,
+             sample_weight: Optional[ArrayLike] = None) -> LossValue:
+    r"""Negative log-likelihood of log-probabilities ``x`` and labels ``y``, PyTorch's
+    ``F.nll_loss``: ``l_i = -w_{y_i} x_{i,y_i}``, 0 for rows with ``y_i == ignore_index``.
+    Shapes as :func:`cross_entropy` with labels: ``input`` ``(N, C)``, ``(N, C, d1, ...,
+    dk)`` or ``(C,)``, ``target`` ``(N,)``, ``(N, d1, ..., dk)`` or ``()``. ``"mean"``
     divides by ``sum_i w_{y_i}`` over kept rows, as in PyTorch. The gradient is
-    ``-w_{y_i} / D`` at ``(i, y_i)`` and 0 elsewhere.
+    ``-w_{y_i} / D`` at ``(i, y_i)`` and 0 elsewhere. ``sample_weight`` ``s_i`` (one per
+    row, a fastloss addition) as in :func:`cross_entropy`: ``l_i = -s_i w_{y_i} x_{i,y_i}``,
+    ``D = sum_i s_i w_{y_i}`` over kept rows.
     """
-    return _nll(_VALUE, input, target, weight, ignore_index, reduction, None)
+    return _nll(_VALUE, input, target, weight, ignore_index, reduction, None, sample_weight)
 
 
 def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
                   ignore_index: int = -100, reduction: str = "mean", *,
+                  sample_weight: Optional[ArrayLike] = None,
                   out: Optional[FloatArray] = None) -> FloatArray:
-    """Gradient of :func:`nll_loss` with respect to ``input``, shape ``(N, C)``."""
-    return _nll(_GRAD, input, target, weight, ignore_index, reduction, out)
+    """Gradient of :func:`nll_loss` with respect to ``input``, of the input's shape."""
+    return _nll(_GRAD, input, target, weight, ignore_index, reduction, out, sample_weight)
 
 
 def nll_loss_value_and_grad(input: ArrayLike, target: ArrayLike,
                             weight: Optional[ArrayLike] = None, ignore_index: int = -100,
-                            reduction: str = "mean", *, out: Optional[FloatArray] = None
+                            reduction: str = "mean", *,
+                            sample_weight: Optional[ArrayLike] = None,
+                            out: Optional[FloatArray] = None
                             ) -> Tuple[LossValue, FloatArray]:
     """``(nll_loss(...), nll_loss_grad(...))``."""
-    return _nll(_BOTH, input, target, weight, ignore_index, reduction, out)
+    return _nll(_BOTH, input, target, weight, ignore_index, reduction, out, sample_weight)
+
+
+# ---- Hessians of the losses over rows of classes ----------------------------------------
+
+def cross_entropy_grad_hess(input: ArrayLike, target: ArrayLike,
+                            weight: Optional[ArrayLike] = None, ignore_index: int = -100,
+                            reduction: str = "mean", label_smoothing: float = 0.0, *,
+                            sample_weight: Optional[ArrayLike] = None,
+                            out: Optional[OutPair] = None, n_threads: Optional[int] = None
+                            ) -> Tuple[FloatArray, FloatArray]:
+    r"""``(gradient, diagonal of the Hessian)`` of :func:`cross_entropy` with respect to the
+    logits, both of the input's shape, from one pass.
+
+    scikit-learn's ``HalfMultinomialLoss.gradient_hessian`` convention: the Hessian's
+    diagonal only, ``d^2 L / dx_ik^2``. A row's loss is ``sum_k a_k (lse_i - x_ik)`` with
+    ``a_k = (1 - q) w_{y_i} [k == y_i] + (q / C) w_k`` (labels) or ``a_k = w_k t_ik``
+    (probabilities, ``t`` smoothed), so with ``A_i = sum_k a_k`` and ``p = softmax(x_i)``::
+
+        grad_ik = s_i (A_i p_ik - a_k) / D        hess_ik = s_i A_i p_ik (1 - p_ik) / D
+
+    (``D`` the mean's denominator, 1 for ``"sum"``/``"none"``; ``s_i`` the sample weight).
+    Without class weights, smoothing or probabilities ``A_i = 1``: scikit-learn's
+    ``p (1 - p)``, which it returns for ``"sum"`` (times ``sample_weight``). Ignored rows
+    have 0 gradient and 0 Hessian.
+    """
+    return _cross_entropy(_GRAD_HESS, input, target, weight, ignore_index, reduction,
+                          label_smoothing, out, n_threads, sample_weight)
+
+
+def nll_loss_grad_hess(input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+                       ignore_index: int = -100, reduction: str = "mean", *,
+                       sample_weight: Optional[ArrayLike] = None,
+                       out: Optional[OutPair] = None) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`nll_loss` with respect to
+    ``input``. The loss is linear in ``input``: the Hessian is 0 (an array of zeros of the
+    input's shape, so that the pair has the shape of every ``*_grad_hess``)."""
+    return _nll(_GRAD_HESS, input, target, weight, ignore_index, reduction, out, sample_weight)
+
+
+# ---- margin losses over (N, C) rows and labels -----------------------------------------
+
+_MULTI_MARGIN_SPEC = _row_kernel(LOSSES["multi_margin_loss"])
+_MULTI_MARGIN_SQ_SPEC = _row_kernel(LOSSES["multi_margin_loss"], "multi_margin_sq")
+_MULTI_MARGIN_P = _checker(LOSSES["multi_margin_loss"], "p")
+_MULTI_MARGIN_MARGIN = _checker(LOSSES["multi_margin_loss"], "margin")
+
+
+def _multi_margin(mode: int, input: Any, target: Any, p: Any, margin: Any, weight: Any,
+                  reduction: str, out: Any, sample_weight: Any, n_threads: Optional[int]
+                  ) -> Any:
+    power = _MULTI_MARGIN_P(p)
+    m = _MULTI_MARGIN_MARGIN(margin)
+    return _labelled_rows(_MULTI_MARGIN_SPEC if power == 1 else _MULTI_MARGIN_SQ_SPEC, mode,
+                          input, target, weight, None, reduction, out, m, n_threads,
+                          sample_weight, {"p": 1 if power == 1 else 2, "margin": m})
+
+
+def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
+                      weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                      sample_weight: Optional[ArrayLike] = None,
+                      n_threads: Optional[int] = None) -> LossValue:
+    r"""Multi-class hinge loss, PyTorch's ``F.multi_margin_loss``: for logits ``x`` of shape
+    ``(N, C)`` (or ``(C,)``) and labels ``y`` (``(N,)``, or ``()``), ``p`` 1 or 2::
+
+        l_i = (w_{y_i} / C) sum_{k != y_i} max(0, margin - x_{i,y_i} + x_ik)^p
+
+    Gradient: ``(w_{y_i} / C) p z^(p-1)`` at each ``k`` with ``z = margin - x_{i,y_i} + x_ik
+    > 0`` and minus their sum at ``y_i``. Labels must be class indices (there is no
+    ``ignore_index``). ``"mean"`` divides by N, as PyTorch (class weights do not enter
+    it); ``sample_weight`` ``s_i`` (one per row, a fastloss addition) multiplies ``l_i``
+    and makes the mean ``sum(s l) / sum(s)``.
+    """
+    return _multi_margin(_VALUE, input, target, p, margin, weight, reduction, None,
+                         sample_weight, n_threads)
+
+
+def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1,
+                           margin: float = 1.0, weight: Optional[ArrayLike] = None,
+                           reduction: str = "mean", *,
+                           sample_weight: Optional[ArrayLike] = None,
+                           out: Optional[FloatArray] = None,
+                           n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`multi_margin_loss` with respect to ``input``."""
+    return _multi_margin(_GRAD, input, target, p, margin, weight, reduction, out,
+                         sample_weight, n_threads)
+
+
+def multi_margin_loss_value_and_grad(input: ArrayLike, target: ArrayLike, p: int = 1,
+                                     margin: float = 1.0, weight: Optional[ArrayLike] = None,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[ArrayLike] = None,
+                                     out: Optional[FloatArray] = None,
+                                     n_threads: Optional[int] = None
+                                     ) -> Tuple[LossValue, FloatArray]:
+    """``(multi_margin_loss(...), multi_margin_loss_grad(...))`` from one pass."""
+    return _multi_margin(_BOTH, input, target, p, margin, weight, reduction, out,
+                         sample_weight, n_threads)
+
+
+def multi_margin_loss_grad_hess(input: ArrayLike, target: ArrayLike, p: int = 1,
+                                margin: float = 1.0, weight: Optional[ArrayLike] = None,
+                                reduction: str = "mean", *,
+                                sample_weight: Optional[ArrayLike] = None,
+                                out: Optional[OutPair] = None,
+                                n_threads: Optional[int] = None
+                                ) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`multi_margin_loss`: the Hessian is
+    0 for ``p = 1`` (piecewise linear) and, for ``p = 2``, ``2 w_{y_i} / C`` at each active
+    ``k`` and their sum at ``y_i`` (0 where ``z = 0``: the one-sided second derivative
+    PyTorch's backward gives)."""
+    return _multi_margin(_GRAD_HESS, input, target, p, margin, weight, reduction, out,
+                         sample_weight, n_threads)
+
+
+# ---- losses of rows and target rows: (..., C) inputs and targets of their shape ---------
+
+def _target_rows(spec: _RowKernel, mode: int, input: Any, target: Any, weight: Any,
+                 reduction: str, out: Any, sample_weight: Any, n_threads: Optional[int]
+                 ) -> Any:
+    """A loss of rows and target rows of the input's shape (the class axis last) on the
+    kernels of row_rules.h whose target is a row: checks, the mean's denominator (the number
+    of rows, or the sum of the sample weights), the numpy backend, the call."""
+    rows = _class_last_input(input)
+    x = rows.x
+    t = _as_dtype(target, x.dtype, "target")
+    if t.shape != x.shape:
+        raise ValueError(f"target shape {t.shape} must equal input shape {x.shape}")
+    w = _class_weight(weight, rows)
+    _check_reduction(reduction, spec.loss.reductions)
+    sw = _row_sample_weight(sample_weight, rows)
+    denominator = float(x.size // rows.c if sw is None else sw.sum(dtype=np.float64))
+    inputs = (x, t, w, sw)
+    nt = _config.resolve_threads(n_threads, x.size)
+    if _backend.get_backend() == "numpy":
+        result = _reference(spec.loss.name + _SUFFIX[mode], x, t, weight=w, reduction=reduction,
+                            sample_weight=None if sw is None else sw.reshape(rows.batch))
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, inputs))
+    tk = rows.kernel(t)
+
+    def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int) -> Tuple[float, int]:
+        return _losses.rowwise(spec.code, xk, None, w, 0, 0.0, scale, g, e, want, nt, sw, h, tk)
+    return _rows_call(mode, rows, reduction, denominator, out, inputs, 0, kernel)
+
+
+_MULTILABEL_SOFT_MARGIN_SPEC = _row_kernel(LOSSES["multilabel_soft_margin_loss"])
+
+
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
+                                weight: Optional[ArrayLike] = None, reduction: str = "mean", *,
+                                sample_weight: Optional[ArrayLike] = None,
+                                n_threads: Optional[int] = None) -> LossValue:
+    r"""Multi-label one-versus-all logistic loss, PyTorch's ``F.multilabel_soft_margin_loss``:
+    logits ``x`` of shape ``(..., C)`` (the classes on the last axis) and targets ``t`` in
+    [0, 1] of the same shape; per row::
+
+        l_i = (1 / C) sum_k w_k (-(t_ik log sigmoid(x_ik) + (1 - t_ik) log sigmoid(-x_ik)))
+
+    (each term :func:`binary_cross_entropy_with_logits`'s, stable for any logit). Gradient
+    ``w_k (sigmoid(x_ik) - t_ik) / C``. ``weight``: one per class, shape ``(C,)`` (PyTorch
+    also broadcasts other shapes; fastloss takes class weights only). ``"mean"`` divides by
+    the number of rows (class weights stay out of it, as PyTorch); ``sample_weight`` ``s_i``
+    (one per row, shape ``input.shape[:-1]``, a fastloss addition) multiplies ``l_i`` and
+    makes the mean ``sum(s l) / sum(s)``. ``reduction="none"`` gives the row losses.
+    """
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _VALUE, input, target, weight, reduction,
+                        None, sample_weight, n_threads)
+
+
+def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
+                                     weight: Optional[ArrayLike] = None,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[ArrayLike] = None,
+                                     out: Optional[FloatArray] = None,
+                                     n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`multilabel_soft_margin_loss` with respect to ``input``."""
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _GRAD, input, target, weight, reduction,
+                        out, sample_weight, n_threads)
+
+
+def multilabel_soft_margin_loss_value_and_grad(
+        input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+        out: Optional[FloatArray] = None, n_threads: Optional[int] = None
+) -> Tuple[LossValue, FloatArray]:
+    """``(multilabel_soft_margin_loss(...), multilabel_soft_margin_loss_grad(...))``."""
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _BOTH, input, target, weight, reduction,
+                        out, sample_weight, n_threads)
+
+
+def multilabel_soft_margin_loss_grad_hess(
+        input: ArrayLike, target: ArrayLike, weight: Optional[ArrayLike] = None,
+        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+        out: Optional[OutPair] = None, n_threads: Optional[int] = None
+) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`multilabel_soft_margin_loss`:
+    ``hess_ik = w_k sigmoid(x_ik) sigmoid(-x_ik) / C`` (times ``s_i / D``)."""
+    return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _GRAD_HESS, input, target, weight,
+                        reduction, out, sample_weight, n_threads)

@@ -24,21 +24,29 @@ from fastloss._validation import NON_NEGATIVE, POSITIVE, REAL, UNIT, Interval
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], Any], Tuple[np.ndarray, np.ndarray]]
 
 
+class Choice(NamedTuple):
+    """The constraint of a parameter that takes one of a few values (multi_margin_loss's
+    ``p``: 1 or 2)."""
+
+    values: Tuple[Any, ...]
+
+
 class Param(NamedTuple):
     """A scalar parameter of a loss: its name, PyTorch's default and its constraint: an
     :class:`~fastloss._validation.Interval` for a real number, ``"flag"`` for a bool,
-    ``"int64"`` for an integer."""
+    ``"int64"`` for an integer, a :class:`Choice` of values."""
 
     name: str
     default: Any
-    constraint: Union[Interval, str]
+    constraint: Union[Interval, str, Choice]
 
 
 class Loss(NamedTuple):
     """One loss. ``name`` is the public (``torch.nn.functional``) name."""
 
     name: str
-    #: "elementwise" (input and target of one shape) or "rows" (an (N, C) input)
+    #: "elementwise" (input and target of one shape), "rows" (an (N, C) input and class
+    #: labels) or "target_rows" (an (..., C) input and a target of its shape, a loss per row)
     kind: str
     #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``, or of ``ROWWISE_LOSSES`` for
     #: kind "rows") this loss runs, each with the arguments that select it; the first is the
@@ -47,7 +55,8 @@ class Loss(NamedTuple):
     kernels: Dict[str, Dict[str, Any]]
     params: Tuple[Param, ...]
     #: the array weights it takes ("weight", "pos_weight", "sample_weight"), which broadcast
-    #: to the input (sample_weight with as many dimensions)
+    #: to the input (elementwise: sample_weight with as many dimensions; kind "rows": "weight"
+    #: per class, "sample_weight" per row, of the target's shape)
     weights: Tuple[str, ...]
     #: what the weighted "mean" divides by: "weight_sum" (sum(w l) / sum(w)) or "count"
     #: (mean(w l)), as in PyTorch 2.13 for each loss
@@ -66,8 +75,11 @@ class Loss(NamedTuple):
     #: NaN passes), or None
     input_range: Optional[Interval] = None
     #: whether it has ``<name>_grad_hess`` (twice differentiable, a Hessian not 0 almost
-    #: everywhere)
+    #: everywhere; the losses on rows: every one, nll_loss's Hessian is 0)
     hessian: bool = False
+    #: kind "rows": whether it takes PyTorch's K-dimensional (N, C, d1, ..., dk) inputs (else
+    #: (N, C) and unbatched (C,) only)
+    spatial: bool = False
     #: whether ``torch.nn.functional`` has it under ``name`` (the peer tests and benchmarks
     #: compare with it); the others are tested against their formula on torch primitives
     in_torch: bool = True
@@ -175,7 +187,7 @@ _POWER = Interval(1.0, float("inf"), hi_closed=False)
 #: positive inputs and targets (Poisson, gamma, Tweedie)
 _POSITIVE_DOMAIN = ((0.0625, 4.0), (0.0, 16.0))  # exact in float32 (hypothesis)
 
-_ROWS = (
+_ROWS: Tuple[Loss, ...] = (
     Loss("mse_loss", "elementwise", {"mse": {}}, (), _W_SW, "weight_sum", _REDUCTIONS,
          _regression, _REGRESSION_DOMAIN, _WEIGHTED, sklearn=("HalfSquaredError", 2.0),
          hessian=True),
@@ -205,13 +217,14 @@ _ROWS = (
          sklearn=("HalfBinomialLoss", 1.0), hessian=True),
     Loss("cross_entropy", "rows", {}, (Param("ignore_index", -100, "int64"),
                                        Param("label_smoothing", 0.0, UNIT)),
-         ("weight",), "weight_sum", _REDUCTIONS, _class_logits, ((-60.0, 60.0), (0.0, 1.0)),
+         ("weight", "sample_weight"), "weight_sum", _REDUCTIONS, _class_logits,
+         ((-60.0, 60.0), (0.0, 1.0)),
          ({}, {"weight": "full"}, {"label_smoothing": 0.1}),
-         sklearn=("HalfMultinomialLoss", 1.0)),
+         sklearn=("HalfMultinomialLoss", 1.0), hessian=True, spatial=True),
     Loss("nll_loss", "rows", {"nll": {}}, (Param("ignore_index", -100, "int64"),),
-         ("weight",), "weight_sum", _REDUCTIONS, _class_log_probabilities,
+         ("weight", "sample_weight"), "weight_sum", _REDUCTIONS, _class_log_probabilities,
          ((-60.0, 0.0), (0.0, 1.0)),
-         ({}, {"weight": "full"})),
+         ({}, {"weight": "full"}), hessian=True, spatial=True),
     Loss("kl_div", "elementwise", {"kl_div": {}, "kl_div_log": {"log_target": True}},
          (Param("log_target", False, "flag"),), _SW, "count", _REDUCTIONS + ("batchmean",),
          _log_probabilities, ((-30.0, 0.0), (0.0, 1.0)),
@@ -263,6 +276,20 @@ _ROWS = (
           {"power": 1.0, "log_input": False}, {"power": 2.0, "log_input": False},
           {"power": 1.5, "log_input": False, "sample_weight": "rows"}), in_torch=False,
          sklearn=("HalfTweedieLoss", 1.0), hessian=True),
+)
+
+# the row-wise losses of torch.nn.functional beyond cross_entropy and nll_loss
+_ROWS += (
+    # p = 2 runs its own kernel (the squared hinge); the kernels' parameter is the margin
+    Loss("multi_margin_loss", "rows", {"multi_margin": {}, "multi_margin_sq": {"p": 2}},
+         (Param("p", 1, Choice((1, 2))), Param("margin", 1.0, REAL)),
+         ("weight", "sample_weight"), "count", _REDUCTIONS, _class_logits,
+         ((-60.0, 60.0), (0.0, 1.0)),
+         ({}, {"weight": "full"}, {"p": 2, "margin": 0.5}), hessian=True),
+    Loss("multilabel_soft_margin_loss", "target_rows",
+         {"multilabel_soft_margin": {}}, (), ("weight", "sample_weight"), "count",
+         _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)), ({}, {"weight": "full"}),
+         hessian=True),
 )
 
 #: every loss, by its public name, in the order of the documentation

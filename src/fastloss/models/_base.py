@@ -13,8 +13,8 @@ from fastloss import linear, optim
 from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
                                   check_real, is_dask_collection)
 from fastloss.optim._minimize import OptimizeResult
-from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight, _check_X,
-                                      _check_y_present, _Params, warn_not_converged)
+from fastloss.models._sklearn import (_check_feature_names, _check_finite, _check_sample_weight,
+                                      _check_X, _check_y_present, _Params, warn_not_converged)
 
 #: the optimizers every model takes (LinearRegression adds "cholesky")
 OPTIMIZERS = ("lbfgs", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg")
@@ -31,6 +31,26 @@ FULL_BATCH = ("lbfgs", "cg")
 #: an intercept): what the full-batch minimizers need, in memory or on a Dask cluster
 Objective = Callable[[NDArray[np.float64], Optional[NDArray[np.float64]]],
                      Tuple[float, NDArray[Any], Optional[NDArray[Any]]]]
+#: X's columns' (weighted) means and second moments, float64 (d,) each
+Moments = Tuple[NDArray[np.float64], NDArray[np.float64]]
+
+
+def _column_moments(X: NDArray[Any], sw: Optional[NDArray[Any]], centred: bool) -> Moments:
+    """The columns' (weighted) means (zeros unless ``centred``) and second moments
+    ``sum_i w_i x_ij^2 / sum_i w_i`` in float64, weights normalized so that an integer
+    weight and a repeated row give the same values. Raises scikit-learn's ValueError when X
+    holds NaN or inf: they make a second moment non-finite, so the sums are the check (X is
+    read again only then, to tell them from squares that overflow)."""
+    Xd = X.astype(np.float64, copy=False)
+    n = max(len(Xd), 1)
+    w = None if sw is None else np.asarray(sw, np.float64) / float(np.sum(sw))
+    second = (np.einsum("ij,ij->j", Xd, Xd) / n if w is None
+              else np.einsum("i,ij,ij->j", w, Xd, Xd))
+    if not np.isfinite(second).all():
+        _check_finite(X)
+    mu = (np.zeros(Xd.shape[1]) if not centred else np.ones(len(Xd)) @ Xd / n
+          if w is None else w @ Xd)
+    return mu, second
 
 
 class _LinearModel(_Params):
@@ -131,9 +151,10 @@ class _LinearModel(_Params):
         return self._b if self.fit_intercept else None
 
     def _run_epochs(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
-                    n_epochs: int, early_stopping: bool) -> None:
+                    n_epochs: int, early_stopping: bool,
+                    moments: Optional[Moments] = None) -> None:
         if self._solver() in FULL_BATCH:
-            self._fit_full_batch(X, t, sw, n_epochs)
+            self._fit_full_batch(X, t, sw, n_epochs, moments)
             return
         if self._solver() == "cholesky":
             self._fit_cholesky(X, t, sw)
@@ -204,17 +225,14 @@ class _LinearModel(_Params):
         return mean_loss + 0.5 * alpha * float(np.vdot(self._W, self._W))
 
     def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
-                        maxiter: int) -> None:
+                        maxiter: int, moments: Optional[Moments] = None) -> None:
         """L-BFGS or CG on the whole objective, in float64 (``max_iter`` iterations at most,
         ``tol`` the gradient tolerance as in scikit-learn's LogisticRegression), on X in
-        memory: :meth:`_minimize_full_batch` with X's (weighted) column moments."""
+        memory: :meth:`_minimize_full_batch` with X's (weighted) column moments
+        (:func:`_column_moments`, or ``moments`` when the caller has them)."""
         Xd = X.astype(np.float64, copy=False)
-        # weighted moments: an integer weight and a repeated row give the same coordinates
-        w = None if sw is None else np.asarray(sw, np.float64) / float(np.sum(sw))
-        second = (np.einsum("ij,ij->j", Xd, Xd) / max(len(Xd), 1) if w is None
-                  else np.einsum("i,ij,ij->j", w, Xd, Xd))
-        mu = (np.zeros(Xd.shape[1]) if not self.fit_intercept else Xd.mean(axis=0)
-              if w is None else w @ Xd)
+        mu, second = moments if moments is not None else _column_moments(
+            Xd, sw, bool(self.fit_intercept))
         self._minimize_full_batch(lambda W, b: self._value_and_grad(Xd, t, W, b, sw),
                                   maxiter, mu, second)
 
@@ -298,10 +316,13 @@ class _LinearModel(_Params):
         self._validate_params()
         _check_y_present(y, self)
         _check_feature_names(self, X, reset=reset or not hasattr(self, "_W"))
-        X = _check_X(X)
+        full_batch = self._solver() in FULL_BATCH
+        # a full-batch fit checks X for NaN and inf from its column moments (one pass fewer)
+        X = _check_X(X, finite=not full_batch)
         t = self._prepare_targets(y, X, reset=reset)
         sw = _check_sample_weight(sample_weight, X.shape[0])
         sw = self._weights(t, sw, partial=not reset)
+        moments = (_column_moments(X, sw, bool(self.fit_intercept)) if full_batch else None)
         if reset or not hasattr(self, "_W"):
             self._generator = None
             self._init_state(X.shape[1], X.dtype)
@@ -311,7 +332,7 @@ class _LinearModel(_Params):
         t = t.astype(self._W.dtype, copy=False) if t.dtype.kind == "f" else t
         if sw is not None and self._solver() not in FULL_BATCH + ("cholesky",):
             sw = sw.astype(self._W.dtype)
-        self._run_epochs(X, t, sw, n_epochs, early_stopping)
+        self._run_epochs(X, t, sw, n_epochs, early_stopping, moments)
         self._publish()
         return self
 

@@ -68,7 +68,9 @@ def warn_not_converged(message: str) -> None:
 
 # ---- input checks (scikit-learn's messages, so its estimator checks recognise them) -----
 
-def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
+def _check_X(X: Any, *, name: str = "X", finite: bool = True) -> NDArray[np.floating[Any]]:
+    """``X`` as a 2-D float32 or float64 array, scikit-learn's checks and messages; with
+    ``finite=False`` the caller checks for NaN and inf itself (from a pass it makes anyway)."""
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError(f"{name}: sparse input is not supported; pass a dense array "
                         "(e.g. X.toarray())")
@@ -90,9 +92,14 @@ def _check_X(X: Any, *, name: str = "X") -> NDArray[np.floating[Any]]:
     if X.shape[1] == 0:
         raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
                          f"of 1 is required ({name}).")
+    if finite:
+        _check_finite(X, name)
+    return X
+
+
+def _check_finite(X: NDArray[Any], name: str = "X") -> None:
     if not np.isfinite(X).all():
         raise ValueError(f"Input {name} contains NaN or inf.")
-    return X
 
 
 def _feature_names(X: Any) -> Optional[NDArray[Any]]:

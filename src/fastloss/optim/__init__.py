@@ -9,6 +9,10 @@ The layout follows PyTorch:
   (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``) that own the state and update a
   list of arrays from a matching list of gradients: ``opt.step(grads)``;
 * :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
+* :mod:`fastloss.optim.swa_utils` -- parameter averaging (SWA, EMA) and ``SWALR``;
+* gradient clipping over a list of gradients (``torch.nn.utils``' functions, here):
+  :func:`clip_grad_norm_`, :func:`clip_grad_value_`, :func:`get_total_norm`,
+  :func:`clip_grads_with_norm_`;
 * :func:`minimize_cg` -- nonlinear conjugate gradient for a ``fun`` returning (value, grad);
 * :func:`minimize_lbfgs` -- L-BFGS for the same ``fun`` (SciPy's L-BFGS-B without bounds),
   and :class:`LBFGS`, ``torch.optim.LBFGS`` whose ``step(closure)`` takes (loss, grads).
@@ -31,7 +35,11 @@ from fastloss.optim.optimizer import Optimizer
 from fastloss.optim.cg import CGResult, minimize_cg
 from fastloss.optim.lbfgs import LBFGS, LBFGSResult, minimize_lbfgs
 from fastloss.optim import lr_scheduler
+from fastloss.optim import swa_utils
+from fastloss.optim.clip_grad import (clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
+                                      get_total_norm)
 
 __all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "LBFGSResult", "minimize_lbfgs",
-           "LBFGS", "lr_scheduler"]
+           "LBFGS", "lr_scheduler", "swa_utils", "clip_grad_norm_", "clip_grad_value_",
+           "get_total_norm", "clip_grads_with_norm_"]
 __all__ += UPDATES + CLASSES  # from the registry's rows

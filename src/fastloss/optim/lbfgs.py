@@ -1,8 +1,8 @@
 """Limited-memory BFGS: :func:`minimize_lbfgs` (SciPy's L-BFGS-B without bounds) and
 :class:`LBFGS` (``torch.optim.LBFGS`` on NumPy arrays).
 
-Pure NumPy, like :func:`~fastloss.optim.minimize_cg`: an iteration is a few calls of
-``fun`` plus O(m n) vector work on preallocated history arrays.
+An iteration is a few calls of ``fun`` plus O(m n) vector work on preallocated history
+arrays: the two-loop recursion in C (csrc/lbfgs.c), the rest in NumPy.
 
 The method is Nocedal & Wright, *Numerical Optimization* (2nd ed.), algorithm 7.5: the
 direction ``p_k = -H_k g_k`` from the two-loop recursion (algorithm 7.4) over the last
@@ -19,11 +19,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from fastloss import _optim
+from fastloss._backend import get_backend
 from fastloss._validation import NON_NEGATIVE, check_choice, check_int, check_real, reject_masked
 from fastloss.optim._line_search import F_ROUNDING, line_search, torch_strong_wolfe
 from fastloss.optim._minimize import (FloatArray, Objective, OptimizeResult, check_common,
                                       check_wolfe, stopped_by, validate_x0)
 from fastloss.optim.optimizer import Optimizer, Params
+from fastloss.reference import lbfgs as reference_lbfgs
 
 __all__ = ["LBFGSResult", "minimize_lbfgs", "LBFGS"]
 
@@ -51,12 +54,12 @@ class LBFGSResult(OptimizeResult):
 
 
 class _History:
-    """The last ``m`` pairs (s, y) with ``rho = 1 / s'y``, in preallocated arrays, and the
-    products ``s_i.y_j`` of older s with newer y the two-loop recursion needs.
+    """The last ``m`` pairs (s, y) with ``rho = 1 / s'y``, in preallocated arrays.
 
     ``m + 1`` rows: a new pair is written into the spare row before it is known to be kept
-    (s'y > eps y'y), so a rejected pair never overwrites a kept one. Rows start at zero
-    and only ever hold finite pairs, so products over all rows are finite.
+    (s'y > eps y'y), so a rejected pair never overwrites a kept one. ``rows[:k]`` are the
+    kept pairs' rows, oldest first; :meth:`direction` runs the two-loop recursion over them
+    in C (csrc/lbfgs.c; :func:`fastloss.reference.lbfgs_direction` on the "numpy" backend).
     """
 
     def __init__(self, m: int, n: int) -> None:
@@ -65,11 +68,10 @@ class _History:
         self.y = np.zeros((m + 1, n))
         self.s_rows = list(self.s)  # row views, made once
         self.y_rows = list(self.y)
-        #: ys[j][i] = y_j.s_i for pair i older than pair j (and i == j); others unused.
-        #: Python floats: the recursions over them run in Python
-        self.ys = [[0.0] * (m + 1) for _ in range(m + 1)]
-        self.rho = [0.0] * (m + 1)
+        self.rho = np.zeros(m + 1)
         self.order: List[int] = []  # rows of the kept pairs, oldest first
+        self.rows = np.zeros(m + 1, dtype=np.int64)  # the same, for the kernel
+        self.alpha = np.zeros(m + 1)  # the kernel's scratch
         self.spare = 0
         self.gamma = 1.0
 
@@ -86,12 +88,10 @@ class _History:
         s, y = self.s_rows[row], self.y_rows[row]
         np.subtract(x_new, x, out=s)
         np.subtract(g_new, g, out=y)
-        ys_row = (self.s @ y).tolist()  # y_new.s_i for every pair i, s_new'y_new among them
-        sy = ys_row[row]
+        sy = float(s @ y)
         yy = float(y @ y)
         if not sy > _EPS * yy:
             return
-        self.ys[row] = ys_row
         self.rho[row] = 1.0 / sy
         self.gamma = sy / yy
         order = self.order
@@ -100,6 +100,7 @@ class _History:
             self.spare = order.pop(0)
         else:
             self.spare = len(order)  # rows 0 .. len - 1 are in use until the first eviction
+        self.rows[:len(order)] = order
 
     def direction(self, g: FloatArray, out: FloatArray) -> FloatArray:
         """``out = -H g`` by the two-loop recursion (N&W algorithm 7.4), newest pair first:
@@ -107,37 +108,15 @@ class _History:
             q = g;  alpha_i = rho_i s_i.q,  q -= alpha_i y_i        (i newest to oldest)
             r = gamma q;  beta_i = rho_i y_i.r,  r += (alpha_i - beta_i) s_i  (oldest first)
 
-        with its 2m dot products and 2m vector updates batched into four matrix-vector
-        products over the history: ``s_i.q`` is ``s_i.g - sum_{j newer} alpha_j s_i.y_j``
-        and ``y_i.r`` is ``gamma y_i.q + sum_{j older} (alpha_j - beta_j) y_i.s_j``, from the
-        kept products of each y with the older s, so the recursions run on m scalars.
-        Rounding differs from the vector form's; the direction is the same to it.
+        and ``out = -r``: 2k dot products and 2k vector updates over the k kept pairs, one
+        C call (an iteration's Python cost stays a few calls whatever m is).
         """
-        order, rho, gamma = self.order, self.rho, self.gamma
-        ys = self.ys
-        sg = (self.s @ g).tolist()
-        alpha = [0.0] * (self.m + 1)
-        done: List[int] = []  # the newer pairs, already through the first loop
-        for i in reversed(order):
-            acc = sg[i]
-            for j in done:
-                acc -= alpha[j] * ys[j][i]
-            alpha[i] = rho[i] * acc
-            done.append(i)
-        # the coefficients are 0 on rows not kept: the products may run over every row
-        q = g - np.dot(alpha, self.y)
-        yq = (self.y @ q).tolist()
-        coef = [0.0] * (self.m + 1)
-        done.clear()  # now the older pairs, already through the second loop
-        for i in order:
-            row = ys[i]
-            acc = gamma * yq[i]
-            for j in done:
-                acc += coef[j] * row[j]
-            coef[i] = alpha[i] - rho[i] * acc
-            done.append(i)
-        np.multiply(q, -gamma, out=out)
-        out -= np.dot(coef, self.s)
+        if get_backend() == "numpy":
+            out[...] = reference_lbfgs.lbfgs_direction(g, self.s, self.y, self.rho,
+                                                       self.order, self.gamma)
+        else:
+            _optim.lbfgs_direction(g, self.s, self.y, self.rho, self.rows, len(self.order),
+                                   self.gamma, out, self.alpha)
         return out
 
 

@@ -272,7 +272,11 @@ def binary_cross_entropy_with_logits_grad_hess(
     return _grad_hess(grad, hess, reduction, weight, sample_weight)
 
 
-# ---- softmax cross-entropy and NLL over (N, C) ----------------------------------------
+# ---- softmax cross-entropy and NLL over rows of classes --------------------------------
+#
+# An input (N, C, d1, ..., dk) is N d1 ... dk rows of C classes (PyTorch's layout, the class
+# axis second); (C,) is one row. The reference moves the class axis last, computes on the
+# (rows, C) matrix and moves it back.
 
 def _log_softmax(x: Array) -> Array:
     shifted = x - x.max(axis=1, keepdims=True)
@@ -283,26 +287,42 @@ def _class_weight(weight: Optional[Array], x: Array) -> Array:
     return np.ones(x.shape[1], dtype=x.dtype) if weight is None else weight
 
 
-def cross_entropy(input: Array, target: Array, weight: Optional[Array] = None,
-                  ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Value:
-    return cross_entropy_value_and_grad(input, target, weight, ignore_index, reduction,
-                                        label_smoothing)[0]
+def _as_rows(a: Array, input: Array) -> Array:
+    """An array of the input's shape as (rows, C), the class axis last."""
+    if input.ndim == 1:
+        return a.reshape(1, -1)
+    return np.moveaxis(a, 1, -1).reshape(-1, input.shape[1])
 
 
-def cross_entropy_value_and_grad(input: Array, target: Array, weight: Optional[Array] = None,
-                                 ignore_index: int = -100, reduction: str = "mean",
-                                 label_smoothing: float = 0.0) -> Tuple[Value, Array]:
-    n, c = input.shape
-    w = _class_weight(weight, input)
-    q = input.dtype.type(label_smoothing)
-    log_p = _log_softmax(input)
+def _from_rows(rows: Array, input: Array) -> Array:
+    """The inverse of :func:`_as_rows`."""
+    if input.ndim == 1:
+        return rows.reshape(input.shape)
+    batch = (input.shape[0],) + input.shape[2:]
+    return np.ascontiguousarray(np.moveaxis(rows.reshape(batch + (input.shape[1],)), -1, 1))
+
+
+def _cross_entropy_rows(x: Array, target: Array, w: Array, sw: Optional[Array],
+                        ignore_index: int, reduction: str, q: Any
+                        ) -> Tuple[Value, Array, Array, Array]:
+    """(reduced value, gradient, Hessian diagonal, row losses) of rows x (M, C), targets
+    (M,) labels or (M, C) probabilities, sample weights (M,) or None."""
+    n, c = x.shape
+    log_p = _log_softmax(x)
     p = np.exp(log_p)
-    if target.ndim == 2:  # class probabilities; PyTorch's mean divides by N
+    if target.ndim == 2:  # class probabilities; the mean divides by N (or sum(sw))
         t = target * (1 - q) + q / c
         loss = -(w * t * log_p).sum(axis=1)
-        grad = (w * t).sum(axis=1, keepdims=True) * p - w * t
-        return _reduce(loss, reduction), grad * input.dtype.type(_scale(reduction, n))
+        total = (w * t).sum(axis=1, keepdims=True)
+        grad = total * p - w * t
+        hess = total * p * (1 - p)
+        if sw is None:
+            s = x.dtype.type(_scale(reduction, n))
+            return _reduce(loss, reduction), grad * s, hess * s, loss
+        s = x.dtype.type(_scale(reduction, sw.sum()))
+        loss = sw * loss
+        return (_reduce(loss, reduction, sw.sum()), grad * sw[:, None] * s,
+                hess * sw[:, None] * s, loss)
     keep = target != ignore_index
     y = np.where(keep, target, 0)
     rows = np.arange(n)
@@ -310,36 +330,84 @@ def cross_entropy_value_and_grad(input: Array, target: Array, weight: Optional[A
     loss = -(1 - q) * w_y * log_p[rows, y]
     if q != 0:  # skipped at q = 0, where a -inf (masked) logit would give 0 * -inf = NaN
         loss = loss - q / c * (w * log_p).sum(axis=1) * keep
-    grad = ((1 - q) * w_y + q / c * w.sum() * keep)[:, None] * p - q / c * w * keep[:, None]
+    total = ((1 - q) * w_y + q / c * w.sum() * keep)[:, None]
+    grad = total * p - q / c * w * keep[:, None]
     grad[rows, y] -= (1 - q) * w_y
-    total_weight = w_y.sum()  # PyTorch's mean: sum over kept rows of w[y]
-    scale = input.dtype.type(_scale(reduction, total_weight))
+    hess = total * p * (1 - p)
+    if sw is not None:
+        loss, grad, hess = sw * loss, grad * sw[:, None], hess * sw[:, None]
+    total_weight = (w_y if sw is None else sw * w_y).sum()  # the mean: kept rows' weights
+    scale = x.dtype.type(_scale(reduction, total_weight))
     with np.errstate(invalid="ignore"):  # kept rows of total weight 0: 0/0 = NaN, as PyTorch
         grad = np.where(keep[:, None], grad * scale, 0)  # ignored rows: exactly 0
-    return _reduce(loss, reduction, total_weight), grad.astype(input.dtype, copy=False)
+        hess = np.where(keep[:, None], hess * scale, 0)
+    return (_reduce(loss, reduction, total_weight), grad.astype(x.dtype, copy=False),
+            hess.astype(x.dtype, copy=False), loss)
+
+
+def _cross_entropy(input: Array, target: Array, weight: Optional[Array], ignore_index: int,
+                   reduction: str, label_smoothing: float, sample_weight: Optional[Array]
+                   ) -> Tuple[Value, Array, Array]:
+    x = _as_rows(input, input)
+    probs = target.dtype.kind == "f"
+    t = _as_rows(target, input) if probs else target.reshape(-1)
+    sw = None if sample_weight is None else sample_weight.reshape(-1)
+    value, grad, hess, loss = _cross_entropy_rows(
+        x, t, _class_weight(weight, x), sw, ignore_index, reduction,
+        input.dtype.type(label_smoothing))
+    if reduction == "none":
+        value = np.asarray(loss.reshape(input.shape[:1] + input.shape[2:]
+                                        if input.ndim > 1 else ()))
+    return value, _from_rows(grad, input), _from_rows(hess, input)
+
+
+def cross_entropy(input: Array, target: Array, weight: Optional[Array] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0, *, sample_weight: Optional[Array] = None
+                  ) -> Value:
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing,
+                          sample_weight)[0]
+
+
+def cross_entropy_value_and_grad(input: Array, target: Array, weight: Optional[Array] = None,
+                                 ignore_index: int = -100, reduction: str = "mean",
+                                 label_smoothing: float = 0.0, *,
+                                 sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing,
+                          sample_weight)[:2]
+
+
+def _nll(input: Array, target: Array, weight: Optional[Array], ignore_index: int,
+         reduction: str, sample_weight: Optional[Array]) -> Tuple[Value, Array]:
+    x = _as_rows(input, input)
+    n = x.shape[0]
+    labels = target.reshape(-1)
+    keep = labels != ignore_index
+    y = np.where(keep, labels, 0)
+    w_y = _class_weight(weight, x)[y] * keep
+    loss = -w_y * x[np.arange(n), y]
+    if sample_weight is not None:
+        sw = sample_weight.reshape(-1)
+        loss, w_y = sw * loss, sw * w_y
+    grad = np.zeros_like(x)
+    with np.errstate(invalid="ignore"):  # kept rows of total weight 0: 0/0 = NaN, as PyTorch
+        grad[np.arange(n), y] = np.where(keep, -w_y * x.dtype.type(_scale(reduction,
+                                                                      w_y.sum())), 0)
+    if reduction == "none":
+        return np.asarray(loss.reshape(target.shape)), _from_rows(grad, input)
+    return _reduce(loss, reduction, w_y.sum()), _from_rows(grad, input)
 
 
 def nll_loss(input: Array, target: Array, weight: Optional[Array] = None,
-             ignore_index: int = -100, reduction: str = "mean") -> Value:
-    n = input.shape[0]
-    keep = target != ignore_index
-    y = np.where(keep, target, 0)
-    w_y = _class_weight(weight, input)[y] * keep
-    return _reduce(-w_y * input[np.arange(n), y], reduction, w_y.sum())
+             ignore_index: int = -100, reduction: str = "mean", *,
+             sample_weight: Optional[Array] = None) -> Value:
+    return _nll(input, target, weight, ignore_index, reduction, sample_weight)[0]
 
 
 def nll_loss_value_and_grad(input: Array, target: Array, weight: Optional[Array] = None,
-                            ignore_index: int = -100, reduction: str = "mean"
-                            ) -> Tuple[Value, Array]:
-    n = input.shape[0]
-    keep = target != ignore_index
-    y = np.where(keep, target, 0)
-    w_y = _class_weight(weight, input)[y] * keep
-    grad = np.zeros_like(input)
-    with np.errstate(invalid="ignore"):  # kept rows of total weight 0: 0/0 = NaN, as PyTorch
-        grad[np.arange(n), y] = np.where(keep, -w_y * input.dtype.type(_scale(reduction,
-                                                                          w_y.sum())), 0)
-    return _reduce(-w_y * input[np.arange(n), y], reduction, w_y.sum()), grad
+                            ignore_index: int = -100, reduction: str = "mean", *,
+                            sample_weight: Optional[Array] = None) -> Tuple[Value, Array]:
+    return _nll(input, target, weight, ignore_index, reduction, sample_weight)
 
 
 # ---- KL divergence ---------------------------------------------------------------------
@@ -761,3 +829,132 @@ epsilon_insensitive_loss_grad = _grad_of(epsilon_insensitive_loss_value_and_grad
 pinball_loss_grad = _grad_of(pinball_loss_value_and_grad)
 gamma_nll_loss_grad = _grad_of(gamma_nll_loss_value_and_grad)
 tweedie_loss_grad = _grad_of(tweedie_loss_value_and_grad)
+
+
+# ---- Hessians (the diagonal, with respect to the input) ---------------------------------
+
+def cross_entropy_grad_hess(input: Array, target: Array, weight: Optional[Array] = None,
+                            ignore_index: int = -100, reduction: str = "mean",
+                            label_smoothing: float = 0.0, *,
+                            sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    """A row's loss sum_k a_k (lse - x_k) has gradient A p - a and Hessian diagonal
+    A p (1 - p), A = sum_k a_k, p = softmax(x)."""
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing,
+                          sample_weight)[1:]
+
+
+def nll_loss_grad_hess(input: Array, target: Array, weight: Optional[Array] = None,
+                       ignore_index: int = -100, reduction: str = "mean", *,
+                       sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    """Linear in the input: the Hessian is 0."""
+    grad = _nll(input, target, weight, ignore_index, reduction, sample_weight)[1]
+    return grad, np.zeros_like(grad)
+
+
+# ---- margin losses over (N, C) rows and labels -------------------------------------------
+
+def multi_margin_loss(input: Array, target: Array, p: int = 1, margin: float = 1.0,
+                      weight: Optional[Array] = None, reduction: str = "mean", *,
+                      sample_weight: Optional[Array] = None) -> Value:
+    return multi_margin_loss_value_and_grad(input, target, p, margin, weight, reduction,
+                                            sample_weight=sample_weight)[0]
+
+
+def _multi_margin(input: Array, target: Array, p: int, margin: float, weight: Optional[Array],
+                  reduction: str, sample_weight: Optional[Array]
+                  ) -> Tuple[Value, Array, Array]:
+    """PyTorch's: l_i = (w_{y_i} / C) sum_{k != y_i} max(0, margin - x_{i,y_i} + x_ik)^p;
+    "mean" divides by N (by sum(sample_weight) with sample weights)."""
+    x = input.reshape(1, -1) if input.ndim == 1 else input
+    y = target.reshape(-1)
+    n, c = x.shape
+    rows = np.arange(n)
+    w_y = _class_weight(weight, x)[y]
+    z = margin - x[rows, y][:, None] + x
+    active = z > 0
+    active[rows, y] = False
+    zp = np.where(active, z, 0)
+    loss = w_y / c * (zp ** p).sum(axis=1)
+    g = np.where(active, (w_y / c)[:, None] * (1.0 if p == 1 else 2.0 * zp), 0)
+    h = np.where(active, (w_y / c)[:, None] * (0.0 if p == 1 else 2.0), 0)
+    g[rows, y] = -g.sum(axis=1)
+    h[rows, y] = h.sum(axis=1)
+    denominator = n
+    if sample_weight is not None:
+        sw = sample_weight.reshape(-1)
+        loss, g, h, denominator = sw * loss, g * sw[:, None], h * sw[:, None], sw.sum()
+    scale = x.dtype.type(_scale(reduction, denominator))
+    value = _reduce(loss.reshape(target.shape), reduction, denominator)
+    grad = (g * scale).astype(x.dtype, copy=False).reshape(input.shape)
+    return value, grad, (h * scale).astype(x.dtype, copy=False).reshape(input.shape)
+
+
+def multi_margin_loss_value_and_grad(input: Array, target: Array, p: int = 1,
+                                     margin: float = 1.0, weight: Optional[Array] = None,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[Array] = None
+                                     ) -> Tuple[Value, Array]:
+    return _multi_margin(input, target, p, margin, weight, reduction, sample_weight)[:2]
+
+
+def multi_margin_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return multi_margin_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def multi_margin_loss_grad_hess(input: Array, target: Array, p: int = 1, margin: float = 1.0,
+                                weight: Optional[Array] = None, reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None) -> Tuple[Array, Array]:
+    """Piecewise linear (p = 1: Hessian 0) or quadratic (p = 2: 2 w_y / C per active term)."""
+    return _multi_margin(input, target, p, margin, weight, reduction, sample_weight)[1:]
+
+
+# ---- losses of rows and target rows (the class axis last) -------------------------------
+
+def _multilabel_soft_margin(input: Array, target: Array, weight: Optional[Array],
+                            reduction: str, sample_weight: Optional[Array]
+                            ) -> Tuple[Value, Array, Array]:
+    """PyTorch's: l_i = mean_k w_k (-(t log sigmoid(x) + (1 - t) log sigmoid(-x))); "mean"
+    divides by the number of rows (by sum(sample_weight) with sample weights)."""
+    c = input.shape[-1]
+    w = np.ones(c, input.dtype) if weight is None else weight
+    log_sig, log_sig_neg = -np.logaddexp(0, -input), -np.logaddexp(0, input)
+    loss = (w * -(target * log_sig + (1 - target) * log_sig_neg)).sum(axis=-1) / c
+    sig = np.exp(log_sig)
+    grad = w * (sig - target) / c
+    hess = w * np.exp(log_sig + log_sig_neg) / c
+    denominator = loss.size
+    if sample_weight is not None:
+        loss = sample_weight * loss
+        grad, hess = grad * sample_weight[..., None], hess * sample_weight[..., None]
+        denominator = sample_weight.sum()
+    scale = input.dtype.type(_scale(reduction, denominator))
+    return (_reduce(loss, reduction, denominator), (grad * scale).astype(input.dtype),
+            (hess * scale).astype(input.dtype))
+
+
+def multilabel_soft_margin_loss(input: Array, target: Array, weight: Optional[Array] = None,
+                                reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None) -> Value:
+    return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[0]
+
+
+def multilabel_soft_margin_loss_value_and_grad(input: Array, target: Array,
+                                               weight: Optional[Array] = None,
+                                               reduction: str = "mean", *,
+                                               sample_weight: Optional[Array] = None
+                                               ) -> Tuple[Value, Array]:
+    return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[:2]
+
+
+def multilabel_soft_margin_loss_grad(input: Array, target: Array, *args: Any,
+                                     **kw: Any) -> Array:
+    return multilabel_soft_margin_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def multilabel_soft_margin_loss_grad_hess(input: Array, target: Array,
+                                          weight: Optional[Array] = None,
+                                          reduction: str = "mean", *,
+                                          sample_weight: Optional[Array] = None
+                                          ) -> Tuple[Array, Array]:
+    """hess = w sigmoid(x) sigmoid(-x) / C."""
+    return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[1:]
