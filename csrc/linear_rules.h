@@ -1,7 +1,8 @@
-/* The per-sample losses of a linear model (enum fl_linear_loss, linear.h) from the shared
- * per-element rules of loss_rules.h: what sgd_epoch (linear_impl.h) and the fused objective
- * (objective_impl.h) both compute per sample. A template like loss_rules.h, included after
- * it (REAL, SFX, R_EXP, R_LOG defined; one inclusion per translation unit). */
+/* The per-sample rules of a linear model: the losses (enum fl_linear_loss, linear.h) from
+ * the shared per-element rules of loss_rules.h: what sgd_epoch (linear_impl.h) and the fused
+ * objective (objective_impl.h) both compute per sample. A template like loss_rules.h, included after
+ * it (REAL, SFX, R_EXP, R_LOG defined; one inclusion per translation unit); and the row
+ * access and dot product of the per-sample epochs (linear_impl.h, linear_scaled_impl.h). */
 #include "linear.h"
 
 /* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
@@ -22,3 +23,19 @@ FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL
     return l;
 }
 
+/* Row i of X as a unit-stride vector: X itself when columns are contiguous,
+ * else gathered into buf (F-ordered or sliced X: one strided read per value). */
+FL_INLINE const REAL *FL_NAME(row)(const REAL *X, fl_index i, fl_index rs, fl_index cs,
+                                  fl_index d, REAL *FL_RESTRICT buf) {
+    const REAL *x = X + i * rs;
+    if (cs == 1) return x;
+    for (fl_index j = 0; j < d; j++) buf[j] = x[j * cs];
+    return buf;
+}
+
+FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *FL_RESTRICT b) {
+    REAL s = 0;
+    FL_SIMD_REDUCE_SUM(s)
+    for (fl_index j = 0; j < d; j++) s += a[j] * b[j];
+    return s;
+}

@@ -39,12 +39,13 @@ other float array share ``X``'s dtype, float32 or float64.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _atomic, _backend, _config, _linear, losses, reference
+from fastloss import _atomic, _backend, _config, _linear, _sparse, losses, reference
 from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
                                   check_choice, check_disjoint, check_flag, check_int,
                                   check_pair, check_real, first_where, reject_masked)
@@ -59,7 +60,8 @@ LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
 #: everywhere)
 HESSP_LOSSES = ("squared_error", "logistic", "softmax")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "invscaling")
+SCHEDULES = ("constant", "invscaling", "optimal")
+PENALTIES = ("l2", "l1", "elasticnet")
 #: PyTorch's default ``eps`` of each adaptive rule (``eps=None``)
 DEFAULT_EPS = {"sgd": 0.0, "momentum": 0.0, "adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8,
                "adamw": 1e-8}
@@ -89,6 +91,12 @@ class EpochState:
             rmsprop, ``(exp_avg, exp_avg_sq)`` for adam and adamw.
         intercept_state: the same, shaped like the intercept (empty without intercept).
         losses: the mean loss of every epoch run with this state.
+        average_coef, average_intercept: with ``average``, the averaged ``coef`` and
+            intercept (averaged SGD: the mean of the iterates from update ``average`` on);
+            ``None`` otherwise (and ``average_intercept`` without intercept).
+        l1_q, l1_u: the L1 penalty's record (``penalty="l1"`` / ``"elasticnet"``): the
+            penalty each weight received so far, and what any weight could have received
+            (``None`` and 0 without an L1 part).
     """
 
     optimizer: str
@@ -98,12 +106,19 @@ class EpochState:
     coef_state: Tuple[FloatArray, ...] = ()
     intercept_state: Tuple[FloatArray, ...] = ()
     losses: List[float] = dataclasses.field(default_factory=list)
+    average_coef: Optional[FloatArray] = None
+    average_intercept: Optional[FloatArray] = None
+    l1_q: Optional[FloatArray] = None
+    l1_u: float = 0.0
 
 
 # ---- validation -------------------------------------------------------------------------
 
 def _float_matrix(X: Any) -> FloatArray:
     """``X`` as a 2-D float32/float64 array with element-aligned strides (no copy if so)."""
+    if _sparse.is_sparse(X):
+        raise TypeError("X must be a dense array here (scipy.sparse X is taken by sgd_epoch "
+                        "with optimizer='sgd'); convert it with X.toarray()")
     reject_masked(X, "X")
     a = np.asarray(X)
     if a.dtype.kind in "biu" and not isinstance(X, np.ndarray):
@@ -138,11 +153,15 @@ def _param_array(a: Any, name: str, dtype: np.dtype[Any], shape: Tuple[int, ...]
     return a
 
 
+Rows = Any  # a dense FloatArray or a _sparse.CsrRows
+
+
 def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: Any,
-           writeable: bool) -> Tuple[FloatArray, Any, FloatArray, Optional[FloatArray],
-                                     Optional[FloatArray]]:
-    """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry)."""
-    Xa = _float_matrix(X)
+           writeable: bool, sparse_ok: bool = False
+           ) -> Tuple[Rows, Any, FloatArray, Optional[FloatArray], Optional[FloatArray]]:
+    """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry);
+    with ``sparse_ok`` a scipy.sparse CSR ``X`` comes back as a :class:`_sparse.CsrRows`."""
+    Xa = _sparse.csr_rows(X) if sparse_ok and _sparse.is_sparse(X) else _float_matrix(X)
     n, d = Xa.shape
     c = 1
     if loss == "softmax":
@@ -203,7 +222,9 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
 
     if writeable:
         written = [("coef", W)] + ([("intercept", b)] if b is not None else [])
-        read = [("X", Xa), ("y", ya)] + ([("sample_weight", sw)] if sw is not None else [])
+        xs = Xa.arrays() if isinstance(Xa, _sparse.CsrRows) else (Xa,)
+        read = [("X", a) for a in xs] + [("y", ya)] + (
+            [("sample_weight", sw)] if sw is not None else [])
         for wname, wa in written:
             for rname, ra in read + ([("coef", W)] if wname == "intercept" else []):
                 if np.may_share_memory(wa, ra):
@@ -216,18 +237,22 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArray],
-                 read: Sequence[np.ndarray], updates: int) -> EpochState:
+                 read: Sequence[np.ndarray], updates: int, average_start: int = 0,
+                 l1: bool = False) -> EpochState:
     """The state to resume from (new if None), checked whole before anything is written:
-    every field sgd_epoch reads or writes, for a call that makes ``updates`` updates."""
+    every field sgd_epoch reads or writes, for a call that makes ``updates`` updates (with
+    averaging from update ``average_start`` on if it is > 0, with an L1 part if ``l1``)."""
     nbuf = _N_BUFFERS[optimizer]
     if updates > _T_MAX:
         raise ValueError(f"{updates} updates (updates per epoch x n_epochs) do not fit the "
                          "kernel's int64 update counter")
     if state is None:
-        return EpochState(optimizer=optimizer,
-                          coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
-                          intercept_state=tuple(np.zeros_like(b) for _ in range(nbuf))
-                          if b is not None else ())
+        state = EpochState(optimizer=optimizer,
+                           coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
+                           intercept_state=tuple(np.zeros_like(b) for _ in range(nbuf))
+                           if b is not None else ())
+        _add_scaled_state(state, W, b, average_start, l1)
+        return state
     if not isinstance(state, EpochState):
         raise TypeError(f"state must be an EpochState (from a previous sgd_epoch call) or "
                         f"None, got {type(state).__name__}")
@@ -266,11 +291,68 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
                                      "data arrays")
             written.append(a)
             names.append(f"state.{name}[{k}]")
+    extra: List[Tuple[str, Optional[FloatArray]]] = [
+        ("average_coef", W if average_start else None),
+        ("average_intercept", b if average_start else None), ("l1_q", W if l1 else None)]
+    for name, like in extra:
+        a = getattr(state, name)
+        if a is None or like is None:
+            continue
+        _param_array(a, f"state.{name}", like.dtype, like.shape, True)
+        if any(np.may_share_memory(a, other) for other in read):
+            raise ValueError(f"state.{name} must not share memory with the data arrays")
+        written.append(a)
+        names.append(f"state.{name}")
+    if average_start and state.t >= average_start and (
+            state.average_coef is None or (b is not None and state.average_intercept is None)):
+        raise ValueError(f"state has no average (average_coef / average_intercept) although "
+                         f"its {state.t} updates passed average={average_start}: resume with "
+                         "the average this state was started with")
+    if l1:
+        u = state.l1_u
+        if not isinstance(u, (float, int, np.floating, np.integer)) or isinstance(u, bool) \
+                or not (math.isfinite(float(u)) and float(u) >= 0):
+            raise ValueError(f"state.l1_u must be a finite float >= 0, got {u!r}")
     check_disjoint(tuple(written), names)  # all C-contiguous, checked above
+    # everything is valid: the arrays this call needs and the state lacks start at zero
+    _add_scaled_state(state, W, b, average_start, l1)
     return state
 
 
+def _add_scaled_state(state: EpochState, W: FloatArray, b: Optional[FloatArray],
+                      average_start: int, l1: bool) -> None:
+    """Zero arrays for the averages and the L1 record where the call needs them and the
+    state has none."""
+    if average_start and state.average_coef is None:
+        state.average_coef = np.zeros_like(W)
+    if average_start and b is not None and state.average_intercept is None:
+        state.average_intercept = np.zeros_like(b)
+    if l1 and state.l1_q is None:
+        state.l1_q = np.zeros_like(W)
+
+
 # ---- the per-sample epoch ---------------------------------------------------------------
+
+def _average_start(average: Any) -> int:
+    """scikit-learn's ``average``: False/0 none, True from the first update (1), an int
+    ``k`` from update ``k`` on."""
+    if isinstance(average, (bool, np.bool_)):
+        return int(bool(average))
+    if not _is_int(average):
+        raise TypeError(f"average must be a bool or an int >= 0, got {average!r}")
+    return check_int(average, "average", 0, _T_MAX)
+
+
+def _optimal_init(loss: str, alpha: float, epsilon: float) -> float:
+    """``t0`` of ``learning_rate="optimal"`` (``eta = 1 / (alpha (t0 + t - 1))``), by
+    scikit-learn's heuristic (Bottou's SvmSgd): a typical weight ``sqrt(1 / sqrt(alpha))``,
+    the first step ``eta0 = typw / max(1, dl/dz(-typw, y=1))``, ``t0 = 1 / (eta0 alpha)``."""
+    if alpha == 0:
+        return 0.0
+    typw = math.sqrt(1.0 / math.sqrt(alpha))
+    eta0 = typw / max(1.0, reference.linear.loss1(loss, -typw, 1.0, epsilon)[1])
+    return 1.0 / (eta0 * alpha)
+
 
 def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
               state: Optional[EpochState] = None, *, loss: str = "squared_error",
@@ -280,7 +362,9 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
               betas: Tuple[float, float] = (0.9, 0.999), eps: Optional[float] = None,
               rho: float = 0.99, sample_weight: Optional[ArrayLike] = None,
               shuffle: bool = False, seed: Optional[int] = None, n_epochs: int = 1,
-              batch_size: int = 1) -> Tuple[float, EpochState]:
+              batch_size: int = 1, penalty: str = "l2", l1_ratio: float = 0.15,
+              average: Any = False, intercept_decay: float = 1.0
+              ) -> Tuple[float, EpochState]:
     r"""SGD over ``X`` for ``n_epochs`` epochs, per sample or mini-batch; ``coef``/``intercept``
     in place.
 
@@ -393,11 +477,37 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         check_int(seed, "seed", 0)
     epochs_ = check_int(n_epochs, "n_epochs", 1, _T_MAX)
     batch_ = check_int(batch_size, "batch_size", 1, _T_MAX)
+    penalty = check_choice(penalty, "penalty", PENALTIES)
+    l1_ratio_ = check_real(l1_ratio, "l1_ratio", UNIT)
+    average_start = _average_start(average)
+    decay_ = check_real(intercept_decay, "intercept_decay", POSITIVE)
+    sparse = _sparse.is_sparse(X)
+    # plain SGD with these features (or on sparse X) runs scikit-learn's algorithm on a
+    # scaled weight vector (csrc/linear_scaled_impl.h)
+    scaled_needs = [what for what, used in [
+        ("scipy.sparse X", sparse), (f"penalty={penalty!r}", penalty != "l2"),
+        ("average", average_start > 0), ("intercept_decay != 1", decay_ != 1.0),
+        ("learning_rate='optimal'", learning_rate == "optimal")] if used]
+    scaled = bool(scaled_needs)
+    if scaled and (optimizer != "sgd" or batch_ != 1 or loss == "softmax"):
+        got = (f"optimizer={optimizer!r}" if optimizer != "sgd" else
+               f"batch_size={batch_}" if batch_ != 1 else "loss='softmax'")
+        why = (" (on sparse X every other rule updates all d weights per sample: pass a "
+               "dense X for it)" if sparse and optimizer != "sgd" else "")
+        raise ValueError(f"{scaled_needs[0]} needs per-sample plain SGD on one output "
+                         f"(optimizer='sgd', batch_size=1, not loss='softmax'), got {got}{why}")
+    if learning_rate == "optimal" and alpha_ == 0:
+        raise ValueError("learning_rate='optimal' needs alpha > 0 (eta = 1 / (alpha (t0 + t)))")
+    l1 = penalty != "l2" and alpha_ != 0
 
-    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True)
-    read = [Xa, ya] + ([sw] if sw is not None else [])
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True,
+                              sparse_ok=True)
+    csr = Xa if isinstance(Xa, _sparse.CsrRows) else None
+    read = list(Xa.arrays() if csr is not None else [Xa]) + [ya] + (
+        [sw] if sw is not None else [])
     updates_per_epoch = -(-Xa.shape[0] // batch_)  # ceil(n / batch_size)
-    st = _check_state(state, optimizer, W, b, read, updates_per_epoch * epochs_)
+    st = _check_state(state, optimizer, W, b, read, updates_per_epoch * epochs_,
+                      average_start, l1)
     # everything is valid: from here on arrays change
     if shuffle and seed is not None:
         st.seed = int(seed)
@@ -416,10 +526,21 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
     use_c = _backend.get_backend() == "c"
+    if scaled:
+        hyper.update(penalty=penalty, l1_ratio=l1_ratio_, intercept_decay=decay_,
+                     optimal_init=_optimal_init(loss, alpha_, epsilon_),
+                     average_start=average_start)
     # the kernel's scratch: a row, the logits and their gradient; with batches also the
     # batch's gradient sums (coef's, then the intercept's): allocated once per call
     work: Any = (np.empty(2 * d + 2 * c + ((d + 1) * c if batch_ > 1 else 0), Xa.dtype)
                  if use_c else None)
+    if scaled and use_c:  # the scaled epoch's arrays besides
+        hyper.update(scaled=True, avg_coef=st.average_coef if average_start else None,
+                     avg_intercept=st.average_intercept if average_start else None,
+                     l1_q=st.l1_q if l1 else None)
+        if csr is not None:
+            hyper.update(csr=(csr.data, csr.indices, csr.indptr, n, d, csr.max_row),
+                         row_index=np.empty(max(csr.max_row, 1), np.int64))
     # the kernel takes float targets as y, integer class labels as labels
     y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
     mean = float("nan")
@@ -431,16 +552,25 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         # an epoch is applied and recorded, or neither: the compiled call records it itself;
         # on the NumPy backend Ctrl-C waits for the record
         if use_c:
-            mean, bad = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
-                                          sw, work, int(st.t), **hyper, state=st,
-                                          weight_sum=wsum, batch_size=batch_)
+            mean, bad = _linear.sgd_epoch(None if csr is not None else Xa, y_c, labels_c, W,
+                                          b, s1c, s1b, s2c, s2b, order, sw, work, int(st.t),
+                                          **hyper, state=st, weight_sum=wsum,
+                                          batch_size=batch_)
+            if bad >= 0 and csr is not None:
+                raise RuntimeError(f"sgd_epoch: X's CSR structure changed during the call "
+                                   f"(another thread wrote to it): the epoch stopped at "
+                                   f"visit {bad}")
             if bad >= 0:  # labels and order are private, checked copies
                 raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample index "
                                    f"or label at visit {bad} (a fastloss bug)")
             continue
         with _atomic.deferred_interrupt(), np.errstate(all="ignore"):  # as the kernels
-            total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
-                                           int(st.t), **hyper, batch_size=batch_)
+            if scaled:
+                total, t = reference.plain_sgd_epoch(
+                    Xa, ya, W, b, st, order, sw, int(st.t), **hyper)
+            else:
+                total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
+                                               int(st.t), **hyper, batch_size=batch_)
             mean = total / wsum if wsum != 0 else float("nan")
             st.t = int(t)
             st.epochs += 1

@@ -1,0 +1,221 @@
+/* The scaled-weight SGD epoch (fl_sgd_epoch_scaled, linear.h) for one floating type: plain
+ * per-sample SGD as scikit-learn's _plain_sgd (sklearn/linear_model/_sgd_fast.pyx.tp, its
+ * WeightVector), on dense rows or CSR rows. Included by linear_scaled_f64.c / _f32.c after
+ * fl_real.h.
+ *
+ * Why a scaled vector: the L2 shrink coef *= f touches every weight; kept as coef = scale * v
+ * it is one multiplication of `scale`, so a sample costs O(nnz of its row). The average
+ * (averaged SGD) is kept the same way, avg = (aw + a v) / b (Bottou, "Stochastic gradient
+ * descent tricks", 2012), and the L1 penalty lazily per feature (Tsuruoka et al. 2009). The
+ * scalars are doubles; the vectors are REAL.
+ *
+ * Shape: csr_row() loads and checks one CSR row; the row_* helpers are the loops over a
+ * row's stored entries, with `sparse` a constant at every call site (dense rows: every
+ * feature, no index array); epoch_scaled() is the sample loop, instantiated for dense and
+ * for CSR rows (the loss is read at run time: per sample it is a few scalar operations next
+ * to a loop over the row).
+ */
+#include "loss_rules.h"
+#include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
+
+/* scikit-learn's thresholds: below this the scale is multiplied into v (O(d), rarely) */
+#define FL_SCALE_MIN (sizeof(REAL) == 8 ? 1e-9 : 1e-6)
+
+#if defined(__GNUC__)
+static inline int32_t FL_NAME(load_index32)(const int32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+#else
+static inline int32_t FL_NAME(load_index32)(const int32_t *p) {
+    return *(const volatile int32_t *)p;
+}
+#endif
+
+/* Row i of a CSR matrix with d columns: its values in *val and its column indices, each
+ * loaded once and checked, into idx; returns the row's length, or -1 if its extent or an
+ * index is out of range (nothing indexed with it). */
+FL_INLINE fl_index FL_NAME(csr_row)(const fl_csr *m, fl_index i, fl_index d,
+                                    int64_t *FL_RESTRICT idx, const REAL **val) {
+    const int64_t start = fl_load_index(m->indptr + i), end = fl_load_index(m->indptr + i + 1);
+    if (start < 0 || end < start || end > m->nnz || end - start > m->max_row) return -1;
+    const fl_index len = (fl_index)(end - start);
+    int ok = 1;
+    if (m->index64) {
+        const int64_t *ind = (const int64_t *)m->indices + start;
+        for (fl_index k = 0; k < len; k++) {
+            const int64_t j = fl_load_index(ind + k);
+            ok &= (uint64_t)j < (uint64_t)d;
+            idx[k] = j;
+        }
+    } else {
+        const int32_t *ind = (const int32_t *)m->indices + start;
+        for (fl_index k = 0; k < len; k++) {
+            const int32_t j = FL_NAME(load_index32)(ind + k);
+            ok &= (uint32_t)j < (uint64_t)d;
+            idx[k] = j;
+        }
+    }
+    *val = (const REAL *)m->data + start;
+    return ok ? len : -1;
+}
+
+/* sum_k w[j_k] x_k over the row's entries (j_k = idx[k], or k for a dense row) */
+FL_INLINE REAL FL_NAME(row_dot)(const int sparse, fl_index m, const REAL *FL_RESTRICT x,
+                                const int64_t *FL_RESTRICT idx, const REAL *FL_RESTRICT w) {
+    if (!sparse) return FL_NAME(dot)(m, x, w);
+    REAL s = 0;
+    for (fl_index k = 0; k < m; k++) s += w[idx[k]] * x[k];
+    return s;
+}
+
+/* w[j_k] += c x_k */
+FL_INLINE void FL_NAME(row_add)(const int sparse, fl_index m, const REAL *FL_RESTRICT x,
+                                const int64_t *FL_RESTRICT idx, REAL *FL_RESTRICT w, REAL c) {
+    if (sparse) {
+        for (fl_index k = 0; k < m; k++) w[idx[k]] += c * x[k];
+    } else {
+        FL_SIMD
+        for (fl_index k = 0; k < m; k++) w[k] += c * x[k];
+    }
+}
+
+/* coef = scale * v; with averaging, avg = (aw + a v) / b (aw NULL: none). */
+typedef struct {
+    REAL *v, *aw;
+    double scale, a, b;
+    fl_index d;
+} FL_NAME(scaled_vector);
+
+/* Multiplies the scale into v and folds a, b into aw: afterwards v is coef, aw the average,
+ * scale 1, a 0, b 1 (O(d)). */
+static void FL_NAME(sv_reset)(FL_NAME(scaled_vector) *sv) {
+    REAL *FL_RESTRICT v = sv->v;
+    if (sv->aw) {
+        REAL *FL_RESTRICT aw = sv->aw;
+        const double a = sv->a, inv_b = 1.0 / sv->b;
+        for (fl_index j = 0; j < sv->d; j++) aw[j] = (REAL)((aw[j] + a * v[j]) * inv_b);
+        sv->a = 0;
+        sv->b = 1;
+    }
+    const REAL s = (REAL)sv->scale;
+    FL_SIMD
+    for (fl_index j = 0; j < sv->d; j++) v[j] *= s;
+    sv->scale = 1;
+}
+
+/* Tsuruoka et al.'s cumulative L1 step on the row's features (scikit-learn's l1penalty):
+ * each weight moves towards 0 by at most u - q_j (the penalty it could have received so far
+ * less what it did receive), never across 0; q_j records what it received. With averaging
+ * the move is taken out of aw as well (weight a_prev, the a before this update), so that the
+ * average is the mean of the iterates after their L1 step. */
+FL_INLINE void FL_NAME(row_l1)(const int sparse, fl_index m, const int64_t *FL_RESTRICT idx,
+                               FL_NAME(scaled_vector) *sv, REAL *FL_RESTRICT q, double u,
+                               double a_prev) {
+    REAL *FL_RESTRICT v = sv->v;
+    REAL *FL_RESTRICT aw = sv->aw;
+    const double s = sv->scale;
+    for (fl_index k = 0; k < m; k++) {
+        const fl_index j = sparse ? (fl_index)idx[k] : k;
+        const REAL z = v[j];
+        if (s * z > 0) {
+            const double nv = (double)z - (u + (double)q[j]) / s;
+            v[j] = (REAL)(nv > 0 ? nv : 0);
+        } else if (s * z < 0) {
+            const double nv = (double)z + (u - (double)q[j]) / s;
+            v[j] = (REAL)(nv < 0 ? nv : 0);
+        }
+        const REAL moved = v[j] - z;
+        q[j] += (REAL)(s * moved);
+        if (aw) aw[j] -= (REAL)(a_prev * moved);
+    }
+}
+
+/* The epoch. `sparse`: CSR rows (D->csr) or dense ones (D->s.X, its strides). */
+FL_INLINE double FL_NAME(epoch_scaled)(const int sparse, const fl_sgd_config *cfg,
+                                       fl_sgd_data *D) {
+    const fl_index n = D->s.n, d = D->s.d, rs = D->s.row_stride, cs = D->s.col_stride;
+    const REAL *X = (const REAL *)D->s.X, *y = (const REAL *)D->s.y;
+    const REAL *sw = (const REAL *)D->s.sample_weight;
+    REAL *b = (REAL *)D->intercept, *ab = (REAL *)D->avg_intercept;
+    REAL *q = (REAL *)D->l1_q;
+    REAL *xbuf = (REAL *)D->work;
+    int64_t *idx = D->row_index;
+    FL_NAME(scaled_vector) sv = {(REAL *)D->coef, (REAL *)D->avg_coef, 1.0, 0.0, 1.0, d};
+    const int loss = cfg->loss, schedule = cfg->schedule;
+    const double l1_ratio = cfg->penalty == FL_PENALTY_L2   ? 0.0
+                            : cfg->penalty == FL_PENALTY_L1 ? 1.0
+                                                            : cfg->l1_ratio;
+    const int l1 = cfg->penalty != FL_PENALTY_L2 && cfg->alpha != 0;
+    const int shrink = cfg->alpha != 0 && l1_ratio < 1;
+    const double lr = cfg->lr, power_t = cfg->power_t, alpha = cfg->alpha;
+    const double decay = cfg->intercept_decay, init = cfg->optimal_init;
+    const int64_t start = cfg->average_start;
+    const REAL epsilon = (REAL)cfg->epsilon;
+    double u = D->l1_u, total = 0;
+    int64_t t = D->t;
+
+    for (fl_index k = 0; k < n; k++) {
+        const fl_index i = fl_visit(D->order, k, n);
+        const REAL *x = NULL;
+        fl_index m = d;
+        if (i >= 0 && sparse) m = FL_NAME(csr_row)(D->csr, i, d, idx, &x);
+        if (i < 0 || m < 0) {
+            D->bad = k;
+            break;
+        }
+        if (!sparse) x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
+
+        const REAL bias = b ? b[0] : (REAL)0;
+        const REAL dot = FL_NAME(row_dot)(sparse, m, x, idx, sv.v);
+        const REAL z = (REAL)(sv.scale * (double)dot) + bias;
+        t += 1;
+        const double eta = schedule == FL_LR_CONSTANT     ? lr
+                           : schedule == FL_LR_INVSCALING ? lr / pow((double)t, power_t)
+                                                          : 1.0 / (alpha * (init + (t - 1)));
+        REAL dz;
+        const REAL l = FL_NAME(loss1)(loss, z, y[i], epsilon, &dz);
+        const double wi = sw ? (double)sw[i] : 1.0;
+        total += wi * (double)l;
+        const double update = -eta * (double)dz * wi;
+
+        if (shrink) { /* clamped at 0, as scikit-learn: a too large step zeroes the weights */
+            const double f = 1.0 - (1.0 - l1_ratio) * eta * alpha;
+            sv.scale *= f > 0 ? f : 0.0;
+            if (sv.scale < FL_SCALE_MIN) FL_NAME(sv_reset)(&sv);
+        }
+        if (update != 0)
+            FL_NAME(row_add)(sparse, m, x, idx, sv.v, (REAL)(update / sv.scale));
+        if (b) b[0] += (REAL)(update * decay);
+
+        const double a_prev = sv.a;
+        if (sv.aw && t >= start) { /* averaging: step t - start + 1 of the mean */
+            const int64_t steps = t - start + 1;
+            const double mu = 1.0 / (double)steps;
+            if (steps == 1) { /* the mean starts here: avg = coef (aw = 0, a = scale) */
+                for (fl_index j = 0; j < d; j++) sv.aw[j] = 0;
+                sv.a = 0;
+                sv.b = 1;
+            }
+            /* the entries of v this update moved are taken out of a v's share */
+            if (update != 0 && sv.a != 0)
+                FL_NAME(row_add)(sparse, m, x, idx, sv.aw, (REAL)(-sv.a * update / sv.scale));
+            if (steps > 1) sv.b /= 1.0 - mu;
+            sv.a += mu * sv.b * sv.scale;
+            if (ab) ab[0] += (REAL)(((double)b[0] - (double)ab[0]) * mu);
+        }
+        if (l1) {
+            u += l1_ratio * eta * alpha;
+            FL_NAME(row_l1)(sparse, m, idx, &sv, q, u, sv.aw && t >= start ? a_prev : 0.0);
+        }
+    }
+    FL_NAME(sv_reset)(&sv);
+    D->t = t;
+    D->l1_u = u;
+    return total;
+}
+
+static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch_scaled)(const fl_sgd_config *cfg,
+                                                         fl_sgd_data *D) {
+    if (D->csr) return FL_NAME(epoch_scaled)(1, cfg, D);
+    return FL_NAME(epoch_scaled)(0, cfg, D);
+}
