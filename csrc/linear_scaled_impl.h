@@ -9,10 +9,10 @@
  * descent tricks", 2012), and the L1 penalty lazily per feature (Tsuruoka et al. 2009). The
  * scalars are doubles; the vectors are REAL.
  *
- * Shape: csr_row() loads and checks one CSR row; the row_* helpers are the loops over a
- * row's stored entries, with `sparse` a constant at every call site (dense rows: every
- * feature, no index array); epoch_scaled() is the sample loop, instantiated for dense and
- * for CSR rows (the loss is read at run time: per sample it is a few scalar operations next
+ * Shape: csr_row_dot() loads and checks one CSR row and takes its dot product; the row_*
+ * helpers are the loops over a row's stored entries, with `sparse` a constant at every call
+ * site (dense rows: every feature, no index array); epoch_scaled() is the sample loop,
+ * instantiated for dense rows and CSR rows with int32 or int64 indices (the loss is read at run time: per sample it is a few scalar operations next
  * to a loop over the row).
  */
 #include "loss_rules.h"
@@ -31,42 +31,52 @@ static inline int32_t FL_NAME(load_index32)(const int32_t *p) {
 }
 #endif
 
-/* Row i of a CSR matrix with d columns: its values in *val and its column indices, each
- * loaded once and checked, into idx; returns the row's length, or -1 if its extent or an
- * index is out of range (nothing indexed with it). */
-FL_INLINE fl_index FL_NAME(csr_row)(const fl_csr *m, fl_index i, fl_index d,
-                                    int64_t *FL_RESTRICT idx, const REAL **val) {
+/* Index k of a CSR row, loaded once; returns -1 from the enclosing row reader if it is out
+ * of [0, d) (one compare and a branch that is never taken on valid input). */
+#define FL_CSR_INDEX(j, k)                                                                  \
+    const int64_t j = wide ? fl_load_index(ind64 + (k)) : FL_NAME(load_index32)(ind32 + (k)); \
+    if ((uint64_t)j >= (uint64_t)d) return -1;                                              \
+    idx[k] = j
+
+/* Row i of a CSR matrix with d columns, read in one pass: its values in *val, its column
+ * indices (each loaded once and checked) into idx, and its dot product with w into *dot.
+ * Returns the row's length, or -1 if its extent or an index is out of range (nothing is
+ * indexed with it). `wide`: int64
+ * indices, else int32 (a constant at each call site). Four partial sums, unrolled by hand
+ * so that they stay in registers: the loads of w, scattered over d, overlap instead of
+ * waiting on one chain of additions (measured: 1.5-2x faster than one sum, and faster than
+ * vector gathers, which are slow on many x86 cores). */
+FL_INLINE fl_index FL_NAME(csr_row_dot)(const int wide, const fl_csr *m, fl_index i,
+                                        fl_index d, int64_t *FL_RESTRICT idx,
+                                        const REAL **val, const REAL *FL_RESTRICT w,
+                                        REAL *dot) {
     const int64_t start = fl_load_index(m->indptr + i), end = fl_load_index(m->indptr + i + 1);
     if (start < 0 || end < start || end > m->nnz || end - start > m->max_row) return -1;
     const fl_index len = (fl_index)(end - start);
-    int ok = 1;
-    if (m->index64) {
-        const int64_t *ind = (const int64_t *)m->indices + start;
-        for (fl_index k = 0; k < len; k++) {
-            const int64_t j = fl_load_index(ind + k);
-            ok &= (uint64_t)j < (uint64_t)d;
-            idx[k] = j;
-        }
-    } else {
-        const int32_t *ind = (const int32_t *)m->indices + start;
-        for (fl_index k = 0; k < len; k++) {
-            const int32_t j = FL_NAME(load_index32)(ind + k);
-            ok &= (uint32_t)j < (uint64_t)d;
-            idx[k] = j;
-        }
+    const int64_t *ind64 = (const int64_t *)m->indices + start;
+    const int32_t *ind32 = (const int32_t *)m->indices + start;
+    const REAL *FL_RESTRICT x = (const REAL *)m->data + start;
+    REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    fl_index k = 0;
+    for (; k + 4 <= len; k += 4) {
+        FL_CSR_INDEX(j0, k);
+        FL_CSR_INDEX(j1, k + 1);
+        FL_CSR_INDEX(j2, k + 2);
+        FL_CSR_INDEX(j3, k + 3);
+        s0 += w[j0] * x[k];
+        s1 += w[j1] * x[k + 1];
+        s2 += w[j2] * x[k + 2];
+        s3 += w[j3] * x[k + 3];
     }
-    *val = (const REAL *)m->data + start;
-    return ok ? len : -1;
+    for (; k < len; k++) {
+        FL_CSR_INDEX(j, k);
+        s0 += w[j] * x[k];
+    }
+    *val = x;
+    *dot = (s0 + s1) + (s2 + s3);
+    return len;
 }
-
-/* sum_k w[j_k] x_k over the row's entries (j_k = idx[k], or k for a dense row) */
-FL_INLINE REAL FL_NAME(row_dot)(const int sparse, fl_index m, const REAL *FL_RESTRICT x,
-                                const int64_t *FL_RESTRICT idx, const REAL *FL_RESTRICT w) {
-    if (!sparse) return FL_NAME(dot)(m, x, w);
-    REAL s = 0;
-    for (fl_index k = 0; k < m; k++) s += w[idx[k]] * x[k];
-    return s;
-}
+#undef FL_CSR_INDEX
 
 /* w[j_k] += c x_k */
 FL_INLINE void FL_NAME(row_add)(const int sparse, fl_index m, const REAL *FL_RESTRICT x,
@@ -130,7 +140,8 @@ FL_INLINE void FL_NAME(row_l1)(const int sparse, fl_index m, const int64_t *FL_R
     }
 }
 
-/* The epoch. `sparse`: CSR rows (D->csr) or dense ones (D->s.X, its strides). */
+/* The epoch. `sparse`: 0 dense rows (D->s.X, its strides), 1 CSR rows with int32
+ * indices, 2 with int64 indices (D->csr). */
 FL_INLINE double FL_NAME(epoch_scaled)(const int sparse, const fl_sgd_config *cfg,
                                        fl_sgd_data *D) {
     const fl_index n = D->s.n, d = D->s.d, rs = D->s.row_stride, cs = D->s.col_stride;
@@ -157,16 +168,20 @@ FL_INLINE double FL_NAME(epoch_scaled)(const int sparse, const fl_sgd_config *cf
     for (fl_index k = 0; k < n; k++) {
         const fl_index i = fl_visit(D->order, k, n);
         const REAL *x = NULL;
+        REAL dot = 0;
         fl_index m = d;
-        if (i >= 0 && sparse) m = FL_NAME(csr_row)(D->csr, i, d, idx, &x);
+        if (i >= 0 && sparse)
+            m = FL_NAME(csr_row_dot)(sparse == 2, D->csr, i, d, idx, &x, sv.v, &dot);
         if (i < 0 || m < 0) {
             D->bad = k;
             break;
         }
-        if (!sparse) x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
+        if (!sparse) {
+            x = FL_NAME(row)(X, i, rs, cs, d, xbuf);
+            dot = FL_NAME(dot)(d, x, sv.v);
+        }
 
         const REAL bias = b ? b[0] : (REAL)0;
-        const REAL dot = FL_NAME(row_dot)(sparse, m, x, idx, sv.v);
         const REAL z = (REAL)(sv.scale * (double)dot) + bias;
         t += 1;
         const double eta = schedule == FL_LR_CONSTANT     ? lr
@@ -216,6 +231,7 @@ FL_INLINE double FL_NAME(epoch_scaled)(const int sparse, const fl_sgd_config *cf
 
 static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch_scaled)(const fl_sgd_config *cfg,
                                                          fl_sgd_data *D) {
-    if (D->csr) return FL_NAME(epoch_scaled)(1, cfg, D);
-    return FL_NAME(epoch_scaled)(0, cfg, D);
+    if (!D->csr) return FL_NAME(epoch_scaled)(0, cfg, D);
+    if (D->csr->index64) return FL_NAME(epoch_scaled)(2, cfg, D);
+    return FL_NAME(epoch_scaled)(1, cfg, D);
 }

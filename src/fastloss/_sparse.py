@@ -91,7 +91,8 @@ def csr_rows(X: Any, name: str = "X") -> CsrRows:
         row = int(np.argmax(lengths < 0))
         raise ValueError(f"{name}.indptr must be non-decreasing, but indptr[{row + 1}] < "
                          f"indptr[{row}]")
-    if nnz and (int(indices.min()) < 0 or int(indices.max()) >= d):
+    # one pass: seen as unsigned, a negative index is larger than any valid one
+    if nnz and int(indices.view(indices.dtype.str.replace("i", "u")).max()) >= d:
         bad = int(np.argmax((indices < 0) | (indices >= d)))
         raise ValueError(f"{name}.indices[{bad}] = {int(indices[bad])} is outside [0, {d}) "
                          f"(n_features)")
