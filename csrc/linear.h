@@ -118,7 +118,7 @@ typedef struct {
     int64_t *row_index;      /* scratch of csr->max_row entries (the row's checked indices) */
     void *avg_coef, *avg_intercept; /* the averaged parameters (NULL: no averaging, no
                               * intercept); updated from update average_start on       */
-    void *l1_q;              /* (d) penalty applied to each weight so far (L1 / elastic net) */
+    double *l1_q;            /* (d) the L1 penalty each weight received so far, float64  */
     double l1_u;             /* the penalty every weight could have received so far     */
 } fl_sgd_data;
 

@@ -115,11 +115,12 @@ static void FL_NAME(sv_reset)(FL_NAME(scaled_vector) *sv) {
 
 /* Tsuruoka et al.'s cumulative L1 step on the row's features (scikit-learn's l1penalty):
  * each weight moves towards 0 by at most u - q_j (the penalty it could have received so far
- * less what it did receive), never across 0; q_j records what it received. With averaging
- * the move is taken out of aw as well (weight a_prev, the a before this update), so that the
+ * less what it did receive), never across 0; q_j records what it received.
+ * q is float64 whatever REAL is: u - q_j is a small difference of two growing sums. With
+ * averaging the move is taken out of aw as well (weight a_prev, the a before this update), so that the
  * average is the mean of the iterates after their L1 step. */
 FL_INLINE void FL_NAME(row_l1)(const int sparse, fl_index m, const int64_t *FL_RESTRICT idx,
-                               FL_NAME(scaled_vector) *sv, REAL *FL_RESTRICT q, double u,
+                               FL_NAME(scaled_vector) *sv, double *FL_RESTRICT q, double u,
                                double a_prev) {
     REAL *FL_RESTRICT v = sv->v;
     REAL *FL_RESTRICT aw = sv->aw;
@@ -128,14 +129,14 @@ FL_INLINE void FL_NAME(row_l1)(const int sparse, fl_index m, const int64_t *FL_R
         const fl_index j = sparse ? (fl_index)idx[k] : k;
         const REAL z = v[j];
         if (s * z > 0) {
-            const double nv = (double)z - (u + (double)q[j]) / s;
+            const double nv = (double)z - (u + q[j]) / s;
             v[j] = (REAL)(nv > 0 ? nv : 0);
         } else if (s * z < 0) {
-            const double nv = (double)z + (u - (double)q[j]) / s;
+            const double nv = (double)z + (u - q[j]) / s;
             v[j] = (REAL)(nv < 0 ? nv : 0);
         }
         const REAL moved = v[j] - z;
-        q[j] += (REAL)(s * moved);
+        q[j] += s * (double)moved;
         if (aw) aw[j] -= (REAL)(a_prev * moved);
     }
 }
@@ -148,7 +149,7 @@ FL_INLINE double FL_NAME(epoch_scaled)(const int sparse, const fl_sgd_config *cf
     const REAL *X = (const REAL *)D->s.X, *y = (const REAL *)D->s.y;
     const REAL *sw = (const REAL *)D->s.sample_weight;
     REAL *b = (REAL *)D->intercept, *ab = (REAL *)D->avg_intercept;
-    REAL *q = (REAL *)D->l1_q;
+    double *q = (double *)D->l1_q;
     REAL *xbuf = (REAL *)D->work;
     int64_t *idx = D->row_index;
     FL_NAME(scaled_vector) sv = {(REAL *)D->coef, (REAL *)D->avg_coef, 1.0, 0.0, 1.0, d};

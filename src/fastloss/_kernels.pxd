@@ -142,7 +142,7 @@ cdef extern from "linear.h" nogil:
         int64_t *row_index
         void *avg_coef
         void *avg_intercept
-        void *l1_q
+        double *l1_q
         double l1_u
 
     double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)

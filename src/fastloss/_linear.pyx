@@ -120,7 +120,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     D.row_index = <int64_t *>data_or_null(row_index)
     D.avg_coef = data_or_null(avg_coef)
     D.avg_intercept = data_or_null(avg_intercept)
-    D.l1_q = data_or_null(l1_q)
+    D.l1_q = <double *>data_or_null(l1_q)
     D.l1_u = state.l1_u
     D.order = <const int64_t *>data_or_null(order)
     D.coef = cnp.PyArray_DATA(coef)

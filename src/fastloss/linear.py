@@ -95,8 +95,8 @@ class EpochState:
             intercept (averaged SGD: the mean of the iterates from update ``average`` on);
             ``None`` otherwise (and ``average_intercept`` without intercept).
         l1_q, l1_u: the L1 penalty's record (``penalty="l1"`` / ``"elasticnet"``): the
-            penalty each weight received so far, and what any weight could have received
-            (``None`` and 0 without an L1 part).
+            penalty each weight received so far (float64, shaped like ``coef``), and what
+            any weight could have received (``None`` and 0 without an L1 part).
     """
 
     optimizer: str
@@ -291,14 +291,17 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
                                      "data arrays")
             written.append(a)
             names.append(f"state.{name}[{k}]")
-    extra: List[Tuple[str, Optional[FloatArray]]] = [
-        ("average_coef", W if average_start else None),
-        ("average_intercept", b if average_start else None), ("l1_q", W if l1 else None)]
-    for name, like in extra:
+    extra: List[Tuple[str, Optional[FloatArray], np.dtype[Any]]] = [
+        ("average_coef", W if average_start else None, W.dtype),
+        ("average_intercept", b if average_start else None, W.dtype),
+        ("l1_q", W if l1 else None, _F64)]
+    for name, like, dtype in extra:
         a = getattr(state, name)
         if a is None or like is None:
             continue
-        _param_array(a, f"state.{name}", like.dtype, like.shape, True)
+        if name == "l1_q" and isinstance(a, np.ndarray) and a.dtype != _F64:
+            raise TypeError(f"state.l1_q must have dtype float64, got {a.dtype}")
+        _param_array(a, f"state.{name}", dtype, like.shape, True)
         if any(np.may_share_memory(a, other) for other in read):
             raise ValueError(f"state.{name} must not share memory with the data arrays")
         written.append(a)
@@ -328,7 +331,7 @@ def _add_scaled_state(state: EpochState, W: FloatArray, b: Optional[FloatArray],
     if average_start and b is not None and state.average_intercept is None:
         state.average_intercept = np.zeros_like(b)
     if l1 and state.l1_q is None:
-        state.l1_q = np.zeros_like(W)
+        state.l1_q = np.zeros(W.shape)  # float64 for every dtype (linear_scaled_impl.h)
 
 
 # ---- the per-sample epoch ---------------------------------------------------------------
