@@ -393,15 +393,18 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     without ``batch_size``. One C call runs the whole epoch either way.
 
     Learning rate: ``eta = lr`` (``"constant"``) or ``lr / t**power_t`` (``"invscaling"``,
-    ``t`` the global update counter kept in ``state``, so resumed runs continue the decay).
+    ``t`` the global update counter kept in ``state``, so resumed runs continue the decay),
+    or scikit-learn's ``"optimal"``, ``eta = 1 / (alpha (t0 + t - 1))`` (``lr`` unused;
+    ``alpha > 0``), with scikit-learn's heuristic ``t0 = 1 / (eta0 alpha)``, ``eta0 =
+    typw / max(1, dl/dz(z=-typw, y=1))``, ``typw = sqrt(1 / sqrt(alpha))``.
     Update rules, as ``torch.optim`` with ``weight_decay=alpha``:
 
     * ``"sgd"``: ``p -= eta g``. With ``alpha`` this is ``coef = max(0, 1 - eta alpha) coef
       - eta w_i dl/dz x_i``: the shrink factor is clamped at 0 as in scikit-learn's SGD, so
       ``eta alpha > 1`` zeroes the weights instead of flipping their sign and diverging
-      (torch's ``weight_decay`` has no clamp). The decay is applied in the same pass as the
-      update (X is dense, so every weight is touched anyway; the "scaled weight" trick of
-      sparse solvers would save nothing and add a rescale).
+      (torch's ``weight_decay`` has no clamp). On dense X the decay is applied in the same
+      pass as the update (every weight is touched anyway; the scaled-weight trick would
+      save nothing and add a rescale); on CSR X through the scaled weights (below).
     * ``"momentum"``: ``torch.optim.SGD(momentum=momentum, nesterov=nesterov,
       dampening=0)``: ``b = momentum b + g``; ``p -= eta b`` (``nesterov``:
       ``p -= eta (g + momentum b)``).
@@ -418,6 +421,49 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
       the Adam update instead of ``alpha coef`` in the gradient (the intercept is not
       decayed; ``alpha=0`` makes it Adam).
 
+    scikit-learn's SGD features, for plain ``"sgd"`` per sample on one output (``batch_size
+    =1``, not softmax; other rules raise ``ValueError``), as ``SGDRegressor`` /
+    ``SGDClassifier`` compute them (``sklearn/linear_model/_sgd_fast.pyx``), the same
+    trajectory to rounding:
+
+    * ``penalty="l1"`` or ``"elasticnet"`` (default ``"l2"``), ``l1_ratio`` (default 0.15,
+      scikit-learn's): the penalty ``alpha ((1 - r) ||coef||^2 / 2 + r ||coef||_1)`` with
+      ``r = 1`` for ``"l1"``, ``r = l1_ratio`` for ``"elasticnet"``. The L2 part is the
+      clamped shrink by ``max(0, 1 - (1 - r) eta alpha)``; the L1 part is Tsuruoka et al.'s
+      cumulative truncated gradient (2009): ``u += r eta alpha``, then each weight of the
+      sample's row moves towards 0 by ``u + q_j`` (``q_j <= 0``: what it has received)
+      without crossing 0, ``q_j`` records the move (``state.l1_u``, ``state.l1_q``). On
+      CSR X "the sample's row" is its stored entries, so a weight gets its share when a row
+      next visits it (after that row's gradient step); dense rows visit every weight every
+      sample. Both are scikit-learn's behaviour on the same input form.
+    * ``average``: averaged SGD. ``True`` (or ``1``) averages from the first update, an int
+      ``k`` from update ``k`` on (scikit-learn's ``average=k``); ``state.average_coef`` and
+      ``state.average_intercept`` hold the running mean of the iterates (after each update,
+      its L1 step included), what scikit-learn's ``coef_`` / ``intercept_`` are with
+      ``average``; ``coef`` and ``intercept`` stay the SGD iterate. One difference: with an
+      L1 part scikit-learn's lazy average takes each truncation whole into the average
+      (its iterate ``_standard_coef`` is the same as ours); ours is the mean of the
+      iterates.
+    * ``intercept_decay`` (default 1): the intercept's step is multiplied by it.
+      scikit-learn uses 0.01 on sparse X (``SPARSE_INTERCEPT_DECAY``) and 1 on dense X;
+      fastloss uses what it is given on both: pass ``intercept_decay=0.01`` with CSR X to
+      follow ``SGDRegressor``/``SGDClassifier`` on sparse input.
+    * scipy.sparse CSR ``X`` (``csr_matrix`` or ``csr_array``, float32/float64, int32 or
+      int64 indices, sorted or not; duplicate entries add up): these epochs keep ``coef =
+      scale * v`` (scikit-learn's ``WeightVector``), so the L2 shrink is one multiplication
+      and a sample costs O(its stored entries); ``v`` is rescaled when the scale falls below
+      1e-9 (1e-6 for float32) and ``coef`` holds plain coefficients when the call returns.
+      The average is kept lazily the same way (Bottou's trick), O(entries) a sample too. A
+      CSR epoch costs O(nnz), not O(n d). The other rules (momentum, Adam, ...) update all
+      ``d`` weights every sample whatever X is, so they raise ``ValueError`` on sparse X:
+      pass a dense X for them. The CSR structure is checked whole before anything is
+      written (indptr from 0 to nnz, non-decreasing; each index in ``[0, d)``), and each
+      index again by the kernel as it reads it. Other sparse formats raise ``TypeError``.
+
+    Any of these runs scikit-learn's algorithm (csrc/linear_scaled_impl.h) also on dense X
+    (every feature a stored entry); plain ``"sgd"`` without them runs the dense epoch
+    above (the same trajectory to rounding).
+
     These five are torch.optim's rules, operation for operation (the same per-element code
     as :mod:`fastloss.optim`), stepped once per update on that update's gradient, with
     ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and 0 on the
@@ -430,7 +476,8 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     Args:
         X: ``(n, d)`` float32 or float64, any memory order: C- and F-ordered or sliced
             arrays are read in place through their strides (F-order: each row is gathered
-            into a scratch vector, one strided read per value; no copy of X).
+            into a scratch vector, one strided read per value; no copy of X); or a
+            scipy.sparse CSR matrix for plain ``"sgd"`` (above).
         y: ``(n,)`` targets (cast to X's dtype), 0/1 for ``"logistic"``, integer labels in
             ``[0, C)`` for ``"softmax"``.
         coef: ``(d,)``, or ``(d, C)`` for softmax: X's dtype, C-contiguous, writeable.
@@ -446,6 +493,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
             same for both backends. ``seed=None`` draws one and keeps it in the state.
         n_epochs: epochs to run (``>= 1``).
         batch_size: samples per update (an int ``>= 1``; larger than ``n`` is one batch).
+        penalty, l1_ratio, average, intercept_decay: scikit-learn's SGD features (above).
 
     Returns:
         ``(mean_loss, state)``: ``mean_loss`` is the weighted mean ``sum w_i l_i / sum w_i``
