@@ -18,8 +18,8 @@ from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight
 
 #: the optimizers every model takes (LinearRegression adds "cholesky")
 OPTIMIZERS = ("lbfgs", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg")
-#: the learning-rate schedules of the stochastic optimizers
-LR_SCHEDULES = ("constant", "invscaling")
+#: the learning-rate schedules of the stochastic optimizers ("optimal": "sgd" only)
+LR_SCHEDULES = ("constant", "invscaling", "optimal")
 #: the learning rate of each stochastic optimizer when ``lr=None``: scikit-learn's
 #: ``eta0=0.01`` for SGD, and what reaches the optimum on standardized data with the
 #: default schedule (Adagrad's accumulator decays its steps by itself, so it starts higher)
@@ -72,6 +72,10 @@ class _LinearModel(_Params):
         check_flag(self.fit_intercept, "fit_intercept")
         if self.lr_schedule is not None:
             check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
+        if self.lr_schedule == "optimal" and (self._solver() != "sgd" or self.alpha == 0):
+            raise ValueError(f"lr_schedule='optimal' (eta = 1 / (alpha (t0 + t))) needs "
+                             f"optimizer='sgd' and alpha > 0, got optimizer="
+                             f"{self.optimizer!r} and alpha={self.alpha!r}")
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads", 1)
 
@@ -146,7 +150,8 @@ class _LinearModel(_Params):
         stopping early on ``tol``/``n_iter_no_change``."""
         # optimizer state carries over between partial_fit calls only while the optimizer and
         # its state-shaping settings stay the same (set_params may change them in between)
-        key = (self._solver(), float(self.momentum), float(self.alpha), bool(self.fit_intercept))
+        key = (self._solver(), float(self.momentum), float(self.alpha), bool(self.fit_intercept),
+               tuple(sorted(self._sgd_features().items())))
         if key != self._opt_key:
             self._opt_state, self._opt_key = None, key
         best, no_change, stopped = np.inf, 0, False
@@ -194,14 +199,24 @@ class _LinearModel(_Params):
                     learning_rate=self._schedule(), power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
                     epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
-                    seed=seed, batch_size=batch_size)
+                    seed=seed, batch_size=batch_size, **self._sgd_features())
+
+    def _sgd_features(self) -> Dict[str, Any]:
+        """scikit-learn's SGD options of this model for sgd_epoch (none by default;
+        LinearRegression's penalty, l1_ratio, average)."""
+        return {}
 
     def _epoch_objective(self, mean_loss: float) -> float:
         """The epoch's objective from its mean loss: the mean loss is of the samples
         before their updates, without the penalty (AdamW's decay is no penalty: the
-        objective it minimizes has none)."""
+        objective it minimizes has none); with an L1 part, ``alpha ((1 - r) ||W||^2 / 2 +
+        r ||W||_1)``."""
         alpha = 0.0 if self._solver() == "adamw" else float(self.alpha)
-        return mean_loss + 0.5 * alpha * float(np.vdot(self._W, self._W))
+        features = self._sgd_features()
+        r = {"l2": 0.0, "l1": 1.0}.get(features.get("penalty", "l2"),
+                                       float(features.get("l1_ratio", 0.0)))
+        return mean_loss + alpha * ((1 - r) * 0.5 * float(np.vdot(self._W, self._W))
+                                    + r * float(np.abs(self._W).sum()))
 
     def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                         maxiter: int) -> None:
@@ -325,7 +340,13 @@ class _LinearModel(_Params):
         _check_feature_names(self, X, reset=False)
         X = _check_X(X)
         self._check_n_features(X)
-        return X.astype(self._W.dtype, copy=False) @ self._W + self._b
+        W, b = self._decision_weights()
+        return X.astype(self._W.dtype, copy=False) @ W + b
+
+    def _decision_weights(self) -> Tuple[NDArray[Any], NDArray[Any]]:
+        """The weights predictions use: the trained ones (LinearRegression: the average
+        with ``average``)."""
+        return self._W, self._b
 
     def _check_n_features(self, X: NDArray[Any]) -> None:
         if X.shape[1] != self.n_features_in_:
