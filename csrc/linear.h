@@ -26,7 +26,14 @@ enum fl_linear_loss {
     FL_LIN_ABSOLUTE = 1, /* |r|                              dl/dz = sign(r), 0 at 0 */
     FL_LIN_HUBER = 2,    /* 0.5 r^2 if |r| <= eps, else eps (|r| - eps/2); clip(r)  */
     FL_LIN_LOGISTIC = 3, /* softplus(z) - y z, y in {0, 1}   dl/dz = sigmoid(z) - y */
-    FL_LIN_SOFTMAX = 4   /* lse(z) - z_y over c outputs      dl/dz = softmax(z) - e_y */
+    FL_LIN_SOFTMAX = 4,  /* lse(z) - z_y over c outputs      dl/dz = softmax(z) - e_y */
+    /* scikit-learn's SGD losses, plain SGD only (fl_sgd_epoch_scaled): m = y z with y in
+     * {-1, 1} for the margin losses; r = z - y, e = epsilon for the insensitive ones */
+    FL_LIN_HINGE = 5,          /* max(0, 1 - m)                  -y if m <= 1, else 0    */
+    FL_LIN_SQUARED_HINGE = 6,  /* max(0, 1 - m)^2                -2 y (1 - m) if m < 1   */
+    FL_LIN_MODIFIED_HUBER = 7, /* (1 - m)^2 for m >= -1 (0 above 1), -4 m below -1        */
+    FL_LIN_EPSILON_INSENSITIVE = 8,        /* max(0, |r| - e)    sign(r) if |r| > e     */
+    FL_LIN_SQUARED_EPSILON_INSENSITIVE = 9 /* max(0, |r| - e)^2  2 sign(r)(|r| - e)     */
 };
 
 /* Update rules: plain SGD with scikit-learn's clamped L2 shrink; the others are

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import itertools
 import warnings
+import zlib
 from typing import Any, Dict, Tuple
 
 import numpy as np
 import pytest
 
 import fastloss
-from fastloss.linear import EpochState
+from fastloss.linear import PLAIN_SGD_LOSSES, EpochState
+from fastloss.reference.linear import MARGIN_LOSSES
 from _support import make_problem
 
 sp = pytest.importorskip("scipy.sparse")
 
-SINGLE_OUTPUT = ("squared_error", "absolute", "huber", "logistic")
+SINGLE_OUTPUT = ("squared_error", "absolute", "huber", "logistic") + PLAIN_SGD_LOSSES
 
 
 def sparse_problem(rng: np.random.Generator, loss: str, n: int, d: int, dtype: Any,
                    density: float = 0.3) -> Tuple[np.ndarray, np.ndarray]:
-    """A dense X with most entries zero (a row or two entirely), and its targets."""
-    X, y, _ = make_problem(rng, loss, n, d, dtype)
+    """A dense X with most entries zero (a row or two entirely), and its targets (in
+    {-1, 1} for the margin losses)."""
+    margin = loss in MARGIN_LOSSES
+    X, y, _ = make_problem(rng, "logistic" if margin else loss, n, d, dtype)
+    if margin:
+        y = 2 * y - 1
     X[rng.random(X.shape) > density] = 0
     X[1] = 0  # an empty row
     return X, y
@@ -64,7 +70,7 @@ def test_csr_equals_dense(loss: str, feature: str, dtype: Any) -> None:
     dense give the same coef, intercept, average and loss: 1e-12 (float64), 2e-5 (float32).
     With only L2 the dense run is the plain dense kernel (no scaled vector at all). (An L1
     part is applied lazily on CSR: test_l1_is_lazy_on_csr.)"""
-    rng = np.random.default_rng(abs(hash((loss, feature))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{loss}-{feature}".encode()))
     X, y = sparse_problem(rng, loss, 80, 7, dtype)
     kw = dict(FEATURES[feature])
     if kw.pop("weights", False):
@@ -123,6 +129,32 @@ def test_kernel_matches_reference(penalty: str, dtype: Any) -> None:
         if penalty != "l2":
             assert sc.l1_u == pytest.approx(sr.l1_u, rel=1e-12)
             assert rel_err(sc.l1_q, sr.l1_q) < tol
+
+
+@pytest.mark.parametrize("loss", PLAIN_SGD_LOSSES)
+def test_sklearn_losses_match_reference(loss: str, dtype: Any) -> None:
+    """scikit-learn's SGD losses: the C epoch (loss1 in linear_rules.h) equals the reference
+    loop (reference.linear.loss1), dense and CSR, with weights and an L1 part."""
+    rng = np.random.default_rng(12)
+    X, y = sparse_problem(rng, loss, 60, 6, dtype)
+    kw = dict(loss=loss, lr=0.05, alpha=0.01, penalty="elasticnet", epsilon=0.2,
+              sample_weight=rng.uniform(0, 2, size=len(y)), n_epochs=2)
+    tol = 1e-11 if np.dtype(dtype) == np.float64 else 1e-4
+    for Xin in (X, sp.csr_matrix(X)):
+        c, b, st, mean = run(Xin, y, dtype, **kw)
+        cr, br, sr, mr = run(Xin, y, dtype, backend="numpy", **kw)
+        assert rel_err(c, cr) < tol and rel_err(b, br) < tol
+        assert mean == pytest.approx(mr, rel=tol)
+
+
+def test_margin_losses_need_plus_minus_one_targets() -> None:
+    coef, b = np.zeros(2), np.zeros(1)
+    with pytest.raises(ValueError, match=r"y must hold -1 or 1 for loss='hinge', found 0\.0 at"):
+        fastloss.sgd_epoch(np.eye(2), np.array([1.0, 0.0]), coef, b, loss="hinge")
+    with pytest.raises(ValueError, match="loss='modified_huber' needs per-sample plain SGD"):
+        fastloss.sgd_epoch(np.eye(2), np.array([1.0, -1.0]), coef, b, loss="modified_huber",
+                           optimizer="adam")
+    assert (coef == 0).all() and (b == 0).all()
 
 
 def test_resume_equals_one_call() -> None:
@@ -342,3 +374,39 @@ def test_matches_sklearn_sgdclassifier_log_loss(penalty: str, schedule: str) -> 
         got_c, got_b = (st.average_coef, st.average_intercept) if average else (coef, b)
         assert rel_err(got_c, model.coef_[0]) < 1e-9
         np.testing.assert_allclose(got_b, model.intercept_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss,schedule", [
+    ("hinge", "constant"), ("hinge", "optimal"), ("squared_hinge", "constant"),
+    ("modified_huber", "invscaling")])
+def test_matches_sklearn_sgdclassifier_margin_losses(loss: str, schedule: str) -> None:
+    """SGDClassifier(loss=hinge | squared_hinge | modified_huber) on labels {-1, 1}: the
+    same loss name in sgd_epoch, dense and CSR, to 1e-9."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(13)
+    X, y = sparse_problem(rng, loss, 150, 8, np.float64)
+    for Xin, decay in [(X, 1.0), (sp.csr_matrix(X), 0.01)]:
+        model = _sklearn_fit(linear_model.SGDClassifier(
+            loss=loss, alpha=0.001, learning_rate=schedule, eta0=0.01, power_t=0.25,
+            shuffle=False, tol=None, max_iter=4), Xin, y)
+        coef, b, _, _ = run(Xin, y, np.float64, loss=loss, lr=0.01, learning_rate=schedule,
+                            alpha=0.001, intercept_decay=decay, n_epochs=4)
+        assert rel_err(coef, model.coef_[0]) < 1e-9
+        np.testing.assert_allclose(b, model.intercept_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["epsilon_insensitive", "squared_epsilon_insensitive"])
+def test_matches_sklearn_sgdregressor_insensitive_losses(loss: str) -> None:
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(14)
+    X, y = sparse_problem(rng, loss, 150, 8, np.float64)
+    for Xin, decay in [(X, 1.0), (sp.csr_matrix(X), 0.01)]:
+        model = _sklearn_fit(linear_model.SGDRegressor(
+            loss=loss, epsilon=0.1, alpha=0.001, eta0=0.01, shuffle=False, tol=None,
+            max_iter=4, average=True), Xin, y)
+        _, _, st, _ = run(Xin, y, np.float64, loss=loss, epsilon=0.1, lr=0.01,
+                          learning_rate="invscaling", alpha=0.001, average=True,
+                          intercept_decay=decay, n_epochs=4)
+        assert rel_err(st.average_coef, model.coef_) < 1e-9
+        np.testing.assert_allclose(st.average_intercept, model.intercept_, rtol=1e-9,
+                                   atol=1e-12)

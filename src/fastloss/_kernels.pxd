@@ -90,6 +90,11 @@ cdef extern from "linear.h" nogil:
         FL_LIN_HUBER
         FL_LIN_LOGISTIC
         FL_LIN_SOFTMAX
+        FL_LIN_HINGE
+        FL_LIN_SQUARED_HINGE
+        FL_LIN_MODIFIED_HUBER
+        FL_LIN_EPSILON_INSENSITIVE
+        FL_LIN_SQUARED_EPSILON_INSENSITIVE
         FL_OPT_SGD
         FL_OPT_MOMENTUM
         FL_OPT_ADAGRAD

@@ -24,7 +24,11 @@ from fastloss._kernels cimport *
 cnp.import_array()
 
 LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
-          "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX}
+          "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX,
+          "hinge": FL_LIN_HINGE, "squared_hinge": FL_LIN_SQUARED_HINGE,
+          "modified_huber": FL_LIN_MODIFIED_HUBER,
+          "epsilon_insensitive": FL_LIN_EPSILON_INSENSITIVE,
+          "squared_epsilon_insensitive": FL_LIN_SQUARED_EPSILON_INSENSITIVE}
 OPTIMIZERS = {"sgd": FL_OPT_SGD, "momentum": FL_OPT_MOMENTUM, "adagrad": FL_OPT_ADAGRAD,
               "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM, "adamw": FL_OPT_ADAMW}
 SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING,

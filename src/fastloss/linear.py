@@ -17,6 +17,12 @@ Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
   ``clip(r, -epsilon, epsilon)``.
 * ``"logistic"``: ``log(1 + exp(z)) - y z`` for ``y in {0, 1}`` (computed stably);
   ``sigmoid(z) - y``.
+* scikit-learn's SGD losses, for :func:`sgd_epoch` with plain ``"sgd"`` (its
+  ``sklearn/linear_model/_sgd_fast.pyx`` definitions; ``m = y z`` with ``y in {-1, 1}``):
+  ``"hinge"`` ``max(0, 1 - m)``, ``-y`` for ``m <= 1``; ``"squared_hinge"``
+  ``max(0, 1 - m)^2``; ``"modified_huber"`` ``(1 - m)^2`` for ``-1 <= m < 1`` (0 above),
+  ``-4 m`` below; ``"epsilon_insensitive"`` ``max(0, |r| - epsilon)``, ``sign(r)`` beyond
+  ``epsilon``; ``"squared_epsilon_insensitive"`` ``max(0, |r| - epsilon)^2``.
 * ``"softmax"``: ``logsumexp(z) - z_y`` with ``z = x_i @ coef + intercept`` over ``C``
   classes, integer labels ``y in [0, C)``; ``softmax(z) - onehot(y)``.
 
@@ -56,6 +62,11 @@ __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "linear_hessp",
 FloatArray = NDArray[np.floating[Any]]
 
 LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
+#: scikit-learn's SGD losses, for plain per-sample SGD (sgd_epoch with optimizer="sgd");
+#: the margin ones take targets in {-1, 1}
+PLAIN_SGD_LOSSES = reference.linear.MARGIN_LOSSES + ("epsilon_insensitive",
+                                                     "squared_epsilon_insensitive")
+SGD_LOSSES = LOSSES + PLAIN_SGD_LOSSES
 #: the losses with a useful second derivative (absolute and huber have l'' = 0 almost
 #: everywhere)
 HESSP_LOSSES = ("squared_error", "logistic", "softmax")
@@ -207,6 +218,11 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
             if bad >= 0:
                 raise ValueError(f"y must hold 0 or 1 for loss='logistic', found {ya[bad]!r} "
                                  f"at y[{bad}]")
+        if loss in reference.linear.MARGIN_LOSSES:
+            bad = first_where(ya, lambda part: (part != -1) & (part != 1))
+            if bad >= 0:
+                raise ValueError(f"y must hold -1 or 1 for loss={loss!r}, found "
+                                 f"{ya[bad].item()!r} at y[{bad}]")
 
     sw = None
     if sample_weight is not None:
@@ -509,7 +525,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     describes the arrays and resuming from it continues exactly. ``y`` (labels) is copied
     once per call, so changing it from another thread meanwhile cannot affect the epochs.
     """
-    loss = check_choice(loss, "loss", LOSSES)
+    loss = check_choice(loss, "loss", SGD_LOSSES)
     optimizer = check_choice(optimizer, "optimizer", OPTIMIZERS)
     learning_rate = check_choice(learning_rate, "learning_rate", SCHEDULES)
     lr_ = check_real(lr, "lr", NON_NEGATIVE)
@@ -538,7 +554,8 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     scaled_needs = [what for what, used in [
         ("scipy.sparse X", sparse), (f"penalty={penalty!r}", penalty != "l2"),
         ("average", average_start > 0), ("intercept_decay != 1", decay_ != 1.0),
-        ("learning_rate='optimal'", learning_rate == "optimal")] if used]
+        ("learning_rate='optimal'", learning_rate == "optimal"),
+        (f"loss={loss!r}", loss in PLAIN_SGD_LOSSES)] if used]
     scaled = bool(scaled_needs)
     if scaled and (optimizer != "sgd" or batch_ != 1 or loss == "softmax"):
         got = (f"optimizer={optimizer!r}" if optimizer != "sgd" else

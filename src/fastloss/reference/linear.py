@@ -18,6 +18,12 @@ Losses of the prediction ``z`` and the target ``y`` (``r = z - y``):
 ``softmax``        ``logsumexp(z) - z_y``, ``z = x W + b``      ``softmax(z) - onehot(y)``
 =================  ===========================================  ==========================
 
+scikit-learn's SGD losses (plain SGD only: :func:`plain_sgd_epoch`), with ``m = y z`` and
+``y in {-1, 1}``: ``hinge`` ``max(0, 1 - m)``; ``squared_hinge`` ``max(0, 1 - m)^2``;
+``modified_huber`` ``(1 - m)^2`` for ``-1 <= m < 1``, 0 above, ``-4 m`` below; and of
+``r``: ``epsilon_insensitive`` ``max(0, |r| - eps)``, ``squared_epsilon_insensitive``
+``max(0, |r| - eps)^2``.
+
 These functions trust their inputs; validation lives in :mod:`fastloss.linear`.
 """
 
@@ -33,6 +39,10 @@ from fastloss.reference import optim
 __all__ = ["sgd_epoch", "plain_sgd_epoch", "linear_loss", "linear_hessp"]
 
 
+#: scikit-learn's classification losses of the margin y z, targets in {-1, 1}
+MARGIN_LOSSES = ("hinge", "squared_hinge", "modified_huber")
+
+
 def loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
     """(loss, dloss/dz) of one single-output sample, in Python floats."""
     r = z - y
@@ -43,6 +53,21 @@ def loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
     if loss == "huber":
         value = 0.5 * r * r if abs(r) <= epsilon else epsilon * (abs(r) - 0.5 * epsilon)
         return value, (-epsilon if r < -epsilon else epsilon if r > epsilon else r)
+    if loss in MARGIN_LOSSES:  # y in {-1, 1}, the margin m = y z (scikit-learn's SGD)
+        m = y * z
+        if loss == "hinge":
+            return (1.0 - m, -y) if m <= 1.0 else (0.0, 0.0)
+        if loss == "squared_hinge":
+            return ((1.0 - m) ** 2, -2.0 * y * (1.0 - m)) if m < 1.0 else (0.0, 0.0)
+        if m >= 1.0:  # modified_huber
+            return 0.0, 0.0
+        return ((1.0 - m) ** 2, -2.0 * y * (1.0 - m)) if m >= -1.0 else (-4.0 * m, -4.0 * y)
+    if loss == "epsilon_insensitive":
+        return max(0.0, abs(r) - epsilon), (1.0 if r > epsilon else -1.0 if r < -epsilon else 0.0)
+    if loss == "squared_epsilon_insensitive":
+        return (max(0.0, abs(r) - epsilon) ** 2,
+                2.0 * (r - epsilon) if r > epsilon else 2.0 * (r + epsilon) if r < -epsilon
+                else 0.0)
     # logistic: log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), which never overflows
     if math.isnan(z):
         return math.nan, math.nan
