@@ -277,7 +277,30 @@ def test_softmax_and_other_entries_refuse_sparse() -> None:
     with pytest.raises(ValueError, match="not loss='softmax'"):
         fastloss.sgd_epoch(Xs, np.arange(3), np.zeros((3, 3)), np.zeros(3), loss="softmax")
     with pytest.raises(TypeError, match="X must be a dense array here"):
-        fastloss.linear_value_and_grad(Xs, np.ones(3), np.zeros(3), np.zeros(1))
+        fastloss.linear_hessp(Xs, np.ones(3), np.zeros(3), np.zeros(1), np.zeros(3),
+                              np.zeros(1), loss="squared_error")
+
+
+@pytest.mark.parametrize("loss", fastloss.linear.LOSSES)
+def test_value_and_grad_csr_equals_dense(loss: str, dtype: Any) -> None:
+    """linear_value_and_grad on CSR X (O(nnz) products over the stored entries) equals the
+    fused dense kernel on the same rows, weighted, with L2 and empty rows; and on both
+    backends."""
+    rng = np.random.default_rng(zlib.crc32(loss.encode()))
+    X, y, shape = make_problem(rng, loss, 40, 5, dtype)
+    X[rng.random(X.shape) > 0.4] = 0
+    X[3] = 0
+    coef = rng.normal(size=shape).astype(dtype)
+    b = rng.normal(size=shape[1] if len(shape) == 2 else 1).astype(dtype)
+    kw = dict(loss=loss, alpha=0.1, epsilon=0.5, sample_weight=rng.uniform(0, 2, size=40))
+    tol = 1e-13 if np.dtype(dtype) == np.float64 else 1e-5
+    want = fastloss.linear_value_and_grad(X, y, coef, b, **kw)
+    for backend in ("c", "numpy"):
+        with fastloss.use_backend(backend):
+            got = fastloss.linear_value_and_grad(sp.csr_matrix(X), y, coef, b, **kw)
+        assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+        assert float(got[0]) == pytest.approx(float(want[0]), rel=tol)
+        assert rel_err(got[1], want[1]) < tol and rel_err(got[2], want[2]) < tol
 
 
 def test_state_without_average_cannot_resume_averaging() -> None:

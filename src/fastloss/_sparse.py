@@ -39,6 +39,30 @@ class CsrRows(NamedTuple):
         lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
         return self.indices[lo:hi], self.data[lo:hi]
 
+    def _entry_rows(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def matmul(self, W: np.ndarray) -> np.ndarray:
+        """``X @ W`` for ``W`` of shape ``(d,)`` or ``(d, c)``, in O(nnz c): each stored
+        entry's product summed into its row in float64, returned in ``W``'s dtype."""
+        rows, n = self._entry_rows(), self.shape[0]
+        cols = W[self.indices]
+        if W.ndim == 1:
+            return np.bincount(rows, weights=self.data * cols, minlength=n).astype(W.dtype)
+        return np.stack([np.bincount(rows, weights=self.data * cols[:, q], minlength=n)
+                         for q in range(W.shape[1])], axis=1).astype(W.dtype)
+
+    def rmatmul(self, G: np.ndarray) -> np.ndarray:
+        """``X.T @ G`` for ``G`` of shape ``(n,)`` or ``(n, c)``, in O(nnz c) (float64 sums,
+        returned in ``G``'s dtype)."""
+        rows, d = self._entry_rows(), self.shape[1]
+        if G.ndim == 1:
+            return np.bincount(self.indices, weights=self.data * G[rows],
+                               minlength=d).astype(G.dtype)
+        return np.stack([np.bincount(self.indices, weights=self.data * G[rows, q],
+                                     minlength=d) for q in range(G.shape[1])],
+                        axis=1).astype(G.dtype)
+
 
 def is_sparse(X: Any) -> bool:
     """Whether ``X`` is a scipy.sparse matrix or array (any format)."""

@@ -129,7 +129,8 @@ def _float_matrix(X: Any) -> FloatArray:
     """``X`` as a 2-D float32/float64 array with element-aligned strides (no copy if so)."""
     if _sparse.is_sparse(X):
         raise TypeError("X must be a dense array here (scipy.sparse X is taken by sgd_epoch "
-                        "with optimizer='sgd'); convert it with X.toarray()")
+                        "with optimizer='sgd' and by linear_value_and_grad); convert it with "
+                        "X.toarray()")
     reject_masked(X, "X")
     a = np.asarray(X)
     if a.dtype.kind in "biu" and not isinstance(X, np.ndarray):
@@ -677,13 +678,18 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     ``THREADING_THRESHOLD`` elements of X, else :func:`fastloss.get_num_threads`). The rows
     are split by (n, threads) alone and the per-thread sums added in a fixed order, so a
     given thread count gives bitwise the same result on every call.
+
+    X may be a scipy.sparse CSR matrix (checked as in :func:`sgd_epoch`): then ``X @ coef``
+    and ``X.T @ dz`` run over the stored entries, O(nnz) each (float64 sums, NumPy; not the
+    fused kernel, ``n_threads`` unused), with the same loss kernels in between.
     """
     loss = check_choice(loss, "loss", LOSSES)
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
     epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
     if n_threads is not None:
         _config._check_threads(n_threads)
-    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False,
+                              sparse_ok=True)
     return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_, n_threads)
 
 
@@ -794,20 +800,23 @@ def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
     return losses.cross_entropy_value_and_grad(z, y, reduction=reduction)
 
 
-def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
+def objective(Xa: Rows, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
               sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float,
               n_threads: Optional[int] = None
               ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
     linear-model objective: the models' mini-batch and CG paths call it too). The "c"
-    backend runs the fused kernel; the "numpy" backend composes ``X @ W``, the loss
-    functions (the reference there) and ``X.T @ dz``."""
+    backend runs the fused kernel; the "numpy" backend, and CSR X (a
+    :class:`_sparse.CsrRows`) on either, compose ``X @ W``, the loss functions and
+    ``X.T @ dz``."""
     dtype = Xa.dtype
-    if _backend.get_backend() == "c":
+    sparse = isinstance(Xa, _sparse.CsrRows)
+    if _backend.get_backend() == "c" and not sparse:
         value_, grad_coef_, grad_int_ = _fused(Xa, ya, W, b, sw, loss, alpha, epsilon,
                                                n_threads)
         return dtype.type(value_), grad_coef_, grad_int_
-    z = Xa @ W
+    # CSR X: X @ W and X.T @ dz over the stored entries, O(nnz) each
+    z = Xa.matmul(W.astype(dtype, copy=False)) if sparse else Xa @ W
     if b is not None:
         z += b if loss == "softmax" else b[0]
     if sw is None:  # the loss kernels' own mean: one pass, no weight arrays
@@ -820,7 +829,7 @@ def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatAr
         value = total / wsum if wsum != 0 else float("nan")
         scale = (sw / dtype.type(wsum)) if wsum != 0 else np.zeros(len(sw), dtype)
         dz = g * (scale[:, None] if loss == "softmax" else scale)
-    grad_coef = Xa.T @ dz
+    grad_coef = Xa.rmatmul(dz) if sparse else Xa.T @ dz
     if alpha != 0:
         grad_coef += dtype.type(alpha) * W
         w64 = W.ravel().astype(np.float64)
