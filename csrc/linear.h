@@ -129,7 +129,9 @@ typedef struct {
     double l1_u;             /* the penalty every weight could have received so far     */
 } fl_sgd_data;
 
-/* Runs one epoch; returns sum_i w_i l_i (accumulated in double), the loss of
+/* Runs one epoch (losses FL_LIN_SQUARED to FL_LIN_SOFTMAX; scikit-learn's SGD losses are
+ * fl_sgd_epoch_scaled's: here they run nothing and return 0); returns sum_i w_i l_i
+ * (accumulated in double), the loss of
  * each sample taken before the update its gradient goes into. Updates coef, intercept,
  * state and t. */
 double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data);
