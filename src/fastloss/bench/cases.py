@@ -371,6 +371,42 @@ def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
     return [_linear_case(row) for row in rows]
 
 
+def _epoch_impls(make_fast: Callable[..., Tuple[Callable[[], Any], Weights]],
+                 make_ref: Callable[..., Tuple[Callable[[], Any], Weights]],
+                 data: Tuple[Any, np.ndarray], first: Tuple[Any, np.ndarray],
+                 make_sklearn: Optional[Callable[[], Any]]) -> Impls:
+    """The implementations of an epoch case: ``make_*(X, y) -> (epoch, (coef, b))`` run
+    epochs from zero weights over ``data`` (fastloss, timed per row) or ``first`` (the
+    reference loop); ``make_sklearn()`` a fresh scikit-learn model (None: no peer), timed by
+    ``partial_fit``. Each check is the weights after one epoch over ``first`` from zero."""
+    (X, y), (Xm, ym) = data, first
+
+    def check(make: Callable[..., Tuple[Callable[[], Any], Weights]]
+              ) -> Callable[[], np.ndarray]:
+        """(coef, intercept) after one epoch over the first samples from zero."""
+        def run() -> np.ndarray:
+            epoch, (coef, b) = make(Xm, ym)
+            epoch()
+            return np.concatenate([coef, b])
+
+        return run
+
+    impls: Impls = {
+        "fastloss": Work(make_fast(X, y)[0], units=X.shape[0], check=check(make_fast)),
+        "numpy": Work(make_ref(Xm, ym)[0], units=Xm.shape[0], check=check(make_ref)),
+    }
+    if make_sklearn is not None:
+        sk = make_sklearn()
+
+        def sk_check() -> np.ndarray:
+            fresh = make_sklearn().partial_fit(Xm, ym)
+            return np.concatenate([fresh.coef_, fresh.intercept_])
+
+        impls["sklearn"] = Work(lambda: sk.partial_fit(X, y), units=X.shape[0],
+                                check=sk_check)
+    return impls
+
+
 def _linear_case(row: LinearRow) -> Case:
     d, optimizer, batch_size = row
     hyper: Dict[str, Any] = dict(loss="squared_error", optimizer=optimizer,
@@ -411,39 +447,18 @@ def _linear_case(row: LinearRow) -> Case:
 
             return epoch, (coef, b)
 
-        def check(make: Callable[..., Tuple[Callable[[], Any], Weights]]
-                  ) -> Callable[[], np.ndarray]:
-            """(coef, intercept) after one epoch over the first m samples from zero."""
-            def run() -> np.ndarray:
-                epoch, (coef, b) = make(Xm, ym)
-                epoch()
-                return np.concatenate([coef, b])
-
-            return run
-
-        impls: Impls = {
-            "fastloss": Work(fast_epoch(X, y)[0], units=rows, check=check(fast_epoch)),
-            "numpy": Work(ref_epoch(Xm, ym)[0], units=m, check=check(ref_epoch)),
-        }
         per_sample_sgd = optimizer == "sgd" and batch_size == 1
-        SGDRegressor = peers.sklearn_sgd_regressor() if per_sample_sgd else None
-        if SGDRegressor is not None:
-            def model() -> Any:
-                # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
-                # rows in order, one epoch per partial_fit
-                return SGDRegressor(loss="squared_error", learning_rate="constant",
-                                    eta0=LINEAR_LR, penalty=None, alpha=0.0, shuffle=False,
-                                    fit_intercept=True)
+        SGDRegressor: Any = peers.sklearn_sgd_regressor() if per_sample_sgd else None
 
-            sk = model()
+        def model() -> Any:
+            # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
+            # rows in order, one epoch per partial_fit
+            return SGDRegressor(loss="squared_error", learning_rate="constant",
+                                eta0=LINEAR_LR, penalty=None, alpha=0.0, shuffle=False,
+                                fit_intercept=True)
 
-            def sk_check() -> np.ndarray:
-                fresh = model().partial_fit(Xm, ym)
-                return np.concatenate([fresh.coef_, fresh.intercept_])
-
-            impls["sklearn"] = Work(lambda: sk.partial_fit(X, y), units=rows,
-                                    check=sk_check)
-        return impls
+        return _epoch_impls(fast_epoch, ref_epoch, (X, y), (Xm, ym),
+                            model if SGDRegressor is not None else None)
 
     rule = "" if optimizer == "sgd" else f"_{optimizer}"
     batches = "" if batch_size == 1 else f"_b{batch_size}"
@@ -508,34 +523,15 @@ def csr_case() -> Case:
 
             return epoch, (coef, b)
 
-        def check(make: Callable[..., Tuple[Callable[[], Any], Weights]]
-                  ) -> Callable[[], np.ndarray]:
-            def run() -> np.ndarray:
-                epoch, (coef, b) = make(Xm, ym)
-                epoch()
-                return np.concatenate([coef, b])
-
-            return run
-
-        impls: Impls = {
-            "fastloss": Work(fast_epoch(X, y)[0], units=rows, check=check(fast_epoch)),
-            "numpy": Work(ref_epoch(Xm, ym)[0], units=m, check=check(ref_epoch)),
-        }
         SGDRegressor = peers.sklearn_sgd_regressor()
-        if SGDRegressor is not None:
-            def model() -> Any:
-                return SGDRegressor(loss="squared_error", learning_rate="constant",
-                                    eta0=LINEAR_LR, penalty="l2", alpha=CSR_ALPHA,
-                                    shuffle=False, fit_intercept=True)
 
-            sk = model()
+        def model() -> Any:
+            return SGDRegressor(loss="squared_error", learning_rate="constant",
+                                eta0=LINEAR_LR, penalty="l2", alpha=CSR_ALPHA, shuffle=False,
+                                fit_intercept=True)
 
-            def sk_check() -> np.ndarray:
-                fresh = model().partial_fit(Xm, ym)
-                return np.concatenate([fresh.coef_, fresh.intercept_])
-
-            impls["sklearn"] = Work(lambda: sk.partial_fit(X, y), units=rows, check=sk_check)
-        return impls
+        return _epoch_impls(fast_epoch, ref_epoch, (X, y), (Xm, ym),
+                            model if SGDRegressor is not None else None)
 
     return Case("sgd_epoch_csr", setup, unit="sample", sizes=(CSR_ROWS * CSR_ROW_NNZ,),
                 label="sgd_epoch, CSR 1e5 x 1e5, 50 per row",
