@@ -55,3 +55,27 @@ def test_matches_sgdregressor(kw: Dict[str, Any]) -> None:
 def test_bad_options(kw: Dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         LinearRegression(**kw).fit(np.eye(3), np.ones(3))
+
+
+def test_adaptive_matches_sgdregressor() -> None:
+    """lr_schedule="adaptive" is SGDRegressor(learning_rate="adaptive"): the rate divided by
+    5 after n_iter_no_change epochs without a tol improvement, the fit stopping when it
+    would go below 1e-6: the same weights and number of epochs (no penalty, where both
+    stop on the same mean epoch loss)."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(100, 4))
+    y = X @ rng.normal(size=4) + 0.3 * rng.normal(size=100)
+    ours = LinearRegression(optimizer="sgd", lr=0.05, lr_schedule="adaptive", tol=1e-3,
+                            n_iter_no_change=2, max_iter=300, shuffle=False)
+    theirs = linear_model.SGDRegressor(eta0=0.05, learning_rate="adaptive", penalty=None,
+                                       tol=1e-3, n_iter_no_change=2, max_iter=300,
+                                       shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ > 10
+    assert ours._current_lr() < 0.05 / 5 ** 3  # divided several times
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
+    assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-9)

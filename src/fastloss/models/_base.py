@@ -18,8 +18,11 @@ from fastloss.models._sklearn import (_check_feature_names, _check_sample_weight
 
 #: the optimizers every model takes (LinearRegression adds "cholesky")
 OPTIMIZERS = ("lbfgs", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg")
-#: the learning-rate schedules of the stochastic optimizers ("optimal": "sgd" only)
-LR_SCHEDULES = ("constant", "invscaling", "optimal")
+#: the learning-rate schedules of the stochastic optimizers ("optimal": "sgd" only;
+#: "adaptive": constant, divided by 5 whenever fit's early stopping would stop)
+LR_SCHEDULES = ("constant", "invscaling", "optimal", "adaptive")
+#: "adaptive" stops dividing the learning rate below this (scikit-learn's)
+ADAPTIVE_MIN_LR = 1e-6
 #: the learning rate of each stochastic optimizer when ``lr=None``: scikit-learn's
 #: ``eta0=0.01`` for SGD, and what reaches the optimum on standardized data with the
 #: default schedule (Adagrad's accumulator decays its steps by itself, so it starts higher)
@@ -95,6 +98,12 @@ class _LinearModel(_Params):
         """The (initial) learning rate: ``lr``, or the optimizer's ``DEFAULT_LR``."""
         return DEFAULT_LR.get(self._solver(), 0.0) if self.lr is None else float(self.lr)
 
+    def _current_lr(self) -> float:
+        """The learning rate of the next epoch: ``_lr()``, divided by 5 by ``"adaptive"``
+        each time the loss stalled."""
+        eta = getattr(self, "_adaptive_lr", None)
+        return self._lr() if eta is None or self._schedule() != "adaptive" else float(eta)
+
     # ---- the objective, on the fused linear-model kernel
     def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
                         b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]]
@@ -155,6 +164,8 @@ class _LinearModel(_Params):
         if key != self._opt_key:
             self._opt_state, self._opt_key = None, key
         best, no_change, stopped = np.inf, 0, False
+        if early_stopping:  # a fit: "adaptive" starts again from the initial rate
+            self._adaptive_lr: Optional[float] = self._lr()
         for _ in range(n_epochs):
             epoch_loss = epoch()
             self.loss_curve_.append(epoch_loss)
@@ -167,8 +178,13 @@ class _LinearModel(_Params):
                 if epoch_loss > best - self.tol:
                     no_change += 1
                     if no_change >= self.n_iter_no_change:
-                        stopped = True
-                        break
+                        eta = self._current_lr()
+                        if self._schedule() == "adaptive" and eta > ADAPTIVE_MIN_LR:
+                            # scikit-learn's "adaptive": a fifth of the rate, and go on
+                            self._adaptive_lr, no_change = eta / 5, 0
+                        else:
+                            stopped = True
+                            break
                 else:
                     no_change = 0
                 best = min(best, epoch_loss)
@@ -195,8 +211,10 @@ class _LinearModel(_Params):
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
         batch_size = 1 if self._solver() == "sgd" else int(self.batch_size)
-        return dict(loss=self._linear_loss(), optimizer=self._solver(), lr=self._lr(),
-                    learning_rate=self._schedule(), power_t=float(self.power_t),
+        schedule = self._schedule()
+        return dict(loss=self._linear_loss(), optimizer=self._solver(), lr=self._current_lr(),
+                    learning_rate="constant" if schedule == "adaptive" else schedule,
+                    power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
                     epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
                     seed=seed, batch_size=batch_size, **self._sgd_features())

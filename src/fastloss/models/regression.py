@@ -97,13 +97,16 @@ class LinearRegression(_LinearModel):
         Shuffle the samples each epoch, from a generator seeded by ``random_state``.
     fit_intercept : bool, default True
         Fit ``intercept_``; False keeps it at 0.
-    lr_schedule : {"constant", "invscaling", "optimal"} or None, default None
+    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"} or None, default None
         ``lr`` throughout, or ``lr / t**power_t`` at update ``t`` (scikit-learn's
         ``invscaling``; ``t`` counts samples for ``"sgd"``, mini-batch steps for the others);
         None: ``"invscaling"`` (``SGDRegressor``'s default, so that the defaults reach the
         optimum rather than a noise floor), except ``"constant"`` for ``"adagrad"``.
         ``"optimal"``: scikit-learn's ``1 / (alpha (t0 + t))`` (``optimizer="sgd"``,
-        ``alpha > 0``; see :func:`fastloss.sgd_epoch`).
+        ``alpha > 0``; see :func:`fastloss.sgd_epoch`). ``"adaptive"``: scikit-learn's, ``lr``
+        until the epoch objective has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, then a fifth of it (and so on), stopping once it would fall below 1e-6
+        (``fit`` only; ``partial_fit`` keeps the current rate).
     power_t : float, default 0.25
         The exponent of ``"invscaling"``.
     n_threads : int or None, default None
