@@ -53,7 +53,8 @@
     X(SGD, sgd, 1)         \
     X(ADAGRAD, adagrad, 1) \
     X(RMSPROP, rmsprop, 3) \
-    X(ADAM, adam, 3)
+    X(ADAM, adam, 3)       \
+    X(ADAMAX, adamax, 2)
 #else
 
 /* at::lerp(start, end, w) with w's smallness decided once per call:
@@ -466,10 +467,88 @@ static void FL_NAME(adam_kernel)(const fl_adam_hyper *h, const fl_update_call *c
 #endif /* FL_UPDATE_LOOPS */
 #endif /* FL_UPDATE_LIST_ONLY */
 
+/* ==== Adamax ------------------------------------------------------------------------ */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* state: {exp_avg, exp_inf}, both always read. */
+#define FL_ADAMAX_FIELDS(F, S) \
+    F(S, double, lr) F(S, double, beta1) F(S, double, beta2) \
+    F(S, double, eps) F(S, double, weight_decay) F(S, int, maximize)
+#define FL_ADAMAX_STATE(S, h) S(exp_avg, 1) S(exp_inf, 1)
+#define FL_ADAMAX_HYPER_OK(h) 1
+#else
+
+typedef struct {
+    REAL lerp_coeff, beta2, eps, weight_decay, neg_clr; /* -lr / (1 - beta1^step) */
+    int lerp_small; /* exp_avg.lerp_(g, 1 - beta1), split by lerp_split */
+    int maximize, decay;
+} FL_NAME(adamax_scalars);
+
+/* step: the 1-based step count after increment (the bias correction uses it). */
+FL_INLINE FL_NAME(adamax_scalars) FL_NAME(adamax_scalars_of)(const fl_adamax_hyper *h,
+                                                             double step) {
+    FL_NAME(adamax_scalars) k;
+    const double clr = h->lr / (1 - pow(h->beta1, step));
+    k.lerp_small = FL_NAME(lerp_split)((REAL)(1 - h->beta1), &k.lerp_coeff);
+    k.beta2 = (REAL)h->beta2;
+    k.eps = (REAL)h->eps;
+    k.weight_decay = (REAL)h->weight_decay;
+    k.neg_clr = (REAL)-clr; /* torch: addcdiv_(value=-clr) */
+    k.maximize = h->maximize != 0;
+    k.decay = h->weight_decay != 0;
+    return k;
+}
+
+/* FLAGS: MAX, WD. */
+FL_INLINE REAL FL_NAME(adamax_rule)(REAL x, REAL g, REAL *exp_avg, REAL *exp_inf,
+                                    const FL_NAME(adamax_scalars) *k, const int MAX,
+                                    const int WD) {
+    REAL d = MAX ? -g : g;
+    if (WD) d = d + k->weight_decay * x;
+    REAL m = FL_NAME(lerp)(*exp_avg, d, k->lerp_coeff, k->lerp_small);
+    *exp_avg = m;
+    /* torch.maximum(exp_inf * beta2, |g| + eps), NaN-propagating. |d| as a select (no
+     * fabs/fabsf per dtype): it keeps -0's sign, but -0 + eps == +0 + eps for eps >= 0 */
+    REAL u = FL_NAME(nan_max)(*exp_inf * k->beta2, (d < 0 ? -d : d) + k->eps);
+    *exp_inf = u;
+    return x + (k->neg_clr * m) / u;
+}
+
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(adamax_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                    REAL *FL_RESTRICT m, REAL *FL_RESTRICT u,
+                                    const FL_NAME(adamax_scalars) *k, const int MAX,
+                                    const int WD) {
+    const FL_NAME(adamax_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(adamax_rule)(p[i], g[i], &m[i], &u[i], &s, MAX, WD);
+}
+
+#define FL_ADAMAX_LOOP(MAX, WD, _) FL_NAME(adamax_loop)(n, p, g, m, u, k, MAX, WD)
+
+static FL_HOT void FL_NAME(adamax_run)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *u,
+                                       const FL_NAME(adamax_scalars) *k) {
+    FL_BY_2_FLAGS(FL_ADAMAX_LOOP, k->maximize, k->decay, 0);
+}
+
+static void FL_NAME(adamax_kernel)(const fl_adamax_hyper *h, const fl_update_call *c) {
+    const FL_NAME(adamax_scalars) k = FL_NAME(adamax_scalars_of)(h, c->step);
+    REAL *p = c->param, *m = c->state[0], *u = c->state[1];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(adamax_run)(hi - lo, p + lo, g + lo, m + lo, u + lo, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
 #if defined(FL_UPDATE_LOOPS) && !defined(FL_UPDATE_LIST_ONLY)
 #undef FL_BY_2_FLAGS
 #undef FL_SGD_LOOP
 #undef FL_ADAGRAD_LOOP
 #undef FL_RMSPROP_LOOP
 #undef FL_ADAM_LOOP
+#undef FL_ADAMAX_LOOP
 #endif

@@ -19,7 +19,8 @@ import numpy as np
 
 Array = np.ndarray
 
-__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
+__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
+           "adamax_update"]
 
 
 def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
@@ -115,3 +116,17 @@ def adamw_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, s
                  max_exp_avg_sq: Optional[Array] = None, maximize: bool = False) -> None:
     _adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay, amsgrad,
           max_exp_avg_sq, maximize, decoupled=True)
+
+
+def adamax_update(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, step: int, *,
+                  lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                  eps: float = 1e-8, weight_decay: float = 0.0, maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_inf *= beta2
+    np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)  # NaN propagates, as torch.maximum
+    clr = lr / (1 - beta1 ** step)
+    param -= clr * exp_avg / exp_inf
