@@ -54,7 +54,8 @@
     X(ADAGRAD, adagrad, 1) \
     X(RMSPROP, rmsprop, 3) \
     X(ADAM, adam, 3)       \
-    X(ADAMAX, adamax, 2)
+    X(ADAMAX, adamax, 2)   \
+    X(RADAM, radam, 2)
 #else
 
 /* at::lerp(start, end, w) with w's smallness decided once per call:
@@ -544,6 +545,107 @@ static void FL_NAME(adamax_kernel)(const fl_adamax_hyper *h, const fl_update_cal
 #endif /* FL_UPDATE_LOOPS */
 #endif /* FL_UPDATE_LIST_ONLY */
 
+/* ==== RAdam ------------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* `decoupled`: param *= 1 - lr * weight_decay first, no L2 term in the gradient (torch's
+ * decoupled_weight_decay). state: {exp_avg, exp_avg_sq}, both always read. */
+#define FL_RADAM_FIELDS(F, S) \
+    F(S, double, lr) F(S, double, beta1) F(S, double, beta2) \
+    F(S, double, eps) F(S, double, weight_decay) F(S, int, decoupled) \
+    F(S, int, maximize)
+#define FL_RADAM_STATE(S, h) S(exp_avg, 1) S(exp_avg_sq, 1)
+#define FL_RADAM_HYPER_OK(h) 1
+#else
+
+typedef struct {
+    REAL lerp_coeff, beta2, one_m_beta2, bc1, lr, bc2_sqrt, rect, eps, weight_decay, shrink;
+    int lerp_small; /* exp_avg.lerp_(g, 1 - beta1), split by lerp_split */
+    int maximize, decay; /* decay: 0 none, 1 L2, 2 decoupled */
+    int rectified;       /* rho_t > 5: the adaptive, rectified step (else SGD with momentum) */
+} FL_NAME(radam_scalars);
+
+/* step: the 1-based step count after increment. rho_t and the rectification term are
+ * torch's Python-float expressions, in the same order. */
+FL_INLINE FL_NAME(radam_scalars) FL_NAME(radam_scalars_of)(const fl_radam_hyper *h,
+                                                           double step) {
+    FL_NAME(radam_scalars) k;
+    const double beta2_t = pow(h->beta2, step);
+    const double bias_correction1 = 1 - pow(h->beta1, step);
+    const double bias_correction2 = 1 - beta2_t;
+    const double rho_inf = 2 / (1 - h->beta2) - 1;
+    const double rho_t = rho_inf - 2 * step * beta2_t / bias_correction2;
+    k.rectified = rho_t > 5.0;
+    k.rect = k.rectified ? (REAL)pow((rho_t - 4) * (rho_t - 2) * rho_inf /
+                                         ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5)
+                         : (REAL)0;
+    k.lerp_small = FL_NAME(lerp_split)((REAL)(1 - h->beta1), &k.lerp_coeff);
+    k.beta2 = (REAL)h->beta2;
+    k.one_m_beta2 = (REAL)(1 - h->beta2);
+    k.bc1 = (REAL)bias_correction1;
+    k.lr = (REAL)h->lr;
+    k.bc2_sqrt = (REAL)pow(bias_correction2, 0.5);
+    k.eps = (REAL)h->eps;
+    k.weight_decay = (REAL)h->weight_decay;
+    k.shrink = (REAL)(1 - h->lr * h->weight_decay);
+    k.maximize = h->maximize != 0;
+    k.decay = h->weight_decay == 0 ? 0 : (h->decoupled ? 2 : 1);
+    return k;
+}
+
+/* FLAGS: MAX, DECAY (0, 1, 2 as the scalars' decay), RECT (the scalars' rectified). torch:
+ * p.add_(exp_avg / bc1 * lr * (sqrt(bc2) / (sqrt(v) + eps)) * rect, alpha=-1), where a
+ * Python float over a tensor is the tensor's reciprocal times the float. */
+FL_INLINE REAL FL_NAME(radam_rule)(REAL x, REAL g, REAL *exp_avg, REAL *exp_avg_sq,
+                                   const FL_NAME(radam_scalars) *k, const int MAX,
+                                   const int DECAY, const int RECT) {
+    if (DECAY == 2) x = x * k->shrink;
+    REAL d = MAX ? -g : g;
+    if (DECAY == 1) d = d + k->weight_decay * x;
+    REAL m = FL_NAME(lerp)(*exp_avg, d, k->lerp_coeff, k->lerp_small);
+    *exp_avg = m;
+    REAL v = *exp_avg_sq * k->beta2 + (k->one_m_beta2 * d) * d;
+    *exp_avg_sq = v;
+    REAL u = (m / k->bc1) * k->lr;
+    if (RECT) u = (u * (((REAL)1 / (R_SQRT(v) + k->eps)) * k->bc2_sqrt)) * k->rect;
+    return x - u;
+}
+
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(radam_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                   REAL *FL_RESTRICT m, REAL *FL_RESTRICT v,
+                                   const FL_NAME(radam_scalars) *k, const int MAX,
+                                   const int DECAY, const int RECT) {
+    const FL_NAME(radam_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(radam_rule)(p[i], g[i], &m[i], &v[i], &s, MAX, DECAY, RECT);
+}
+
+#define FL_RADAM_LOOP(MAX, RECT, DECAY) FL_NAME(radam_loop)(n, p, g, m, v, k, MAX, DECAY, RECT)
+
+static FL_HOT void FL_NAME(radam_run)(fl_index n, REAL *p, const REAL *g, REAL *m, REAL *v,
+                                      const FL_NAME(radam_scalars) *k) {
+    if (k->decay == 0)
+        FL_BY_2_FLAGS(FL_RADAM_LOOP, k->maximize, k->rectified, 0);
+    else if (k->decay == 1)
+        FL_BY_2_FLAGS(FL_RADAM_LOOP, k->maximize, k->rectified, 1);
+    else
+        FL_BY_2_FLAGS(FL_RADAM_LOOP, k->maximize, k->rectified, 2);
+}
+
+static void FL_NAME(radam_kernel)(const fl_radam_hyper *h, const fl_update_call *c) {
+    const FL_NAME(radam_scalars) k = FL_NAME(radam_scalars_of)(h, c->step);
+    REAL *p = c->param, *m = c->state[0], *v = c->state[1];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(radam_run)(hi - lo, p + lo, g + lo, m + lo, v + lo, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
 #if defined(FL_UPDATE_LOOPS) && !defined(FL_UPDATE_LIST_ONLY)
 #undef FL_BY_2_FLAGS
 #undef FL_SGD_LOOP
@@ -551,4 +653,5 @@ static void FL_NAME(adamax_kernel)(const fl_adamax_hyper *h, const fl_update_cal
 #undef FL_RMSPROP_LOOP
 #undef FL_ADAM_LOOP
 #undef FL_ADAMAX_LOOP
+#undef FL_RADAM_LOOP
 #endif

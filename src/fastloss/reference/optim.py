@@ -20,7 +20,7 @@ import numpy as np
 Array = np.ndarray
 
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
-           "adamax_update"]
+           "adamax_update", "radam_update"]
 
 
 def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
@@ -130,3 +130,28 @@ def adamax_update(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, ste
     np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)  # NaN propagates, as torch.maximum
     clr = lr / (1 - beta1 ** step)
     param -= clr * exp_avg / exp_inf
+
+
+def radam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, *,
+                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0,
+                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    if weight_decay != 0 and decoupled_weight_decay:
+        param *= 1 - lr * weight_decay
+    g = -grad if maximize else grad
+    if weight_decay != 0 and not decoupled_weight_decay:
+        g = g + weight_decay * param
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+    update = exp_avg / bias_correction1 * lr
+    if rho_t > 5:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        # torch: a float over a tensor is the tensor's reciprocal times the float
+        update = update * (np.reciprocal(np.sqrt(exp_avg_sq) + eps) * bias_correction2 ** 0.5) * rect
+    param -= update
