@@ -55,7 +55,10 @@
     X(RMSPROP, rmsprop, 3) \
     X(ADAM, adam, 3)       \
     X(ADAMAX, adamax, 2)   \
-    X(RADAM, radam, 2)
+    X(RADAM, radam, 2)     \
+    X(ADADELTA, adadelta, 2) \
+    X(LION, lion, 1)       \
+    X(RPROP, rprop, 2)
 #else
 
 /* at::lerp(start, end, w) with w's smallness decided once per call:
@@ -646,6 +649,231 @@ static void FL_NAME(radam_kernel)(const fl_radam_hyper *h, const fl_update_call 
 #endif /* FL_UPDATE_LOOPS */
 #endif /* FL_UPDATE_LIST_ONLY */
 
+/* ==== Adadelta ---------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* state: {square_avg, acc_delta}, both always read. */
+#define FL_ADADELTA_FIELDS(F, S) \
+    F(S, double, lr) F(S, double, rho) F(S, double, eps) \
+    F(S, double, weight_decay) F(S, int, maximize)
+#define FL_ADADELTA_STATE(S, h) S(square_avg, 1) S(acc_delta, 1)
+#define FL_ADADELTA_HYPER_OK(h) 1
+#else
+
+typedef struct {
+    REAL neg_lr, rho, one_m_rho, eps, weight_decay;
+    int maximize, decay;
+} FL_NAME(adadelta_scalars);
+
+FL_INLINE FL_NAME(adadelta_scalars) FL_NAME(adadelta_scalars_of)(const fl_adadelta_hyper *h) {
+    FL_NAME(adadelta_scalars) k;
+    k.neg_lr = (REAL)-h->lr;
+    k.rho = (REAL)h->rho;
+    k.one_m_rho = (REAL)(1 - h->rho);
+    k.eps = (REAL)h->eps;
+    k.weight_decay = (REAL)h->weight_decay;
+    k.maximize = h->maximize != 0;
+    k.decay = h->weight_decay != 0;
+    return k;
+}
+
+/* FLAGS: MAX, WD. torch: delta = sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g. */
+FL_INLINE REAL FL_NAME(adadelta_rule)(REAL x, REAL g, REAL *square_avg, REAL *acc_delta,
+                                      const FL_NAME(adadelta_scalars) *k, const int MAX,
+                                      const int WD) {
+    REAL d = MAX ? -g : g;
+    if (WD) d = d + k->weight_decay * x;
+    REAL s = *square_avg * k->rho + (k->one_m_rho * d) * d;
+    *square_avg = s;
+    REAL delta = (R_SQRT(*acc_delta + k->eps) / R_SQRT(s + k->eps)) * d;
+    *acc_delta = *acc_delta * k->rho + (k->one_m_rho * delta) * delta;
+    return x + k->neg_lr * delta;
+}
+
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(adadelta_loop)(fl_index n, REAL *FL_RESTRICT p,
+                                      const REAL *FL_RESTRICT g, REAL *FL_RESTRICT sq,
+                                      REAL *FL_RESTRICT acc,
+                                      const FL_NAME(adadelta_scalars) *k, const int MAX,
+                                      const int WD) {
+    const FL_NAME(adadelta_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(adadelta_rule)(p[i], g[i], &sq[i], &acc[i], &s, MAX, WD);
+}
+
+#define FL_ADADELTA_LOOP(MAX, WD, _) FL_NAME(adadelta_loop)(n, p, g, sq, acc, k, MAX, WD)
+
+static FL_HOT void FL_NAME(adadelta_run)(fl_index n, REAL *p, const REAL *g, REAL *sq,
+                                         REAL *acc, const FL_NAME(adadelta_scalars) *k) {
+    FL_BY_2_FLAGS(FL_ADADELTA_LOOP, k->maximize, k->decay, 0);
+}
+
+static void FL_NAME(adadelta_kernel)(const fl_adadelta_hyper *h, const fl_update_call *c) {
+    const FL_NAME(adadelta_scalars) k = FL_NAME(adadelta_scalars_of)(h);
+    REAL *p = c->param, *sq = c->state[0], *acc = c->state[1];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(adadelta_run)(hi - lo, p + lo, g + lo, sq + lo, acc + lo, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+/* ==== Lion -------------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* state: {exp_avg}, always read. */
+#define FL_LION_FIELDS(F, S) \
+    F(S, double, lr) F(S, double, beta1) F(S, double, beta2) \
+    F(S, double, weight_decay) F(S, int, maximize)
+#define FL_LION_STATE(S, h) S(exp_avg, 1)
+#define FL_LION_HYPER_OK(h) 1
+#else
+
+typedef struct {
+    REAL neg_lr, beta1, one_m_beta1, beta2, one_m_beta2, weight_decay;
+    int maximize, decay;
+} FL_NAME(lion_scalars);
+
+FL_INLINE FL_NAME(lion_scalars) FL_NAME(lion_scalars_of)(const fl_lion_hyper *h) {
+    FL_NAME(lion_scalars) k;
+    k.neg_lr = (REAL)-h->lr;
+    k.beta1 = (REAL)h->beta1;
+    k.one_m_beta1 = (REAL)(1 - h->beta1);
+    k.beta2 = (REAL)h->beta2;
+    k.one_m_beta2 = (REAL)(1 - h->beta2);
+    k.weight_decay = (REAL)h->weight_decay;
+    k.maximize = h->maximize != 0;
+    k.decay = h->weight_decay != 0;
+    return k;
+}
+
+/* sign(c), NaN-propagating, zero kept (jnp.sign, torch.sign): a select, vectorizable. */
+FL_INLINE REAL FL_NAME(sign)(REAL c) {
+    return c > 0 ? (REAL)1 : (c < 0 ? (REAL)-1 : c);
+}
+
+/* FLAGS: MAX, WD. optax.lion: u = sign((1 - b1) g + b1 m) (+ wd p), p = p + (-lr) u,
+ * m = (1 - b2) g + b2 m (tree_update_moment's order). */
+FL_INLINE REAL FL_NAME(lion_rule)(REAL x, REAL g, REAL *exp_avg, const FL_NAME(lion_scalars) *k,
+                                  const int MAX, const int WD) {
+    REAL d = MAX ? -g : g;
+    REAL m = *exp_avg;
+    REAL u = FL_NAME(sign)(k->one_m_beta1 * d + k->beta1 * m);
+    if (WD) u = u + k->weight_decay * x;
+    *exp_avg = k->one_m_beta2 * d + k->beta2 * m;
+    return x + k->neg_lr * u;
+}
+
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(lion_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                  REAL *FL_RESTRICT m, const FL_NAME(lion_scalars) *k,
+                                  const int MAX, const int WD) {
+    const FL_NAME(lion_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(lion_rule)(p[i], g[i], &m[i], &s, MAX, WD);
+}
+
+#define FL_LION_LOOP(MAX, WD, _) FL_NAME(lion_loop)(n, p, g, m, k, MAX, WD)
+
+static FL_HOT void FL_NAME(lion_run)(fl_index n, REAL *p, const REAL *g, REAL *m,
+                                     const FL_NAME(lion_scalars) *k) {
+    FL_BY_2_FLAGS(FL_LION_LOOP, k->maximize, k->decay, 0);
+}
+
+static void FL_NAME(lion_kernel)(const fl_lion_hyper *h, const fl_update_call *c) {
+    const FL_NAME(lion_scalars) k = FL_NAME(lion_scalars_of)(h);
+    REAL *p = c->param, *m = c->state[0];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(lion_run)(hi - lo, p + lo, g + lo, m + lo, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
+/* ==== Rprop ------------------------------------------------------------------------- */
+
+#ifdef FL_UPDATE_LIST_ONLY
+/* state: {prev, step_size}, both always read (step_size starts at lr). etaminus < 1 <
+ * etaplus, as torch requires (its sign masks rely on it), and step_size_min <=
+ * step_size_max. */
+#define FL_RPROP_FIELDS(F, S) \
+    F(S, double, etaminus) F(S, double, etaplus) \
+    F(S, double, step_size_min) F(S, double, step_size_max) F(S, int, maximize)
+#define FL_RPROP_STATE(S, h) S(prev, 1) S(step_size, 1)
+#define FL_RPROP_HYPER_OK(h)                                                   \
+    ((h)->etaminus > 0 && (h)->etaminus < 1 && (h)->etaplus > 1 &&             \
+     (h)->step_size_min <= (h)->step_size_max)
+#else
+
+typedef struct {
+    REAL etaminus, etaplus, step_size_min, step_size_max;
+    int maximize;
+} FL_NAME(rprop_scalars);
+
+FL_INLINE FL_NAME(rprop_scalars) FL_NAME(rprop_scalars_of)(const fl_rprop_hyper *h) {
+    FL_NAME(rprop_scalars) k;
+    k.etaminus = (REAL)h->etaminus;
+    k.etaplus = (REAL)h->etaplus;
+    k.step_size_min = (REAL)h->step_size_min;
+    k.step_size_max = (REAL)h->step_size_max;
+    k.maximize = h->maximize != 0;
+    return k;
+}
+
+/* FLAGS: MAX. torch: f = sign(g * prev) mapped >0 -> etaplus, <0 -> etaminus, 0 -> 1 (NaN
+ * stays NaN); step_size = clamp(step_size * f, min, max) (NaN propagates); g = 0 where
+ * f == etaminus; p = p + (-1 * sign(g)) * step_size; prev = g. */
+FL_INLINE REAL FL_NAME(rprop_rule)(REAL x, REAL g, REAL *prev, REAL *step_size,
+                                   const FL_NAME(rprop_scalars) *k, const int MAX) {
+    REAL d = MAX ? -g : g;
+    REAL c = d * *prev;
+    REAL f = c > 0 ? k->etaplus : (c < 0 ? k->etaminus : (c == 0 ? (REAL)1 : c));
+    REAL s = *step_size * f;
+    /* torch.clamp: NaN propagates; min then max bound, as clamp_(min, max) */
+    s = s != s ? s : (s < k->step_size_min ? k->step_size_min : s);
+    s = s != s ? s : (s > k->step_size_max ? k->step_size_max : s);
+    *step_size = s;
+    d = f == k->etaminus ? (REAL)0 : d;
+    *prev = d;
+    return x + ((REAL)-1 * FL_NAME(sign)(d)) * s;
+}
+
+#ifdef FL_UPDATE_LOOPS
+
+FL_INLINE void FL_NAME(rprop_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT g,
+                                   REAL *FL_RESTRICT prev, REAL *FL_RESTRICT step_size,
+                                   const FL_NAME(rprop_scalars) *k, const int MAX) {
+    const FL_NAME(rprop_scalars) s = *k;
+    FL_SIMD
+    for (fl_index i = 0; i < n; i++)
+        p[i] = FL_NAME(rprop_rule)(p[i], g[i], &prev[i], &step_size[i], &s, MAX);
+}
+
+static FL_HOT void FL_NAME(rprop_run)(fl_index n, REAL *p, const REAL *g, REAL *prev,
+                                      REAL *step_size, const FL_NAME(rprop_scalars) *k) {
+    if (k->maximize)
+        FL_NAME(rprop_loop)(n, p, g, prev, step_size, k, 1);
+    else
+        FL_NAME(rprop_loop)(n, p, g, prev, step_size, k, 0);
+}
+
+static void FL_NAME(rprop_kernel)(const fl_rprop_hyper *h, const fl_update_call *c) {
+    const FL_NAME(rprop_scalars) k = FL_NAME(rprop_scalars_of)(h);
+    REAL *p = c->param, *prev = c->state[0], *step_size = c->state[1];
+    const REAL *g = c->grad;
+    FL_FOR_CHUNKS(c->n, FL_OPTIM_THREADS(c->n, c->n_threads),
+                  FL_NAME(rprop_run)(hi - lo, p + lo, g + lo, prev + lo, step_size + lo, &k));
+}
+
+#endif /* FL_UPDATE_LOOPS */
+#endif /* FL_UPDATE_LIST_ONLY */
+
 #if defined(FL_UPDATE_LOOPS) && !defined(FL_UPDATE_LIST_ONLY)
 #undef FL_BY_2_FLAGS
 #undef FL_SGD_LOOP
@@ -654,4 +882,6 @@ static void FL_NAME(radam_kernel)(const fl_radam_hyper *h, const fl_update_call 
 #undef FL_ADAM_LOOP
 #undef FL_ADAMAX_LOOP
 #undef FL_RADAM_LOOP
+#undef FL_ADADELTA_LOOP
+#undef FL_LION_LOOP
 #endif

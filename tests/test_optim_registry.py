@@ -138,6 +138,8 @@ def test_defaults_are_the_rows_and_torchs(row: UpdateRule) -> None:
     assert {k: v for k, v in fn.items() if k not in {s.argument for s in row.state}
             and k not in row.arguments and k != "n_threads"} == {
         p.name: p.default for p in row.functional_params}
+    if not row.in_torch:
+        return  # Lion: the paper's defaults (optax.lion's weight_decay default is 1e-3)
     torch = pytest.importorskip("torch")
     theirs = _defaults(getattr(torch.optim, row.torch_class).__init__)
     for p in row.params:

@@ -107,6 +107,9 @@ class UpdateRule(NamedTuple):
     #: rounds unlike the NumPy reference's textbook one, so the tests that compare with the
     #: reference bit for bit keep ``beta > 0.5``; ``variants`` tries both sides
     lerp_params: Tuple[str, ...] = ()
+    #: torch.optim has ``torch_class`` (the torch parity tests and the benchmarks' torch
+    #: peer run it); False for a rule from elsewhere (Lion: its peer is optax)
+    in_torch: bool = True
 
     @property
     def code(self) -> int:

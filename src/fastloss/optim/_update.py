@@ -5,6 +5,7 @@ module (:mod:`fastloss.optim.sgd`, ...) builds its update and class on these."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -77,8 +78,8 @@ def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -
 
 
 #: a row's hyper-parameters as _check walks them: (name, the field it fills, the
-#: constraint (None: a flag), the pair's fields or None, the constraint's (lo, hi) when it
-#: is [lo, hi): a float in it needs no further check)
+#: constraint (None: a flag), the pair's fields or None, the constraint as the doubles
+#: [lo, hi) (NaNs for a flag): a float in it needs no further check)
 _CheckPlan = Tuple[Tuple[str, str, Optional[Interval], Optional[Tuple[str, ...]],
                          Tuple[float, float]], ...]
 _NO_BOUNDS = (float("nan"), float("nan"))  # nothing compares inside
@@ -86,7 +87,12 @@ _NO_BOUNDS = (float("nan"), float("nan"))  # nothing compares inside
 
 def _check_plan(params: Tuple[Param, ...]) -> _CheckPlan:
     def bounds(c: Optional[Interval]) -> Tuple[float, float]:
-        return (c.lo, c.hi) if c is not None and c.lo_closed and not c.hi_closed else _NO_BOUNDS
+        # any interval as a closed-open [lo, hi) of doubles: an open lo is the next double
+        # up, a closed hi the next one up (POSITIVE: [5e-324, inf), UNIT: [0, 1 + 2**-52))
+        if c is None:
+            return _NO_BOUNDS
+        return (c.lo if c.lo_closed else math.nextafter(c.lo, math.inf),
+                math.nextafter(c.hi, math.inf) if c.hi_closed else c.hi)
 
     return tuple((p.name, p.kernel_fields[0] if p.kernel_fields else p.name, p.constraint,
                   p.kernel_fields if p.pair else None, bounds(p.constraint)) for p in params)

@@ -20,7 +20,7 @@ import numpy as np
 Array = np.ndarray
 
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
-           "adamax_update", "radam_update"]
+           "adamax_update", "radam_update", "adadelta_update", "lion_update", "rprop_update"]
 
 
 def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
@@ -155,3 +155,45 @@ def radam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, s
         # torch: a float over a tensor is the tensor's reciprocal times the float
         update = update * (np.reciprocal(np.sqrt(exp_avg_sq) + eps) * bias_correction2 ** 0.5) * rect
     param -= update
+
+
+def adadelta_update(param: Array, grad: Array, square_avg: Array, acc_delta: Array, *,
+                    lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                    weight_decay: float = 0.0, maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    square_avg *= rho
+    square_avg += (1 - rho) * g * g
+    delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
+    acc_delta *= rho
+    acc_delta += (1 - rho) * delta * delta
+    param -= lr * delta
+
+
+def lion_update(param: Array, grad: Array, exp_avg: Array, *, lr: float = 1e-4,
+                betas: Tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0,
+                maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    g = -grad if maximize else grad
+    u = np.sign((1 - beta1) * g + beta1 * exp_avg)
+    if weight_decay != 0:
+        u = u + weight_decay * param
+    exp_avg[...] = (1 - beta2) * g + beta2 * exp_avg
+    param -= lr * u
+
+
+def rprop_update(param: Array, grad: Array, prev: Array, step_size: Array, *,
+                 etas: Tuple[float, float] = (0.5, 1.2),
+                 step_sizes: Tuple[float, float] = (1e-6, 50.0), maximize: bool = False) -> None:
+    etaminus, etaplus = etas
+    step_size_min, step_size_max = step_sizes
+    g = -grad if maximize else grad
+    product = g * prev
+    factor = np.where(product > 0, etaplus, np.where(product < 0, etaminus, 1.0))
+    factor = np.where(np.isnan(product), product, factor).astype(param.dtype)
+    step_size *= factor
+    np.clip(step_size, step_size_min, step_size_max, out=step_size)
+    g = np.where(factor == param.dtype.type(etaminus), 0, g).astype(param.dtype)
+    param -= np.sign(g) * step_size
+    prev[...] = g
