@@ -20,8 +20,9 @@ row is registered:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -106,9 +107,13 @@ def state_arrays(row: UpdateRule, rng: np.random.Generator, shape: Any,
                  dtype: Any) -> Dict[str, np.ndarray]:
     """The functional update's state arguments, with values valid for every rule: the first
     ``1 + |N|`` (a second moment > 0), the later ones small and non-negative (RMSprop's
-    ``square_avg >= grad_avg**2``, Adam's ``exp_avg_sq``, a running maximum)."""
+    ``square_avg >= grad_avg**2``, Adam's ``exp_avg_sq``, a running maximum); a scalar one
+    (``StateArray.scalar``: NAdam's mu_product, ASGD's eta and mu) a 0-d array in (0, 1)."""
     out = {}
     for k, spec in enumerate(row.state):
+        if spec.scalar:
+            out[spec.argument] = np.array(rng.uniform(0.2, 0.9), dtype)
+            continue
         x = np.abs(rng.normal(size=shape))
         out[spec.argument] = (1 + x if k == 0 else 0.1 * x).astype(dtype)
     return out
@@ -207,3 +212,16 @@ def variant_problems(row: UpdateRule) -> List[str]:
             problems.append(f"variants must try the at::lerp parameter {name!r} on both "
                             "sides of 0.5")
     return problems
+
+
+@contextlib.contextmanager
+def torch_scalars_in(torch: Any, dtype: Any) -> Iterator[None]:
+    """torch's default dtype set to ``dtype`` (the parameters') for the block: torch keeps
+    per-parameter scalar state (NAdam's mu_product, ASGD's eta and mu) in 0-d tensors of its
+    default dtype, fastloss in the parameters' dtype (``StateArray.scalar``)."""
+    saved = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, np.dtype(dtype).name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(saved)

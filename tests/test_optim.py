@@ -324,7 +324,8 @@ def test_matches_torch_optim(case: Any, dtype: Any, rng: Any) -> None:
     name, options = case
     params, grads = _problem(rng, dtype, steps=150)
     ours, opt, tparams, topt = _both(torch, name, params, options, foreach=False)
-    _step_both(torch, opt, topt, tparams, grads)
+    with cases.torch_scalars_in(torch, dtype):
+        _step_both(torch, opt, topt, tparams, grads)
     # float64 agrees to ~1e-12 relative; float32 to its rounding, grown over 150 steps
     factor = 100 if np.dtype(dtype) == np.float32 else 10
     for p, tp in zip(ours, tparams):

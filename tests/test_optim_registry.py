@@ -109,6 +109,8 @@ def test_c_state_table_and_cross_check_are_the_rows(row: UpdateRule) -> None:
     FL_<NAME>_HYPER_OK, which the fast path decides by, against the row's state arrays
     (name, ``when``) and ``check``, over every flag and a zero / positive value of each real."""
     assert _optim.UPDATE_RULE_STATE_NAMES[row.code] == tuple(s.name for s in row.state)
+    assert _optim.UPDATE_RULE_SCALAR_STATES[row.code] == sum(
+        1 << k for k, s in enumerate(row.state) if s.scalar)
     fields = _optim.UPDATE_RULE_FIELDS[row.code]
     for combo in itertools.product(*[(False, True) if flag else (0.0, 0.25) for _, flag in fields]):
         h = dict(zip((name for name, _ in fields), combo), **row.fixed)

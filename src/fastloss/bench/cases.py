@@ -245,13 +245,17 @@ class OptimRow(NamedTuple):
     #: the n parameters as this many arrays of n / arrays each (a model's many small layers:
     #: the per-array cost of a step)
     arrays: int = 1
-    #: each state array's initial value (``StateArray.init``: 0, or a hyper-parameter's,
-    #: Rprop's step_size = lr), in ``state``'s order
-    state_init: Tuple[float, ...] = ()
+    #: each state array's initial value (``StateArray.init``: 0, 1, or a hyper-parameter's,
+    #: Rprop's step_size = lr) and whether it is one value per array (``scalar``), in
+    #: ``state``'s order
+    state_init: Tuple[Tuple[float, bool], ...] = ()
     #: the hyper-parameters the reference takes (``hyper`` less the class-only ones)
     reference_hyper: Dict[str, Any] = {}
     #: torch.optim has the class (UpdateRule.in_torch): torch is a peer
     in_torch: bool = True
+
+
+_INITS = {"zeros": 0.0, "first_grad": 0.0, "ones": 1.0}
 
 
 def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
@@ -264,8 +268,8 @@ def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
     functional = {p.name for p in rule.functional_params}
     return OptimRow(case.name, rule.torch_class, rule.update, tuple(s.argument for s in kept),
                     "step" in rule.arguments, hyper, dict(case.torch_options), case.arrays,
-                    tuple(0.0 if s.init in ("zeros", "first_grad") else float(values[s.init])
-                          for s in kept),
+                    tuple((_INITS[s.init] if s.init in _INITS else float(values[s.init]),
+                           s.scalar) for s in kept),
                     {k: v for k, v in hyper.items() if k in functional}, rule.in_torch)
 
 
@@ -295,8 +299,8 @@ def _reference_step(row: OptimRow, params: List[np.ndarray], grads: List[np.ndar
     """One step of the row's reference update on each array; the state lives in the
     closure, as an optimizer class keeps it."""
     update = getattr(reference, row.reference)
-    states = [{name: np.full_like(p, init) for name, init in zip(row.state, row.state_init)}
-              for p in params]
+    states = [{name: np.full(() if scalar else p.shape, init, p.dtype)
+               for name, (init, scalar) in zip(row.state, row.state_init)} for p in params]
     hyper, count = row.reference_hyper, [0]
 
     def step() -> None:

@@ -56,8 +56,16 @@ def _check_like(a: np.ndarray, name: str, param: np.ndarray) -> None:
         raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
 
 
-def _check_state(a: Any, name: str, param: np.ndarray) -> None:
-    _check_like(_check_array(a, name), name, param)
+def _check_state(a: Any, name: str, param: np.ndarray, scalar: bool = False) -> None:
+    """A state array like ``param`` (a 0-d array of its dtype where ``scalar``)."""
+    a = _check_array(a, name)
+    if not scalar:
+        _check_like(a, name, param)
+    elif a.shape != ():
+        raise ValueError(f"{name} has shape {a.shape}, expected a 0-d array (one value "
+                         "per parameter array)")
+    elif a.dtype != param.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
 
 
 #: the arrays a kernel writes (C-contiguous, checked) must not share memory
@@ -103,8 +111,8 @@ class _RowPlan(NamedTuple):
 
     functional: _CheckPlan  # the functional update's keywords
     for_class: _CheckPlan  # an optimizer's param group
-    #: the state arrays as _prepare walks them: (argument, when, option)
-    state: Tuple[Tuple[str, Optional[Callable[[Mapping[str, Any]], bool]], str], ...]
+    #: the state arrays as _prepare walks them: (argument, when, option, scalar)
+    state: Tuple[Tuple[str, Optional[Callable[[Mapping[str, Any]], bool]], str, bool], ...]
 
 
 _ROW_PLANS: Dict[str, _RowPlan] = {}
@@ -115,7 +123,7 @@ def _plan(rule: UpdateRule) -> _RowPlan:
     if plan is None:  # a race builds the same plan twice, harmlessly
         plan = _ROW_PLANS[rule.name] = _RowPlan(
             _check_plan(rule.functional_params), _check_plan(rule.params),
-            tuple((s.argument, s.when, s.option) for s in rule.state))
+            tuple((s.argument, s.when, s.option, s.scalar) for s in rule.state))
     return plan
 
 
@@ -202,13 +210,13 @@ def _prepare(rule: UpdateRule, param: Any, grad: Any, state: Tuple[Any, ...], h:
     written: List[np.ndarray] = [p]
     names = ["param"]
     used: List[Optional[np.ndarray]] = []
-    for (argument, when, option), a in zip(_plan(rule).state, state):
+    for (argument, when, option, scalar), a in zip(_plan(rule).state, state):
         if when is not None:
             if not when(h):
                 used.append(None)
                 continue
             _required(a, argument, option)
-        _check_state(a, argument, p)
+        _check_state(a, argument, p, scalar)
         written.append(a)
         names.append(argument)
         used.append(a)

@@ -20,7 +20,8 @@ import numpy as np
 Array = np.ndarray
 
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
-           "adamax_update", "radam_update", "adadelta_update", "lion_update", "rprop_update"]
+           "adamax_update", "nadam_update", "radam_update", "adadelta_update", "rprop_update",
+           "asgd_update", "lion_update"]
 
 
 def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
@@ -151,9 +152,11 @@ def radam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, s
     rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
     update = exp_avg / bias_correction1 * lr
     if rho_t > 5:
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         # torch: a float over a tensor is the tensor's reciprocal times the float
-        update = update * (np.reciprocal(np.sqrt(exp_avg_sq) + eps) * bias_correction2 ** 0.5) * rect
+        adaptive = np.reciprocal(np.sqrt(exp_avg_sq) + eps) * bias_correction2 ** 0.5
+        update = update * adaptive * rect
     param -= update
 
 
@@ -197,3 +200,43 @@ def rprop_update(param: Array, grad: Array, prev: Array, step_size: Array, *,
     g = np.where(factor == param.dtype.type(etaminus), 0, g).astype(param.dtype)
     param -= np.sign(g) * step_size
     prev[...] = g
+
+
+def nadam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                 mu_product: Array, step: int, *, lr: float = 2e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    if weight_decay != 0 and decoupled_weight_decay:
+        param *= 1 - lr * weight_decay
+    g = -grad if maximize else grad
+    if weight_decay != 0 and not decoupled_weight_decay:
+        g = g + weight_decay * param
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    mu_product *= mu  # a 0-d array: in its dtype, as torch's 0-d tensor
+    product = float(mu_product)
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
+    param += (-lr * (1.0 - mu) / (1.0 - product)) * g / denom
+    param += (-lr * mu_next / (1.0 - product * mu_next)) * exp_avg / denom
+
+
+def asgd_update(param: Array, grad: Array, ax: Array, mu: Array, eta: Array, step: int, *,
+                lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
+                weight_decay: float = 0.0, maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    eta_value, mu_value = float(eta), mu.copy()
+    param *= 1 - lambd * eta_value
+    param -= eta_value * g
+    if mu_value != 1:
+        ax += (param - ax) * mu_value
+    else:
+        ax[...] = param
+    eta[...] = lr / (1 + lambd * lr * step) ** alpha  # 0-d arrays: rounded to their dtype
+    mu[...] = 1 / max(1, step - t0)
