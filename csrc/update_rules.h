@@ -849,14 +849,18 @@ FL_INLINE FL_NAME(rprop_scalars) FL_NAME(rprop_scalars_of)(const fl_rprop_hyper 
 FL_INLINE REAL FL_NAME(rprop_rule)(REAL x, REAL g, REAL *prev, REAL *step_size,
                                    const FL_NAME(rprop_scalars) *k, const int MAX) {
     REAL d = MAX ? -g : g;
-    REAL c = d * *prev;
-    REAL f = c > 0 ? k->etaplus : (c < 0 ? k->etaminus : (c == 0 ? (REAL)1 : c));
+    const REAL c = d * *prev;
+    /* flat selects (vectorizable); a NaN c fails every comparison and stays */
+    REAL f = c > 0 ? k->etaplus : (REAL)1;
+    f = c < 0 ? k->etaminus : f;
+    f = c != c ? c : f;
     REAL s = *step_size * f;
-    /* torch.clamp: NaN propagates; min then max bound, as clamp_(min, max) */
-    s = s != s ? s : (s < k->step_size_min ? k->step_size_min : s);
-    s = s != s ? s : (s > k->step_size_max ? k->step_size_max : s);
+    /* torch.clamp_(min, max): a NaN fails both comparisons and propagates */
+    s = s < k->step_size_min ? k->step_size_min : s;
+    s = s > k->step_size_max ? k->step_size_max : s;
     *step_size = s;
-    d = f == k->etaminus ? (REAL)0 : d;
+    /* f == etaminus exactly where c < 0 (etaminus < 1 < etaplus: the cross check) */
+    d = c < 0 ? (REAL)0 : d;
     *prev = d;
     return x + ((REAL)-1 * FL_NAME(sign)(d)) * s;
 }
