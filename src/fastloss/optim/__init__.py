@@ -30,8 +30,9 @@ from fastloss.optim import optimizers as optimizers
 from fastloss.optim.optimizer import Optimizer
 from fastloss.optim.cg import CGResult, minimize_cg
 from fastloss.optim.lbfgs import LBFGS, LBFGSResult, minimize_lbfgs
+from fastloss.optim.adafactor import Adafactor
 from fastloss.optim import lr_scheduler
 
 __all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "LBFGSResult", "minimize_lbfgs",
-           "LBFGS", "lr_scheduler"]
+           "LBFGS", "Adafactor", "lr_scheduler"]
 __all__ += UPDATES + CLASSES  # from the registry's rows
