@@ -91,6 +91,26 @@ FL_INLINE REAL FL_NAME(nan_max)(REAL a, REAL b) {
     return b != b ? b : m;
 }
 
+/* Adam's first steps, shared by Adam, RAdam and NAdam (torch's order): the decay (DECAY 2:
+ * x *= shrink, decoupled; 1: the L2 term in g), the sign flip (MAX), exp_avg's lerp and
+ * exp_avg_sq's average. Updates *x and both moments; returns g as the moments took it.
+ * FL_ADAM_MOMENTS passes a rule's scalars k, whose fields have these names. */
+FL_INLINE REAL FL_NAME(adam_moments)(REAL *x, REAL g, REAL *exp_avg, REAL *exp_avg_sq,
+                                     REAL shrink, REAL weight_decay, REAL lerp_coeff,
+                                     int lerp_small, REAL beta2, REAL one_m_beta2,
+                                     const int MAX, const int DECAY) {
+    if (DECAY == 2) *x = *x * shrink;
+    REAL d = MAX ? -g : g;
+    if (DECAY == 1) d = d + weight_decay * *x;
+    *exp_avg = FL_NAME(lerp)(*exp_avg, d, lerp_coeff, lerp_small);
+    *exp_avg_sq = *exp_avg_sq * beta2 + (one_m_beta2 * d) * d;
+    return d;
+}
+#define FL_ADAM_MOMENTS(x, g, exp_avg, exp_avg_sq, k, MAX, DECAY)                            \
+    FL_NAME(adam_moments)(&(x), g, exp_avg, exp_avg_sq, (k)->shrink, (k)->weight_decay,     \
+                          (k)->lerp_coeff, (k)->lerp_small, (k)->beta2, (k)->one_m_beta2, MAX, \
+                          DECAY)
+
 #ifdef FL_UPDATE_LOOPS
 /* LOOP(1, 1, ...) ... LOOP(0, 0, ...) as the flags A and B say (the two leading flag
  * arguments of LOOP), the remaining arguments passed on. */
@@ -428,13 +448,9 @@ FL_INLINE FL_NAME(adam_scalars) FL_NAME(adam_scalars_of)(const fl_adam_hyper *h,
 FL_INLINE REAL FL_NAME(adam_rule)(REAL x, REAL g, REAL *exp_avg, REAL *exp_avg_sq,
                                   REAL *max_exp_avg_sq, const FL_NAME(adam_scalars) *k,
                                   const int MAX, const int DECAY, const int AMS) {
-    if (DECAY == 2) x = x * k->shrink;
-    REAL d = MAX ? -g : g;
-    if (DECAY == 1) d = d + k->weight_decay * x;
-    REAL m = FL_NAME(lerp)(*exp_avg, d, k->lerp_coeff, k->lerp_small);
-    *exp_avg = m;
-    REAL v = *exp_avg_sq * k->beta2 + (k->one_m_beta2 * d) * d;
-    *exp_avg_sq = v;
+    FL_ADAM_MOMENTS(x, g, exp_avg, exp_avg_sq, k, MAX, DECAY);
+    const REAL m = *exp_avg;
+    REAL v = *exp_avg_sq;
     if (AMS) {
         v = FL_NAME(nan_max)(*max_exp_avg_sq, v);
         *max_exp_avg_sq = v;
@@ -615,13 +631,9 @@ FL_INLINE FL_NAME(radam_scalars) FL_NAME(radam_scalars_of)(const fl_radam_hyper 
 FL_INLINE REAL FL_NAME(radam_rule)(REAL x, REAL g, REAL *exp_avg, REAL *exp_avg_sq,
                                    const FL_NAME(radam_scalars) *k, const int MAX,
                                    const int DECAY, const int RECT) {
-    if (DECAY == 2) x = x * k->shrink;
-    REAL d = MAX ? -g : g;
-    if (DECAY == 1) d = d + k->weight_decay * x;
-    REAL m = FL_NAME(lerp)(*exp_avg, d, k->lerp_coeff, k->lerp_small);
-    *exp_avg = m;
-    REAL v = *exp_avg_sq * k->beta2 + (k->one_m_beta2 * d) * d;
-    *exp_avg_sq = v;
+    FL_ADAM_MOMENTS(x, g, exp_avg, exp_avg_sq, k, MAX, DECAY);
+    const REAL m = *exp_avg;
+    const REAL v = *exp_avg_sq;
     REAL u = (m / k->bc1) * k->lr;
     if (RECT) u = (u * (((REAL)1 / (R_SQRT(v) + k->eps)) * k->bc2_sqrt)) * k->rect;
     return x - u;
@@ -952,13 +964,9 @@ FL_INLINE FL_NAME(nadam_scalars) FL_NAME(nadam_scalars_of)(const fl_nadam_hyper 
 FL_INLINE REAL FL_NAME(nadam_rule)(REAL x, REAL g, REAL *exp_avg, REAL *exp_avg_sq,
                                    const FL_NAME(nadam_scalars) *k, const int MAX,
                                    const int DECAY) {
-    if (DECAY == 2) x = x * k->shrink;
-    REAL d = MAX ? -g : g;
-    if (DECAY == 1) d = d + k->weight_decay * x;
-    REAL m = FL_NAME(lerp)(*exp_avg, d, k->lerp_coeff, k->lerp_small);
-    *exp_avg = m;
-    REAL v = *exp_avg_sq * k->beta2 + (k->one_m_beta2 * d) * d;
-    *exp_avg_sq = v;
+    const REAL d = FL_ADAM_MOMENTS(x, g, exp_avg, exp_avg_sq, k, MAX, DECAY);
+    const REAL m = *exp_avg;
+    const REAL v = *exp_avg_sq;
     REAL denom = R_SQRT(v / k->bc2) + k->eps;
     x = x + (k->grad_coeff * d) / denom;
     return x + (k->avg_coeff * m) / denom;

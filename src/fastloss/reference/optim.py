@@ -78,9 +78,11 @@ def rmsprop_update(param: Array, grad: Array, square_avg: Array, *,
         param -= lr * g / avg
 
 
-def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, lr: float,
-          betas: Tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
-          max_exp_avg_sq: Optional[Array], maximize: bool, decoupled: bool) -> None:
+def _adam_moments(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, lr: float,
+                  betas: Tuple[float, float], weight_decay: float, maximize: bool,
+                  decoupled: bool) -> Array:
+    """Adam's first steps, shared by Adam, RAdam and NAdam: the weight decay (decoupled:
+    ``param`` shrunk; else an L2 term in ``g``), both moments updated; returns ``g``."""
     beta1, beta2 = betas
     if decoupled:
         param *= 1 - lr * weight_decay
@@ -90,6 +92,15 @@ def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: in
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
+    return g
+
+
+def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, lr: float,
+          betas: Tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
+          max_exp_avg_sq: Optional[Array], maximize: bool, decoupled: bool) -> None:
+    beta1, beta2 = betas
+    _adam_moments(param, grad, exp_avg, exp_avg_sq, lr, betas, weight_decay, maximize,
+                  decoupled)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
     step_size = lr / bias_correction1
@@ -138,14 +149,8 @@ def radam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, s
                  eps: float = 1e-8, weight_decay: float = 0.0,
                  decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
     beta1, beta2 = betas
-    if weight_decay != 0 and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    g = -grad if maximize else grad
-    if weight_decay != 0 and not decoupled_weight_decay:
-        g = g + weight_decay * param
-    exp_avg += (1 - beta1) * (g - exp_avg)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    _adam_moments(param, grad, exp_avg, exp_avg_sq, lr, betas, weight_decay, maximize,
+                  decoupled_weight_decay and weight_decay != 0)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
     rho_inf = 2 / (1 - beta2) - 1
@@ -208,18 +213,12 @@ def nadam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
     beta1, beta2 = betas
-    if weight_decay != 0 and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    g = -grad if maximize else grad
-    if weight_decay != 0 and not decoupled_weight_decay:
-        g = g + weight_decay * param
+    g = _adam_moments(param, grad, exp_avg, exp_avg_sq, lr, betas, weight_decay, maximize,
+                      decoupled_weight_decay and weight_decay != 0)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     mu_product *= mu  # a 0-d array: in its dtype, as torch's 0-d tensor
     product = float(mu_product)
-    exp_avg += (1 - beta1) * (g - exp_avg)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
     denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
     param += (-lr * (1.0 - mu) / (1.0 - product)) * g / denom
     param += (-lr * mu_next / (1.0 - product * mu_next)) * exp_avg / denom
