@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from _support import assert_close
 from fastloss.optim._registry import RULES, UpdateRule
 from fastloss.optim._rule import FLAG
 from fastloss.optim._update import _check
@@ -225,3 +226,41 @@ def torch_scalars_in(torch: Any, dtype: Any) -> Iterator[None]:
         yield
     finally:
         torch.set_default_dtype(saved)
+
+
+def step_both_resuming_halfway(torch: Any, make: Callable[[List[np.ndarray]], Any],
+                               ours: List[np.ndarray], theirs: List[Any], topt: Any,
+                               grads: List[List[np.ndarray]], dtype: Any) -> Any:
+    """Step fastloss's optimizer over ``ours`` (``make(ours)`` builds it) and torch's
+    ``topt`` over ``theirs`` through ``grads``, fastloss's resumed halfway from its
+    ``state_dict`` in a fresh optimizer (torch's scalars in ``dtype``); returns fastloss's."""
+    opt = make(ours)
+    with torch_scalars_in(torch, dtype):
+        for step, g in enumerate(grads):
+            if step == len(grads) // 2:
+                saved = opt.state_dict()
+                opt = make(ours)
+                opt.load_state_dict(saved)
+            opt.step(g)
+            for t, gi in zip(theirs, g):
+                t.grad = torch.from_numpy(gi.copy())
+            topt.step()
+    return opt
+
+
+def assert_matches_torch(opt: Any, topt: Any, ours: List[np.ndarray], theirs: List[Any],
+                         dtype: Any, steps: int) -> None:
+    """Parameters and every state entry equal torch's after ``steps`` steps (float32: to
+    its rounding grown over the steps)."""
+    factor = 100 if np.dtype(dtype) == np.float32 else 10
+    for p, t in zip(ours, theirs):
+        assert_close(p, t.numpy(), dtype, factor=factor)
+    tstate = list(topt.state.values())
+    for index, state in opt.state.items():
+        assert set(state) == set(tstate[index])
+        for key, value in state.items():
+            if key == "step":
+                assert value == int(tstate[index][key]) == steps
+            else:
+                assert np.shape(value) == tuple(tstate[index][key].shape)
+                assert_close(value, tstate[index][key].numpy(), dtype, factor=factor)

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import _optim_cases as cases
-from _support import assert_close
 from fastloss import optim
 from fastloss.optim.adafactor import adafactor_update
 
@@ -36,31 +35,12 @@ def test_matches_torch_with_a_state_dict_round_trip(kwargs: Dict[str, Any], dtyp
     start, grads = _problem(rng, dtype)
     ours = [p.copy() for p in start]
     theirs = [torch.from_numpy(p.copy()) for p in start]
-    opt = optim.Adafactor(ours, **kwargs)
     topt = torch.optim.Adafactor(theirs, foreach=False, **kwargs)
-    with cases.torch_scalars_in(torch, dtype):
-        for step, g in enumerate(grads):
-            if step == STEPS // 2:
-                saved = opt.state_dict()
-                opt = optim.Adafactor(ours, **kwargs)
-                opt.load_state_dict(saved)
-            opt.step(g)
-            for t, gi in zip(theirs, g):
-                t.grad = torch.from_numpy(gi.copy())
-            topt.step()
+    opt = cases.step_both_resuming_halfway(
+        torch, lambda params: optim.Adafactor(params, **kwargs), ours, theirs, topt, grads,
+        dtype)
     # float32: the reductions (norms, means) round in float32, in another order than torch's
-    factor = 100 if np.dtype(dtype) == np.float32 else 10
-    for p, t in zip(ours, theirs):
-        assert_close(p, t.numpy(), dtype, factor=factor)
-    tstate = list(topt.state.values())
-    for index, state in opt.state.items():
-        assert set(state) == set(tstate[index])
-        for key, value in state.items():
-            if key == "step":
-                assert value == int(tstate[index][key]) == STEPS
-            else:
-                assert value.shape == tuple(tstate[index][key].shape)
-                assert_close(value, tstate[index][key].numpy(), dtype, factor=factor)
+    cases.assert_matches_torch(opt, topt, ours, theirs, dtype, STEPS)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-import numpy as np
 import pytest
 
 import _optim_cases as cases
-from _support import assert_close
 from fastloss import optim
 
 #: torch 2.13's optim_inputs_func_<name>(device="cpu"), each OptimizerInput's kwargs
@@ -50,26 +48,8 @@ def test_torchs_own_inputs_with_a_state_dict_round_trip(name: str, kwargs: Dict[
     grads = [[(0.3 + rng.normal(size=s)).astype(dtype) for s in shapes] for _ in range(STEPS)]
     ours = [p.copy() for p in start]
     theirs = [torch.from_numpy(p.copy()) for p in start]
-    opt = getattr(optim, name)(ours, **kwargs)
     topt = getattr(torch.optim, name)(theirs, foreach=False, **kwargs)
-    with cases.torch_scalars_in(torch, dtype):
-        for step, g in enumerate(grads):
-            if step == STEPS // 2:  # resume from a checkpoint in a fresh optimizer
-                saved = opt.state_dict()
-                opt = getattr(optim, name)(ours, **kwargs)
-                opt.load_state_dict(saved)
-            opt.step(g)
-            for t, gi in zip(theirs, g):
-                t.grad = torch.from_numpy(gi.copy())
-            topt.step()
-    factor = 100 if np.dtype(dtype) == np.float32 else 10
-    for p, t in zip(ours, theirs):
-        assert_close(p, t.numpy(), dtype, factor=factor)
-    tstate = list(topt.state.values())
-    for index, state in opt.state.items():
-        assert set(state) == set(tstate[index])
-        for key, value in state.items():
-            if key == "step":
-                assert value == int(tstate[index][key]) == STEPS
-            else:
-                assert_close(value, tstate[index][key].numpy(), dtype, factor=factor)
+    opt = cases.step_both_resuming_halfway(
+        torch, lambda params: getattr(optim, name)(params, **kwargs), ours, theirs, topt,
+        grads, dtype)
+    cases.assert_matches_torch(opt, topt, ours, theirs, dtype, STEPS)
