@@ -264,3 +264,9 @@ def test_derived_cases_follow_the_grid() -> None:
             assert {repr(v) for v in values} <= {repr(o.get(name)) for o in options}
         assert all(b > 0.5 for name in row.lerp_params for b in np.atleast_1d(
             cases.textbook_richest(row)[name])[:1])
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_in_torch_says_whether_torch_optim_has_the_class(row: UpdateRule) -> None:
+    torch = pytest.importorskip("torch")
+    assert row.in_torch == hasattr(torch.optim, row.torch_class)

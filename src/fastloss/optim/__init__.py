@@ -2,12 +2,14 @@
 
 The layout follows PyTorch:
 
-* :mod:`fastloss.optim.functional` -- one step on one array, in place
-  (``sgd_update``, ``adagrad_update``, ``rmsprop_update``, ``adam_update``,
-  ``adamw_update``), the caller holding the state arrays;
+* :mod:`fastloss.optim.functional` -- one step on one array, in place, one fused pass
+  (``sgd_update``, ``adam_update``, ... one per update rule of
+  :mod:`fastloss.optim._registry`), the caller holding the state arrays;
 * optimizer classes with ``torch.optim``'s names, defaults and ``param_groups``
-  (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``) that own the state and update a
-  list of arrays from a matching list of gradients: ``opt.step(grads)``;
+  (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``, ``Adamax``, ``NAdam``, ``RAdam``,
+  ``Adadelta``, ``Rprop``, ``ASGD``, and ``Lion``, optax.lion's) that own the state and
+  update a list of arrays from a matching list of gradients: ``opt.step(grads)``;
+  ``Adafactor`` (``torch.optim.Adafactor``, factored second moments) in NumPy;
 * :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
 * :func:`minimize_cg` -- nonlinear conjugate gradient for a ``fun`` returning (value, grad);
 * :func:`minimize_lbfgs` -- L-BFGS for the same ``fun`` (SciPy's L-BFGS-B without bounds),
