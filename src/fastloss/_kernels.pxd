@@ -62,6 +62,9 @@ cdef extern from "optim.h" nogil:
     const char *const fl_update_rule_names[]
     const int fl_update_rule_states[]
     const char *const *const fl_update_rule_state_names[]
+    const int *const fl_update_rule_state_shapes[]
+    enum:
+        FL_SCALAR
 
     # the hyper-parameter structs' fields (update_rules.h's FL_<NAME>_FIELDS): what the
     # bindings fill the structs by, which stay opaque here

@@ -273,6 +273,17 @@ class OptimRow(NamedTuple):
     #: the n parameters as this many arrays of n / arrays each (a model's many small layers:
     #: the per-array cost of a step)
     arrays: int = 1
+    #: each state array's initial value (``StateArray.init``: 0, 1, or a hyper-parameter's,
+    #: Rprop's step_size = lr) and whether it is one value per array (``scalar``), in
+    #: ``state``'s order
+    state_init: Tuple[Tuple[float, bool], ...] = ()
+    #: the hyper-parameters the reference takes (``hyper`` less the class-only ones)
+    reference_hyper: Dict[str, Any] = {}
+    #: torch.optim has the class (UpdateRule.in_torch): torch is a peer
+    in_torch: bool = True
+
+
+_INITS = {"zeros": 0.0, "first_grad": 0.0, "ones": 1.0}
 
 
 def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
@@ -281,9 +292,13 @@ def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
     defaults = {p.name: p.default for p in rule.params}
     hyper = {"lr": defaults["lr"], **case.hyper}
     values = {**defaults, **hyper}
-    state = tuple(s.argument for s in rule.state if s.when is None or s.when(values))
-    return OptimRow(case.name, rule.torch_class, rule.update, state, "step" in rule.arguments,
-                    hyper, dict(case.torch_options), case.arrays)
+    kept = [s for s in rule.state if s.when is None or s.when(values)]
+    functional = {p.name for p in rule.functional_params}
+    return OptimRow(case.name, rule.torch_class, rule.update, tuple(s.argument for s in kept),
+                    "step" in rule.arguments, hyper, dict(case.torch_options), case.arrays,
+                    tuple((_INITS[s.init] if s.init in _INITS else float(values[s.init]),
+                           s.scalar) for s in kept),
+                    {k: v for k, v in hyper.items() if k in functional}, rule.in_torch)
 
 
 #: the optimizer cases, from the rows (``UpdateRule.bench``; a row that names none gets one,
@@ -312,8 +327,9 @@ def _reference_step(row: OptimRow, params: List[np.ndarray], grads: List[np.ndar
     """One step of the row's reference update on each array; the state lives in the
     closure, as an optimizer class keeps it."""
     update = getattr(reference, row.reference)
-    states = [{name: np.zeros_like(p) for name in row.state} for p in params]
-    hyper, count = row.hyper, [0]
+    states = [{name: np.full(() if scalar else p.shape, init, p.dtype)
+               for name, (init, scalar) in zip(row.state, row.state_init)} for p in params]
+    hyper, count = row.reference_hyper, [0]
 
     def step() -> None:
         count[0] += 1
@@ -344,7 +360,7 @@ def _optim_case(row: OptimRow) -> Case:
         opt = getattr(fastloss.optim, row.optimizer)(p_fast, **row.hyper)
         impls: Impls = {"fastloss": _update_of(lambda: opt.step(grads), p_fast),
                         "numpy": _update_of(_reference_step(row, p_ref, grads), p_ref)}
-        torch = peers.torch()
+        torch = peers.torch() if row.in_torch else None
         if torch is not None:
             p_torch = params()
             tps = [torch.from_numpy(p) for p in p_torch]  # sharing each array's memory
@@ -355,7 +371,8 @@ def _optim_case(row: OptimRow) -> Case:
         return impls
 
     options = "; ".join(_kw(row.hyper))
-    torch_text = ", ".join(_kw(row.torch_options)) if row.torch_options else "defaults"
+    torch_text = (", ".join(_kw(row.torch_options)) if row.torch_options else "defaults"
+                  ) if row.in_torch else "no such class"
     arrays = f" over {row.arrays} arrays of n/{row.arrays}" if row.arrays > 1 else ""
     return Case(row.kernel, setup, label=f"{row.kernel} step", min_size=row.arrays,
                 what=f"optim.{row.optimizer}(...).step{arrays}, {options} "
