@@ -1,5 +1,6 @@
-/* Per-sample SGD epoch: the public entry point, a dtype dispatch to its instantiation in
- * linear_f64.c / linear_f32.c (linear_impl.h). */
+/* Per-sample SGD epochs: the public entry points, dtype dispatches to their instantiations in
+ * linear_f64.c / linear_f32.c (linear_impl.h) and linear_scaled_f64.c / _f32.c
+ * (linear_scaled_impl.h). */
 #include "linear.h"
 
 #define FL_DTYPE_HEADER "linear_dtype.h"
@@ -7,4 +8,8 @@
 
 double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data) {
     return FL_DTYPE_DISPATCH(dtype, fl_sgd_epoch, cfg, data);
+}
+
+double fl_sgd_epoch_scaled(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data) {
+    return FL_DTYPE_DISPATCH(dtype, fl_sgd_epoch_scaled, cfg, data);
 }

@@ -26,7 +26,14 @@ enum fl_linear_loss {
     FL_LIN_ABSOLUTE = 1, /* |r|                              dl/dz = sign(r), 0 at 0 */
     FL_LIN_HUBER = 2,    /* 0.5 r^2 if |r| <= eps, else eps (|r| - eps/2); clip(r)  */
     FL_LIN_LOGISTIC = 3, /* softplus(z) - y z, y in {0, 1}   dl/dz = sigmoid(z) - y */
-    FL_LIN_SOFTMAX = 4   /* lse(z) - z_y over c outputs      dl/dz = softmax(z) - e_y */
+    FL_LIN_SOFTMAX = 4,  /* lse(z) - z_y over c outputs      dl/dz = softmax(z) - e_y */
+    /* scikit-learn's SGD losses, plain SGD only (fl_sgd_epoch_scaled): m = y z with y in
+     * {-1, 1} for the margin losses; r = z - y, e = epsilon for the insensitive ones */
+    FL_LIN_HINGE = 5,          /* max(0, 1 - m)                  -y if m <= 1, else 0    */
+    FL_LIN_SQUARED_HINGE = 6,  /* max(0, 1 - m)^2                -2 y (1 - m) if m < 1   */
+    FL_LIN_MODIFIED_HUBER = 7, /* (1 - m)^2 for m >= -1 (0 above 1), -4 m below -1        */
+    FL_LIN_EPSILON_INSENSITIVE = 8,        /* max(0, |r| - e)    sign(r) if |r| > e     */
+    FL_LIN_SQUARED_EPSILON_INSENSITIVE = 9 /* max(0, |r| - e)^2  2 sign(r)(|r| - e)     */
 };
 
 /* Update rules: plain SGD with scikit-learn's clamped L2 shrink; the others are
@@ -42,8 +49,18 @@ enum fl_linear_optimizer {
 };
 
 enum fl_linear_schedule {
-    FL_LR_CONSTANT = 0,  /* eta = lr                  */
-    FL_LR_INVSCALING = 1 /* eta = lr / t^power_t      */
+    FL_LR_CONSTANT = 0,   /* eta = lr                                             */
+    FL_LR_INVSCALING = 1, /* eta = lr / t^power_t                                 */
+    FL_LR_OPTIMAL = 2     /* eta = 1 / (alpha (optimal_init + t - 1)): scikit-learn's
+                           * "optimal" (the scaled epoch only)                    */
+};
+
+/* The penalty of the scaled epoch (fl_sgd_epoch_scaled): alpha times
+ * (1 - l1_ratio) ||coef||^2 / 2 + l1_ratio ||coef||_1, as scikit-learn's SGD. */
+enum fl_linear_penalty {
+    FL_PENALTY_L2 = 0,        /* l1_ratio 0 */
+    FL_PENALTY_L1 = 1,        /* l1_ratio 1 */
+    FL_PENALTY_ELASTICNET = 2 /* l1_ratio as given */
 };
 
 typedef struct {
@@ -54,7 +71,26 @@ typedef struct {
     double alpha;   /* L2 penalty on coef (not the intercept): g += alpha * coef */
     double epsilon; /* huber threshold */
     double momentum, beta1, beta2, eps, rho;
+    /* Read by fl_sgd_epoch_scaled only: */
+    int penalty;            /* enum fl_linear_penalty                                  */
+    double l1_ratio;        /* FL_PENALTY_ELASTICNET's mix                              */
+    double intercept_decay; /* the intercept's step is multiplied by it (1: plain)     */
+    double optimal_init;    /* FL_LR_OPTIMAL's t offset                                 */
+    int64_t average_start;  /* 0: no averaging; else the average runs from update t
+                             * = average_start on (1: every update)                    */
 } fl_sgd_config;
+
+/* A CSR matrix of n rows and d columns: row i holds data[k], column indices[k], for k in
+ * [indptr[i], indptr[i + 1]). Every indptr entry and index is the caller's: loaded once and
+ * checked before it is used (0 <= start <= end <= nnz, end - start <= max_row, index < d). */
+typedef struct {
+    const void *data;       /* (nnz) values, of the epoch's dtype                      */
+    const void *indices;    /* (nnz) int32 (index64 = 0) or int64 column indices        */
+    const int64_t *indptr;  /* (n + 1)                                                  */
+    fl_index nnz;           /* entries in data and indices                              */
+    fl_index max_row;       /* entries of the longest row: row_index's capacity         */
+    int index64;
+} fl_csr;
 
 /* The samples a linear model reads (the epochs and the fused objective alike). */
 typedef struct {
@@ -84,11 +120,35 @@ typedef struct {
      * here, and t and the returned sum cover the visits done (a batch cut short by it is
      * not applied: t counts the updates made). */
     fl_index bad;
+    /* Read by fl_sgd_epoch_scaled only: */
+    const fl_csr *csr;       /* the rows of X, or NULL: dense X (s.X, its strides)      */
+    int64_t *row_index;      /* scratch of csr->max_row entries (the row's checked indices) */
+    void *avg_coef, *avg_intercept; /* the averaged parameters (NULL: no averaging, no
+                              * intercept); updated from update average_start on       */
+    double *l1_q;            /* (d) the L1 penalty each weight received so far, float64  */
+    double l1_u;             /* the penalty every weight could have received so far     */
 } fl_sgd_data;
 
-/* Runs one epoch; returns sum_i w_i l_i (accumulated in double), the loss of
+/* Runs one epoch (losses FL_LIN_SQUARED to FL_LIN_SOFTMAX; scikit-learn's SGD losses are
+ * fl_sgd_epoch_scaled's: here they run nothing and return 0); returns sum_i w_i l_i
+ * (accumulated in double), the loss of
  * each sample taken before the update its gradient goes into. Updates coef, intercept,
  * state and t. */
 double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data);
+
+/* Plain SGD per sample (optimizer FL_OPT_SGD, batch_size 1, one output) as scikit-learn's
+ * _plain_sgd, on dense or CSR rows, with coef = scale * v held as a scaled vector so that the
+ * L2 shrink costs O(1) and a CSR epoch costs O(nnz): for each visit, z = x . coef +
+ * intercept; t += 1; eta from the schedule; u = -eta w_i dl/dz;
+ *   coef *= max(0, 1 - (1 - l1_ratio) eta alpha);  coef += u x;  intercept += u decay;
+ *   the average (from update average_start on): avg += (coef - avg) / (t - start + 1), kept
+ *   lazily (Bottou's trick: avg = (aw + a v) / b) so that it too costs O(nnz);
+ *   L1 / elastic net: Tsuruoka et al.'s cumulative truncated gradient on the row's
+ *   features (l1_u += l1_ratio eta alpha; each w_j moves towards 0 by l1_u - l1_q[j] at
+ *   most, never across it). Dense rows are rows with every feature stored.
+ * On return coef, the averages and l1_q are plain (the scale multiplied in), l1_u and t
+ * advanced. An out-of-range order entry or CSR entry stops the epoch before that visit
+ * (D->bad, as fl_sgd_epoch). Returns sum_i w_i l_i. */
+double fl_sgd_epoch_scaled(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data);
 
 #endif

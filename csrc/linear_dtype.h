@@ -1,15 +1,23 @@
-/* The per-dtype entry point of the per-sample epoch template (linear_impl.h), for REAL / SFX:
+/* The per-dtype entry points of the per-sample epoch templates (linear_impl.h,
+ * linear_scaled_impl.h), for REAL / SFX:
  * included by linear.c once per dtype, to dispatch to it, and by linear_f64.c / linear_f32.c,
  * which define it (FL_DEFINE_SGD_EPOCH after the template). No include guard: one inclusion
  * per dtype. */
 #include "linear.h"
 
 double FL_NAME(fl_sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *data);
+double FL_NAME(fl_sgd_epoch_scaled)(const fl_sgd_config *cfg, fl_sgd_data *data);
 
 /* The template's sgd_epoch is static (its ISA clones stay in its translation unit). */
 #define FL_DEFINE_SGD_EPOCH                                                                 \
     double FL_NAME(fl_sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *data) {            \
         return FL_NAME(sgd_epoch)(cfg, data);                                               \
+    }
+
+/* The scaled epoch's, defined by linear_scaled_f64.c / _f32.c after linear_scaled_impl.h. */
+#define FL_DEFINE_SGD_EPOCH_SCALED                                                          \
+    double FL_NAME(fl_sgd_epoch_scaled)(const fl_sgd_config *cfg, fl_sgd_data *data) {     \
+        return FL_NAME(sgd_epoch_scaled)(cfg, data);                                        \
     }
 
 /* Up to this many bytes of coefficients, plain SGD runs the latency-hiding schedule

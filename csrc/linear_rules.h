@@ -1,12 +1,14 @@
-/* The per-sample losses of a linear model (enum fl_linear_loss, linear.h) from the shared
- * per-element rules of loss_rules.h: what sgd_epoch (linear_impl.h) and the fused objective
- * (objective_impl.h) both compute per sample. A template like loss_rules.h, included after
- * it (REAL, SFX, R_EXP, R_LOG defined; one inclusion per translation unit). */
+/* The per-sample rules of a linear model: the losses (enum fl_linear_loss, linear.h) from
+ * the shared per-element rules of loss_rules.h: what sgd_epoch (linear_impl.h) and the fused
+ * objective (objective_impl.h) both compute per sample. A template like loss_rules.h, included after
+ * it (REAL, SFX, R_EXP, R_LOG defined; one inclusion per translation unit); and the row
+ * access and dot product of the per-sample epochs (linear_impl.h, linear_scaled_impl.h). */
 #include "linear.h"
 
 /* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
  * once per sample): squared = half of mse (exact in binary), absolute = l1, huber with
- * delta = epsilon, logistic = bce_logits with pos_weight 1. */
+ * delta = epsilon, logistic = bce_logits with pos_weight 1; the margin and
+ * epsilon-insensitive losses as scikit-learn's SGD (sklearn/linear_model/_sgd_fast.pyx). */
 FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
     REAL l, g;
     switch (loss) {
@@ -16,9 +18,50 @@ FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL
         return (REAL)0.5 * l;
     case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
     case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
+    case FL_LIN_HINGE: { /* scikit-learn's Hinge(threshold=1): gradient -y at m = 1 too */
+        const REAL m = z * y;
+        *dz = m <= 1 ? -y : (REAL)0;
+        return m <= 1 ? 1 - m : (REAL)0;
+    }
+    case FL_LIN_SQUARED_HINGE: {
+        const REAL u = 1 - z * y;
+        *dz = u > 0 ? -2 * y * u : (REAL)0;
+        return u > 0 ? u * u : (REAL)0;
+    }
+    case FL_LIN_MODIFIED_HUBER: {
+        const REAL m = z * y;
+        *dz = m >= 1 ? (REAL)0 : m >= -1 ? -2 * y * (1 - m) : -4 * y;
+        return m >= 1 ? (REAL)0 : m >= -1 ? (1 - m) * (1 - m) : -4 * m;
+    }
+    case FL_LIN_EPSILON_INSENSITIVE: {
+        const REAL r = z - y, a = (r < 0 ? -r : r) - epsilon;
+        *dz = r > epsilon ? (REAL)1 : r < -epsilon ? (REAL)-1 : (REAL)0;
+        return a > 0 ? a : (REAL)0;
+    }
+    case FL_LIN_SQUARED_EPSILON_INSENSITIVE: {
+        const REAL r = z - y, a = (r < 0 ? -r : r) - epsilon;
+        *dz = r > epsilon ? 2 * (r - epsilon) : r < -epsilon ? 2 * (r + epsilon) : (REAL)0;
+        return a > 0 ? a * a : (REAL)0;
+    }
     default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
     }
     *dz = g;
     return l;
 }
 
+/* Row i of X as a unit-stride vector: X itself when columns are contiguous,
+ * else gathered into buf (F-ordered or sliced X: one strided read per value). */
+FL_INLINE const REAL *FL_NAME(row)(const REAL *X, fl_index i, fl_index rs, fl_index cs,
+                                  fl_index d, REAL *FL_RESTRICT buf) {
+    const REAL *x = X + i * rs;
+    if (cs == 1) return x;
+    for (fl_index j = 0; j < d; j++) buf[j] = x[j * cs];
+    return buf;
+}
+
+FL_INLINE REAL FL_NAME(dot)(fl_index d, const REAL *FL_RESTRICT a, const REAL *FL_RESTRICT b) {
+    REAL s = 0;
+    FL_SIMD_REDUCE_SUM(s)
+    for (fl_index j = 0; j < d; j++) s += a[j] * b[j];
+    return s;
+}

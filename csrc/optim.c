@@ -68,9 +68,10 @@ const int fl_update_rule_field_counts[FL_UPDATE_RULE_COUNT] = {
     FL_UPDATE_RULES(FL_RULE_FIELD_COUNT)};
 #undef FL_RULE_FIELD_COUNT
 
-/* The state tables from FL_<NAME>_STATE: the names, and the count (== N_STATE). */
-#define FL_STATE_NAME(NAME_, WHEN) #NAME_,
-#define FL_STATE_ONE(NAME_, WHEN) +1
+/* The state tables from FL_<NAME>_STATE: the names, the scalar slots, and the count
+ * (== N_STATE). */
+#define FL_STATE_NAME(NAME_, WHEN, SHAPE) #NAME_,
+#define FL_STATE_ONE(NAME_, WHEN, SHAPE) +1
 #define FL_RULE_STATE_NAMES(NAME, name, N_STATE)                                            \
     static const char *const fl_##name##_state_names[] = {FL_##NAME##_STATE(FL_STATE_NAME, 0)}; \
     _Static_assert(0 FL_##NAME##_STATE(FL_STATE_ONE, 0) == N_STATE,                            \
@@ -84,6 +85,18 @@ FL_UPDATE_RULES(FL_RULE_STATE_NAMES)
 const char *const *const fl_update_rule_state_names[FL_UPDATE_RULE_COUNT] = {
     FL_UPDATE_RULES(FL_RULE_STATE_TABLE)};
 #undef FL_RULE_STATE_TABLE
+
+#define FL_STATE_SHAPE(NAME_, WHEN, SHAPE) SHAPE,
+#define FL_RULE_STATE_SHAPES(NAME, name, N_STATE) \
+    static const int fl_##name##_state_shapes[] = {FL_##NAME##_STATE(FL_STATE_SHAPE, 0)};
+FL_UPDATE_RULES(FL_RULE_STATE_SHAPES)
+#undef FL_RULE_STATE_SHAPES
+#undef FL_STATE_SHAPE
+
+#define FL_RULE_SHAPE_TABLE(NAME, name, N_STATE) fl_##name##_state_shapes,
+const int *const fl_update_rule_state_shapes[FL_UPDATE_RULE_COUNT] = {
+    FL_UPDATE_RULES(FL_RULE_SHAPE_TABLE)};
+#undef FL_RULE_SHAPE_TABLE
 
 #define FL_RULE_STATE_FITS(NAME, name, N_STATE)                                             \
     _Static_assert(N_STATE <= FL_UPDATE_MAX_STATE, #name " keeps more state arrays than "   \

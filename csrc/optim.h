@@ -68,8 +68,11 @@ typedef struct {
 extern const fl_hyper_field *const fl_update_rule_fields[FL_UPDATE_RULE_COUNT];
 extern const int fl_update_rule_field_counts[FL_UPDATE_RULE_COUNT];
 
-/* fl_update_rule_state_names[rule][k]: the name of state array k (FL_<NAME>_STATE). */
+/* fl_update_rule_state_names[rule][k]: the name of state array k (FL_<NAME>_STATE);
+ * fl_update_rule_state_shapes[rule][k]: its shape, FL_ELEMENTWISE (the parameter's) or
+ * FL_SCALAR (one element). */
 extern const char *const *const fl_update_rule_state_names[FL_UPDATE_RULE_COUNT];
+extern const int *const fl_update_rule_state_shapes[FL_UPDATE_RULE_COUNT];
 
 /* Any rule's hyper-parameters: the member named after the rule. */
 typedef union {
@@ -84,7 +87,8 @@ typedef struct {
     fl_index n;
     void *param;
     const void *grad;
-    void *state[FL_UPDATE_MAX_STATE]; /* the rule's state arrays; NULL where unused */
+    void *state[FL_UPDATE_MAX_STATE]; /* the rule's state arrays (FL_SCALAR ones: one
+                                         element); NULL where unused */
     double step;    /* the 1-based step count after increment (Adagrad, Adam) */
     int first_step; /* SGD: the momentum buffer holds nothing yet (PyTorch's clone of g) */
     int n_threads;
@@ -105,8 +109,8 @@ void fl_update(fl_update_rule rule, const fl_update_hyper *h, const fl_update_ca
 static inline unsigned fl_update_state_mask(fl_update_rule rule, const fl_update_hyper *h) {
     unsigned mask = 0, bit = 1;
     switch (rule) { /* no default, as fl_update */
-#define FL_STATE_BIT(NAME_, WHEN) \
-    if (WHEN) mask |= bit;        \
+#define FL_STATE_BIT(NAME_, WHEN, SHAPE) \
+    if (WHEN) mask |= bit;               \
     bit <<= 1;
 #define FL_RULE_MASK_CASE(NAME, name, N_STATE)                 \
     case FL_RULE_##NAME: {                                     \

@@ -20,11 +20,13 @@ row is registered:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from _support import assert_close
 from fastloss.optim._registry import RULES, UpdateRule
 from fastloss.optim._rule import FLAG
 from fastloss.optim._update import _check
@@ -106,9 +108,13 @@ def state_arrays(row: UpdateRule, rng: np.random.Generator, shape: Any,
                  dtype: Any) -> Dict[str, np.ndarray]:
     """The functional update's state arguments, with values valid for every rule: the first
     ``1 + |N|`` (a second moment > 0), the later ones small and non-negative (RMSprop's
-    ``square_avg >= grad_avg**2``, Adam's ``exp_avg_sq``, a running maximum)."""
+    ``square_avg >= grad_avg**2``, Adam's ``exp_avg_sq``, a running maximum); a scalar one
+    (``StateArray.scalar``: NAdam's mu_product, ASGD's eta and mu) a 0-d array in (0, 1)."""
     out = {}
     for k, spec in enumerate(row.state):
+        if spec.scalar:
+            out[spec.argument] = np.array(rng.uniform(0.2, 0.9), dtype)
+            continue
         x = np.abs(rng.normal(size=shape))
         out[spec.argument] = (1 + x if k == 0 else 0.1 * x).astype(dtype)
     return out
@@ -207,3 +213,54 @@ def variant_problems(row: UpdateRule) -> List[str]:
             problems.append(f"variants must try the at::lerp parameter {name!r} on both "
                             "sides of 0.5")
     return problems
+
+
+@contextlib.contextmanager
+def torch_scalars_in(torch: Any, dtype: Any) -> Iterator[None]:
+    """torch's default dtype set to ``dtype`` (the parameters') for the block: torch keeps
+    per-parameter scalar state (NAdam's mu_product, ASGD's eta and mu) in 0-d tensors of its
+    default dtype, fastloss in the parameters' dtype (``StateArray.scalar``)."""
+    saved = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, np.dtype(dtype).name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(saved)
+
+
+def step_both_resuming_halfway(torch: Any, make: Callable[[List[np.ndarray]], Any],
+                               ours: List[np.ndarray], theirs: List[Any], topt: Any,
+                               grads: List[List[np.ndarray]], dtype: Any) -> Any:
+    """Step fastloss's optimizer over ``ours`` (``make(ours)`` builds it) and torch's
+    ``topt`` over ``theirs`` through ``grads``, fastloss's resumed halfway from its
+    ``state_dict`` in a fresh optimizer (torch's scalars in ``dtype``); returns fastloss's."""
+    opt = make(ours)
+    with torch_scalars_in(torch, dtype):
+        for step, g in enumerate(grads):
+            if step == len(grads) // 2:
+                saved = opt.state_dict()
+                opt = make(ours)
+                opt.load_state_dict(saved)
+            opt.step(g)
+            for t, gi in zip(theirs, g):
+                t.grad = torch.from_numpy(gi.copy())
+            topt.step()
+    return opt
+
+
+def assert_matches_torch(opt: Any, topt: Any, ours: List[np.ndarray], theirs: List[Any],
+                         dtype: Any, steps: int) -> None:
+    """Parameters and every state entry equal torch's after ``steps`` steps (float32: to
+    its rounding grown over the steps)."""
+    factor = 100 if np.dtype(dtype) == np.float32 else 10
+    for p, t in zip(ours, theirs):
+        assert_close(p, t.numpy(), dtype, factor=factor)
+    tstate = list(topt.state.values())
+    for index, state in opt.state.items():
+        assert set(state) == set(tstate[index])
+        for key, value in state.items():
+            if key == "step":
+                assert value == int(tstate[index][key]) == steps
+            else:
+                assert np.shape(value) == tuple(tstate[index][key].shape)
+                assert_close(value, tstate[index][key].numpy(), dtype, factor=factor)

@@ -2,6 +2,7 @@
 the selection, a run's settings, and the figure (the command itself: tests/test_cli.py)."""
 
 import time
+from importlib.util import find_spec
 
 import numpy as np
 import pytest
@@ -113,7 +114,8 @@ def test_select():
     assert {"sgd_momentum", "adagrad", "adam", "adam_100_arrays"} <= {c.name for c in bench}
     assert [c.name for _, c in cases.select(["linear"])] == [
         "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10", "sgd_epoch_momentum_d10",
-        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10", "sgd_epoch_adam_b32_d10"]
+        "sgd_epoch_adagrad_d10", "sgd_epoch_rmsprop_d10", "sgd_epoch_adam_b32_d10"] + (
+        ["sgd_epoch_csr"] if find_spec("scipy") else [])
     assert [c.name for _, c in cases.select(["sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["linear.sgd_epoch_d10"])] == ["sgd_epoch_d10"]
     assert [c.name for _, c in cases.select(["sgd_epoch_d1"])] == [

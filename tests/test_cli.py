@@ -202,7 +202,8 @@ def test_bench_new_families_write_json(family, args, tmp_path):
     # linear: every time per sample; the reference loop runs on at most 2000 samples
     assert {r["unit"] for r in results} == {"per sample"}
     for r in results:
-        d = 100 if r["kernel"].endswith("d100") else 10
+        d = (100 if r["kernel"].endswith("d100") else bench.cases.CSR_ROW_NNZ
+             if r["kernel"] == "sgd_epoch_csr" else 10)  # per row: features, or entries
         samples = r["n"] // d
         expected = min(samples, bench.cases.LINEAR_REFERENCE_SAMPLES) if r["impl"] == "numpy" \
             else samples

@@ -130,7 +130,7 @@ def test_defaults_and_new_parameters_in_get_params():
     assert SoftmaxRegression().get_params()["optimizer"] == "lbfgs"
     assert params["fit_intercept"] is True and params["n_threads"] is None
     assert SoftmaxRegression().get_params()["class_weight"] is None
-    for bad, match in [(dict(lr_schedule="optimal"), "lr_schedule must be"),
+    for bad, match in [(dict(lr_schedule="cosine"), "lr_schedule must be"),
                        (dict(n_threads=0), "n_threads must be"),
                        (dict(fit_intercept="yes"), "fit_intercept must be"),
                        (dict(power_t=-1.0), "power_t must be")]:

@@ -35,7 +35,7 @@ def test_registry_is_the_c_table_and_the_public_and_reference_names() -> None:
     assert [n for n in optim.__all__ if n.endswith("_update")] == updates
     classes = [row.torch_class for row in ROWS]
     assert [n for n in optim.__all__ if n in classes or n[:1].isupper() and n not in (
-        "Optimizer", "CGResult", "LBFGSResult", "LBFGS")] == classes
+        "Optimizer", "CGResult", "LBFGSResult", "LBFGS", "Adafactor")] == classes
     for row in ROWS:
         assert getattr(optim, row.update) is getattr(F, row.update)
         assert callable(getattr(fastloss.reference, row.update))
@@ -109,6 +109,8 @@ def test_c_state_table_and_cross_check_are_the_rows(row: UpdateRule) -> None:
     FL_<NAME>_HYPER_OK, which the fast path decides by, against the row's state arrays
     (name, ``when``) and ``check``, over every flag and a zero / positive value of each real."""
     assert _optim.UPDATE_RULE_STATE_NAMES[row.code] == tuple(s.name for s in row.state)
+    assert _optim.UPDATE_RULE_SCALAR_STATES[row.code] == sum(
+        1 << k for k, s in enumerate(row.state) if s.scalar)
     fields = _optim.UPDATE_RULE_FIELDS[row.code]
     for combo in itertools.product(*[(False, True) if flag else (0.0, 0.25) for _, flag in fields]):
         h = dict(zip((name for name, _ in fields), combo), **row.fixed)
@@ -138,6 +140,8 @@ def test_defaults_are_the_rows_and_torchs(row: UpdateRule) -> None:
     assert {k: v for k, v in fn.items() if k not in {s.argument for s in row.state}
             and k not in row.arguments and k != "n_threads"} == {
         p.name: p.default for p in row.functional_params}
+    if not row.in_torch:
+        return  # Lion: the paper's defaults (optax.lion's weight_decay default is 1e-3)
     torch = pytest.importorskip("torch")
     theirs = _defaults(getattr(torch.optim, row.torch_class).__init__)
     for p in row.params:
@@ -260,3 +264,9 @@ def test_derived_cases_follow_the_grid() -> None:
             assert {repr(v) for v in values} <= {repr(o.get(name)) for o in options}
         assert all(b > 0.5 for name in row.lerp_params for b in np.atleast_1d(
             cases.textbook_richest(row)[name])[:1])
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_in_torch_says_whether_torch_optim_has_the_class(row: UpdateRule) -> None:
+    torch = pytest.importorskip("torch")
+    assert row.in_torch == hasattr(torch.optim, row.torch_class)

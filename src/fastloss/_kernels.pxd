@@ -65,6 +65,9 @@ cdef extern from "optim.h" nogil:
     const char *const fl_update_rule_names[]
     const int fl_update_rule_states[]
     const char *const *const fl_update_rule_state_names[]
+    const int *const fl_update_rule_state_shapes[]
+    enum:
+        FL_SCALAR
 
     # the hyper-parameter structs' fields (update_rules.h's FL_<NAME>_FIELDS): what the
     # bindings fill the structs by, which stay opaque here
@@ -99,6 +102,11 @@ cdef extern from "linear.h" nogil:
         FL_LIN_HUBER
         FL_LIN_LOGISTIC
         FL_LIN_SOFTMAX
+        FL_LIN_HINGE
+        FL_LIN_SQUARED_HINGE
+        FL_LIN_MODIFIED_HUBER
+        FL_LIN_EPSILON_INSENSITIVE
+        FL_LIN_SQUARED_EPSILON_INSENSITIVE
         FL_OPT_SGD
         FL_OPT_MOMENTUM
         FL_OPT_ADAGRAD
@@ -107,11 +115,25 @@ cdef extern from "linear.h" nogil:
         FL_OPT_ADAMW
         FL_LR_CONSTANT
         FL_LR_INVSCALING
+        FL_LR_OPTIMAL
+        FL_PENALTY_L2
+        FL_PENALTY_L1
+        FL_PENALTY_ELASTICNET
 
     ctypedef struct fl_sgd_config:
         int loss, optimizer, schedule, nesterov
         fl_index batch_size
         double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
+        int penalty
+        double l1_ratio, intercept_decay, optimal_init
+        int64_t average_start
+
+    ctypedef struct fl_csr:
+        const void *data
+        const void *indices
+        const int64_t *indptr
+        fl_index nnz, max_row
+        int index64
 
     ctypedef struct fl_samples:
         fl_index n, d, c
@@ -133,8 +155,15 @@ cdef extern from "linear.h" nogil:
         void *work
         int64_t t
         fl_index bad
+        const fl_csr *csr
+        int64_t *row_index
+        void *avg_coef
+        void *avg_intercept
+        double *l1_q
+        double l1_u
 
     double fl_sgd_epoch(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)
+    double fl_sgd_epoch_scaled(int dtype, const fl_sgd_config *cfg, fl_sgd_data *data)
 
 # ---- fused linear-model objective (objective.h) --------------------------------------------
 cdef extern from "objective.h" nogil:

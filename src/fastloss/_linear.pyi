@@ -6,8 +6,9 @@ import numpy as np
 LOSSES: Dict[str, int]
 OPTIMIZERS: Dict[str, int]
 SCHEDULES: Dict[str, int]
+PENALTIES: Dict[str, int]
 
-def sgd_epoch(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarray],
+def sgd_epoch(X: Optional[np.ndarray], y: Optional[np.ndarray], labels: Optional[np.ndarray],
               coef: np.ndarray, intercept: Optional[np.ndarray],
               s1_coef: Optional[np.ndarray], s1_intercept: Optional[np.ndarray],
               s2_coef: Optional[np.ndarray], s2_intercept: Optional[np.ndarray],
@@ -16,7 +17,13 @@ def sgd_epoch(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarra
               lr: float, power_t: float, alpha: float, epsilon: float, momentum: float,
               nesterov: bool, beta1: float, beta2: float, eps: float,
               rho: float, state: Any, weight_sum: float,
-              batch_size: int = ...) -> Tuple[float, int]: ...
+              batch_size: int = ..., scaled: bool = ...,
+              csr: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]] = ...,
+              penalty: str = ..., l1_ratio: float = ..., intercept_decay: float = ...,
+              optimal_init: float = ..., average_start: int = ...,
+              avg_coef: Optional[np.ndarray] = ..., avg_intercept: Optional[np.ndarray] = ...,
+              l1_q: Optional[np.ndarray] = ...,
+              row_index: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
 
 def objective(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarray],
               coef: np.ndarray, intercept: Optional[np.ndarray],

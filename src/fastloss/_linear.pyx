@@ -8,6 +8,11 @@ of X's dtype, int64 labels and order, matching sizes (work: 2 d + 2 c elements, 
 (d + 1) c when batch_size > 1), batch_size >= 1 and no overlap between written and read
 arrays. The kernel runs with the GIL released; it checks each label and order entry as
 it reads it, and stops (reporting where) rather than index out of bounds.
+
+The scaled epoch (``scaled=True``: plain SGD as scikit-learn's, csrc/linear_scaled_impl.h)
+also takes X as CSR: ``csr = (data, indices, indptr, n, d, max_row)`` with data of the
+epoch's dtype, int32 or int64 indices, int64 indptr (all C-contiguous), max_row the longest
+row's length; its entries are checked by the kernel as it reads them (X is then ignored).
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t
@@ -19,10 +24,16 @@ from fastloss._kernels cimport *
 cnp.import_array()
 
 LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
-          "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX}
+          "huber": FL_LIN_HUBER, "logistic": FL_LIN_LOGISTIC, "softmax": FL_LIN_SOFTMAX,
+          "hinge": FL_LIN_HINGE, "squared_hinge": FL_LIN_SQUARED_HINGE,
+          "modified_huber": FL_LIN_MODIFIED_HUBER,
+          "epsilon_insensitive": FL_LIN_EPSILON_INSENSITIVE,
+          "squared_epsilon_insensitive": FL_LIN_SQUARED_EPSILON_INSENSITIVE}
 OPTIMIZERS = {"sgd": FL_OPT_SGD, "momentum": FL_OPT_MOMENTUM, "adagrad": FL_OPT_ADAGRAD,
               "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM, "adamw": FL_OPT_ADAMW}
-SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING}
+SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING,
+             "optimal": FL_LR_OPTIMAL}
+PENALTIES = {"l2": FL_PENALTY_L2, "l1": FL_PENALTY_L1, "elasticnet": FL_PENALTY_ELASTICNET}
 
 
 cdef inline void *data_or_null(object a):
@@ -51,15 +62,25 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
               str optimizer, str learning_rate, double lr, double power_t, double alpha,
               double epsilon, double momentum, bint nesterov, double beta1, double beta2,
               double eps, double rho, object state, double weight_sum,
-              fl_index batch_size=1):
+              fl_index batch_size=1, bint scaled=False, object csr=None,
+              str penalty="l2", double l1_ratio=0.0, double intercept_decay=1.0,
+              double optimal_init=0.0, int64_t average_start=0, object avg_coef=None,
+              object avg_intercept=None, object l1_q=None, object row_index=None):
     """Runs one epoch and records it in ``state`` (an EpochState), in this one call: no
     Python bytecode runs between the kernel and the record, so a KeyboardInterrupt lands
     before or after both. Returns ``(mean loss, bad)``: bad is -1, or the visit at which the
-    kernel stopped on an out-of-range order entry or label (then only ``state.t`` records
-    the updates done)."""
+    kernel stopped on an out-of-range order entry, label or CSR entry (then only ``state.t``
+    and ``state.l1_u`` record the updates done).
+
+    ``scaled``: the scaled epoch (``fl_sgd_epoch_scaled``) with ``penalty``, ``l1_ratio``,
+    ``intercept_decay``, ``optimal_init``, ``average_start``, the state arrays ``avg_coef``,
+    ``avg_intercept``, ``l1_q`` (None where unused) and, with ``csr``, the int64 scratch
+    ``row_index`` of ``max_row`` entries."""
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
-    cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
+    cdef fl_csr M
+    cdef cnp.ndarray data = csr[0] if csr is not None else X
+    cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(data) == cnp.NPY_DOUBLE else FL_FLOAT32
     cdef double total
     cfg.loss = LOSSES[loss]
     cfg.optimizer = OPTIMIZERS[optimizer]
@@ -75,7 +96,36 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cfg.beta2 = beta2
     cfg.eps = eps
     cfg.rho = rho
-    fill_samples(&D.s, X, coef, y, labels, sample_weight)
+    cfg.penalty = PENALTIES[penalty]
+    cfg.l1_ratio = l1_ratio
+    cfg.intercept_decay = intercept_decay
+    cfg.optimal_init = optimal_init
+    cfg.average_start = average_start
+    D.csr = NULL
+    if csr is None:
+        fill_samples(&D.s, X, coef, y, labels, sample_weight)
+    else:
+        M.data = cnp.PyArray_DATA(<cnp.ndarray>csr[0])
+        M.indices = cnp.PyArray_DATA(<cnp.ndarray>csr[1])
+        M.index64 = cnp.PyArray_ITEMSIZE(<cnp.ndarray>csr[1]) == 8
+        M.indptr = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>csr[2])
+        M.nnz = cnp.PyArray_DIM(<cnp.ndarray>csr[0], 0)
+        M.max_row = csr[5]
+        D.csr = &M
+        D.s.n = csr[3]
+        D.s.d = csr[4]
+        D.s.c = 1
+        D.s.X = NULL
+        D.s.row_stride = 0
+        D.s.col_stride = 0
+        D.s.y = data_or_null(y)
+        D.s.labels = NULL
+        D.s.sample_weight = data_or_null(sample_weight)
+    D.row_index = <int64_t *>data_or_null(row_index)
+    D.avg_coef = data_or_null(avg_coef)
+    D.avg_intercept = data_or_null(avg_intercept)
+    D.l1_q = <double *>data_or_null(l1_q)
+    D.l1_u = state.l1_u
     D.order = <const int64_t *>data_or_null(order)
     D.coef = cnp.PyArray_DATA(coef)
     D.intercept = data_or_null(intercept)
@@ -87,8 +137,12 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     D.t = t
     D.bad = -1
     with nogil:
-        total = fl_sgd_epoch(dt, &cfg, &D)
+        if scaled:
+            total = fl_sgd_epoch_scaled(dt, &cfg, &D)
+        else:
+            total = fl_sgd_epoch(dt, &cfg, &D)
     state.t = D.t
+    state.l1_u = D.l1_u
     if D.bad >= 0:
         return float("nan"), D.bad
     mean = total / weight_sum if weight_sum != 0 else float("nan")

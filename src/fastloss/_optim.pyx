@@ -40,8 +40,9 @@ from fastloss._kernels cimport (FL_AVERAGE_EMA, FL_AVERAGE_LERP, FL_AVERAGE_MEAN
                                 fl_update_call, fl_update_hyper, fl_update_hyper_ok,
                                 fl_update_rule, fl_update_rule_field_counts,
                                 fl_update_rule_fields, fl_update_rule_names,
-                                fl_update_rule_state_names, fl_update_rule_states,
-                                fl_update_state_mask, fl_lbfgs_direction)
+                                fl_update_rule_state_names, fl_update_rule_state_shapes,
+                                fl_update_rule_states, fl_update_state_mask, FL_SCALAR,
+                                fl_lbfgs_direction)
 
 cnp.import_array()
 
@@ -62,6 +63,12 @@ UPDATE_RULE_FIELDS = tuple(
 #: (fl_update_rule_state_names)
 UPDATE_RULE_STATE_NAMES = tuple(
     tuple(fl_update_rule_state_names[i][k].decode() for k in range(fl_update_rule_states[i]))
+    for i in range(FL_UPDATE_RULE_COUNT))
+#: bit k set: the rule's state array k is one element (FL_SCALAR), not of the parameter's
+#: shape, indexed by code (fl_update_rule_state_shapes)
+UPDATE_RULE_SCALAR_STATES = tuple(
+    sum(1 << k for k in range(fl_update_rule_states[i])
+        if fl_update_rule_state_shapes[i][k] == FL_SCALAR)
     for i in range(FL_UPDATE_RULE_COUNT))
 #: the largest step count accepted (fastloss.optim.functional.MAX_STEP)
 MAX_STEP = 2**63 - 1
@@ -282,19 +289,28 @@ cdef bint _set_arrays(fl_update_call *c, object p, object g):
     return not _overlap(c.grad, c.param, cnp.PyArray_NBYTES(pa))
 
 
-cdef bint _set_state(fl_update_call *c, int k, object a, cnp.ndarray p):
+cdef bint _set_state(fl_update_call *c, int k, object a, cnp.ndarray p, unsigned scalars):
     """Put state array ``a`` in slot ``k`` of ``c`` (param ``p``, filled by _set_arrays)
-    if it is writeable, like ``p`` and disjoint from every array already in ``c``."""
-    if (not _is_float_array(a) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)
-            or not _matches(<cnp.ndarray>a, p)):
+    if it is writeable, like ``p`` (a 0-d array of its dtype where bit k of ``scalars``,
+    the rule's UPDATE_RULE_SCALAR_STATES, is set) and disjoint from every array already in
+    ``c``."""
+    if not _is_float_array(a) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
         return False
-    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(p)
+    if scalars >> k & 1:
+        if (cnp.PyArray_NDIM(<cnp.ndarray>a) != 0
+                or cnp.PyArray_TYPE(<cnp.ndarray>a) != cnp.PyArray_TYPE(p)):
+            return False
+    elif not _matches(<cnp.ndarray>a, p):
+        return False
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(p), item = cnp.PyArray_ITEMSIZE(p)
+    cdef Py_ssize_t own = item if scalars >> k & 1 else nbytes
     cdef void *data = cnp.PyArray_DATA(<cnp.ndarray>a)
     cdef int i
-    if _overlap(data, c.param, nbytes) or _overlap(data, c.grad, nbytes):
+    if _spans_meet(data, own, c.param, nbytes) or _spans_meet(data, own, c.grad, nbytes):
         return False
     for i in range(FL_UPDATE_MAX_STATE):
-        if i != k and c.state[i] != NULL and _overlap(data, c.state[i], nbytes):
+        if i != k and c.state[i] != NULL and _spans_meet(
+                data, own, c.state[i], item if scalars >> i & 1 else nbytes):
             return False
     c.state[k] = data
     return True
@@ -374,6 +390,7 @@ cdef class StepPlan:
     struct's order (None: not used).
     """
     cdef int rule
+    cdef unsigned scalars  # the rule's one-element state slots (UPDATE_RULE_SCALAR_STATES)
     cdef bint counts_steps
     cdef StepEntry *entries
     cdef Py_ssize_t capacity
@@ -381,6 +398,7 @@ cdef class StepPlan:
     def __cinit__(self, int rule, bint counts_steps):
         _check_rule(rule)
         self.rule = rule
+        self.scalars = UPDATE_RULE_SCALAR_STATES[rule]
         self.counts_steps = counts_steps
         self.entries = NULL
         self.capacity = 0
@@ -482,7 +500,7 @@ cdef class StepPlan:
                     if found == NULL:
                         return RUN_CHECKED
                     a = <object>found
-                    if not _set_state(&e.call, k, a, <cnp.ndarray>p):
+                    if not _set_state(&e.call, k, a, <cnp.ndarray>p, self.scalars):
                         return RUN_CHECKED
                     keep.append(a)
                 if uses_step:
@@ -606,6 +624,7 @@ cdef class FastUpdate:
     the small call looks neither up).
     """
     cdef int rule, n_state, argument, n_values
+    cdef unsigned scalars  # the rule's one-element state slots (UPDATE_RULE_SCALAR_STATES)
     cdef FastValue values[_MAX_VALUES]
     cdef fl_update_hyper fixed
     cdef Py_ssize_t threshold
@@ -620,6 +639,7 @@ cdef class FastUpdate:
         if len(values) > _MAX_VALUES or n_state + (argument != "") + len(values) > _SLOTS:
             raise ValueError(f"more values than update_fast's {_SLOTS} slots")
         self.rule, self.n_state, self.n_values = rule, n_state, len(values)
+        self.scalars = UPDATE_RULE_SCALAR_STATES[rule]
         self.argument = {"": _NO_ARGUMENT, "step": _STEP, "first_step": _FIRST_STEP}[argument]
         self.threshold, self.get_threads = threshold, get_threads
         memset(&self.fixed, 0, sizeof(self.fixed))
@@ -679,7 +699,8 @@ cdef class FastUpdate:
         for k in range(self.n_state):
             if used >> k & 1:
                 a = <object>args[k]
-                if a is None or not _set_state(&e.call, k, a, <cnp.ndarray>param):
+                if a is None or not _set_state(&e.call, k, a, <cnp.ndarray>param,
+                                               self.scalars):
                     return False
         if self.argument == _STEP:
             if not _step(<object>args[self.n_state], &e.call.step):

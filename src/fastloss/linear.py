@@ -17,6 +17,12 @@ Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
   ``clip(r, -epsilon, epsilon)``.
 * ``"logistic"``: ``log(1 + exp(z)) - y z`` for ``y in {0, 1}`` (computed stably);
   ``sigmoid(z) - y``.
+* scikit-learn's SGD losses, for :func:`sgd_epoch` with plain ``"sgd"`` (its
+  ``sklearn/linear_model/_sgd_fast.pyx`` definitions; ``m = y z`` with ``y in {-1, 1}``):
+  ``"hinge"`` ``max(0, 1 - m)``, ``-y`` for ``m <= 1``; ``"squared_hinge"``
+  ``max(0, 1 - m)^2``; ``"modified_huber"`` ``(1 - m)^2`` for ``-1 <= m < 1`` (0 above),
+  ``-4 m`` below; ``"epsilon_insensitive"`` ``max(0, |r| - epsilon)``, ``sign(r)`` beyond
+  ``epsilon``; ``"squared_epsilon_insensitive"`` ``max(0, |r| - epsilon)^2``.
 * ``"softmax"``: ``logsumexp(z) - z_y`` with ``z = x_i @ coef + intercept`` over ``C``
   classes, integer labels ``y in [0, C)``; ``softmax(z) - onehot(y)``.
 
@@ -39,12 +45,13 @@ other float array share ``X``'s dtype, float32 or float64.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss import _atomic, _backend, _config, _linear, losses, reference
+from fastloss import _atomic, _backend, _config, _linear, _sparse, losses, reference
 from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
                                   check_choice, check_disjoint, check_flag, check_int,
                                   check_pair, check_real, first_where, reject_masked)
@@ -55,11 +62,17 @@ __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "linear_hessp",
 FloatArray = NDArray[np.floating[Any]]
 
 LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
+#: scikit-learn's SGD losses, for plain per-sample SGD (sgd_epoch with optimizer="sgd");
+#: the margin ones take targets in {-1, 1}
+PLAIN_SGD_LOSSES = reference.linear.MARGIN_LOSSES + ("epsilon_insensitive",
+                                                     "squared_epsilon_insensitive")
+SGD_LOSSES = LOSSES + PLAIN_SGD_LOSSES
 #: the losses with a useful second derivative (absolute and huber have l'' = 0 almost
 #: everywhere)
 HESSP_LOSSES = ("squared_error", "logistic", "softmax")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "invscaling")
+SCHEDULES = ("constant", "invscaling", "optimal")
+PENALTIES = ("l2", "l1", "elasticnet")
 #: PyTorch's default ``eps`` of each adaptive rule (``eps=None``)
 DEFAULT_EPS = {"sgd": 0.0, "momentum": 0.0, "adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8,
                "adamw": 1e-8}
@@ -89,6 +102,12 @@ class EpochState:
             rmsprop, ``(exp_avg, exp_avg_sq)`` for adam and adamw.
         intercept_state: the same, shaped like the intercept (empty without intercept).
         losses: the mean loss of every epoch run with this state.
+        average_coef, average_intercept: with ``average``, the averaged ``coef`` and
+            intercept (averaged SGD: the mean of the iterates from update ``average`` on);
+            ``None`` otherwise (and ``average_intercept`` without intercept).
+        l1_q, l1_u: the L1 penalty's record (``penalty="l1"`` / ``"elasticnet"``): the
+            penalty each weight received so far (float64, shaped like ``coef``), and what
+            any weight could have received (``None`` and 0 without an L1 part).
     """
 
     optimizer: str
@@ -98,12 +117,20 @@ class EpochState:
     coef_state: Tuple[FloatArray, ...] = ()
     intercept_state: Tuple[FloatArray, ...] = ()
     losses: List[float] = dataclasses.field(default_factory=list)
+    average_coef: Optional[FloatArray] = None
+    average_intercept: Optional[FloatArray] = None
+    l1_q: Optional[FloatArray] = None
+    l1_u: float = 0.0
 
 
 # ---- validation -------------------------------------------------------------------------
 
 def _float_matrix(X: Any) -> FloatArray:
     """``X`` as a 2-D float32/float64 array with element-aligned strides (no copy if so)."""
+    if _sparse.is_sparse(X):
+        raise TypeError("X must be a dense array here (scipy.sparse X is taken by sgd_epoch "
+                        "with optimizer='sgd' and by linear_value_and_grad); convert it with "
+                        "X.toarray()")
     reject_masked(X, "X")
     a = np.asarray(X)
     if a.dtype.kind in "biu" and not isinstance(X, np.ndarray):
@@ -138,11 +165,15 @@ def _param_array(a: Any, name: str, dtype: np.dtype[Any], shape: Tuple[int, ...]
     return a
 
 
+Rows = Any  # a dense FloatArray or a _sparse.CsrRows
+
+
 def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: Any,
-           writeable: bool) -> Tuple[FloatArray, Any, FloatArray, Optional[FloatArray],
-                                     Optional[FloatArray]]:
-    """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry)."""
-    Xa = _float_matrix(X)
+           writeable: bool, sparse_ok: bool = False
+           ) -> Tuple[Rows, Any, FloatArray, Optional[FloatArray], Optional[FloatArray]]:
+    """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry);
+    with ``sparse_ok`` a scipy.sparse CSR ``X`` comes back as a :class:`_sparse.CsrRows`."""
+    Xa = _sparse.csr_rows(X) if sparse_ok and _sparse.is_sparse(X) else _float_matrix(X)
     n, d = Xa.shape
     c = 1
     if loss == "softmax":
@@ -188,6 +219,11 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
             if bad >= 0:
                 raise ValueError(f"y must hold 0 or 1 for loss='logistic', found {ya[bad]!r} "
                                  f"at y[{bad}]")
+        if loss in reference.linear.MARGIN_LOSSES:
+            bad = first_where(ya, lambda part: (part != -1) & (part != 1))
+            if bad >= 0:
+                raise ValueError(f"y must hold -1 or 1 for loss={loss!r}, found "
+                                 f"{ya[bad].item()!r} at y[{bad}]")
 
     sw = None
     if sample_weight is not None:
@@ -203,7 +239,9 @@ def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: 
 
     if writeable:
         written = [("coef", W)] + ([("intercept", b)] if b is not None else [])
-        read = [("X", Xa), ("y", ya)] + ([("sample_weight", sw)] if sw is not None else [])
+        xs = Xa.arrays() if isinstance(Xa, _sparse.CsrRows) else (Xa,)
+        read = [("X", a) for a in xs] + [("y", ya)] + (
+            [("sample_weight", sw)] if sw is not None else [])
         for wname, wa in written:
             for rname, ra in read + ([("coef", W)] if wname == "intercept" else []):
                 if np.may_share_memory(wa, ra):
@@ -216,18 +254,22 @@ def _is_int(value: Any) -> bool:
 
 
 def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArray],
-                 read: Sequence[np.ndarray], updates: int) -> EpochState:
+                 read: Sequence[np.ndarray], updates: int, average_start: int = 0,
+                 l1: bool = False) -> EpochState:
     """The state to resume from (new if None), checked whole before anything is written:
-    every field sgd_epoch reads or writes, for a call that makes ``updates`` updates."""
+    every field sgd_epoch reads or writes, for a call that makes ``updates`` updates (with
+    averaging from update ``average_start`` on if it is > 0, with an L1 part if ``l1``)."""
     nbuf = _N_BUFFERS[optimizer]
     if updates > _T_MAX:
         raise ValueError(f"{updates} updates (updates per epoch x n_epochs) do not fit the "
                          "kernel's int64 update counter")
     if state is None:
-        return EpochState(optimizer=optimizer,
-                          coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
-                          intercept_state=tuple(np.zeros_like(b) for _ in range(nbuf))
-                          if b is not None else ())
+        state = EpochState(optimizer=optimizer,
+                           coef_state=tuple(np.zeros_like(W) for _ in range(nbuf)),
+                           intercept_state=tuple(np.zeros_like(b) for _ in range(nbuf))
+                           if b is not None else ())
+        _add_scaled_state(state, W, b, average_start, l1)
+        return state
     if not isinstance(state, EpochState):
         raise TypeError(f"state must be an EpochState (from a previous sgd_epoch call) or "
                         f"None, got {type(state).__name__}")
@@ -266,11 +308,71 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
                                      "data arrays")
             written.append(a)
             names.append(f"state.{name}[{k}]")
+    extra: List[Tuple[str, Optional[FloatArray], np.dtype[Any]]] = [
+        ("average_coef", W if average_start else None, W.dtype),
+        ("average_intercept", b if average_start else None, W.dtype),
+        ("l1_q", W if l1 else None, _F64)]
+    for name, like, dtype in extra:
+        a = getattr(state, name)
+        if a is None or like is None:
+            continue
+        if name == "l1_q" and isinstance(a, np.ndarray) and a.dtype != _F64:
+            raise TypeError(f"state.l1_q must have dtype float64, got {a.dtype}")
+        _param_array(a, f"state.{name}", dtype, like.shape, True)
+        if any(np.may_share_memory(a, other) for other in read):
+            raise ValueError(f"state.{name} must not share memory with the data arrays")
+        written.append(a)
+        names.append(f"state.{name}")
+    if average_start and state.t >= average_start and (
+            state.average_coef is None or (b is not None and state.average_intercept is None)):
+        raise ValueError(f"state has no average (average_coef / average_intercept) although "
+                         f"its {state.t} updates passed average={average_start}: resume with "
+                         "the average this state was started with")
+    if l1:
+        u = state.l1_u
+        if not isinstance(u, (float, int, np.floating, np.integer)) or isinstance(u, bool) \
+                or not (math.isfinite(float(u)) and float(u) >= 0):
+            raise ValueError(f"state.l1_u must be a finite float >= 0, got {u!r}")
     check_disjoint(tuple(written), names)  # all C-contiguous, checked above
+    # everything is valid: the arrays this call needs and the state lacks start at zero
+    _add_scaled_state(state, W, b, average_start, l1)
     return state
 
 
+def _add_scaled_state(state: EpochState, W: FloatArray, b: Optional[FloatArray],
+                      average_start: int, l1: bool) -> None:
+    """Zero arrays for the averages and the L1 record where the call needs them and the
+    state has none."""
+    if average_start and state.average_coef is None:
+        state.average_coef = np.zeros_like(W)
+    if average_start and b is not None and state.average_intercept is None:
+        state.average_intercept = np.zeros_like(b)
+    if l1 and state.l1_q is None:
+        state.l1_q = np.zeros(W.shape)  # float64 for every dtype (linear_scaled_impl.h)
+
+
 # ---- the per-sample epoch ---------------------------------------------------------------
+
+def _average_start(average: Any) -> int:
+    """scikit-learn's ``average``: False/0 none, True from the first update (1), an int
+    ``k`` from update ``k`` on."""
+    if isinstance(average, (bool, np.bool_)):
+        return int(bool(average))
+    if not _is_int(average):
+        raise TypeError(f"average must be a bool or an int >= 0, got {average!r}")
+    return check_int(average, "average", 0, _T_MAX)
+
+
+def _optimal_init(loss: str, alpha: float, epsilon: float) -> float:
+    """``t0`` of ``learning_rate="optimal"`` (``eta = 1 / (alpha (t0 + t - 1))``), by
+    scikit-learn's heuristic (Bottou's SvmSgd): a typical weight ``sqrt(1 / sqrt(alpha))``,
+    the first step ``eta0 = typw / max(1, dl/dz(-typw, y=1))``, ``t0 = 1 / (eta0 alpha)``."""
+    if alpha == 0:
+        return 0.0
+    typw = math.sqrt(1.0 / math.sqrt(alpha))
+    eta0 = typw / max(1.0, reference.linear.loss1(loss, -typw, 1.0, epsilon)[1])
+    return 1.0 / (eta0 * alpha)
+
 
 def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
               state: Optional[EpochState] = None, *, loss: str = "squared_error",
@@ -280,7 +382,9 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
               betas: Tuple[float, float] = (0.9, 0.999), eps: Optional[float] = None,
               rho: float = 0.99, sample_weight: Optional[ArrayLike] = None,
               shuffle: bool = False, seed: Optional[int] = None, n_epochs: int = 1,
-              batch_size: int = 1) -> Tuple[float, EpochState]:
+              batch_size: int = 1, penalty: str = "l2", l1_ratio: float = 0.15,
+              average: Any = False, intercept_decay: float = 1.0
+              ) -> Tuple[float, EpochState]:
     r"""SGD over ``X`` for ``n_epochs`` epochs, per sample or mini-batch; ``coef``/``intercept``
     in place.
 
@@ -306,15 +410,18 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     without ``batch_size``. One C call runs the whole epoch either way.
 
     Learning rate: ``eta = lr`` (``"constant"``) or ``lr / t**power_t`` (``"invscaling"``,
-    ``t`` the global update counter kept in ``state``, so resumed runs continue the decay).
+    ``t`` the global update counter kept in ``state``, so resumed runs continue the decay),
+    or scikit-learn's ``"optimal"``, ``eta = 1 / (alpha (t0 + t - 1))`` (``lr`` unused;
+    ``alpha > 0``), with scikit-learn's heuristic ``t0 = 1 / (eta0 alpha)``, ``eta0 =
+    typw / max(1, dl/dz(z=-typw, y=1))``, ``typw = sqrt(1 / sqrt(alpha))``.
     Update rules, as ``torch.optim`` with ``weight_decay=alpha``:
 
     * ``"sgd"``: ``p -= eta g``. With ``alpha`` this is ``coef = max(0, 1 - eta alpha) coef
       - eta w_i dl/dz x_i``: the shrink factor is clamped at 0 as in scikit-learn's SGD, so
       ``eta alpha > 1`` zeroes the weights instead of flipping their sign and diverging
-      (torch's ``weight_decay`` has no clamp). The decay is applied in the same pass as the
-      update (X is dense, so every weight is touched anyway; the "scaled weight" trick of
-      sparse solvers would save nothing and add a rescale).
+      (torch's ``weight_decay`` has no clamp). On dense X the decay is applied in the same
+      pass as the update (every weight is touched anyway; the scaled-weight trick would
+      save nothing and add a rescale); on CSR X through the scaled weights (below).
     * ``"momentum"``: ``torch.optim.SGD(momentum=momentum, nesterov=nesterov,
       dampening=0)``: ``b = momentum b + g``; ``p -= eta b`` (``nesterov``:
       ``p -= eta (g + momentum b)``).
@@ -331,6 +438,49 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
       the Adam update instead of ``alpha coef`` in the gradient (the intercept is not
       decayed; ``alpha=0`` makes it Adam).
 
+    scikit-learn's SGD features, for plain ``"sgd"`` per sample on one output (``batch_size
+    =1``, not softmax; other rules raise ``ValueError``), as ``SGDRegressor`` /
+    ``SGDClassifier`` compute them (``sklearn/linear_model/_sgd_fast.pyx``), the same
+    trajectory to rounding:
+
+    * ``penalty="l1"`` or ``"elasticnet"`` (default ``"l2"``), ``l1_ratio`` (default 0.15,
+      scikit-learn's): the penalty ``alpha ((1 - r) ||coef||^2 / 2 + r ||coef||_1)`` with
+      ``r = 1`` for ``"l1"``, ``r = l1_ratio`` for ``"elasticnet"``. The L2 part is the
+      clamped shrink by ``max(0, 1 - (1 - r) eta alpha)``; the L1 part is Tsuruoka et al.'s
+      cumulative truncated gradient (2009): ``u += r eta alpha``, then each weight of the
+      sample's row moves towards 0 by ``u + q_j`` (``q_j <= 0``: what it has received)
+      without crossing 0, ``q_j`` records the move (``state.l1_u``, ``state.l1_q``). On
+      CSR X "the sample's row" is its stored entries, so a weight gets its share when a row
+      next visits it (after that row's gradient step); dense rows visit every weight every
+      sample. Both are scikit-learn's behaviour on the same input form.
+    * ``average``: averaged SGD. ``True`` (or ``1``) averages from the first update, an int
+      ``k`` from update ``k`` on (scikit-learn's ``average=k``); ``state.average_coef`` and
+      ``state.average_intercept`` hold the running mean of the iterates (after each update,
+      its L1 step included), what scikit-learn's ``coef_`` / ``intercept_`` are with
+      ``average``; ``coef`` and ``intercept`` stay the SGD iterate. One difference: with an
+      L1 part scikit-learn's lazy average takes each truncation whole into the average
+      (its iterate ``_standard_coef`` is the same as ours); ours is the mean of the
+      iterates.
+    * ``intercept_decay`` (default 1): the intercept's step is multiplied by it.
+      scikit-learn uses 0.01 on sparse X (``SPARSE_INTERCEPT_DECAY``) and 1 on dense X;
+      fastloss uses what it is given on both: pass ``intercept_decay=0.01`` with CSR X to
+      follow ``SGDRegressor``/``SGDClassifier`` on sparse input.
+    * scipy.sparse CSR ``X`` (``csr_matrix`` or ``csr_array``, float32/float64, int32 or
+      int64 indices, sorted or not; duplicate entries add up): these epochs keep ``coef =
+      scale * v`` (scikit-learn's ``WeightVector``), so the L2 shrink is one multiplication
+      and a sample costs O(its stored entries); ``v`` is rescaled when the scale falls below
+      1e-9 (1e-6 for float32) and ``coef`` holds plain coefficients when the call returns.
+      The average is kept lazily the same way (Bottou's trick), O(entries) a sample too. A
+      CSR epoch costs O(nnz), not O(n d). The other rules (momentum, Adam, ...) update all
+      ``d`` weights every sample whatever X is, so they raise ``ValueError`` on sparse X:
+      pass a dense X for them. The CSR structure is checked whole before anything is
+      written (indptr from 0 to nnz, non-decreasing; each index in ``[0, d)``), and each
+      index again by the kernel as it reads it. Other sparse formats raise ``TypeError``.
+
+    Any of these runs scikit-learn's algorithm (csrc/linear_scaled_impl.h) also on dense X
+    (every feature a stored entry); plain ``"sgd"`` without them runs the dense epoch
+    above (the same trajectory to rounding).
+
     These five are torch.optim's rules, operation for operation (the same per-element code
     as :mod:`fastloss.optim`), stepped once per update on that update's gradient, with
     ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and 0 on the
@@ -343,7 +493,8 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     Args:
         X: ``(n, d)`` float32 or float64, any memory order: C- and F-ordered or sliced
             arrays are read in place through their strides (F-order: each row is gathered
-            into a scratch vector, one strided read per value; no copy of X).
+            into a scratch vector, one strided read per value; no copy of X); or a
+            scipy.sparse CSR matrix for plain ``"sgd"`` (above).
         y: ``(n,)`` targets (cast to X's dtype), 0/1 for ``"logistic"``, integer labels in
             ``[0, C)`` for ``"softmax"``.
         coef: ``(d,)``, or ``(d, C)`` for softmax: X's dtype, C-contiguous, writeable.
@@ -359,6 +510,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
             same for both backends. ``seed=None`` draws one and keeps it in the state.
         n_epochs: epochs to run (``>= 1``).
         batch_size: samples per update (an int ``>= 1``; larger than ``n`` is one batch).
+        penalty, l1_ratio, average, intercept_decay: scikit-learn's SGD features (above).
 
     Returns:
         ``(mean_loss, state)``: ``mean_loss`` is the weighted mean ``sum w_i l_i / sum w_i``
@@ -374,7 +526,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     describes the arrays and resuming from it continues exactly. ``y`` (labels) is copied
     once per call, so changing it from another thread meanwhile cannot affect the epochs.
     """
-    loss = check_choice(loss, "loss", LOSSES)
+    loss = check_choice(loss, "loss", SGD_LOSSES)
     optimizer = check_choice(optimizer, "optimizer", OPTIMIZERS)
     learning_rate = check_choice(learning_rate, "learning_rate", SCHEDULES)
     lr_ = check_real(lr, "lr", NON_NEGATIVE)
@@ -393,11 +545,38 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         check_int(seed, "seed", 0)
     epochs_ = check_int(n_epochs, "n_epochs", 1, _T_MAX)
     batch_ = check_int(batch_size, "batch_size", 1, _T_MAX)
+    penalty = check_choice(penalty, "penalty", PENALTIES)
+    l1_ratio_ = check_real(l1_ratio, "l1_ratio", UNIT)
+    average_start = _average_start(average)
+    decay_ = check_real(intercept_decay, "intercept_decay", POSITIVE)
+    sparse = _sparse.is_sparse(X)
+    # plain SGD with these features (or on sparse X) runs scikit-learn's algorithm on a
+    # scaled weight vector (csrc/linear_scaled_impl.h)
+    scaled_needs = [what for what, used in [
+        ("scipy.sparse X", sparse), (f"penalty={penalty!r}", penalty != "l2"),
+        ("average", average_start > 0), ("intercept_decay != 1", decay_ != 1.0),
+        ("learning_rate='optimal'", learning_rate == "optimal"),
+        (f"loss={loss!r}", loss in PLAIN_SGD_LOSSES)] if used]
+    scaled = bool(scaled_needs)
+    if scaled and (optimizer != "sgd" or batch_ != 1 or loss == "softmax"):
+        got = (f"optimizer={optimizer!r}" if optimizer != "sgd" else
+               f"batch_size={batch_}" if batch_ != 1 else "loss='softmax'")
+        why = (" (on sparse X every other rule updates all d weights per sample: pass a "
+               "dense X for it)" if sparse and optimizer != "sgd" else "")
+        raise ValueError(f"{scaled_needs[0]} needs per-sample plain SGD on one output "
+                         f"(optimizer='sgd', batch_size=1, not loss='softmax'), got {got}{why}")
+    if learning_rate == "optimal" and alpha_ == 0:
+        raise ValueError("learning_rate='optimal' needs alpha > 0 (eta = 1 / (alpha (t0 + t)))")
+    l1 = penalty != "l2" and alpha_ != 0
 
-    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True)
-    read = [Xa, ya] + ([sw] if sw is not None else [])
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True,
+                              sparse_ok=True)
+    csr = Xa if isinstance(Xa, _sparse.CsrRows) else None
+    read = list(Xa.arrays() if csr is not None else [Xa]) + [ya] + (
+        [sw] if sw is not None else [])
     updates_per_epoch = -(-Xa.shape[0] // batch_)  # ceil(n / batch_size)
-    st = _check_state(state, optimizer, W, b, read, updates_per_epoch * epochs_)
+    st = _check_state(state, optimizer, W, b, read, updates_per_epoch * epochs_,
+                      average_start, l1)
     # everything is valid: from here on arrays change
     if shuffle and seed is not None:
         st.seed = int(seed)
@@ -416,10 +595,21 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
     use_c = _backend.get_backend() == "c"
+    if scaled:
+        hyper.update(penalty=penalty, l1_ratio=l1_ratio_, intercept_decay=decay_,
+                     optimal_init=_optimal_init(loss, alpha_, epsilon_),
+                     average_start=average_start)
     # the kernel's scratch: a row, the logits and their gradient; with batches also the
     # batch's gradient sums (coef's, then the intercept's): allocated once per call
     work: Any = (np.empty(2 * d + 2 * c + ((d + 1) * c if batch_ > 1 else 0), Xa.dtype)
                  if use_c else None)
+    if scaled and use_c:  # the scaled epoch's arrays besides
+        hyper.update(scaled=True, avg_coef=st.average_coef if average_start else None,
+                     avg_intercept=st.average_intercept if average_start else None,
+                     l1_q=st.l1_q if l1 else None)
+        if csr is not None:
+            hyper.update(csr=(csr.data, csr.indices, csr.indptr, n, d, csr.max_row),
+                         row_index=np.empty(max(csr.max_row, 1), np.int64))
     # the kernel takes float targets as y, integer class labels as labels
     y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
     mean = float("nan")
@@ -431,16 +621,25 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         # an epoch is applied and recorded, or neither: the compiled call records it itself;
         # on the NumPy backend Ctrl-C waits for the record
         if use_c:
-            mean, bad = _linear.sgd_epoch(Xa, y_c, labels_c, W, b, s1c, s1b, s2c, s2b, order,
-                                          sw, work, int(st.t), **hyper, state=st,
-                                          weight_sum=wsum, batch_size=batch_)
+            mean, bad = _linear.sgd_epoch(None if csr is not None else Xa, y_c, labels_c, W,
+                                          b, s1c, s1b, s2c, s2b, order, sw, work, int(st.t),
+                                          **hyper, state=st, weight_sum=wsum,
+                                          batch_size=batch_)
+            if bad >= 0 and csr is not None:
+                raise RuntimeError(f"sgd_epoch: X's CSR structure changed during the call "
+                                   f"(another thread wrote to it): the epoch stopped at "
+                                   f"visit {bad}")
             if bad >= 0:  # labels and order are private, checked copies
                 raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample index "
                                    f"or label at visit {bad} (a fastloss bug)")
             continue
         with _atomic.deferred_interrupt(), np.errstate(all="ignore"):  # as the kernels
-            total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
-                                           int(st.t), **hyper, batch_size=batch_)
+            if scaled:
+                total, t = reference.plain_sgd_epoch(
+                    Xa, ya, W, b, st, order, sw, int(st.t), **hyper)
+            else:
+                total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
+                                               int(st.t), **hyper, batch_size=batch_)
             mean = total / wsum if wsum != 0 else float("nan")
             st.t = int(t)
             st.epochs += 1
@@ -479,13 +678,18 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     ``THREADING_THRESHOLD`` elements of X, else :func:`fastloss.get_num_threads`). The rows
     are split by (n, threads) alone and the per-thread sums added in a fixed order, so a
     given thread count gives bitwise the same result on every call.
+
+    X may be a scipy.sparse CSR matrix (checked as in :func:`sgd_epoch`): then ``X @ coef``
+    and ``X.T @ dz`` run over the stored entries, O(nnz) each (float64 sums, NumPy; not the
+    fused kernel, ``n_threads`` unused), with the same loss kernels in between.
     """
     loss = check_choice(loss, "loss", LOSSES)
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
     epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
     if n_threads is not None:
         _config._check_threads(n_threads)
-    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False,
+                              sparse_ok=True)
     return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_, n_threads)
 
 
@@ -596,20 +800,23 @@ def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
     return losses.cross_entropy_value_and_grad(z, y, reduction=reduction)
 
 
-def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
+def objective(Xa: Rows, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
               sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float,
               n_threads: Optional[int] = None
               ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
     linear-model objective: the models' mini-batch and CG paths call it too). The "c"
-    backend runs the fused kernel; the "numpy" backend composes ``X @ W``, the loss
-    functions (the reference there) and ``X.T @ dz``."""
+    backend runs the fused kernel; the "numpy" backend, and CSR X (a
+    :class:`_sparse.CsrRows`) on either, compose ``X @ W``, the loss functions and
+    ``X.T @ dz``."""
     dtype = Xa.dtype
-    if _backend.get_backend() == "c":
+    sparse = isinstance(Xa, _sparse.CsrRows)
+    if _backend.get_backend() == "c" and not sparse:
         value_, grad_coef_, grad_int_ = _fused(Xa, ya, W, b, sw, loss, alpha, epsilon,
                                                n_threads)
         return dtype.type(value_), grad_coef_, grad_int_
-    z = Xa @ W
+    # CSR X: X @ W and X.T @ dz over the stored entries, O(nnz) each
+    z = Xa.matmul(W.astype(dtype, copy=False)) if sparse else Xa @ W
     if b is not None:
         z += b if loss == "softmax" else b[0]
     if sw is None:  # the loss kernels' own mean: one pass, no weight arrays
@@ -622,7 +829,7 @@ def objective(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatAr
         value = total / wsum if wsum != 0 else float("nan")
         scale = (sw / dtype.type(wsum)) if wsum != 0 else np.zeros(len(sw), dtype)
         dz = g * (scale[:, None] if loss == "softmax" else scale)
-    grad_coef = Xa.T @ dz
+    grad_coef = Xa.rmatmul(dz) if sparse else Xa.T @ dz
     if alpha != 0:
         grad_coef += dtype.type(alpha) * W
         w64 = W.ravel().astype(np.float64)

@@ -29,7 +29,8 @@ The families (:data:`FAMILIES`), each from its rows:
   n / d samples of d features (so n still counts elements), vs the reference Python loop, vs
   ``sklearn.linear_model.SGDRegressor.partial_fit`` with the same updates. The loop costs
   ~10 us a sample, so it runs on the first :data:`LINEAR_REFERENCE_SAMPLES` samples only,
-  and every time of this family is reported **per sample**.
+  and every time of this family is reported **per sample**. Its ``sgd_epoch_csr`` case runs
+  plain SGD on a text-like scipy.sparse CSR matrix (:func:`csr_case`, at its one size).
 * ``"grad_utils"`` (:func:`fastloss.bench.grad_utils.grad_cases`): gradient clipping
   (``clip_grad_norm_``, ``clip_grad_value_``) and an EMA update of
   ``swa_utils.AveragedModel`` over 100 arrays of n / 100, vs the NumPy loop over the
@@ -57,13 +58,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from typing import (Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence,
                     Tuple)
 
 import numpy as np
 
 import fastloss
-from fastloss import reference
+from fastloss import _sparse, reference
 from fastloss.bench import peers
 from fastloss.losses._registry import LOSSES, Loss
 from fastloss.optim._registry import RULES, UpdateRule
@@ -273,6 +275,17 @@ class OptimRow(NamedTuple):
     #: the n parameters as this many arrays of n / arrays each (a model's many small layers:
     #: the per-array cost of a step)
     arrays: int = 1
+    #: each state array's initial value (``StateArray.init``: 0, 1, or a hyper-parameter's,
+    #: Rprop's step_size = lr) and whether it is one value per array (``scalar``), in
+    #: ``state``'s order
+    state_init: Tuple[Tuple[float, bool], ...] = ()
+    #: the hyper-parameters the reference takes (``hyper`` less the class-only ones)
+    reference_hyper: Dict[str, Any] = {}
+    #: torch.optim has the class (UpdateRule.in_torch): torch is a peer
+    in_torch: bool = True
+
+
+_INITS = {"zeros": 0.0, "first_grad": 0.0, "ones": 1.0}
 
 
 def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
@@ -281,9 +294,13 @@ def optim_row(rule: UpdateRule, case: BenchCase) -> OptimRow:
     defaults = {p.name: p.default for p in rule.params}
     hyper = {"lr": defaults["lr"], **case.hyper}
     values = {**defaults, **hyper}
-    state = tuple(s.argument for s in rule.state if s.when is None or s.when(values))
-    return OptimRow(case.name, rule.torch_class, rule.update, state, "step" in rule.arguments,
-                    hyper, dict(case.torch_options), case.arrays)
+    kept = [s for s in rule.state if s.when is None or s.when(values)]
+    functional = {p.name for p in rule.functional_params}
+    return OptimRow(case.name, rule.torch_class, rule.update, tuple(s.argument for s in kept),
+                    "step" in rule.arguments, hyper, dict(case.torch_options), case.arrays,
+                    tuple((_INITS[s.init] if s.init in _INITS else float(values[s.init]),
+                           s.scalar) for s in kept),
+                    {k: v for k, v in hyper.items() if k in functional}, rule.in_torch)
 
 
 #: the optimizer cases, from the rows (``UpdateRule.bench``; a row that names none gets one,
@@ -312,8 +329,9 @@ def _reference_step(row: OptimRow, params: List[np.ndarray], grads: List[np.ndar
     """One step of the row's reference update on each array; the state lives in the
     closure, as an optimizer class keeps it."""
     update = getattr(reference, row.reference)
-    states = [{name: np.zeros_like(p) for name in row.state} for p in params]
-    hyper, count = row.hyper, [0]
+    states = [{name: np.full(() if scalar else p.shape, init, p.dtype)
+               for name, (init, scalar) in zip(row.state, row.state_init)} for p in params]
+    hyper, count = row.reference_hyper, [0]
 
     def step() -> None:
         count[0] += 1
@@ -344,7 +362,7 @@ def _optim_case(row: OptimRow) -> Case:
         opt = getattr(fastloss.optim, row.optimizer)(p_fast, **row.hyper)
         impls: Impls = {"fastloss": _update_of(lambda: opt.step(grads), p_fast),
                         "numpy": _update_of(_reference_step(row, p_ref, grads), p_ref)}
-        torch = peers.torch()
+        torch = peers.torch() if row.in_torch else None
         if torch is not None:
             p_torch = params()
             tps = [torch.from_numpy(p) for p in p_torch]  # sharing each array's memory
@@ -355,7 +373,8 @@ def _optim_case(row: OptimRow) -> Case:
         return impls
 
     options = "; ".join(_kw(row.hyper))
-    torch_text = ", ".join(_kw(row.torch_options)) if row.torch_options else "defaults"
+    torch_text = (", ".join(_kw(row.torch_options)) if row.torch_options else "defaults"
+                  ) if row.in_torch else "no such class"
     arrays = f" over {row.arrays} arrays of n/{row.arrays}" if row.arrays > 1 else ""
     return Case(row.kernel, setup, label=f"{row.kernel} step", min_size=row.arrays,
                 what=f"optim.{row.optimizer}(...).step{arrays}, {options} "
@@ -395,6 +414,42 @@ def linear_cases(rows: Sequence[LinearRow]) -> List[Case]:
     implementation.
     """
     return [_linear_case(row) for row in rows]
+
+
+def _epoch_impls(make_fast: Callable[..., Tuple[Callable[[], Any], Weights]],
+                 make_ref: Callable[..., Tuple[Callable[[], Any], Weights]],
+                 data: Tuple[Any, np.ndarray], first: Tuple[Any, np.ndarray],
+                 make_sklearn: Optional[Callable[[], Any]]) -> Impls:
+    """The implementations of an epoch case: ``make_*(X, y) -> (epoch, (coef, b))`` run
+    epochs from zero weights over ``data`` (fastloss, timed per row) or ``first`` (the
+    reference loop); ``make_sklearn()`` a fresh scikit-learn model (None: no peer), timed by
+    ``partial_fit``. Each check is the weights after one epoch over ``first`` from zero."""
+    (X, y), (Xm, ym) = data, first
+
+    def check(make: Callable[..., Tuple[Callable[[], Any], Weights]]
+              ) -> Callable[[], np.ndarray]:
+        """(coef, intercept) after one epoch over the first samples from zero."""
+        def run() -> np.ndarray:
+            epoch, (coef, b) = make(Xm, ym)
+            epoch()
+            return np.concatenate([coef, b])
+
+        return run
+
+    impls: Impls = {
+        "fastloss": Work(make_fast(X, y)[0], units=X.shape[0], check=check(make_fast)),
+        "numpy": Work(make_ref(Xm, ym)[0], units=Xm.shape[0], check=check(make_ref)),
+    }
+    if make_sklearn is not None:
+        sk = make_sklearn()
+
+        def sk_check() -> np.ndarray:
+            fresh = make_sklearn().partial_fit(Xm, ym)
+            return np.concatenate([fresh.coef_, fresh.intercept_])
+
+        impls["sklearn"] = Work(lambda: sk.partial_fit(X, y), units=X.shape[0],
+                                check=sk_check)
+    return impls
 
 
 def _linear_case(row: LinearRow) -> Case:
@@ -437,39 +492,18 @@ def _linear_case(row: LinearRow) -> Case:
 
             return epoch, (coef, b)
 
-        def check(make: Callable[..., Tuple[Callable[[], Any], Weights]]
-                  ) -> Callable[[], np.ndarray]:
-            """(coef, intercept) after one epoch over the first m samples from zero."""
-            def run() -> np.ndarray:
-                epoch, (coef, b) = make(Xm, ym)
-                epoch()
-                return np.concatenate([coef, b])
-
-            return run
-
-        impls: Impls = {
-            "fastloss": Work(fast_epoch(X, y)[0], units=rows, check=check(fast_epoch)),
-            "numpy": Work(ref_epoch(Xm, ym)[0], units=m, check=check(ref_epoch)),
-        }
         per_sample_sgd = optimizer == "sgd" and batch_size == 1
-        SGDRegressor = peers.sklearn_sgd_regressor() if per_sample_sgd else None
-        if SGDRegressor is not None:
-            def model() -> Any:
-                # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
-                # rows in order, one epoch per partial_fit
-                return SGDRegressor(loss="squared_error", learning_rate="constant",
-                                    eta0=LINEAR_LR, penalty=None, alpha=0.0, shuffle=False,
-                                    fit_intercept=True)
+        SGDRegressor: Any = peers.sklearn_sgd_regressor() if per_sample_sgd else None
 
-            sk = model()
+        def model() -> Any:
+            # the same updates as ours: squared loss 0.5 r^2, constant eta0, no penalty,
+            # rows in order, one epoch per partial_fit
+            return SGDRegressor(loss="squared_error", learning_rate="constant",
+                                eta0=LINEAR_LR, penalty=None, alpha=0.0, shuffle=False,
+                                fit_intercept=True)
 
-            def sk_check() -> np.ndarray:
-                fresh = model().partial_fit(Xm, ym)
-                return np.concatenate([fresh.coef_, fresh.intercept_])
-
-            impls["sklearn"] = Work(lambda: sk.partial_fit(X, y), units=rows,
-                                    check=sk_check)
-        return impls
+        return _epoch_impls(fast_epoch, ref_epoch, (X, y), (Xm, ym),
+                            model if SGDRegressor is not None else None)
 
     rule = "" if optimizer == "sgd" else f"_{optimizer}"
     batches = "" if batch_size == 1 else f"_b{batch_size}"
@@ -480,6 +514,75 @@ def _linear_case(row: LinearRow) -> Case:
     return Case(name, setup, min_size=100 * d, unit="sample", label=label,
                 what=f"linear.sgd_epoch, squared_error, {optimizer}, lr={LINEAR_LR:g}, "
                 f"(n/{d}, {d}) X; {per} (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
+
+
+#: the text-like CSR case: rows, features, stored entries per row (the goal's matrix)
+CSR_ROWS, CSR_FEATURES, CSR_ROW_NNZ = 100_000, 100_000, 50
+CSR_ALPHA = 1e-4
+
+
+def csr_case() -> Case:
+    """One epoch of plain per-sample SGD (squared error, L2 ``alpha=1e-4``, constant lr) on
+    a text-like CSR matrix: 10^5 rows of 10^5 features, 50 stored entries a row (uniform
+    columns, values in [0, 1)); times per sample. fastloss (the scaled-weight epoch, O(nnz))
+    vs the reference loop over the rows' entries (first ``LINEAR_REFERENCE_SAMPLES`` rows)
+    vs ``SGDRegressor.partial_fit`` (with its sparse intercept_decay 0.01, which fastloss is
+    given too, so all three make the same updates)."""
+    hyper: Dict[str, Any] = dict(loss="squared_error", learning_rate="constant", lr=LINEAR_LR,
+                                 power_t=0.25, alpha=CSR_ALPHA, epsilon=1.0, penalty="l2",
+                                 l1_ratio=0.0, intercept_decay=0.01, optimal_init=0.0,
+                                 average_start=0)
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        rows, d = n // CSR_ROW_NNZ, CSR_FEATURES
+        sparse = peers.scipy_sparse()
+        assert sparse is not None  # the case exists only with scipy (FAMILIES)
+        indptr = np.arange(rows + 1, dtype=np.int64) * CSR_ROW_NNZ
+        indices = rng.integers(0, d, size=rows * CSR_ROW_NNZ).astype(np.int32)
+        X = sparse.csr_matrix((rng.random(rows * CSR_ROW_NNZ).astype(dtype), indices,
+                               indptr), shape=(rows, d))
+        y = (X @ rng.normal(size=d) + 0.1 * rng.normal(size=rows)).astype(dtype)
+        m = min(rows, LINEAR_REFERENCE_SAMPLES)
+        Xm, ym = X[:m], y[:m]
+
+        def fast_epoch(Xs: Any, ys: np.ndarray) -> Tuple[Callable[[], Any], Weights]:
+            coef, b = np.zeros(d, dtype), np.zeros(1, dtype)
+            state: List[Any] = [None]
+
+            def epoch() -> None:
+                state[0] = fastloss.linear.sgd_epoch(
+                    Xs, ys, coef, b, state[0], lr=LINEAR_LR, alpha=CSR_ALPHA,
+                    intercept_decay=0.01)[1]
+
+            return epoch, (coef, b)
+
+        def ref_epoch(Xs: Any, ys: np.ndarray) -> Tuple[Callable[[], Any], Weights]:
+            coef, b = np.zeros(d, dtype), np.zeros(1, dtype)
+            rows_of = _sparse.csr_rows(Xs)
+            state = fastloss.linear.EpochState("sgd")
+            t = [0]
+
+            def epoch() -> None:
+                t[0] = reference.plain_sgd_epoch(rows_of, ys, coef, b, state, None, None,
+                                                 t[0], **hyper)[1]
+
+            return epoch, (coef, b)
+
+        SGDRegressor = peers.sklearn_sgd_regressor()
+
+        def model() -> Any:
+            return SGDRegressor(loss="squared_error", learning_rate="constant",
+                                eta0=LINEAR_LR, penalty="l2", alpha=CSR_ALPHA, shuffle=False,
+                                fit_intercept=True)
+
+        return _epoch_impls(fast_epoch, ref_epoch, (X, y), (Xm, ym),
+                            model if SGDRegressor is not None else None)
+
+    return Case("sgd_epoch_csr", setup, unit="sample", sizes=(CSR_ROWS * CSR_ROW_NNZ,),
+                label="sgd_epoch, CSR 1e5 x 1e5, 50 per row",
+                what=f"linear.sgd_epoch on scipy.sparse CSR X ({CSR_ROWS} x {CSR_FEATURES}, "
+                f"{CSR_ROW_NNZ} entries a row), squared_error, sgd, L2 alpha={CSR_ALPHA:g}, "
+                f"lr={LINEAR_LR:g}; per sample (numpy on <= {LINEAR_REFERENCE_SAMPLES})")
 
 
 # ---- the families ------------------------------------------------------------------------
@@ -496,7 +599,8 @@ _DASK_CASES = dask_cases()
 FAMILIES: Dict[str, List[Case]] = {
     "losses": loss_cases(LOSS_ROWS),
     "optim": optim_cases(OPTIM_ROWS),
-    "linear": linear_cases(LINEAR_ROWS),
+    # the CSR case needs scipy (looked up, not imported, here)
+    "linear": linear_cases(LINEAR_ROWS) + ([csr_case()] if find_spec("scipy") else []),
     "solvers": solver_cases(),
     "models": model_cases(MODEL_ROWS),
     "grad_utils": grad_cases(),

@@ -74,6 +74,15 @@ def sklearn_sgd_regressor() -> Any:
     return SGDRegressor
 
 
+def scipy_sparse() -> Any:
+    """``scipy.sparse`` (the CSR input of the linear family), or None when not installed."""
+    try:
+        import scipy.sparse
+    except ImportError:
+        return None
+    return scipy.sparse
+
+
 def sklearn_linear_model_loss() -> Any:
     """``sklearn.linear_model._linear_loss.LinearModelLoss`` (scikit-learn's objective of
     its linear models, private), or None when not installed or not wanted."""

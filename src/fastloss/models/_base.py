@@ -18,8 +18,11 @@ from fastloss.models._sklearn import (_check_feature_names, _check_finite, _chec
 
 #: the optimizers every model takes (LinearRegression adds "cholesky")
 OPTIMIZERS = ("lbfgs", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "cg")
-#: the learning-rate schedules of the stochastic optimizers
-LR_SCHEDULES = ("constant", "invscaling")
+#: the learning-rate schedules of the stochastic optimizers ("optimal": "sgd" only;
+#: "adaptive": constant, divided by 5 whenever fit's early stopping would stop)
+LR_SCHEDULES = ("constant", "invscaling", "optimal", "adaptive")
+#: "adaptive" stops dividing the learning rate below this (scikit-learn's)
+ADAPTIVE_MIN_LR = 1e-6
 #: the learning rate of each stochastic optimizer when ``lr=None``: scikit-learn's
 #: ``eta0=0.01`` for SGD, and what reaches the optimum on standardized data with the
 #: default schedule (Adagrad's accumulator decays its steps by itself, so it starts higher)
@@ -92,6 +95,10 @@ class _LinearModel(_Params):
         check_flag(self.fit_intercept, "fit_intercept")
         if self.lr_schedule is not None:
             check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
+        if self.lr_schedule == "optimal" and (self._solver() != "sgd" or self.alpha == 0):
+            raise ValueError(f"lr_schedule='optimal' (eta = 1 / (alpha (t0 + t))) needs "
+                             f"optimizer='sgd' and alpha > 0, got optimizer="
+                             f"{self.optimizer!r} and alpha={self.alpha!r}")
         if self.n_threads is not None:
             check_int(self.n_threads, "n_threads", 1)
 
@@ -110,6 +117,12 @@ class _LinearModel(_Params):
     def _lr(self) -> float:
         """The (initial) learning rate: ``lr``, or the optimizer's ``DEFAULT_LR``."""
         return DEFAULT_LR.get(self._solver(), 0.0) if self.lr is None else float(self.lr)
+
+    def _current_lr(self) -> float:
+        """The learning rate of the next epoch: ``_lr()``, divided by 5 by ``"adaptive"``
+        each time the loss stalled."""
+        eta = getattr(self, "_adaptive_lr", None)
+        return self._lr() if eta is None or self._schedule() != "adaptive" else float(eta)
 
     # ---- the objective, on the fused linear-model kernel
     def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
@@ -167,10 +180,13 @@ class _LinearModel(_Params):
         stopping early on ``tol``/``n_iter_no_change``."""
         # optimizer state carries over between partial_fit calls only while the optimizer and
         # its state-shaping settings stay the same (set_params may change them in between)
-        key = (self._solver(), float(self.momentum), float(self.alpha), bool(self.fit_intercept))
+        key = (self._solver(), float(self.momentum), float(self.alpha), bool(self.fit_intercept),
+               tuple(sorted(self._sgd_features().items())))
         if key != self._opt_key:
             self._opt_state, self._opt_key = None, key
         best, no_change, stopped = np.inf, 0, False
+        if early_stopping:  # a fit: "adaptive" starts again from the initial rate
+            self._adaptive_lr: Optional[float] = self._lr()
         for _ in range(n_epochs):
             epoch_loss = epoch()
             self.loss_curve_.append(epoch_loss)
@@ -183,8 +199,13 @@ class _LinearModel(_Params):
                 if epoch_loss > best - self.tol:
                     no_change += 1
                     if no_change >= self.n_iter_no_change:
-                        stopped = True
-                        break
+                        eta = self._current_lr()
+                        if self._schedule() == "adaptive" and eta > ADAPTIVE_MIN_LR:
+                            # scikit-learn's "adaptive": a fifth of the rate, and go on
+                            self._adaptive_lr, no_change = eta / 5, 0
+                        else:
+                            stopped = True
+                            break
                 else:
                     no_change = 0
                 best = min(best, epoch_loss)
@@ -211,18 +232,30 @@ class _LinearModel(_Params):
         if self._opt_state is None and self.shuffle:
             seed = int(self._rng().integers(2**63))
         batch_size = 1 if self._solver() == "sgd" else int(self.batch_size)
-        return dict(loss=self._linear_loss(), optimizer=self._solver(), lr=self._lr(),
-                    learning_rate=self._schedule(), power_t=float(self.power_t),
+        schedule = self._schedule()
+        return dict(loss=self._linear_loss(), optimizer=self._solver(), lr=self._current_lr(),
+                    learning_rate="constant" if schedule == "adaptive" else schedule,
+                    power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
                     epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
-                    seed=seed, batch_size=batch_size)
+                    seed=seed, batch_size=batch_size, **self._sgd_features())
+
+    def _sgd_features(self) -> Dict[str, Any]:
+        """scikit-learn's SGD options of this model for sgd_epoch (none by default;
+        LinearRegression's penalty, l1_ratio, average)."""
+        return {}
 
     def _epoch_objective(self, mean_loss: float) -> float:
         """The epoch's objective from its mean loss: the mean loss is of the samples
         before their updates, without the penalty (AdamW's decay is no penalty: the
-        objective it minimizes has none)."""
+        objective it minimizes has none); with an L1 part, ``alpha ((1 - r) ||W||^2 / 2 +
+        r ||W||_1)``."""
         alpha = 0.0 if self._solver() == "adamw" else float(self.alpha)
-        return mean_loss + 0.5 * alpha * float(np.vdot(self._W, self._W))
+        features = self._sgd_features()
+        r = {"l2": 0.0, "l1": 1.0}.get(features.get("penalty", "l2"),
+                                       float(features.get("l1_ratio", 0.0)))
+        return mean_loss + alpha * ((1 - r) * 0.5 * float(np.vdot(self._W, self._W))
+                                    + r * float(np.abs(self._W).sum()))
 
     def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                         maxiter: int, moments: Optional[Moments] = None) -> None:
@@ -346,7 +379,13 @@ class _LinearModel(_Params):
         _check_feature_names(self, X, reset=False)
         X = _check_X(X)
         self._check_n_features(X)
-        return X.astype(self._W.dtype, copy=False) @ self._W + self._b
+        W, b = self._decision_weights()
+        return X.astype(self._W.dtype, copy=False) @ W + b
+
+    def _decision_weights(self) -> Tuple[NDArray[Any], NDArray[Any]]:
+        """The weights predictions use: the trained ones (LinearRegression: the average
+        with ``average``)."""
+        return self._W, self._b
 
     def _check_n_features(self, X: NDArray[Any]) -> None:
         if X.shape[1] != self.n_features_in_:

@@ -23,7 +23,7 @@ class SoftmaxRegression(_LinearModel):
     Parameters are those of :class:`LinearRegression` except ``loss`` (always
     ``"cross_entropy"``), ``epsilon`` and the ``"cholesky"`` optimizer, plus:
 
-    lr_schedule : {"constant", "invscaling"} or None, default None
+    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"} or None, default None
         As in :class:`LinearRegression`, except that None is ``"constant"`` for every
         optimizer (torch.optim's fixed rate; scikit-learn's SGDClassifier does not use
         ``invscaling`` either).

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, Dict, NamedTuple, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import POSITIVE, check_real, is_dask_collection, reject_masked
+from fastloss._validation import (POSITIVE, UNIT, check_choice, check_int, check_real,
+                                  is_dask_collection, reject_masked)
 from fastloss.models._base import OPTIMIZERS, _LinearModel
 from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
@@ -96,16 +97,31 @@ class LinearRegression(_LinearModel):
         Shuffle the samples each epoch, from a generator seeded by ``random_state``.
     fit_intercept : bool, default True
         Fit ``intercept_``; False keeps it at 0.
-    lr_schedule : {"constant", "invscaling"} or None, default None
+    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"} or None, default None
         ``lr`` throughout, or ``lr / t**power_t`` at update ``t`` (scikit-learn's
         ``invscaling``; ``t`` counts samples for ``"sgd"``, mini-batch steps for the others);
         None: ``"invscaling"`` (``SGDRegressor``'s default, so that the defaults reach the
         optimum rather than a noise floor), except ``"constant"`` for ``"adagrad"``.
+        ``"optimal"``: scikit-learn's ``1 / (alpha (t0 + t))`` (``optimizer="sgd"``,
+        ``alpha > 0``; see :func:`fastloss.sgd_epoch`). ``"adaptive"``: scikit-learn's, ``lr``
+        until the epoch objective has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, then a fifth of it (and so on), stopping once it would fall below 1e-6
+        (``fit`` only; ``partial_fit`` keeps the current rate).
     power_t : float, default 0.25
         The exponent of ``"invscaling"``.
     n_threads : int or None, default None
         Threads of the full-batch objective (fastloss's default: :func:`fastloss.get_num_threads`
         for large data).
+    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+        ``alpha`` times ``(1 - r) ||coef||^2 / 2 + r ||coef||_1`` (``r`` = 0, 1 or
+        ``l1_ratio``), as ``SGDRegressor``: L1 by the cumulative truncated gradient, so it
+        needs ``optimizer="sgd"`` (the per-sample epochs of :func:`fastloss.sgd_epoch`).
+    l1_ratio : float in [0, 1], default 0.15
+        The L1 share of ``"elasticnet"``.
+    average : bool or int, default False
+        Averaged SGD (``optimizer="sgd"``): ``coef_`` and ``intercept_`` are the mean of the
+        iterates from update 1 (``True``) or ``average`` on, as ``SGDRegressor(average=)``
+        (the iterates until then).
 
     Attributes
     ----------
@@ -127,6 +143,9 @@ class LinearRegression(_LinearModel):
     _optimizer_names = ("auto",) + REGRESSION_OPTIMIZERS
     _sgd_schedule = "invscaling"  # SGDRegressor's: the defaults reach the optimum
     epsilon: float
+    penalty: str
+    l1_ratio: float
+    average: Any
 
     def __init__(self, *, loss: str = "squared_error", optimizer: str = "auto",
                  lr: Optional[float] = None, max_iter: int = 200, batch_size: int = 32,
@@ -134,7 +153,8 @@ class LinearRegression(_LinearModel):
                  tol: Optional[float] = 1e-4, n_iter_no_change: int = 5, shuffle: bool = True,
                  random_state: Optional[int] = None, fit_intercept: bool = True,
                  lr_schedule: Optional[str] = None, power_t: float = 0.25,
-                 n_threads: Optional[int] = None) -> None:
+                 n_threads: Optional[int] = None, penalty: str = "l2", l1_ratio: float = 0.15,
+                 average: Any = False) -> None:
         self._set_params_from(locals())
 
     def _solver(self) -> str:
@@ -145,6 +165,15 @@ class LinearRegression(_LinearModel):
     def _validate_params(self) -> None:
         super()._validate_params()
         check_real(self.epsilon, "epsilon", POSITIVE)
+        check_choice(self.penalty, "penalty", ("l2", "l1", "elasticnet"))
+        check_real(self.l1_ratio, "l1_ratio", UNIT)
+        if not isinstance(self.average, (bool, np.bool_)):
+            check_int(self.average, "average", 0)
+        used = [f"penalty={self.penalty!r}" if self.penalty != "l2" else "",
+                "average" if self.average else ""]
+        if any(used) and self._solver() != "sgd":
+            raise ValueError(f"{next(u for u in used if u)} needs optimizer='sgd' (scikit-learn's "
+                             f"per-sample SGD), got optimizer={self.optimizer!r}")
         if self.optimizer == "cholesky" and self.loss != "squared_error":
             raise ValueError(f"optimizer='cholesky' solves the squared error's normal "
                              f"equations: it needs loss='squared_error', got loss={self.loss!r}")
@@ -179,6 +208,13 @@ class LinearRegression(_LinearModel):
     def _linear_loss(self) -> str:
         return "absolute" if self.loss == "absolute_error" else str(self.loss)
 
+    def _sgd_features(self) -> Dict[str, Any]:
+        if self._solver() != "sgd":
+            return {}
+        average = (bool(self.average) if isinstance(self.average, (bool, np.bool_))
+                   else int(self.average))
+        return dict(penalty=str(self.penalty), l1_ratio=float(self.l1_ratio), average=average)
+
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         reject_masked(y, "y")
         y = np.asarray(y)
@@ -193,6 +229,21 @@ class LinearRegression(_LinearModel):
     def _publish(self) -> None:
         self.coef_ = self._W
         self.intercept_ = float(self._b[0])
+        self._average: Optional[NDArray[Any]] = None
+        st = getattr(self, "_opt_state", None)
+        start = int(self.average) if self._solver() == "sgd" else 0
+        if start and st is not None and st.average_coef is not None and st.t >= start:
+            # averaged SGD: the model is the mean of the iterates (SGDRegressor's coef_)
+            self.coef_ = st.average_coef.copy()
+            if self.fit_intercept and st.average_intercept is not None:
+                self.intercept_ = float(st.average_intercept[0])
+            self._average = np.r_[self.coef_, self.intercept_].astype(self._W.dtype)
+
+    def _decision_weights(self) -> Any:
+        averaged = getattr(self, "_average", None)
+        if averaged is None:
+            return super()._decision_weights()
+        return averaged[:-1], averaged[-1:]
 
     def fit(self, X: ArrayLike, y: ArrayLike,
             sample_weight: Optional[ArrayLike] = None) -> "LinearRegression":

@@ -2,12 +2,14 @@
 
 The layout follows PyTorch:
 
-* :mod:`fastloss.optim.functional` -- one step on one array, in place
-  (``sgd_update``, ``adagrad_update``, ``rmsprop_update``, ``adam_update``,
-  ``adamw_update``), the caller holding the state arrays;
+* :mod:`fastloss.optim.functional` -- one step on one array, in place, one fused pass
+  (``sgd_update``, ``adam_update``, ... one per update rule of
+  :mod:`fastloss.optim._registry`), the caller holding the state arrays;
 * optimizer classes with ``torch.optim``'s names, defaults and ``param_groups``
-  (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``) that own the state and update a
-  list of arrays from a matching list of gradients: ``opt.step(grads)``;
+  (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``, ``Adamax``, ``NAdam``, ``RAdam``,
+  ``Adadelta``, ``Rprop``, ``ASGD``, and ``Lion``, optax.lion's) that own the state and
+  update a list of arrays from a matching list of gradients: ``opt.step(grads)``;
+  ``Adafactor`` (``torch.optim.Adafactor``, factored second moments) in NumPy;
 * :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
 * :mod:`fastloss.optim.swa_utils` -- parameter averaging (SWA, EMA) and ``SWALR``;
 * gradient clipping over a list of gradients (``torch.nn.utils``' functions, here):
@@ -34,12 +36,13 @@ from fastloss.optim import optimizers as optimizers
 from fastloss.optim.optimizer import Optimizer
 from fastloss.optim.cg import CGResult, minimize_cg
 from fastloss.optim.lbfgs import LBFGS, LBFGSResult, minimize_lbfgs
+from fastloss.optim.adafactor import Adafactor
 from fastloss.optim import lr_scheduler
 from fastloss.optim import swa_utils
 from fastloss.optim.clip_grad import (clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
                                       get_total_norm)
 
 __all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "LBFGSResult", "minimize_lbfgs",
-           "LBFGS", "lr_scheduler", "swa_utils", "clip_grad_norm_", "clip_grad_value_",
-           "get_total_norm", "clip_grads_with_norm_"]
+           "LBFGS", "Adafactor", "lr_scheduler", "swa_utils", "clip_grad_norm_",
+           "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 __all__ += UPDATES + CLASSES  # from the registry's rows

@@ -20,6 +20,13 @@ from fastloss.optim.sgd import *  # noqa: F401,F403
 from fastloss.optim.adagrad import *  # noqa: F401,F403
 from fastloss.optim.rmsprop import *  # noqa: F401,F403
 from fastloss.optim.adam import *  # noqa: F401,F403
+from fastloss.optim.adamax import *  # noqa: F401,F403
+from fastloss.optim.nadam import *  # noqa: F401,F403
+from fastloss.optim.radam import *  # noqa: F401,F403
+from fastloss.optim.adadelta import *  # noqa: F401,F403
+from fastloss.optim.rprop import *  # noqa: F401,F403
+from fastloss.optim.asgd import *  # noqa: F401,F403
+from fastloss.optim.lion import *  # noqa: F401,F403
 
 from fastloss.optim._rule import RULES as RULES  # noqa: E402  (filled by the imports above)
 from fastloss.optim._rule import Param as Param, StateArray as StateArray  # noqa: E402

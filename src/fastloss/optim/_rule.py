@@ -45,20 +45,31 @@ class Param(NamedTuple):
 
 
 class StateArray(NamedTuple):
-    """One state array of a parameter's shape and dtype, in the kernel's slot order."""
+    """One state array of a parameter's shape and dtype (or, ``scalar``, a 0-d array of its
+    dtype), in the kernel's slot order."""
 
     #: the optimizer's state entry, ``opt.state[i][name]`` (torch.optim's name)
     name: str
     #: the functional update's argument
     argument: str
-    #: how the optimizer creates it: "zeros"; "first_grad" (allocated, then set to the
-    #: gradient by the first step: SGD's momentum buffer, PyTorch's clone); or the name of
-    #: the hyper-parameter it is filled with (Adagrad's initial_accumulator_value)
+    #: how the optimizer creates it: "zeros"; "ones"; "first_grad" (allocated, then set to
+    #: the gradient by the first step: SGD's momentum buffer, PyTorch's clone); or the name
+    #: of the hyper-parameter it is filled with (Adagrad's initial_accumulator_value)
     init: str
     #: kept only when this holds of the checked hyper-parameters (None: always); then the
     #: functional update requires the argument "when <option>" (``option``)
     when: Optional[Callable[[Mapping[str, Any]], bool]] = None
     option: str = ""
+    #: one value per parameter array, not per element: a 0-d array of the parameter's
+    #: dtype that the kernel reads and writes once per call (C: FL_SCALAR). torch keeps
+    #: such state (NAdam's mu_product, ASGD's eta and mu) in 0-d tensors of its default
+    #: dtype: the parameter's dtype here is torch's with ``torch.set_default_dtype`` set
+    #: to it (float32 parameters: torch's defaults exactly)
+    scalar: bool = False
+
+    def shape(self, param: Any) -> Tuple[int, ...]:
+        """The array's shape for parameter ``param``."""
+        return () if self.scalar else tuple(param.shape)
 
 
 class BenchCase(NamedTuple):
@@ -107,6 +118,9 @@ class UpdateRule(NamedTuple):
     #: rounds unlike the NumPy reference's textbook one, so the tests that compare with the
     #: reference bit for bit keep ``beta > 0.5``; ``variants`` tries both sides
     lerp_params: Tuple[str, ...] = ()
+    #: torch.optim has ``torch_class`` (the torch parity tests and the benchmarks' torch
+    #: peer run it); False for a rule from elsewhere (Lion: its peer is optax)
+    in_torch: bool = True
 
     @property
     def code(self) -> int:

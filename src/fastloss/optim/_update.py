@@ -5,6 +5,7 @@ module (:mod:`fastloss.optim.sgd`, ...) builds its update and class on these."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import numpy as np
@@ -55,8 +56,16 @@ def _check_like(a: np.ndarray, name: str, param: np.ndarray) -> None:
         raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
 
 
-def _check_state(a: Any, name: str, param: np.ndarray) -> None:
-    _check_like(_check_array(a, name), name, param)
+def _check_state(a: Any, name: str, param: np.ndarray, scalar: bool = False) -> None:
+    """A state array like ``param`` (a 0-d array of its dtype where ``scalar``)."""
+    a = _check_array(a, name)
+    if not scalar:
+        _check_like(a, name, param)
+    elif a.shape != ():
+        raise ValueError(f"{name} has shape {a.shape}, expected a 0-d array (one value "
+                         "per parameter array)")
+    elif a.dtype != param.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype}, expected param's dtype {param.dtype}")
 
 
 #: the arrays a kernel writes (C-contiguous, checked) must not share memory
@@ -77,8 +86,8 @@ def _check_grad(grad: Any, param: np.ndarray, written: Tuple[np.ndarray, ...]) -
 
 
 #: a row's hyper-parameters as _check walks them: (name, the field it fills, the
-#: constraint (None: a flag), the pair's fields or None, the constraint's (lo, hi) when it
-#: is [lo, hi): a float in it needs no further check)
+#: constraint (None: a flag), the pair's fields or None, the constraint as the doubles
+#: [lo, hi) (NaNs for a flag): a float in it needs no further check)
 _CheckPlan = Tuple[Tuple[str, str, Optional[Interval], Optional[Tuple[str, ...]],
                          Tuple[float, float]], ...]
 _NO_BOUNDS = (float("nan"), float("nan"))  # nothing compares inside
@@ -86,7 +95,12 @@ _NO_BOUNDS = (float("nan"), float("nan"))  # nothing compares inside
 
 def _check_plan(params: Tuple[Param, ...]) -> _CheckPlan:
     def bounds(c: Optional[Interval]) -> Tuple[float, float]:
-        return (c.lo, c.hi) if c is not None and c.lo_closed and not c.hi_closed else _NO_BOUNDS
+        # any interval as a closed-open [lo, hi) of doubles: an open lo is the next double
+        # up, a closed hi the next one up (POSITIVE: [5e-324, inf), UNIT: [0, 1 + 2**-52))
+        if c is None:
+            return _NO_BOUNDS
+        return (c.lo if c.lo_closed else math.nextafter(c.lo, math.inf),
+                math.nextafter(c.hi, math.inf) if c.hi_closed else c.hi)
 
     return tuple((p.name, p.kernel_fields[0] if p.kernel_fields else p.name, p.constraint,
                   p.kernel_fields if p.pair else None, bounds(p.constraint)) for p in params)
@@ -97,8 +111,8 @@ class _RowPlan(NamedTuple):
 
     functional: _CheckPlan  # the functional update's keywords
     for_class: _CheckPlan  # an optimizer's param group
-    #: the state arrays as _prepare walks them: (argument, when, option)
-    state: Tuple[Tuple[str, Optional[Callable[[Mapping[str, Any]], bool]], str], ...]
+    #: the state arrays as _prepare walks them: (argument, when, option, scalar)
+    state: Tuple[Tuple[str, Optional[Callable[[Mapping[str, Any]], bool]], str, bool], ...]
 
 
 _ROW_PLANS: Dict[str, _RowPlan] = {}
@@ -109,7 +123,7 @@ def _plan(rule: UpdateRule) -> _RowPlan:
     if plan is None:  # a race builds the same plan twice, harmlessly
         plan = _ROW_PLANS[rule.name] = _RowPlan(
             _check_plan(rule.functional_params), _check_plan(rule.params),
-            tuple((s.argument, s.when, s.option) for s in rule.state))
+            tuple((s.argument, s.when, s.option, s.scalar) for s in rule.state))
     return plan
 
 
@@ -196,13 +210,13 @@ def _prepare(rule: UpdateRule, param: Any, grad: Any, state: Tuple[Any, ...], h:
     written: List[np.ndarray] = [p]
     names = ["param"]
     used: List[Optional[np.ndarray]] = []
-    for (argument, when, option), a in zip(_plan(rule).state, state):
+    for (argument, when, option, scalar), a in zip(_plan(rule).state, state):
         if when is not None:
             if not when(h):
                 used.append(None)
                 continue
             _required(a, argument, option)
-        _check_state(a, argument, p)
+        _check_state(a, argument, p, scalar)
         written.append(a)
         names.append(argument)
         used.append(a)

@@ -14,7 +14,9 @@ Conventions shared by every function here:
 
 * ``param`` and the state arrays are updated in place: each must be a writeable,
   C-contiguous ``numpy.ndarray`` of dtype float32 or float64 (native byte order); the state
-  arrays have ``param``'s shape and dtype and share no memory with it or with each other.
+  arrays have ``param``'s shape and dtype (per-array scalars, NAdam's ``mu_product`` and
+  ASGD's ``mu`` and ``eta``: 0-d arrays of its dtype) and share no memory with it or with
+  each other.
 * ``grad`` is a ``numpy.ndarray`` of ``param``'s shape and dtype; it is only read, and may
   be non-contiguous (it is then copied).
 * State arrays every call needs are positional; those only an option needs are keywords,

@@ -84,8 +84,10 @@ class Optimizer:
     """
 
     #: names of the state entries that are arrays of the parameter's shape and dtype
-    #: (derived from ``_rule`` when a class sets it)
+    #: (derived from ``_rule`` when a class sets it), and of those that are 0-d arrays of
+    #: its dtype (``StateArray.scalar``)
     _state_arrays: Tuple[str, ...] = ()
+    _state_scalars: Tuple[str, ...] = ()
     #: the update rule of this class's steps (None: a subclass defining its own methods)
     _rule: Optional[UpdateRule] = None
 
@@ -93,7 +95,8 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         rule = vars(cls).get("_rule")
         if rule is not None and "_state_arrays" not in vars(cls):
-            cls._state_arrays = tuple(spec.name for spec in rule.state)
+            cls._state_arrays = tuple(spec.name for spec in rule.state if not spec.scalar)
+            cls._state_scalars = tuple(spec.name for spec in rule.state if spec.scalar)
 
     def __init__(self, params: Params, defaults: Dict[str, Any]) -> None:
         """``params``: as ``torch.optim``'s -- an iterable of arrays, of ``(name, array)``
@@ -461,6 +464,15 @@ class Optimizer:
                                      f"{value.dtype}; the parameter has {param.shape}, "
                                      f"{param.dtype}")
                 out[name] = np.array(value, order="C", copy=True)
+            elif name in self._state_scalars:
+                # a 0-d array of the parameter's dtype, or a real (torch takes a float)
+                if not isinstance(value, np.ndarray):
+                    value = np.array(check_real(value, f"{where}[{name!r}]"), param.dtype)
+                if value.shape != () or value.dtype != param.dtype:
+                    raise ValueError(f"{where}[{name!r}] has shape {value.shape} and dtype "
+                                     f"{value.dtype}; expected a 0-d array of the "
+                                     f"parameter's dtype {param.dtype}")
+                out[name] = np.array(value, copy=True)
             else:
                 raise ValueError(f"{where} has an unknown entry {name!r}")
         return out
@@ -530,8 +542,11 @@ def _next_step(state: State) -> int:
 
 def _new_state_array(spec: StateArray, param: np.ndarray, hyper: Any) -> np.ndarray:
     """A state array as its row says it starts (``StateArray.init``)."""
+    shape = spec.shape(param)
     if spec.init == "zeros":
-        return np.zeros(param.shape, param.dtype)
+        return np.zeros(shape, param.dtype)
+    if spec.init == "ones":
+        return np.ones(shape, param.dtype)
     if spec.init == "first_grad":  # written whole by the first step
-        return np.empty(param.shape, param.dtype)
-    return np.full(param.shape, hyper[spec.init], param.dtype)
+        return np.empty(shape, param.dtype)
+    return np.full(shape, hyper[spec.init], param.dtype)

@@ -18,6 +18,12 @@ Losses of the prediction ``z`` and the target ``y`` (``r = z - y``):
 ``softmax``        ``logsumexp(z) - z_y``, ``z = x W + b``      ``softmax(z) - onehot(y)``
 =================  ===========================================  ==========================
 
+scikit-learn's SGD losses (plain SGD only: :func:`plain_sgd_epoch`), with ``m = y z`` and
+``y in {-1, 1}``: ``hinge`` ``max(0, 1 - m)``; ``squared_hinge`` ``max(0, 1 - m)^2``;
+``modified_huber`` ``(1 - m)^2`` for ``-1 <= m < 1``, 0 above, ``-4 m`` below; and of
+``r``: ``epsilon_insensitive`` ``max(0, |r| - eps)``, ``squared_epsilon_insensitive``
+``max(0, |r| - eps)^2``.
+
 These functions trust their inputs; validation lives in :mod:`fastloss.linear`.
 """
 
@@ -30,10 +36,14 @@ import numpy as np
 
 from fastloss.reference import optim
 
-__all__ = ["sgd_epoch", "linear_loss", "linear_hessp"]
+__all__ = ["sgd_epoch", "plain_sgd_epoch", "linear_loss", "linear_hessp"]
 
 
-def _loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
+#: scikit-learn's classification losses of the margin y z, targets in {-1, 1}
+MARGIN_LOSSES = ("hinge", "squared_hinge", "modified_huber")
+
+
+def loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
     """(loss, dloss/dz) of one single-output sample, in Python floats."""
     r = z - y
     if loss == "squared_error":
@@ -43,6 +53,21 @@ def _loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]
     if loss == "huber":
         value = 0.5 * r * r if abs(r) <= epsilon else epsilon * (abs(r) - 0.5 * epsilon)
         return value, (-epsilon if r < -epsilon else epsilon if r > epsilon else r)
+    if loss in MARGIN_LOSSES:  # y in {-1, 1}, the margin m = y z (scikit-learn's SGD)
+        m = y * z
+        if loss == "hinge":
+            return (1.0 - m, -y) if m <= 1.0 else (0.0, 0.0)
+        if loss == "squared_hinge":
+            return ((1.0 - m) ** 2, -2.0 * y * (1.0 - m)) if m < 1.0 else (0.0, 0.0)
+        if m >= 1.0:  # modified_huber
+            return 0.0, 0.0
+        return ((1.0 - m) ** 2, -2.0 * y * (1.0 - m)) if m >= -1.0 else (-4.0 * m, -4.0 * y)
+    if loss == "epsilon_insensitive":
+        return max(0.0, abs(r) - epsilon), (1.0 if r > epsilon else -1.0 if r < -epsilon else 0.0)
+    if loss == "squared_epsilon_insensitive":
+        return (max(0.0, abs(r) - epsilon) ** 2,
+                2.0 * (r - epsilon) if r > epsilon else 2.0 * (r + epsilon) if r < -epsilon
+                else 0.0)
     # logistic: log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), which never overflows
     if math.isnan(z):
         return math.nan, math.nan
@@ -90,7 +115,7 @@ def _sample(loss: str, x: np.ndarray, y: Any, coef: np.ndarray, intercept: Optio
         return _softmax_loss(z if intercept is None else z + intercept, int(y))
     if intercept is not None:
         z = z + intercept[0]
-    l, dz = _loss1(loss, float(z), float(y), epsilon)
+    l, dz = loss1(loss, float(z), float(y), epsilon)
     return l, np.array([dz])
 
 
@@ -199,6 +224,70 @@ def minibatch_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
     return total, t
 
 
+def plain_sgd_epoch(X: Any, y: np.ndarray, coef: np.ndarray, intercept: Optional[np.ndarray],
+                    state: Any, order: Optional[np.ndarray],
+                    sample_weight: Optional[np.ndarray], t: int, *, loss: str,
+                    learning_rate: str, lr: float, power_t: float, alpha: float,
+                    epsilon: float, penalty: str, l1_ratio: float, intercept_decay: float,
+                    optimal_init: float, average_start: int, **unused: Any
+                    ) -> Tuple[float, int]:
+    """One epoch of scikit-learn's plain SGD (``_plain_sgd``) on one output, in place.
+
+    ``X`` is dense ``(n, d)``, or has ``row(i) -> (indices, values)`` (CSR rows: only the
+    stored entries). For each visit (``order``, default ``0..n-1``): ``z = x . coef + b``;
+    ``t += 1``; ``eta = lr``, ``lr / t**power_t`` or ``1 / (alpha (optimal_init + t - 1))``;
+    ``u = -eta w_i dl/dz``; then
+
+    1. ``coef *= max(0, 1 - (1 - r) eta alpha)`` with ``r`` = 0 (``"l2"``), 1 (``"l1"``) or
+       ``l1_ratio``; ``coef[j] += u x_j`` over the row's entries; ``b += u intercept_decay``;
+    2. L1 part (``r > 0``): ``state.l1_u += r eta alpha``, and on the row's entries each
+       weight moves towards 0 by ``l1_u + l1_q[j]`` (``l1_q[j] <= 0`` holds what it
+       received) without crossing it, ``l1_q[j] +=`` the move (Tsuruoka et al. 2009);
+    3. from update ``average_start`` on (if > 0), the means of the iterates:
+       ``avg += (coef - avg) / (t - average_start + 1)`` for ``state.average_coef`` and
+       ``state.average_intercept``.
+
+    Dense rows have every feature as an entry. Updates ``state.l1_u`` (its arrays in
+    place). Returns ``(sum_i w_i l_i, t)``.
+    """
+    r = 0.0 if penalty == "l2" else 1.0 if penalty == "l1" else l1_ratio
+    dense = isinstance(X, np.ndarray)
+    all_features = np.arange(coef.shape[0])
+    q, u = state.l1_q, float(state.l1_u)
+    total = 0.0
+    for k in range(y.shape[0]):
+        i = k if order is None else int(order[k])
+        idx, x = (all_features, X[i]) if dense else X.row(i)
+        z = float(x @ coef[idx]) + (float(intercept[0]) if intercept is not None else 0.0)
+        t += 1
+        eta = (lr if learning_rate == "constant" else lr / t ** power_t
+               if learning_rate == "invscaling" else 1.0 / (alpha * (optimal_init + t - 1)))
+        w = 1.0 if sample_weight is None else float(sample_weight[i])
+        l, dz = loss1(loss, z, float(y[i]), epsilon)
+        total += w * l
+        update = -eta * dz * w
+        if alpha != 0 and r < 1:
+            coef *= max(0.0, 1.0 - (1.0 - r) * eta * alpha)
+        np.add.at(coef, idx, update * x)  # repeated indices add up
+        if intercept is not None:
+            intercept += update * intercept_decay
+        if alpha != 0 and r > 0:
+            u += r * eta * alpha
+            before = coef[idx]
+            after = np.where(before > 0, np.maximum(0.0, before - (u + q[idx])),
+                             np.where(before < 0, np.minimum(0.0, before + (u - q[idx])),
+                                      before))
+            coef[idx] = after
+            q[idx] += after - before  # a repeated index moves once: the second step is 0
+        if average_start and t >= average_start:
+            mu = 1.0 / (t - average_start + 1)
+            state.average_coef += (coef - state.average_coef) * mu
+            if intercept is not None:
+                state.average_intercept += (intercept - state.average_intercept) * mu
+    state.l1_u = u
+    return total, t
+
+
 def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
                 intercept: Optional[np.ndarray], *, loss: str, alpha: float = 0.0,
                 epsilon: float = 1.0, sample_weight: Optional[np.ndarray] = None) -> Any:
@@ -223,7 +312,7 @@ def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
         if loss == "softmax":
             l, _ = _softmax_loss(np.asarray(z), int(y[i]))
         else:
-            l, _ = _loss1(loss, float(z), float(y[i]), epsilon)
+            l, _ = loss1(loss, float(z), float(y[i]), epsilon)
         total += w[i] * l
     wsum = w.sum()
     mean = total / wsum if wsum != 0 else math.nan

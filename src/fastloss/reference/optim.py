@@ -19,7 +19,9 @@ import numpy as np
 
 Array = np.ndarray
 
-__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update"]
+__all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
+           "adamax_update", "nadam_update", "radam_update", "adadelta_update", "rprop_update",
+           "asgd_update", "lion_update"]
 
 
 def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
@@ -76,9 +78,11 @@ def rmsprop_update(param: Array, grad: Array, square_avg: Array, *,
         param -= lr * g / avg
 
 
-def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, lr: float,
-          betas: Tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
-          max_exp_avg_sq: Optional[Array], maximize: bool, decoupled: bool) -> None:
+def _adam_moments(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, lr: float,
+                  betas: Tuple[float, float], weight_decay: float, maximize: bool,
+                  decoupled: bool) -> Array:
+    """Adam's first steps, shared by Adam, RAdam and NAdam: the weight decay (decoupled:
+    ``param`` shrunk; else an L2 term in ``g``), both moments updated; returns ``g``."""
     beta1, beta2 = betas
     if decoupled:
         param *= 1 - lr * weight_decay
@@ -88,6 +92,15 @@ def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: in
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
+    return g
+
+
+def _adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, lr: float,
+          betas: Tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
+          max_exp_avg_sq: Optional[Array], maximize: bool, decoupled: bool) -> None:
+    beta1, beta2 = betas
+    _adam_moments(param, grad, exp_avg, exp_avg_sq, lr, betas, weight_decay, maximize,
+                  decoupled)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
     step_size = lr / bias_correction1
@@ -115,3 +128,114 @@ def adamw_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, s
                  max_exp_avg_sq: Optional[Array] = None, maximize: bool = False) -> None:
     _adam(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay, amsgrad,
           max_exp_avg_sq, maximize, decoupled=True)
+
+
+def adamax_update(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, step: int, *,
+                  lr: float = 2e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                  eps: float = 1e-8, weight_decay: float = 0.0, maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_inf *= beta2
+    np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)  # NaN propagates, as torch.maximum
+    clr = lr / (1 - beta1 ** step)
+    param -= clr * exp_avg / exp_inf
+
+
+def radam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, *,
+                 lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0,
+                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    _adam_moments(param, grad, exp_avg, exp_avg_sq, lr, betas, weight_decay, maximize,
+                  decoupled_weight_decay and weight_decay != 0)
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+    update = exp_avg / bias_correction1 * lr
+    if rho_t > 5:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        # torch: a float over a tensor is the tensor's reciprocal times the float
+        adaptive = np.reciprocal(np.sqrt(exp_avg_sq) + eps) * bias_correction2 ** 0.5
+        update = update * adaptive * rect
+    param -= update
+
+
+def adadelta_update(param: Array, grad: Array, square_avg: Array, acc_delta: Array, *,
+                    lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                    weight_decay: float = 0.0, maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    square_avg *= rho
+    square_avg += (1 - rho) * g * g
+    delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
+    acc_delta *= rho
+    acc_delta += (1 - rho) * delta * delta
+    param -= lr * delta
+
+
+def lion_update(param: Array, grad: Array, exp_avg: Array, *, lr: float = 1e-4,
+                betas: Tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0,
+                maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    g = -grad if maximize else grad
+    u = np.sign((1 - beta1) * g + beta1 * exp_avg)
+    if weight_decay != 0:
+        u = u + weight_decay * param
+    exp_avg[...] = (1 - beta2) * g + beta2 * exp_avg
+    param -= lr * u
+
+
+def rprop_update(param: Array, grad: Array, prev: Array, step_size: Array, *,
+                 etas: Tuple[float, float] = (0.5, 1.2),
+                 step_sizes: Tuple[float, float] = (1e-6, 50.0), maximize: bool = False) -> None:
+    etaminus, etaplus = etas
+    step_size_min, step_size_max = step_sizes
+    g = -grad if maximize else grad
+    product = g * prev
+    factor = np.where(product > 0, etaplus, np.where(product < 0, etaminus, 1.0))
+    factor = np.where(np.isnan(product), product, factor).astype(param.dtype)
+    step_size *= factor
+    np.clip(step_size, step_size_min, step_size_max, out=step_size)
+    g = np.where(factor == param.dtype.type(etaminus), 0, g).astype(param.dtype)
+    param -= np.sign(g) * step_size
+    prev[...] = g
+
+
+def nadam_update(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array,
+                 mu_product: Array, step: int, *, lr: float = 2e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+    beta1, beta2 = betas
+    g = _adam_moments(param, grad, exp_avg, exp_avg_sq, lr, betas, weight_decay, maximize,
+                      decoupled_weight_decay and weight_decay != 0)
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    mu_product *= mu  # a 0-d array: in its dtype, as torch's 0-d tensor
+    product = float(mu_product)
+    denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
+    param += (-lr * (1.0 - mu) / (1.0 - product)) * g / denom
+    param += (-lr * mu_next / (1.0 - product * mu_next)) * exp_avg / denom
+
+
+def asgd_update(param: Array, grad: Array, ax: Array, mu: Array, eta: Array, step: int, *,
+                lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
+                weight_decay: float = 0.0, maximize: bool = False) -> None:
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    eta_value, mu_value = float(eta), mu.copy()
+    param *= 1 - lambd * eta_value
+    param -= eta_value * g
+    if mu_value != 1:
+        ax += (param - ax) * mu_value
+    else:
+        ax[...] = param
+    eta[...] = lr / (1 + lambd * lr * step) ** alpha  # 0-d arrays: rounded to their dtype
+    mu[...] = 1 / max(1, step - t0)

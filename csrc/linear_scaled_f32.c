@@ -1,0 +1,6 @@
+/* The scaled-weight SGD epoch of linear_scaled_impl.h, float32 instantiation. */
+#define FL_REAL_F32
+#include "fl_real.h"
+#include "linear_dtype.h"
+#include "linear_scaled_impl.h"
+FL_DEFINE_SGD_EPOCH_SCALED
