@@ -79,3 +79,29 @@ def test_adaptive_matches_sgdregressor() -> None:
     assert ours._current_lr() < 0.05 / 5 ** 3  # divided several times
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
     assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["epsilon_insensitive", "squared_epsilon_insensitive"])
+def test_epsilon_insensitive_matches_sgdregressor(loss: str) -> None:
+    """loss="epsilon_insensitive" and its square train by plain SGD ("auto" picks it), as
+    SGDRegressor with the same loss and epsilon: the same weights to 1e-9."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 4))
+    y = X @ rng.normal(size=4) + 0.2 + 0.3 * rng.normal(size=150)
+    ours = LinearRegression(loss=loss, epsilon=0.1, lr=0.01, alpha=1e-3, max_iter=5, tol=None,
+                            shuffle=False)
+    theirs = linear_model.SGDRegressor(loss=loss, epsilon=0.1, eta0=0.01, alpha=1e-3,
+                                       max_iter=5, tol=None, shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
+    assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-9, abs=1e-12)
+
+
+def test_epsilon_insensitive_needs_sgd() -> None:
+    with pytest.raises(ValueError, match="loss='epsilon_insensitive' needs optimizer='sgd'"):
+        LinearRegression(loss="epsilon_insensitive", optimizer="lbfgs").fit(np.eye(3),
+                                                                            np.ones(3))

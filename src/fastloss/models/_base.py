@@ -9,7 +9,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 from numpy.typing import NDArray
 
-from fastloss import linear, optim
+from fastloss import _sparse, linear, optim
+from fastloss._sparse import is_sparse
 from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
                                   check_real, is_dask_collection)
 from fastloss.optim._minimize import OptimizeResult
@@ -29,6 +30,8 @@ ADAPTIVE_MIN_LR = 1e-6
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01,
               "adamw": 0.01}
 FULL_BATCH = ("lbfgs", "cg")
+#: the factor of the intercept's SGD steps on scipy.sparse X (scikit-learn's)
+SPARSE_INTERCEPT_DECAY = 0.01
 
 #: ``value_and_grad(W, b) -> (value, grad_W, grad_b)`` of the whole objective (b None without
 #: an intercept): what the full-batch minimizers need, in memory or on a Dask cluster
@@ -38,12 +41,15 @@ Objective = Callable[[NDArray[np.float64], Optional[NDArray[np.float64]]],
 Moments = Tuple[NDArray[np.float64], NDArray[np.float64]]
 
 
-def _column_moments(X: NDArray[Any], sw: Optional[NDArray[Any]], centred: bool) -> Moments:
+def _column_moments(X: Any, sw: Optional[NDArray[Any]], centred: bool) -> Moments:
     """The columns' (weighted) means (zeros unless ``centred``) and second moments
     ``sum_i w_i x_ij^2 / sum_i w_i`` in float64, weights normalized so that an integer
     weight and a repeated row give the same values. Raises scikit-learn's ValueError when X
     holds NaN or inf: they make a second moment non-finite, so the sums are the check (X is
-    read again only then, to tell them from squares that overflow)."""
+    read again only then, to tell them from squares that overflow). A scipy.sparse CSR X
+    (checked by the caller) is summed over its stored entries, never densified."""
+    if is_sparse(X):
+        return _sparse_column_moments(_sparse.csr_rows(X), sw, centred)
     Xd = X.astype(np.float64, copy=False)
     n = max(len(Xd), 1)
     w = None if sw is None else np.asarray(sw, np.float64) / float(np.sum(sw))
@@ -54,6 +60,21 @@ def _column_moments(X: NDArray[Any], sw: Optional[NDArray[Any]], centred: bool) 
     mu = (np.zeros(Xd.shape[1]) if not centred else np.ones(len(Xd)) @ Xd / n
           if w is None else w @ Xd)
     return mu, second
+
+
+def _sparse_column_moments(X: _sparse.CsrRows, sw: Optional[NDArray[Any]],
+                           centred: bool) -> Moments:
+    """:func:`_column_moments` of a CSR matrix in O(nnz): the entries' (weighted) values
+    and squares summed per column (the implicit zeros add nothing)."""
+    n, d = X.shape
+    rows = np.repeat(np.arange(n), np.diff(X.indptr))
+    w = (np.full(n, 1.0 / max(n, 1)) if sw is None
+         else np.asarray(sw, np.float64) / float(np.sum(sw)))[rows]
+    values = X.data.astype(np.float64)
+    second = np.bincount(X.indices, weights=w * values * values, minlength=d)
+    mu = (np.bincount(X.indices, weights=w * values, minlength=d) if centred
+          else np.zeros(d))
+    return mu.astype(np.float64), second.astype(np.float64)
 
 
 class _LinearModel(_Params):
@@ -79,6 +100,8 @@ class _LinearModel(_Params):
     power_t: float
     n_threads: Optional[int]
     _generator: Optional[np.random.Generator] = None
+    #: whether the X of the current fit is scipy.sparse
+    _sparse_input = False
 
     # ---- hyper-parameter validation
     def _validate_params(self) -> None:
@@ -125,11 +148,12 @@ class _LinearModel(_Params):
         return self._lr() if eta is None or self._schedule() != "adaptive" else float(eta)
 
     # ---- the objective, on the fused linear-model kernel
-    def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
+    def _value_and_grad(self, X: linear.Rows, t: NDArray[Any], W: NDArray[Any],
                         b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]]
                         ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
         """(Weighted) mean loss of the data + L2 penalty, and its gradient wrt (W, b); b is
-        None without an intercept. One pass over X, on ``n_threads`` threads."""
+        None without an intercept. One pass over X (dense, or a :class:`_sparse.CsrRows`),
+        on ``n_threads`` threads."""
         value, gW, gb = linear.objective(X, t, W, b, sw, self._linear_loss(), float(self.alpha),
                                          float(getattr(self, "epsilon", 1.0)),
                                          n_threads=self.n_threads)
@@ -238,7 +262,10 @@ class _LinearModel(_Params):
                     power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
                     epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
-                    seed=seed, batch_size=batch_size, **self._sgd_features())
+                    seed=seed, batch_size=batch_size, **self._sgd_features(),
+                    # scikit-learn's SPARSE_INTERCEPT_DECAY: the intercept's steps on sparse X
+                    # are a hundredth (it is updated every sample, each weight rarely)
+                    intercept_decay=SPARSE_INTERCEPT_DECAY if self._sparse_input else 1.0)
 
     def _sgd_features(self) -> Dict[str, Any]:
         """scikit-learn's SGD options of this model for sgd_epoch (none by default;
@@ -266,7 +293,9 @@ class _LinearModel(_Params):
         Xd = X.astype(np.float64, copy=False)
         mu, second = moments if moments is not None else _column_moments(
             Xd, sw, bool(self.fit_intercept))
-        self._minimize_full_batch(lambda W, b: self._value_and_grad(Xd, t, W, b, sw),
+        # CSR X: the objective's O(nnz) path (X @ W and X.T @ dz over the stored entries)
+        rows = _sparse.csr_rows(Xd) if is_sparse(Xd) else Xd
+        self._minimize_full_batch(lambda W, b: self._value_and_grad(rows, t, W, b, sw),
                                   maxiter, mu, second)
 
     def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int,
@@ -346,12 +375,15 @@ class _LinearModel(_Params):
 
             return fit(self, X, y, sample_weight, reset=reset, n_epochs=n_epochs,
                        early_stopping=early_stopping)
+        self._sparse_input = is_sparse(X)
         self._validate_params()
+        if self._sparse_input:
+            self._check_sparse_solver()
         _check_y_present(y, self)
         _check_feature_names(self, X, reset=reset or not hasattr(self, "_W"))
         full_batch = self._solver() in FULL_BATCH
         # a full-batch fit checks X for NaN and inf from its column moments (one pass fewer)
-        X = _check_X(X, finite=not full_batch)
+        X = _check_X(X, finite=not full_batch, sparse_ok=True)
         t = self._prepare_targets(y, X, reset=reset)
         sw = _check_sample_weight(sample_weight, X.shape[0])
         sw = self._weights(t, sw, partial=not reset)
@@ -371,13 +403,29 @@ class _LinearModel(_Params):
 
     def _weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]], *,
                  partial: bool) -> Optional[NDArray[Any]]:
-        """The samples' weights in the objective (SoftmaxRegression folds in class_weight)."""
+        """The samples' weights in the objective (the classifiers fold in class_weight)."""
         return sw
+
+    def _trains_on_sparse(self, solver: str) -> bool:
+        """Whether ``solver`` trains on scipy.sparse X: plain per-sample ``"sgd"`` on one
+        output (the O(nnz) scaled epoch of :func:`fastloss.sgd_epoch`) or a full-batch
+        solver (the objective's CSR path); the other optimizers update all ``d`` weights
+        every step."""
+        return solver in FULL_BATCH or (solver == "sgd" and self._linear_loss() != "softmax")
+
+    def _check_sparse_solver(self) -> None:
+        if self._trains_on_sparse(self._solver()):
+            return
+        allowed = ("'lbfgs', 'cg' or 'sgd'" if self._linear_loss() != "softmax"
+                   else "'lbfgs' or 'cg'")
+        raise ValueError(f"{type(self).__name__}: scipy.sparse X trains with optimizer="
+                         f"{allowed}, got optimizer={self.optimizer!r} (pass a dense X, e.g. "
+                         f"X.toarray(), for it)")
 
     def _decision(self, X: Any) -> NDArray[Any]:
         self._check_fitted()
         _check_feature_names(self, X, reset=False)
-        X = _check_X(X)
+        X = _check_X(X, sparse_ok=True)
         self._check_n_features(X)
         W, b = self._decision_weights()
         return X.astype(self._W.dtype, copy=False) @ W + b
