@@ -62,5 +62,7 @@ from fastloss.models.classification import SoftmaxRegression
 from fastloss.models.regression import REGRESSION_LOSSES as REGRESSION_LOSSES
 from fastloss.models.regression import REGRESSION_OPTIMIZERS as REGRESSION_OPTIMIZERS
 from fastloss.models.regression import LinearRegression
+from fastloss.models.sgd_classifier import SGDClassifier
 
-__all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError", "ConvergenceWarning"]
+__all__ = ["LinearRegression", "SoftmaxRegression", "SGDClassifier", "NotFittedError",
+           "ConvergenceWarning"]
