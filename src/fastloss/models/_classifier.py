@@ -13,6 +13,11 @@ from fastloss.models._base import _LinearModel
 from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
 
+def accuracy(hits: NDArray[np.bool_], sw: Optional[NDArray[Any]]) -> float:
+    """The (``sw``-weighted) share of the ``hits``."""
+    return float(np.mean(hits) if sw is None else np.average(hits, weights=sw))
+
+
 class _Classifier(_LinearModel):
     """A linear classifier: labels of any sortable type, ``classes_`` in sorted order,
     ``class_weight`` multiplying ``sample_weight``."""
@@ -36,6 +41,9 @@ class _Classifier(_LinearModel):
     def _labels_of(self, t: NDArray[Any]) -> NDArray[np.int64]:
         """The class index of each training target (the targets are class indices)."""
         return t
+
+    def _split_labels(self, t: NDArray[Any]) -> Optional[NDArray[np.int64]]:
+        return self._labels_of(t)
 
     def _weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]], *,
                  partial: bool) -> Optional[NDArray[Any]]:
@@ -145,5 +153,4 @@ class _Classifier(_LinearModel):
             return score(self, X, y, sample_weight)
         reject_masked(y, "y")
         hits = self.predict(X) == np.asarray(y).ravel()
-        sw = _check_sample_weight(sample_weight, len(hits))
-        return float(np.mean(hits) if sw is None else np.average(hits, weights=sw))
+        return accuracy(hits, _check_sample_weight(sample_weight, len(hits)))

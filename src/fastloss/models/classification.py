@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from fastloss._validation import is_dask_collection
-from fastloss.models._classifier import _Classifier
+from fastloss.models._classifier import _Classifier, accuracy
 
 
 class SoftmaxRegression(_Classifier):
@@ -30,6 +30,9 @@ class SoftmaxRegression(_Classifier):
         Weights of the classes in the objective, multiplying ``sample_weight``: a dict maps
         class labels to weights (others 1); ``"balanced"`` is scikit-learn's
         ``n_samples / (n_classes * count(class))`` over the ``y`` passed to ``fit``.
+    early_stopping, validation_fraction : bool, float, default False, 0.1
+        As in :class:`LinearRegression`, the score the accuracy, the held-out part
+        stratified by class (each class gives it its share of the samples).
 
     With ``alpha = 1 / (C n)``, the default (``"lbfgs"``) minimizes what scikit-learn's
     ``LogisticRegression(C=C)`` does for more than two classes.
@@ -50,7 +53,8 @@ class SoftmaxRegression(_Classifier):
                  random_state: Optional[int] = None, fit_intercept: bool = True,
                  lr_schedule: Optional[str] = None, power_t: float = 0.25,
                  class_weight: Union[None, str, Dict[Any, float]] = None,
-                 n_threads: Optional[int] = None) -> None:
+                 n_threads: Optional[int] = None, early_stopping: bool = False,
+                 validation_fraction: float = 0.1) -> None:
         self._set_params_from(locals())
 
     loss = "cross_entropy"
@@ -63,6 +67,9 @@ class SoftmaxRegression(_Classifier):
 
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         return self._class_indices(y, X, reset=reset)
+
+    def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        return accuracy(np.argmax(z, axis=1) == t, sw)
 
     def _publish(self) -> None:
         self.coef_ = self._W.T

@@ -64,6 +64,18 @@ def normal_equation_sums(X: NDArray[Any], y: NDArray[Any],
     return NormalSums(float(w.sum()), Xd.T @ Xw, Xw.T @ y, Xw.sum(axis=0), float(w @ y))
 
 
+def r2_score(y_true: NDArray[np.float64], prediction: NDArray[Any],
+             sw: Optional[NDArray[Any]]) -> float:
+    """The coefficient of determination of ``prediction`` (weighted by ``sw``, as
+    scikit-learn's ``r2_score``; 1 for an exact fit of constant targets, else 0 then)."""
+    w = np.ones(len(y_true)) if sw is None else sw
+    denom = float(w @ (y_true - np.average(y_true, weights=w)) ** 2)
+    num = float(w @ (y_true - prediction) ** 2)  # float64: y_true is
+    if denom == 0.0:
+        return 1.0 if num == 0.0 else 0.0
+    return 1.0 - num / denom
+
+
 class LinearRegression(_PlainSGDModel):
     """Linear regression ``y ~ X @ coef_ + intercept_`` trained by a fastloss optimizer.
 
@@ -140,6 +152,17 @@ class LinearRegression(_PlainSGDModel):
         iterates from update 1 (``True``) or ``average`` on, as ``SGDRegressor(average=)``
         (the iterates until then).
 
+    early_stopping : bool, default False
+        scikit-learn's ``early_stopping`` (the stochastic optimizers, ``fit`` only): hold
+        out ``validation_fraction`` of the samples (drawn from ``random_state``'s stream,
+        not scikit-learn's), train on the rest, and after each epoch score the model
+        (``coef_``, the averaged weights with ``average``) on the held-out part (R^2,
+        weighted by ``sample_weight``); stop when the score has not exceeded the best one by
+        ``tol`` for ``n_iter_no_change`` epochs (``"adaptive"``: divide the rate by 5
+        first). The scores are in ``validation_scores_``.
+    validation_fraction : float in (0, 1), default 0.1
+        The held-out share (``ceil(validation_fraction n)`` samples).
+
     Attributes
     ----------
     coef_ : ndarray (n_features,)
@@ -149,6 +172,8 @@ class LinearRegression(_PlainSGDModel):
         before the update it led to (for ``"lbfgs"`` and ``"cg"``: the objective at each
         iterate; empty for ``"cholesky"``)
     n_features_in_ : int
+    validation_scores_ : list of float or None, the held-out score after each epoch with
+        ``early_stopping`` (None without)
     feature_names_in_ : ndarray of str, the column names of a DataFrame X passed to ``fit``
         (only then); ``predict`` then requires the same columns in the same order.
 
@@ -171,7 +196,8 @@ class LinearRegression(_PlainSGDModel):
                  random_state: Optional[int] = None, fit_intercept: bool = True,
                  lr_schedule: Optional[str] = None, power_t: float = 0.25,
                  n_threads: Optional[int] = None, penalty: str = "l2", l1_ratio: float = 0.15,
-                 average: Any = False) -> None:
+                 average: Any = False, early_stopping: bool = False,
+                 validation_fraction: float = 0.1) -> None:
         self._set_params_from(locals())
 
     def _solver(self) -> str:
@@ -277,14 +303,11 @@ class LinearRegression(_PlainSGDModel):
             return score(self, X, y, sample_weight)
         reject_masked(y, "y")
         y_true = np.asarray(y, dtype=np.float64).ravel()
-        resid = y_true - self.predict(X)
-        sw = _check_sample_weight(sample_weight, len(y_true))
-        w = np.ones(len(y_true)) if sw is None else sw
-        denom = float(w @ (y_true - np.average(y_true, weights=w)) ** 2)
-        num = float(w @ resid ** 2)  # float64: y_true is
-        if denom == 0.0:
-            return 1.0 if num == 0.0 else 0.0
-        return 1.0 - num / denom
+        prediction = self.predict(X)
+        return r2_score(y_true, prediction, _check_sample_weight(sample_weight, len(y_true)))
+
+    def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        return r2_score(t.astype(np.float64), z, sw)
 
     def __sklearn_tags__(self) -> Any:
         from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags

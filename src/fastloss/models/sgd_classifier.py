@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from fastloss._validation import NON_NEGATIVE, POSITIVE, check_choice, check_real
 from fastloss._validation import is_dask_collection
 from fastloss.models._base import LR_SCHEDULES
-from fastloss.models._classifier import _Classifier
+from fastloss.models._classifier import _Classifier, accuracy
 from fastloss.models._sgd_options import _PlainSGDModel
 
 #: SGDClassifier's losses, scikit-learn's names; fastloss.linear's are the same except
@@ -48,8 +48,8 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
     tol : float or None, default 1e-3
         Stop when the epoch objective has not improved by ``tol`` for ``n_iter_no_change``
         epochs (None: run ``max_iter`` epochs). The objective is the epoch's mean loss plus
-        the penalty (scikit-learn's stopping criterion leaves the penalty out, so
-        ``n_iter_`` can differ from its).
+        the penalty at the epoch's end (scikit-learn adds each sample's penalty at the
+        weights it meets, so ``n_iter_`` can differ from its with a penalty).
     shuffle, random_state : bool, int or None, default True, None
         Shuffle the samples each epoch, from a generator seeded by ``random_state`` (not
         scikit-learn's stream: shuffled fits are not the same as its).
@@ -65,6 +65,10 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
         :class:`SoftmaxRegression`'s; ``"balanced"``: ``n / (2 count(class))``).
     average : bool or int, default False
         Averaged SGD, as :class:`LinearRegression`'s.
+    early_stopping, validation_fraction : bool, float, default False, 0.1
+        scikit-learn's: as :class:`LinearRegression`'s, the score the accuracy on a held-out
+        part stratified by class. One difference: scikit-learn scores its unscaled weight
+        vector, fastloss the model as it stands (the averaged weights with ``average``).
 
     scipy.sparse X (any format, converted to CSR) trains in O(nnz) per epoch; as
     scikit-learn, the intercept's steps on sparse X are multiplied by 0.01.
@@ -95,7 +99,8 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
                  random_state: Optional[int] = None, learning_rate: str = "optimal",
                  eta0: float = 0.0, power_t: float = 0.5, n_iter_no_change: int = 5,
                  class_weight: Union[None, str, Dict[Any, float]] = None,
-                 average: Any = False) -> None:
+                 average: Any = False, early_stopping: bool = False,
+                 validation_fraction: float = 0.1) -> None:
         self._set_params_from(locals())
 
     # the base model's lr and lr_schedule are scikit-learn's eta0 and learning_rate here
@@ -133,6 +138,9 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
 
     def _labels_of(self, t: NDArray[Any]) -> NDArray[np.int64]:
         return (t > 0).astype(np.int64)
+
+    def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        return accuracy((z > 0) == (t > 0), sw)
 
     def _publish(self) -> None:
         coef, intercept = self._published_weights()
