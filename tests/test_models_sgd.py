@@ -16,6 +16,8 @@ SETTINGS = [
     dict(penalty="elasticnet", alpha=0.01, l1_ratio=0.4),
     dict(average=True, alpha=0.001),
     dict(average=150, alpha=0.1, lr_schedule="optimal"),
+    dict(loss="epsilon_insensitive", epsilon=0.1, alpha=1e-3),
+    dict(loss="squared_epsilon_insensitive", epsilon=0.1, alpha=1e-3),
 ]
 
 
@@ -79,3 +81,15 @@ def test_adaptive_matches_sgdregressor() -> None:
     assert ours._current_lr() < 0.05 / 5 ** 3  # divided several times
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
     assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-9)
+
+
+def test_epsilon_insensitive_needs_sgd() -> None:
+    """Plain SGD alone trains the epsilon-insensitive losses: "auto" is it, others raise."""
+    X, y = np.random.default_rng(1).normal(size=(2, 30, 3))
+    y = y[:, 0]
+    kw = dict(loss="epsilon_insensitive", max_iter=3, tol=None, random_state=0)
+    np.testing.assert_array_equal(LinearRegression(**kw).fit(X, y).coef_,
+                                  LinearRegression(optimizer="sgd", **kw).fit(X, y).coef_)
+    with pytest.raises(ValueError, match="loss='epsilon_insensitive' needs optimizer='sgd'"):
+        LinearRegression(loss="epsilon_insensitive", optimizer="lbfgs").fit(np.eye(3),
+                                                                            np.ones(3))

@@ -1,7 +1,9 @@
 """Linear models trained with fastloss's kernels: the tutorial's two applications.
 
-:class:`LinearRegression` (squared, absolute or Huber loss) and :class:`SoftmaxRegression`
-(multinomial cross-entropy; binary logistic regression is its two-class case) follow the
+:class:`LinearRegression` (squared, absolute or Huber loss; scikit-learn's epsilon-insensitive
+losses by SGD), :class:`SoftmaxRegression` (multinomial cross-entropy; binary logistic
+regression is its two-class case) and :class:`SGDClassifier` (scikit-learn's binary
+``SGDClassifier``: hinge, log, modified Huber and squared hinge loss by plain SGD) follow the
 scikit-learn estimator API (``fit``, ``partial_fit``, ``predict``, ``score``,
 ``get_params``/``set_params``, fitted attributes ending in ``_``) without depending on
 scikit-learn. With scikit-learn >= 1.6 installed (its tags API) they pass its estimator checks
@@ -42,6 +44,9 @@ so raw, unscaled features converge as standardized ones do.
     weight decay of ``coef`` (not of the intercept, which no ``alpha`` touches) instead of a
     penalty in the objective.
 
+scipy.sparse X (scipy stays optional) trains with ``"sgd"`` in O(nnz) an epoch and with the
+full-batch ``"lbfgs"`` and ``"cg"``; the other optimizers raise ``ValueError`` for it.
+
 An epoch visits every sample once; with ``shuffle=True`` the order is drawn from a generator
 seeded by ``random_state``, so a fit is deterministic for a given seed. Training stops after
 ``max_iter`` epochs, or earlier when the epoch's mean loss has not improved by ``tol`` for
@@ -62,5 +67,7 @@ from fastloss.models.classification import SoftmaxRegression
 from fastloss.models.regression import REGRESSION_LOSSES as REGRESSION_LOSSES
 from fastloss.models.regression import REGRESSION_OPTIMIZERS as REGRESSION_OPTIMIZERS
 from fastloss.models.regression import LinearRegression
+from fastloss.models.sgd_classifier import SGDClassifier
 
-__all__ = ["LinearRegression", "SoftmaxRegression", "NotFittedError", "ConvergenceWarning"]
+__all__ = ["LinearRegression", "SoftmaxRegression", "SGDClassifier", "NotFittedError",
+           "ConvergenceWarning"]

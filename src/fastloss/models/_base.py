@@ -9,10 +9,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 from numpy.typing import NDArray
 
-from fastloss import linear, optim
-from fastloss._validation import (NON_NEGATIVE, check_choice, check_flag, check_int,
-                                  check_real, is_dask_collection)
+from fastloss import _sparse, linear, optim
+from fastloss._sparse import is_sparse
+from fastloss._validation import (NON_NEGATIVE, UNIT_OPEN, check_choice, check_flag,
+                                  check_int, check_real, is_dask_collection)
 from fastloss.optim._minimize import OptimizeResult
+from fastloss.models._early_stopping import validation_split
 from fastloss.models._sklearn import (_check_feature_names, _check_finite, _check_sample_weight,
                                       _check_X, _check_y_present, _Params, warn_not_converged)
 
@@ -29,6 +31,8 @@ ADAPTIVE_MIN_LR = 1e-6
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01,
               "adamw": 0.01}
 FULL_BATCH = ("lbfgs", "cg")
+#: the factor of the intercept's SGD steps on scipy.sparse X (scikit-learn's)
+SPARSE_INTERCEPT_DECAY = 0.01
 
 #: ``value_and_grad(W, b) -> (value, grad_W, grad_b)`` of the whole objective (b None without
 #: an intercept): what the full-batch minimizers need, in memory or on a Dask cluster
@@ -38,12 +42,15 @@ Objective = Callable[[NDArray[np.float64], Optional[NDArray[np.float64]]],
 Moments = Tuple[NDArray[np.float64], NDArray[np.float64]]
 
 
-def _column_moments(X: NDArray[Any], sw: Optional[NDArray[Any]], centred: bool) -> Moments:
+def _column_moments(X: Any, sw: Optional[NDArray[Any]], centred: bool) -> Moments:
     """The columns' (weighted) means (zeros unless ``centred``) and second moments
     ``sum_i w_i x_ij^2 / sum_i w_i`` in float64, weights normalized so that an integer
     weight and a repeated row give the same values. Raises scikit-learn's ValueError when X
     holds NaN or inf: they make a second moment non-finite, so the sums are the check (X is
-    read again only then, to tell them from squares that overflow)."""
+    read again only then, to tell them from squares that overflow). A scipy.sparse CSR X
+    (checked by the caller) is summed over its stored entries, never densified."""
+    if is_sparse(X):
+        return _sparse_column_moments(_sparse.csr_rows(X), sw, centred)
     Xd = X.astype(np.float64, copy=False)
     n = max(len(Xd), 1)
     w = None if sw is None else np.asarray(sw, np.float64) / float(np.sum(sw))
@@ -54,6 +61,21 @@ def _column_moments(X: NDArray[Any], sw: Optional[NDArray[Any]], centred: bool) 
     mu = (np.zeros(Xd.shape[1]) if not centred else np.ones(len(Xd)) @ Xd / n
           if w is None else w @ Xd)
     return mu, second
+
+
+def _sparse_column_moments(X: _sparse.CsrRows, sw: Optional[NDArray[Any]],
+                           centred: bool) -> Moments:
+    """:func:`_column_moments` of a CSR matrix in O(nnz): the entries' (weighted) values
+    and squares summed per column (the implicit zeros add nothing)."""
+    n, d = X.shape
+    rows = np.repeat(np.arange(n), np.diff(X.indptr))
+    w = (np.full(n, 1.0 / max(n, 1)) if sw is None
+         else np.asarray(sw, np.float64) / float(np.sum(sw)))[rows]
+    values = X.data.astype(np.float64)
+    second = np.bincount(X.indices, weights=w * values * values, minlength=d)
+    mu = (np.bincount(X.indices, weights=w * values, minlength=d) if centred
+          else np.zeros(d))
+    return mu.astype(np.float64), second.astype(np.float64)
 
 
 class _LinearModel(_Params):
@@ -78,10 +100,17 @@ class _LinearModel(_Params):
     lr_schedule: Optional[str]
     power_t: float
     n_threads: Optional[int]
+    early_stopping: bool
+    validation_fraction: float
+    validation_scores_: Optional[List[float]]
     _generator: Optional[np.random.Generator] = None
+    #: whether the X of the current fit is scipy.sparse
+    _sparse_input = False
 
     # ---- hyper-parameter validation
     def _validate_params(self) -> None:
+        check_flag(self.early_stopping, "early_stopping")
+        check_real(self.validation_fraction, "validation_fraction", UNIT_OPEN)
         check_choice(self.loss, "loss", self._loss_names)
         check_choice(self.optimizer, "optimizer", self._optimizer_names)
         for name in ("alpha", "momentum", "power_t"):
@@ -125,11 +154,12 @@ class _LinearModel(_Params):
         return self._lr() if eta is None or self._schedule() != "adaptive" else float(eta)
 
     # ---- the objective, on the fused linear-model kernel
-    def _value_and_grad(self, X: NDArray[Any], t: NDArray[Any], W: NDArray[Any],
+    def _value_and_grad(self, X: linear.Rows, t: NDArray[Any], W: NDArray[Any],
                         b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]]
                         ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
         """(Weighted) mean loss of the data + L2 penalty, and its gradient wrt (W, b); b is
-        None without an intercept. One pass over X, on ``n_threads`` threads."""
+        None without an intercept. One pass over X (dense, or a :class:`_sparse.CsrRows`),
+        on ``n_threads`` threads."""
         value, gW, gb = linear.objective(X, t, W, b, sw, self._linear_loss(), float(self.alpha),
                                          float(getattr(self, "epsilon", 1.0)),
                                          n_threads=self.n_threads)
@@ -165,19 +195,25 @@ class _LinearModel(_Params):
 
     def _run_epochs(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                     n_epochs: int, early_stopping: bool,
-                    moments: Optional[Moments] = None) -> None:
+                    moments: Optional[Moments] = None,
+                    held_out: Optional[Callable[[], float]] = None) -> None:
         if self._solver() in FULL_BATCH:
             self._fit_full_batch(X, t, sw, n_epochs, moments)
             return
         if self._solver() == "cholesky":
             self._fit_cholesky(X, t, sw)
             return
-        self._run_stochastic(lambda: self._epoch(X, t, sw), n_epochs, early_stopping)
+        self._run_stochastic(lambda: self._epoch(X, t, sw), n_epochs, early_stopping,
+                             held_out)
 
     def _run_stochastic(self, epoch: Callable[[], float], n_epochs: int,
-                        early_stopping: bool) -> None:
+                        early_stopping: bool,
+                        held_out: Optional[Callable[[], float]] = None) -> None:
         """Up to ``n_epochs`` calls of ``epoch()`` (one epoch, returning its mean loss),
-        stopping early on ``tol``/``n_iter_no_change``."""
+        stopping early (``early_stopping``: this is a fit) on ``tol``/``n_iter_no_change``:
+        on the epoch objective, or with ``held_out`` (the ``early_stopping`` parameter) on
+        the held-out score ``held_out()`` after each epoch, scikit-learn's rule: no
+        improvement while ``score < best + tol``."""
         # optimizer state carries over between partial_fit calls only while the optimizer and
         # its state-shaping settings stay the same (set_params may change them in between)
         key = (self._solver(), float(self.momentum), float(self.alpha), bool(self.fit_intercept),
@@ -187,6 +223,8 @@ class _LinearModel(_Params):
         best, no_change, stopped = np.inf, 0, False
         if early_stopping:  # a fit: "adaptive" starts again from the initial rate
             self._adaptive_lr: Optional[float] = self._lr()
+        if held_out is not None:
+            self.validation_scores_ = []
         for _ in range(n_epochs):
             epoch_loss = epoch()
             self.loss_curve_.append(epoch_loss)
@@ -195,8 +233,14 @@ class _LinearModel(_Params):
                 raise FloatingPointError(
                     f"{type(self).__name__}: the training loss became {epoch_loss}; "
                     f"lower lr (now {self._lr()}) or standardize X")
+            criterion = epoch_loss
+            if held_out is not None:  # scikit-learn's score < best + tol, as a loss
+                score = held_out()
+                assert self.validation_scores_ is not None
+                self.validation_scores_.append(score)
+                criterion = -score
             if early_stopping and self.tol is not None:
-                if epoch_loss > best - self.tol:
+                if criterion > best - self.tol:
                     no_change += 1
                     if no_change >= self.n_iter_no_change:
                         eta = self._current_lr()
@@ -208,7 +252,7 @@ class _LinearModel(_Params):
                             break
                 else:
                     no_change = 0
-                best = min(best, epoch_loss)
+                best = min(best, criterion)
         if early_stopping and self.tol is not None and not stopped:
             warn_not_converged(
                 f"{type(self).__name__}: maximum number of iterations (max_iter={self.max_iter})"
@@ -238,7 +282,10 @@ class _LinearModel(_Params):
                     power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
                     epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
-                    seed=seed, batch_size=batch_size, **self._sgd_features())
+                    seed=seed, batch_size=batch_size, **self._sgd_features(),
+                    # scikit-learn's SPARSE_INTERCEPT_DECAY: the intercept's steps on sparse X
+                    # are a hundredth (it is updated every sample, each weight rarely)
+                    intercept_decay=SPARSE_INTERCEPT_DECAY if self._sparse_input else 1.0)
 
     def _sgd_features(self) -> Dict[str, Any]:
         """scikit-learn's SGD options of this model for sgd_epoch (none by default;
@@ -266,7 +313,9 @@ class _LinearModel(_Params):
         Xd = X.astype(np.float64, copy=False)
         mu, second = moments if moments is not None else _column_moments(
             Xd, sw, bool(self.fit_intercept))
-        self._minimize_full_batch(lambda W, b: self._value_and_grad(Xd, t, W, b, sw),
+        # CSR X: the objective's O(nnz) path (X @ W and X.T @ dz over the stored entries)
+        rows = _sparse.csr_rows(Xd) if is_sparse(Xd) else Xd
+        self._minimize_full_batch(lambda W, b: self._value_and_grad(rows, t, W, b, sw),
                                   maxiter, mu, second)
 
     def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int,
@@ -344,16 +393,28 @@ class _LinearModel(_Params):
         if is_dask_collection(X) or is_dask_collection(y) or is_dask_collection(sample_weight):
             from fastloss.dask._fit import fit  # imported only for Dask input
 
+            if self.early_stopping:
+                raise ValueError("early_stopping (a held-out validation fraction) is not "
+                                 "supported on Dask arrays")
             return fit(self, X, y, sample_weight, reset=reset, n_epochs=n_epochs,
                        early_stopping=early_stopping)
+        self._sparse_input = is_sparse(X)
         self._validate_params()
+        if self.early_stopping and self._solver() in FULL_BATCH + ("cholesky",):
+            raise ValueError(f"early_stopping (on a held-out validation_fraction) needs a "
+                             f"stochastic optimizer, got optimizer={self._solver()!r}")
+        if self.early_stopping and not reset:
+            raise ValueError("early_stopping should be False with partial_fit")
+        if self._sparse_input:
+            self._check_sparse_solver()
         _check_y_present(y, self)
         _check_feature_names(self, X, reset=reset or not hasattr(self, "_W"))
         full_batch = self._solver() in FULL_BATCH
         # a full-batch fit checks X for NaN and inf from its column moments (one pass fewer)
-        X = _check_X(X, finite=not full_batch)
+        X = _check_X(X, finite=not full_batch, sparse_ok=True)
         t = self._prepare_targets(y, X, reset=reset)
         sw = _check_sample_weight(sample_weight, X.shape[0])
+        raw_sw = sw  # the held-out score weighs by sample_weight alone, as scikit-learn's
         sw = self._weights(t, sw, partial=not reset)
         moments = (_column_moments(X, sw, bool(self.fit_intercept)) if full_batch else None)
         if reset or not hasattr(self, "_W"):
@@ -365,19 +426,71 @@ class _LinearModel(_Params):
         t = t.astype(self._W.dtype, copy=False) if t.dtype.kind == "f" else t
         if sw is not None and self._solver() not in FULL_BATCH + ("cholesky",):
             sw = sw.astype(self._W.dtype)
-        self._run_epochs(X, t, sw, n_epochs, early_stopping, moments)
+        held_out = None
+        self.validation_scores_ = None
+        if self.early_stopping:
+            X, t, sw, held_out = self._hold_out(X, t, sw, raw_sw)
+        self._run_epochs(X, t, sw, n_epochs, early_stopping, moments, held_out)
         self._publish()
         return self
 
     def _weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]], *,
                  partial: bool) -> Optional[NDArray[Any]]:
-        """The samples' weights in the objective (SoftmaxRegression folds in class_weight)."""
+        """The samples' weights in the objective (the classifiers fold in class_weight)."""
         return sw
+
+    def _trains_on_sparse(self, solver: str) -> bool:
+        """Whether ``solver`` trains on scipy.sparse X: plain per-sample ``"sgd"`` on one
+        output (the O(nnz) scaled epoch of :func:`fastloss.sgd_epoch`) or a full-batch
+        solver (the objective's CSR path); the other optimizers update all ``d`` weights
+        every step."""
+        return solver in FULL_BATCH or (solver == "sgd" and self._linear_loss() != "softmax")
+
+    def _hold_out(self, X: Any, t: NDArray[Any], sw: Optional[NDArray[Any]],
+                  raw_sw: Optional[NDArray[Any]]) -> Tuple[Any, NDArray[Any],
+                                                          Optional[NDArray[Any]],
+                                                          Callable[[], float]]:
+        """``early_stopping``: the training part of ``(X, t, sw)`` and the score of the
+        current model on the held-out part (``validation_fraction`` of the samples, from the
+        model's random stream, stratified by class for classifiers; weighted by
+        ``sample_weight`` only, as scikit-learn's)."""
+        labels = self._split_labels(t)
+        train, held = validation_split(X.shape[0], float(self.validation_fraction),
+                                       self._rng(), labels)
+        held_sw = None if raw_sw is None else raw_sw[held]
+        if held_sw is not None and not held_sw.any():
+            raise ValueError("The sample weights for validation set are all zero, consider "
+                             "using a different random state.")
+        X_held, t_held = X[held], t[held]
+
+        def score() -> float:
+            self._publish()
+            W, b = self._decision_weights()
+            return self._score_of(X_held @ W + b, t_held, held_sw)
+
+        return X[train], t[train], None if sw is None else sw[train], score
+
+    def _split_labels(self, t: NDArray[Any]) -> Optional[NDArray[np.int64]]:
+        """The class of each target for a stratified split (None: regression)."""
+        return None
+
+    def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        """The model's ``score`` of decision values ``z`` against training targets ``t``."""
+        raise NotImplementedError  # pragma: no cover - each model defines it
+
+    def _check_sparse_solver(self) -> None:
+        if self._trains_on_sparse(self._solver()):
+            return
+        allowed = ("'lbfgs', 'cg' or 'sgd'" if self._linear_loss() != "softmax"
+                   else "'lbfgs' or 'cg'")
+        raise ValueError(f"{type(self).__name__}: scipy.sparse X trains with optimizer="
+                         f"{allowed}, got optimizer={self.optimizer!r} (pass a dense X, e.g. "
+                         f"X.toarray(), for it)")
 
     def _decision(self, X: Any) -> NDArray[Any]:
         self._check_fitted()
         _check_feature_names(self, X, reset=False)
-        X = _check_X(X)
+        X = _check_X(X, sparse_ok=True)
         self._check_n_features(X)
         W, b = self._decision_weights()
         return X.astype(self._W.dtype, copy=False) @ W + b

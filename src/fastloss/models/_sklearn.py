@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 from numpy.typing import NDArray
 
+from fastloss._sparse import is_sparse
 from fastloss._validation import reject_masked
 
 
@@ -68,11 +69,16 @@ def warn_not_converged(message: str) -> None:
 
 # ---- input checks (scikit-learn's messages, so its estimator checks recognise them) -----
 
-def _check_X(X: Any, *, name: str = "X", finite: bool = True) -> NDArray[np.floating[Any]]:
+def _check_X(X: Any, *, name: str = "X", finite: bool = True,
+             sparse_ok: bool = False) -> Any:
     """``X`` as a 2-D float32 or float64 array, scikit-learn's checks and messages; with
-    ``finite=False`` the caller checks for NaN and inf itself (from a pass it makes anyway)."""
+    ``finite=False`` the caller checks for NaN and inf itself (from a pass it makes anyway).
+    With ``sparse_ok`` a scipy.sparse ``X`` comes back as a checked CSR matrix
+    (:func:`_check_sparse_X`)."""
+    if is_sparse(X) and sparse_ok:
+        return _check_sparse_X(X, name)
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
-        raise TypeError(f"{name}: sparse input is not supported; pass a dense array "
+        raise TypeError(f"{name}: sparse input is not supported here; pass a dense array "
                         "(e.g. X.toarray())")
     reject_masked(X, name)
     X = np.asarray(X)
@@ -94,6 +100,27 @@ def _check_X(X: Any, *, name: str = "X", finite: bool = True) -> NDArray[np.floa
                          f"of 1 is required ({name}).")
     if finite:
         _check_finite(X, name)
+    return X
+
+
+def _check_sparse_X(X: Any, name: str = "X") -> Any:
+    """A scipy.sparse ``X`` as a CSR matrix of float32 or float64 values (scikit-learn's
+    ``accept_sparse="csr"``: another format is converted, a copy; integer values become
+    float64), 2-D, with a sample and a feature, finite stored values; the structure is
+    checked whole by :func:`fastloss._sparse.csr_rows` where the kernels read it."""
+    if X.format != "csr":
+        X = X.tocsr()
+    if X.dtype.kind != "f" or X.dtype.itemsize not in (4, 8):
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
+        X = X.astype(np.float64)
+    if len(X.shape) != 2:
+        raise ValueError(f"Expected 2D array for {name}, got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"Found array with {X.shape[0]} sample(s) and {X.shape[1]} "
+                         f"feature(s) (shape={X.shape}) while a minimum of 1 is required "
+                         f"({name}).")
+    _check_finite(np.asarray(X.data), name)
     return X
 
 

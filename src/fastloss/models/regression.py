@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fastloss._validation import (POSITIVE, UNIT, check_choice, check_int, check_real,
+from fastloss._validation import (POSITIVE, check_real,
                                   is_dask_collection, reject_masked)
-from fastloss.models._base import OPTIMIZERS, _LinearModel
+from fastloss.models._base import OPTIMIZERS
+from fastloss.models._sgd_options import _PlainSGDModel
 from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
-REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber", "epsilon_insensitive",
+                     "squared_epsilon_insensitive")
+#: the losses only plain per-sample SGD trains (scikit-learn's SGDRegressor's)
+SGD_ONLY_LOSSES = ("epsilon_insensitive", "squared_epsilon_insensitive")
 #: LinearRegression's optimizers: every model's, and the normal equations
 REGRESSION_OPTIMIZERS = OPTIMIZERS + ("cholesky",)
 
@@ -60,21 +64,45 @@ def normal_equation_sums(X: NDArray[Any], y: NDArray[Any],
     return NormalSums(float(w.sum()), Xd.T @ Xw, Xw.T @ y, Xw.sum(axis=0), float(w @ y))
 
 
-class LinearRegression(_LinearModel):
+def r2_score(y_true: NDArray[np.float64], prediction: NDArray[Any],
+             sw: Optional[NDArray[Any]]) -> float:
+    """The coefficient of determination of ``prediction`` (weighted by ``sw``, as
+    scikit-learn's ``r2_score``; 1 for an exact fit of constant targets, else 0 then)."""
+    w = np.ones(len(y_true)) if sw is None else sw
+    denom = float(w @ (y_true - np.average(y_true, weights=w)) ** 2)
+    num = float(w @ (y_true - prediction) ** 2)  # float64: y_true is
+    if denom == 0.0:
+        return 1.0 if num == 0.0 else 0.0
+    return 1.0 - num / denom
+
+
+class LinearRegression(_PlainSGDModel):
     """Linear regression ``y ~ X @ coef_ + intercept_`` trained by a fastloss optimizer.
 
     Parameters
     ----------
-    loss : {"squared_error", "absolute_error", "huber"}, default "squared_error"
+    loss : {"squared_error", "absolute_error", "huber", "epsilon_insensitive", \
+"squared_epsilon_insensitive"}, default "squared_error"
         ``0.5 (p - y)^2`` (half of PyTorch's ``mse_loss``, scikit-learn's ``SGDRegressor``
         squared error), ``|p - y|`` (``l1_loss``) or Huber with threshold ``epsilon``
-        (``huber_loss(delta=epsilon)``).
+        (``huber_loss(delta=epsilon)``); ``SGDRegressor``'s ``max(0, |p - y| - epsilon)``
+        and its square, for ``optimizer="sgd"`` only (``"auto"`` picks it for them).
     optimizer : {"auto", "lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", \
 "adamw", "cg"}, default "auto"
         See the module docstring; ``"cholesky"`` solves the normal equations of the squared
         error (with the L2 term and the weights) in one pass over X; ``"auto"`` is
         ``"cholesky"`` for ``loss="squared_error"`` (exact, and faster than iterating) and
-        ``"lbfgs"`` for the other losses.
+        ``"lbfgs"`` for the other losses and for scipy.sparse X.
+
+        scipy.sparse X (any format; converted to CSR, a copy unless it is CSR of float32 or
+        float64) trains with ``"sgd"`` (:func:`fastloss.sgd_epoch`'s O(nnz) epoch) or
+        ``"lbfgs"`` / ``"cg"`` (the objective over the stored entries); the other optimizers
+        raise ``ValueError``. X is never centred or densified: the intercept is a parameter
+        of its own, and the full-batch solvers' standardized coordinates come from the
+        columns' moments summed over the stored entries (a change of the solver's variables,
+        not of X). As ``SGDRegressor``, ``"sgd"`` on sparse X multiplies the intercept's
+        steps by 0.01 (scikit-learn's ``SPARSE_INTERCEPT_DECAY``), so the same data dense
+        and sparse follow different (each scikit-learn's) trajectories.
     lr : float or None, default None
         Learning rate (step size, the initial one under ``"invscaling"``); unused by the
         full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.01 for the others
@@ -89,7 +117,8 @@ class LinearRegression(_LinearModel):
     momentum : float, default 0.9
         Momentum of the ``"momentum"`` optimizer (torch.optim.SGD's ``momentum``).
     epsilon : float, default 1.0
-        Huber threshold (``delta``).
+        Huber threshold (``delta``), the width of the epsilon-insensitive losses
+        (``SGDRegressor``'s default is 0.1).
     tol, n_iter_no_change : float or None, int, default 1e-4, 5
         Early stopping on the epoch loss (see the module docstring); for ``"cg"``, ``tol`` is
         the gradient-norm tolerance ``gtol`` (1e-5 when ``None``).
@@ -123,6 +152,17 @@ class LinearRegression(_LinearModel):
         iterates from update 1 (``True``) or ``average`` on, as ``SGDRegressor(average=)``
         (the iterates until then).
 
+    early_stopping : bool, default False
+        scikit-learn's ``early_stopping`` (the stochastic optimizers, ``fit`` only): hold
+        out ``validation_fraction`` of the samples (drawn from ``random_state``'s stream,
+        not scikit-learn's), train on the rest, and after each epoch score the model
+        (``coef_``, the averaged weights with ``average``) on the held-out part (R^2,
+        weighted by ``sample_weight``); stop when the score has not exceeded the best one by
+        ``tol`` for ``n_iter_no_change`` epochs (``"adaptive"``: divide the rate by 5
+        first). The scores are in ``validation_scores_``.
+    validation_fraction : float in (0, 1), default 0.1
+        The held-out share (``ceil(validation_fraction n)`` samples).
+
     Attributes
     ----------
     coef_ : ndarray (n_features,)
@@ -132,6 +172,8 @@ class LinearRegression(_LinearModel):
         before the update it led to (for ``"lbfgs"`` and ``"cg"``: the objective at each
         iterate; empty for ``"cholesky"``)
     n_features_in_ : int
+    validation_scores_ : list of float or None, the held-out score after each epoch with
+        ``early_stopping`` (None without)
     feature_names_in_ : ndarray of str, the column names of a DataFrame X passed to ``fit``
         (only then); ``predict`` then requires the same columns in the same order.
 
@@ -154,26 +196,27 @@ class LinearRegression(_LinearModel):
                  random_state: Optional[int] = None, fit_intercept: bool = True,
                  lr_schedule: Optional[str] = None, power_t: float = 0.25,
                  n_threads: Optional[int] = None, penalty: str = "l2", l1_ratio: float = 0.15,
-                 average: Any = False) -> None:
+                 average: Any = False, early_stopping: bool = False,
+                 validation_fraction: float = 0.1) -> None:
         self._set_params_from(locals())
 
     def _solver(self) -> str:
         if self.optimizer == "auto":
-            return "cholesky" if self.loss == "squared_error" else "lbfgs"
+            if self.loss in SGD_ONLY_LOSSES:
+                return "sgd"
+            # the normal equations would densify a sparse X's Gram matrix
+            dense_sq = self.loss == "squared_error" and not self._sparse_input
+            return "cholesky" if dense_sq else "lbfgs"
         return str(self.optimizer)
 
     def _validate_params(self) -> None:
         super()._validate_params()
         check_real(self.epsilon, "epsilon", POSITIVE)
-        check_choice(self.penalty, "penalty", ("l2", "l1", "elasticnet"))
-        check_real(self.l1_ratio, "l1_ratio", UNIT)
-        if not isinstance(self.average, (bool, np.bool_)):
-            check_int(self.average, "average", 0)
-        used = [f"penalty={self.penalty!r}" if self.penalty != "l2" else "",
-                "average" if self.average else ""]
-        if any(used) and self._solver() != "sgd":
-            raise ValueError(f"{next(u for u in used if u)} needs optimizer='sgd' (scikit-learn's "
-                             f"per-sample SGD), got optimizer={self.optimizer!r}")
+        self._validate_sgd_options()
+        if self.loss in SGD_ONLY_LOSSES and self._solver() != "sgd":
+            raise ValueError(f"loss={self.loss!r} needs optimizer='sgd' (or 'auto'): "
+                             f"scikit-learn's per-sample SGD trains it, got optimizer="
+                             f"{self.optimizer!r}")
         if self.optimizer == "cholesky" and self.loss != "squared_error":
             raise ValueError(f"optimizer='cholesky' solves the squared error's normal "
                              f"equations: it needs loss='squared_error', got loss={self.loss!r}")
@@ -208,13 +251,6 @@ class LinearRegression(_LinearModel):
     def _linear_loss(self) -> str:
         return "absolute" if self.loss == "absolute_error" else str(self.loss)
 
-    def _sgd_features(self) -> Dict[str, Any]:
-        if self._solver() != "sgd":
-            return {}
-        average = (bool(self.average) if isinstance(self.average, (bool, np.bool_))
-                   else int(self.average))
-        return dict(penalty=str(self.penalty), l1_ratio=float(self.l1_ratio), average=average)
-
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         reject_masked(y, "y")
         y = np.asarray(y)
@@ -227,23 +263,9 @@ class LinearRegression(_LinearModel):
         return y
 
     def _publish(self) -> None:
-        self.coef_ = self._W
-        self.intercept_ = float(self._b[0])
-        self._average: Optional[NDArray[Any]] = None
-        st = getattr(self, "_opt_state", None)
-        start = int(self.average) if self._solver() == "sgd" else 0
-        if start and st is not None and st.average_coef is not None and st.t >= start:
-            # averaged SGD: the model is the mean of the iterates (SGDRegressor's coef_)
-            self.coef_ = st.average_coef.copy()
-            if self.fit_intercept and st.average_intercept is not None:
-                self.intercept_ = float(st.average_intercept[0])
-            self._average = np.r_[self.coef_, self.intercept_].astype(self._W.dtype)
-
-    def _decision_weights(self) -> Any:
-        averaged = getattr(self, "_average", None)
-        if averaged is None:
-            return super()._decision_weights()
-        return averaged[:-1], averaged[-1:]
+        coef, intercept = self._published_weights()
+        self.coef_ = coef
+        self.intercept_ = float(intercept[0])
 
     def fit(self, X: ArrayLike, y: ArrayLike,
             sample_weight: Optional[ArrayLike] = None) -> "LinearRegression":
@@ -281,19 +303,19 @@ class LinearRegression(_LinearModel):
             return score(self, X, y, sample_weight)
         reject_masked(y, "y")
         y_true = np.asarray(y, dtype=np.float64).ravel()
-        resid = y_true - self.predict(X)
-        sw = _check_sample_weight(sample_weight, len(y_true))
-        w = np.ones(len(y_true)) if sw is None else sw
-        denom = float(w @ (y_true - np.average(y_true, weights=w)) ** 2)
-        num = float(w @ resid ** 2)  # float64: y_true is
-        if denom == 0.0:
-            return 1.0 if num == 0.0 else 0.0
-        return 1.0 - num / denom
+        prediction = self.predict(X)
+        return r2_score(y_true, prediction, _check_sample_weight(sample_weight, len(y_true)))
+
+    def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        return r2_score(t.astype(np.float64), z, sw)
 
     def __sklearn_tags__(self) -> Any:
         from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
 
+        # "auto" resolves to a solver that trains on sparse X
+        sparse = self.optimizer == "auto" or self._trains_on_sparse(str(self.optimizer))
+
         return Tags(estimator_type="regressor", target_tags=TargetTags(required=True),
-                    regressor_tags=RegressorTags(), input_tags=InputTags())
+                    regressor_tags=RegressorTags(), input_tags=InputTags(sparse=sparse))
 
 
