@@ -70,22 +70,22 @@ class LinearRegression(_LinearModel):
         squared error), ``|p - y|`` (``l1_loss``) or Huber with threshold ``epsilon``
         (``huber_loss(delta=epsilon)``).
     optimizer : {"auto", "lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", \
-"adamw", "cg"}, default "auto"
+"adamw", "nadam", "radam", "adamax", "lion", "cg"}, default "auto"
         See the module docstring; ``"cholesky"`` solves the normal equations of the squared
         error (with the L2 term and the weights) in one pass over X; ``"auto"`` is
         ``"cholesky"`` for ``loss="squared_error"`` (exact, and faster than iterating) and
         ``"lbfgs"`` for the other losses.
     lr : float or None, default None
         Learning rate (step size, the initial one under ``"invscaling"``); unused by the
-        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.01 for the others
-        (``fastloss.models._base.DEFAULT_LR``).
+        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.001 for ``"lion"``, 0.01 for
+        the others (``fastloss.models._base.DEFAULT_LR``).
     max_iter : int, default 200
         Epochs (iterations for ``"lbfgs"`` and ``"cg"``) per ``fit``.
     batch_size : int, default 32
         Samples per mini-batch step (not used by ``"sgd"``, which is per-sample, nor the
         full-batch optimizers).
     alpha : float, default 0.0
-        L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW: decoupled weight decay).
+        L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW, Lion: decoupled weight decay).
     momentum : float, default 0.9
         Momentum of the ``"momentum"`` optimizer (torch.optim.SGD's ``momentum``).
     epsilon : float, default 1.0
