@@ -77,8 +77,8 @@ class LinearRegression(_LinearModel):
         ``"lbfgs"`` for the other losses.
     lr : float or None, default None
         Learning rate (step size, the initial one under ``"invscaling"``); unused by the
-        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.001 for ``"lion"``, 0.01 for
-        the others (``fastloss.models._base.DEFAULT_LR``).
+        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.02 for ``"adamax"``, 0.003 for
+        ``"lion"``, 0.01 for the others (``fastloss.models._base.DEFAULT_LR``).
     max_iter : int, default 200
         Epochs (iterations for ``"lbfgs"`` and ``"cg"``) per ``fit``.
     batch_size : int, default 32
