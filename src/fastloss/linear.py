@@ -515,10 +515,10 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     (every feature a stored entry); plain ``"sgd"`` without them runs the dense epoch
     above (the same trajectory to rounding).
 
-    These are torch.optim's rules (Lion: optax's), operation for operation (the same per-element code
-    as :mod:`fastloss.optim`), stepped once per update on that update's gradient, with
-    ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and 0 on the
-    intercept. One difference: Adam's ``b1^t``, ``b2^t`` are running products (one
+    These are torch.optim's rules (Lion: optax's), operation for operation (the same
+    per-element code as :mod:`fastloss.optim`), stepped once per update on that update's
+    gradient, with ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and
+    0 on the intercept. One difference: Adam's ``b1^t``, ``b2^t`` are running products (one
     multiplication per update, not two ``pow`` calls), where torch computes ``beta ** t``;
     the bias corrections can differ in the last bits. The loss and its derivative are
     computed in X's dtype (float32 data: float32 arithmetic, as the loss functions), the

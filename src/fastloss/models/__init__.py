@@ -32,16 +32,19 @@ so raw, unscaled features converge as standardized ones do.
     plain SGD, one update per sample, a whole epoch in one C call
     (:func:`fastloss.linear.sgd_epoch`), by default with scikit-learn's ``invscaling``
     schedule ``lr / t**power_t`` (``SGDRegressor``'s defaults); ``batch_size`` is ignored.
-``"momentum"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``, ``"nadam"``, ``"radam"``, ``"adamax"``, ``"lion"``
+``"momentum"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``
     mini-batches of ``batch_size`` samples, one update per batch with the batch's mean
     gradient by the torch.optim rule (``SGD(momentum)``, ``Adagrad``, ``RMSprop``, ``Adam``,
-    ``AdamW``, ``NAdam``, ``RAdam``, ``Adamax``, their defaults; ``"lion"``: optax's Lion,
-    ``betas=(0.9, 0.99)``), a whole epoch in one C call
+    ``AdamW``, their defaults), a whole epoch in one C call
     (:func:`fastloss.linear.sgd_epoch` with ``batch_size``); the rule's state and step count
     carry over from epoch to epoch, and the ``lr_schedule`` counts updates (``invscaling``:
     ``lr / t**power_t`` at update ``t``). For ``"adamw"``, ``alpha`` is AdamW's decoupled
     weight decay of ``coef`` (not of the intercept, which no ``alpha`` touches) instead of a
-    penalty in the objective; for ``"lion"`` it is Lion's weight decay, likewise decoupled.
+    penalty in the objective.
+``"nadam"``, ``"radam"``, ``"adamax"``, ``"lion"``
+    the same with torch.optim's ``NAdam``, ``RAdam``, ``Adamax`` (their defaults) and
+    optax's Lion (``betas=(0.9, 0.99)``). For ``"lion"``, ``alpha`` is Lion's weight decay,
+    decoupled as AdamW's (no penalty in the objective).
 
 An epoch visits every sample once; with ``shuffle=True`` the order is drawn from a generator
 seeded by ``random_state``, so a fit is deterministic for a given seed. Training stops after

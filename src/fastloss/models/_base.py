@@ -254,8 +254,8 @@ class _LinearModel(_Params):
     def _epoch_objective(self, mean_loss: float) -> float:
         """The epoch's objective from its mean loss: the mean loss is of the samples
         before their updates, without the penalty (AdamW's decay is no penalty: the
-        objective it minimizes has none; nor is Lion's); with an L1 part, ``alpha ((1 - r) ||W||^2 / 2 +
-        r ||W||_1)``."""
+        objective it minimizes has none; nor is Lion's); with an L1 part, ``alpha ((1 - r)
+        ||W||^2 / 2 + r ||W||_1)``."""
         alpha = 0.0 if self._solver() in DECOUPLED_DECAY else float(self.alpha)
         features = self._sgd_features()
         r = {"l2": 0.0, "l1": 1.0}.get(features.get("penalty", "l2"),
