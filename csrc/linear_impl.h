@@ -114,6 +114,17 @@ FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg,
     }
 }
 
+/* rule_scalars_of() for a rule known at run time only (RUNTIME in the epochs below): one
+ * copy of every rule's scalars, called once per update, rather than one inlined into each
+ * run-time loop (which cost the translation unit compile time for no speed). */
+static FL_NOINLINE void FL_NAME(rule_scalars_at_run_time)(const int opt,
+                                                          const fl_sgd_config *cfg, double eta,
+                                                          int64_t t, double b1t, double b2t,
+                                                          REAL mu_product,
+                                                          FL_NAME(rule_scalars) *k) {
+    FL_NAME(rule_scalars_of)(opt, cfg, eta, t, b1t, b2t, mu_product, k);
+}
+
 /* The optimizer state arrays of coef and intercept (NULL where the rule keeps none). */
 typedef struct {
     REAL *s1w, *s1b, *s2w, *s2b;
@@ -133,13 +144,18 @@ typedef struct {
     REAL mu_product; /* NAdam's, after the updates done */
 } FL_NAME(epoch_clock);
 
-FL_INLINE FL_NAME(epoch_clock) FL_NAME(epoch_start)(const int opt, const fl_sgd_config *cfg,
+FL_INLINE FL_NAME(epoch_clock) FL_NAME(epoch_start)(const int opt, const int RUNTIME,
+                                                    const fl_sgd_config *cfg,
                                                     const fl_sgd_data *D,
                                                     FL_NAME(rule_scalars) *k) {
     const int64_t t = D->t;
     FL_NAME(epoch_clock) ck = {t, pow(cfg->beta1, (double)t), pow(cfg->beta2, (double)t),
                                (REAL)D->mu_product};
-    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t, ck.mu_product, k);
+    if (RUNTIME)
+        FL_NAME(rule_scalars_at_run_time)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t,
+                                          ck.mu_product, k);
+    else
+        FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t, ck.mu_product, k);
     return ck;
 }
 
@@ -209,15 +225,15 @@ FL_INLINE void FL_NAME(step)(const int opt, const int decay, const int nesterov,
             p[j] = FL_NAME(rmsprop_rule)(p[j], s * v[j], s1 + j, NULL, NULL, &k->rmsprop, 0,
                                          decay, 0, 0);
         break;
-    case FL_OPT_NADAM: { /* the scalars' decay: 1 (L2) or 2 (decoupled) */
-        const int kind = decay ? k->nadam.decay : 0;
+    case FL_OPT_NADAM: { /* with decay (alpha != 0) the scalars' is 1 (L2) or 2 (decoupled) */
+        const int kind = decay ? (k->nadam.decay == 2 ? 2 : 1) : 0;
         if (kind == 0) FL_NAME(nadam_step)(m, p, v, s, s1, s2, &k->nadam, 0);
         else if (kind == 1) FL_NAME(nadam_step)(m, p, v, s, s1, s2, &k->nadam, 1);
         else FL_NAME(nadam_step)(m, p, v, s, s1, s2, &k->nadam, 2);
         break;
     }
     case FL_OPT_RADAM: {
-        const int kind = decay ? k->radam.decay : 0;
+        const int kind = decay ? (k->radam.decay == 2 ? 2 : 1) : 0;
         const FL_NAME(radam_scalars) *r = &k->radam;
         if (r->rectified) {
             if (kind == 0) FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 0, 1);
@@ -267,8 +283,10 @@ FL_INLINE void FL_NAME(step_coef)(const int opt, const int decay, const int nest
 
 /* Advances the step counter to this update's t and rebuilds the scalars where they change
  * per update: the learning rate of "invscaling", Adam's bias corrections (running powers
- * b1t, b2t). Otherwise the scalars of the call's first update stand. */
-FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg,
+ * b1t, b2t), the per-update scalars of nadam, radam and adamax (NAdam's mu_product
+ * advanced). Otherwise the scalars of the call's first update stand. RUNTIME: opt is a
+ * run-time value (rule_scalars_at_run_time). */
+FL_INLINE void FL_NAME(next_step)(const int opt, const int RUNTIME, const fl_sgd_config *cfg,
                                   FL_NAME(epoch_clock) *ck, FL_NAME(rule_scalars) *k) {
     ck->t += 1;
     const int invscaling = cfg->schedule == FL_LR_INVSCALING;
@@ -278,7 +296,11 @@ FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg,
     }
     if (invscaling || FL_NAME(per_update)(opt)) {
         const double eta = invscaling ? cfg->lr / pow((double)ck->t, cfg->power_t) : cfg->lr;
-        FL_NAME(rule_scalars_of)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t, ck->mu_product, k);
+        if (RUNTIME)
+            FL_NAME(rule_scalars_at_run_time)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t,
+                                              ck->mu_product, k);
+        else
+            FL_NAME(rule_scalars_of)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t, ck->mu_product, k);
         if (opt == FL_OPT_NADAM) ck->mu_product = k->nadam.mu_product; /* this update's */
     }
 }
@@ -367,7 +389,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const int RUNTIM
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1, epsilon = (REAL)cfg->epsilon;
     FL_NAME(rule_scalars) k;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D, &k);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, RUNTIME, cfg, D, &k);
     double total = 0;
 
     for (fl_index v = 0; v < n; v++) {
@@ -376,7 +398,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const int RUNTIM
         const REAL *FL_RESTRICT x =
             FL_NAME(visit1)(loss, &a, v, epsilon, xbuf, D, &i, &g, &total);
         if (!x) break;
-        FL_NAME(next_step)(opt, cfg, &ck, &k);
+        FL_NAME(next_step)(opt, RUNTIME, cfg, &ck, &k);
         if (RUNTIME) {
             FL_NAME(batch_step1)(opt, decay, nesterov, d, w, x, b, &one, g, &st, &k);
             continue;
@@ -475,7 +497,7 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL epsilon = (REAL)cfg->epsilon;
     FL_NAME(rule_scalars) k;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D, &k);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, 1, cfg, D, &k);
     double total = 0;
 
     for (fl_index first = 0; first < n && D->bad < 0;) {
@@ -496,7 +518,7 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
         }
         if (D->bad >= 0) break; /* the batch cut short is not applied */
         const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
-        FL_NAME(next_step)(opt, cfg, &ck, &k);
+        FL_NAME(next_step)(opt, 1, cfg, &ck, &k);
         FL_NAME(batch_step1)(opt, decay, nesterov, d, w, gw, b, &gsum, scale, &st, &k);
         first = end;
     }
@@ -587,7 +609,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const int RUNTIME,
     REAL *FL_RESTRICT gb = zb + c;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     FL_NAME(rule_scalars) h;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D, &h);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, RUNTIME, cfg, D, &h);
     double total = 0;
 
     for (fl_index k = 0; k < a.n; k++) {
@@ -595,7 +617,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const int RUNTIME,
         const REAL *FL_RESTRICT x =
             FL_NAME(visit_softmax)(&a, k, xbuf, zb, gb, D, &wi, &total);
         if (!x) break;
-        FL_NAME(next_step)(opt, cfg, &ck, &h);
+        FL_NAME(next_step)(opt, RUNTIME, cfg, &ck, &h);
         /* row j of W: gradient x_j gb */
         if (RUNTIME)
             FL_NAME(batch_step_softmax)(opt, decay, nesterov, &a, gb, 0, x, 1, gb, 1, &st, &h);
@@ -620,7 +642,7 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
     REAL *FL_RESTRICT GB = GW + d * c;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     FL_NAME(rule_scalars) h;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D, &h);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, 1, cfg, D, &h);
     double total = 0;
 
     for (fl_index first = 0; first < n && D->bad < 0;) {
@@ -644,7 +666,7 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
         }
         if (D->bad >= 0) break; /* the batch cut short is not applied */
         const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
-        FL_NAME(next_step)(opt, cfg, &ck, &h);
+        FL_NAME(next_step)(opt, 1, cfg, &ck, &h);
         FL_NAME(batch_step_softmax)(opt, decay, nesterov, &a, GW, c, &scale, 0, GB, scale,
                                     &st, &h);
         first = end;
