@@ -45,7 +45,13 @@ enum fl_linear_optimizer {
     FL_OPT_RMSPROP = 3,  /* RMSprop(alpha = rho, momentum 0, centered False)             */
     FL_OPT_ADAM = 4,     /* Adam(betas, amsgrad False); bias corrections from running
                           * powers beta^t, not pow() per update                          */
-    FL_OPT_ADAMW = 5     /* AdamW(betas, amsgrad False): Adam with decoupled decay       */
+    FL_OPT_ADAMW = 5,    /* AdamW(betas, amsgrad False): Adam with decoupled decay       */
+    /* The rules below run through the run-time rule dispatch (one loop per loss, the rule
+     * picked once per update) per sample as in mini-batches: */
+    FL_OPT_NADAM = 6,    /* NAdam(betas, momentum_decay, decoupled_weight_decay = decoupled) */
+    FL_OPT_RADAM = 7,    /* RAdam(betas, decoupled_weight_decay = decoupled)             */
+    FL_OPT_ADAMAX = 8,   /* Adamax(betas)                                                */
+    FL_OPT_LION = 9      /* Lion(betas) as optax.lion; weight decay added to the sign    */
 };
 
 enum fl_linear_schedule {
@@ -71,6 +77,8 @@ typedef struct {
     double alpha;   /* L2 penalty on coef (not the intercept): g += alpha * coef */
     double epsilon; /* huber threshold */
     double momentum, beta1, beta2, eps, rho;
+    double momentum_decay; /* nadam only */
+    int decoupled;         /* nadam, radam: torch's decoupled_weight_decay             */
     /* Read by fl_sgd_epoch_scaled only: */
     int penalty;            /* enum fl_linear_penalty                                  */
     double l1_ratio;        /* FL_PENALTY_ELASTICNET's mix                              */
@@ -109,8 +117,14 @@ typedef struct {
     void *intercept;         /* (c), or NULL: no intercept                            */
     /* Optimizer state, shaped like coef / intercept; NULL where the rule needs none:
      * s1 = momentum buffer (momentum), sum of squares (adagrad), square average
-     * (rmsprop), first moment (adam); s2 = second moment (adam only). */
+     * (rmsprop), first moment (adam, nadam, radam, adamax, lion); s2 = second moment
+     * (adam, nadam, radam), exponentially weighted infinity norm (adamax). */
     void *s1_coef, *s1_intercept, *s2_coef, *s2_intercept;
+    /* NAdam's mu_product (update_rules.h): the product of the momentum cache over the
+     * updates so far (1 before the first), a value of the epoch's dtype held in a double;
+     * advanced by the epoch. One for coef and intercept: torch keeps one per tensor, and
+     * they are equal (the same steps). Read and written by nadam only. */
+    double mu_product;
     void *work;              /* scratch of 2 d + 2 c elements, and (d + 1) c more when
                               * batch_size > 1 (the batch's gradient sums)             */
     int64_t t;               /* updates done before the call; advanced by the number of

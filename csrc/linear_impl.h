@@ -8,7 +8,9 @@
  * with (loss, optimizer) as compile-time constants, so each pair is its own branch-free
  * loop whose dot product and update vectorize; epoch1_batch() and epoch_softmax_batch()
  * are their mini-batch counterparts (the gradient summed over a batch in the work array,
- * one step() per batch); sgd_epoch() picks the instantiation once per call.
+ * one step() per batch, the rule chosen at run time); nadam/radam/adamax/lion run per
+ * sample through the same run-time rule step (epoch1() / epoch_softmax() with RUNTIME);
+ * sgd_epoch() picks the instantiation once per call.
  */
 #include "optim.h" /* the fl_*_hyper structs that update_rules.h's scalars take */
 #include "loss_rules.h"
@@ -30,20 +32,35 @@ typedef struct {
     FL_NAME(adagrad_scalars) adagrad;
     FL_NAME(rmsprop_scalars) rmsprop;
     FL_NAME(adam_scalars) adam;
+    FL_NAME(nadam_scalars) nadam;
+    FL_NAME(radam_scalars) radam;
+    FL_NAME(adamax_scalars) adamax;
+    FL_NAME(lion_scalars) lion;
 } FL_NAME(rule_scalars);
 
 /* Adam and AdamW share the scalars, the running powers and the per-element rule. */
 FL_INLINE int FL_NAME(is_adam)(const int opt) { return opt == FL_OPT_ADAM || opt == FL_OPT_ADAMW; }
+
+/* The rules whose scalars change with the step count (bias corrections, NAdam's momentum
+ * cache, RAdam's rectification): rebuilt every update. */
+FL_INLINE int FL_NAME(per_update)(const int opt) {
+    return FL_NAME(is_adam)(opt) || opt == FL_OPT_NADAM || opt == FL_OPT_RADAM ||
+           opt == FL_OPT_ADAMAX;
+}
 
 /* The scalars of update t (1-based) with learning rate eta, each rule as the torch.optim
  * optimizer the epoch's docs name: momentum = SGD(momentum, nesterov, dampening 0),
  * Adagrad(lr_decay 0), RMSprop(alpha = rho, momentum 0, centered False), Adam(betas,
  * amsgrad False), AdamW(the same); weight_decay = alpha (the update of the intercept drops
  * it by its flag).
+ * NAdam(betas, momentum_decay, decoupled_weight_decay), RAdam(betas,
+ * decoupled_weight_decay), Adamax(betas), Lion(betas) with the scalars of update_rules.h as
+ * the fused optimizers compute them (torch's beta ** t; mu_product: NAdam's state before
+ * this update).
  * Adam's bias corrections come from the running powers b1t = beta1^t, b2t = beta2^t: no
  * pow() per sample, where torch computes beta ** t (they differ in the last bits). */
 FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg, double eta,
-                                        int64_t t, double b1t, double b2t,
+                                        int64_t t, double b1t, double b2t, REAL mu_product,
                                         FL_NAME(rule_scalars) *k) {
     switch (opt) {
     case FL_OPT_SGD:
@@ -66,6 +83,28 @@ FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg,
         k->rmsprop = FL_NAME(rmsprop_scalars_of)(&h);
         break;
     }
+    case FL_OPT_NADAM: {
+        const fl_nadam_hyper h = {eta,       cfg->beta1,          cfg->beta2,     cfg->eps,
+                                  cfg->alpha, cfg->momentum_decay, cfg->decoupled, 0};
+        k->nadam = FL_NAME(nadam_scalars_of)(&h, (double)t, mu_product);
+        break;
+    }
+    case FL_OPT_RADAM: {
+        const fl_radam_hyper h = {eta,        cfg->beta1,     cfg->beta2, cfg->eps,
+                                  cfg->alpha, cfg->decoupled, 0};
+        k->radam = FL_NAME(radam_scalars_of)(&h, (double)t);
+        break;
+    }
+    case FL_OPT_ADAMAX: {
+        const fl_adamax_hyper h = {eta, cfg->beta1, cfg->beta2, cfg->eps, cfg->alpha, 0};
+        k->adamax = FL_NAME(adamax_scalars_of)(&h, (double)t);
+        break;
+    }
+    case FL_OPT_LION: {
+        const fl_lion_hyper h = {eta, cfg->beta1, cfg->beta2, cfg->alpha, 0};
+        k->lion = FL_NAME(lion_scalars_of)(&h);
+        break;
+    }
     default: { /* FL_OPT_ADAM, FL_OPT_ADAMW (decoupled) */
         const fl_adam_hyper h = {eta, cfg->beta1, cfg->beta2, cfg->eps, cfg->alpha, 0, 0,
                                  opt == FL_OPT_ADAMW};
@@ -73,6 +112,17 @@ FL_INLINE void FL_NAME(rule_scalars_of)(const int opt, const fl_sgd_config *cfg,
         break;
     }
     }
+}
+
+/* rule_scalars_of() for a rule known at run time only (RUNTIME in the epochs below): one
+ * copy of every rule's scalars, called once per update, rather than one inlined into each
+ * run-time loop (which cost the translation unit compile time for no speed). */
+static FL_NOINLINE void FL_NAME(rule_scalars_at_run_time)(const int opt,
+                                                          const fl_sgd_config *cfg, double eta,
+                                                          int64_t t, double b1t, double b2t,
+                                                          REAL mu_product,
+                                                          FL_NAME(rule_scalars) *k) {
+    FL_NAME(rule_scalars_of)(opt, cfg, eta, t, b1t, b2t, mu_product, k);
 }
 
 /* The optimizer state arrays of coef and intercept (NULL where the rule keeps none). */
@@ -87,17 +137,52 @@ FL_INLINE FL_NAME(rule_state) FL_NAME(rule_state_of)(const fl_sgd_data *D) {
 }
 
 /* Where an epoch starts: Adam's running powers beta^t after the t updates done before the
- * call, and the rule's scalars for the first update of the call. */
+ * call, NAdam's mu_product, and the rule's scalars for the first update of the call. */
 typedef struct {
     int64_t t;       /* updates done */
     double b1t, b2t; /* beta1^t, beta2^t */
+    REAL mu_product; /* NAdam's, after the updates done */
 } FL_NAME(epoch_clock);
 
-FL_INLINE FL_NAME(epoch_clock) FL_NAME(epoch_start)(const int opt, const fl_sgd_config *cfg,
-                                                    int64_t t, FL_NAME(rule_scalars) *k) {
-    FL_NAME(epoch_clock) ck = {t, pow(cfg->beta1, (double)t), pow(cfg->beta2, (double)t)};
-    FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t, k);
+FL_INLINE FL_NAME(epoch_clock) FL_NAME(epoch_start)(const int opt, const int RUNTIME,
+                                                    const fl_sgd_config *cfg,
+                                                    const fl_sgd_data *D,
+                                                    FL_NAME(rule_scalars) *k) {
+    const int64_t t = D->t;
+    FL_NAME(epoch_clock) ck = {t, pow(cfg->beta1, (double)t), pow(cfg->beta2, (double)t),
+                               (REAL)D->mu_product};
+    if (RUNTIME)
+        FL_NAME(rule_scalars_at_run_time)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t,
+                                          ck.mu_product, k);
+    else
+        FL_NAME(rule_scalars_of)(opt, cfg, cfg->lr, t + 1, ck.b1t, ck.b2t, ck.mu_product, k);
     return ck;
+}
+
+/* Where an epoch stops: the updates done and NAdam's mu_product, for the next call. */
+FL_INLINE void FL_NAME(epoch_stop)(const FL_NAME(epoch_clock) *ck, fl_sgd_data *D) {
+    D->t = ck->t;
+    D->mu_product = (double)ck->mu_product;
+}
+
+/* NAdam's and RAdam's steps on m parameters (see step()): DECAY (0 none, 1 L2, 2
+ * decoupled) and RAdam's RECT are compile-time constants here, chosen by step() once per
+ * update from the scalars. */
+FL_INLINE void FL_NAME(nadam_step)(fl_index m, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT v,
+                                   const REAL s, REAL *FL_RESTRICT s1, REAL *FL_RESTRICT s2,
+                                   const FL_NAME(nadam_scalars) *k, const int DECAY) {
+    FL_SIMD
+    for (fl_index j = 0; j < m; j++)
+        p[j] = FL_NAME(nadam_rule)(p[j], s * v[j], s1 + j, s2 + j, k, 0, DECAY);
+}
+
+FL_INLINE void FL_NAME(radam_step)(fl_index m, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT v,
+                                   const REAL s, REAL *FL_RESTRICT s1, REAL *FL_RESTRICT s2,
+                                   const FL_NAME(radam_scalars) *k, const int DECAY,
+                                   const int RECT) {
+    FL_SIMD
+    for (fl_index j = 0; j < m; j++)
+        p[j] = FL_NAME(radam_rule)(p[j], s * v[j], s1 + j, s2 + j, k, 0, DECAY, RECT);
 }
 
 /* One update of the m parameters p with gradient g_j = s v_j, state s1/s2 as the rule
@@ -140,6 +225,37 @@ FL_INLINE void FL_NAME(step)(const int opt, const int decay, const int nesterov,
             p[j] = FL_NAME(rmsprop_rule)(p[j], s * v[j], s1 + j, NULL, NULL, &k->rmsprop, 0,
                                          decay, 0, 0);
         break;
+    case FL_OPT_NADAM: { /* with decay (alpha != 0) the scalars' is 1 (L2) or 2 (decoupled) */
+        const int kind = decay ? (k->nadam.decay == 2 ? 2 : 1) : 0;
+        if (kind == 0) FL_NAME(nadam_step)(m, p, v, s, s1, s2, &k->nadam, 0);
+        else if (kind == 1) FL_NAME(nadam_step)(m, p, v, s, s1, s2, &k->nadam, 1);
+        else FL_NAME(nadam_step)(m, p, v, s, s1, s2, &k->nadam, 2);
+        break;
+    }
+    case FL_OPT_RADAM: {
+        const int kind = decay ? (k->radam.decay == 2 ? 2 : 1) : 0;
+        const FL_NAME(radam_scalars) *r = &k->radam;
+        if (r->rectified) {
+            if (kind == 0) FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 0, 1);
+            else if (kind == 1) FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 1, 1);
+            else FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 2, 1);
+        } else {
+            if (kind == 0) FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 0, 0);
+            else if (kind == 1) FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 1, 0);
+            else FL_NAME(radam_step)(m, p, v, s, s1, s2, r, 2, 0);
+        }
+        break;
+    }
+    case FL_OPT_ADAMAX:
+        FL_SIMD
+        for (fl_index j = 0; j < m; j++)
+            p[j] = FL_NAME(adamax_rule)(p[j], s * v[j], s1 + j, s2 + j, &k->adamax, 0, decay);
+        break;
+    case FL_OPT_LION:
+        FL_SIMD
+        for (fl_index j = 0; j < m; j++)
+            p[j] = FL_NAME(lion_rule)(p[j], s * v[j], s1 + j, &k->lion, 0, decay);
+        break;
     default: /* FL_OPT_ADAM, FL_OPT_ADAMW: adam_rule's DECAY is 1 (L2) or 2 (decoupled) */
         FL_SIMD
         for (fl_index j = 0; j < m; j++)
@@ -155,9 +271,9 @@ FL_INLINE void FL_NAME(step_coef)(const int opt, const int decay, const int nest
                                   fl_index m, REAL *FL_RESTRICT p, const REAL *FL_RESTRICT v,
                                   const REAL s, REAL *FL_RESTRICT s1, REAL *FL_RESTRICT s2,
                                   const FL_NAME(rule_scalars) *k) {
-    if (opt == FL_OPT_MOMENTUM && nesterov) {
-        if (decay) FL_NAME(step)(opt, 1, 1, m, p, v, s, s1, s2, k);
-        else FL_NAME(step)(opt, 0, 1, m, p, v, s, s1, s2, k);
+    if (opt == FL_OPT_MOMENTUM && nesterov) { /* the rule spelled out: one loop each */
+        if (decay) FL_NAME(step)(FL_OPT_MOMENTUM, 1, 1, m, p, v, s, s1, s2, k);
+        else FL_NAME(step)(FL_OPT_MOMENTUM, 0, 1, m, p, v, s, s1, s2, k);
     } else if (decay) {
         FL_NAME(step)(opt, 1, 0, m, p, v, s, s1, s2, k);
     } else {
@@ -167,8 +283,10 @@ FL_INLINE void FL_NAME(step_coef)(const int opt, const int decay, const int nest
 
 /* Advances the step counter to this update's t and rebuilds the scalars where they change
  * per update: the learning rate of "invscaling", Adam's bias corrections (running powers
- * b1t, b2t). Otherwise the scalars of the call's first update stand. */
-FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg,
+ * b1t, b2t), the per-update scalars of nadam, radam and adamax (NAdam's mu_product
+ * advanced). Otherwise the scalars of the call's first update stand. RUNTIME: opt is a
+ * run-time value (rule_scalars_at_run_time). */
+FL_INLINE void FL_NAME(next_step)(const int opt, const int RUNTIME, const fl_sgd_config *cfg,
                                   FL_NAME(epoch_clock) *ck, FL_NAME(rule_scalars) *k) {
     ck->t += 1;
     const int invscaling = cfg->schedule == FL_LR_INVSCALING;
@@ -176,9 +294,14 @@ FL_INLINE void FL_NAME(next_step)(const int opt, const fl_sgd_config *cfg,
         ck->b1t *= cfg->beta1;
         ck->b2t *= cfg->beta2;
     }
-    if (invscaling || FL_NAME(is_adam)(opt)) {
+    if (invscaling || FL_NAME(per_update)(opt)) {
         const double eta = invscaling ? cfg->lr / pow((double)ck->t, cfg->power_t) : cfg->lr;
-        FL_NAME(rule_scalars_of)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t, k);
+        if (RUNTIME)
+            FL_NAME(rule_scalars_at_run_time)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t,
+                                              ck->mu_product, k);
+        else
+            FL_NAME(rule_scalars_of)(opt, cfg, eta, ck->t, ck->b1t, ck->b2t, ck->mu_product, k);
+        if (opt == FL_OPT_NADAM) ck->mu_product = k->nadam.mu_product; /* this update's */
     }
 }
 
@@ -239,9 +362,24 @@ FL_INLINE const REAL *FL_NAME(visit1)(const int loss, const FL_NAME(epoch_arrays
     return x;
 }
 
-/* Single output, any rule. */
-FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_config *cfg,
-                                 fl_sgd_data *D) {
+/* An update of a single-output model, the rule chosen at run time: coef with gradient
+ * scale gw, the intercept with scale gsum[0]. It runs once per batch, so the mini-batch
+ * loops are specialized on the loss alone (their per-sample work) and share one copy of the
+ * rules, which keeps the translation unit's compile time in bounds; the per-sample epochs
+ * of the rules without a loop of their own (nadam, radam, adamax, lion) call it once per
+ * sample (gw = x_i, gsum = 1, scale = w_i dl/dz: epoch1's update). */
+static FL_HOT_NO_AVX512 FL_NOINLINE void FL_NAME(batch_step1)(
+    const int opt, const int decay, const int nesterov, fl_index d, REAL *FL_RESTRICT w,
+    const REAL *FL_RESTRICT gw, REAL *b, const REAL *gsum, const REAL scale,
+    const FL_NAME(rule_state) *st, const FL_NAME(rule_scalars) *k) {
+    FL_NAME(step_coef)(opt, decay, nesterov, d, w, gw, scale, st->s1w, st->s2w, k);
+    if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, gsum, scale, st->s1b, st->s2b, k);
+}
+
+/* Single output, any rule; RUNTIME: the rule opt is a run-time value, each update is
+ * batch_step1()'s (no loop of the rule's own here). */
+FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const int RUNTIME,
+                                 const fl_sgd_config *cfg, fl_sgd_data *D) {
     const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index n = a.n, d = a.d;
     REAL *FL_RESTRICT w = a.w;
@@ -251,7 +389,7 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL one = 1, epsilon = (REAL)cfg->epsilon;
     FL_NAME(rule_scalars) k;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &k);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, RUNTIME, cfg, D, &k);
     double total = 0;
 
     for (fl_index v = 0; v < n; v++) {
@@ -260,11 +398,15 @@ FL_INLINE double FL_NAME(epoch1)(const int loss, const int opt, const fl_sgd_con
         const REAL *FL_RESTRICT x =
             FL_NAME(visit1)(loss, &a, v, epsilon, xbuf, D, &i, &g, &total);
         if (!x) break;
-        FL_NAME(next_step)(opt, cfg, &ck, &k);
+        FL_NAME(next_step)(opt, RUNTIME, cfg, &ck, &k);
+        if (RUNTIME) {
+            FL_NAME(batch_step1)(opt, decay, nesterov, d, w, x, b, &one, g, &st, &k);
+            continue;
+        }
         FL_NAME(step_coef)(opt, decay, nesterov, d, w, x, g, st.s1w, st.s2w, &k);
         if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, &one, g, st.s1b, st.s2b, &k);
     }
-    D->t = ck.t;
+    FL_NAME(epoch_stop)(&ck, D);
     return total;
 }
 
@@ -338,17 +480,6 @@ FL_INLINE double FL_NAME(epoch1_sgd_small)(const int loss, const fl_sgd_config *
     return total;
 }
 
-/* A batch's update, the rule chosen at run time: it runs once per batch, so the mini-batch
- * loops are specialized on the loss alone (their per-sample work) and share one copy of the
- * rules, which keeps the translation unit's compile time in bounds. */
-static FL_HOT_NO_AVX512 FL_NOINLINE void FL_NAME(batch_step1)(
-    const int opt, const int decay, const int nesterov, fl_index d, REAL *FL_RESTRICT w,
-    const REAL *FL_RESTRICT gw, REAL *b, const REAL *gsum, const REAL scale,
-    const FL_NAME(rule_state) *st, const FL_NAME(rule_scalars) *k) {
-    FL_NAME(step_coef)(opt, decay, nesterov, d, w, gw, scale, st->s1w, st->s2w, k);
-    if (b) FL_NAME(step_coef)(opt, 0, nesterov, 1, b, gsum, scale, st->s1b, st->s2b, k);
-}
-
 /* Mini-batch, single output, any rule: the visits in batches of B = batch_size (the last
  * one shorter); every sample of a batch is evaluated at the batch's starting parameters,
  * its weighted gradient w_i dl/dz (x_i, 1) summed (in REAL) into gw = work + 2 d + 2 and
@@ -366,7 +497,7 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     const REAL epsilon = (REAL)cfg->epsilon;
     FL_NAME(rule_scalars) k;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &k);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, 1, cfg, D, &k);
     double total = 0;
 
     for (fl_index first = 0; first < n && D->bad < 0;) {
@@ -387,11 +518,11 @@ FL_INLINE double FL_NAME(epoch1_batch)(const int loss, const int opt, const fl_s
         }
         if (D->bad >= 0) break; /* the batch cut short is not applied */
         const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
-        FL_NAME(next_step)(opt, cfg, &ck, &k);
+        FL_NAME(next_step)(opt, 1, cfg, &ck, &k);
         FL_NAME(batch_step1)(opt, decay, nesterov, d, w, gw, b, &gsum, scale, &st, &k);
         first = end;
     }
-    D->t = ck.t;
+    FL_NAME(epoch_stop)(&ck, D);
     return total;
 }
 
@@ -458,9 +589,18 @@ FL_INLINE void FL_NAME(step_softmax)(const int opt, const int decay, const int n
     if (a->b) FL_NAME(step_coef)(opt, 0, nesterov, c, a->b, u, su, st->s1b, st->s2b, h);
 }
 
-/* Softmax over c outputs, one update per sample. */
-FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
-                                        fl_sgd_data *D) {
+/* A softmax update, the rule chosen at run time (see batch_step1): step_softmax()'s
+ * arguments, once per batch, or once per sample for the rules without a loop of their own. */
+static FL_HOT_NO_AVX512 FL_NOINLINE void FL_NAME(batch_step_softmax)(
+    const int opt, const int decay, const int nesterov, const FL_NAME(epoch_arrays) *a,
+    const REAL *V, fl_index v_stride, const REAL *s, fl_index s_stride, const REAL *u,
+    REAL su, const FL_NAME(rule_state) *st, const FL_NAME(rule_scalars) *h) {
+    FL_NAME(step_softmax)(opt, decay, nesterov, a, V, v_stride, s, s_stride, u, su, st, h);
+}
+
+/* Softmax over c outputs, one update per sample; RUNTIME as in epoch1(). */
+FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const int RUNTIME,
+                                        const fl_sgd_config *cfg, fl_sgd_data *D) {
     const FL_NAME(epoch_arrays) a = FL_NAME(epoch_arrays_of)(D);
     const fl_index d = a.d, c = a.c;
     const FL_NAME(rule_state) st = FL_NAME(rule_state_of)(D);
@@ -469,7 +609,7 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
     REAL *FL_RESTRICT gb = zb + c;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     FL_NAME(rule_scalars) h;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &h);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, RUNTIME, cfg, D, &h);
     double total = 0;
 
     for (fl_index k = 0; k < a.n; k++) {
@@ -477,20 +617,15 @@ FL_INLINE double FL_NAME(epoch_softmax)(const int opt, const fl_sgd_config *cfg,
         const REAL *FL_RESTRICT x =
             FL_NAME(visit_softmax)(&a, k, xbuf, zb, gb, D, &wi, &total);
         if (!x) break;
-        FL_NAME(next_step)(opt, cfg, &ck, &h);
+        FL_NAME(next_step)(opt, RUNTIME, cfg, &ck, &h);
         /* row j of W: gradient x_j gb */
-        FL_NAME(step_softmax)(opt, decay, nesterov, &a, gb, 0, x, 1, gb, 1, &st, &h);
+        if (RUNTIME)
+            FL_NAME(batch_step_softmax)(opt, decay, nesterov, &a, gb, 0, x, 1, gb, 1, &st, &h);
+        else
+            FL_NAME(step_softmax)(opt, decay, nesterov, &a, gb, 0, x, 1, gb, 1, &st, &h);
     }
-    D->t = ck.t;
+    FL_NAME(epoch_stop)(&ck, D);
     return total;
-}
-
-/* A softmax batch's update (see batch_step1). */
-static FL_HOT_NO_AVX512 FL_NOINLINE void FL_NAME(batch_step_softmax)(
-    const int opt, const int decay, const int nesterov, const FL_NAME(epoch_arrays) *a,
-    const REAL *GW, const REAL *GB, const REAL scale, const FL_NAME(rule_state) *st,
-    const FL_NAME(rule_scalars) *h) {
-    FL_NAME(step_softmax)(opt, decay, nesterov, a, GW, a->c, &scale, 0, GB, scale, st, h);
 }
 
 /* Softmax, mini-batch: as epoch1_batch(), the batch's gradient sums in work + 2 d + 2 c:
@@ -507,7 +642,7 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
     REAL *FL_RESTRICT GB = GW + d * c;
     const int decay = cfg->alpha != 0, nesterov = cfg->nesterov;
     FL_NAME(rule_scalars) h;
-    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, cfg, D->t, &h);
+    FL_NAME(epoch_clock) ck = FL_NAME(epoch_start)(opt, 1, cfg, D, &h);
     double total = 0;
 
     for (fl_index first = 0; first < n && D->bad < 0;) {
@@ -531,11 +666,12 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
         }
         if (D->bad >= 0) break; /* the batch cut short is not applied */
         const REAL scale = wsum != 0 ? (REAL)(1.0 / wsum) : (REAL)0;
-        FL_NAME(next_step)(opt, cfg, &ck, &h);
-        FL_NAME(batch_step_softmax)(opt, decay, nesterov, &a, GW, GB, scale, &st, &h);
+        FL_NAME(next_step)(opt, 1, cfg, &ck, &h);
+        FL_NAME(batch_step_softmax)(opt, decay, nesterov, &a, GW, c, &scale, 0, GB, scale,
+                                    &st, &h);
         first = end;
     }
-    D->t = ck.t;
+    FL_NAME(epoch_stop)(&ck, D);
     return total;
 }
 
@@ -549,18 +685,25 @@ FL_INLINE double FL_NAME(epoch_softmax_batch)(const int opt, const fl_sgd_config
     FL_EACH_RULE(SOFTMAX_CASE, FL_LIN_SOFTMAX)
 
 
-/* Mini-batch epochs: a function of their own, so that the per-sample dispatch below stays
- * the code it was (in one function with it, the per-sample loops' rounding changed: the
- * compiler fused other multiply-adds). */
+/* The epochs with the rule chosen at run time: mini-batch epochs (every rule), and the
+ * per-sample epochs of the rules without a (loss, rule) loop of their own (nadam, radam,
+ * adamax, lion: their update is batch_step1's, one call per sample, which keeps the
+ * translation unit's compile time in bounds). A function of its own, so that the
+ * per-sample dispatch below stays the code it was (in one function with it, the
+ * per-sample loops' rounding changed: the compiler fused other multiply-adds). */
 static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd_config *cfg,
                                                                    fl_sgd_data *D) {
-    const int opt = cfg->optimizer;
+    const int opt = cfg->optimizer, batches = cfg->batch_size > 1;
+#define FL_EPOCH1_RUNTIME(L)                                                                \
+    batches ? FL_NAME(epoch1_batch)(L, opt, cfg, D) : FL_NAME(epoch1)(L, opt, 1, cfg, D)
     switch ((enum fl_linear_loss)cfg->loss) {
-    case FL_LIN_SQUARED: return FL_NAME(epoch1_batch)(FL_LIN_SQUARED, opt, cfg, D);
-    case FL_LIN_ABSOLUTE: return FL_NAME(epoch1_batch)(FL_LIN_ABSOLUTE, opt, cfg, D);
-    case FL_LIN_HUBER: return FL_NAME(epoch1_batch)(FL_LIN_HUBER, opt, cfg, D);
-    case FL_LIN_LOGISTIC: return FL_NAME(epoch1_batch)(FL_LIN_LOGISTIC, opt, cfg, D);
-    case FL_LIN_SOFTMAX: return FL_NAME(epoch_softmax_batch)(opt, cfg, D);
+    case FL_LIN_SQUARED: return FL_EPOCH1_RUNTIME(FL_LIN_SQUARED);
+    case FL_LIN_ABSOLUTE: return FL_EPOCH1_RUNTIME(FL_LIN_ABSOLUTE);
+    case FL_LIN_HUBER: return FL_EPOCH1_RUNTIME(FL_LIN_HUBER);
+    case FL_LIN_LOGISTIC: return FL_EPOCH1_RUNTIME(FL_LIN_LOGISTIC);
+    case FL_LIN_SOFTMAX:
+        return batches ? FL_NAME(epoch_softmax_batch)(opt, cfg, D)
+                       : FL_NAME(epoch_softmax)(opt, 1, cfg, D);
     /* scikit-learn's SGD losses are fl_sgd_epoch_scaled's alone (linear.h): a loop for
      * them here would cost the translation unit 20% more compile time for no caller */
     case FL_LIN_HINGE:
@@ -569,6 +712,7 @@ static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd
     case FL_LIN_EPSILON_INSENSITIVE:
     case FL_LIN_SQUARED_EPSILON_INSENSITIVE: break;
     }
+#undef FL_EPOCH1_RUNTIME
     return 0;
 }
 
@@ -576,12 +720,15 @@ static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd
 #define FL_EPOCH_CASE(L, O)                                                                 \
     case 8 * (L) + (O):                                                                     \
         if ((O) == FL_OPT_SGD && short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);   \
-        return FL_NAME(epoch1)(L, O, cfg, D);
+        return FL_NAME(epoch1)(L, O, 0, cfg, D);
 #define FL_EPOCH_SOFTMAX_CASE(L, O)                                                         \
-    case 8 * (L) + (O): return FL_NAME(epoch_softmax)(O, cfg, D);
+    case 8 * (L) + (O): return FL_NAME(epoch_softmax)(O, 0, cfg, D);
 
 static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
-    if (cfg->batch_size > 1) return FL_NAME(sgd_epoch_batch)(cfg, D);
+    /* the rules past adamw have no per-sample loops of their own (and 8 loss + rule keys
+     * only up to it) */
+    if (cfg->batch_size > 1 || cfg->optimizer > FL_OPT_ADAMW)
+        return FL_NAME(sgd_epoch_batch)(cfg, D);
     const int short_rows = D->s.d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
     FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_SOFTMAX_CASE)

@@ -13,7 +13,8 @@ _MINIBATCH: Dict[str, Any] = dict(max_iter=150, batch_size=16)
 SETTINGS = {
     "sgd": dict(lr=0.01, max_iter=60),
     **{name: dict(_MINIBATCH, lr=lr) for name, lr in
-       [("momentum", 0.05), ("rmsprop", 0.01), ("adam", 0.05), ("adamw", 0.05)]},
+       [("momentum", 0.05), ("rmsprop", 0.01), ("adam", 0.05), ("adamw", 0.05),
+        ("nadam", 0.05), ("radam", 0.05), ("adamax", 0.1), ("lion", 0.005)]},
     "adagrad": dict(_MINIBATCH, lr=0.5, max_iter=200),
     "cg": dict(max_iter=200, tol=1e-10),
     "lbfgs": dict(max_iter=200, tol=1e-8),

@@ -16,6 +16,7 @@ from hypothesis import strategies as hst
 
 import fastloss
 from fastloss.linear import LOSSES, OPTIMIZERS, EpochState
+from _optim_cases import torch_scalars_in
 from _support import assert_same_run, fresh_params, make_problem, run_both
 
 
@@ -144,6 +145,7 @@ def test_resumed_epochs_equal_one_long_run(loss: str, optimizer: str, dtype: Any
     assert (st1.t, st1.epochs) == (st2.t, st2.epochs) == (93, 3)
     for a, b in zip(st1.coef_state + st1.intercept_state, st2.coef_state + st2.intercept_state):
         assert a.tobytes() == b.tobytes()
+    assert st1.mu_product == st2.mu_product  # NAdam's (1.0 for the others)
 
 
 def test_state_layout() -> None:
@@ -349,6 +351,17 @@ BAD_INPUTS = [
     (dict(rho=1.5), ValueError, "rho"),
     (dict(nesterov=True), ValueError, "nesterov"),
     (dict(nesterov=1, optimizer="momentum"), TypeError, "nesterov"),
+    (dict(betas=(0.9, 1.0), optimizer="lion"), ValueError, r"betas\[1\]"),
+    (dict(momentum_decay=-0.1, optimizer="nadam"), ValueError, "momentum_decay"),
+    (dict(decoupled_weight_decay=1, optimizer="nadam"), TypeError, "decoupled_weight_decay"),
+    (dict(decoupled_weight_decay=True, optimizer="adam"), ValueError,
+     "decoupled_weight_decay=True needs optimizer 'nadam' or 'radam'"),
+    (dict(state=EpochState("nadam", coef_state=(np.zeros(3), np.zeros(3)),
+                           intercept_state=(np.zeros(1), np.zeros(1)), mu_product=1.5),
+          optimizer="nadam"), ValueError, r"state.mu_product must be finite and in \[0, 1\]"),
+    (dict(state=EpochState("nadam", coef_state=(np.zeros(3), np.zeros(3)),
+                           intercept_state=(np.zeros(1), np.zeros(1)), mu_product="1"),
+          optimizer="nadam"), TypeError, "state.mu_product"),
     (dict(shuffle="yes"), TypeError, "shuffle"),
     (dict(seed=-1, shuffle=True), ValueError, "seed"),
     (dict(seed=1.5, shuffle=True), TypeError, "seed"),
@@ -517,16 +530,20 @@ def test_lr_zero_is_accepted_and_changes_nothing(optimizer, rng):
 
 TORCH_RULES = [("momentum", {"momentum": 0.9}), ("momentum", {"momentum": 0.9, "nesterov": True}),
                ("adagrad", {}), ("rmsprop", {"rho": 0.9}), ("adam", {"betas": (0.8, 0.95)}),
-               ("adamw", {"betas": (0.8, 0.95)})]
+               ("adamw", {"betas": (0.8, 0.95)}), ("nadam", {"betas": (0.8, 0.95)}),
+               ("nadam", {"momentum_decay": 0.01, "decoupled_weight_decay": True}),
+               ("radam", {"betas": (0.8, 0.95)}), ("radam", {"decoupled_weight_decay": True}),
+               ("adamax", {"betas": (0.8, 0.95)})]
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "logistic"])
 @pytest.mark.parametrize("optimizer, options", TORCH_RULES)
 def test_epoch_rule_is_torch_optim_per_sample(optimizer: str, options: Dict[str, Any],
                                               loss: str) -> None:
-    """A momentum/adagrad/rmsprop/adam/adamw epoch is torch.optim's optimizer stepped once per
-    sample on that sample's gradient (weight_decay = alpha on coef only, dampening 0,
-    lr_decay 0, RMSprop alpha = rho)."""
+    """A momentum/adagrad/rmsprop/adam/adamw/nadam/radam/adamax epoch is torch.optim's
+    optimizer stepped once per sample on that sample's gradient (weight_decay = alpha on coef
+    only, dampening 0, lr_decay 0, RMSprop alpha = rho). Lion per sample:
+    tests/test_linear_batches.py::test_lion_epoch_is_the_functional_lion_per_batch."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
     n, d, alpha, lr = 50, 3, 0.01, 0.05
@@ -543,18 +560,22 @@ def test_epoch_rule_is_torch_optim_per_sample(optimizer: str, options: Dict[str,
         opt = torch.optim.RMSprop(groups, lr=lr, alpha=options["rho"], eps=1e-8)
     elif optimizer == "adam":
         opt = torch.optim.Adam(groups, lr=lr, betas=options["betas"], eps=1e-8)
-    else:  # the groups' weight_decay: decoupled on coef, none on the intercept
+    elif optimizer == "adamw":  # the groups' weight_decay: decoupled on coef, none on b
         opt = torch.optim.AdamW(groups, lr=lr, betas=options["betas"], eps=1e-8)
+    else:  # NAdam, RAdam, Adamax take the epoch's options under the same names
+        opt = {"nadam": torch.optim.NAdam, "radam": torch.optim.RAdam,
+               "adamax": torch.optim.Adamax}[optimizer](groups, lr=lr, eps=1e-8, **options)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    for i in range(n):
-        opt.zero_grad()
-        z = Xt[i] @ w + b[0]
-        if loss == "squared_error":
-            sample_loss = 0.5 * (z - yt[i]) ** 2
-        else:
-            sample_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt[i])
-        sample_loss.backward()
-        opt.step()
+    with torch_scalars_in(torch, np.float64):  # NAdam's mu_product in float64, as ours
+        for i in range(n):
+            opt.zero_grad()
+            z = Xt[i] @ w + b[0]
+            if loss == "squared_error":
+                sample_loss = 0.5 * (z - yt[i]) ** 2
+            else:
+                sample_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt[i])
+            sample_loss.backward()
+            opt.step()
     fastloss.sgd_epoch(X, y, coef, intercept, loss=loss, optimizer=optimizer, lr=lr,
                        alpha=alpha, **options)
     np.testing.assert_allclose(coef, w.detach().numpy(), rtol=1e-12, atol=1e-15)

@@ -1,8 +1,9 @@
 """fastloss.sgd_epoch with batch_size > 1: the mini-batch C epochs against the NumPy
 mini-batch loop (fastloss.reference.linear.minibatch_epoch), against
 linear_value_and_grad's weighted mean (one plain step per batch), against torch.optim
-stepped on each batch's mean loss, batch_size=1 as the per-sample epoch, resuming, the
-update counter, and the kernel's own label checks. Bad batch sizes are in
+stepped on each batch's mean loss (Lion: fastloss.optim's functional update per batch),
+batch_size=1 as the per-sample epoch, resuming, the update counter, and the kernel's own
+label checks. Bad batch sizes are in
 tests/test_linear.py's BAD_INPUTS."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import fastloss
 from fastloss import _linear
 from fastloss.linear import LOSSES, OPTIMIZERS, EpochState
 from fastloss.reference.linear import minibatch_epoch
+from _optim_cases import torch_scalars_in
 from _support import assert_same_run, fresh_params, make_problem, run_both
 
 N = 23
@@ -163,7 +165,10 @@ def test_one_batch_of_everything_is_a_full_gradient_step(dtype: Any) -> None:
 
 TORCH_RULES = [("sgd", {}), ("momentum", {"momentum": 0.9, "nesterov": True}),
                ("adagrad", {}), ("rmsprop", {"rho": 0.9}), ("adam", {"betas": (0.8, 0.95)}),
-               ("adamw", {"betas": (0.8, 0.95)})]
+               ("adamw", {"betas": (0.8, 0.95)}), ("nadam", {"betas": (0.8, 0.95)}),
+               ("nadam", {"momentum_decay": 0.01, "decoupled_weight_decay": True}),
+               ("radam", {}), ("radam", {"decoupled_weight_decay": True}),
+               ("adamax", {"betas": (0.8, 0.95)})]
 
 
 @pytest.mark.parametrize("optimizer, options", TORCH_RULES)
@@ -180,6 +185,9 @@ def test_batch_epoch_is_torch_optim_per_batch(loss: str, optimizer: str,
     w, b = torch.tensor(coef, requires_grad=True), torch.tensor(intercept, requires_grad=True)
     decay = 0.0 if optimizer == "sgd" else alpha  # plain sgd: no L2 here (its shrink clamps)
     groups = [{"params": [w], "weight_decay": decay}, {"params": [b], "weight_decay": 0.0}]
+    # the options NAdam/RAdam/Adamax take under the same names (torch's)
+    adam_kw = {k: v for k, v in options.items()
+               if k in ("betas", "momentum_decay", "decoupled_weight_decay")}
     torch_class, kw = {
         "sgd": (torch.optim.SGD, {}),
         "momentum": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
@@ -187,29 +195,65 @@ def test_batch_epoch_is_torch_optim_per_batch(loss: str, optimizer: str,
         "rmsprop": (torch.optim.RMSprop, {"alpha": 0.9, "eps": 1e-8}),
         "adam": (torch.optim.Adam, {"betas": (0.8, 0.95), "eps": 1e-8}),
         "adamw": (torch.optim.AdamW, {"betas": (0.8, 0.95), "eps": 1e-8}),
+        "nadam": (torch.optim.NAdam, {"eps": 1e-8, **adam_kw}),
+        "radam": (torch.optim.RAdam, {"eps": 1e-8, **adam_kw}),
+        "adamax": (torch.optim.Adamax, {"eps": 1e-8, **adam_kw}),
     }[optimizer]
     opt = torch_class(groups, lr=lr, **kw)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    for first in range(0, n, batch_size):
-        rows = slice(first, first + batch_size)
-        opt.zero_grad()
-        z = Xt[rows] @ w + (b if loss == "softmax" else b[0])
-        if loss == "squared_error":
-            batch_loss = (0.5 * (z - yt[rows]) ** 2).mean()
-        elif loss == "logistic":
-            batch_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt[rows])
-        else:
-            batch_loss = torch.nn.functional.cross_entropy(z, yt[rows])
-        batch_loss.backward()
-        opt.step()
+    with torch_scalars_in(torch, np.float64):  # NAdam's mu_product in float64, as ours
+        Xt, yt = torch.tensor(X), torch.tensor(y)
+        for first in range(0, n, batch_size):
+            rows = slice(first, first + batch_size)
+            opt.zero_grad()
+            z = Xt[rows] @ w + (b if loss == "softmax" else b[0])
+            if loss == "squared_error":
+                batch_loss = (0.5 * (z - yt[rows]) ** 2).mean()
+            elif loss == "logistic":
+                batch_loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt[rows])
+            else:
+                batch_loss = torch.nn.functional.cross_entropy(z, yt[rows])
+            batch_loss.backward()
+            opt.step()
     _, st = fastloss.sgd_epoch(X, y, coef, intercept, loss=loss, optimizer=optimizer, lr=lr,
                                alpha=decay, batch_size=batch_size, **options)
     assert st.t == 5
     np.testing.assert_allclose(coef, w.detach().numpy(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(intercept, b.detach().numpy(), rtol=1e-12, atol=1e-15)
+    if optimizer == "nadam":  # torch's per-tensor mu_product, one for both here
+        assert st.mu_product == pytest.approx(float(opt.state[w]["mu_product"]), rel=1e-15)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "momentum"])
+@pytest.mark.parametrize("batch_size", [1, 5])
+@pytest.mark.parametrize("loss", ["squared_error", "logistic", "softmax"])
+def test_lion_epoch_is_the_functional_lion_per_batch(loss: str, batch_size: int,
+                                                     dtype: Any) -> None:
+    """Lion (optax's, fastloss.optim.Lion's): fastloss.optim.functional.lion_update stepped
+    once per batch (per sample with batch_size=1) on linear_value_and_grad's gradient,
+    weight_decay = alpha on coef and 0 on the intercept, gives the same trajectory."""
+    rng = np.random.default_rng(13)
+    n, alpha, lr, betas = 23, 0.1, 0.01, (0.8, 0.95)
+    X, y, shape = make_problem(rng, loss, n, 3, dtype)
+    coef, intercept = fresh_params(rng, shape, dtype)
+    W, b = coef.copy(), intercept.copy()
+    m_w, m_b = np.zeros_like(W), np.zeros_like(b)
+    for first in range(0, n, batch_size):
+        rows = slice(first, first + batch_size)
+        _, g, gb = fastloss.linear_value_and_grad(X[rows], y[rows], W, b, loss=loss)
+        fastloss.optim.functional.lion_update(W, g, m_w, lr=lr, betas=betas,
+                                              weight_decay=alpha)
+        fastloss.optim.functional.lion_update(b, gb, m_b, lr=lr, betas=betas)
+    _, st = fastloss.sgd_epoch(X, y, coef, intercept, loss=loss, optimizer="lion", lr=lr,
+                               alpha=alpha, betas=betas, batch_size=batch_size)
+    assert st.t == -(-n // batch_size)
+    # the sign steps are exact; only the gradients' sums are rounded differently
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(coef, W, **tol)
+    np.testing.assert_allclose(intercept, b, **tol)
+    np.testing.assert_allclose(st.coef_state[0], m_w, **tol)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "nadam", "radam", "adamax", "lion"])
 def test_resumed_batch_epochs_equal_one_long_run(optimizer: str, dtype: Any) -> None:
     """The state carries the buffers and the update count across calls (and pickling):
     three calls of one epoch are one call of three epochs."""
@@ -227,6 +271,7 @@ def test_resumed_batch_epochs_equal_one_long_run(optimizer: str, dtype: Any) -> 
         st2 = pickle.loads(pickle.dumps(st2))
     assert W1.tobytes() == W2.tobytes() and b1.tobytes() == b2.tobytes()
     assert st1.losses == st2.losses and (st1.t, st1.epochs) == (st2.t, st2.epochs) == (24, 3)
+    assert st1.mu_product == st2.mu_product  # NAdam's (1.0 for the others)
 
 
 def test_update_counter_counts_batches() -> None:

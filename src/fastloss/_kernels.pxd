@@ -113,6 +113,10 @@ cdef extern from "linear.h" nogil:
         FL_OPT_RMSPROP
         FL_OPT_ADAM
         FL_OPT_ADAMW
+        FL_OPT_NADAM
+        FL_OPT_RADAM
+        FL_OPT_ADAMAX
+        FL_OPT_LION
         FL_LR_CONSTANT
         FL_LR_INVSCALING
         FL_LR_OPTIMAL
@@ -124,6 +128,8 @@ cdef extern from "linear.h" nogil:
         int loss, optimizer, schedule, nesterov
         fl_index batch_size
         double lr, power_t, alpha, epsilon, momentum, beta1, beta2, eps, rho
+        double momentum_decay
+        int decoupled
         int penalty
         double l1_ratio, intercept_decay, optimal_init
         int64_t average_start
@@ -152,6 +158,7 @@ cdef extern from "linear.h" nogil:
         void *s1_intercept
         void *s2_coef
         void *s2_intercept
+        double mu_product
         void *work
         int64_t t
         fl_index bad

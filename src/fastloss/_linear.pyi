@@ -23,7 +23,8 @@ def sgd_epoch(X: Optional[np.ndarray], y: Optional[np.ndarray], labels: Optional
               optimal_init: float = ..., average_start: int = ...,
               avg_coef: Optional[np.ndarray] = ..., avg_intercept: Optional[np.ndarray] = ...,
               l1_q: Optional[np.ndarray] = ...,
-              row_index: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
+              row_index: Optional[np.ndarray] = ..., momentum_decay: float = ...,
+              decoupled: bool = ...) -> Tuple[float, int]: ...
 
 def objective(X: np.ndarray, y: Optional[np.ndarray], labels: Optional[np.ndarray],
               coef: np.ndarray, intercept: Optional[np.ndarray],

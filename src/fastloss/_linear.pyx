@@ -30,7 +30,9 @@ LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
           "epsilon_insensitive": FL_LIN_EPSILON_INSENSITIVE,
           "squared_epsilon_insensitive": FL_LIN_SQUARED_EPSILON_INSENSITIVE}
 OPTIMIZERS = {"sgd": FL_OPT_SGD, "momentum": FL_OPT_MOMENTUM, "adagrad": FL_OPT_ADAGRAD,
-              "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM, "adamw": FL_OPT_ADAMW}
+              "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM, "adamw": FL_OPT_ADAMW,
+              "nadam": FL_OPT_NADAM, "radam": FL_OPT_RADAM, "adamax": FL_OPT_ADAMAX,
+              "lion": FL_OPT_LION}
 SCHEDULES = {"constant": FL_LR_CONSTANT, "invscaling": FL_LR_INVSCALING,
              "optimal": FL_LR_OPTIMAL}
 PENALTIES = {"l2": FL_PENALTY_L2, "l1": FL_PENALTY_L1, "elasticnet": FL_PENALTY_ELASTICNET}
@@ -65,7 +67,8 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
               fl_index batch_size=1, bint scaled=False, object csr=None,
               str penalty="l2", double l1_ratio=0.0, double intercept_decay=1.0,
               double optimal_init=0.0, int64_t average_start=0, object avg_coef=None,
-              object avg_intercept=None, object l1_q=None, object row_index=None):
+              object avg_intercept=None, object l1_q=None, object row_index=None,
+              double momentum_decay=0.0, bint decoupled=False):
     """Runs one epoch and records it in ``state`` (an EpochState), in this one call: no
     Python bytecode runs between the kernel and the record, so a KeyboardInterrupt lands
     before or after both. Returns ``(mean loss, bad)``: bad is -1, or the visit at which the
@@ -75,7 +78,9 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     ``scaled``: the scaled epoch (``fl_sgd_epoch_scaled``) with ``penalty``, ``l1_ratio``,
     ``intercept_decay``, ``optimal_init``, ``average_start``, the state arrays ``avg_coef``,
     ``avg_intercept``, ``l1_q`` (None where unused) and, with ``csr``, the int64 scratch
-    ``row_index`` of ``max_row`` entries."""
+    ``row_index`` of ``max_row`` entries. NAdam's ``momentum_decay`` and mu_product
+    (``state.mu_product``, advanced here); ``decoupled``: NAdam's and RAdam's
+    decoupled_weight_decay."""
     cdef fl_sgd_config cfg
     cdef fl_sgd_data D
     cdef fl_csr M
@@ -96,6 +101,8 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     cfg.beta2 = beta2
     cfg.eps = eps
     cfg.rho = rho
+    cfg.momentum_decay = momentum_decay
+    cfg.decoupled = decoupled
     cfg.penalty = PENALTIES[penalty]
     cfg.l1_ratio = l1_ratio
     cfg.intercept_decay = intercept_decay
@@ -133,6 +140,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
     D.s1_intercept = data_or_null(s1_intercept)
     D.s2_coef = data_or_null(s2_coef)
     D.s2_intercept = data_or_null(s2_intercept)
+    D.mu_product = state.mu_product
     D.work = cnp.PyArray_DATA(work)
     D.t = t
     D.bad = -1
@@ -143,6 +151,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
             total = fl_sgd_epoch(dt, &cfg, &D)
     state.t = D.t
     state.l1_u = D.l1_u
+    state.mu_product = D.mu_product
     if D.bad >= 0:
         return float("nan"), D.bad
     mean = total / weight_sum if weight_sum != 0 else float("nan")

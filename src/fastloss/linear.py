@@ -70,14 +70,21 @@ SGD_LOSSES = LOSSES + PLAIN_SGD_LOSSES
 #: the losses with a useful second derivative (absolute and huber have l'' = 0 almost
 #: everywhere)
 HESSP_LOSSES = ("squared_error", "logistic", "softmax")
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam",
+              "adamax", "lion")
 SCHEDULES = ("constant", "invscaling", "optimal")
 PENALTIES = ("l2", "l1", "elasticnet")
 #: PyTorch's default ``eps`` of each adaptive rule (``eps=None``)
 DEFAULT_EPS = {"sgd": 0.0, "momentum": 0.0, "adagrad": 1e-10, "rmsprop": 1e-8, "adam": 1e-8,
-               "adamw": 1e-8}
+               "adamw": 1e-8, "nadam": 1e-8, "radam": 1e-8, "adamax": 1e-8, "lion": 0.0}
+#: the default ``betas`` of each rule (``betas=None``): torch's, optax's for Lion
+DEFAULT_BETAS = {"lion": (0.9, 0.99)}
+_ADAM_BETAS = (0.9, 0.999)
 #: state arrays per coefficient, in the order the kernel takes them
-_N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+_N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2,
+              "nadam": 2, "radam": 2, "adamax": 2, "lion": 1}
+#: the rules with torch's ``decoupled_weight_decay`` flag (AdamW is ``"adamw"``)
+DECOUPLED_RULES = ("nadam", "radam")
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -99,7 +106,8 @@ class EpochState:
         seed: the shuffling seed (drawn once from fresh entropy if none was given).
         coef_state: the rule's buffers shaped like ``coef``: ``()`` for sgd,
             ``(momentum_buffer,)``, ``(sum_of_squares,)`` for adagrad, ``(square_avg,)`` for
-            rmsprop, ``(exp_avg, exp_avg_sq)`` for adam and adamw.
+            rmsprop, ``(exp_avg, exp_avg_sq)`` for adam, adamw, nadam and radam,
+            ``(exp_avg, exp_inf)`` for adamax, ``(exp_avg,)`` for lion.
         intercept_state: the same, shaped like the intercept (empty without intercept).
         losses: the mean loss of every epoch run with this state.
         average_coef, average_intercept: with ``average``, the averaged ``coef`` and
@@ -108,6 +116,9 @@ class EpochState:
         l1_q, l1_u: the L1 penalty's record (``penalty="l1"`` / ``"elasticnet"``): the
             penalty each weight received so far (float64, shaped like ``coef``), and what
             any weight could have received (``None`` and 0 without an L1 part).
+        mu_product: NAdam's product of its momentum cache ``mu`` over the updates so far
+            (1.0 before the first), a value of X's dtype (torch's ``state["mu_product"]``;
+            torch keeps one per tensor, equal for coef and intercept, so one is kept here).
     """
 
     optimizer: str
@@ -121,6 +132,7 @@ class EpochState:
     average_intercept: Optional[FloatArray] = None
     l1_q: Optional[FloatArray] = None
     l1_u: float = 0.0
+    mu_product: float = 1.0
 
 
 # ---- validation -------------------------------------------------------------------------
@@ -328,6 +340,8 @@ def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArr
         raise ValueError(f"state has no average (average_coef / average_intercept) although "
                          f"its {state.t} updates passed average={average_start}: resume with "
                          "the average this state was started with")
+    if optimizer == "nadam":  # NAdam's product of its momentum cache
+        check_real(state.mu_product, "state.mu_product", UNIT)
     if l1:
         u = state.l1_u
         if not isinstance(u, (float, int, np.floating, np.integer)) or isinstance(u, bool) \
@@ -379,8 +393,9 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
               optimizer: str = "sgd", lr: float = 0.01, learning_rate: str = "constant",
               power_t: float = 0.25, alpha: float = 0.0, epsilon: float = 1.0,
               momentum: float = 0.9, nesterov: bool = False,
-              betas: Tuple[float, float] = (0.9, 0.999), eps: Optional[float] = None,
-              rho: float = 0.99, sample_weight: Optional[ArrayLike] = None,
+              betas: Optional[Tuple[float, float]] = None, eps: Optional[float] = None,
+              rho: float = 0.99, momentum_decay: float = 4e-3,
+              decoupled_weight_decay: bool = False, sample_weight: Optional[ArrayLike] = None,
               shuffle: bool = False, seed: Optional[int] = None, n_epochs: int = 1,
               batch_size: int = 1, penalty: str = "l2", l1_ratio: float = 0.15,
               average: Any = False, intercept_decay: float = 1.0
@@ -437,6 +452,25 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
       weight_decay=alpha)``: Adam with decoupled decay, ``coef *= 1 - eta alpha`` before
       the Adam update instead of ``alpha coef`` in the gradient (the intercept is not
       decayed; ``alpha=0`` makes it Adam).
+    * ``"nadam"``: ``torch.optim.NAdam(betas, momentum_decay=momentum_decay,
+      decoupled_weight_decay=decoupled_weight_decay)`` (defaults 4e-3 and False): Adam's
+      moments with Dozat's momentum cache ``mu_t = b1 (1 - 0.5 * 0.96^(t momentum_decay))``,
+      ``p -= eta (1 - mu_t) / (1 - prod mu) g / d + eta mu_{t+1} / (1 - prod mu mu_{t+1})
+      m / d`` with ``d = sqrt(v / (1 - b2^t)) + eps`` (``prod mu``: ``state.mu_product``).
+    * ``"radam"``: ``torch.optim.RAdam(betas, decoupled_weight_decay=...)``: the rectified
+      Adam step where the variance's ``rho_t > 5``, else ``p -= eta m / (1 - b1^t)``.
+    * ``"adamax"``: ``torch.optim.Adamax(betas)``: ``u = max(b2 u, |g| + eps)``,
+      ``p -= eta / (1 - b1^t) * m / u``.
+    * ``"lion"``: ``optax.lion`` (the paper's, and ``fastloss.optim.Lion``): ``p -= eta
+      (sign((1 - b1) g + b1 m) + alpha p)``, then ``m = (1 - b2) g + b2 m``; ``betas``
+      default ``(0.9, 0.99)``, ``eps`` unused, ``alpha`` is Lion's (decoupled) weight decay
+      of coef. Lion's steps have size ``eta`` per weight whatever the gradient's scale:
+      its ``lr`` is typically 3-10x smaller than Adam's.
+
+    The rules from ``"nadam"`` on take their bias corrections as the fused optimizers do
+    (``beta ** t`` per update), and ``decoupled_weight_decay=True`` (nadam, radam only;
+    other rules raise ``ValueError``) makes ``alpha`` a decoupled decay ``coef *= 1 - eta
+    alpha`` as AdamW's.
 
     scikit-learn's SGD features, for plain ``"sgd"`` per sample on one output (``batch_size
     =1``, not softmax; other rules raise ``ValueError``), as ``SGDRegressor`` /
@@ -481,10 +515,10 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     (every feature a stored entry); plain ``"sgd"`` without them runs the dense epoch
     above (the same trajectory to rounding).
 
-    These five are torch.optim's rules, operation for operation (the same per-element code
-    as :mod:`fastloss.optim`), stepped once per update on that update's gradient, with
-    ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and 0 on the
-    intercept. One difference: Adam's ``b1^t``, ``b2^t`` are running products (one
+    These are torch.optim's rules (Lion: optax's), operation for operation (the same
+    per-element code as :mod:`fastloss.optim`), stepped once per update on that update's
+    gradient, with ``weight_decay=alpha`` on ``coef`` (added to the gradient unclamped) and
+    0 on the intercept. One difference: Adam's ``b1^t``, ``b2^t`` are running products (one
     multiplication per update, not two ``pow`` calls), where torch computes ``beta ** t``;
     the bias corrections can differ in the last bits. The loss and its derivative are
     computed in X's dtype (float32 data: float32 arithmetic, as the loss functions), the
@@ -510,6 +544,10 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
             same for both backends. ``seed=None`` draws one and keeps it in the state.
         n_epochs: epochs to run (``>= 1``).
         batch_size: samples per update (an int ``>= 1``; larger than ``n`` is one batch).
+        betas: ``(b1, b2)`` of adam, adamw, nadam, radam, adamax and lion, each in
+            ``[0, 1)``; ``None``: torch's ``(0.9, 0.999)``, optax's ``(0.9, 0.99)`` for lion.
+        momentum_decay, decoupled_weight_decay: NAdam's (and RAdam's flag), torch's names
+            and defaults.
         penalty, l1_ratio, average, intercept_decay: scikit-learn's SGD features (above).
 
     Returns:
@@ -537,9 +575,15 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     nesterov = check_flag(nesterov, "nesterov")
     if nesterov and (optimizer != "momentum" or momentum_ == 0):
         raise ValueError("nesterov=True needs optimizer='momentum' and momentum > 0")
-    beta1_, beta2_ = check_pair(betas, "betas", UNIT_OPEN)
+    beta1_, beta2_ = check_pair(DEFAULT_BETAS.get(optimizer, _ADAM_BETAS) if betas is None
+                                else betas, "betas", UNIT_OPEN)
     eps_ = DEFAULT_EPS[optimizer] if eps is None else check_real(eps, "eps", NON_NEGATIVE)
     rho_ = check_real(rho, "rho", UNIT)
+    momentum_decay_ = check_real(momentum_decay, "momentum_decay", NON_NEGATIVE)
+    decoupled = check_flag(decoupled_weight_decay, "decoupled_weight_decay")
+    if decoupled and optimizer not in DECOUPLED_RULES:
+        raise ValueError(f"decoupled_weight_decay=True needs optimizer 'nadam' or 'radam' "
+                         f"(AdamW is optimizer='adamw'), got optimizer={optimizer!r}")
     shuffle = check_flag(shuffle, "shuffle")
     if seed is not None:
         check_int(seed, "seed", 0)
@@ -593,7 +637,8 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     hyper: Dict[str, Any] = dict(
         loss=loss, optimizer=optimizer, learning_rate=learning_rate, lr=lr_, power_t=power_t_,
         alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
-        beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_)
+        beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_, momentum_decay=momentum_decay_,
+        decoupled=bool(decoupled))
     use_c = _backend.get_backend() == "c"
     if scaled:
         hyper.update(penalty=penalty, l1_ratio=l1_ratio_, intercept_decay=decay_,
@@ -638,8 +683,11 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
                 total, t = reference.plain_sgd_epoch(
                     Xa, ya, W, b, st, order, sw, int(st.t), **hyper)
             else:
+                mu_product = np.array(st.mu_product, Xa.dtype)  # a 0-d array, as torch's
                 total, t = reference.sgd_epoch(Xa, ya, W, b, (s1c, s1b, s2c, s2b), order, sw,
-                                               int(st.t), **hyper, batch_size=batch_)
+                                               int(st.t), **hyper, batch_size=batch_,
+                                               mu_product=mu_product)
+                st.mu_product = float(mu_product)
             mean = total / wsum if wsum != 0 else float("nan")
             st.t = int(t)
             st.epochs += 1

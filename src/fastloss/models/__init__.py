@@ -43,6 +43,10 @@ so raw, unscaled features converge as standardized ones do.
     ``lr / t**power_t`` at update ``t``). For ``"adamw"``, ``alpha`` is AdamW's decoupled
     weight decay of ``coef`` (not of the intercept, which no ``alpha`` touches) instead of a
     penalty in the objective.
+``"nadam"``, ``"radam"``, ``"adamax"``, ``"lion"``
+    the same with torch.optim's ``NAdam``, ``RAdam``, ``Adamax`` (their defaults) and
+    optax's Lion (``betas=(0.9, 0.99)``). For ``"lion"``, ``alpha`` is Lion's weight decay,
+    decoupled as AdamW's (no penalty in the objective).
 
 scipy.sparse X (scipy stays optional) trains with ``"sgd"`` in O(nnz) an epoch and with the
 full-batch ``"lbfgs"`` and ``"cg"``; the other optimizers raise ``ValueError`` for it.

@@ -88,7 +88,7 @@ class LinearRegression(_PlainSGDModel):
         (``huber_loss(delta=epsilon)``); ``SGDRegressor``'s ``max(0, |p - y| - epsilon)``
         and its square, for ``optimizer="sgd"`` only (``"auto"`` picks it for them).
     optimizer : {"auto", "lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", \
-"adamw", "cg"}, default "auto"
+"adamw", "nadam", "radam", "adamax", "lion", "cg"}, default "auto"
         See the module docstring; ``"cholesky"`` solves the normal equations of the squared
         error (with the L2 term and the weights) in one pass over X; ``"auto"`` is
         ``"cholesky"`` for ``loss="squared_error"`` (exact, and faster than iterating) and
@@ -105,15 +105,15 @@ class LinearRegression(_PlainSGDModel):
         and sparse follow different (each scikit-learn's) trajectories.
     lr : float or None, default None
         Learning rate (step size, the initial one under ``"invscaling"``); unused by the
-        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.01 for the others
-        (``fastloss.models._base.DEFAULT_LR``).
+        full-batch optimizers. None: 0.1 for ``"adagrad"``, 0.02 for ``"adamax"``, 0.003 for
+        ``"lion"``, 0.01 for the others (``fastloss.models._base.DEFAULT_LR``).
     max_iter : int, default 200
         Epochs (iterations for ``"lbfgs"`` and ``"cg"``) per ``fit``.
     batch_size : int, default 32
         Samples per mini-batch step (not used by ``"sgd"``, which is per-sample, nor the
         full-batch optimizers).
     alpha : float, default 0.0
-        L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW: decoupled weight decay).
+        L2 penalty ``alpha / 2 * ||coef||^2`` (AdamW, Lion: decoupled weight decay).
     momentum : float, default 0.9
         Momentum of the ``"momentum"`` optimizer (torch.optim.SGD's ``momentum``).
     epsilon : float, default 1.0

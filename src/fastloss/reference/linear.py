@@ -87,10 +87,11 @@ def _softmax_loss(z: np.ndarray, label: int) -> Tuple[float, np.ndarray]:
 
 def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Any, s2: Any, eta: float, t: int,
             weight_decay: float, momentum: float, nesterov: bool, beta1: float, beta2: float,
-            eps: float, rho: float) -> None:
+            eps: float, rho: float, momentum_decay: float = 0.0, decoupled: bool = False,
+            mu_product: Any = None) -> None:
     """One step of ``optimizer`` on ``p`` in place: plain ``"sgd"`` is ``p -= eta g``; the
-    others are torch.optim's rules (:mod:`fastloss.reference.optim`), as in the module
-    docstring."""
+    others are torch.optim's rules (:mod:`fastloss.reference.optim`; Lion optax's), as in
+    the module docstring. ``mu_product``: NAdam's 0-d state, updated in place."""
     if optimizer == "sgd":
         p -= eta * g
     elif optimizer == "momentum":
@@ -100,6 +101,18 @@ def _update(optimizer: str, p: np.ndarray, g: np.ndarray, s1: Any, s2: Any, eta:
         optim.adagrad_update(p, g, s1, t, lr=eta, weight_decay=weight_decay, eps=eps)
     elif optimizer == "rmsprop":
         optim.rmsprop_update(p, g, s1, lr=eta, alpha=rho, eps=eps, weight_decay=weight_decay)
+    elif optimizer == "nadam":
+        optim.nadam_update(p, g, s1, s2, mu_product, t, lr=eta, betas=(beta1, beta2), eps=eps,
+                           weight_decay=weight_decay, momentum_decay=momentum_decay,
+                           decoupled_weight_decay=decoupled)
+    elif optimizer == "radam":
+        optim.radam_update(p, g, s1, s2, t, lr=eta, betas=(beta1, beta2), eps=eps,
+                           weight_decay=weight_decay, decoupled_weight_decay=decoupled)
+    elif optimizer == "adamax":
+        optim.adamax_update(p, g, s1, s2, t, lr=eta, betas=(beta1, beta2), eps=eps,
+                            weight_decay=weight_decay)
+    elif optimizer == "lion":
+        optim.lion_update(p, g, s1, lr=eta, betas=(beta1, beta2), weight_decay=weight_decay)
     else:
         update = optim.adam_update if optimizer == "adam" else optim.adamw_update
         update(p, g, s1, s2, t, lr=eta, betas=(beta1, beta2), eps=eps,
@@ -123,18 +136,36 @@ def _apply(coef: np.ndarray, intercept: Optional[np.ndarray], grad_coef: np.ndar
            grad_intercept: np.ndarray, state: Sequence[Optional[np.ndarray]], t: int, *,
            optimizer: str, learning_rate: str, lr: float, power_t: float, alpha: float,
            hyper: Dict[str, Any]) -> int:
-    """Update number ``t + 1`` of coef and intercept with these gradients; returns ``t + 1``."""
+    """Update number ``t + 1`` of coef and intercept with these gradients; returns ``t + 1``.
+    NAdam's ``hyper["mu_product"]`` (one 0-d array) advances once: the intercept's update
+    gets its own copy of the value before (torch's per-tensor state, equal for both)."""
     s1c, s1b, s2c, s2b = state
     t += 1
     eta = lr if learning_rate == "constant" else lr / t ** power_t
     if alpha != 0 and optimizer == "sgd":
         # scikit-learn's L2 step: shrink by 1 - eta alpha, never below 0
         coef *= max(0.0, 1.0 - eta * alpha)
+    mu_before = hyper["mu_product"].copy() if optimizer == "nadam" else None
     _update(optimizer, coef, grad_coef, s1c, s2c, eta, t,
             alpha if optimizer != "sgd" else 0.0, **hyper)
     if intercept is not None:  # the L2 penalty is on coef only
-        _update(optimizer, intercept, grad_intercept, s1b, s2b, eta, t, 0.0, **hyper)
+        _update(optimizer, intercept, grad_intercept, s1b, s2b, eta, t, 0.0,
+                **{**hyper, "mu_product": mu_before})
     return t
+
+
+def _rule(optimizer: str, learning_rate: str, lr: float, power_t: float, alpha: float,
+          momentum: float, nesterov: bool, beta1: float, beta2: float, eps: float, rho: float,
+          momentum_decay: float, decoupled: bool, mu_product: Optional[np.ndarray]
+          ) -> Dict[str, Any]:
+    """:func:`_apply`'s keyword arguments for an epoch of ``optimizer``."""
+    if optimizer == "nadam" and mu_product is None:
+        raise ValueError("optimizer='nadam' needs its mu_product (a 0-d array)")
+    return dict(optimizer=optimizer, learning_rate=learning_rate, lr=lr, power_t=power_t,
+                alpha=alpha, hyper=dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
+                                        beta2=beta2, eps=eps, rho=rho,
+                                        momentum_decay=momentum_decay, decoupled=decoupled,
+                                        mu_product=mu_product))
 
 
 def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optional[np.ndarray],
@@ -142,7 +173,9 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
               sample_weight: Optional[np.ndarray], t: int, *, loss: str, optimizer: str,
               learning_rate: str, lr: float, power_t: float, alpha: float, epsilon: float,
               momentum: float, nesterov: bool, beta1: float, beta2: float, eps: float,
-              rho: float, batch_size: int = 1) -> Tuple[float, int]:
+              rho: float, momentum_decay: float = 4e-3, decoupled: bool = False,
+              mu_product: Optional[np.ndarray] = None, batch_size: int = 1
+              ) -> Tuple[float, int]:
     """One epoch of updates of ``coef`` and ``intercept``, in place.
 
     Visits ``order`` (default ``0..n-1``). For each sample: loss ``l`` and ``dl/dz`` at the
@@ -153,6 +186,10 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
     nesterov=nesterov)``, ``"adagrad"`` ``adagrad_update`` (``lr_decay=0``), ``"rmsprop"``
     ``rmsprop_update(alpha=rho)`` (no momentum, not centered), ``"adam"``
     ``adam_update(betas=(beta1, beta2), step=t)``, ``"adamw"`` ``adamw_update`` (the same),
+    ``"nadam"`` ``nadam_update(momentum_decay, decoupled_weight_decay=decoupled)`` on the 0-d
+    ``mu_product`` (updated in place; required for it), ``"radam"`` ``radam_update``,
+    ``"adamax"`` ``adamax_update``, ``"lion"`` ``lion_update`` (all with ``betas=(beta1,
+    beta2)``, ``step=t``),
     each with ``weight_decay=alpha`` for ``coef`` and 0 for the intercept (the L2 penalty is
     on ``coef`` only). Plain ``"sgd"`` applies the penalty as scikit-learn does instead:
     ``coef *= max(0, 1 - eta alpha)``, then ``coef -= eta w_i dl/dz x_i``.
@@ -166,11 +203,11 @@ def sgd_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: Optiona
                                batch_size=batch_size, loss=loss, optimizer=optimizer,
                                learning_rate=learning_rate, lr=lr, power_t=power_t,
                                alpha=alpha, epsilon=epsilon, momentum=momentum,
-                               nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps, rho=rho)
-    rule: Dict[str, Any] = dict(optimizer=optimizer, learning_rate=learning_rate, lr=lr,
-                                power_t=power_t, alpha=alpha,
-                                hyper=dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
-                                           beta2=beta2, eps=eps, rho=rho))
+                               nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps, rho=rho,
+                               momentum_decay=momentum_decay, decoupled=decoupled,
+                               mu_product=mu_product)
+    rule = _rule(optimizer, learning_rate, lr, power_t, alpha, momentum, nesterov, beta1,
+                 beta2, eps, rho, momentum_decay, decoupled, mu_product)
     total = 0.0
     for k in range(X.shape[0]):
         i = k if order is None else int(order[k])
@@ -188,7 +225,8 @@ def minibatch_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
                     *, batch_size: int, loss: str, optimizer: str, learning_rate: str,
                     lr: float, power_t: float, alpha: float, epsilon: float, momentum: float,
                     nesterov: bool, beta1: float, beta2: float, eps: float,
-                    rho: float) -> Tuple[float, int]:
+                    rho: float, momentum_decay: float = 4e-3, decoupled: bool = False,
+                    mu_product: Optional[np.ndarray] = None) -> Tuple[float, int]:
     """One epoch of mini-batch updates: :func:`sgd_epoch` with one update per batch.
 
     The visits (``order``, default ``0..n-1``) in batches of ``batch_size`` consecutive ones,
@@ -199,10 +237,8 @@ def minibatch_epoch(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
     intercept (0 when the batch's weights sum to 0), the L2 term once. Returns
     ``(sum_i w_i l_i, t)``.
     """
-    rule: Dict[str, Any] = dict(optimizer=optimizer, learning_rate=learning_rate, lr=lr,
-                                power_t=power_t, alpha=alpha,
-                                hyper=dict(momentum=momentum, nesterov=nesterov, beta1=beta1,
-                                           beta2=beta2, eps=eps, rho=rho))
+    rule = _rule(optimizer, learning_rate, lr, power_t, alpha, momentum, nesterov, beta1,
+                 beta2, eps, rho, momentum_decay, decoupled, mu_product)
     n = X.shape[0]
     visits = range(n) if order is None else [int(i) for i in order]
     total = 0.0
