@@ -14,6 +14,14 @@ const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT] = {
 const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT] = {
     FL_ROWWISE_LOSSES(FL_ROWWISE_NAME_ROW)};
 #undef FL_ROWWISE_NAME_ROW
+/* whether a row's target is a row of class indices (LABELS): its c is bounded */
+#define FL_ROWWISE_IS_LABELS_LABEL 0
+#define FL_ROWWISE_IS_LABELS_ROW 0
+#define FL_ROWWISE_IS_LABELS_LABELS 1
+#define FL_ROWWISE_IS_LABELS_ROW_OF(NAME, stem, target) FL_ROWWISE_IS_LABELS_##target,
+static const unsigned char fl_rowwise_target_is_labels[FL_ROWWISE_LOSS_COUNT] = {
+    FL_ROWWISE_LOSSES(FL_ROWWISE_IS_LABELS_ROW_OF)};
+#undef FL_ROWWISE_IS_LABELS_ROW_OF
 
 double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x,
                            const void *y, const void *w, const void *aux, double param,
@@ -58,6 +66,8 @@ double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_inde
                        int64_t ignore_index, double param, double grad_scale, void *grad,
                        void *hess, void *elems, int want, int n_threads, fl_index *bad) {
     if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT || !FL_ROWS_FIT(c, inner)) return NAN;
+    if (fl_rowwise_target_is_labels[loss] && (c > FL_LABEL_ROW_MAX_CLASSES || !labels))
+        return NAN;
     return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, inner, x, labels, target,
                              class_weight, sample_weight, ignore_index, param, grad_scale,
                              grad, hess, elems, want, n_threads, bad);

@@ -66,6 +66,10 @@ double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n,
  * FL_STRIDED_MAX_CLASSES (the rows are gathered into blocks of that many values, on the
  * stack); a larger c computes nothing and returns NaN (the caller transposes first). */
 enum { FL_STRIDED_MAX_CLASSES = 2048 };
+/* A loss whose target is a row of class indices (LABELS in row_rules.h) counts each class's
+ * repeats in a row on the stack (16-bit counts): at most this many classes; a larger c
+ * computes nothing and returns NaN (the Python layer refuses it first). */
+enum { FL_LABEL_ROW_MAX_CLASSES = 16384 };
 
 /* Softmax cross-entropy over rows of logits with integer class labels.
  * Row i's loss, with q = label_smoothing and W = sum_k cw_k:

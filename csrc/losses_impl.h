@@ -516,6 +516,25 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
     }
 #define FL_ROW_TARGET_ROW(stem, i)                                                         \
     loss = FL_NAME(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
+/* A row of class indices (LABELS): each loaded once, up to the first negative one (the end of
+ * the list), and checked; m counts each class's repeats. A row with an index >= c is noted
+ * in a->bad (the Python layer checked them all before: another thread changed them). */
+#define FL_ROW_TARGET_LABELS(stem, i)                                                      \
+    uint16_t m[FL_LABEL_ROW_MAX_CLASSES];                                                  \
+    const int64_t *yr = a->Y + (row0 + i) * c;                                             \
+    int ok = 1;                                                                            \
+    for (fl_index k = 0; k < c; k++) m[k] = 0;                                             \
+    for (fl_index j = 0; j < c; j++) {                                                     \
+        const int64_t y = fl_load_index(yr + j);                                           \
+        if (y < 0) break;                                                                  \
+        if (y >= c) {                                                                      \
+            ok = 0;                                                                        \
+            break;                                                                         \
+        }                                                                                  \
+        m[y]++;                                                                            \
+    }                                                                                      \
+    if (ok) loss = FL_NAME(stem##_lrow)(c, X + i * c, m, a->p, a->gs * si, g, h);          \
+    else FL_NOTE_BAD(a->bad, row0 + i);
 #define FL_DEFINE_ROWWISE(NAME, stem, TARGET)                                              \
     static FL_HOT double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
                                        fl_index n, const REAL *X, const REAL *T, REAL *G,  \
@@ -549,6 +568,7 @@ FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 #undef FL_DEFINE_ROWWISE
 #undef FL_ROW_TARGET_LABEL
 #undef FL_ROW_TARGET_ROW
+#undef FL_ROW_TARGET_LABELS
 
 /* ---- the driver: threads, and the class stride of K-dimensional inputs --------------- */
 

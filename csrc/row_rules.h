@@ -21,12 +21,17 @@
  * (fl_rowwise_loss_names), TARGET what a row's target is:
  *   LABEL  a class label y (int64, one per row): <stem>_row(c, x, y, wy, p, gs, g, h);
  *   ROW    a row t of c floats (the input's shape): <stem>_trow(c, x, t, cw, p, gs, g, h),
- *          cw the class weights (NULL: all 1). */
+ *          cw the class weights (NULL: all 1);
+ *   LABELS a row of c class indices (int64, the input's shape), the list ending at its first
+ *          negative entry (PyTorch's -1 padding): <stem>_lrow(c, x, m, p, gs, g, h), m[k] the
+ *          number of times class k is in the list (the driver loads every index once and
+ *          checks it; c <= FL_LABEL_ROW_MAX_CLASSES, losses.h: m lives on the stack). */
 #define FL_ROWWISE_LOSSES(X)                                                                \
     X(NLL, nll, LABEL) /* -wy x_y: negative log-likelihood of log-probabilities x */      \
     X(MULTI_MARGIN, multi_margin, LABEL) /* (wy / c) sum_{k != y} max(0, p - x_y + x_k) */ \
     X(MULTI_MARGIN_SQ, multi_margin_sq, LABEL) /* the same, squared */                    \
-    X(MULTILABEL_SOFT_MARGIN, multilabel_soft_margin, ROW) /* mean_k w_k bce_logits(x, t) */
+    X(MULTILABEL_SOFT_MARGIN, multilabel_soft_margin, ROW) /* mean_k w_k bce_logits(x, t) */ \
+    X(MULTILABEL_MARGIN, multilabel_margin, LABELS) /* sum_{j in y, k not} hinge / c */
 #endif
 
 #ifndef FL_LOSS_LIST_ONLY
@@ -129,6 +134,50 @@ FL_INLINE REAL FL_NAME(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_R
         s = g ? FL_NAME(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 0, 1)
               : FL_NAME(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 0, 0);
         if (h) FL_NAME(multilabel_soft_margin_hess)(c, x, cw, gc, h, 0);
+    }
+    return (REAL)(s / (double)c);
+}
+
+/* PyTorch's multilabel_margin_loss: with the row's target classes y_1 .. y_J (its list up to
+ * the first -1, repeats counted: m[k] times class k), the row loss is
+ *   (1 / c) sum_j sum_{k: m[k] = 0} max(0, 1 - x_{y_j} + x_k)
+ * Gradient gs / c per active (z > 0, as PyTorch's backward) pair: + at k, - at y_j, times
+ * m[y_j]. Piecewise linear: the Hessian is 0 (h stays zeroed). One branch-free vector loop
+ * over the classes per distinct target class; the sum in double (c J terms). */
+FL_INLINE double FL_NAME(multilabel_margin_target)(fl_index c, const REAL *FL_RESTRICT x,
+                                                   const uint16_t *FL_RESTRICT m, REAL xt,
+                                                   REAL gm, REAL *FL_RESTRICT g, REAL *gt,
+                                                   const int grad) {
+    double s = 0;
+    REAL d = 0;
+    FL_PRAGMA(omp simd reduction(+ : s, d))
+    for (fl_index k = 0; k < c; k++) {
+        const REAL z = (REAL)1 - xt + x[k];
+        const REAL on = (m[k] == 0 && z > 0) ? (REAL)1 : (REAL)0;
+        s += (double)(on * z);
+        if (grad) {
+            g[k] += on * gm;
+            d += on;
+        }
+    }
+    if (grad) *gt = d * gm;
+    return s;
+}
+
+FL_INLINE REAL FL_NAME(multilabel_margin_lrow)(fl_index c, const REAL *FL_RESTRICT x,
+                                               const uint16_t *FL_RESTRICT m, REAL p, REAL gs,
+                                               REAL *FL_RESTRICT g, REAL *FL_RESTRICT h) {
+    (void)p; (void)h;
+    const REAL gc = gs / (REAL)c;
+    double s = 0;
+    for (fl_index t = 0; t < c; t++) {
+        if (m[t] == 0) continue;
+        const REAL gm = gc * (REAL)m[t];
+        REAL gt = 0;
+        const double st = g ? FL_NAME(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 1)
+                            : FL_NAME(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 0);
+        s += (double)m[t] * st;
+        if (g) g[t] -= gt; /* g[t] gets no + term: class t is a target (m[t] != 0) */
     }
     return (REAL)(s / (double)c);
 }

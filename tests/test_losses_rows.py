@@ -14,6 +14,8 @@ import fastloss
 from fastloss import _losses
 from _support import REDUCTIONS, assert_close, numpy_backend
 
+from fastloss.losses._registry import LOSSES
+
 ROW_LOSSES = ["cross_entropy", "nll_loss"]
 #: (C,), (N, C, d1), (N, C, d1, d2), a spatial axis of 1, empty batches, and C above the
 #: kernels' gather block (the input is then transposed first: the one copying path)
@@ -533,3 +535,139 @@ def test_multilabel_soft_margin_loss_bad_input_raises_before_writing(backend):
                 fastloss.multilabel_soft_margin_loss_grad(
                     *args, out=out if args[0] is x else None, **kw)
     assert (out == 7.0).all()
+
+
+# ---- multilabel_margin_loss: rows of class indices, -1 padded --------------------------------
+
+def _multilabel_margin_case(shape, dtype, rng):
+    """Logits and rows of class indices: the registry's (0 to 3 targets, then -1, then
+    indices that do not count), plus a repeated class, an empty list, a full list (every
+    class a target: loss 0) and pairs exactly at the kink (1 - x_t + x_k = 0)."""
+    x, y = LOSSES["multilabel_margin_loss"].data(rng, shape if len(shape) == 2
+                                                 else (1,) + shape, dtype)
+    x, y = x.reshape(shape), y.reshape(shape)
+    c = shape[-1]
+    if len(shape) == 2 and shape[0] >= 4 and c >= 3:
+        y[0, :3] = (1, 1, -1)
+        y[1, 0] = -1
+        y[2] = rng.permutation(c)
+        x[3, :3] = (1.5, 0.5, 0.25)  # class 1 at the kink of target 0
+        y[3, :2] = (0, -1)
+    return x, y
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("shape", [(6, 5), (5,), (7, 1), (40, 30)], ids=str)
+def test_multilabel_margin_loss_matches_torch(shape, backend, dtype):
+    rng = np.random.default_rng(17)
+    x, y = _multilabel_margin_case(shape, dtype, rng)
+    check_matches_torch("multilabel_margin_loss", x, y, {}, backend, dtype)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_extreme_logits_match_torch(backend, dtype):
+    """Logits of +-1e30 (float32: 1e30 too) and 0 next to each other: the hinges' sums as
+    torch's, active and inactive pairs alike."""
+    rng = np.random.default_rng(18)
+    x, y = _multilabel_margin_case((6, 5), dtype, rng)
+    x[:, ::2] = np.array([1e30, -1e30, 0.0])[rng.integers(0, 3, (6, 3))]
+    check_matches_torch("multilabel_margin_loss", x, y, {}, backend, dtype)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_hessian_is_zero(backend):
+    """Piecewise linear (torch has no second derivative for it): the gradient does not move
+    under a step smaller than any hinge's distance to its kink, and the Hessian written into
+    ``out`` (NaN before) is 0."""
+    rng = np.random.default_rng(19)
+    x, y = LOSSES["multilabel_margin_loss"].data(rng, (6, 5), np.float64)  # no kinks
+    out = (np.full_like(x, np.nan), np.full_like(x, np.nan))
+    with fastloss.use_backend(backend):
+        grad, hess = fastloss.multilabel_margin_loss_grad_hess(x, y, reduction="sum", out=out)
+        moved = fastloss.multilabel_margin_loss_grad(x + 1e-9 * rng.normal(size=x.shape), y,
+                                                     reduction="sum")
+        np.testing.assert_array_equal(grad, fastloss.multilabel_margin_loss_grad(
+            x, y, reduction="sum"))
+    np.testing.assert_array_equal(moved, grad)
+    np.testing.assert_array_equal(hess, np.zeros_like(x))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_multilabel_margin_loss_matches_reference(n_threads, dtype):
+    """Many rows (two threads), sample weights, every form and reduction."""
+    rng = np.random.default_rng(20)
+    x, y = _multilabel_margin_case((3000, 9), dtype, rng)
+    sw = rng.uniform(0.0, 2.0, 3000).astype(dtype)
+    for reduction in REDUCTIONS:
+        value, grad = fastloss.multilabel_margin_loss_value_and_grad(
+            x, y, reduction=reduction, sample_weight=sw, n_threads=n_threads)
+        with numpy_backend():
+            want_value, want_grad = fastloss.multilabel_margin_loss_value_and_grad(
+                x, y, reduction=reduction, sample_weight=sw)
+        assert_close(value, want_value, dtype, factor=4)
+        assert_close(grad, want_grad, dtype, factor=4)
+        np.testing.assert_array_equal(fastloss.multilabel_margin_loss(
+            x, y, reduction=reduction, sample_weight=sw, n_threads=n_threads), value)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_sample_weight_repeats_rows(backend, dtype):
+    rng = np.random.default_rng(21)
+    x, y = _multilabel_margin_case((6, 4), dtype, rng)
+    check_sample_weights_repeat_rows("multilabel_margin_loss", x, y, {}, backend, dtype,
+                                     REDUCTIONS[:2])
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_empty_batch(backend):
+    """No rows: "mean" NaN, "sum" 0, "none" an empty array (PyTorch 2.13 returns
+    uninitialized memory for the first two)."""
+    x, y = np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    with fastloss.use_backend(backend):
+        assert np.isnan(fastloss.multilabel_margin_loss(x, y))
+        assert fastloss.multilabel_margin_loss(x, y, reduction="sum") == 0
+        assert fastloss.multilabel_margin_loss(x, y, reduction="none").shape == (0,)
+        assert fastloss.multilabel_margin_loss_grad(x, y).shape == (0, 3)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_bad_input_raises_before_writing(backend):
+    """PyTorch's checks (every index in [-1, C), past the first -1 too), the shapes, and the
+    kernel's class bound, before anything is written."""
+    x, out = np.zeros((2, 3)), np.full((2, 3), 7.0)
+    y = np.array([[0, -1, 2], [1, 2, -1]])
+    big = _losses.LABEL_ROW_MAX_CLASSES + 1
+    bad = [((x, np.array([[0, -1, 3], [1, 2, -1]])), {}, ValueError, r"target\[0, 2\] = 3"),
+           ((x, np.array([[0, -1, 2], [-2, 2, -1]])), {}, ValueError, r"target\[1, 0\] = -2"),
+           ((x, y.astype(np.float64)), {}, TypeError, "target"),
+           ((x, y[:, :2]), {}, ValueError, "target"),
+           ((x, y), {"sample_weight": np.ones(3)}, ValueError, "sample_weight"),
+           ((x, y), {"sample_weight": np.array([1.0, -1.0])}, ValueError, "sample_weight"),
+           ((x, y), {"reduction": "batchmean"}, ValueError, "reduction"),
+           ((x, y), {"weight": np.ones(3)}, TypeError, "weight"),
+           ((np.zeros((2, 0)), np.zeros((2, 0), np.int64)), {}, ValueError, "input"),
+           ((np.zeros((2, 3, 4)), np.zeros((2, 3, 4), np.int64)), {}, ValueError, "input"),
+           ((np.zeros(()), np.zeros((), np.int64)), {}, ValueError, "input"),
+           ((np.zeros((1, big)), np.zeros((1, big), np.int64)), {}, ValueError, "classes")]
+    with fastloss.use_backend(backend):
+        for args, kw, error, match in bad:
+            with pytest.raises(error, match=match):
+                fastloss.multilabel_margin_loss_grad(
+                    *args, out=out if args[0] is x else None, **kw)
+    assert (out == 7.0).all()
+
+
+def test_multilabel_margin_kernel_checks_every_index_it_reads():
+    """The kernel loads each index once and checks it before use: an index >= C before the
+    row's -1 (another thread changing the target after the Python checks) is reported as
+    the row, an index past the -1 is not read; more classes than its stack bound: NaN."""
+    code = _losses.ROWWISE_LOSSES["multilabel_margin"]
+    x = np.zeros((3, 4))
+    y = np.array([[0, -1, 9, 9], [1, 2, 3, -1], [2, 7, -1, 0]])
+    total, bad = _losses.rowwise(code, x, y, None, 0, 0.0, 1.0, None, None,
+                                 _losses.WANT_SUM, 1)
+    assert bad == 2
+    big = _losses.LABEL_ROW_MAX_CLASSES + 1
+    total, bad = _losses.rowwise(code, np.zeros((1, big)), np.zeros((1, big), np.int64), None,
+                                 0, 0.0, 1.0, None, None, _losses.WANT_SUM, 1)
+    assert np.isnan(total)

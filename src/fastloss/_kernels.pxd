@@ -15,6 +15,7 @@ cdef extern from "losses.h" nogil:
         FL_ELEMENTWISE_LOSS_COUNT
         FL_ROWWISE_LOSS_COUNT
         FL_STRIDED_MAX_CLASSES
+        FL_LABEL_ROW_MAX_CLASSES
     # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
     const char *const fl_elementwise_loss_names[]
     const char *const fl_rowwise_loss_names[]

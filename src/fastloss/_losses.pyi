@@ -14,6 +14,7 @@ def elementwise(loss: int, x: np.ndarray, y: np.ndarray, w: Optional[np.ndarray]
                 grad: Optional[np.ndarray], elems: Optional[np.ndarray], want: int,
                 n_threads: int) -> float: ...
 STRIDED_MAX_CLASSES: int
+LABEL_ROW_MAX_CLASSES: int
 
 def cross_entropy_index(logits: np.ndarray, labels: np.ndarray,
                         class_weight: Optional[np.ndarray], ignore_index: int,

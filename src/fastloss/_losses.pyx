@@ -63,6 +63,8 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
 # The largest C of an (N, C, d1, ..., dk) input the kernels read in place (k >= 1): a longer
 # row does not fit their gather blocks, and the caller moves the class axis last first.
 STRIDED_MAX_CLASSES = FL_STRIDED_MAX_CLASSES
+# the most classes of a loss whose target is a row of class indices (multilabel_margin_loss)
+LABEL_ROW_MAX_CLASSES = FL_LABEL_ROW_MAX_CLASSES
 
 
 ctypedef struct Rows:

@@ -188,7 +188,7 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
     rows = []
     for loss in losses:
         kwargs = LOSS_CALL_KWARGS.get(loss.name, {})
-        if loss.kind in ("rows", "target_rows"):
+        if loss.kind in ("rows", "target_rows", "label_rows"):
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
             if loss.spatial:
@@ -200,6 +200,9 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
                                 loss.data, loss.sklearn, kwargs))
     return rows
 
+
+#: what a loss on rows takes as targets, by its kind (else a label per row)
+_TARGETS_OF = {"target_rows": "targets", "label_rows": "rows of labels"}
 
 #: the loss cases, in the registry's order
 LOSS_ROWS = loss_rows(LOSSES.values())
@@ -249,7 +252,7 @@ def _loss_case(row: LossRow) -> Case:
         return Case(row.kernel, setup, min_size=10 * classes, label=f"{api}, C={classes}",
                     what=f"{api}_value_and_grad, (n/{classes}, {classes}) "
                          f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, "
-                         f"{'targets' if LOSSES[api].kind == 'target_rows' else 'labels'}")
+                         f"{_TARGETS_OF.get(LOSSES[api].kind, 'labels')}")
     return Case(row.kernel, setup, label=api,
                 what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
 

@@ -72,6 +72,8 @@ __all__ = [
     "multi_margin_loss_grad_hess",
     "multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad",
     "multilabel_soft_margin_loss_value_and_grad", "multilabel_soft_margin_loss_grad_hess",
+    "multilabel_margin_loss", "multilabel_margin_loss_grad",
+    "multilabel_margin_loss_value_and_grad", "multilabel_margin_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -1180,3 +1182,98 @@ def multilabel_soft_margin_loss_grad_hess(
     ``hess_ik = w_k sigmoid(x_ik) sigmoid(-x_ik) / C`` (times ``s_i / D``)."""
     return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _GRAD_HESS, input, target, weight,
                         reduction, out, sample_weight, n_threads)
+
+
+# ---- losses of rows and rows of class indices: (C,) or (N, C) inputs, -1 padded targets --
+
+def _index_rows(spec: _RowKernel, mode: int, input: Any, target: Any, reduction: str, out: Any,
+                sample_weight: Any, n_threads: Optional[int]) -> Any:
+    """A loss of rows and rows of class indices of the input's shape (PyTorch's
+    multilabel_margin_loss target: each row's classes, then -1): checks (every index in
+    [-1, C), as PyTorch, before anything is written), the mean's denominator (the number of
+    rows, or the sum of the sample weights), the numpy backend, the call."""
+    x = _as_float(input, "input")
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise ValueError(f"input must have shape (C,) or (N, C) with C >= 1, got shape "
+                         f"{x.shape}")
+    rows = _ClassInput(x, x.shape[:-1], x.shape[-1], False, class_last=True)
+    if rows.c > _losses.LABEL_ROW_MAX_CLASSES:
+        raise ValueError(f"{spec.loss.name} takes at most {_losses.LABEL_ROW_MAX_CLASSES} "
+                         f"classes, got input of shape {x.shape}")
+    t = target if type(target) is np.ndarray else _as_array(target, "target")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices, got dtype {t.dtype}")
+    if t.shape != x.shape:
+        raise ValueError(f"target shape {t.shape} must equal input shape {x.shape}")
+    if t.size and (t.min() < -1 or t.max() >= rows.c):
+        bad = first_where(t, lambda block: (block < -1) | (block >= rows.c))
+        raise ValueError(f"target[{_where(bad, t.shape)}] = {t.flat[bad]} is not a class index "
+                         f"in [0, {rows.c}) nor -1 (the end of a row's list)")
+    labels = _contiguous(t, np.dtype(np.int64))
+    _check_reduction(reduction, spec.loss.reductions)
+    sw = _row_sample_weight(sample_weight, rows)
+    denominator = float(x.size // rows.c if sw is None else sw.sum(dtype=np.float64))
+    inputs = (x, labels, sw)
+    nt = _config.resolve_threads(n_threads, x.size)
+    if _backend.get_backend() == "numpy":
+        result = _reference(spec.loss.name + _SUFFIX[mode], x, labels, reduction=reduction,
+                            sample_weight=None if sw is None else sw.reshape(rows.batch))
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, inputs))
+    yk = rows.kernel(labels)
+
+    def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int) -> Tuple[float, int]:
+        return _losses.rowwise(spec.code, xk, yk, None, 0, 0.0, scale, g, e, want, nt, sw, h)
+    return _rows_call(mode, rows, reduction, denominator, out, inputs, -1, kernel)
+
+
+_MULTILABEL_MARGIN_SPEC = _row_kernel(LOSSES["multilabel_margin_loss"])
+
+
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                           sample_weight: Optional[ArrayLike] = None,
+                           n_threads: Optional[int] = None) -> LossValue:
+    r"""Multi-label hinge loss, PyTorch's ``F.multilabel_margin_loss``: logits ``x`` of shape
+    ``(N, C)`` (or ``(C,)``) and a target of the same shape holding each row's class indices
+    ``y_i1, ..., y_iJ`` followed by -1 (what follows the first -1 does not count; every entry
+    must be in [-1, C), as PyTorch checks). With ``T_i`` the set of a row's targets::
+
+        l_i = (1 / C) sum_{j <= J} sum_{k not in T_i} max(0, 1 - x_{i,y_ij} + x_ik)
+
+    (a class listed twice counts twice, as in PyTorch). Gradient ``1 / C`` at ``k`` and
+    ``-1 / C`` at ``y_ij`` for each pair with ``1 - x_{i,y_ij} + x_ik > 0`` (0 at the kink,
+    as PyTorch's backward). ``"mean"`` divides by N, as PyTorch; ``sample_weight`` ``s_i``
+    (one per row, shape ``(N,)``, a fastloss addition) multiplies ``l_i`` and makes the mean
+    ``sum(s l) / sum(s)``. At most ``fastloss._losses.LABEL_ROW_MAX_CLASSES`` (16384)
+    classes (the kernel counts a row's targets on the stack). An empty batch gives NaN for
+    ``"mean"`` and 0 for ``"sum"`` (PyTorch 2.13 returns uninitialized memory there).
+    """
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _VALUE, input, target, reduction, None,
+                       sample_weight, n_threads)
+
+
+def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                                *, sample_weight: Optional[ArrayLike] = None,
+                                out: Optional[FloatArray] = None,
+                                n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`multilabel_margin_loss` with respect to ``input``."""
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _GRAD, input, target, reduction, out,
+                       sample_weight, n_threads)
+
+
+def multilabel_margin_loss_value_and_grad(
+        input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+        n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+    """``(multilabel_margin_loss(...), multilabel_margin_loss_grad(...))`` from one pass."""
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _BOTH, input, target, reduction, out,
+                       sample_weight, n_threads)
+
+
+def multilabel_margin_loss_grad_hess(
+        input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[OutPair] = None,
+        n_threads: Optional[int] = None) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`multilabel_margin_loss`: piecewise
+    linear, the Hessian is 0."""
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _GRAD_HESS, input, target, reduction, out,
+                       sample_weight, n_threads)

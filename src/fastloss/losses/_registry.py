@@ -46,7 +46,8 @@ class Loss(NamedTuple):
 
     name: str
     #: "elementwise" (input and target of one shape), "rows" (an (N, C) input and class
-    #: labels) or "target_rows" (an (..., C) input and a target of its shape, a loss per row)
+    #: labels), "target_rows" (an (..., C) input and a target of its shape, a loss per row)
+    #: or "label_rows" (an (N, C) input and rows of class indices of its shape, -1 padded)
     kind: str
     #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``, or of ``ROWWISE_LOSSES`` for
     #: kind "rows") this loss runs, each with the arguments that select it; the first is the
@@ -189,6 +190,30 @@ _ROWS += (
          {"multilabel_soft_margin": {}}, (), ("weight", "sample_weight"), "count",
          _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)), ({}, {"weight": "full"}),
          hessian=True),
+)
+
+
+def _class_index_rows(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                      ) -> Tuple[np.ndarray, np.ndarray]:
+    """(N, C) logits and rows of class indices, PyTorch's multilabel_margin_loss target:
+    each row lists 0 to 3 distinct classes (at most C - 1, so a row has non-targets), then -1
+    and, past it, indices that do not count."""
+    x, _ = _class_logits(rng, shape, dtype)
+    n, c = shape
+    y = rng.integers(-1, c, shape)
+    lengths = rng.integers(0, min(3, c - 1) + 1, n)
+    for i, k in enumerate(lengths):
+        y[i, :k] = rng.permutation(c)[:k]
+        if k < c:
+            y[i, k] = -1
+    return x, y
+
+
+# the losses of rows whose target is a row of class indices
+_ROWS += (
+    Loss("multilabel_margin_loss", "label_rows", {"multilabel_margin": {}}, (),
+         ("sample_weight",), "count", _REDUCTIONS, _class_index_rows,
+         ((-60.0, 60.0), (0.0, 1.0)), ({},), hessian=True),
 )
 
 #: every loss, by its public name, in the order of the documentation

@@ -522,3 +522,62 @@ def multilabel_soft_margin_loss_grad_hess(input: Array, target: Array,
                                           ) -> Tuple[Array, Array]:
     """hess = w sigmoid(x) sigmoid(-x) / C."""
     return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[1:]
+
+
+# ---- losses of rows and rows of class indices ---------------------------------------------
+
+def _multilabel_margin(input: Array, target: Array, reduction: str,
+                       sample_weight: Optional[Array]) -> Tuple[Value, Array]:
+    """PyTorch's: with the row's targets y_1 .. y_J (its indices before the first -1, repeats
+    counted) and T their set, l_i = (1 / C) sum_j sum_{k not in T} max(0, 1 - x_{y_j} + x_k);
+    gradient 1 / C per active pair (z > 0), + at k and - at y_j. "mean" divides by N (by
+    sum(sample_weight) with sample weights)."""
+    x = input.reshape(1, -1) if input.ndim == 1 else input
+    y = target.reshape(x.shape)
+    n, c = x.shape
+    in_list = np.cumprod(y >= 0, axis=1).astype(bool)  # the list ends at the first -1
+    rows = np.arange(n)
+    is_target = np.zeros((n, c), bool)
+    is_target[np.broadcast_to(rows[:, None], y.shape)[in_list], y[in_list]] = True
+    loss = np.zeros(n)
+    g = np.zeros((n, c))
+    for j in range(int(in_list.sum(axis=1).max(initial=0))):  # position j of every list
+        kept = in_list[:, j]
+        t = np.where(kept, y[:, j], 0)
+        z = 1.0 - x[rows, t][:, None] + x
+        on = (z > 0) & ~is_target & kept[:, None]
+        loss += np.where(on, z, 0).sum(axis=1)
+        g += on
+        g[rows, t] -= on.sum(axis=1)
+    loss, g = loss / c, g / c
+    denominator = n
+    if sample_weight is not None:
+        sw = sample_weight.reshape(-1)
+        loss, g, denominator = sw * loss, g * sw[:, None], sw.sum()
+    scale = x.dtype.type(_scale(reduction, denominator))
+    value = _reduce(loss.astype(x.dtype).reshape(target.shape[:-1]), reduction, denominator)
+    return value, (g * scale).astype(x.dtype, copy=False).reshape(input.shape)
+
+
+def multilabel_margin_loss(input: Array, target: Array, reduction: str = "mean", *,
+                           sample_weight: Optional[Array] = None) -> Value:
+    return _multilabel_margin(input, target, reduction, sample_weight)[0]
+
+
+def multilabel_margin_loss_value_and_grad(input: Array, target: Array,
+                                          reduction: str = "mean", *,
+                                          sample_weight: Optional[Array] = None
+                                          ) -> Tuple[Value, Array]:
+    return _multilabel_margin(input, target, reduction, sample_weight)
+
+
+def multilabel_margin_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return multilabel_margin_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def multilabel_margin_loss_grad_hess(input: Array, target: Array, reduction: str = "mean", *,
+                                     sample_weight: Optional[Array] = None
+                                     ) -> Tuple[Array, Array]:
+    """Piecewise linear: the Hessian is 0."""
+    grad = _multilabel_margin(input, target, reduction, sample_weight)[1]
+    return grad, np.zeros_like(grad)
