@@ -121,6 +121,20 @@ double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_inde
                        int64_t ignore_index, double param, double grad_scale, void *grad,
                        void *hess, void *elems, int want, int n_threads, fl_index *bad);
 
+/* Row-wise loss `loss` of n rows of c values of each of its n_inputs float inputs (x[j],
+ * one shape; a row of FL_ROWWISE_LOSSES whose target is INPUTS2 / INPUTS3) and an int64 code
+ * per row (codes, or NULL: 0; cosine_embedding_loss's target y, 1 or -1), param and params
+ * (FL_ROW_MAX_PARAMS values) its parameters: returns the sum of the row losses, writes them
+ * to elems (FL_WANT_ELEMENTS) and each input's gradient times grad_scale to grads[j]
+ * (FL_WANT_GRAD). Another loss or count of inputs returns NaN and writes nothing. */
+double fl_rowwise_inputs_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
+                              int n_inputs, const void *const *x, const int64_t *codes,
+                              const void *sample_weight, double param, const double *params,
+                              double grad_scale, void *const *grads, void *elems, int want,
+                              int n_threads);
+/* the number of float inputs of each row of FL_ROWWISE_LOSSES */
+extern const unsigned char fl_rowwise_loss_inputs[FL_ROWWISE_LOSS_COUNT];
+
 /* Checks the n labels and returns the sum over non-ignored rows of sw[i] cw[y_i] (cw, sw
  * NULL: 1). On a label outside [0, c) that is not ignore_index, returns -1 and stores its
  * position in *bad. */

@@ -41,6 +41,12 @@ cdef extern from "losses.h" nogil:
                            const void *sample_weight, int64_t ignore_index, double param,
                            double grad_scale, void *grad, void *hess, void *elems, int want,
                            int n_threads, fl_index *bad)
+    double fl_rowwise_inputs_loss(int loss, int dtype, fl_index n, fl_index c, int n_inputs,
+                                  const void *const *x, const int64_t *codes,
+                                  const void *sample_weight, double param,
+                                  const double *params, double grad_scale, void *const *grads,
+                                  void *elems, int want, int n_threads)
+    const unsigned char fl_rowwise_loss_inputs[]
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
                                  const void *class_weight, const void *sample_weight,
                                  int64_t ignore_index, fl_index *bad)

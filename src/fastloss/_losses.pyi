@@ -34,6 +34,12 @@ def rowwise(loss: int, x: np.ndarray, labels: Optional[np.ndarray],
             want: int, n_threads: int, sample_weight: Optional[np.ndarray] = ...,
             hess: Optional[np.ndarray] = ...,
             target: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
+ROWWISE_INPUTS: Dict[str, int]
+def rowwise_inputs(loss: int, inputs: Tuple[np.ndarray, ...], codes: Optional[np.ndarray],
+                   sample_weight: Optional[np.ndarray], param: float,
+                   params: Tuple[float, ...], grad_scale: float,
+                   grads: Optional[Tuple[np.ndarray, ...]], elems: Optional[np.ndarray],
+                   want: int, n_threads: int) -> float: ...
 def label_weight_total(labels: np.ndarray, n_classes: int, class_weight: Optional[np.ndarray],
                        ignore_index: int, dtype_is_f64: int,
                        sample_weight: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
