@@ -549,6 +549,7 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
         gr[j] = g ? (j ? a->GS[j] + (row0 + i) * c : g) : NULL;                            \
     }                                                                                      \
     const int64_t y = a->Y ? fl_load_index(a->Y + row0 + i) : 0;                           \
+    (void)h; /* no Hessian */                                                              \
     loss = FL_NAME(stem##_irow)(c, xs, y, a->p, a->q, a->gs * si, gr);
 #define FL_ROW_TARGET_INPUTS2 FL_ROW_TARGET_INPUTS
 #define FL_ROW_TARGET_INPUTS3 FL_ROW_TARGET_INPUTS
@@ -665,7 +666,8 @@ double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, fl_index inner, c
                                        int64_t ignore, double q, double gscale, REAL *G,
                                        REAL *H, REAL *E, int want, int n_threads,
                                        fl_index *bad) {
-    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)q, (REAL)gscale, want, bad};
+    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)q, (REAL)gscale, want, bad,
+                                  NULL, NULL, {0}};
     return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short)
                                               : FL_NAME(ce_index_range),
                              &a, n * inner, inner, X, NULL, G, H, E, n_threads);
@@ -675,7 +677,8 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, co
                                       const REAL *T, const REAL *cw, const REAL *sw, double q,
                                       double gscale, REAL *G, REAL *H, REAL *E, int want,
                                       int n_threads) {
-    const FL_NAME(rows_args) a = {c, NULL, sw, cw, 0, (REAL)q, (REAL)gscale, want, NULL};
+    const FL_NAME(rows_args) a = {c, NULL, sw, cw, 0, (REAL)q, (REAL)gscale, want, NULL,
+                                  NULL, NULL, {0}};
     return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_prob_range_short)
                                               : FL_NAME(ce_prob_range),
                              &a, n * inner, inner, X, T, G, H, E, n_threads);
