@@ -830,3 +830,25 @@ def test_input_rows_bad_input_raises_before_writing(backend):
         with pytest.raises(ValueError, match="negative"):
             fastloss.triplet_margin_loss_grad(x, x.copy(), np.zeros((3, 3)), out=out3)
         assert all((o == 7.0).all() for o in out3)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_input_rows_kinks_match_torch(backend, dtype):
+    """Exactly at the hinge (torch's clamp_min passes the gradient there): orthogonal rows
+    with margin 0 (cos = 0 = margin) and a triplet with margin + d(a, p) - d(a, n) = 0."""
+    a = np.array([[1.0, 0.0], [0.0, 2.0]], dtype)
+    b = np.array([[0.0, 3.0], [1.0, 0.0]], dtype)
+    y = np.array([-1, -1])
+    cases = [("cosine_embedding_loss", (a, b, y), 2, {"margin": 0.0}),
+             ("triplet_margin_loss", (np.zeros((1, 2), dtype), np.zeros((1, 2), dtype),
+                                      np.array([[1.0, 0.0]], dtype)), 3,
+              {"margin": 1.0, "eps": 0.0})]
+    for name, arrays, k, kw in cases:
+        want_value, want_grads = _torch_inputs_value_and_grads(name, arrays, k, "sum", kw)
+        with fastloss.use_backend(backend):
+            value, grads = getattr(fastloss, name + "_value_and_grad")(*arrays, reduction="sum",
+                                                                       **kw)
+        assert value == want_value == 0
+        assert any(np.abs(g).max() > 0 for g in want_grads)
+        for g, want in zip(grads, want_grads):
+            np.testing.assert_allclose(g, want, rtol=1e-6)
