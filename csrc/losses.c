@@ -14,6 +14,26 @@ const char *const fl_elementwise_loss_names[FL_ELEMENTWISE_LOSS_COUNT] = {
 const char *const fl_rowwise_loss_names[FL_ROWWISE_LOSS_COUNT] = {
     FL_ROWWISE_LOSSES(FL_ROWWISE_NAME_ROW)};
 #undef FL_ROWWISE_NAME_ROW
+/* whether a row's target is a row of class indices (LABELS): its c is bounded */
+#define FL_ROWWISE_IS_LABELS_LABEL 0
+#define FL_ROWWISE_IS_LABELS_ROW 0
+#define FL_ROWWISE_IS_LABELS_LABELS 1
+#define FL_ROWWISE_IS_LABELS_INPUTS2 0
+#define FL_ROWWISE_IS_LABELS_INPUTS3 0
+#define FL_ROWWISE_IS_LABELS_ROW_OF(NAME, stem, target) FL_ROWWISE_IS_LABELS_##target,
+static const unsigned char fl_rowwise_target_is_labels[FL_ROWWISE_LOSS_COUNT] = {
+    FL_ROWWISE_LOSSES(FL_ROWWISE_IS_LABELS_ROW_OF)};
+#undef FL_ROWWISE_IS_LABELS_ROW_OF
+/* the number of float inputs of a row (fl_rowwise_loss runs those of 1 alone) */
+#define FL_ROWWISE_INPUTS_LABEL 1
+#define FL_ROWWISE_INPUTS_ROW 1
+#define FL_ROWWISE_INPUTS_LABELS 1
+#define FL_ROWWISE_INPUTS_INPUTS2 2
+#define FL_ROWWISE_INPUTS_INPUTS3 3
+#define FL_ROWWISE_INPUTS_ROW_OF(NAME, stem, target) FL_ROWWISE_INPUTS_##target,
+const unsigned char fl_rowwise_loss_inputs[FL_ROWWISE_LOSS_COUNT] = {
+    FL_ROWWISE_LOSSES(FL_ROWWISE_INPUTS_ROW_OF)};
+#undef FL_ROWWISE_INPUTS_ROW_OF
 
 double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x,
                            const void *y, const void *w, const void *aux, double param,
@@ -58,9 +78,30 @@ double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_inde
                        int64_t ignore_index, double param, double grad_scale, void *grad,
                        void *hess, void *elems, int want, int n_threads, fl_index *bad) {
     if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT || !FL_ROWS_FIT(c, inner)) return NAN;
+    if (fl_rowwise_target_is_labels[loss] && (c > FL_LABEL_ROW_MAX_CLASSES || !labels))
+        return NAN;
+    if (fl_rowwise_loss_inputs[loss] != 1) return NAN; /* fl_rowwise_inputs_loss's */
     return FL_DTYPE_DISPATCH(dtype, fl_rowwise_loss, loss, n, c, inner, x, labels, target,
                              class_weight, sample_weight, ignore_index, param, grad_scale,
                              grad, hess, elems, want, n_threads, bad);
+}
+
+double fl_rowwise_inputs_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
+                              int n_inputs, const void *const *x, const int64_t *codes,
+                              const void *sample_weight, double param, const double *params,
+                              double grad_scale, void *const *grads, void *elems, int want,
+                              int n_threads) {
+    if ((unsigned)loss >= FL_ROWWISE_LOSS_COUNT || n_inputs < 2 ||
+        fl_rowwise_loss_inputs[loss] != n_inputs || ((want & FL_WANT_GRAD) && !grads))
+        return NAN;
+    if (dtype == FL_FLOAT64)
+        return fl_rowwise_inputs_loss_f64(loss, n, c, (const double *const *)x, codes,
+                                          (const double *)sample_weight, param, params,
+                                          grad_scale, (double *const *)grads, (double *)elems,
+                                          want, n_threads);
+    return fl_rowwise_inputs_loss_f32(loss, n, c, (const float *const *)x, codes,
+                                      (const float *)sample_weight, param, params, grad_scale,
+                                      (float *const *)grads, (float *)elems, want, n_threads);
 }
 
 double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,

@@ -70,6 +70,10 @@ double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n,
  * FL_STRIDED_MAX_CLASSES (the rows are gathered into blocks of that many values, on the
  * stack); a larger c computes nothing and returns NaN (the caller transposes first). */
 enum { FL_STRIDED_MAX_CLASSES = 2048 };
+/* A loss whose target is a row of class indices (LABELS in row_rules.h) counts each class's
+ * repeats in a row on the stack (16-bit counts): at most this many classes; a larger c
+ * computes nothing and returns NaN (the Python layer refuses it first). */
+enum { FL_LABEL_ROW_MAX_CLASSES = 16384 };
 
 /* Softmax cross-entropy over rows of logits with integer class labels.
  * Row i's loss, with q = label_smoothing and W = sum_k cw_k:
@@ -120,6 +124,20 @@ double fl_rowwise_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_inde
                        const void *target, const void *class_weight, const void *sample_weight,
                        int64_t ignore_index, double param, double grad_scale, void *grad,
                        void *hess, void *elems, int want, int n_threads, fl_index *bad);
+
+/* Row-wise loss `loss` of n rows of c values of each of its n_inputs float inputs (x[j],
+ * one shape; a row of FL_ROWWISE_LOSSES whose target is INPUTS2 / INPUTS3) and an int64 code
+ * per row (codes, or NULL: 0; cosine_embedding_loss's target y, 1 or -1), param and params
+ * (FL_ROW_MAX_PARAMS values) its parameters: returns the sum of the row losses, writes them
+ * to elems (FL_WANT_ELEMENTS) and each input's gradient times grad_scale to grads[j]
+ * (FL_WANT_GRAD). Another loss or count of inputs returns NaN and writes nothing. */
+double fl_rowwise_inputs_loss(enum fl_rowwise_loss loss, int dtype, fl_index n, fl_index c,
+                              int n_inputs, const void *const *x, const int64_t *codes,
+                              const void *sample_weight, double param, const double *params,
+                              double grad_scale, void *const *grads, void *elems, int want,
+                              int n_threads);
+/* the number of float inputs of each row of FL_ROWWISE_LOSSES */
+extern const unsigned char fl_rowwise_loss_inputs[FL_ROWWISE_LOSS_COUNT];
 
 /* Checks the n labels and returns the sum over non-ignored rows of sw[i] cw[y_i] (cw, sw
  * NULL: 1). On a label outside [0, c) that is not ignore_index, returns -1 and stores its

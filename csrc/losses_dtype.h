@@ -23,6 +23,10 @@ double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index 
                                 double gscale,
                                 REAL *G, REAL *H, REAL *E, int want, int n_threads,
                                 fl_index *bad);
+double FL_NAME(fl_rowwise_inputs_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
+                                       const REAL *const *X, const int64_t *Y, const REAL *sw,
+                                       double param, const double *q, double gscale,
+                                       REAL *const *G, REAL *E, int want, int n_threads);
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
                                       const REAL *sw, int64_t ignore, fl_index *bad);
 fl_index FL_NAME(fl_count_outside)(fl_index n, const REAL *x, REAL lo, REAL hi, fl_index *first);

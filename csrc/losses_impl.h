@@ -293,6 +293,11 @@ typedef struct {
     REAL gs;
     int want;
     fl_index *bad;
+    /* rows of several float inputs (INPUTS2, INPUTS3): each input's rows and gradient rows
+     * (X, G are the first's), the loss's further parameters */
+    const REAL *const *XS;
+    REAL *const *GS;
+    REAL q[FL_ROW_MAX_PARAMS];
 } FL_NAME(rows_args);
 
 /* The loss of rows [row0, row0 + n) of a call, whose inputs x (and targets t, gradient g,
@@ -519,6 +524,38 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
     }
 #define FL_ROW_TARGET_ROW(stem, i)                                                         \
     loss = FL_NAME(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
+/* A row of class indices (LABELS): each loaded once, up to the first negative one (the end of
+ * the list), and checked; m counts each class's repeats. A row with an index >= c is noted
+ * in a->bad (the Python layer checked them all before: another thread changed them). */
+#define FL_ROW_TARGET_LABELS(stem, i)                                                      \
+    uint16_t m[FL_LABEL_ROW_MAX_CLASSES];                                                  \
+    const int64_t *yr = a->Y + (row0 + i) * c;                                             \
+    int ok = 1;                                                                            \
+    for (fl_index k = 0; k < c; k++) m[k] = 0;                                             \
+    for (fl_index j = 0; j < c; j++) {                                                     \
+        const int64_t y = fl_load_index(yr + j);                                           \
+        if (y < 0) break;                                                                  \
+        if (y >= c) {                                                                      \
+            ok = 0;                                                                        \
+            break;                                                                         \
+        }                                                                                  \
+        m[y]++;                                                                            \
+    }                                                                                      \
+    if (ok) loss = FL_NAME(stem##_lrow)(c, X + i * c, m, a->p, a->gs * si, g, h);          \
+    else FL_NOTE_BAD(a->bad, row0 + i);
+/* Rows of several float inputs: the i-th row of each (X, G: the first input's), its code. */
+#define FL_ROW_TARGET_INPUTS(stem, i)                                                      \
+    const REAL *xs[FL_ROW_MAX_INPUTS];                                                     \
+    REAL *gr[FL_ROW_MAX_INPUTS];                                                           \
+    for (int j = 0; j < FL_ROW_MAX_INPUTS; j++) {                                          \
+        xs[j] = j ? a->XS[j] + (row0 + i) * c : X + i * c;                                 \
+        gr[j] = g ? (j ? a->GS[j] + (row0 + i) * c : g) : NULL;                            \
+    }                                                                                      \
+    const int64_t y = a->Y ? fl_load_index(a->Y + row0 + i) : 0;                           \
+    (void)h; /* no Hessian */                                                              \
+    loss = FL_NAME(stem##_irow)(c, xs, y, a->p, a->q, a->gs * si, gr);
+#define FL_ROW_TARGET_INPUTS2 FL_ROW_TARGET_INPUTS
+#define FL_ROW_TARGET_INPUTS3 FL_ROW_TARGET_INPUTS
 #define FL_DEFINE_ROWWISE(NAME, stem, TARGET)                                              \
     static FL_HOT double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
                                        fl_index n, const REAL *X, const REAL *T, REAL *G,  \
@@ -552,6 +589,10 @@ FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 #undef FL_DEFINE_ROWWISE
 #undef FL_ROW_TARGET_LABEL
 #undef FL_ROW_TARGET_ROW
+#undef FL_ROW_TARGET_LABELS
+#undef FL_ROW_TARGET_INPUTS
+#undef FL_ROW_TARGET_INPUTS2
+#undef FL_ROW_TARGET_INPUTS3
 
 /* ---- the driver: threads, and the class stride of K-dimensional inputs --------------- */
 
@@ -628,7 +669,8 @@ double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, fl_index inner, c
                                        int64_t ignore, double q, double gscale, REAL *G,
                                        REAL *H, REAL *E, int want, int n_threads,
                                        fl_index *bad) {
-    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)q, (REAL)gscale, want, bad};
+    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)q, (REAL)gscale, want, bad,
+                                  NULL, NULL, {0}};
     return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short)
                                               : FL_NAME(ce_index_range),
                              &a, n * inner, inner, X, NULL, G, H, E, n_threads);
@@ -638,7 +680,8 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, co
                                       const REAL *T, const REAL *cw, const REAL *sw, double q,
                                       double gscale, REAL *G, REAL *H, REAL *E, int want,
                                       int n_threads) {
-    const FL_NAME(rows_args) a = {c, NULL, sw, cw, 0, (REAL)q, (REAL)gscale, want, NULL};
+    const FL_NAME(rows_args) a = {c, NULL, sw, cw, 0, (REAL)q, (REAL)gscale, want, NULL,
+                                  NULL, NULL, {0}};
     return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_prob_range_short)
                                               : FL_NAME(ce_prob_range),
                              &a, n * inner, inner, X, T, G, H, E, n_threads);
@@ -650,16 +693,35 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, co
         range = FL_NAME(stem##_rows);                                                      \
         break;
 
+static FL_NAME(rows_fn) FL_NAME(rows_range)(enum fl_rowwise_loss loss) {
+    FL_NAME(rows_fn) range = NULL;
+    switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_ROW) }
+    return range;
+}
+
 double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
                                 fl_index inner, const REAL *X, const int64_t *Y, const REAL *T,
                                 const REAL *cw, const REAL *sw, int64_t ignore, double param,
                                 double gscale, REAL *G, REAL *H, REAL *E, int want,
                                 int n_threads, fl_index *bad) {
-    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)param, (REAL)gscale, want, bad};
-    FL_NAME(rows_fn) range = NULL;
-    switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_ROW) }
+    const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)param, (REAL)gscale, want, bad,
+                                  NULL, NULL, {0}};
+    FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss);
     if (!range) return NAN; /* not a row of the list (the public entry point checks first) */
     return FL_NAME(rows_run)(range, &a, n * inner, inner, X, T, G, H, E, n_threads);
+}
+
+double FL_NAME(fl_rowwise_inputs_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index c,
+                                       const REAL *const *X, const int64_t *Y, const REAL *sw,
+                                       double param, const double *q, double gscale,
+                                       REAL *const *G, REAL *E, int want, int n_threads) {
+    FL_NAME(rows_args) a = {c, Y, sw, NULL, 0, (REAL)param, (REAL)gscale, want, NULL,
+                            X, G, {0}};
+    for (int j = 0; j < FL_ROW_MAX_PARAMS; j++) a.q[j] = (REAL)q[j];
+    FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss);
+    if (!range) return NAN;
+    return FL_NAME(rows_run)(range, &a, n, 1, X[0], NULL, (want & FL_WANT_GRAD) ? G[0] : NULL,
+                             NULL, E, n_threads);
 }
 #undef FL_ROWWISE_DISPATCH_ROW
 

@@ -21,13 +21,27 @@
  * (fl_rowwise_loss_names), TARGET what a row's target is:
  *   LABEL  a class label y (int64, one per row): <stem>_row(c, x, y, wy, p, gs, g, h);
  *   ROW    a row t of c floats (the input's shape): <stem>_trow(c, x, t, cw, p, gs, g, h),
- *          cw the class weights (NULL: all 1). */
+ *          cw the class weights (NULL: all 1);
+ *   LABELS a row of c class indices (int64, the input's shape), the list ending at its first
+ *          negative entry (PyTorch's -1 padding): <stem>_lrow(c, x, m, p, gs, g, h), m[k] the
+ *          number of times class k is in the list (the driver loads every index once and
+ *          checks it; c <= FL_LABEL_ROW_MAX_CLASSES, losses.h: m lives on the stack);
+ *   INPUTS2, INPUTS3  rows of 2 or 3 float inputs of one shape (x[j], each c values) and
+ *          an int64 code per row (a->Y, or 0 without): <stem>_irow(c, x, y, p, q, gs, g),
+ *          q the loss's further parameters (FL_ROW_MAX_PARAMS), g[j] each input's gradient
+ *          row (all NULL without FL_WANT_GRAD), every entry written. No Hessian. */
 #define FL_ROWWISE_LOSSES(X)                                                                \
     X(NLL, nll, LABEL) /* -wy x_y: negative log-likelihood of log-probabilities x */      \
     X(MULTI_MARGIN, multi_margin, LABEL) /* (wy / c) sum_{k != y} max(0, p - x_y + x_k) */ \
     X(MULTI_MARGIN_SQ, multi_margin_sq, LABEL) /* the same, squared */                    \
-    X(MULTILABEL_SOFT_MARGIN, multilabel_soft_margin, ROW) /* mean_k w_k bce_logits(x, t) */
+    X(MULTILABEL_SOFT_MARGIN, multilabel_soft_margin, ROW) /* mean_k w_k bce_logits(x, t) */ \
+    X(MULTILABEL_MARGIN, multilabel_margin, LABELS) /* sum_{j in y, k not} hinge / c */ \
+    X(COSINE_EMBEDDING, cosine_embedding, INPUTS2) /* 1 - cos or max(0, cos - p) */        \
+    X(TRIPLET_MARGIN, triplet_margin, INPUTS3) /* max(0, p + d(a, b) - d(a, n)) */
 #endif
+/* the most float inputs (INPUTS3) and further parameters of a row loss */
+#define FL_ROW_MAX_INPUTS 3
+#define FL_ROW_MAX_PARAMS 3
 
 #ifndef FL_LOSS_LIST_ONLY
 
@@ -131,6 +145,179 @@ FL_INLINE REAL FL_NAME(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_R
         if (h) FL_NAME(multilabel_soft_margin_hess)(c, x, cw, gc, h, 0);
     }
     return (REAL)(s / (double)c);
+}
+
+/* PyTorch's multilabel_margin_loss: with the row's target classes y_1 .. y_J (its list up to
+ * the first -1, repeats counted: m[k] times class k), the row loss is
+ *   (1 / c) sum_j sum_{k: m[k] = 0} max(0, 1 - x_{y_j} + x_k)
+ * Gradient gs / c per active (z > 0, as PyTorch's backward) pair: + at k, - at y_j, times
+ * m[y_j]. Piecewise linear: the Hessian is 0 (h stays zeroed). One branch-free vector loop
+ * over the classes per distinct target class; the sum in double (c J terms). */
+FL_INLINE double FL_NAME(multilabel_margin_target)(fl_index c, const REAL *FL_RESTRICT x,
+                                                   const uint16_t *FL_RESTRICT m, REAL xt,
+                                                   REAL gm, REAL *FL_RESTRICT g, REAL *gt,
+                                                   const int grad) {
+    double s = 0;
+    REAL d = 0;
+    FL_PRAGMA(omp simd reduction(+ : s, d))
+    for (fl_index k = 0; k < c; k++) {
+        const REAL z = (REAL)1 - xt + x[k];
+        const REAL on = (m[k] == 0 && z > 0) ? (REAL)1 : (REAL)0;
+        s += (double)(on * z);
+        if (grad) {
+            g[k] += on * gm;
+            d += on;
+        }
+    }
+    if (grad) *gt = d * gm;
+    return s;
+}
+
+FL_INLINE REAL FL_NAME(multilabel_margin_lrow)(fl_index c, const REAL *FL_RESTRICT x,
+                                               const uint16_t *FL_RESTRICT m, REAL p, REAL gs,
+                                               REAL *FL_RESTRICT g, REAL *FL_RESTRICT h) {
+    (void)p; (void)h;
+    const REAL gc = gs / (REAL)c;
+    double s = 0;
+    for (fl_index t = 0; t < c; t++) {
+        if (m[t] == 0) continue;
+        const REAL gm = gc * (REAL)m[t];
+        REAL gt = 0;
+        const double st = g ? FL_NAME(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 1)
+                            : FL_NAME(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 0);
+        s += (double)m[t] * st;
+        if (g) g[t] -= gt; /* g[t] gets no + term: class t is a target (m[t] != 0) */
+    }
+    return (REAL)(s / (double)c);
+}
+
+/* PyTorch's cosine_embedding_loss: with torch's EPSILON = 1e-12f added to each squared norm,
+ * cos = a.b / sqrt((|a|^2 + e)(|b|^2 + e)); the loss is 1 - cos for y = 1, max(0, cos - m)
+ * for y = -1 (m = p, the margin), 0 for any other y (as torch's where()). With
+ * m1 = |a|^2 + e, m2 = |b|^2 + e: dcos/da = b / sqrt(m1 m2) - cos a / m1 (and b's alike);
+ * the hinge passes the gradient at cos = m (torch's clamp_min). Zero vectors: cos = 0. */
+FL_INLINE REAL FL_NAME(cosine_embedding_irow)(fl_index c, const REAL *const *x, int64_t y,
+                                              REAL m, const REAL *q, REAL gs,
+                                              REAL *const *g) {
+    const REAL *FL_RESTRICT a = x[0], *FL_RESTRICT b = x[1];
+    (void)q;
+    double ab = 0, aa = 0, bb = 0; /* c terms each: float32 rows would lose digits */
+    FL_PRAGMA(omp simd reduction(+ : ab, aa, bb))
+    for (fl_index k = 0; k < c; k++) {
+        ab += (double)a[k] * (double)b[k];
+        aa += (double)a[k] * (double)a[k];
+        bb += (double)b[k] * (double)b[k];
+    }
+    /* torch's EPSILON is the float 1e-12f (9.99999996e-13), for float64 too */
+    const REAL m1 = (REAL)aa + (REAL)1e-12f, m2 = (REAL)bb + (REAL)1e-12f;
+    const REAL denom = R_SQRT(m1 * m2), cs = (REAL)ab / denom;
+    REAL loss = 0, d = 0;
+    if (y == 1) {
+        loss = (REAL)1 - cs;
+        d = -1;
+    } else if (y == -1) {
+        const REAL z = cs - m;
+        if (!(z < 0)) { /* z >= 0 or NaN (NaN in, NaN out) */
+            loss = z;
+            d = 1;
+        }
+    }
+    if (g[0]) {
+        REAL *FL_RESTRICT ga = g[0], *FL_RESTRICT gb = g[1];
+        const REAL s = gs * d, inv = (REAL)1 / denom, ca = cs / m1, cb = cs / m2;
+        FL_SIMD
+        for (fl_index k = 0; k < c; k++) {
+            ga[k] = s * (b[k] * inv - ca * a[k]);
+            gb[k] = s * (a[k] * inv - cb * b[k]);
+        }
+    }
+    return loss;
+}
+
+/* torch's pairwise_distance(x1, x2, p, eps): the p-norm of v = x1 - x2 + eps (p >= 1; the
+ * sum in double). */
+FL_INLINE REAL FL_NAME(pair_distance)(fl_index c, const REAL *FL_RESTRICT x1,
+                                      const REAL *FL_RESTRICT x2, REAL eps, REAL p) {
+    double s = 0;
+    if (p == 2) {
+        FL_SIMD_REDUCE_SUM(s)
+        for (fl_index k = 0; k < c; k++) {
+            const double v = (double)(x1[k] - x2[k] + eps);
+            s += v * v;
+        }
+        return (REAL)sqrt(s);
+    }
+    if (p == 1) {
+        FL_SIMD_REDUCE_SUM(s)
+        for (fl_index k = 0; k < c; k++) s += fabs((double)(x1[k] - x2[k] + eps));
+        return (REAL)s;
+    }
+    for (fl_index k = 0; k < c; k++) s += pow(fabs((double)(x1[k] - x2[k] + eps)), (double)p);
+    return (REAL)pow(s, 1.0 / (double)p);
+}
+
+/* g1 += w dN/dv and g2 -= w dN/dv, N = pair_distance(x1, x2), v = x1 - x2 + eps: v / N
+ * (p = 2), sign(v) (p = 1), sign(v) |v|^(p-1) / N^(p-1); 0 where N = 0 (torch's norm
+ * backward). */
+FL_INLINE void FL_NAME(pair_distance_grad)(fl_index c, const REAL *FL_RESTRICT x1,
+                                           const REAL *FL_RESTRICT x2, REAL eps, REAL p,
+                                           REAL norm, REAL w, REAL *FL_RESTRICT g1,
+                                           REAL *FL_RESTRICT g2) {
+    if (w == 0 || norm == 0) return;
+    if (p == 2) {
+        const REAL s = w / norm;
+        FL_SIMD
+        for (fl_index k = 0; k < c; k++) {
+            const REAL u = s * (x1[k] - x2[k] + eps);
+            g1[k] += u;
+            g2[k] -= u;
+        }
+        return;
+    }
+    const double np1 = p == 1 ? 1.0 : pow((double)norm, (double)p - 1.0);
+    for (fl_index k = 0; k < c; k++) {
+        const double v = (double)(x1[k] - x2[k] + eps);
+        const double sg = (double)((v > 0) - (v < 0));
+        const REAL u = (REAL)((double)w * sg * (p == 1 ? 1.0 : pow(fabs(v), (double)p - 1.0))
+                              / np1);
+        g1[k] += u;
+        g2[k] -= u;
+    }
+}
+
+/* PyTorch's triplet_margin_loss: d(x1, x2) = pairwise_distance(x1, x2, p, eps) (q[0] = p,
+ * q[1] = eps, q[2] = swap), the negative's distance min(d(a, n), d(b, n)) with swap (a tie
+ * splits its gradient in halves, as torch's min), loss max(0, m + d(a, b) - d_neg) (m = p,
+ * the margin), the gradient passing at 0 (torch's clamp_min). */
+FL_INLINE REAL FL_NAME(triplet_margin_irow)(fl_index c, const REAL *const *x, int64_t y,
+                                            REAL m, const REAL *q, REAL gs, REAL *const *g) {
+    const REAL *a = x[0], *b = x[1], *n = x[2], p = q[0], eps = q[1];
+    (void)y;
+    const REAL dab = FL_NAME(pair_distance)(c, a, b, eps, p);
+    const REAL dan = FL_NAME(pair_distance)(c, a, n, eps, p);
+    REAL wan = 1, wbn = 0, dneg = dan, dbn = 0;
+    if (q[2] != 0) {
+        dbn = FL_NAME(pair_distance)(c, b, n, eps, p);
+        if (dbn < dan) {
+            wan = 0, wbn = 1, dneg = dbn;
+        } else if (dbn == dan) {
+            wan = wbn = (REAL)0.5;
+        }
+    }
+    const REAL z = m + dab - dneg;
+    const int on = !(z < 0); /* z >= 0 or NaN */
+    if (g[0]) {
+        for (int j = 0; j < 3; j++) {
+            FL_SIMD
+            for (fl_index k = 0; k < c; k++) g[j][k] = 0;
+        }
+        if (on) {
+            FL_NAME(pair_distance_grad)(c, a, b, eps, p, dab, gs, g[0], g[1]);
+            FL_NAME(pair_distance_grad)(c, a, n, eps, p, dan, -gs * wan, g[0], g[2]);
+            FL_NAME(pair_distance_grad)(c, b, n, eps, p, dbn, -gs * wbn, g[1], g[2]);
+        }
+    }
+    return on ? z : 0;
 }
 
 #endif /* FL_LOSS_LIST_ONLY */

@@ -16,7 +16,8 @@ PARAM = 0.7  # a loss's real parameter (huber's delta, smooth_l1's beta) where i
 KERNELS = {kernel: (row, select) for row in LOSSES.values() if row.kind == "elementwise"
            for kernel, select in row.kernels.items()}
 ROW_KERNELS = {kernel: (row, select) for row in LOSSES.values()
-               if row.kind in ("rows", "target_rows") for kernel, select in row.kernels.items()}
+               if row.kind in ("rows", "target_rows", "label_rows", "input_rows")
+               for kernel, select in row.kernels.items()}
 
 
 def test_elementwise_codes_are_dense_and_distinct():
@@ -34,8 +35,13 @@ def test_every_kernel_is_run_by_a_registry_row():
     assert [row.name for row in LOSSES.values() if not row.kernels] == ["cross_entropy"]
 
 
+# the row-wise codes of one float input (rowwise()) and of several (rowwise_inputs())
+ONE_INPUT_ROWS = sorted(s for s, k in _losses.ROWWISE_INPUTS.items() if k == 1)
+INPUTS_ROWS = sorted(s for s, k in _losses.ROWWISE_INPUTS.items() if k > 1)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("stem", sorted(_losses.ROWWISE_LOSSES))
+@pytest.mark.parametrize("stem", ONE_INPUT_ROWS)
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
     """Each row-wise code against its row's reference (the kernel's arguments, its real
@@ -45,7 +51,9 @@ def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
     row, select = ROW_KERNELS[stem]
     rng = np.random.default_rng(1)
     x, labels = row.data(rng, (3000, 7), dtype)
-    w = rng.uniform(0.5, 2, 7).astype(dtype)
+    # class weights where the loss takes them (multilabel_margin_loss: none, as PyTorch)
+    w = rng.uniform(0.5, 2, 7).astype(dtype) if "weight" in row.weights else None
+    weight = {} if w is None else {"weight": w}
     reals = [p.name for p in row.params if isinstance(p.constraint, Interval)]
     kwargs = {**{name: PARAM for name in reals if name != "label_smoothing"}, **select}
     if any(p.name == "ignore_index" for p in row.params):
@@ -58,18 +66,55 @@ def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
     code = _losses.ROWWISE_LOSSES[stem]
     # a target row (the input's shape) or a label per row
     target = {"target": labels} if row.kind == "target_rows" else {}
-    kernel_labels = None if target else labels
+    kernel_labels = None if target else labels  # a label per row, or rows of labels
     total, bad = _losses.rowwise(code, x, kernel_labels, w, ignore, param, 1.0, grad, None,
                                  _losses.WANT_SUM | _losses.WANT_GRAD, n_threads, **target)
     _losses.rowwise(code, x, kernel_labels, w, ignore, param, 1.0, None, elems,
                     _losses.WANT_ELEMENTS, n_threads, **target)
     ref_value, ref_grad = getattr(ref, row.name + "_value_and_grad")(
-        x, labels, weight=w, reduction="sum", **kwargs)
+        x, labels, reduction="sum", **weight, **kwargs)
     assert bad == -1
     assert_close(total, ref_value, dtype, scale=float(np.abs(elems).sum()), factor=4)
-    assert_close(grad, ref_grad, dtype, floor=float(w.max()), factor=4)
-    assert_close(elems, getattr(ref, row.name)(x, labels, weight=w, reduction="none", **kwargs),
+    assert_close(grad, ref_grad, dtype, floor=1.0 if w is None else float(w.max()), factor=4)
+    assert_close(elems, getattr(ref, row.name)(x, labels, reduction="none", **weight, **kwargs),
                  dtype, factor=4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("stem", INPUTS_ROWS)
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_each_inputs_row_code_runs_its_own_loss(stem, n_threads, dtype):
+    """Each row-wise code of several float inputs against its row's reference (its defaults),
+    enough rows for two threads; the one-input entry point refuses it (NaN, nothing
+    written), and it refuses another count of inputs."""
+    row, _ = ROW_KERNELS[stem]
+    assert _losses.ROWWISE_INPUTS[stem] == len(row.inputs)
+    arrays = row.data(np.random.default_rng(2), (3000, 7), dtype)
+    xs, target = arrays[:len(row.inputs)], arrays[len(row.inputs):]
+    codes = target[0].astype(np.int64) if target else None
+    kw = row.defaults()
+    extra = tuple(float(v) for k, v in kw.items() if k != "margin")  # p, eps, swap
+    code = _losses.ROWWISE_LOSSES[stem]
+    grads = tuple(np.full_like(x, np.nan) for x in xs)
+    elems = np.full(len(xs[0]), np.nan, dtype)
+    total = _losses.rowwise_inputs(code, xs, codes, None, kw["margin"], extra, 1.0, grads,
+                                   None, _losses.WANT_SUM | _losses.WANT_GRAD, n_threads)
+    _losses.rowwise_inputs(code, xs, codes, None, kw["margin"], extra, 1.0, None, elems,
+                           _losses.WANT_ELEMENTS, n_threads)
+    ref_value, ref_grads = getattr(ref, row.name + "_value_and_grad")(*arrays, reduction="sum",
+                                                                       **kw)
+    assert_close(total, ref_value, dtype, scale=float(np.abs(elems).sum()), factor=4)
+    for g, want in zip(grads, ref_grads):
+        assert_close(g, want, dtype, floor=1.0, factor=4)
+    assert_close(elems, getattr(ref, row.name)(*arrays, reduction="none", **kw), dtype,
+                 factor=4)
+    keep = np.full_like(xs[0], 3.0)
+    total, bad = _losses.rowwise(code, xs[0], codes, None, 0, 0.0, 1.0, keep, None,
+                                 _losses.WANT_GRAD, 1)
+    assert np.isnan(total) and (keep == 3.0).all()
+    other = xs[:2] if len(xs) == 3 else xs + xs[:1]
+    assert np.isnan(_losses.rowwise_inputs(code, other, codes, None, 0.0, extra, 1.0, None,
+                                           None, _losses.WANT_SUM, 1))
 
 
 def test_unknown_row_code_raises_before_writing():

@@ -14,6 +14,8 @@ import fastloss
 from fastloss import _losses
 from _support import REDUCTIONS, assert_close, numpy_backend
 
+from fastloss.losses._registry import LOSSES
+
 ROW_LOSSES = ["cross_entropy", "nll_loss"]
 #: (C,), (N, C, d1), (N, C, d1, d2), a spatial axis of 1, empty batches, and C above the
 #: kernels' gather block (the input is then transposed first: the one copying path)
@@ -533,3 +535,320 @@ def test_multilabel_soft_margin_loss_bad_input_raises_before_writing(backend):
                 fastloss.multilabel_soft_margin_loss_grad(
                     *args, out=out if args[0] is x else None, **kw)
     assert (out == 7.0).all()
+
+
+# ---- multilabel_margin_loss: rows of class indices, -1 padded --------------------------------
+
+def _multilabel_margin_case(shape, dtype, rng):
+    """Logits and rows of class indices: the registry's (0 to 3 targets, then -1, then
+    indices that do not count), plus a repeated class, an empty list, a full list (every
+    class a target: loss 0) and pairs exactly at the kink (1 - x_t + x_k = 0)."""
+    x, y = LOSSES["multilabel_margin_loss"].data(rng, shape if len(shape) == 2
+                                                 else (1,) + shape, dtype)
+    x, y = x.reshape(shape), y.reshape(shape)
+    c = shape[-1]
+    if len(shape) == 2 and shape[0] >= 4 and c >= 3:
+        y[0, :3] = (1, 1, -1)
+        y[1, 0] = -1
+        y[2] = rng.permutation(c)
+        x[3, :3] = (1.5, 0.5, 0.25)  # class 1 at the kink of target 0
+        y[3, :2] = (0, -1)
+    return x, y
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("shape", [(6, 5), (5,), (7, 1), (40, 30)], ids=str)
+def test_multilabel_margin_loss_matches_torch(shape, backend, dtype):
+    rng = np.random.default_rng(17)
+    x, y = _multilabel_margin_case(shape, dtype, rng)
+    check_matches_torch("multilabel_margin_loss", x, y, {}, backend, dtype)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_extreme_logits_match_torch(backend, dtype):
+    """Logits of +-1e30 (float32: 1e30 too) and 0 next to each other: the hinges' sums as
+    torch's, active and inactive pairs alike."""
+    rng = np.random.default_rng(18)
+    x, y = _multilabel_margin_case((6, 5), dtype, rng)
+    x[:, ::2] = np.array([1e30, -1e30, 0.0])[rng.integers(0, 3, (6, 3))]
+    check_matches_torch("multilabel_margin_loss", x, y, {}, backend, dtype)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_hessian_is_zero(backend):
+    """Piecewise linear (torch has no second derivative for it): the gradient does not move
+    under a step smaller than any hinge's distance to its kink, and the Hessian written into
+    ``out`` (NaN before) is 0."""
+    rng = np.random.default_rng(19)
+    x, y = LOSSES["multilabel_margin_loss"].data(rng, (6, 5), np.float64)  # no kinks
+    out = (np.full_like(x, np.nan), np.full_like(x, np.nan))
+    with fastloss.use_backend(backend):
+        grad, hess = fastloss.multilabel_margin_loss_grad_hess(x, y, reduction="sum", out=out)
+        moved = fastloss.multilabel_margin_loss_grad(x + 1e-9 * rng.normal(size=x.shape), y,
+                                                     reduction="sum")
+        np.testing.assert_array_equal(grad, fastloss.multilabel_margin_loss_grad(
+            x, y, reduction="sum"))
+    np.testing.assert_array_equal(moved, grad)
+    np.testing.assert_array_equal(hess, np.zeros_like(x))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_multilabel_margin_loss_matches_reference(n_threads, dtype):
+    """Many rows (two threads), sample weights, every form and reduction."""
+    rng = np.random.default_rng(20)
+    x, y = _multilabel_margin_case((3000, 9), dtype, rng)
+    sw = rng.uniform(0.0, 2.0, 3000).astype(dtype)
+    for reduction in REDUCTIONS:
+        value, grad = fastloss.multilabel_margin_loss_value_and_grad(
+            x, y, reduction=reduction, sample_weight=sw, n_threads=n_threads)
+        with numpy_backend():
+            want_value, want_grad = fastloss.multilabel_margin_loss_value_and_grad(
+                x, y, reduction=reduction, sample_weight=sw)
+        assert_close(value, want_value, dtype, factor=4)
+        assert_close(grad, want_grad, dtype, factor=4)
+        np.testing.assert_array_equal(fastloss.multilabel_margin_loss(
+            x, y, reduction=reduction, sample_weight=sw, n_threads=n_threads), value)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_sample_weight_repeats_rows(backend, dtype):
+    rng = np.random.default_rng(21)
+    x, y = _multilabel_margin_case((6, 4), dtype, rng)
+    check_sample_weights_repeat_rows("multilabel_margin_loss", x, y, {}, backend, dtype,
+                                     REDUCTIONS[:2])
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_empty_batch(backend):
+    """No rows: "mean" NaN, "sum" 0, "none" an empty array (PyTorch 2.13 returns
+    uninitialized memory for the first two)."""
+    x, y = np.zeros((0, 3)), np.zeros((0, 3), np.int64)
+    with fastloss.use_backend(backend):
+        assert np.isnan(fastloss.multilabel_margin_loss(x, y))
+        assert fastloss.multilabel_margin_loss(x, y, reduction="sum") == 0
+        assert fastloss.multilabel_margin_loss(x, y, reduction="none").shape == (0,)
+        assert fastloss.multilabel_margin_loss_grad(x, y).shape == (0, 3)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_multilabel_margin_loss_bad_input_raises_before_writing(backend):
+    """PyTorch's checks (every index in [-1, C), past the first -1 too), the shapes, and the
+    kernel's class bound, before anything is written."""
+    x, out = np.zeros((2, 3)), np.full((2, 3), 7.0)
+    y = np.array([[0, -1, 2], [1, 2, -1]])
+    big = _losses.LABEL_ROW_MAX_CLASSES + 1
+    bad = [((x, np.array([[0, -1, 3], [1, 2, -1]])), {}, ValueError, r"target\[0, 2\] = 3"),
+           ((x, np.array([[0, -1, 2], [-2, 2, -1]])), {}, ValueError, r"target\[1, 0\] = -2"),
+           ((x, y.astype(np.float64)), {}, TypeError, "target"),
+           ((x, y[:, :2]), {}, ValueError, "target"),
+           ((x, y), {"sample_weight": np.ones(3)}, ValueError, "sample_weight"),
+           ((x, y), {"sample_weight": np.array([1.0, -1.0])}, ValueError, "sample_weight"),
+           ((x, y), {"reduction": "batchmean"}, ValueError, "reduction"),
+           ((x, y), {"weight": np.ones(3)}, TypeError, "weight"),
+           ((np.zeros((2, 0)), np.zeros((2, 0), np.int64)), {}, ValueError, "input"),
+           ((np.zeros((2, 3, 4)), np.zeros((2, 3, 4), np.int64)), {}, ValueError, "input"),
+           ((np.zeros(()), np.zeros((), np.int64)), {}, ValueError, "input"),
+           ((np.zeros((1, big)), np.zeros((1, big), np.int64)), {}, ValueError, "classes")]
+    with fastloss.use_backend(backend):
+        for args, kw, error, match in bad:
+            with pytest.raises(error, match=match):
+                fastloss.multilabel_margin_loss_grad(
+                    *args, out=out if args[0] is x else None, **kw)
+    assert (out == 7.0).all()
+
+
+def test_multilabel_margin_kernel_checks_every_index_it_reads():
+    """The kernel loads each index once and checks it before use: an index >= C before the
+    row's -1 (another thread changing the target after the Python checks) is reported as
+    the row, an index past the -1 is not read; more classes than its stack bound: NaN."""
+    code = _losses.ROWWISE_LOSSES["multilabel_margin"]
+    x = np.zeros((3, 4))
+    y = np.array([[0, -1, 9, 9], [1, 2, 3, -1], [2, 7, -1, 0]])
+    total, bad = _losses.rowwise(code, x, y, None, 0, 0.0, 1.0, None, None,
+                                 _losses.WANT_SUM, 1)
+    assert bad == 2
+    big = _losses.LABEL_ROW_MAX_CLASSES + 1
+    total, bad = _losses.rowwise(code, np.zeros((1, big)), np.zeros((1, big), np.int64), None,
+                                 0, 0.0, 1.0, None, None, _losses.WANT_SUM, 1)
+    assert np.isnan(total)
+
+
+# ---- losses of rows of several float inputs: cosine_embedding_loss, triplet_margin_loss ----
+
+INPUT_ROWS = {"cosine_embedding_loss": [{}, {"margin": 0.3}, {"margin": -0.5}],
+              "triplet_margin_loss": [{}, {"p": 1.0, "swap": True}, {"p": 3.0, "margin": 0.5},
+                                      {"swap": True, "eps": 0.0}]}
+
+
+def _input_rows_case(name, shape, dtype, rng, tiny):
+    """The registry's inputs of ``name`` (``shape`` (N, D) or (D,)) with the extreme rows:
+    zero vectors (cosine: each side, both), an anchor equal to its positive, to its negative,
+    all three equal (triplet, with swap a tie); ``tiny`` scales every input so far down that
+    torch's eps dominates (the squared norms below 1e-12, the differences near eps)."""
+    row = LOSSES[name]
+    arrays = list(row.data(rng, shape if len(shape) == 2 else (1,) + shape, np.float64))
+    if len(shape) == 2 and shape[0] >= 4:
+        if name == "cosine_embedding_loss":
+            arrays[0][0], arrays[1][1], arrays[0][2], arrays[1][2] = 0.0, 0.0, 0.0, 0.0
+        else:
+            arrays[1][0] = arrays[0][0]
+            arrays[2][1] = arrays[0][1]
+            arrays[1][2] = arrays[2][2] = arrays[0][2]
+    k = len(row.inputs)
+    if tiny:  # float32 triplets: differences of eps's size (smaller: u_ab - u_an cancels)
+        scale = 1e-8 if dtype == np.float64 else 1e-7 if k == 2 else 1e-5
+        arrays[:k] = [a * scale for a in arrays[:k]]
+    arrays[:k] = [a.astype(dtype).reshape(shape) for a in arrays[:k]]
+    arrays[k:] = [t.reshape(shape[:-1]) for t in arrays[k:]]
+    return tuple(arrays), k
+
+
+def _torch_inputs_value_and_grads(name, arrays, k, reduction, kw):
+    torch = pytest.importorskip("torch")
+    tensors = [torch.from_numpy(a.copy()) for a in arrays]
+    for t in tensors[:k]:
+        t.requires_grad_(True)
+    out = getattr(torch.nn.functional, name)(*tensors, reduction=reduction, **kw)
+    out.sum().backward()
+    return out.detach().numpy(), [t.grad.numpy() for t in tensors[:k]]
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("tiny", [False, True], ids=["unit", "eps-scale"])
+@pytest.mark.parametrize("shape", [(6, 5), (5,), (40, 64)], ids=str)
+@pytest.mark.parametrize("name, kw", [(n, kw) for n, kws in INPUT_ROWS.items() for kw in kws],
+                         ids=str)
+def test_input_rows_match_torch(name, kw, shape, tiny, backend, dtype):
+    """Value and every input's gradient (a tuple in argument order) as torch's autograd, on
+    random rows and the extreme ones of _input_rows_case, for every reduction."""
+    rng = np.random.default_rng(22)
+    arrays, k = _input_rows_case(name, shape, dtype, rng, tiny)
+    for reduction in REDUCTIONS:
+        want_value, want_grads = _torch_inputs_value_and_grads(name, arrays, k, reduction, kw)
+        with fastloss.use_backend(backend):
+            value, grads = getattr(fastloss, name + "_value_and_grad")(
+                *arrays, reduction=reduction, **kw)
+            only = getattr(fastloss, name + "_grad")(*arrays, reduction=reduction, **kw)
+        assert isinstance(grads, tuple) and len(grads) == k
+        assert np.shape(value) == want_value.shape and np.asarray(value).dtype == dtype
+        assert_close(value, want_value, dtype, floor=1.0, factor=2)
+        for g, g_only, want in zip(grads, only, want_grads):
+            assert g.shape == shape and g.dtype == dtype
+            assert_close(g, want, dtype, floor=float(np.abs(want).max(initial=0.0)) or 1.0,
+                         factor=2)
+            np.testing.assert_array_equal(g_only, g)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("name", list(INPUT_ROWS))
+def test_input_rows_match_reference(name, n_threads, dtype):
+    """Many rows (two threads), sample weights, every reduction and parameter variant."""
+    rng = np.random.default_rng(23)
+    arrays, k = _input_rows_case(name, (3000, 9), dtype, rng, False)
+    sw = rng.uniform(0.0, 2.0, 3000).astype(dtype)
+    for kw in INPUT_ROWS[name]:
+        for reduction in REDUCTIONS:
+            value, grads = getattr(fastloss, name + "_value_and_grad")(
+                *arrays, reduction=reduction, sample_weight=sw, n_threads=n_threads, **kw)
+            with numpy_backend():
+                want_value, want_grads = getattr(fastloss, name + "_value_and_grad")(
+                    *arrays, reduction=reduction, sample_weight=sw, **kw)
+            assert_close(value, want_value, dtype, factor=4)
+            for g, want in zip(grads, want_grads):
+                assert_close(g, want, dtype, floor=float(np.abs(want).max()), factor=4)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("name", list(INPUT_ROWS))
+def test_input_rows_sample_weights_repeat_rows(name, backend, dtype):
+    """Integer sample weights count each row that many times (0: dropped)."""
+    rng = np.random.default_rng(24)
+    arrays, k = _input_rows_case(name, (6, 4), dtype, rng, False)
+    counts = np.array([2, 0, 1, 3, 1, 0])
+    repeat = np.repeat(np.arange(6), counts)
+    for reduction in REDUCTIONS[:2]:
+        with fastloss.use_backend(backend):
+            value, grads = getattr(fastloss, name + "_value_and_grad")(
+                *arrays, reduction=reduction, sample_weight=counts.astype(dtype))
+            want_value, rows_grads = getattr(fastloss, name + "_value_and_grad")(
+                *(a[repeat] for a in arrays), reduction=reduction)
+        assert_close(value, want_value, dtype, floor=1.0)
+        for g, rows_g in zip(grads, rows_grads):
+            want = np.zeros_like(g)
+            np.add.at(want, repeat, rows_g)
+            assert_close(g, want, dtype, floor=1.0)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("name", list(INPUT_ROWS))
+def test_input_rows_out_and_empty_batch(name, backend):
+    """``out``: a tuple of one array per float input, written and returned; no rows: "mean"
+    NaN, "sum" 0."""
+    rng = np.random.default_rng(25)
+    arrays, k = _input_rows_case(name, (5, 3), np.float64, rng, False)
+    with fastloss.use_backend(backend):
+        want = getattr(fastloss, name + "_grad")(*arrays)
+        out = tuple(np.full_like(arrays[0], np.nan) for _ in range(k))
+        got = getattr(fastloss, name + "_grad")(*arrays, out=out)
+        assert all(g is o for g, o in zip(got, out))
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+        empty = tuple(np.zeros((0,) + a.shape[1:], a.dtype) for a in arrays)
+        assert np.isnan(getattr(fastloss, name)(*empty))
+        assert getattr(fastloss, name)(*empty, reduction="sum") == 0
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_input_rows_bad_input_raises_before_writing(backend):
+    x, out = np.zeros((2, 3)), (np.full((2, 3), 7.0), np.full((2, 3), 7.0))
+    y = np.array([1, -1])
+    cos = [((x, np.zeros((2, 4)), y), {}, ValueError, "input2"),
+           ((x, x.copy(), np.ones(3)), {}, ValueError, "target"),
+           ((x, x.copy(), y.astype(complex)), {}, TypeError, "target"),
+           ((np.zeros((2, 3, 1)), np.zeros((2, 3, 1)), np.ones((2, 3))), {}, ValueError,
+            "input1"),
+           ((x, x.copy(), y), {"margin": np.nan}, ValueError, "margin"),
+           ((x, x.copy(), y), {"reduction": "batchmean"}, ValueError, "reduction"),
+           ((x, x.copy(), y), {"sample_weight": np.ones(3)}, ValueError, "sample_weight")]
+    bad_out = [(out[0],), out[:1], (out[0], out[0]), (out[0], np.zeros((2, 3), np.float32)),
+               (out[0], x)]
+    with fastloss.use_backend(backend):
+        for args, kw, error, match in cos:
+            with pytest.raises(error, match=match):
+                fastloss.cosine_embedding_loss_grad(*args, out=out, **kw)
+        for o in bad_out:
+            with pytest.raises((TypeError, ValueError), match="out"):
+                fastloss.cosine_embedding_loss_grad(x, x.copy(), y, out=o)
+        out3 = out + (np.full((2, 3), 7.0),)
+        for kw, error, match in [({"margin": 0.0}, ValueError, "margin"),
+                                 ({"p": 0.5}, ValueError, "p"),
+                                 ({"p": np.inf}, ValueError, "p"),
+                                 ({"eps": "1"}, TypeError, "eps"),
+                                 ({"swap": 1}, TypeError, "swap")]:
+            with pytest.raises(error, match=match):
+                fastloss.triplet_margin_loss_grad(x, x.copy(), x.copy(), out=out3, **kw)
+        with pytest.raises(ValueError, match="negative"):
+            fastloss.triplet_margin_loss_grad(x, x.copy(), np.zeros((3, 3)), out=out3)
+        assert all((o == 7.0).all() for o in out3)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+def test_input_rows_kinks_match_torch(backend, dtype):
+    """Exactly at the hinge (torch's clamp_min passes the gradient there): orthogonal rows
+    with margin 0 (cos = 0 = margin) and a triplet with margin + d(a, p) - d(a, n) = 0."""
+    a = np.array([[1.0, 0.0], [0.0, 2.0]], dtype)
+    b = np.array([[0.0, 3.0], [1.0, 0.0]], dtype)
+    y = np.array([-1, -1])
+    cases = [("cosine_embedding_loss", (a, b, y), 2, {"margin": 0.0}),
+             ("triplet_margin_loss", (np.zeros((1, 2), dtype), np.zeros((1, 2), dtype),
+                                      np.array([[1.0, 0.0]], dtype)), 3,
+              {"margin": 1.0, "eps": 0.0})]
+    for name, arrays, k, kw in cases:
+        want_value, want_grads = _torch_inputs_value_and_grads(name, arrays, k, "sum", kw)
+        with fastloss.use_backend(backend):
+            value, grads = getattr(fastloss, name + "_value_and_grad")(*arrays, reduction="sum",
+                                                                       **kw)
+        assert value == want_value == 0
+        assert any(np.abs(g).max() > 0 for g in want_grads)
+        for g, want in zip(grads, want_grads):
+            np.testing.assert_allclose(g, want, rtol=1e-6)

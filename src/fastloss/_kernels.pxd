@@ -16,6 +16,7 @@ cdef extern from "losses.h" nogil:
         FL_ELEMENTWISE_LOSS_COUNT
         FL_ROWWISE_LOSS_COUNT
         FL_STRIDED_MAX_CLASSES
+        FL_LABEL_ROW_MAX_CLASSES
     # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
     const char *const fl_elementwise_loss_names[]
     const char *const fl_rowwise_loss_names[]
@@ -41,6 +42,12 @@ cdef extern from "losses.h" nogil:
                            const void *sample_weight, int64_t ignore_index, double param,
                            double grad_scale, void *grad, void *hess, void *elems, int want,
                            int n_threads, fl_index *bad)
+    double fl_rowwise_inputs_loss(int loss, int dtype, fl_index n, fl_index c, int n_inputs,
+                                  const void *const *x, const int64_t *codes,
+                                  const void *sample_weight, double param,
+                                  const double *params, double grad_scale, void *const *grads,
+                                  void *elems, int want, int n_threads)
+    const unsigned char fl_rowwise_loss_inputs[]
     double fl_label_weight_total(int dtype, fl_index n, fl_index c, const int64_t *labels,
                                  const void *class_weight, const void *sample_weight,
                                  int64_t ignore_index, fl_index *bad)

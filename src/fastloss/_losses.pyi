@@ -15,6 +15,7 @@ def elementwise(loss: int, x: np.ndarray, y: np.ndarray, w: Optional[np.ndarray]
                 grad: Optional[np.ndarray], hess: Optional[np.ndarray],
                 elems: Optional[np.ndarray], want: int, n_threads: int) -> float: ...
 STRIDED_MAX_CLASSES: int
+LABEL_ROW_MAX_CLASSES: int
 
 def cross_entropy_index(logits: np.ndarray, labels: np.ndarray,
                         class_weight: Optional[np.ndarray], ignore_index: int,
@@ -34,6 +35,12 @@ def rowwise(loss: int, x: np.ndarray, labels: Optional[np.ndarray],
             want: int, n_threads: int, sample_weight: Optional[np.ndarray] = ...,
             hess: Optional[np.ndarray] = ...,
             target: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...
+ROWWISE_INPUTS: Dict[str, int]
+def rowwise_inputs(loss: int, inputs: Tuple[np.ndarray, ...], codes: Optional[np.ndarray],
+                   sample_weight: Optional[np.ndarray], param: float,
+                   params: Tuple[float, ...], grad_scale: float,
+                   grads: Optional[Tuple[np.ndarray, ...]], elems: Optional[np.ndarray],
+                   want: int, n_threads: int) -> float: ...
 def label_weight_total(labels: np.ndarray, n_classes: int, class_weight: Optional[np.ndarray],
                        ignore_index: int, dtype_is_f64: int,
                        sample_weight: Optional[np.ndarray] = ...) -> Tuple[float, int]: ...

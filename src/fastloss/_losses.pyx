@@ -66,6 +66,8 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
 # The largest C of an (N, C, d1, ..., dk) input the kernels read in place (k >= 1): a longer
 # row does not fit their gather blocks, and the caller moves the class axis last first.
 STRIDED_MAX_CLASSES = FL_STRIDED_MAX_CLASSES
+# the most classes of a loss whose target is a row of class indices (multilabel_margin_loss)
+LABEL_ROW_MAX_CLASSES = FL_LABEL_ROW_MAX_CLASSES
 
 
 ctypedef struct Rows:
@@ -152,6 +154,41 @@ def rowwise(int loss, cnp.ndarray x, object labels, object class_weight,
                             r.sample_weight, ignore_index, param, grad_scale, r.grad, r.hess,
                             r.elems, want, n_threads, &bad)
     return s, bad
+
+
+# The number of float inputs of each row-wise loss (cosine_embedding: 2), by its stem.
+ROWWISE_INPUTS = {name: fl_rowwise_loss_inputs[code] for name, code in ROWWISE_LOSSES.items()}
+
+
+def rowwise_inputs(int loss, tuple inputs, object codes, object sample_weight, double param,
+                   tuple params, double grad_scale, object grads, object elems, int want,
+                   int n_threads):
+    """The sum of the row losses of a row-wise loss of several float inputs (``inputs``:
+    arrays of one shape (n, c) and dtype; ``codes`` int64 (n,) or None; ``params`` up to 3
+    floats; ``grads`` a tuple of arrays like ``inputs``, or None). NaN for a loss that does
+    not take that many inputs."""
+    cdef const void *px[3]
+    cdef void *pg[3]
+    cdef double q[3]
+    cdef int j, k = len(inputs)
+    if not 2 <= k <= 3 or len(params) > 3 or (grads is not None and len(grads) != k):
+        raise ValueError("rowwise_inputs takes 2 or 3 inputs (and grads), at most 3 params")
+    for j in range(3):
+        q[j] = params[j] if j < len(params) else 0.0
+        px[j] = cnp.PyArray_DATA(inputs[j]) if j < k else NULL
+        pg[j] = cnp.PyArray_DATA(grads[j]) if grads is not None and j < k else NULL
+    cdef cnp.ndarray x = inputs[0]
+    cdef int dt = dtype_code(x)
+    cdef fl_index n = cnp.PyArray_DIM(x, 0), c = cnp.PyArray_DIM(x, 1)
+    cdef const int64_t *py = <const int64_t *>data_or_null(codes)
+    cdef const void *ps = data_or_null(sample_weight)
+    cdef void *pe = data_or_null(elems)
+    cdef void *const *pgs = pg if grads is not None else NULL
+    cdef double s
+    with nogil:
+        s = fl_rowwise_inputs_loss(loss, dt, n, c, k, px, py, ps, param, q, grad_scale, pgs,
+                                   pe, want, n_threads)
+    return s
 
 
 def label_weight_total(cnp.ndarray labels, Py_ssize_t n_classes, object class_weight,

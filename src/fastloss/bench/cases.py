@@ -73,9 +73,10 @@ from fastloss.optim._rule import BenchCase
 
 Impls = Dict[str, Callable[[], Any]]
 Setup = Callable[[int, np.dtype, np.random.Generator], Impls]
-#: (x, y) = data(rng, shape, dtype): inputs and targets of a loss
+#: (x, y) = data(rng, shape, dtype): inputs and targets of a loss (a loss of several float
+#: inputs: its arguments in order)
 DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], np.dtype],
-                         Tuple[np.ndarray, np.ndarray]]
+                         Tuple[np.ndarray, ...]]
 
 #: Implementations, in table order. "fastloss" and "numpy" are always present; "read_X"
 #: (the models family: ``X.sum()``, one read of the data) is a floor, not a peer.
@@ -190,7 +191,7 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
     rows = []
     for loss in losses:
         kwargs = LOSS_CALL_KWARGS.get(loss.name, {})
-        if loss.kind in ("rows", "target_rows"):
+        if loss.kind in ("rows", "target_rows", "label_rows", "input_rows"):
             rows += [LossRow(f"{loss.name}_c{c}", loss.name, loss.data, loss.sklearn, kwargs,
                              classes=c) for c in ROW_CLASSES]
             if loss.spatial:
@@ -202,6 +203,26 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
                                 loss.data, loss.sklearn, kwargs, in_torch=loss.in_torch))
     return rows
 
+
+#: what a loss on rows takes as targets, by its kind (else a label per row)
+_TARGETS_OF = {"target_rows": "targets", "label_rows": "rows of labels",
+               "input_rows": "several inputs"}
+
+
+def _input_rows_impls(loss: Loss, arrays: Tuple[np.ndarray, ...], kwargs: Dict[str, Any]
+                      ) -> Impls:
+    """fastloss, the reference and torch (forward, backward to every float input) on the
+    inputs of a loss of several float inputs (``loss.inputs``, then its target)."""
+    fast = getattr(fastloss, loss.name + "_value_and_grad")
+    ref = getattr(reference, loss.name + "_value_and_grad")
+    impls: Impls = {"fastloss": lambda: fast(*arrays, **kwargs),
+                    "numpy": lambda: ref(*arrays, **kwargs)}
+    if peers.torch() is not None:
+        import torch.nn.functional as F
+
+        impls["torch"] = peers.torch_value_and_grads(getattr(F, loss.name), arrays,
+                                                     len(loss.inputs), **kwargs)
+    return impls
 
 #: the loss cases, in the registry's order
 LOSS_ROWS = loss_rows(LOSSES.values())
@@ -219,6 +240,8 @@ def _loss_case(row: LossRow) -> Case:
 
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         shape = (n // classes, classes) if classes else (n,)
+        if LOSSES[api].kind == "input_rows":  # several float inputs: their gradients
+            return _input_rows_impls(LOSSES[api], row.data(rng, shape, dtype), kwargs)
         x, y = row.data(rng, shape, dtype)
         if row.spatial:  # the same rows as (N, C, S): position s of image i is row i S + s
             s = row.spatial
@@ -251,7 +274,7 @@ def _loss_case(row: LossRow) -> Case:
         return Case(row.kernel, setup, min_size=10 * classes, label=f"{api}, C={classes}",
                     what=f"{api}_value_and_grad, (n/{classes}, {classes}) "
                          f"{'log-probabilities' if api == 'nll_loss' else 'logits'}, "
-                         f"{'targets' if LOSSES[api].kind == 'target_rows' else 'labels'}")
+                         f"{_TARGETS_OF.get(LOSSES[api].kind, 'labels')}")
     return Case(row.kernel, setup, label=api,
                 what=f"{api}_value_and_grad, {'; '.join(_kw(kwargs))}")
 

@@ -178,6 +178,25 @@ def torch_value_and_grad(fn: Callable[..., Any], x: np.ndarray, y: np.ndarray,
     return run
 
 
+def torch_value_and_grads(fn: Callable[..., Any], arrays: Tuple[np.ndarray, ...],
+                          n_float: int, **kwargs: Any) -> Callable[[], Any]:
+    """:func:`torch_value_and_grad` for a loss of several inputs: ``fn(*arrays, **kwargs)``,
+    backward to the first ``n_float``; returns (value, their gradients)."""
+    module = torch()
+    tensors = [module.from_numpy(a) for a in arrays]
+    for t in tensors[:n_float]:
+        t.requires_grad_(True)
+
+    def run() -> Tuple[float, Any]:
+        for t in tensors[:n_float]:
+            t.grad = None
+        loss = fn(*tensors, **kwargs)
+        loss.backward()
+        return loss.item(), tuple(t.grad for t in tensors[:n_float])
+
+    return run
+
+
 def sklearn_value_and_grad(cls_name: str, factor: float, x: np.ndarray, y: np.ndarray,
                            rows: int, **kwargs: Any) -> Callable[[], Any]:
     """scikit-learn's half-losses (``sklearn._loss.loss.<cls_name>(**kwargs)``, one

@@ -103,6 +103,11 @@ __all__ = [
     "multi_margin_loss_grad_hess",
     "multilabel_soft_margin_loss", "multilabel_soft_margin_loss_grad",
     "multilabel_soft_margin_loss_value_and_grad", "multilabel_soft_margin_loss_grad_hess",
+    "multilabel_margin_loss", "multilabel_margin_loss_grad",
+    "multilabel_margin_loss_value_and_grad", "multilabel_margin_loss_grad_hess",
+    "cosine_embedding_loss", "cosine_embedding_loss_grad",
+    "cosine_embedding_loss_value_and_grad",
+    "triplet_margin_loss", "triplet_margin_loss_grad", "triplet_margin_loss_value_and_grad",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -1876,3 +1881,305 @@ def multilabel_soft_margin_loss_grad_hess(
     ``hess_ik = w_k sigmoid(x_ik) sigmoid(-x_ik) / C`` (times ``s_i / D``)."""
     return _target_rows(_MULTILABEL_SOFT_MARGIN_SPEC, _GRAD_HESS, input, target, weight,
                         reduction, out, sample_weight, n_threads)
+
+
+# ---- losses of rows and rows of class indices: (C,) or (N, C) inputs, -1 padded targets --
+
+def _index_rows(spec: _RowKernel, mode: int, input: Any, target: Any, reduction: str, out: Any,
+                sample_weight: Any, n_threads: Optional[int]) -> Any:
+    """A loss of rows and rows of class indices of the input's shape (PyTorch's
+    multilabel_margin_loss target: each row's classes, then -1): checks (every index in
+    [-1, C), as PyTorch, before anything is written), the mean's denominator (the number of
+    rows, or the sum of the sample weights), the numpy backend, the call."""
+    x = _as_float(input, "input")
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise ValueError(f"input must have shape (C,) or (N, C) with C >= 1, got shape "
+                         f"{x.shape}")
+    rows = _ClassInput(x, x.shape[:-1], x.shape[-1], False, class_last=True)
+    if rows.c > _losses.LABEL_ROW_MAX_CLASSES:
+        raise ValueError(f"{spec.loss.name} takes at most {_losses.LABEL_ROW_MAX_CLASSES} "
+                         f"classes, got input of shape {x.shape}")
+    t = target if type(target) is np.ndarray else _as_array(target, "target")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices, got dtype {t.dtype}")
+    if t.shape != x.shape:
+        raise ValueError(f"target shape {t.shape} must equal input shape {x.shape}")
+    if t.size and (t.min() < -1 or t.max() >= rows.c):
+        bad = first_where(t, lambda block: (block < -1) | (block >= rows.c))
+        raise ValueError(f"target[{_where(bad, t.shape)}] = {t.flat[bad]} is not a class index "
+                         f"in [0, {rows.c}) nor -1 (the end of a row's list)")
+    labels = _contiguous(t, np.dtype(np.int64))
+    _check_reduction(reduction, spec.loss.reductions)
+    sw = _row_sample_weight(sample_weight, rows)
+    denominator = float(x.size // rows.c if sw is None else sw.sum(dtype=np.float64))
+    inputs = (x, labels, sw)
+    nt = _config.resolve_threads(n_threads, x.size)
+    if _backend.get_backend() == "numpy":
+        result = _reference(spec.loss.name + _SUFFIX[mode], x, labels, reduction=reduction,
+                            sample_weight=None if sw is None else sw.reshape(rows.batch))
+        return _finish_reference(mode, result, *_row_outputs(mode, rows, out, inputs))
+    yk = rows.kernel(labels)
+
+    def kernel(xk: Any, scale: float, g: Any, h: Any, e: Any, want: int) -> Tuple[float, int]:
+        return _losses.rowwise(spec.code, xk, yk, None, 0, 0.0, scale, g, e, want, nt, sw, h)
+    return _rows_call(mode, rows, reduction, denominator, out, inputs, -1, kernel)
+
+
+_MULTILABEL_MARGIN_SPEC = _row_kernel(LOSSES["multilabel_margin_loss"])
+
+
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+                           sample_weight: Optional[ArrayLike] = None,
+                           n_threads: Optional[int] = None) -> LossValue:
+    r"""Multi-label hinge loss, PyTorch's ``F.multilabel_margin_loss``: logits ``x`` of shape
+    ``(N, C)`` (or ``(C,)``) and a target of the same shape holding each row's class indices
+    ``y_i1, ..., y_iJ`` followed by -1 (what follows the first -1 does not count; every entry
+    must be in [-1, C), as PyTorch checks). With ``T_i`` the set of a row's targets::
+
+        l_i = (1 / C) sum_{j <= J} sum_{k not in T_i} max(0, 1 - x_{i,y_ij} + x_ik)
+
+    (a class listed twice counts twice, as in PyTorch). Gradient ``1 / C`` at ``k`` and
+    ``-1 / C`` at ``y_ij`` for each pair with ``1 - x_{i,y_ij} + x_ik > 0`` (0 at the kink,
+    as PyTorch's backward). ``"mean"`` divides by N, as PyTorch; ``sample_weight`` ``s_i``
+    (one per row, shape ``(N,)``, a fastloss addition) multiplies ``l_i`` and makes the mean
+    ``sum(s l) / sum(s)``. At most ``fastloss._losses.LABEL_ROW_MAX_CLASSES`` (16384)
+    classes (the kernel counts a row's targets on the stack). An empty batch gives NaN for
+    ``"mean"`` and 0 for ``"sum"`` (PyTorch 2.13 returns uninitialized memory there).
+    """
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _VALUE, input, target, reduction, None,
+                       sample_weight, n_threads)
+
+
+def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                                *, sample_weight: Optional[ArrayLike] = None,
+                                out: Optional[FloatArray] = None,
+                                n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`multilabel_margin_loss` with respect to ``input``."""
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _GRAD, input, target, reduction, out,
+                       sample_weight, n_threads)
+
+
+def multilabel_margin_loss_value_and_grad(
+        input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[FloatArray] = None,
+        n_threads: Optional[int] = None) -> Tuple[LossValue, FloatArray]:
+    """``(multilabel_margin_loss(...), multilabel_margin_loss_grad(...))`` from one pass."""
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _BOTH, input, target, reduction, out,
+                       sample_weight, n_threads)
+
+
+def multilabel_margin_loss_grad_hess(
+        input: ArrayLike, target: ArrayLike, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[OutPair] = None,
+        n_threads: Optional[int] = None) -> Tuple[FloatArray, FloatArray]:
+    """``(gradient, diagonal of the Hessian)`` of :func:`multilabel_margin_loss`: piecewise
+    linear, the Hessian is 0."""
+    return _index_rows(_MULTILABEL_MARGIN_SPEC, _GRAD_HESS, input, target, reduction, out,
+                       sample_weight, n_threads)
+
+
+# ---- losses of rows of several float inputs: the gradient is a tuple, one per input ---------
+
+#: the gradients of a loss of several float inputs, in argument order
+Grads = Tuple[FloatArray, ...]
+
+
+def _prepare_outs(out: Any, arrays: Tuple[FloatArray, ...], inputs: Tuple[Any, ...]
+                  ) -> Grads:
+    """The gradient arrays of a loss of several float inputs: ``out`` None (new arrays) or a
+    tuple of one array per float input, each checked as :func:`_prepare_out`'s, none
+    overlapping an input or another."""
+    x = arrays[0]
+    if out is None:
+        return tuple(np.empty(x.shape, x.dtype) for _ in arrays)
+    if not isinstance(out, tuple) or len(out) != len(arrays):
+        raise TypeError(f"out must be None or a tuple of {len(arrays)} arrays (one gradient "
+                        f"per float input), got {type(out).__name__}")
+    grads: Tuple[FloatArray, ...] = ()
+    for j, o in enumerate(out):
+        grads += (_prepare_out(o, x.shape, x.dtype, *inputs, *grads, name=f"out[{j}]"),)
+    return grads
+
+
+def _input_rows(spec: _RowKernel, mode: int, arrays: Tuple[Any, ...], target: Any,
+                reduction: str, out: Any, sample_weight: Any, n_threads: Optional[int],
+                param: float, params: Tuple[float, ...], ref_kwargs: Dict[str, Any]) -> Any:
+    """A loss of rows of several float inputs (``arrays``, named by the registry row's
+    ``inputs``; one shape (N, D) or (D,)) and, for cosine_embedding_loss, a target per row
+    (1 or -1; any other value gives 0, as torch): checks, the mean's denominator (the number
+    of rows, or the sum of the sample weights), the numpy backend, the call. The gradient is
+    a tuple, one array per float input."""
+    names = spec.loss.inputs
+    x = _as_float(arrays[0], names[0])
+    if x.ndim not in (1, 2):
+        raise ValueError(f"{names[0]} must have shape (D,) or (N, D), got shape {x.shape}")
+    xs: Tuple[FloatArray, ...] = (x,)
+    for name, a in zip(names[1:], arrays[1:]):
+        xs += (_as_dtype(a, x.dtype, name),)
+        if xs[-1].shape != x.shape:
+            raise ValueError(f"{name} shape {xs[-1].shape} must equal {names[0]} shape "
+                             f"{x.shape}")
+    rows = _ClassInput(x, x.shape[:-1], x.shape[-1], False, class_last=True)
+    codes: Optional[np.ndarray] = None
+    t: Optional[FloatArray] = None
+    if spec.loss.row_target:
+        t = _as_dtype(target, x.dtype, "target")
+        if t.shape != rows.batch:
+            raise ValueError(f"target must have shape {rows.batch} (one per row of "
+                             f"{names[0]} of shape {x.shape}), got {t.shape}")
+        codes = np.where(t == 1, 1, np.where(t == -1, -1, 0)).astype(np.int64).reshape(-1)
+    _check_reduction(reduction, spec.loss.reductions)
+    sw = _row_sample_weight(sample_weight, rows)
+    n = int(np.prod(rows.batch))
+    denominator = float(n if sw is None else sw.sum(dtype=np.float64))
+    inputs = xs + (t, sw)
+    grads = _prepare_outs(out, xs, inputs) if mode & _GRAD else None
+    nt = _config.resolve_threads(n_threads, x.size * len(xs))
+    if _backend.get_backend() == "numpy":
+        args = xs + ((t,) if t is not None else ())
+        result = _reference(spec.loss.name + _SUFFIX[mode], *args, reduction=reduction,
+                            sample_weight=None if sw is None else sw.reshape(rows.batch),
+                            **ref_kwargs)
+        if grads is None:
+            return result
+        for g, r in zip(grads, result if mode == _GRAD else result[1]):
+            np.copyto(g, r)
+        return grads if mode == _GRAD else (result[0], grads)
+    scale = (1.0 / denominator if denominator else np.inf) if reduction == "mean" else 1.0
+    elems = np.empty(rows.batch, x.dtype) if reduction == "none" and mode & _VALUE else None
+    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
+        if mode & _VALUE else 0)
+    c = rows.c
+    total = _losses.rowwise_inputs(
+        spec.code, tuple(a.reshape(n, c) for a in xs), codes, sw, param, params, scale,
+        None if grads is None else tuple(g.reshape(n, c) for g in grads),
+        None if elems is None else elems.reshape(-1), want, nt)
+    if mode == _GRAD:
+        return grads
+    if elems is not None:
+        value: Any = elems
+    elif reduction == "mean":
+        value = _scalar(x.dtype, _mean(total, denominator))
+    else:
+        value = _scalar(x.dtype, total)
+    return value if mode == _VALUE else (value, grads)
+
+
+_COSINE_EMBEDDING_SPEC = _row_kernel(LOSSES["cosine_embedding_loss"])
+_COSINE_EMBEDDING_MARGIN = _checker(LOSSES["cosine_embedding_loss"], "margin")
+
+
+def _cosine_embedding(mode: int, input1: Any, input2: Any, target: Any, margin: Any,
+                      reduction: str, out: Any, sample_weight: Any, n_threads: Optional[int]
+                      ) -> Any:
+    m = _COSINE_EMBEDDING_MARGIN(margin)
+    return _input_rows(_COSINE_EMBEDDING_SPEC, mode, (input1, input2), target, reduction, out,
+                       sample_weight, n_threads, m, (), {"margin": m})
+
+
+def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                          margin: float = 0.0, reduction: str = "mean", *,
+                          sample_weight: Optional[ArrayLike] = None,
+                          n_threads: Optional[int] = None) -> LossValue:
+    r"""Cosine embedding loss, PyTorch's ``F.cosine_embedding_loss``: rows ``a``, ``b`` of
+    ``input1``, ``input2`` (shape ``(N, D)`` or ``(D,)``) and targets ``y`` (``(N,)`` or
+    ``()``), with PyTorch's ``e = 1e-12`` (the float32 constant, for float64 too) added to
+    each squared norm::
+
+        cos_i = a.b / sqrt((|a|^2 + e) (|b|^2 + e))
+        l_i = 1 - cos_i  (y_i = 1),   max(0, cos_i - margin)  (y_i = -1),   0 otherwise
+
+    (a zero vector has ``cos = 0``). Gradients, a tuple ``(d/dinput1, d/dinput2)``: with
+    ``m_a = |a|^2 + e``, ``dcos/da = b / sqrt(m_a m_b) - cos a / m_a`` (``b``'s alike), times
+    -1 (``y = 1``) or 1 (``y = -1`` and ``cos >= margin``: at the kink the gradient passes,
+    as torch's ``clamp_min``). ``"mean"`` divides by N; ``sample_weight`` ``s_i`` (one per
+    row, a fastloss addition) multiplies ``l_i`` and makes the mean ``sum(s l) / sum(s)``.
+    """
+    return _cosine_embedding(_VALUE, input1, input2, target, margin, reduction, None,
+                             sample_weight, n_threads)
+
+
+def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                               margin: float = 0.0, reduction: str = "mean", *,
+                               sample_weight: Optional[ArrayLike] = None,
+                               out: Optional[Grads] = None,
+                               n_threads: Optional[int] = None) -> Grads:
+    """Gradients of :func:`cosine_embedding_loss`: ``(d/dinput1, d/dinput2)``, each of their
+    shape; written into ``out`` (a tuple of two arrays) if given."""
+    return _cosine_embedding(_GRAD, input1, input2, target, margin, reduction, out,
+                             sample_weight, n_threads)
+
+
+def cosine_embedding_loss_value_and_grad(
+        input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0.0,
+        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+        out: Optional[Grads] = None, n_threads: Optional[int] = None
+) -> Tuple[LossValue, Grads]:
+    """``(cosine_embedding_loss(...), cosine_embedding_loss_grad(...))`` from one pass."""
+    return _cosine_embedding(_BOTH, input1, input2, target, margin, reduction, out,
+                             sample_weight, n_threads)
+
+
+_TRIPLET_SPEC = _row_kernel(LOSSES["triplet_margin_loss"])
+_TRIPLET_MARGIN = _checker(LOSSES["triplet_margin_loss"], "margin")
+_TRIPLET_P = _checker(LOSSES["triplet_margin_loss"], "p")
+_TRIPLET_EPS = _checker(LOSSES["triplet_margin_loss"], "eps")
+_TRIPLET_SWAP = _checker(LOSSES["triplet_margin_loss"], "swap")
+
+
+def _triplet(mode: int, anchor: Any, positive: Any, negative: Any, margin: Any, p: Any,
+             eps: Any, swap: Any, reduction: str, out: Any, sample_weight: Any,
+             n_threads: Optional[int]) -> Any:
+    m, power, e = _TRIPLET_MARGIN(margin), _TRIPLET_P(p), _TRIPLET_EPS(eps)
+    swapped = _TRIPLET_SWAP(swap)
+    return _input_rows(_TRIPLET_SPEC, mode, (anchor, positive, negative), None, reduction, out,
+                       sample_weight, n_threads, m, (power, e, 1.0 if swapped else 0.0),
+                       {"margin": m, "p": power, "eps": e, "swap": swapped})
+
+
+def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+                        margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, reduction: str = "mean", *,
+                        sample_weight: Optional[ArrayLike] = None,
+                        n_threads: Optional[int] = None) -> LossValue:
+    r"""Triplet margin loss, PyTorch's ``F.triplet_margin_loss``: rows ``a``, ``b``, ``n`` of
+    ``anchor``, ``positive``, ``negative`` (shape ``(N, D)`` or ``(D,)``), with torch's
+    ``pairwise_distance`` ``d(u, v) = ||u - v + eps||_p`` (eps added to the difference)::
+
+        l_i = max(0, margin + d(a, b) - d_neg),   d_neg = d(a, n)  (min(d(a, n), d(b, n))
+                                                                    with ``swap``)
+
+    Gradients, a tuple ``(d/danchor, d/dpositive, d/dnegative)``, from ``dd/du = sign(v)
+    |v|^(p-1) / d^(p-1)`` (``v / d`` for ``p = 2``; 0 where ``d = 0``, as torch's norm
+    backward); at the kink the gradient passes (torch's ``clamp_min``), a tie of the swap's
+    distances splits it in halves (torch's ``min``). ``margin > 0`` (torch's check); ``p``
+    a real ``>= 1`` (torch also takes ``0 < p < 1``, refused here: its gradient at a zero
+    difference is not finite). ``"mean"`` divides by N; ``sample_weight`` ``s_i`` (one per
+    row, a fastloss addition) multiplies ``l_i`` and makes the mean ``sum(s l) / sum(s)``.
+    PyTorch's deprecated ``size_average`` and ``reduce`` are not taken.
+    """
+    return _triplet(_VALUE, anchor, positive, negative, margin, p, eps, swap, reduction, None,
+                    sample_weight, n_threads)
+
+
+def triplet_margin_loss_grad(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
+                             margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                             swap: bool = False, reduction: str = "mean", *,
+                             sample_weight: Optional[ArrayLike] = None,
+                             out: Optional[Grads] = None,
+                             n_threads: Optional[int] = None) -> Grads:
+    """Gradients of :func:`triplet_margin_loss`: ``(d/danchor, d/dpositive, d/dnegative)``;
+    written into ``out`` (a tuple of three arrays) if given."""
+    return _triplet(_GRAD, anchor, positive, negative, margin, p, eps, swap, reduction, out,
+                    sample_weight, n_threads)
+
+
+def triplet_margin_loss_value_and_grad(
+        anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike, margin: float = 1.0,
+        p: float = 2.0, eps: float = 1e-6, swap: bool = False, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[Grads] = None,
+        n_threads: Optional[int] = None) -> Tuple[LossValue, Grads]:
+    """``(triplet_margin_loss(...), triplet_margin_loss_grad(...))`` from one pass."""
+    return _triplet(_BOTH, anchor, positive, negative, margin, p, eps, swap, reduction, out,
+                    sample_weight, n_threads)

@@ -20,8 +20,9 @@ import numpy as np
 
 from fastloss._validation import NON_NEGATIVE, POSITIVE, REAL, UNIT, Interval
 
-#: (x, y) = data(rng, shape, dtype): typical inputs and targets of a loss
-DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], Any], Tuple[np.ndarray, np.ndarray]]
+#: (x, y) = data(rng, shape, dtype): typical inputs and targets of a loss (kind "input_rows":
+#: its inputs in argument order, e.g. (input1, input2, target))
+DataGenerator = Callable[[np.random.Generator, Tuple[int, ...], Any], Tuple[np.ndarray, ...]]
 
 
 class Choice(NamedTuple):
@@ -46,7 +47,10 @@ class Loss(NamedTuple):
 
     name: str
     #: "elementwise" (input and target of one shape), "rows" (an (N, C) input and class
-    #: labels) or "target_rows" (an (..., C) input and a target of its shape, a loss per row)
+    #: labels), "target_rows" (an (..., C) input and a target of its shape, a loss per row)
+    #: "label_rows" (an (N, C) input and rows of class indices of its shape, -1 padded) or
+    #: "input_rows" (several float inputs of one shape (N, D) or (D,), a loss per row; the
+    #: gradient is a tuple, one per float input: see ``inputs``)
     kind: str
     #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``, or of ``ROWWISE_LOSSES`` for
     #: kind "rows") this loss runs, each with the arguments that select it; the first is the
@@ -89,6 +93,10 @@ class Loss(NamedTuple):
     #: scikit-learn's SGD loss of the same definition (a class of
     #: ``sklearn.linear_model._sgd_fast``; its ``__init__`` takes the row's parameter), or None
     sklearn_sgd: Optional[str] = None
+    #: kind "input_rows": the names of its float inputs, in argument order (their gradients'
+    #: order), and whether a per-row target follows them
+    inputs: Tuple[str, ...] = ()
+    row_target: bool = False
 
     @property
     def functions(self) -> Tuple[str, ...]:
@@ -290,6 +298,65 @@ _ROWS += (
          {"multilabel_soft_margin": {}}, (), ("weight", "sample_weight"), "count",
          _REDUCTIONS, _logits, ((-60.0, 60.0), (0.0, 1.0)), ({}, {"weight": "full"}),
          hessian=True),
+)
+
+
+def _class_index_rows(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                      ) -> Tuple[np.ndarray, np.ndarray]:
+    """(N, C) logits and rows of class indices, PyTorch's multilabel_margin_loss target:
+    each row lists 0 to 3 distinct classes (at most C - 1, so a row has non-targets), then -1
+    and, past it, indices that do not count."""
+    x, _ = _class_logits(rng, shape, dtype)
+    n, c = shape
+    y = rng.integers(-1, c, shape)
+    lengths = rng.integers(0, min(3, c - 1) + 1, n)
+    for i, k in enumerate(lengths):
+        y[i, :k] = rng.permutation(c)[:k]
+        if k < c:
+            y[i, k] = -1
+    return x, y
+
+
+# the losses of rows whose target is a row of class indices
+_ROWS += (
+    Loss("multilabel_margin_loss", "label_rows", {"multilabel_margin": {}}, (),
+         ("sample_weight",), "count", _REDUCTIONS, _class_index_rows,
+         ((-60.0, 60.0), (0.0, 1.0)), ({},), hessian=True),
+)
+
+
+def _embedding_pairs(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                     ) -> Tuple[np.ndarray, ...]:
+    """Two (N, D) embeddings and targets 1 / -1 (int64): cosine_embedding_loss's inputs; some
+    second rows near the first, so that both signs of the hinge occur."""
+    a = rng.normal(0.0, 1.0, shape)
+    b = np.where(rng.uniform(size=shape[:-1] + (1,)) < 0.5, a, 0.0) + rng.normal(0.0, 1.0, shape)
+    y = np.where(rng.uniform(size=shape[:-1]) < 0.5, 1, -1)
+    return a.astype(dtype), b.astype(dtype), y
+
+
+def _triplets(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+              ) -> Tuple[np.ndarray, ...]:
+    """Anchors, positives near them and negatives, (N, D) each: triplet_margin_loss's
+    inputs, the hinge active on part of the rows."""
+    a = rng.normal(0.0, 1.0, shape)
+    scale = 1.0 / np.sqrt(max(shape[-1], 1))
+    return (a.astype(dtype), (a + rng.normal(0.0, scale, shape)).astype(dtype),
+            (a + rng.normal(0.0, 1.5 * scale, shape)).astype(dtype))
+
+
+# the losses of rows of several float inputs (the gradient: one per float input)
+_ROWS += (
+    Loss("cosine_embedding_loss", "input_rows", {"cosine_embedding": {}},
+         (Param("margin", 0.0, REAL),), ("sample_weight",), "count", _REDUCTIONS,
+         _embedding_pairs, ((-1e3, 1e3), (-1.0, 1.0)), ({}, {"margin": 0.3}),
+         inputs=("input1", "input2"), row_target=True),
+    Loss("triplet_margin_loss", "input_rows", {"triplet_margin": {}},
+         (Param("margin", 1.0, POSITIVE), Param("p", 2.0, Interval(1.0, float("inf"))),
+          Param("eps", 1e-6, REAL), Param("swap", False, "flag")),
+         ("sample_weight",), "count", _REDUCTIONS, _triplets, ((-1e3, 1e3), (-1e3, 1e3)),
+         ({}, {"p": 1.0, "swap": True}, {"p": 3.0, "margin": 0.5}),
+         inputs=("anchor", "positive", "negative")),
 )
 
 #: every loss, by its public name, in the order of the documentation

@@ -958,3 +958,175 @@ def multilabel_soft_margin_loss_grad_hess(input: Array, target: Array,
                                           ) -> Tuple[Array, Array]:
     """hess = w sigmoid(x) sigmoid(-x) / C."""
     return _multilabel_soft_margin(input, target, weight, reduction, sample_weight)[1:]
+
+
+# ---- losses of rows and rows of class indices ---------------------------------------------
+
+def _multilabel_margin(input: Array, target: Array, reduction: str,
+                       sample_weight: Optional[Array]) -> Tuple[Value, Array]:
+    """PyTorch's: with the row's targets y_1 .. y_J (its indices before the first -1, repeats
+    counted) and T their set, l_i = (1 / C) sum_j sum_{k not in T} max(0, 1 - x_{y_j} + x_k);
+    gradient 1 / C per active pair (z > 0), + at k and - at y_j. "mean" divides by N (by
+    sum(sample_weight) with sample weights)."""
+    x = input.reshape(1, -1) if input.ndim == 1 else input
+    y = target.reshape(x.shape)
+    n, c = x.shape
+    in_list = np.cumprod(y >= 0, axis=1).astype(bool)  # the list ends at the first -1
+    rows = np.arange(n)
+    is_target = np.zeros((n, c), bool)
+    is_target[np.broadcast_to(rows[:, None], y.shape)[in_list], y[in_list]] = True
+    loss = np.zeros(n)
+    g = np.zeros((n, c))
+    for j in range(int(in_list.sum(axis=1).max(initial=0))):  # position j of every list
+        kept = in_list[:, j]
+        t = np.where(kept, y[:, j], 0)
+        z = 1.0 - x[rows, t][:, None] + x
+        on = (z > 0) & ~is_target & kept[:, None]
+        loss += np.where(on, z, 0).sum(axis=1)
+        g += on
+        g[rows, t] -= on.sum(axis=1)
+    loss, g = loss / c, g / c
+    denominator = n
+    if sample_weight is not None:
+        sw = sample_weight.reshape(-1)
+        loss, g, denominator = sw * loss, g * sw[:, None], sw.sum()
+    scale = x.dtype.type(_scale(reduction, denominator))
+    value = _reduce(loss.astype(x.dtype).reshape(target.shape[:-1]), reduction, denominator)
+    return value, (g * scale).astype(x.dtype, copy=False).reshape(input.shape)
+
+
+def multilabel_margin_loss(input: Array, target: Array, reduction: str = "mean", *,
+                           sample_weight: Optional[Array] = None) -> Value:
+    return _multilabel_margin(input, target, reduction, sample_weight)[0]
+
+
+def multilabel_margin_loss_value_and_grad(input: Array, target: Array,
+                                          reduction: str = "mean", *,
+                                          sample_weight: Optional[Array] = None
+                                          ) -> Tuple[Value, Array]:
+    return _multilabel_margin(input, target, reduction, sample_weight)
+
+
+def multilabel_margin_loss_grad(input: Array, target: Array, *args: Any, **kw: Any) -> Array:
+    return multilabel_margin_loss_value_and_grad(input, target, *args, **kw)[1]
+
+
+def multilabel_margin_loss_grad_hess(input: Array, target: Array, reduction: str = "mean", *,
+                                     sample_weight: Optional[Array] = None
+                                     ) -> Tuple[Array, Array]:
+    """Piecewise linear: the Hessian is 0."""
+    grad = _multilabel_margin(input, target, reduction, sample_weight)[1]
+    return grad, np.zeros_like(grad)
+
+
+
+# ---- losses of rows of several float inputs (the gradient: one per input) -----------------
+
+def _row_reduce(loss: Array, grads: Tuple[Array, ...], x: Array, reduction: str,
+                sample_weight: Optional[Array]) -> Tuple[Value, Tuple[Array, ...]]:
+    """Row losses (N,) and their per-row gradients reduced: "mean" divides by N (by
+    sum(sample_weight) with sample weights)."""
+    denominator: Any = loss.size
+    if sample_weight is not None:
+        sw = sample_weight.reshape(-1)
+        loss, grads = sw * loss, tuple(g * sw[:, None] for g in grads)
+        denominator = sw.sum()
+    scale = x.dtype.type(_scale(reduction, denominator))
+    value = _reduce(loss.astype(x.dtype).reshape(x.shape[:-1]), reduction, denominator)
+    return value, tuple((g * scale).astype(x.dtype, copy=False).reshape(x.shape) for g in grads)
+
+
+def _cosine_embedding(input1: Array, input2: Array, target: Array, margin: float,
+                      reduction: str, sample_weight: Optional[Array]
+                      ) -> Tuple[Value, Tuple[Array, ...]]:
+    """PyTorch's: cos = a.b / sqrt((|a|^2 + e)(|b|^2 + e)), e = float32 1e-12; 1 - cos for
+    y = 1, max(0, cos - margin) for y = -1, else 0."""
+    a, b = input1.reshape(-1, input1.shape[-1]), input2.reshape(-1, input1.shape[-1])
+    y = target.reshape(-1)
+    e = float(np.float32(1e-12))
+    ma, mb = (a * a).sum(axis=1) + e, (b * b).sum(axis=1) + e
+    denom = np.sqrt(ma * mb)
+    cos = (a * b).sum(axis=1) / denom
+    hinge = cos - margin
+    loss = np.where(y == 1, 1 - cos, np.where((y == -1) & (hinge > 0), hinge, 0.0))
+    d = np.where(y == 1, -1.0, np.where((y == -1) & (hinge >= 0), 1.0, 0.0))[:, None]
+    ga = d * (b / denom[:, None] - (cos / ma)[:, None] * a)
+    gb = d * (a / denom[:, None] - (cos / mb)[:, None] * b)
+    return _row_reduce(loss, (ga, gb), input1, reduction, sample_weight)
+
+
+def cosine_embedding_loss(input1: Array, input2: Array, target: Array, margin: float = 0.0,
+                          reduction: str = "mean", *,
+                          sample_weight: Optional[Array] = None) -> Value:
+    return _cosine_embedding(input1, input2, target, margin, reduction, sample_weight)[0]
+
+
+def cosine_embedding_loss_value_and_grad(input1: Array, input2: Array, target: Array,
+                                         margin: float = 0.0, reduction: str = "mean", *,
+                                         sample_weight: Optional[Array] = None
+                                         ) -> Tuple[Value, Tuple[Array, ...]]:
+    return _cosine_embedding(input1, input2, target, margin, reduction, sample_weight)
+
+
+def cosine_embedding_loss_grad(input1: Array, input2: Array, target: Array, *args: Any,
+                               **kw: Any) -> Tuple[Array, ...]:
+    return cosine_embedding_loss_value_and_grad(input1, input2, target, *args, **kw)[1]
+
+
+def _distance(u: Array, v: Array, p: float, eps: float) -> Tuple[Array, Array]:
+    """torch's pairwise_distance ||u - v + eps||_p per row and its gradient with respect to
+    u (0 where the distance is 0)."""
+    w = u - v + eps
+    if p == 2:
+        d = np.sqrt((w * w).sum(axis=1))
+        g = w / np.where(d == 0, 1.0, d)[:, None]
+    else:
+        d = (np.abs(w) ** p).sum(axis=1) ** (1.0 / p)
+        dp = np.where(d == 0, 1.0, d) ** (p - 1)
+        g = np.sign(w) * np.abs(w) ** (p - 1) / dp[:, None]
+    return d, np.where((d == 0)[:, None], 0.0, g)
+
+
+def _triplet(anchor: Array, positive: Array, negative: Array, margin: float, p: float,
+             eps: float, swap: bool, reduction: str, sample_weight: Optional[Array]
+             ) -> Tuple[Value, Tuple[Array, ...]]:
+    """PyTorch's: max(0, margin + d(a, b) - d_neg), d_neg = d(a, n) or, with swap,
+    min(d(a, n), d(b, n)) (a tie splits the gradient in halves)."""
+    c = anchor.shape[-1]
+    a, b, n = (z.reshape(-1, c) for z in (anchor, positive, negative))
+    dab, uab = _distance(a, b, p, eps)
+    dan, uan = _distance(a, n, p, eps)
+    wan, wbn = np.ones(len(a)), np.zeros(len(a))
+    dneg, ubn = dan, np.zeros_like(a)
+    if swap:
+        dbn, ubn = _distance(b, n, p, eps)
+        wan = np.where(dbn < dan, 0.0, np.where(dbn == dan, 0.5, 1.0))
+        wbn = 1.0 - wan
+        dneg = np.minimum(dan, dbn)
+    z = margin + dab - dneg
+    on = (z >= 0)[:, None]
+    ga = np.where(on, uab - wan[:, None] * uan, 0.0)
+    gb = np.where(on, -uab - wbn[:, None] * ubn, 0.0)
+    gn = np.where(on, wan[:, None] * uan + wbn[:, None] * ubn, 0.0)
+    return _row_reduce(np.maximum(z, 0.0), (ga, gb, gn), anchor, reduction, sample_weight)
+
+
+def triplet_margin_loss(anchor: Array, positive: Array, negative: Array, margin: float = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        reduction: str = "mean", *,
+                        sample_weight: Optional[Array] = None) -> Value:
+    return _triplet(anchor, positive, negative, margin, p, eps, swap, reduction,
+                    sample_weight)[0]
+
+
+def triplet_margin_loss_value_and_grad(anchor: Array, positive: Array, negative: Array,
+                                       margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                                       swap: bool = False, reduction: str = "mean", *,
+                                       sample_weight: Optional[Array] = None
+                                       ) -> Tuple[Value, Tuple[Array, ...]]:
+    return _triplet(anchor, positive, negative, margin, p, eps, swap, reduction, sample_weight)
+
+
+def triplet_margin_loss_grad(anchor: Array, positive: Array, negative: Array, *args: Any,
+                             **kw: Any) -> Tuple[Array, ...]:
+    return triplet_margin_loss_value_and_grad(anchor, positive, negative, *args, **kw)[1]
