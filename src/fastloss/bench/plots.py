@@ -11,9 +11,9 @@ from fastloss.bench.peers import PEERS
 
 #: how the plot names each implementation fastloss is compared with
 PLOT_NAMES = {"numpy": "NumPy", "torch": "torch", "sklearn": "scikit-learn", "scipy": "SciPy"}
-#: 7 markers against the 10 colours of "tab10": coprime, so kernel i's pair (colour i % 10,
-#: marker i % 7) repeats only from the 71st kernel, and neighbours differ in both
-PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: 11 markers against the 10 colours of "tab10": coprime, so kernel i's pair (colour i % 10,
+#: marker i % 11) repeats only from the 111th kernel, and neighbours differ in both
+PLOT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*")
 PLOT_COLOURS = 10
 #: one line style per family, to group the kernels at a glance
 PLOT_LINESTYLES = ("-", "--", ":", "-.")
