@@ -142,3 +142,36 @@ def test_full_batch_fit_takes_huge_finite_X(rng):
     X = rng.normal(size=(40, 2)) * 1e160
     y = (X[:, 0] > 0).astype(int)
     SoftmaxRegression(max_iter=3).fit(X, y)  # no "NaN or inf" ValueError
+
+
+@pytest.mark.parametrize("model", [
+    lambda: SoftmaxRegression(alpha=1e-3),
+    lambda: LinearRegression(optimizer="lbfgs", loss="huber"),
+])
+def test_float32_full_batch_fit_minimizes_in_float32(model, rng, monkeypatch):
+    """float32 X is not copied to float64: the objective runs in float32 and the fit lands
+    on the float64 fit's minimum to float32's precision, without a convergence warning."""
+    import warnings
+
+    from fastloss import linear
+
+    seen = set()
+    objective = linear.objective
+
+    def recording(X, *args, **kw):
+        seen.add(X.dtype)
+        return objective(X, *args, **kw)
+
+    monkeypatch.setattr(linear, "objective", recording)
+    X = rng.normal(size=(400, 5)) * np.array([1.0, 10.0, 0.1, 3.0, 1.0]) + 2.0
+    z = X @ np.array([0.5, -0.05, 4.0, 0.2, -1.0])
+    y = (np.digitize(z, np.quantile(z, [0.3, 0.7])) if isinstance(model(), SoftmaxRegression)
+         else z + 0.2 * rng.normal(size=400))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m32 = model().fit(X.astype(np.float32), y)
+    assert seen == {np.dtype(np.float32)}
+    m64 = model().fit(X, y)
+    assert m32.coef_.dtype == np.float32
+    np.testing.assert_allclose(m32.coef_, m64.coef_, rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(m32.intercept_, m64.intercept_, rtol=2e-3, atol=2e-3)

@@ -312,17 +312,25 @@ class _LinearModel(_Params):
 
     def _fit_full_batch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]],
                         maxiter: int, moments: Optional[Moments] = None) -> None:
-        """L-BFGS or CG on the whole objective, in float64 (``max_iter`` iterations at most,
-        ``tol`` the gradient tolerance as in scikit-learn's LogisticRegression), on X in
-        memory: :meth:`_minimize_full_batch` with X's (weighted) column moments
-        (:func:`_column_moments`, or ``moments`` when the caller has them)."""
-        Xd = X.astype(np.float64, copy=False)
+        """L-BFGS or CG on the whole objective (``max_iter`` iterations at most, ``tol`` the
+        gradient tolerance as in scikit-learn's LogisticRegression), on X in memory:
+        :meth:`_minimize_full_batch` with X's (weighted) column moments
+        (:func:`_column_moments`, or ``moments`` when the caller has them). The solver works
+        in float64 and the objective in X's dtype (float32 X is not copied: scikit-learn's
+        LogisticRegression computes in float32 too)."""
         mu, second = moments if moments is not None else _column_moments(
-            Xd, sw, bool(self.fit_intercept))
-        # CSR X: the objective's O(nnz) path (X @ W and X.T @ dz over the stored entries)
-        rows = _sparse.csr_rows(Xd) if is_sparse(Xd) else Xd
-        self._minimize_full_batch(lambda W, b: self._value_and_grad(rows, t, W, b, sw),
-                                  maxiter, mu, second)
+            X, sw, bool(self.fit_intercept))
+        # CSR X: the objective's O(nnz) path (X @ W and X.T @ dz over the stored entries), in
+        # float64; dense X as it is
+        rows = _sparse.csr_rows(X.astype(np.float64)) if is_sparse(X) else X
+        dtype = np.float64 if is_sparse(X) else X.dtype
+
+        def value_and_grad(W: NDArray[Any], b: Optional[NDArray[Any]]
+                           ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
+            return self._value_and_grad(rows, t, W.astype(dtype, copy=False),
+                                        None if b is None else b.astype(dtype, copy=False), sw)
+
+        self._minimize_full_batch(value_and_grad, maxiter, mu, second)
 
     def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int,
                              mu: NDArray[np.float64], second: NDArray[np.float64]) -> None:
