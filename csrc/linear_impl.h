@@ -716,22 +716,32 @@ static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd
     return 0;
 }
 
-/* Per sample: plain SGD on short rows runs the latency-hiding loop. */
-#define FL_EPOCH_CASE(L, O)                                                                 \
-    case 8 * (L) + (O):                                                                     \
-        if ((O) == FL_OPT_SGD && short_rows) return FL_NAME(epoch1_sgd_small)(L, cfg, D);   \
-        return FL_NAME(epoch1)(L, O, 0, cfg, D);
-#define FL_EPOCH_SOFTMAX_CASE(L, O)                                                         \
-    case 8 * (L) + (O): return FL_NAME(epoch_softmax)(O, 0, cfg, D);
+/* Per sample: one function per (loss, rule) pair (small functions compile much faster than
+ * one holding every loop); plain SGD on short rows runs the latency-hiding loop. */
+#define FL_EPOCH_FN(L, O)                                                                   \
+    static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(epoch_##L##_##O)(                    \
+        const fl_sgd_config *cfg, fl_sgd_data *D) {                                         \
+        if ((O) == FL_OPT_SGD && D->s.d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES)     \
+            return FL_NAME(epoch1_sgd_small)(L, cfg, D);                                    \
+        return FL_NAME(epoch1)(L, O, 0, cfg, D);                                            \
+    }
+#define FL_EPOCH_SOFTMAX_FN(L, O)                                                           \
+    static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(epoch_##L##_##O)(                    \
+        const fl_sgd_config *cfg, fl_sgd_data *D) {                                         \
+        return FL_NAME(epoch_softmax)(O, 0, cfg, D);                                        \
+    }
+FL_EACH_PAIR(FL_EPOCH_FN, FL_EPOCH_SOFTMAX_FN)
 
-static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
+#define FL_EPOCH_CASE(L, O)                                                                 \
+    case 8 * (L) + (O): return FL_NAME(epoch_##L##_##O)(cfg, D);
+
+static double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
     /* the rules past adamw have no per-sample loops of their own (and 8 loss + rule keys
      * only up to it) */
     if (cfg->batch_size > 1 || cfg->optimizer > FL_OPT_ADAMW)
         return FL_NAME(sgd_epoch_batch)(cfg, D);
-    const int short_rows = D->s.d * (fl_index)sizeof(REAL) <= FL_SGD_SMALL_BYTES;
     switch (8 * cfg->loss + cfg->optimizer) {
-    FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_SOFTMAX_CASE)
+    FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_CASE)
     default: return 0;
     }
 }
@@ -739,4 +749,5 @@ static FL_HOT_NO_AVX512 double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_s
 #undef FL_EACH_RULE
 #undef FL_EACH_PAIR
 #undef FL_EPOCH_CASE
-#undef FL_EPOCH_SOFTMAX_CASE
+#undef FL_EPOCH_FN
+#undef FL_EPOCH_SOFTMAX_FN

@@ -141,8 +141,13 @@ FL_INLINE void FL_NAME(obj_transpose8)(const REAL *src, fl_index lds, REAL *dst,
     for (int k = 0; k < 8; k++) memcpy(dst + k * ldd, &o[k], sizeof o[k]);
 }
 
+/* The steps of a block (gather, z = X_b W + b, the loss, g += X_b^T dz, ...) are functions of
+ * their own, each with its ISA clones, called once per block: obj_range with all of them
+ * inlined compiled in three times the time, for no measurable speed. */
+#define FL_OBJ_STEP static FL_HOT FL_NOINLINE
+
 /* Xt[j * ld + r] = x_{i0 + r, j} for r < nb, 0 for r in [nb, nt) (nt: nb padded). */
-FL_INLINE void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
+FL_OBJ_STEP void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
                                 fl_index nb, fl_index nt, fl_index d, REAL *FL_RESTRICT xt,
                                 fl_index ld) {
     if (rs == 1) { /* F-ordered: each column's segment is contiguous */
@@ -225,7 +230,7 @@ FL_INLINE void FL_NAME(obj_tile_z)(const int QT, const int RV, fl_index d, fl_in
 
 /* nt: a multiple of FL_OBJ_TILE = 4 vectors of rows, taken 4 vectors at a time (four
  * independent FMA chains per output), 2 outputs at a time when there are several. */
-FL_INLINE void FL_NAME(obj_block_z)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
+FL_OBJ_STEP void FL_NAME(obj_block_z)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
                                     fl_index ldx, const REAL *W, const REAL *b, REAL *zt,
                                     fl_index ldz) {
     const fl_index L = FL_OBJ_LANES;
@@ -290,7 +295,7 @@ FL_INLINE void FL_NAME(obj_tile_g)(const int JT, const int QT, fl_index nt, fl_i
         }
 }
 
-FL_INLINE void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
+FL_OBJ_STEP void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
                                     fl_index ldx, const REAL *zt, fl_index ldz, int intercept,
                                     double *acc) {
     fl_index j0 = 0;
@@ -359,7 +364,7 @@ FL_INLINE void FL_NAME(obj_tail_mask)(fl_index d, FL_NAME(obj_idx8) *m) {
 
 /* z[r] = x_r . w + b for the block's rows r < nb (x: its first row), 0 for [nb, nt); the
  * rows `ahead` rows on are prefetched. */
-FL_INLINE void FL_NAME(obj_rows_z)(const REAL *FL_RESTRICT x, fl_index rs, fl_index nb,
+FL_OBJ_STEP void FL_NAME(obj_rows_z)(const REAL *FL_RESTRICT x, fl_index rs, fl_index nb,
                                    fl_index nt, fl_index d, const REAL *FL_RESTRICT w,
                                    const REAL *b, REAL *FL_RESTRICT z, fl_index ahead) {
     typedef FL_NAME(obj_vec8) vec;
@@ -428,7 +433,7 @@ FL_INLINE void FL_NAME(obj_rows_g_tile)(const int G, const REAL *FL_RESTRICT x, 
         for (fl_index l = 8 * (k0 + q) - col[q]; l < 8; l++) acc[col[q] + l] += (double)s[q][l];
 }
 
-FL_INLINE void FL_NAME(obj_rows_g)(const REAL *x, fl_index rs, fl_index nb, fl_index d,
+FL_OBJ_STEP void FL_NAME(obj_rows_g)(const REAL *x, fl_index rs, fl_index nb, fl_index d,
                                    const REAL *FL_RESTRICT dz, int intercept, double *acc) {
     const fl_index chunks = (d + 7) / 8;
     fl_index k = 0;
@@ -477,7 +482,7 @@ FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index 
     return total;
 }
 
-FL_INLINE double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z,
+FL_OBJ_STEP double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z,
                                      const REAL *y, const REAL *wl, const REAL *wr,
                                      REAL epsilon) {
     switch (loss) {
@@ -494,7 +499,7 @@ FL_INLINE double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z
 
 /* Hessian-vector product, single output: zv[r] <- w_r l''(z_r) zv[r], with l'' = 1
  * (squared error) or sigmoid(z) sigmoid(-z) = e / (1 + e)^2, e = exp(-|z|) (logistic). */
-FL_INLINE void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt,
+FL_OBJ_STEP void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt,
                                      const REAL *FL_RESTRICT z, REAL *FL_RESTRICT zv,
                                      const REAL *FL_RESTRICT wr) {
     if (loss == FL_LIN_SQUARED) {
@@ -547,7 +552,7 @@ FL_INLINE fl_index FL_NAME(obj_label)(const int64_t *labels, fl_index i, fl_inde
 /* Softmax cross-entropy of a block: the loss lse(z) - z_y = (m - z_y) + log(sum), as
  * cross_entropy and sgd_epoch form it (never lse - z_y, which rounds the loss's digits away
  * when |m| is large); zt <- w_r (softmax(z) - onehot(y)). Returns sum_r w_i l_r. */
-FL_INLINE double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_index c,
+FL_OBJ_STEP double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_index c,
                                       REAL *zt, fl_index ld, const int64_t *labels,
                                       FL_NAME(obj_buffers) *B, fl_index *bad) {
     REAL *FL_RESTRICT zy = B->aux, *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum;
@@ -579,7 +584,7 @@ FL_INLINE double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, fl_
 
 /* Hessian-vector product, softmax: with p = softmax(z) of a row and u = its zv,
  * H u = p * (u - p . u); zv <- w_r H u. */
-FL_INLINE void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c, REAL *zt,
+FL_OBJ_STEP void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c, REAL *zt,
                                       REAL *zv, fl_index ld, const REAL *wr,
                                       FL_NAME(obj_buffers) *B) {
     REAL *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum, *FL_RESTRICT pu = B->aux;
@@ -610,8 +615,8 @@ FL_INLINE void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c, R
 
 /* Rows [lo, hi) into the thread's accumulator B->acc (zeroed here, also for no rows);
  * returns their sum_i w_i l_i. */
-static FL_HOT double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi,
-                                        FL_NAME(obj_buffers) *B, fl_index *bad) {
+static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi,
+                                 FL_NAME(obj_buffers) *B, fl_index *bad) {
     const fl_index d = P->s.d, c = P->s.c, rs = P->s.row_stride, cs = P->s.col_stride;
     const REAL *X = (const REAL *)P->s.X;
     const REAL *W = (const REAL *)P->coef, *b = (const REAL *)P->intercept;
