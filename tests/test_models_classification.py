@@ -58,6 +58,40 @@ def test_partial_fit_classes_and_unseen_label(rng):
         model.partial_fit(X, np.full(30, 5))
 
 
+@pytest.mark.parametrize("labels", ["int8_full_range", "uint8", "int64_offset", "uint64",
+                                    "wide_int64", "float", "str"])
+def test_labels_of_every_kind_map_to_sorted_classes(labels, rng):
+    """classes_ is np.unique(y) (values and dtype) and every sample's class index points at
+    its label, whichever path turns labels into indices (small integer ranges are counted,
+    other labels sorted)."""
+    y = {"int8_full_range": rng.integers(-128, 128, 400).astype(np.int8),
+         "uint8": rng.integers(250, 256, 400).astype(np.uint8),
+         "int64_offset": rng.integers(-10**12, -10**12 + 5, 400),
+         "uint64": rng.integers(0, 4, 400).astype(np.uint64) + np.uint64(2**63),
+         "wide_int64": rng.integers(-2**40, 2**40, 400),
+         "float": rng.integers(-2, 3, 400).astype(np.float64),
+         "str": rng.choice(np.array(["b", "a", "c"]), 400)}[labels]
+    X = rng.normal(size=(len(y), 2))
+    model = SoftmaxRegression(optimizer="sgd", max_iter=1, random_state=0).fit(X, y)
+    expected = np.unique(y)
+    assert model.classes_.dtype == expected.dtype
+    np.testing.assert_array_equal(model.classes_, expected)
+    np.testing.assert_array_equal(model.classes_[model._class_indices(y, X, reset=False)], y)
+    assert np.isin(model.predict(X), expected).all()
+
+
+def test_partial_fit_classes_outside_the_labels_range(rng):
+    """classes= may name classes below and above every label of a batch: the indices still
+    point into classes_, and a label that is no class is rejected."""
+    X = rng.normal(size=(40, 2))
+    model = SoftmaxRegression(optimizer="sgd", max_iter=1)
+    model.partial_fit(X, np.repeat([3, 5], 20), classes=[-7, 3, 5, 900])
+    np.testing.assert_array_equal(model._class_indices(np.array([5, 3, 3]), X[:3], reset=False),
+                                  [2, 1, 1])
+    with pytest.raises(ValueError, match="not seen"):
+        model.partial_fit(X, np.repeat([3, 4], 20))
+
+
 def test_iris_matches_logistic_regression_accuracy():
     sklearn = pytest.importorskip("sklearn")  # noqa: F841 - iris ships with scikit-learn
     from sklearn.linear_model import LogisticRegression

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -98,18 +98,25 @@ class _Classifier(_LinearModel):
             raise ValueError(f"Unknown label type: {y.dtype}")
         if self._classes_arg is not None and not hasattr(self, "classes_"):
             self._set_classes(self._classes_arg)
+        small = _small_integer_labels(y)
         if reset or not hasattr(self, "classes_"):
-            classes = np.unique(y)
+            classes = np.unique(y) if small is None else (
+                np.flatnonzero(np.bincount(small[0])) + small[1]).astype(y.dtype)
             if len(classes) < 2:
                 raise ValueError(f"{name} needs samples of at least 2 classes in "
                                  f"the data, but the data contains only one class: {classes[0]!r}")
             self._set_classes(classes)
-        labels = np.searchsorted(self.classes_, y)
-        labels = np.minimum(labels, len(self.classes_) - 1)
-        if np.any(self.classes_[labels] != y):
+        if small is not None and self.classes_.dtype.kind in "iu" and \
+                self.classes_.dtype != np.uint64:
+            labels = _label_table(self.classes_, small)
+        else:
+            labels = np.searchsorted(self.classes_, y)
+            labels = np.minimum(labels, len(self.classes_) - 1)
+            labels[self.classes_[labels] != y] = -1
+        if np.any(labels < 0):
             unknown = np.setdiff1d(np.unique(y), self.classes_)
             raise ValueError(f"y contains labels not seen in the first fit: {unknown[:5]!r}")
-        return labels.astype(np.int64)
+        return labels.astype(np.int64, copy=False)
 
     def _set_classes(self, classes: NDArray[Any]) -> None:
         if self._max_classes is not None and len(classes) > self._max_classes:
@@ -154,3 +161,33 @@ class _Classifier(_LinearModel):
         reject_masked(y, "y")
         hits = self.predict(X) == np.asarray(y).ravel()
         return accuracy(hits, _check_sample_weight(sample_weight, len(hits)))
+
+
+#: the widest label range (max - min + 1) that _small_integer_labels tabulates
+_LABEL_TABLE_MAX = 1 << 20
+
+
+def _small_integer_labels(y: NDArray[Any]) -> Optional[Tuple[NDArray[np.intp], int]]:
+    """Integer labels spanning a small range as ``(y - min, min)``, for the O(n) path
+    (a count per value, a lookup table) in place of np.unique's and searchsorted's
+    O(n log n); None for other labels (floats, strings, uint64, wide ranges, none). Every
+    other integer type fits int64, where the offsets are exact."""
+    if y.dtype.kind not in "iu" or y.dtype == np.uint64 or y.size == 0:
+        return None
+    lo, hi = int(y.min()), int(y.max())
+    if hi - lo >= _LABEL_TABLE_MAX:
+        return None
+    return (y.astype(np.int64) - lo).astype(np.intp, copy=False), lo
+
+
+def _label_table(classes: NDArray[Any], small: Tuple[NDArray[np.intp], int]) -> NDArray[Any]:
+    """The index into the sorted integer ``classes`` of every label of ``small`` (as
+    :func:`_small_integer_labels` gives them), -1 for a label that is not a class."""
+    offsets, lo = small
+    span = int(offsets.max()) + 1
+    table = np.full(span, -1, dtype=np.int64)
+    c = classes.astype(np.int64) - lo  # classes outside y's range index no label
+    inside = (c >= 0) & (c < span)
+    table[c[inside]] = np.flatnonzero(inside)
+    return table[offsets]
+
