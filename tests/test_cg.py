@@ -531,5 +531,11 @@ def test_scaled_objective_matches_scipy(exponent: int) -> None:
         f = _scaled(fun, scale)
         res = minimize_cg(f, x0, gtol=1e-7 * scale)
         ref = optimize.minimize(f, x0, jac=True, method="CG", options={"gtol": 1e-7 * scale})
-        assert res.success and ref.success, name
-        np.testing.assert_allclose(res.x, ref.x, rtol=0, atol=2e-5, err_msg=name)
+        assert res.success, name
+        if ref.success:
+            np.testing.assert_allclose(res.x, ref.x, rtol=0, atol=2e-5, err_msg=name)
+        else:
+            # SciPy stops with precision loss on the quadratic at 1e10 with some NumPy/BLAS
+            # builds (seen with SciPy 1.17.1, NumPy 2.4): ours still has to reach the minimizer
+            assert ref.status == 2, (name, ref.message)
+            np.testing.assert_allclose(res.x, minimizer, rtol=0, atol=1e-5, err_msg=name)
