@@ -31,7 +31,7 @@ def check_targets(y: NDArray[np.float64], loss: str, power: float) -> None:
         i = int(np.argmax(outside))
         what = f"loss={loss!r}" + (f" (power={power:g})" if loss == "tweedie" else "")
         raise ValueError(f"Some value(s) of y are out of the valid range of {what}: y must "
-                         f"be {domain}, found {y[i]!r} at y[{i}]")
+                         f"be {domain}, found {y[i].item()!r} at y[{i}]")
 
 
 def start_intercept(y: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
