@@ -20,7 +20,7 @@ weights (never the intercept)::
 with ``w_i`` the ``sample_weight`` passed to ``fit`` (1 by default; SoftmaxRegression's
 ``class_weight`` multiplies it) and the optimizer chosen by name:
 
-``"lbfgs"`` (SoftmaxRegression's default, and LinearRegression's for the losses but the squared error)
+``"lbfgs"`` (SoftmaxRegression's default; LinearRegression's but for squared and SGD-only losses)
     full-batch L-BFGS (:func:`fastloss.optim.minimize_lbfgs`) on the fused objective kernel
     (:func:`fastloss.linear_value_and_grad`); ``max_iter`` counts iterations, ``tol`` is the
     gradient tolerance (scikit-learn's ``LogisticRegression`` convention).
