@@ -33,7 +33,15 @@ enum fl_linear_loss {
     FL_LIN_SQUARED_HINGE = 6,  /* max(0, 1 - m)^2                -2 y (1 - m) if m < 1   */
     FL_LIN_MODIFIED_HUBER = 7, /* (1 - m)^2 for m >= -1 (0 above 1), -4 m below -1        */
     FL_LIN_EPSILON_INSENSITIVE = 8,        /* max(0, |r| - e)    sign(r) if |r| > e     */
-    FL_LIN_SQUARED_EPSILON_INSENSITIVE = 9 /* max(0, |r| - e)^2  2 sign(r)(|r| - e)     */
+    FL_LIN_SQUARED_EPSILON_INSENSITIVE = 9, /* max(0, |r| - e)^2  2 sign(r)(|r| - e)    */
+    /* scikit-learn's GLM losses on the log link (z = log of the mean; constant terms of y
+     * dropped: the half deviances up to them), and the quantile loss of z itself; p is the
+     * loss's parameter (the `epsilon` fields below). Per-sample epochs run them through the
+     * rule chosen at run time (one loop for the four, the loss picked per sample). */
+    FL_LIN_POISSON = 10, /* exp(z) - y z                         exp(z) - y             */
+    FL_LIN_GAMMA = 11,   /* z + y exp(-z)                        1 - y exp(-z)          */
+    FL_LIN_TWEEDIE = 12, /* exp((2-p) z)/(2-p) - y exp((1-p) z)/(1-p), p not 1 or 2     */
+    FL_LIN_PINBALL = 13  /* q max(y - z, 0) + (1 - q) max(z - y, 0), q = p    -q or 1 - q */
 };
 
 /* Update rules: plain SGD with scikit-learn's clamped L2 shrink; the others are
@@ -75,7 +83,8 @@ typedef struct {
     fl_index batch_size; /* samples per update, >= 1 (1: per-sample updates)           */
     double lr, power_t;
     double alpha;   /* L2 penalty on coef (not the intercept): g += alpha * coef */
-    double epsilon; /* huber threshold */
+    double epsilon; /* the loss's parameter: huber / insensitive threshold, tweedie power,
+                     * pinball quantile */
     double momentum, beta1, beta2, eps, rho;
     double momentum_decay; /* nadam only */
     int decoupled;         /* nadam, radam: torch's decoupled_weight_decay             */

@@ -711,6 +711,12 @@ static FL_HOT_NO_AVX512 FL_NOINLINE double FL_NAME(sgd_epoch_batch)(const fl_sgd
     case FL_LIN_MODIFIED_HUBER:
     case FL_LIN_EPSILON_INSENSITIVE:
     case FL_LIN_SQUARED_EPSILON_INSENSITIVE: break;
+    /* the GLM and quantile losses: one loop for the four, the loss a run-time value (its
+     * exp, not the switch, is the per-sample cost; four loops would add compile time) */
+    case FL_LIN_POISSON:
+    case FL_LIN_GAMMA:
+    case FL_LIN_TWEEDIE:
+    case FL_LIN_PINBALL: return FL_EPOCH1_RUNTIME(cfg->loss);
     }
 #undef FL_EPOCH1_RUNTIME
     return 0;
@@ -736,9 +742,9 @@ FL_EACH_PAIR(FL_EPOCH_FN, FL_EPOCH_SOFTMAX_FN)
     case 8 * (L) + (O): return FL_NAME(epoch_##L##_##O)(cfg, D);
 
 static double FL_NAME(sgd_epoch)(const fl_sgd_config *cfg, fl_sgd_data *D) {
-    /* the rules past adamw have no per-sample loops of their own (and 8 loss + rule keys
-     * only up to it) */
-    if (cfg->batch_size > 1 || cfg->optimizer > FL_OPT_ADAMW)
+    /* the rules past adamw and the losses from poisson on have no per-sample loops of
+     * their own (and 8 loss + rule keys only up to adamw) */
+    if (cfg->batch_size > 1 || cfg->optimizer > FL_OPT_ADAMW || cfg->loss >= FL_LIN_POISSON)
         return FL_NAME(sgd_epoch_batch)(cfg, D);
     switch (8 * cfg->loss + cfg->optimizer) {
     FL_EACH_PAIR(FL_EPOCH_CASE, FL_EPOCH_CASE)

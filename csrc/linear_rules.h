@@ -8,7 +8,10 @@
 /* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
  * once per sample): squared = half of mse (exact in binary), absolute = l1, huber with
  * delta = epsilon, logistic = bce_logits with pos_weight 1; the margin and
- * epsilon-insensitive losses as scikit-learn's SGD (sklearn/linear_model/_sgd_fast.pyx). */
+ * epsilon-insensitive losses as scikit-learn's SGD (sklearn/linear_model/_sgd_fast.pyx);
+ * poisson, gamma, tweedie = poisson_log, gamma_log, tweedie_log (power = epsilon, never 1
+ * or 2: the caller passes those as poisson and gamma), pinball with quantile = epsilon.
+ * epsilon is the loss's one scalar parameter. */
 FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL *dz) {
     REAL l, g;
     switch (loss) {
@@ -43,6 +46,10 @@ FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL
         *dz = r > epsilon ? 2 * (r - epsilon) : r < -epsilon ? 2 * (r + epsilon) : (REAL)0;
         return a > 0 ? a * a : (REAL)0;
     }
+    case FL_LIN_POISSON: FL_NAME(poisson_log_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_GAMMA: FL_NAME(gamma_log_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_TWEEDIE: FL_NAME(tweedie_log_elem)(z, y, 1, epsilon, &l, &g); break;
+    case FL_LIN_PINBALL: FL_NAME(pinball_elem)(z, y, 1, epsilon, &l, &g); break;
     default: FL_NAME(bce_logits_elem)(z, y, 1, 0, &l, &g); break; /* FL_LIN_LOGISTIC */
     }
     *dz = g;

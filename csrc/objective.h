@@ -25,7 +25,7 @@ typedef struct {
     const void *vec_coef;    /* hessp: the vector (d, c) and (c) or NULL; else unused        */
     const void *vec_intercept;
     double scale;            /* 1 / sum_i w_i (0 when that sum is 0)                         */
-    double alpha, epsilon;   /* L2 penalty on coef; huber threshold                          */
+    double alpha, epsilon;   /* L2 penalty on coef; the loss's parameter (linear.h's)        */
     void *out_coef;          /* (d, c): alpha coef + X^T dz, or alpha v + X^T D (X v + v_b)  */
     void *out_intercept;     /* (c): sum_i dz_i (or of D (X v + v_b)); NULL: not computed    */
     void *work;              /* fl_objective_work_bytes(dtype, d, c, n_threads) bytes        */

@@ -492,6 +492,14 @@ FL_OBJ_STEP double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL 
         return FL_NAME(obj_single_rows)(FL_LIN_ABSOLUTE, nb, nt, z, y, wl, wr, epsilon);
     case FL_LIN_HUBER:
         return FL_NAME(obj_single_rows)(FL_LIN_HUBER, nb, nt, z, y, wl, wr, epsilon);
+    case FL_LIN_POISSON:
+        return FL_NAME(obj_single_rows)(FL_LIN_POISSON, nb, nt, z, y, wl, wr, epsilon);
+    case FL_LIN_GAMMA:
+        return FL_NAME(obj_single_rows)(FL_LIN_GAMMA, nb, nt, z, y, wl, wr, epsilon);
+    case FL_LIN_TWEEDIE:
+        return FL_NAME(obj_single_rows)(FL_LIN_TWEEDIE, nb, nt, z, y, wl, wr, epsilon);
+    case FL_LIN_PINBALL:
+        return FL_NAME(obj_single_rows)(FL_LIN_PINBALL, nb, nt, z, y, wl, wr, epsilon);
     default:
         return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, wl, wr, epsilon);
     }

@@ -334,6 +334,12 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 BAD_INPUTS = [
     (dict(loss="hinge"), ValueError, "loss"),
+    # the GLM losses' targets (_good's y has negative values) and parameters
+    (dict(loss="poisson"), ValueError, r"y must be >= 0 for loss='poisson' .*, found -"),
+    (dict(loss="gamma"), ValueError, r"y must be > 0 for loss='gamma' .*, found -0.05"),
+    (dict(loss="tweedie", power=2.5), ValueError, "y must be > 0 for loss='tweedie' with power"),
+    (dict(loss="tweedie", power=0.5), ValueError, r"power must be finite and in \[1, inf\)"),
+    (dict(loss="pinball", quantile=1.0), ValueError, r"quantile must be finite and in \(0, 1"),
     (dict(optimizer="lbfgs"), ValueError, "optimizer"),
     (dict(learning_rate="optimal"), ValueError, "learning_rate"),
     (dict(lr=-0.1), ValueError, "lr"),

@@ -351,6 +351,24 @@ def test_bad_scalars_raise_naming_the_argument(kwargs: Dict[str, Any], error: ty
         fastloss.linear_hessp(X, y, coef, b, coef, b, **kw)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(loss="poisson"), r"y must be >= 0 for loss='poisson' .*, found -"),
+    (dict(loss="gamma"), r"y must be > 0 for loss='gamma'"),
+    (dict(loss="tweedie", power=1.2), r"y must be >= 0 for loss='tweedie' with power=1.2"),
+    (dict(loss="tweedie", power=float("nan")), "power must be finite"),
+    (dict(loss="pinball", quantile=-0.5), "quantile must be"),
+])
+def test_glm_targets_and_parameters_raise_naming_them(kwargs: Dict[str, Any],
+                                                      match: str) -> None:
+    X, y, coef, b = _single()
+    y = y.copy()
+    y[1] = -1.0
+    with pytest.raises(ValueError, match=match):
+        fastloss.linear_value_and_grad(X, y, coef, b, **kwargs)
+    with numpy_backend(), pytest.raises(ValueError, match=match):
+        fastloss.linear_value_and_grad(X, y, coef, b, **kwargs)
+
+
 def test_hessp_bad_vectors_raise_naming_them() -> None:
     X, y, coef, b = _single()
     with pytest.raises(ValueError, match="vec_coef"):

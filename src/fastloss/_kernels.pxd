@@ -114,6 +114,10 @@ cdef extern from "linear.h" nogil:
         FL_LIN_MODIFIED_HUBER
         FL_LIN_EPSILON_INSENSITIVE
         FL_LIN_SQUARED_EPSILON_INSENSITIVE
+        FL_LIN_POISSON
+        FL_LIN_GAMMA
+        FL_LIN_TWEEDIE
+        FL_LIN_PINBALL
         FL_OPT_SGD
         FL_OPT_MOMENTUM
         FL_OPT_ADAGRAD

@@ -28,7 +28,9 @@ LOSSES = {"squared_error": FL_LIN_SQUARED, "absolute": FL_LIN_ABSOLUTE,
           "hinge": FL_LIN_HINGE, "squared_hinge": FL_LIN_SQUARED_HINGE,
           "modified_huber": FL_LIN_MODIFIED_HUBER,
           "epsilon_insensitive": FL_LIN_EPSILON_INSENSITIVE,
-          "squared_epsilon_insensitive": FL_LIN_SQUARED_EPSILON_INSENSITIVE}
+          "squared_epsilon_insensitive": FL_LIN_SQUARED_EPSILON_INSENSITIVE,
+          "poisson": FL_LIN_POISSON, "gamma": FL_LIN_GAMMA, "tweedie": FL_LIN_TWEEDIE,
+          "pinball": FL_LIN_PINBALL}
 OPTIMIZERS = {"sgd": FL_OPT_SGD, "momentum": FL_OPT_MOMENTUM, "adagrad": FL_OPT_ADAGRAD,
               "rmsprop": FL_OPT_RMSPROP, "adam": FL_OPT_ADAM, "adamw": FL_OPT_ADAMW,
               "nadam": FL_OPT_NADAM, "radam": FL_OPT_RADAM, "adamax": FL_OPT_ADAMAX,

@@ -25,6 +25,16 @@ Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
   ``epsilon``; ``"squared_epsilon_insensitive"`` ``max(0, |r| - epsilon)^2``.
 * ``"softmax"``: ``logsumexp(z) - z_y`` with ``z = x_i @ coef + intercept`` over ``C``
   classes, integer labels ``y in [0, C)``; ``softmax(z) - onehot(y)``.
+* scikit-learn's GLM losses on the log link (``z`` is the log of the predicted mean
+  ``mu = exp(z)``; its ``HalfPoissonLoss``, ``HalfGammaLoss``, ``HalfTweedieLoss``: half the
+  deviance, constant terms of ``y`` dropped, as :func:`fastloss.poisson_nll_loss`,
+  :func:`fastloss.gamma_nll_loss`, :func:`fastloss.tweedie_loss` of the log-mean):
+  ``"poisson"`` ``exp(z) - y z``, ``exp(z) - y`` (``y >= 0``); ``"gamma"`` ``z + y exp(-z)``,
+  ``1 - y exp(-z)`` (``y > 0``); ``"tweedie"`` with ``power=p >= 1``, ``exp((2-p) z) / (2-p)
+  - y exp((1-p) z) / (1-p)``, ``exp((2-p) z) - y exp((1-p) z)`` (``p = 1``, ``2``: poisson's
+  and gamma's; ``y >= 0`` for ``p < 2``, ``y > 0`` from 2 on); and ``"pinball"`` with
+  ``quantile=q in (0, 1)``, scikit-learn's ``PinballLoss`` of ``z`` itself, ``q (y - z)``
+  for ``y >= z``, else ``(1 - q) (z - y)``; ``-q`` or ``1 - q``.
 
 Shapes: ``X (n, d)``; single-output losses take ``y (n,)`` floats, ``coef (d,)`` and
 ``intercept`` of shape ``(1,)``; softmax takes integer labels ``y (n,)``, ``coef (d, C)``
@@ -53,15 +63,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _atomic, _backend, _config, _linear, _sparse, losses, reference
 from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
-                                  check_choice, check_disjoint, check_flag, check_int,
-                                  check_pair, check_real, first_where, reject_masked)
+                                  Interval, check_choice, check_disjoint, check_flag,
+                                  check_int, check_pair, check_real, first_where,
+                                  reject_masked)
 
 __all__ = ["EpochState", "sgd_epoch", "linear_value_and_grad", "linear_hessp",
            "minibatch_step"]
 
 FloatArray = NDArray[np.floating[Any]]
 
-LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax")
+#: scikit-learn's GLM losses on the log link and the quantile loss (module docstring)
+GLM_LOSSES = reference.linear.GLM_LOSSES
+LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax") + GLM_LOSSES
 #: scikit-learn's SGD losses, for plain per-sample SGD (sgd_epoch with optimizer="sgd");
 #: the margin ones take targets in {-1, 1}
 PLAIN_SGD_LOSSES = reference.linear.MARGIN_LOSSES + ("epsilon_insensitive",
@@ -85,6 +98,12 @@ _N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "a
               "nadam": 2, "radam": 2, "adamax": 2, "lion": 1}
 #: the rules with torch's ``decoupled_weight_decay`` flag (AdamW is ``"adamw"``)
 DECOUPLED_RULES = ("nadam", "radam")
+
+#: ``power`` of ``"tweedie"`` (scikit-learn takes any power; fastloss.tweedie_loss's, as the
+#: Tweedie distributions with a non-negative mean: compound Poisson-gamma between 1 and 2)
+POWER = Interval(1.0, math.inf)
+#: ``quantile`` of ``"pinball"``
+QUANTILE = Interval(0.0, 1.0, lo_closed=False)
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -265,6 +284,46 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+def loss_param(loss: str, epsilon: Any, power: Any, quantile: Any) -> float:
+    """The loss's one scalar parameter (what the kernels' ``epsilon`` slot carries):
+    ``power`` for ``"tweedie"``, ``quantile`` for ``"pinball"``, else ``epsilon``; each of
+    the three checked whatever the loss (a bad value is an error even where unused)."""
+    eps_ = check_real(epsilon, "epsilon", POSITIVE)
+    power_ = check_real(power, "power", POWER)
+    quantile_ = check_real(quantile, "quantile", QUANTILE)
+    return power_ if loss == "tweedie" else quantile_ if loss == "pinball" else eps_
+
+
+def target_domain(loss: str, param: float) -> Optional[str]:
+    """The targets' domain of a GLM loss (``">= 0"``, ``"> 0"``), or None: any real."""
+    if loss == "poisson" or (loss == "tweedie" and param < 2):
+        return ">= 0"
+    if loss == "gamma" or loss == "tweedie":
+        return "> 0"
+    return None
+
+
+def _check_targets(ya: np.ndarray, loss: str, param: float) -> None:
+    """GLM targets in their domain (NaN passes: it propagates, as everywhere)."""
+    domain = target_domain(loss, param)
+    if domain is None:
+        return
+    bad = first_where(ya, (lambda part: part < 0) if domain == ">= 0" else
+                      (lambda part: part <= 0))
+    if bad >= 0:
+        what = f"loss={loss!r}" + (f" with power={param:g}" if loss == "tweedie" else "")
+        raise ValueError(f"y must be {domain} for {what} (the targets of its deviance), "
+                         f"found {ya[bad].item()!r} at y[{bad}]")
+
+
+def _kernel_loss(loss: str, param: float) -> Tuple[str, float]:
+    """The compiled kernels' loss: tweedie with power 1 or 2 is poisson's or gamma's (the
+    tweedie rule takes the other powers: loss_rules.h)."""
+    if loss == "tweedie" and param in (1.0, 2.0):
+        return ("poisson" if param == 1.0 else "gamma"), 0.0
+    return loss, param
+
+
 def _check_state(state: Any, optimizer: str, W: FloatArray, b: Optional[FloatArray],
                  read: Sequence[np.ndarray], updates: int, average_start: int = 0,
                  l1: bool = False) -> EpochState:
@@ -392,6 +451,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
               state: Optional[EpochState] = None, *, loss: str = "squared_error",
               optimizer: str = "sgd", lr: float = 0.01, learning_rate: str = "constant",
               power_t: float = 0.25, alpha: float = 0.0, epsilon: float = 1.0,
+              power: float = 1.5, quantile: float = 0.5,
               momentum: float = 0.9, nesterov: bool = False,
               betas: Optional[Tuple[float, float]] = None, eps: Optional[float] = None,
               rho: float = 0.99, momentum_decay: float = 4e-3,
@@ -530,7 +590,11 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
             into a scratch vector, one strided read per value; no copy of X); or a
             scipy.sparse CSR matrix for plain ``"sgd"`` (above).
         y: ``(n,)`` targets (cast to X's dtype), 0/1 for ``"logistic"``, integer labels in
-            ``[0, C)`` for ``"softmax"``.
+            ``[0, C)`` for ``"softmax"``, in the GLM losses' domains (module docstring).
+        epsilon, power, quantile: the losses' parameters: the Huber and insensitive
+            threshold (``> 0``), ``"tweedie"``'s power (``>= 1``, default 1.5, scikit-learn's
+            ``TweedieRegressor``'s ``power``), ``"pinball"``'s quantile (in ``(0, 1)``,
+            default 0.5, ``QuantileRegressor``'s ``quantile``); each checked whatever the loss.
         coef: ``(d,)``, or ``(d, C)`` for softmax: X's dtype, C-contiguous, writeable.
         intercept: ``(1,)`` (``(C,)`` for softmax) like coef, or ``None`` for no intercept.
         state: an :class:`EpochState` from a previous call to resume (buffers, ``t``,
@@ -570,7 +634,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     lr_ = check_real(lr, "lr", NON_NEGATIVE)
     power_t_ = check_real(power_t, "power_t", NON_NEGATIVE)
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
-    epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
+    param_ = loss_param(loss, epsilon, power, quantile)
     momentum_ = check_real(momentum, "momentum", NON_NEGATIVE)
     nesterov = check_flag(nesterov, "nesterov")
     if nesterov and (optimizer != "momentum" or momentum_ == 0):
@@ -615,6 +679,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
 
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True,
                               sparse_ok=True)
+    _check_targets(ya, loss, param_)
     csr = Xa if isinstance(Xa, _sparse.CsrRows) else None
     read = list(Xa.arrays() if csr is not None else [Xa]) + [ya] + (
         [sw] if sw is not None else [])
@@ -636,13 +701,13 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     s2b = st.intercept_state[1] if len(st.intercept_state) > 1 else None
     hyper: Dict[str, Any] = dict(
         loss=loss, optimizer=optimizer, learning_rate=learning_rate, lr=lr_, power_t=power_t_,
-        alpha=alpha_, epsilon=epsilon_, momentum=momentum_, nesterov=bool(nesterov),
+        alpha=alpha_, epsilon=param_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_, momentum_decay=momentum_decay_,
         decoupled=bool(decoupled))
     use_c = _backend.get_backend() == "c"
     if scaled:
         hyper.update(penalty=penalty, l1_ratio=l1_ratio_, intercept_decay=decay_,
-                     optimal_init=_optimal_init(loss, alpha_, epsilon_),
+                     optimal_init=_optimal_init(loss, alpha_, param_),
                      average_start=average_start)
     # the kernel's scratch: a row, the logits and their gradient; with batches also the
     # batch's gradient sums (coef's, then the intercept's): allocated once per call
@@ -657,6 +722,8 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
                          row_index=np.empty(max(csr.max_row, 1), np.int64))
     # the kernel takes float targets as y, integer class labels as labels
     y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
+    c_loss, c_param = _kernel_loss(loss, param_)
+    c_hyper = dict(hyper, loss=c_loss, epsilon=c_param)
     mean = float("nan")
     for _ in range(epochs_):
         order = None
@@ -668,7 +735,7 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         if use_c:
             mean, bad = _linear.sgd_epoch(None if csr is not None else Xa, y_c, labels_c, W,
                                           b, s1c, s1b, s2c, s2b, order, sw, work, int(st.t),
-                                          **hyper, state=st, weight_sum=wsum,
+                                          **c_hyper, state=st, weight_sum=wsum,
                                           batch_size=batch_)
             if bad >= 0 and csr is not None:
                 raise RuntimeError(f"sgd_epoch: X's CSR structure changed during the call "
@@ -699,8 +766,8 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
 
 def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
                           intercept: Optional[FloatArray], *, loss: str = "squared_error",
-                          alpha: float = 0.0, epsilon: float = 1.0,
-                          sample_weight: Optional[ArrayLike] = None,
+                          alpha: float = 0.0, epsilon: float = 1.0, power: float = 1.5,
+                          quantile: float = 0.5, sample_weight: Optional[ArrayLike] = None,
                           n_threads: Optional[int] = None
                           ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     r"""Mini-batch objective of a linear model and its gradient, in one pass over X.
@@ -717,7 +784,8 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     2-D strides: copied to C order first). Losses and products in X's dtype, the value and
     the gradient's per-block partial sums accumulated in float64.
 
-    Shapes and dtypes as :func:`sgd_epoch` (coef need not be writeable here). Returns
+    Shapes, dtypes, targets and the losses' parameters (``epsilon``, ``power``,
+    ``quantile``) as :func:`sgd_epoch` (coef need not be writeable here). Returns
     ``(value, grad_coef, grad_intercept)``: a NumPy scalar of X's dtype, an array shaped
     like ``coef``, and one shaped like ``intercept`` (``None`` when it is ``None``). An
     empty batch gives a NaN value and the penalty's gradient.
@@ -733,12 +801,13 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     """
     loss = check_choice(loss, "loss", LOSSES)
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
-    epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
+    param_ = loss_param(loss, epsilon, power, quantile)
     if n_threads is not None:
         _config._check_threads(n_threads)
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False,
                               sparse_ok=True)
-    return objective(Xa, ya, W, b, sw, loss, alpha_, epsilon_, n_threads)
+    _check_targets(ya, loss, param_)
+    return objective(Xa, ya, W, b, sw, loss, alpha_, param_, n_threads)
 
 
 def linear_hessp(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
@@ -797,7 +866,7 @@ def _kernel_matrix(Xa: FloatArray) -> FloatArray:
 
 
 def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
-           sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float,
+           sw: Optional[FloatArray], loss: str, alpha: float, param: float,
            n_threads: Optional[int],
            vec: Optional[Tuple[FloatArray, Optional[FloatArray]]] = None
            ) -> Tuple[float, FloatArray, Optional[FloatArray]]:
@@ -819,9 +888,10 @@ def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray
     out_int = None if b is None else np.empty_like(b)
     nt = _config.resolve_threads(n_threads, Xa.size)
     y_c, labels_c = (None, ya) if loss == "softmax" else (ya, None)
-    total, bad = _linear.objective(_kernel_matrix(Xa), y_c, labels_c, W, b, V, vb, sw, loss,
+    c_loss, c_param = _kernel_loss(loss, param)
+    total, bad = _linear.objective(_kernel_matrix(Xa), y_c, labels_c, W, b, V, vb, sw, c_loss,
                                    vec is not None, 1.0 / wsum if wsum != 0 else 0.0, alpha,
-                                   epsilon, out_coef, out_int, nt)
+                                   c_param, out_coef, out_int, nt)
     if bad >= 0:
         raise ValueError(f"y[{bad}] changed to a label outside [0, {W.shape[1]}) during the "
                          "call (another thread wrote to y)")
@@ -832,9 +902,10 @@ def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray
     return value, out_coef, out_int
 
 
-def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
+def _per_sample(loss: str, z: FloatArray, y: np.ndarray, param: float,
                 reduction: str) -> Tuple[Any, FloatArray]:
-    """The loss kernels' (value, dl/dz) of the per-sample losses at predictions z."""
+    """The loss kernels' (value, dl/dz) of the per-sample losses at predictions z (``param``:
+    the loss's parameter, :func:`loss_param`)."""
     if loss == "squared_error":  # 0.5 r^2: half of mse_loss
         l, g = losses.mse_loss_value_and_grad(z, y, reduction=reduction)
         g *= g.dtype.type(0.5)
@@ -842,25 +913,34 @@ def _per_sample(loss: str, z: FloatArray, y: np.ndarray, epsilon: float,
     if loss == "absolute":
         return losses.l1_loss_value_and_grad(z, y, reduction=reduction)
     if loss == "huber":
-        return losses.huber_loss_value_and_grad(z, y, reduction=reduction, delta=epsilon)
+        return losses.huber_loss_value_and_grad(z, y, reduction=reduction, delta=param)
+    if loss == "poisson":
+        return losses.poisson_nll_loss_value_and_grad(z, y, log_input=True, reduction=reduction)
+    if loss == "gamma":
+        return losses.gamma_nll_loss_value_and_grad(z, y, log_input=True, reduction=reduction)
+    if loss == "tweedie":
+        return losses.tweedie_loss_value_and_grad(z, y, power=param, reduction=reduction)
+    if loss == "pinball":
+        return losses.pinball_loss_value_and_grad(z, y, quantile=param, reduction=reduction)
     if loss == "logistic":
         return losses.binary_cross_entropy_with_logits_value_and_grad(z, y, reduction=reduction)
     return losses.cross_entropy_value_and_grad(z, y, reduction=reduction)
 
 
 def objective(Xa: Rows, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
-              sw: Optional[FloatArray], loss: str, alpha: float, epsilon: float,
+              sw: Optional[FloatArray], loss: str, alpha: float, param: float,
               n_threads: Optional[int] = None
               ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
-    linear-model objective: the models' mini-batch and CG paths call it too). The "c"
+    linear-model objective: the models' mini-batch and CG paths call it too); ``param`` is
+    the loss's parameter (:func:`loss_param`: epsilon, power or quantile). The "c"
     backend runs the fused kernel; the "numpy" backend, and CSR X (a
     :class:`_sparse.CsrRows`) on either, compose ``X @ W``, the loss functions and
     ``X.T @ dz``."""
     dtype = Xa.dtype
     sparse = isinstance(Xa, _sparse.CsrRows)
     if _backend.get_backend() == "c" and not sparse:
-        value_, grad_coef_, grad_int_ = _fused(Xa, ya, W, b, sw, loss, alpha, epsilon,
+        value_, grad_coef_, grad_int_ = _fused(Xa, ya, W, b, sw, loss, alpha, param,
                                                n_threads)
         return dtype.type(value_), grad_coef_, grad_int_
     # CSR X: X @ W and X.T @ dz over the stored entries, O(nnz) each
@@ -868,10 +948,10 @@ def objective(Xa: Rows, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
     if b is not None:
         z += b if loss == "softmax" else b[0]
     if sw is None:  # the loss kernels' own mean: one pass, no weight arrays
-        l, dz = _per_sample(loss, z, ya, epsilon, "mean")
+        l, dz = _per_sample(loss, z, ya, param, "mean")
         value = float(l)
     else:
-        l, g = _per_sample(loss, z, ya, epsilon, "none")
+        l, g = _per_sample(loss, z, ya, param, "none")
         wsum = float(sw.sum(dtype=np.float64))
         total = float(np.dot(sw.astype(np.float64), np.asarray(l, np.float64)))
         value = total / wsum if wsum != 0 else float("nan")

@@ -68,6 +68,9 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
                         f"fit (whose stochastic optimizers run epoch by epoch over the "
                         f"chunks) or pass in-memory batches")
     model._validate_params()
+    if getattr(model, "_log_link", lambda: False)():
+        raise ValueError(f"loss={model.loss!r} (a GLM on the log link) is not supported on "
+                         f"Dask arrays yet: fit it on in-memory arrays")
     _check_y_present(y, model)
     X = as_rows(X)
     if X.shape[0] == 0 or X.shape[1] == 0:
@@ -101,7 +104,7 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
         model._generator = None
         model._init_state(data.n_features, model_dtype)
         loss, alpha = model._linear_loss(), float(model.alpha)
-        epsilon = float(getattr(model, "epsilon", 1.0))
+        epsilon = model._loss_param()
         if solver in FULL_BATCH:
             mean, second = data.moments()
             mu = mean if model.fit_intercept else np.zeros_like(mean)

@@ -1,9 +1,11 @@
 """Linear models trained with fastloss's kernels: the tutorial's two applications.
 
 :class:`LinearRegression` (squared, absolute or Huber loss; scikit-learn's epsilon-insensitive
-losses by SGD), :class:`SoftmaxRegression` (multinomial cross-entropy; binary logistic
-regression is its two-class case) and :class:`SGDClassifier` (scikit-learn's binary
-``SGDClassifier``: hinge, log, modified Huber and squared hinge loss by plain SGD) follow the
+losses by SGD; its Poisson, gamma and Tweedie GLMs on the log link and the quantile (pinball)
+loss), :class:`SoftmaxRegression` (multinomial cross-entropy; binary logistic
+regression is its two-class case) and :class:`SGDClassifier` (scikit-learn's
+``SGDClassifier``: hinge, log, modified Huber and squared hinge loss by plain SGD, binary or
+one-vs-rest) follow the
 scikit-learn estimator API (``fit``, ``partial_fit``, ``predict``, ``score``,
 ``get_params``/``set_params``, fitted attributes ending in ``_``) without depending on
 scikit-learn. With scikit-learn >= 1.6 installed (its tags API) they pass its estimator checks
@@ -18,7 +20,7 @@ weights (never the intercept)::
 with ``w_i`` the ``sample_weight`` passed to ``fit`` (1 by default; SoftmaxRegression's
 ``class_weight`` multiplies it) and the optimizer chosen by name:
 
-``"lbfgs"`` (SoftmaxRegression's default, and LinearRegression's for absolute and Huber loss)
+``"lbfgs"`` (SoftmaxRegression's default; LinearRegression's but for squared and SGD-only losses)
     full-batch L-BFGS (:func:`fastloss.optim.minimize_lbfgs`) on the fused objective kernel
     (:func:`fastloss.linear_value_and_grad`); ``max_iter`` counts iterations, ``tol`` is the
     gradient tolerance (scikit-learn's ``LogisticRegression`` convention).

@@ -167,13 +167,26 @@ class _LinearModel(_Params):
         None without an intercept. One pass over X (dense, or a :class:`_sparse.CsrRows`),
         on ``n_threads`` threads."""
         value, gW, gb = linear.objective(X, t, W, b, sw, self._linear_loss(), float(self.alpha),
-                                         float(getattr(self, "epsilon", 1.0)),
-                                         n_threads=self.n_threads)
+                                         self._loss_param(), n_threads=self.n_threads)
         return float(value), gW, gb
 
     def _linear_loss(self) -> str:
         """The loss's name in fastloss.linear."""
         raise NotImplementedError  # pragma: no cover - each subclass defines its loss
+
+    def _loss_kwargs(self) -> Dict[str, float]:
+        """The losses' parameters as fastloss.linear's keywords (``epsilon``;
+        LinearRegression's ``power`` and ``quantile`` too)."""
+        return dict(epsilon=float(getattr(self, "epsilon", 1.0)))
+
+    def _loss_param(self) -> float:
+        """The loss's one parameter, as :func:`fastloss.linear.objective` takes it."""
+        return linear.loss_param(self._linear_loss(), **{
+            "power": 1.5, "quantile": 0.5, **self._loss_kwargs()})
+
+    def _start_weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]]) -> None:
+        """Fresh weights from the targets (zero weights stay zero; LinearRegression's GLMs
+        start the intercept at the log-mean)."""
 
     # ---- training
     def _init_state(self, n_features: int, dtype: np.dtype[Any]) -> None:
@@ -260,10 +273,15 @@ class _LinearModel(_Params):
                     no_change = 0
                 best = min(best, criterion)
         if early_stopping and self.tol is not None and not stopped:
-            warn_not_converged(
+            self._warn_not_converged(
                 f"{type(self).__name__}: maximum number of iterations (max_iter={self.max_iter})"
                 f" reached before convergence (the epoch loss still improved by more than "
                 f"tol={self.tol}); consider increasing max_iter")
+
+    def _warn_not_converged(self, message: str) -> None:
+        """The stochastic fits' ConvergenceWarning (SGDClassifier's one-vs-rest fits warn
+        once for all their classes)."""
+        warn_not_converged(message)
 
     def _epoch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
         """One epoch in one C call (fastloss.linear.sgd_epoch): per sample for "sgd", else
@@ -287,7 +305,7 @@ class _LinearModel(_Params):
                     learning_rate="constant" if schedule == "adaptive" else schedule,
                     power_t=float(self.power_t),
                     alpha=float(self.alpha), momentum=float(self.momentum),
-                    epsilon=float(getattr(self, "epsilon", 1.0)), shuffle=self.shuffle,
+                    **self._loss_kwargs(), shuffle=self.shuffle,
                     seed=seed, batch_size=batch_size, **self._sgd_features(),
                     # scikit-learn's SPARSE_INTERCEPT_DECAY: the intercept's steps on sparse X
                     # are a hundredth (it is updated every sample, each weight rarely)
@@ -434,6 +452,7 @@ class _LinearModel(_Params):
         if reset or not hasattr(self, "_W"):
             self._generator = None
             self._init_state(X.shape[1], X.dtype)
+            self._start_weights(t, sw)
         else:
             self._check_n_features(X)
         X = X.astype(self._W.dtype, copy=False)

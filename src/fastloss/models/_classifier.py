@@ -24,8 +24,6 @@ class _Classifier(_LinearModel):
 
     class_weight: Union[None, str, Dict[Any, float]]
     _classes_arg: Any = None  # partial_fit's classes, until its targets are checked
-    #: the most classes the model fits (None: any number)
-    _max_classes: Optional[int] = None
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -119,12 +117,6 @@ class _Classifier(_LinearModel):
         return labels.astype(np.int64, copy=False)
 
     def _set_classes(self, classes: NDArray[Any]) -> None:
-        if self._max_classes is not None and len(classes) > self._max_classes:
-            # scikit-learn's checks look for its sentence
-            raise ValueError(f"Only binary classification is supported. {type(self).__name__} "
-                             f"needs y with {self._max_classes} classes at most, got "
-                             f"{len(classes)} ({classes[:5]!r}...); SoftmaxRegression fits "
-                             f"more classes")
         self.classes_ = classes
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> Any:

@@ -1,20 +1,23 @@
-"""LinearRegression: squared, absolute or Huber loss."""
+"""LinearRegression: squared, absolute, Huber or epsilon-insensitive loss, the GLM losses on
+the log link (Poisson, gamma, Tweedie) and the quantile (pinball) loss."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, Dict, NamedTuple, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from fastloss import linear
 from fastloss._validation import (POSITIVE, check_real,
                                   is_dask_collection, reject_masked)
+from fastloss.models import _glm
 from fastloss.models._base import OPTIMIZERS
 from fastloss.models._sgd_options import _PlainSGDModel
 from fastloss.models._sklearn import _check_lengths, _check_sample_weight, _column_y_to_1d
 
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber", "epsilon_insensitive",
-                     "squared_epsilon_insensitive")
+                     "squared_epsilon_insensitive", "poisson", "gamma", "tweedie", "pinball")
 #: the losses only plain per-sample SGD trains (scikit-learn's SGDRegressor's)
 SGD_ONLY_LOSSES = ("epsilon_insensitive", "squared_epsilon_insensitive")
 #: LinearRegression's optimizers: every model's, and the normal equations
@@ -82,11 +85,27 @@ class LinearRegression(_PlainSGDModel):
     Parameters
     ----------
     loss : {"squared_error", "absolute_error", "huber", "epsilon_insensitive", \
-"squared_epsilon_insensitive"}, default "squared_error"
+"squared_epsilon_insensitive", "poisson", "gamma", "tweedie", "pinball"}, default \
+"squared_error"
         ``0.5 (p - y)^2`` (half of PyTorch's ``mse_loss``, scikit-learn's ``SGDRegressor``
         squared error), ``|p - y|`` (``l1_loss``) or Huber with threshold ``epsilon``
         (``huber_loss(delta=epsilon)``); ``SGDRegressor``'s ``max(0, |p - y| - epsilon)``
         and its square, for ``optimizer="sgd"`` only (``"auto"`` picks it for them).
+
+        The GLMs on the log link, scikit-learn's ``PoissonRegressor`` (``"poisson"``,
+        ``y >= 0``), ``GammaRegressor`` (``"gamma"``, ``y > 0``) and
+        ``TweedieRegressor(power=power, link="log")`` (``"tweedie"``; ``y >= 0``, ``> 0``
+        from power 2 on): ``predict`` is ``exp(X @ coef_ + intercept_)``, the objective the
+        mean half deviance ``sum_i w_i l(z_i, y_i) / sum_i w_i + alpha/2 ||coef||^2`` of the
+        linear predictor ``z`` (:mod:`fastloss.linear`'s losses: the deviance's constant
+        terms dropped), scikit-learn's own objective, so the same ``alpha`` gives the same
+        coefficients; ``fit`` starts the intercept at the log of the weighted mean target, as
+        there; ``score`` is D^2, the share of the deviance explained (their ``score``).
+        ``"pinball"``: scikit-learn's ``QuantileRegressor``'s loss, ``quantile (y - p)`` for
+        ``y >= p``, else ``(1 - quantile) (p - y)``, with this model's L2 ``alpha`` (its
+        L1 ``alpha`` differs; ``alpha=0`` is the same problem, which it solves exactly by
+        linear programming and the first-order solvers here approximately: the objective is
+        piecewise linear); ``score`` is R^2 (its ``score``).
     optimizer : {"auto", "lbfgs", "cholesky", "sgd", "momentum", "adagrad", "rmsprop", "adam", \
 "adamw", "nadam", "radam", "adamax", "lion", "cg"}, default "auto"
         See the module docstring; ``"cholesky"`` solves the normal equations of the squared
@@ -119,6 +138,11 @@ class LinearRegression(_PlainSGDModel):
     epsilon : float, default 1.0
         Huber threshold (``delta``), the width of the epsilon-insensitive losses
         (``SGDRegressor``'s default is 0.1).
+    power : float >= 1, default 1.5
+        The Tweedie power of ``loss="tweedie"`` (1: Poisson, 2: gamma, 3: inverse Gaussian;
+        ``TweedieRegressor``'s ``power``, whose powers below 1 are not offered).
+    quantile : float in (0, 1), default 0.5
+        The quantile of ``loss="pinball"`` (``QuantileRegressor``'s).
     tol, n_iter_no_change : float or None, int, default 1e-4, 5
         Early stopping on the epoch loss (see the module docstring); for ``"cg"``, ``tol`` is
         the gradient-norm tolerance ``gtol`` (1e-5 when ``None``).
@@ -185,6 +209,8 @@ class LinearRegression(_PlainSGDModel):
     _optimizer_names = ("auto",) + REGRESSION_OPTIMIZERS
     _sgd_schedule = "invscaling"  # SGDRegressor's: the defaults reach the optimum
     epsilon: float
+    power: float
+    quantile: float
     penalty: str
     l1_ratio: float
     average: Any
@@ -197,7 +223,8 @@ class LinearRegression(_PlainSGDModel):
                  lr_schedule: Optional[str] = None, power_t: float = 0.25,
                  n_threads: Optional[int] = None, penalty: str = "l2", l1_ratio: float = 0.15,
                  average: Any = False, early_stopping: bool = False,
-                 validation_fraction: float = 0.1) -> None:
+                 validation_fraction: float = 0.1, power: float = 1.5,
+                 quantile: float = 0.5) -> None:
         self._set_params_from(locals())
 
     def _solver(self) -> str:
@@ -212,6 +239,8 @@ class LinearRegression(_PlainSGDModel):
     def _validate_params(self) -> None:
         super()._validate_params()
         check_real(self.epsilon, "epsilon", POSITIVE)
+        check_real(self.power, "power", linear.POWER)
+        check_real(self.quantile, "quantile", linear.QUANTILE)
         self._validate_sgd_options()
         if self.loss in SGD_ONLY_LOSSES and self._solver() != "sgd":
             raise ValueError(f"loss={self.loss!r} needs optimizer='sgd' (or 'auto'): "
@@ -251,6 +280,19 @@ class LinearRegression(_PlainSGDModel):
     def _linear_loss(self) -> str:
         return "absolute" if self.loss == "absolute_error" else str(self.loss)
 
+    def _loss_kwargs(self) -> Dict[str, float]:
+        return dict(epsilon=float(self.epsilon), power=float(self.power),
+                    quantile=float(self.quantile))
+
+    def _log_link(self) -> bool:
+        return self.loss in _glm.LOG_LINK_LOSSES
+
+    def _start_weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]]) -> None:
+        """The GLMs' intercept starts at the log of the weighted mean target (as scikit-learn's:
+        the intercept-only optimum; the first steps then are of a sensible size)."""
+        if self._log_link() and self.fit_intercept:
+            self._b[...] = _glm.start_intercept(t, sw)
+
     def _prepare_targets(self, y: Any, X: NDArray[Any], *, reset: bool) -> NDArray[Any]:
         reject_masked(y, "y")
         y = np.asarray(y)
@@ -260,6 +302,8 @@ class LinearRegression(_PlainSGDModel):
         _check_lengths(X, y)
         if not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or inf.")
+        if self._log_link():
+            _glm.check_targets(y, self.loss, float(self.power))
         return y
 
     def _publish(self) -> None:
@@ -284,29 +328,42 @@ class LinearRegression(_PlainSGDModel):
         return self._fit(X, y, sample_weight, reset=False, n_epochs=1, early_stopping=False)
 
     def predict(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
-        """``X @ coef_ + intercept_``, shape (n_samples,); a lazy Dask array (one task per
-        row chunk) when ``X`` is one."""
+        """``X @ coef_ + intercept_`` (its ``exp`` for the log-link losses: the predicted
+        mean), shape (n_samples,); a lazy Dask array (one task per row chunk) when ``X`` is
+        one."""
         if is_dask_collection(X):
             from fastloss.dask._predict import lazy
 
             return lazy(self, "predict", X)
-        return self._decision(X)
+        z = self._decision(X)
+        return np.exp(z) if self._log_link() else z
 
     def score(self, X: ArrayLike, y: ArrayLike,
               sample_weight: Optional[ArrayLike] = None) -> float:
         """Coefficient of determination R^2 of the predictions (weighted by
-        ``sample_weight``, as scikit-learn's ``r2_score``); computed on the cluster when
-        any argument is a Dask array."""
+        ``sample_weight``, as scikit-learn's ``r2_score``), or for the log-link losses D^2,
+        the share of the Tweedie deviance explained (``1 - D(y, predict(X)) / D(y, ybar)``,
+        the null model the weighted mean; scikit-learn's GLMs' ``score``); computed on the
+        cluster when any argument is a Dask array."""
         if any(is_dask_collection(a) for a in (X, y, sample_weight)):
+            if self._log_link():
+                raise ValueError(f"score of loss={self.loss!r} (D^2) is not supported on Dask "
+                                 f"arrays yet: score on in-memory arrays")
             from fastloss.dask._predict import score
 
             return score(self, X, y, sample_weight)
         reject_masked(y, "y")
         y_true = np.asarray(y, dtype=np.float64).ravel()
-        prediction = self.predict(X)
-        return r2_score(y_true, prediction, _check_sample_weight(sample_weight, len(y_true)))
+        sw = _check_sample_weight(sample_weight, len(y_true))
+        if self._log_link():
+            _glm.check_targets(y_true, self.loss, float(self.power))
+            return self._score_of(self._decision(X), y_true, sw)
+        return r2_score(y_true, self.predict(X), sw)
 
     def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        if self._log_link():
+            return _glm.d2_score(t.astype(np.float64), z, sw,
+                                 _glm.tweedie_power(self.loss, float(self.power)))
         return r2_score(t.astype(np.float64), z, sw)
 
     def __sklearn_tags__(self) -> Any:
@@ -315,7 +372,8 @@ class LinearRegression(_PlainSGDModel):
         # "auto" resolves to a solver that trains on sparse X
         sparse = self.optimizer == "auto" or self._trains_on_sparse(str(self.optimizer))
 
-        return Tags(estimator_type="regressor", target_tags=TargetTags(required=True),
+        return Tags(estimator_type="regressor",
+                    target_tags=TargetTags(required=True, positive_only=self._log_link()),
                     regressor_tags=RegressorTags(), input_tags=InputTags(sparse=sparse))
 
 

@@ -1,8 +1,11 @@
-"""SGDClassifier: a binary linear classifier trained by scikit-learn's plain SGD."""
+"""SGDClassifier: a linear classifier trained by scikit-learn's plain SGD, binary or
+one-vs-rest."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+import contextlib
+import dataclasses
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,17 +23,52 @@ CLASSIFIER_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge")
 PROBA_LOSSES = ("log_loss", "modified_huber")
 
 
-class SGDClassifier(_Classifier, _PlainSGDModel):
-    """A binary linear classifier ``sign(X @ coef_.T + intercept_)`` trained by plain
-    per-sample SGD, scikit-learn's ``SGDClassifier`` for two classes: the same parameters,
-    defaults and fitted attributes, and for ``shuffle=False`` the same trajectory (the
-    epochs run in :func:`fastloss.sgd_epoch`'s C loop, scikit-learn's algorithm).
+@dataclasses.dataclass
+class _BinaryRun:
+    """One class's binary problem of a one-vs-rest fit: its training state between calls
+    (the base model's ``_opt_state``, ``_opt_key`` and ``"adaptive"`` rate)."""
 
-    The objective is ``sum_i w_i l(y_i z_i) / n + alpha ((1 - r) ||coef||^2 / 2 + r
-    ||coef||_1)`` with ``z_i = x_i . coef + b``, ``y_i = +1`` for ``classes_[1]`` and
-    ``-1`` for ``classes_[0]``, ``w_i`` the sample weight times the class weight.
-    Only two classes: ``fit`` raises ``ValueError`` for more (scikit-learn's one-vs-rest
-    is not implemented; :class:`SoftmaxRegression` fits any number of classes).
+    state: Any = None
+    key: Any = None
+    adaptive_lr: Optional[float] = None
+
+
+def _combined(curves: List[List[float]], mean: bool) -> List[float]:
+    """Per epoch, the sum (``mean``: the mean) of the classes' curves, a class that stopped
+    earlier counting with its last value."""
+    length = max((len(c) for c in curves), default=0)
+    padded = np.array([c + c[-1:] * (length - len(c)) for c in curves if c])
+    if not length or not len(padded):
+        return []
+    values = padded.mean(axis=0) if mean else padded.sum(axis=0)
+    return [float(v) for v in values]
+
+
+class SGDClassifier(_Classifier, _PlainSGDModel):
+    """A linear classifier trained by plain per-sample SGD, scikit-learn's
+    ``SGDClassifier``: the same parameters, defaults and fitted attributes, and for
+    ``shuffle=False`` the same trajectory (the epochs run in :func:`fastloss.sgd_epoch`'s C
+    loop, scikit-learn's algorithm).
+
+    Two classes: ``sign(X @ coef_.T + intercept_)``; the objective is ``sum_i w_i l(y_i
+    z_i) / n + alpha ((1 - r) ||coef||^2 / 2 + r ||coef||_1)`` with ``z_i = x_i . coef +
+    b``, ``y_i = +1`` for ``classes_[1]`` and ``-1`` for ``classes_[0]``, ``w_i`` the
+    sample weight times the class weight.
+
+    More classes: one-vs-rest (OvR), as scikit-learn: one binary problem per class ``k``
+    (``y_i = +1`` for class ``k``, ``-1`` for the others; the positive samples weighted by
+    class ``k``'s ``class_weight``, the others by 1, times ``sample_weight``), each trained
+    on its own from the same settings (its own epochs, ``tol`` stopping, ``"adaptive"``
+    rate, average and held-out score: ``early_stopping`` scores class ``k``'s binary
+    accuracy on the held-out part, split once, stratified by class), one
+    :func:`fastloss.sgd_epoch` call per class and epoch. ``coef_`` is ``(n_classes,
+    n_features)``, ``decision_function`` ``(n_samples, n_classes)``, ``predict`` its
+    argmax. ``n_iter_`` is the most epochs a class ran (scikit-learn's), and every class
+    resumes a ``partial_fit`` from the same update count, as there; ``loss_curve_`` holds
+    the sum of the classes' epoch objectives (the OvR objective), ``validation_scores_``
+    the mean of their held-out scores, a class that stopped earlier counting with its
+    last. Shuffled fits draw one seed per class from ``random_state``'s stream (not
+    scikit-learn's).
 
     Parameters
     ----------
@@ -75,15 +113,20 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
 
     Attributes
     ----------
-    classes_ : ndarray (2,)
-    coef_ : ndarray (1, n_features)
-    intercept_ : ndarray (1,)
+    classes_ : ndarray (n_classes,)
+    coef_ : ndarray (1, n_features), or (n_classes, n_features) for more than two classes
+    intercept_ : ndarray (1,) or (n_classes,)
     n_iter_, loss_curve_, n_features_in_, feature_names_in_ : as in :class:`LinearRegression`
     """
 
     _loss_names = CLASSIFIER_LOSSES
     _optimizer_names = ("sgd",)
-    _max_classes = 2
+    #: the class whose binary problem a one-vs-rest fit is training (None: none)
+    _turn: Optional[int] = None
+    _runs: List[_BinaryRun]
+    _ovr_weights: Tuple[NDArray[Any], NDArray[Any]]
+    _ovr_class_weight: Optional[NDArray[np.float64]] = None
+    _pending_warning: Optional[str] = None
     # the base model's names of scikit-learn's settings
     optimizer = "sgd"
     momentum = 0.0
@@ -130,25 +173,136 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
     def _linear_loss(self) -> str:
         return "logistic" if self.loss == "log_loss" else str(self.loss)
 
+    def _multiclass(self) -> bool:
+        return len(self.classes_) > 2
+
+    def _binary_targets(self, positive: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """The loss's targets of a binary problem: 0/1 for the logistic loss, -1/+1 for the
+        margin losses."""
+        return np.where(positive, 1.0, 0.0 if self.loss == "log_loss" else -1.0)
+
     def _prepare_targets(self, y: Any, X: Any, *, reset: bool) -> NDArray[Any]:
-        """Class indices 0/1 as the loss's targets: 0/1 for the logistic loss, -1/+1 for
-        the margin losses."""
-        labels = self._class_indices(y, X, reset=reset).astype(np.float64)
-        return labels if self.loss == "log_loss" else 2.0 * labels - 1.0
+        """Two classes: the binary targets of ``classes_[1]``; more: the class indices (each
+        class's binary targets are made per class)."""
+        labels = self._class_indices(y, X, reset=reset)
+        return labels if self._multiclass() else self._binary_targets(labels == 1)
 
     def _labels_of(self, t: NDArray[Any]) -> NDArray[np.int64]:
+        if self._multiclass():
+            return t.astype(np.int64)
         return (t > 0).astype(np.int64)
 
+    def _weights(self, t: NDArray[Any], sw: Optional[NDArray[Any]], *,
+                 partial: bool) -> Optional[NDArray[Any]]:
+        """Two classes: ``sample_weight`` times each sample's class weight; more: the
+        sample weights alone, the class weights kept for the binary problems (their
+        positive samples')."""
+        if not self._multiclass():
+            return super()._weights(t, sw, partial=partial)
+        self._ovr_class_weight = None
+        if self.class_weight is not None:
+            super()._weights(t, None, partial=partial)  # its checks
+            balanced = isinstance(self.class_weight, str)
+            counts = np.bincount(t, minlength=len(self.classes_)) if balanced else None
+            self._ovr_class_weight = self._class_weights(counts)
+        return sw
+
     def _score_of(self, z: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+        if self._turn is not None:  # a one-vs-rest fit's held-out score: class k's accuracy
+            return accuracy((z > 0) == (t == self._turn), sw)
         return accuracy((z > 0) == (t > 0), sw)
 
+    # ---- one-vs-rest: each class's binary problem in turn, on the binary machinery
+    def _init_state(self, n_features: int, dtype: np.dtype[Any]) -> None:
+        super()._init_state(n_features, dtype)
+        if self._multiclass():
+            k = len(self.classes_)
+            self._W = np.zeros((k, n_features), dtype=dtype)  # row k: class k's coef
+            self._b = np.zeros(k, dtype=dtype)
+            self._runs = [_BinaryRun() for _ in range(k)]
+
+    @contextlib.contextmanager
+    def _as_class(self, k: int) -> Iterator[None]:
+        """The model as class ``k``'s binary model: its weights (views of row ``k``), its
+        state; the state is kept and the whole model restored on the way out."""
+        W, b, run = self._W, self._b, self._runs[k]
+        self._W, self._b, self._turn = W[k], b[k:k + 1], k
+        self._opt_state, self._opt_key, self._adaptive_lr = run.state, run.key, run.adaptive_lr
+        try:
+            yield
+        finally:
+            run.state, run.key = self._opt_state, self._opt_key
+            run.adaptive_lr = getattr(self, "_adaptive_lr", None)
+            self._W, self._b, self._turn = W, b, None
+            self._opt_state = self._opt_key = None
+
+    def _run_epochs(self, X: Any, t: NDArray[Any], sw: Optional[NDArray[Any]], n_epochs: int,
+                    early_stopping: bool, moments: Any = None, held_out: Any = None) -> None:
+        if not self._multiclass():
+            super()._run_epochs(X, t, sw, n_epochs, early_stopping, moments, held_out)
+            return
+        curve, n_iter = self.loss_curve_, self.n_iter_
+        curves: List[List[float]] = []
+        scores: List[List[float]] = []
+        epochs: List[int] = []
+        self._pending_warning = None
+        cw = self._ovr_class_weight
+        try:
+            for k in range(len(self.classes_)):
+                positive = t == k
+                sw_k = sw if cw is None else (
+                    np.where(positive, cw[k], 1.0) * (1.0 if sw is None else sw))
+                with self._as_class(k):
+                    self.loss_curve_, self.n_iter_ = [], 0
+                    super()._run_epochs(X, self._binary_targets(positive).astype(self._W.dtype),
+                                        None if sw_k is None else sw_k.astype(self._W.dtype),
+                                        n_epochs, early_stopping, moments, held_out)
+                    curves.append(self.loss_curve_)
+                    scores.append(self.validation_scores_ or [])
+                    epochs.append(self.n_iter_)
+        finally:
+            self.loss_curve_ = curve + _combined(curves, mean=False)
+            self.n_iter_ = n_iter + max(epochs, default=0)
+            if held_out is not None:
+                self.validation_scores_ = _combined(scores, mean=True)
+            # scikit-learn's classes all resume from one update count (its t_), the most
+            # any ran
+            states = [run.state for run in self._runs if run.state is not None]
+            for state in states:
+                state.t = max(s.t for s in states)
+        if self._pending_warning is not None:
+            super()._warn_not_converged(self._pending_warning)
+
+    def _warn_not_converged(self, message: str) -> None:
+        if self._turn is None:
+            super()._warn_not_converged(message)
+        else:  # once for the classes, after the last
+            self._pending_warning = message
+
     def _publish(self) -> None:
-        coef, intercept = self._published_weights()
-        self.coef_ = coef[None, :]
-        self.intercept_ = intercept
+        if self._turn is not None or not self._multiclass():
+            coef, intercept = self._published_weights()
+            self.coef_ = coef[None, :]
+            self.intercept_ = intercept
+            return
+        rows = []
+        for k in range(len(self.classes_)):
+            with self._as_class(k):
+                coef, intercept = self._published_weights()
+                rows.append(np.r_[coef, intercept])
+        self._average = None
+        weights = np.array(rows, dtype=self._W.dtype)
+        self.coef_, self.intercept_ = weights[:, :-1], weights[:, -1]
+        self._ovr_weights = (self.coef_.T, self.intercept_)
+
+    def _decision_weights(self) -> Any:
+        if self._turn is None and self._multiclass():
+            return self._ovr_weights
+        return super()._decision_weights()
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
-        """``X @ coef_.T + intercept_``, shape (n_samples,): the score of ``classes_[1]``."""
+        """``X @ coef_.T + intercept_``: shape (n_samples,), the score of ``classes_[1]``, for
+        two classes; (n_samples, n_classes), each class's score, for more."""
         if is_dask_collection(X):  # a lazy Dask array, one task per row chunk
             from fastloss.dask._predict import lazy
 
@@ -156,18 +310,23 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
         return self._decision(X)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
-        """``classes_[1]`` where the decision function is > 0, else ``classes_[0]``."""
+        """``classes_[1]`` where the decision function is > 0, else ``classes_[0]``; for
+        more classes the class of the largest decision value (the first of ties)."""
         if is_dask_collection(X):
             from fastloss.dask._predict import lazy
 
             return lazy(self, "predict", X)
-        positive = self._decision(X) > 0  # checks that the model is fitted first
-        return self.classes_[positive.astype(np.intp)]
+        z = self._decision(X)  # checks that the model is fitted first
+        if z.ndim == 2:
+            return self.classes_[np.argmax(z, axis=1)]
+        return self.classes_[(z > 0).astype(np.intp)]
 
     @property
     def predict_proba(self) -> Any:
-        """Class probabilities (n_samples, 2), for ``loss="log_loss"`` (``sigmoid(z)``) and
-        ``"modified_huber"`` (``(clip(z, -1, 1) + 1) / 2``, scikit-learn's); an
+        """Class probabilities (n_samples, n_classes), for ``loss="log_loss"``
+        (``sigmoid(z)``) and ``"modified_huber"`` (``(clip(z, -1, 1) + 1) / 2``),
+        scikit-learn's; for more than two classes each class's binary estimate divided by
+        their sum (its one-vs-rest normalization; uniform where they are all 0). An
         AttributeError for the other losses, as there (so ``hasattr`` tells)."""
         if self.loss not in PROBA_LOSSES:
             raise AttributeError(f"probability estimates are not available for "
@@ -182,7 +341,12 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
             p = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
         else:
             p = (np.clip(z, -1, 1) + 1) / 2
-        return np.stack([1 - p, p], axis=1)
+        if p.ndim == 1:
+            return np.stack([1 - p, p], axis=1)
+        total = p.sum(axis=1, keepdims=True)
+        zero = total[:, 0] == 0
+        p[zero], total[zero] = 1.0, p.shape[1]  # all zero: uniform, as scikit-learn
+        return p / total
 
     @property
     def predict_log_proba(self) -> Any:
@@ -194,5 +358,5 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
         from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
 
         return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags(multi_class=False),
+                    classifier_tags=ClassifierTags(multi_class=True),
                     input_tags=InputTags(sparse=True))

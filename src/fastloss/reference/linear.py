@@ -18,6 +18,18 @@ Losses of the prediction ``z`` and the target ``y`` (``r = z - y``):
 ``softmax``        ``logsumexp(z) - z_y``, ``z = x W + b``      ``softmax(z) - onehot(y)``
 =================  ===========================================  ==========================
 
+scikit-learn's GLM losses on the log link (``z`` the log-mean; half the deviance, constant
+terms of ``y`` dropped) and its quantile loss, with the loss's parameter ``p``:
+
+=================  ===========================================  ==========================
+``poisson``        ``exp(z) - y z``                             ``exp(z) - y``
+``gamma``          ``z + y exp(-z)``                            ``1 - y exp(-z)``
+``tweedie``        ``exp((2-p) z) / (2-p) - y exp((1-p) z) /    ``exp((2-p) z) - y exp((1-p)
+                   (1-p)``; poisson's (p = 1), gamma's (p = 2)  z)``
+``pinball``        ``p (y - z)`` if ``y >= z``, else            ``-p``, or ``1 - p``
+                   ``(1 - p) (z - y)`` (``p`` the quantile)
+=================  ===========================================  ==========================
+
 scikit-learn's SGD losses (plain SGD only: :func:`plain_sgd_epoch`), with ``m = y z`` and
 ``y in {-1, 1}``: ``hinge`` ``max(0, 1 - m)``; ``squared_hinge`` ``max(0, 1 - m)^2``;
 ``modified_huber`` ``(1 - m)^2`` for ``-1 <= m < 1``, 0 above, ``-4 m`` below; and of
@@ -41,10 +53,35 @@ __all__ = ["sgd_epoch", "plain_sgd_epoch", "linear_loss", "linear_hessp"]
 
 #: scikit-learn's classification losses of the margin y z, targets in {-1, 1}
 MARGIN_LOSSES = ("hinge", "squared_hinge", "modified_huber")
+#: scikit-learn's GLM losses on the log link, and its quantile loss
+GLM_LOSSES = ("poisson", "gamma", "tweedie", "pinball")
+
+
+def _glm_loss1(loss: str, z: float, y: float, p: float) -> Tuple[float, float]:
+    """(loss, dloss/dz) of the GLM and quantile losses (module docstring); exp overflows to
+    inf, NaN propagates."""
+    if loss == "tweedie" and p in (1.0, 2.0):
+        loss = "poisson" if p == 1.0 else "gamma"
+    if loss == "poisson":
+        mu = float(np.exp(z))
+        return mu - y * z, mu - y
+    if loss == "gamma":
+        t = y * float(np.exp(-z))
+        return z + t, 1.0 - t
+    if loss == "tweedie":
+        e1, e2 = float(np.exp((1.0 - p) * z)), float(np.exp((2.0 - p) * z))
+        return e2 / (2.0 - p) - y * e1 / (1.0 - p), e2 - y * e1
+    d = y - z  # pinball, p the quantile
+    if math.isnan(d):
+        return math.nan, math.nan
+    return (p * d, -p) if d >= 0 else ((p - 1.0) * d, 1.0 - p)
 
 
 def loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
-    """(loss, dloss/dz) of one single-output sample, in Python floats."""
+    """(loss, dloss/dz) of one single-output sample, in Python floats; ``epsilon`` is the
+    loss's parameter (the GLM losses' power or quantile)."""
+    if loss in GLM_LOSSES:
+        return _glm_loss1(loss, z, y, epsilon)
     r = z - y
     if loss == "squared_error":
         return 0.5 * r * r, r
@@ -326,13 +363,16 @@ def plain_sgd_epoch(X: Any, y: np.ndarray, coef: np.ndarray, intercept: Optional
 
 def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
                 intercept: Optional[np.ndarray], *, loss: str, alpha: float = 0.0,
-                epsilon: float = 1.0, sample_weight: Optional[np.ndarray] = None) -> Any:
+                epsilon: float = 1.0, power: float = 1.5, quantile: float = 0.5,
+                sample_weight: Optional[np.ndarray] = None) -> Any:
     """Mini-batch objective ``sum_i w_i l_i / sum_i w_i + alpha / 2 ||coef||^2``.
 
     ``l_i`` is the per-sample loss of :func:`sgd_epoch` (the table in the module
-    docstring). Computed in float64 with a loop over samples, as a check on the vectorized
+    docstring; ``power`` is tweedie's ``p``, ``quantile`` pinball's, ``epsilon`` the
+    others'). Computed in float64 with a loop over samples, as a check on the vectorized
     :func:`fastloss.linear_value_and_grad`. The mean of an empty batch is NaN.
     """
+    param = power if loss == "tweedie" else quantile if loss == "pinball" else epsilon
     n = X.shape[0]
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     X64 = X.astype(np.float64)
@@ -348,7 +388,7 @@ def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
         if loss == "softmax":
             l, _ = _softmax_loss(np.asarray(z), int(y[i]))
         else:
-            l, _ = loss1(loss, float(z), float(y[i]), epsilon)
+            l, _ = loss1(loss, float(z), float(y[i]), param)
         total += w[i] * l
     wsum = w.sum()
     mean = total / wsum if wsum != 0 else math.nan
