@@ -394,12 +394,12 @@ FL_INLINE void FL_NAME(tweedie_elem2)(REAL x, REAL y, REAL a, REAL power, REAL *
     *h = (((REAL)1 - power) + power * t) * am * inv;
 }
 
-/* PyTorch's margin_ranking_loss of x1 = x and x2 = a: max(0, -y (x1 - x2) + margin);
- * dl/dx1 = -y, dl/dx2 = y where -y (x1 - x2) + margin >= 0 (clamp_min passes the gradient
- * at 0), 0 elsewhere. Piecewise linear: no Hessian. */
+/* PyTorch's margin_ranking_loss of x1 = x and x2 = a: z = -y (x1 - x2) + margin, max(0, z);
+ * dl/dx1 = -y, dl/dx2 = y where z >= 0 (clamp_min passes the gradient at 0), 0 elsewhere
+ * (z = +-inf as well: torch's values), NaN where z is NaN. Piecewise linear: no Hessian. */
 FL_INLINE void FL_NAME(margin_ranking_elem2a)(REAL x, REAL y, REAL a, REAL margin, REAL *l,
                                               REAL *g, REAL *h, REAL *ga, REAL *ha) {
-    const REAL z = -y * (x - a) + margin, nan = FL_NAME(nan_of)(z);
+    const REAL z = -y * (x - a) + margin, nan = z == z ? (REAL)0 : z;
     const int on = !(z < 0); /* z >= 0 or NaN */
     *l = on ? z : (REAL)0;
     *g = (on ? -y : (REAL)0) + nan;

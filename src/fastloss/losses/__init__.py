@@ -2233,6 +2233,8 @@ class _AuxInputs(NamedTuple):
     y: FloatArray
     a: FloatArray
     a_shape: Tuple[int, ...]
+    #: the axes of x along which the second input broadcasts (its derivatives are summed)
+    a_axes: Tuple[int, ...]
     originals: Tuple[Any, ...]
     param: float
     #: a constant every element's loss adds (gaussian_nll_loss's full: log(2 pi) / 2)
@@ -2293,7 +2295,7 @@ def _aux_inputs(spec: _Kernel, mode: int, call: _AuxInputs, reduction: str,
         if mode & _VALUE else 0)
     # the kernel writes the second input's derivatives at x's shape; a broadcast one sums
     # them down
-    axes = _sum_axes(call.a_shape, x.shape)
+    axes = call.a_axes
     full = [None if p is None else (p[1] if not axes else np.empty(x.shape, x.dtype))
             for p in (grads, hess)]
     total = _losses.elementwise(spec.code, x, y, sw, a, call.param, scale,
@@ -2337,7 +2339,7 @@ def _margin_ranking(mode: int, input1: Any, input2: Any, target: Any, margin: An
     m = _MARGIN_RANKING_MARGIN(margin)
     x1 = _as_float(input1, "input1")
     x2, y = _same_shape(x1, input2, "input2"), _same_shape(x1, target, "target")
-    call = _AuxInputs(x1, y, x2, x2.shape, (input1, input2, target), m)
+    call = _AuxInputs(x1, y, x2, x2.shape, (), (input1, input2, target), m)
     return _aux_inputs(_MARGIN_RANKING_SPEC, mode, call, reduction, sample_weight, out,
                        n_threads, lambda sw: _reference(
                            "margin_ranking_loss" + _SUFFIX[mode], x1, x2, y, m, reduction,
@@ -2393,11 +2395,13 @@ _GAUSSIAN_EPS = _checker(_GAUSSIAN, "eps")
 _HALF_LOG_2PI = 0.5 * float(np.log(2 * np.pi))
 
 
-def _gaussian_var(var: Any, x: FloatArray) -> Tuple[FloatArray, FloatArray]:
-    """``var`` as torch's gaussian_nll_loss takes it, of ``x``'s dtype, and broadcast to
-    ``x``'s shape: a number (torch's float var), or an array of the input's shape, of its
-    shape less the last axis, or of its number of axes with one axis of size 1 where the
-    input's differs. Every entry non-negative (NaN passes), as torch checks."""
+def _gaussian_var(var: Any, x: FloatArray
+                  ) -> Tuple[FloatArray, FloatArray, Tuple[int, ...]]:
+    """``var`` as torch's gaussian_nll_loss takes it, of ``x``'s dtype, broadcast to
+    ``x``'s shape, and the axes it broadcasts along: a number (torch's float var), or an
+    array of the input's shape, of its shape less the last axis, or of its number of axes
+    with one axis of size 1 where the input's differs. Every entry non-negative (NaN
+    passes), as torch checks."""
     if np.ndim(var) == 0 and not isinstance(var, np.ndarray):  # a number, for every element
         if isinstance(var, (bool, np.bool_)) or not isinstance(var, (int, float, np.number)):
             raise TypeError(f"var must be a real number or array, got {type(var).__name__}")
@@ -2421,7 +2425,7 @@ def _gaussian_var(var: Any, x: FloatArray) -> Tuple[FloatArray, FloatArray]:
         raise ValueError(f"var must be non-negative (torch: var has negative entry/entries), "
                          f"got var[{_where(bad, v.shape)}] = {flat[bad]}")
     a = keep if keep.shape == x.shape else _contiguous(np.broadcast_to(keep, x.shape))
-    return v, a
+    return v, a, _sum_axes(keep.shape, x.shape)
 
 
 def _gaussian_nll(mode: int, input: Any, target: Any, var: Any, full: Any, eps: Any,
@@ -2430,8 +2434,9 @@ def _gaussian_nll(mode: int, input: Any, target: Any, var: Any, full: Any, eps: 
     f, e = _GAUSSIAN_FULL(full), _GAUSSIAN_EPS(eps)
     x = _as_float(input, "input")
     y = _same_shape(x, target, "target")
-    v, a = _gaussian_var(var, x)
-    call = _AuxInputs(x, y, a, v.shape, (input, target, var), e, _HALF_LOG_2PI if f else 0.0)
+    v, a, axes = _gaussian_var(var, x)
+    call = _AuxInputs(x, y, a, v.shape, axes, (input, target, var), e,
+                      _HALF_LOG_2PI if f else 0.0)
     return _aux_inputs(_GAUSSIAN_SPEC, mode, call, reduction, sample_weight, out, n_threads,
                        lambda sw: _reference("gaussian_nll_loss" + _SUFFIX[mode], x, y, v, f,
                                              e, reduction, sample_weight=sw))

@@ -1145,10 +1145,13 @@ def _two_inputs_reduce(loss: Array, derivatives: Tuple[Array, ...], shapes: Tupl
 
 
 def _sum_to(a: Array, shape: Tuple[int, ...]) -> Array:
-    """``a`` summed over the axes along which an array of ``shape`` broadcasts to it."""
+    """``a`` summed over the axes along which an array of ``shape`` broadcasts to it (as
+    gaussian_nll_loss broadcasts var: a shape of ``a`` less its last axis first gets a last
+    axis of 1), of that shape."""
     if a.shape == tuple(shape):
         return a
-    lead = (1,) * (a.ndim - len(shape)) + tuple(shape)
+    keep = tuple(shape) + (1,) if a.ndim and tuple(shape) == a.shape[:-1] else tuple(shape)
+    lead = (1,) * (a.ndim - len(keep)) + keep
     axes = tuple(i for i, (m, n) in enumerate(zip(lead, a.shape)) if m != n)
     return a.sum(axis=axes, keepdims=True).reshape(shape)
 
@@ -1156,11 +1159,10 @@ def _sum_to(a: Array, shape: Tuple[int, ...]) -> Array:
 def _margin_ranking(x1: Array, x2: Array, y: Array, margin: float
                     ) -> Tuple[Array, Array, Array]:
     """PyTorch's: max(0, -y (x1 - x2) + margin); d/dx1 = -y, d/dx2 = y where the hinge is
-    active (>= 0: clamp_min passes the gradient at 0)."""
+    active (>= 0: clamp_min passes the gradient at 0); NaN where z is NaN."""
     z = -y * (x1 - x2) + margin
-    nan = z - z
-    return (np.maximum(z, 0) + nan, np.where(z >= 0, -y, 0) + nan,
-            np.where(z >= 0, y, 0) + nan)
+    nan = np.where(np.isnan(z), z, 0)
+    return np.maximum(z, 0), np.where(z >= 0, -y, 0) + nan, np.where(z >= 0, y, 0) + nan
 
 
 def margin_ranking_loss(input1: Array, input2: Array, target: Array, margin: float = 0.0,
