@@ -19,6 +19,12 @@
  * end of this file from each row, is the rule without h for the templates that need loss
  * and gradient only (linear_rules.h). The logistic loss of a linear model,
  * softplus(z) - y z, is bce_logits_elem with pos_weight a = 1.
+ *
+ * A row whose aux array is a second differentiated input (reads_aux 2: margin_ranking's
+ * input2, gaussian_nll's var) has the rule <stem>_elem2a(x, y, a, p, &l, &g, &h, &ga, &ha),
+ * which also stores dl/da in ga and d2l/da2 in ha; its aux array is always present. The
+ * loops call <stem>_elem2a for every row (generated below for the others: ga = ha = 0, never
+ * stored) and <stem>_elem2 is generated for the reads_aux 2 rows.
  */
 
 #ifndef FL_ELEMENTWISE_LOSSES
@@ -26,8 +32,10 @@
  *   X(NAME, stem, reads_aux)
  * NAME gives the code FL_<NAME> (losses.h; the row's position: append new rows at the end,
  * the codes are the bindings' ABI), stem the rule <stem>_elem below and the name Python reads
- * (fl_elementwise_loss_names), reads_aux whether the loss reads the aux array. Each use of
- * the list generates one thing: the enum, the names, the kernels, the dispatch. */
+ * (fl_elementwise_loss_names), reads_aux whether the loss reads the aux array: 0 no, 1 yes
+ * (it may be NULL: 1), 2 it is a second input the loss is differentiated by (never NULL; the
+ * loops then also write its gradient and Hessian). Each use of the list generates one
+ * thing: the enum, the names, the kernels, the dispatch. */
 #define FL_ELEMENTWISE_LOSSES(X)                                                            \
     X(MSE, mse, 0)                /* (x - y)^2                                        */    \
     X(L1, l1, 0)                  /* |x - y|                                          */    \
@@ -52,7 +60,10 @@
     X(GAMMA_LOG, gamma_log, 0)    /* x + y exp(-x), x = log-mean (scikit-learn half)  */    \
     X(GAMMA, gamma, 0)            /* log x + y / x, x = mean                          */    \
     X(TWEEDIE_LOG, tweedie_log, 0) /* scikit-learn's HalfTweedieLoss, param = power   */    \
-    X(TWEEDIE, tweedie, 0)        /* the same of the mean x, param = power            */
+    X(TWEEDIE, tweedie, 0)        /* the same of the mean x, param = power            */    \
+    X(MARGIN_RANKING, margin_ranking, 2) /* max(0, -y (x - a) + margin), a = input2    */   \
+    X(GAUSSIAN_NLL, gaussian_nll, 2) /* (log v + (x - y)^2 / v) / 2, v = max(a, eps)    */   \
+    X(SIGMOID_FOCAL, sigmoid_focal, 0) /* bce_logits (1 - p_t)^gamma, param = gamma     */
 #endif
 
 #ifndef FL_LOSS_LIST_ONLY
@@ -382,6 +393,81 @@ FL_INLINE void FL_NAME(tweedie_elem2)(REAL x, REAL y, REAL a, REAL power, REAL *
     *g = am * ((REAL)1 - t);
     *h = (((REAL)1 - power) + power * t) * am * inv;
 }
+
+/* PyTorch's margin_ranking_loss of x1 = x and x2 = a: z = -y (x1 - x2) + margin, max(0, z);
+ * dl/dx1 = -y, dl/dx2 = y where z >= 0 (clamp_min passes the gradient at 0), 0 elsewhere
+ * (z = +-inf as well: torch's values), NaN where z is NaN. Piecewise linear: no Hessian. */
+FL_INLINE void FL_NAME(margin_ranking_elem2a)(REAL x, REAL y, REAL a, REAL margin, REAL *l,
+                                              REAL *g, REAL *h, REAL *ga, REAL *ha) {
+    const REAL z = -y * (x - a) + margin, nan = z == z ? (REAL)0 : z;
+    const int on = !(z < 0); /* z >= 0 or NaN */
+    *l = on ? z : (REAL)0;
+    *g = (on ? -y : (REAL)0) + nan;
+    *ga = (on ? y : (REAL)0) + nan;
+    *h = *ha = nan;
+}
+
+/* PyTorch's gaussian_nll_loss of the mean x, target y and variance a, without full's
+ * constant (the caller adds it): with v = max(a, eps) (NaN stays NaN) and d = x - y,
+ *   l = (log v + d^2 / v) / 2,  dl/dx = d / v,  d2l/dx2 = 1 / v,
+ *   dl/da = (1 - d^2 / v) / (2 v),  d2l/da2 = (d^2 / v - 1/2) / v^2,
+ * the derivatives in a those in v, below eps too: torch clamps a clone of var under no_grad,
+ * so its autograd passes the gradient through the clamp unchanged. */
+FL_INLINE void FL_NAME(gaussian_nll_elem2a)(REAL x, REAL y, REAL a, REAL eps, REAL *l,
+                                            REAL *g, REAL *h, REAL *ga, REAL *ha) {
+    const REAL v = a < eps ? eps : a, inv = (REAL)1 / v, d = x - y, r = d * d * inv;
+    *l = (REAL)0.5 * (R_LOG(v) + r);
+    *g = d * inv;
+    *h = inv;
+    *ga = (REAL)0.5 * inv * ((REAL)1 - r);
+    *ha = (r - (REAL)0.5) * (inv * inv);
+}
+
+/* torchvision's sigmoid_focal_loss without its alpha weighting (a weight of each element,
+ * alpha y + (1 - alpha) (1 - y), which the caller passes as w): with ce the loss of
+ * binary_cross_entropy_with_logits (its rule, pos_weight 1) and
+ *   q = 1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x)   (two terms of one sign: no
+ *                                                        cancellation where p_t is near 1)
+ *   l = ce Q,  Q = q^gamma (0^0 = 1, as torch's pow),
+ * with q' = (1 - 2 y) s, s = sigmoid(x) sigmoid(-x), and r = q' / q (0 where q = 0: then
+ * Q = 0, or gamma = 0 and its term vanishes),
+ *   dl/dx = Q (ce' + gamma ce r)
+ *   d2l/dx2 = Q (ce'' + 2 gamma ce' r + gamma ce r ((gamma - 1) r + sigmoid(-x) - sigmoid(x)))
+ * (q'' / q = r (sigmoid(-x) - sigmoid(x))). */
+FL_INLINE void FL_NAME(sigmoid_focal_elem2)(REAL x, REAL y, REAL a, REAL gamma, REAL *l,
+                                            REAL *g, REAL *h) {
+    (void)a;
+    REAL ce, dce, hce;
+    FL_NAME(bce_logits_elem2)(x, y, (REAL)1, (REAL)0, &ce, &dce, &hce);
+    const REAL ax = x < 0 ? -x : x, e = R_EXP(-ax), inv = (REAL)1 / ((REAL)1 + e);
+    const REAL sp = x >= 0 ? inv : e * inv, sn = x >= 0 ? e * inv : inv;
+    const REAL q = y * sn + ((REAL)1 - y) * sp;
+    const REAL r = q > 0 ? ((REAL)1 - (REAL)2 * y) * (sp * sn) / q : (REAL)0;
+    const REAL Q = gamma == 0 ? (REAL)1 + FL_NAME(nan_of)(q) : R_EXP(gamma * R_LOG(q));
+    *l = ce * Q;
+    *g = Q * (dce + gamma * ce * r);
+    *h = Q * (hce + (REAL)2 * gamma * dce * r
+              + gamma * ce * r * ((gamma - (REAL)1) * r + (sn - sp)));
+}
+
+/* <stem>_elem2a of the rows whose aux is no differentiated input (ga = ha = 0: the loops
+ * store them only for reads_aux 2), and <stem>_elem2 of those whose aux is. */
+#define FL_DEFINE_ELEM2A_0(stem)                                                            \
+    FL_INLINE void FL_NAME(stem##_elem2a)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g, \
+                                          REAL *h, REAL *ga, REAL *ha) {                    \
+        FL_NAME(stem##_elem2)(x, y, a, p, l, g, h);                                         \
+        *ga = *ha = 0;                                                                      \
+    }
+#define FL_DEFINE_ELEM2A_1 FL_DEFINE_ELEM2A_0
+#define FL_DEFINE_ELEM2A_2(stem)                                                            \
+    FL_INLINE void FL_NAME(stem##_elem2)(REAL x, REAL y, REAL a, REAL p, REAL *l, REAL *g,  \
+                                         REAL *h) {                                         \
+        REAL ga, ha;                                                                        \
+        FL_NAME(stem##_elem2a)(x, y, a, p, l, g, h, &ga, &ha);                              \
+    }
+#define FL_DEFINE_ELEM2A(NAME, stem, reads_aux) FL_DEFINE_ELEM2A_##reads_aux(stem)
+FL_ELEMENTWISE_LOSSES(FL_DEFINE_ELEM2A)
+#undef FL_DEFINE_ELEM2A
 
 /* <stem>_elem: loss and gradient of each row's rule, for the templates that need no
  * Hessian (linear_rules.h); the unused h costs nothing once inlined. */

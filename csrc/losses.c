@@ -35,14 +35,23 @@ const unsigned char fl_rowwise_loss_inputs[FL_ROWWISE_LOSS_COUNT] = {
     FL_ROWWISE_LOSSES(FL_ROWWISE_INPUTS_ROW_OF)};
 #undef FL_ROWWISE_INPUTS_ROW_OF
 
+#define FL_ELEMENTWISE_AUX_ROW(NAME, stem, reads_aux) reads_aux,
+const unsigned char fl_elementwise_loss_aux[FL_ELEMENTWISE_LOSS_COUNT] = {
+    FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_AUX_ROW)};
+#undef FL_ELEMENTWISE_AUX_ROW
+
 double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x,
                            const void *y, const void *w, const void *aux, double param,
-                           double grad_scale, void *grad, void *hess, void *elems, int want,
-                           int n_threads) {
+                           double grad_scale, void *grad, void *hess, void *aux_grad,
+                           void *aux_hess, void *elems, int want, int n_threads) {
     /* unsigned: gcc gives this enum an unsigned type, and a negative int wraps above */
     if ((unsigned)loss >= FL_ELEMENTWISE_LOSS_COUNT || !FL_ELEMENTWISE_WANT_OK(want)) return NAN;
+    if (fl_elementwise_loss_aux[loss] == 2
+        && (!aux || ((want & FL_WANT_GRAD) && !aux_grad) || ((want & FL_WANT_HESS) && !aux_hess)))
+        return NAN;
     return FL_DTYPE_DISPATCH(dtype, fl_elementwise_loss, loss, n, x, y, w, aux, param,
-                             grad_scale, grad, hess, elems, want, n_threads);
+                             grad_scale, grad, hess, aux_grad, aux_hess, elems, want,
+                             n_threads);
 }
 
 /* inner > 1 gathers rows into blocks of FL_STRIDED_MAX_CLASSES values: a longer row has no

@@ -48,17 +48,24 @@ enum fl_want {
      || (want) == FL_WANT_ELEMENTS || (want) == (FL_WANT_ELEMENTS | FL_WANT_GRAD)          \
      || (want) == (FL_WANT_GRAD | FL_WANT_HESS))
 
+/* Each row's reads_aux column (loss_rules.h): 0, 1, or 2 (aux is a differentiated input). */
+extern const unsigned char fl_elementwise_loss_aux[FL_ELEMENTWISE_LOSS_COUNT];
+
 /* Returns the (weighted) sum of the losses, accumulated in double, when
  * FL_WANT_SUM is set; 0 otherwise. w and aux may be NULL; when present they
  * have n elements like x and y; so do grad, hess and elems, each written when its bit of
- * `want` is set (NULL otherwise). Results do not depend on n_threads except in
- * the rounding of the sum, and are deterministic for a given n_threads.
- * A `loss` that is no row of FL_ELEMENTWISE_LOSSES or a `want` outside
- * FL_ELEMENTWISE_WANT_OK computes nothing, writes nothing and returns NaN (the binding
- * raises before it calls with one). */
-double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x, const void *y,
-                           const void *w, const void *aux, double param, double grad_scale,
-                           void *grad, void *hess, void *elems, int want, int n_threads);
+ * `want` is set (NULL otherwise). A row whose aux is a differentiated input (reads_aux 2)
+ * needs aux, and writes grad_scale * w_i * dl_i/daux_i to aux_grad with grad and
+ * grad_scale * w_i * d2l_i/daux_i2 to aux_hess with hess (NULL otherwise: ignored).
+ * Results do not depend on n_threads except in the rounding of the sum, and are
+ * deterministic for a given n_threads. A `loss` that is no row of FL_ELEMENTWISE_LOSSES,
+ * a `want` outside FL_ELEMENTWISE_WANT_OK, or a reads_aux 2 row without aux or without
+ * the aux_grad / aux_hess its want writes computes nothing, writes nothing and returns NaN
+ * (the binding raises before it calls with one). */
+double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n, const void *x,
+                           const void *y, const void *w, const void *aux, double param,
+                           double grad_scale, void *grad, void *hess, void *aux_grad,
+                           void *aux_hess, void *elems, int want, int n_threads);
 
 /* The losses of rows: an input x of shape (n, c, d1, ..., dk) (k >= 0; inner = d1 ... dk, 1
  * for (n, c)) is n * inner rows of c classes, row i = (j, s), i = j inner + s, its class k at

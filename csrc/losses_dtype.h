@@ -6,8 +6,8 @@
 
 double FL_NAME(fl_elementwise_loss)(enum fl_elementwise_loss loss, fl_index n, const REAL *x,
                                     const REAL *y, const REAL *w, const REAL *a, double param,
-                                    double gscale, REAL *g, REAL *hs, REAL *e, int want,
-                                    int n_threads);
+                                    double gscale, REAL *g, REAL *hs, REAL *ga, REAL *ha,
+                                    REAL *e, int want, int n_threads);
 double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, fl_index inner, const REAL *X,
                                        const int64_t *Y, const REAL *cw, const REAL *sw,
                                        int64_t ignore, double q, double gscale, REAL *G,

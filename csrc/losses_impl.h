@@ -20,33 +20,37 @@
 
 /* One loop per (op, weights?, aux?, want): the constants fold, dead outputs
  * (and the exp/log feeding only them) vanish, and the loop vectorizes. OP_run() takes the
- * aux array only if READS_AUX (its row's column in FL_ELEMENTWISE_LOSSES). */
+ * aux array only if READS_AUX (its row's column in FL_ELEMENTWISE_LOSSES); with READS_AUX 2
+ * the aux is a differentiated input, always present, whose gradient (ga) and Hessian (ha)
+ * the loop writes next to the input's. */
 #define FL_DEFINE_ELEMENTWISE(NAME, OP, READS_AUX)                                          \
     FL_INLINE double FL_NAME(OP##_loop)(                                                    \
         fl_index n, const REAL *FL_RESTRICT x, const REAL *FL_RESTRICT y,                   \
         const REAL *FL_RESTRICT w, const REAL *FL_RESTRICT a, REAL p, REAL gs,              \
-        REAL *FL_RESTRICT g, REAL *FL_RESTRICT hs, REAL *FL_RESTRICT e, const int has_w,    \
-        const int has_a, const int want) {                                                  \
+        REAL *FL_RESTRICT g, REAL *FL_RESTRICT hs, REAL *FL_RESTRICT ga,                    \
+        REAL *FL_RESTRICT ha, REAL *FL_RESTRICT e, const int has_w, const int has_a,        \
+        const int want) {                                                                   \
         double s = 0;                                                                       \
         FL_SIMD_REDUCE_SUM(s)                                                               \
         for (fl_index i = 0; i < n; i++) {                                                  \
-            REAL l, d, dd;                                                                  \
-            FL_NAME(OP##_elem2)(x[i], y[i], has_a ? a[i] : (REAL)1, p, &l, &d, &dd);        \
+            REAL l, d, dd, da, dda;                                                         \
+            FL_NAME(OP##_elem2a)(x[i], y[i], has_a ? a[i] : (REAL)1, p, &l, &d, &dd, &da,   \
+                                 &dda);                                                     \
             REAL wi = has_w ? w[i] : (REAL)1;                                               \
             if (want & FL_WANT_SUM) s += (double)(wi * l);                                  \
             if (want & FL_WANT_ELEMENTS) e[i] = wi * l;                                     \
             if (want & FL_WANT_GRAD) g[i] = gs * wi * d;                                    \
             if (want & FL_WANT_HESS) hs[i] = gs * wi * dd;                                  \
+            if ((READS_AUX) == 2 && (want & FL_WANT_GRAD)) ga[i] = gs * wi * da;            \
+            if ((READS_AUX) == 2 && (want & FL_WANT_HESS)) ha[i] = gs * wi * dda;           \
         }                                                                                   \
         return s;                                                                           \
     }                                                                                       \
     static FL_HOT double FL_NAME(OP##_run)(                                                 \
         fl_index n, const REAL *x, const REAL *y, const REAL *w, const REAL *a, REAL p,     \
-        REAL gs, REAL *g, REAL *hs, REAL *e, int want) {                                    \
+        REAL gs, REAL *g, REAL *hs, REAL *ga, REAL *ha, REAL *e, int want) {                \
         const int W = w != NULL, A = a != NULL;                                             \
         switch (want + 16 * W + 32 * A) {                                                   \
-        FL_ELEMENTWISE_CASES(OP, 0, 0)                                                      \
-        FL_ELEMENTWISE_CASES(OP, 1, 0)                                                      \
         FL_ELEMENTWISE_CASES_AUX_##READS_AUX(OP)                                            \
         default: return NAN; /* a want outside FL_ELEMENTWISE_WANT_OK: the caller checks */ \
         }                                                                                   \
@@ -54,7 +58,7 @@
 
 #define FL_ELEMENTWISE_CASE(OP, W, A, WANT)                                                 \
     case (WANT) + 16 * (W) + 32 * (A):                                                      \
-        return FL_NAME(OP##_loop)(n, x, y, w, a, p, gs, g, hs, e, W, A, WANT);
+        return FL_NAME(OP##_loop)(n, x, y, w, a, p, gs, g, hs, ga, ha, e, W, A, WANT);
 /* The wants of FL_ELEMENTWISE_WANT_OK. */
 #define FL_ELEMENTWISE_CASES(OP, W, A)                                                      \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_SUM)                                              \
@@ -63,8 +67,11 @@
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS)                                         \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_ELEMENTS | FL_WANT_GRAD)                          \
     FL_ELEMENTWISE_CASE(OP, W, A, FL_WANT_GRAD | FL_WANT_HESS)
-#define FL_ELEMENTWISE_CASES_AUX_0(OP)
-#define FL_ELEMENTWISE_CASES_AUX_1(OP) FL_ELEMENTWISE_CASES(OP, 0, 1) FL_ELEMENTWISE_CASES(OP, 1, 1)
+/* the (weights?, aux?) a row's loops are compiled for: without aux, both, aux always */
+#define FL_ELEMENTWISE_CASES_AUX_0(OP) FL_ELEMENTWISE_CASES(OP, 0, 0) FL_ELEMENTWISE_CASES(OP, 1, 0)
+#define FL_ELEMENTWISE_CASES_AUX_1(OP)                                                      \
+    FL_ELEMENTWISE_CASES_AUX_0(OP) FL_ELEMENTWISE_CASES_AUX_2(OP)
+#define FL_ELEMENTWISE_CASES_AUX_2(OP) FL_ELEMENTWISE_CASES(OP, 0, 1) FL_ELEMENTWISE_CASES(OP, 1, 1)
 
 FL_ELEMENTWISE_LOSSES(FL_DEFINE_ELEMENTWISE)
 
@@ -72,10 +79,11 @@ FL_ELEMENTWISE_LOSSES(FL_DEFINE_ELEMENTWISE)
 static double FL_NAME(elementwise_run)(enum fl_elementwise_loss loss, fl_index n,
                                        const REAL *x, const REAL *y, const REAL *w,
                                        const REAL *a, REAL p, REAL gs, REAL *g, REAL *hs,
-                                       REAL *e, int want) {
+                                       REAL *ga, REAL *ha, REAL *e, int want) {
 #define FL_ELEMENTWISE_DISPATCH_ROW(NAME, OP, READS_AUX)                                    \
     case FL_##NAME:                                                                         \
-        return FL_NAME(OP##_run)(n, x, y, w, (READS_AUX) ? a : NULL, p, gs, g, hs, e, want);
+        return FL_NAME(OP##_run)(n, x, y, w, (READS_AUX) ? a : NULL, p, gs, g, hs, ga, ha,  \
+                                 e, want);
     switch (loss) { FL_ELEMENTWISE_LOSSES(FL_ELEMENTWISE_DISPATCH_ROW) }
 #undef FL_ELEMENTWISE_DISPATCH_ROW
     return NAN; /* not a row: fl_elementwise_loss checks first */
@@ -83,14 +91,15 @@ static double FL_NAME(elementwise_run)(enum fl_elementwise_loss loss, fl_index n
 
 double FL_NAME(fl_elementwise_loss)(enum fl_elementwise_loss loss, fl_index n, const REAL *x,
                                     const REAL *y, const REAL *w, const REAL *a, double param,
-                                    double gscale, REAL *g, REAL *hs, REAL *e, int want,
-                                    int n_threads) {
+                                    double gscale, REAL *g, REAL *hs, REAL *ga, REAL *ha,
+                                    REAL *e, int want, int n_threads) {
     const REAL p = (REAL)param, gs = (REAL)gscale;
     double s;
     FL_PARALLEL_SUM(s, n, fl_threads_for(n, n_threads, FL_LOSS_MIN_WORK_PER_THREAD),
                     FL_NAME(elementwise_run)(loss, hi - lo, x + lo, y + lo, w ? w + lo : NULL,
                                              a ? a + lo : NULL, p, gs, g ? g + lo : NULL,
-                                             hs ? hs + lo : NULL, e ? e + lo : NULL, want));
+                                             hs ? hs + lo : NULL, ga ? ga + lo : NULL,
+                                             ha ? ha + lo : NULL, e ? e + lo : NULL, want));
     return s;
 }
 

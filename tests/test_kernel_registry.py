@@ -13,8 +13,12 @@ from fastloss.losses._registry import LOSSES
 PARAM = 0.7  # a loss's real parameter (huber's delta, smooth_l1's beta) where it has one
 
 # each C kernel: the registry row that runs it and the arguments that select it
-KERNELS = {kernel: (row, select) for row in LOSSES.values() if row.kind == "elementwise"
+KERNELS = {kernel: (row, select) for row in LOSSES.values()
+           if row.kind in ("elementwise", "elementwise_inputs")
            for kernel, select in row.kernels.items()}
+#: the arguments under which a loss's reference computes what its kernel alone does
+#: (sigmoid_focal_loss's alpha weighting is a weight the Python layer gives the kernel)
+KERNEL_ALONE = {"sigmoid_focal": {"alpha": -1.0}}
 ROW_KERNELS = {kernel: (row, select) for row in LOSSES.values()
                if row.kind in ("rows", "target_rows", "label_rows", "input_rows")
                for kernel, select in row.kernels.items()}
@@ -24,6 +28,13 @@ def test_elementwise_codes_are_dense_and_distinct():
     codes = _losses.ELEMENTWISE_LOSSES
     assert all(isinstance(stem, str) and stem for stem in codes)
     assert sorted(codes.values()) == list(range(len(codes)))
+
+
+def test_aux_inputs_are_the_rows_of_two_differentiated_inputs():
+    """The kernels whose aux array is a differentiated input (reads_aux 2) are exactly those
+    of the registry's rows of kind "elementwise_inputs"."""
+    assert _losses.ELEMENTWISE_AUX_INPUTS == {
+        k for k, (row, _) in KERNELS.items() if row.kind == "elementwise_inputs"}
 
 
 def test_every_kernel_is_run_by_a_registry_row():
@@ -127,38 +138,67 @@ def test_unknown_row_code_raises_before_writing():
 
 
 def _call(stem, dtype, rng):
-    """The kernel's inputs (from its row), the row's arguments and the kernel's parameter."""
+    """The kernel's inputs (from its row: x, y and the aux array, or None), the row's
+    reference arguments (its arrays, keywords) and the kernel's parameter."""
     row, select = KERNELS[stem]
-    x, y = row.data(rng, (257,), dtype)
+    arrays = row.data(rng, (257,), dtype)
+    if row.kind == "elementwise_inputs":  # (x, y, aux) in the kernel's order
+        x, y, aux = (arrays[row.arrays.index(n)] for n in (row.inputs[0], "target",
+                                                           row.inputs[1]))
+    else:
+        (x, y), aux = arrays, None
     if select.get("log_target"):
         y = np.log(rng.uniform(0.05, 1.0, y.shape)).astype(dtype)
+        arrays = (x, y)
     reals = [p.name for p in row.params if not isinstance(p.constraint, str)]
-    kwargs = {**{name: PARAM for name in reals}, **select}
-    param = kwargs[reals[0]] if reals else 0.0  # the one the kernel takes
+    alone = KERNEL_ALONE.get(stem, {})
+    kwargs = {**{name: PARAM for name in reals}, **select, **alone}
+    taken = [name for name in reals if name not in alone]
+    param = kwargs[taken[0]] if taken else 0.0  # the one the kernel takes
     if "pos_weight" in row.weights:
-        kwargs["pos_weight"] = rng.uniform(0.5, 2, x.shape).astype(dtype)
-    return row, x, y, kwargs, float(param)
+        kwargs["pos_weight"] = aux = rng.uniform(0.5, 2, x.shape).astype(dtype)
+    return row, (x, y, aux), arrays, kwargs, float(param)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("stem", sorted(_losses.ELEMENTWISE_LOSSES))
 def test_each_code_runs_its_own_loss(stem, dtype):
-    """The code a kernel's name maps to computes that loss (not a neighbour in the enum)."""
-    row, x, y, kwargs, param = _call(stem, dtype, np.random.default_rng(0))
+    """The code a kernel's name maps to computes that loss (not a neighbour in the enum):
+    value, elements and gradient (of a loss of two differentiated inputs, both gradients,
+    the aux array's the second) against its row's reference."""
+    row, (x, y, aux), arrays, kwargs, param = _call(stem, dtype, np.random.default_rng(0))
     code = _losses.ELEMENTWISE_LOSSES[stem]
-    aux = kwargs.get("pos_weight")
-    grad = np.empty_like(x)
-    elems = np.empty_like(x)
+    grad, elems = np.empty_like(x), np.empty_like(x)
+    two = stem in _losses.ELEMENTWISE_AUX_INPUTS
+    aux_grad = np.empty_like(x) if two else None
     total = _losses.elementwise(code, x, y, None, aux, param, 1.0, grad, None, None,
-                                _losses.WANT_SUM | _losses.WANT_GRAD, 1)
+                                _losses.WANT_SUM | _losses.WANT_GRAD, 1, aux_grad=aux_grad)
     _losses.elementwise(code, x, y, None, aux, param, 1.0, None, None, elems,
                         _losses.WANT_ELEMENTS, 1)
-    ref_total, ref_grad = getattr(ref, row.name + "_value_and_grad")(x, y, reduction="sum",
+    ref_total, ref_grad = getattr(ref, row.name + "_value_and_grad")(*arrays, reduction="sum",
                                                                       **kwargs)
     assert_close(total, ref_total, dtype, scale=float(np.abs(elems).sum()), factor=4)
-    assert_close(grad, ref_grad, dtype, factor=4)
-    assert_close(elems, getattr(ref, row.name)(x, y, reduction="none", **kwargs), dtype,
+    for got, want in zip((grad, aux_grad) if two else (grad,), ref_grad if two else (ref_grad,)):
+        assert_close(got, want, dtype, factor=4)
+    assert_close(elems, getattr(ref, row.name)(*arrays, reduction="none", **kwargs), dtype,
                  factor=4)
+
+
+@pytest.mark.parametrize("stem", sorted(_losses.ELEMENTWISE_AUX_INPUTS))
+def test_aux_input_kernel_refuses_a_call_without_its_arrays(stem):
+    """A kernel of two differentiated inputs needs its aux array, and the arrays for the
+    aux's gradient and Hessian its want writes: without them the binding raises, writing
+    nothing."""
+    code = _losses.ELEMENTWISE_LOSSES[stem]
+    x, grad, hess = np.ones(5), np.full(5, 3.0), np.full(5, 3.0)
+    both = _losses.WANT_GRAD | _losses.WANT_HESS
+    for aux, want, aux_grad, aux_hess in [(None, _losses.WANT_SUM, None, None),
+                                          (x, _losses.WANT_GRAD, None, None),
+                                          (x, both, np.empty(5), None)]:
+        with pytest.raises(ValueError, match="ELEMENTWISE_AUX_INPUTS"):
+            _losses.elementwise(code, x, x, None, aux, 0.5, 1.0, grad, hess, None, want, 1,
+                                aux_grad=aux_grad, aux_hess=aux_hess)
+    assert (grad == 3.0).all() and (hess == 3.0).all()
 
 
 @pytest.mark.parametrize("loss", [-1, len(_losses.ELEMENTWISE_LOSSES), 2**31 - 1])

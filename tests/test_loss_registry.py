@@ -51,7 +51,7 @@ def test_signatures_follow_the_row(row):
             assert params[p.name].default == p.default, (fn.__name__, p.name)
         for w in row.weights:
             assert params[w].default is None, (fn.__name__, w)
-        assert params["reduction"].default == "mean"
+        assert params["reduction"].default == row.reductions[0]
         assert ("out" in params) == (form != "value"), fn.__name__
         names = set(params) - {"input", "target", "reduction", "out", "n_threads", *row.inputs}
         assert names == {p.name for p in row.params} | set(row.weights), fn.__name__

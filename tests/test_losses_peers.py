@@ -213,7 +213,23 @@ TORCH_FORMULAS = {
     "gamma_nll_loss": lambda torch, x, y, log_input=True: _tweedie_torch(
         torch, x, y, 2.0, log_input),
     "tweedie_loss": _tweedie_torch,
+    "sigmoid_focal_loss": lambda torch, x, y, alpha=0.25, gamma=2.0: _focal_torch(
+        torch, x, y, alpha, gamma),
 }
+
+
+def _focal_torch(torch, inputs, targets, alpha, gamma):
+    """torchvision.ops.sigmoid_focal_loss (torchvision 0.24), unreduced, on torch's
+    primitives (torchvision is not a test dependency)."""
+    p = torch.sigmoid(inputs)
+    ce_loss = torch.nn.functional.binary_cross_entropy_with_logits(inputs, targets,
+                                                                   reduction="none")
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+        loss = alpha_t * loss
+    return loss
 
 
 def test_torch_formulas_are_the_rows_torch_lacks():

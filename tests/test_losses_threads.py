@@ -56,7 +56,8 @@ def _threaded_calls(dtype, rng):
         x, y = elementwise_data(name, (N_THREADED,), dtype, rng)
         kwargs = {"weight": np.asarray(
             rng.uniform(0.5, 2.0, N_THREADED), dtype)} if WEIGHTED[name] else {}
-        yield name, (x, y), kwargs, True
+        # a reduced value (sigmoid_focal_loss's default is "none", torchvision's)
+        yield name, (x, y), {**kwargs, "reduction": "mean"}, True
     x, labels, w, _ = ce_case((N_THREADED // 10, 10), "labels", True, "default", dtype, rng)
     yield "cross_entropy", (x, labels, w), {"label_smoothing": 0.1}, False
     probs = np.asarray(rng.dirichlet(np.ones(10), N_THREADED // 10), dtype)
@@ -73,7 +74,8 @@ def test_n_threads_agree_and_are_deterministic(dtype, rng):
             # deterministic for a given thread count: bitwise identical
             assert v.tobytes() == v_again.tobytes(), (name, nt)
             assert g.tobytes() == g_again.tobytes(), (name, nt)
-            rows = getattr(fastloss, name)(*args, reduction="none", n_threads=nt, **kwargs)
+            rows = getattr(fastloss, name)(*args, **{**kwargs, "reduction": "none"},
+                                           n_threads=nt)
             results[nt] = (v, g, rows)
         (v1, g1, r1), (v2, g2, r2) = results[1], results[2]
         rows_scale = reduced_scale(r1, float(args[0].shape[0]))

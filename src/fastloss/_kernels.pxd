@@ -20,11 +20,14 @@ cdef extern from "losses.h" nogil:
     # code -> stem ("mse", ...) of the rows of FL_ELEMENTWISE_LOSSES / FL_ROWWISE_LOSSES
     const char *const fl_elementwise_loss_names[]
     const char *const fl_rowwise_loss_names[]
+    # each elementwise row's reads_aux: 0, 1, 2 (its aux is a differentiated input)
+    const unsigned char fl_elementwise_loss_aux[]
     bint FL_ELEMENTWISE_WANT_OK(int want)
 
     double fl_elementwise_loss(int loss, int dtype, fl_index n, const void *x, const void *y,
                                const void *w, const void *aux, double param, double grad_scale,
-                               void *grad, void *hess, void *elems, int want, int n_threads)
+                               void *grad, void *hess, void *aux_grad, void *aux_hess,
+                               void *elems, int want, int n_threads)
     double fl_cross_entropy_index(int dtype, fl_index n, fl_index c, fl_index inner,
                                   const void *logits, const int64_t *labels,
                                   const void *class_weight, const void *sample_weight,

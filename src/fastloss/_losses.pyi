@@ -1,5 +1,5 @@
 # Type stubs for the compiled module fastloss._losses (see _losses.pyx).
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import numpy as np
 
@@ -8,12 +8,15 @@ WANT_GRAD: int
 WANT_ELEMENTS: int
 WANT_HESS: int
 ELEMENTWISE_LOSSES: Dict[str, int]
+ELEMENTWISE_AUX_INPUTS: FrozenSet[str]
 ROWWISE_LOSSES: Dict[str, int]
 
 def elementwise(loss: int, x: np.ndarray, y: np.ndarray, w: Optional[np.ndarray],
                 aux: Optional[np.ndarray], param: float, grad_scale: float,
                 grad: Optional[np.ndarray], hess: Optional[np.ndarray],
-                elems: Optional[np.ndarray], want: int, n_threads: int) -> float: ...
+                elems: Optional[np.ndarray], want: int, n_threads: int,
+                aux_grad: Optional[np.ndarray] = ..., aux_hess: Optional[np.ndarray] = ...
+                ) -> float: ...
 STRIDED_MAX_CLASSES: int
 LABEL_ROW_MAX_CLASSES: int
 

@@ -21,6 +21,10 @@ WANT_HESS = FL_WANT_HESS
 # codes callers pass to elementwise().
 ELEMENTWISE_LOSSES = {fl_elementwise_loss_names[code].decode("ascii"): code
                       for code in range(FL_ELEMENTWISE_LOSS_COUNT)}
+# The elementwise losses whose aux array is a second differentiated input (reads_aux 2:
+# elementwise() needs aux, and aux_grad / aux_hess with grad / hess), by stem.
+ELEMENTWISE_AUX_INPUTS = frozenset(stem for stem, code in ELEMENTWISE_LOSSES.items()
+                                   if fl_elementwise_loss_aux[code] == 2)
 # The row-wise losses of (N, C) inputs and labels (FL_ROWWISE_LOSSES), for rowwise().
 ROWWISE_LOSSES = {fl_rowwise_loss_names[code].decode("ascii"): code
                   for code in range(FL_ROWWISE_LOSS_COUNT)}
@@ -36,17 +40,24 @@ cdef inline int dtype_code(cnp.ndarray a):
 
 def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, double param,
                 double grad_scale, object grad, object hess, object elems, int want,
-                int n_threads):
-    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/hess/elems.
+                int n_threads, object aux_grad=None, object aux_hess=None):
+    """Sum of w*l over x.size elements (when want has WANT_SUM); fills grad/hess/elems (and,
+    for a loss of ELEMENTWISE_AUX_INPUTS, aux_grad/aux_hess: the derivatives in aux).
 
     ``loss`` is a value of ELEMENTWISE_LOSSES, ``want`` WANT_SUM, WANT_GRAD, WANT_ELEMENTS,
-    one of those with WANT_GRAD, or WANT_GRAD | WANT_HESS; anything else (a caller's bug:
-    the kernel would compute nothing) raises ValueError."""
+    one of those with WANT_GRAD, or WANT_GRAD | WANT_HESS; anything else, or a loss of
+    ELEMENTWISE_AUX_INPUTS without aux or the aux_grad / aux_hess its want writes (a caller's
+    bug: the kernel would compute nothing), raises ValueError."""
     if not 0 <= loss < FL_ELEMENTWISE_LOSS_COUNT:
         raise ValueError(f"loss must be a code of ELEMENTWISE_LOSSES, got {loss}")
     if not FL_ELEMENTWISE_WANT_OK(want):
         raise ValueError(f"want must be WANT_SUM, WANT_GRAD, WANT_ELEMENTS, one of them "
                          f"with WANT_GRAD, or WANT_GRAD | WANT_HESS, got {want}")
+    if fl_elementwise_loss_aux[loss] == 2 and (
+            aux is None or (want & FL_WANT_GRAD and aux_grad is None)
+            or (want & FL_WANT_HESS and aux_hess is None)):
+        raise ValueError("a loss of ELEMENTWISE_AUX_INPUTS needs aux, and aux_grad / aux_hess "
+                         "with WANT_GRAD / WANT_HESS")
     cdef int dt = dtype_code(x)
     cdef fl_index n = cnp.PyArray_SIZE(x)
     cdef const void *px = cnp.PyArray_DATA(x)
@@ -56,10 +67,12 @@ def elementwise(int loss, cnp.ndarray x, cnp.ndarray y, object w, object aux, do
     cdef void *pg = data_or_null(grad)
     cdef void *ph = data_or_null(hess)
     cdef void *pe = data_or_null(elems)
+    cdef void *pga = data_or_null(aux_grad)
+    cdef void *pha = data_or_null(aux_hess)
     cdef double s
     with nogil:
-        s = fl_elementwise_loss(loss, dt, n, px, py, pw, pa, param, grad_scale, pg, ph, pe,
-                                want, n_threads)
+        s = fl_elementwise_loss(loss, dt, n, px, py, pw, pa, param, grad_scale, pg, ph, pga,
+                                pha, pe, want, n_threads)
     return s
 
 

@@ -177,7 +177,8 @@ class LossRow(NamedTuple):
 #: case's name where it is not the loss's C kernel's, the keyword arguments of the timed
 #: call, and the class counts C a loss on rows is timed with, on (n / C, C) inputs
 LOSS_CASE_NAMES = {"binary_cross_entropy_with_logits": "bce_with_logits"}
-LOSS_CALL_KWARGS: Dict[str, Dict[str, Any]] = {"kl_div": {"reduction": "batchmean"}}
+LOSS_CALL_KWARGS: Dict[str, Dict[str, Any]] = {"kl_div": {"reduction": "batchmean"},
+                                               "sigmoid_focal_loss": {"reduction": "mean"}}
 ROW_CLASSES = (10, 1000)
 #: (C, S) of the K-dimensional case of a loss on rows (segmentation-like: 21 classes, rows of
 #: 64 positions)
@@ -207,12 +208,16 @@ def loss_rows(losses: Iterable[Loss]) -> List[LossRow]:
 #: what a loss on rows takes as targets, by its kind (else a label per row)
 _TARGETS_OF = {"target_rows": "targets", "label_rows": "rows of labels",
                "input_rows": "several inputs"}
+#: the kinds of loss whose gradient is a tuple, one per differentiated input
+_SEVERAL_INPUTS = ("input_rows", "elementwise_inputs")
 
 
 def _input_rows_impls(loss: Loss, arrays: Tuple[np.ndarray, ...], kwargs: Dict[str, Any]
                       ) -> Impls:
-    """fastloss, the reference and torch (forward, backward to every float input) on the
-    inputs of a loss of several float inputs (``loss.inputs``, then its target)."""
+    """fastloss, the reference and torch (forward, backward to every differentiated input)
+    on the inputs of a loss of several float inputs (kind "input_rows": ``loss.inputs``,
+    then its target; "elementwise_inputs": ``loss.arrays``, ``loss.inputs`` of them
+    differentiated)."""
     fast = getattr(fastloss, loss.name + "_value_and_grad")
     ref = getattr(reference, loss.name + "_value_and_grad")
     impls: Impls = {"fastloss": lambda: fast(*arrays, **kwargs),
@@ -220,8 +225,10 @@ def _input_rows_impls(loss: Loss, arrays: Tuple[np.ndarray, ...], kwargs: Dict[s
     if peers.torch() is not None:
         import torch.nn.functional as F
 
+        differentiated = ([loss.arrays.index(name) for name in loss.inputs] if loss.arrays
+                          else list(range(len(loss.inputs))))
         impls["torch"] = peers.torch_value_and_grads(getattr(F, loss.name), arrays,
-                                                     len(loss.inputs), **kwargs)
+                                                     differentiated, **kwargs)
     return impls
 
 #: the loss cases, in the registry's order
@@ -240,7 +247,7 @@ def _loss_case(row: LossRow) -> Case:
 
     def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
         shape = (n // classes, classes) if classes else (n,)
-        if LOSSES[api].kind == "input_rows":  # several float inputs: their gradients
+        if LOSSES[api].kind in _SEVERAL_INPUTS:  # several float inputs: their gradients
             return _input_rows_impls(LOSSES[api], row.data(rng, shape, dtype), kwargs)
         x, y = row.data(rng, shape, dtype)
         if row.spatial:  # the same rows as (N, C, S): position s of image i is row i S + s

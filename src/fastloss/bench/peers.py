@@ -11,7 +11,7 @@ bench --peers``, :func:`allowed`), so a run without a peer never imports it.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
@@ -179,20 +179,22 @@ def torch_value_and_grad(fn: Callable[..., Any], x: np.ndarray, y: np.ndarray,
 
 
 def torch_value_and_grads(fn: Callable[..., Any], arrays: Tuple[np.ndarray, ...],
-                          n_float: int, **kwargs: Any) -> Callable[[], Any]:
+                          differentiated: Sequence[int], **kwargs: Any) -> Callable[[], Any]:
     """:func:`torch_value_and_grad` for a loss of several inputs: ``fn(*arrays, **kwargs)``,
-    backward to the first ``n_float``; returns (value, their gradients)."""
+    backward to the arrays at the positions ``differentiated``; returns (value, their
+    gradients)."""
     module = torch()
     tensors = [module.from_numpy(a) for a in arrays]
-    for t in tensors[:n_float]:
+    leaves = [tensors[j] for j in differentiated]
+    for t in leaves:
         t.requires_grad_(True)
 
     def run() -> Tuple[float, Any]:
-        for t in tensors[:n_float]:
+        for t in leaves:
             t.grad = None
         loss = fn(*tensors, **kwargs)
         loss.backward()
-        return loss.item(), tuple(t.grad for t in tensors[:n_float])
+        return loss.item(), tuple(t.grad for t in leaves)
 
     return run
 

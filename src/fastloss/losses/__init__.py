@@ -108,6 +108,11 @@ __all__ = [
     "cosine_embedding_loss", "cosine_embedding_loss_grad",
     "cosine_embedding_loss_value_and_grad",
     "triplet_margin_loss", "triplet_margin_loss_grad", "triplet_margin_loss_value_and_grad",
+    "margin_ranking_loss", "margin_ranking_loss_grad", "margin_ranking_loss_value_and_grad",
+    "gaussian_nll_loss", "gaussian_nll_loss_grad", "gaussian_nll_loss_value_and_grad",
+    "gaussian_nll_loss_grad_hess",
+    "sigmoid_focal_loss", "sigmoid_focal_loss_grad", "sigmoid_focal_loss_value_and_grad",
+    "sigmoid_focal_loss_grad_hess",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -329,7 +334,12 @@ def _kernel(loss: Loss, kernel: str = "") -> _Kernel:
 def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: str,
                  weight: Any, out: Any, n_threads: Optional[int], param: float = 0.0,
                  pos_weight: Any = None, ref_kwargs: Optional[Dict[str, Any]] = None,
-                 sample_weight: Any = None) -> Any:
+                 sample_weight: Any = None,
+                 kernel_weight: Optional[Callable[[FloatArray], FloatArray]] = None) -> Any:
+    """An elementwise loss on its kernel (or the reference). ``kernel_weight``: a function
+    of the target giving a weight of each element that the kernel multiplies the losses by
+    (sigmoid_focal_loss's alpha_t; the reference computes it from ``ref_kwargs``); it does
+    not enter the mean's denominator."""
     x = _as_float(input, "input")
     y = _as_dtype(target, x.dtype, "target")
     if y.shape != x.shape:
@@ -365,6 +375,8 @@ def _elementwise(spec: _Kernel, mode: int, input: Any, target: Any, reduction: s
         result = _reference(spec.loss.name + _SUFFIX[mode], x, y, **kwargs)
         return _finish_reference(mode, result, grad, hess)
 
+    if kernel_weight is not None:
+        w = kernel_weight(y)
     # torch's weight and the sample weights multiply; the weighted mean divides by
     # sum(weight * sample_weight) where torch's divides by sum(weight), by sum(sample_weight)
     # where torch's divides by N (scikit-learn's convention: mean = sum(sw l) / sum(sw))
@@ -2183,3 +2195,394 @@ def triplet_margin_loss_value_and_grad(
     """``(triplet_margin_loss(...), triplet_margin_loss_grad(...))`` from one pass."""
     return _triplet(_BOTH, anchor, positive, negative, margin, p, eps, swap, reduction, out,
                     sample_weight, n_threads)
+
+
+# ---- elementwise losses of two differentiated inputs: the gradient is a tuple -------------
+
+#: the gradients (or Hessian diagonals) of a loss of two differentiated inputs, in argument
+#: order
+Pair = Tuple[FloatArray, FloatArray]
+
+
+def _pair_outs(out: Any, shapes: Tuple[Tuple[int, ...], ...], dtype: np.dtype[Any],
+               inputs: Tuple[Any, ...], name: str = "out") -> Pair:
+    """Two arrays, one per differentiated input (of its shape): ``out`` None (new arrays) or a
+    tuple of two, each checked as :func:`_prepare_out`'s, not overlapping an input or each
+    other."""
+    if out is None:
+        return np.empty(shapes[0], dtype), np.empty(shapes[1], dtype)
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise TypeError(f"{name} must be None or a tuple of 2 arrays (one per differentiated "
+                        f"input), got {type(out).__name__}")
+    first = _prepare_out(out[0], shapes[0], dtype, *inputs, name=f"{name}[0]")
+    return first, _prepare_out(out[1], shapes[1], dtype, *inputs, first, name=f"{name}[1]")
+
+
+def _sum_axes(shape: Tuple[int, ...], full: Tuple[int, ...]) -> Tuple[int, ...]:
+    """The axes of ``full`` along which an array of ``shape`` broadcasts to it."""
+    lead = (1,) * (len(full) - len(shape)) + shape
+    return tuple(i for i, (m, n) in enumerate(zip(lead, full)) if m != n)
+
+
+class _AuxInputs(NamedTuple):
+    """A call of a loss of two differentiated inputs on a reads_aux 2 kernel: its arrays
+    checked and converted (``a`` the second input broadcast to ``x``'s shape, ``a_shape`` its
+    own shape), the arrays ``out`` must not overlap, and the kernel's parameter."""
+
+    x: FloatArray
+    y: FloatArray
+    a: FloatArray
+    a_shape: Tuple[int, ...]
+    #: the axes of x along which the second input broadcasts (its derivatives are summed)
+    a_axes: Tuple[int, ...]
+    originals: Tuple[Any, ...]
+    param: float
+    #: a constant every element's loss adds (gaussian_nll_loss's full: log(2 pi) / 2)
+    constant: float = 0.0
+
+
+def _aux_inputs(spec: _Kernel, mode: int, call: _AuxInputs, reduction: str,
+                sample_weight: Any, out: Any, n_threads: Optional[int],
+                reference_call: Callable[[Optional[FloatArray]], Any]) -> Any:
+    """Checks, the numpy backend, the kernel call and the results (value, the pair of
+    gradients, both, or (gradients, Hessian diagonals)) of a loss of two differentiated
+    inputs. "mean" divides by N (by sum(sample_weight)); the second input's derivatives are
+    summed over the axes it broadcasts along. ``reference_call(sample_weight)``: the
+    reference's ``_SUFFIX[mode]`` function on the call's arrays."""
+    x, y, a = call.x, call.y, call.a
+    if reduction not in spec.reductions:
+        _check_reduction(reduction, spec.reductions)
+    sw = None if sample_weight is None else _sample_weight(sample_weight, x)
+    shapes = (x.shape, call.a_shape)
+    inputs = call.originals + (x, y, a, sw)
+    grads: Optional[Pair] = None
+    hess: Optional[Pair] = None
+    if mode & _HESS:
+        if out is not None and (not isinstance(out, tuple) or len(out) != 2):
+            raise TypeError(f"out must be None or a tuple (grads, hessians) of two pairs of "
+                            f"arrays, got {type(out).__name__}")
+        grads = _pair_outs(None if out is None else out[0], shapes, x.dtype, inputs, "out[0]")
+        hess = _pair_outs(None if out is None else out[1], shapes, x.dtype, inputs + grads,
+                          "out[1]")
+    elif mode & _GRAD:
+        grads = _pair_outs(out, shapes, x.dtype, inputs)
+    nt = _config.resolve_threads(n_threads, x.size)
+
+    if _backend.get_backend() == "numpy":
+        result = reference_call(sw)
+        if mode == _VALUE:
+            return result
+        ref_grads = result if mode == _GRAD else result[0] if mode == _GRAD_HESS else result[1]
+        assert grads is not None
+        for o, r in zip(grads, ref_grads):
+            np.copyto(o, r)
+        if mode == _GRAD:
+            return grads
+        if mode == _BOTH:
+            return result[0], grads
+        assert hess is not None
+        for o, r in zip(hess, result[1]):
+            np.copyto(o, r)
+        return grads, hess
+
+    denominator = float(x.size if sw is None else sw.sum(dtype=np.float64))
+    mean = reduction == "mean"
+    scale = (1.0 / denominator if denominator else np.inf) if mean else 1.0
+    elems = np.empty(x.shape, x.dtype) if reduction == "none" and mode & _VALUE else None
+    want = (_losses.WANT_GRAD if mode & _GRAD else 0) | (
+        _losses.WANT_HESS if mode & _HESS else 0) | (
+        (_losses.WANT_ELEMENTS if elems is not None else _losses.WANT_SUM)
+        if mode & _VALUE else 0)
+    # the kernel writes the second input's derivatives at x's shape; a broadcast one sums
+    # them down
+    axes = call.a_axes
+    full = [None if p is None else (p[1] if not axes else np.empty(x.shape, x.dtype))
+            for p in (grads, hess)]
+    total = _losses.elementwise(spec.code, x, y, sw, a, call.param, scale,
+                                None if grads is None else grads[0],
+                                None if hess is None else hess[0], elems, want, nt,
+                                aux_grad=full[0], aux_hess=full[1])
+    if axes:
+        for p, f in zip((grads, hess), full):
+            if p is not None and f is not None:
+                np.copyto(p[1], f.sum(axis=axes, dtype=np.float64).reshape(call.a_shape))
+    if mode == _GRAD:
+        return grads
+    if mode == _GRAD_HESS:
+        return grads, hess
+    value: Any
+    if elems is not None:
+        if call.constant:
+            elems += call.constant if sw is None else call.constant * sw
+        value = elems
+    else:
+        total += call.constant * denominator
+        value = _scalar(x.dtype, _mean(total, denominator) if mean else total)
+    return value if mode == _VALUE else (value, grads)
+
+
+def _same_shape(x: FloatArray, a: Any, name: str) -> FloatArray:
+    arr = _as_dtype(a, x.dtype, name)
+    if arr.shape != x.shape:
+        raise ValueError(f"{name} shape {arr.shape} must equal the shape {x.shape} of the "
+                         f"first input")
+    return arr
+
+
+_MARGIN_RANKING_SPEC = _kernel(LOSSES["margin_ranking_loss"])
+_MARGIN_RANKING_MARGIN = _checker(LOSSES["margin_ranking_loss"], "margin")
+
+
+def _margin_ranking(mode: int, input1: Any, input2: Any, target: Any, margin: Any,
+                    reduction: str, sample_weight: Any, out: Any,
+                    n_threads: Optional[int]) -> Any:
+    m = _MARGIN_RANKING_MARGIN(margin)
+    x1 = _as_float(input1, "input1")
+    x2, y = _same_shape(x1, input2, "input2"), _same_shape(x1, target, "target")
+    call = _AuxInputs(x1, y, x2, x2.shape, (), (input1, input2, target), m)
+    return _aux_inputs(_MARGIN_RANKING_SPEC, mode, call, reduction, sample_weight, out,
+                       n_threads, lambda sw: _reference(
+                           "margin_ranking_loss" + _SUFFIX[mode], x1, x2, y, m, reduction,
+                           sample_weight=sw))
+
+
+def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                        margin: float = 0.0, reduction: str = "mean", *,
+                        sample_weight: Optional[ArrayLike] = None,
+                        n_threads: Optional[int] = None) -> LossValue:
+    r"""Margin ranking loss, PyTorch's ``F.margin_ranking_loss``: scores ``x1``, ``x2`` and
+    targets ``y`` (1: ``x1`` should rank higher, -1: lower), arrays of one shape::
+
+        l_i = max(0, -y_i (x1_i - x2_i) + margin)
+
+    Gradients, a tuple ``(d/dinput1, d/dinput2)``: ``(-y_i, y_i) / D`` where the hinge is
+    active (``>= 0``: at the kink the gradient passes, as torch's ``clamp_min``), 0
+    elsewhere; ``D`` the mean's denominator (N, or ``sum(sw)``; 1 for ``"sum"``). Piecewise
+    linear: no Hessian. Unlike PyTorch the three arrays must have one shape (no
+    broadcasting); its deprecated ``size_average`` and ``reduce`` are not taken.
+    ``sample_weight`` ``s_i`` (a fastloss addition) multiplies ``l_i``; ``"mean"`` is then
+    ``sum(s l) / sum(s)``.
+    """
+    return _margin_ranking(_VALUE, input1, input2, target, margin, reduction, sample_weight,
+                           None, n_threads)
+
+
+def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
+                             margin: float = 0.0, reduction: str = "mean", *,
+                             sample_weight: Optional[ArrayLike] = None,
+                             out: Optional[Pair] = None,
+                             n_threads: Optional[int] = None) -> Pair:
+    """Gradients of :func:`margin_ranking_loss`: ``(d/dinput1, d/dinput2)``; written into
+    ``out`` (a tuple of two arrays) if given."""
+    return _margin_ranking(_GRAD, input1, input2, target, margin, reduction, sample_weight,
+                           out, n_threads)
+
+
+def margin_ranking_loss_value_and_grad(
+        input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0.0,
+        reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
+        out: Optional[Pair] = None, n_threads: Optional[int] = None
+) -> Tuple[LossValue, Pair]:
+    """``(margin_ranking_loss(...), margin_ranking_loss_grad(...))`` from one pass."""
+    return _margin_ranking(_BOTH, input1, input2, target, margin, reduction, sample_weight,
+                           out, n_threads)
+
+
+_GAUSSIAN = LOSSES["gaussian_nll_loss"]
+_GAUSSIAN_SPEC = _kernel(_GAUSSIAN)
+_GAUSSIAN_FULL = _checker(_GAUSSIAN, "full")
+_GAUSSIAN_EPS = _checker(_GAUSSIAN, "eps")
+_HALF_LOG_2PI = 0.5 * float(np.log(2 * np.pi))
+
+
+def _gaussian_var(var: Any, x: FloatArray
+                  ) -> Tuple[FloatArray, FloatArray, Tuple[int, ...]]:
+    """``var`` as torch's gaussian_nll_loss takes it, of ``x``'s dtype, broadcast to
+    ``x``'s shape, and the axes it broadcasts along: a number (torch's float var), or an
+    array of the input's shape, of its shape less the last axis, or of its number of axes
+    with one axis of size 1 where the input's differs. Every entry non-negative (NaN
+    passes), as torch checks."""
+    if np.ndim(var) == 0 and not isinstance(var, np.ndarray):  # a number, for every element
+        if isinstance(var, (bool, np.bool_)) or not isinstance(var, (int, float, np.number)):
+            raise TypeError(f"var must be a real number or array, got {type(var).__name__}")
+        v = np.asarray(var, dtype=x.dtype)
+        keep = v
+    else:
+        v = _as_dtype(var, x.dtype, "var")
+        keep = v
+        if v.shape != x.shape:
+            if x.ndim and v.shape == x.shape[:-1]:
+                keep = v[..., None]
+            elif not (v.ndim == x.ndim and sum(1 for m, n in zip(x.shape, v.shape) if m != n)
+                      == 1 and all(n == 1 for m, n in zip(x.shape, v.shape) if m != n)):
+                raise ValueError(f"var of shape {v.shape} does not fit the input's shape "
+                                 f"{x.shape}: it must have the input's shape, that shape "
+                                 f"without its last axis, or one axis of size 1 where the "
+                                 f"input's differs (torch's gaussian_nll_loss)")
+    flat = v.reshape(-1)
+    if flat.size and flat.min() < 0:
+        bad = first_where(flat, lambda block: block < 0)
+        raise ValueError(f"var must be non-negative (torch: var has negative entry/entries), "
+                         f"got var[{_where(bad, v.shape)}] = {flat[bad]}")
+    a = keep if keep.shape == x.shape else _contiguous(np.broadcast_to(keep, x.shape))
+    return v, a, _sum_axes(keep.shape, x.shape)
+
+
+def _gaussian_nll(mode: int, input: Any, target: Any, var: Any, full: Any, eps: Any,
+                  reduction: str, sample_weight: Any, out: Any,
+                  n_threads: Optional[int]) -> Any:
+    f, e = _GAUSSIAN_FULL(full), _GAUSSIAN_EPS(eps)
+    x = _as_float(input, "input")
+    y = _same_shape(x, target, "target")
+    v, a, axes = _gaussian_var(var, x)
+    call = _AuxInputs(x, y, a, v.shape, axes, (input, target, var), e,
+                      _HALF_LOG_2PI if f else 0.0)
+    return _aux_inputs(_GAUSSIAN_SPEC, mode, call, reduction, sample_weight, out, n_threads,
+                       lambda sw: _reference("gaussian_nll_loss" + _SUFFIX[mode], x, y, v, f,
+                                             e, reduction, sample_weight=sw))
+
+
+def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: Union[ArrayLike, float],
+                      full: bool = False, eps: float = 1e-6, reduction: str = "mean", *,
+                      sample_weight: Optional[ArrayLike] = None,
+                      n_threads: Optional[int] = None) -> LossValue:
+    r"""Gaussian negative log-likelihood, PyTorch's ``F.gaussian_nll_loss``: means ``x``
+    (``input``), samples ``y`` (``target``, the input's shape) and variances ``var``::
+
+        l_i = (log v_i + (x_i - y_i)^2 / v_i) / 2     (+ log(2 pi) / 2 with ``full``)
+
+    with ``v = max(var, eps)``. ``var``, as torch: of the input's shape, of that shape
+    without its last axis (one variance per row), with one axis of size 1 where the input's
+    differs (broadcast along it), or a number. A negative entry raises ValueError (NaN
+    passes), as torch. ``eps > 0`` (torch does not check it).
+
+    Gradients, a tuple ``(d/dinput, d/dvar)``, over the mean's denominator ``D`` (N, or
+    ``sum(sw)``; 1 for ``"sum"``): ``(x - y) / v`` and ``(1 / v - (x - y)^2 / v^2) / 2``,
+    the latter of var's shape (summed over the axis it broadcasts along; 0-d for a number).
+    As torch's autograd gives it, the gradient in var is the gradient in ``v`` also where
+    ``var < eps`` (torch clamps a clone of var in place under ``no_grad``, so the clamp
+    passes the gradient through). The target is not differentiated.
+    ``sample_weight`` ``s_i`` (a fastloss addition, of the input's shape or broadcasting to
+    it with as many axes) multiplies ``l_i``; ``"mean"`` is then ``sum(s l) / sum(s)``.
+    """
+    return _gaussian_nll(_VALUE, input, target, var, full, eps, reduction, sample_weight,
+                         None, n_threads)
+
+
+def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: Union[ArrayLike, float],
+                           full: bool = False, eps: float = 1e-6, reduction: str = "mean", *,
+                           sample_weight: Optional[ArrayLike] = None,
+                           out: Optional[Pair] = None,
+                           n_threads: Optional[int] = None) -> Pair:
+    """Gradients of :func:`gaussian_nll_loss`: ``(d/dinput, d/dvar)``, of the input's and of
+    var's shape; written into ``out`` (a tuple of two arrays) if given."""
+    return _gaussian_nll(_GRAD, input, target, var, full, eps, reduction, sample_weight, out,
+                         n_threads)
+
+
+def gaussian_nll_loss_value_and_grad(
+        input: ArrayLike, target: ArrayLike, var: Union[ArrayLike, float], full: bool = False,
+        eps: float = 1e-6, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None, out: Optional[Pair] = None,
+        n_threads: Optional[int] = None) -> Tuple[LossValue, Pair]:
+    """``(gaussian_nll_loss(...), gaussian_nll_loss_grad(...))`` from one pass."""
+    return _gaussian_nll(_BOTH, input, target, var, full, eps, reduction, sample_weight, out,
+                         n_threads)
+
+
+def gaussian_nll_loss_grad_hess(
+        input: ArrayLike, target: ArrayLike, var: Union[ArrayLike, float], full: bool = False,
+        eps: float = 1e-6, reduction: str = "mean", *,
+        sample_weight: Optional[ArrayLike] = None,
+        out: Optional[Tuple[Pair, Pair]] = None,
+        n_threads: Optional[int] = None) -> Tuple[Pair, Pair]:
+    """``((d/dinput, d/dvar), (h_input, h_var))``: the gradients of
+    :func:`gaussian_nll_loss` and the diagonals of the input's and var's blocks of its
+    Hessian, ``1 / v`` and ``(x - y)^2 / v^3 - 1 / (2 v^2)`` over ``D`` (var's summed over the
+    axis it broadcasts along: each variance enters only its own elements). The mixed block
+    (``-(x - y) / v^2``) is not returned. ``out``: ``((grad, grad), (hess, hess))``."""
+    return _gaussian_nll(_GRAD_HESS, input, target, var, full, eps, reduction, sample_weight,
+                         out, n_threads)
+
+
+# ---- torchvision's sigmoid_focal_loss ------------------------------------------------------
+
+_FOCAL = LOSSES["sigmoid_focal_loss"]
+_FOCAL_SPEC = _kernel(_FOCAL)
+_FOCAL_ALPHA = _checker(_FOCAL, "alpha")
+_FOCAL_GAMMA = _checker(_FOCAL, "gamma")
+
+
+def _sigmoid_focal(mode: int, input: Any, target: Any, alpha: Any, gamma: Any,
+                   reduction: str, sample_weight: Any, out: Any,
+                   n_threads: Optional[int]) -> Any:
+    a, g = _FOCAL_ALPHA(alpha), _FOCAL_GAMMA(gamma)
+
+    def alpha_t(y: FloatArray) -> FloatArray:  # alpha y + (1 - alpha)(1 - y), an array
+        w = np.empty_like(y)
+        np.multiply(y, y.dtype.type(2 * a - 1), out=w)
+        w += y.dtype.type(1 - a)
+        return w
+
+    return _elementwise(_FOCAL_SPEC, mode, input, target, reduction, None, out, n_threads, g,
+                        ref_kwargs={"alpha": a, "gamma": g}, sample_weight=sample_weight,
+                        kernel_weight=alpha_t if a >= 0 else None)
+
+
+def sigmoid_focal_loss(input: ArrayLike, target: ArrayLike, alpha: float = 0.25,
+                       gamma: float = 2.0, reduction: str = "none", *,
+                       sample_weight: Optional[ArrayLike] = None,
+                       n_threads: Optional[int] = None) -> LossValue:
+    r"""Focal loss of logits ``x`` and binary targets ``y`` (in [0, 1]),
+    ``torchvision.ops.sigmoid_focal_loss`` (RetinaNet's)::
+
+        p = sigmoid(x),  p_t = p y + (1 - p)(1 - y)
+        l_i = alpha_t ce_i (1 - p_t)^gamma,  alpha_t = alpha y + (1 - alpha)(1 - y)
+
+    ``ce`` the loss of :func:`binary_cross_entropy_with_logits`; ``alpha < 0`` drops
+    ``alpha_t`` (torchvision's); ``gamma >= 0`` (``0^0 = 1``: ``gamma = 0`` is the
+    alpha-weighted cross-entropy). The default reduction is ``"none"``, as torchvision's;
+    ``"mean"`` divides by N (``sum(sw)`` with ``sample_weight``, a fastloss addition).
+    ``1 - p_t`` is computed as ``y sigmoid(-x) + (1 - y) sigmoid(x)``: the same number
+    without the cancellation of ``1 - p_t`` where ``p_t`` is near 1 (torchvision's rounds
+    there). torchvision names the arrays ``inputs`` and ``targets``.
+
+    Gradient, with ``q = 1 - p_t``, ``r = dq/dx / q = (1 - 2 y) p (1 - p) / q``:
+    ``alpha_t q^gamma (ce' + gamma ce r) / D``, ``ce' = p - y`` (``D`` the mean's
+    denominator, 1 for "sum" and "none").
+    """
+    return _sigmoid_focal(_VALUE, input, target, alpha, gamma, reduction, sample_weight,
+                          None, n_threads)
+
+
+def sigmoid_focal_loss_grad(input: ArrayLike, target: ArrayLike, alpha: float = 0.25,
+                            gamma: float = 2.0, reduction: str = "none", *,
+                            sample_weight: Optional[ArrayLike] = None,
+                            out: Optional[FloatArray] = None,
+                            n_threads: Optional[int] = None) -> FloatArray:
+    """Gradient of :func:`sigmoid_focal_loss` with respect to ``input``."""
+    return _sigmoid_focal(_GRAD, input, target, alpha, gamma, reduction, sample_weight, out,
+                          n_threads)
+
+
+def sigmoid_focal_loss_value_and_grad(input: ArrayLike, target: ArrayLike, alpha: float = 0.25,
+                                      gamma: float = 2.0, reduction: str = "none", *,
+                                      sample_weight: Optional[ArrayLike] = None,
+                                      out: Optional[FloatArray] = None,
+                                      n_threads: Optional[int] = None
+                                      ) -> Tuple[LossValue, FloatArray]:
+    """``(sigmoid_focal_loss(...), sigmoid_focal_loss_grad(...))`` from one pass."""
+    return _sigmoid_focal(_BOTH, input, target, alpha, gamma, reduction, sample_weight, out,
+                          n_threads)
+
+
+def sigmoid_focal_loss_grad_hess(input: ArrayLike, target: ArrayLike, alpha: float = 0.25,
+                                 gamma: float = 2.0, reduction: str = "none", *,
+                                 sample_weight: Optional[ArrayLike] = None,
+                                 out: Optional[OutPair] = None,
+                                 n_threads: Optional[int] = None
+                                 ) -> Tuple[FloatArray, FloatArray]:
+    """``(grad, hess)`` of :func:`sigmoid_focal_loss`: ``hess_i = alpha_t q^gamma (ce'' +
+    2 gamma ce' r + gamma ce r ((gamma - 1) r + 1 - 2 p)) / D``, ``ce'' = p (1 - p)``."""
+    return _sigmoid_focal(_GRAD_HESS, input, target, alpha, gamma, reduction, sample_weight,
+                          out, n_threads)

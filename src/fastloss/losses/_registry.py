@@ -48,9 +48,11 @@ class Loss(NamedTuple):
     name: str
     #: "elementwise" (input and target of one shape), "rows" (an (N, C) input and class
     #: labels), "target_rows" (an (..., C) input and a target of its shape, a loss per row)
-    #: "label_rows" (an (N, C) input and rows of class indices of its shape, -1 padded) or
+    #: "label_rows" (an (N, C) input and rows of class indices of its shape, -1 padded),
     #: "input_rows" (several float inputs of one shape (N, D) or (D,), a loss per row; the
-    #: gradient is a tuple, one per float input: see ``inputs``)
+    #: gradient is a tuple, one per float input: see ``inputs``) or "elementwise_inputs"
+    #: (arrays of one shape, ``arrays``, a loss per element, two of them differentiated,
+    #: ``inputs``: the gradient is a tuple; its kernel's aux array is the second one)
     kind: str
     #: the C kernels (keys of ``_losses.ELEMENTWISE_LOSSES``, or of ``ROWWISE_LOSSES`` for
     #: kind "rows") this loss runs, each with the arguments that select it; the first is the
@@ -65,6 +67,7 @@ class Loss(NamedTuple):
     #: what the weighted "mean" divides by: "weight_sum" (sum(w l) / sum(w)) or "count"
     #: (mean(w l)), as in PyTorch 2.13 for each loss
     weighted_mean: str
+    #: the reductions it takes, its default first (PyTorch's: "mean", or torchvision's "none")
     reductions: Tuple[str, ...]
     data: DataGenerator
     #: the ranges of finite (input, target) values it is defined for (property tests)
@@ -94,9 +97,12 @@ class Loss(NamedTuple):
     #: ``sklearn.linear_model._sgd_fast``; its ``__init__`` takes the row's parameter), or None
     sklearn_sgd: Optional[str] = None
     #: kind "input_rows": the names of its float inputs, in argument order (their gradients'
-    #: order), and whether a per-row target follows them
+    #: order), and whether a per-row target follows them; kind "elementwise_inputs": the
+    #: names of the two arrays it is differentiated by, in argument order
     inputs: Tuple[str, ...] = ()
     row_target: bool = False
+    #: kind "elementwise_inputs": the names of its array arguments, in order (``data``'s)
+    arrays: Tuple[str, ...] = ()
 
     @property
     def functions(self) -> Tuple[str, ...]:
@@ -357,6 +363,55 @@ _ROWS += (
          ("sample_weight",), "count", _REDUCTIONS, _triplets, ((-1e3, 1e3), (-1e3, 1e3)),
          ({}, {"p": 1.0, "swap": True}, {"p": 3.0, "margin": 0.5}),
          inputs=("anchor", "positive", "negative")),
+)
+
+def _ranked_pairs(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                  ) -> Tuple[np.ndarray, ...]:
+    """Two scores and targets of -1 and 1: margin_ranking_loss's inputs, some pairs tied
+    (the hinge at its kink with margin 0)."""
+    x1 = rng.normal(0.0, 1.0, shape)
+    x2 = np.where(rng.uniform(size=shape) < 0.1, x1, rng.normal(0.0, 1.0, shape))
+    y = np.where(rng.uniform(size=shape) < 0.5, -1.0, 1.0)
+    return x1.astype(dtype), x2.astype(dtype), y.astype(dtype)
+
+
+def _gaussian_samples(rng: np.random.Generator, shape: Tuple[int, ...], dtype: Any
+                      ) -> Tuple[np.ndarray, ...]:
+    """Means, samples near them and positive variances of one shape: gaussian_nll_loss's
+    inputs."""
+    mean = rng.normal(0.0, 2.0, shape)
+    var = rng.uniform(0.05, 3.0, shape)
+    return (mean.astype(dtype), (mean + rng.normal(0.0, 1.0, shape)).astype(dtype),
+            var.astype(dtype))
+
+
+# the elementwise losses of two differentiated inputs (the gradient: a tuple of both);
+# gaussian_nll_loss's variants "var": the shape var takes ("full": the input's; "last": the
+# input's without its last axis; "keep": with a last axis of 1; "scalar": a Python float)
+_ROWS += (
+    Loss("margin_ranking_loss", "elementwise_inputs", {"margin_ranking": {}},
+         (Param("margin", 0.0, REAL),), _SW, "count", _REDUCTIONS, _ranked_pairs,
+         ((-1e3, 1e3), (-1.0, 1.0)),
+         ({}, {"margin": 0.5}, {"margin": -0.3, "sample_weight": "rows"}),
+         inputs=("input1", "input2"), arrays=("input1", "input2", "target")),
+    Loss("gaussian_nll_loss", "elementwise_inputs", {"gaussian_nll": {}},
+         (Param("full", False, "flag"), Param("eps", 1e-6, POSITIVE)), _SW, "count",
+         _REDUCTIONS, _gaussian_samples, ((-1e3, 1e3), (-1e3, 1e3)),
+         ({}, {"full": True}, {"var": "last"}, {"var": "keep", "full": True},
+          {"var": "scalar"}, {"eps": 0.5, "sample_weight": "rows"},
+          {"var": "last", "sample_weight": "full"}),
+         hessian=True, inputs=("input", "var"), arrays=("input", "target", "var")),
+)
+
+# torchvision's sigmoid_focal_loss: its default reduction is "none"; its alpha weighting
+# (off for alpha < 0) is a weight of each element the Python layer passes the kernel
+_ROWS += (
+    Loss("sigmoid_focal_loss", "elementwise", {"sigmoid_focal": {}},
+         (Param("alpha", 0.25, REAL), Param("gamma", 2.0, NON_NEGATIVE)), _SW, "count",
+         ("none", "mean", "sum"), _logits, ((-60.0, 60.0), (0.0, 1.0)),
+         ({}, {"alpha": -1.0}, {"gamma": 0.0}, {"alpha": 0.5, "gamma": 0.5},
+          {"gamma": 1.0, "sample_weight": "rows"}, {"alpha": 0.75, "sample_weight": "full"}),
+         hessian=True, in_torch=False),
 )
 
 #: every loss, by its public name, in the order of the documentation

@@ -1130,3 +1130,163 @@ def triplet_margin_loss_value_and_grad(anchor: Array, positive: Array, negative:
 def triplet_margin_loss_grad(anchor: Array, positive: Array, negative: Array, *args: Any,
                              **kw: Any) -> Tuple[Array, ...]:
     return triplet_margin_loss_value_and_grad(anchor, positive, negative, *args, **kw)[1]
+
+
+# ---- elementwise losses of two differentiated inputs: the gradient is a tuple -------------
+
+def _two_inputs_reduce(loss: Array, derivatives: Tuple[Array, ...], shapes: Tuple[Any, ...],
+                       x: Array, reduction: str, sample_weight: Optional[Array]) -> Any:
+    """Element losses and one derivative per input (of the input's shape) reduced: "mean"
+    divides by N (by sum(sample_weight)); each derivative is summed down to its input's shape
+    (gaussian_nll_loss's var broadcasts along an axis)."""
+    value = _reduced(loss, reduction, None, sample_weight)
+    return value, tuple(_sum_to(_scaled(d, reduction, None, sample_weight), shape)
+                        for d, shape in zip(derivatives, shapes))
+
+
+def _sum_to(a: Array, shape: Tuple[int, ...]) -> Array:
+    """``a`` summed over the axes along which an array of ``shape`` broadcasts to it (as
+    gaussian_nll_loss broadcasts var: a shape of ``a`` less its last axis first gets a last
+    axis of 1), of that shape."""
+    if a.shape == tuple(shape):
+        return a
+    keep = tuple(shape) + (1,) if a.ndim and tuple(shape) == a.shape[:-1] else tuple(shape)
+    lead = (1,) * (a.ndim - len(keep)) + keep
+    axes = tuple(i for i, (m, n) in enumerate(zip(lead, a.shape)) if m != n)
+    return a.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _margin_ranking(x1: Array, x2: Array, y: Array, margin: float
+                    ) -> Tuple[Array, Array, Array]:
+    """PyTorch's: max(0, -y (x1 - x2) + margin); d/dx1 = -y, d/dx2 = y where the hinge is
+    active (>= 0: clamp_min passes the gradient at 0); NaN where z is NaN."""
+    z = -y * (x1 - x2) + margin
+    nan = np.where(np.isnan(z), z, 0)
+    return np.maximum(z, 0), np.where(z >= 0, -y, 0) + nan, np.where(z >= 0, y, 0) + nan
+
+
+def margin_ranking_loss(input1: Array, input2: Array, target: Array, margin: float = 0.0,
+                        reduction: str = "mean", *,
+                        sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_margin_ranking(input1, input2, target, margin)[0], reduction, None,
+                    sample_weight)
+
+
+def margin_ranking_loss_value_and_grad(input1: Array, input2: Array, target: Array,
+                                       margin: float = 0.0, reduction: str = "mean", *,
+                                       sample_weight: Optional[Array] = None
+                                       ) -> Tuple[Value, Tuple[Array, ...]]:
+    loss, g1, g2 = _margin_ranking(input1, input2, target, margin)
+    return _two_inputs_reduce(loss, (g1, g2), (input1.shape, input2.shape), input1,
+                              reduction, sample_weight)
+
+
+def margin_ranking_loss_grad(input1: Array, input2: Array, target: Array, *args: Any,
+                             **kw: Any) -> Tuple[Array, ...]:
+    return margin_ranking_loss_value_and_grad(input1, input2, target, *args, **kw)[1]
+
+
+def _gaussian_nll(input: Array, target: Array, var: Array, full: bool, eps: float
+                  ) -> Tuple[Array, ...]:
+    """PyTorch's: with v = max(var, eps) (var of the input's shape, of its shape less the
+    last axis (unsqueezed), with one axis of size 1, or 0-d, broadcast) and d = input -
+    target, (log v + d^2 / v) / 2 (+ log(2 pi) / 2 with ``full``); its derivatives in the
+    input (d / v, 1 / v) and in var, those in v (torch's autograd passes them through the
+    clamp, done in place under no_grad): (1 / v - d^2 / v^2) / 2 and d^2 / v^3 - 1 / (2 v^2)."""
+    if var.ndim and var.shape != input.shape and var.shape == input.shape[:-1]:
+        var = var[..., None]
+    v = np.broadcast_to(np.maximum(var, input.dtype.type(eps)), input.shape)
+    d = input - target
+    loss = 0.5 * (np.log(v) + d**2 / v)
+    if full:
+        loss = loss + input.dtype.type(0.5 * np.log(2 * np.pi))
+    return (loss, d / v, 0.5 * (1 / v - d**2 / v**2), 1 / v, d**2 / v**3 - 0.5 / v**2)
+
+
+def gaussian_nll_loss(input: Array, target: Array, var: Array, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean", *,
+                      sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_gaussian_nll(input, target, var, full, eps)[0], reduction, None,
+                    sample_weight)
+
+
+def gaussian_nll_loss_value_and_grad(input: Array, target: Array, var: Array,
+                                     full: bool = False, eps: float = 1e-6,
+                                     reduction: str = "mean", *,
+                                     sample_weight: Optional[Array] = None
+                                     ) -> Tuple[Value, Tuple[Array, ...]]:
+    loss, gx, gv, _, _ = _gaussian_nll(input, target, var, full, eps)
+    return _two_inputs_reduce(loss, (gx, gv), (input.shape, var.shape), input, reduction,
+                              sample_weight)
+
+
+def gaussian_nll_loss_grad(input: Array, target: Array, var: Array, *args: Any, **kw: Any
+                           ) -> Tuple[Array, ...]:
+    return gaussian_nll_loss_value_and_grad(input, target, var, *args, **kw)[1]
+
+
+def gaussian_nll_loss_grad_hess(input: Array, target: Array, var: Array, full: bool = False,
+                                eps: float = 1e-6, reduction: str = "mean", *,
+                                sample_weight: Optional[Array] = None
+                                ) -> Tuple[Tuple[Array, ...], Tuple[Array, ...]]:
+    """((d/dinput, d/dvar), (the diagonals of the Hessian's input and var blocks)); var's
+    entries summed over the axis it broadcasts along (its block is diagonal: each var entry
+    enters only its own elements' losses)."""
+    loss, gx, gv, hx, hv = _gaussian_nll(input, target, var, full, eps)
+    shapes = (input.shape, var.shape)
+    _, grads = _two_inputs_reduce(loss, (gx, gv), shapes, input, reduction, sample_weight)
+    _, hessians = _two_inputs_reduce(loss, (hx, hv), shapes, input, reduction, sample_weight)
+    return grads, hessians
+
+
+# ---- torchvision's sigmoid_focal_loss ----------------------------------------------------
+
+def _sigmoid_focal(x: Array, y: Array, alpha: float, gamma: float
+                   ) -> Tuple[Array, Array, Array]:
+    """torchvision's: ce (1 - p_t)^gamma, ce = binary_cross_entropy_with_logits(x, y),
+    p = sigmoid(x), p_t = p y + (1 - p)(1 - y), times alpha_t = alpha y + (1 - alpha)(1 - y)
+    unless alpha < 0. 1 - p_t is formed as y sigmoid(-x) + (1 - y) sigmoid(x), and ce as
+    y softplus(-x) + (1 - y) softplus(x) (the same numbers, each a sum of two non-negative
+    terms: without the cancellation of 1 - p_t where p_t is near 1, and of (1 - y) x +
+    softplus(-x) where the loss is small)."""
+    p, p_neg = _sigmoid(x), _sigmoid(-x)
+    ce = y * _softplus(-x) + (1 - y) * _softplus(x)
+    dce, hce = (1 - y) * p - y * p_neg, p * p_neg
+    q = y * p_neg + (1 - y) * p
+    dq = (1 - 2 * y) * p * p_neg
+    ddq = dq * (p_neg - p)
+    focal = q**gamma
+    dfocal = gamma * q ** (gamma - 1) * dq
+    ddfocal = gamma * (gamma - 1) * q ** (gamma - 2) * dq**2 + gamma * q ** (gamma - 1) * ddq
+    loss, grad, hess = ce * focal, dce * focal + ce * dfocal, (
+        hce * focal + 2 * dce * dfocal + ce * ddfocal)
+    if alpha >= 0:
+        alpha_t = alpha * y + (1 - alpha) * (1 - y)
+        loss, grad, hess = alpha_t * loss, alpha_t * grad, alpha_t * hess
+    return loss, grad, hess
+
+
+def sigmoid_focal_loss(input: Array, target: Array, alpha: float = 0.25, gamma: float = 2.0,
+                       reduction: str = "none", *,
+                       sample_weight: Optional[Array] = None) -> Value:
+    return _reduced(_sigmoid_focal(input, target, alpha, gamma)[0], reduction, None,
+                    sample_weight)
+
+
+def sigmoid_focal_loss_value_and_grad(input: Array, target: Array, alpha: float = 0.25,
+                                      gamma: float = 2.0, reduction: str = "none", *,
+                                      sample_weight: Optional[Array] = None
+                                      ) -> Tuple[Value, Array]:
+    loss, grad, _ = _sigmoid_focal(input, target, alpha, gamma)
+    return _value_and_grad(loss, grad, reduction, None, sample_weight)
+
+
+def sigmoid_focal_loss_grad_hess(input: Array, target: Array, alpha: float = 0.25,
+                                 gamma: float = 2.0, reduction: str = "none", *,
+                                 sample_weight: Optional[Array] = None
+                                 ) -> Tuple[Array, Array]:
+    _, grad, hess = _sigmoid_focal(input, target, alpha, gamma)
+    return _grad_hess(grad, hess, reduction, None, sample_weight)
+
+
+sigmoid_focal_loss_grad = _grad_of(sigmoid_focal_loss_value_and_grad)
