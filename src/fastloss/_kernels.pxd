@@ -210,6 +210,15 @@ cdef extern from "lbfgs.h" nogil:
     void fl_lbfgs_direction(fl_index n, fl_index k, const int64_t *rows, const double *S,
                             const double *Y, const double *rho, double gamma,
                             const double *g, double *out, double *alpha)
+# ---- Adafactor's step (adafactor.h) -------------------------------------------------------
+cdef extern from "adafactor.h" nogil:
+    ctypedef struct fl_adafactor_hyper:
+        double lr, beta2_decay, eps1, eps2, d, weight_decay
+        int maximize
+    void fl_adafactor_update(int dtype, const fl_adafactor_hyper *h, double step, int factored,
+                             fl_index batch, fl_index rows, fl_index cols, void *param,
+                             const void *grad, void *row_var, void *col_var, void *variance,
+                             double *scratch)
 # ---- gradient clipping and parameter averaging (grad_utils.h) ------------------------------
 cdef extern from "grad_utils.h" nogil:
     ctypedef struct fl_run:

@@ -53,6 +53,10 @@ def update_fast(plan: FastUpdate, param: Any, grad: Any, *args: Any) -> bool: ..
 def lbfgs_direction(g: np.ndarray, S: np.ndarray, Y: np.ndarray, rho: np.ndarray,
                     rows: np.ndarray, k: int, gamma: float, out: np.ndarray,
                     alpha: np.ndarray) -> None: ...
+def adafactor(param: np.ndarray, grad: np.ndarray, row_var: Optional[np.ndarray],
+              col_var: Optional[np.ndarray], variance: Optional[np.ndarray], step: float,
+              lr: float, beta2_decay: float, eps1: float, eps2: float, d: float,
+              weight_decay: float, maximize: bool) -> None: ...
 # gradient clipping and parameter averaging (grad_utils.h): fused passes over tuples of arrays
 NORM_ONE: int
 NORM_TWO: int

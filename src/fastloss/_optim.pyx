@@ -42,7 +42,7 @@ from fastloss._kernels cimport (FL_AVERAGE_EMA, FL_AVERAGE_LERP, FL_AVERAGE_MEAN
                                 fl_update_rule_fields, fl_update_rule_names,
                                 fl_update_rule_state_names, fl_update_rule_state_shapes,
                                 fl_update_rule_states, fl_update_state_mask, FL_SCALAR,
-                                fl_lbfgs_direction)
+                                fl_lbfgs_direction, fl_adafactor_hyper, fl_adafactor_update)
 
 cnp.import_array()
 
@@ -744,6 +744,42 @@ def lbfgs_direction(const double[::1] g, const double[:, ::1] S, const double[:,
     with nogil:
         fl_lbfgs_direction(g.shape[0], k, &rows[0], &S[0, 0], &Y[0, 0], &rho[0], gamma,
                            &g[0], &out[0], &alpha[0])
+
+
+def adafactor(cnp.ndarray param, cnp.ndarray grad, object row_var, object col_var,
+              object variance, double step, double lr, double beta2_decay, double eps1,
+              double eps2, double d, double weight_decay, bint maximize):
+    """One Adafactor step (adafactor.h's fl_adafactor_update). The caller
+    (fastloss.optim.adafactor) has checked everything: C-contiguous native arrays of one
+    dtype, at least one element, the factors (ndim >= 2) or ``variance`` (else) of
+    torch's shapes, nothing overlapping."""
+    cdef fl_adafactor_hyper h
+    h.lr, h.beta2_decay, h.eps1, h.eps2 = lr, beta2_decay, eps1, eps2
+    h.d, h.weight_decay, h.maximize = d, weight_decay, maximize
+    cdef int nd = cnp.PyArray_NDIM(param)
+    cdef bint factored = nd > 1
+    cdef fl_index rows = 1, cols = 1, batch = cnp.PyArray_SIZE(param)
+    if factored:
+        rows, cols = param.shape[nd - 2], param.shape[nd - 1]
+        batch = batch // (rows * cols)
+    cdef double *scratch = <double *>PyMem_Malloc(
+        <size_t>(cols if factored else 1) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    cdef int dtype = dtype_code(param)
+    cdef void *p = cnp.PyArray_DATA(param)
+    cdef const void *g = cnp.PyArray_DATA(grad)
+    cdef void *rv = data_or_null(row_var) if factored else NULL
+    cdef void *cv = data_or_null(col_var) if factored else NULL
+    cdef void *v = NULL if factored else data_or_null(variance)
+    try:
+        with nogil:
+            fl_adafactor_update(dtype, &h, step, factored, batch, rows, cols, p, g, rv, cv, v,
+                                scratch)
+    finally:
+        PyMem_Free(scratch)
+
+
 # ---- gradient clipping and parameter averaging (grad_utils.h) ------------------------------
 # Each function checks its arrays itself and runs the fused pass over all of them in one
 # call, or declines (returns None / False) without touching anything: the caller's checked

@@ -9,7 +9,7 @@ The layout follows PyTorch:
   (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``, ``Adamax``, ``NAdam``, ``RAdam``,
   ``Adadelta``, ``Rprop``, ``ASGD``, and ``Lion``, optax.lion's) that own the state and
   update a list of arrays from a matching list of gradients: ``opt.step(grads)``;
-  ``Adafactor`` (``torch.optim.Adafactor``, factored second moments) in NumPy;
+  ``Adafactor`` (``torch.optim.Adafactor``, factored second moments), its own kernel;
 * :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
 * :mod:`fastloss.optim.swa_utils` -- parameter averaging (SWA, EMA) and ``SWALR``;
 * gradient clipping over a list of gradients (``torch.nn.utils``' functions, here):

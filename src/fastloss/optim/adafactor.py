@@ -5,9 +5,13 @@ parameter's shape and update it in one elementwise pass, while Adafactor keeps, 
 parameter of two or more dimensions, a row factor (the mean of ``g**2`` over the last axis,
 shape ``(..., R, 1)``) and a column factor (over the second-to-last, ``(..., 1, C)``), and
 its step needs two reductions (the parameter's RMS before it, the update's RMS before it is
-applied). This module runs it in NumPy, operation for operation as torch 2.13's
-``_single_tensor_adafactor`` (not fused: the step is a few NumPy passes per array), on the
-optimizer base class's checked path (:class:`fastloss.optim.optimizer.Optimizer`).
+applied). Its step is its own kernel, csrc/adafactor.c, operation for operation as torch
+2.13's ``_single_tensor_adafactor``: three passes over a factored parameter (the sums of
+``p**2`` and of ``g**2`` by rows and columns with the factors' update; the sum of ``u**2``;
+the update of ``p``, ``u`` recomputed) and two over a vector, with no temporary of the
+parameter's size (torch's step makes several). Its specification is
+:mod:`fastloss.reference.adafactor`; the class runs on the optimizer base class's checked
+path (:class:`fastloss.optim.optimizer.Optimizer`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from fastloss import _optim
 from fastloss._validation import NON_NEGATIVE, Interval, check_flag, check_real
-from fastloss.optim._update import MAX_STEP, Update, _check_array, _check_grad, _check_step, _whole
+from fastloss.optim._update import (MAX_STEP, Update, _check_array, _check_grad, _check_step,
+                                    _use_c, _whole)
 from fastloss.optim.optimizer import Optimizer, Params, State
+from fastloss.reference import adafactor as reference
 
 __all__ = ["adafactor_update", "Adafactor"]
 
@@ -55,50 +62,22 @@ def _state_shapes(param: np.ndarray) -> Dict[str, Tuple[int, ...]]:
     return {"variance": shape}
 
 
-def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """``start.lerp_(end, weight)`` in place, as at::lerp: ``start + w (end - start)`` for
-    ``|w| < 0.5``, else ``end - (end - start)(1 - w)``."""
-    w = start.dtype.type(weight)
-    if abs(w) < 0.5:
-        start += w * (end - start)
-    else:
-        start[...] = end - (end - start) * (1 - w)
-
-
-def _norm(a: np.ndarray, axis: Optional[int] = None) -> Any:
-    return np.sqrt(np.sum(a * a, axis=axis, keepdims=axis is not None))
-
-
 def _step(param: np.ndarray, grad: np.ndarray, state: Dict[str, np.ndarray], step: int,
           h: Dict[str, Any]) -> None:
-    """One step of torch's ``_single_tensor_adafactor`` on checked arguments."""
-    dtype = param.dtype.type
-    g = -grad if h["maximize"] else grad
+    """One step on checked arguments: the fused kernel (csrc/adafactor.c), or on the
+    "numpy" backend and for an empty parameter (whose step torch divides by zero in) the
+    reference, fastloss.reference.adafactor."""
+    if not _use_c() or param.size == 0:
+        reference.adafactor_update(param, grad, step, row_var=state.get("row_var"),
+                                   col_var=state.get("col_var"),
+                                   variance=state.get("variance"), **h)
+        return
     eps1, eps2 = h["eps"]
     if eps1 is None:
         eps1 = float(np.finfo(param.dtype).eps)
-    step_float = float(step)
-    one_minus_beta2_t = step_float ** h["beta2_decay"]
-    rho_t = min(h["lr"], 1 / (step_float ** 0.5))
-    alpha = max(eps2, float(_norm(param)) / (param.size ** 0.5)) * rho_t
-    if h["weight_decay"] != 0:
-        param *= dtype(1 - h["lr"] * h["weight_decay"])
-    if _factored(param):
-        row_var, col_var = state["row_var"], state["col_var"]
-        row_mean = _norm(g, -1) ** 2 / dtype(g.shape[-1])
-        _lerp(row_var, row_mean, one_minus_beta2_t)
-        col_mean = _norm(g, -2) ** 2 / dtype(g.shape[-2])
-        _lerp(col_var, col_mean, one_minus_beta2_t)
-        var_estimate = row_var @ col_var
-        var_estimate /= np.maximum(np.mean(row_var, axis=-2, keepdims=True), dtype(eps1))
-    else:
-        variance = state["variance"]
-        _lerp(variance, g * g, one_minus_beta2_t)
-        var_estimate = variance.copy()
-    update = 1 / np.sqrt(np.maximum(var_estimate, dtype(eps1 * eps1)))
-    update *= g
-    denom = max(1.0, float(_norm(update)) / ((update.size ** 0.5) * h["d"]))
-    param += dtype(-alpha / denom) * update
+    _optim.adafactor(param, grad, state.get("row_var"), state.get("col_var"),
+                     state.get("variance"), float(step), h["lr"], h["beta2_decay"], eps1,
+                     eps2, h["d"], h["weight_decay"], h["maximize"])
 
 
 def _check_state(state: Dict[str, Any], param: np.ndarray, written: List[np.ndarray]) -> None:
@@ -149,7 +128,8 @@ def adafactor_update(param: np.ndarray, grad: np.ndarray, step: int, *,
         u = g / sqrt(max(v, eps1**2))
         p = p - alpha / max(1, rms(u) / d) * u
 
-    Not fused: NumPy, a few passes per array (see the module docstring).
+    Fused: a few passes over the arrays in C, no temporary of ``param``'s size (see the
+    module docstring); the sums of squares in float64.
 
     Args:
         param: the parameters ``p``, any shape; updated in place.
@@ -170,7 +150,7 @@ def adafactor_update(param: np.ndarray, grad: np.ndarray, step: int, *,
 class Adafactor(Optimizer):
     """Adafactor (``torch.optim.Adafactor``), without torch's ``foreach``.
 
-    The update is :func:`adafactor_update` (NumPy, not fused); the state of a parameter is
+    The update is :func:`adafactor_update` (fused, in C); the state of a parameter is
     ``{"step", "row_var", "col_var"}`` for two or more dimensions, ``{"step",
     "variance"}`` otherwise, all starting at zero at the parameter's first step, as in
     torch. Steps run on the base class's checked path.

@@ -13,7 +13,7 @@ count after increment.
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -22,6 +22,32 @@ Array = np.ndarray
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
            "adamax_update", "nadam_update", "radam_update", "adadelta_update", "rprop_update",
            "asgd_update", "lion_update"]
+
+
+def _muladd(a: Any, b: Any, c: Array) -> Array:
+    """``a * b + c`` as torch's vectorized CPU kernels round ``add(alpha=)``, ``addcmul`` and
+    ``lerp``: float32 with one rounding (a fused multiply-add), float64 with two (NumPy has
+    no fma; torch's differs by a float64 rounding). The float32 fma is exact: the product of
+    two float32 is exact in float64, the sum is rounded to odd there (its rounding error by
+    TwoSum, the last bit set where inexact), and rounding that to float32 is then correct."""
+    if c.dtype != np.float32:
+        return a * b + c
+    # a Python-float factor rounded to float32 first, as torch (and the kernel) take it
+    p = np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float64)
+    c64 = c.astype(np.float64)
+    s = p + c64
+    with np.errstate(invalid="ignore"):  # the error term of an infinite s is NaN, unused
+        back = s - p
+        err = (p - (s - back)) + (c64 - back)
+        to_odd = (err != 0) & np.isfinite(s) & (s.view(np.int64) & 1 == 0)
+        s = np.where(to_odd, np.nextafter(s, np.copysign(np.inf, err)), s)
+    return s.astype(np.float32)
+
+
+def _lerp(start: Array, end: Array, weight: float) -> None:
+    """``start.lerp_(end, weight)`` in place for ``|weight| < 0.5`` (at::lerp's first formula,
+    ``start + weight (end - start)``, as a fused multiply-add: :func:`_muladd`)."""
+    start[...] = _muladd(start.dtype.type(weight), end - start, start)
 
 
 def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = None,
@@ -65,7 +91,7 @@ def rmsprop_update(param: Array, grad: Array, square_avg: Array, *,
     square_avg += (1 - alpha) * g * g
     if centered:
         assert grad_avg is not None
-        grad_avg += (1 - alpha) * (g - grad_avg)
+        _lerp(grad_avg, g, 1 - alpha)
         avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
     else:
         avg = np.sqrt(square_avg) + eps
@@ -89,7 +115,7 @@ def _adam_moments(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, 
     g = -grad if maximize else grad
     if weight_decay != 0 and not decoupled:
         g = g + weight_decay * param
-    exp_avg += (1 - beta1) * (g - exp_avg)
+    _lerp(exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
     return g
@@ -136,8 +162,8 @@ def adamax_update(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, ste
     beta1, beta2 = betas
     g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * param
-    exp_avg += (1 - beta1) * (g - exp_avg)
+        g = _muladd(weight_decay, param, g)
+    _lerp(exp_avg, g, 1 - beta1)
     exp_inf *= beta2
     np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)  # NaN propagates, as torch.maximum
     clr = lr / (1 - beta1 ** step)
@@ -170,13 +196,13 @@ def adadelta_update(param: Array, grad: Array, square_avg: Array, acc_delta: Arr
                     weight_decay: float = 0.0, maximize: bool = False) -> None:
     g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * param
+        g = _muladd(weight_decay, param, g)
     square_avg *= rho
-    square_avg += (1 - rho) * g * g
+    square_avg[...] = _muladd((1 - rho) * g, g, square_avg)
     delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * g
     acc_delta *= rho
-    acc_delta += (1 - rho) * delta * delta
-    param -= lr * delta
+    acc_delta[...] = _muladd((1 - rho) * delta, delta, acc_delta)
+    param[...] = _muladd(-lr, delta, param)
 
 
 def lion_update(param: Array, grad: Array, exp_avg: Array, *, lr: float = 1e-4,
@@ -229,10 +255,10 @@ def asgd_update(param: Array, grad: Array, ax: Array, mu: Array, eta: Array, ste
                 weight_decay: float = 0.0, maximize: bool = False) -> None:
     g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * param
+        g = _muladd(weight_decay, param, g)
     eta_value, mu_value = float(eta), mu.copy()
     param *= 1 - lambd * eta_value
-    param -= eta_value * g
+    param[...] = _muladd(-eta_value, g, param)
     if mu_value != 1:
         ax += (param - ax) * mu_value
     else:
