@@ -485,24 +485,20 @@ FL_INLINE double FL_NAME(obj_single_rows)(const int loss, fl_index nb, fl_index 
 FL_OBJ_STEP double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL *z,
                                      const REAL *y, const REAL *wl, const REAL *wr,
                                      REAL epsilon) {
+    /* each loss its own loop (the loss a constant in obj_single_rows); logistic the rest */
+#define FL_OBJ_SINGLE_CASE(L)                                                               \
+    case L: return FL_NAME(obj_single_rows)(L, nb, nt, z, y, wl, wr, epsilon);
     switch (loss) {
-    case FL_LIN_SQUARED:
-        return FL_NAME(obj_single_rows)(FL_LIN_SQUARED, nb, nt, z, y, wl, wr, epsilon);
-    case FL_LIN_ABSOLUTE:
-        return FL_NAME(obj_single_rows)(FL_LIN_ABSOLUTE, nb, nt, z, y, wl, wr, epsilon);
-    case FL_LIN_HUBER:
-        return FL_NAME(obj_single_rows)(FL_LIN_HUBER, nb, nt, z, y, wl, wr, epsilon);
-    case FL_LIN_POISSON:
-        return FL_NAME(obj_single_rows)(FL_LIN_POISSON, nb, nt, z, y, wl, wr, epsilon);
-    case FL_LIN_GAMMA:
-        return FL_NAME(obj_single_rows)(FL_LIN_GAMMA, nb, nt, z, y, wl, wr, epsilon);
-    case FL_LIN_TWEEDIE:
-        return FL_NAME(obj_single_rows)(FL_LIN_TWEEDIE, nb, nt, z, y, wl, wr, epsilon);
-    case FL_LIN_PINBALL:
-        return FL_NAME(obj_single_rows)(FL_LIN_PINBALL, nb, nt, z, y, wl, wr, epsilon);
-    default:
-        return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, wl, wr, epsilon);
+    FL_OBJ_SINGLE_CASE(FL_LIN_SQUARED)
+    FL_OBJ_SINGLE_CASE(FL_LIN_ABSOLUTE)
+    FL_OBJ_SINGLE_CASE(FL_LIN_HUBER)
+    FL_OBJ_SINGLE_CASE(FL_LIN_POISSON)
+    FL_OBJ_SINGLE_CASE(FL_LIN_GAMMA)
+    FL_OBJ_SINGLE_CASE(FL_LIN_TWEEDIE)
+    FL_OBJ_SINGLE_CASE(FL_LIN_PINBALL)
+    default: return FL_NAME(obj_single_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, wl, wr, epsilon);
     }
+#undef FL_OBJ_SINGLE_CASE
 }
 
 /* Hessian-vector product, single output: zv[r] <- w_r l''(z_r) zv[r], with l'' = 1
