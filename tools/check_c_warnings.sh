@@ -35,7 +35,7 @@ for config in "${CONFIGS[@]}"; do
     for src in *.c; do
         flags=("${extra[@]}")
         # as CMakeLists.txt: optimizer updates without FMA contraction
-        [ "$src" = optim.c ] || [ "$src" = grad_utils.c ] && flags+=(-ffp-contract=off)
+        case $src in optim.c | grad_utils.c | adafactor.c) flags+=(-ffp-contract=off) ;; esac
         compile "$name" "$src" "${flags[@]}" &
         running=$((running + 1))
         if [ $running -ge 2 ]; then  # two at a time: the machine has two cores
