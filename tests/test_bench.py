@@ -111,7 +111,7 @@ def test_select():
     bench = [c for row in RULES.values() for c in row.bench or (BenchCase(row.name),)]
     assert [c.name for _, c in cases.select(["optim"])] == (
         [c.name for c in bench if c.arrays == 1] + [c.name for c in bench if c.arrays > 1]
-        + ["adafactor", "adafactor_foreach"])
+        + ["adafactor", "adafactor_foreach", "muon"])
     assert {"sgd_momentum", "adagrad", "adam", "adam_100_arrays"} <= {c.name for c in bench}
     assert [c.name for _, c in cases.select(["linear"])] == [
         "sgd_epoch_d10", "sgd_epoch_d100", "sgd_epoch_adam_d10", "sgd_epoch_momentum_d10",

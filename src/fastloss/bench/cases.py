@@ -623,14 +623,15 @@ from fastloss.bench.solvers import solver_cases  # noqa: E402
 from fastloss.bench.cluster import dask_cases  # noqa: E402
 from fastloss.bench.grad_utils import grad_cases  # noqa: E402
 from fastloss.bench.adafactor import adafactor_cases  # noqa: E402
+from fastloss.bench.muon import muon_cases  # noqa: E402
 
 _DASK_CASES = dask_cases()
 
 #: family -> cases; append new families here (see the module docstring)
 FAMILIES: Dict[str, List[Case]] = {
     "losses": loss_cases(LOSS_ROWS),
-    # the rows' cases, then Adafactor's (not a row: its own kernel)
-    "optim": optim_cases(OPTIM_ROWS) + adafactor_cases(),
+    # the rows' cases, then Adafactor's (not a row: its own kernel) and Muon's (NumPy)
+    "optim": optim_cases(OPTIM_ROWS) + adafactor_cases() + muon_cases(),
     # the CSR case needs scipy (looked up, not imported, here)
     "linear": linear_cases(LINEAR_ROWS) + ([csr_case()] if find_spec("scipy") else []),
     "solvers": solver_cases(),

@@ -10,6 +10,8 @@ The layout follows PyTorch:
   ``Adadelta``, ``Rprop``, ``ASGD``, and ``Lion``, optax.lion's) that own the state and
   update a list of arrays from a matching list of gradients: ``opt.step(grads)``;
   ``Adafactor`` (``torch.optim.Adafactor``, factored second moments), its own kernel;
+  ``Muon`` (``torch.optim.Muon``, 2-D parameters, Newton-Schulz orthogonalized momentum),
+  NumPy's matmul;
 * :mod:`fastloss.optim.lr_scheduler` -- learning-rate schedules over ``param_groups``;
 * :mod:`fastloss.optim.swa_utils` -- parameter averaging (SWA, EMA) and ``SWALR``;
 * gradient clipping over a list of gradients (``torch.nn.utils``' functions, here):
@@ -37,12 +39,13 @@ from fastloss.optim.optimizer import Optimizer
 from fastloss.optim.cg import CGResult, minimize_cg
 from fastloss.optim.lbfgs import LBFGS, LBFGSResult, minimize_lbfgs
 from fastloss.optim.adafactor import Adafactor
+from fastloss.optim.muon import Muon
 from fastloss.optim import lr_scheduler
 from fastloss.optim import swa_utils
 from fastloss.optim.clip_grad import (clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
                                       get_total_norm)
 
 __all__ = ["functional", "Optimizer", "CGResult", "minimize_cg", "LBFGSResult", "minimize_lbfgs",
-           "LBFGS", "Adafactor", "lr_scheduler", "swa_utils", "clip_grad_norm_",
+           "LBFGS", "Adafactor", "Muon", "lr_scheduler", "swa_utils", "clip_grad_norm_",
            "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 __all__ += UPDATES + CLASSES  # from the registry's rows

@@ -164,7 +164,7 @@ class Optimizer:
             names = _checked_names(param_group["param_names"], len(params),
                                    "param_group['param_names']")
         for i, p in enumerate(params):
-            _check_array(p, f"params[{i}]")
+            self._check_param(p, f"params[{i}]")
         if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
             raise ValueError("all optimizer param groups should be with/without names: cannot "
                              f"add a param group {'with' if names else 'without'} names to an "
@@ -184,6 +184,11 @@ class Optimizer:
         self.param_groups.append(group)
         for i, p in enumerate(params):
             self._init_state(start + i, p, group)
+
+    def _check_param(self, param: Any, name: str) -> None:
+        """A parameter this optimizer can update in place (Muon's are also 2-D), or an error,
+        before its group is added."""
+        _check_array(param, name)
 
     def _init_state(self, index: int, param: np.ndarray, group: Dict[str, Any]) -> None:
         """State created with the parameter (PyTorch creates most state lazily, at step 1)."""
