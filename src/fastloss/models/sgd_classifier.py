@@ -102,7 +102,10 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
         Weights of the two classes, multiplying ``sample_weight`` (as
         :class:`SoftmaxRegression`'s; ``"balanced"``: ``n / (2 count(class))``).
     average : bool or int, default False
-        Averaged SGD, as :class:`LinearRegression`'s.
+        Averaged SGD, as :class:`LinearRegression`'s. Successive ``partial_fit`` calls
+        continue one run: k calls over X equal one epoch over k copies of X. scikit-learn's
+        SGDClassifier does not keep its unaveraged intercept between ``partial_fit`` calls
+        once averaging has started, so from the second such call its model differs.
     early_stopping, validation_fraction : bool, float, default False, 0.1
         scikit-learn's: as :class:`LinearRegression`'s, the score the accuracy on a held-out
         part stratified by class. One difference: scikit-learn scores its unscaled weight
