@@ -107,6 +107,9 @@ if [ $PEERS -eq 1 ]; then
         || echo "torch not installed: parity tests will skip"
     "$VENV/bin/python" -m pip install --quiet scikit-learn scipy matplotlib pandas \
         || echo "scikit-learn/scipy/matplotlib/pandas not installed: their tests will skip"
+    # optax (with jax, CPU): Lion's trajectory is compared with optax.lion's
+    "$VENV/bin/python" -m pip install --quiet optax \
+        || echo "optax not installed: the optax parity tests will skip"
     # the dask extra: tests/test_dask*.py start a 2-worker LocalCluster (loopback only)
     "$VENV/bin/python" -m pip install --quiet "$WHEEL[dask]" \
         || echo "dask/distributed not installed: the Dask tests will skip"
