@@ -26,6 +26,11 @@ TORCH_INPUTS: List[Dict[str, Any]] = [
 #: wide, tall (transposed for the iteration), square, 1 x 1, one row, one column
 SHAPES = [(6, 5), (5, 8), (32, 32), (1, 1), (1, 7), (7, 1)]
 STEPS = 100
+#: float32's bound against torch: 4x issue 13's 1e-6, as the two float32 trajectories round
+#: Newton-Schulz's products by different BLAS kernels (CPU-dependent: 3.0e-7 measured on one
+#: machine, 2.1e-6 on another); test_float32_is_as_close_to_float64_as_torchs holds ours to
+#: float32's own precision instead
+FLOAT32_RTOL = 4e-6
 LR = 0.02  # torch's default 1e-3 moves the parameters little; this tests more
 
 
@@ -66,11 +71,32 @@ def _run_both(torch: Any, kwargs: Dict[str, Any], dtype: Any, rng: Any,
 @pytest.mark.parametrize("kwargs", TORCH_INPUTS, ids=_ids)
 def test_matches_torch_without_bfloat16_with_a_state_dict_round_trip(
         kwargs: Dict[str, Any], dtype: Any, rng: Any, torch_without_bfloat16: Any) -> None:
-    # issue 13's bounds, 1e-12 (float64) and 1e-6 (float32) relative to the largest entry;
-    # measured 6.6e-16 and 3.0e-7 (NumPy's and torch's BLAS round the products differently,
-    # torch's float32 norm sums in float32, ours in float64)
+    # issue 13's bounds, 1e-12 (float64) and 1e-6 (float32) relative to the largest entry,
+    # except float32 at FLOAT32_RTOL (see there); measured 6.6e-16 and up to 2.1e-6
     opt, topt, ours, theirs = _run_both(torch_without_bfloat16, kwargs, dtype, rng)
-    cases.assert_matches_torch(opt, topt, ours, theirs, dtype, STEPS)
+    rtol = FLOAT32_RTOL if dtype == np.float32 else None
+    cases.assert_matches_torch(opt, topt, ours, theirs, dtype, STEPS, rtol)
+
+
+def test_float32_is_as_close_to_float64_as_torchs(torch_without_bfloat16: Any) -> None:
+    """Each float32 trajectory (ours, torch's) is a few 1e-6 of the parameters' scale from
+    the float64 one (measured 1.3e-6 to 4.3e-6 for both; up to 1e-4 for 1 x 1 arrays, where
+    Newton-Schulz is scalar arithmetic): its matrix products round per BLAS kernel, and which
+    kernel runs depends on the library and the CPU, so the two float32 runs agree only to
+    about their own error. Ours is as close to float64 as torch's: summed over the arrays,
+    within 2x of torch's distance (measured 0.89x to 1.54x over 8 seeds)."""
+    _, _, exact, torch_exact = _run_both(torch_without_bfloat16, {}, np.float64,
+                                         np.random.default_rng(5))
+    _, _, ours, theirs = _run_both(torch_without_bfloat16, {}, np.float32,
+                                   np.random.default_rng(5))
+    ours_err, torch_err = [], []
+    for e, te, p, t in zip(exact, torch_exact, ours, theirs):
+        scale = np.abs(e).max()
+        np.testing.assert_allclose(e, te.numpy(), rtol=0, atol=1e-12 * scale)
+        ours_err.append(np.abs(p - e).max() / scale)
+        torch_err.append(np.abs(t.numpy() - e).max() / scale)
+    assert max(ours_err) < 1e-4 and max(torch_err) < 1e-4
+    assert sum(ours_err) <= 2 * sum(torch_err)
 
 
 def test_param_groups_with_their_own_options_match_torch(dtype: Any, rng: Any,
