@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import fastloss
+from fastloss import _sparse
 from fastloss.linear import PLAIN_SGD_LOSSES, EpochState
 from fastloss.reference.linear import MARGIN_LOSSES
 from _support import make_problem
@@ -176,8 +177,9 @@ def test_resume_equals_one_call() -> None:
 # ---- the CSR forms ------------------------------------------------------------------------
 
 def test_index_dtypes_unsorted_and_duplicates() -> None:
-    """int32 and int64 indices, indices unsorted within rows, and duplicate entries (which
-    add up, as in scipy) all give the canonical matrix's trajectory."""
+    """int32 and int64 indices, indices unsorted within rows, duplicate entries (which add
+    up, as in scipy) and an already checked matrix (a CsrRows) all give the canonical
+    matrix's trajectory."""
     rng = np.random.default_rng(8)
     X, y = sparse_problem(rng, "logistic", 70, 9, np.float64)
     kw = dict(loss="logistic", lr=0.1, alpha=0.01, average=True, n_epochs=2)
@@ -200,6 +202,9 @@ def test_index_dtypes_unsorted_and_duplicates() -> None:
     assert not dup.has_canonical_format and dup.nnz == 2 * A.nnz
     forms["duplicates"] = dup
     forms["csr_array"] = sp.csr_array(X)
+    # the models' form: checked once (csr_rows), then passed as it is
+    forms["checked"] = _sparse.csr_rows(A)
+    assert _sparse.csr_rows(forms["checked"]) is forms["checked"]
     for name, M in forms.items():
         got = run(M, y, np.float64, **kw)
         assert rel_err(got[0], ref[0]) < 1e-12, name

@@ -6,12 +6,13 @@ stored entries, and the combinations that raise."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import numpy as np
 import pytest
 
-from fastloss.models import LinearRegression, SoftmaxRegression
+from fastloss import _sparse
+from fastloss.models import LinearRegression, SGDClassifier, SoftmaxRegression
 from fastloss.models._base import _column_moments
 
 sp = pytest.importorskip("scipy.sparse")
@@ -48,6 +49,41 @@ def test_sgd_on_csr_matches_sgdregressor(kw: Dict[str, Any]) -> None:
     assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(ours.predict(X), ours.predict(X.toarray()), rtol=1e-12)
     assert ours.score(X, y) == pytest.approx(ours.score(X.toarray(), y), rel=1e-12)
+
+
+@pytest.mark.parametrize("make,n_classes", [
+    (lambda: LinearRegression(optimizer="sgd", max_iter=6, tol=None, shuffle=False), 0),
+    (lambda: SGDClassifier(max_iter=6, tol=None, shuffle=False), 2),
+    (lambda: SGDClassifier(max_iter=6, tol=None, shuffle=False), 4)],
+    ids=["LinearRegression", "SGDClassifier-binary", "SGDClassifier-4-classes"])
+def test_csr_structure_is_checked_once_per_fit(make: Any, n_classes: int,
+                                               monkeypatch: Any) -> None:
+    """The CSR structure is checked once per fit (one-vs-rest: once for all the classes),
+    not once per epoch, and the fit is the one each epoch checking it gives."""
+    X, y = _sparse_problem(3)
+    if n_classes:
+        y = np.digitize(y, np.quantile(y, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    checked: List[Any] = []
+    real = _sparse.csr_rows
+
+    def counting(X: Any, name: str = "X") -> Any:
+        if not isinstance(X, _sparse.CsrRows):
+            checked.append(X)
+        return real(X, name)
+
+    monkeypatch.setattr(_sparse, "csr_rows", counting)
+    model = make().fit(X, y)
+    assert len(checked) == 1
+    monkeypatch.setattr(_sparse, "csr_rows", real)
+    each_epoch = make()
+    each_epoch.max_iter = 1
+    each_epoch.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(5):
+            each_epoch.partial_fit(X, y)
+    np.testing.assert_array_equal(model.coef_, each_epoch.coef_)
+    np.testing.assert_array_equal(model.intercept_, each_epoch.intercept_)
 
 
 @pytest.mark.parametrize("model", [

@@ -65,8 +65,9 @@ class CsrRows(NamedTuple):
 
 
 def is_sparse(X: Any) -> bool:
-    """Whether ``X`` is a scipy.sparse matrix or array (any format)."""
-    return isinstance(getattr(X, "format", None), str) and callable(getattr(X, "tocsr", None))
+    """Whether ``X`` is a scipy.sparse matrix or array (any format), or :class:`CsrRows`."""
+    return isinstance(X, CsrRows) or (isinstance(getattr(X, "format", None), str)
+                                      and callable(getattr(X, "tocsr", None)))
 
 
 def _int_array(a: Any, name: str) -> np.ndarray:
@@ -82,7 +83,14 @@ def csr_rows(X: Any, name: str = "X") -> CsrRows:
     or int64 indices (other integer types are converted to int64), ``indptr`` starting at 0,
     non-decreasing and ending at ``nnz``, every index in ``[0, n_cols)``; sorted or not,
     duplicates allowed (they add up, as in scipy). Raises ``TypeError`` for another sparse
-    format or dtype, ``ValueError`` for an inconsistent structure. No copy of the data."""
+    format or dtype, ``ValueError`` for an inconsistent structure. No copy of the data.
+
+    A :class:`CsrRows` comes back as it is, unchecked again: the models check X once per fit
+    and pass it to every epoch (a scan of the indices, ~10% of a sparse epoch). The kernels
+    still check each index as they read it, so a concurrent write cannot make them read out
+    of bounds."""
+    if isinstance(X, CsrRows):
+        return X
     if X.format != "csr":
         raise TypeError(f"{name} must be a dense array or a scipy.sparse CSR matrix, got the "
                         f"{X.format!r} format: convert it with {name}.tocsr()")

@@ -222,7 +222,8 @@ class _LinearModel(_Params):
         if self._solver() == "cholesky":
             self._fit_cholesky(X, t, sw)
             return
-        self._run_stochastic(lambda: self._epoch(X, t, sw), n_epochs, early_stopping,
+        rows = _sparse.csr_rows(X) if is_sparse(X) else X  # checked once for every epoch
+        self._run_stochastic(lambda: self._epoch(rows, t, sw), n_epochs, early_stopping,
                              held_out)
 
     def _run_stochastic(self, epoch: Callable[[], float], n_epochs: int,
@@ -283,7 +284,7 @@ class _LinearModel(_Params):
         once for all their classes)."""
         warn_not_converged(message)
 
-    def _epoch(self, X: NDArray[Any], t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
+    def _epoch(self, X: Any, t: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
         """One epoch in one C call (fastloss.linear.sgd_epoch): per sample for "sgd", else
         mini-batches of ``batch_size`` with the optimizer's torch.optim rule. Its state (the
         rule's buffers, the update count that the schedule and Adam's bias corrections run

@@ -10,6 +10,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from fastloss import _sparse
+from fastloss._sparse import is_sparse
 from fastloss._validation import NON_NEGATIVE, POSITIVE, check_choice, check_real
 from fastloss._validation import is_dask_collection
 from fastloss.models._base import LR_SCHEDULES
@@ -250,6 +252,7 @@ class SGDClassifier(_Classifier, _PlainSGDModel):
         epochs: List[int] = []
         self._pending_warning = None
         cw = self._ovr_class_weight
+        X = _sparse.csr_rows(X) if is_sparse(X) else X  # checked once for every class
         try:
             for k in range(len(self.classes_)):
                 positive = t == k
