@@ -47,6 +47,19 @@ enum fl_dtype { FL_FLOAT32 = 0, FL_FLOAT64 = 1 };
 #define FL_ASSUME(cond) ((void)0)
 #endif
 
+/* The per-core L2 cache's size in bytes as the C library reports it (glibc: from cpuid,
+ * read once at start-up, so a call costs a few ns), or 1 MiB where it does not. */
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+FL_INLINE size_t fl_l2_cache_bytes(void) {
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+    const long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (bytes > 0) return (size_t)bytes;
+#endif
+    return (size_t)1 << 20;
+}
+
 /* FL_NAME(f) is f_f64 or f_f32: the _impl.h templates, included once per dtype with SFX
  * defined, name their functions with it. */
 #define FL_CAT_(a, b) a##_##b
