@@ -8,7 +8,8 @@
 /* Loss and dl/dz of one single-output sample, in REAL, from loss_rules.h (scalar work,
  * once per sample): squared = half of mse (exact in binary), absolute = l1, huber with
  * delta = epsilon, logistic = bce_logits with pos_weight 1; the margin and
- * epsilon-insensitive losses as scikit-learn's SGD (sklearn/linear_model/_sgd_fast.pyx);
+ * epsilon-insensitive losses as scikit-learn's SGD (sklearn/linear_model/_sgd_fast.pyx),
+ * hinge etc. being loss_rules.h's (NaN or inf in z gives a NaN loss and dl/dz, as there);
  * poisson, gamma, tweedie = poisson_log, gamma_log, tweedie_log (power = epsilon, never 1
  * or 2: the caller passes those as poisson and gamma), pinball with quantile = epsilon.
  * epsilon is the loss's one scalar parameter. */
@@ -21,30 +22,16 @@ FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL
         return (REAL)0.5 * l;
     case FL_LIN_ABSOLUTE: FL_NAME(l1_elem)(z, y, 1, 0, &l, &g); break;
     case FL_LIN_HUBER: FL_NAME(huber_elem)(z, y, 1, epsilon, &l, &g); break;
-    case FL_LIN_HINGE: { /* scikit-learn's Hinge(threshold=1): gradient -y at m = 1 too */
-        const REAL m = z * y;
-        *dz = m <= 1 ? -y : (REAL)0;
-        return m <= 1 ? 1 - m : (REAL)0;
-    }
-    case FL_LIN_SQUARED_HINGE: {
-        const REAL u = 1 - z * y;
-        *dz = u > 0 ? -2 * y * u : (REAL)0;
-        return u > 0 ? u * u : (REAL)0;
-    }
-    case FL_LIN_MODIFIED_HUBER: {
-        const REAL m = z * y;
-        *dz = m >= 1 ? (REAL)0 : m >= -1 ? -2 * y * (1 - m) : -4 * y;
-        return m >= 1 ? (REAL)0 : m >= -1 ? (1 - m) * (1 - m) : -4 * m;
-    }
-    case FL_LIN_EPSILON_INSENSITIVE: {
-        const REAL r = z - y, a = (r < 0 ? -r : r) - epsilon;
-        *dz = r > epsilon ? (REAL)1 : r < -epsilon ? (REAL)-1 : (REAL)0;
-        return a > 0 ? a : (REAL)0;
-    }
-    case FL_LIN_SQUARED_EPSILON_INSENSITIVE: {
-        const REAL r = z - y, a = (r < 0 ? -r : r) - epsilon;
-        *dz = r > epsilon ? 2 * (r - epsilon) : r < -epsilon ? 2 * (r + epsilon) : (REAL)0;
-        return a > 0 ? a * a : (REAL)0;
+    case FL_LIN_HINGE: FL_NAME(hinge_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_SQUARED_HINGE: FL_NAME(squared_hinge_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_MODIFIED_HUBER: FL_NAME(modified_huber_elem)(z, y, 1, 0, &l, &g); break;
+    case FL_LIN_EPSILON_INSENSITIVE:
+        FL_NAME(epsilon_insensitive_elem)(z, y, 1, epsilon, &l, &g);
+        break;
+    case FL_LIN_SQUARED_EPSILON_INSENSITIVE: { /* no elementwise loss of its own */
+        const REAL r = z - y, a = (r < 0 ? -r : r) - epsilon, nan = FL_NAME(nan_of)(r);
+        *dz = (r > epsilon ? 2 * (r - epsilon) : r < -epsilon ? 2 * (r + epsilon) : (REAL)0) + nan;
+        return (a > 0 ? a * a : (REAL)0) + nan;
     }
     case FL_LIN_POISSON: FL_NAME(poisson_log_elem)(z, y, 1, 0, &l, &g); break;
     case FL_LIN_GAMMA: FL_NAME(gamma_log_elem)(z, y, 1, 0, &l, &g); break;

@@ -176,6 +176,25 @@ def test_resume_equals_one_call() -> None:
 
 # ---- the CSR forms ------------------------------------------------------------------------
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("loss", SINGLE_OUTPUT)
+def test_nan_or_inf_in_X_is_not_dropped(loss: str, bad: float) -> None:
+    """A NaN in X makes the epoch's loss and the weights NaN (an inf: the loss and its
+    feature's weight non-finite), on CSR and dense X, in the kernel and the reference, for
+    every loss: the margin and epsilon-insensitive losses too (they once dropped such a
+    sample, as if its loss were 0, and returned finite weights)."""
+    rng = np.random.default_rng(12)
+    X, y = sparse_problem(rng, loss, 12, 4, np.float64)
+    X[5, 2] = bad
+    for form in (X, sp.csr_matrix(X)):
+        for backend in ("c", "numpy"):
+            coef, b, _, mean = run(form, y, np.float64, backend, loss=loss, alpha=0.01)
+            where = (loss, backend, type(form).__name__)
+            assert not np.isfinite(mean) and not np.isfinite(coef[2]), where
+            if np.isnan(bad):  # (an inf leaves b finite where dl/dz is bounded)
+                assert np.isnan(mean) and np.isnan(coef[2]) and np.isnan(b).all(), where
+
+
 def test_index_dtypes_unsorted_and_duplicates() -> None:
     """int32 and int64 indices, indices unsorted within rows, duplicate entries (which add
     up, as in scipy) and an already checked matrix (a CsrRows) all give the canonical

@@ -90,6 +90,22 @@ def loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
     if loss == "huber":
         value = 0.5 * r * r if abs(r) <= epsilon else epsilon * (abs(r) - 0.5 * epsilon)
         return value, (-epsilon if r < -epsilon else epsilon if r > epsilon else r)
+    if loss in MARGIN_LOSSES or loss in ("epsilon_insensitive", "squared_epsilon_insensitive"):
+        # the elementwise losses' convention (reference.losses): NaN or inf in, NaN out
+        nan = r - r
+        value, grad = _sgd_loss1(loss, z, y, epsilon)
+        return value + nan, grad + nan
+    # logistic: log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), which never overflows
+    if math.isnan(z):
+        return math.nan, math.nan
+    e = math.exp(-abs(z))
+    sigmoid = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
+    return (max(z, 0.0) - y * z) + math.log1p(e), sigmoid - y
+
+
+def _sgd_loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
+    """(loss, dloss/dz) of scikit-learn's SGD losses at finite z, y."""
+    r = z - y
     if loss in MARGIN_LOSSES:  # y in {-1, 1}, the margin m = y z (scikit-learn's SGD)
         m = y * z
         if loss == "hinge":
@@ -101,16 +117,10 @@ def loss1(loss: str, z: float, y: float, epsilon: float) -> Tuple[float, float]:
         return ((1.0 - m) ** 2, -2.0 * y * (1.0 - m)) if m >= -1.0 else (-4.0 * m, -4.0 * y)
     if loss == "epsilon_insensitive":
         return max(0.0, abs(r) - epsilon), (1.0 if r > epsilon else -1.0 if r < -epsilon else 0.0)
-    if loss == "squared_epsilon_insensitive":
-        return (max(0.0, abs(r) - epsilon) ** 2,
-                2.0 * (r - epsilon) if r > epsilon else 2.0 * (r + epsilon) if r < -epsilon
-                else 0.0)
-    # logistic: log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), which never overflows
-    if math.isnan(z):
-        return math.nan, math.nan
-    e = math.exp(-abs(z))
-    sigmoid = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-    return (max(z, 0.0) - y * z) + math.log1p(e), sigmoid - y
+    # squared_epsilon_insensitive
+    return (max(0.0, abs(r) - epsilon) ** 2,
+            2.0 * (r - epsilon) if r > epsilon else 2.0 * (r + epsilon) if r < -epsilon
+            else 0.0)
 
 
 def _softmax_loss(z: np.ndarray, label: int) -> Tuple[float, np.ndarray]:
