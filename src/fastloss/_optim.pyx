@@ -2,8 +2,10 @@
 """Typed bindings of the optimizer update kernels in csrc/optim.c.
 
 Sections: the rule table and the plain binding (``update``), the arrays checks the fast
-paths share, ``StepLock``, ``StepPlan`` (``Optimizer.step``'s fast path) and the functional
-updates' fast path (``FastUpdate``, ``update_fast``).
+paths share, ``StepLock``, ``_Plan`` and ``StepPlan`` (``Optimizer.step``'s fast path), the
+functional updates' fast path (``FastUpdate``, ``update_fast``), L-BFGS, Adafactor (its
+binding and ``AdafactorPlan``, its ``Optimizer.step`` fast path on ``_Plan``), and the
+gradient clipping and averaging passes (``runs_*``).
 
 No validation in the plain binding: callers (fastloss.optim.functional) pass C-contiguous,
 non-overlapping arrays of one float dtype (float32 or float64) and param's size, writeable
