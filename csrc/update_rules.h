@@ -112,9 +112,9 @@ FL_INLINE REAL FL_NAME(adam_moments)(REAL *x, REAL g, REAL *exp_avg, REAL *exp_a
                                      const int MAX, const int DECAY) {
     if (DECAY == 2) *x = *x * shrink;
     REAL d = MAX ? -g : g;
-    if (DECAY == 1) d = d + weight_decay * *x;
+    if (DECAY == 1) d = FL_NAME(muladd)(weight_decay, *x, d);
     *exp_avg = FL_NAME(lerp)(*exp_avg, d, lerp_coeff, lerp_small);
-    *exp_avg_sq = *exp_avg_sq * beta2 + (one_m_beta2 * d) * d;
+    *exp_avg_sq = FL_NAME(muladd)(one_m_beta2 * d, d, *exp_avg_sq * beta2);
     return d;
 }
 #define FL_ADAM_MOMENTS(x, g, exp_avg, exp_avg_sq, k, MAX, DECAY)                            \
@@ -176,13 +176,13 @@ FL_INLINE REAL FL_NAME(sgd_rule)(REAL x, REAL g, REAL *buf, const FL_NAME(sgd_sc
                                  const int MAX, const int WD, const int MOM, const int NEST,
                                  const int FIRST) {
     REAL d = MAX ? -g : g;
-    if (WD) d = d + k->weight_decay * x;
+    if (WD) d = FL_NAME(muladd)(k->weight_decay, x, d);
     if (MOM) {
-        REAL b = FIRST ? d : *buf * k->momentum + k->keep * d;
+        REAL b = FIRST ? d : FL_NAME(muladd)(k->keep, d, *buf * k->momentum);
         *buf = b;
-        d = NEST ? d + k->momentum * b : b;
+        d = NEST ? FL_NAME(muladd)(k->momentum, b, d) : b;
     }
-    return x + k->neg_lr * d;
+    return FL_NAME(muladd)(k->neg_lr, d, x);
 }
 
 #ifdef FL_UPDATE_LOOPS
@@ -342,14 +342,14 @@ FL_INLINE REAL FL_NAME(rmsprop_rule)(REAL x, REAL g, REAL *square_avg, REAL *gra
                                      const int MAX, const int WD, const int CEN,
                                      const int MOM) {
     REAL d = MAX ? -g : g;
-    if (WD) d = d + k->weight_decay * x;
-    REAL s = *square_avg * k->alpha + (k->one_m_alpha * d) * d;
+    if (WD) d = FL_NAME(muladd)(k->weight_decay, x, d);
+    REAL s = FL_NAME(muladd)(k->one_m_alpha * d, d, *square_avg * k->alpha);
     *square_avg = s;
     REAL avg;
     if (CEN) {
         REAL a = FL_NAME(lerp)(*grad_avg, d, k->lerp_coeff, k->lerp_small);
         *grad_avg = a;
-        avg = R_SQRT(s + ((REAL)-1 * a) * a);
+        avg = R_SQRT(FL_NAME(muladd)((REAL)-1 * a, a, s));
     } else {
         avg = R_SQRT(s);
     }
@@ -357,7 +357,7 @@ FL_INLINE REAL FL_NAME(rmsprop_rule)(REAL x, REAL g, REAL *square_avg, REAL *gra
     if (MOM) {
         REAL b = *buf * k->momentum + d / avg;
         *buf = b;
-        return x + k->neg_lr * b;
+        return FL_NAME(muladd)(k->neg_lr, b, x);
     }
     return x + (k->neg_lr * d) / avg;
 }

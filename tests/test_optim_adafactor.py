@@ -65,6 +65,73 @@ def test_kernel_matches_the_reference(kwargs: Dict[str, Any], dtype: Any, rng: A
                 cases.assert_trajectory_close(value, ref_opt.state[index][key], dtype, rtol)
 
 
+@pytest.mark.parametrize("kwargs", TORCH_INPUTS, ids=lambda kw: str(kw) if kw else "default")
+def test_the_fast_path_is_bitwise_the_checked_path(kwargs: Dict[str, Any], dtype: Any,
+                                                   rng: Any) -> None:
+    """Optimizer.step's compiled path (_optim.AdafactorPlan) against the checked path over
+    every layout, 1-D and 2-D, with a skipped parameter on one step; tests/test_optim_fast.py
+    has what makes it decline."""
+    start, grads = _problem(rng, dtype, KERNEL_SHAPES)
+    fast = optim.Adafactor([p.copy() for p in start], **kwargs)
+    slow = optim.Adafactor([p.copy() for p in start], **kwargs)
+    slow._plan = None
+    checked: List[int] = []
+    checked_step = fast._checked_step
+    fast._checked_step = lambda g: checked.append(1) or checked_step(g)  # type: ignore
+    for step, g in enumerate(grads):
+        g = [None if step == 50 and i == 1 else x for i, x in enumerate(g)]
+        fast.step(g)
+        slow.step(g)
+    assert checked == [1]  # the first step, which creates the state
+    for p, q in zip(fast._params(), slow._params()):
+        assert p.tobytes() == q.tobytes()
+    for index, state in fast.state.items():
+        assert state.keys() == slow.state[index].keys()
+        for key, value in state.items():
+            other = slow.state[index][key]
+            assert value == other if key == "step" else value.tobytes() == other.tobytes()
+
+
+def _overlapping_factors(opt: Any, grads: List[np.ndarray]) -> None:
+    buf = np.zeros(8)
+    opt.state[0]["row_var"], opt.state[0]["col_var"] = buf[:6].reshape(6, 1), buf[2:].reshape(1, 6)
+
+
+def _grad_is_variance(opt: Any, grads: List[np.ndarray]) -> None:
+    grads[1] = opt.state[1]["variance"]
+
+
+def _grad_is_param(opt: Any, grads: List[np.ndarray]) -> None:
+    grads[0] = opt._params()[0]
+
+
+@pytest.mark.parametrize("alias", [_overlapping_factors, _grad_is_variance, _grad_is_param],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_aliasing_is_declined_to_the_checked_path(alias: Any, rng: Any) -> None:
+    """Arrays sharing memory never reach the fast path: the checked path refuses shared
+    state (before any write) and steps on a copy of a gradient that shares memory."""
+    start = [rng.normal(size=(6, 6)), rng.normal(size=5)]
+    twins = [optim.Adafactor([p.copy() for p in start]) for _ in range(2)]
+    twins[1]._plan = None
+    second = [rng.normal(size=(6, 6)), rng.normal(size=5)]
+    outcomes = []
+    for opt in twins:
+        opt.step([np.ones((6, 6)), np.ones(5)])
+        grads = [g.copy() for g in second]
+        alias(opt, grads)
+        before = [p.copy() for p in opt._params()]
+        try:
+            opt.step(grads)
+            outcomes.append(None)
+        except ValueError as exc:
+            outcomes.append(str(exc))
+            assert all((p == b).all() for p, b in zip(opt._params(), before))
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] is not None) == (alias is _overlapping_factors)
+    for p, q in zip(*(opt._params() for opt in twins)):
+        assert p.tobytes() == q.tobytes()
+
+
 @pytest.mark.parametrize("shape", [(4, 3), (2, 2, 3), (5,)])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e30])
 def test_nan_inf_and_huge_gradients_as_the_reference(shape: Any, bad: float, dtype: Any,

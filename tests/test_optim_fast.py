@@ -20,22 +20,35 @@ import numpy as np
 import pytest
 
 import fastloss
-from fastloss import _config, optim
+from fastloss import _config, _optim, optim
 from fastloss.optim._registry import RULES, UpdateRule
 import _optim_cases as cases
 from _support import DTYPES
 
-#: "<class>-<case>": (row, options), each row's cases (tests/_optim_cases.py)
-OPTIMIZERS = {f"{row.torch_class}-{label}": (row, options) for row in cases.ROWS
-              for label, options in cases.named_cases(row)}
-PLAIN = [f"{row.torch_class}-plain" for row in cases.ROWS]
-RICHEST = [f"{row.torch_class}-richest" for row in cases.ROWS]
+#: "<class>-<case>": (class name, options, the class's option names), each row's cases
+#: (tests/_optim_cases.py), then Adafactor's (not a row: its own kernel and plan,
+#: _optim.AdafactorPlan; factored for the 2-D parameter, a variance for the others)
+OPTIMIZERS = {f"{row.torch_class}-{label}": (row.torch_class, options,
+                                             {p.name for p in row.params})
+              for row in cases.ROWS for label, options in cases.named_cases(row)}
+_ADAFACTOR_OPTIONS = {"lr", "beta2_decay", "eps", "d", "weight_decay", "maximize"}
+OPTIMIZERS.update({
+    "Adafactor-plain": ("Adafactor", {"lr": 0.01}, _ADAFACTOR_OPTIONS),
+    "Adafactor-richest": ("Adafactor", {"lr": 0.01, "beta2_decay": -0.5, "eps": (1e-20, 1e-2),
+                                        "d": 1.5, "weight_decay": 0.1, "maximize": True},
+                          _ADAFACTOR_OPTIONS)})
+#: the rows' plans run their large kernels threaded; Adafactor's kernel is one thread
+RICHEST_ROWS = [f"{row.torch_class}-richest" for row in cases.ROWS]
+PLAIN = [f"{row.torch_class}-plain" for row in cases.ROWS] + ["Adafactor-plain"]
+RICHEST = RICHEST_ROWS + ["Adafactor-richest"]
 SHAPES = ((7,), (3, 4), (1,), (0,))
+#: Adafactor's step divides by the size (as torch's): no empty parameter, a batch instead
+ADAFACTOR_SHAPES = ((7,), (3, 4), (1,), (2, 1, 3))
 
 
 def _make(name: str, params: List[np.ndarray], fast: bool) -> optim.Optimizer:
-    row, options = OPTIMIZERS[name]
-    cls = getattr(optim, row.torch_class)
+    cls_name, options, _ = OPTIMIZERS[name]
+    cls = getattr(optim, cls_name)
     groups = [{"params": params[:2]}, {"params": params[2:], "lr": options["lr"] / 2}]
     opt = cls(groups, **options)
     if not fast:
@@ -56,8 +69,8 @@ def _spy(opt: optim.Optimizer) -> List[int]:
     return calls
 
 
-def _grads(rng: np.random.Generator, dtype: Any) -> List[Optional[np.ndarray]]:
-    return [(0.5 + rng.normal(size=s)).astype(dtype) for s in SHAPES]
+def _grads(rng: np.random.Generator, opt: optim.Optimizer) -> List[Optional[np.ndarray]]:
+    return [(0.5 + rng.normal(size=p.shape)).astype(p.dtype) for p in opt._params()]
 
 
 def _assert_same(a: optim.Optimizer, b: optim.Optimizer) -> None:
@@ -76,7 +89,8 @@ def _assert_same(a: optim.Optimizer, b: optim.Optimizer) -> None:
 
 
 def _twins(name: str, dtype: Any, rng: np.random.Generator) -> Any:
-    params = [rng.normal(size=s).astype(dtype) for s in SHAPES]
+    shapes = ADAFACTOR_SHAPES if name.startswith("Adafactor") else SHAPES
+    params = [rng.normal(size=s).astype(dtype) for s in shapes]
     fast = _make(name, params, True)
     slow = _make(name, [p.copy() for p in params], False)
     return fast, slow
@@ -88,7 +102,7 @@ def test_fast_path_is_bitwise_the_checked_path(name: str, dtype: Any, rng: Any) 
     fast, slow = _twins(name, dtype, rng)
     calls = _spy(fast)
     for step in range(6):
-        grads = _grads(rng, dtype)
+        grads = _grads(rng, fast)
         if step == 3:
             grads[1] = None  # a skipped parameter keeps its state
         fast.step(grads)
@@ -145,9 +159,8 @@ def _drop_state(opt: optim.Optimizer) -> None:
 
 
 def _new_group(opt: optim.Optimizer) -> None:
-    opt.param_groups[1]["params"].pop()  # the size-0 parameter moves to a new group
-    opt.add_param_group({"params": [np.ones(0, opt.param_groups[0]["params"][0].dtype)],
-                         "lr": 0.5})
+    last = opt.param_groups[1]["params"].pop()  # the last parameter moves to a new group
+    opt.add_param_group({"params": [np.ones_like(last)], "lr": 0.5})
 
 
 #: the flags of every row but maximize (nesterov, centered, amsgrad, ...), each turned on
@@ -195,11 +208,11 @@ def _outcome(opt: optim.Optimizer, grads: Any) -> Any:
 @pytest.mark.parametrize("name", PLAIN + RICHEST)
 def test_changes_between_steps_are_seen(name: str, change: str, dtype: Any, rng: Any) -> None:
     param, apply = CHANGES[change]
-    if param is not None and param not in {p.name for p in OPTIMIZERS[name][0].params}:
+    if param is not None and param not in OPTIMIZERS[name][2]:
         pytest.skip(f"{param} is not an option of this optimizer")
     fast, slow = _twins(name, dtype, rng)
     for _ in range(2):
-        grads = _grads(rng, dtype)
+        grads = _grads(rng, fast)
         fast.step(grads)
         slow.step(grads)
     apply(fast)
@@ -251,16 +264,16 @@ def _odd_grads(kind: str, grads: List[Any], params: List[np.ndarray]) -> List[An
 def test_odd_grads_behave_as_in_the_checked_path(name: str, kind: str, dtype: Any,
                                                  rng: Any) -> None:
     fast, slow = _twins(name, dtype, rng)
-    grads = _grads(rng, dtype)
+    grads = _grads(rng, fast)
     fast.step(grads)
     slow.step(grads)
-    grads = _grads(rng, dtype)
+    grads = _grads(rng, fast)
     assert _outcome(fast, _odd_grads(kind, list(grads), fast._params())) == \
         _outcome(slow, _odd_grads(kind, list(grads), slow._params()))
     _assert_same(fast, slow)
 
 
-@pytest.mark.parametrize("name", RICHEST)
+@pytest.mark.parametrize("name", RICHEST_ROWS)
 def test_threaded_kernels_on_the_fast_path(name: str, rng: Any,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_config, "THREADING_THRESHOLD", 4)  # the 7- and 12-element arrays
@@ -270,7 +283,7 @@ def test_threaded_kernels_on_the_fast_path(name: str, rng: Any,
     fast, slow = _twins(name, np.float64, rng)
     with_threads = _config.get_num_threads()
     for _ in range(3):
-        grads = _grads(rng, np.float64)
+        grads = _grads(rng, fast)
         fast.step(grads)
         slow.step(grads)
     _assert_same(fast, slow)
@@ -280,7 +293,7 @@ def test_threaded_kernels_on_the_fast_path(name: str, rng: Any,
 def test_numpy_backend_takes_the_reference_path(rng: Any) -> None:
     fast, slow = _twins("Adam-plain", np.float64, rng)
     calls = _spy(fast)
-    grads = _grads(rng, np.float64)
+    grads = _grads(rng, fast)
     fast.step(grads)
     fast.step(grads)
     assert len(calls) == 1
@@ -289,9 +302,10 @@ def test_numpy_backend_takes_the_reference_path(rng: Any) -> None:
     assert len(calls) == 2
 
 
-def test_copies_and_pickles_keep_stepping(rng: Any) -> None:
-    fast, slow = _twins("Adam-plain", np.float64, rng)
-    grads = _grads(rng, np.float64)
+@pytest.mark.parametrize("name", ["Adam-plain", "Adafactor-plain"])
+def test_copies_and_pickles_keep_stepping(name: str, rng: Any) -> None:
+    fast, slow = _twins(name, np.float64, rng)
+    grads = _grads(rng, fast)
     fast.step(grads)
     slow.step(grads)
     for twin in (copy.deepcopy(fast), pickle.loads(pickle.dumps(fast))):
@@ -299,7 +313,7 @@ def test_copies_and_pickles_keep_stepping(rng: Any) -> None:
         other = copy.deepcopy(slow)
         calls = _spy(twin)
         for _ in range(2):
-            grads = _grads(rng, np.float64)
+            grads = _grads(rng, fast)
             twin.step(grads)
             other.step(grads)
         assert not calls
@@ -314,10 +328,20 @@ def test_subclasses_that_change_the_step_get_no_fast_path(rng: Any) -> None:
     class Renamed(optim.AdamW):  # changes nothing: keeps the fast path
         pass
 
+    class Doubled(optim.Adafactor):
+        def _fast_spec(self, hyper: Any) -> Any:
+            return super()._fast_spec(hyper)
+
+    class Named(optim.Adafactor):
+        pass
+
     p = rng.normal(size=4)
     assert Halved([p])._plan is None
     assert Renamed([p])._plan is not None
     assert optim.Adam([p])._plan is not None
+    assert Doubled([p])._plan is None
+    assert type(Named([p])._plan) is type(optim.Adafactor([p])._plan) is _optim.AdafactorPlan
+    assert optim.Muon([rng.normal(size=(3, 4))])._plan is None  # no kernel of its own
 
 
 def test_in_place_change_of_a_mutable_hyper_parameter_is_seen(rng: Any) -> None:

@@ -53,10 +53,20 @@ def update_fast(plan: FastUpdate, param: Any, grad: Any, *args: Any) -> bool: ..
 def lbfgs_direction(g: np.ndarray, S: np.ndarray, Y: np.ndarray, rho: np.ndarray,
                     rows: np.ndarray, k: int, gamma: float, out: np.ndarray,
                     alpha: np.ndarray) -> None: ...
-def adafactor(param: np.ndarray, grad: np.ndarray, row_var: Optional[np.ndarray],
-              col_var: Optional[np.ndarray], variance: Optional[np.ndarray], step: float,
-              lr: float, beta2_decay: float, eps1: float, eps2: float, d: float,
-              weight_decay: float, maximize: bool) -> None: ...
+class AdafactorHyper:
+    def __init__(self, lr: float, beta2_decay: float, eps1: Optional[float], eps2: float,
+                 d: float, weight_decay: float, maximize: bool) -> None: ...
+
+def adafactor(hyper: AdafactorHyper, param: np.ndarray, grad: np.ndarray,
+              row_var: Optional[np.ndarray], col_var: Optional[np.ndarray],
+              variance: Optional[np.ndarray], step: float) -> None: ...
+
+# Adafactor.step's fast path: StepPlan's run, on Adafactor's kernel
+class AdafactorPlan:
+    def __init__(self) -> None: ...
+    def run(self, lock: StepLock, groups: List[Dict[str, Any]], specs: List[Any], grads: Any,
+            state: Dict[int, Dict[str, Any]], threshold: int, get_threads: Callable[[], int],
+            fresh: bool = ...) -> int: ...
 # gradient clipping and parameter averaging (grad_utils.h): fused passes over tuples of arrays
 NORM_ONE: int
 NORM_TWO: int

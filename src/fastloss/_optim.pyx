@@ -2,8 +2,10 @@
 """Typed bindings of the optimizer update kernels in csrc/optim.c.
 
 Sections: the rule table and the plain binding (``update``), the arrays checks the fast
-paths share, ``StepLock``, ``StepPlan`` (``Optimizer.step``'s fast path) and the functional
-updates' fast path (``FastUpdate``, ``update_fast``).
+paths share, ``StepLock``, ``_Plan`` and ``StepPlan`` (``Optimizer.step``'s fast path), the
+functional updates' fast path (``FastUpdate``, ``update_fast``), L-BFGS, Adafactor (its
+binding and ``AdafactorPlan``, its ``Optimizer.step`` fast path on ``_Plan``), and the
+gradient clipping and averaging passes (``runs_*``).
 
 No validation in the plain binding: callers (fastloss.optim.functional) pass C-contiguous,
 non-overlapping arrays of one float dtype (float32 or float64) and param's size, writeable
@@ -30,6 +32,7 @@ from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock,
                                PyThread_type_lock)
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdlib cimport free, qsort, realloc
+from libc.float cimport DBL_EPSILON, FLT_EPSILON
 from libc.string cimport memset
 
 from fastloss._kernels cimport (FL_AVERAGE_EMA, FL_AVERAGE_LERP, FL_AVERAGE_MEAN, FL_FLOAT32,
@@ -252,15 +255,15 @@ cdef inline bint _is_float_array(object a):
             and cnp.PyArray_IS_C_CONTIGUOUS(arr))
 
 
-cdef inline bint _matches(cnp.ndarray a, cnp.ndarray p):
-    """Same dtype and shape as p."""
+cdef inline bint _matches(cnp.ndarray a, cnp.ndarray p, int one_on=-1):
+    """Same dtype and shape as p (but for a length of 1 on axis ``one_on``, if >= 0)."""
     cdef int nd = cnp.PyArray_NDIM(p), i
     if cnp.PyArray_TYPE(a) != cnp.PyArray_TYPE(p) or cnp.PyArray_NDIM(a) != nd:
         return False
     cdef cnp.npy_intp *da = cnp.PyArray_DIMS(a)
     cdef cnp.npy_intp *dp = cnp.PyArray_DIMS(p)
     for i in range(nd):
-        if da[i] != dp[i]:
+        if da[i] != (1 if i == one_on else dp[i]):
             return False
     return True
 
@@ -373,43 +376,36 @@ cdef class StepLock:
         return False
 
 
-cdef class StepPlan:
-    """The fast path of ``Optimizer.step`` for one update rule (its code in ``UPDATE_RULES``;
-    ``counts_steps``: the parameters' state holds a ``"step"`` count).
-
-    ``run(lock, groups, specs, grads, state, threshold, get_threads, fresh)`` holds the
-    optimizer's ``StepLock`` and returns ``RAN``
-    (every update done, ``state[i]["step"]`` incremented in place), ``REFRESH_HYPER`` (a
-    group's hyper-parameters are not the ones ``specs`` was checked for) or ``RUN_CHECKED``
-    (some input needs the checked path); nothing has changed unless it returns ``RAN``.
+cdef class _Plan:
+    """What every ``Optimizer.step`` fast path shares: ``run(lock, groups, specs, grads,
+    state, threshold, get_threads, fresh)`` holds the optimizer's ``StepLock``, walks the
+    groups and their parameters, and returns ``RAN`` (every update done,
+    ``state[i]["step"]`` incremented in place where the state counts steps),
+    ``REFRESH_HYPER`` (a group's hyper-parameters are not the ones ``specs`` was checked
+    for) or ``RUN_CHECKED`` (some input needs the checked path); nothing has changed unless
+    it returns ``RAN``.
 
     ``specs[i]`` is ``(group, keys, values, hyper, names)`` for ``groups[i]``:
     the group dict and the objects ``values`` its ``keys`` held when they were checked
-    (``values`` None: valid only for a ``fresh`` call), the kernel's hyper-parameters (a
-    ``Hyper`` of this rule) and the state entry names of the kernel's state arrays in the
-    struct's order (None: not used).
+    (``values`` None: valid only for a ``fresh`` call), the kernel's hyper-parameters and
+    the state entry names of the kernel's state arrays (None: not used). A subclass says
+    which hyper-parameters it takes (``_accepts``), fills one entry per parameter from its
+    arrays (``_entry``, declining anything the kernel cannot take as it is) and runs the
+    entries without the GIL (``_launch``).
     """
-    cdef int rule
-    cdef unsigned scalars  # the rule's one-element state slots (UPDATE_RULE_SCALAR_STATES)
     cdef bint counts_steps
-    cdef StepEntry *entries
+    cdef void *entries  # the subclass's entries (entry_size bytes each), capacity of them
     cdef Py_ssize_t capacity
-
-    def __cinit__(self, int rule, bint counts_steps):
-        _check_rule(rule)
-        self.rule = rule
-        self.scalars = UPDATE_RULE_SCALAR_STATES[rule]
-        self.counts_steps = counts_steps
-        self.entries = NULL
-        self.capacity = 0
+    cdef size_t entry_size
 
     def __dealloc__(self):
         free(self.entries)
 
     cdef int _reserve(self, Py_ssize_t n) except -1:
-        cdef StepEntry *grown
+        """Room for ``n`` entries."""
+        cdef void *grown
         if n > self.capacity:
-            grown = <StepEntry *>realloc(self.entries, n * sizeof(StepEntry))
+            grown = realloc(self.entries, n * self.entry_size)
             if grown == NULL:
                 raise MemoryError()
             self.entries = grown
@@ -424,15 +420,32 @@ cdef class StepPlan:
         finally:
             lock.give()
 
+    cdef bint _accepts(self, object hyper, tuple names):
+        """Whether a spec's ``hyper`` and ``names`` are this plan's kind."""
+        return False
+
+    cdef bint _entry(self, Py_ssize_t m, object p, object g, dict st, tuple names,
+                     object hyper, double step, list keep, Py_ssize_t threshold,
+                     object get_threads, int *n_threads) except -1:
+        """Fill entry ``m`` for parameter ``p``, gradient ``g`` and state ``st`` (``step``:
+        the count after increment), the state arrays appended to ``keep``; False: the
+        checked path must run. ``n_threads``: the large calls' thread count, -1 until
+        ``get_threads()`` was asked once in this run."""
+        return False
+
+    cdef void _launch(self, Py_ssize_t m) noexcept nogil:
+        """Run entries 0 .. m-1."""
+        pass
+
     cdef int _run(self, list groups, list specs, object grads, dict state,
                   Py_ssize_t threshold, object get_threads, bint fresh) except -1:
         cdef Py_ssize_t n_groups = len(groups), total = 0, gi, i, j, k, m = 0, index = 0
-        cdef object group, params, spec, g, p, st, a, name, step_obj, hyper
+        cdef object group, params, spec, g, p, st, step_obj, hyper
         cdef tuple keys, values, names
         cdef PyObject *found
-        cdef StepEntry *e
         cdef bint uses_step = self.counts_steps
-        cdef int n_threads = -1, rule = self.rule
+        cdef int n_threads = -1
+        cdef double step
         if type(grads) is not list and type(grads) is not tuple:
             return RUN_CHECKED
         if len(specs) != n_groups:
@@ -466,10 +479,9 @@ cdef class StepPlan:
             spec = specs[gi]
             hyper = (<tuple>spec)[3]
             names = (<tuple>spec)[4]
-            if (type(hyper) is not Hyper or (<Hyper>hyper).rule != rule
-                    or len(names) > FL_UPDATE_MAX_STATE):
+            if type(names) is not tuple or not self._accepts(hyper, names):
                 return RUN_CHECKED
-            # get_threads() below is Python code: another thread may change these lists
+            # get_threads() in _entry is Python code: another thread may change these lists
             # meanwhile, so every index is checked against the lists as they are now
             if gi >= len(groups) or type(groups[gi]) is not dict:
                 return RUN_CHECKED
@@ -478,7 +490,7 @@ cdef class StepPlan:
                 return RUN_CHECKED
             params = <object>found
             for j in range(len(<list>params)):
-                if (j >= len(<list>params) or index >= len(grads) or m >= self.capacity):
+                if (j >= len(<list>params) or index >= len(grads) or m >= total):
                     return RUN_CHECKED
                 g = grads[index]
                 if g is None:
@@ -489,20 +501,7 @@ cdef class StepPlan:
                 if found == NULL or type(<object>found) is not dict:
                     return RUN_CHECKED
                 st = <object>found
-                e = &self.entries[m]
-                if not _set_arrays(&e.call, p, g):
-                    return RUN_CHECKED
-                for k in range(len(names)):
-                    name = names[k]
-                    if name is None:
-                        continue
-                    found = PyDict_GetItem(<dict>st, name)
-                    if found == NULL:
-                        return RUN_CHECKED
-                    a = <object>found
-                    if not _set_state(&e.call, k, a, <cnp.ndarray>p, self.scalars):
-                        return RUN_CHECKED
-                    keep.append(a)
+                step = 0.0
                 if uses_step:
                     found = PyDict_GetItem(<dict>st, "step")
                     if found == NULL or type(<object>found) is not int:
@@ -510,27 +509,77 @@ cdef class StepPlan:
                     step_obj = <object>found + 1
                     if not 1 <= step_obj <= MAX_STEP:  # the checked path says what is wrong
                         return RUN_CHECKED
-                    e.call.step = <double>step_obj
+                    step = <double>step_obj
                     bumps.append(st)
                     bumps.append(step_obj)
-                e.hyper = (<Hyper>hyper).h
-                if e.call.n < threshold:
-                    e.call.n_threads = 1
-                else:
-                    if n_threads < 0:
-                        n_threads = get_threads()
-                    e.call.n_threads = n_threads
+                if not self._entry(m, p, g, <dict>st, names, hyper, step, keep, threshold,
+                                   get_threads, &n_threads):
+                    return RUN_CHECKED
                 keep.append(p)
                 keep.append(g)
                 m += 1
                 index += 1
         with nogil:
-            for i in range(m):
-                fl_update(<fl_update_rule>rule, &self.entries[i].hyper,
-                          &self.entries[i].call)
+            self._launch(m)
         for i in range(0, len(bumps), 2):
             (<dict>bumps[i])["step"] = bumps[i + 1]
         return RAN
+
+
+@cython.final
+cdef class StepPlan(_Plan):
+    """The fast path of ``Optimizer.step`` for one update rule (its code in ``UPDATE_RULES``;
+    ``counts_steps``: the parameters' state holds a ``"step"`` count): ``_Plan.run``, each
+    spec's hyper-parameters a ``Hyper`` of this rule and its names the rule's state arrays
+    in the struct's order."""
+    cdef int rule
+    cdef unsigned scalars  # the rule's one-element state slots (UPDATE_RULE_SCALAR_STATES)
+
+    def __cinit__(self, int rule, bint counts_steps):
+        _check_rule(rule)
+        self.rule = rule
+        self.scalars = UPDATE_RULE_SCALAR_STATES[rule]
+        self.counts_steps = counts_steps
+        self.entry_size = sizeof(StepEntry)
+
+    cdef bint _accepts(self, object hyper, tuple names):
+        return (type(hyper) is Hyper and (<Hyper>hyper).rule == self.rule
+                and len(names) <= FL_UPDATE_MAX_STATE)
+
+    cdef bint _entry(self, Py_ssize_t m, object p, object g, dict st, tuple names,
+                     object hyper, double step, list keep, Py_ssize_t threshold,
+                     object get_threads, int *n_threads) except -1:
+        cdef StepEntry *e = &(<StepEntry *>self.entries)[m]
+        cdef Py_ssize_t k
+        cdef PyObject *found
+        if not _set_arrays(&e.call, p, g):
+            return False
+        for k in range(len(names)):
+            name = names[k]
+            if name is None:
+                continue
+            found = PyDict_GetItem(st, name)
+            if found == NULL:
+                return False
+            a = <object>found
+            if not _set_state(&e.call, k, a, <cnp.ndarray>p, self.scalars):
+                return False
+            keep.append(a)
+        e.call.step = step
+        e.hyper = (<Hyper>hyper).h
+        if e.call.n < threshold:
+            e.call.n_threads = 1
+        else:
+            if n_threads[0] < 0:
+                n_threads[0] = get_threads()
+            e.call.n_threads = n_threads[0]
+        return True
+
+    cdef void _launch(self, Py_ssize_t m) noexcept nogil:
+        cdef StepEntry *entries = <StepEntry *>self.entries
+        cdef Py_ssize_t i
+        for i in range(m):
+            fl_update(<fl_update_rule>self.rule, &entries[i].hyper, &entries[i].call)
 
 
 # ---- the functional updates' fast path ---------------------------------------------------
@@ -746,38 +795,179 @@ def lbfgs_direction(const double[::1] g, const double[:, ::1] S, const double[:,
                            &g[0], &out[0], &alpha[0])
 
 
-def adafactor(cnp.ndarray param, cnp.ndarray grad, object row_var, object col_var,
-              object variance, double step, double lr, double beta2_decay, double eps1,
-              double eps2, double d, double weight_decay, bint maximize):
+# ---- Adafactor (adafactor.h) -------------------------------------------------------------
+# Not a rule of optim.h: its own kernel, step and state shapes (the factors), so its own
+# entry, filled by the checked binding ``adafactor`` and by ``AdafactorPlan``, the fast path
+# of ``Optimizer.step`` for ``fastloss.optim.Adafactor`` (the same walk as StepPlan's).
+
+ctypedef struct AdafactorEntry:
+    fl_adafactor_hyper hyper
+    int dtype, factored
+    fl_index batch, rows, cols  # batch matrices of rows x cols (a vector: batch = size)
+    void *param
+    const void *grad
+    void *row_var
+    void *col_var
+    void *variance
+    double step
+
+
+cdef class AdafactorHyper:
+    """Adafactor's hyper-parameters as its kernel takes them (``fl_adafactor_hyper``):
+    ``AdafactorHyper(lr, beta2_decay, eps1, eps2, d, weight_decay, maximize)``, checked by
+    the caller (fastloss.optim.adafactor); ``eps1`` None: the parameter's machine epsilon,
+    as torch."""
+    cdef fl_adafactor_hyper h
+    cdef bint eps1_of_dtype
+
+    def __cinit__(self, double lr, double beta2_decay, object eps1, double eps2, double d,
+                  double weight_decay, bint maximize):
+        self.eps1_of_dtype = eps1 is None
+        self.h.lr, self.h.beta2_decay, self.h.eps2 = lr, beta2_decay, eps2
+        self.h.eps1 = 0.0 if eps1 is None else <double>eps1
+        self.h.d, self.h.weight_decay, self.h.maximize = d, weight_decay, maximize
+
+    cdef inline void fill(self, AdafactorEntry *e) noexcept:
+        """``e.hyper`` for ``e.dtype``."""
+        e.hyper = self.h
+        if self.eps1_of_dtype:  # np.finfo(dtype).eps
+            e.hyper.eps1 = DBL_EPSILON if e.dtype == FL_FLOAT64 else FLT_EPSILON
+
+
+cdef inline void _adafactor_layout(AdafactorEntry *e, cnp.ndarray p) noexcept:
+    """``e``'s dtype and its view of ``p`` (at least one element) as batch matrices."""
+    cdef int nd = cnp.PyArray_NDIM(p)
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(p)
+    e.dtype = dtype_code(p)
+    e.factored = nd > 1
+    e.rows = e.cols = 1
+    e.batch = cnp.PyArray_SIZE(p)
+    if e.factored:
+        e.rows, e.cols = dims[nd - 2], dims[nd - 1]
+        e.batch = e.batch // (e.rows * e.cols)
+
+
+cdef inline void _adafactor_run(const AdafactorEntry *e, double *scratch) noexcept nogil:
+    fl_adafactor_update(e.dtype, &e.hyper, e.step, e.factored, e.batch, e.rows, e.cols,
+                        e.param, e.grad, e.row_var, e.col_var, e.variance, scratch)
+
+
+def adafactor(AdafactorHyper hyper not None, cnp.ndarray param, cnp.ndarray grad,
+              object row_var, object col_var, object variance, double step):
     """One Adafactor step (adafactor.h's fl_adafactor_update). The caller
     (fastloss.optim.adafactor) has checked everything: C-contiguous native arrays of one
     dtype, at least one element, the factors (ndim >= 2) or ``variance`` (else) of
     torch's shapes, nothing overlapping."""
-    cdef fl_adafactor_hyper h
-    h.lr, h.beta2_decay, h.eps1, h.eps2 = lr, beta2_decay, eps1, eps2
-    h.d, h.weight_decay, h.maximize = d, weight_decay, maximize
-    cdef int nd = cnp.PyArray_NDIM(param)
-    cdef bint factored = nd > 1
-    cdef fl_index rows = 1, cols = 1, batch = cnp.PyArray_SIZE(param)
-    if factored:
-        rows, cols = param.shape[nd - 2], param.shape[nd - 1]
-        batch = batch // (rows * cols)
-    cdef double *scratch = <double *>PyMem_Malloc(
-        <size_t>(cols if factored else 1) * sizeof(double))
+    cdef AdafactorEntry e
+    _adafactor_layout(&e, param)
+    hyper.fill(&e)
+    e.param = cnp.PyArray_DATA(param)
+    e.grad = cnp.PyArray_DATA(grad)
+    e.row_var = data_or_null(row_var) if e.factored else NULL
+    e.col_var = data_or_null(col_var) if e.factored else NULL
+    e.variance = NULL if e.factored else data_or_null(variance)
+    e.step = step
+    cdef double *scratch = <double *>PyMem_Malloc(<size_t>e.cols * sizeof(double))
     if scratch == NULL:
         raise MemoryError()
-    cdef int dtype = dtype_code(param)
-    cdef void *p = cnp.PyArray_DATA(param)
-    cdef const void *g = cnp.PyArray_DATA(grad)
-    cdef void *rv = data_or_null(row_var) if factored else NULL
-    cdef void *cv = data_or_null(col_var) if factored else NULL
-    cdef void *v = NULL if factored else data_or_null(variance)
     try:
         with nogil:
-            fl_adafactor_update(dtype, &h, step, factored, batch, rows, cols, p, g, rv, cv, v,
-                                scratch)
+            _adafactor_run(&e, scratch)
     finally:
         PyMem_Free(scratch)
+
+
+cdef inline bint _writeable_like(object a, cnp.ndarray p, int one_on):
+    """A writeable C-order array of ``p``'s dtype and shape (but for a 1 on axis
+    ``one_on``, if >= 0)."""
+    return (_is_float_array(a) and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)
+            and _matches(<cnp.ndarray>a, p, one_on))
+
+
+cdef inline bint _meets(object a, const void *b, Py_ssize_t nb):
+    return _spans_meet(cnp.PyArray_DATA(<cnp.ndarray>a), cnp.PyArray_NBYTES(<cnp.ndarray>a),
+                       b, nb)
+
+
+@cython.final
+cdef class AdafactorPlan(_Plan):
+    """The fast path of ``fastloss.optim.Adafactor.step``: ``_Plan.run``, each spec's
+    hyper-parameters an ``AdafactorHyper`` and its names the state entries
+    ``("row_var", "col_var", "variance")``; a parameter's step runs here when its state
+    exists (not at its first step), every array is as the kernel takes it (the factors
+    of the parameter's shape, as the checked path wants them), nothing overlaps and the
+    parameter has an element (the checked path steps an empty one by the reference)."""
+    cdef double *scratch  # the factored kernel's column sums: the widest matrix's
+    cdef Py_ssize_t scratch_size
+
+    def __cinit__(self):
+        self.counts_steps = True
+        self.entry_size = sizeof(AdafactorEntry)
+        self.scratch = NULL
+        self.scratch_size = 0
+
+    def __dealloc__(self):
+        free(self.scratch)
+
+    cdef bint _accepts(self, object hyper, tuple names):
+        return type(hyper) is AdafactorHyper and len(names) == 3
+
+    cdef bint _entry(self, Py_ssize_t m, object p, object g, dict st, tuple names,
+                     object hyper, double step, list keep, Py_ssize_t threshold,
+                     object get_threads, int *n_threads) except -1:
+        cdef fl_update_call c  # _set_arrays' checks of p and g (disjoint, alike)
+        cdef AdafactorEntry *e = &(<AdafactorEntry *>self.entries)[m]
+        cdef PyObject *found
+        cdef double *grown
+        if not _set_arrays(&c, p, g) or c.n == 0:
+            return False
+        cdef cnp.ndarray pa = <cnp.ndarray>p
+        cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(pa)
+        cdef int nd = cnp.PyArray_NDIM(pa)
+        _adafactor_layout(e, pa)
+        e.param, e.grad, e.step = c.param, c.grad, step
+        e.row_var = e.col_var = e.variance = NULL
+        if e.factored:
+            found = PyDict_GetItem(st, names[0])
+            if found == NULL or not _writeable_like(<object>found, pa, nd - 1):
+                return False
+            rv = <object>found
+            found = PyDict_GetItem(st, names[1])
+            if found == NULL or not _writeable_like(<object>found, pa, nd - 2):
+                return False
+            cv = <object>found
+            if (_meets(rv, c.param, nbytes) or _meets(rv, c.grad, nbytes)
+                    or _meets(cv, c.param, nbytes) or _meets(cv, c.grad, nbytes)
+                    or _meets(rv, cnp.PyArray_DATA(<cnp.ndarray>cv),
+                              cnp.PyArray_NBYTES(<cnp.ndarray>cv))):
+                return False
+            e.row_var = cnp.PyArray_DATA(<cnp.ndarray>rv)
+            e.col_var = cnp.PyArray_DATA(<cnp.ndarray>cv)
+            keep.append(rv)
+            keep.append(cv)
+            if e.cols > self.scratch_size:
+                grown = <double *>realloc(self.scratch, e.cols * sizeof(double))
+                if grown == NULL:
+                    raise MemoryError()
+                self.scratch, self.scratch_size = grown, e.cols
+        else:
+            found = PyDict_GetItem(st, names[2])
+            if found == NULL:
+                return False
+            v = <object>found
+            if (not _writeable_like(v, pa, -1) or _meets(v, c.param, nbytes)
+                    or _meets(v, c.grad, nbytes)):
+                return False
+            e.variance = cnp.PyArray_DATA(<cnp.ndarray>v)
+            keep.append(v)
+        (<AdafactorHyper>hyper).fill(e)
+        return True
+
+    cdef void _launch(self, Py_ssize_t m) noexcept nogil:
+        cdef AdafactorEntry *entries = <AdafactorEntry *>self.entries
+        cdef Py_ssize_t i
+        for i in range(m):
+            _adafactor_run(&entries[i], self.scratch)
 
 
 # ---- gradient clipping and parameter averaging (grad_utils.h) ------------------------------

@@ -11,7 +11,9 @@ applied). Its step is its own kernel, csrc/adafactor.c, operation for operation 
 the update of ``p``, ``u`` recomputed) and two over a vector, with no temporary of the
 parameter's size (torch's step makes several). Its specification is
 :mod:`fastloss.reference.adafactor`; the class runs on the optimizer base class's checked
-path (:class:`fastloss.optim.optimizer.Optimizer`).
+path (:class:`fastloss.optim.optimizer.Optimizer`), and its steps after the first on
+the compiled fast path, ``_optim.AdafactorPlan``, where every array is as the kernel takes
+it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ def _check_hyper(lr: Any, beta2_decay: Any, eps: Any, d: Any, weight_decay: Any,
                 maximize=check_flag(maximize, "maximize"))
 
 
+#: the state entries AdafactorPlan looks up: the factors, the unfactored variance
+_STATE_NAMES = ("row_var", "col_var", "variance")
+
+
 def _factored(param: np.ndarray) -> bool:
     return param.ndim > 1
 
@@ -72,12 +78,16 @@ def _step(param: np.ndarray, grad: np.ndarray, state: Dict[str, np.ndarray], ste
                                    col_var=state.get("col_var"),
                                    variance=state.get("variance"), **h)
         return
+    _optim.adafactor(_kernel_hyper(h), param, grad, state.get("row_var"),
+                     state.get("col_var"), state.get("variance"), float(step))
+
+
+def _kernel_hyper(h: Dict[str, Any]) -> _optim.AdafactorHyper:
+    """Checked hyper-parameters as the kernel takes them (eps[0] None: the parameter's
+    machine epsilon, resolved per dtype by the binding)."""
     eps1, eps2 = h["eps"]
-    if eps1 is None:
-        eps1 = float(np.finfo(param.dtype).eps)
-    _optim.adafactor(param, grad, state.get("row_var"), state.get("col_var"),
-                     state.get("variance"), float(step), h["lr"], h["beta2_decay"], eps1,
-                     eps2, h["d"], h["weight_decay"], h["maximize"])
+    return _optim.AdafactorHyper(h["lr"], h["beta2_decay"], eps1, eps2, h["d"],
+                                 h["weight_decay"], h["maximize"])
 
 
 def _check_state(state: Dict[str, Any], param: np.ndarray, written: List[np.ndarray]) -> None:
@@ -153,7 +163,9 @@ class Adafactor(Optimizer):
     The update is :func:`adafactor_update` (fused, in C); the state of a parameter is
     ``{"step", "row_var", "col_var"}`` for two or more dimensions, ``{"step",
     "variance"}`` otherwise, all starting at zero at the parameter's first step, as in
-    torch. Steps run on the base class's checked path.
+    torch. Steps after a parameter's first take the compiled fast path
+    (``_optim.AdafactorPlan``) where the arrays allow, the checked path otherwise; both
+    give the same bits.
     """
 
     def __init__(self, params: Params, lr: float = 1e-2, beta2_decay: float = -0.8,
@@ -165,6 +177,12 @@ class Adafactor(Optimizer):
     def _hyper(self, group: Dict[str, Any]) -> Any:
         return _check_hyper(group["lr"], group["beta2_decay"], group["eps"], group["d"],
                             group["weight_decay"], group["maximize"])
+
+    def _new_plan(self) -> _optim.AdafactorPlan:
+        return _optim.AdafactorPlan()
+
+    def _fast_spec(self, hyper: Any) -> Any:
+        return _kernel_hyper(hyper), _STATE_NAMES
 
     def _prepare(self, param: np.ndarray, grad: Any, state: Optional[State],
                  hyper: Any) -> Tuple[Update, State]:

@@ -63,7 +63,7 @@ def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
 
 def _immutable(value: Any) -> bool:
     """Whether ``value`` cannot change without being replaced (so identity means equality)."""
-    if type(value) in (float, int, bool) or isinstance(value, np.generic):
+    if value is None or type(value) in (float, int, bool) or isinstance(value, np.generic):
         return True
     return type(value) is tuple and all(_immutable(v) for v in value)
 
@@ -294,16 +294,24 @@ class Optimizer:
                 tuple(spec.name if spec.when is None or spec.when(hyper) else None
                       for spec in rule.state))
 
-    def _make_plan(self) -> Optional[_optim.StepPlan]:
-        """A StepPlan, unless a subclass changed how steps are checked or prepared."""
+    def _new_plan(self) -> Optional[Any]:
+        """The compiled fast path of this class's steps: a StepPlan of its row (a class
+        with its own kernel, Adafactor, overrides this, ``_hyper``, ``_prepare`` and
+        ``_fast_spec`` together), None without one."""
+        rule = self._rule
+        return None if rule is None else _optim.StepPlan(rule.code, rule.counts_steps)
+
+    def _make_plan(self) -> Optional[Any]:
+        """``_new_plan()``, unless a subclass changed how steps are checked or prepared
+        after the class that set ``_rule`` or ``_new_plan``."""
         cls = type(self)
-        owner = next((c for c in cls.__mro__ if "_rule" in vars(c)), Optimizer)
-        rule = cls._rule
-        if owner is Optimizer or rule is None or any(
+        owner = next((c for c in cls.__mro__ if "_rule" in vars(c) or "_new_plan" in vars(c)),
+                     Optimizer)
+        if owner is Optimizer or any(
                 getattr(cls, name) is not getattr(owner, name)
-                for name in ("_hyper", "_prepare", "_fast_spec", "_checked_step")):
+                for name in ("_hyper", "_prepare", "_fast_spec", "_checked_step", "_new_plan")):
             return None
-        return _optim.StepPlan(rule.code, rule.counts_steps)
+        return self._new_plan()
 
     def _refresh_specs(self) -> bool:
         """Check every group's hyper-parameters for the fast path; False on any problem

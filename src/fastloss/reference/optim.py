@@ -56,16 +56,15 @@ def sgd_update(param: Array, grad: Array, *, momentum_buffer: Optional[Array] = 
                maximize: bool = False) -> None:
     g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * param
+        g = _muladd(weight_decay, param, g)
     if momentum != 0:
         assert momentum_buffer is not None
         if first_step:
             momentum_buffer[...] = g
         else:
-            momentum_buffer *= momentum
-            momentum_buffer += (1 - dampening) * g
-        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
-    param -= lr * g
+            momentum_buffer[...] = _muladd(1 - dampening, g, momentum_buffer * momentum)
+        g = _muladd(momentum, momentum_buffer, g) if nesterov else momentum_buffer
+    param[...] = _muladd(-lr, g, param)
 
 
 def adagrad_update(param: Array, grad: Array, state_sum: Array, step: int, *,
@@ -86,20 +85,19 @@ def rmsprop_update(param: Array, grad: Array, square_avg: Array, *,
                    maximize: bool = False) -> None:
     g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * param
-    square_avg *= alpha
-    square_avg += (1 - alpha) * g * g
+        g = _muladd(weight_decay, param, g)
+    square_avg[...] = _muladd((1 - alpha) * g, g, square_avg * alpha)
     if centered:
         assert grad_avg is not None
         _lerp(grad_avg, g, 1 - alpha)
-        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+        avg = np.sqrt(_muladd(-grad_avg, grad_avg, square_avg)) + eps
     else:
         avg = np.sqrt(square_avg) + eps
     if momentum > 0:
         assert momentum_buffer is not None
         momentum_buffer *= momentum
         momentum_buffer += g / avg
-        param -= lr * momentum_buffer
+        param[...] = _muladd(-lr, momentum_buffer, param)
     else:
         param -= lr * g / avg
 
@@ -114,10 +112,9 @@ def _adam_moments(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, 
         param *= 1 - lr * weight_decay
     g = -grad if maximize else grad
     if weight_decay != 0 and not decoupled:
-        g = g + weight_decay * param
+        g = _muladd(weight_decay, param, g)
     _lerp(exp_avg, g, 1 - beta1)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    exp_avg_sq[...] = _muladd((1 - beta2) * g, g, exp_avg_sq * beta2)
     return g
 
 
