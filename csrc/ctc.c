@@ -4,9 +4,11 @@
 #include "fl_exp_log.h"
 #include "fl_parallel.h"
 
-fl_index fl_ctc_work_items(fl_index t, fl_index s_max) { return (t + 2) * (2 * s_max + 3); }
+fl_index fl_ctc_work_items(fl_index t, fl_index s_max) {
+    return (t + 4) * (FL_CTC_ROUND_UP(2 * s_max + 1) + 2);
+}
 
-fl_index fl_ctc_index_items(fl_index s_max) { return 4 * s_max + 4; }
+fl_index fl_ctc_index_items(fl_index s_max) { return FL_CTC_ROUND_UP(2 * s_max + 1); }
 
 #define REAL double
 #define SFX f64
@@ -32,7 +34,7 @@ void fl_ctc_loss(int dtype, fl_index t, fl_index n, fl_index c, const void *log_
                  const int64_t *targets, const int64_t *target_offsets,
                  const int64_t *input_lengths, const int64_t *target_lengths, fl_index s_max,
                  int64_t blank, int zero_infinity, const double *grad_scale, void *nll,
-                 void *grad, void *work, int64_t *iwork, int n_threads, fl_index *bad) {
+                 void *grad, void *work, int32_t *iwork, int n_threads, fl_index *bad) {
     FL_DTYPE_DISPATCH(dtype, ctc_kernel, t, n, c, log_probs, targets, target_offsets,
                       input_lengths, target_lengths, s_max, blank, zero_infinity, grad_scale,
                       nll, grad, work, iwork, n_threads, bad);

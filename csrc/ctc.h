@@ -17,9 +17,15 @@
 
 #include "fl_config.h"
 
+/* The states of a sample's recursions are processed in multiples of this many (a float32
+ * AVX-512 vector), the extended target 2 S + 1 rounded up. */
+#define FL_CTC_LANES 16
+#define FL_CTC_ROUND_UP(l) (((l) + FL_CTC_LANES - 1) / FL_CTC_LANES * FL_CTC_LANES)
+
 /* The scratch fl_ctc_loss needs per thread, for inputs of t frames and targets of at most
- * s_max labels: work_items elements of the dtype (alpha, t rows of 2 s_max + 3, and two rows
- * of beta) and index_items int64 (the extended target and its skip flags). */
+ * s_max labels: work_items elements of the dtype (the skip flags, alpha's t rows, two rows of
+ * beta and one of occupancies, each of FL_CTC_ROUND_UP(2 s_max + 1) + 2) and index_items int32 (the extended
+ * target: c must be at most INT32_MAX, 32-bit gather indices vectorize for float32). */
 fl_index fl_ctc_work_items(fl_index t, fl_index s_max);
 fl_index fl_ctc_index_items(fl_index s_max);
 
@@ -27,7 +33,8 @@ fl_index fl_ctc_index_items(fl_index s_max);
  * t, n, c like log_probs) torch's gradient times grad_scale[b] (n doubles): for frames
  * f < input_lengths[b]
  *   grad[f, b, k] = (exp(lp[f, b, k]) - exp(log sum_{s: l'[s] = k} alpha beta + nll - lp))
- *                   * grad_scale[b],
+ *                   * grad_scale[b]
+ * (the sum taken as sum_s exp(log alpha beta + nll - lp), each term at most 1),
  * 0 for later frames and, with zero_infinity, for a sample whose nll is +inf.
  * work / iwork: n_threads times fl_ctc_work_items / fl_ctc_index_items elements. Each
  * sample's results are independent of the thread that computes it. */
@@ -35,6 +42,6 @@ void fl_ctc_loss(int dtype, fl_index t, fl_index n, fl_index c, const void *log_
                  const int64_t *targets, const int64_t *target_offsets,
                  const int64_t *input_lengths, const int64_t *target_lengths, fl_index s_max,
                  int64_t blank, int zero_infinity, const double *grad_scale, void *nll,
-                 void *grad, void *work, int64_t *iwork, int n_threads, fl_index *bad);
+                 void *grad, void *work, int32_t *iwork, int n_threads, fl_index *bad);
 
 #endif

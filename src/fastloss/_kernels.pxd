@@ -1,5 +1,5 @@
 # Declarations of the plain C kernels in csrc/ (see the headers for contracts).
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 
 cdef extern from "fl_config.h" nogil:
     ctypedef Py_ssize_t fl_index
@@ -66,7 +66,7 @@ cdef extern from "ctc.h" nogil:
                      const int64_t *targets, const int64_t *target_offsets,
                      const int64_t *input_lengths, const int64_t *target_lengths,
                      fl_index s_max, int64_t blank, int zero_infinity, const double *grad_scale,
-                     void *nll, void *grad, void *work, int64_t *iwork, int n_threads,
+                     void *nll, void *grad, void *work, int32_t *iwork, int n_threads,
                      fl_index *bad)
 
 cdef extern from "build_facts.h" nogil:

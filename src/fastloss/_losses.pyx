@@ -6,7 +6,7 @@ float dtype (float32 or float64), labels as int64, and matching sizes. Every cal
 releases the GIL while the kernel runs.
 """
 cimport numpy as cnp
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 
 from fastloss._kernels cimport *
 
@@ -258,7 +258,7 @@ def ctc(cnp.ndarray log_probs, cnp.ndarray targets, cnp.ndarray target_offsets,
     size[0] = nt * fl_ctc_work_items(t, s_max)
     cdef cnp.ndarray work = cnp.PyArray_EMPTY(1, size, cnp.PyArray_TYPE(log_probs), 0)
     size[0] = nt * fl_ctc_index_items(s_max)
-    cdef cnp.ndarray iwork = cnp.PyArray_EMPTY(1, size, cnp.NPY_INT64, 0)
+    cdef cnp.ndarray iwork = cnp.PyArray_EMPTY(1, size, cnp.NPY_INT32, 0)
     cdef int dt = dtype_code(log_probs)
     cdef const void *plp = cnp.PyArray_DATA(log_probs)
     cdef const int64_t *ptg = <const int64_t *>cnp.PyArray_DATA(targets)
@@ -269,7 +269,7 @@ def ctc(cnp.ndarray log_probs, cnp.ndarray targets, cnp.ndarray target_offsets,
     cdef void *pn = cnp.PyArray_DATA(nll)
     cdef void *pg = data_or_null(grad)
     cdef void *pw = cnp.PyArray_DATA(work)
-    cdef int64_t *piw = <int64_t *>cnp.PyArray_DATA(iwork)
+    cdef int32_t *piw = <int32_t *>cnp.PyArray_DATA(iwork)
     with nogil:
         fl_ctc_loss(dt, t, n, c, plp, ptg, pof, pil, ptl, s_max, blank, zero_infinity, pgs,
                     pn, pg, pw, piw, nt, &bad)
