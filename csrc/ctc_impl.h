@@ -1,7 +1,9 @@
 /* ctc.h's loss for one dtype: included by ctc.c with REAL, SFX, R_EXP and R_LOG defined.
- * torch's CPU kernel (aten/src/ATen/native/LossCTC.cpp) state by state: the same
- * logsumexp, shifted by the largest term, the same order of accumulation, the arithmetic in
- * REAL. No include guard: one inclusion per dtype. */
+ * The recursions of torch's CPU kernel (aten/src/ATen/native/LossCTC.cpp) state by state:
+ * the same logsumexp, shifted by the largest term, the arithmetic in REAL; the collection of
+ * alpha beta by class is a sum of occupancies in linear space (ctc_collect), not torch's
+ * log-space accumulation: the same value to rounding. No include guard: one inclusion per
+ * dtype. */
 
 /* exp(d) for d = x - max <= 0 in a logsumexp, where one term is exp(0) = 1: 0 below -64,
  * whose exp (1.6e-28) is below half an ulp of 1 in float and double, so the sum is the same

@@ -9,9 +9,10 @@ formulas). Not a row of the losses' registry: a dynamic program per sample over
 ``(T, 2 S + 1)``, with its own kernel (csrc/ctc.c).
 
 Gradients are torch's: ``exp(lp) - exp(log sum_{s: l'[s] = c} alpha beta + nll - lp)`` for
-the frames ``t < T_b`` (0 after), which is what ``torch.autograd`` returns for ``log_probs``
-(the gradient with respect to the logits of a log_softmax; for normalized ``log_probs``
-the two agree up to the constant that log_softmax's backward removes).
+the frames ``t < T_b`` (0 after), which is what ``torch.autograd`` returns for ``log_probs``.
+The second term is the occupancy of class c at frame t (the derivative for ``log_probs``
+taken as free variables, negated); torch adds ``exp(lp)``, which the backward of a
+log_softmax producing ``log_probs`` cancels: through it, both give the logits' gradient.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from fastloss.losses import (
 __all__ = ["ctc_loss", "ctc_loss_grad", "ctc_loss_value_and_grad"]
 
 _I64 = np.dtype(np.int64)
+#: csrc/ctc.h: the extended target's classes are int32 (gathers of 32-bit indices vectorize)
+_MAX_CLASSES = 2**31 - 1
 
 
 class _Call(NamedTuple):
@@ -111,6 +114,9 @@ def _prepare(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: A
     unbatched = x.ndim == 2
     x3 = x[:, None, :] if unbatched else x
     frames, n, c = x3.shape
+    if c > _MAX_CLASSES:
+        raise ValueError(f"log_probs has C = {c} classes, more than the kernel's "
+                         f"{_MAX_CLASSES} (32-bit class indices)")
     blank = check_int(blank, "blank", 0, c - 1)
     _check_reduction(reduction)
     zero_infinity = check_flag(zero_infinity, "zero_infinity")
