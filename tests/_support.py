@@ -302,3 +302,40 @@ def assert_same_run(out: Dict[str, Any], dtype: Any, msg: str = "",
         assert sc.losses == pytest.approx(sr.losses, rel=1e-4, nan_ok=True)
     except AssertionError as e:
         raise AssertionError(f"{msg}: {e}") from None
+
+
+def ctc_case(rng: np.random.Generator, t: int, n: int, c: int, s: int, dtype: Any = np.float64,
+             *, blank: int = 0, concatenated: bool = False, repeats: bool = False,
+             min_frames: int = 0) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A random ctc_loss call ``(log_probs, targets, input_lengths, target_lengths)``: T x N
+    frames of a log_softmax over C classes, N targets of up to S labels other than blank
+    (padded with -1, which no target reads, or concatenated); ``repeats`` makes each
+    target's second label its first (a repeat needs a blank between); input lengths in
+    ``[min_frames, T]`` (some too short for their target: infinite losses)."""
+    logits = rng.normal(scale=2.0, size=(t, n, c))
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = (shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))).astype(dtype)
+    labels = rng.integers(0, c - 1, size=(n, s)) if c > 1 else np.zeros((n, s), np.int64)
+    labels += labels >= blank  # every class but blank
+    if repeats and s > 1:
+        labels[:, 1] = labels[:, 0]
+    target_lengths = rng.integers(0, s + 1, size=n) if c > 1 else np.zeros(n, np.int64)
+    input_lengths = rng.integers(min(min_frames, t), t + 1, size=n)
+    if concatenated:
+        targets = np.concatenate([labels[b, :target_lengths[b]] for b in range(n)])
+    else:
+        targets = np.where(np.arange(s) < target_lengths[:, None], labels, -1)
+    return log_probs, targets, input_lengths, target_lengths
+
+
+def ctc_grad_scale(log_probs: np.ndarray, targets: np.ndarray, input_lengths: Any,
+                   target_lengths: Any, blank: int = 0) -> float:
+    """The scale of ctc_loss's gradient's rounding error: ``exp(log alpha beta + nll - lp)``
+    adds numbers of the size of the loss before exp, so the error is the dtype's epsilon
+    times the largest finite per-sample loss (at least 1)."""
+    with np.errstate(all="ignore"):
+        nll = np.asarray(fastloss.reference.ctc_loss(
+            np.asarray(log_probs, np.float64), targets, input_lengths, target_lengths, blank,
+            "none"))
+    finite = np.abs(nll[np.isfinite(nll)])
+    return max(1.0, float(finite.max()) if finite.size else 1.0)

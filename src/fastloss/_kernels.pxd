@@ -1,5 +1,5 @@
 # Declarations of the plain C kernels in csrc/ (see the headers for contracts).
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 
 cdef extern from "fl_config.h" nogil:
     ctypedef Py_ssize_t fl_index
@@ -58,6 +58,16 @@ cdef extern from "losses.h" nogil:
                               fl_index *first)
     fl_index fl_count_not_either(int dtype, fl_index n, const void *x, double a, double b,
                                  fl_index *first)
+
+cdef extern from "ctc.h" nogil:
+    fl_index fl_ctc_work_items(fl_index t, fl_index s_max)
+    fl_index fl_ctc_index_items(fl_index s_max)
+    void fl_ctc_loss(int dtype, fl_index t, fl_index n, fl_index c, const void *log_probs,
+                     const int64_t *targets, const int64_t *target_offsets,
+                     const int64_t *input_lengths, const int64_t *target_lengths,
+                     fl_index s_max, int64_t blank, int zero_infinity, const double *grad_scale,
+                     void *nll, void *grad, void *work, int32_t *iwork, int n_threads,
+                     fl_index *bad)
 
 cdef extern from "build_facts.h" nogil:
     const char *fl_simd_paths()

@@ -6,7 +6,7 @@ float dtype (float32 or float64), labels as int64, and matching sizes. Every cal
 releases the GIL while the kernel runs.
 """
 cimport numpy as cnp
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 
 from fastloss._kernels cimport *
 
@@ -242,6 +242,38 @@ def count_not_either(cnp.ndarray x, double a, double b):
     """(count, first): how many elements of x (flat, C order) are neither a nor b, NaN not
     counted, and the flat index of the first of them (-1 if none)."""
     return _count(fl_count_not_either, x, a, b)
+
+
+def ctc(cnp.ndarray log_probs, cnp.ndarray targets, cnp.ndarray target_offsets,
+        cnp.ndarray input_lengths, cnp.ndarray target_lengths, fl_index s_max, int64_t blank,
+        bint zero_infinity, object grad_scale, cnp.ndarray nll, object grad, int n_threads):
+    """fl_ctc_loss over log_probs (t, n, c): fills nll (n,) and, when grad is given, grad
+    (log_probs' shape, scaled per sample by grad_scale, n float64); index arrays int64
+    (target_offsets, input_lengths, target_lengths: n each). Returns the sample whose labels
+    the kernel found out of range, or -1. The scratch is allocated here, once per call."""
+    cdef fl_index t = cnp.PyArray_DIM(log_probs, 0), n = cnp.PyArray_DIM(log_probs, 1)
+    cdef fl_index c = cnp.PyArray_DIM(log_probs, 2), bad = -1
+    cdef int nt = max(1, min(n_threads, n, 64))
+    cdef cnp.npy_intp size[1]
+    size[0] = nt * fl_ctc_work_items(t, s_max)
+    cdef cnp.ndarray work = cnp.PyArray_EMPTY(1, size, cnp.PyArray_TYPE(log_probs), 0)
+    size[0] = nt * fl_ctc_index_items(s_max)
+    cdef cnp.ndarray iwork = cnp.PyArray_EMPTY(1, size, cnp.NPY_INT32, 0)
+    cdef int dt = dtype_code(log_probs)
+    cdef const void *plp = cnp.PyArray_DATA(log_probs)
+    cdef const int64_t *ptg = <const int64_t *>cnp.PyArray_DATA(targets)
+    cdef const int64_t *pof = <const int64_t *>cnp.PyArray_DATA(target_offsets)
+    cdef const int64_t *pil = <const int64_t *>cnp.PyArray_DATA(input_lengths)
+    cdef const int64_t *ptl = <const int64_t *>cnp.PyArray_DATA(target_lengths)
+    cdef const double *pgs = <const double *>data_or_null(grad_scale)
+    cdef void *pn = cnp.PyArray_DATA(nll)
+    cdef void *pg = data_or_null(grad)
+    cdef void *pw = cnp.PyArray_DATA(work)
+    cdef int32_t *piw = <int32_t *>cnp.PyArray_DATA(iwork)
+    with nogil:
+        fl_ctc_loss(dt, t, n, c, plp, ptg, pof, pil, ptl, s_max, blank, zero_infinity, pgs,
+                    pn, pg, pw, piw, nt, &bad)
+    return bad
 
 
 def build_facts():

@@ -624,12 +624,14 @@ from fastloss.bench.cluster import dask_cases  # noqa: E402
 from fastloss.bench.grad_utils import grad_cases  # noqa: E402
 from fastloss.bench.adafactor import adafactor_cases  # noqa: E402
 from fastloss.bench.muon import muon_cases  # noqa: E402
+from fastloss.bench.ctc import ctc_cases  # noqa: E402
 
 _DASK_CASES = dask_cases()
 
 #: family -> cases; append new families here (see the module docstring)
 FAMILIES: Dict[str, List[Case]] = {
-    "losses": loss_cases(LOSS_ROWS),
+    # the registry's rows, then CTC's (not a row: a dynamic program per sample)
+    "losses": loss_cases(LOSS_ROWS) + ctc_cases(),
     # the rows' cases, then Adafactor's (not a row: its own kernel) and Muon's (NumPy)
     "optim": optim_cases(OPTIM_ROWS) + adafactor_cases() + muon_cases(),
     # the CSR case needs scipy (looked up, not imported, here)

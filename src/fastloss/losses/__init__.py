@@ -69,7 +69,7 @@ from fastloss._validation import (
 from fastloss.losses._registry import LOSSES, Choice, Loss
 
 # Spelled out for type checkers and readers; tests/test_loss_registry.py checks that it is
-# _registry.PUBLIC_NAMES (three functions per row of LOSSES).
+# _registry.PUBLIC_NAMES (three functions per row of LOSSES), then losses.ctc's.
 __all__ = [
     "mse_loss", "mse_loss_grad", "mse_loss_value_and_grad", "mse_loss_grad_hess",
     "l1_loss", "l1_loss_grad", "l1_loss_value_and_grad",
@@ -113,6 +113,8 @@ __all__ = [
     "gaussian_nll_loss_grad_hess",
     "sigmoid_focal_loss", "sigmoid_focal_loss_grad", "sigmoid_focal_loss_value_and_grad",
     "sigmoid_focal_loss_grad_hess",
+    # not rows of the registry: losses.ctc (a dynamic program per sample, its own kernel)
+    "ctc_loss", "ctc_loss_grad", "ctc_loss_value_and_grad",
 ]
 
 FloatArray = NDArray[np.floating[Any]]
@@ -2586,3 +2588,7 @@ def sigmoid_focal_loss_grad_hess(input: ArrayLike, target: ArrayLike, alpha: flo
     2 gamma ce' r + gamma ce r ((gamma - 1) r + 1 - 2 p)) / D``, ``ce'' = p (1 - p)``."""
     return _sigmoid_focal(_GRAD_HESS, input, target, alpha, gamma, reduction, sample_weight,
                           out, n_threads)
+
+
+# CTC is not a row of LOSSES: its module builds on the helpers above (hence imported last).
+from fastloss.losses.ctc import ctc_loss, ctc_loss_grad, ctc_loss_value_and_grad  # noqa: E402

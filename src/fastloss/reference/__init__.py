@@ -23,5 +23,8 @@ from fastloss.reference.adafactor import *  # noqa: F401,F403
 from fastloss.reference.adafactor import __all__ as _adafactor_all
 from fastloss.reference.muon import *  # noqa: F401,F403
 from fastloss.reference.muon import __all__ as _muon_all
+from fastloss.reference.ctc import *  # noqa: F401,F403
+from fastloss.reference.ctc import __all__ as _ctc_all
 
-__all__ = [*_losses_all, *_optim_all, *_linear_all, *_lbfgs_all, *_adafactor_all, *_muon_all]
+__all__ = [*_losses_all, *_optim_all, *_linear_all, *_lbfgs_all, *_adafactor_all, *_muon_all,
+           *_ctc_all]
