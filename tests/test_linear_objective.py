@@ -179,12 +179,13 @@ def test_hessp_vs_finite_differences_of_the_gradient(loss: str) -> None:
     np.testing.assert_allclose(hb, fdb, rtol=1e-6, atol=1e-8)
 
 
-# scikit-learn's half losses of our GLM losses (the parameter: tweedie's power)
-SKLEARN_GLM = {"poisson": ("HalfPoissonLoss", None), "gamma": ("HalfGammaLoss", None),
-               "tweedie": ("HalfTweedieLoss", 1.5)}
+# scikit-learn's half losses of our GLM losses, with tweedie's power
+SKLEARN_GLM = [("poisson", "HalfPoissonLoss", None), ("gamma", "HalfGammaLoss", None),
+               ("tweedie", "HalfTweedieLoss", 1.5), ("tweedie", "HalfTweedieLoss", 0.0),
+               ("tweedie", "HalfTweedieLoss", -1.0)]
 
 
-@pytest.mark.parametrize("power", [1.0, 1.3, 2.0, 2.5, 3.0])
+@pytest.mark.parametrize("power", [-1.5, 0.0, 1.0, 1.3, 2.0, 2.5, 3.0])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_tweedie_hessp_every_power(power: float, weighted: bool, dtype: Any) -> None:
     """Powers 1 and 2 run poisson's and gamma's rule, the others tweedie's: each against the
@@ -211,16 +212,19 @@ def test_tweedie_hessp_every_power(power: float, weighted: bool, dtype: Any) -> 
 
 
 @pytest.mark.parametrize("intercept", [True, False])
-@pytest.mark.parametrize("loss", sorted(SKLEARN_GLM))
-def test_glm_hessp_matches_sklearn(loss: str, intercept: bool) -> None:
+@pytest.mark.parametrize("loss, name, power", SKLEARN_GLM)
+def test_glm_hessp_matches_sklearn(loss: str, name: str, power: Optional[float],
+                                   intercept: bool) -> None:
     """scikit-learn's LinearModelLoss.gradient_hessian_product (private API) of the same
     half loss: the same gradient and Hessian-vector product (it divides by the weights' sum
-    as we do; its l2_reg_strength is our alpha; coef laid out as r_[coef, intercept])."""
+    as we do; its l2_reg_strength is our alpha; coef laid out as r_[coef, intercept]);
+    tweedie's powers <= 0 on targets of both signs."""
     pytest.importorskip("sklearn")
     sk_loss = pytest.importorskip("sklearn._loss.loss")
     sk_linear = pytest.importorskip("sklearn.linear_model._linear_loss")
     X, y, coef, b, sw = _problem(loss, np.float64, n=500, d=5, seed=42)
-    name, power = SKLEARN_GLM[loss]
+    if power is not None and power <= 0:
+        y[::3] -= 2.0
     base = getattr(sk_loss, name)(power=power) if power is not None else getattr(sk_loss, name)()
     model = sk_linear.LinearModelLoss(base, fit_intercept=intercept)
     b_ = b if intercept else None
@@ -539,3 +543,23 @@ def test_kernel_checks_labels_it_reads(hessp: bool) -> None:
             np.testing.assert_allclose(out[:12].reshape(3, 4), g * 39 / 40, rtol=1e-12)
     with pytest.raises(ValueError, match="class label"):
         fastloss.linear_value_and_grad(X, labels, coef, b, loss="softmax")
+
+
+@pytest.mark.parametrize("power", [0.0, -2.0])
+def test_tweedie_powers_up_to_zero_take_any_targets(power: float, dtype: Any) -> None:
+    """Power <= 0: negative targets are in the domain (scikit-learn's HalfTweedieLoss);
+    the objective and the Hessian product agree with the reference on both backends."""
+    X, y, coef, b, sw = _problem("gamma", dtype, n=300, d=4, seed=44)
+    y = (y - 1.5).astype(dtype)
+    assert (y < 0).any()
+    kw: Dict[str, Any] = dict(loss="tweedie", power=power, alpha=0.1, sample_weight=sw)
+    v = np.ones_like(coef)
+    want = reference.linear_loss(X, y, coef, b, **kw)
+    h_ref, hb_ref = reference.linear_hessp(X, y, coef, b, v, b, **kw)
+    for backend in ("c", "numpy"):
+        with fastloss.use_backend(backend):
+            value = fastloss.linear_value_and_grad(X, y, coef, b, **kw)[0]
+            h, hb = fastloss.linear_hessp(X, y, coef, b, v, b, **kw)
+        assert_close(value, want, dtype, factor=4)
+        assert_close(h, h_ref, dtype, factor=8)
+        assert_close(hb, hb_ref, dtype, factor=8, floor=1.0)

@@ -30,9 +30,10 @@ Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
   deviance, constant terms of ``y`` dropped, as :func:`fastloss.poisson_nll_loss`,
   :func:`fastloss.gamma_nll_loss`, :func:`fastloss.tweedie_loss` of the log-mean):
   ``"poisson"`` ``exp(z) - y z``, ``exp(z) - y`` (``y >= 0``); ``"gamma"`` ``z + y exp(-z)``,
-  ``1 - y exp(-z)`` (``y > 0``); ``"tweedie"`` with ``power=p >= 1``, ``exp((2-p) z) / (2-p)
-  - y exp((1-p) z) / (1-p)``, ``exp((2-p) z) - y exp((1-p) z)`` (``p = 1``, ``2``: poisson's
-  and gamma's; ``y >= 0`` for ``p < 2``, ``y > 0`` from 2 on); and ``"pinball"`` with
+  ``1 - y exp(-z)`` (``y > 0``); ``"tweedie"`` with ``power=p <= 0`` or ``>= 1``,
+  ``exp((2-p) z) / (2-p) - y exp((1-p) z) / (1-p)``, ``exp((2-p) z) - y exp((1-p) z)``
+  (``p = 1``, ``2``: poisson's and gamma's; any ``y`` for ``p <= 0``, ``y >= 0`` for
+  ``1 <= p < 2``, ``y > 0`` from 2 on); and ``"pinball"`` with
   ``quantile=q in (0, 1)``, scikit-learn's ``PinballLoss`` of ``z`` itself, ``q (y - z)``
   for ``y >= z``, else ``(1 - q) (z - y)``; ``-q`` or ``1 - q``.
 
@@ -63,7 +64,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _atomic, _backend, _config, _linear, _sparse, losses, reference
 from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
-                                  Interval, check_choice, check_disjoint, check_flag,
+                                  Interval, Intervals, check_choice, check_disjoint, check_flag,
                                   check_int, check_pair, check_real, first_where,
                                   reject_masked)
 
@@ -99,9 +100,10 @@ _N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "a
 #: the rules with torch's ``decoupled_weight_decay`` flag (AdamW is ``"adamw"``)
 DECOUPLED_RULES = ("nadam", "radam")
 
-#: ``power`` of ``"tweedie"`` (scikit-learn takes any power; fastloss.tweedie_loss's, as the
-#: Tweedie distributions with a non-negative mean: compound Poisson-gamma between 1 and 2)
-POWER = Interval(1.0, math.inf)
+#: ``power`` of ``"tweedie"``: fastloss.tweedie_loss's, the Tweedie distributions'
+#: (scikit-learn's TweedieRegressor's): <= 0 (0: the squared error of the mean exp(z); any
+#: real targets) or >= 1 (compound Poisson-gamma between 1 and 2)
+POWER = Intervals((Interval(-math.inf, 0.0, False, True), Interval(1.0, math.inf)))
 #: ``quantile`` of ``"pinball"``
 QUANTILE = Interval(0.0, 1.0, lo_closed=False)
 
@@ -295,7 +297,10 @@ def loss_param(loss: str, epsilon: Any, power: Any, quantile: Any) -> float:
 
 
 def target_domain(loss: str, param: float) -> Optional[str]:
-    """The targets' domain of a GLM loss (``">= 0"``, ``"> 0"``), or None: any real."""
+    """The targets' domain of a GLM loss (``">= 0"``, ``"> 0"``), or None: any real
+    (tweedie with power <= 0 too, as scikit-learn's HalfTweedieLoss)."""
+    if loss == "tweedie" and param <= 0:
+        return None
     if loss == "poisson" or (loss == "tweedie" and param < 2):
         return ">= 0"
     if loss == "gamma" or loss == "tweedie":

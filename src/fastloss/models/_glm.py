@@ -53,9 +53,11 @@ def intercept_of_mean(mean: float) -> float:
 
 def unit_deviance(y: NDArray[np.float64], mu: NDArray[np.float64],
                   power: float) -> NDArray[np.float64]:
-    """The Tweedie unit deviance of targets ``y`` at means ``mu`` (power >= 1; 1: Poisson,
-    2: gamma), as scikit-learn's ``mean_tweedie_deviance``."""
+    """The Tweedie unit deviance of targets ``y`` at means ``mu`` (power <= 0 or >= 1; 0:
+    squared error, 1: Poisson, 2: gamma), as scikit-learn's ``mean_tweedie_deviance``."""
     with np.errstate(divide="ignore", invalid="ignore"):
+        if power == 0.0:
+            return (y - mu) ** 2
         if power == 1.0:
             ratio = np.where(y > 0, y / mu, 1.0)
             return 2.0 * (np.where(y > 0, y * np.log(ratio), 0.0) - y + mu)
