@@ -43,6 +43,23 @@ FL_INLINE REAL FL_NAME(loss1)(const int loss, REAL z, REAL y, REAL epsilon, REAL
     return l;
 }
 
+/* d2l/dz2 of one single-output sample, the Hessian's diagonal in z (the losses with a useful
+ * one: linear.py's HESSP_LOSSES), from the same loss_rules.h rules as loss1: squared 1,
+ * logistic sigmoid(z) sigmoid(-z), poisson exp(z), gamma y exp(-z), tweedie (2-p) exp((2-p)
+ * z) - (1-p) y exp((1-p) z) (power = epsilon, never 1 or 2, as in loss1). The loss and dl/dz
+ * the rules also store are dropped by the compiler. */
+FL_INLINE REAL FL_NAME(hess1)(const int loss, REAL z, REAL y, REAL epsilon) {
+    REAL l, g, h;
+    switch (loss) {
+    case FL_LIN_SQUARED: return (REAL)1;
+    case FL_LIN_POISSON: FL_NAME(poisson_log_elem2)(z, y, 1, 0, &l, &g, &h); break;
+    case FL_LIN_GAMMA: FL_NAME(gamma_log_elem2)(z, y, 1, 0, &l, &g, &h); break;
+    case FL_LIN_TWEEDIE: FL_NAME(tweedie_log_elem2)(z, y, 1, epsilon, &l, &g, &h); break;
+    default: FL_NAME(bce_logits_elem2)(z, y, 1, 0, &l, &g, &h); break; /* FL_LIN_LOGISTIC */
+    }
+    return h;
+}
+
 /* Row i of X as a unit-stride vector: X itself when columns are contiguous,
  * else gathered into buf (F-ordered or sliced X: one strided read per value). */
 FL_INLINE const REAL *FL_NAME(row)(const REAL *X, fl_index i, fl_index rs, fl_index cs,

@@ -18,7 +18,7 @@
 
 typedef struct {
     int loss;                /* enum fl_linear_loss                                          */
-    int hessp;               /* 0: value and gradient; 1: H v (squared, logistic, softmax)   */
+    int hessp;               /* 0: value and gradient; 1: H v (not absolute, huber, pinball) */
     fl_samples s;            /* X (n, d) with one unit stride, targets or labels, weights    */
     const void *coef;        /* (d, c) C-contiguous                                          */
     const void *intercept;   /* (c), or NULL: no intercept                                   */

@@ -518,24 +518,30 @@ FL_OBJ_STEP double FL_NAME(obj_single)(int loss, fl_index nb, fl_index nt, REAL 
 #undef FL_OBJ_SINGLE_CASE
 }
 
-/* Hessian-vector product, single output: zv[r] <- w_r l''(z_r) zv[r], with l'' = 1
- * (squared error) or sigmoid(z) sigmoid(-z) = e / (1 + e)^2, e = exp(-|z|) (logistic). */
-FL_OBJ_STEP void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt,
-                                     const REAL *FL_RESTRICT z, REAL *FL_RESTRICT zv,
-                                     const REAL *FL_RESTRICT wr) {
-    if (loss == FL_LIN_SQUARED) {
-        FL_SIMD
-        for (fl_index r = 0; r < nb; r++) zv[r] = wr[r] * zv[r];
-    } else {
-        FL_SIMD
-        for (fl_index r = 0; r < nb; r++) {
-            const REAL ax = z[r] < 0 ? -z[r] : z[r];
-            const REAL e = R_EXP(-ax);
-            const REAL inv = (REAL)1 / ((REAL)1 + e);
-            zv[r] = wr[r] * (e * inv * inv) * zv[r];
-        }
-    }
+/* Hessian-vector product, single output: zv[r] <- w_r l''(z_r) zv[r], l'' from hess1
+ * (linear_rules.h); the loss a constant in each loop, as in obj_single. */
+FL_INLINE void FL_NAME(obj_single_hess_rows)(const int loss, fl_index nb, fl_index nt,
+                                             const REAL *FL_RESTRICT z,
+                                             const REAL *FL_RESTRICT y, REAL *FL_RESTRICT zv,
+                                             const REAL *FL_RESTRICT wr, REAL epsilon) {
+    FL_SIMD
+    for (fl_index r = 0; r < nb; r++)
+        zv[r] = wr[r] * FL_NAME(hess1)(loss, z[r], y[r], epsilon) * zv[r];
     for (fl_index r = nb; r < nt; r++) zv[r] = 0;
+}
+
+FL_OBJ_STEP void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt, const REAL *z,
+                                     const REAL *y, REAL *zv, const REAL *wr, REAL epsilon) {
+#define FL_OBJ_HESS_CASE(L)                                                                 \
+    case L: FL_NAME(obj_single_hess_rows)(L, nb, nt, z, y, zv, wr, epsilon); return;
+    switch (loss) {
+    FL_OBJ_HESS_CASE(FL_LIN_SQUARED)
+    FL_OBJ_HESS_CASE(FL_LIN_POISSON)
+    FL_OBJ_HESS_CASE(FL_LIN_GAMMA)
+    FL_OBJ_HESS_CASE(FL_LIN_TWEEDIE)
+    default: FL_NAME(obj_single_hess_rows)(FL_LIN_LOGISTIC, nb, nt, z, y, zv, wr, epsilon);
+    }
+#undef FL_OBJ_HESS_CASE
 }
 
 /* Softmax over the c rows of zt (ld apart), for a block's rows [0, nt): zt <- exp(z - m),
@@ -661,7 +667,8 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
             REAL *dz = B->zt;
             if (P->hessp) {
                 FL_NAME(obj_rows_z)(xb, rs, nb, nt, d, V, vb, B->zv, 0);
-                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
+                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, y + i0, B->zv, B->wr,
+                                         epsilon);
                 dz = B->zv;
             } else {
                 total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, B->wl, B->wr,
@@ -690,7 +697,8 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
             if (P->loss == FL_LIN_SOFTMAX)
                 FL_NAME(obj_softmax_hess)(nb, nt, c, B->zt, B->zv, rows, B->wr, B);
             else
-                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, B->zv, B->wr);
+                FL_NAME(obj_single_hess)(P->loss, nb, nt, B->zt, y + i0, B->zv, B->wr,
+                                         epsilon);
             dz = B->zv;
         } else if (P->loss == FL_LIN_SOFTMAX) {
             total += FL_NAME(obj_softmax)(i0, nb, nt, c, B->zt, rows, P->s.labels, B, bad);

@@ -179,6 +179,88 @@ def test_hessp_vs_finite_differences_of_the_gradient(loss: str) -> None:
     np.testing.assert_allclose(hb, fdb, rtol=1e-6, atol=1e-8)
 
 
+# scikit-learn's half losses of our GLM losses, with tweedie's power
+SKLEARN_GLM = [("poisson", "HalfPoissonLoss", None), ("gamma", "HalfGammaLoss", None),
+               ("tweedie", "HalfTweedieLoss", 1.5), ("tweedie", "HalfTweedieLoss", 0.0),
+               ("tweedie", "HalfTweedieLoss", -1.0)]
+
+
+@pytest.mark.parametrize("power", [-1.5, 0.0, 1.0, 1.3, 2.0, 2.5, 3.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_tweedie_hessp_every_power(power: float, weighted: bool, dtype: Any) -> None:
+    """Powers 1 and 2 run poisson's and gamma's rule, the others tweedie's: each against the
+    reference and, in float64, central differences of the gradient."""
+    X, y, coef, b, sw = _problem("gamma", dtype, n=N_ROWS, d=6, seed=40)
+    rng = np.random.default_rng(41)
+    v, vb = rng.normal(size=coef.shape).astype(dtype), rng.normal(size=b.shape).astype(dtype)
+    kw: Dict[str, Any] = dict(loss="tweedie", power=power, alpha=0.2,
+                              sample_weight=sw if weighted else None)
+    h, hb = fastloss.linear_hessp(X, y, coef, b, v, vb, **kw)
+    h_ref, hb_ref = reference.linear_hessp(X, y, coef, b, v, vb, **kw)
+    assert_close(h, h_ref, dtype, factor=8)
+    assert_close(hb, hb_ref, dtype, factor=8, floor=1.0)
+    if dtype == np.float64:
+        def grad(c: np.ndarray, bb: np.ndarray) -> Tuple[Any, Any]:
+            return fastloss.linear_value_and_grad(X, y, c, bb, **kw)[1:]
+
+        fd, fdb = _numeric_jacobian_vector(grad, coef, b, v, vb)
+        np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(hb, fdb, rtol=1e-6, atol=1e-8)
+    if power == 1.0:  # the same function as poisson
+        hp = fastloss.linear_hessp(X, y, coef, b, v, vb, **{**kw, "loss": "poisson"})
+        np.testing.assert_array_equal(h, hp[0])
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize("loss, name, power", SKLEARN_GLM)
+def test_glm_hessp_matches_sklearn(loss: str, name: str, power: Optional[float],
+                                   intercept: bool) -> None:
+    """scikit-learn's LinearModelLoss.gradient_hessian_product (private API) of the same
+    half loss: the same gradient and Hessian-vector product (it divides by the weights' sum
+    as we do; its l2_reg_strength is our alpha; coef laid out as r_[coef, intercept]);
+    tweedie's powers <= 0 on targets of both signs."""
+    pytest.importorskip("sklearn")
+    sk_loss = pytest.importorskip("sklearn._loss.loss")
+    sk_linear = pytest.importorskip("sklearn.linear_model._linear_loss")
+    X, y, coef, b, sw = _problem(loss, np.float64, n=500, d=5, seed=42)
+    if power is not None and power <= 0:
+        y[::3] -= 2.0
+    base = getattr(sk_loss, name)(power=power) if power is not None else getattr(sk_loss, name)()
+    model = sk_linear.LinearModelLoss(base, fit_intercept=intercept)
+    b_ = b if intercept else None
+    rng = np.random.default_rng(43)
+    v, vb = rng.normal(size=coef.shape), rng.normal(size=b.shape)
+    vb_ = vb if intercept else None
+    w_sk, v_sk = (np.r_[coef, b], np.r_[v, vb]) if intercept else (coef, v)
+    grad_sk, hessp_sk = model.gradient_hessian_product(w_sk, X, y, sample_weight=sw,
+                                                       l2_reg_strength=0.3)
+    kw: Dict[str, Any] = dict(loss=loss, alpha=0.3, sample_weight=sw)
+    if power is not None:
+        kw["power"] = power
+    _, g, gb = fastloss.linear_value_and_grad(X, y, coef, b_, **kw)
+    h, hb = fastloss.linear_hessp(X, y, coef, b_, v, vb_, **kw)
+    ours_g = np.r_[g, gb] if intercept else g
+    ours_h = np.r_[h, hb] if intercept else h
+    np.testing.assert_allclose(ours_g, grad_sk, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours_h, hessp_sk(v_sk), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss, y_bad, match", [
+    ("poisson", -1.0, r"y must be >= 0 for loss='poisson'"),
+    ("gamma", 0.0, r"y must be > 0 for loss='gamma'"),
+    ("tweedie", -1.0, r"y must be >= 0 for loss='tweedie' with power=1.5"),
+])
+def test_glm_hessp_checks_targets(loss: str, y_bad: float, match: str) -> None:
+    X, y, coef, b = _single()
+    y = np.ones(4)
+    y[2] = y_bad
+    for backend in ("c", "numpy"):
+        with fastloss.use_backend(backend), pytest.raises(ValueError, match=match):
+            fastloss.linear_hessp(X, y, coef, b, coef, b, loss=loss)
+    with pytest.raises(ValueError, match="power"):
+        fastloss.linear_hessp(X, np.ones(4), coef, b, coef, b, loss="tweedie", power=0.5)
+
+
 @pytest.mark.parametrize("loss", LOSSES)
 def test_gradient_vs_finite_differences_across_blocks(loss: str) -> None:
     """Many blocks, F-ordered X and weights: the gradient is that of the value."""
@@ -461,3 +543,23 @@ def test_kernel_checks_labels_it_reads(hessp: bool) -> None:
             np.testing.assert_allclose(out[:12].reshape(3, 4), g * 39 / 40, rtol=1e-12)
     with pytest.raises(ValueError, match="class label"):
         fastloss.linear_value_and_grad(X, labels, coef, b, loss="softmax")
+
+
+@pytest.mark.parametrize("power", [0.0, -2.0])
+def test_tweedie_powers_up_to_zero_take_any_targets(power: float, dtype: Any) -> None:
+    """Power <= 0: negative targets are in the domain (scikit-learn's HalfTweedieLoss);
+    the objective and the Hessian product agree with the reference on both backends."""
+    X, y, coef, b, sw = _problem("gamma", dtype, n=300, d=4, seed=44)
+    y = (y - 1.5).astype(dtype)
+    assert (y < 0).any()
+    kw: Dict[str, Any] = dict(loss="tweedie", power=power, alpha=0.1, sample_weight=sw)
+    v = np.ones_like(coef)
+    want = reference.linear_loss(X, y, coef, b, **kw)
+    h_ref, hb_ref = reference.linear_hessp(X, y, coef, b, v, b, **kw)
+    for backend in ("c", "numpy"):
+        with fastloss.use_backend(backend):
+            value = fastloss.linear_value_and_grad(X, y, coef, b, **kw)[0]
+            h, hb = fastloss.linear_hessp(X, y, coef, b, v, b, **kw)
+        assert_close(value, want, dtype, factor=4)
+        assert_close(h, h_ref, dtype, factor=8)
+        assert_close(hb, hb_ref, dtype, factor=8, floor=1.0)

@@ -8,6 +8,7 @@ import pytest
 
 import fastloss
 from fastloss import losses, reference
+from fastloss._validation import Intervals
 from fastloss.losses import ctc
 from fastloss.losses._registry import LOSSES, PUBLIC_NAMES, Choice
 from fastloss.reference import losses as reference_losses
@@ -77,6 +78,12 @@ def test_parameter_constraints_are_enforced(row, param):
         bad = [(1, TypeError), ("yes", TypeError)]
     elif param.constraint == "int64":
         bad = [(1.5, TypeError), (2**63, ValueError)]
+    elif isinstance(param.constraint, Intervals):  # a value in each gap, and past the ends
+        parts = param.constraint.parts
+        bad = [(np.nan, ValueError), ("1", TypeError), (None, TypeError)]
+        bad += [(0.5 * (a.hi + b.lo), ValueError) for a, b in zip(parts, parts[1:])]
+        if np.isfinite(parts[0].lo):
+            bad.append((np.nextafter(parts[0].lo, -np.inf), ValueError))
     else:
         c = param.constraint
         below = c.lo if not c.lo_closed else np.nextafter(c.lo, -np.inf)

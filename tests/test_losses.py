@@ -408,3 +408,21 @@ def test_reduced_value_is_numpy_scalar_on_both_backends(name, dtype):
                 assert type(v) is np.dtype(dtype).type, (backend, reduction)
             v = getattr(fastloss, name)(x, y, reduction="none")
             assert type(v) is np.ndarray and v.dtype == dtype
+
+
+@pytest.mark.parametrize("power", [0.0, -1.0])
+def test_tweedie_powers_up_to_zero_need_the_log_link(power: float) -> None:
+    """Powers <= 0 are scikit-learn's HalfTweedieLoss on the log-mean (any target, negative
+    ones too); the mean's own form (log_input=False) refuses them, naming power and
+    log_input, rather than return NaN at negative means (scikit-learn's identity form
+    takes those)."""
+    x = np.array([-1.0, 0.0, 0.5, 2.0])
+    y = np.array([-3.0, 0.0, 1.5, 4.0])
+    got = fastloss.tweedie_loss(x, y, power=power, reduction="none")
+    mu = np.exp(x)
+    want = mu ** (2 - power) / (2 - power) - y * mu ** (1 - power) / (1 - power)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    with pytest.raises(ValueError, match="power=.*log_input=True"):
+        fastloss.tweedie_loss(mu, y, power=power, log_input=False)
+    with pytest.raises(ValueError, match=r"power must be finite and in \(-inf, 0\] or"):
+        fastloss.tweedie_loss(x, y, power=0.5)

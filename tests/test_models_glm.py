@@ -18,7 +18,9 @@ from fastloss.models import _glm
 GLMS = [("poisson", {}, "PoissonRegressor"), ("gamma", {}, "GammaRegressor"),
         ("tweedie", {"power": 1.5}, "TweedieRegressor"),
         ("tweedie", {"power": 3.0}, "TweedieRegressor"),
-        ("tweedie", {"power": 1.0}, "TweedieRegressor")]
+        ("tweedie", {"power": 1.0}, "TweedieRegressor"),
+        ("tweedie", {"power": 0.0}, "TweedieRegressor"),
+        ("tweedie", {"power": -1.0}, "TweedieRegressor")]
 
 
 def _glm_problem(loss: str, seed: int = 0, n: int = 400, d: int = 5, power: float = 1.5
@@ -28,6 +30,8 @@ def _glm_problem(loss: str, seed: int = 0, n: int = 400, d: int = 5, power: floa
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)) * [1.0, 0.5, 2.0, 1.0, 0.3][:d] + [0.0, 1.0, 0.0, -1.0, 2.0][:d]
     mu = np.exp((X - X.mean(axis=0)) / X.std(axis=0) @ (0.3 * rng.normal(size=d)) + 0.5)
+    if loss == "tweedie" and power <= 0:  # any real targets: negative ones too
+        return X, mu + rng.normal(size=n)
     if loss == "poisson" or (loss == "tweedie" and power < 2):
         y = rng.poisson(mu).astype(np.float64)
         if loss == "tweedie" and power > 1:  # compound: zeros and continuous positives
@@ -86,13 +90,29 @@ def test_sample_weight_and_float32(loss: str, kw: Dict[str, Any], peer: str) -> 
     np.testing.assert_allclose(single.coef_, theirs.coef_, rtol=2e-3, atol=2e-4)
 
 
+def test_tweedie_powers_up_to_zero_take_any_targets() -> None:
+    """Power <= 0 (scikit-learn's domain: any real y) trains on negative targets where
+    power >= 1 refuses them; weighted, as scikit-learn's."""
+    X, y = _glm_problem("tweedie", power=-0.5, seed=4)
+    assert (y < 0).any()
+    sw = np.random.default_rng(5).uniform(0.5, 2.0, size=len(y))
+    theirs = _sklearn("TweedieRegressor", {"power": -0.5}, alpha=0.02).fit(X, y,
+                                                                          sample_weight=sw)
+    ours = LinearRegression(loss="tweedie", power=-0.5, alpha=0.02, tol=1e-10,
+                            max_iter=1000).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-8)
+    assert ours.score(X, y, sw) == pytest.approx(theirs.score(X, y, sw), rel=1e-6)
+    with pytest.raises(ValueError, match="y must be >= 0"):
+        LinearRegression(loss="tweedie", power=1.0).fit(X, y)
+
+
 def test_d2_score_is_scikit_learns(rng: np.random.Generator) -> None:
     """_glm.d2_score equals scikit-learn's d2_tweedie_score, weighted and not, every power."""
     metrics = pytest.importorskip("sklearn.metrics")
     y = rng.gamma(2.0, 1.0, size=50)
     z = rng.normal(size=50) * 0.3
     sw = rng.uniform(0.1, 2.0, size=50)
-    for power in (1.0, 1.5, 2.0, 3.0):
+    for power in (-1.0, 0.0, 1.0, 1.5, 2.0, 3.0):
         for w in (None, sw):
             expected = metrics.d2_tweedie_score(y, np.exp(z), sample_weight=w, power=power)
             assert _glm.d2_score(y, z, w, power) == pytest.approx(expected, rel=1e-12)
@@ -182,7 +202,7 @@ def test_targets_outside_the_domain(loss: str, kw: Dict[str, Any], y_bad: float,
 
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(loss="tweedie", power=0.5), r"power must be finite and in \[1, inf\)"),
+    (dict(loss="tweedie", power=0.5), r"power must be finite and in \(-inf, 0\] or \[1, inf\)"),
     (dict(loss="pinball", quantile=1.0), r"quantile must be finite and in \(0, 1\)"),
     (dict(loss="poisson", quantile=0.0), "quantile must be"),  # checked whatever the loss
     (dict(loss="poisson", optimizer="cholesky"), "needs loss='squared_error'"),

@@ -20,7 +20,7 @@ import math
 import numbers
 import operator
 import sys
-from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -64,6 +64,19 @@ class Interval(NamedTuple):
         return f"{left}{self.lo:g}, {self.hi:g}{right}"
 
 
+class Intervals(NamedTuple):
+    """The union of some :class:`Interval` s (a value in any of them), such as Tweedie's
+    powers ``(-inf, 0]`` or ``[1, inf)`` (scikit-learn's list of ``Interval`` constraints)."""
+
+    parts: Tuple[Interval, ...]
+
+    def __contains__(self, v: object) -> bool:
+        return any(v in part for part in self.parts)
+
+    def __str__(self) -> str:
+        return " or ".join(str(part) for part in self.parts)
+
+
 _INF = math.inf
 #: the constraint kinds; a value must also be finite
 REAL = Interval(-_INF, _INF, False, False)
@@ -77,7 +90,7 @@ def _real_type_error(value: Any, name: str) -> TypeError:
     return TypeError(f"{name} must be a real number, got {value!r}")
 
 
-def check_real(value: Any, name: str, interval: Interval = REAL) -> float:
+def check_real(value: Any, name: str, interval: Union[Interval, Intervals] = REAL) -> float:
     """``value`` as a finite Python float in ``interval``.
 
     Python and NumPy ints and floats (any ``numbers.Real``) are real numbers; bools,

@@ -30,9 +30,10 @@ Losses (``r = z - y``; the per-sample loss ``l`` and its derivative ``dl/dz``):
   deviance, constant terms of ``y`` dropped, as :func:`fastloss.poisson_nll_loss`,
   :func:`fastloss.gamma_nll_loss`, :func:`fastloss.tweedie_loss` of the log-mean):
   ``"poisson"`` ``exp(z) - y z``, ``exp(z) - y`` (``y >= 0``); ``"gamma"`` ``z + y exp(-z)``,
-  ``1 - y exp(-z)`` (``y > 0``); ``"tweedie"`` with ``power=p >= 1``, ``exp((2-p) z) / (2-p)
-  - y exp((1-p) z) / (1-p)``, ``exp((2-p) z) - y exp((1-p) z)`` (``p = 1``, ``2``: poisson's
-  and gamma's; ``y >= 0`` for ``p < 2``, ``y > 0`` from 2 on); and ``"pinball"`` with
+  ``1 - y exp(-z)`` (``y > 0``); ``"tweedie"`` with ``power=p <= 0`` or ``>= 1``,
+  ``exp((2-p) z) / (2-p) - y exp((1-p) z) / (1-p)``, ``exp((2-p) z) - y exp((1-p) z)``
+  (``p = 1``, ``2``: poisson's and gamma's; any ``y`` for ``p <= 0``, ``y >= 0`` for
+  ``1 <= p < 2``, ``y > 0`` from 2 on); and ``"pinball"`` with
   ``quantile=q in (0, 1)``, scikit-learn's ``PinballLoss`` of ``z`` itself, ``q (y - z)``
   for ``y >= z``, else ``(1 - q) (z - y)``; ``-q`` or ``1 - q``.
 
@@ -63,7 +64,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from fastloss import _atomic, _backend, _config, _linear, _sparse, losses, reference
 from fastloss._validation import (INT64_MAX, NON_NEGATIVE, POSITIVE, UNIT, UNIT_OPEN,
-                                  Interval, check_choice, check_disjoint, check_flag,
+                                  Interval, Intervals, check_choice, check_disjoint, check_flag,
                                   check_int, check_pair, check_real, first_where,
                                   reject_masked)
 
@@ -80,9 +81,9 @@ LOSSES = ("squared_error", "absolute", "huber", "logistic", "softmax") + GLM_LOS
 PLAIN_SGD_LOSSES = reference.linear.MARGIN_LOSSES + ("epsilon_insensitive",
                                                      "squared_epsilon_insensitive")
 SGD_LOSSES = LOSSES + PLAIN_SGD_LOSSES
-#: the losses with a useful second derivative (absolute and huber have l'' = 0 almost
-#: everywhere)
-HESSP_LOSSES = ("squared_error", "logistic", "softmax")
+#: the losses with a useful second derivative (absolute, huber and pinball have l'' = 0
+#: almost everywhere)
+HESSP_LOSSES = ("squared_error", "logistic", "softmax", "poisson", "gamma", "tweedie")
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam",
               "adamax", "lion")
 SCHEDULES = ("constant", "invscaling", "optimal")
@@ -99,9 +100,10 @@ _N_BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "a
 #: the rules with torch's ``decoupled_weight_decay`` flag (AdamW is ``"adamw"``)
 DECOUPLED_RULES = ("nadam", "radam")
 
-#: ``power`` of ``"tweedie"`` (scikit-learn takes any power; fastloss.tweedie_loss's, as the
-#: Tweedie distributions with a non-negative mean: compound Poisson-gamma between 1 and 2)
-POWER = Interval(1.0, math.inf)
+#: ``power`` of ``"tweedie"``: fastloss.tweedie_loss's, the Tweedie distributions'
+#: (scikit-learn's TweedieRegressor's): <= 0 (0: the squared error of the mean exp(z); any
+#: real targets) or >= 1 (compound Poisson-gamma between 1 and 2)
+POWER = Intervals((Interval(-math.inf, 0.0, False, True), Interval(1.0, math.inf)))
 #: ``quantile`` of ``"pinball"``
 QUANTILE = Interval(0.0, 1.0, lo_closed=False)
 
@@ -295,7 +297,10 @@ def loss_param(loss: str, epsilon: Any, power: Any, quantile: Any) -> float:
 
 
 def target_domain(loss: str, param: float) -> Optional[str]:
-    """The targets' domain of a GLM loss (``">= 0"``, ``"> 0"``), or None: any real."""
+    """The targets' domain of a GLM loss (``">= 0"``, ``"> 0"``), or None: any real
+    (tweedie with power <= 0 too, as scikit-learn's HalfTweedieLoss)."""
+    if loss == "tweedie" and param <= 0:
+        return None
     if loss == "poisson" or (loss == "tweedie" and param < 2):
         return ">= 0"
     if loss == "gamma" or loss == "tweedie":
@@ -311,9 +316,14 @@ def _check_targets(ya: np.ndarray, loss: str, param: float) -> None:
     bad = first_where(ya, (lambda part: part < 0) if domain == ">= 0" else
                       (lambda part: part <= 0))
     if bad >= 0:
-        what = f"loss={loss!r}" + (f" with power={param:g}" if loss == "tweedie" else "")
-        raise ValueError(f"y must be {domain} for {what} (the targets of its deviance), "
-                         f"found {ya[bad].item()!r} at y[{bad}]")
+        raise target_error(loss, param, ya[bad].item(), bad)
+
+
+def target_error(loss: str, param: float, value: float, index: int) -> ValueError:
+    """The error of a GLM target ``y[index] = value`` outside :func:`target_domain`."""
+    what = f"loss={loss!r}" + (f" with power={param:g}" if loss == "tweedie" else "")
+    return ValueError(f"y must be {target_domain(loss, param)} for {what} (the targets of "
+                      f"its deviance), found {value!r} at y[{index}]")
 
 
 def _kernel_loss(loss: str, param: float) -> Tuple[str, float]:
@@ -812,35 +822,46 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
 
 def linear_hessp(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
                  vec_coef: FloatArray, vec_intercept: Optional[FloatArray], *, loss: str,
-                 alpha: float = 0.0, epsilon: float = 1.0,
-                 sample_weight: Optional[ArrayLike] = None, n_threads: Optional[int] = None
-                 ) -> Tuple[FloatArray, Optional[FloatArray]]:
+                 alpha: float = 0.0, epsilon: float = 1.0, power: float = 1.5,
+                 quantile: float = 0.5, sample_weight: Optional[ArrayLike] = None,
+                 n_threads: Optional[int] = None) -> Tuple[FloatArray, Optional[FloatArray]]:
     r"""The Hessian of :func:`linear_value_and_grad`'s objective at ``(coef, intercept)``
     times the vector ``(vec_coef, vec_intercept)``, in one pass over X.
 
     With ``u = X @ vec_coef + vec_intercept`` and ``D`` the per-sample second derivative
     times ``w_i / sum(w)``: ``Hv_coef = X.T @ (D u) + alpha vec_coef``,
-    ``Hv_intercept = (D u).sum(0)``, where ``D u`` is ``u`` (``"squared_error"``),
-    ``sigmoid(z) sigmoid(-z) u`` (``"logistic"``) or, per row, ``p * (u - p . u)`` with
-    ``p = softmax(z)`` (``"softmax"``). ``"absolute"`` and ``"huber"`` raise
+    ``Hv_intercept = (D u).sum(0)``, where ``D u`` is ``l''(z) u`` for one output, with
+    ``l''`` = 1 (``"squared_error"``), ``sigmoid(z) sigmoid(-z)`` (``"logistic"``),
+    ``exp(z)`` (``"poisson"``), ``y exp(-z)`` (``"gamma"``), ``(2-p) exp((2-p) z) - (1-p) y
+    exp((1-p) z)`` (``"tweedie"`` with ``power=p``; scikit-learn's ``gradient_hessian`` of
+    its half losses on the log link), or, per row, ``p * (u - p . u)`` with ``p =
+    softmax(z)`` (``"softmax"``). ``"absolute"``, ``"huber"`` and ``"pinball"`` raise
     ``ValueError``: their second derivative is 0 almost everywhere (a Newton step on it is
-    meaningless). ``epsilon`` is accepted for symmetry with :func:`linear_value_and_grad`.
+    meaningless). ``epsilon`` and ``quantile`` are accepted (and checked) for symmetry with
+    :func:`linear_value_and_grad`; the GLM targets are checked as there.
 
     ``vec_coef`` is shaped like ``coef``, ``vec_intercept`` like ``intercept`` (``None``
     exactly when ``intercept`` is ``None``), both of X's dtype. Returns ``(Hv_coef,
     Hv_intercept)`` of those shapes (``Hv_intercept`` ``None`` without intercept); an empty
     batch gives ``(alpha vec_coef, 0)``. ``n_threads`` as in
     :func:`linear_value_and_grad`, with the same reproducibility.
+
+    X may be a scipy.sparse CSR matrix (checked as in :func:`sgd_epoch`): then ``X @ coef``,
+    ``X @ vec_coef`` and ``X.T @ (D u)`` run over the stored entries, O(nnz) each (float64
+    sums, NumPy; not the fused kernel, ``n_threads`` unused), with the loss kernels' second
+    derivatives (softmax's ``p * (u - p . u)`` in NumPy) in between.
     """
     loss = check_choice(loss, "loss", LOSSES)
     if loss not in HESSP_LOSSES:
         raise ValueError(f"linear_hessp needs a loss with a second derivative, one of "
                          f"{HESSP_LOSSES}; loss={loss!r} has l'' = 0 almost everywhere")
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
-    check_real(epsilon, "epsilon", POSITIVE)
+    param_ = loss_param(loss, epsilon, power, quantile)
     if n_threads is not None:
         _config._check_threads(n_threads)
-    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False)
+    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False,
+                              sparse_ok=True)
+    _check_targets(ya, loss, param_)
     V = _param_array(vec_coef, "vec_coef", Xa.dtype, W.shape, False)
     vb: Optional[FloatArray] = None
     if b is None:
@@ -848,12 +869,56 @@ def linear_hessp(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Option
             raise ValueError("vec_intercept must be None when intercept is None")
     else:
         vb = _param_array(vec_intercept, "vec_intercept", Xa.dtype, b.shape, False)
+    if isinstance(Xa, _sparse.CsrRows):
+        return _sparse_hessp(Xa, ya, W, b, V, vb, sw, loss, alpha_, param_)
     if _backend.get_backend() != "c":
         hc, hb = reference.linear_hessp(Xa, ya, W, b, V, vb, loss=loss, alpha=alpha_,
-                                        sample_weight=sw)
+                                        power=param_, sample_weight=sw)
         return (hc.astype(Xa.dtype),
                 None if b is None else np.asarray(hb, Xa.dtype).reshape(b.shape))
-    return _fused(Xa, ya, W, b, sw, loss, alpha_, 1.0, n_threads, (V, vb))[1:]
+    return _fused(Xa, ya, W, b, sw, loss, alpha_, param_, n_threads, (V, vb))[1:]
+
+
+def _hess_times(loss: str, z: FloatArray, y: np.ndarray, u: FloatArray,
+                param: float) -> FloatArray:
+    """``D u`` per sample at predictions z: the loss kernels' d2l/dz2 times u for one output
+    (``param`` the loss's parameter, :func:`loss_param`), softmax's ``p * (u - p . u)``."""
+    if loss == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        return p * (u - (p * u).sum(axis=1, keepdims=True))
+    if loss == "squared_error":  # 0.5 r^2: half of mse_loss's 2
+        return u
+    y = y.astype(z.dtype, copy=False)
+    if loss == "poisson":
+        h = losses.poisson_nll_loss_grad_hess(z, y, log_input=True, reduction="none")[1]
+    elif loss == "gamma":
+        h = losses.gamma_nll_loss_grad_hess(z, y, log_input=True, reduction="none")[1]
+    elif loss == "tweedie":
+        h = losses.tweedie_loss_grad_hess(z, y, power=param, reduction="none")[1]
+    else:
+        h = losses.binary_cross_entropy_with_logits_grad_hess(z, y, reduction="none")[1]
+    return h * u
+
+
+def _sparse_hessp(Xa: _sparse.CsrRows, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
+                  V: FloatArray, vb: Optional[FloatArray], sw: Optional[FloatArray], loss: str,
+                  alpha: float, param: float) -> Tuple[FloatArray, Optional[FloatArray]]:
+    """:func:`linear_hessp` on CSR X: ``X @ W``, ``X @ V`` and ``X.T @ (D u)`` over the
+    stored entries, ``D u`` from :func:`_hess_times`."""
+    dtype = Xa.dtype
+    z, u = Xa.matmul(W), Xa.matmul(V)
+    if b is not None and vb is not None:
+        z += b if loss == "softmax" else b[0]
+        u += vb if loss == "softmax" else vb[0]
+    n = Xa.shape[0]
+    wsum = float(n) if sw is None else float(sw.sum(dtype=np.float64))
+    scale = np.zeros(n, dtype) if wsum == 0 else (
+        np.full(n, 1.0 / wsum, dtype) if sw is None else sw / dtype.type(wsum))
+    du = _hess_times(loss, z, ya, u, param) * (scale[:, None] if loss == "softmax" else scale)
+    hv = Xa.rmatmul(du) + dtype.type(alpha) * V
+    hb = None if b is None else np.atleast_1d(du.sum(axis=0, dtype=np.float64)).astype(dtype)
+    return np.ascontiguousarray(hv, dtype=dtype), hb
 
 
 def _kernel_matrix(Xa: FloatArray) -> FloatArray:

@@ -20,7 +20,9 @@ The families (:data:`FAMILIES`), each from its rows:
   implementation owns its parameters and state, which every timed step updates in place.
 * ``"models"`` (:func:`fastloss.bench.models.model_cases` over its ``MODEL_ROWS``): one
   linear-model objective + gradient over n / d samples, vs the composed NumPy objective,
-  scikit-learn's ``LinearModelLoss.loss_gradient`` and one read of X (``read_X``).
+  scikit-learn's ``LinearModelLoss.loss_gradient`` and one read of X (``read_X``); a GLM's
+  Hessian-vector product (``hessp_*``) vs the reference and scikit-learn's
+  ``gradient_hessian_product``; whole fits (``fit_*``).
 * ``"solvers"`` (:func:`fastloss.bench.solvers.solver_cases`): a whole L-BFGS
   minimization, ``fastloss.optim.minimize_lbfgs`` vs SciPy's L-BFGS-B, with the
   iterations each took (``Work.counts``); Rosenbrock runs at its one size (``Case.sizes``).
@@ -652,8 +654,8 @@ FAMILY_NOTES = {
     "solvers": "solvers: one minimization from the start to gtol (L-BFGS; Rosenbrock at "
                "n=100 whatever the sizes, logistic on n/20 samples of 20 features)",
     "models": "models: one objective + gradient over n/d samples of d features (read_X: "
-              "X.sum(), one read of X); fit_*: one whole fit of an estimator at its "
-              "problem's size",
+              "X.sum(), one read of X); hessp_*: one Hessian-vector product of it; fit_*: "
+              "one whole fit of an estimator at its problem's size",
     "grad_utils": "grad_utils: one call over 100 arrays of n/100 elements (gradient "
                   "clipping, an EMA update of parameter averages)",
     "dask": "dask: one evaluation or one whole fit on n/100 rows of 100 features in 10 chunks "

@@ -20,7 +20,14 @@ The issue's configurations, in elements: softmax (1e5, 50, C=10) = 5e6, logistic
 ``fastloss bench --only models --sizes 1.6e5,5e6,1e7,2e7``. A row with ``threads=2`` runs
 fastloss on two threads (the peers as they are).
 
-The second row kind, :class:`FitRow`: an estimator's whole ``fit`` with its defaults, at one
+A :class:`HesspRow`: one Hessian-vector product of that objective
+(:func:`fastloss.linear_hessp`, the fused kernel's Hessian pass) for a GLM loss on the log
+link, vs the ``"numpy"`` backend (``fastloss.reference.linear_hessp``, float64) and
+scikit-learn's ``LinearModelLoss.gradient_hessian_product`` closure (private; made once at
+setup with the gradient and the Hessian's diagonal, then timed alone: ``X @ v`` and
+``X.T @ (h X v)``, two passes over X where ours is one that also recomputes ``z``).
+
+The last row kind, :class:`FitRow`: an estimator's whole ``fit`` with its defaults, at one
 size (``Case.sizes``: the issue's problems), vs the same fit on the ``"numpy"`` backend and
 scikit-learn's estimator minimizing the same objective (``SoftmaxRegression(alpha=1/n)`` and
 ``LogisticRegression(C=1)``; ``LinearRegression()`` and scikit-learn's). The agreement check
@@ -65,6 +72,19 @@ class ObjectiveRow(NamedTuple):
         return name + (f"_{self.threads}threads" if self.threads != 1 else "")
 
 
+class HesspRow(NamedTuple):
+    """One Hessian-vector product case: GLM ``loss`` (tweedie with power 1.5) on
+    ``features`` features, one thread; ``elements`` as :class:`ObjectiveRow`'s."""
+
+    loss: str
+    features: int
+    elements: int = 10**6
+
+    @property
+    def kernel(self) -> str:
+        return f"hessp_{self.loss}_d{self.features}"
+
+
 class FitRow(NamedTuple):
     """One estimator fit with its defaults (``optimizer``: another of its optimizers) on
     ``samples`` samples of ``features`` features (``classes`` for SoftmaxRegression)."""
@@ -82,7 +102,7 @@ class FitRow(NamedTuple):
         return name + (f"_{self.optimizer}" if self.optimizer else "")
 
 
-Row = Union[ObjectiveRow, FitRow]
+Row = Union[ObjectiveRow, HesspRow, FitRow]
 
 MODEL_ROWS: Tuple[Row, ...] = (
     ObjectiveRow("softmax", 50, 10, elements=5 * 10**6),
@@ -90,6 +110,7 @@ MODEL_ROWS: Tuple[Row, ...] = (
     ObjectiveRow("logistic", 100, elements=10**7),
     ObjectiveRow("squared_error", 8, elements=160_000),
     ObjectiveRow("logistic", 20, threads=2, elements=2 * 10**7),
+    HesspRow("poisson", 20, elements=2 * 10**7), HesspRow("tweedie", 20, elements=2 * 10**7),
     FitRow("SoftmaxRegression", 100_000, 50, 10),
     FitRow("LinearRegression", 20_000, 8), FitRow("LinearRegression", 20_000, 8,
                                                   optimizer="lbfgs"))
@@ -142,6 +163,52 @@ def _objective_case(row: ObjectiveRow) -> Case:
     return Case(row.kernel, setup, min_size=100 * d, label=label,
                 what=f"linear_value_and_grad, {loss}, alpha={OBJECTIVE_ALPHA:g}, {shape}, "
                 f"fastloss on {threads}")
+
+
+#: scikit-learn's half loss of each GLM loss a HesspRow takes, and that loss's keywords
+SKLEARN_GLM_LOSS = {"poisson": ("HalfPoissonLoss", {}), "gamma": ("HalfGammaLoss", {}),
+                    "tweedie": ("HalfTweedieLoss", {"power": 1.5})}
+
+
+def _hessp_case(row: HesspRow) -> Case:
+    d, loss = row.features, row.loss
+    name, params = SKLEARN_GLM_LOSS[loss]
+
+    def setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
+        rows = n // d
+        X = (0.3 * rng.normal(size=(rows, d))).astype(dtype)
+        mean = np.exp(X @ rng.normal(size=d) / np.sqrt(d))
+        y = (rng.poisson(mean) if loss == "poisson" else
+             rng.gamma(2.0, mean / 2.0)).astype(dtype)
+        coef = (0.1 * rng.normal(size=d)).astype(dtype)
+        intercept = (0.1 * rng.normal(size=1)).astype(dtype)
+        v, vb = rng.normal(size=d).astype(dtype), rng.normal(size=1).astype(dtype)
+        kw: Dict[str, Any] = dict(loss=loss, alpha=OBJECTIVE_ALPHA, **params)
+
+        def numpy_hessp() -> Any:
+            with fastloss.use_backend("numpy"):
+                return fastloss.linear_hessp(X, y, coef, intercept, v, vb, **kw)
+
+        impls: Impls = {
+            "fastloss": lambda: fastloss.linear_hessp(X, y, coef, intercept, v, vb, **kw,
+                                                      n_threads=1),
+            "numpy": numpy_hessp,
+            "read_X": Work(X.sum, check=lambda: None),
+        }
+        LinearModelLoss = peers.sklearn_linear_model_loss()
+        if LinearModelLoss is not None:
+            sk = LinearModelLoss(getattr(peers.sklearn_loss(), name)(**params),
+                                 fit_intercept=True)
+            _, hessp = sk.gradient_hessian_product(
+                np.r_[coef, intercept], X, y, l2_reg_strength=OBJECTIVE_ALPHA, n_threads=1)
+            s = np.r_[v, vb]
+            impls["sklearn"] = Work(lambda: hessp(s), check=lambda: hessp(s)[:d])
+        return impls
+
+    label = f"hessp {loss}, d={d}"
+    return Case(row.kernel, setup, min_size=100 * d, label=label,
+                what=f"linear_hessp, {loss}, alpha={OBJECTIVE_ALPHA:g}, (n/{d}, {d}) X, "
+                f"fastloss on 1 thread(s)")
 
 
 def _fit_case(row: FitRow) -> Case:
@@ -209,11 +276,12 @@ def _fit_case(row: FitRow) -> Case:
 def digest_sizes(rows: Sequence[Row]) -> Dict[str, Tuple[int, ...]]:
     """Each row's kernel and the size the README's digest shows it at: the issue's problem
     (an objective row's ``elements``, a fit's X)."""
-    return {row.kernel: (row.elements if isinstance(row, ObjectiveRow)
-                         else row.samples * row.features,) for row in rows}
+    return {row.kernel: (row.samples * row.features if isinstance(row, FitRow)
+                         else row.elements,) for row in rows}
 
 
 def model_cases(rows: Sequence[Row]) -> List[Case]:
     """One case per row (see the module docstring)."""
-    return [_fit_case(row) if isinstance(row, FitRow) else _objective_case(row)
+    return [_fit_case(row) if isinstance(row, FitRow) else
+            _hessp_case(row) if isinstance(row, HesspRow) else _objective_case(row)
             for row in rows]

@@ -1,7 +1,9 @@
 """The models' ``fit`` on Dask arrays: ``LinearRegression`` and ``SoftmaxRegression``.
 
 The data are prepared once (:func:`fastloss.dask._objective.prepare_rows`: persisted parts
-and the first pass for ``n``, the weights and the classes), then trained on the cluster:
+and the first pass for ``n``, the weights and the classes; for the GLMs on the log link the
+targets' domain, checked as in memory, and the weighted mean target, whose log starts the
+intercept as in memory), then trained on the cluster:
 
 * ``"lbfgs"``/``"cg"``: the model's own minimizer on the distributed objective, one round
   trip per evaluation;
@@ -23,6 +25,7 @@ import numpy as np
 from fastloss import linear
 from fastloss.dask._objective import PreparedData, as_rows, prepare_rows
 from fastloss.dask._parts import Part
+from fastloss.models import _glm
 from fastloss.models._base import FULL_BATCH, _LinearModel
 from fastloss.models._sklearn import _check_feature_names, _check_y_present
 
@@ -68,9 +71,6 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
                         f"fit (whose stochastic optimizers run epoch by epoch over the "
                         f"chunks) or pass in-memory batches")
     model._validate_params()
-    if getattr(model, "_log_link", lambda: False)():
-        raise ValueError(f"loss={model.loss!r} (a GLM on the log link) is not supported on "
-                         f"Dask arrays yet: fit it on in-memory arrays")
     _check_y_present(y, model)
     X = as_rows(X)
     if X.shape[0] == 0 or X.shape[1] == 0:
@@ -82,7 +82,17 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
     # the in-memory full-batch paths compute in float64 whatever X's dtype: so do these
     part_dtype = np.dtype(np.float64) if full else model_dtype
     classifier = hasattr(model, "class_weight")
-    data = prepare_rows(X, y, sample_weight, "classes" if classifier else "real", part_dtype)
+    log_link = getattr(model, "_log_link", lambda: False)()
+    domain, target_error = None, None
+    if log_link:  # the GLMs' targets in their domain, as the in-memory fit checks them
+        power = float(model.power)
+        domain = linear.target_domain(model.loss, _glm.tweedie_power(model.loss, power))
+
+        def target_error(index: int, value: float) -> Exception:
+            return _glm.target_error(model.loss, power, value, index)
+
+    data = prepare_rows(X, y, sample_weight, "classes" if classifier else "real", part_dtype,
+                        domain, target_error)
     try:
         if data.weight_sum == 0:
             raise ValueError("Sample weights must contain at least one non-zero number (the "
@@ -103,6 +113,9 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
         _check_feature_names(model, X, reset=True)
         model._generator = None
         model._init_state(data.n_features, model_dtype)
+        if log_link and model.fit_intercept:  # as the in-memory _start_weights
+            assert data.target_mean is not None
+            model._b[...] = _glm.intercept_of_mean(data.target_mean)
         loss, alpha = model._linear_loss(), float(model.alpha)
         epsilon = model._loss_param()
         if solver in FULL_BATCH:

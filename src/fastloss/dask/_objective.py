@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fastloss import linear
-from fastloss._validation import (NON_NEGATIVE, POSITIVE, check_choice, check_real,
+from fastloss._validation import (NON_NEGATIVE, check_choice, check_real,
                                   is_dask_collection, reject_masked)
 from fastloss.dask._parts import Part, Parts
 from fastloss.models.regression import NormalSums, normal_equation_sums
 
 FloatArray = NDArray[np.floating[Any]]
 
-#: what the targets must be: real numbers; 0/1; integer labels >= 0 (softmax); any labels
-#: (the classifier's, encoded later)
+#: what the targets must be: real numbers (the GLM losses': in their domain as well,
+#: linear.target_domain); 0/1; integer labels >= 0 (softmax); any labels (the classifier's,
+#: encoded later)
 _TARGETS = {"squared_error": "real", "absolute": "real", "huber": "real",
-            "logistic": "binary", "softmax": "labels"}
+            "logistic": "binary", "softmax": "labels",
+            **{loss: "real" for loss in linear.GLM_LOSSES}}
+
+#: the error of a target outside its domain, from its position in y and its value
+TargetError = Callable[[int, float], Exception]
 
 
 # ---- the arrays: Dask arrays chunked by rows --------------------------------------------
@@ -85,9 +90,10 @@ def _make_part(Xb: np.ndarray, yb: np.ndarray, wb: Optional[np.ndarray], dtype: 
     return X, y, w
 
 
-def _summarize(part: Part, targets: str) -> Dict[str, Any]:
-    """The first pass over one part: its size, total weight, what the checks need, and
-    (for labels) the distinct labels with their counts."""
+def _summarize(part: Part, targets: str, domain: Optional[str] = None) -> Dict[str, Any]:
+    """The first pass over one part: its size, total weight, what the checks need (the
+    first target outside ``domain``, ``">= 0"`` or ``"> 0"``, as ``(index, value)``), the
+    weighted sum of real targets, and (for labels) the distinct labels with their counts."""
     X, y, w = part
     out: Dict[str, Any] = dict(n=X.shape[0], x_finite=bool(np.isfinite(X).all()))
     if w is not None:
@@ -98,6 +104,11 @@ def _summarize(part: Part, targets: str) -> Dict[str, Any]:
     if targets in ("real", "binary"):
         out["y_finite"] = bool(np.isfinite(y).all())
         out["y_binary"] = out["y_finite"] and bool(np.all((y == 0) | (y == 1)))
+        y64 = y.astype(np.float64, copy=False)
+        out["wy_sum"] = float(y64.sum() if w is None else w.astype(np.float64) @ y64)
+        if domain is not None:
+            outside = np.flatnonzero(y < 0 if domain == ">= 0" else y <= 0)
+            out["y_outside"] = (int(outside[0]), y[outside[0]].item()) if outside.size else None
     else:
         labels, counts = np.unique(y, return_counts=True)
         out["labels"], out["counts"] = labels, counts
@@ -189,6 +200,7 @@ class PreparedData:
         dtype: the parts' float dtype.
         labels, counts: the distinct labels in sorted order and how often each occurs
             (label targets only; None otherwise).
+        target_mean: the weighted mean of real targets (None for labels; NaN without weight).
     """
 
     parts: Parts
@@ -199,6 +211,7 @@ class PreparedData:
     dtype: np.dtype[Any]
     labels: Optional[np.ndarray] = None
     counts: Optional[np.ndarray] = None
+    target_mean: Optional[float] = None
 
     def value_and_grad(self, W: np.ndarray, b: Optional[np.ndarray], loss: str,
                        alpha: float = 0.0, epsilon: float = 1.0
@@ -262,10 +275,13 @@ class PreparedData:
         self.parts.release()
 
 
-def prepare_rows(X: Any, y: Any, sample_weight: Any, targets: str, dtype: Any) -> PreparedData:
+def prepare_rows(X: Any, y: Any, sample_weight: Any, targets: str, dtype: Any,
+                 domain: Optional[str] = None,
+                 target_error: Optional[TargetError] = None) -> PreparedData:
     """Persists the parts of ``X, y, sample_weight`` (Dask or in-memory ``y``/weights) in
     ``dtype`` and runs the first pass; ValueError/TypeError for data that fail the checks
-    (before any model state is touched)."""
+    (before any model state is touched). Real targets outside ``domain`` (``">= 0"``,
+    ``"> 0"``; None: any) raise ``target_error(index, value)`` of the first one."""
     import dask
 
     X = as_rows(X)
@@ -285,7 +301,7 @@ def prepare_rows(X: Any, y: Any, sample_weight: Any, targets: str, dtype: Any) -
     parts = Parts.compute([make(xb, yb, wb, np.dtype(dtype), targets)
                            for xb, yb, wb in zip(xs, ys, ws)])
     try:
-        facts = parts.map(_summarize, targets)
+        facts = parts.map(_summarize, targets, domain)
         if not all(f["x_finite"] for f in facts):
             raise ValueError("Input X contains NaN or inf.")
         if not all(f["w_ok"] for f in facts):
@@ -296,6 +312,8 @@ def prepare_rows(X: Any, y: Any, sample_weight: Any, targets: str, dtype: Any) -
                 raise ValueError("Input y contains NaN or inf (or is not numeric).")
             if targets == "binary" and not all(f["y_binary"] for f in facts):
                 raise ValueError("y must hold 0 or 1 for loss='logistic'")
+            if domain is not None:
+                _check_domain(facts, target_error)
         else:
             merged: Dict[Any, int] = {}
             for f in facts:
@@ -309,45 +327,73 @@ def prepare_rows(X: Any, y: Any, sample_weight: Any, targets: str, dtype: Any) -
     except BaseException:
         parts.release()
         raise
-    return PreparedData(parts, int(X.shape[0]), int(X.shape[1]),
-                        float(sum(f["w_sum"] for f in facts)), sw is not None,
-                        np.dtype(dtype), labels, counts)
+    weight_sum = float(sum(f["w_sum"] for f in facts))
+    target_mean = None
+    if targets in ("real", "binary"):
+        wy = float(sum(f["wy_sum"] for f in facts))
+        target_mean = wy / weight_sum if weight_sum != 0 else float("nan")
+    return PreparedData(parts, int(X.shape[0]), int(X.shape[1]), weight_sum, sw is not None,
+                        np.dtype(dtype), labels, counts, target_mean)
+
+
+def _check_domain(facts: Any, target_error: Optional[TargetError]) -> None:
+    """Raises for the first target outside the domain, numbered across the parts."""
+    offset = 0
+    for f in facts:
+        if f["y_outside"] is not None:
+            index, value = f["y_outside"]
+            if target_error is None:
+                raise ValueError(f"y[{offset + index}] = {value!r} is outside the loss's "
+                                 "domain")
+            raise target_error(offset + index, value)
+        offset += f["n"]
 
 
 def prepare(X: Any, y: Any, sample_weight: Any = None, *,
-            loss: str = "squared_error") -> PreparedData:
+            loss: str = "squared_error", power: float = 1.5) -> PreparedData:
     """Persists ``X`` (a Dask array chunked by rows), ``y`` and ``sample_weight`` on the
     cluster for repeated evaluations of :meth:`PreparedData.value_and_grad` with ``loss``
-    (one of fastloss.linear's), after checking them (finite X, targets fit for the loss,
-    finite weights >= 0). X keeps its dtype if float32 or float64 (else float64)."""
+    (one of fastloss.linear's; ``power``: tweedie's, for its targets' domain), after
+    checking them (finite X, targets fit for the loss, in the GLM losses' domains as
+    :func:`fastloss.linear_value_and_grad` checks them, finite weights >= 0). X keeps its
+    dtype if float32 or float64 (else float64)."""
     loss = check_choice(loss, "loss", linear.LOSSES)
+    power_ = check_real(power, "power", linear.POWER)
     Xr = as_rows(X)
     dtype = Xr.dtype if Xr.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-    return prepare_rows(Xr, y, sample_weight, _TARGETS[loss], dtype)
+
+    def target_error(index: int, value: float) -> Exception:
+        return linear.target_error(loss, power_, value, index)
+
+    return prepare_rows(Xr, y, sample_weight, _TARGETS[loss], dtype,
+                        linear.target_domain(loss, power_), target_error)
 
 
 def linear_value_and_grad(X: Any, y: Any, coef: FloatArray, intercept: Optional[FloatArray],
                           *, loss: str = "squared_error", alpha: float = 0.0,
-                          epsilon: float = 1.0, sample_weight: Any = None
+                          epsilon: float = 1.0, power: float = 1.5, quantile: float = 0.5,
+                          sample_weight: Any = None
                           ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     r""":func:`fastloss.linear_value_and_grad` on a Dask array ``X`` (chunked by rows),
     computed on the cluster; NumPy results.
 
     ``value = sum_i w_i l_i / sum_i w_i + alpha / 2 ||coef||^2``, ``grad_coef = sum_i w_i
     dl/dz_i x_i / sum_i w_i + alpha coef``, ``grad_intercept = sum_i w_i dl/dz_i / sum_i
-    w_i``; shapes, dtypes and losses as there (``coef`` and ``intercept`` in-memory arrays
-    of X's dtype). Each chunk runs the in-memory objective; the chunks' partial sums are
-    reduced in float64 on the client.
+    w_i``; shapes, dtypes, losses and their parameters (``epsilon``, ``power``,
+    ``quantile``) as there (``coef`` and ``intercept`` in-memory arrays of X's dtype). Each
+    chunk runs the in-memory objective; the chunks' partial sums are reduced in float64 on
+    the client.
 
     ``X`` may also be a :class:`PreparedData` from :func:`prepare` (``y`` and
     ``sample_weight`` None): a solver that evaluates many times prepares once, so each
-    call is one round trip with no pass over the data to persist or check.
+    call is one round trip with no pass over the data to persist or check (the GLM
+    targets' domain is checked there: prepare with the same ``loss`` and ``power``).
     """
     loss = check_choice(loss, "loss", linear.LOSSES)
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
-    epsilon_ = check_real(epsilon, "epsilon", POSITIVE)
+    param_ = linear.loss_param(loss, epsilon, power, quantile)
     own = not isinstance(X, PreparedData)
-    data = prepare(X, y, sample_weight, loss=loss) if own else X
+    data = prepare(X, y, sample_weight, loss=loss, power=power) if own else X
     try:
         c = 1
         if loss == "softmax":
@@ -362,7 +408,7 @@ def linear_value_and_grad(X: Any, y: Any, coef: FloatArray, intercept: Optional[
                                 False)
         b = None if intercept is None else linear._param_array(intercept, "intercept",
                                                                data.dtype, (c,), False)
-        value, gW, gb = data.value_and_grad(W, b, loss, alpha_, epsilon_)
+        value, gW, gb = data.value_and_grad(W, b, loss, alpha_, param_)
     finally:
         if own:
             data.release()

@@ -60,6 +60,7 @@ from numpy.typing import ArrayLike, NDArray
 from fastloss import _backend, _config, _losses, reference
 from fastloss._validation import (
     Interval,
+    Intervals,
     check_choice,
     check_flag,
     check_real,
@@ -272,6 +273,8 @@ def _checker(loss: Loss, name: str) -> Callable[[Any], Any]:
     if constraint == "flag":
         return lambda v: v if v is True or v is False else check_flag(v, name)
     assert not isinstance(constraint, str)
+    if isinstance(constraint, Intervals):
+        return lambda v: check_real(v, name, constraint)
     lo, hi = constraint.lo, constraint.hi
     return lambda v: v if type(v) is float and lo < v < hi else check_real(v, name, constraint)
 
@@ -896,6 +899,10 @@ _TWEEDIE_LOG_INPUT = _checker(_TWEEDIE, "log_input")
 def _tweedie(mode: int, input: Any, target: Any, power: Any, log_input: Any, reduction: str,
              sample_weight: Any, out: Any, n_threads: Optional[int]) -> Any:
     p, log = _TWEEDIE_POWER(power), _TWEEDIE_LOG_INPUT(log_input)
+    if p <= 0 and not log:
+        raise ValueError(f"power={p:g} (<= 0) needs log_input=True: scikit-learn's "
+                         "HalfTweedieLoss on the log link (the mean's own form is offered "
+                         "for power >= 1)")
     special = p if p in (1.0, 2.0) else None
     return _elementwise(_TWEEDIE_SPECS[log, special], mode, input, target, reduction, None,
                         out, n_threads, 0.0 if special else p,
@@ -1258,12 +1265,15 @@ def tweedie_loss(input: ArrayLike, target: ArrayLike, power: float = 1.5, log_in
                  reduction: str = "mean", *, sample_weight: Optional[ArrayLike] = None,
                  n_threads: Optional[int] = None) -> LossValue:
     r"""Tweedie deviance, scikit-learn's ``HalfTweedieLoss`` (constant terms dropped), of the
-    log-mean ``x`` (``log_input``; of the mean ``mu = x`` otherwise), ``power >= 1``::
+    log-mean ``x`` (``log_input``; of the mean ``mu = x`` otherwise, power >= 1 only),
+    ``power <= 0`` or ``>= 1``::
 
         l = mu^(2-p) / (2-p) - y mu^(1-p) / (1-p)   (p = 1: mu - y log mu; p = 2: log mu + y / mu)
 
     Gradient ``mu^(2-p) - y mu^(1-p)`` in ``x = log mu`` (``mu^(1-p) - y mu^(-p)`` in ``mu``),
-    over ``D``. scikit-learn's powers ``<= 0`` are not offered.
+    over ``D``. Powers ``<= 0`` (any target; 0: the squared error of ``mu``, up to its
+    constant ``y^2 / 2``) take ``log_input=True``: scikit-learn's identity-link form there
+    admits negative means, which ``mu^(1-p)`` does not.
     """
     return _tweedie(_VALUE, input, target, power, log_input, reduction, sample_weight, None,
                     n_threads)

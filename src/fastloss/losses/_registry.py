@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
-from fastloss._validation import NON_NEGATIVE, POSITIVE, REAL, UNIT, Interval
+from fastloss._validation import NON_NEGATIVE, POSITIVE, REAL, UNIT, Interval, Intervals
 
 #: (x, y) = data(rng, shape, dtype): typical inputs and targets of a loss (kind "input_rows":
 #: its inputs in argument order, e.g. (input1, input2, target))
@@ -39,7 +39,7 @@ class Param(NamedTuple):
 
     name: str
     default: Any
-    constraint: Union[Interval, str, Choice]
+    constraint: Union[Interval, Intervals, str, Choice]
 
 
 class Loss(NamedTuple):
@@ -195,9 +195,10 @@ _SIGNED_DOMAIN = ((-60.0, 60.0), (-1.0, 1.0))
 _SIGNS = (-1.0, 1.0)
 #: the exclusive quantile range of the pinball loss (scikit-learn's)
 _QUANTILE = Interval(0.0, 1.0, lo_closed=False, hi_closed=False)
-#: Tweedie powers offered: 1 (Poisson) and above (2: gamma); scikit-learn's power <= 0 is
-#: not offered
-_POWER = Interval(1.0, float("inf"), hi_closed=False)
+#: Tweedie powers: <= 0 (0: the squared error of the mean; on the log link only: see
+#: tweedie_loss) or 1 (Poisson) and above (2: gamma), as scikit-learn's TweedieRegressor
+_POWER = Intervals((Interval(-float("inf"), 0.0, False, True),
+                    Interval(1.0, float("inf"), hi_closed=False)))
 #: positive inputs and targets (Poisson, gamma, Tweedie)
 _POSITIVE_DOMAIN = ((0.0625, 4.0), (0.0, 16.0))  # exact in float32 (hypothesis)
 
@@ -286,7 +287,8 @@ _ROWS: Tuple[Loss, ...] = (
     Loss("tweedie_loss", "elementwise", {"tweedie_log": {}, "tweedie": {"log_input": False}},
          (Param("power", 1.5, _POWER), Param("log_input", True, "flag")), _SW, "count",
          _REDUCTIONS, _means_and_positive_targets, _POSITIVE_DOMAIN,
-         ({}, {"power": 1.0}, {"power": 2.0}, {"power": 3.0, "log_input": False},
+         ({}, {"power": 1.0}, {"power": 2.0}, {"power": 0.0}, {"power": -1.5},
+          {"power": 3.0, "log_input": False},
           {"power": 1.0, "log_input": False}, {"power": 2.0, "log_input": False},
           {"power": 1.5, "log_input": False, "sample_weight": "rows"}), in_torch=False,
          sklearn=("HalfTweedieLoss", 1.0), hessian=True),

@@ -29,23 +29,35 @@ def check_targets(y: NDArray[np.float64], loss: str, power: float) -> None:
     outside = y < 0 if domain == ">= 0" else y <= 0
     if outside.any():
         i = int(np.argmax(outside))
-        what = f"loss={loss!r}" + (f" (power={power:g})" if loss == "tweedie" else "")
-        raise ValueError(f"Some value(s) of y are out of the valid range of {what}: y must "
-                         f"be {domain}, found {y[i].item()!r} at y[{i}]")
+        raise target_error(loss, power, y[i].item(), i)
+
+
+def target_error(loss: str, power: float, value: float, index: int) -> ValueError:
+    """:func:`check_targets`'s error for ``y[index] = value``, outside the loss's domain."""
+    domain = target_domain(loss, tweedie_power(loss, power))
+    what = f"loss={loss!r}" + (f" (power={power:g})" if loss == "tweedie" else "")
+    return ValueError(f"Some value(s) of y are out of the valid range of {what}: y must be "
+                      f"{domain}, found {value!r} at y[{index}]")
 
 
 def start_intercept(y: NDArray[Any], sw: Optional[NDArray[Any]]) -> float:
     """scikit-learn's starting intercept, the log of the (weighted) mean target (the
     optimum of the intercept-only model); 0 when that mean is not positive."""
-    mean = float(np.average(y, weights=sw)) if len(y) else 0.0
+    return intercept_of_mean(float(np.average(y, weights=sw)) if len(y) else 0.0)
+
+
+def intercept_of_mean(mean: float) -> float:
+    """:func:`start_intercept` of a (weighted) mean target ``mean``."""
     return float(np.log(mean)) if mean > 0 else 0.0
 
 
 def unit_deviance(y: NDArray[np.float64], mu: NDArray[np.float64],
                   power: float) -> NDArray[np.float64]:
-    """The Tweedie unit deviance of targets ``y`` at means ``mu`` (power >= 1; 1: Poisson,
-    2: gamma), as scikit-learn's ``mean_tweedie_deviance``."""
+    """The Tweedie unit deviance of targets ``y`` at means ``mu`` (power <= 0 or >= 1; 0:
+    squared error, 1: Poisson, 2: gamma), as scikit-learn's ``mean_tweedie_deviance``."""
     with np.errstate(divide="ignore", invalid="ignore"):
+        if power == 0.0:
+            return (y - mu) ** 2
         if power == 1.0:
             ratio = np.where(y > 0, y / mu, 1.0)
             return 2.0 * (np.where(y > 0, y * np.log(ratio), 0.0) - y + mu)

@@ -94,11 +94,12 @@ class LinearRegression(_PlainSGDModel):
 
         The GLMs on the log link, scikit-learn's ``PoissonRegressor`` (``"poisson"``,
         ``y >= 0``), ``GammaRegressor`` (``"gamma"``, ``y > 0``) and
-        ``TweedieRegressor(power=power, link="log")`` (``"tweedie"``; ``y >= 0``, ``> 0``
-        from power 2 on): ``predict`` is ``exp(X @ coef_ + intercept_)``, the objective the
-        mean half deviance ``sum_i w_i l(z_i, y_i) / sum_i w_i + alpha/2 ||coef||^2`` of the
-        linear predictor ``z`` (:mod:`fastloss.linear`'s losses: the deviance's constant
-        terms dropped), scikit-learn's own objective, so the same ``alpha`` gives the same
+        ``TweedieRegressor(power=power, link="log")`` (``"tweedie"``; any ``y`` for power
+        <= 0, ``y >= 0`` from 1, ``> 0`` from 2 on): ``predict`` is ``exp(X @ coef_ +
+        intercept_)``, the objective the mean half deviance ``sum_i w_i l(z_i, y_i) /
+        sum_i w_i + alpha/2 ||coef||^2`` of the linear predictor ``z``
+        (:mod:`fastloss.linear`'s losses: the deviance's constant terms dropped),
+        scikit-learn's own objective, so the same ``alpha`` gives the same
         coefficients; ``fit`` starts the intercept at the log of the weighted mean target, as
         there; ``score`` is D^2, the share of the deviance explained (their ``score``).
         ``"pinball"``: scikit-learn's ``QuantileRegressor``'s loss, ``quantile (y - p)`` for
@@ -138,9 +139,10 @@ class LinearRegression(_PlainSGDModel):
     epsilon : float, default 1.0
         Huber threshold (``delta``), the width of the epsilon-insensitive losses
         (``SGDRegressor``'s default is 0.1).
-    power : float >= 1, default 1.5
-        The Tweedie power of ``loss="tweedie"`` (1: Poisson, 2: gamma, 3: inverse Gaussian;
-        ``TweedieRegressor``'s ``power``, whose powers below 1 are not offered).
+    power : float <= 0 or >= 1, default 1.5
+        The Tweedie power of ``loss="tweedie"`` (0: the squared error of ``exp(z)``,
+        below 0: extreme stable, 1: Poisson, 2: gamma, 3: inverse Gaussian;
+        ``TweedieRegressor``'s ``power``, on the log link).
     quantile : float in (0, 1), default 0.5
         The quantile of ``loss="pinball"`` (``QuantileRegressor``'s).
     tol, n_iter_no_change : float or None, int, default 1e-4, 5

@@ -405,16 +405,37 @@ def linear_loss(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
     return mean + 0.5 * alpha * float((W64 * W64).sum())
 
 
+def hess1(loss: str, z: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
+    """d2l/dz2 of the single-output losses with a useful second derivative, elementwise in
+    float64: squared_error 1, logistic ``sigmoid(z) (1 - sigmoid(z))``, and scikit-learn's
+    ``HalfPoissonLoss`` / ``HalfGammaLoss`` / ``HalfTweedieLoss(p)`` ``gradient_hessian``
+    on the log link: ``exp(z)``, ``y exp(-z)``, ``(2-p) exp((2-p) z) - (1-p) y exp((1-p)
+    z)`` (p = 1, 2: poisson's, gamma's)."""
+    if loss == "tweedie" and p in (1.0, 2.0):
+        loss = "poisson" if p == 1.0 else "gamma"
+    if loss == "squared_error":
+        return np.ones_like(z)
+    if loss == "logistic":
+        s = 1.0 / (1.0 + np.exp(-z))
+        return s * (1.0 - s)
+    if loss == "poisson":
+        return np.exp(z)
+    if loss == "gamma":
+        return y * np.exp(-z)
+    assert loss == "tweedie"
+    return (2.0 - p) * np.exp((2.0 - p) * z) - (1.0 - p) * y * np.exp((1.0 - p) * z)
+
+
 def linear_hessp(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
                  intercept: Optional[np.ndarray], vec_coef: np.ndarray,
                  vec_intercept: Optional[np.ndarray], *, loss: str, alpha: float = 0.0,
-                 sample_weight: Optional[np.ndarray] = None) -> Tuple[np.ndarray, Any]:
+                 power: float = 1.5, sample_weight: Optional[np.ndarray] = None
+                 ) -> Tuple[np.ndarray, Any]:
     """The Hessian of :func:`linear_loss` wrt ``(coef, intercept)`` times ``(vec_coef,
     vec_intercept)``, in float64: with ``u = X v + v_b`` and ``w = sample_weight / sum``,
     ``Hv_coef = X.T (w D u) + alpha v``, ``Hv_intercept = sum_i w_i (D u)_i``, where
-    ``D u = u`` (squared_error), ``p (1 - p) u`` with ``p = sigmoid(z)`` (logistic), or per
-    row ``p * (u - p . u)`` with ``p = softmax(z)`` (softmax). ``y`` is not needed (the
-    Hessian of these losses does not depend on it); taken for the signature's sake."""
+    ``D u = l''(z) u`` with :func:`hess1`'s ``l''`` for one output (``power`` is tweedie's
+    ``p``), or per row ``p * (u - p . u)`` with ``p = softmax(z)`` (softmax)."""
     n = X.shape[0]
     X64 = X.astype(np.float64)
     z = X64 @ coef.astype(np.float64)
@@ -425,15 +446,12 @@ def linear_hessp(X: np.ndarray, y: np.ndarray, coef: np.ndarray,
              else u + float(vec_intercept[0]))  # type: ignore[index]
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     w = w / w.sum() if w.sum() != 0 else np.zeros(n)
-    if loss == "squared_error":
-        du = u
-    elif loss == "logistic":
-        p = 1.0 / (1.0 + np.exp(-z))
-        du = p * (1.0 - p) * u
-    else:
+    if loss == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
         p = e / e.sum(axis=1, keepdims=True)
         du = p * (u - (p * u).sum(axis=1, keepdims=True))
+    else:
+        du = hess1(loss, z, np.asarray(y, np.float64), power) * u
     wdu = (w[:, None] if du.ndim == 2 else w) * du
     hv_coef = X64.T @ wdu + alpha * vec_coef.astype(np.float64)
     return hv_coef, (None if intercept is None else np.atleast_1d(wdu.sum(axis=0)))
