@@ -10,7 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from fastloss.reference.optim import _muladd
+from fastloss.reference.optim import _muladd, textbook_rounding
 
 F32 = np.float32
 
@@ -58,3 +58,22 @@ def test_special_values_propagate_and_float64_is_unfused() -> None:
     np.testing.assert_array_equal(got, np.array([np.inf, np.inf, np.nan, np.nan], F32))
     x = np.array([0.1, 0.7, 1e-300])
     np.testing.assert_array_equal(_muladd(3.3, x, x), 3.3 * x + x)
+
+
+def test_textbook_rounding_is_two_roundings_and_is_restored(rng: Any) -> None:
+    """Inside ``textbook_rounding`` (what the benchmarks time as the NumPy baseline) float32
+    ``a * b + c`` rounds twice, as NumPy's ``a * b + c``; outside, and after an exception
+    inside, the oracle's one rounding again."""
+    a = F32(0.3)
+    b = rng.normal(size=4000).astype(F32)
+    c = rng.normal(size=4000).astype(F32)
+    once = _muladd(a, b, c)
+    with textbook_rounding():
+        twice = _muladd(a, b, c)
+    np.testing.assert_array_equal(twice, a * b + c)
+    assert not np.array_equal(once, twice)  # some of 4000 round differently
+    np.testing.assert_allclose(twice, once, rtol=2.0 ** -22, atol=2.0 ** -22)
+    with pytest.raises(ZeroDivisionError):
+        with textbook_rounding():
+            1 / 0
+    np.testing.assert_array_equal(_muladd(a, b, c), once)

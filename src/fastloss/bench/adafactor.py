@@ -19,6 +19,7 @@ import fastloss.optim
 from fastloss import reference
 from fastloss.bench import peers
 from fastloss.bench.cases import Case, Impls, _update_of
+from fastloss.reference.optim import textbook_rounding
 
 
 def matrix_shape(n: int) -> Tuple[int, int]:
@@ -42,7 +43,8 @@ def _case(name: str, torch_options: Dict[str, Any]) -> Case:
 
         def numpy_step() -> None:
             count[0] += 1
-            reference.adafactor_update(p_ref, g, count[0], **state)
+            with textbook_rounding():  # a user's NumPy step, not the oracle's fma emulation
+                reference.adafactor_update(p_ref, g, count[0], **state)
 
         impls: Impls = {"fastloss": _update_of(lambda: opt.step([g]), [p_fast.reshape(-1)]),
                         "numpy": _update_of(numpy_step, [p_ref.reshape(-1)])}

@@ -68,6 +68,7 @@ import numpy as np
 
 import fastloss
 from fastloss import _sparse, reference
+from fastloss.reference.optim import textbook_rounding
 from fastloss.bench import peers
 from fastloss.losses._registry import LOSSES, Loss
 from fastloss.optim._registry import RULES, UpdateRule
@@ -368,8 +369,9 @@ def _reference_step(row: OptimRow, params: List[np.ndarray], grads: List[np.ndar
     def step() -> None:
         count[0] += 1
         counter = {"step": count[0]} if row.counted else {}
-        for p, g, state in zip(params, grads, states):
-            update(p, g, **state, **counter, **hyper)
+        with textbook_rounding():  # a user's NumPy step, not the oracle's fma emulation
+            for p, g, state in zip(params, grads, states):
+                update(p, g, **state, **counter, **hyper)
 
     return step
 
@@ -519,8 +521,9 @@ def _linear_case(row: LinearRow) -> Case:
             t = [0]
 
             def epoch() -> None:
-                t[0] = reference.sgd_epoch(Xs, ys, coef, b, buffers, None, None, t[0],
-                                           **hyper)[1]
+                with textbook_rounding():  # a user's NumPy loop, not the fma emulation
+                    t[0] = reference.sgd_epoch(Xs, ys, coef, b, buffers, None, None, t[0],
+                                               **hyper)[1]
 
             return epoch, (coef, b)
 

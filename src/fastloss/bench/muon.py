@@ -18,6 +18,7 @@ from fastloss import reference
 from fastloss.bench import peers
 from fastloss.bench.adafactor import matrix_shape
 from fastloss.bench.cases import Case, Impls, Work, _update_of
+from fastloss.reference.optim import textbook_rounding
 
 
 def _setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
@@ -28,9 +29,12 @@ def _setup(n: int, dtype: np.dtype, rng: np.random.Generator) -> Impls:
     opt = fastloss.optim.Muon([p_fast])
     buf = np.zeros(shape, dtype)
 
+    def numpy_step() -> None:
+        with textbook_rounding():  # a user's NumPy step, not the oracle's fma emulation
+            reference.muon_update(p_ref, g, buf)
+
     impls: Impls = {"fastloss": _update_of(lambda: opt.step([g]), [p_fast.reshape(-1)]),
-                    "numpy": _update_of(lambda: reference.muon_update(p_ref, g, buf),
-                                        [p_ref.reshape(-1)])}
+                    "numpy": _update_of(numpy_step, [p_ref.reshape(-1)])}
     torch = peers.torch()
     if torch is not None:
         tp = torch.from_numpy(p0.copy())
