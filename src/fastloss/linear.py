@@ -810,6 +810,19 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     fused kernel, ``n_threads`` unused), with the same loss kernels in between.
     """
     loss = check_choice(loss, "loss", LOSSES)
+    Xa, ya, W, b, sw, alpha_, param_ = _objective_args(
+        X, y, coef, intercept, loss, alpha, epsilon, power, quantile, sample_weight, n_threads)
+    return objective(Xa, ya, W, b, sw, loss, alpha_, param_, n_threads)
+
+
+def _objective_args(X: ArrayLike, y: ArrayLike, coef: Any, intercept: Any, loss: str,
+                    alpha: Any, epsilon: Any, power: Any, quantile: Any, sample_weight: Any,
+                    n_threads: Any
+                    ) -> Tuple[Rows, Any, FloatArray, Optional[FloatArray],
+                               Optional[FloatArray], float, float]:
+    """The checks :func:`linear_value_and_grad` and :func:`linear_hessp` share (``loss``
+    already checked): ``(X, y, coef, intercept, sample_weight, alpha, the loss's
+    parameter)`` as the objective takes them, CSR X as a :class:`_sparse.CsrRows`."""
     alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
     param_ = loss_param(loss, epsilon, power, quantile)
     if n_threads is not None:
@@ -817,7 +830,7 @@ def linear_value_and_grad(X: ArrayLike, y: ArrayLike, coef: FloatArray,
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False,
                               sparse_ok=True)
     _check_targets(ya, loss, param_)
-    return objective(Xa, ya, W, b, sw, loss, alpha_, param_, n_threads)
+    return Xa, ya, W, b, sw, alpha_, param_
 
 
 def linear_hessp(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[FloatArray],
@@ -855,13 +868,8 @@ def linear_hessp(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Option
     if loss not in HESSP_LOSSES:
         raise ValueError(f"linear_hessp needs a loss with a second derivative, one of "
                          f"{HESSP_LOSSES}; loss={loss!r} has l'' = 0 almost everywhere")
-    alpha_ = check_real(alpha, "alpha", NON_NEGATIVE)
-    param_ = loss_param(loss, epsilon, power, quantile)
-    if n_threads is not None:
-        _config._check_threads(n_threads)
-    Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=False,
-                              sparse_ok=True)
-    _check_targets(ya, loss, param_)
+    Xa, ya, W, b, sw, alpha_, param_ = _objective_args(
+        X, y, coef, intercept, loss, alpha, epsilon, power, quantile, sample_weight, n_threads)
     V = _param_array(vec_coef, "vec_coef", Xa.dtype, W.shape, False)
     vb: Optional[FloatArray] = None
     if b is None:
