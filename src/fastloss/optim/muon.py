@@ -3,11 +3,13 @@
 Not a row of :mod:`fastloss.optim._registry`: the registry's rules are one elementwise pass,
 while Muon's step orthogonalizes the (Nesterov) momentum of a 2-D parameter with a few
 quintic Newton-Schulz iterations, matrix products that NumPy's matmul (BLAS) runs; there is
-no C kernel, both backends run :mod:`fastloss.reference.muon`, the specification. The one
-difference from torch: the iteration runs in the parameter's dtype (float32 or float64),
-where torch casts to bfloat16 (so its update carries bfloat16's ~3 significant digits). The
-class runs on the optimizer base class's checked path
-(:class:`fastloss.optim.optimizer.Optimizer`).
+no C kernel of its own: the elementwise steps run on existing C passes (the momentum's
+at::lerp on grad_utils' averaging pass, the update on the SGD rule's ``add(alpha=)``) and
+Newton-Schulz on :mod:`fastloss.reference.muon`, the specification, which the ``"numpy"``
+backend runs whole (the two agree bit for bit). The one difference from torch: the
+iteration runs in the parameter's dtype (float32 or float64), where torch casts to bfloat16
+(so its update carries bfloat16's ~3 significant digits). The class runs on the optimizer
+base class's checked path (:class:`fastloss.optim.optimizer.Optimizer`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from fastloss import _optim
 from fastloss._validation import (NON_NEGATIVE, REAL, check_choice, check_flag, check_int,
                                   check_real)
 from fastloss.optim._update import (Update, _check_array, _check_disjoint, _check_grad,
-                                    _check_like, _whole)
+                                    _check_like, _use_c, _whole)
 from fastloss.optim.optimizer import Optimizer, Params, State
+from fastloss.optim.sgd import sgd_update
 from fastloss.reference import muon as reference
+from fastloss.reference.adafactor import _lerp as _reference_lerp
 
 __all__ = ["muon_update", "Muon"]
 
@@ -67,7 +72,32 @@ def _prepare(param: Any, grad: Any, momentum_buffer: Any, h: Dict[str, Any]) -> 
     g = _check_grad(grad, p, (p, buf))
     if p.size == 0:  # nothing to update (torch divides by zero for 0 columns)
         return lambda: None
-    return _whole(lambda: reference.muon_update(p, g, buf, **h))
+    if not _use_c():
+        return _whole(lambda: reference.muon_update(p, g, buf, **h))
+    return _whole(lambda: _step(p, g, buf, h))
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``start.lerp_(end, weight)``: grad_utils' C pass (at::lerp), or the reference's where
+    that declines (a strided ``end``)."""
+    if not _optim.runs_average((start,), (end,), _optim.AVERAGE_LERP, weight):
+        _reference_lerp(start, end, weight)
+
+
+def _step(p: np.ndarray, g: np.ndarray, buf: np.ndarray, h: Dict[str, Any]) -> None:
+    """:func:`fastloss.reference.muon.muon_update` on checked arrays, its elementwise steps
+    in C: the same operations, rounded alike (float32's fused multiply-adds in fmaf, where
+    the reference emulates them at ~10x NumPy's cost)."""
+    momentum = h["momentum"]
+    _lerp(buf, g, 1 - momentum)
+    update = buf
+    if h["nesterov"]:
+        update = g.copy()
+        _lerp(update, buf, momentum)
+    ortho = reference.zeropower_via_newtonschulz(update, h["ns_coefficients"], h["ns_steps"],
+                                                 h["eps"])
+    p *= p.dtype.type(1 - h["lr"] * h["weight_decay"])
+    sgd_update(p, ortho, lr=reference.muon_adjusted_lr(h["lr"], h["adjust_lr_fn"], p.shape))
 
 
 def muon_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, *,
