@@ -18,7 +18,7 @@ def test_interrupt_raised_as_the_recorder_is_installed_restores_the_handler(monk
     is installed (the first bytecode boundary): the handler must be restored then too, or the
     stale recorder swallows every later Ctrl-C (a hang in test_safety's Ctrl-C test)."""
     before = signal.getsignal(signal.SIGINT)
-    real_signal = signal.signal
+    real_signal = _atomic._handlers.signal
 
     def install_then_interrupt(signum, handler):
         old = real_signal(signum, handler)
@@ -26,7 +26,7 @@ def test_interrupt_raised_as_the_recorder_is_installed_restores_the_handler(monk
             raise KeyboardInterrupt
         return old
 
-    monkeypatch.setattr(_atomic.signal, "signal", install_then_interrupt)
+    monkeypatch.setattr(_atomic._handlers, "signal", install_then_interrupt)
     try:
         with pytest.raises(KeyboardInterrupt):
             with _atomic.deferred_interrupt():
