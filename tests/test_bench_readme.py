@@ -9,8 +9,8 @@ import pytest
 from fastloss.bench import readme
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = [ROOT / "docs" / "bench" / name for name in ("full-run.json", "rerun-cross-entropy.json",
-                                                    "models-run.json", "solvers-run.json")]
+RUNS = [ROOT / "docs" / "bench" / name for name in ("full-run.json", "models-run.json",
+                                                    "solvers-run.json")]
 
 
 def _result(family, kernel, n, dtype, impl, median_s, unit="per call"):
