@@ -17,6 +17,16 @@
 
 #include "loss_rules.h"
 #include "row_rules.h"
+#if defined(FL_REAL_F32)
+/* the float rules again, 8 lanes a loop, for rows of fewer than FL_ROW_NARROW_BELOW classes
+ * (row_rules.h's FL_RULE) */
+#define FL_ROW_NARROW
+#include "row_rules.h"
+#undef FL_ROW_NARROW
+#define FL_ROW_NARROW_BELOW 16
+#endif
+/* The name of a narrow rule, or of a rows_fn calling narrow rules. */
+#define FL_NARROW(name) FL_CAT(FL_NAME(name), narrow)
 
 /* One loop per (op, weights?, aux?, want): the constants fold, dead outputs
  * (and the exp/log feeding only them) vanish, and the loop vectorizes. OP_run() takes the
@@ -522,21 +532,22 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
 /* ---- row-wise losses of row_rules.h ------------------------------------------------- */
 
 /* One loop per row of FL_ROWWISE_LOSSES, a rows_fn, its rule called with the row's target:
- * a label (loaded once and checked, as in ce_index_rows) or a row of T. */
-#define FL_ROW_TARGET_LABEL(stem, i)                                                       \
+ * a label (loaded once and checked, as in ce_index_rows) or a row of T. RULE names the rule:
+ * FL_NAME, or FL_NARROW for the float rules of short rows. */
+#define FL_ROW_TARGET_LABEL(RULE, stem, i)                                                 \
     const int64_t y = fl_load_index(a->Y + row0 + i);                                      \
     if (y == a->ignore || (uint64_t)y >= (uint64_t)c) {                                    \
         if (y != a->ignore) FL_NOTE_BAD(a->bad, row0 + i);                                 \
     } else {                                                                               \
         const REAL wy = a->cw ? a->cw[y] : (REAL)1;                                        \
-        loss = FL_NAME(stem##_row)(c, X + i * c, (fl_index)y, wy, a->p, a->gs * si, g, h); \
+        loss = RULE(stem##_row)(c, X + i * c, (fl_index)y, wy, a->p, a->gs * si, g, h);    \
     }
-#define FL_ROW_TARGET_ROW(stem, i)                                                         \
-    loss = FL_NAME(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
+#define FL_ROW_TARGET_ROW(RULE, stem, i)                                                   \
+    loss = RULE(stem##_trow)(c, X + i * c, T + i * c, a->cw, a->p, a->gs * si, g, h);
 /* A row of class indices (LABELS): each loaded once, up to the first negative one (the end of
  * the list), and checked; m counts each class's repeats. A row with an index >= c is noted
  * in a->bad (the Python layer checked them all before: another thread changed them). */
-#define FL_ROW_TARGET_LABELS(stem, i)                                                      \
+#define FL_ROW_TARGET_LABELS(RULE, stem, i)                                                \
     uint16_t m[FL_LABEL_ROW_MAX_CLASSES];                                                  \
     const int64_t *yr = a->Y + (row0 + i) * c;                                             \
     int ok = 1;                                                                            \
@@ -550,10 +561,10 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
         }                                                                                  \
         m[y]++;                                                                            \
     }                                                                                      \
-    if (ok) loss = FL_NAME(stem##_lrow)(c, X + i * c, m, a->p, a->gs * si, g, h);          \
+    if (ok) loss = RULE(stem##_lrow)(c, X + i * c, m, a->p, a->gs * si, g, h);             \
     else FL_NOTE_BAD(a->bad, row0 + i);
 /* Rows of several float inputs: the i-th row of each (X, G: the first input's), its code. */
-#define FL_ROW_TARGET_INPUTS(stem, i)                                                      \
+#define FL_ROW_TARGET_INPUTS(RULE, stem, i)                                                \
     const REAL *xs[FL_ROW_MAX_INPUTS];                                                     \
     REAL *gr[FL_ROW_MAX_INPUTS];                                                           \
     for (int j = 0; j < FL_ROW_MAX_INPUTS; j++) {                                          \
@@ -562,11 +573,11 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
     }                                                                                      \
     const int64_t y = a->Y ? fl_load_index(a->Y + row0 + i) : 0;                           \
     (void)h; /* no Hessian */                                                              \
-    loss = FL_NAME(stem##_irow)(c, xs, y, a->p, a->q, a->gs * si, gr);
+    loss = RULE(stem##_irow)(c, xs, y, a->p, a->q, a->gs * si, gr);
 #define FL_ROW_TARGET_INPUTS2 FL_ROW_TARGET_INPUTS
 #define FL_ROW_TARGET_INPUTS3 FL_ROW_TARGET_INPUTS
-#define FL_DEFINE_ROWWISE(NAME, stem, TARGET)                                              \
-    static FL_HOT double FL_NAME(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,         \
+#define FL_DEFINE_ROWS_FN(RULE, stem, TARGET)                                              \
+    static FL_HOT double RULE(stem##_rows)(const FL_NAME(rows_args) *a, fl_index row0,     \
                                        fl_index n, const REAL *X, const REAL *T, REAL *G,  \
                                        REAL *H, REAL *E) {                                 \
         const fl_index c = a->c;                                                           \
@@ -587,15 +598,22 @@ static FL_HOT double FL_NAME(ce_prob_range_short)(const FL_NAME(rows_args) *a, f
             REAL *h = H ? H + i * c : NULL;                                                \
             const REAL si = SW ? SW[i] : (REAL)1;                                          \
             REAL loss = 0;                                                                 \
-            FL_ROW_TARGET_##TARGET(stem, i)                                                \
+            FL_ROW_TARGET_##TARGET(RULE, stem, i)                                          \
             if (SW) loss *= si;                                                            \
             if (want & FL_WANT_ELEMENTS) E[i] = loss;                                      \
             total += (double)loss;                                                         \
         }                                                                                  \
         return total;                                                                      \
     }
+#define FL_DEFINE_ROWWISE(NAME, stem, TARGET) FL_DEFINE_ROWS_FN(FL_NAME, stem, TARGET)
 FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 #undef FL_DEFINE_ROWWISE
+#if defined(FL_REAL_F32)
+#define FL_DEFINE_ROWWISE(NAME, stem, TARGET) FL_DEFINE_ROWS_FN(FL_NARROW, stem, TARGET)
+FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
+#undef FL_DEFINE_ROWWISE
+#endif
+#undef FL_DEFINE_ROWS_FN
 #undef FL_ROW_TARGET_LABEL
 #undef FL_ROW_TARGET_ROW
 #undef FL_ROW_TARGET_LABELS
@@ -701,9 +719,21 @@ double FL_NAME(fl_cross_entropy_prob)(fl_index n, fl_index c, fl_index inner, co
     case FL_ROW_##NAME:                                                                    \
         range = FL_NAME(stem##_rows);                                                      \
         break;
+#define FL_ROWWISE_DISPATCH_NARROW(NAME, stem, target)                                     \
+    case FL_ROW_##NAME:                                                                    \
+        range = FL_NARROW(stem##_rows);                                                    \
+        break;
 
-static FL_NAME(rows_fn) FL_NAME(rows_range)(enum fl_rowwise_loss loss) {
+/* The loop of `loss` for rows of c classes. */
+static FL_NAME(rows_fn) FL_NAME(rows_range)(enum fl_rowwise_loss loss, fl_index c) {
     FL_NAME(rows_fn) range = NULL;
+#if defined(FL_REAL_F32)
+    if (c < FL_ROW_NARROW_BELOW) {
+        switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_NARROW) }
+        return range;
+    }
+#endif
+    (void)c;
     switch (loss) { FL_ROWWISE_LOSSES(FL_ROWWISE_DISPATCH_ROW) }
     return range;
 }
@@ -715,7 +745,7 @@ double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index 
                                 int n_threads, fl_index *bad) {
     const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)param, (REAL)gscale, want, bad,
                                   NULL, NULL, {0}};
-    FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss);
+    FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss, c);
     if (!range) return NAN; /* not a row of the list (the public entry point checks first) */
     return FL_NAME(rows_run)(range, &a, n * inner, inner, X, T, G, H, E, n_threads);
 }
@@ -727,12 +757,13 @@ double FL_NAME(fl_rowwise_inputs_loss)(enum fl_rowwise_loss loss, fl_index n, fl
     FL_NAME(rows_args) a = {c, Y, sw, NULL, 0, (REAL)param, (REAL)gscale, want, NULL,
                             X, G, {0}};
     for (int j = 0; j < FL_ROW_MAX_PARAMS; j++) a.q[j] = (REAL)q[j];
-    FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss);
+    FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss, c);
     if (!range) return NAN;
     return FL_NAME(rows_run)(range, &a, n, 1, X[0], NULL, (want & FL_WANT_GRAD) ? G[0] : NULL,
                              NULL, E, n_threads);
 }
 #undef FL_ROWWISE_DISPATCH_ROW
+#undef FL_ROWWISE_DISPATCH_NARROW
 
 double FL_NAME(fl_label_weight_total)(fl_index n, fl_index c, const int64_t *Y, const REAL *cw,
                                       const REAL *sw, int64_t ignore, fl_index *bad) {

@@ -45,8 +45,22 @@
 
 #ifndef FL_LOSS_LIST_ONLY
 
+/* FL_RULE(name): a rule's name. losses_impl.h compiles the float rules twice: as they are,
+ * and with FL_ROW_NARROW defined, named FL_NAME(name)_narrow, for rows of fewer than 16 classes:
+ * those vector loops take 8 lanes at a time, not 16, so that such rows get a vector step
+ * instead of running all scalar (gcc 12 has no masked epilogues); longer rows keep 16. */
+#undef FL_RULE
+#undef FL_ROW_SIMD
+#if defined(FL_ROW_NARROW)
+#define FL_RULE(name) FL_CAT(FL_NAME(name), narrow)
+#define FL_ROW_SIMD(...) FL_PRAGMA(omp simd simdlen(8) __VA_ARGS__)
+#else
+#define FL_RULE(name) FL_NAME(name)
+#define FL_ROW_SIMD(...) FL_PRAGMA(omp simd __VA_ARGS__)
+#endif
+
 /* linear in x: its Hessian is 0 (h stays zeroed) */
-FL_INLINE REAL FL_NAME(nll_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y, REAL wy,
+FL_INLINE REAL FL_RULE(nll_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y, REAL wy,
                                 REAL p, REAL gs, REAL *FL_RESTRICT g, REAL *FL_RESTRICT h) {
     (void)c; (void)p; (void)h;
     if (g) g[y] = -gs * wy;
@@ -57,11 +71,12 @@ FL_INLINE REAL FL_NAME(nll_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index 
  * x_k, the row loss is (wy / c) sum_{k != y, z_k > 0} z_k^(1 + sq). Gradient (wy / c) (1 + sq)
  * z_k^sq at k, minus their sum at y (z_k = 0 is inactive, as PyTorch's backward); Hessian
  * diagonal 0 (p = 1), (wy / c) 2 per active k and 2 times their count at y (p = 2). */
-FL_INLINE REAL FL_NAME(margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y, REAL wy,
+FL_INLINE REAL FL_RULE(margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y, REAL wy,
                                    REAL m, REAL gs, REAL *FL_RESTRICT g, REAL *FL_RESTRICT h,
                                    const int sq) {
     const REAL xy = x[y], wc = wy / (REAL)c, gw = gs * wc;
     double s = 0, gy = 0, hy = 0; /* sums of up to c terms: float32 rows would lose digits */
+    FL_ROW_SIMD(reduction(+ : s, gy, hy))
     for (fl_index k = 0; k < c; k++) {
         const REAL z = m - xy + x[k];
         if (k == y || !(z > 0)) continue;
@@ -81,16 +96,16 @@ FL_INLINE REAL FL_NAME(margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_ind
     return wc * (REAL)s;
 }
 
-FL_INLINE REAL FL_NAME(multi_margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y,
+FL_INLINE REAL FL_RULE(multi_margin_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y,
                                          REAL wy, REAL p, REAL gs, REAL *FL_RESTRICT g,
                                          REAL *FL_RESTRICT h) {
-    return FL_NAME(margin_row)(c, x, y, wy, p, gs, g, h, 0);
+    return FL_RULE(margin_row)(c, x, y, wy, p, gs, g, h, 0);
 }
 
-FL_INLINE REAL FL_NAME(multi_margin_sq_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y,
+FL_INLINE REAL FL_RULE(multi_margin_sq_row)(fl_index c, const REAL *FL_RESTRICT x, fl_index y,
                                             REAL wy, REAL p, REAL gs, REAL *FL_RESTRICT g,
                                             REAL *FL_RESTRICT h) {
-    return FL_NAME(margin_row)(c, x, y, wy, p, gs, g, h, 1);
+    return FL_RULE(margin_row)(c, x, y, wy, p, gs, g, h, 1);
 }
 
 /* PyTorch's multilabel_soft_margin_loss: the row's mean over its c classes of
@@ -101,13 +116,13 @@ FL_INLINE REAL FL_NAME(multi_margin_sq_row)(fl_index c, const REAL *FL_RESTRICT 
 
 /* One vector loop (vector exp/log) per (weights?, gradient?): HAS_W and GRAD are constants
  * where it is inlined; a test of cw or g per element kept the loop scalar (6x slower). */
-FL_INLINE double FL_NAME(multilabel_soft_margin_sum)(fl_index c, const REAL *FL_RESTRICT x,
+FL_INLINE double FL_RULE(multilabel_soft_margin_sum)(fl_index c, const REAL *FL_RESTRICT x,
                                                      const REAL *FL_RESTRICT t,
                                                      const REAL *FL_RESTRICT cw, REAL gc,
                                                      REAL *FL_RESTRICT g, const int has_w,
                                                      const int grad) {
     double s = 0;
-    FL_SIMD_REDUCE_SUM(s)
+    FL_ROW_SIMD(reduction(+ : s))
     for (fl_index k = 0; k < c; k++) {
         REAL l, d;
         FL_NAME(bce_logits_elem)(x[k], t[k], (REAL)1, (REAL)0, &l, &d);
@@ -118,17 +133,17 @@ FL_INLINE double FL_NAME(multilabel_soft_margin_sum)(fl_index c, const REAL *FL_
     return s;
 }
 
-FL_INLINE void FL_NAME(multilabel_soft_margin_hess)(fl_index c, const REAL *FL_RESTRICT x,
+FL_INLINE void FL_RULE(multilabel_soft_margin_hess)(fl_index c, const REAL *FL_RESTRICT x,
                                                     const REAL *FL_RESTRICT cw, REAL gc,
                                                     REAL *FL_RESTRICT h, const int has_w) {
-    FL_SIMD
+    FL_ROW_SIMD()
     for (fl_index k = 0; k < c; k++) {
         const REAL ax = x[k] < 0 ? -x[k] : x[k], e = R_EXP(-ax), u = (REAL)1 + e;
         h[k] = gc * (has_w ? cw[k] : (REAL)1) * (e / (u * u));
     }
 }
 
-FL_INLINE REAL FL_NAME(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_RESTRICT x,
+FL_INLINE REAL FL_RULE(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_RESTRICT x,
                                                     const REAL *FL_RESTRICT t,
                                                     const REAL *FL_RESTRICT cw, REAL p, REAL gs,
                                                     REAL *FL_RESTRICT g, REAL *FL_RESTRICT h) {
@@ -136,13 +151,13 @@ FL_INLINE REAL FL_NAME(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_R
     const REAL gc = gs / (REAL)c;
     double s;
     if (cw) {
-        s = g ? FL_NAME(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 1, 1)
-              : FL_NAME(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 1, 0);
-        if (h) FL_NAME(multilabel_soft_margin_hess)(c, x, cw, gc, h, 1);
+        s = g ? FL_RULE(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 1, 1)
+              : FL_RULE(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 1, 0);
+        if (h) FL_RULE(multilabel_soft_margin_hess)(c, x, cw, gc, h, 1);
     } else {
-        s = g ? FL_NAME(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 0, 1)
-              : FL_NAME(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 0, 0);
-        if (h) FL_NAME(multilabel_soft_margin_hess)(c, x, cw, gc, h, 0);
+        s = g ? FL_RULE(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 0, 1)
+              : FL_RULE(multilabel_soft_margin_sum)(c, x, t, cw, gc, g, 0, 0);
+        if (h) FL_RULE(multilabel_soft_margin_hess)(c, x, cw, gc, h, 0);
     }
     return (REAL)(s / (double)c);
 }
@@ -153,13 +168,13 @@ FL_INLINE REAL FL_NAME(multilabel_soft_margin_trow)(fl_index c, const REAL *FL_R
  * Gradient gs / c per active (z > 0, as PyTorch's backward) pair: + at k, - at y_j, times
  * m[y_j]. Piecewise linear: the Hessian is 0 (h stays zeroed). One branch-free vector loop
  * over the classes per distinct target class; the sum in double (c J terms). */
-FL_INLINE double FL_NAME(multilabel_margin_target)(fl_index c, const REAL *FL_RESTRICT x,
+FL_INLINE double FL_RULE(multilabel_margin_target)(fl_index c, const REAL *FL_RESTRICT x,
                                                    const uint16_t *FL_RESTRICT m, REAL xt,
                                                    REAL gm, REAL *FL_RESTRICT g, REAL *gt,
                                                    const int grad) {
     double s = 0;
     REAL d = 0;
-    FL_PRAGMA(omp simd reduction(+ : s, d))
+    FL_ROW_SIMD(reduction(+ : s, d))
     for (fl_index k = 0; k < c; k++) {
         const REAL z = (REAL)1 - xt + x[k];
         const REAL on = (m[k] == 0 && z > 0) ? (REAL)1 : (REAL)0;
@@ -173,7 +188,7 @@ FL_INLINE double FL_NAME(multilabel_margin_target)(fl_index c, const REAL *FL_RE
     return s;
 }
 
-FL_INLINE REAL FL_NAME(multilabel_margin_lrow)(fl_index c, const REAL *FL_RESTRICT x,
+FL_INLINE REAL FL_RULE(multilabel_margin_lrow)(fl_index c, const REAL *FL_RESTRICT x,
                                                const uint16_t *FL_RESTRICT m, REAL p, REAL gs,
                                                REAL *FL_RESTRICT g, REAL *FL_RESTRICT h) {
     (void)p; (void)h;
@@ -183,8 +198,8 @@ FL_INLINE REAL FL_NAME(multilabel_margin_lrow)(fl_index c, const REAL *FL_RESTRI
         if (m[t] == 0) continue;
         const REAL gm = gc * (REAL)m[t];
         REAL gt = 0;
-        const double st = g ? FL_NAME(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 1)
-                            : FL_NAME(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 0);
+        const double st = g ? FL_RULE(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 1)
+                            : FL_RULE(multilabel_margin_target)(c, x, m, x[t], gm, g, &gt, 0);
         s += (double)m[t] * st;
         if (g) g[t] -= gt; /* g[t] gets no + term: class t is a target (m[t] != 0) */
     }
@@ -196,13 +211,13 @@ FL_INLINE REAL FL_NAME(multilabel_margin_lrow)(fl_index c, const REAL *FL_RESTRI
  * for y = -1 (m = p, the margin), 0 for any other y (as torch's where()). With
  * m1 = |a|^2 + e, m2 = |b|^2 + e: dcos/da = b / sqrt(m1 m2) - cos a / m1 (and b's alike);
  * the hinge passes the gradient at cos = m (torch's clamp_min). Zero vectors: cos = 0. */
-FL_INLINE REAL FL_NAME(cosine_embedding_irow)(fl_index c, const REAL *const *x, int64_t y,
+FL_INLINE REAL FL_RULE(cosine_embedding_irow)(fl_index c, const REAL *const *x, int64_t y,
                                               REAL m, const REAL *q, REAL gs,
                                               REAL *const *g) {
     const REAL *FL_RESTRICT a = x[0], *FL_RESTRICT b = x[1];
     (void)q;
     double ab = 0, aa = 0, bb = 0; /* c terms each: float32 rows would lose digits */
-    FL_PRAGMA(omp simd reduction(+ : ab, aa, bb))
+    FL_ROW_SIMD(reduction(+ : ab, aa, bb))
     for (fl_index k = 0; k < c; k++) {
         ab += (double)a[k] * (double)b[k];
         aa += (double)a[k] * (double)a[k];
@@ -225,7 +240,7 @@ FL_INLINE REAL FL_NAME(cosine_embedding_irow)(fl_index c, const REAL *const *x, 
     if (g[0]) {
         REAL *FL_RESTRICT ga = g[0], *FL_RESTRICT gb = g[1];
         const REAL s = gs * d, inv = (REAL)1 / denom, ca = cs / m1, cb = cs / m2;
-        FL_SIMD
+        FL_ROW_SIMD()
         for (fl_index k = 0; k < c; k++) {
             ga[k] = s * (b[k] * inv - ca * a[k]);
             gb[k] = s * (a[k] * inv - cb * b[k]);
@@ -236,11 +251,11 @@ FL_INLINE REAL FL_NAME(cosine_embedding_irow)(fl_index c, const REAL *const *x, 
 
 /* torch's pairwise_distance(x1, x2, p, eps): the p-norm of v = x1 - x2 + eps (p >= 1; the
  * sum in double). */
-FL_INLINE REAL FL_NAME(pair_distance)(fl_index c, const REAL *FL_RESTRICT x1,
+FL_INLINE REAL FL_RULE(pair_distance)(fl_index c, const REAL *FL_RESTRICT x1,
                                       const REAL *FL_RESTRICT x2, REAL eps, REAL p) {
     double s = 0;
     if (p == 2) {
-        FL_SIMD_REDUCE_SUM(s)
+        FL_ROW_SIMD(reduction(+ : s))
         for (fl_index k = 0; k < c; k++) {
             const double v = (double)(x1[k] - x2[k] + eps);
             s += v * v;
@@ -248,7 +263,7 @@ FL_INLINE REAL FL_NAME(pair_distance)(fl_index c, const REAL *FL_RESTRICT x1,
         return (REAL)sqrt(s);
     }
     if (p == 1) {
-        FL_SIMD_REDUCE_SUM(s)
+        FL_ROW_SIMD(reduction(+ : s))
         for (fl_index k = 0; k < c; k++) s += fabs((double)(x1[k] - x2[k] + eps));
         return (REAL)s;
     }
@@ -259,14 +274,14 @@ FL_INLINE REAL FL_NAME(pair_distance)(fl_index c, const REAL *FL_RESTRICT x1,
 /* g1 += w dN/dv and g2 -= w dN/dv, N = pair_distance(x1, x2), v = x1 - x2 + eps: v / N
  * (p = 2), sign(v) (p = 1), sign(v) |v|^(p-1) / N^(p-1); 0 where N = 0 (torch's norm
  * backward). */
-FL_INLINE void FL_NAME(pair_distance_grad)(fl_index c, const REAL *FL_RESTRICT x1,
+FL_INLINE void FL_RULE(pair_distance_grad)(fl_index c, const REAL *FL_RESTRICT x1,
                                            const REAL *FL_RESTRICT x2, REAL eps, REAL p,
                                            REAL norm, REAL w, REAL *FL_RESTRICT g1,
                                            REAL *FL_RESTRICT g2) {
     if (w == 0 || norm == 0) return;
     if (p == 2) {
         const REAL s = w / norm;
-        FL_SIMD
+        FL_ROW_SIMD()
         for (fl_index k = 0; k < c; k++) {
             const REAL u = s * (x1[k] - x2[k] + eps);
             g1[k] += u;
@@ -289,15 +304,15 @@ FL_INLINE void FL_NAME(pair_distance_grad)(fl_index c, const REAL *FL_RESTRICT x
  * q[1] = eps, q[2] = swap), the negative's distance min(d(a, n), d(b, n)) with swap (a tie
  * splits its gradient in halves, as torch's min), loss max(0, m + d(a, b) - d_neg) (m = p,
  * the margin), the gradient passing at 0 (torch's clamp_min). */
-FL_INLINE REAL FL_NAME(triplet_margin_irow)(fl_index c, const REAL *const *x, int64_t y,
+FL_INLINE REAL FL_RULE(triplet_margin_irow)(fl_index c, const REAL *const *x, int64_t y,
                                             REAL m, const REAL *q, REAL gs, REAL *const *g) {
     const REAL *a = x[0], *b = x[1], *n = x[2], p = q[0], eps = q[1];
     (void)y;
-    const REAL dab = FL_NAME(pair_distance)(c, a, b, eps, p);
-    const REAL dan = FL_NAME(pair_distance)(c, a, n, eps, p);
+    const REAL dab = FL_RULE(pair_distance)(c, a, b, eps, p);
+    const REAL dan = FL_RULE(pair_distance)(c, a, n, eps, p);
     REAL wan = 1, wbn = 0, dneg = dan, dbn = 0;
     if (q[2] != 0) {
-        dbn = FL_NAME(pair_distance)(c, b, n, eps, p);
+        dbn = FL_RULE(pair_distance)(c, b, n, eps, p);
         if (dbn < dan) {
             wan = 0, wbn = 1, dneg = dbn;
         } else if (dbn == dan) {
@@ -308,13 +323,13 @@ FL_INLINE REAL FL_NAME(triplet_margin_irow)(fl_index c, const REAL *const *x, in
     const int on = !(z < 0); /* z >= 0 or NaN */
     if (g[0]) {
         for (int j = 0; j < 3; j++) {
-            FL_SIMD
+            FL_ROW_SIMD()
             for (fl_index k = 0; k < c; k++) g[j][k] = 0;
         }
         if (on) {
-            FL_NAME(pair_distance_grad)(c, a, b, eps, p, dab, gs, g[0], g[1]);
-            FL_NAME(pair_distance_grad)(c, a, n, eps, p, dan, -gs * wan, g[0], g[2]);
-            FL_NAME(pair_distance_grad)(c, b, n, eps, p, dbn, -gs * wbn, g[1], g[2]);
+            FL_RULE(pair_distance_grad)(c, a, b, eps, p, dab, gs, g[0], g[1]);
+            FL_RULE(pair_distance_grad)(c, a, n, eps, p, dan, -gs * wan, g[0], g[2]);
+            FL_RULE(pair_distance_grad)(c, b, n, eps, p, dbn, -gs * wbn, g[1], g[2]);
         }
     }
     return on ? z : 0;

@@ -51,19 +51,25 @@ ONE_INPUT_ROWS = sorted(s for s, k in _losses.ROWWISE_INPUTS.items() if k == 1)
 INPUTS_ROWS = sorted(s for s, k in _losses.ROWWISE_INPUTS.items() if k > 1)
 
 
+#: classes per row: below one vector (scalar loops), a float row of 8-15 (the 8-lane
+#: "narrow" rules of csrc/losses_impl.h; float64: a vector and a scalar tail), many vectors
+ROW_CLASSES = [7, 10, 40]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("stem", ONE_INPUT_ROWS)
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
+@pytest.mark.parametrize("c", ROW_CLASSES)
+def test_each_row_code_runs_its_own_loss(stem, c, n_threads, dtype):
     """Each row-wise code against its row's reference (the kernel's arguments, its real
     parameter at PARAM), with weights, an ignored row where the loss has ignore_index and
     enough rows for two threads (sums agree to rounding; the values and gradients to the
     rounding of one row)."""
     row, select = ROW_KERNELS[stem]
     rng = np.random.default_rng(1)
-    x, labels = row.data(rng, (3000, 7), dtype)
+    x, labels = row.data(rng, (3000, c), dtype)
     # class weights where the loss takes them (multilabel_margin_loss: none, as PyTorch)
-    w = rng.uniform(0.5, 2, 7).astype(dtype) if "weight" in row.weights else None
+    w = rng.uniform(0.5, 2, c).astype(dtype) if "weight" in row.weights else None
     weight = {} if w is None else {"weight": w}
     reals = [p.name for p in row.params if isinstance(p.constraint, Interval)]
     kwargs = {**{name: PARAM for name in reals if name != "label_smoothing"}, **select}
@@ -94,13 +100,14 @@ def test_each_row_code_runs_its_own_loss(stem, n_threads, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("stem", INPUTS_ROWS)
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_each_inputs_row_code_runs_its_own_loss(stem, n_threads, dtype):
+@pytest.mark.parametrize("c", ROW_CLASSES)
+def test_each_inputs_row_code_runs_its_own_loss(stem, c, n_threads, dtype):
     """Each row-wise code of several float inputs against its row's reference (its defaults),
     enough rows for two threads; the one-input entry point refuses it (NaN, nothing
     written), and it refuses another count of inputs."""
     row, _ = ROW_KERNELS[stem]
     assert _losses.ROWWISE_INPUTS[stem] == len(row.inputs)
-    arrays = row.data(np.random.default_rng(2), (3000, 7), dtype)
+    arrays = row.data(np.random.default_rng(2), (3000, c), dtype)
     xs, target = arrays[:len(row.inputs)], arrays[len(row.inputs):]
     codes = target[0].astype(np.int64) if target else None
     kw = row.defaults()

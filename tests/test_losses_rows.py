@@ -491,10 +491,12 @@ def test_multilabel_soft_margin_loss_hessian_is_torch_autograd_diagonal(backend)
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_multilabel_soft_margin_loss_matches_reference(n_threads, dtype):
-    """Many rows (two threads), sample weights, every form."""
+@pytest.mark.parametrize("c", [7, 10, 40])
+def test_multilabel_soft_margin_loss_matches_reference(c, n_threads, dtype):
+    """Many rows (two threads), sample weights, every form; rows shorter than a vector, of
+    one float vector of 8 (the kernels' 8-lane rules below 16 classes) and of several."""
     rng = np.random.default_rng(15)
-    x, t, kw = _multilabel_case((3000, 7), dtype, rng, True)
+    x, t, kw = _multilabel_case((3000, c), dtype, rng, True)
     kw["sample_weight"] = rng.uniform(0.0, 2.0, 3000).astype(dtype)
     for reduction in REDUCTIONS:
         value, grad = fastloss.multilabel_soft_margin_loss_value_and_grad(
