@@ -12,6 +12,8 @@
 
 #include "fl_parallel.h"
 
+#include <string.h> /* memset */
+
 /* Below this many items per thread, starting threads costs more than it saves. */
 #define FL_LOSS_MIN_WORK_PER_THREAD 4096
 
@@ -673,6 +675,44 @@ static double FL_NAME(strided_range)(FL_NAME(rows_fn) range, const FL_NAME(rows_
     return total;
 }
 
+/* nll_loss over rows [lo, hi) of an input with class stride `inner` > 1, in place: a row's
+ * loss and gradient touch its label's entry alone (nll_row), so instead of gathering whole
+ * rows the gradient (and the Hessian, 0) is zero-filled along s and set at those entries.
+ * The label, class and sample weights as in nll_row's loop (FL_ROW_TARGET_LABEL). */
+static double FL_NAME(nll_strided_range)(const FL_NAME(rows_args) *a, fl_index lo,
+                                         fl_index hi, fl_index inner, const REAL *X, REAL *G,
+                                         REAL *H, REAL *E) {
+    const fl_index c = a->c;
+    double total = 0;
+    for (fl_index i = lo; i < hi;) {
+        const fl_index n = i / inner, s0 = i - n * inner;
+        const fl_index len = inner - s0 < hi - i ? inner - s0 : hi - i;
+        const fl_index base = n * c * inner + s0;
+        for (fl_index k = 0; k < c; k++) {
+            if (G) memset(G + base + k * inner, 0, sizeof(REAL) * (size_t)len);
+            if (H) memset(H + base + k * inner, 0, sizeof(REAL) * (size_t)len);
+        }
+        for (fl_index j = 0; j < len; j++) {
+            const fl_index row = i + j;
+            const int64_t y = fl_load_index(a->Y + row);
+            REAL loss = 0;
+            if (y == a->ignore || (uint64_t)y >= (uint64_t)c) {
+                if (y != a->ignore) FL_NOTE_BAD(a->bad, row);
+            } else {
+                const REAL wy = a->cw ? a->cw[y] : (REAL)1, si = a->SW ? a->SW[row] : (REAL)1;
+                const fl_index at = base + (fl_index)y * inner + j;
+                if (G) G[at] = -(a->gs * si) * wy;
+                loss = -wy * X[at];
+                if (a->SW) loss *= si;
+            }
+            if (E) E[row] = loss;
+            total += (double)loss;
+        }
+        i += len;
+    }
+    return total;
+}
+
 /* `range` over the call's `rows` rows (rows = N S), split among threads. */
 static double FL_NAME(rows_run)(FL_NAME(rows_fn) range, const FL_NAME(rows_args) *a,
                                 fl_index rows, fl_index inner, const REAL *X, const REAL *T,
@@ -747,6 +787,15 @@ double FL_NAME(fl_rowwise_loss)(enum fl_rowwise_loss loss, fl_index n, fl_index 
                                   NULL, NULL, {0}};
     FL_NAME(rows_fn) range = FL_NAME(rows_range)(loss, c);
     if (!range) return NAN; /* not a row of the list (the public entry point checks first) */
+    if (loss == FL_ROW_NLL && inner > 1) {
+        const int nt = fl_threads_for(n * inner * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD);
+        double s;
+        FL_PARALLEL_SUM(s, n * inner, nt,
+                        FL_NAME(nll_strided_range)(&a, lo, hi, inner, X,
+                                                   (want & FL_WANT_GRAD) ? G : NULL, H,
+                                                   (want & FL_WANT_ELEMENTS) ? E : NULL));
+        return s;
+    }
     return FL_NAME(rows_run)(range, &a, n * inner, inner, X, T, G, H, E, n_threads);
 }
 
