@@ -19,6 +19,7 @@
 
 #include "loss_rules.h"
 #include "row_rules.h"
+#include "fl_vec8.h" /* the 8 x 8 transpose of gather_rows */
 #if defined(FL_REAL_F32)
 /* the float rules again, 8 lanes a loop, for rows of fewer than FL_ROW_NARROW_BELOW classes
  * (row_rules.h's FL_RULE) */
@@ -626,16 +627,31 @@ FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 /* ---- the driver: threads, and the class stride of K-dimensional inputs --------------- */
 
 /* dst[r c + k] = src row (row0 + r)'s class k, for nr rows of an input whose class axis has
- * stride `inner` (S): row i = (n, s) starts at n c S + s. Reads run along s (contiguous);
- * the writes stay in a block in L1. */
+ * stride `inner` (S): row i = (n, s) starts at n c S + s. A segment of rows is a (c, len)
+ * matrix of row stride S, transposed 8 x 8 in registers (fl_vec8.h; a last partial group of
+ * classes is the last 8, overlapping the one before), fewer than 8 classes and the rows past
+ * the last 8 by value. The block stays in L1. */
 FL_INLINE void FL_NAME(gather_rows)(fl_index row0, fl_index nr, fl_index c, fl_index inner,
                                     const REAL *FL_RESTRICT src, REAL *FL_RESTRICT dst) {
     for (fl_index r = 0; r < nr;) {
         const fl_index i = row0 + r, n = i / inner, s = i - n * inner;
         const fl_index len = inner - s < nr - r ? inner - s : nr - r;
         const REAL *from = src + n * c * inner + s;
+        REAL *to = dst + r * c;
+        fl_index j0 = 0;
+        for (; j0 + 8 <= len; j0 += 8) {
+            fl_index k0 = 0;
+            for (; k0 + 8 <= c; k0 += 8)
+                FL_NAME(transpose8)(from + k0 * inner + j0, inner, to + j0 * c + k0, c);
+            if (k0 < c && c >= 8) { /* the last 8 classes: overlaps, writes the same values */
+                FL_NAME(transpose8)(from + (c - 8) * inner + j0, inner, to + j0 * c + c - 8, c);
+                k0 = c;
+            }
+            for (fl_index k = k0; k < c; k++)
+                for (fl_index j = j0; j < j0 + 8; j++) to[j * c + k] = from[k * inner + j];
+        }
         for (fl_index k = 0; k < c; k++)
-            for (fl_index j = 0; j < len; j++) dst[(r + j) * c + k] = from[k * inner + j];
+            for (fl_index j = j0; j < len; j++) to[j * c + k] = from[k * inner + j];
         r += len;
     }
 }
@@ -646,9 +662,22 @@ FL_INLINE void FL_NAME(scatter_rows)(fl_index row0, fl_index nr, fl_index c, fl_
     for (fl_index r = 0; r < nr;) {
         const fl_index i = row0 + r, n = i / inner, s = i - n * inner;
         const fl_index len = inner - s < nr - r ? inner - s : nr - r;
+        const REAL *from = src + r * c;
         REAL *to = dst + n * c * inner + s;
+        fl_index j0 = 0;
+        for (; j0 + 8 <= len; j0 += 8) {
+            fl_index k0 = 0;
+            for (; k0 + 8 <= c; k0 += 8)
+                FL_NAME(transpose8)(from + j0 * c + k0, c, to + k0 * inner + j0, inner);
+            if (k0 < c && c >= 8) {
+                FL_NAME(transpose8)(from + j0 * c + c - 8, c, to + (c - 8) * inner + j0, inner);
+                k0 = c;
+            }
+            for (fl_index k = k0; k < c; k++)
+                for (fl_index j = j0; j < j0 + 8; j++) to[k * inner + j] = from[j * c + k];
+        }
         for (fl_index k = 0; k < c; k++)
-            for (fl_index j = 0; j < len; j++) to[k * inner + j] = src[(r + j) * c + k];
+            for (fl_index j = j0; j < len; j++) to[k * inner + j] = from[j * c + k];
         r += len;
     }
 }
@@ -656,7 +685,7 @@ FL_INLINE void FL_NAME(scatter_rows)(fl_index row0, fl_index nr, fl_index c, fl_
 /* rows [lo, hi) of an input with class stride `inner` > 1 (c <= FL_STRIDED_MAX_CLASSES):
  * blocks of rows gathered into contiguous buffers, run by `range`, their gradient and
  * Hessian scattered back. No copy of the whole input: a block lives in L1/L2. */
-static double FL_NAME(strided_range)(FL_NAME(rows_fn) range, const FL_NAME(rows_args) *a,
+static FL_HOT double FL_NAME(strided_range)(FL_NAME(rows_fn) range, const FL_NAME(rows_args) *a,
                                      fl_index lo, fl_index hi, fl_index inner, const REAL *X,
                                      const REAL *T, REAL *G, REAL *H, REAL *E) {
     REAL xb[FL_STRIDED_MAX_CLASSES], tb[FL_STRIDED_MAX_CLASSES];
@@ -679,7 +708,7 @@ static double FL_NAME(strided_range)(FL_NAME(rows_fn) range, const FL_NAME(rows_
  * loss and gradient touch its label's entry alone (nll_row), so instead of gathering whole
  * rows the gradient (and the Hessian, 0) is zero-filled along s and set at those entries.
  * The label, class and sample weights as in nll_row's loop (FL_ROW_TARGET_LABEL). */
-static double FL_NAME(nll_strided_range)(const FL_NAME(rows_args) *a, fl_index lo,
+static FL_HOT double FL_NAME(nll_strided_range)(const FL_NAME(rows_args) *a, fl_index lo,
                                          fl_index hi, fl_index inner, const REAL *X, REAL *G,
                                          REAL *H, REAL *E) {
     const fl_index c = a->c;

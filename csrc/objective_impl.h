@@ -22,6 +22,7 @@
 #include "fl_parallel.h"
 #include "loss_rules.h"
 #include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
+#include "fl_vec8.h"      /* vectors of 8 values, the 8 x 8 transpose */
 
 #include <string.h> /* memcpy */
 
@@ -99,48 +100,6 @@ FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, f
 
 /* ---- step 1: the block, transposed ---------------------------------------------------- */
 
-/* 8 vectors of 8 values: dst[k * ldd + i] = src[i * lds + k], i, k < 8, by three rounds of
- * two-vector shuffles (24 in all; one vpermt2 each with AVX-512) instead of 64 strided
- * loads. GNU C vector extensions (gcc's __builtin_shuffle, clang's __builtin_shufflevector). */
-typedef REAL FL_NAME(obj_vec8) __attribute__((vector_size(8 * sizeof(REAL))));
-#if defined(__clang__)
-#define FL_OBJ_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
-    __builtin_shufflevector((a), (b), i0, i1, i2, i3, i4, i5, i6, i7)
-#else
-#define FL_OBJ_SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
-    __builtin_shuffle((a), (b), (FL_NAME(obj_idx8)){i0, i1, i2, i3, i4, i5, i6, i7})
-#endif
-#if defined(FL_REAL_F64)
-typedef int64_t FL_NAME(obj_idx8) __attribute__((vector_size(64)));
-#else
-typedef int32_t FL_NAME(obj_idx8) __attribute__((vector_size(32)));
-#endif
-
-/* o[k][i] = r[i][k]: the 8 x 8 transpose, in registers. */
-FL_INLINE void FL_NAME(obj_transpose8_regs)(const FL_NAME(obj_vec8) *r, FL_NAME(obj_vec8) *o) {
-    FL_NAME(obj_vec8) t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = FL_OBJ_SHUF(r[i], r[i + 1], 0, 8, 2, 10, 4, 12, 6, 14);
-        t[i + 1] = FL_OBJ_SHUF(r[i], r[i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
-    }
-    for (int i = 0; i < 8; i += 4)
-        for (int k = 0; k < 2; k++) {
-            u[i + k] = FL_OBJ_SHUF(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-            u[i + k + 2] = FL_OBJ_SHUF(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-        }
-    for (int k = 0; k < 4; k++) {
-        o[k] = FL_OBJ_SHUF(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-        o[k + 4] = FL_OBJ_SHUF(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-    }
-}
-
-FL_INLINE void FL_NAME(obj_transpose8)(const REAL *src, fl_index lds, REAL *dst, fl_index ldd) {
-    FL_NAME(obj_vec8) r[8], o[8];
-    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * lds, sizeof r[i]);
-    FL_NAME(obj_transpose8_regs)(r, o);
-    for (int k = 0; k < 8; k++) memcpy(dst + k * ldd, &o[k], sizeof o[k]);
-}
-
 /* The steps of a block (gather, z = X_b W + b, the loss, g += X_b^T dz, ...) are functions of
  * their own, each with its ISA clones, called once per block: obj_range with all of them
  * inlined compiled in three times the time, for no measurable speed. */
@@ -159,7 +118,7 @@ FL_OBJ_STEP void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl
         }
         return;
     }
-    /* C-ordered: 8 x 8 tiles transposed in registers (obj_transpose8), the rest by value
+    /* C-ordered: 8 x 8 tiles transposed in registers (transpose8), the rest by value
      * (a last partial group of columns is the last 8 columns, overlapping the one before) */
     fl_index r0 = 0;
     for (; r0 + 8 <= nb; r0 += 8) {
@@ -168,10 +127,10 @@ FL_OBJ_STEP void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl
         for (; j0 + 8 <= d; j0 += 8) {
             /* the same 8 x 8 values one block ahead: that block's loads start from cache */
             for (int rr = 0; rr < 8; rr++) FL_PREFETCH(x + (ld + rr) * rs + j0);
-            FL_NAME(obj_transpose8)(x + j0, rs, xt + j0 * ld + r0, ld);
+            FL_NAME(transpose8)(x + j0, rs, xt + j0 * ld + r0, ld);
         }
         if (j0 < d && d >= 8) { /* the last 8 columns again: overlaps, writes the same values */
-            FL_NAME(obj_transpose8)(x + d - 8, rs, xt + (d - 8) * ld + r0, ld);
+            FL_NAME(transpose8)(x + d - 8, rs, xt + (d - 8) * ld + r0, ld);
             j0 = d;
         }
         for (fl_index j = j0; j < d; j++) {
@@ -269,20 +228,20 @@ FL_INLINE void FL_NAME(obj_tile_g)(const int JT, const int QT, fl_index nt, fl_i
     if (JT * QT == 8) {
         /* the 8 sums at once: fold each vector to 8 lanes, transpose, add the rows (31
          * vector operations where 8 horizontal sums take about 60) */
-        FL_NAME(obj_vec8) h[8], o[8];
+        FL_NAME(vec8) h[8], o[8];
         for (int k = 0; k < 8; k++) {
             const FL_NAME(obj_vec) *sk = &s[k / QT][k % QT];
-            if (sizeof(FL_NAME(obj_vec)) == sizeof(FL_NAME(obj_vec8))) {
+            if (sizeof(FL_NAME(obj_vec)) == sizeof(FL_NAME(vec8))) {
                 memcpy(&h[k], sk, sizeof h[k]);
             } else { /* float: 16 lanes, the two halves added */
-                FL_NAME(obj_vec8) lo, hi;
+                FL_NAME(vec8) lo, hi;
                 memcpy(&lo, sk, sizeof lo);
                 memcpy(&hi, (const char *)sk + sizeof lo, sizeof hi);
                 h[k] = lo + hi;
             }
         }
-        FL_NAME(obj_transpose8_regs)(h, o);
-        FL_NAME(obj_vec8) t = o[0];
+        FL_NAME(transpose8_regs)(h, o);
+        FL_NAME(vec8) t = o[0];
         for (int k = 1; k < 8; k++) t += o[k];
         for (int k = 0; k < 8; k++) acc[(j0 + k / QT) * c + q0 + k % QT] += (double)t[k];
         return;
@@ -345,20 +304,20 @@ FL_OBJ_STEP void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const
 
 /* s[k] = the sum of p[k]'s 8 lanes, k < 8: three rounds of pairwise shuffles and adds.
  * (Vectors pass by pointer: a vector argument or return value would change with the ISA.) */
-FL_INLINE void FL_NAME(obj_sum8)(const FL_NAME(obj_vec8) *p, FL_NAME(obj_vec8) *s) {
-    FL_NAME(obj_vec8) u[4], v[2];
+FL_INLINE void FL_NAME(obj_sum8)(const FL_NAME(vec8) *p, FL_NAME(vec8) *s) {
+    FL_NAME(vec8) u[4], v[2];
     for (int i = 0; i < 4; i++)
-        u[i] = FL_OBJ_SHUF(p[2 * i], p[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
-               FL_OBJ_SHUF(p[2 * i], p[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+        u[i] = FL_SHUF8(p[2 * i], p[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+               FL_SHUF8(p[2 * i], p[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
     for (int i = 0; i < 2; i++)
-        v[i] = FL_OBJ_SHUF(u[2 * i], u[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
-               FL_OBJ_SHUF(u[2 * i], u[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
-    *s = FL_OBJ_SHUF(v[0], v[1], 0, 1, 2, 3, 8, 9, 10, 11) +
-         FL_OBJ_SHUF(v[0], v[1], 4, 5, 6, 7, 12, 13, 14, 15);
+        v[i] = FL_SHUF8(u[2 * i], u[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+               FL_SHUF8(u[2 * i], u[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+    *s = FL_SHUF8(v[0], v[1], 0, 1, 2, 3, 8, 9, 10, 11) +
+         FL_SHUF8(v[0], v[1], 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
 /* The lanes of the chunk at column d - 8 that no earlier chunk covers: the last d % 8. */
-FL_INLINE void FL_NAME(obj_tail_mask)(fl_index d, FL_NAME(obj_idx8) *m) {
+FL_INLINE void FL_NAME(obj_tail_mask)(fl_index d, FL_NAME(idx8) *m) {
     for (int l = 0; l < 8; l++) (*m)[l] = l >= 8 - d % 8 ? -1 : 0;
 }
 
@@ -367,9 +326,9 @@ FL_INLINE void FL_NAME(obj_tail_mask)(fl_index d, FL_NAME(obj_idx8) *m) {
 FL_OBJ_STEP void FL_NAME(obj_rows_z)(const REAL *FL_RESTRICT x, fl_index rs, fl_index nb,
                                    fl_index nt, fl_index d, const REAL *FL_RESTRICT w,
                                    const REAL *b, REAL *FL_RESTRICT z, fl_index ahead) {
-    typedef FL_NAME(obj_vec8) vec;
+    typedef FL_NAME(vec8) vec;
     const REAL b0 = b ? b[0] : (REAL)0;
-    FL_NAME(obj_idx8) mask;
+    FL_NAME(idx8) mask;
     FL_NAME(obj_tail_mask)(d, &mask);
     fl_index r0 = 0;
     for (; r0 + 8 <= nb; r0 += 8) {
@@ -394,7 +353,7 @@ FL_OBJ_STEP void FL_NAME(obj_rows_z)(const REAL *FL_RESTRICT x, fl_index rs, fl_
             FL_OBJ_LOAD(wv, w + d - 8);
             for (int k = 0; k < 8; k++) {
                 FL_OBJ_LOAD(xv, xr + k * rs + d - 8);
-                p[k] += (vec)((FL_NAME(obj_idx8))(xv * wv) & mask);
+                p[k] += (vec)((FL_NAME(idx8))(xv * wv) & mask);
             }
         }
         vec s;
@@ -419,10 +378,10 @@ FL_INLINE void FL_NAME(obj_rows_g_tile)(const int G, const REAL *FL_RESTRICT x, 
     /* U = 4 / G rows at a time, each into its own sums: G U = 4 independent FMA chains
      * (with one, d = 8, each row waits on the previous row's FMA) */
     const int U = 4 / G;
-    FL_NAME(obj_vec8) s[4][4], xv;
+    FL_NAME(vec8) s[4][4], xv;
     fl_index col[4];
     for (int q = 0; q < G; q++) {
-        for (int u = 0; u < U; u++) s[q][u] = (FL_NAME(obj_vec8)){0};
+        for (int u = 0; u < U; u++) s[q][u] = (FL_NAME(vec8)){0};
         col[q] = 8 * (k0 + q) + 8 <= d ? 8 * (k0 + q) : d - 8;
     }
     fl_index r = 0;
