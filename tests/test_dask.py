@@ -333,6 +333,36 @@ def test_glm_fit_matches_in_memory(client, loss, kw, optimizer):
                                got.predict(X), rtol=1e-12)
 
 
+@pytest.mark.parametrize("loss,kw", GLM_CASES, ids=lambda v: str(v))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_glm_score_matches_in_memory(client, loss, kw, weighted):
+    """score on Dask arrays: D^2 (the share of the deviance explained) for the log-link
+    losses, R^2 for pinball, as the in-memory score."""
+    rng = np.random.default_rng([25, weighted, len(loss)])
+    X = rng.normal(size=(500, 4))
+    y = _glm_targets(rng, loss, X, kw.get("power", 1.5))
+    w = rng.uniform(0.5, 2.0, size=len(y)) if weighted else None
+    reg = LinearRegression(loss=loss, alpha=0.01, **kw).fit(X, y)
+    want = reg.score(X, y, w)
+    if loss != "pinball":  # (a 0.3-quantile's R^2 is below 0) a real fit: not the null model
+        assert 0.01 < want < 1.0
+    got = _bounded(reg.score, _rows(X), _rows(y), None if w is None else _rows(w))
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_glm_score_checks_targets_like_in_memory(client):
+    rng = np.random.default_rng(26)
+    X = rng.normal(size=(300, 3))
+    y = _glm_targets(rng, "gamma", X)
+    reg = LinearRegression(loss="gamma").fit(X, y)
+    y[211] = y[250] = 0.0  # the first, in a later chunk, is named with its global index
+    match = r"valid range of loss='gamma': y must be > 0, found 0.0 at y\[211\]"
+    with pytest.raises(ValueError, match=match):
+        reg.score(X, y)
+    with pytest.raises(ValueError, match=match):
+        _bounded(reg.score, _rows(X), _rows(y))
+
+
 def test_glm_stochastic_epochs_equal_in_memory(client):
     """Unshuffled per-sample SGD of the poisson loss, chunk after chunk, from the log-mean
     intercept: the in-memory epochs."""

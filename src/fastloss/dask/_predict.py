@@ -44,6 +44,8 @@ def score(model: Any, X: Any, y: Any, sample_weight: Any) -> float:
         num, den = dask.compute((w * hits).sum(), w.sum())
         return float(num / den)
     y = y.astype(np.float64)
+    if getattr(model, "_log_link", lambda: False)():
+        return _d2_score(model, X, y, w)
     resid2 = (y - lazy(model, "predict", X)) ** 2
     if w is None:
         w = y * 0 + 1.0
@@ -53,3 +55,50 @@ def score(model: Any, X: Any, y: Any, sample_weight: Any) -> float:
     if denom == 0.0:
         return 1.0 if num == 0.0 else 0.0
     return 1.0 - float(num) / float(denom)
+
+
+def _checked_targets(y: np.ndarray, loss: str, power: float, block_info: Any = None
+                     ) -> np.ndarray:
+    """One row chunk of targets, checked as the in-memory score checks them (the index in
+    the error counts from the start of the whole array)."""
+    from fastloss.models import _glm
+
+    start = block_info[0]["array-location"][0][0] if block_info else 0
+    _glm.check_targets(y, loss, power, offset=start)
+    return y
+
+
+def _deviance_of(y: np.ndarray, z: np.ndarray, power: float) -> np.ndarray:
+    """The unit deviances of a chunk at the model's means exp(z)."""
+    from fastloss.models import _glm
+
+    return _glm.unit_deviance(y, np.exp(np.asarray(z, np.float64)), power)
+
+
+def _null_deviance_of(y: np.ndarray, mean: float, power: float) -> np.ndarray:
+    """The unit deviances of a chunk at the null model's mean."""
+    from fastloss.models import _glm
+
+    return _glm.unit_deviance(y, np.full_like(y, mean), power)
+
+
+def _d2_score(model: Any, X: Any, y: Any, w: Any) -> float:
+    """D^2 of a log-link regressor on the cluster (``fastloss.models._glm.d2_score``):
+    1 - the weighted mean deviance over that of the weighted mean target."""
+    import dask
+    import dask.array as da
+
+    from fastloss.models import _glm
+
+    power = _glm.tweedie_power(model.loss, float(model.power))
+    y = y.map_blocks(_checked_targets, model.loss, float(model.power), dtype=np.float64)
+    z = lazy(model, "_decision", X)
+    if w is None:
+        w = y * 0 + 1.0
+    dev = da.map_blocks(_deviance_of, y, z, power, dtype=np.float64)
+    total, wy, num = dask.compute(w.sum(), (w * y).sum(), (w * dev).sum())
+    null = y.map_blocks(_null_deviance_of, float(wy / total), power, dtype=np.float64)
+    den = float((w * null).sum().compute())
+    if den == 0.0:
+        return 1.0 if num == 0.0 else 0.0
+    return 1.0 - float(num) / den

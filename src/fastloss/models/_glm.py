@@ -20,16 +20,17 @@ def tweedie_power(loss: str, power: float) -> float:
     return 1.0 if loss == "poisson" else 2.0 if loss == "gamma" else float(power)
 
 
-def check_targets(y: NDArray[np.float64], loss: str, power: float) -> None:
+def check_targets(y: NDArray[np.float64], loss: str, power: float, offset: int = 0) -> None:
     """scikit-learn's check (``"Some value(s) of y are out of the valid range of the
-    loss"``), naming the loss, the domain and the first value outside it."""
+    loss"``), naming the loss, the domain and the first value outside it (its index plus
+    ``offset``: y may be a chunk of a larger array)."""
     domain = target_domain(loss, tweedie_power(loss, power))
     if domain is None:
         return
     outside = y < 0 if domain == ">= 0" else y <= 0
     if outside.any():
         i = int(np.argmax(outside))
-        raise target_error(loss, power, y[i].item(), i)
+        raise target_error(loss, power, y[i].item(), offset + i)
 
 
 def target_error(loss: str, power: float, value: float, index: int) -> ValueError:

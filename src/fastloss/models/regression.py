@@ -348,9 +348,6 @@ class LinearRegression(_PlainSGDModel):
         the null model the weighted mean; scikit-learn's GLMs' ``score``); computed on the
         cluster when any argument is a Dask array."""
         if any(is_dask_collection(a) for a in (X, y, sample_weight)):
-            if self._log_link():
-                raise ValueError(f"score of loss={self.loss!r} (D^2) is not supported on Dask "
-                                 f"arrays yet: score on in-memory arrays")
             from fastloss.dask._predict import score
 
             return score(self, X, y, sample_weight)
