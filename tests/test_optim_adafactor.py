@@ -235,3 +235,21 @@ def test_loading_a_factor_of_the_wrong_shape_fails() -> None:
     saved["state"][0]["row_var"] = np.zeros((2, 3))
     with pytest.raises(ValueError, match=r"row_var.*shape \(2, 1\)"):
         opt.load_state_dict(saved)
+
+
+@pytest.mark.parametrize("backend", ["c", "numpy"])
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 4)])
+def test_an_empty_parameter_steps_as_nothing(shape: Any, backend: str, rng: Any) -> None:
+    """torch's step divides by the parameter's size and raises ZeroDivisionError; here the
+    empty one is left as it is and the others step as they would alone."""
+    p, q = rng.normal(size=(4, 3)), np.zeros(shape)
+    alone = p.copy()
+    g = rng.normal(size=(4, 3))
+    with fastloss.use_backend(backend):
+        opt = optim.Adafactor([p, q])
+        ref = optim.Adafactor([alone])
+        for _ in range(3):
+            opt.step([g, np.zeros(shape)])
+            ref.step([g])
+    np.testing.assert_array_equal(p, alone)
+    assert q.shape == shape

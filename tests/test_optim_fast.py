@@ -42,8 +42,8 @@ RICHEST_ROWS = [f"{row.torch_class}-richest" for row in cases.ROWS]
 PLAIN = [f"{row.torch_class}-plain" for row in cases.ROWS] + ["Adafactor-plain"]
 RICHEST = RICHEST_ROWS + ["Adafactor-richest"]
 SHAPES = ((7,), (3, 4), (1,), (0,))
-#: Adafactor's step divides by the size (as torch's): no empty parameter, a batch instead
-ADAFACTOR_SHAPES = ((7,), (3, 4), (1,), (2, 1, 3))
+#: and a batch of matrices (factored); an empty parameter steps as nothing
+ADAFACTOR_SHAPES = ((7,), (3, 4), (1,), (2, 1, 3), (0,), (0, 3))
 
 
 def _make(name: str, params: List[np.ndarray], fast: bool) -> optim.Optimizer:

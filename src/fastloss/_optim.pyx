@@ -848,6 +848,8 @@ cdef inline void _adafactor_layout(AdafactorEntry *e, cnp.ndarray p) noexcept:
 
 
 cdef inline void _adafactor_run(const AdafactorEntry *e, double *scratch) noexcept nogil:
+    if e.batch == 0:
+        return
     fl_adafactor_update(e.dtype, &e.hyper, e.step, e.factored, e.batch, e.rows, e.cols,
                         e.param, e.grad, e.row_var, e.col_var, e.variance, scratch)
 
@@ -919,8 +921,11 @@ cdef class AdafactorPlan(_Plan):
         cdef AdafactorEntry *e = &(<AdafactorEntry *>self.entries)[m]
         cdef PyObject *found
         cdef double *grown
-        if not _set_arrays(&c, p, g) or c.n == 0:
+        if not _set_arrays(&c, p, g):
             return False
+        if c.n == 0:  # an empty parameter steps as nothing (fastloss.optim.adafactor._step)
+            e.batch = 0
+            return True
         cdef cnp.ndarray pa = <cnp.ndarray>p
         cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(pa)
         cdef int nd = cnp.PyArray_NDIM(pa)

@@ -71,9 +71,11 @@ def _state_shapes(param: np.ndarray) -> Dict[str, Tuple[int, ...]]:
 def _step(param: np.ndarray, grad: np.ndarray, state: Dict[str, np.ndarray], step: int,
           h: Dict[str, Any]) -> None:
     """One step on checked arguments: the fused kernel (csrc/adafactor.c), or on the
-    "numpy" backend and for an empty parameter (whose step torch divides by zero in) the
-    reference, fastloss.reference.adafactor."""
-    if not _use_c() or param.size == 0:
+    "numpy" backend the reference, fastloss.reference.adafactor. An empty parameter steps
+    as nothing (torch divides by its size, 0, and raises ZeroDivisionError)."""
+    if param.size == 0:
+        return
+    if not _use_c():
         reference.adafactor_update(param, grad, step, row_var=state.get("row_var"),
                                    col_var=state.get("col_var"),
                                    variance=state.get("variance"), **h)
@@ -165,7 +167,8 @@ class Adafactor(Optimizer):
     "variance"}`` otherwise, all starting at zero at the parameter's first step, as in
     torch. Steps after a parameter's first take the compiled fast path
     (``_optim.AdafactorPlan``) where the arrays allow, the checked path otherwise; both
-    give the same bits.
+    give the same bits. An empty parameter steps as nothing, where torch's step raises
+    ZeroDivisionError (it divides by the parameter's size).
     """
 
     def __init__(self, params: Params, lr: float = 1e-2, beta2_decay: float = -0.8,
