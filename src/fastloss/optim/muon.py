@@ -63,7 +63,11 @@ def _check_2d(param: np.ndarray, name: str) -> None:
                          "(optimize biases, embeddings and others with e.g. AdamW)")
 
 
-def _prepare(param: Any, grad: Any, momentum_buffer: Any, h: Dict[str, Any]) -> Update:
+def _prepare(param: Any, grad: Any, momentum_buffer: Any, h: Dict[str, Any],
+             whole: bool = True) -> Update:
+    """The checked update, ready to run: whole under Ctrl-C and never raising from
+    floating-point state (``_whole``), or with ``whole=False`` bare, for a caller that runs
+    it so already (``Optimizer.step``)."""
     p = _check_array(param, "param")
     _check_2d(p, "param")
     buf = _check_array(momentum_buffer, "momentum_buffer")
@@ -72,9 +76,13 @@ def _prepare(param: Any, grad: Any, momentum_buffer: Any, h: Dict[str, Any]) -> 
     g = _check_grad(grad, p, (p, buf))
     if p.size == 0:  # nothing to update (torch divides by zero for 0 columns)
         return lambda: None
-    if not _use_c():
-        return _whole(lambda: reference.muon_update(p, g, buf, **h))
-    return _whole(lambda: _step(p, g, buf, h))
+    def update() -> None:
+        if _use_c():
+            _step(p, g, buf, h)
+        else:
+            reference.muon_update(p, g, buf, **h)
+
+    return _whole(update) if whole else update
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> None:
@@ -175,6 +183,7 @@ class Muon(Optimizer):
         new = dict(state) if state else {}
         if new.get("momentum_buffer") is None:
             new["momentum_buffer"] = np.zeros_like(param)
-        return _prepare(param, grad, new["momentum_buffer"], hyper), new
+        # the base class's step runs it whole (deferred Ctrl-C, np.errstate) already
+        return _prepare(param, grad, new["momentum_buffer"], hyper, whole=False), new
 
 
