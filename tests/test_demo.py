@@ -74,10 +74,17 @@ def test_iris_every_optimizer_beats_the_baseline_on_both_backends():
 
 
 def test_housing_reaches_least_squares_r2():
-    result = _demo.run("housing", data_path=str(housing_csv()), repeats=1)
-    best = result.baseline[1]
-    for row in result.rows:
-        assert row.metric >= best - 0.005, row
+    """Every optimizer of the housing demo, with its settings, within 0.005 of least squares'
+    test R^2. The fits the demo's table reports (its quality columns come from the compiled
+    backend's fit), without its timed rounds: the NumPy backend's per-sample epochs take
+    about a minute for all of them (the iris tests run the whole table)."""
+    model_cls, X_tr, X_te, y_tr, y_te, _, baseline = _demo._problem("housing",
+                                                                    str(housing_csv()))
+    for optimizer in _demo.OPTIMIZERS:
+        settings = dict(_demo.SETTINGS["housing"].get(optimizer, {}), optimizer=optimizer,
+                        random_state=0)
+        score = model_cls(**settings).fit(X_tr, y_tr).score(X_te, y_te)
+        assert score >= baseline[1] - 0.005, (optimizer, score, baseline)
 
 
 def test_cli_iris_table():
