@@ -20,12 +20,14 @@
 #define R_EXP FL_EXP64
 #define R_LOG FL_LOG64
 #define R_SQRT sqrt
+#define R_FMA fma
 #else
 #define REAL float
 #define SFX f32
 #define R_EXP FL_EXP32
 #define R_LOG FL_LOG32
 #define R_SQRT sqrtf
+#define R_FMA fmaf
 #endif
 
 #endif

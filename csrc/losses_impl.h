@@ -410,16 +410,23 @@ FL_INLINE double FL_NAME(ce_index_rows)(const FL_NAME(rows_args) *a, fl_index ro
                         }
                     }
                     if (q == 0) {
+                        /* g_y taken before the loop and stored after it: read back after
+                         * the loop's vector stores, it stalled every short row (a scalar
+                         * load is not forwarded from a vector store) */
+                        const REAL gy = a_ * gr[y];
                         FL_SIMD
                         for (fl_index k = 0; k < c; k++) gr[k] *= a_;
-                    } else if (cw) {
-                        FL_SIMD
-                        for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - b * cw[k];
+                        gr[y] = R_FMA(-(gsr * keep), wy, gy);
                     } else {
-                        FL_SIMD
-                        for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - b;
+                        if (cw) {
+                            FL_SIMD
+                            for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - b * cw[k];
+                        } else {
+                            FL_SIMD
+                            for (fl_index k = 0; k < c; k++) gr[k] = a_ * gr[k] - b;
+                        }
+                        gr[y] -= gsr * keep * wy;
                     }
-                    gr[y] -= gsr * keep * wy;
                 }
             }
             if (want & FL_WANT_ELEMENTS) E[r0 + r] = loss;
