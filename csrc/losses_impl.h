@@ -633,32 +633,35 @@ FL_ROWWISE_LOSSES(FL_DEFINE_ROWWISE)
 
 /* ---- the driver: threads, and the class stride of K-dimensional inputs --------------- */
 
+/* dst[j ldd + k] = src[k lds + j] for k < rows, j < cols: 8 x 8 tiles transposed in
+ * registers (fl_vec8.h), a last partial group of either dimension the last 8 (overlapping
+ * the one before, writing the same values), a dimension under 8 by value. */
+FL_INLINE void FL_NAME(transpose_tiles)(fl_index rows, fl_index cols,
+                                        const REAL *FL_RESTRICT src, fl_index lds,
+                                        REAL *FL_RESTRICT dst, fl_index ldd) {
+    if (rows < 8 || cols < 8) {
+        for (fl_index k = 0; k < rows; k++)
+            for (fl_index j = 0; j < cols; j++) dst[j * ldd + k] = src[k * lds + j];
+        return;
+    }
+    for (fl_index j0 = 0; j0 < cols; j0 += 8) {
+        const fl_index j = j0 + 8 <= cols ? j0 : cols - 8;
+        for (fl_index k0 = 0; k0 < rows; k0 += 8) {
+            const fl_index k = k0 + 8 <= rows ? k0 : rows - 8;
+            FL_NAME(transpose8)(src + k * lds + j, lds, dst + j * ldd + k, ldd);
+        }
+    }
+}
+
 /* dst[r c + k] = src row (row0 + r)'s class k, for nr rows of an input whose class axis has
- * stride `inner` (S): row i = (n, s) starts at n c S + s. A segment of rows is a (c, len)
- * matrix of row stride S, transposed 8 x 8 in registers (fl_vec8.h; a last partial group of
- * classes is the last 8, overlapping the one before), fewer than 8 classes and the rows past
- * the last 8 by value. The block stays in L1. */
+ * stride `inner` (S): row i = (n, s) starts at n c S + s. A segment of rows within one n is
+ * a (c, len) matrix of row stride S, transposed by transpose_tiles. The block stays in L1. */
 FL_INLINE void FL_NAME(gather_rows)(fl_index row0, fl_index nr, fl_index c, fl_index inner,
                                     const REAL *FL_RESTRICT src, REAL *FL_RESTRICT dst) {
     for (fl_index r = 0; r < nr;) {
         const fl_index i = row0 + r, n = i / inner, s = i - n * inner;
         const fl_index len = inner - s < nr - r ? inner - s : nr - r;
-        const REAL *from = src + n * c * inner + s;
-        REAL *to = dst + r * c;
-        fl_index j0 = 0;
-        for (; j0 + 8 <= len; j0 += 8) {
-            fl_index k0 = 0;
-            for (; k0 + 8 <= c; k0 += 8)
-                FL_NAME(transpose8)(from + k0 * inner + j0, inner, to + j0 * c + k0, c);
-            if (k0 < c && c >= 8) { /* the last 8 classes: overlaps, writes the same values */
-                FL_NAME(transpose8)(from + (c - 8) * inner + j0, inner, to + j0 * c + c - 8, c);
-                k0 = c;
-            }
-            for (fl_index k = k0; k < c; k++)
-                for (fl_index j = j0; j < j0 + 8; j++) to[j * c + k] = from[k * inner + j];
-        }
-        for (fl_index k = 0; k < c; k++)
-            for (fl_index j = j0; j < len; j++) to[j * c + k] = from[k * inner + j];
+        FL_NAME(transpose_tiles)(c, len, src + n * c * inner + s, inner, dst + r * c, c);
         r += len;
     }
 }
@@ -669,22 +672,7 @@ FL_INLINE void FL_NAME(scatter_rows)(fl_index row0, fl_index nr, fl_index c, fl_
     for (fl_index r = 0; r < nr;) {
         const fl_index i = row0 + r, n = i / inner, s = i - n * inner;
         const fl_index len = inner - s < nr - r ? inner - s : nr - r;
-        const REAL *from = src + r * c;
-        REAL *to = dst + n * c * inner + s;
-        fl_index j0 = 0;
-        for (; j0 + 8 <= len; j0 += 8) {
-            fl_index k0 = 0;
-            for (; k0 + 8 <= c; k0 += 8)
-                FL_NAME(transpose8)(from + j0 * c + k0, c, to + k0 * inner + j0, inner);
-            if (k0 < c && c >= 8) {
-                FL_NAME(transpose8)(from + j0 * c + c - 8, c, to + (c - 8) * inner + j0, inner);
-                k0 = c;
-            }
-            for (fl_index k = k0; k < c; k++)
-                for (fl_index j = j0; j < j0 + 8; j++) to[k * inner + j] = from[j * c + k];
-        }
-        for (fl_index k = 0; k < c; k++)
-            for (fl_index j = j0; j < len; j++) to[k * inner + j] = from[j * c + k];
+        FL_NAME(transpose_tiles)(len, c, src + r * c, c, dst + n * c * inner + s, inner);
         r += len;
     }
 }

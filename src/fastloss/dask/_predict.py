@@ -44,7 +44,7 @@ def score(model: Any, X: Any, y: Any, sample_weight: Any) -> float:
         num, den = dask.compute((w * hits).sum(), w.sum())
         return float(num / den)
     y = y.astype(np.float64)
-    if getattr(model, "_log_link", lambda: False)():
+    if model._log_link():
         return _d2_score(model, X, y, w)
     resid2 = (y - lazy(model, "predict", X)) ** 2
     if w is None:
