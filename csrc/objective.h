@@ -20,6 +20,8 @@ typedef struct {
     int loss;                /* enum fl_linear_loss                                          */
     int hessp;               /* 0: value and gradient; 1: H v (not absolute, huber, pinball) */
     fl_samples s;            /* X (n, d) with one unit stride, targets or labels, weights    */
+    int x_float64;           /* a float32 call on float64 X: each block is rounded to float  */
+                             /* as it is gathered (0 otherwise; float32 calls only)          */
     const void *coef;        /* (d, c) C-contiguous                                          */
     const void *intercept;   /* (c), or NULL: no intercept                                   */
     const void *vec_coef;    /* hessp: the vector (d, c) and (c) or NULL; else unused        */

@@ -98,6 +98,22 @@ FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, f
     return B;
 }
 
+/* ---- prefetching the next block -------------------------------------------------------- */
+
+/* Hints for a byte range, handed out a few cache lines at a time (obj_ahead_step) between
+ * the tiles of a block's steps, so that the next block's rows arrive while this one
+ * computes: issued all at once, in the gather, they queue behind each other. */
+typedef struct {
+    const char *next, *end;
+    fl_index lines; /* per step */
+} FL_NAME(obj_ahead);
+
+FL_INLINE void FL_NAME(obj_ahead_step)(FL_NAME(obj_ahead) *a) {
+    if (a == NULL) return;
+    for (fl_index k = 0; k < a->lines && a->next < a->end; k++, a->next += 64)
+        FL_PREFETCH(a->next);
+}
+
 /* ---- step 1: the block, transposed ---------------------------------------------------- */
 
 /* The steps of a block (gather, z = X_b W + b, the loss, g += X_b^T dz, ...) are functions of
@@ -105,15 +121,44 @@ FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, f
  * inlined compiled in three times the time, for no measurable speed. */
 #define FL_OBJ_STEP static FL_HOT FL_NOINLINE
 
-/* Xt[j * ld + r] = x_{i0 + r, j} for r < nb, 0 for r in [nb, nt) (nt: nb padded). */
-FL_OBJ_STEP void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
-                                fl_index nb, fl_index nt, fl_index d, REAL *FL_RESTRICT xt,
-                                fl_index ld) {
+/* X's elements are REAL, or double in a float32 call on float64 X (`wide`, a constant at
+ * each call: the gather below is compiled once per source type). */
+FL_INLINE REAL FL_NAME(obj_x)(const int wide, const void *X, fl_index k) {
+    return wide ? (REAL)((const double *)X)[k] : ((const REAL *)X)[k];
+}
+
+FL_INLINE const void *FL_NAME(obj_x_at)(const int wide, const void *X, fl_index k) {
+    return (const char *)X + (size_t)k * (wide ? sizeof(double) : sizeof(REAL));
+}
+
+/* transpose8 from X's elements: double rows are rounded to REAL (8 lanes at once) first. */
+FL_INLINE void FL_NAME(obj_transpose8)(const int wide, const void *src, fl_index lds,
+                                       REAL *dst, fl_index ldd) {
+    if (!wide) {
+        FL_NAME(transpose8)((const REAL *)src, lds, dst, ldd);
+        return;
+    }
+    typedef double wide8 __attribute__((vector_size(8 * sizeof(double))));
+    FL_NAME(vec8) r[8], o[8];
+    for (int i = 0; i < 8; i++) {
+        wide8 v;
+        memcpy(&v, (const double *)src + i * lds, sizeof v);
+        r[i] = __builtin_convertvector(v, FL_NAME(vec8));
+    }
+    FL_NAME(transpose8_regs)(r, o);
+    for (int k = 0; k < 8; k++) memcpy(dst + k * ldd, &o[k], sizeof o[k]);
+}
+
+/* Xt[j * ld + r] = x_{i0 + r, j} for r < nb, 0 for r in [nb, nt) (nt: nb padded);
+ * `ahead`: hints for the same values one block (ld rows) ahead, tile by tile. */
+FL_INLINE void FL_NAME(obj_gather_from)(const int wide, const void *X, fl_index rs,
+                                        fl_index cs, fl_index i0, fl_index nb, fl_index nt,
+                                        fl_index d, REAL *FL_RESTRICT xt, fl_index ld,
+                                        int ahead) {
     if (rs == 1) { /* F-ordered: each column's segment is contiguous */
         for (fl_index j = 0; j < d; j++) {
-            const REAL *col = X + i0 + j * cs;
             REAL *dst = xt + j * ld;
-            for (fl_index r = 0; r < nb; r++) dst[r] = col[r];
+            for (fl_index r = 0; r < nb; r++) dst[r] = FL_NAME(obj_x)(wide, X, i0 + r + j * cs);
             for (fl_index r = nb; r < nt; r++) dst[r] = 0;
         }
         return;
@@ -122,29 +167,50 @@ FL_OBJ_STEP void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl
      * (a last partial group of columns is the last 8 columns, overlapping the one before) */
     fl_index r0 = 0;
     for (; r0 + 8 <= nb; r0 += 8) {
-        const REAL *x = X + (i0 + r0) * rs;
+        const fl_index x = (i0 + r0) * rs; /* the group's first element */
         fl_index j0 = 0;
         for (; j0 + 8 <= d; j0 += 8) {
             /* the same 8 x 8 values one block ahead: that block's loads start from cache */
-            for (int rr = 0; rr < 8; rr++) FL_PREFETCH(x + (ld + rr) * rs + j0);
-            FL_NAME(transpose8)(x + j0, rs, xt + j0 * ld + r0, ld);
+            for (int rr = 0; ahead && rr < 8; rr++)
+                FL_PREFETCH(FL_NAME(obj_x_at)(wide, X, x + (ld + rr) * rs + j0));
+            FL_NAME(obj_transpose8)(wide, FL_NAME(obj_x_at)(wide, X, x + j0), rs,
+                                    xt + j0 * ld + r0, ld);
         }
+        /* each row's last line too: a row that does not start on a line ends in one no
+         * 8-column group above starts in */
+        for (int rr = 0; ahead && rr < 8; rr++)
+            FL_PREFETCH(FL_NAME(obj_x_at)(wide, X, x + (ld + rr) * rs + d - 1));
         if (j0 < d && d >= 8) { /* the last 8 columns again: overlaps, writes the same values */
-            FL_NAME(transpose8)(x + d - 8, rs, xt + (d - 8) * ld + r0, ld);
+            FL_NAME(obj_transpose8)(wide, FL_NAME(obj_x_at)(wide, X, x + d - 8), rs,
+                                    xt + (d - 8) * ld + r0, ld);
             j0 = d;
         }
         for (fl_index j = j0; j < d; j++) {
             REAL *dst = xt + j * ld + r0;
-            for (int rr = 0; rr < 8; rr++) dst[rr] = x[rr * rs + j];
+            for (int rr = 0; rr < 8; rr++) dst[rr] = FL_NAME(obj_x)(wide, X, x + rr * rs + j);
         }
     }
-    for (fl_index r = r0; r < nb; r++) {
-        const REAL *x = X + (i0 + r) * rs;
-        for (fl_index j = 0; j < d; j++) xt[j * ld + r] = x[j];
-    }
+    for (fl_index r = r0; r < nb; r++)
+        for (fl_index j = 0; j < d; j++)
+            xt[j * ld + r] = FL_NAME(obj_x)(wide, X, (i0 + r) * rs + j);
     for (fl_index j = 0; j < d; j++)
         for (fl_index r = nb; r < nt; r++) xt[j * ld + r] = 0;
 }
+
+FL_OBJ_STEP void FL_NAME(obj_gather)(const REAL *X, fl_index rs, fl_index cs, fl_index i0,
+                                     fl_index nb, fl_index nt, fl_index d,
+                                     REAL *FL_RESTRICT xt, fl_index ld, int ahead) {
+    FL_NAME(obj_gather_from)(0, X, rs, cs, i0, nb, nt, d, xt, ld, ahead);
+}
+
+#if defined(FL_REAL_F32)
+/* The gather of a float32 call on float64 X (fl_objective.x_float64). */
+FL_OBJ_STEP void FL_NAME(obj_gather_wide)(const double *X, fl_index rs, fl_index cs,
+                                          fl_index i0, fl_index nb, fl_index nt, fl_index d,
+                                          REAL *FL_RESTRICT xt, fl_index ld, int ahead) {
+    FL_NAME(obj_gather_from)(1, X, rs, cs, i0, nb, nt, d, xt, ld, ahead);
+}
+#endif
 
 /* ---- register tiles: GNU C vectors of 64 bytes (8 doubles, 16 floats) ------------------ */
 /* A vector type the compiler lowers to each ISA clone's registers (one zmm, two ymm, four
@@ -188,19 +254,25 @@ FL_INLINE void FL_NAME(obj_tile_z)(const int QT, const int RV, fl_index d, fl_in
 }
 
 /* nt: a multiple of FL_OBJ_TILE = 4 vectors of rows, taken 4 vectors at a time (four
- * independent FMA chains per output), 2 outputs at a time when there are several. */
+ * independent FMA chains per output), 2 outputs at a time when there are several; `ah`
+ * (or NULL): a step of hints before each tile. */
 FL_OBJ_STEP void FL_NAME(obj_block_z)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
                                     fl_index ldx, const REAL *W, const REAL *b, REAL *zt,
-                                    fl_index ldz) {
+                                    fl_index ldz, FL_NAME(obj_ahead) *ah) {
     const fl_index L = FL_OBJ_LANES;
     if (c == 1) {
-        for (fl_index r0 = 0; r0 < nt; r0 += 4 * L)
+        for (fl_index r0 = 0; r0 < nt; r0 += 4 * L) {
+            FL_NAME(obj_ahead_step)(ah);
             FL_NAME(obj_tile_z)(1, 4, d, c, xt, ldx, W, b, 0, r0, zt, ldz);
+        }
         return;
     }
     for (fl_index r0 = 0; r0 < nt; r0 += 4 * L) {
         fl_index q0 = 0;
-        for (; q0 + 2 <= c; q0 += 2) FL_NAME(obj_tile_z)(2, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+        for (; q0 + 2 <= c; q0 += 2) {
+            FL_NAME(obj_ahead_step)(ah);
+            FL_NAME(obj_tile_z)(2, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
+        }
         if (q0 < c) FL_NAME(obj_tile_z)(1, 4, d, c, xt, ldx, W, b, q0, r0, zt, ldz);
     }
 }
@@ -256,18 +328,23 @@ FL_INLINE void FL_NAME(obj_tile_g)(const int JT, const int QT, fl_index nt, fl_i
 
 FL_OBJ_STEP void FL_NAME(obj_block_g)(fl_index nt, fl_index d, fl_index c, const REAL *xt,
                                     fl_index ldx, const REAL *zt, fl_index ldz, int intercept,
-                                    double *acc) {
+                                    double *acc, FL_NAME(obj_ahead) *ah) {
     fl_index j0 = 0;
     if (c == 1) {
-        for (; j0 + 8 <= d; j0 += 8) FL_NAME(obj_tile_g)(8, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+        for (; j0 + 8 <= d; j0 += 8) {
+            FL_NAME(obj_ahead_step)(ah);
+            FL_NAME(obj_tile_g)(8, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
+        }
         for (; j0 < d; j0++) FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, 0, acc);
     } else {
         /* 8-sum tiles throughout: outputs in fours (2 features at a time), a remaining pair
          * (4 features at a time), a remaining single output (8 features at a time) */
         const fl_index c4 = c / 4 * 4, c2 = c4 + (c - c4) / 2 * 2;
-        for (; j0 + 2 <= d; j0 += 2)
+        for (; j0 + 2 <= d; j0 += 2) {
+            FL_NAME(obj_ahead_step)(ah);
             for (fl_index q0 = 0; q0 < c4; q0 += 4)
                 FL_NAME(obj_tile_g)(2, 4, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
+        }
         for (; j0 < d; j0++)
             for (fl_index q0 = 0; q0 < c4; q0++)
                 FL_NAME(obj_tile_g)(1, 1, nt, c, xt, ldx, zt, ldz, j0, q0, acc);
@@ -614,7 +691,12 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
     const fl_index rows = FL_NAME(obj_block_rows)(d, c);
     double total = 0;
     for (fl_index k = 0; k < d * c + c; k++) B->acc[k] = 0;
-    const int rowwise = P->loss != FL_LIN_SOFTMAX && cs == 1 && d >= 8 &&
+#if defined(FL_REAL_F32)
+    const int wide = P->x_float64; /* X holds doubles: every block is gathered (rounded) */
+#else
+    const int wide = 0;
+#endif
+    const int rowwise = !wide && P->loss != FL_LIN_SOFTMAX && cs == 1 && d >= 8 &&
                         d <= FL_OBJ_ROWWISE_MAX_D;
     for (fl_index i0 = lo; i0 < hi; i0 += rows) {
         const fl_index nb = hi - i0 < rows ? hi - i0 : rows;
@@ -638,7 +720,8 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
         }
         const REAL *xt = B->xt;
         fl_index ldx = rows;
-        if (rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
+        FL_NAME(obj_ahead) A, *ah = NULL;
+        if (!wide && rs == 1 && nt == nb) { /* F-ordered, a whole number of tiles: in place */
             xt = X + i0;
             ldx = cs;
             /* d column segments: the next block's, one per cache line, fetched meanwhile */
@@ -646,13 +729,32 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
                 for (fl_index r = 0; r < nb; r += 64 / (fl_index)sizeof(REAL))
                     FL_PREFETCH(X + i0 + rows + r + j * cs);
         } else {
-            FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows);
+            /* C-ordered rows with several outputs: the next block's rows (contiguous) are
+             * hinted during this block's z and g steps, which take long enough to hide
+             * them; with one output the pass is bound by reading X, and the gather's own
+             * hints, tile by tile, measured faster */
+            const size_t x_size = wide ? sizeof(double) : sizeof(REAL);
+            const fl_index next = i0 + nb, nn = hi - next < rows ? hi - next : rows;
+            if (c > 1 && rs != 1 && nn > 0) {
+                A.next = (const char *)P->s.X + (size_t)(next * rs) * x_size;
+                A.end = A.next + (size_t)(nn * rs) * x_size;
+                const fl_index steps = (c / 2) * (nt / (4 * FL_OBJ_LANES)) + d / 2;
+                A.lines = ((fl_index)((size_t)(A.end - A.next) / 64) + steps) / steps + 1;
+                ah = &A;
+            }
+#if defined(FL_REAL_F32)
+            if (wide)
+                FL_NAME(obj_gather_wide)((const double *)P->s.X, rs, cs, i0, nb, nt, d, B->xt,
+                                         rows, ah == NULL);
+            else
+#endif
+                FL_NAME(obj_gather)(X, rs, cs, i0, nb, nt, d, B->xt, rows, ah == NULL);
         }
-        FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows);
+        FL_NAME(obj_block_z)(nt, d, c, xt, ldx, W, b, B->zt, rows, ah);
         FL_NAME(obj_row_weights)(sw, i0, nb, nt, scale, B->wl, B->wr);
         REAL *dz = B->zt;
         if (P->hessp) {
-            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows);
+            FL_NAME(obj_block_z)(nt, d, c, xt, ldx, V, vb, B->zv, rows, NULL);
             if (P->loss == FL_LIN_SOFTMAX)
                 FL_NAME(obj_softmax_hess)(nb, nt, c, B->zt, B->zv, rows, B->wr, B);
             else
@@ -665,7 +767,7 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
             total += FL_NAME(obj_single)(P->loss, nb, nt, B->zt, y + i0, B->wl, B->wr,
                                          epsilon);
         }
-        FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc);
+        FL_NAME(obj_block_g)(nt, d, c, xt, ldx, dz, rows, want_b, B->acc, ah);
     }
     return total;
 }
@@ -683,7 +785,8 @@ static double FL_NAME(obj_run)(fl_objective *P) {
     fl_index bad = -1;
     /* measured, d = 8: with X in L2 the prefetches cost 15%; from L3 or memory they gain
      * up to 30% */
-    const int prefetch = (double)n / nt * (double)d * sizeof(REAL) > (double)fl_l2_cache_bytes();
+    const double x_bytes = P->x_float64 ? sizeof(double) : sizeof(REAL);
+    const int prefetch = (double)n / nt * (double)d * x_bytes > (double)fl_l2_cache_bytes();
     if (nt <= 1) {
         FL_NAME(obj_buffers) B = FL_NAME(obj_buffers_of)(base, d, c);
         partial[0] = FL_NAME(obj_range)(P, 0, n, &B, prefetch, &bad);

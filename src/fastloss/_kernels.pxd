@@ -201,6 +201,7 @@ cdef extern from "objective.h" nogil:
     ctypedef struct fl_objective:
         int loss, hessp
         fl_samples s
+        int x_float64
         const void *coef
         const void *intercept
         const void *vec_coef

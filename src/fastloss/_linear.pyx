@@ -168,13 +168,16 @@ def objective(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
               object out_intercept, int n_threads):
     """One fused pass (csrc/objective.h) writing ``out_coef`` / ``out_intercept``; X has a
     unit column or row stride. Returns ``(sum_i w_i l_i, bad)``: bad is -1, or a row whose
-    label was outside [0, c) when the kernel read it (that row then counted with weight 0)."""
+    label was outside [0, c) when the kernel read it (that row then counted with weight 0).
+    The pass computes in coef's dtype (that of every other float array); float64 X with
+    float32 coef is the float32 pass on X rounded block by block (``x_float64``)."""
     cdef fl_objective P
-    cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE else FL_FLOAT32
+    cdef int dt = FL_FLOAT64 if cnp.PyArray_TYPE(coef) == cnp.NPY_DOUBLE else FL_FLOAT32
     cdef double total
     P.loss = LOSSES[loss]
     P.hessp = hessp
     fill_samples(&P.s, X, coef, y, labels, sample_weight)
+    P.x_float64 = dt == FL_FLOAT32 and cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE
     P.coef = cnp.PyArray_DATA(coef)
     P.intercept = data_or_null(intercept)
     P.vec_coef = data_or_null(vec_coef)

@@ -941,12 +941,13 @@ def _kernel_matrix(Xa: FloatArray) -> FloatArray:
 def _fused(Xa: FloatArray, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
            sw: Optional[FloatArray], loss: str, alpha: float, param: float,
            n_threads: Optional[int],
-           vec: Optional[Tuple[FloatArray, Optional[FloatArray]]] = None
-           ) -> Tuple[float, FloatArray, Optional[FloatArray]]:
+           vec: Optional[Tuple[FloatArray, Optional[FloatArray]]] = None,
+           dtype: Any = None) -> Tuple[float, FloatArray, Optional[FloatArray]]:
     """One call of the fused kernel: ``(value, grad_coef, grad_intercept)``, or with ``vec``
-    (the Hessian-vector product) ``(unused, Hv_coef, Hv_intercept)``."""
+    (the Hessian-vector product) ``(unused, Hv_coef, Hv_intercept)``; computed in X's dtype,
+    or in ``dtype`` float32 on float64 X (the kernel rounds X block by block)."""
     n, d = Xa.shape
-    dtype = Xa.dtype
+    dtype = Xa.dtype if dtype is None else np.dtype(dtype)
 
     def typed(a: Optional[np.ndarray], as_type: Any = dtype) -> Any:
         """What the kernel reads: C-contiguous, of its type (no copy when already so; the
@@ -1002,20 +1003,29 @@ def _per_sample(loss: str, z: FloatArray, y: np.ndarray, param: float,
 
 def objective(Xa: Rows, ya: np.ndarray, W: FloatArray, b: Optional[FloatArray],
               sw: Optional[FloatArray], loss: str, alpha: float, param: float,
-              n_threads: Optional[int] = None
+              n_threads: Optional[int] = None, *, float32: bool = False
               ) -> Tuple[np.floating[Any], FloatArray, Optional[FloatArray]]:
     """:func:`linear_value_and_grad` on checked arguments (the one implementation of the
     linear-model objective: the models' mini-batch and CG paths call it too); ``param`` is
     the loss's parameter (:func:`loss_param`: epsilon, power or quantile). The "c"
     backend runs the fused kernel; the "numpy" backend, and CSR X (a
     :class:`_sparse.CsrRows`) on either, compose ``X @ W``, the loss functions and
-    ``X.T @ dz``."""
-    dtype = Xa.dtype
+    ``X.T @ dz``.
+
+    ``float32``: the objective of X rounded to float32, in float32, for dense float64 X
+    (the models' first L-BFGS stage): the kernel rounds each block as it reads it (no copy
+    of X); the "numpy" backend rounds a copy."""
     sparse = isinstance(Xa, _sparse.CsrRows)
+    if float32 and (sparse or Xa.dtype != np.float64):
+        raise ValueError("float32=True is for dense float64 X")
+    dtype = np.dtype(np.float32) if float32 else Xa.dtype
     if _backend.get_backend() == "c" and not sparse:
         value_, grad_coef_, grad_int_ = _fused(Xa, ya, W, b, sw, loss, alpha, param,
-                                               n_threads)
+                                               n_threads, dtype=dtype)
         return dtype.type(value_), grad_coef_, grad_int_
+    if float32:
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, as in the kernel
+            Xa = Xa.astype(np.float32)
     # CSR X: X @ W and X.T @ dz over the stored entries, O(nnz) each
     z = Xa.matmul(W.astype(dtype, copy=False)) if sparse else Xa @ W
     if b is not None:

@@ -37,6 +37,9 @@ DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "a
 #: the rules whose ``alpha`` is a decoupled weight decay, not a penalty in the objective
 DECOUPLED_DECAY = ("adamw", "lion")
 FULL_BATCH = ("lbfgs", "cg")
+#: dense float64 X of at least this many values gets L-BFGS's float32 first stage (softmax:
+#: see _fit_full_batch); below it an evaluation is too cheap for the stage to pay its way
+FLOAT32_STAGE_MIN_VALUES = 1_000_000
 #: the factor of the intercept's SGD steps on scipy.sparse X (scikit-learn's)
 SPARSE_INTERCEPT_DECAY = 0.01
 
@@ -67,6 +70,19 @@ def _column_moments(X: Any, sw: Optional[NDArray[Any]], centred: bool) -> Moment
     mu = (np.zeros(Xd.shape[1]) if not centred else np.ones(len(Xd)) @ Xd / n
           if w is None else w @ Xd)
     return mu, second
+
+
+def _fits_float32(second: NDArray[np.float64], sw: Optional[NDArray[Any]], n: int) -> bool:
+    """Whether every value of X is within float32's range (half its largest value), from
+    the columns' second moments alone: ``x_ij^2 <= second_j sum(w) / min(w)``. False with
+    a zero weight (its row is not in the moments, and would make 0 * inf = NaN)."""
+    if n == 0:
+        return False
+    wsum, wmin = (float(n), 1.0) if sw is None else (float(np.sum(sw)), float(np.min(sw)))
+    if not wmin > 0.0:
+        return False
+    limit = 0.5 * float(np.finfo(np.float32).max)
+    return bool(float(np.max(second, initial=0.0)) * (wsum / wmin) <= limit * limit)
 
 
 def _sparse_column_moments(X: _sparse.CsrRows, sw: Optional[NDArray[Any]],
@@ -161,13 +177,16 @@ class _LinearModel(_Params):
 
     # ---- the objective, on the fused linear-model kernel
     def _value_and_grad(self, X: linear.Rows, t: NDArray[Any], W: NDArray[Any],
-                        b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]]
+                        b: Optional[NDArray[Any]], sw: Optional[NDArray[Any]],
+                        float32: bool = False
                         ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
         """(Weighted) mean loss of the data + L2 penalty, and its gradient wrt (W, b); b is
         None without an intercept. One pass over X (dense, or a :class:`_sparse.CsrRows`),
-        on ``n_threads`` threads."""
+        on ``n_threads`` threads; ``float32``: of float64 X rounded to float32, in float32
+        (:func:`fastloss.linear.objective`)."""
         value, gW, gb = linear.objective(X, t, W, b, sw, self._linear_loss(), float(self.alpha),
-                                         self._loss_param(), n_threads=self.n_threads)
+                                         self._loss_param(), n_threads=self.n_threads,
+                                         float32=float32)
         return float(value), gW, gb
 
     def _linear_loss(self) -> str:
@@ -336,7 +355,16 @@ class _LinearModel(_Params):
         :meth:`_minimize_full_batch` with X's (weighted) column moments
         (:func:`_column_moments`, or ``moments`` when the caller has them). The solver works
         in float64 and the objective in X's dtype (float32 X is not copied: scikit-learn's
-        LogisticRegression computes in float32 too)."""
+        LogisticRegression computes in float32 too).
+
+        The softmax objective on dense float64 X of :data:`FLOAT32_STAGE_MIN_VALUES` values
+        or more runs L-BFGS in two stages: first on X rounded to float32, in float32 (the
+        fused kernel rounds each block as it reads it: no copy of X, and each evaluation
+        takes about two thirds of a float64 one), to ``tol`` of its float32 gradient; then
+        from there on X itself, in float64, to ``tol`` of the float64 gradient, which
+        usually holds at once (one evaluation). The minimizer is the float64 objective's,
+        to the same tolerance, as in LAPACK's mixed-precision solvers (``dsgesv``). Skipped
+        when X has values outside float32's range (or a zero sample weight hides one)."""
         mu, second = moments if moments is not None else _column_moments(
             X, sw, bool(self.fit_intercept))
         # CSR X: the objective's O(nnz) path (X @ W and X.T @ dz over the stored entries), in
@@ -344,18 +372,33 @@ class _LinearModel(_Params):
         rows = _sparse.csr_rows(X.astype(np.float64)) if is_sparse(X) else X
         dtype = np.float64 if is_sparse(X) else X.dtype
 
-        def value_and_grad(W: NDArray[Any], b: Optional[NDArray[Any]]
-                           ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
-            return self._value_and_grad(rows, t, W.astype(dtype, copy=False),
-                                        None if b is None else b.astype(dtype, copy=False), sw)
+        def objective_in(dtype: Any, sw: Optional[NDArray[Any]]) -> Objective:
+            float32 = dtype != rows.dtype
 
-        self._minimize_full_batch(value_and_grad, maxiter, mu, second)
+            def value_and_grad(W: NDArray[Any], b: Optional[NDArray[Any]]
+                               ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
+                return self._value_and_grad(rows, t, W.astype(dtype, copy=False),
+                                            None if b is None else b.astype(dtype, copy=False),
+                                            sw, float32=float32)
+            return value_and_grad
+
+        first = None
+        if (self._solver() == "lbfgs" and self._linear_loss() == "softmax"
+                and not is_sparse(X) and X.dtype == np.float64
+                and X.size >= FLOAT32_STAGE_MIN_VALUES and _fits_float32(second, sw, len(X))):
+            first = objective_in(np.float32, None if sw is None else sw.astype(np.float32))
+        self._minimize_full_batch(objective_in(dtype, sw), maxiter, mu, second,
+                                  float32_stage=first)
 
     def _minimize_full_batch(self, value_and_grad: Objective, maxiter: int,
-                             mu: NDArray[np.float64], second: NDArray[np.float64]) -> None:
+                             mu: NDArray[np.float64], second: NDArray[np.float64],
+                             float32_stage: Optional[Objective] = None) -> None:
         """L-BFGS or CG on ``value_and_grad(W, b)`` (float64) from the current weights, given
         the columns' weighted means ``mu`` (zeros without an intercept) and second moments
         ``second`` (``sum_i w_i x_ij^2 / sum_i w_i``), in memory or from a cluster.
+        ``float32_stage``: the same objective in float32, minimized first by L-BFGS
+        (:meth:`_fit_full_batch`); its iterations count in ``max_iter`` and ``n_iter_``, and
+        its objective values (of X rounded to float32) start ``loss_curve_``.
 
         The solver runs in standardized coordinates: ``coef = v / s`` and ``intercept = c -
         mu . coef`` with ``mu``, ``s`` the columns' (weighted) means (0 without an intercept)
@@ -379,14 +422,23 @@ class _LinearModel(_Params):
         # iterate, so the curve need not pay a second pass over the data for it
         last: List[Any] = [None, 0.0]
 
-        def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[np.float64]]:
-            W, b = model_of(theta)
-            value, gW, gb = value_and_grad(W, b)
-            last[:] = theta.copy(), value
-            if gb is None:
-                return value, (gW / col).ravel()
-            g_v = (gW - np.multiply.outer(mu, gb).reshape(gW.shape)) / col
-            return value, np.concatenate([g_v.ravel(), np.atleast_1d(gb)])
+        def minimized(value_and_grad: Objective, grad_dtype: Any = np.float64
+                      ) -> Callable[[NDArray[np.float64]], Tuple[float, NDArray[Any]]]:
+            """The solver's function of theta; the gradient in ``grad_dtype`` (float32 for
+            the float32 stage: L-BFGS then allows float32's rounding in f)."""
+            def fun(theta: NDArray[np.float64]) -> Tuple[float, NDArray[Any]]:
+                W, b = model_of(theta)
+                value, gW, gb = value_and_grad(W, b)
+                last[:] = theta.copy(), value
+                if gb is None:
+                    g = (gW / col).ravel()
+                else:
+                    g_v = (gW - np.multiply.outer(mu, gb).reshape(gW.shape)) / col
+                    g = np.concatenate([g_v.ravel(), np.atleast_1d(gb)])
+                return value, g.astype(grad_dtype, copy=False)
+            return fun
+
+        fun = minimized(value_and_grad)
 
         v0 = self._W * col
         parts = [v0.ravel()] + ([self._b.ravel() + mu @ self._W] if fit_b else [])
@@ -397,9 +449,14 @@ class _LinearModel(_Params):
             curve.append(last[1] if np.array_equal(theta, last[0]) else fun(theta)[0])
 
         gtol = 1e-5 if self.tol is None else max(float(self.tol), 1e-12)
+        first_nit = 0
+        if float32_stage is not None and maxiter > 0:
+            first = optim.minimize_lbfgs(minimized(float32_stage, np.float32), theta0,
+                                         gtol=gtol, maxiter=maxiter, callback=record)
+            theta0, first_nit = first.x, int(first.nit)
         res: OptimizeResult
         if self._solver() == "lbfgs":
-            res = optim.minimize_lbfgs(fun, theta0, gtol=gtol, maxiter=maxiter,
+            res = optim.minimize_lbfgs(fun, theta0, gtol=gtol, maxiter=maxiter - first_nit,
                                        callback=record)
         else:
             res = optim.minimize_cg(fun, theta0, jac=True, gtol=gtol, maxiter=maxiter,
@@ -409,8 +466,8 @@ class _LinearModel(_Params):
         if b is not None:
             self._b[...] = np.asarray(b).astype(dtype)
         self.loss_curve_.extend(curve)
-        self.n_iter_ += int(res.nit)
-        if not res.success and int(res.nit) >= maxiter:
+        self.n_iter_ += first_nit + int(res.nit)
+        if not res.success and first_nit + int(res.nit) >= maxiter:
             warn_not_converged(
                 f"{type(self).__name__}: {self._solver()} reached max_iter={maxiter} before "
                 f"the gradient tolerance (tol={gtol:g}); consider increasing max_iter "

@@ -35,7 +35,9 @@ class SoftmaxRegression(_Classifier):
         stratified by class (each class gives it its share of the samples).
 
     With ``alpha = 1 / (C n)``, the default (``"lbfgs"``) minimizes what scikit-learn's
-    ``LogisticRegression(C=C)`` does for more than two classes.
+    ``LogisticRegression(C=C)`` does for more than two classes. On dense float64 X of a
+    million values or more it runs in float32 first, then confirms (or finishes) in float64
+    (see :mod:`fastloss.models`).
 
     Attributes
     ----------
