@@ -67,7 +67,7 @@ def _column_moments(X: Any, sw: Optional[NDArray[Any]], centred: bool) -> Moment
               else np.einsum("i,ij,ij->j", w, Xd, Xd))
     if not np.isfinite(second).all():
         _check_finite(X)
-    mu = (np.zeros(Xd.shape[1]) if not centred else np.ones(len(Xd)) @ Xd / n
+    mu = (np.zeros(Xd.shape[1]) if not centred else np.einsum("ij->j", Xd) / n
           if w is None else w @ Xd)
     return mu, second
 
