@@ -4,7 +4,7 @@ arithmetic: mpmath at float32's precision, one rounding of the exact ``a * b + c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict
 
 import mpmath
 import numpy as np
@@ -77,3 +77,31 @@ def test_textbook_rounding_is_two_roundings_and_is_restored(rng: Any) -> None:
         with textbook_rounding():
             1 / 0
     np.testing.assert_array_equal(_muladd(a, b, c), once)
+
+
+def test_textbook_rounding_is_per_thread(rng: Any) -> None:
+    """A benchmark's baseline inside ``textbook_rounding`` in one thread leaves the oracle
+    exact in another, running meanwhile."""
+    import threading
+
+    a = F32(0.3)
+    b = rng.normal(size=4000).astype(F32)
+    c = rng.normal(size=4000).astype(F32)
+    once = _muladd(a, b, c)
+    inside, other_done = threading.Event(), threading.Event()
+    got: Dict[str, np.ndarray] = {}
+
+    def other() -> None:
+        inside.wait(10)
+        got["other"] = _muladd(a, b, c)
+        other_done.set()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    with textbook_rounding():
+        inside.set()
+        assert other_done.wait(10)
+        got["here"] = _muladd(a, b, c)
+    worker.join(10)
+    np.testing.assert_array_equal(got["other"], once)
+    np.testing.assert_array_equal(got["here"], a * b + c)

@@ -13,32 +13,34 @@ count after increment.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Optional, Tuple
 
 import numpy as np
 
 Array = np.ndarray
 
-#: Whether :func:`_muladd` emulates torch's float32 fused multiply-add (the oracle: exact,
-#: ~10x the cost of ``a * b + c``) or rounds twice as textbook NumPy does (the speed
-#: baseline ``fastloss bench`` times, inside :class:`textbook_rounding`)
-_exact_fma = True
+#: Per thread, ``textbook``: whether :func:`_muladd` rounds twice as textbook NumPy does
+#: (the speed baseline ``fastloss bench`` times, inside :class:`textbook_rounding`) instead
+#: of emulating torch's float32 fused multiply-add (the oracle: exact, ~10x the cost of
+#: ``a * b + c``). Thread-local, so a benchmark's baseline in one thread leaves the oracle
+#: exact in the others.
+_rounding = threading.local()
 
 
 class textbook_rounding:
     """``with textbook_rounding():`` the updates round float32 ``a * b + c`` twice, as the
     NumPy code a user writes does, instead of emulating torch's one rounding exactly: what
-    the benchmarks time as the NumPy baseline (the results differ in the last bits only).
-    A class, not a generator: entering costs a few hundred ns per step."""
+    the benchmarks time as the NumPy baseline (the results differ in the last bits only),
+    in the calling thread. A class, not a generator: entering costs a few hundred ns per
+    step."""
 
     def __enter__(self) -> None:
-        global _exact_fma
-        self._saved = _exact_fma
-        _exact_fma = False
+        self._saved = getattr(_rounding, "textbook", False)
+        _rounding.textbook = True
 
     def __exit__(self, *exc: Any) -> None:
-        global _exact_fma
-        _exact_fma = self._saved
+        _rounding.textbook = self._saved
 
 __all__ = ["sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
            "adamax_update", "nadam_update", "radam_update", "adadelta_update", "rprop_update",
@@ -51,7 +53,7 @@ def _muladd(a: Any, b: Any, c: Array) -> Array:
     no fma; torch's differs by a float64 rounding). The float32 fma is exact: the product of
     two float32 is exact in float64, the sum is rounded to odd there (its rounding error by
     TwoSum, the last bit set where inexact), and rounding that to float32 is then correct."""
-    if c.dtype != np.float32 or not _exact_fma:
+    if c.dtype != np.float32 or getattr(_rounding, "textbook", False):
         return a * b + c
     # a Python-float factor rounded to float32 first, as torch (and the kernel) take it
     p = np.asarray(a, np.float32).astype(np.float64) * np.asarray(b, np.float64)
