@@ -521,3 +521,43 @@ def test_fit_raises_clearly_when_lost_data_cannot_be_recomputed(client, monkeypa
         _bounded(SoftmaxRegression(tol=1e-8).fit, Xd, _rows(t))
     _bounded(client.wait_for_workers, 2, timeout=LIMIT)
 
+
+
+@pytest.mark.parametrize("n_classes,weighted", [(3, True), (2, False)])
+def test_float32_first_stage_on_the_workers(client, monkeypatch, n_classes, weighted):
+    """SoftmaxRegression's float32 first stage (lowered to every size here) runs on the
+    workers too: the fit ends at the in-memory fit's minimum, and its path is the float32
+    objective's (the curve's first values are not the float64 fit's)."""
+    from fastloss.models import _base
+
+    rng = np.random.default_rng(41)
+    X, t = _classes(rng, n_classes, n=700, d=6)
+    w = rng.uniform(0.5, 2.0, size=len(t)) if weighted else None
+    params = dict(alpha=1e-3, tol=1e-6)
+    plain = _bounded(SoftmaxRegression(**params).fit, _rows(X), _rows(t), sample_weight=w)
+    monkeypatch.setattr(_base, "FLOAT32_STAGE_MIN_VALUES", 0)
+    want = SoftmaxRegression(**params).fit(X, t, sample_weight=w)
+    got = _bounded(SoftmaxRegression(**params).fit, _rows(X), _rows(t), sample_weight=w)
+    _assert_same_model(got, want, 1e-4)
+    _assert_same_model(got, plain, 1e-4)
+    assert len(got.loss_curve_) == got.n_iter_
+    assert got.loss_curve_[0] != plain.loss_curve_[0]
+    assert got.loss_curve_[0] == pytest.approx(plain.loss_curve_[0], rel=1e-5)
+
+
+def test_convergence_warning_points_at_the_callers_fit(client):
+    """The ConvergenceWarning of a fit on Dask arrays names the line that called fit (not a
+    frame inside fastloss.dask), as the in-memory fit's does."""
+    import warnings
+
+    X, t = _classes(np.random.default_rng(42), 3)
+
+    def fit_and_record():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            SoftmaxRegression(max_iter=2).fit(_rows(X), _rows(t))
+        return caught
+
+    caught = _bounded(fit_and_record)
+    found = [w for w in caught if "max_iter=2" in str(w.message)]
+    assert found and all(w.filename == __file__ for w in found)

@@ -26,7 +26,8 @@ from fastloss import linear
 from fastloss.dask._objective import PreparedData, as_rows, prepare_rows
 from fastloss.dask._parts import Part
 from fastloss.models import _glm
-from fastloss.models._base import FULL_BATCH, _LinearModel
+from fastloss.models import _base
+from fastloss.models._base import FULL_BATCH, _fits_float32, _LinearModel
 from fastloss.models._sklearn import _check_feature_names, _check_y_present
 
 
@@ -119,11 +120,18 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
         loss, alpha = model._linear_loss(), float(model.alpha)
         epsilon = model._loss_param()
         if solver in FULL_BATCH:
-            mean, second = data.moments()
+            mean, second, min_weight = data.moments()
             mu = mean if model.fit_intercept else np.zeros_like(mean)
+            first = None
+            if (solver == "lbfgs" and loss == "softmax" and data.dtype == np.float64
+                    and float(data.n_samples) * data.n_features >= _base.FLOAT32_STAGE_MIN_VALUES
+                    and _fits_float32(second, data.weight_sum, min_weight)):
+                # the in-memory fit's float32 first stage (_fit_full_batch), on the workers
+                def first(W: np.ndarray, b: Optional[np.ndarray]) -> Any:
+                    return data.value_and_grad(W, b, loss, alpha, epsilon, float32=True)
             model._minimize_full_batch(
                 lambda W, b: data.value_and_grad(W, b, loss, alpha, epsilon), n_epochs, mu,
-                second)
+                second, float32_stage=first)
         elif solver == "cholesky":
             model._fit_normal_sums(data.normal_equation_sums())
         else:

@@ -126,21 +126,24 @@ def _encode(part: Part, classes: np.ndarray, per_class: Optional[np.ndarray]) ->
 
 
 def _partial_objective(part: Part, W: np.ndarray, b: Optional[np.ndarray], loss: str,
-                       epsilon: float) -> Optional[Tuple[float, np.ndarray,
-                                                         Optional[np.ndarray], float]]:
+                       epsilon: float, float32: bool = False
+                       ) -> Optional[Tuple[float, np.ndarray, Optional[np.ndarray], float]]:
     """``(sum w l, sum w dl/dz x, sum w dl/dz, sum w)`` of one part in float64, from the
-    in-memory objective's weighted means (None for a part of no weight)."""
+    in-memory objective's weighted means (None for a part of no weight); ``float32``: of
+    the part's float64 X rounded to float32, in float32 (linear.objective's)."""
     X, y, w = part
     wsum = float(X.shape[0]) if w is None else float(w.sum(dtype=np.float64))
     if wsum == 0:
         return None
-    Wp = W.astype(X.dtype, copy=False)
-    bp = None if b is None else b.astype(X.dtype, copy=False)
+    dtype = np.dtype(np.float32) if float32 else X.dtype
+    Wp = W.astype(dtype, copy=False)
+    bp = None if b is None else b.astype(dtype, copy=False)
     threads = _worker_threads()
     if loss == "softmax" and Wp.shape[1] == 2:
-        value, gW, gb = _two_class_objective(X, y, Wp, bp, w, epsilon, threads)
+        value, gW, gb = _two_class_objective(X, y, Wp, bp, w, epsilon, threads, float32)
     else:
-        value, gW, gb = linear.objective(X, y, Wp, bp, w, loss, 0.0, epsilon, threads)
+        value, gW, gb = linear.objective(X, y, Wp, bp, w, loss, 0.0, epsilon, threads,
+                                         float32=float32)
     return (float(value) * wsum, gW.astype(np.float64) * wsum,
             None if gb is None else gb.astype(np.float64) * wsum, wsum)
 
@@ -158,27 +161,30 @@ def _worker_threads() -> Optional[int]:
 
 def _two_class_objective(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: Optional[np.ndarray],
                          w: Optional[np.ndarray], epsilon: float,
-                         n_threads: Optional[int]) -> Any:
+                         n_threads: Optional[int], float32: bool = False) -> Any:
     """The two-class softmax objective as the logistic one of the logit difference (the
     same function: ``softmax(z)_1 = sigmoid(z_1 - z_0)``): one product with a vector
     instead of an (n, 2) matrix each way, half the work. The gradient wrt the two columns
-    is ``(-g, g)``."""
+    is ``(-g, g)``. W and b are in the computation's dtype (float32 with ``float32``)."""
     v = np.ascontiguousarray(W[:, 1] - W[:, 0])
-    c = None if b is None else np.array([b[1] - b[0]], dtype=X.dtype)
-    value, g, gc = linear.objective(X, y.astype(X.dtype), v, c, w, "logistic", 0.0, epsilon,
-                                    n_threads)
+    c = None if b is None else np.array([b[1] - b[0]], dtype=W.dtype)
+    value, g, gc = linear.objective(X, y.astype(W.dtype), v, c, w, "logistic", 0.0, epsilon,
+                                    n_threads, float32=float32)
     gW = np.stack([-g, g], axis=1)
     return value, gW, None if gc is None else np.concatenate([-gc, gc])
 
 
-def _partial_moments(part: Part) -> Tuple[np.ndarray, np.ndarray]:
-    """``(sum_i w_i x_i, sum_i w_i x_i^2)`` of one part, per column, in float64."""
+def _partial_moments(part: Part) -> Tuple[np.ndarray, np.ndarray, float]:
+    """``(sum_i w_i x_i, sum_i w_i x_i^2)`` of one part, per column, in float64, and its
+    smallest weight (1 without weights, inf for no rows)."""
     X, _, w = part
     Xd = X.astype(np.float64, copy=False)
     if w is None:
-        return Xd.sum(axis=0), np.einsum("ij,ij->j", Xd, Xd)
+        return (Xd.sum(axis=0), np.einsum("ij,ij->j", Xd, Xd),
+                1.0 if X.shape[0] else float("inf"))
     wd = w.astype(np.float64, copy=False)
-    return wd @ Xd, np.einsum("i,ij,ij->j", wd, Xd, Xd)
+    return (wd @ Xd, np.einsum("i,ij,ij->j", wd, Xd, Xd),
+            float(wd.min()) if wd.size else float("inf"))
 
 
 def _partial_normal_sums(part: Part) -> NormalSums:
@@ -214,15 +220,17 @@ class PreparedData:
     target_mean: Optional[float] = None
 
     def value_and_grad(self, W: np.ndarray, b: Optional[np.ndarray], loss: str,
-                       alpha: float = 0.0, epsilon: float = 1.0
+                       alpha: float = 0.0, epsilon: float = 1.0, float32: bool = False
                        ) -> Tuple[float, NDArray[np.float64], Optional[NDArray[np.float64]]]:
         """``sum_i w_i l_i / sum_i w_i + alpha/2 ||W||^2`` and its gradient wrt ``(W, b)``
-        on unchecked parameters (float64 results): one round trip to the cluster."""
+        on unchecked parameters (float64 results): one round trip to the cluster;
+        ``float32``: the parts' (float64) X rounded to float32, in float32 on the workers
+        (the models' first L-BFGS stage)."""
         W64 = np.asarray(W, dtype=np.float64)
         gW = np.zeros(W64.shape)
         gb = None if b is None else np.zeros(np.shape(b))
         total = 0.0
-        for r in self.parts.map(_partial_objective, W, b, loss, epsilon):
+        for r in self.parts.map(_partial_objective, W, b, loss, epsilon, float32):
             if r is None:
                 continue
             total += r[0]
@@ -242,13 +250,13 @@ class PreparedData:
             value += 0.5 * alpha * float(np.dot(w, w))
         return value, gW, gb
 
-    def moments(self) -> Tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def moments(self) -> Tuple[NDArray[np.float64], NDArray[np.float64], float]:
         """The columns' weighted means and second moments ``sum_i w_i x_ij^k / sum_i w_i``
-        (k = 1, 2): one round trip, one pass over the parts."""
+        (k = 1, 2), and the smallest weight: one round trip, one pass over the parts."""
         sums = self.parts.map(_partial_moments)
         first = np.sum([s[0] for s in sums], axis=0) / self.weight_sum
         second = np.sum([s[1] for s in sums], axis=0) / self.weight_sum
-        return first, second
+        return first, second, min(s[2] for s in sums)
 
     def normal_equation_sums(self) -> NormalSums:
         """The squared error's :class:`~fastloss.models.regression.NormalSums` over all

@@ -28,7 +28,8 @@ with ``w_i`` the ``sample_weight`` passed to ``fit`` (1 by default; SoftmaxRegre
     (X rounded block by block as the kernel reads it, no copy: about two thirds of the time
     of a float64 evaluation), then in float64 from there until the float64 gradient meets
     ``tol``: the same minimizer, to the same tolerance (usually one float64 evaluation
-    confirms it); ``loss_curve_`` then starts with the float32 objective's values.
+    confirms it); ``loss_curve_`` then starts with the float32 objective's values. A fit on
+    Dask arrays does the same on the workers.
 ``"cholesky"`` (LinearRegression, squared error only; its default for it: ``"auto"``)
     the normal equations, in one pass over X, solved by Cholesky.
 

@@ -4,6 +4,7 @@ fastloss.linear.sgd_epoch), sample and class weights, fit/predict."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -72,14 +73,20 @@ def _column_moments(X: Any, sw: Optional[NDArray[Any]], centred: bool) -> Moment
     return mu, second
 
 
-def _fits_float32(second: NDArray[np.float64], sw: Optional[NDArray[Any]], n: int) -> bool:
+def _weight_range(sw: Optional[NDArray[Any]], n: int) -> Tuple[float, float]:
+    """``(sum(w), min(w))`` of the sample weights (``(n, 1)`` without; min inf for none)."""
+    if sw is None:
+        return float(n), (1.0 if n else math.inf)
+    return float(np.sum(sw)), (float(np.min(sw)) if len(sw) else math.inf)
+
+
+def _fits_float32(second: NDArray[np.float64], weight_sum: float, min_weight: float) -> bool:
     """Whether every value of X is within float32's range (half its largest value), from
     the columns' second moments alone: ``x_ij^2 <= second_j sum(w) / min(w)``. False with
-    a zero weight (its row is not in the moments, and would make 0 * inf = NaN)."""
-    if n == 0:
-        return False
-    wsum, wmin = (float(n), 1.0) if sw is None else (float(np.sum(sw)), float(np.min(sw)))
-    if not wmin > 0.0:
+    a zero weight (its row is not in the moments, and would make 0 * inf = NaN) or no
+    rows (``min_weight`` inf)."""
+    wsum, wmin = float(weight_sum), float(min_weight)
+    if not 0.0 < wmin < math.inf:
         return False
     limit = 0.5 * float(np.finfo(np.float32).max)
     return bool(float(np.max(second, initial=0.0)) * (wsum / wmin) <= limit * limit)
@@ -385,7 +392,8 @@ class _LinearModel(_Params):
         first = None
         if (self._solver() == "lbfgs" and self._linear_loss() == "softmax"
                 and not is_sparse(X) and X.dtype == np.float64
-                and X.size >= FLOAT32_STAGE_MIN_VALUES and _fits_float32(second, sw, len(X))):
+                and X.size >= FLOAT32_STAGE_MIN_VALUES
+                and _fits_float32(second, *_weight_range(sw, len(X)))):
             first = objective_in(np.float32, None if sw is None else sw.astype(np.float32))
         self._minimize_full_batch(objective_in(dtype, sw), maxiter, mu, second,
                                   float32_stage=first)

@@ -59,10 +59,10 @@ def _convergence_warning_class() -> type:
 
 def warn_not_converged(message: str) -> None:
     """Warn ``message`` as a ConvergenceWarning pointing at the caller's ``fit`` call: the
-    first frame outside fastloss.models."""
+    first frame outside fastloss.models and fastloss.dask (a fit on Dask arrays)."""
     frame, level = sys._getframe(1), 2
     while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
-            "fastloss.models"):
+            ("fastloss.models", "fastloss.dask")):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, _convergence_warning_class(), stacklevel=level)
 
