@@ -102,16 +102,17 @@ FL_INLINE FL_NAME(obj_buffers) FL_NAME(obj_buffers_of)(char *base, fl_index d, f
 
 /* Hints for a byte range, handed out a few cache lines at a time (obj_ahead_step) between
  * the tiles of a block's steps, so that the next block's rows arrive while this one
- * computes: issued all at once, in the gather, they queue behind each other. */
+ * computes: issued all at once, in the gather, they queue behind each other. Addresses as
+ * integers: the range may end past X's last value (a row stride longer than the row). */
 typedef struct {
-    const char *next, *end;
+    uintptr_t next, end;
     fl_index lines; /* per step */
 } FL_NAME(obj_ahead);
 
 FL_INLINE void FL_NAME(obj_ahead_step)(FL_NAME(obj_ahead) *a) {
     if (a == NULL) return;
     for (fl_index k = 0; k < a->lines && a->next < a->end; k++, a->next += 64)
-        FL_PREFETCH(a->next);
+        FL_PREFETCH((const void *)a->next);
 }
 
 /* ---- step 1: the block, transposed ---------------------------------------------------- */
@@ -736,8 +737,8 @@ static double FL_NAME(obj_range)(const fl_objective *P, fl_index lo, fl_index hi
             const size_t x_size = wide ? sizeof(double) : sizeof(REAL);
             const fl_index next = i0 + nb, nn = hi - next < rows ? hi - next : rows;
             if (c > 1 && rs != 1 && nn > 0) {
-                A.next = (const char *)P->s.X + (size_t)(next * rs) * x_size;
-                A.end = A.next + (size_t)(nn * rs) * x_size;
+                A.next = (uintptr_t)P->s.X + (uintptr_t)(next * rs) * x_size;
+                A.end = A.next + (uintptr_t)(nn * rs) * x_size;
                 const fl_index steps = (c / 2) * (nt / (4 * FL_OBJ_LANES)) + d / 2;
                 A.lines = ((fl_index)((size_t)(A.end - A.next) / 64) + steps) / steps + 1;
                 ah = &A;
