@@ -7,32 +7,13 @@ probability targets, and the out-of-range errors of ``binary_cross_entropy`` and
 from __future__ import annotations
 
 import re
-import tracemalloc
-from typing import Any, Callable, List, Tuple
+from typing import Any, List, Tuple
 
 import numpy as np
 import pytest
 
 import fastloss
-from _support import BACKENDS, FORMS
-
-
-def traced_peak(call: Callable[[], Any], repeat: int = 3) -> int:
-    """Peak bytes NumPy and Python allocate during ``call()`` (NumPy reports its array
-    buffers to tracemalloc), the least over ``repeat`` calls: tracemalloc counts every
-    thread, and a background thread left by an earlier test (a Dask cluster's) allocating
-    meanwhile once counted 270 KB; it does not do so in every call, a temporary of the
-    call's own does. Exceptions propagate after tracing stops."""
-    peaks = []
-    tracemalloc.start()
-    try:
-        for _ in range(repeat):
-            tracemalloc.reset_peak()
-            call()
-            peaks.append(tracemalloc.get_traced_memory()[1])
-        return min(peaks)
-    finally:
-        tracemalloc.stop()
+from _support import BACKENDS, FORMS, traced_peak
 
 
 # ---- the exception, and the argument it names --------------------------------------------

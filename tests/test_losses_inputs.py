@@ -5,7 +5,6 @@ without allocating). How they refuse the rest: ``tests/test_losses_bad_input.py`
 
 from __future__ import annotations
 
-import tracemalloc
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
@@ -20,6 +19,7 @@ from _support import (
     assert_close,
     ce_case,
     elementwise_data,
+    traced_peak,
 )
 
 
@@ -216,29 +216,19 @@ def test_training_loop_reusing_out_allocates_nothing(rng):
     for _ in range(2):  # warm up
         fastloss.mse_loss_value_and_grad(x, y, out=g)
         fastloss.cross_entropy_value_and_grad(logits, labels, out=G)
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
+
+    def loop() -> None:
         for _ in range(5):
             value, grad = fastloss.mse_loss_value_and_grad(x, y, out=g)
             assert grad is g
             grad = fastloss.binary_cross_entropy_with_logits_grad(x, y, out=g)
             value, grad = fastloss.cross_entropy_value_and_grad(logits, labels, out=G)
             assert grad is G
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < x.nbytes // 10, peak  # no array-sized allocation
 
+    peak = traced_peak(loop)
+    assert peak < x.nbytes // 10, peak  # no array-sized allocation
     # and the check can fail: without out= every call allocates the gradient
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        fastloss.mse_loss_value_and_grad(x, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak >= x.nbytes
+    assert traced_peak(lambda: fastloss.mse_loss_value_and_grad(x, y)) >= x.nbytes
 
 
 def test_python_lists_and_scalars():
