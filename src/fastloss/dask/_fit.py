@@ -26,8 +26,7 @@ from fastloss import linear
 from fastloss.dask._objective import PreparedData, as_rows, prepare_rows
 from fastloss.dask._parts import Part
 from fastloss.models import _glm
-from fastloss.models import _base
-from fastloss.models._base import FULL_BATCH, _fits_float32, _LinearModel
+from fastloss.models._base import FULL_BATCH, _LinearModel, _takes_float32_stage
 from fastloss.models._sklearn import _check_feature_names, _check_y_present
 
 
@@ -123,9 +122,8 @@ def fit(model: Any, X: Any, y: Any, sample_weight: Any, *, reset: bool, n_epochs
             mean, second, min_weight = data.moments()
             mu = mean if model.fit_intercept else np.zeros_like(mean)
             first = None
-            if (solver == "lbfgs" and loss == "softmax" and data.dtype == np.float64
-                    and float(data.n_samples) * data.n_features >= _base.FLOAT32_STAGE_MIN_VALUES
-                    and _fits_float32(second, data.weight_sum, min_weight)):
+            if _takes_float32_stage(model, data.dtype, float(data.n_samples) * data.n_features,
+                                    second, data.weight_sum, min_weight):
                 # the in-memory fit's float32 first stage (_fit_full_batch), on the workers
                 def first(W: np.ndarray, b: Optional[np.ndarray]) -> Any:
                     return data.value_and_grad(W, b, loss, alpha, epsilon, float32=True)

@@ -92,6 +92,18 @@ def _fits_float32(second: NDArray[np.float64], weight_sum: float, min_weight: fl
     return bool(float(np.max(second, initial=0.0)) * (wsum / wmin) <= limit * limit)
 
 
+def _takes_float32_stage(model: Any, dtype: Any, n_values: float,
+                         second: NDArray[np.float64], weight_sum: float,
+                         min_weight: float) -> bool:
+    """Whether ``model``'s full-batch fit runs L-BFGS's float32 first stage on dense X of
+    ``dtype`` and ``n_values`` values (:meth:`_LinearModel._fit_full_batch`; in memory and
+    on a Dask cluster alike): the softmax objective, float64 X of at least
+    :data:`FLOAT32_STAGE_MIN_VALUES` values, all within float32's range."""
+    return (model._solver() == "lbfgs" and model._linear_loss() == "softmax"
+            and np.dtype(dtype) == np.float64 and n_values >= FLOAT32_STAGE_MIN_VALUES
+            and _fits_float32(second, weight_sum, min_weight))
+
+
 def _sparse_column_moments(X: _sparse.CsrRows, sw: Optional[NDArray[Any]],
                            centred: bool) -> Moments:
     """:func:`_column_moments` of a CSR matrix in O(nnz): the entries' (weighted) values
@@ -379,9 +391,8 @@ class _LinearModel(_Params):
         rows = _sparse.csr_rows(X.astype(np.float64)) if is_sparse(X) else X
         dtype = np.float64 if is_sparse(X) else X.dtype
 
-        def objective_in(dtype: Any, sw: Optional[NDArray[Any]]) -> Objective:
-            float32 = dtype != rows.dtype
-
+        def objective_in(dtype: Any, sw: Optional[NDArray[Any]], float32: bool = False
+                         ) -> Objective:
             def value_and_grad(W: NDArray[Any], b: Optional[NDArray[Any]]
                                ) -> Tuple[float, NDArray[Any], Optional[NDArray[Any]]]:
                 return self._value_and_grad(rows, t, W.astype(dtype, copy=False),
@@ -390,11 +401,10 @@ class _LinearModel(_Params):
             return value_and_grad
 
         first = None
-        if (self._solver() == "lbfgs" and self._linear_loss() == "softmax"
-                and not is_sparse(X) and X.dtype == np.float64
-                and X.size >= FLOAT32_STAGE_MIN_VALUES
-                and _fits_float32(second, *_weight_range(sw, len(X)))):
-            first = objective_in(np.float32, None if sw is None else sw.astype(np.float32))
+        if not is_sparse(X) and _takes_float32_stage(self, X.dtype, X.size, second,
+                                                     *_weight_range(sw, len(X))):
+            first = objective_in(np.float32, None if sw is None else sw.astype(np.float32),
+                                 float32=True)
         self._minimize_full_batch(objective_in(dtype, sw), maxiter, mu, second,
                                   float32_stage=first)
 
