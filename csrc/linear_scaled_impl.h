@@ -31,16 +31,16 @@ static inline int32_t FL_NAME(load_index32)(const int32_t *p) {
 }
 #endif
 
-/* The CSR arrays, read once, are hinted into cache FL_CSR_AHEAD entries (about ten rows of
- * 50) ahead, non-temporal: the stream then does not push w's lines, reused, out of L2
- * (measured on Zen 4, 1e5 x 1e5, 50 a row: 10-12% faster per epoch, T1 hints 7%). The
- * hint never faults, past the end of the arrays too. GNU C; nothing elsewhere. */
+/* The CSR arrays, read once, are hinted into L2 (T1) FL_CSR_AHEAD entries (about ten rows
+ * of 50) ahead. Not non-temporal: on Intel an NTA line skips L2, and one evicted from L1
+ * before its use is a miss to memory (docs/kernels.md has the figures). The hint never
+ * faults, past the end of the arrays too. GNU C; nothing elsewhere. */
 #define FL_CSR_AHEAD 512
 #if defined(__GNUC__)
 /* the address FL_CSR_AHEAD entries of `size` bytes after p, as an integer (no pointer is
  * formed past the array) */
 #define FL_CSR_PREFETCH(p, size)                                                            \
-    __builtin_prefetch((const void *)((uintptr_t)(p) + FL_CSR_AHEAD * (size)), 0, 0)
+    __builtin_prefetch((const void *)((uintptr_t)(p) + FL_CSR_AHEAD * (size)), 0, 2)
 #else
 #define FL_CSR_PREFETCH(p, size) ((void)0)
 #endif
