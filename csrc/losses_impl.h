@@ -737,6 +737,158 @@ static FL_HOT double FL_NAME(nll_strided_range)(const FL_NAME(rows_args) *a, fl_
     return total;
 }
 
+/* cross_entropy with class labels over rows [lo, hi) of an input with class stride `inner`
+ * > 1 and few classes (c <= FL_PLANE_MAX_CLASSES), in the input's own layout: for each n,
+ * its (c, S) plane is taken FL_PLANE_LANES positions s at a time, every step a vector loop
+ * along s (the max, exp and sums over the c classes one class after another, as the short
+ * rows' plain loops sum them), and the label's entries by value. The same arithmetic as
+ * ce_index_rows, row by row: the same losses and gradients (the sums of c >= FL_SHORT_ROW
+ * classes in another order), without gathering rows of c and scattering them back. */
+#define FL_PLANE_MAX_CLASSES 64
+#define FL_PLANE_LANES 64
+
+/* others_sum (above) for the lane at x (class k at x[k inner]), e the lane's exp(x - m). */
+FL_INLINE REAL FL_NAME(others_sum_strided)(fl_index c, fl_index inner, fl_index y,
+                                           const REAL *x, const REAL *e, fl_index lde, REAL m) {
+    if (c < FL_SHORT_ROW) {
+        REAL s = 0;
+        for (fl_index k = 0; k < c; k++)
+            s += k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k * inner], m, e[k * lde]);
+        return s;
+    }
+    REAL s = 0, lost = 0;
+    for (fl_index k = 0; k < c; k++) {
+        const REAL t = k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k * inner], m, e[k * lde]);
+        const REAL u = s + t;
+        lost += s >= t ? (s - u) + t : (t - u) + s;
+        s = u;
+    }
+    return s + lost;
+}
+
+static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_index lo,
+                                              fl_index hi, fl_index inner, const REAL *X,
+                                              REAL *G, REAL *E) {
+    const fl_index c = a->c, B = FL_PLANE_LANES;
+    FL_ASSUME(c <= FL_PLANE_MAX_CLASSES);
+    REAL scratch[FL_PLANE_MAX_CLASSES * FL_PLANE_LANES];
+    REAL mx[FL_PLANE_LANES], sum[FL_PLANE_LANES], lsum[FL_PLANE_LANES], coef[FL_PLANE_LANES];
+    REAL shift[FL_PLANE_LANES], smooth[FL_PLANE_LANES], ey[FL_PLANE_LANES];
+    fl_index lab[FL_PLANE_LANES];
+    const REAL *SW = a->SW, *cw = a->cw, q = a->p, gs = a->gs;
+    const int64_t ignore = a->ignore;
+    const int grad = (a->want & FL_WANT_GRAD) != 0 && G != NULL;
+    const int value = (a->want & (FL_WANT_SUM | FL_WANT_ELEMENTS)) != 0;
+    const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
+    REAL wsum = (REAL)c;
+    if (cw) {
+        wsum = 0;
+        for (fl_index k = 0; k < c; k++) wsum += cw[k];
+    }
+    double total = 0;
+    for (fl_index i = lo; i < hi;) {
+        const fl_index n = i / inner, s0 = i - n * inner;
+        const fl_index len = inner - s0 < hi - i ? inner - s0 : hi - i;
+        for (fl_index j0 = 0; j0 < len; j0 += B) {
+            const fl_index nb = len - j0 < B ? len - j0 : B, row0 = i + j0;
+            const REAL *x = X + n * c * inner + s0 + j0; /* class k of lane j: x[k inner + j] */
+            /* exp(x - m) goes to the gradient's place (then scaled there), else scratch */
+            REAL *e = grad ? G + n * c * inner + s0 + j0 : scratch;
+            const fl_index lde = grad ? inner : B;
+            for (fl_index j = 0; j < nb; j++) mx[j] = -INFINITY;
+            for (fl_index k = 0; k < c; k++) {
+                const REAL *xk = x + k * inner;
+                FL_SIMD
+                for (fl_index j = 0; j < nb; j++) mx[j] = xk[j] > mx[j] ? xk[j] : mx[j];
+            }
+            for (fl_index j = 0; j < nb; j++) sum[j] = 0;
+            for (fl_index k = 0; k < c; k++) {
+                const REAL *xk = x + k * inner;
+                REAL *ek = e + k * lde;
+                FL_SIMD
+                for (fl_index j = 0; j < nb; j++) {
+                    const REAL v = R_EXP(xk[j] - mx[j]);
+                    ek[j] = v;
+                    sum[j] += v;
+                }
+            }
+            FL_NAME(log_of)(nb, sum, lsum);
+            /* the labels, each loaded once and checked; an ignored or bad row gets lab -1 */
+            for (fl_index j = 0; j < nb; j++) {
+                const int64_t y = fl_load_index(a->Y + row0 + j);
+                const int ok = y != ignore && (uint64_t)y < (uint64_t)c;
+                if (!ok && y != ignore) FL_NOTE_BAD(a->bad, row0 + j);
+                lab[j] = ok ? (fl_index)y : -1;
+            }
+            if (value) /* small_lsums: a label holding its row's max, a sum below 2 */
+                for (fl_index j = 0; j < nb; j++) {
+                    const fl_index y = lab[j];
+                    if (y >= 0 && sum[j] < (REAL)2 && x[y * inner + j] == mx[j])
+                        lsum[j] = FL_NAME(log1p_fast)(FL_NAME(others_sum_strided)(
+                            c, inner, y, x + j, e + j, lde, mx[j]));
+                }
+            if (q != 0 && value) { /* row_smooth along s: sum_k w_k ((m - x_k) + lsum) */
+                for (fl_index j = 0; j < nb; j++) smooth[j] = 0;
+                for (fl_index k = 0; k < c; k++) {
+                    const REAL *xk = x + k * inner, wk = cw ? cw[k] : (REAL)1;
+                    if (cw) {
+                        FL_SIMD
+                        for (fl_index j = 0; j < nb; j++) smooth[j] += wk * ((mx[j] - xk[j]) + lsum[j]);
+                    } else {
+                        FL_SIMD
+                        for (fl_index j = 0; j < nb; j++) smooth[j] += (mx[j] - xk[j]) + lsum[j];
+                    }
+                }
+            }
+            for (fl_index j = 0; j < nb; j++) {
+                const fl_index y = lab[j];
+                REAL loss = 0;
+                coef[j] = 0;
+                shift[j] = 0;
+                if (y >= 0) {
+                    const REAL wy = cw ? cw[y] : (REAL)1;
+                    const REAL si = SW ? SW[row0 + j] : (REAL)1, gsr = gs * si;
+                    loss = keep * wy * ((mx[j] - x[y * inner + j]) + lsum[j]);
+                    if (q != 0 && value) loss += qc * smooth[j];
+                    if (SW) loss *= si;
+                    coef[j] = gsr * (keep * wy + qc * wsum) / sum[j];
+                    shift[j] = gsr * qc;
+                    ey[j] = e[y * lde + j];
+                }
+                if (a->want & FL_WANT_ELEMENTS) E[row0 + j] = loss;
+                total += (double)loss;
+            }
+            if (!grad) continue;
+            /* g_k = A p_k - (q / c) w_k, then the label's -keep wy; ignored rows 0 */
+            for (fl_index k = 0; k < c; k++) {
+                REAL *gk = e + k * lde;
+                const REAL wk = cw ? cw[k] : (REAL)1;
+                if (q == 0) {
+                    FL_SIMD
+                    for (fl_index j = 0; j < nb; j++) gk[j] = lab[j] >= 0 ? gk[j] * coef[j] : (REAL)0;
+                } else {
+                    FL_SIMD
+                    for (fl_index j = 0; j < nb; j++)
+                        gk[j] = lab[j] >= 0 ? coef[j] * gk[j] - shift[j] * wk : (REAL)0;
+                }
+            }
+            for (fl_index j = 0; j < nb; j++) {
+                const fl_index y = lab[j];
+                if (y < 0) continue;
+                const REAL wy = cw ? cw[y] : (REAL)1;
+                const REAL gsr = gs * (SW ? SW[row0 + j] : (REAL)1);
+                REAL *gy = e + y * lde + j;
+                if (q == 0)
+                    *gy = R_FMA(-(gsr * keep), wy, coef[j] * ey[j]);
+                else
+                    *gy = (coef[j] * ey[j] - shift[j] * wy) - gsr * keep * wy;
+            }
+        }
+        i += len;
+    }
+    return total;
+}
+
 /* `range` over the call's `rows` rows (rows = N S), split among threads. */
 static double FL_NAME(rows_run)(FL_NAME(rows_fn) range, const FL_NAME(rows_args) *a,
                                 fl_index rows, fl_index inner, const REAL *X, const REAL *T,
@@ -762,6 +914,13 @@ double FL_NAME(fl_cross_entropy_index)(fl_index n, fl_index c, fl_index inner, c
                                        fl_index *bad) {
     const FL_NAME(rows_args) a = {c, Y, sw, cw, ignore, (REAL)q, (REAL)gscale, want, bad,
                                   NULL, NULL, {0}};
+    if (inner > 1 && H == NULL && c <= FL_PLANE_MAX_CLASSES) {
+        const fl_index rows = n * inner;
+        const int nt = fl_threads_for(rows * c, n_threads, FL_LOSS_MIN_WORK_PER_THREAD);
+        double s;
+        FL_PARALLEL_SUM(s, rows, nt, FL_NAME(ce_index_planes)(&a, lo, hi, inner, X, G, E));
+        return s;
+    }
     return FL_NAME(rows_run)(c < FL_SHORT_ROW ? FL_NAME(ce_index_range_short)
                                               : FL_NAME(ce_index_range),
                              &a, n * inner, inner, X, NULL, G, H, E, n_threads);
