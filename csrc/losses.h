@@ -75,7 +75,9 @@ double fl_elementwise_loss(enum fl_elementwise_loss loss, int dtype, fl_index n,
  * hess (may be NULL; only with FL_WANT_GRAD) receives the diagonal of the Hessian of the
  * loss with respect to x, times grad_scale. With inner > 1, c must be at most
  * FL_STRIDED_MAX_CLASSES (the rows are gathered into blocks of that many values, on the
- * stack); a larger c computes nothing and returns NaN (the caller transposes first). */
+ * stack); a larger c computes nothing and returns NaN (the caller transposes first).
+ * cross_entropy with labels, no hess and at most 64 classes reads the input in place
+ * instead, along s (losses_impl.h, ce_index_planes). */
 enum { FL_STRIDED_MAX_CLASSES = 2048 };
 /* A loss whose target is a row of class indices (LABELS in row_rules.h) counts each class's
  * repeats in a row on the stack (16-bit counts): at most this many classes; a larger c
