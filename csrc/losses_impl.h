@@ -220,20 +220,22 @@ FL_INLINE REAL FL_NAME(exp_shift_exact)(REAL xk, REAL m, REAL e) {
 /* log(sum) of a row whose label y holds the max (x_y == m, its own term exactly 1) and whose
  * loss log(sum) is small (sum < 2): log(1 + s)
  * would keep only the digits of 1 + s. This is s, the sum of the other terms, each exact to
- * first order (see above), for log1p(s); e holds exp(x - m) (NULL: recompute it). Rows
- * like this are common: a confident, correct prediction. */
+ * first order (see above), for log1p(s); class k of the row at x[k ldx], its exp(x - m) at
+ * e[k lde] (e NULL: recompute it). Rows like this are common: a confident, correct
+ * prediction. */
 FL_INLINE REAL FL_NAME(others_sum)(fl_index c, fl_index y, const REAL *FL_RESTRICT x,
-                                   const REAL *FL_RESTRICT e, REAL m) {
+                                   fl_index ldx, const REAL *FL_RESTRICT e, fl_index lde,
+                                   REAL m) {
     if (e && c < FL_SHORT_ROW) { /* a few positive terms: a plain sum is within c/2 ulp */
         REAL s = 0;
         for (fl_index k = 0; k < c; k++)
-            s += k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k], m, e[k]);
+            s += k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k * ldx], m, e[k * lde]);
         return s;
     }
     REAL s = 0, lost = 0; /* compensated (Neumaier) sum: c can be large */
     for (fl_index k = 0; k < c; k++) {
-        const REAL ek = e ? e[k] : R_EXP(x[k] - m);
-        const REAL t = k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k], m, ek);
+        const REAL ek = e ? e[k * lde] : R_EXP(x[k * ldx] - m);
+        const REAL t = k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k * ldx], m, ek);
         const REAL u = s + t;
         lost += s >= t ? (s - u) + t : (t - u) + s;
         s = u;
@@ -267,7 +269,8 @@ static FL_HOT FL_NOINLINE void FL_NAME(small_lsums)(fl_index nr, fl_index c, con
     }
     for (fl_index j = 0; j < n_pick; j++) {
         const fl_index r = pick[j];
-        others[j] = FL_NAME(others_sum)(c, label[j], x + r * c, buf ? buf + r * c : NULL, mx[r]);
+        others[j] = FL_NAME(others_sum)(c, label[j], x + r * c, 1, buf ? buf + r * c : NULL, 1,
+                                        mx[r]);
     }
     FL_SIMD
     for (fl_index j = 0; j < n_pick; j++) others[j] = FL_NAME(log1p_fast)(others[j]);
@@ -747,25 +750,6 @@ static FL_HOT double FL_NAME(nll_strided_range)(const FL_NAME(rows_args) *a, fl_
 #define FL_PLANE_MAX_CLASSES 64
 #define FL_PLANE_LANES 64
 
-/* others_sum (above) for the lane at x (class k at x[k inner]), e the lane's exp(x - m). */
-FL_INLINE REAL FL_NAME(others_sum_strided)(fl_index c, fl_index inner, fl_index y,
-                                           const REAL *x, const REAL *e, fl_index lde, REAL m) {
-    if (c < FL_SHORT_ROW) {
-        REAL s = 0;
-        for (fl_index k = 0; k < c; k++)
-            s += k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k * inner], m, e[k * lde]);
-        return s;
-    }
-    REAL s = 0, lost = 0;
-    for (fl_index k = 0; k < c; k++) {
-        const REAL t = k == y ? (REAL)0 : FL_NAME(exp_shift_exact)(x[k * inner], m, e[k * lde]);
-        const REAL u = s + t;
-        lost += s >= t ? (s - u) + t : (t - u) + s;
-        s = u;
-    }
-    return s + lost;
-}
-
 static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_index lo,
                                               fl_index hi, fl_index inner, const REAL *X,
                                               REAL *G, REAL *E) {
@@ -824,8 +808,8 @@ static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_in
                 for (fl_index j = 0; j < nb; j++) {
                     const fl_index y = lab[j];
                     if (y >= 0 && sum[j] < (REAL)2 && x[y * inner + j] == mx[j])
-                        lsum[j] = FL_NAME(log1p_fast)(FL_NAME(others_sum_strided)(
-                            c, inner, y, x + j, e + j, lde, mx[j]));
+                        lsum[j] = FL_NAME(log1p_fast)(
+                            FL_NAME(others_sum)(c, y, x + j, inner, e + j, lde, mx[j]));
                 }
             if (q != 0 && value) { /* row_smooth along s: sum_k w_k ((m - x_k) + lsum) */
                 for (fl_index j = 0; j < nb; j++) smooth[j] = 0;
@@ -833,7 +817,8 @@ static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_in
                     const REAL *xk = x + k * inner, wk = cw ? cw[k] : (REAL)1;
                     if (cw) {
                         FL_SIMD
-                        for (fl_index j = 0; j < nb; j++) smooth[j] += wk * ((mx[j] - xk[j]) + lsum[j]);
+                        for (fl_index j = 0; j < nb; j++)
+                            smooth[j] += wk * ((mx[j] - xk[j]) + lsum[j]);
                     } else {
                         FL_SIMD
                         for (fl_index j = 0; j < nb; j++) smooth[j] += (mx[j] - xk[j]) + lsum[j];
@@ -865,7 +850,8 @@ static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_in
                 const REAL wk = cw ? cw[k] : (REAL)1;
                 if (q == 0) {
                     FL_SIMD
-                    for (fl_index j = 0; j < nb; j++) gk[j] = lab[j] >= 0 ? gk[j] * coef[j] : (REAL)0;
+                    for (fl_index j = 0; j < nb; j++)
+                        gk[j] = lab[j] >= 0 ? gk[j] * coef[j] : (REAL)0;
                 } else {
                     FL_SIMD
                     for (fl_index j = 0; j < nb; j++)
