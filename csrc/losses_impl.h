@@ -303,6 +303,14 @@ FL_INLINE REAL FL_NAME(row_smooth)(fl_index c, const REAL *FL_RESTRICT x,
     return s;
 }
 
+/* sum_k w_k, the class weights' total (c without weights), in order k = 0..c-1. */
+FL_INLINE REAL FL_NAME(class_weight_sum)(fl_index c, const REAL *cw) {
+    if (!cw) return (REAL)c;
+    REAL wsum = 0;
+    for (fl_index k = 0; k < c; k++) wsum += cw[k];
+    return wsum;
+}
+
 /* ---- the rows of one call: contiguous or gathered ------------------------------------ */
 
 /* A call over rows, all but the rows themselves. A call's rows are numbered 0 .. rows - 1 in
@@ -360,11 +368,7 @@ FL_INLINE double FL_NAME(ce_index_rows)(const FL_NAME(rows_args) *a, fl_index ro
     const int grad = (want & FL_WANT_GRAD) != 0;
     const int value = (want & (FL_WANT_SUM | FL_WANT_ELEMENTS)) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
-    REAL wsum = (REAL)c;
-    if (cw) {
-        wsum = 0;
-        for (fl_index k = 0; k < c; k++) wsum += cw[k];
-    }
+    const REAL wsum = FL_NAME(class_weight_sum)(c, cw);
     double total = 0;
     for (fl_index r0 = 0; r0 < n; r0 += rows) {
         const fl_index nr = r0 + rows < n ? rows : n - r0;
@@ -764,11 +768,7 @@ static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_in
     const int grad = (a->want & FL_WANT_GRAD) != 0 && G != NULL;
     const int value = (a->want & (FL_WANT_SUM | FL_WANT_ELEMENTS)) != 0;
     const REAL qc = q / (REAL)c, keep = (REAL)1 - q;
-    REAL wsum = (REAL)c;
-    if (cw) {
-        wsum = 0;
-        for (fl_index k = 0; k < c; k++) wsum += cw[k];
-    }
+    const REAL wsum = FL_NAME(class_weight_sum)(c, cw);
     double total = 0;
     for (fl_index i = lo; i < hi;) {
         const fl_index n = i / inner, s0 = i - n * inner;
