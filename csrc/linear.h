@@ -103,10 +103,10 @@ typedef struct {
 typedef struct {
     const void *data;       /* (nnz) values, of the epoch's dtype                      */
     const void *indices;    /* (nnz) int32 (index64 = 0) or int64 column indices        */
-    const int64_t *indptr;  /* (n + 1)                                                  */
+    const void *indptr;     /* (n + 1), of the indices' type                            */
     fl_index nnz;           /* entries in data and indices                              */
     fl_index max_row;       /* entries of the longest row: row_index's capacity         */
-    int index64;
+    int index64;            /* indices and indptr: int64 if nonzero, else int32        */
 } fl_csr;
 
 /* The samples a linear model reads (the epochs and the fused objective alike). */

@@ -196,7 +196,8 @@ def test_nan_or_inf_in_X_is_not_dropped(loss: str, bad: float) -> None:
 
 
 def test_index_dtypes_unsorted_and_duplicates() -> None:
-    """int32 and int64 indices, indices unsorted within rows, duplicate entries (which add
+    """int32 and int64 indices (indptr of the same or another integer type), indices
+    unsorted within rows, duplicate entries (which add
     up, as in scipy) and an already checked matrix (a CsrRows) all give the canonical
     matrix's trajectory."""
     rng = np.random.default_rng(8)
@@ -208,6 +209,13 @@ def test_index_dtypes_unsorted_and_duplicates() -> None:
     A64 = A.copy()
     A64.indices, A64.indptr = A.indices.astype(np.int64), A.indptr.astype(np.int64)
     forms["int64"] = A64
+    for ind, ptr in [(np.int32, np.int64), (np.int64, np.int32), (np.uint16, np.int32)]:
+        mixed = A.copy()  # index types scipy does not make: read as int64
+        mixed.indices, mixed.indptr = A.indices.astype(ind), A.indptr.astype(ptr)
+        forms[f"indices {np.dtype(ind)}, indptr {np.dtype(ptr)}"] = mixed
+        rows = _sparse.csr_rows(mixed)
+        assert rows.indices.dtype == rows.indptr.dtype == np.int64
+    assert _sparse.csr_rows(A).indptr.dtype == np.int32  # scipy's own: read in place
     perm_data, perm_ind = A.data.copy(), A.indices.copy()
     for i in range(A.shape[0]):  # reverse each row's entries
         lo, hi = A.indptr[i], A.indptr[i + 1]
@@ -270,6 +278,60 @@ def test_bad_csr_rejected_before_any_write(X: Any, error: type, match: str) -> N
     with pytest.raises(error, match=match):
         fastloss.sgd_epoch(X, np.ones(2), coef, b, alpha=0.1, average=True)
     assert (coef == 1).all() and (b == 1).all()
+
+
+def _long_csr(bad_row: int, bad_value: int, index_dtype: Any) -> Any:
+    """60 rows of 3 features, 3 entries a row (the indices outweigh coef and the state,
+    so sgd_epoch lets the kernel check them and undoes the epoch), one index replaced."""
+    rng = np.random.default_rng(5)
+    indices = np.tile(np.arange(3), 60).astype(index_dtype)
+    indices[3 * bad_row + 1] = bad_value
+    return _csr(rng.random(180), indices, np.arange(61) * 3, (60, 3)), 3 * bad_row + 1
+
+
+@pytest.mark.parametrize("bad_row,bad_value,index_dtype", [
+    (59, 3, np.int32), (0, -1, np.int64), (30, 2**40, np.int64), (17, -2**31, np.int32)])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_bad_index_found_by_the_kernel_undoes_the_epoch(bad_row: int, bad_value: int,
+                                                        index_dtype: Any, shuffle: bool,
+                                                        monkeypatch: Any) -> None:
+    X, at = _long_csr(bad_row, bad_value, index_dtype)
+
+    def no_scan(rows: Any, name: str = "X") -> Any:
+        raise AssertionError("the indices were scanned before the epoch")
+
+    monkeypatch.setattr(_sparse, "check_indices", no_scan)  # the kernel must find it
+    kw = dict(alpha=0.01, penalty="elasticnet", average=10, shuffle=shuffle, seed=4,
+              intercept_decay=0.01)
+    good = X.copy()
+    good.indices = np.tile(np.arange(3), 60).astype(index_dtype)
+    coef, b = np.zeros(3), np.zeros(1)
+    _, st = fastloss.sgd_epoch(good, np.ones(60), coef, b, **kw)  # a state with everything
+    saved = (coef.copy(), b.copy(), st.t, st.epochs, list(st.losses), st.seed, st.l1_u,
+             st.average_coef.copy(), st.average_intercept.copy(), st.l1_q.copy())
+    with pytest.raises(ValueError, match=rf"X.indices\[{at}\] = {bad_value} is outside"):
+        fastloss.sgd_epoch(X, np.ones(60), coef, b, st, n_epochs=2, **kw)
+    after = (coef, b, st.t, st.epochs, st.losses, st.seed, st.l1_u, st.average_coef,
+             st.average_intercept, st.l1_q)
+    for was, now in zip(saved, after):
+        np.testing.assert_array_equal(now, was)
+    # a fresh state comes back to nothing either
+    coef, b = np.ones(3), np.ones(1)
+    with pytest.raises(ValueError, match=rf"X.indices\[{at}\]"):
+        fastloss.sgd_epoch(X, np.ones(60), coef, b, **kw)
+    assert (coef == 1).all() and (b == 1).all()
+
+
+def test_state_fields_added_by_the_call_are_undone() -> None:
+    """A state without the average or the L1 record gets them from the call; an undone
+    epoch takes them away again."""
+    X, _ = _long_csr(40, 7, np.int32)
+    coef, b = np.zeros(3), np.zeros(1)
+    _, st = fastloss.sgd_epoch(sp.csr_matrix(np.ones((2, 3))), np.ones(2), coef, b)
+    with pytest.raises(ValueError, match="is outside"):
+        fastloss.sgd_epoch(X, np.ones(60), coef, b, st, penalty="l1", alpha=0.1, average=50)
+    assert st.average_coef is None and st.average_intercept is None and st.l1_q is None
+    assert st.t == 2 and st.epochs == 1 and len(st.losses) == 1
 
 
 @pytest.mark.parametrize("kw,error,match", [

@@ -66,10 +66,10 @@ def test_csr_structure_is_checked_once_per_fit(make: Any, n_classes: int,
     checked: List[Any] = []
     real = _sparse.csr_rows
 
-    def counting(X: Any, name: str = "X") -> Any:
+    def counting(X: Any, name: str = "X", check_indices: bool = True) -> Any:
         if not isinstance(X, _sparse.CsrRows):
             checked.append(X)
-        return real(X, name)
+        return real(X, name, check_indices)
 
     monkeypatch.setattr(_sparse, "csr_rows", counting)
     model = make().fit(X, y)

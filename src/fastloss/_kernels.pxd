@@ -161,7 +161,7 @@ cdef extern from "linear.h" nogil:
     ctypedef struct fl_csr:
         const void *data
         const void *indices
-        const int64_t *indptr
+        const void *indptr
         fl_index nnz, max_row
         int index64
 

@@ -11,8 +11,8 @@ it reads it, and stops (reporting where) rather than index out of bounds.
 
 The scaled epoch (``scaled=True``: plain SGD as scikit-learn's, csrc/linear_scaled_impl.h)
 also takes X as CSR: ``csr = (data, indices, indptr, n, d, max_row)`` with data of the
-epoch's dtype, int32 or int64 indices, int64 indptr (all C-contiguous), max_row the longest
-row's length; its entries are checked by the kernel as it reads them (X is then ignored).
+epoch's dtype, indices and indptr both int32 or both int64 (all C-contiguous), max_row the
+longest row's length; its entries are checked by the kernel as it reads them (X is then ignored).
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t
@@ -117,7 +117,7 @@ def sgd_epoch(cnp.ndarray X, object y, object labels, cnp.ndarray coef, object i
         M.data = cnp.PyArray_DATA(<cnp.ndarray>csr[0])
         M.indices = cnp.PyArray_DATA(<cnp.ndarray>csr[1])
         M.index64 = cnp.PyArray_ITEMSIZE(<cnp.ndarray>csr[1]) == 8
-        M.indptr = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>csr[2])
+        M.indptr = cnp.PyArray_DATA(<cnp.ndarray>csr[2])
         M.nnz = cnp.PyArray_DIM(<cnp.ndarray>csr[0], 0)
         M.max_row = csr[5]
         D.csr = &M

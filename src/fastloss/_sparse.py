@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, Tuple
 
 import numpy as np
 
-__all__ = ["CsrRows", "is_sparse", "csr_rows"]
+__all__ = ["CsrRows", "is_sparse", "csr_rows", "check_indices"]
 
 
 class CsrRows(NamedTuple):
@@ -22,9 +22,12 @@ class CsrRows(NamedTuple):
 
     data: np.ndarray      # (nnz,) float32 or float64, C-contiguous
     indices: np.ndarray   # (nnz,) int32 or int64, C-contiguous, each in [0, n_cols)
-    indptr: np.ndarray    # (n_rows + 1,) int64, indptr[0] = 0, non-decreasing, last = nnz
+    indptr: np.ndarray    # (n_rows + 1,) indices' dtype, [0] = 0, non-decreasing, last = nnz
     shape: Tuple[int, int]
     max_row: int          # entries in the longest row
+    # False: ``indices`` not yet checked against [0, n_cols) (csr_rows(check_indices=False));
+    # a kernel still checks each index as it reads it
+    indices_checked: bool = True
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -78,17 +81,29 @@ def _int_array(a: Any, name: str) -> np.ndarray:
     return arr
 
 
-def csr_rows(X: Any, name: str = "X") -> CsrRows:
+def _check_index_range(indices: np.ndarray, d: int, name: str) -> None:
+    # one pass: seen as unsigned, a negative index is larger than any valid one
+    if indices.shape[0] and int(indices.view(indices.dtype.str.replace("i", "u")).max()) >= d:
+        bad = int(np.argmax((indices < 0) | (indices >= d)))
+        raise ValueError(f"{name}.indices[{bad}] = {int(indices[bad])} is outside [0, {d}) "
+                         f"(n_features)")
+
+
+def csr_rows(X: Any, name: str = "X", check_indices: bool = True) -> CsrRows:
     """``X`` (a scipy.sparse CSR matrix or array) checked whole: float32/float64 data, int32
-    or int64 indices (other integer types are converted to int64), ``indptr`` starting at 0,
+    or int64 indices and indptr of one type (scipy's; otherwise both are converted to
+    int64, as are other integer types), ``indptr`` starting at 0,
     non-decreasing and ending at ``nnz``, every index in ``[0, n_cols)``; sorted or not,
     duplicates allowed (they add up, as in scipy). Raises ``TypeError`` for another sparse
     format or dtype, ``ValueError`` for an inconsistent structure. No copy of the data.
 
     A :class:`CsrRows` comes back as it is, unchecked again: the models check X once per fit
-    and pass it to every epoch (a scan of the indices, ~10% of a sparse epoch). The kernels
+    and pass it to every epoch (a scan of the indices, ~15% of a sparse epoch). The kernels
     still check each index as they read it, so a concurrent write cannot make them read out
-    of bounds."""
+    of bounds. ``check_indices=False`` leaves out the scan of the indices (then
+    ``indices_checked`` is False): for a caller that lets the kernel find a bad index and
+    undoes what the kernel wrote (:func:`fastloss.linear.sgd_epoch`), and then calls this
+    again to raise the error."""
     if isinstance(X, CsrRows):
         return X
     if X.format != "csr":
@@ -107,8 +122,10 @@ def csr_rows(X: Any, name: str = "X") -> CsrRows:
     indices = _int_array(X.indices, f"{name}.indices")
     if indices.dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
         indices = indices.astype(np.int64)
-    indices = np.ascontiguousarray(indices)
-    indptr = np.ascontiguousarray(_int_array(X.indptr, f"{name}.indptr"), dtype=np.int64)
+    indptr = _int_array(X.indptr, f"{name}.indptr")
+    if indptr.dtype != indices.dtype:  # the kernels read both in one type (scipy's way)
+        indptr, indices = indptr.astype(np.int64), indices.astype(np.int64, copy=False)
+    indices, indptr = np.ascontiguousarray(indices), np.ascontiguousarray(indptr)
     nnz = data.shape[0]
     if indices.shape[0] != nnz:
         raise ValueError(f"{name}.indices has {indices.shape[0]} entries, {name}.data {nnz}")
@@ -123,9 +140,16 @@ def csr_rows(X: Any, name: str = "X") -> CsrRows:
         row = int(np.argmax(lengths < 0))
         raise ValueError(f"{name}.indptr must be non-decreasing, but indptr[{row + 1}] < "
                          f"indptr[{row}]")
-    # one pass: seen as unsigned, a negative index is larger than any valid one
-    if nnz and int(indices.view(indices.dtype.str.replace("i", "u")).max()) >= d:
-        bad = int(np.argmax((indices < 0) | (indices >= d)))
-        raise ValueError(f"{name}.indices[{bad}] = {int(indices[bad])} is outside [0, {d}) "
-                         f"(n_features)")
-    return CsrRows(data, indices, indptr, (n, d), int(lengths.max()) if n else 0)
+    if check_indices:
+        _check_index_range(indices, d, name)
+    return CsrRows(data, indices, indptr, (n, d), int(lengths.max()) if n else 0,
+                   check_indices)
+
+
+def check_indices(rows: CsrRows, name: str = "X") -> CsrRows:
+    """``rows`` with its indices checked against ``[0, n_cols)`` (``ValueError`` naming the
+    first bad one): the scan :func:`csr_rows` leaves out with ``check_indices=False``."""
+    if rows.indices_checked:
+        return rows
+    _check_index_range(rows.indices, rows.shape[1], name)
+    return rows._replace(indices_checked=True)

@@ -55,6 +55,7 @@ other float array share ``X``'s dtype, float32 or float64.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -156,6 +157,45 @@ class EpochState:
     mu_product: float = 1.0
 
 
+class _EpochUndo:
+    """A copy of what an epoch writes (``coef``, ``intercept``, the state's arrays and
+    fields), to put back with :meth:`restore`: sgd_epoch's undo of a first epoch on CSR X
+    whose kernel met an index out of range (the kernel checks each as it reads it)."""
+
+    def __init__(self, W: FloatArray, b: Optional[FloatArray], state: EpochState,
+                 before: Optional[Dict[str, Any]]) -> None:
+        self.state = state
+        # the fields before _check_state added arrays to the state (None: a new state)
+        fields = before if before is not None else self.fields_of(state)
+        assert fields is not None  # state is an EpochState
+        self.fields = fields
+        self.n_losses = len(state.losses)
+        kept = [W, b, *state.coef_state, *state.intercept_state, state.average_coef,
+                state.average_intercept, state.l1_q]
+        self.arrays = [a for a in kept if a is not None]
+        self.nbytes = sum(a.nbytes for a in self.arrays)  # what take() copies
+        self.copies: List[np.ndarray] = []
+
+    def take(self) -> "_EpochUndo":
+        """Copies the arrays (once it is decided that the copy is worth it)."""
+        self.copies = [a.copy() for a in self.arrays]
+        return self
+
+    @staticmethod
+    def fields_of(state: Any) -> Optional[Dict[str, Any]]:
+        """The fields of an EpochState (the arrays not copied), or None for anything else."""
+        if not isinstance(state, EpochState):
+            return None
+        return {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+
+    def restore(self) -> None:
+        for a, c in zip(self.arrays, self.copies):
+            np.copyto(a, c)
+        for name, value in self.fields.items():
+            setattr(self.state, name, value)
+        del self.state.losses[self.n_losses:]
+
+
 # ---- validation -------------------------------------------------------------------------
 
 def _float_matrix(X: Any) -> FloatArray:
@@ -202,11 +242,13 @@ Rows = Any  # a dense FloatArray or a _sparse.CsrRows
 
 
 def _model(X: Any, y: Any, coef: Any, intercept: Any, loss: str, sample_weight: Any,
-           writeable: bool, sparse_ok: bool = False
+           writeable: bool, sparse_ok: bool = False, check_indices: bool = True
            ) -> Tuple[Rows, Any, FloatArray, Optional[FloatArray], Optional[FloatArray]]:
     """Checks and converts ``X, y, coef, intercept, sample_weight`` (shared by every entry);
-    with ``sparse_ok`` a scipy.sparse CSR ``X`` comes back as a :class:`_sparse.CsrRows`."""
-    Xa = _sparse.csr_rows(X) if sparse_ok and _sparse.is_sparse(X) else _float_matrix(X)
+    with ``sparse_ok`` a scipy.sparse CSR ``X`` comes back as a :class:`_sparse.CsrRows`
+    (its indices left to the kernel without ``check_indices``: :func:`_sparse.csr_rows`)."""
+    Xa = (_sparse.csr_rows(X, check_indices=check_indices)
+          if sparse_ok and _sparse.is_sparse(X) else _float_matrix(X))
     n, d = Xa.shape
     c = 1
     if loss == "softmax":
@@ -577,9 +619,14 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
       The average is kept lazily the same way (Bottou's trick), O(entries) a sample too. A
       CSR epoch costs O(nnz), not O(n d). The other rules (momentum, Adam, ...) update all
       ``d`` weights every sample whatever X is, so they raise ``ValueError`` on sparse X:
-      pass a dense X for them. The CSR structure is checked whole before anything is
-      written (indptr from 0 to nnz, non-decreasing; each index in ``[0, d)``), and each
-      index again by the kernel as it reads it. Other sparse formats raise ``TypeError``.
+      pass a dense X for them. ``indptr`` is checked before anything is written (from 0
+      to nnz, non-decreasing); each index is checked to be in ``[0, d)`` by the kernel as
+      it reads it, and the first epoch of a call runs on a copy of what it writes (coef,
+      the intercept, the state: O(d), against a scan of the nnz indices that would cost
+      ~15% of an epoch): an epoch that meets a bad index is undone before the
+      ``ValueError`` is raised, so a bad X changes nothing. (Where the copy would be
+      larger than the indices, and on the NumPy backend, the indices are scanned first
+      instead.) Other sparse formats raise ``TypeError``.
 
     Any of these runs scikit-learn's algorithm (csrc/linear_scaled_impl.h) also on dense X
     (every feature a stored entry); plain ``"sgd"`` without them runs the dense epoch
@@ -633,10 +680,12 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
     NaN in X or y propagates: the first NaN sample makes ``coef`` (and the loss) NaN;
     no exception is raised (on either backend, whatever ``np.errstate`` says). Bad
     arguments, the ``state`` included, raise ``TypeError``/``ValueError`` before any array
-    is modified. Each epoch is applied and recorded in ``state`` whole: a Ctrl-C
-    (``KeyboardInterrupt``) during a call takes effect between epochs, so ``state`` always
-    describes the arrays and resuming from it continues exactly. ``y`` (labels) is copied
-    once per call, so changing it from another thread meanwhile cannot affect the epochs.
+    is modified (a CSR index out of range: after the first epoch is undone, above; the
+    undo is shielded from Ctrl-C too). Each epoch is applied and recorded in ``state``
+    whole: a Ctrl-C (``KeyboardInterrupt``) during a call takes effect between epochs, so
+    ``state`` always describes the arrays and resuming from it continues exactly. ``y``
+    (labels) is copied once per call, so changing it from another thread meanwhile cannot
+    affect the epochs.
     """
     loss = check_choice(loss, "loss", SGD_LOSSES)
     optimizer = check_choice(optimizer, "optimizer", OPTIMIZERS)
@@ -687,16 +736,29 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         raise ValueError("learning_rate='optimal' needs alpha > 0 (eta = 1 / (alpha (t0 + t)))")
     l1 = penalty != "l2" and alpha_ != 0
 
+    use_c = _backend.get_backend() == "c"
+    # on the C backend the kernel checks CSR indices as the first epoch reads them (below)
     Xa, ya, W, b, sw = _model(X, y, coef, intercept, loss, sample_weight, writeable=True,
-                              sparse_ok=True)
+                              sparse_ok=True, check_indices=not use_c)
     _check_targets(ya, loss, param_)
     csr = Xa if isinstance(Xa, _sparse.CsrRows) else None
     read = list(Xa.arrays() if csr is not None else [Xa]) + [ya] + (
         [sw] if sw is not None else [])
     updates_per_epoch = -(-Xa.shape[0] // batch_)  # ceil(n / batch_size)
+    before = _EpochUndo.fields_of(state)
     st = _check_state(state, optimizer, W, b, read, updates_per_epoch * epochs_,
                       average_start, l1)
-    # everything is valid: from here on arrays change
+    undo = None
+    if csr is not None and not csr.indices_checked:
+        # A scan of the indices before the epoch reads them from memory once more (~15% of
+        # an epoch); a copy of what the epoch writes is O(d). Take the cheaper: with the
+        # copy, an epoch whose kernel meets a bad index is undone before the error.
+        undo = _EpochUndo(W, b, st, before)
+        if undo.nbytes > csr.indices.nbytes:
+            undo, csr = None, _sparse.check_indices(csr, "X")
+        else:
+            undo.take()
+    # everything is valid (or, with undo, will be undone if not): from here on arrays change
     if shuffle and seed is not None:
         st.seed = int(seed)
     elif shuffle and st.seed is None:
@@ -714,7 +776,6 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         alpha=alpha_, epsilon=param_, momentum=momentum_, nesterov=bool(nesterov),
         beta1=beta1_, beta2=beta2_, eps=eps_, rho=rho_, momentum_decay=momentum_decay_,
         decoupled=bool(decoupled))
-    use_c = _backend.get_backend() == "c"
     if scaled:
         hyper.update(penalty=penalty, l1_ratio=l1_ratio_, intercept_decay=decay_,
                      optimal_init=_optimal_init(loss, alpha_, param_),
@@ -743,14 +804,20 @@ def sgd_epoch(X: ArrayLike, y: ArrayLike, coef: FloatArray, intercept: Optional[
         # an epoch is applied and recorded, or neither: the compiled call records it itself;
         # on the NumPy backend Ctrl-C waits for the record
         if use_c:
-            mean, bad = _linear.sgd_epoch(None if csr is not None else Xa, y_c, labels_c, W,
-                                          b, s1c, s1b, s2c, s2b, order, sw, work, int(st.t),
-                                          **c_hyper, state=st, weight_sum=wsum,
-                                          batch_size=batch_)
+            with _atomic.deferred_interrupt() if undo is not None else contextlib.nullcontext():
+                mean, bad = _linear.sgd_epoch(None if csr is not None else Xa, y_c, labels_c,
+                                              W, b, s1c, s1b, s2c, s2b, order, sw, work,
+                                              int(st.t), **c_hyper, state=st,
+                                              weight_sum=wsum, batch_size=batch_)
+                if bad >= 0 and undo is not None:
+                    undo.restore()
+            if bad >= 0 and undo is not None:
+                _sparse.csr_rows(X)  # raises the ValueError that names the bad entry
             if bad >= 0 and csr is not None:
+                how = "was undone" if undo is not None else f"stopped at visit {bad}"
                 raise RuntimeError(f"sgd_epoch: X's CSR structure changed during the call "
-                                   f"(another thread wrote to it): the epoch stopped at "
-                                   f"visit {bad}")
+                                   f"(another thread wrote to it): the epoch {how}")
+            undo = None  # an epoch read every row: the indices are valid
             if bad >= 0:  # labels and order are private, checked copies
                 raise RuntimeError(f"sgd_epoch: the kernel met an out-of-range sample index "
                                    f"or label at visit {bad} (a fastloss bug)")
