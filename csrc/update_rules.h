@@ -1093,8 +1093,8 @@ FL_INLINE void FL_NAME(asgd_loop)(fl_index n, REAL *FL_RESTRICT p, const REAL *F
             p[i] = FL_NAME(asgd_rule)(p[i], g[i], &ax[i], &s, MAX, WD, AVG);
         return;
     }
-    /* ax = p: ax is written, not read; its lines are hinted ahead, a line's worth of
-     * elements at a time (1.6x at 10^6 float64 here) */
+    /* ax = p: ax is written, not read, and its lines are hinted ahead a line's worth of
+     * elements at a time (an omp simd loop would drop the hint; docs/kernels.md) */
     const fl_index line = 64 / (fl_index)sizeof(REAL);
     for (fl_index lo = 0; lo < n; lo += line) {
         FL_HINT_WRITE(ax + lo, FL_WRITE_AHEAD);
