@@ -19,6 +19,7 @@
 
 #include "loss_rules.h"
 #include "row_rules.h"
+#include "softmax_lanes.h"
 #include "fl_vec8.h" /* the 8 x 8 transpose of gather_rows */
 #if defined(FL_REAL_F32)
 /* the float rules again, 8 lanes a loop, for rows of fewer than FL_ROW_NARROW_BELOW classes
@@ -779,23 +780,7 @@ static FL_HOT double FL_NAME(ce_index_planes)(const FL_NAME(rows_args) *a, fl_in
             /* exp(x - m) goes to the gradient's place (then scaled there), else scratch */
             REAL *e = grad ? G + n * c * inner + s0 + j0 : scratch;
             const fl_index lde = grad ? inner : B;
-            for (fl_index j = 0; j < nb; j++) mx[j] = -INFINITY;
-            for (fl_index k = 0; k < c; k++) {
-                const REAL *xk = x + k * inner;
-                FL_SIMD
-                for (fl_index j = 0; j < nb; j++) mx[j] = xk[j] > mx[j] ? xk[j] : mx[j];
-            }
-            for (fl_index j = 0; j < nb; j++) sum[j] = 0;
-            for (fl_index k = 0; k < c; k++) {
-                const REAL *xk = x + k * inner;
-                REAL *ek = e + k * lde;
-                FL_SIMD
-                for (fl_index j = 0; j < nb; j++) {
-                    const REAL v = R_EXP(xk[j] - mx[j]);
-                    ek[j] = v;
-                    sum[j] += v;
-                }
-            }
+            FL_NAME(softmax_exp_lanes)(nb, c, x, inner, e, lde, mx, sum);
             FL_NAME(log_of)(nb, sum, lsum);
             /* the labels, each loaded once and checked; an ignored or bad row gets lab -1 */
             for (fl_index j = 0; j < nb; j++) {

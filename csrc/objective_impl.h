@@ -21,6 +21,7 @@
  */
 #include "fl_parallel.h"
 #include "loss_rules.h"
+#include "softmax_lanes.h" /* the softmax of a block, in place */
 #include "linear_rules.h" /* loss1(): one sample's loss and dl/dz */
 #include "fl_vec8.h"      /* vectors of 8 values, the 8 x 8 transpose */
 
@@ -581,29 +582,6 @@ FL_OBJ_STEP void FL_NAME(obj_single_hess)(int loss, fl_index nb, fl_index nt, co
 #undef FL_OBJ_HESS_CASE
 }
 
-/* Softmax over the c rows of zt (ld apart), for a block's rows [0, nt): zt <- exp(z - m),
- * mx = the row maxima, sum = the sums of exp(z - m). Vector loops across rows. */
-FL_INLINE void FL_NAME(obj_softmax_exp)(fl_index nt, fl_index c, REAL *FL_RESTRICT zt,
-                                        fl_index ld, REAL *FL_RESTRICT mx,
-                                        REAL *FL_RESTRICT sum) {
-    for (fl_index r = 0; r < nt; r++) mx[r] = zt[r];
-    for (fl_index q = 1; q < c; q++) {
-        const REAL *zq = zt + q * ld;
-        FL_SIMD
-        for (fl_index r = 0; r < nt; r++) mx[r] = zq[r] > mx[r] ? zq[r] : mx[r];
-    }
-    for (fl_index r = 0; r < nt; r++) sum[r] = 0;
-    for (fl_index q = 0; q < c; q++) {
-        REAL *zq = zt + q * ld;
-        FL_SIMD
-        for (fl_index r = 0; r < nt; r++) {
-            const REAL e = R_EXP(zq[r] - mx[r]);
-            zq[r] = e;
-            sum[r] += e;
-        }
-    }
-}
-
 /* The label of row i0 + r, loaded once and checked; -1 (and *bad noted) if outside [0, c). */
 FL_INLINE fl_index FL_NAME(obj_label)(const int64_t *labels, fl_index i, fl_index c,
                                       fl_index *bad) {
@@ -628,7 +606,7 @@ FL_OBJ_STEP double FL_NAME(obj_softmax)(fl_index i0, fl_index nb, fl_index nt, f
         zy[r] = zt[lab[r] * ld + r];
         if (y < 0) wl[r] = wr[r] = 0; /* a bad label's row counts with weight 0 */
     }
-    FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
+    FL_NAME(softmax_exp_lanes)(nt, c, zt, ld, zt, ld, mx, sum);
     double total = 0;
     FL_SIMD_REDUCE_SUM(total)
     for (fl_index r = 0; r < nb; r++) {
@@ -652,7 +630,7 @@ FL_OBJ_STEP void FL_NAME(obj_softmax_hess)(fl_index nb, fl_index nt, fl_index c,
                                       REAL *zv, fl_index ld, const REAL *wr,
                                       FL_NAME(obj_buffers) *B) {
     REAL *FL_RESTRICT mx = B->mx, *FL_RESTRICT sum = B->sum, *FL_RESTRICT pu = B->aux;
-    FL_NAME(obj_softmax_exp)(nt, c, zt, ld, mx, sum);
+    FL_NAME(softmax_exp_lanes)(nt, c, zt, ld, zt, ld, mx, sum);
     for (fl_index r = 0; r < nt; r++) {
         sum[r] = (REAL)1 / sum[r];
         pu[r] = 0;
