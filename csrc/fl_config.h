@@ -79,15 +79,18 @@ FL_INLINE size_t fl_l2_cache_bytes(void) {
 #define FL_SIMD_REDUCE_MAX(var) FL_PRAGMA(omp simd reduction(max : var))
 #define FL_SIMD FL_PRAGMA(omp simd)
 
-/* A hint that the cache line `bytes` after p will be written (GNU C; nothing elsewhere).
- * For an output that a loop writes without reading it: on the Xeon VM of docs/kernels.md
- * the hardware streams did not fetch ahead for such stores, each one waited for its line.
- * The address is formed as an integer (none past the array), and a hint never faults. */
+/* A cache hint for the line `bytes` after p: rw 0 (read) or 1 (write), locality 3 (into L1)
+ * down to 0 (non-temporal); GNU C, nothing elsewhere. The address is formed as an integer (no
+ * pointer past the array), and a hint never faults. */
 #if defined(__GNUC__)
-#define FL_HINT_WRITE(p, bytes) __builtin_prefetch((const void *)((uintptr_t)(p) + (bytes)), 1, 3)
+#define FL_HINT_AHEAD(p, bytes, rw, locality)                                               \
+    __builtin_prefetch((const void *)((uintptr_t)(p) + (bytes)), rw, locality)
 #else
-#define FL_HINT_WRITE(p, bytes) ((void)0)
+#define FL_HINT_AHEAD(p, bytes, rw, locality) ((void)0)
 #endif
+/* For an output that a loop writes without reading it: on the Xeon VM of docs/kernels.md
+ * the hardware streams did not fetch ahead for such stores, each one waited for its line. */
+#define FL_HINT_WRITE(p, bytes) FL_HINT_AHEAD(p, bytes, 1, 3)
 /* how far ahead FL_HINT_WRITE looks: four lines (256 to 4096 bytes measured alike) */
 #define FL_WRITE_AHEAD 256
 

@@ -36,17 +36,9 @@ FL_INLINE int64_t FL_NAME(csr_load)(const int wide, const void *a, int64_t k) {
 
 /* The CSR arrays, read once, are hinted into L2 (T1) FL_CSR_AHEAD entries (about ten rows
  * of 50) ahead. Not non-temporal: on Intel an NTA line skips L2, and one evicted from L1
- * before its use is a miss to memory (docs/kernels.md has the figures). The hint never
- * faults, past the end of the arrays too. GNU C; nothing elsewhere. */
+ * before its use is a miss to memory (docs/kernels.md has the figures). */
 #define FL_CSR_AHEAD 512
-#if defined(__GNUC__)
-/* the address FL_CSR_AHEAD entries of `size` bytes after p, as an integer (no pointer is
- * formed past the array) */
-#define FL_CSR_PREFETCH(p, size)                                                            \
-    __builtin_prefetch((const void *)((uintptr_t)(p) + FL_CSR_AHEAD * (size)), 0, 2)
-#else
-#define FL_CSR_PREFETCH(p, size) ((void)0)
-#endif
+#define FL_CSR_PREFETCH(p, size) FL_HINT_AHEAD(p, FL_CSR_AHEAD * (size), 0, 2)
 
 /* Index k of a CSR row, loaded once; returns -1 from the enclosing row reader if it is out
  * of [0, d) (one compare and a branch that is never taken on valid input). */

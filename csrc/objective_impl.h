@@ -37,13 +37,8 @@
 /* Rows per thread below which more threads cost more than they save. */
 #define FL_OBJ_MIN_ROWS_PER_THREAD 2048
 #define FL_OBJ_ALIGN 64
-/* A read hint into L2 (no fault past the end of X; T1 measured ~5-10% ahead of T0 and far
- * ahead of NTA); GNU C, nothing elsewhere. */
-#if defined(__GNUC__)
-#define FL_PREFETCH(p) __builtin_prefetch((p), 0, 2)
-#else
-#define FL_PREFETCH(p) ((void)0)
-#endif
+/* A read hint into L2 (T1 measured ~5-10% ahead of T0 and far ahead of NTA) */
+#define FL_PREFETCH(p) FL_HINT_AHEAD(p, 0, 0, 2)
 
 /* Rows per block: the block's transposed rows and its outputs (d + c values a row) fit in
  * FL_OBJ_BLOCK_BYTES, in whole tiles, at most FL_OBJ_MAX_ROWS. */
